@@ -1,0 +1,30 @@
+# mfg-finance: B3 COTAHIST quotes -> statistics -> calibration -> MFG and market making -> report.
+# Stages live in workflow/rules/*.smk; numerics live in src/mfg_finance; see README.md.
+
+from snakemake.utils import min_version, validate
+
+min_version("8.20")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/stats.smk"
+include: "workflow/rules/calibrate.smk"
+include: "workflow/rules/mfg.smk"
+include: "workflow/rules/sweeps.smk"
+include: "workflow/rules/market_making.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "reports/final/mfg_report.html",
+        ANALYTICS_FIGURES,
+        NOTEBOOKS,
+    default_target: True

@@ -1,0 +1,111 @@
+"""Workflow configuration: cross-field checks and the merge of calibration with config overrides.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) checks each key on its own and fills
+defaults; :func:`check_config` adds the checks that involve several keys. Both run before any
+job starts, so a bad config never produces a partial run.
+
+Precedence of MFG parameters, lowest first:
+calibrated value (``results/calibration/mfg_params.yaml``) < ``mfg.params`` (non-null values)
+< ``mfg.scenarios.<name>`` < sweep point.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+from mfg_finance.errors import ConfigError
+
+#: MFG parameters that calibration provides and config may override.
+CALIBRATED_MFG_PARAMS = ("sigma", "eta0", "eta1", "phi", "gamma_T")
+#: Price-clearing parameters that calibration provides when ``mfg.price`` leaves them null.
+CALIBRATED_PRICE_PARAMS = ("kappa", "p_ref")
+#: Parameters a sweep may vary.
+SWEEPABLE_PARAMS = CALIBRATED_MFG_PARAMS
+_SECTIONS = ("grid", "params", "solver", "price")
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict:
+    """Return ``base`` updated recursively by ``override`` (neither is modified)."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _drop_none(section: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in section.items() if v is not None}
+
+
+def mfg_run_overrides(mfg_config: Mapping[str, Any], scenario: str) -> dict:
+    """The config side of one MFG solve: grid, solver, non-null params and price, scenario applied.
+
+    Calibrated values are not included: they reach the job as an input file and are merged by
+    :func:`solver_config`. Keeping them out means a config edit reruns only what it affects.
+    """
+    scenarios = mfg_config["scenarios"]
+    if scenario not in scenarios:
+        raise ConfigError(f"mfg.scenarios: unknown scenario {scenario!r}; defined: {sorted(scenarios)}")
+    base = {
+        "grid": dict(mfg_config["grid"]),
+        "params": _drop_none(mfg_config["params"]),
+        "solver": dict(mfg_config["solver"]),
+        "price": _drop_none(mfg_config["price"]),
+    }
+    return deep_merge(base, scenarios[scenario])
+
+
+def sweep_run_overrides(mfg_config: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
+    """Config side of one sweep point: the ``baseline`` scenario with the swept values on top."""
+    overrides = mfg_run_overrides(mfg_config, "baseline")
+    overrides["params"].update({k: float(v) for k, v in swept.items()})
+    return overrides
+
+
+def solver_config(calibrated: Mapping[str, float], run_overrides: Mapping[str, Any]) -> dict:
+    """Full ``mfg_finance.mfg.solve`` config: calibrated values overlaid by the run overrides."""
+    params = {k: float(calibrated[k]) for k in CALIBRATED_MFG_PARAMS if k in calibrated}
+    params.update(run_overrides.get("params", {}))
+    price = {"enabled": False, "supply": 0.0}
+    price.update({k: float(calibrated[k]) for k in CALIBRATED_PRICE_PARAMS if k in calibrated})
+    price.update(run_overrides.get("price", {}))
+    missing = [k for k in CALIBRATED_MFG_PARAMS if k not in params]
+    if missing:
+        raise ConfigError(f"mfg.params: no value for {missing} (neither calibrated nor set in config)")
+    return {
+        "grid": dict(run_overrides["grid"]),
+        "params": params,
+        "solver": dict(run_overrides["solver"]),
+        "price": price,
+    }
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Cross-field checks the schema cannot express. Raises :class:`ConfigError` naming the key."""
+    mfg = config["mfg"]
+    grid = mfg["grid"]
+    if not grid["x_min"] < grid["x_max"]:
+        raise ConfigError(f"mfg.grid: x_min ({grid['x_min']}) must be below x_max ({grid['x_max']})")
+    if not grid["x_min"] < mfg["params"]["m0_mean"] < grid["x_max"]:
+        raise ConfigError(f"mfg.params.m0_mean: {mfg['params']['m0_mean']} lies outside the grid "
+                          f"[{grid['x_min']}, {grid['x_max']}]")
+    for name, scenario in mfg["scenarios"].items():
+        for section, values in scenario.items():
+            allowed = set(mfg[section])
+            unknown = sorted(set(values) - allowed)
+            if unknown:
+                raise ConfigError(f"mfg.scenarios.{name}.{section}: unknown key(s) {unknown}; "
+                                  f"allowed: {sorted(allowed)}")
+    from mfg_finance.sweeps import sweep_points  # local import: sweeps imports this module
+
+    if config.get("sweeps") and "baseline" not in mfg["scenarios"]:
+        raise ConfigError("mfg.scenarios: sweeps run on the 'baseline' scenario, which is not defined")
+
+    for name, spec in config.get("sweeps", {}).items():
+        sweep_points(spec, name=name)  # raises ConfigError on bad ranges
+    tickers = config["market_making"]["tickers"]
+    if len(set(tickers)) != len(tickers):
+        raise ConfigError(f"market_making.tickers: duplicates in {tickers}")

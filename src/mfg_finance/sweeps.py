@@ -1,0 +1,140 @@
+"""Parameter sweeps of the MFG equilibrium: expansion into points, one solve per point, aggregation.
+
+A sweep is a grid over some of ``phi, gamma_T, eta0, eta1, sigma`` laid on top of the calibrated
+baseline. Each point is an independent Snakemake job writing
+``results/sweeps/{sweep}/points/{point_id}.json``. The ``point_id`` is a hash of the point's own
+parameter values only, so adding values to a sweep creates new ids and leaves existing ones (and
+their results) untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from mfg_finance.config import SWEEPABLE_PARAMS
+from mfg_finance.errors import ConfigError, MfgConvergenceError
+
+# Lower bounds of each swept parameter (eta0 must stay positive: it is the cost at zero flow).
+_LOWER_BOUND = {"phi": 0.0, "gamma_T": 0.0, "eta0": None, "eta1": 0.0, "sigma": 0.0}
+
+
+def axis_values(spec: Any, *, key: str) -> list[float]:
+    """Values of one sweep axis: a list, or ``{start, stop, num, scale: linear|log}``."""
+    if isinstance(spec, Mapping):
+        start, stop, num = float(spec["start"]), float(spec["stop"]), int(spec["num"])
+        scale = spec.get("scale", "linear")
+        if scale == "log":
+            if start <= 0 or stop <= 0:
+                raise ConfigError(f"{key}: a log-scale range needs start and stop > 0, got {start}, {stop}")
+            values = np.geomspace(start, stop, num)
+        elif scale == "linear":
+            values = np.linspace(start, stop, num)
+        else:
+            raise ConfigError(f"{key}.scale: {scale!r} is not one of ['linear', 'log']")
+    else:
+        values = np.asarray(spec, dtype=float)
+    # Round to 12 significant digits so ids do not depend on the last bit of linspace/geomspace.
+    out = [float(f"{v:.12g}") for v in values]
+    for v in out:
+        low = _LOWER_BOUND[key.rsplit(".", 1)[-1]]
+        if not math.isfinite(v) or (low is not None and v < low) or (low is None and v <= 0):
+            bound = f">= {low}" if low is not None else "> 0"
+            raise ConfigError(f"{key}: value {v} out of range (expected a finite number {bound})")
+    return out
+
+
+def point_id(params: Mapping[str, float]) -> str:
+    """Stable identifier of a sweep point: a short hash of its sorted parameter values."""
+    canonical = json.dumps({k: float(params[k]) for k in sorted(params)}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def sweep_points(spec: Mapping[str, Any], *, name: str = "sweep") -> list[dict]:
+    """Expand a sweep spec into its points: ``[{"point_id": str, "params": {name: value}}, ...]``."""
+    unknown = sorted(set(spec) - set(SWEEPABLE_PARAMS))
+    if unknown:
+        raise ConfigError(f"sweeps.{name}: cannot sweep {unknown}; allowed: {list(SWEEPABLE_PARAMS)}")
+    if not spec:
+        raise ConfigError(f"sweeps.{name}: declares no parameter")
+    keys = list(spec)
+    axes = [axis_values(spec[k], key=f"sweeps.{name}.{k}") for k in keys]
+    points = []
+    for combo in itertools.product(*axes):
+        params = dict(zip(keys, combo))
+        points.append({"point_id": point_id(params), "params": params})
+    ids = [p["point_id"] for p in points]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"sweeps.{name}: repeated parameter values give duplicate points")
+    return points
+
+
+def run_point(solver_config: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
+    """Solve one sweep point and summarise it. Non-convergence is recorded, not raised.
+
+    Returns a JSON-able dict: ``params`` (the swept values), ``model`` (all model parameters
+    used), ``converged``, ``iterations``, ``residual`` and, when converged, ``outcomes``.
+    A point that does not converge keeps ``outcomes`` null so the aggregate shows it as such.
+    """
+    from mfg_finance.mfg import solve
+
+    record: dict[str, Any] = {
+        "params": dict(swept),
+        "model": dict(solver_config["params"]),
+        "price_enabled": bool(solver_config.get("price", {}).get("enabled", False)),
+    }
+    try:
+        solution = solve(dict(solver_config))
+    except MfgConvergenceError as exc:
+        record.update(converged=False, iterations=len(exc.residuals),
+                      residual=exc.residuals[-1] if exc.residuals else None,
+                      error=str(exc), outcomes=None)
+        return record
+    record.update(converged=True, iterations=int(solution.iterations),
+                  residual=float(solution.residuals[-1]) if len(solution.residuals) else 0.0,
+                  error=None, outcomes=solution_outcomes(solution))
+    return record
+
+
+def solution_outcomes(solution) -> dict[str, float | None]:
+    """The scalar outcomes a sweep reports for one equilibrium."""
+    mean_flow = np.asarray(solution.mean_flow, dtype=float)
+    outcomes = {
+        "liquidation_speed": float(solution.liquidation_speed),
+        "terminal_dispersion": float(solution.terminal_dispersion),
+        "total_cost": float(solution.total_cost),
+        "mean_flow_initial": float(mean_flow[0]),
+        "mean_flow_terminal": float(mean_flow[-1]),
+        "mean_flow_abs_max": float(np.max(np.abs(mean_flow))),
+        "eta_max": float(np.max(solution.eta)),
+        "price_impact": None,
+    }
+    if solution.price is not None:
+        outcomes["price_impact"] = float(solution.price_impact)
+    return outcomes
+
+
+def aggregate_points(records: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per point: swept parameters, convergence, outcomes (NaN where not converged)."""
+    if not records:
+        raise ConfigError("aggregate_points: no sweep point to aggregate")
+    rows = []
+    for rec in records:
+        row = {f"param_{k}": v for k, v in rec["params"].items()}
+        row.update(converged=bool(rec["converged"]), iterations=int(rec["iterations"]),
+                   residual=np.nan if rec.get("residual") is None else float(rec["residual"]))
+        outcomes = rec.get("outcomes") or {}
+        for key in ("liquidation_speed", "terminal_dispersion", "total_cost", "mean_flow_initial",
+                    "mean_flow_terminal", "mean_flow_abs_max", "eta_max", "price_impact"):
+            value = outcomes.get(key)
+            row[key] = np.nan if value is None else float(value)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    param_cols = sorted(c for c in frame.columns if c.startswith("param_"))
+    return frame.sort_values(param_cols, kind="stable").reset_index(drop=True)

@@ -1,0 +1,58 @@
+import copy
+
+import pytest
+import yaml
+
+from mfg_finance.config import check_config, mfg_run_overrides, solver_config, sweep_run_overrides
+from mfg_finance.errors import ConfigError
+
+
+@pytest.fixture()
+def config(repo_root):
+    from snakemake.utils import validate
+
+    cfg = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    validate(cfg, str(repo_root / "workflow" / "schemas" / "config.schema.yaml"))
+    return cfg
+
+
+def test_default_config_passes(config):
+    check_config(config)
+
+
+def test_schema_fills_defaults(repo_root):
+    from snakemake.utils import validate
+
+    cfg = {}
+    validate(cfg, str(repo_root / "workflow" / "schemas" / "config.schema.yaml"))
+    assert cfg["data"]["source"] == "sample"
+    assert cfg["mfg"]["grid"]["nx"] == 201
+    assert cfg["mfg"]["solver"]["method"] == "newton"
+
+
+def test_precedence_calibration_config_scenario(config):
+    cfg = copy.deepcopy(config)
+    cfg["mfg"]["params"]["phi"] = 0.07
+    cfg["mfg"]["scenarios"]["stiff"] = {"params": {"eta0": 1e-3}, "price": {"enabled": True}}
+    calibrated = {"sigma": 0.4, "eta0": 5e-4, "eta1": 1e-3, "phi": 0.03, "gamma_T": 0.5, "kappa": 2.0, "p_ref": 30.0}
+    solved = solver_config(calibrated, mfg_run_overrides(cfg["mfg"], "stiff"))
+    assert solved["params"]["phi"] == 0.07          # config beats calibration
+    assert solved["params"]["eta0"] == 1e-3         # scenario beats config
+    assert solved["params"]["sigma"] == 0.4         # calibrated when not overridden
+    assert solved["price"] == {"enabled": True, "supply": 0.0, "kappa": 2.0, "p_ref": 30.0}
+    point = solver_config(calibrated, sweep_run_overrides(cfg["mfg"], {"phi": 0.2}))
+    assert point["params"]["phi"] == 0.2            # sweep point beats everything
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["mfg"]["grid"].update(x_min=1.0, x_max=-1.0), "x_min"),
+    (lambda c: c["mfg"]["params"].update(m0_mean=9.0), "m0_mean"),
+    (lambda c: c["mfg"]["scenarios"].update(bad={"grid": {"nxx": 3}}), "nxx"),
+    (lambda c: c["sweeps"].update(bad={"phi": {"start": 0, "stop": 1, "num": 2, "scale": "log"}}), "log-scale"),
+    (lambda c: c["market_making"].update(tickers=["SYNA3", "SYNA3"]), "duplicates"),
+])
+def test_cross_field_errors_name_the_key(config, edit, message):
+    cfg = copy.deepcopy(config)
+    edit(cfg)
+    with pytest.raises(ConfigError, match=message):
+        check_config(cfg)

@@ -1,0 +1,162 @@
+"""Workflow tests: the real pipeline, end to end, on the small config in a temporary copy of the repo.
+
+One module-scoped run feeds every test here; the rerun test then edits the copied config and
+checks from Snakemake's dry run that exactly the dependent jobs are scheduled again.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.workflow
+
+COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs", "src")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "reports", "logs",
+                                 "*.egg-info")
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
+                             f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def copy_workflow(repo_root: Path, dest: Path, config: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        src = repo_root / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=IGNORED)
+        else:
+            shutil.copy2(src, dest / name)
+    shutil.copy2(config, dest / "config" / "config.yaml")
+    return dest
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Parse Snakemake's 'Job stats' table of a dry run into {rule: count}."""
+    jobs: dict[str, int] = {}
+    in_table = False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+            if line.strip().startswith("total") or not line.strip():
+                if jobs:
+                    break
+                continue
+            if match:
+                jobs[match.group(1)] = int(match.group(2))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def pipeline(repo_root, tmp_path_factory) -> Path:
+    workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("wf"), repo_root / "tests" / "configs" / "small.yaml")
+    snakemake(workdir, "--cores", "2", "all")
+    return workdir
+
+
+def test_report_is_written_and_self_contained(pipeline):
+    report = pipeline / "reports" / "final" / "mfg_report.html"
+    html = report.read_text()
+    for section in ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "provenance"):
+        assert f'id="{section}"' in html
+    assert "SYNTHETIC SAMPLE DATA" in html
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert len(images) >= 15
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]).startswith(b"\x89PNG")
+    assert "{{" not in html and "}}" not in html
+    assert not re.search(r"https?://(?!www\.w3\.org)", html.split("<body>", 1)[1].split("<pre>")[0])
+
+
+def test_every_stage_wrote_its_artefacts(pipeline):
+    expected = [
+        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT", "results/data/quotes.parquet",
+        "results/data/ingest_summary.json", "results/data/equities.parquet", "results/stats/returns.parquet",
+        "results/stats/asset_stats.parquet", "results/calibration/mfg_params.yaml",
+        "results/calibration/mm_params.yaml", "results/mfg/baseline/solution.npz",
+        "results/mfg/endogenous_price/solution.npz", "results/mfg/verification/refinement.csv",
+        "results/sweeps/phi_gamma.parquet", "results/sweeps/eta1.parquet",
+        "results/market_making/backtest_stats.parquet", "results/market_making/avellaneda_stoikov_2008.csv",
+        "results/notebooks/mfg_pipeline.ipynb", "results/notebooks/mfg_pipeline.html",
+        "results/notebooks/market_making.html", "results/provenance.json",
+        "reports/analytics/return_distribution.png",
+    ]
+    missing = [p for p in expected if not (pipeline / p).is_file()]
+    assert not missing
+    import pandas as pd
+
+    sweep = pd.read_parquet(pipeline / "results/sweeps/phi_gamma.parquet")
+    assert len(sweep) == 9
+    stats = pd.read_parquet(pipeline / "results/market_making/backtest_stats.parquet")
+    assert len(stats) == 8
+
+
+def test_second_run_has_nothing_to_do(pipeline):
+    proc = snakemake(pipeline, "-n", "--cores", "2", "all")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
+    config_path = pipeline / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    config["mfg"]["params"]["phi"] = 0.05
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    try:
+        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
+        # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
+        # set phi), its aggregate, the MFG notebook, provenance and the report. The phi x gamma_T
+        # points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
+        assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 2, "aggregate_sweep": 1,
+                        "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
+        snakemake(pipeline, "--cores", "2", "all")
+        proc = snakemake(pipeline, "-n", "--cores", "2", "all")
+        assert "Nothing to be done" in proc.stdout + proc.stderr
+    finally:
+        config_path.write_text(original)
+
+
+@pytest.fixture()
+def planned_copy(repo_root, tmp_path) -> Path:
+    return copy_workflow(repo_root, tmp_path / "wf", repo_root / "tests" / "configs" / "small.yaml")
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda c: c.update(colour="red"), "'colour' was unexpected"),
+    (lambda c: c["data"].update(source="ftp"), "'ftp' is not one of ['sample', 'b3', 'local']"),
+    (lambda c: c["mfg"]["grid"].update(nx=2), "2 is less than the minimum of 3"),
+    (lambda c: c["mfg"]["params"].update(sigma=-0.1), "sigma"),
+    (lambda c: c["mfg"]["grid"].update(x_min=3.0, x_max=-3.0), "mfg.grid: x_min"),
+])
+def test_bad_config_fails_before_any_job(planned_copy, edit, expected):
+    config_path = planned_copy / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    edit(config)
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    proc = snakemake(planned_copy, "-n", "--cores", "1", check=False, timeout=120)
+    assert proc.returncode != 0
+    assert expected in proc.stdout + proc.stderr
+    assert not (planned_copy / "results").exists()
+
+
+def test_slurm_profile_plans_without_a_cluster(planned_copy):
+    proc = snakemake(planned_copy, "--profile", "profiles/slurm", "-n", timeout=120)
+    jobs = planned_jobs(proc.stdout)
+    assert jobs["sweep_mfg"] == 11 and jobs["render_report"] == 1

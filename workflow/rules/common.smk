@@ -1,0 +1,132 @@
+# Input functions, constants and the cross-field config check shared by every stage.
+
+import glob
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+# Jobs import mfg_finance from this checkout, also inside a `--sdm conda` environment (which
+# holds the dependencies only) and on cluster nodes (which re-parse this file).
+_SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, _SRC)
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")])))
+
+from mfg_finance.config import check_config, mfg_run_overrides, sweep_run_overrides
+from mfg_finance.errors import ConfigError
+from mfg_finance.sweeps import sweep_points
+
+try:
+    check_config(config)
+except ConfigError as exc:
+    raise WorkflowError(f"Invalid configuration: {exc}")
+
+ENV = "../../envs/mfg-finance.yaml"
+
+ANALYTICS_FIGURES = expand(
+    "reports/analytics/{name}.png",
+    name=["return_distribution", "top_volatility", "vol_estimators",
+          "liquidity_vs_volatility", "volume_profile"],
+)
+MFG_FIGURES = ["value_function", "feedback", "density", "flow_eta_price", "convergence"]
+SCENARIOS = list(config["mfg"]["scenarios"])
+SWEEPS = {name: sweep_points(spec, name=name) for name, spec in config["sweeps"].items()}
+SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, points in SWEEPS.items()}
+MM = config["market_making"]
+NOTEBOOKS = expand("results/notebooks/{nb}.{ext}", nb=["mfg_pipeline", "market_making"],
+                   ext=["ipynb", "html"])
+
+
+def _alternation(names):
+    return "|".join(sorted(names)) if names else "(?!)"
+
+
+wildcard_constraints:
+    scenario=_alternation(SCENARIOS),
+    sweep=_alternation(SWEEPS),
+    strategy=_alternation(MM["strategies"]),
+    ticker=_alternation(MM["tickers"]),
+    point_id="[0-9a-f]{12}",
+
+
+def cotahist_files(wildcards=None):
+    """The COTAHIST files the ingestion reads, by data.source."""
+    source = config["data"]["source"]
+    if source == "sample":
+        return ["resources/cotahist/sample/COTAHIST_SAMPLE.TXT"]
+    if source == "b3":
+        return expand("resources/cotahist/b3/COTAHIST_A{year}.ZIP", year=config["data"]["b3"]["years"])
+    pattern = config["data"]["local"]["glob"]
+    files = sorted(glob.glob(pattern))
+    if not files:
+        raise WorkflowError(f"data.local.glob: no file matches {pattern!r} "
+                            "(expected COTAHIST .TXT or .ZIP files)")
+    return files
+
+
+def sweep_point_files(wildcards):
+    return expand("results/sweeps/{sweep}/points/{point_id}.json",
+                  sweep=wildcards.sweep, point_id=list(SWEEP_POINTS[wildcards.sweep]))
+
+
+def backtest_files(wildcards=None):
+    return expand("results/market_making/{ticker}/{strategy}.parquet",
+                  ticker=MM["tickers"], strategy=MM["strategies"])
+
+
+def calibration_settings(wildcards):
+    overrides = config["calibration"]["overrides"]
+    if wildcards.model == "mfg":
+        return {"representative": config["calibration"]["representative"],
+                "overrides": {"mfg": overrides.get("mfg", {})}}
+    return {"tickers": MM["tickers"], "gamma": MM["gamma"], "Q_max": MM["Q_max"],
+            "overrides": {"mm": overrides.get("mm", {})}}
+
+
+MFG_PARAMS = "results/calibration/mfg_params.yaml"
+MM_PARAMS = "results/calibration/mm_params.yaml"
+
+REPORT_INPUTS = {
+    "ingest_summary": "results/data/ingest_summary.json",
+    "asset_stats": "results/stats/asset_stats.parquet",
+    "stats_summary": "results/stats/summary.json",
+    "analytics": ANALYTICS_FIGURES,
+    "mfg_params": MFG_PARAMS,
+    "mm_params": MM_PARAMS,
+    "mfg_metrics": expand("results/mfg/{scenario}/metrics.json", scenario=SCENARIOS),
+    "mfg_solutions": expand("results/mfg/{scenario}/solution.npz", scenario=SCENARIOS),
+    "mfg_figures": expand("results/mfg/{scenario}/{name}.png", scenario=SCENARIOS, name=MFG_FIGURES),
+    "verification_metrics": "results/mfg/verification/metrics.json",
+    "verification_table": "results/mfg/verification/refinement.csv",
+    "verification_figures": expand("results/mfg/verification/{name}.png",
+                                   name=["exact_comparison", "convergence_order"]),
+    "sweep_tables": expand("results/sweeps/{sweep}.parquet", sweep=list(SWEEPS)),
+    "sweep_figures": expand("results/sweeps/{sweep}.png", sweep=list(SWEEPS)),
+    "backtest_stats": "results/market_making/backtest_stats.parquet",
+    "backtest_figures": ["results/market_making/pnl_distribution.png",
+                         "results/market_making/inventory_distribution.png"],
+    "quotes_figures": expand("results/market_making/{ticker}/quotes.png", ticker=MM["tickers"]),
+    "reproduction": "results/market_making/avellaneda_stoikov_2008.csv",
+    "notebooks": NOTEBOOKS,
+    "provenance": "results/provenance.json",
+}
+
+NOTEBOOK_INPUTS = {
+    "mfg_pipeline": {"mfg_params": MFG_PARAMS,
+                     "solution": "results/mfg/baseline/solution.npz" if "baseline" in SCENARIOS
+                     else f"results/mfg/{SCENARIOS[0]}/solution.npz"},
+    "market_making": {"mm_params": MM_PARAMS,
+                      "backtest_stats": "results/market_making/backtest_stats.parquet",
+                      "reproduction": "results/market_making/avellaneda_stoikov_2008.csv"},
+}
+
+
+def notebook_parameters(wildcards):
+    """Papermill parameters: the artefact paths the notebook reads, plus the settings it uses."""
+    parameters = dict(NOTEBOOK_INPUTS[wildcards.nb])
+    if wildcards.nb == "mfg_pipeline":
+        parameters["run"] = mfg_run_overrides(config["mfg"], SCENARIOS[0])
+    else:
+        parameters.update(tickers=MM["tickers"], horizon_s=MM["horizon_s"])
+    return parameters

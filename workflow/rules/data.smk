@@ -1,0 +1,71 @@
+# Data: COTAHIST files (synthetic sample | B3 download | local files) -> typed Parquet.
+
+
+rule make_sample_cotahist:
+    output:
+        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT",
+    params:
+        sample=config["data"]["sample"],
+    log:
+        "logs/data/make_sample_cotahist.log",
+    benchmark:
+        "results/benchmarks/make_sample_cotahist.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/make_sample_cotahist.py"
+
+
+rule download_cotahist:
+    output:
+        "resources/cotahist/b3/COTAHIST_A{year}.ZIP",
+    params:
+        url=lambda w: config["data"]["b3"]["url_template"].format(year=w.year),
+        retries=config["data"]["b3"]["retries"],
+        timeout_s=config["data"]["b3"]["timeout_s"],
+    wildcard_constraints:
+        year="[0-9]{4}",
+    log:
+        "logs/data/download_cotahist_{year}.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/download_cotahist.py"
+
+
+rule ingest_cotahist:
+    input:
+        cotahist_files,
+    output:
+        quotes="results/data/quotes.parquet",
+        summary="results/data/ingest_summary.json",
+        rejects="results/data/rejects.txt",
+    params:
+        on_error=config["ingest"]["on_error"],
+        source=config["data"]["source"],
+    log:
+        "logs/data/ingest_cotahist.log",
+    benchmark:
+        "results/benchmarks/ingest_cotahist.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/ingest_cotahist.py"
+
+
+rule select_equities:
+    input:
+        "results/data/quotes.parquet",
+    output:
+        "results/data/equities.parquet",
+    params:
+        codbdi=config["selection"]["codbdi"],
+        market_types=config["selection"]["market_types"],
+    log:
+        "logs/data/select_equities.log",
+    benchmark:
+        "results/benchmarks/select_equities.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/select_equities.py"

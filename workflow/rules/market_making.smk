@@ -1,0 +1,71 @@
+# Market making: GLFT / Avellaneda-Stoikov quotes, Monte Carlo backtests per (ticker, strategy),
+# and the reproduction of Avellaneda & Stoikov (2008).
+
+
+rule backtest_market_making:
+    input:
+        "results/calibration/mm_params.yaml",
+    output:
+        "results/market_making/{ticker}/{strategy}.parquet",
+    params:
+        horizon_s=MM["horizon_s"],
+        dt_s=MM["dt_s"],
+        n_paths=MM["n_paths"],
+        seed=MM["seed"],
+    log:
+        "logs/market_making/backtest_{ticker}_{strategy}.log",
+    benchmark:
+        "results/benchmarks/backtest_{ticker}_{strategy}.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/backtest_market_making.py"
+
+
+rule plot_quotes:
+    input:
+        "results/calibration/mm_params.yaml",
+    output:
+        "results/market_making/{ticker}/quotes.png",
+    params:
+        horizon_s=MM["horizon_s"],
+    log:
+        "logs/market_making/plot_quotes_{ticker}.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/plot_quotes.py"
+
+
+rule aggregate_backtests:
+    input:
+        backtest_files,
+    output:
+        table="results/market_making/backtest_stats.parquet",
+        csv="results/market_making/backtest_stats.csv",
+        pnl="results/market_making/pnl_distribution.png",
+        inventory="results/market_making/inventory_distribution.png",
+    log:
+        "logs/market_making/aggregate_backtests.log",
+    benchmark:
+        "results/benchmarks/aggregate_backtests.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/aggregate_backtests.py"
+
+
+rule reproduce_avellaneda_stoikov:
+    output:
+        "results/market_making/avellaneda_stoikov_2008.csv",
+    params:
+        n_paths=MM["reproduction"]["n_paths"],
+        seed=MM["reproduction"]["seed"],
+    log:
+        "logs/market_making/reproduce_avellaneda_stoikov.log",
+    benchmark:
+        "results/benchmarks/reproduce_avellaneda_stoikov.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/reproduce_avellaneda_stoikov.py"

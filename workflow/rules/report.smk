@@ -1,0 +1,57 @@
+# Notebooks (papermill) and the self-contained HTML report.
+
+rule run_notebook:
+    input:
+        notebook="workflow/notebooks/{nb}.ipynb",
+        artefacts=lambda w: list(NOTEBOOK_INPUTS[w.nb].values()),
+    output:
+        ipynb="results/notebooks/{nb}.ipynb",
+        html="results/notebooks/{nb}.html",
+    params:
+        parameters=notebook_parameters,
+    wildcard_constraints:
+        nb="mfg_pipeline|market_making",
+    log:
+        "logs/report/run_notebook_{nb}.log",
+    benchmark:
+        "results/benchmarks/run_notebook_{nb}.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/run_notebook.py"
+
+
+rule write_provenance:
+    input:
+        cotahist_files,
+    output:
+        "results/provenance.json",
+    params:
+        config=config,
+        source=config["data"]["source"],
+    log:
+        "logs/report/write_provenance.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/write_provenance.py"
+
+
+rule render_report:
+    input:
+        **REPORT_INPUTS,
+        templates=glob.glob("workflow/templates/*.j2"),
+    output:
+        "reports/final/mfg_report.html",
+    params:
+        title=config["report"]["title"],
+        source=config["data"]["source"],
+        config=config,
+    log:
+        "logs/report/render_report.log",
+    benchmark:
+        "results/benchmarks/render_report.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/render_report.py"

@@ -1,0 +1,38 @@
+# Parameter sweeps: one job per point (stable point ids), then one aggregate per sweep.
+
+
+rule sweep_mfg:
+    input:
+        "results/calibration/mfg_params.yaml",
+    output:
+        "results/sweeps/{sweep}/points/{point_id}.json",
+    params:
+        swept=lambda w: SWEEP_POINTS[w.sweep][w.point_id],
+        run=lambda w: sweep_run_overrides(config["mfg"], SWEEP_POINTS[w.sweep][w.point_id]),
+    log:
+        "logs/sweeps/{sweep}/{point_id}.log",
+    benchmark:
+        "results/benchmarks/sweeps/{sweep}/{point_id}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../../scripts/sweep_mfg.py"
+
+
+rule aggregate_sweep:
+    input:
+        sweep_point_files,
+    output:
+        table="results/sweeps/{sweep}.parquet",
+        figure="results/sweeps/{sweep}.png",
+    log:
+        "logs/sweeps/aggregate_{sweep}.log",
+    benchmark:
+        "results/benchmarks/aggregate_sweep_{sweep}.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/aggregate_sweep.py"
