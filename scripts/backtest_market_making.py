@@ -6,9 +6,10 @@ from mfg_finance.market_making.backtest import run_backtest
 
 log = configure_logging(snakemake.log[0])
 ticker, strategy = snakemake.wildcards.ticker, snakemake.wildcards.strategy
-params = ticker_values(read_yaml(snakemake.input[0]), ticker)
-frame = run_backtest(strategy, params, horizon_s=snakemake.params.horizon_s, dt_s=snakemake.params.dt_s,
-                     n_paths=snakemake.params.n_paths, seed=snakemake.params.seed)
+p = snakemake.params
+params = dict(ticker_values(read_yaml(snakemake.input[0]), ticker), order_size=p.order_size)
+frame = run_backtest(strategy, params, horizon_s=p.horizon_s, dt_s=p.dt_s, n_paths=p.n_paths, seed=p.seed,
+                     fill_model=p.fill_model, mid_model=p.mid_model)
 frame.insert(0, "strategy", strategy)
 frame.insert(0, "ticker", ticker)
 write_parquet(snakemake.output[0], frame)

@@ -5,12 +5,9 @@ from mfg_finance.logs import configure_logging
 
 log = configure_logging(snakemake.log[0])
 asset_stats = read_parquet(snakemake.input[0])
-settings = snakemake.params.settings
-if snakemake.wildcards.model == "mfg":
-    document = calibrate_mfg(asset_stats, representative=settings["representative"],
-                             overrides=settings["overrides"])
-else:
-    document = calibrate_mm(asset_stats, tickers=settings["tickers"], gamma=settings["gamma"],
-                            Q_max=settings["Q_max"], overrides=settings["overrides"])
+calibrate = calibrate_mfg if snakemake.wildcards.model == "mfg" else calibrate_mm
+document = calibrate(asset_stats, **snakemake.params.settings)
 write_yaml(snakemake.output[0], document)
+for warning in document.get("warnings", []):
+    log.warning(warning)
 log.info("calibration written to %s", snakemake.output[0])

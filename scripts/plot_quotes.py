@@ -6,4 +6,4 @@ from mfg_finance.report.figures.market_making import plot_quotes
 
 log = configure_logging(snakemake.log[0])
 params = ticker_values(read_yaml(snakemake.input[0]), snakemake.wildcards.ticker)
-plot_quotes(dict(params, T=snakemake.params.horizon_s), snakemake.output[0])
+plot_quotes(dict(params, T=snakemake.params.horizon_s, order_size=snakemake.params.order_size), snakemake.output[0])

@@ -133,6 +133,19 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
         config_path.write_text(original)
 
 
+def test_sweep_edit_reruns_only_new_points(pipeline):
+    config_path = pipeline / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    config["sweeps"]["phi_gamma"]["phi"] = [0.01, 0.05, 0.3]   # 0.2 -> 0.3: three new points
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    try:
+        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
+        assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "write_provenance": 1, "render_report": 1, "all": 1}
+    finally:
+        config_path.write_text(original)
+
+
 @pytest.fixture()
 def planned_copy(repo_root, tmp_path) -> Path:
     return copy_workflow(repo_root, tmp_path / "wf", repo_root / "tests" / "configs" / "small.yaml")

@@ -71,17 +71,19 @@ def sweep_point_files(wildcards):
 
 
 def backtest_files(wildcards=None):
-    return expand("results/market_making/{ticker}/{strategy}.parquet",
-                  ticker=MM["tickers"], strategy=MM["strategies"])
+    strategies = MM["strategies"] + (["ppo"] if MM["rl"]["enabled"] else [])
+    return expand("results/market_making/{ticker}/{strategy}.parquet", ticker=MM["tickers"],
+                  strategy=strategies)
 
 
 def calibration_settings(wildcards):
     overrides = config["calibration"]["overrides"]
     if wildcards.model == "mfg":
         return {"representative": config["calibration"]["representative"],
-                "overrides": {"mfg": overrides.get("mfg", {})}}
+                "spread": config["calibration"]["spread"], "T": config["mfg"]["grid"]["T"],
+                **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})}}
     return {"tickers": MM["tickers"], "gamma": MM["gamma"], "Q_max": MM["Q_max"],
-            "overrides": {"mm": overrides.get("mm", {})}}
+            "spread": config["calibration"]["spread"], "overrides": {"mm": overrides.get("mm", {})}}
 
 
 MFG_PARAMS = "results/calibration/mfg_params.yaml"

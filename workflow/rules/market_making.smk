@@ -12,6 +12,9 @@ rule backtest_market_making:
         dt_s=MM["dt_s"],
         n_paths=MM["n_paths"],
         seed=MM["seed"],
+        order_size=MM["order_size"],
+        fill_model=MM["fill_model"],
+        mid_model=MM["mid_model"],
     log:
         "logs/market_making/backtest_{ticker}_{strategy}.log",
     benchmark:
@@ -29,6 +32,7 @@ rule plot_quotes:
         "results/market_making/{ticker}/quotes.png",
     params:
         horizon_s=MM["horizon_s"],
+        order_size=MM["order_size"],
     log:
         "logs/market_making/plot_quotes_{ticker}.log",
     conda:
@@ -69,3 +73,28 @@ rule reproduce_avellaneda_stoikov:
         ENV
     script:
         "../../scripts/reproduce_avellaneda_stoikov.py"
+
+
+rule train_rl_agent:
+    # Optional (market_making.rl.enabled, extra `rl`): PPO trained per ticker, backtested on the
+    # same random numbers as the other strategies.
+    input:
+        "results/calibration/mm_params.yaml",
+    output:
+        "results/market_making/{ticker}/ppo.parquet",
+    params:
+        horizon_s=MM["horizon_s"],
+        dt_s=MM["dt_s"],
+        n_paths=MM["n_paths"],
+        seed=MM["seed"],
+        order_size=MM["order_size"],
+        timesteps=MM["rl"]["timesteps"],
+        train_seed=MM["rl"]["seed"],
+    log:
+        "logs/market_making/train_rl_agent_{ticker}.log",
+    benchmark:
+        "results/benchmarks/train_rl_agent_{ticker}.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/train_rl_agent.py"

@@ -1,1 +1,25 @@
-"""Package."""
+"""Mean-field game of optimal execution: HJB / Fokker-Planck solver, exact LQ reference, outputs.
+
+Public API::
+
+    solve(config) -> MfgSolution                 # mfg_finance.mfg.solver
+    write_solution(solution, out_dir, *, figures=True)
+    validate_config(config) -> dict
+    verify.run_verification(config, refinements) / verify.write_verification(result, out_dir)
+
+See ``docs/mfg.md`` for the model, the scheme and the config keys.
+"""
+
+from mfg_finance.mfg.config import validate_config
+from mfg_finance.mfg.solution import MfgSolution
+from mfg_finance.mfg.solver import solve
+
+
+def write_solution(solution, out_dir, *, figures: bool = True):
+    """Write ``solution.npz``, ``metrics.json`` and (optionally) the figures; see :mod:`.outputs`."""
+    from mfg_finance.mfg.outputs import write_solution as _write  # matplotlib only when writing
+
+    return _write(solution, out_dir, figures=figures)
+
+
+__all__ = ["MfgSolution", "solve", "validate_config", "write_solution"]

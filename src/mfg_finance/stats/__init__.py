@@ -1,1 +1,15 @@
-"""Package."""
+"""Returns, volatility and liquidity statistics of the selected equities.
+
+Modules, one job each:
+
+* :mod:`~mfg_finance.stats.returns` -- session calendar, per-session log returns with honest gaps,
+  rolling volatility;
+* :mod:`~mfg_finance.stats.volatility` -- close-to-close, Parkinson and Garman-Klass estimators;
+* :mod:`~mfg_finance.stats.liquidity` -- Amihud illiquidity, average trade size;
+* :mod:`~mfg_finance.stats.spread` -- Corwin-Schultz (primary) and Roll spread proxies;
+* :mod:`~mfg_finance.stats.compute` -- :func:`compute_stats`, which puts them together.
+"""
+
+from mfg_finance.stats.compute import StatsResult, compute_stats
+
+__all__ = ["StatsResult", "compute_stats"]

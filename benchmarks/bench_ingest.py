@@ -1,0 +1,182 @@
+"""Benchmark: COTAHIST text -> DataFrame, throughput (MB/s) and peak memory, side by side.
+
+Files (built in a temporary folder, deleted afterwards; never committed):
+
+* ``monthly``: B3's real ``COTAHIST_M012021.TXT`` (31.9 MB), unzipped from the shared data folder
+  (``../shared/data/cotahist`` or ``$MFG_SHARED_DATA``);
+* ``big``: about 200 MB built by repeating its quote records between one header and a trailer
+  with the right count.
+
+Contenders, each in its own process pinned to one CPU core, warmed up first (imports, JIT) on a
+small file, then timed ``--runs`` times (median reported):
+
+* ``mfg_finance.read_cotahist``: bytes -> typed DataFrame (the number the >= 300 MB/s target is about);
+* ``mfg_finance.ingest``: the same plus the summary (SHA-256 of the file, counts, date range);
+* ``read()+splitlines()``: Python reading the file and splitting it into lines, no parsing at all;
+* ``b3fileparser (polars)``: the PyPI parser's polars engine, run with the Python of a throwaway
+  virtual environment (``--peer-python``, e.g. ``/tmp/b3fp-venv/bin/python`` after
+  ``python -m venv /tmp/b3fp-venv && /tmp/b3fp-venv/bin/pip install b3fileparser``); skipped if absent.
+
+Peak memory is the process's peak RSS minus its RSS before the first timed run (after warm-up),
+reported as a multiple of the file size. MB = 10**6 bytes.
+
+Usage::
+
+    python benchmarks/bench_ingest.py [--runs 5] [--big-mb 200] [--peer-python PATH] [--cpu 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+RECORD_LINE = 247
+
+
+# --- worker side (runs in a fresh process; only the standard library at import time) ------------
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _contender(name: str):
+    if name == "read_cotahist":
+        from mfg_finance.cotahist import read_cotahist
+
+        return lambda path: read_cotahist(path)
+    if name == "ingest":
+        from mfg_finance.cotahist import ingest
+
+        return lambda path: ingest(path)
+    if name == "splitlines":
+        def split(path):
+            with open(path, "rb") as fh:
+                return fh.read().splitlines()
+
+        return split
+    if name == "b3fileparser_polars":
+        from b3fileparser.b3parser import B3Parser
+
+        parser = B3Parser.create_parser(engine="polars")
+        return lambda path: parser.read_b3_file(str(path))
+    raise ValueError(name)
+
+
+def worker(name: str, path: str, warmup: str, runs: int, cpu: int) -> None:
+    os.sched_setaffinity(0, {cpu})
+    parse = _contender(name)
+    result = parse(warmup)  # imports, JIT compilation or cache load
+    del result
+    baseline = _rss_bytes()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = parse(path)
+        times.append(time.perf_counter() - start)
+        del result
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"times": times, "baseline_rss": baseline, "peak_rss": peak}))
+
+
+# --- driver side ---------------------------------------------------------------------------------
+
+def shared_data_dir() -> Path:
+    default = HERE.parents[1].parent / "shared" / "data" / "cotahist"
+    return Path(os.environ.get("MFG_SHARED_DATA", default))
+
+
+def build_files(tmp: Path, big_mb: float) -> dict[str, Path]:
+    archive = shared_data_dir() / "COTAHIST_M012021.ZIP"
+    if not archive.is_file():
+        sys.exit(f"real file not found: {archive} (set MFG_SHARED_DATA)")
+    with zipfile.ZipFile(archive) as zf:
+        member = zf.infolist()[0]
+        monthly = tmp / member.filename
+        monthly.write_bytes(zf.read(member))
+    data = monthly.read_bytes()
+    header, details, trailer = data[:RECORD_LINE], data[RECORD_LINE:-RECORD_LINE], data[-RECORD_LINE:]
+    copies = max(1, round(big_mb * 1e6 / len(details)))
+    count = copies * (len(details) // RECORD_LINE) + 2
+    big = tmp / "COTAHIST_BIG.TXT"
+    with open(big, "wb") as fh:
+        fh.write(header)
+        for _ in range(copies):
+            fh.write(details)
+        fh.write(trailer[:31] + f"{count:011d}".encode() + trailer[42:])
+    warm = tmp / "COTAHIST_WARMUP.TXT"
+    warm.write_bytes(header + details[:50 * RECORD_LINE] + trailer[:31] + b"%011d" % 52 + trailer[42:])
+    return {"monthly": monthly, "big": big, "warmup": warm}
+
+
+def run_worker(python: str, name: str, path: Path, warmup: Path, runs: int, cpu: int) -> dict | None:
+    cmd = [python, str(HERE), "--worker", name, str(path), "--warmup-file", str(warmup), "--runs", str(runs),
+           "--cpu", str(cpu)]
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               POLARS_MAX_THREADS="1", RAYON_NUM_THREADS="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        print(f"  {name}: failed ({proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode})",
+              file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per contender and file")
+    parser.add_argument("--big-mb", type=float, default=200.0, help="size of the repeated file (MB)")
+    parser.add_argument("--peer-python", default="/tmp/b3fp-venv/bin/python",
+                        help="Python of a venv with b3fileparser installed (skipped if missing)")
+    parser.add_argument("--cpu", type=int, default=0, help="CPU core the workers are pinned to")
+    parser.add_argument("--worker", nargs=2, metavar=("NAME", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--warmup-file", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker[0], args.worker[1], args.warmup_file, args.runs, args.cpu)
+        return 0
+
+    contenders = [("read_cotahist", sys.executable), ("ingest", sys.executable), ("splitlines", sys.executable)]
+    if Path(args.peer_python).is_file():
+        contenders.append(("b3fileparser_polars", args.peer_python))
+    else:
+        print(f"b3fileparser skipped: {args.peer_python} not found", file=sys.stderr)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_", dir="/tmp"))
+    try:
+        files = build_files(tmp, args.big_mb)
+        rows = []
+        for label in ("monthly", "big"):
+            path = files[label]
+            size = path.stat().st_size
+            for name, python in contenders:
+                out = run_worker(python, name, path, files["warmup"], args.runs, args.cpu)
+                if out is None:
+                    continue
+                median = statistics.median(out["times"])
+                peak = out["peak_rss"] - out["baseline_rss"]
+                rows.append((label, size, name, median, size / 1e6 / median, peak / size))
+                print(f"{label:8s} {size / 1e6:7.1f} MB  {name:22s} {median:8.3f} s  {size / 1e6 / median:8.1f} MB/s"
+                      f"  peak +{peak / 1e6:7.1f} MB ({peak / size:.2f}x file)", file=sys.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"| file | size (MB) | parser | median (s) | MB/s | peak RSS increase (x file size) |")
+    print("|---|---|---|---|---|---|")
+    for label, size, name, median, rate, peak in rows:
+        print(f"| {label} | {size / 1e6:.1f} | {name} | {median:.3f} | {rate:.0f} | {peak:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

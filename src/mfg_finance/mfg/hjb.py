@@ -1,0 +1,141 @@
+r"""Backward Hamilton-Jacobi-Bellman equation: monotone upwind scheme, implicit in time.
+
+Continuous problem (time in trading days, inventory ``q`` in inventory units)::
+
+    -u_t = (sigma^2/2) u_qq + phi q^2 + min_a [ a u_q + eta(t) a^2 ]
+         = (sigma^2/2) u_qq + phi q^2 - (u_q)^2 / (4 eta(t)),        u(T, q) = gamma_T q^2,
+
+with optimal feedback ``alpha*(t, q) = -u_q / (2 eta(t))``.
+
+Discretisation
+--------------
+*Space*: the controlled generator is the generator of a continuous-time Markov chain on the
+nodes (upwind on the sign of the drift)::
+
+    (A_a u)_i = (sigma^2 / (2 dx^2)) (u_{i+1} - 2 u_i + u_{i-1})
+              + (a_i^+ / dx) (u_{i+1} - u_i) + (a_i^- / dx) (u_i - u_{i-1}),
+
+``a^+ = max(a, 0)``, ``a^- = min(a, 0)``. Its off-diagonal entries are ``>= 0`` and its rows sum
+to zero, so ``I - dt A_a`` is an M-matrix whatever ``|a| dt / dx`` is: the scheme is monotone and
+unconditionally stable. At the end nodes the jumps that would leave the grid are removed (the
+policy may only point inwards there and the diffusion jump outwards is dropped): a reflecting
+chain, i.e. the finite-volume Neumann condition on the faces ``x_min - dx/2``, ``x_max + dx/2``.
+
+*Hamiltonian*: the discrete minimiser is the monotone (Godunov) upwind choice
+``a_i = argmin_a [a^+ D^+u_i + a^- D^-u_i + eta a^2]``, see :func:`upwind_policy`.
+
+*Time*: semi-implicit in the nonlinearity (one linearisation of the Hamiltonian per step). On the
+step ``[t_n, t_{n+1}]`` the policy in force is ``alpha^n = upwind_policy(u^{n+1}, eta^n)`` and::
+
+    (I - dt A_{alpha^n}) u^n = u^{n+1} + dt (phi q^2 + eta^n (alpha^n)^2),
+
+a tridiagonal M-matrix system solved by an LU factorisation with GTH pivots
+(:mod:`mfg_finance.mfg.tridiag`: O(nx) work, no dense matrix, accurate at every node). The
+Fokker-Planck step (:mod:`mfg_finance.mfg.fp`) solves with the transpose of the very same factors.
+:func:`implicit_banded` gives the same matrix in LAPACK band storage (used by the tests to check
+the factorisation against :func:`scipy.linalg.solve_banded`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mfg_finance.mfg import tridiag
+
+
+def upwind_policy(u: np.ndarray, eta: float, dx: float) -> np.ndarray:
+    r"""Monotone upwind minimiser of the discrete Hamiltonian at each node.
+
+    ``alpha_i = argmin_a [ a^+ D^+u_i + a^- D^-u_i + eta a^2 ]`` with one-sided differences
+    ``D^+u_i = (u_{i+1} - u_i)/dx`` and ``D^-u_i = (u_i - u_{i-1})/dx``. The candidate buying rate
+    is ``max(-D^+u / (2 eta), 0)`` and the selling rate ``min(-D^-u / (2 eta), 0)``; where both are
+    non-zero (a local maximum of ``u``) the larger one in magnitude has the lower Hamiltonian
+    ``-eta a^2``. At the end nodes only the inward direction exists (reflecting boundary).
+
+    Parameters
+    ----------
+    u : (nx,) value function (cost units).
+    eta : execution-cost coefficient (cost units x trading day / inventory units^2).
+    dx : node spacing (inventory units).
+
+    Returns
+    -------
+    (nx,) order flow in inventory units per trading day.
+    """
+    minus_du = (u[:-1] - u[1:]) / dx          # -D^+u_i (i < nx-1) == -D^-u_{i+1}
+    buy = np.zeros_like(u)
+    sell = np.zeros_like(u)
+    buy[:-1] = np.maximum(minus_du, 0.0) / (2.0 * eta)
+    sell[1:] = np.minimum(minus_du, 0.0) / (2.0 * eta)
+    return np.where(buy >= -sell, buy, sell)
+
+
+def generator_offdiagonals(alpha: np.ndarray, sigma: float, dx: float) -> tuple[np.ndarray, np.ndarray]:
+    """Jump rates of the upwind generator ``A_alpha`` (per trading day).
+
+    Returns
+    -------
+    up : (nx-1,) ``A[i, i+1] = sigma^2/(2 dx^2) + alpha_i^+ / dx``, ``i = 0..nx-2``.
+    down : (nx-1,) ``A[i+1, i] = sigma^2/(2 dx^2) + (-alpha_{i+1})^+ / dx``, ``i = 0..nx-2``.
+
+    The diagonal is minus the row sum, so ``A 1 = 0`` (and ``1^T A^T mu = 0``: mass conservation).
+    """
+    diffusion = 0.5 * sigma * sigma / (dx * dx)
+    up = diffusion + np.maximum(alpha[:-1], 0.0) / dx
+    down = diffusion + np.maximum(-alpha[1:], 0.0) / dx
+    return up, down
+
+
+def implicit_banded(up: np.ndarray, down: np.ndarray, dt: float, *, transpose: bool = False) -> np.ndarray:
+    """Banded storage (``solve_banded((1, 1), ...)`` layout) of ``I - dt A`` or its transpose.
+
+    ``ab[0, 1:]`` is the super-diagonal, ``ab[1]`` the diagonal, ``ab[2, :-1]`` the sub-diagonal.
+    Works on stacks: ``up``/``down`` of shape (..., nx-1) give ``ab`` of shape (..., 3, nx).
+    """
+    shape = up.shape[:-1] + (3, up.shape[-1] + 1)
+    ab = np.zeros(shape)
+    super_, sub = (down, up) if transpose else (up, down)
+    ab[..., 0, 1:] = -dt * super_
+    ab[..., 2, :-1] = -dt * sub
+    ab[..., 1, :] = 1.0
+    ab[..., 1, :-1] += dt * up     # row i loses mass to i+1 ...
+    ab[..., 1, 1:] += dt * down    # ... and to i-1
+    return ab
+
+
+def solve_hjb(eta: np.ndarray, q: np.ndarray, dt: float, *, sigma: float, phi: float,
+              gamma_T: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Solve the HJB backward for a given ``eta`` path (the coupling held fixed).
+
+    Parameters
+    ----------
+    eta : (nt+1,) execution-cost path; ``eta[n]`` acts on the step ``[t_n, t_{n+1}]`` and
+        ``eta[nt]`` only in the terminal feedback.
+    q : (nx,) inventory nodes; dt : time step (trading days).
+    sigma : inventory volatility (inventory units / sqrt(trading day)).
+    phi : running inventory penalty (cost units / (inventory units^2 trading day)).
+    gamma_T : terminal inventory penalty (cost units / inventory units^2).
+
+    Returns
+    -------
+    u : (nt+1, nx) value function; alpha : (nt+1, nx) feedback in force on each step
+        (``alpha[nt]`` is the terminal feedback); up, down : (nt, nx-1) jump rates of the
+        generator of each step, which :func:`mfg_finance.mfg.fp.solve_fp` transposes.
+    """
+    nt = eta.size - 1
+    nx = q.size
+    dx = float(q[1] - q[0])
+    running = phi * q * q
+    u = np.empty((nt + 1, nx))
+    alpha = np.empty((nt + 1, nx))
+    up = np.empty((nt, nx - 1))
+    down = np.empty((nt, nx - 1))
+    u[nt] = gamma_T * q * q
+    alpha[nt] = upwind_policy(u[nt], eta[nt], dx)
+    for n in range(nt - 1, -1, -1):
+        a = upwind_policy(u[n + 1], eta[n], dx)
+        up[n], down[n] = generator_offdiagonals(a, sigma, dx)
+        piv, mult = tridiag.factor(up[n], down[n], dt)
+        u[n] = tridiag.solve(piv, mult, up[n], dt, u[n + 1] + dt * (running + eta[n] * a * a))
+        alpha[n] = a
+    return u, alpha, up, down

@@ -1,0 +1,159 @@
+"""The equilibrium returned by :func:`mfg_finance.mfg.solve` and the outcomes derived from it.
+
+Units: time in trading days, inventory ``q`` in inventory units (those of the calibration),
+order flow in inventory units per trading day, costs in the units of ``eta0 alpha^2`` integrated
+over trading days, price in BRL.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Array fields written to ``solution.npz`` (``price`` only when the price is enabled).
+ARRAY_FIELDS = ("t", "q", "u", "density", "alpha", "eta", "mean_flow")
+
+
+@dataclass(frozen=True, eq=False)
+class MfgSolution:
+    """A converged MFG equilibrium on the grid.
+
+    Attributes
+    ----------
+    t : (nt+1,) time nodes (trading days).
+    q : (nx,) inventory nodes (inventory units).
+    u : (nt+1, nx) value function ``u(t_n, q_i)`` (cost units).
+    density : (nt+1, nx) density ``mu(t_n, q_i)`` (1 / inventory units), ``sum(density[n]) dx = 1``.
+    alpha : (nt+1, nx) feedback order flow in force on ``[t_n, t_{n+1})`` (inventory units / day);
+        ``alpha[nt]`` is the terminal feedback ``-D u(T) / (2 eta_T)``.
+    eta : (nt+1,) equilibrium execution cost ``eta0 + eta1 |m_t|``.
+    mean_flow : (nt+1,) crowd's mean flow ``m_t = sum_i alpha_i mu_i dx`` (inventory units / day).
+    price : (nt+1,) clearing price (BRL), or ``None`` when the price is disabled.
+    residuals : fixed-point residual after each HJB/FP sweep (dimensionless, see ``solver``).
+    iterations : number of HJB/FP sweeps. converged : always True for a returned solution.
+    config : the validated config. wall_time_s : solve time in seconds (not deterministic).
+    """
+
+    t: np.ndarray
+    q: np.ndarray
+    u: np.ndarray
+    density: np.ndarray
+    alpha: np.ndarray
+    eta: np.ndarray
+    mean_flow: np.ndarray
+    price: np.ndarray | None
+    residuals: list[float]
+    iterations: int
+    converged: bool
+    config: dict[str, Any]
+    wall_time_s: float = field(default=0.0)
+
+    # ---- grid -------------------------------------------------------------------------------
+    @property
+    def dx(self) -> float:
+        return float(self.q[1] - self.q[0])
+
+    @property
+    def dt(self) -> float:
+        return float(self.t[1] - self.t[0])
+
+    # ---- moments of the law -----------------------------------------------------------------
+    @property
+    def mass(self) -> np.ndarray:
+        """``sum_i mu_i dx`` at each time node (1 up to round-off)."""
+        return self.density.sum(axis=1) * self.dx
+
+    @property
+    def mean_inventory(self) -> np.ndarray:
+        """``Q_t = sum_i q_i mu_i dx`` (inventory units)."""
+        return self.density @ self.q * self.dx
+
+    @property
+    def inventory_std(self) -> np.ndarray:
+        """Cross-sectional inventory standard deviation ``sqrt(E[q^2] - Q_t^2)`` (inventory units)."""
+        mean = self.mean_inventory
+        second = self.density @ (self.q * self.q) * self.dx
+        return np.sqrt(np.maximum(second - mean * mean, 0.0))   # max: round-off only
+
+    # ---- scalar outcomes --------------------------------------------------------------------
+    @property
+    def liquidation_speed(self) -> float:
+        """Mean-inventory decay rate ``-ln(Q_T / Q_0) / T`` (1 / trading day).
+
+        NaN when ``Q_T / Q_0 <= 0`` (no initial position, or the crowd overshoots zero).
+        """
+        mean = self.mean_inventory
+        ratio = mean[-1] / mean[0] if mean[0] != 0.0 else math.nan
+        if not ratio > 0.0:
+            return math.nan
+        return float(-math.log(ratio) / (self.t[-1] - self.t[0]))
+
+    @property
+    def terminal_dispersion(self) -> float:
+        """Inventory standard deviation at ``T`` (inventory units)."""
+        return float(self.inventory_std[-1])
+
+    @property
+    def total_cost(self) -> float:
+        r"""Expected cost of a representative agent, evaluated forward on the equilibrium.
+
+        ``J = sum_n dt <mu^{n+1}, phi q^2 + eta^n (alpha^n)^2> + <mu^N, gamma_T q^2>`` (cost units),
+        the discrete counterpart of ``E[int_0^T (eta alpha^2 + phi q^2) dt + gamma_T q_T^2]`` for
+        the implicit scheme. By discrete duality it equals ``<mu^0, u^0>`` up to round-off.
+        """
+        p = self.config["params"]
+        q2 = self.q * self.q
+        running = p["phi"] * q2[None, :] + self.eta[:-1, None] * self.alpha[:-1] ** 2
+        dx = self.dx
+        flow = self.dt * float(np.sum(self.density[1:] * running)) * dx
+        terminal = p["gamma_T"] * float(self.density[-1] @ q2) * dx
+        return flow + terminal
+
+    @property
+    def mass_error(self) -> float:
+        """``max_n |sum_i mu_i^n dx - 1|`` (dimensionless)."""
+        return float(np.max(np.abs(self.mass - 1.0)))
+
+    @property
+    def min_density(self) -> float:
+        """Smallest density value over the space-time grid (``>= 0`` by construction)."""
+        return float(self.density.min())
+
+    @property
+    def price_impact(self) -> float | None:
+        """``p_T - p_0`` (BRL) when the price is enabled, else ``None``."""
+        if self.price is None:
+            return None
+        return float(self.price[-1] - self.price[0])
+
+    @property
+    def final_residual(self) -> float:
+        return float(self.residuals[-1]) if self.residuals else math.nan
+
+    def outcomes(self) -> dict[str, float | None]:
+        """Scalar outcomes (JSON-able) used by ``metrics.json``, sweeps and the report."""
+        mean = self.mean_inventory
+        return {
+            "liquidation_speed": self.liquidation_speed,
+            "terminal_dispersion": self.terminal_dispersion,
+            "total_cost": self.total_cost,
+            "mean_inventory_initial": float(mean[0]),
+            "mean_inventory_terminal": float(mean[-1]),
+            "mean_flow_initial": float(self.mean_flow[0]),
+            "mean_flow_terminal": float(self.mean_flow[-1]),
+            "eta_min": float(self.eta.min()),
+            "eta_max": float(self.eta.max()),
+            "price_initial": None if self.price is None else float(self.price[0]),
+            "price_terminal": None if self.price is None else float(self.price[-1]),
+            "price_impact": self.price_impact,
+        }
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays of ``solution.npz``; ``price`` is omitted (not NaN-filled) when disabled."""
+        out = {name: np.asarray(getattr(self, name), dtype=float) for name in ARRAY_FIELDS}
+        if self.price is not None:
+            out["price"] = np.asarray(self.price, dtype=float)
+        return out

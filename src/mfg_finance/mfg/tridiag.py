@@ -1,0 +1,91 @@
+r"""Componentwise-accurate tridiagonal solves with ``M = I - dt A`` for a Markov generator ``A``.
+
+``A`` has jump rates ``up[i] = A[i, i+1] >= 0`` and ``down[i] = A[i+1, i] >= 0`` and rows summing
+to zero, so ``M`` is an M-matrix whose rows sum to exactly 1. Its LU factorisation ``M = L U``
+is computed with the GTH (Grassmann-Taksar-Heyman) form of the pivots::
+
+    s_0 = 1,   s_i = 1 + a_i s_{i-1} / p_{i-1},   p_i = s_i + c_i,
+    a_i = dt down[i-1] = |M[i, i-1]|,   c_i = dt up[i] = |M[i, i+1]|,   l_i = a_i / p_{i-1},
+
+where ``s_i`` is the row sum of the reduced matrix. Every operation of the factorisation and of
+both substitutions is a sum of non-negative terms (for a right-hand side ``>= 0``), so:
+
+* the solution is accurate *componentwise* (relative error O(n eps) at every node), not only
+  relative to the largest entry. This matters: the value function spans 1e-4 (near ``q = 0``,
+  where the density lives) to 1e2 (at the edges); a pivoting LAPACK solve (``gbsv``, ``gtsv``)
+  has errors of order ``eps * max|u|``, which pollute the differences ``D u`` near 0 and put a
+  round-off floor of ~1e-10 under the coupling residual on stiff cases. With these pivots the
+  floor is ~1e-14;
+* positivity holds in floating point, not only in exact arithmetic: the density stays ``>= 0``
+  with no clipping and no tolerance;
+* the Fokker-Planck step solves with ``M^T = U^T L^T`` using the *same* factors as the HJB step,
+  so it is the exact discrete adjoint of the factored operator.
+
+The kernels are compiled with numba (``cache=True``); the first call in a fresh environment
+compiles them (about a second).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def factor(up: np.ndarray, down: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """GTH LU factors of ``I - dt A``: pivots ``p`` (n,) and multipliers ``l`` (n-1,).
+
+    ``L`` is unit lower bidiagonal with ``L[i+1, i] = -l[i]``; ``U`` is upper bidiagonal with
+    diagonal ``p`` and ``U[i, i+1] = -dt up[i]``.
+    """
+    n = up.size + 1
+    piv = np.empty(n)
+    mult = np.empty(n - 1)
+    excess = 1.0                    # row sums of I - dt A are exactly 1 (A 1 = 0)
+    piv[0] = excess + (dt * up[0] if n > 1 else 0.0)
+    for i in range(1, n):
+        a = dt * down[i - 1]
+        mult[i - 1] = a / piv[i - 1]
+        excess = 1.0 + a * (excess / piv[i - 1])
+        piv[i] = excess + (dt * up[i] if i < n - 1 else 0.0)
+    return piv, mult
+
+
+@numba.njit(cache=True)
+def solve(piv: np.ndarray, mult: np.ndarray, up: np.ndarray, dt: float, b: np.ndarray) -> np.ndarray:
+    """Solve ``(I - dt A) x = b`` with the factors of :func:`factor` (HJB step)."""
+    n = b.size
+    x = np.empty(n)
+    x[0] = b[0]
+    for i in range(1, n):               # L y = b
+        x[i] = b[i] + mult[i - 1] * x[i - 1]
+    x[n - 1] = x[n - 1] / piv[n - 1]
+    for i in range(n - 2, -1, -1):      # U x = y
+        x[i] = (x[i] + dt * up[i] * x[i + 1]) / piv[i]
+    return x
+
+
+@numba.njit(cache=True)
+def solve_transpose(piv: np.ndarray, mult: np.ndarray, up: np.ndarray, dt: float,
+                    b: np.ndarray) -> np.ndarray:
+    """Solve ``(I - dt A)^T x = b`` with the same factors (Fokker-Planck step): ``U^T L^T x = b``."""
+    n = b.size
+    x = np.empty(n)
+    x[0] = b[0] / piv[0]
+    for i in range(1, n):               # U^T y = b
+        x[i] = (b[i] + dt * up[i - 1] * x[i - 1]) / piv[i]
+    for i in range(n - 2, -1, -1):      # L^T x = y
+        x[i] = x[i] + mult[i] * x[i + 1]
+    return x
+
+
+@numba.njit(cache=True)
+def forward_sweep(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt: float) -> np.ndarray:
+    """All Fokker-Planck steps ``(I - dt A_n)^T mu^{n+1} = mu^n``, ``n = 0..nt-1`` -> (nt+1, nx)."""
+    nt = up.shape[0]
+    mu = np.empty((nt + 1, mu0.size))
+    mu[0] = mu0
+    for n in range(nt):
+        piv, mult = factor(up[n], down[n], dt)
+        mu[n + 1] = solve_transpose(piv, mult, up[n], dt, mu[n])
+    return mu

@@ -1,0 +1,190 @@
+"""Figures of the market-making stage: quotes, backtest distributions, comparison and statistics table."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mfg_finance.io import save_figure  # noqa: E402
+from mfg_finance.market_making.avellaneda_stoikov import as_spreads  # noqa: E402
+from mfg_finance.market_making.glft import InventoryHJB, asymptotic_spreads  # noqa: E402
+from mfg_finance.market_making.market import MarketParameters  # noqa: E402
+from mfg_finance.market_making.strategies import glft_parameters  # noqa: E402
+
+STRATEGY_COLORS = {"hjb": "tab:blue", "avellaneda_stoikov": "tab:orange", "constant": "tab:green",
+                   "inventory_aware": "tab:red"}
+STRATEGY_LABELS = {"hjb": "GLFT (HJB)", "avellaneda_stoikov": "Avellaneda-Stoikov", "constant": "constant",
+                   "inventory_aware": "inventory-aware"}
+
+
+def _color(strategy: str, index: int) -> str:
+    return STRATEGY_COLORS.get(strategy, f"C{(index + 4) % 10}")
+
+
+def _label(strategy: str) -> str:
+    return STRATEGY_LABELS.get(strategy, strategy)
+
+
+def plot_quotes(params: Mapping | MarketParameters, path, *, horizon_s: float | None = None) -> None:
+    """GLFT (exact and asymptotic) and A&S distances to the mid, against inventory and against time.
+
+    ``params`` are one ticker's calibrated parameters (BRL, seconds, lots); the horizon is
+    ``horizon_s``, else ``params["T"]``, else 600 s.
+    """
+    market = params if isinstance(params, MarketParameters) else MarketParameters.from_mapping(params)
+    if horizon_s is None:
+        horizon_s = float(params.get("T", 600.0)) if isinstance(params, Mapping) else 600.0
+    hjb_params = glft_parameters(market, horizon_s)
+    model = InventoryHJB(hjb_params)
+    Q = market.Q_max
+    q = np.arange(-Q, Q + 1)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), constrained_layout=True)
+
+    ax = axes[0]
+    exact_b, exact_a = model.spread_table([0.0])
+    asym_b, asym_a = asymptotic_spreads(q, hjb_params)
+    gamma = market.effective_gamma
+    as_b, as_a = as_spreads(0.0, q, gamma=gamma, sigma=market.sigma, k=market.k, T=horizon_s)
+    ax.plot(q[:-1], exact_b[0, :-1], color="tab:blue", label="GLFT exact, bid")
+    ax.plot(q[1:], exact_a[0, 1:], color="tab:red", label="GLFT exact, ask")
+    ax.plot(q, asym_b, color="tab:blue", ls="--", lw=1, label="GLFT asymptotic")
+    ax.plot(q, asym_a, color="tab:red", ls="--", lw=1)
+    ax.plot(q, as_b, color="tab:blue", ls=":", lw=1.5, label="Avellaneda-Stoikov")
+    ax.plot(q, as_a, color="tab:red", ls=":", lw=1.5)
+    ax.set_xlabel("inventory q (lots)")
+    ax.set_ylabel("distance to mid (BRL)")
+    ax.set_title("quotes at t = 0")
+    ax.legend(fontsize=8)
+
+    times = np.linspace(0.0, horizon_s, 201)
+    table_b, table_a = model.spread_table(times)
+    for ax, side, table in ((axes[1], "bid", table_b), (axes[2], "ask", table_a)):
+        for level, color in ((-(Q // 2), "tab:purple"), (0, "black"), (Q // 2, "tab:olive")):
+            as_side = as_spreads(times, level, gamma=gamma, sigma=market.sigma, k=market.k,
+                                 T=horizon_s)[0 if side == "bid" else 1]
+            ax.plot(times, table[:, level + Q], color=color, label=f"GLFT q={level}")
+            ax.plot(times, as_side, color=color, ls=":", label=f"A&S q={level}")
+        ax.set_xlabel("time t (s)")
+        ax.set_ylabel(f"{side} distance to mid (BRL)")
+        ax.set_title(f"{side} quotes over time")
+        ax.legend(fontsize=7, ncol=2)
+    fig.suptitle(f"Optimal quotes: sigma={market.sigma:.3g} BRL/sqrt(s), A={market.A:.3g}/s, "
+                 f"k={market.k:.3g}/BRL, gamma={market.gamma:.3g}/BRL, Q_max={Q}, T={horizon_s:g} s "
+                 f"(tick {market.tick_size:g} BRL)", fontsize=10)
+    save_figure(fig, path)
+
+
+def _hist(ax, values_by_strategy: dict[str, np.ndarray], *, discrete: bool):
+    values = [v for v in values_by_strategy.values() if v.size]
+    if not values:
+        return
+    lo, hi = min(float(v.min()) for v in values), max(float(v.max()) for v in values)
+    if discrete:
+        bins = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5)
+    else:
+        bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 50)
+    for i, (strategy, v) in enumerate(values_by_strategy.items()):
+        ax.hist(v, bins=bins, histtype="step", lw=1.5, density=True, color=_color(strategy, i),
+                label=f"{_label(strategy)} (mean {v.mean():.3g})")
+
+
+def _by_ticker(results: Mapping[tuple[str, str], pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame]]:
+    grouped: dict[str, dict[str, pd.DataFrame]] = {}
+    for (ticker, strategy), frame in sorted(results.items(), key=lambda item: (str(item[0][0]), str(item[0][1]))):
+        grouped.setdefault(str(ticker), {})[str(strategy)] = frame
+    return grouped
+
+
+def plot_backtest_distributions(results: Mapping[tuple[str, str], pd.DataFrame], pnl_path, inventory_path) -> None:
+    """Final PnL and final inventory distributions per strategy, one panel per ticker (two figures)."""
+    grouped = _by_ticker(results)
+    for column, path, xlabel, discrete in (("final_pnl", pnl_path, "final PnL (BRL)", False),
+                                           ("final_inventory", inventory_path, "final inventory (lots)", True)):
+        n = len(grouped)
+        ncols = min(n, 3)
+        nrows = int(np.ceil(n / ncols))
+        fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.8 * nrows), squeeze=False,
+                                 constrained_layout=True)
+        for ax, (ticker, frames) in zip(axes.flat, grouped.items()):
+            _hist(ax, {s: f[column].to_numpy(dtype=float) for s, f in frames.items()}, discrete=discrete)
+            ax.set_title(ticker)
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("density")
+            ax.legend(fontsize=7)
+        for ax in list(axes.flat)[n:]:
+            ax.set_visible(False)
+        n_paths = max(len(f) for frames in grouped.values() for f in frames.values())
+        fig.suptitle(f"{xlabel.split(' (')[0]} over {n_paths} Monte Carlo paths per strategy")
+        save_figure(fig, path)
+
+
+def plot_backtest_comparison(results: Mapping[str, pd.DataFrame], path, *, title: str = "Backtest") -> None:
+    """One ticker: PnL and final-inventory distributions, and mean PnL with 95 % Monte Carlo intervals."""
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.3), constrained_layout=True)
+    _hist(axes[0], {s: f["final_pnl"].to_numpy(dtype=float) for s, f in results.items()}, discrete=False)
+    axes[0].set_xlabel("final PnL (BRL)")
+    axes[0].set_ylabel("density")
+    axes[0].set_title("final PnL")
+    axes[0].legend(fontsize=7)
+    _hist(axes[1], {s: f["final_inventory"].to_numpy(dtype=float) for s, f in results.items()}, discrete=True)
+    axes[1].set_xlabel("final inventory (lots)")
+    axes[1].set_title("final inventory")
+    axes[1].legend(fontsize=7)
+    names = list(results)
+    means = np.array([results[s]["final_pnl"].mean() for s in names])
+    ses = np.array([results[s]["final_pnl"].std(ddof=1) / np.sqrt(len(results[s])) if len(results[s]) > 1
+                    else 0.0 for s in names])
+    axes[2].bar(range(len(names)), means, yerr=1.96 * ses, capsize=5,
+                color=[_color(s, i) for i, s in enumerate(names)])
+    axes[2].set_xticks(range(len(names)), [_label(s) for s in names], rotation=20)
+    axes[2].set_ylabel("mean final PnL (BRL), 95 % MC interval")
+    axes[2].set_title("mean PnL")
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+#: columns shown by :func:`plot_statistics_table`, with their headers
+TABLE_COLUMNS = {
+    "strategy": "strategy",
+    "n_paths": "paths",
+    "pnl_mean": "mean PnL",
+    "pnl_mean_se": "± se",
+    "pnl_std": "std PnL",
+    "pnl_p5": "p5",
+    "pnl_p95": "p95",
+    "pnl_cvar5": "CVaR5",
+    "sharpe": "Sharpe",
+    "sharpe_se": "± se",
+    "trades_mean": "trades",
+    "mean_abs_final_inventory": "mean |q_T|",
+    "max_abs_inventory": "max |q|",
+}
+
+
+def plot_statistics_table(table: pd.DataFrame, path, *, title: str = "Backtest statistics (BRL)") -> None:
+    """Render the statistics table of ``backtest.backtest_statistics`` as a PNG."""
+    columns = [c for c in (["ticker"] if "ticker" in table and table["ticker"].nunique() > 1 else [])
+               + list(TABLE_COLUMNS) if c in table]
+    headers = ["ticker" if c == "ticker" else TABLE_COLUMNS[c] for c in columns]
+
+    def fmt(value):
+        if isinstance(value, (float, np.floating)):
+            return "nan" if not np.isfinite(value) else f"{value:.4g}"
+        return _label(str(value)) if isinstance(value, str) else str(value)
+
+    cells = [[fmt(row[c]) for c in columns] for _, row in table.iterrows()]
+    fig, ax = plt.subplots(figsize=(1.05 * len(columns) + 1.0, 0.45 * len(cells) + 1.0))
+    ax.axis("off")
+    widget = ax.table(cellText=cells, colLabels=headers, loc="center", cellLoc="right")
+    widget.auto_set_font_size(False)
+    widget.set_fontsize(8)
+    widget.scale(1.0, 1.3)
+    ax.set_title(title, fontsize=10)
+    save_figure(fig, path)

@@ -1,0 +1,269 @@
+"""``compute_stats``: per-session returns, per-asset statistics and a cross-sectional summary.
+
+Every per-asset statistic is a group mean/sum of a per-row term computed once on the whole frame
+(no Python loop over tickers), so a full year of B3 (hundreds of tickers x 250 sessions) takes
+well under a second.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mfg_finance.errors import DataError
+from mfg_finance.stats import liquidity, spread, volatility
+from mfg_finance.stats.returns import (STATUS_OK, prepare_equities, rolling_volatility,
+                                       session_calendar, session_returns)
+
+#: Quantiles reported in ``summary["quantiles"]``.
+SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+#: Per-asset columns summarised across assets in ``summary.json``.
+SUMMARY_COLUMNS = (
+    "vol_cc_annual", "vol_parkinson_annual", "vol_garman_klass_annual", "adv_brl_mean", "adv_brl_median",
+    "adv_shares_mean", "trades_per_session", "avg_trade_size_shares", "amihud_per_brl", "spread_cs",
+    "spread_roll", "spread_quoted_close", "last_close_brl", "n_sessions",
+)
+
+
+@dataclass
+class StatsResult:
+    """Output of :func:`compute_stats`.
+
+    Attributes
+    ----------
+    returns
+        One row per (ticker, session): ``ticker, date, close`` (BRL), ``log_return`` (per session),
+        ``gap_sessions`` (int), ``return_status`` (``ok|first|gap|bad_price``), ``intraday_range``
+        (ln(H/L)), ``rolling_vol_annual`` (1/sqrt(year)).
+    asset_stats
+        One row per ticker, excluded ones included (``included`` False, ``exclusion_reason`` says why).
+    summary
+        JSON-able dict: period, settings, counts, exclusions, cross-sectional quantiles, pooled returns.
+    """
+
+    returns: pd.DataFrame
+    asset_stats: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_settings(trading_days_per_year, rolling_window, min_sessions) -> None:
+    def integer(x):
+        return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+    if not (isinstance(trading_days_per_year, numbers.Real) and not isinstance(trading_days_per_year, bool)
+            and trading_days_per_year > 0):
+        raise DataError(f"stats.trading_days_per_year must be a positive number, got {trading_days_per_year!r}")
+    if not (integer(rolling_window) and rolling_window >= 2):
+        raise DataError(f"stats.rolling_window must be an integer >= 2 (sessions), got {rolling_window!r}")
+    if not (integer(min_sessions) and min_sessions >= 2):
+        raise DataError(f"stats.min_sessions must be an integer >= 2, got {min_sessions!r}")
+
+
+def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252, rolling_window: int = 21,
+                  min_sessions: int = 60) -> StatsResult:
+    """Returns, volatility and liquidity statistics of every ticker in ``equities``.
+
+    Parameters
+    ----------
+    equities
+        One row per (ticker, session) with at least ``date, ticker, open, high, low, close`` (BRL),
+        ``n_trades``, ``quantity`` (shares), ``volume`` (BRL); optional ``best_bid, best_ask`` (BRL).
+    trading_days_per_year
+        Sessions per year used to annualise volatilities (:math:`\\sigma_{year} = \\sigma_{session}
+        \\sqrt{N_{year}}`).
+    rolling_window
+        Window of the rolling volatility, in the ticker's sessions.
+    min_sessions
+        A ticker with fewer sessions (rows with a positive close) is kept in ``asset_stats`` with
+        ``included = False`` and the reason.
+
+    Returns
+    -------
+    StatsResult
+
+    Raises
+    ------
+    DataError
+        Missing columns, empty input, duplicated (ticker, date) rows or invalid settings.
+    """
+    _check_settings(trading_days_per_year, rolling_window, min_sessions)
+    frame = prepare_equities(equities)
+    calendar = session_calendar(frame["date"])
+    returns = session_returns(frame, calendar)
+    returns["rolling_vol_annual"] = rolling_volatility(returns, window=rolling_window,
+                                                       trading_days_per_year=trading_days_per_year)
+    asset_stats = _asset_stats(frame, returns, trading_days_per_year)
+    _mark_exclusions(asset_stats, min_sessions)
+    summary = _summary(asset_stats, returns, calendar, trading_days_per_year=trading_days_per_year,
+                       rolling_window=rolling_window, min_sessions=min_sessions)
+    return StatsResult(returns=returns, asset_stats=asset_stats, summary=summary)
+
+
+def _row_terms(frame: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
+    """Per-row quantities whose per-ticker means/sums are the asset statistics."""
+    r = returns["log_return"].to_numpy()
+    ticker = returns["ticker"].to_numpy()
+    same_ticker_prev = np.r_[False, ticker[1:] == ticker[:-1]]
+    consecutive = same_ticker_prev & (returns["gap_sessions"].to_numpy() == 0)
+
+    o, h, l, c = (frame[k].to_numpy(dtype=float) for k in ("open", "high", "low", "close"))
+    shift = lambda x: np.r_[np.nan, x[:-1]]  # noqa: E731  (previous row, same frame)
+    cs = spread.corwin_schultz_pairs(shift(h), shift(l), shift(c), h, l)
+    cs[~consecutive] = np.nan
+
+    r_prev = shift(r)
+    roll_ok = consecutive & np.isfinite(r) & np.isfinite(r_prev)
+    if {"best_bid", "best_ask"} <= set(frame.columns):
+        quoted = spread.quoted_spread(frame["best_bid"], frame["best_ask"])
+    else:
+        quoted = np.full(len(frame), np.nan)
+
+    volume = frame["volume"].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "ticker": ticker,
+        "close_ok": np.isfinite(c) & (c > 0),
+        "ret": r,
+        "ret_ok": returns["return_status"].to_numpy() == STATUS_OK,
+        "gap": returns["gap_sessions"].to_numpy(),
+        "parkinson": volatility.parkinson_terms(h, l),
+        "garman_klass": volatility.garman_klass_terms(o, h, l, c),
+        "range": returns["intraday_range"].to_numpy(),
+        "volume": volume,
+        "quantity": frame["quantity"].to_numpy(dtype=float),
+        "n_trades": frame["n_trades"].to_numpy(dtype=float),
+        "amihud": liquidity.amihud_terms(r, volume),
+        "cs": cs,
+        "quoted": quoted,
+        # Roll: sums for cov(r_{t-1}, r_t) over valid consecutive pairs.
+        "roll_n": roll_ok.astype(float),
+        "roll_a": np.where(roll_ok, r_prev, 0.0),
+        "roll_b": np.where(roll_ok, r, 0.0),
+        "roll_ab": np.where(roll_ok, r_prev * r, 0.0),
+        "date": returns["date"].to_numpy(),
+        "close": c,
+    })
+
+
+def _roll_from_sums(n, sa, sb, sab) -> np.ndarray:
+    # cov = (sum ab - sum a sum b / n) / (n - 1); Roll needs cov < 0 and at least 3 pairs.
+    n, sa, sb, sab = (np.asarray(x, dtype=float) for x in (n, sa, sb, sab))
+    out = np.full(n.shape, np.nan)
+    ok = n >= 3
+    cov = (sab[ok] - sa[ok] * sb[ok] / n[ok]) / (n[ok] - 1.0)
+    res = np.full(cov.shape, np.nan)
+    neg = cov < 0
+    res[neg] = 2.0 * np.sqrt(-cov[neg])
+    out[ok] = res
+    return out
+
+
+def _asset_stats(frame: pd.DataFrame, returns: pd.DataFrame, trading_days_per_year: float) -> pd.DataFrame:
+    terms = _row_terms(frame, returns)
+    g = terms.groupby("ticker", sort=True)
+    ret_valid = terms["ret"].where(terms["ret_ok"])
+    by_ret = ret_valid.groupby(terms["ticker"], sort=True)
+
+    var_cc = by_ret.var(ddof=1)
+    last_close = terms["close"].where(terms["close_ok"]).groupby(terms["ticker"], sort=True).last()
+    quantity_sum, trades_sum = g["quantity"].sum(), g["n_trades"].sum()
+    sums = g[["roll_n", "roll_a", "roll_b", "roll_ab"]].sum()
+
+    out = pd.DataFrame({
+        "n_sessions": g["close_ok"].sum().astype("int64"),
+        "n_returns": g["ret_ok"].sum().astype("int64"),
+        "n_gap_sessions": g["gap"].sum().astype("int64"),
+        "first_date": g["date"].min(),
+        "last_date": g["date"].max(),
+        "last_close_brl": last_close,
+        "mean_log_return_daily": by_ret.mean(),
+        "max_abs_log_return": ret_valid.abs().groupby(terms["ticker"], sort=True).max(),
+        "vol_cc_daily": np.sqrt(var_cc),
+        "vol_cc_annual": volatility.annualise(var_cc.to_numpy(), trading_days_per_year),
+        "vol_parkinson_annual": volatility.annualise(g["parkinson"].mean().to_numpy(), trading_days_per_year),
+        "vol_garman_klass_annual": volatility.annualise(g["garman_klass"].mean().to_numpy(),
+                                                        trading_days_per_year),
+        "intraday_range_mean": g["range"].mean(),
+        "adv_brl_mean": g["volume"].mean(),
+        "adv_brl_median": g["volume"].median(),
+        "adv_shares_mean": g["quantity"].mean(),
+        "adv_shares_median": g["quantity"].median(),
+        "trades_per_session": g["n_trades"].mean(),
+        "avg_trade_size_shares": (quantity_sum / trades_sum.where(trades_sum > 0)),
+        "amihud_per_brl": g["amihud"].mean(),
+        "spread_cs": g["cs"].mean(),
+        "spread_roll": _roll_from_sums(sums["roll_n"], sums["roll_a"], sums["roll_b"], sums["roll_ab"]),
+        "spread_quoted_close": g["quoted"].median(),
+        "total_volume_brl": g["volume"].sum(),
+    })
+    out.index.name = "ticker"
+    out = out.reset_index()
+    out.insert(1, "included", True)
+    out.insert(2, "exclusion_reason", "")
+    return out
+
+
+def exclusion_reasons(row: pd.Series, min_sessions: int) -> list[str]:
+    """Why a ticker cannot enter the cross-section (empty list: it can)."""
+    reasons = []
+    if row["n_sessions"] < min_sessions:
+        reasons.append(f"n_sessions={int(row['n_sessions'])} < min_sessions={min_sessions}")
+    if row["n_returns"] < 2:
+        reasons.append(f"n_returns={int(row['n_returns'])}: fewer than 2 valid returns")
+    if not row["total_volume_brl"] > 0:
+        reasons.append("zero traded volume (volume_brl sums to 0)")
+    vol = row["vol_cc_annual"]
+    if row["n_returns"] >= 2 and not (np.isfinite(vol) and vol > 0):
+        reasons.append(f"vol_cc_annual={vol}: constant or invalid closes")
+    return reasons
+
+
+def _mark_exclusions(asset_stats: pd.DataFrame, min_sessions: int) -> None:
+    reasons = [exclusion_reasons(row, min_sessions) for _, row in asset_stats.iterrows()]
+    asset_stats["included"] = [not r for r in reasons]
+    asset_stats["exclusion_reason"] = ["; ".join(r) for r in reasons]
+
+
+def _quantiles(values: pd.Series) -> dict[str, float | None]:
+    v = values.to_numpy(dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return {"n": 0}
+    out: dict[str, Any] = {"n": int(v.size), "mean": float(v.mean())}
+    out.update({f"q{int(round(100 * q)):02d}": float(np.quantile(v, q)) for q in SUMMARY_QUANTILES})
+    return out
+
+
+def _pooled_returns(returns: pd.DataFrame) -> dict[str, float | int | None]:
+    r = returns["log_return"].to_numpy(dtype=float)
+    r = r[np.isfinite(r)]
+    if r.size < 4:
+        return {"n": int(r.size)}
+    z = (r - r.mean()) / r.std(ddof=1) if r.std(ddof=1) > 0 else np.zeros_like(r)
+    return {"n": int(r.size), "mean": float(r.mean()), "std": float(r.std(ddof=1)),
+            "skewness": float(np.mean(z ** 3)), "excess_kurtosis": float(np.mean(z ** 4) - 3.0)}
+
+
+def _summary(asset_stats, returns, calendar, **settings) -> dict[str, Any]:
+    included = asset_stats[asset_stats["included"]]
+    excluded = asset_stats[~asset_stats["included"]]
+    status_counts = returns["return_status"].value_counts()
+    return {
+        "period": {"start": f"{calendar[0]:%Y-%m-%d}", "end": f"{calendar[-1]:%Y-%m-%d}",
+                   "n_sessions": int(len(calendar))},
+        "calendar": "sessions = sorted union of the dates present in the input (any ticker)",
+        "settings": dict(settings),
+        "counts": {
+            "tickers": int(len(asset_stats)), "included": int(len(included)), "excluded": int(len(excluded)),
+            "rows": int(len(returns)), "valid_returns": int(status_counts.get("ok", 0)),
+            "gap_events": int(status_counts.get("gap", 0)),
+            "missing_ticker_sessions": int(returns["gap_sessions"].sum()),
+        },
+        "excluded": dict(zip(excluded["ticker"].astype(str), excluded["exclusion_reason"])),
+        "quantiles": {col: _quantiles(included[col]) for col in SUMMARY_COLUMNS},
+        "pooled_returns_included": _pooled_returns(returns[returns["ticker"].isin(included["ticker"])]),
+    }

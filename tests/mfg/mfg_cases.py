@@ -1,0 +1,29 @@
+"""Shared configs of the MFG tests (a uniquely named module: several test folders have a conftest)."""
+
+from __future__ import annotations
+
+import copy
+
+#: The stiff calibrated baseline of issue 5 (|alpha| dt / dx in the hundreds).
+STIFF = {
+    "grid": {"x_min": -5.0, "x_max": 5.0, "nx": 201, "T": 0.5, "nt": 150},
+    "params": {"sigma": 0.5, "eta0": 5.0e-4, "eta1": 1.0e-3, "phi": 0.035, "gamma_T": 0.57,
+               "m0_mean": 0.5, "m0_std": 0.5},
+    "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5},
+}
+
+#: A mild problem (boundary layer eta/gamma_T = 0.1 day resolved by every mesh) for clean orders.
+MILD = {
+    "grid": {"x_min": -4.0, "x_max": 4.0, "nx": 101, "T": 1.0, "nt": 80},
+    "params": {"sigma": 0.3, "eta0": 0.1, "eta1": 0.1, "phi": 0.5, "gamma_T": 1.0,
+               "m0_mean": 1.0, "m0_std": 0.4},
+    "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5},
+}
+
+
+def make(base: dict, **sections) -> dict:
+    """Deep copy of ``base`` with sections updated: ``make(STIFF, params={"eta1": 0.0})``."""
+    cfg = copy.deepcopy(base)
+    for name, values in sections.items():
+        cfg.setdefault(name, {}).update(values)
+    return cfg

@@ -1,0 +1,83 @@
+"""Convergence to the exact LQ solution at the expected (first) order."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+
+from mfg_cases import MILD, STIFF, make
+from mfg_finance.errors import ConfigError
+from mfg_finance.mfg.verify import QUANTITIES, run_verification, write_verification
+
+REFS = [(51, 40), (101, 80), (201, 160)]
+
+
+def assert_first_order(result, names, low=0.8, high=1.35):
+    for name in names:
+        order = result.rows[-1][f"order_{name}"]
+        assert low <= order <= high, (name, order, [r[f"err_{name}"] for r in result.rows])
+        errs = [r[f"err_{name}"] for r in result.rows]
+        assert all(a > b for a, b in zip(errs, errs[1:])), name
+
+
+def test_order_one_with_coupling():
+    result = run_verification(MILD, REFS)
+    assert_first_order(result, QUANTITIES)
+    assert result.rows[-1]["err_mean"] < 5e-3 and result.rows[-1]["err_eta"] < 5e-3
+    # with a resolved boundary layer the sup-in-time errors converge too
+    for name in QUANTITIES:
+        assert result.rows[-1][f"sup_{name}"] < result.rows[0][f"sup_{name}"] / 2.5
+
+
+def test_order_one_without_coupling():
+    result = run_verification(make(MILD, params={"eta1": 0.0}), REFS)
+    assert_first_order(result, ("value", "feedback", "mean", "variance"))
+    assert all(r["err_eta"] == 0.0 for r in result.rows)
+    assert math.isnan(result.rows[-1]["order_eta"])
+
+
+def test_order_on_the_stiff_baseline():
+    result = run_verification(STIFF, REFS)
+    assert_first_order(result, QUANTITIES, low=0.7)
+
+
+def test_verification_refuses_symmetric_law_and_widens_a_narrow_domain():
+    with pytest.raises(ConfigError, match="m0_mean"):
+        run_verification(make(MILD, params={"m0_mean": 0.0}), REFS[:2])
+    with pytest.raises(ConfigError, match="refinements"):
+        run_verification(MILD, REFS[:1])
+    result = run_verification(make(MILD, grid={"x_min": -1.0, "x_max": 4.0}), REFS[:2])
+    assert result.requested_domain == (-1.0, 4.0)
+    x_min, x_max = result.domain
+    assert x_min < -1.0 and x_max == 4.0          # only the side the law reaches is widened
+    std = (result.exact.variance ** 0.5).max()
+    assert x_min <= (result.exact.mean - 6 * result.exact.variance ** 0.5).min() and std > 0
+    assert result.config["grid"]["x_min"] == x_min
+    unchanged = run_verification(MILD, REFS[:2])
+    assert unchanged.domain == unchanged.requested_domain == (-4.0, 4.0)
+
+
+def test_write_verification(tmp_path):
+    result = run_verification(MILD, REFS[:2])
+    write_verification(result, tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["convergence_order.png", "exact_comparison.png", "metrics.json", "refinement.csv"]
+    with open(tmp_path / "refinement.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["nx"]) for r in rows] == [51, 101]
+    for col in ("dx", "dt", "err_value", "err_feedback", "err_mean", "err_variance", "err_eta",
+                "order_value", "order_eta"):
+        assert col in rows[0]
+    assert rows[0]["order_value"] == "" and float(rows[1]["order_value"]) > 0.5
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["domain_widened"] is False and metrics["domain"] == [-4.0, 4.0]
+    assert set(metrics["observed_order"]) == set(QUANTITIES)
+
+
+@pytest.mark.slow
+def test_full_refinement_on_the_stiff_baseline():
+    result = run_verification(STIFF)
+    assert_first_order(result, QUANTITIES)
