@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"| file | size (MB) | parser | median (s) | MB/s | peak RSS increase (x file size) |")
+    print("| file | size (MB) | parser | median (s) | MB/s | peak RSS increase (x file size) |")
     print("|---|---|---|---|---|---|")
     for label, size, name, median, rate, peak in rows:
         print(f"| {label} | {size / 1e6:.1f} | {name} | {median:.3f} | {rate:.0f} | {peak:.2f} |")

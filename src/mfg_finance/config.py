@@ -36,6 +36,19 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict:
     return merged
 
 
+def canonical(obj: Any) -> Any:
+    """``obj`` with every dict's keys sorted, recursively.
+
+    Snakemake compares a job's ``params`` with the recorded ones; two equal settings reached by
+    different merge orders must compare equal, or an unrelated edit would rerun the job.
+    """
+    if isinstance(obj, Mapping):
+        return {k: canonical(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [canonical(v) for v in obj]
+    return obj
+
+
 def _drop_none(section: Mapping[str, Any]) -> dict:
     return {k: v for k, v in section.items() if v is not None}
 
@@ -55,14 +68,14 @@ def mfg_run_overrides(mfg_config: Mapping[str, Any], scenario: str) -> dict:
         "solver": dict(mfg_config["solver"]),
         "price": _drop_none(mfg_config["price"]),
     }
-    return deep_merge(base, scenarios[scenario])
+    return canonical(deep_merge(base, scenarios[scenario]))
 
 
 def sweep_run_overrides(mfg_config: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
     """Config side of one sweep point: the ``baseline`` scenario with the swept values on top."""
     overrides = mfg_run_overrides(mfg_config, "baseline")
     overrides["params"].update({k: float(v) for k, v in swept.items()})
-    return overrides
+    return canonical(overrides)
 
 
 def solver_config(calibrated: Mapping[str, float], run_overrides: Mapping[str, Any]) -> dict:

@@ -77,6 +77,7 @@ def test_summary(tmp_path):
     assert f["name"] == "COTAHIST_TEST.TXT" and f["size_bytes"] == len(data) and len(f["sha256"]) == 64
     assert f["header_file_name"] == "COTAHIST.2021" and f["header_generation_date"] == "2021-01-29"
     assert f["trailer_count"] == 7 and f["records"] == 5 and f["rejected"] == 0
+    assert (f["date_min"], f["date_max"]) == ("2021-01-04", "2021-01-06")
     assert result.summary["records"] == 5 and result.summary["rejected"] == 0
     assert (result.summary["date_min"], result.summary["date_max"]) == ("2021-01-04", "2021-01-06")
     assert result.summary["n_tickers"] == 5 and result.rejects == []

@@ -56,3 +56,12 @@ def test_cross_field_errors_name_the_key(config, edit, message):
     edit(cfg)
     with pytest.raises(ConfigError, match=message):
         check_config(cfg)
+
+
+def test_overrides_do_not_depend_on_merge_order(config):
+    # Snakemake compares params: the same settings reached in another key order must be equal.
+    edited = copy.deepcopy(config)
+    edited["mfg"]["params"]["phi"] = 0.05
+    a = sweep_run_overrides(config["mfg"], {"phi": 0.2})
+    b = sweep_run_overrides(edited["mfg"], {"phi": 0.2})
+    assert repr(a) == repr(b)

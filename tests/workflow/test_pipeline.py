@@ -131,6 +131,7 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
         assert "Nothing to be done" in proc.stdout + proc.stderr
     finally:
         config_path.write_text(original)
+        snakemake(pipeline, "--cores", "2", "all")  # leave the run as the other tests expect it
 
 
 def test_sweep_edit_reruns_only_new_points(pipeline):

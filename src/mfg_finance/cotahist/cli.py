@@ -17,7 +17,7 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.summary is not None:
         write_json(args.summary, result.summary)
     for f in result.summary["files"]:
-        print(f"{f['path']}: {f['records']} records, {f['rejected']} rejected")
+        print(f"{f['path']}: {f['records']} records, {f['rejected']} rejected, {f['date_min']} .. {f['date_max']}")
     s = result.summary
     print(f"total: {s['records']} records, {s['rejected']} rejected, {s['n_tickers']} tickers, "
           f"{s['date_min']} .. {s['date_max']} -> {args.output}")

@@ -132,14 +132,14 @@ def parse_records(buf, starts, offsets, widths, kinds, rows, scales, record_type
             pos = base + offsets[j]
             width = widths[j]
             kind = kinds[j]
-            if kind == 0:  # K_CONST
+            if kind == K_CONST:
                 for k in range(width):
                     if buf[pos + k] != record_type[k]:
                         bad_field = j
                         reason = 1
                 if bad_field >= 0:
                     break
-            elif kind == 1:  # K_TEXT
+            elif kind == K_TEXT:
                 for k in range(width):
                     b = buf[pos + k]
                     if b < 0x20 or (b > 0x7E and b < 0xA0):
@@ -150,7 +150,7 @@ def parse_records(buf, starts, offsets, widths, kinds, rows, scales, record_type
                 if bad_field >= 0:
                     break
             else:
-                if kind == 3 and buf[pos] == 0x20:  # K_INT_OR_BLANK, blank
+                if kind == K_INT_OR_BLANK and buf[pos] == 0x20:  # blank
                     for k in range(width):
                         if buf[pos + k] != 0x20:
                             bad_field = j
@@ -173,8 +173,8 @@ def parse_records(buf, starts, offsets, widths, kinds, rows, scales, record_type
                 if scales[j] > 0:
                     floats[rows[j], i] = acc / scales[j]
                     continue
-                if kind >= 4:  # K_DATE, K_DATE_OR_NEVER
-                    if kind == 5 and acc == NEVER_EXPIRES:
+                if kind == K_DATE or kind == K_DATE_OR_NEVER:
+                    if kind == K_DATE_OR_NEVER and acc == NEVER_EXPIRES:
                         ints[rows[j], i] = NAT
                         continue
                     year = acc // 10000

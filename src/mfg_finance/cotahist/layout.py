@@ -80,12 +80,13 @@ class Field:
 
     @property
     def picture(self) -> str:
-        """B3's COBOL-like picture: ``X(12)``, ``N(05)`` or ``(11)V99``."""
+        """B3's COBOL-like picture: ``X(12)`` text, ``N(05)`` integer, ``(11)V99`` / ``(07)V06`` decimal."""
         if self.kind in (TEXT, CONST):
             return f"X({self.width:02d})"
-        if self.decimals:
-            return f"({self.width - self.decimals:02d})V{'9' * self.decimals if self.decimals < 3 else f'{self.decimals:02d}'}"
-        return f"N({self.width:02d})"
+        if not self.decimals:
+            return f"N({self.width:02d})"
+        decimals = "99" if self.decimals == 2 else f"{self.decimals:02d}"  # as B3 writes them
+        return f"({self.width - self.decimals:02d})V{decimals}"
 
 
 _F = Field

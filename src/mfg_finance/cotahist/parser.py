@@ -38,6 +38,7 @@ _SPEC = kernel.kernel_spec(DETAIL_FIELDS)
 _TEXT_COLUMNS = text_columns(DETAIL_FIELDS)
 _RECORD_TYPE = np.frombuffer(DETAIL.encode(), dtype=np.uint8)
 _EXACT_INT = 2 ** 53  # integers below this convert to float64 exactly
+_DATE_ROW = next(i for i, f in enumerate(_SPEC.int_fields) if f.column == "date")
 
 
 @dataclass
@@ -61,7 +62,8 @@ class IngestResult:
         The records, columns as in :func:`read_cotahist`.
     summary : dict
         JSON-able: ``files`` (one entry per file: name, path, size_bytes, sha256, zip_member,
-        header_file_name, header_generation_date, trailer_count, lines, records, rejected) and the
+        header_file_name, header_generation_date, trailer_count, lines, records, rejected,
+        date_min, date_max) and the
         totals ``records``, ``rejected``, ``date_min``, ``date_max`` (ISO dates or None) and
         ``n_tickers``.
     rejects : list of str
@@ -83,6 +85,14 @@ def _redo_large_values(buf: np.ndarray, starts: np.ndarray, floats: np.ndarray) 
         for i in np.flatnonzero(row >= _EXACT_INT / 10.0 ** f.decimals):
             raw = buf[starts[i] + f.offset:starts[i] + f.end].tobytes()
             row[i] = int(raw) / 10 ** f.decimals
+
+
+def _date_range(dates_ns: np.ndarray) -> dict:
+    """``date_min`` and ``date_max`` (ISO dates, None when there are no records)."""
+    if not dates_ns.size:
+        return {"date_min": None, "date_max": None}
+    bounds = np.array([dates_ns.min(), dates_ns.max()]).view("M8[ns]").astype("M8[D]")
+    return {"date_min": str(bounds[0]), "date_max": str(bounds[1])}
 
 
 def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) -> ParsedFile:
@@ -130,6 +140,7 @@ def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) ->
         "lines": framing.n_lines,
         "records": int(n if ok.all() else ok.sum()),
         "rejected": len({r.line for r in rejects if r.line_dropped}),
+        **_date_range(ints[_DATE_ROW]),
     }
     return ParsedFile(summary, ints, floats, text, sorted(rejects))
 
