@@ -102,22 +102,17 @@ def run_point(solver_config: Mapping[str, Any], swept: Mapping[str, float]) -> d
     return record
 
 
+#: Outcome columns of a sweep table: ``MfgSolution.outcomes()`` plus a summary of the flow path.
+OUTCOME_COLUMNS = ("liquidation_speed", "terminal_dispersion", "total_cost", "mean_inventory_initial",
+                   "mean_inventory_terminal", "mean_flow_initial", "mean_flow_terminal", "mean_flow_abs_max",
+                   "eta_min", "eta_max", "price_initial", "price_terminal", "price_impact")
+
+
 def solution_outcomes(solution) -> dict[str, float | None]:
     """The scalar outcomes a sweep reports for one equilibrium."""
-    mean_flow = np.asarray(solution.mean_flow, dtype=float)
-    outcomes = {
-        "liquidation_speed": float(solution.liquidation_speed),
-        "terminal_dispersion": float(solution.terminal_dispersion),
-        "total_cost": float(solution.total_cost),
-        "mean_flow_initial": float(mean_flow[0]),
-        "mean_flow_terminal": float(mean_flow[-1]),
-        "mean_flow_abs_max": float(np.max(np.abs(mean_flow))),
-        "eta_max": float(np.max(solution.eta)),
-        "price_impact": None,
-    }
-    if solution.price is not None:
-        outcomes["price_impact"] = float(solution.price_impact)
-    return outcomes
+    outcomes = dict(solution.outcomes())
+    outcomes["mean_flow_abs_max"] = float(np.max(np.abs(solution.mean_flow)))
+    return {key: outcomes[key] for key in OUTCOME_COLUMNS}
 
 
 def aggregate_points(records: list[Mapping[str, Any]]) -> pd.DataFrame:
@@ -130,8 +125,7 @@ def aggregate_points(records: list[Mapping[str, Any]]) -> pd.DataFrame:
         row.update(converged=bool(rec["converged"]), iterations=int(rec["iterations"]),
                    residual=np.nan if rec.get("residual") is None else float(rec["residual"]))
         outcomes = rec.get("outcomes") or {}
-        for key in ("liquidation_speed", "terminal_dispersion", "total_cost", "mean_flow_initial",
-                    "mean_flow_terminal", "mean_flow_abs_max", "eta_max", "price_impact"):
+        for key in OUTCOME_COLUMNS:
             value = outcomes.get(key)
             row[key] = np.nan if value is None else float(value)
         rows.append(row)
