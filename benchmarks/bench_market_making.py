@@ -18,6 +18,8 @@ import time
 
 import numpy as np
 
+from machine import cpu_model  # benchmarks/machine.py (script directory is on sys.path)
+
 
 def median_time(func, repeats: int) -> float:
     func()  # warm-up (numba load, caches)
@@ -35,17 +37,6 @@ def fresh_process(code: str, env_extra: dict | None = None) -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     return time.perf_counter() - start
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

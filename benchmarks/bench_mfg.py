@@ -25,6 +25,8 @@ import scipy
 from mfg_finance.mfg import solve
 from mfg_finance.mfg.verify import run_verification
 
+from machine import cpu_model  # benchmarks/machine.py (script directory is on sys.path)
+
 BASELINE = {
     "grid": {"x_min": -5.0, "x_max": 5.0, "nx": 201, "T": 0.5, "nt": 150},
     "params": {"sigma": 0.5, "eta0": 5.0e-4, "eta1": 1.0e-3, "phi": 0.035, "gamma_T": 0.57,
@@ -32,17 +34,6 @@ BASELINE = {
     "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 100, "damping": 0.5},
 }
 GRIDS = ((201, 150), (801, 600))
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def config_for(method: str, nx: int, nt: int) -> dict:

@@ -9,7 +9,6 @@ touches this checkout's results/. Figures go to stdout as Markdown, for benchmar
 from __future__ import annotations
 
 import argparse
-import platform
 import shutil
 import statistics
 import subprocess
@@ -19,6 +18,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from machine import describe  # benchmarks/machine.py (script directory is on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
 COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs", "src")
@@ -41,20 +42,6 @@ def timed_snakemake(workdir: Path, *args: str) -> float:
     return elapsed
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-
-
 def with_sweep_points(workdir: Path, n_points: int) -> None:
     config_path = workdir / "config" / "config.yaml"
     config = yaml.safe_load(config_path.read_text())
@@ -71,7 +58,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
 
-    print(f"Machine: {machine()}\n")
+    print(f"Machine: {describe()}\n")
     cold, noop = [], []
     for _ in range(args.cold_runs):
         with tempfile.TemporaryDirectory() as tmp:
