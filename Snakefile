@@ -1,7 +1,7 @@
 # mfg-finance: B3 COTAHIST quotes -> statistics -> calibration -> MFG and market making -> report.
 # Stages live in workflow/rules/*.smk; numerics live in src/mfg_finance; see README.md.
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("8.20")
 
@@ -9,9 +9,8 @@ min_version("8.20")
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
-
+# common.smk validates the config first (schema with defaults, cross-field checks): a bad config
+# fails here, naming the key, before any job runs.
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/stats.smk"

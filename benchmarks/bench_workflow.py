@@ -2,6 +2,8 @@
 
 Usage: python benchmarks/bench_workflow.py [--cold-runs 1] [--dag-repeats 3] [--cores 2]
 
+The cold run also reports the jobs with the largest peak memory (``max_rss`` of Snakemake's benchmark files).
+
 Each measurement runs in a fresh temporary copy of the repository (default config), so nothing here
 touches this checkout's results/. Figures go to stdout as Markdown, for benchmarks/RESULTS.md.
 """
@@ -42,6 +44,17 @@ def timed_snakemake(workdir: Path, *args: str) -> float:
     return elapsed
 
 
+def largest_jobs(workdir: Path, n: int = 3) -> list[tuple[str, float, float]]:
+    """(job, peak RSS in MB, wall s) of the ``n`` jobs with the largest peak memory in ``results/benchmarks``."""
+    rows = []
+    for path in (workdir / "results" / "benchmarks").rglob("*.tsv"):
+        header, values = path.read_text().splitlines()[:2]
+        record = dict(zip(header.split("\t"), values.split("\t")))
+        if record.get("max_rss", "NA") not in ("NA", "-", ""):
+            rows.append((path.relative_to(workdir).as_posix(), float(record["max_rss"]), float(record["s"])))
+    return sorted(rows, key=lambda r: -r[1])[:n]
+
+
 def with_sweep_points(workdir: Path, n_points: int) -> None:
     config_path = workdir / "config" / "config.yaml"
     config = yaml.safe_load(config_path.read_text())
@@ -59,15 +72,18 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"Machine: {describe()}\n")
-    cold, noop = [], []
+    cold, noop, largest = [], [], []
     for _ in range(args.cold_runs):
         with tempfile.TemporaryDirectory() as tmp:
             workdir = fresh_copy(Path(tmp))
             cold.append(timed_snakemake(workdir, "--cores", str(args.cores), "all"))
             noop.extend(timed_snakemake(workdir, "--cores", str(args.cores), "all") for _ in range(3))
+            largest = largest_jobs(workdir)
     print("| measurement | median (s) | runs |\n|---|---|---|")
     print(f"| cold `snakemake --cores {args.cores} all` (default config) | {statistics.median(cold):.1f} | {len(cold)} |")
     print(f"| no-op rerun | {statistics.median(noop):.2f} | {len(noop)} |")
+    for job, rss_mb, wall in largest:
+        print(f"| peak memory of job `{job}` (cold run) | {rss_mb:.0f} MB (wall {wall:.1f} s) | 1 |")
     for n_points in (100, 1000):
         with tempfile.TemporaryDirectory() as tmp:
             workdir = fresh_copy(Path(tmp))

@@ -1,7 +1,8 @@
 """Workflow configuration: cross-field checks and the merge of calibration with config overrides.
 
 The JSON schema (``workflow/schemas/config.schema.yaml``) checks each key on its own and fills
-defaults; :func:`check_config` adds the checks that involve several keys. Both run before any
+defaults; :func:`schema_errors` says what it found in one line per problem (key, value, what is
+allowed), and :func:`check_config` adds the checks that involve several keys. Both run before any
 job starts, so a bad config never produces a partial run.
 
 Precedence of MFG parameters, lowest first:
@@ -94,6 +95,37 @@ def solver_config(calibrated: Mapping[str, float], run_overrides: Mapping[str, A
         "solver": dict(run_overrides["solver"]),
         "price": price,
     }
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _describe(error) -> str:
+    """One line for one schema violation: the key, the value and what the schema allows there."""
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        where = f"under {key}" if error.absolute_path else "at the top level"
+        return f"unknown key(s) {unknown} {where} ({error.message}); allowed keys: {allowed}"
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        options = sorted({sub.message.replace(repr(error.instance), "it", 1) for sub in error.context})
+        return f"{key}: {error.message}; expected one of: {'; '.join(options)}"
+    return f"{key}: {error.message}"
+
+
+def schema_errors(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """Every violation of the JSON ``schema`` by ``config``, one readable line each (empty if none).
+
+    Snakemake's own validation reports only the first problem, followed by the whole schema; this
+    names each key, its value and what is allowed, so a user can fix a config in one pass.
+    """
+    import jsonschema
+
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
+    return [_describe(e) for e in errors]
 
 
 def check_config(config: Mapping[str, Any]) -> None:

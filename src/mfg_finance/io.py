@@ -16,6 +16,7 @@ import json
 import math
 import os
 import tempfile
+from glob import escape as glob_escape
 import zipfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -29,12 +30,45 @@ def _umask() -> int:
     return mask
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # a live process of another user, or not a PID at all: leave its file alone
+    return True
+
+
+def remove_stale_temporaries(dest: str | os.PathLike) -> list[Path]:
+    """Remove temporary files of :func:`atomic_path` for ``dest`` whose writer process is gone.
+
+    A writer killed outright (``SIGKILL``, out of memory, power loss) cannot remove its temporary
+    file; the next writer of the same destination does. Temporary names carry the writer's PID
+    (``.{name}.{pid}.XXXXXXXX.tmp``); files of a live process are left alone, so concurrent
+    writers never remove each other's work. Returns the removed paths.
+    """
+    dest = Path(dest)
+    removed = []
+    for tmp in dest.parent.glob(f".{glob_escape(dest.name)}.*.tmp"):
+        pid = tmp.name[len(dest.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+
+    On failure (including ``SystemExit`` from a SIGTERM handler) the temporary file is removed; one
+    left by a killed writer is removed by the next writer of ``path`` (:func:`remove_stale_temporaries`).
+    """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    remove_stale_temporaries(dest)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs should be shareable

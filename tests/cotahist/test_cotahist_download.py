@@ -37,8 +37,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output quiet
         pass
 
-    def _send(self, code: int, body: bytes = b"", length: int | None = None):
+    def _send(self, code: int, body: bytes = b"", length: int | None = None, content_type: str | None = None):
         self.send_response(code)
+        if content_type:
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body) if length is None else length))
         self.end_headers()
         self.wfile.write(body)
@@ -58,6 +60,8 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/always-500.ZIP":
             self._send(500)
         elif self.path == "/html.ZIP":  # a web page where the archive should be
+            self._send(200, b"<html><body>Not available</body></html>", content_type="text/html; charset=utf-8")
+        elif self.path == "/untyped.ZIP":  # the same page with no content type: caught by the ZIP check
             self._send(200, b"<html><body>Not available</body></html>")
         elif self.path == "/bad-count.ZIP":
             self._send(200, BAD_COUNT_ZIP)
@@ -113,7 +117,8 @@ def test_transient_failures_are_retried(server, tmp_path, route):
 @pytest.mark.parametrize("route, cause, retried", [
     ("/missing.ZIP", "HTTP 404", False),
     ("/always-500.ZIP", "HTTP 500", True),
-    ("/html.ZIP", "unreadable ZIP archive", True),
+    ("/html.ZIP", "server sent a text/html page, not a ZIP archive", True),
+    ("/untyped.ZIP", "unreadable ZIP archive", True),
     ("/bad-count.ZIP", "trailer counts 303 records but the file has 302 lines", True),
     ("/two-members.ZIP", "holds 2 files", True),
 ])

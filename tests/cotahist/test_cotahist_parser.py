@@ -198,6 +198,15 @@ def test_truncated_zip(tmp_path, cut):
     assert str(path) in str(info.value)
 
 
+def test_file_named_zip_that_is_not_a_zip(tmp_path):
+    text = valid_file_bytes(5)
+    assert len(read_cotahist(write(tmp_path, text, "plain.dat"))) == 5   # text may have any name
+    path = write(tmp_path, b"%PDF-1.4\n%...", "COTAHIST_A2023.ZIP")
+    with pytest.raises(CotahistError, match=r"named like a ZIP archive but is not one \(starts with b'%PDF-1.4"):
+        read_cotahist(path)
+    with pytest.raises(CotahistError, match="named like a ZIP archive"):
+        read_cotahist(write(tmp_path, text, "text.zip"))
+
 def test_corrupt_zip_data_fails_crc(tmp_path):
     data = bytearray(zip_bytes({"COTAHIST.TXT": valid_file_bytes(50)}))
     data[len(data) // 3] ^= 0xFF

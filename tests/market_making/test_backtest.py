@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.market_making.backtest import (RESULT_COLUMNS, backtest_statistics, run_backtest,
-                                                sharpe_standard_error)
+from mfg_finance.market_making.backtest import (RESULT_COLUMNS, backtest_statistics, quantile_standard_error,
+                                                run_backtest, sharpe_standard_error, std_standard_error)
 from mfg_finance.market_making.market import MarketParameters, default_market_parameters
 from mfg_finance.market_making.strategies import STRATEGIES, constant_half_spread
 
@@ -104,6 +104,7 @@ def test_statistics_on_a_hand_built_sample():
     assert row["pnl_cvar5"] == pytest.approx(1.0)            # mean of values <= p5 = 1.95
     assert row["sharpe"] == pytest.approx(10.5 / np.std(pnl, ddof=1))
     assert row["bid_fill_rate_per_s"] == pytest.approx(0.04)
+    assert row["bid_fill_rate_per_s_se"] == 0.0                  # every path has 4 bid fills
     assert row["mean_abs_final_inventory"] == pytest.approx(2.0)
     assert row["max_abs_inventory"] == 4
 
@@ -123,6 +124,55 @@ def test_sharpe_standard_error_matches_its_sampling_spread():
     predicted = np.median([sharpe_standard_error(s) for s in samples[:200]])
     assert predicted == pytest.approx(np.sqrt((1 - 1.5 * 2 + 1.5**2 * 8 / 4) / 4000), rel=0.1)
     assert predicted == pytest.approx(sharpes.std(), rel=0.1)
+
+
+def test_std_and_quantile_standard_errors_gaussian_case():
+    rng = np.random.default_rng(2)
+    n, s = 100_000, 2.0
+    x = rng.normal(1.0, s, n)
+    assert std_standard_error(x) == pytest.approx(s / np.sqrt(2 * n), rel=0.03)
+    assert quantile_standard_error(x, 0.5) == pytest.approx(np.sqrt(np.pi / 2) * s / np.sqrt(n), rel=0.03)
+    # p5 and p95: sqrt(p(1-p)/n) / f(x_p), f(x_p) = phi(1.6449) / s
+    tail = np.sqrt(0.05 * 0.95 / n) * s / (np.exp(-0.5 * 1.6449**2) / np.sqrt(2 * np.pi))
+    assert quantile_standard_error(x, 0.05) == pytest.approx(tail, rel=0.05)
+    assert quantile_standard_error(x, 0.95) == pytest.approx(tail, rel=0.05)
+
+
+def test_std_and_median_standard_errors_match_their_sampling_spread():
+    # skewed PnL (exponential, kurtosis 9): se(s) = sqrt((m4 - s^4) / (4 s^2 n)) = sqrt(2/n);
+    # median ln 2 with density 1/2 there: se = sqrt(1/4 / n) / (1/2) = 1/sqrt(n)
+    rng = np.random.default_rng(3)
+    n = 2000
+    samples = rng.exponential(1.0, (1000, n))
+    std_se = np.median([std_standard_error(x) for x in samples[:100]])
+    median_se = np.median([quantile_standard_error(x, 0.5) for x in samples[:100]])
+    assert std_se == pytest.approx(np.sqrt(2 / n), rel=0.1)
+    assert std_se == pytest.approx(samples.std(axis=1, ddof=1).std(), rel=0.1)
+    assert median_se == pytest.approx(1 / np.sqrt(n), rel=0.1)
+    assert median_se == pytest.approx(np.median(samples, axis=1).std(), rel=0.1)
+
+
+def test_statistics_carry_standard_errors_of_std_percentiles_and_fill_rates():
+    rng = np.random.default_rng(4)
+    n, horizon = 40_000, 50.0
+    bid = rng.poisson(3.0, n)                                       # Poisson counts: var = mean
+    frame = pd.DataFrame({"final_pnl": rng.normal(0.0, 1.5, n), "final_inventory": 0, "n_trades": bid,
+                          "n_bid_fills": bid, "n_ask_fills": 0, "max_abs_inventory": 1, "mean_spread": 0.02,
+                          "horizon_s": horizon})
+    row = backtest_statistics({("X", "hjb"): frame}).iloc[0]
+    assert row["pnl_std_se"] == pytest.approx(1.5 / np.sqrt(2 * n), rel=0.05)
+    assert row["pnl_p50_se"] == pytest.approx(1.2533 * 1.5 / np.sqrt(n), rel=0.05)
+    assert row["pnl_p5_se"] == pytest.approx(row["pnl_p95_se"], rel=0.1)
+    assert row["bid_fill_rate_per_s_se"] == pytest.approx(np.sqrt(3.0 / n) / horizon, rel=0.05)
+    assert row["ask_fill_rate_per_s_se"] == 0.0
+
+
+def test_standard_errors_need_three_samples():
+    assert np.isnan(std_standard_error([1.0, 2.0]))
+    assert np.isnan(quantile_standard_error([1.0, 2.0], 0.5))
+    assert np.isnan(std_standard_error([1.0, 1.0, 1.0]))
+    with pytest.raises(ValueError):
+        quantile_standard_error([1.0, 2.0, 3.0], 1.0)
 
 
 def test_statistics_reject_empty_input():

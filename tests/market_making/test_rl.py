@@ -10,8 +10,9 @@ from mfg_finance.errors import ConfigError
 from mfg_finance.market_making import create_default_model
 from mfg_finance.market_making.backtest import run_backtest
 from mfg_finance.market_making.rl_env import REWARD_TYPES, EnvParameters, MarketMakingEnv, create_default_env
-from mfg_finance.market_making.rl_train import (MissingDependencyError, QuotingPolicy, env_parameters_from_market,
-                                                train_ppo)
+from mfg_finance.market_making import rl_train
+from mfg_finance.market_making.rl_train import (MissingDependencyError, QuotingPolicy, backtest_ppo,
+                                                env_parameters_from_market, train_ppo)
 
 HAS_SB3 = importlib.util.find_spec("stable_baselines3") is not None
 PARAMS = {"sigma": 0.004, "A": 0.5, "k": 60.0, "gamma": 0.1, "Q_max": 10, "S0": 25.0, "tick_size": 0.01}
@@ -43,6 +44,16 @@ def test_same_seed_same_episode():
         return [env.step(np.array([0.1, -0.2], dtype=np.float32))[1] for _ in range(50)]
     assert rollout(5) == rollout(5)
     assert rollout(5) != rollout(6)
+
+
+def test_binomial_mid_moves_by_one_sigma_sqrt_dt():
+    env = create_default_env(seed=2, T=100.0, dt=0.5, mid_model="binomial")
+    env.reset(seed=2)
+    mids = [env.params.S0] + [env.step(np.array([1.0, 1.0], dtype=np.float32))[4]["mid"] for _ in range(200)]
+    steps = np.abs(np.diff(mids))
+    np.testing.assert_allclose(steps, env.params.sigma * np.sqrt(0.5), rtol=1e-9)
+    with pytest.raises(ConfigError, match="mid_model"):
+        EnvParameters(mid_model="gbm")
 
 
 def test_rewards():
@@ -92,6 +103,29 @@ def test_quoting_policy_is_backtested_like_a_strategy():
     # float32 observations/actions: nearly the GLFT quotes, so nearly the same paths
     assert frame["final_pnl"].mean() == pytest.approx(hjb["final_pnl"].mean(), rel=0.05)
     assert frame["max_abs_inventory"].max() <= PARAMS["Q_max"]
+
+
+def test_backtest_ppo_trains_and_backtests_in_the_configured_market(monkeypatch):
+    trained_in = []
+
+    def fake_train(env_params, **kwargs):                      # GLFT stand-in for PPO: no stable-baselines3
+        trained_in.append(env_params)
+        return QuotingPolicy(TabulatedGLFT(env_params), env_params)
+
+    monkeypatch.setattr(rl_train, "train_ppo", fake_train)
+    market = dict(horizon_s=300.0, dt_s=1.0, n_paths=40, seed=4, fill_model="linear", mid_model="binomial")
+    frame = backtest_ppo(PARAMS, **market, timesteps=10)
+    assert (trained_in[0].fill_model, trained_in[0].mid_model) == ("linear", "binomial")
+    assert frame["strategy"].unique().tolist() == ["ppo"]               # no baseline computed unless asked
+    policy = QuotingPolicy(TabulatedGLFT(trained_in[0]), trained_in[0])
+    expected = run_backtest(policy, PARAMS, **market)
+    np.testing.assert_array_equal(frame["final_pnl"], expected["final_pnl"])
+    default_market = run_backtest(policy, PARAMS, **{**market, "fill_model": "exponential", "mid_model": "gaussian"})
+    assert not np.array_equal(frame["final_pnl"], default_market["final_pnl"])
+    both = rl_train.backtest_ppo_beside_hjb(PARAMS, **market, timesteps=10)
+    assert both["strategy"].unique().tolist() == ["ppo", "hjb"]
+    np.testing.assert_array_equal(both.loc[both["strategy"] == "hjb", "final_pnl"],
+                                  run_backtest("hjb", PARAMS, **market)["final_pnl"])
 
 
 @pytest.mark.skipif(HAS_SB3, reason="stable-baselines3 installed")

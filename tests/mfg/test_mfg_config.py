@@ -11,7 +11,8 @@ from mfg_finance.mfg import solve, validate_config
 
 def test_defaults_are_filled_and_result_is_plain():
     cfg = validate_config({"grid": {"nx": 51}, "params": dict(STIFF["params"])})
-    assert cfg["grid"] == {"x_min": -5.0, "x_max": 5.0, "nx": 51, "T": 0.5, "nt": 150}
+    assert cfg["grid"] == {"x_min": -5.0, "x_max": 5.0, "nx": 51, "T": 0.5, "nt": 150,
+                           "time_mesh": "graded", "max_step_ratio": 1.5}
     assert cfg["solver"] == {"method": "newton", "tol": 1e-10, "max_iter": 50, "damping": 0.5}
     assert cfg["price"]["enabled"] is False
     assert all(type(v) is float for v in cfg["params"].values())
@@ -29,6 +30,9 @@ def test_pipeline_extra_sections_are_ignored():
     ("grid", "nt", 0, "mfg.grid.nt: must be an integer >= 1, got 0"),
     ("grid", "T", 0.0, "mfg.grid.T: must be > 0, got 0.0"),
     ("grid", "x_max", -6.0, "mfg.grid.x_max: must be above x_min"),
+    ("grid", "time_mesh", "log", "mfg.grid.time_mesh: 'log' is not one of ['uniform', 'graded']"),
+    ("grid", "max_step_ratio", 0.9, "mfg.grid.max_step_ratio: must be >= 1, got 0.9"),
+    ("grid", "max_step_ratio", "2", "mfg.grid.max_step_ratio: must be a finite number"),
     ("params", "sigma", -0.1, "mfg.params.sigma: must be >= 0, got -0.1"),
     ("params", "eta0", 0.0, "mfg.params.eta0: must be > 0, got 0.0"),
     ("params", "eta1", -1e-3, "mfg.params.eta1: must be >= 0"),

@@ -23,10 +23,14 @@ def assert_first_order(result, names, low=0.8, high=1.35):
         assert all(a > b for a, b in zip(errs, errs[1:])), name
 
 
-def test_order_one_with_coupling():
-    result = run_verification(MILD, REFS)
+@pytest.mark.parametrize("mesh, bound", [("uniform", 5e-3), ("graded", 7e-3)])
+def test_order_one_with_coupling(mesh, bound):
+    # Graded (the default) puts a third of the steps in the terminal layer, which this mild problem
+    # (eta/gamma_T = 0.1 day) does not need: its steps away from T are 1.5 T/nt, and the mean error
+    # is 1.6x the uniform mesh's (5.7e-3 vs 3.6e-3 on 201 x 160) while the feedback error drops 40%.
+    result = run_verification(make(MILD, grid={"time_mesh": mesh}), REFS)
     assert_first_order(result, QUANTITIES)
-    assert result.rows[-1]["err_mean"] < 5e-3 and result.rows[-1]["err_eta"] < 5e-3
+    assert result.rows[-1]["err_mean"] < bound and result.rows[-1]["err_eta"] < 5e-3
     # with a resolved boundary layer the sup-in-time errors converge too
     for name in QUANTITIES:
         assert result.rows[-1][f"sup_{name}"] < result.rows[0][f"sup_{name}"] / 2.5

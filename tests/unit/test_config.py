@@ -65,3 +65,26 @@ def test_overrides_do_not_depend_on_merge_order(config):
     a = sweep_run_overrides(config["mfg"], {"phi": 0.2})
     b = sweep_run_overrides(edited["mfg"], {"phi": 0.2})
     assert repr(a) == repr(b)
+
+
+def test_schema_errors_name_every_key_value_and_what_is_allowed(repo_root):
+    from mfg_finance.config import schema_errors
+
+    schema = yaml.safe_load((repo_root / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    cfg = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    assert schema_errors(cfg, schema) == []
+    cfg["colour"] = "red"
+    cfg["data"]["source"] = "ftp"
+    cfg["mfg"]["grid"]["nx"] = 2
+    cfg["mfg"]["params"]["sigma"] = -0.1
+    cfg["mfg"]["solver"]["max_iters"] = 5
+    problems = schema_errors(cfg, schema)
+    assert len(problems) == 5
+    assert problems[0].startswith("unknown key(s) ['colour'] at the top level")
+    assert problems[0].endswith("allowed keys: ['analytics', 'calibration', 'data', 'ingest', 'market_making', "
+                                "'mfg', 'report', 'selection', 'stats', 'sweeps']")
+    assert "data.source: 'ftp' is not one of ['sample', 'b3', 'local']" in problems
+    assert "mfg.grid.nx: 2 is less than the minimum of 3" in problems
+    assert any(p.startswith("mfg.params.sigma: -0.1 is not valid") and "less than the minimum of 0" in p
+               for p in problems)
+    assert any(p.startswith("unknown key(s) ['max_iters'] under mfg.solver") and "'max_iter'" in p for p in problems)

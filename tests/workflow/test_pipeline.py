@@ -1,73 +1,22 @@
 """Workflow tests: the real pipeline, end to end, on the small config in a temporary copy of the repo.
 
-One module-scoped run feeds every test here; the rerun test then edits the copied config and
-checks from Snakemake's dry run that exactly the dependent jobs are scheduled again.
+One session-scoped run (the `pipeline` fixture of conftest.py, shared with tests/report) feeds every test
+here; the rerun test then edits the copied config and checks from Snakemake's dry run that exactly the
+dependent jobs are scheduled again.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from wfutils import copy_workflow, planned_jobs, snakemake
+
 pytestmark = pytest.mark.workflow
-
-COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs", "src")
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "reports", "logs",
-                                 "*.egg-info")
-
-
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True,
-                          text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
-                             f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
-    return proc
-
-
-def copy_workflow(repo_root: Path, dest: Path, config: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
-        src = repo_root / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=IGNORED)
-        else:
-            shutil.copy2(src, dest / name)
-    shutil.copy2(config, dest / "config" / "config.yaml")
-    return dest
-
-
-def planned_jobs(output: str) -> dict[str, int]:
-    """Parse Snakemake's 'Job stats' table of a dry run into {rule: count}."""
-    jobs: dict[str, int] = {}
-    in_table = False
-    for line in output.splitlines():
-        if line.startswith("job ") and "count" in line:
-            in_table = True
-            continue
-        if in_table:
-            match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-            if line.strip().startswith("total") or not line.strip():
-                if jobs:
-                    break
-                continue
-            if match:
-                jobs[match.group(1)] = int(match.group(2))
-    return jobs
-
-
-@pytest.fixture(scope="module")
-def pipeline(repo_root, tmp_path_factory) -> Path:
-    workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("wf"), repo_root / "tests" / "configs" / "small.yaml")
-    snakemake(workdir, "--cores", "2", "all")
-    return workdir
 
 
 def test_report_is_written_and_self_contained(pipeline):
@@ -156,7 +105,7 @@ def planned_copy(repo_root, tmp_path) -> Path:
     (lambda c: c.update(colour="red"), "'colour' was unexpected"),
     (lambda c: c["data"].update(source="ftp"), "'ftp' is not one of ['sample', 'b3', 'local']"),
     (lambda c: c["mfg"]["grid"].update(nx=2), "2 is less than the minimum of 3"),
-    (lambda c: c["mfg"]["params"].update(sigma=-0.1), "sigma"),
+    (lambda c: c["mfg"]["params"].update(sigma=-0.1), "mfg.params.sigma: -0.1 is not valid under any of the given schemas; expected one of: it is less than the minimum of 0"),
     (lambda c: c["mfg"]["grid"].update(x_min=3.0, x_max=-3.0), "mfg.grid: x_min"),
 ])
 def test_bad_config_fails_before_any_job(planned_copy, edit, expected):

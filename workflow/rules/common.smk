@@ -5,7 +5,9 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
 
 # Jobs import mfg_finance from this checkout, also inside a `--sdm conda` environment (which
 # holds the dependencies only) and on cluster nodes (which re-parse this file).
@@ -13,10 +15,18 @@ _SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")])))
 
-from mfg_finance.config import check_config, mfg_run_overrides, sweep_run_overrides
+from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
 from mfg_finance.errors import ConfigError
 from mfg_finance.sweeps import sweep_points
 
+# Every schema violation in one readable line each (Snakemake's validate names only the first, then
+# prints the whole schema); then validate() fills the defaults; then the cross-field checks.
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+_problems = schema_errors(config, yaml.safe_load(SCHEMA.read_text()))
+if _problems:
+    raise WorkflowError("Invalid configuration (config/config.yaml or --config):\n  "
+                        + "\n  ".join(_problems))
+validate(config, str(SCHEMA))
 try:
     check_config(config)
 except ConfigError as exc:
@@ -62,6 +72,10 @@ def cotahist_files(wildcards=None):
     if not files:
         raise WorkflowError(f"data.local.glob: no file matches {pattern!r} "
                             "(expected COTAHIST .TXT or .ZIP files)")
+    broken = [f for f in files if os.path.islink(f) and not os.path.exists(f)]
+    if broken:  # glob lists them, and Snakemake's own message would blame a concurrent deletion
+        raise WorkflowError(f"data.local.glob {pattern!r}: broken symbolic link(s) "
+                            + ", ".join(f"{f} -> {os.readlink(f)} (target does not exist)" for f in broken))
     return files
 
 
@@ -91,6 +105,7 @@ MM_PARAMS = "results/calibration/mm_params.yaml"
 
 REPORT_INPUTS = {
     "ingest_summary": "results/data/ingest_summary.json",
+    "rejects": "results/data/rejects.txt",
     "asset_stats": "results/stats/asset_stats.parquet",
     "stats_summary": "results/stats/summary.json",
     "analytics": ANALYTICS_FIGURES,

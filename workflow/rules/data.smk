@@ -16,6 +16,11 @@ rule make_sample_cotahist:
         "../../scripts/make_sample_cotahist.py"
 
 
+# Compute nodes of a cluster often have no internet access: downloads run on the submitting host.
+localrules:
+    download_cotahist,
+
+
 rule download_cotahist:
     output:
         "resources/cotahist/b3/COTAHIST_A{year}.ZIP",

@@ -29,7 +29,8 @@ rule plot_quotes:
     input:
         "results/calibration/mm_params.yaml",
     output:
-        "results/market_making/{ticker}/quotes.png",
+        report("results/market_making/{ticker}/quotes.png", caption="../report/mm_quotes.rst",
+               category="5. Market making", subcategory="quotes", labels={"ticker": "{ticker}"}),
     params:
         horizon_s=MM["horizon_s"],
         order_size=MM["order_size"],
@@ -47,8 +48,11 @@ rule aggregate_backtests:
     output:
         table="results/market_making/backtest_stats.parquet",
         csv="results/market_making/backtest_stats.csv",
-        pnl="results/market_making/pnl_distribution.png",
-        inventory="results/market_making/inventory_distribution.png",
+        pnl=report("results/market_making/pnl_distribution.png", caption="../report/mm_pnl_distribution.rst",
+                   category="5. Market making", subcategory="backtests", labels={"figure": "PnL distribution"}),
+        inventory=report("results/market_making/inventory_distribution.png",
+                         caption="../report/mm_inventory_distribution.rst", category="5. Market making",
+                         subcategory="backtests", labels={"figure": "inventory distribution"}),
     log:
         "logs/market_making/aggregate_backtests.log",
     benchmark:
@@ -76,8 +80,8 @@ rule reproduce_avellaneda_stoikov:
 
 
 rule train_rl_agent:
-    # Optional (market_making.rl.enabled, extra `rl`): PPO trained per ticker, backtested on the
-    # same random numbers as the other strategies.
+    # Optional (market_making.rl.enabled, extra `rl`): PPO trained per ticker in the configured market
+    # (fill_model, mid_model) and backtested on the same random numbers as the other strategies.
     input:
         "results/calibration/mm_params.yaml",
     output:
@@ -88,6 +92,8 @@ rule train_rl_agent:
         n_paths=MM["n_paths"],
         seed=MM["seed"],
         order_size=MM["order_size"],
+        fill_model=MM["fill_model"],
+        mid_model=MM["mid_model"],
         timesteps=MM["rl"]["timesteps"],
         train_seed=MM["rl"]["seed"],
     log:
@@ -95,6 +101,6 @@ rule train_rl_agent:
     benchmark:
         "results/benchmarks/train_rl_agent_{ticker}.tsv"
     conda:
-        ENV
+        "../../envs/rl.yaml"
     script:
         "../../scripts/train_rl_agent.py"

@@ -7,7 +7,10 @@ rule solve_mfg:
     output:
         solution="results/mfg/{scenario}/solution.npz",
         metrics="results/mfg/{scenario}/metrics.json",
-        figures=expand("results/mfg/{{scenario}}/{name}.png", name=MFG_FIGURES),
+        figures=[report(f"results/mfg/{{scenario}}/{name}.png", caption=f"../report/mfg_{name}.rst",
+                        category="2. Mean-field game", subcategory="{scenario}",
+                        labels={"scenario": "{scenario}", "figure": name.replace("_", " ")})
+                 for name in MFG_FIGURES],
     params:
         run=lambda w: mfg_run_overrides(config["mfg"], w.scenario),
     log:
@@ -26,8 +29,9 @@ rule verify_mfg:
     output:
         metrics="results/mfg/verification/metrics.json",
         refinement="results/mfg/verification/refinement.csv",
-        figures=expand("results/mfg/verification/{name}.png",
-                       name=["exact_comparison", "convergence_order"]),
+        figures=[report(f"results/mfg/verification/{name}.png", caption=f"../report/verification_{name}.rst",
+                        category="3. Verification", labels={"figure": name.replace("_", " ")})
+                 for name in ["exact_comparison", "convergence_order"]],
     params:
         run=mfg_run_overrides(config["mfg"], SCENARIOS[0]),
         refinements=config["mfg"]["verification"]["refinements"],

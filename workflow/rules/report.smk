@@ -1,4 +1,9 @@
-# Notebooks (papermill) and the self-contained HTML report.
+# Notebooks (papermill) and the self-contained HTML report. The report() flags (here and in the other
+# rule files) also feed Snakemake's own report: `snakemake --report report.html` after a run.
+
+
+report: "../report/workflow.rst"
+
 
 rule run_notebook:
     input:
@@ -6,7 +11,9 @@ rule run_notebook:
         artefacts=lambda w: list(NOTEBOOK_INPUTS[w.nb].values()),
     output:
         ipynb="results/notebooks/{nb}.ipynb",
-        html="results/notebooks/{nb}.html",
+        html=report("results/notebooks/{nb}.html", caption="../report/notebook.rst",
+                    category="6. Report and notebooks", subcategory="notebooks",
+                    labels={"notebook": "{nb}"}),
     params:
         parameters=notebook_parameters,
     wildcard_constraints:
@@ -42,11 +49,16 @@ rule render_report:
         **REPORT_INPUTS,
         templates=glob.glob("workflow/templates/*.j2"),
     output:
-        "reports/final/mfg_report.html",
+        report("reports/final/mfg_report.html", caption="../report/final_report.rst",
+               category="6. Report and notebooks", subcategory="report",
+               labels={"file": "mfg_report.html"}),
     params:
         title=config["report"]["title"],
         source=config["data"]["source"],
         config=config,
+        # {rule: benchmark path pattern}: the report attributes each benchmark file to its rule
+        benchmarks=lambda w: {r.name: str(r.benchmark) for r in workflow.rules
+                              if r.benchmark and not callable(r.benchmark)},
     log:
         "logs/report/render_report.log",
     benchmark:

@@ -26,7 +26,8 @@ rule plot_analytics:
         returns="results/stats/returns.parquet",
         asset_stats="results/stats/asset_stats.parquet",
     output:
-        ANALYTICS_FIGURES,
+        [report(f, caption=f"../report/analytics_{Path(f).stem}.rst", category="1. Data",
+                labels={"figure": Path(f).stem.replace("_", " ")}) for f in ANALYTICS_FIGURES],
     params:
         top_n=config["analytics"]["top_n"],
     log:

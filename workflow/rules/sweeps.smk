@@ -27,7 +27,8 @@ rule aggregate_sweep:
         sweep_point_files,
     output:
         table="results/sweeps/{sweep}.parquet",
-        figure="results/sweeps/{sweep}.png",
+        figure=report("results/sweeps/{sweep}.png", caption="../report/sweep.rst",
+                      category="4. Parameter sweeps", labels={"sweep": "{sweep}"}),
     log:
         "logs/sweeps/aggregate_{sweep}.log",
     benchmark:

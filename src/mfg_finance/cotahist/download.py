@@ -94,6 +94,11 @@ def _fetch(url: str, dest: Path, timeout_s: float) -> int:
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response, open(dest, "wb") as out:
+            # get_content_type() says text/plain when the header is absent: look at the header itself
+            content_type = response.headers.get_content_type() if response.headers.get("Content-Type") else ""
+            if content_type.startswith("text/"):
+                # an error or maintenance page served with status 200 where the archive should be
+                raise _Retryable(f"server sent a {content_type} page, not a ZIP archive")
             expected = response.headers.get("Content-Length")
             shutil.copyfileobj(response, out, _CHUNK)
             written = out.tell()

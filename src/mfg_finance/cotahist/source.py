@@ -2,7 +2,8 @@
 
 B3 ships the files zipped (``COTAHIST_A2021.ZIP``, ``COTAHIST_D04012016.ZIP``); the member's name
 varies by era and by who re-zipped it, so the single member is opened whatever its name. The
-format is recognised by content (ZIP magic bytes), not by file extension.
+format is recognised by content (ZIP magic bytes): a text file may have any name, but a file named
+``.zip`` must be a ZIP archive.
 
 The text is read straight into a NumPy byte array (no intermediate ``bytes`` object): large NumPy
 allocations are backed by huge pages, which makes reading a 200 MB file several times faster.
@@ -110,7 +111,11 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
     path = Path(path)
     try:
         with open(path, "rb") as fh:
-            if not is_zip(fh.read(4)):
+            head = fh.read(8)
+            if not is_zip(head):
+                if path.suffix.lower() == ".zip":  # by name an archive, by content something else
+                    raise CotahistError(f"named like a ZIP archive but is not one (starts with {head!r}); "
+                                        "expected a ZIP holding one COTAHIST text file", path=str(path))
                 fh.seek(0)
                 data = _read_into(fh, os.fstat(fh.fileno()).st_size)
                 digest = hashlib.sha256(data).hexdigest() if checksum else None

@@ -105,11 +105,60 @@ def sharpe_standard_error(pnl: np.ndarray) -> float:
     return float(np.sqrt(max(1.0 - sr * skew + sr**2 * (kurt - 1.0) / 4.0, 0.0) / n))
 
 
+def std_standard_error(x: np.ndarray) -> float:
+    """Delta-method standard error of the sample standard deviation ``s`` for i.i.d. samples.
+
+    ``Var(s^2) ~ (m4 - s^4) / n`` with the central fourth moment ``m4 = mean((x - xbar)^4)``, and
+    ``s = sqrt(s^2)`` gives ``se(s) = sqrt((m4 - s^4) / (4 s^2 n))``; for Gaussian samples
+    (``m4 = 3 s^4``) it is ``s / sqrt(2 n)``. Same unit as ``x``; NaN for fewer than 3 samples or ``s = 0``.
+    """
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    if n < 3:
+        return float("nan")
+    var = x.var(ddof=1)
+    if var == 0.0:
+        return float("nan")
+    m4 = np.mean((x - x.mean()) ** 4)
+    return float(np.sqrt(max(m4 - var**2, 0.0) / (4.0 * var * n)))
+
+
+def quantile_standard_error(x: np.ndarray, p: float) -> float:
+    """Asymptotic standard error of the sample ``p``-quantile ``x_p`` for i.i.d. samples.
+
+    ``se(x_p) = sqrt(p (1 - p) / n) / f(x_p)``, with the density ``f`` estimated by a Gaussian kernel
+    density estimate at ``x_p``: ``f(x) = mean(phi((x - x_i) / h)) / h``, Silverman's bandwidth
+    ``h = 0.9 min(s, IQR / 1.349) n^(-1/5)``. Deterministic (no bootstrap). For Gaussian samples the
+    median's se is ``sqrt(pi / 2) s / sqrt(n) ~ 1.2533 s / sqrt(n)``. Same unit as ``x``; NaN for fewer
+    than 3 samples or a degenerate spread.
+    """
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must lie in (0, 1), got {p}")
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    if n < 3:
+        return float("nan")
+    q25, x_p, q75 = np.quantile(x, [0.25, p, 0.75])
+    spread = min(x.std(ddof=1), (q75 - q25) / 1.349) or x.std(ddof=1)
+    h = 0.9 * spread * n ** (-0.2)
+    if not h > 0.0:
+        return float("nan")
+    density = np.mean(np.exp(-0.5 * ((x_p - x) / h) ** 2)) / (h * np.sqrt(2.0 * np.pi))
+    return float(np.sqrt(p * (1.0 - p) / n) / density)
+
+
+def _mean_se(x: np.ndarray) -> float:
+    """``std(x) / sqrt(n)`` (NaN for one sample)."""
+    return float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
+
+
 def _summary(frame: pd.DataFrame) -> dict:
     pnl = frame["final_pnl"].to_numpy(dtype=float)
     n = pnl.size
     std = float(pnl.std(ddof=1)) if n > 1 else float("nan")
     p5, p50, p95 = np.percentile(pnl, [5, 50, 95])
+    bid_fills = frame["n_bid_fills"].to_numpy(dtype=float)
+    ask_fills = frame["n_ask_fills"].to_numpy(dtype=float)
     tail = pnl[pnl <= p5]
     q_final = frame["final_inventory"].to_numpy(dtype=float)
     horizon = float(frame["horizon_s"].iloc[0]) if "horizon_s" in frame else float("nan")
@@ -119,11 +168,15 @@ def _summary(frame: pd.DataFrame) -> dict:
     return {
         "n_paths": n,
         "pnl_mean": float(pnl.mean()),
-        "pnl_mean_se": std / np.sqrt(n) if n > 1 else float("nan"),
+        "pnl_mean_se": _mean_se(pnl),
         "pnl_std": std,
+        "pnl_std_se": std_standard_error(pnl),
         "pnl_p5": float(p5),
+        "pnl_p5_se": quantile_standard_error(pnl, 0.05),
         "pnl_p50": float(p50),
+        "pnl_p50_se": quantile_standard_error(pnl, 0.50),
         "pnl_p95": float(p95),
+        "pnl_p95_se": quantile_standard_error(pnl, 0.95),
         "pnl_cvar5": float(tail.mean()),
         "pnl_cvar5_se": float(tail.std(ddof=1) / np.sqrt(tail.size)) if tail.size > 1 else float("nan"),
         "sharpe": sharpe,
@@ -131,12 +184,14 @@ def _summary(frame: pd.DataFrame) -> dict:
         "trades_mean": float(frame["n_trades"].mean()),
         "bid_fills_mean": float(frame["n_bid_fills"].mean()),
         "ask_fills_mean": float(frame["n_ask_fills"].mean()),
-        "bid_fill_rate_per_s": float(frame["n_bid_fills"].mean()) * rate,
-        "ask_fill_rate_per_s": float(frame["n_ask_fills"].mean()) * rate,
+        "bid_fill_rate_per_s": float(bid_fills.mean()) * rate,
+        "bid_fill_rate_per_s_se": _mean_se(bid_fills) * rate,
+        "ask_fill_rate_per_s": float(ask_fills.mean()) * rate,
+        "ask_fill_rate_per_s_se": _mean_se(ask_fills) * rate,
         "final_inventory_mean": float(q_final.mean()),
         "final_inventory_std": float(q_final.std(ddof=1)) if n > 1 else float("nan"),
         "mean_abs_final_inventory": float(np.abs(q_final).mean()),
-        "mean_abs_final_inventory_se": float(np.abs(q_final).std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+        "mean_abs_final_inventory_se": _mean_se(np.abs(q_final)),
         "max_abs_inventory": int(frame["max_abs_inventory"].max()),
         "mean_max_abs_inventory": float(frame["max_abs_inventory"].mean()),
         "mean_spread": float(frame["mean_spread"].mean()),
@@ -148,10 +203,14 @@ def backtest_statistics(results: Mapping[tuple[str, str], pd.DataFrame]) -> pd.D
     """Summary statistics per (ticker, strategy), with Monte Carlo standard errors.
 
     Columns (money in BRL): ``ticker, strategy, n_paths``; final PnL ``pnl_mean`` (``pnl_mean_se`` =
-    std/sqrt(n)), ``pnl_std``, ``pnl_p5/p50/p95``, ``pnl_cvar5`` (mean PnL of the worst 5 % of paths,
+    std/sqrt(n)), ``pnl_std`` (``pnl_std_se``: delta method, :func:`std_standard_error`),
+    ``pnl_p5/p50/p95`` (``pnl_p5_se`` ...: asymptotic quantile se with a kernel density estimate,
+    :func:`quantile_standard_error`), ``pnl_cvar5`` (mean PnL of the worst 5 % of paths,
     a PnL level: negative = loss; ``pnl_cvar5_se`` ignores the error of the 5 % quantile);
     ``sharpe`` = mean/std of final PnL over the horizon (not annualised) with ``sharpe_se`` (delta
-    method); fills per path and per second; final inventory mean/std and mean |q_T| (with se);
+    method); fills per path and per second, ``bid/ask_fill_rate_per_s_se`` = std of the per-path fill
+    counts / sqrt(n) / horizon (paths are i.i.d., fills within a path are not); final inventory
+    mean/std and mean |q_T| (with se);
     ``max_abs_inventory`` (over all paths), ``mean_max_abs_inventory``; ``mean_spread``; ``horizon_s``.
     Rows are sorted by ticker then strategy.
     """

@@ -6,7 +6,8 @@ r"""Gymnasium environment of the GLFT market-making problem (one path, one step 
   ``delta = max_offset (a + 1) / 2`` (price units) for the bid and the ask; actions outside the box
   are clipped. The side that would breach ``|q| <= Q_max`` is not quoted.
 * Dynamics as :mod:`.simulator`: each side fills with probability ``1 - exp(-A e^{-k delta} dt)``
-  (or ``min(lambda dt, 1)``), then the mid moves by ``sigma sqrt(dt) Z``.
+  (or ``min(lambda dt, 1)``, ``fill_model``), then the mid moves by ``sigma sqrt(dt) Z`` (or
+  ``+-sigma sqrt(dt)``, the sign of the same ``Z``, ``mid_model = "binomial"``).
 * Rewards (``reward_type``), with ``dW = fills' distances + q_{n+1} dS`` the mark-to-market PnL
   increment (price units):
 
@@ -29,7 +30,7 @@ from gymnasium import spaces
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.market_making import _checks
-from mfg_finance.market_making.simulator import FILL_MODELS, fill_probability
+from mfg_finance.market_making.simulator import FILL_MODELS, MID_MODELS, fill_probability
 
 REWARD_TYPES = ("pnl", "sharpe", "inventory_penalty")
 
@@ -39,7 +40,9 @@ class EnvParameters:
     """Parameters of :class:`MarketMakingEnv` (defaults: GLFT example in ticks, 1 s steps, 10 min).
 
     ``max_offset`` (price units) is the largest quoted distance; default 4x the static GLFT
-    half-spread ``(1/gamma) ln(1 + gamma/k)``.
+    half-spread ``(1/gamma) ln(1 + gamma/k)``. ``fill_model`` and ``mid_model`` have the meaning
+    (and values) of :func:`.backtest.run_backtest`'s, so an agent can be trained in the market it is
+    backtested in.
     """
 
     sigma: float = 0.3
@@ -53,6 +56,7 @@ class EnvParameters:
     S0: float = 100.0
     max_offset: float | None = None
     fill_model: str = "exponential"
+    mid_model: str = "gaussian"
     sharpe_eta: float = 0.01
 
     def __post_init__(self):
@@ -62,6 +66,7 @@ class EnvParameters:
         _checks.non_negative("phi", self.phi)
         object.__setattr__(self, "Q_max", _checks.positive_int("Q_max", self.Q_max, unit="lots"))
         _checks.choice("fill_model", self.fill_model, FILL_MODELS)
+        _checks.choice("mid_model", self.mid_model, MID_MODELS)
         if _checks.positive("sharpe_eta", self.sharpe_eta) >= 1.0:
             raise ConfigError(f"sharpe_eta must be in (0, 1), got {self.sharpe_eta!r}")
         if self.max_offset is None:
@@ -147,6 +152,8 @@ class MarketMakingEnv(gym.Env):
             self.q -= 1
             gain += delta_a
             self.n_ask_fills += 1
+        if p.mid_model == "binomial":
+            z = 1.0 if z >= 0.0 else -1.0           # as the simulator: the sign of the same draw
         d_price = float(p.sigma * np.sqrt(p.dt) * z)
         gain += self.q * d_price
         self.mid += d_price

@@ -2,12 +2,13 @@
 
 ``train_ppo`` returns a :class:`QuotingPolicy`, a vectorized ``policy(t, q, S) -> (bid, ask)`` that
 ``backtest.run_backtest`` accepts like any user policy, so a trained agent is backtested beside
-``hjb`` on the same random numbers.
+``hjb`` on the same random numbers and in the same market (fill and mid models).
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -55,8 +56,18 @@ class QuotingPolicy:
         return S - delta_b, S + delta_a
 
     def save(self, path) -> None:
-        """Save the underlying stable-baselines3 model (zip)."""
-        self.model.save(str(path))
+        """Save the underlying stable-baselines3 model (zip), atomically (temporary name, then rename).
+
+        As with stable-baselines3, a path without a suffix gets ``.zip``.
+        """
+        from mfg_finance.io import atomic_path
+
+        dest = Path(path)
+        if dest.suffix == "":
+            dest = dest.with_name(dest.name + ".zip")
+        with atomic_path(dest) as tmp:
+            with open(tmp, "wb") as fh:  # a file object: stable-baselines3 adds no suffix to it
+                self.model.save(fh)
 
 
 def env_parameters_from_market(params: Mapping | MarketParameters, *, horizon_s: float, dt_s: float,
@@ -114,23 +125,33 @@ def load_ppo(path, params: EnvParameters) -> QuotingPolicy:
     return QuotingPolicy(sb3.PPO.load(str(path), device="cpu"), params)
 
 
-def backtest_ppo_beside_hjb(params: Mapping | MarketParameters, *, horizon_s: float, dt_s: float, n_paths: int,
-                            seed: int, timesteps: int = 50_000, train_seed: int = 3,
-                            reward_type: str = "inventory_penalty"):
-    """Train PPO on one ticker, then backtest it and ``hjb`` on the same random numbers.
+def backtest_ppo(params: Mapping | MarketParameters, *, horizon_s: float, dt_s: float, n_paths: int, seed: int,
+                 fill_model: str = "exponential", mid_model: str = "gaussian", timesteps: int = 50_000,
+                 train_seed: int = 3, reward_type: str = "inventory_penalty", baselines: tuple[str, ...] = ()):
+    """Train PPO on one ticker's market, then backtest it (and the ``baselines`` strategies).
 
-    Returns a DataFrame of per-path results (see ``run_backtest``) with a ``strategy`` column
-    (``ppo`` or ``hjb``). Needs the optional extra ``rl``.
+    Training and backtest share the market: the environment is built with the backtest's
+    ``fill_model`` and ``mid_model`` (see ``run_backtest``), and every strategy is backtested with
+    the same ``seed``, so on the same random numbers. Returns a DataFrame of per-path results
+    (see ``run_backtest``) with a first column ``strategy`` (``ppo``, then the baselines). Needs the
+    optional extra ``rl``.
     """
     import pandas as pd
 
     from mfg_finance.market_making.backtest import run_backtest
 
-    env_params = env_parameters_from_market(params, horizon_s=horizon_s, dt_s=dt_s)
+    env_params = env_parameters_from_market(params, horizon_s=horizon_s, dt_s=dt_s, fill_model=fill_model,
+                                            mid_model=mid_model)
     policy = train_ppo(env_params, reward_type=reward_type, total_timesteps=timesteps, seed=train_seed)
     frames = []
-    for name, strategy in (("ppo", policy), ("hjb", "hjb")):
-        frame = run_backtest(strategy, params, horizon_s=horizon_s, dt_s=dt_s, n_paths=n_paths, seed=seed)
+    for name, strategy in (("ppo", policy), *((b, b) for b in baselines)):
+        frame = run_backtest(strategy, params, horizon_s=horizon_s, dt_s=dt_s, n_paths=n_paths, seed=seed,
+                             fill_model=fill_model, mid_model=mid_model)
         frame.insert(0, "strategy", name)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def backtest_ppo_beside_hjb(params: Mapping | MarketParameters, **kwargs):
+    """:func:`backtest_ppo` with ``hjb`` as the baseline (strategies ``ppo`` and ``hjb``)."""
+    return backtest_ppo(params, **kwargs, baselines=("hjb",))

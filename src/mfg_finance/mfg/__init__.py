@@ -3,7 +3,7 @@
 Public API::
 
     solve(config) -> MfgSolution                 # mfg_finance.mfg.solver
-    write_solution(solution, out_dir, *, figures=True)
+    write_solution(solution, out_dir, *, figures=True, wall_time=True)
     validate_config(config) -> dict
     verify.run_verification(config, refinements) / verify.write_verification(result, out_dir)
 
@@ -15,11 +15,11 @@ from mfg_finance.mfg.solution import MfgSolution
 from mfg_finance.mfg.solver import solve
 
 
-def write_solution(solution, out_dir, *, figures: bool = True):
+def write_solution(solution, out_dir, *, figures: bool = True, wall_time: bool = True):
     """Write ``solution.npz``, ``metrics.json`` and (optionally) the figures; see :mod:`.outputs`."""
     from mfg_finance.mfg.outputs import write_solution as _write  # matplotlib only when writing
 
-    return _write(solution, out_dir, figures=figures)
+    return _write(solution, out_dir, figures=figures, wall_time=wall_time)
 
 
 __all__ = ["MfgSolution", "solve", "validate_config", "write_solution"]

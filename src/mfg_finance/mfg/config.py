@@ -2,12 +2,20 @@
 
 Shape (units in brackets)::
 
-    grid:   {x_min, x_max [inventory units], nx, T [trading days], nt}
+    grid:   {x_min, x_max [inventory units], nx, T [trading days], nt,
+             time_mesh: graded | uniform, max_step_ratio [dimensionless, >= 1]}
     params: {sigma [inv. units / sqrt(day)], eta0 [cost x day / inv. units^2], eta1 [eta0 units per
              (inv. units / day)], phi [cost / (inv. units^2 day)], gamma_T [cost / inv. units^2],
              m0_mean, m0_std [inventory units]}
     solver: {method: newton | picard, tol, max_iter, damping}
     price:  {enabled, kappa [inv. units / (day BRL)], p_ref [BRL], supply [inv. units / day]}
+
+``time_mesh`` (default ``graded``): ``uniform`` steps ``T/nt``, or steps graded geometrically towards
+``T`` from the terminal-layer width ``eta0/gamma_T`` and uniform (``max_step_ratio x T/nt``, default
+1.5) away from it, see :func:`mfg_finance.mfg.grid.time_mesh`. ``graded`` is the default because on
+the stiff calibrated problems the layer (~1e-3 trading days) is narrower than one uniform step: at
+201 x 160 it cuts the feedback error against the exact LQ solution from 63% to 8% and the value
+error from 25% to 7% (docs/mfg.md, section 6). ``max_step_ratio`` is ignored by ``uniform``.
 
 The pipeline's ``scenarios`` and ``verification`` keys may be present and are ignored here.
 Every error is a :class:`~mfg_finance.errors.ConfigError` whose message starts with the full key
@@ -22,18 +30,20 @@ from numbers import Integral, Real
 from typing import Any, Mapping
 
 from mfg_finance.errors import ConfigError
+from mfg_finance.mfg.grid import TIME_MESHES
 
 METHODS = ("newton", "picard")
 #: Defaults of the optional keys. sigma, eta0, eta1, phi, gamma_T have none: they are calibrated.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "grid": {"x_min": -5.0, "x_max": 5.0, "nx": 201, "T": 0.5, "nt": 150},
+    "grid": {"x_min": -5.0, "x_max": 5.0, "nx": 201, "T": 0.5, "nt": 150, "time_mesh": "graded",
+             "max_step_ratio": 1.5},
     "params": {"m0_mean": 0.5, "m0_std": 0.5},
     "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5},
     "price": {"enabled": False, "kappa": None, "p_ref": None, "supply": 0.0},
 }
 REQUIRED_PARAMS = ("sigma", "eta0", "eta1", "phi", "gamma_T")
 _ALLOWED = {
-    "grid": ("x_min", "x_max", "nx", "T", "nt"),
+    "grid": ("x_min", "x_max", "nx", "T", "nt", "time_mesh", "max_step_ratio"),
     "params": REQUIRED_PARAMS + ("m0_mean", "m0_std"),
     "solver": ("method", "tol", "max_iter", "damping"),
     "price": ("enabled", "kappa", "p_ref", "supply"),
@@ -83,7 +93,11 @@ def _grid(raw: Mapping[str, Any]) -> dict:
         "nx": _integer("mfg.grid.nx", raw["nx"], low=3),
         "T": _real("mfg.grid.T", raw["T"], low=0.0, strict=True),
         "nt": _integer("mfg.grid.nt", raw["nt"], low=1),
+        "time_mesh": raw["time_mesh"],
+        "max_step_ratio": _real("mfg.grid.max_step_ratio", raw["max_step_ratio"], low=1.0),
     }
+    if g["time_mesh"] not in TIME_MESHES:
+        raise ConfigError(f"mfg.grid.time_mesh: {g['time_mesh']!r} is not one of {list(TIME_MESHES)}")
     if not g["x_min"] < g["x_max"]:
         raise ConfigError(f"mfg.grid.x_max: must be above x_min ({g['x_min']!r}), got {g['x_max']!r}")
     if g["nx"] * (g["nt"] + 1) > MAX_NODES:

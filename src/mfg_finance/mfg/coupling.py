@@ -198,35 +198,40 @@ def anderson(evaluate: Callable[[np.ndarray], Evaluation], x0: np.ndarray, *, to
 
 # ---- initial guess: the same scheme on the Gaussian (LQ moment) reduction --------------------
 
-def lq_moment_map(eta: np.ndarray, *, dt: float, phi: float, gamma_T: float, eta0: float, eta1: float,
+def lq_moment_map(eta: np.ndarray, *, dt, phi: float, gamma_T: float, eta0: float, eta1: float,
                   mean0: float) -> tuple[np.ndarray, np.ndarray]:
     r"""The semi-implicit time scheme applied to ``u = h q^2 + k``, mean ``Q`` (space continuous).
 
-    With the policy ``alpha^n = -h^{n+1} q / eta^n`` of the step ``[t_n, t_{n+1}]``::
+    With the policy ``alpha^n = -h^{n+1} q / eta^n`` of the step ``[t_n, t_{n+1}]`` of length ``dt_n``::
 
-        h^n (1 + 2 dt h^{n+1}/eta^n) = h^{n+1} + dt phi + dt (h^{n+1})^2 / eta^n,   h^N = gamma_T,
-        Q^{n+1} (1 + dt h^{n+1}/eta^n) = Q^n,   m^n = -h^{n+1} Q^n / eta^n   (h^{N+1} := gamma_T).
+        h^n (1 + 2 dt_n h^{n+1}/eta^n) = h^{n+1} + dt_n phi + dt_n (h^{n+1})^2 / eta^n,   h^N = gamma_T,
+        Q^{n+1} (1 + dt_n h^{n+1}/eta^n) = Q^n,   m^n = -h^{n+1} Q^n / eta^n   (h^{N+1} := gamma_T).
 
+    ``dt``: the (nt,) steps of the mesh (trading days), or one scalar for a uniform mesh.
     Returns ``(G(eta), m)`` with ``G = eta0 + eta1 |m|`` (a cheap model of the PDE map, O(dx) away).
     """
     nt = eta.size - 1
+    dts = np.asarray(dt, dtype=float)
+    dts = np.full(nt, float(dts)) if dts.ndim == 0 else dts
     h = np.empty(nt + 2)
     h[nt] = h[nt + 1] = gamma_T
     for n in range(nt - 1, -1, -1):
-        r = dt * h[n + 1] / eta[n]
-        h[n] = (h[n + 1] * (1.0 + r) + dt * phi) / (1.0 + 2.0 * r)
+        r = dts[n] * h[n + 1] / eta[n]
+        h[n] = (h[n + 1] * (1.0 + r) + dts[n] * phi) / (1.0 + 2.0 * r)
     rate = h[1:] / eta                      # h^{n+1} / eta^n, n = 0..nt
     Q = np.empty(nt + 1)
     Q[0] = mean0
     for n in range(nt):
-        Q[n + 1] = Q[n] / (1.0 + dt * rate[n])
+        Q[n + 1] = Q[n] / (1.0 + dts[n] * rate[n])
     m = -rate * Q
     return eta0 + eta1 * np.abs(m), m
 
 
-def lq_moment_guess(nt: int, *, dt: float, phi: float, gamma_T: float, eta0: float, eta1: float,
+def lq_moment_guess(nt: int, *, dt, phi: float, gamma_T: float, eta0: float, eta1: float,
                     mean0: float, start: np.ndarray | None = None) -> np.ndarray | None:
     """Fixed point of :func:`lq_moment_map` from ``start`` (default ``eta0``); None if not found.
+
+    ``dt``: the (nt,) time steps of the mesh, or one scalar for a uniform mesh (trading days).
 
     It costs a few scalar recursions and removes most of the distance to the PDE fixed point,
     so the expensive sweeps only correct the O(dx) effect of the spatial discretisation.

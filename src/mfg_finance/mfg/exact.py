@@ -33,6 +33,7 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
 from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.mfg.grid import grid_from_config
 
 RTOL = 1e-12
 ATOL = 1e-20    # h2 > 0 and h0 only matter relative to their size; |Q| is integrated as ln|Q|
@@ -186,9 +187,10 @@ def coupled(t: np.ndarray, *, T: float, sigma: float, eta0: float, eta1: float, 
 
 
 def lq_reference(config: dict, t: np.ndarray | None = None) -> LQReference:
-    """Exact reference for a validated ``mfg`` config, at its time nodes unless ``t`` is given."""
+    """Exact reference for a validated ``mfg`` config, at its time nodes (uniform or graded mesh)
+    unless ``t`` is given."""
     g, p = config["grid"], config["params"]
     if t is None:
-        t = np.linspace(0.0, g["T"], g["nt"] + 1)
+        t = grid_from_config(config).t
     return coupled(t, T=g["T"], sigma=p["sigma"], eta0=p["eta0"], eta1=p["eta1"], phi=p["phi"],
                    gamma_T=p["gamma_T"], m0_mean=p["m0_mean"], m0_std=p["m0_std"])

@@ -4,7 +4,8 @@ Continuous problem::
 
     mu_t = (sigma^2/2) mu_qq - d(alpha* mu)/dq,   mu(0) = N(m0_mean, m0_std^2),   no flux at the ends.
 
-Discretisation: with ``M_n = I - dt A_{alpha^n}`` the matrix of the HJB step ``n``
+Discretisation: with ``M_n = I - dt_n A_{alpha^n}`` the matrix of the HJB step ``n`` (step length
+``dt_n``, uniform or graded)
 (:mod:`mfg_finance.mfg.hjb`), the density moves by::
 
     M_n^T mu^{n+1} = mu^n .
@@ -15,7 +16,7 @@ Hence, exactly in exact arithmetic:
 * positivity holds: ``M_n^T`` is an M-matrix, its inverse is entrywise ``>= 0`` (``> 0`` when
   ``sigma > 0``), so no clipping is ever needed; the GTH-pivoted substitutions
   (:mod:`mfg_finance.mfg.tridiag`) only add non-negative terms, so this also holds in floating point;
-* duality: ``<mu^n, u^n> = <mu^{n+1}, u^{n+1}> + dt <mu^{n+1}, c^n>`` with ``c^n`` the running cost,
+* duality: ``<mu^n, u^n> = <mu^{n+1}, u^{n+1}> + dt_n <mu^{n+1}, c^n>`` with ``c^n`` the running cost,
   so the expected cost computed forward equals ``<mu^0, u^0>``.
 
 In the finite-volume reading, ``mu^{n+1}_i - mu^n_i = -(F_{i+1/2} - F_{i-1/2}) dt/dx + diffusion``
@@ -28,9 +29,10 @@ from __future__ import annotations
 import numpy as np
 
 from mfg_finance.mfg import tridiag
+from mfg_finance.mfg.hjb import step_sizes
 
 
-def solve_fp(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt: float) -> np.ndarray:
+def solve_fp(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt) -> np.ndarray:
     """Propagate the density forward with the transposed HJB step matrices.
 
     Parameters
@@ -38,7 +40,7 @@ def solve_fp(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt: float) -> np
     mu0 : (nx,) initial density (1 / inventory units), ``sum(mu0) dx = 1``.
     up, down : (nt, nx-1) jump rates of each step's generator (per trading day), as returned by
         :func:`mfg_finance.mfg.hjb.solve_hjb`.
-    dt : time step (trading days).
+    dt : (nt,) time steps, the same as the HJB sweep's, or one scalar for a uniform mesh (trading days).
 
     Returns
     -------
@@ -47,4 +49,4 @@ def solve_fp(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt: float) -> np
     # Same GTH factors as the HJB step (a deterministic function of the same rates), solved with
     # their transpose: the exact discrete adjoint.
     return tridiag.forward_sweep(np.ascontiguousarray(mu0, dtype=float), np.ascontiguousarray(up),
-                                 np.ascontiguousarray(down), float(dt))
+                                 np.ascontiguousarray(down), step_sizes(dt, up.shape[0]))

@@ -25,9 +25,10 @@ chain, i.e. the finite-volume Neumann condition on the faces ``x_min - dx/2``, `
 ``a_i = argmin_a [a^+ D^+u_i + a^- D^-u_i + eta a^2]``, see :func:`upwind_policy`.
 
 *Time*: semi-implicit in the nonlinearity (one linearisation of the Hamiltonian per step). On the
-step ``[t_n, t_{n+1}]`` the policy in force is ``alpha^n = upwind_policy(u^{n+1}, eta^n)`` and::
+step ``[t_n, t_{n+1}]`` of length ``dt_n`` (uniform or graded mesh, :mod:`mfg_finance.mfg.grid`)
+the policy in force is ``alpha^n = upwind_policy(u^{n+1}, eta^n)`` and::
 
-    (I - dt A_{alpha^n}) u^n = u^{n+1} + dt (phi q^2 + eta^n (alpha^n)^2),
+    (I - dt_n A_{alpha^n}) u^n = u^{n+1} + dt_n (phi q^2 + eta^n (alpha^n)^2),
 
 a tridiagonal M-matrix system solved by an LU factorisation with GTH pivots
 (:mod:`mfg_finance.mfg.tridiag`: O(nx) work, no dense matrix, accurate at every node). The
@@ -103,7 +104,17 @@ def implicit_banded(up: np.ndarray, down: np.ndarray, dt: float, *, transpose: b
     return ab
 
 
-def solve_hjb(eta: np.ndarray, q: np.ndarray, dt: float, *, sigma: float, phi: float,
+def step_sizes(dt, nt: int) -> np.ndarray:
+    """The (nt,) time steps from a scalar (uniform mesh) or an (nt,) array (trading days)."""
+    dts = np.asarray(dt, dtype=float)
+    if dts.ndim == 0:
+        return np.full(nt, float(dts))
+    if dts.shape != (nt,):
+        raise ValueError(f"time steps: expected a scalar or {nt} values, got shape {dts.shape}")
+    return dts
+
+
+def solve_hjb(eta: np.ndarray, q: np.ndarray, dt, *, sigma: float, phi: float,
               gamma_T: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""Solve the HJB backward for a given ``eta`` path (the coupling held fixed).
 
@@ -111,7 +122,8 @@ def solve_hjb(eta: np.ndarray, q: np.ndarray, dt: float, *, sigma: float, phi: f
     ----------
     eta : (nt+1,) execution-cost path; ``eta[n]`` acts on the step ``[t_n, t_{n+1}]`` and
         ``eta[nt]`` only in the terminal feedback.
-    q : (nx,) inventory nodes; dt : time step (trading days).
+    q : (nx,) inventory nodes.
+    dt : (nt,) time steps ``dt_n = t_{n+1} - t_n``, or one scalar for a uniform mesh (trading days).
     sigma : inventory volatility (inventory units / sqrt(trading day)).
     phi : running inventory penalty (cost units / (inventory units^2 trading day)).
     gamma_T : terminal inventory penalty (cost units / inventory units^2).
@@ -125,6 +137,7 @@ def solve_hjb(eta: np.ndarray, q: np.ndarray, dt: float, *, sigma: float, phi: f
     nt = eta.size - 1
     nx = q.size
     dx = float(q[1] - q[0])
+    dts = step_sizes(dt, nt)
     running = phi * q * q
     u = np.empty((nt + 1, nx))
     alpha = np.empty((nt + 1, nx))
@@ -135,7 +148,8 @@ def solve_hjb(eta: np.ndarray, q: np.ndarray, dt: float, *, sigma: float, phi: f
     for n in range(nt - 1, -1, -1):
         a = upwind_policy(u[n + 1], eta[n], dx)
         up[n], down[n] = generator_offdiagonals(a, sigma, dx)
-        piv, mult = tridiag.factor(up[n], down[n], dt)
-        u[n] = tridiag.solve(piv, mult, up[n], dt, u[n + 1] + dt * (running + eta[n] * a * a))
+        h = float(dts[n])
+        piv, mult = tridiag.factor(up[n], down[n], h)
+        u[n] = tridiag.solve(piv, mult, up[n], h, u[n + 1] + h * (running + eta[n] * a * a))
         alpha[n] = a
     return u, alpha, up, down

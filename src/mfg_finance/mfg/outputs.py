@@ -1,7 +1,8 @@
 """Artefacts of one MFG solve: ``solution.npz``, ``metrics.json`` and the figures.
 
-Determinism: the same config gives the same bytes in ``solution.npz`` and in ``metrics.json``
-except for the single key ``wall_time_s`` (seconds, measured), which comparisons must drop.
+Determinism: the same config gives the same bytes in ``solution.npz`` and in ``metrics.json`` when the
+wall time is left out (``wall_time=False``). The CLI records it (``wall_time_s``, seconds); the pipeline
+does not, since Snakemake's ``benchmark:`` file measures the job and equal runs must give equal bytes.
 ``solution.npz`` holds the arrays ``t, q, u, density, alpha, eta, mean_flow`` and ``price`` only
 when the price is enabled (the key is omitted, not NaN-filled, otherwise).
 """
@@ -21,9 +22,22 @@ from mfg_finance.mfg.solution import MfgSolution
 FIGURES = ("value_function", "feedback", "density", "flow_eta_price", "convergence")
 
 
-def solution_metrics(solution: MfgSolution) -> dict[str, Any]:
-    """Content of ``metrics.json``: convergence, discrete-measure checks, outcomes, config."""
-    return {
+def grid_summary(solution: MfgSolution) -> dict[str, Any]:
+    """``metrics.json["grid"]``: sizes, ``dx`` and the time steps (trading days).
+
+    ``dt`` is the largest step (the step of a uniform mesh, as before graded meshes existed);
+    ``dt_min`` / ``dt_max`` bound the steps and ``time_mesh`` names the mesh (``uniform`` / ``graded``).
+    """
+    dts = solution.time_steps
+    return {"nx": int(solution.q.size), "nt": int(solution.t.size - 1), "dx": solution.dx,
+            "dt": solution.dt, "dt_min": float(dts.min()), "dt_max": float(dts.max()),
+            "time_mesh": solution.config["grid"].get("time_mesh", "uniform")}
+
+
+def solution_metrics(solution: MfgSolution, *, wall_time: bool = True) -> dict[str, Any]:
+    """Content of ``metrics.json``: convergence, discrete-measure checks, outcomes, config, and the
+    solve's wall time in seconds (``wall_time_s``) unless ``wall_time`` is False."""
+    metrics = {
         "converged": bool(solution.converged),
         "method": solution.config["solver"]["method"],
         "iterations": int(solution.iterations),
@@ -32,16 +46,17 @@ def solution_metrics(solution: MfgSolution) -> dict[str, Any]:
         "tol": solution.config["solver"]["tol"],
         "mass_error": solution.mass_error,
         "min_density": solution.min_density,
-        # |alpha| dt / dx: how stiff the advection is (the implicit scheme does not need it < 1).
-        "max_cfl": float(np.max(np.abs(solution.alpha[:-1])) * solution.dt / solution.dx),
+        # max_n |alpha^n| dt_n / dx: how stiff the advection is (the implicit scheme does not need it < 1).
+        "max_cfl": solution.max_cfl,
         # < 1: the terminal law is narrower than a cell, so terminal flows are resolution-limited.
         "terminal_std_over_dx": solution.terminal_dispersion / solution.dx,
-        "grid": {"nx": int(solution.q.size), "nt": int(solution.t.size - 1), "dx": solution.dx,
-                 "dt": solution.dt},
+        "grid": grid_summary(solution),
         "outcomes": solution.outcomes(),
         "config": solution.config,
-        "wall_time_s": float(solution.wall_time_s),
     }
+    if wall_time:
+        metrics["wall_time_s"] = float(solution.wall_time_s)
+    return metrics
 
 
 def _check_good(solution: MfgSolution) -> None:
@@ -60,8 +75,11 @@ def _check_good(solution: MfgSolution) -> None:
                                   f"{solution.min_density:.3e})", solution.residuals)
 
 
-def write_solution(solution: MfgSolution, out_dir: str | Path, *, figures: bool = True) -> None:
+def write_solution(solution: MfgSolution, out_dir: str | Path, *, figures: bool = True,
+                   wall_time: bool = True) -> None:
     """Write ``solution.npz``, ``metrics.json`` and the five figures into ``out_dir``.
+
+    ``wall_time=False`` leaves the measured wall time out of ``metrics.json`` (byte-identical reruns).
 
     Figures (fixed names): ``value_function.png``, ``feedback.png``, ``density.png``,
     ``flow_eta_price.png``, ``convergence.png``. Raises :class:`MfgConvergenceError` (and writes
@@ -81,4 +99,4 @@ def write_solution(solution: MfgSolution, out_dir: str | Path, *, figures: bool 
                               tol=solution.config["solver"]["tol"],
                               method=solution.config["solver"]["method"])
     write_npz(out / "solution.npz", **solution.arrays())
-    write_json(out / "metrics.json", solution_metrics(solution))   # last: its presence means done
+    write_json(out / "metrics.json", solution_metrics(solution, wall_time=wall_time))   # last: its presence means done

@@ -23,7 +23,7 @@ class MfgSolution:
 
     Attributes
     ----------
-    t : (nt+1,) time nodes (trading days).
+    t : (nt+1,) time nodes (trading days); uniform or graded towards ``T`` (``grid.time_mesh``).
     q : (nx,) inventory nodes (inventory units).
     u : (nt+1, nx) value function ``u(t_n, q_i)`` (cost units).
     density : (nt+1, nx) density ``mu(t_n, q_i)`` (1 / inventory units), ``sum(density[n]) dx = 1``.
@@ -35,6 +35,8 @@ class MfgSolution:
     residuals : fixed-point residual after each HJB/FP sweep (dimensionless, see ``solver``).
     iterations : number of HJB/FP sweeps. converged : always True for a returned solution.
     config : the validated config. wall_time_s : solve time in seconds (not deterministic).
+    dts : (nt,) time steps ``dt_n`` of the scheme (trading days); ``None`` means ``diff(t)``.
+        The solver passes the steps it used (on a uniform mesh every one is ``t[1] - t[0]``).
     """
 
     t: np.ndarray
@@ -50,6 +52,7 @@ class MfgSolution:
     converged: bool
     config: dict[str, Any]
     wall_time_s: float = field(default=0.0)
+    dts: np.ndarray | None = field(default=None)
 
     # ---- grid -------------------------------------------------------------------------------
     @property
@@ -57,8 +60,23 @@ class MfgSolution:
         return float(self.q[1] - self.q[0])
 
     @property
+    def time_steps(self) -> np.ndarray:
+        """(nt,) steps ``dt_n = t_{n+1} - t_n`` of the scheme (trading days)."""
+        return np.diff(self.t) if self.dts is None else np.asarray(self.dts, dtype=float)
+
+    @property
     def dt(self) -> float:
-        return float(self.t[1] - self.t[0])
+        """Largest time step (trading days): the step of a uniform mesh, the mesh size of a graded one.
+
+        Per-step quantities (costs, CFL numbers) use :attr:`time_steps`.
+        """
+        return float(np.max(self.time_steps))
+
+    @property
+    def max_cfl(self) -> float:
+        """``max_n max_i |alpha^n_i| dt_n / dx`` over the steps (how stiff the advection is)."""
+        speed = np.max(np.abs(self.alpha[:-1]), axis=1)
+        return float(np.max(speed * self.time_steps) / self.dx)
 
     # ---- moments of the law -----------------------------------------------------------------
     @property
@@ -100,7 +118,7 @@ class MfgSolution:
     def total_cost(self) -> float:
         r"""Expected cost of a representative agent, evaluated forward on the equilibrium.
 
-        ``J = sum_n dt <mu^{n+1}, phi q^2 + eta^n (alpha^n)^2> + <mu^N, gamma_T q^2>`` (cost units),
+        ``J = sum_n dt_n <mu^{n+1}, phi q^2 + eta^n (alpha^n)^2> + <mu^N, gamma_T q^2>`` (cost units),
         the discrete counterpart of ``E[int_0^T (eta alpha^2 + phi q^2) dt + gamma_T q_T^2]`` for
         the implicit scheme. By discrete duality it equals ``<mu^0, u^0>`` up to round-off.
         """
@@ -108,7 +126,11 @@ class MfgSolution:
         q2 = self.q * self.q
         running = p["phi"] * q2[None, :] + self.eta[:-1, None] * self.alpha[:-1] ** 2
         dx = self.dx
-        flow = self.dt * float(np.sum(self.density[1:] * running)) * dx
+        dts = self.time_steps
+        if np.all(dts == dts[0]):   # uniform mesh: one factor (the same rounding as before graded meshes)
+            flow = float(dts[0]) * float(np.sum(self.density[1:] * running)) * dx
+        else:
+            flow = float(dts @ np.sum(self.density[1:] * running, axis=1)) * dx
         terminal = p["gamma_T"] * float(self.density[-1] @ q2) * dx
         return flow + terminal
 

@@ -33,7 +33,7 @@ from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.exact import coupled
 from mfg_finance.mfg.fp import solve_fp
-from mfg_finance.mfg.grid import Grid, gaussian_density, make_grid
+from mfg_finance.mfg.grid import Grid, gaussian_density, grid_from_config
 from mfg_finance.mfg.hjb import solve_hjb
 from mfg_finance.mfg.price import clearing_price, supply_path
 from mfg_finance.mfg.solution import MfgSolution
@@ -53,8 +53,8 @@ class Problem:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Problem":
-        g, p = config["grid"], config["params"]
-        grid = make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"])
+        p = config["params"]
+        grid = grid_from_config(config)
         return cls(grid=grid, sigma=p["sigma"], eta0=p["eta0"], eta1=p["eta1"], phi=p["phi"],
                    gamma_T=p["gamma_T"], mu0=gaussian_density(grid.q, p["m0_mean"], p["m0_std"]))
 
@@ -72,9 +72,9 @@ class Sweep:
 def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
     """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint)."""
     grid = problem.grid
-    u, alpha, up, down = solve_hjb(eta, grid.q, grid.dt, sigma=problem.sigma, phi=problem.phi,
+    u, alpha, up, down = solve_hjb(eta, grid.q, grid.dts, sigma=problem.sigma, phi=problem.phi,
                                    gamma_T=problem.gamma_T)
-    density = solve_fp(problem.mu0, up, down, grid.dt)
+    density = solve_fp(problem.mu0, up, down, grid.dts)
     mean_flow = np.einsum("ni,ni->n", alpha, density) * grid.dx
     return Sweep(u, alpha, density, mean_flow)
 
@@ -105,7 +105,7 @@ def initial_eta(problem: Problem) -> np.ndarray:
     """
     grid = problem.grid
     mean0 = float(problem.mu0 @ grid.q * grid.dx)
-    kw = dict(dt=grid.dt, phi=problem.phi, gamma_T=problem.gamma_T, eta0=problem.eta0,
+    kw = dict(dt=grid.dts, phi=problem.phi, gamma_T=problem.gamma_T, eta0=problem.eta0,
               eta1=problem.eta1, mean0=mean0)
     guess = lq_moment_guess(grid.nt, **kw)
     if guess is not None:
@@ -159,7 +159,7 @@ def solve(config: Mapping[str, Any]) -> MfgSolution:
         price = clearing_price(s.mean_flow, supply_path(pc["supply"], problem.grid.nt + 1),
                                kappa=pc["kappa"], p_ref=pc["p_ref"])
     return MfgSolution(
-        t=problem.grid.t, q=problem.grid.q, u=s.u, density=s.density, alpha=s.alpha,
+        t=problem.grid.t, dts=problem.grid.dts, q=problem.grid.q, u=s.u, density=s.density, alpha=s.alpha,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
         config=cfg, wall_time_s=time.perf_counter() - start)

@@ -80,12 +80,15 @@ def solve_transpose(piv: np.ndarray, mult: np.ndarray, up: np.ndarray, dt: float
 
 
 @numba.njit(cache=True)
-def forward_sweep(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt: float) -> np.ndarray:
-    """All Fokker-Planck steps ``(I - dt A_n)^T mu^{n+1} = mu^n``, ``n = 0..nt-1`` -> (nt+1, nx)."""
+def forward_sweep(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dts: np.ndarray) -> np.ndarray:
+    """All Fokker-Planck steps ``(I - dt_n A_n)^T mu^{n+1} = mu^n``, ``n = 0..nt-1`` -> (nt+1, nx).
+
+    ``dts`` (nt,) holds the step of each ``[t_n, t_{n+1}]``: the same scalar the HJB step ``n`` used.
+    """
     nt = up.shape[0]
     mu = np.empty((nt + 1, mu0.size))
     mu[0] = mu0
     for n in range(nt):
-        piv, mult = factor(up[n], down[n], dt)
-        mu[n + 1] = solve_transpose(piv, mult, up[n], dt, mu[n])
+        piv, mult = factor(up[n], down[n], dts[n])
+        mu[n + 1] = solve_transpose(piv, mult, up[n], dts[n], mu[n])
     return mu

@@ -24,6 +24,23 @@ def execute_notebook(notebook: str | Path, out_ipynb: str | Path, out_html: str 
         papermill.execute_notebook(str(notebook), str(tmp), parameters=dict(parameters),
                                    kernel_name=kernel_name, cwd=str(cwd or os.getcwd()),
                                    progress_bar=False, log_output=False)
-        executed = nbformat.read(str(tmp), as_version=4)
+        executed = _without_run_paths(nbformat.read(str(tmp), as_version=4), out_ipynb)
+        nbformat.write(executed, str(tmp))
         html, _ = HTMLExporter(template_name="lab").from_notebook_node(executed)
         write_text(out_html, html)
+
+
+def _without_run_paths(nb, out_ipynb: str | Path):
+    """Make the executed notebook independent of where and under which temporary name it ran.
+
+    Papermill records the path it wrote to (here the temporary name, absolute) and gives its injected
+    parameters cell a random id; both would make equal runs give different bytes. The execution times
+    papermill records (``start_time``, ``end_time``, ``duration``) are kept: they are the run's timestamp.
+    """
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        meta["output_path"] = Path(out_ipynb).as_posix()
+    for index, cell in enumerate(nb.cells):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = f"injected-parameters-{index}"
+    return nb

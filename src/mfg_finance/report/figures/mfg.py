@@ -19,10 +19,19 @@ Q_LABEL = "inventory q (inventory units)"
 FLOW_UNITS = "inventory units / trading day"
 
 
-def _cut_indices(nt: int, *, include_end: bool = True) -> list[int]:
-    """Time nodes 0, T/4, T/2, 3T/4 and the last one (without repeats)."""
-    last = nt if include_end else nt - 1
-    return sorted({0, nt // 4, nt // 2, (3 * nt) // 4, last})
+def _nodes_at(t: np.ndarray, fractions: Sequence[float]) -> list[int]:
+    """Indices of the time nodes nearest to ``t_0 + f (t_nt - t_0)`` for each ``f`` (sorted, no repeats).
+
+    By time, not by index: the time mesh may be graded towards ``T`` (``grid.time_mesh``).
+    """
+    t = np.asarray(t, dtype=float)
+    targets = t[0] + np.asarray(fractions, dtype=float) * (t[-1] - t[0])
+    return sorted({int(np.argmin(np.abs(t - x))) for x in targets})
+
+
+def _cut_indices(t: np.ndarray) -> list[int]:
+    """Time nodes nearest to 0, T/4, T/2, 3T/4 and the last one (without repeats)."""
+    return _nodes_at(t, (0.0, 0.25, 0.5, 0.75, 1.0))
 
 
 def _support(solution, *, floor: float = 1e-4, pad: float = 0.5) -> tuple[float, float]:
@@ -44,8 +53,7 @@ def plot_value_function(solution, path) -> None:
     lo, hi = _support(solution)
     keep = (solution.q >= lo) & (solution.q <= hi)
     cmap = plt.get_cmap("viridis")
-    nt = solution.t.size - 1
-    idx = sorted({0, nt // 4, nt // 2, (3 * nt) // 4, (9 * nt) // 10})
+    idx = _nodes_at(solution.t, (0.0, 0.25, 0.5, 0.75, 0.9))
     for j, n in enumerate(idx):
         ax_q.plot(solution.q[keep], solution.u[n, keep], color=cmap(j / max(len(idx) - 1, 1)),
                   label=f"t = {solution.t[n]:.3g}")
@@ -73,7 +81,7 @@ def plot_feedback(solution, path) -> None:
     lo, hi = _support(solution)
     keep = (solution.q >= lo) & (solution.q <= hi)
     cmap = plt.get_cmap("plasma")
-    idx = _cut_indices(solution.t.size - 1)
+    idx = _cut_indices(solution.t)
     for j, n in enumerate(idx):
         ax.plot(solution.q[keep], solution.alpha[n, keep], color=cmap(j / max(len(idx) - 1, 1)),
                 label=f"t = {solution.t[n]:.3g}")
@@ -93,9 +101,9 @@ def plot_density(solution, path) -> None:
     keep = (solution.q >= lo) & (solution.q <= hi)
     dens = solution.density[:, keep]
     top = float(dens.max())
-    image = ax_map.imshow(np.maximum(dens.T, top * 1e-8), origin="lower", aspect="auto", cmap="magma",
-                          norm=LogNorm(vmin=top * 1e-8, vmax=top),
-                          extent=(solution.t[0], solution.t[-1], solution.q[keep][0], solution.q[keep][-1]))
+    # pcolormesh, not imshow: the time nodes may be graded towards T (non-uniform columns)
+    image = ax_map.pcolormesh(solution.t, solution.q[keep], np.maximum(dens.T, top * 1e-8), shading="nearest",
+                              cmap="magma", norm=LogNorm(vmin=top * 1e-8, vmax=top), rasterized=True)
     fig.colorbar(image, ax=ax_map, label="density mu(t, q) (1 / inventory units)")
     ax_map.plot(solution.t, solution.mean_inventory, color="cyan", lw=1.0, label="mean inventory")
     ax_map.set_xlabel(T_LABEL)
@@ -103,7 +111,7 @@ def plot_density(solution, path) -> None:
     ax_map.set_title("Inventory density")
     ax_map.legend(fontsize=8, loc="upper right")
     cmap = plt.get_cmap("viridis")
-    idx = _cut_indices(solution.t.size - 1)
+    idx = _cut_indices(solution.t)
     for j, n in enumerate(idx):
         ax_cut.plot(solution.q[keep], solution.density[n, keep], color=cmap(j / max(len(idx) - 1, 1)),
                     label=f"t = {solution.t[n]:.3g}")
@@ -161,8 +169,9 @@ def plot_exact_comparison(solution, exact, path, *, window: tuple[float, float])
     q = solution.q
     keep = (q >= window[0]) & (q <= window[1])
     nt = solution.t.size - 1
+    cuts = _nodes_at(solution.t, (0.0, 0.5, 0.95))     # by time: the mesh may be graded towards T
     ax = axes[0, 0]
-    for j, n in enumerate(sorted({0, nt // 2, nt - max(nt // 20, 1)})):
+    for j, n in enumerate(cuts):
         ax.plot(q[keep], exact.value(q[keep])[n], color=f"C{j}", lw=1.2, label=f"exact, t = {solution.t[n]:.3g}")
         ax.plot(q[keep][::4], solution.u[n, keep][::4], "o", color=f"C{j}", ms=2.5)
     ax.set_xlabel(Q_LABEL)
@@ -170,7 +179,7 @@ def plot_exact_comparison(solution, exact, path, *, window: tuple[float, float])
     ax.set_title("Value: exact (lines) vs PDE (dots)")
     ax.legend(fontsize=7)
     ax = axes[0, 1]
-    for j, n in enumerate(sorted({0, nt // 2, nt - max(nt // 20, 1)})):
+    for j, n in enumerate(cuts):
         ax.plot(q[keep], exact.feedback(q[keep])[n], color=f"C{j}", lw=1.2, label=f"exact, t = {solution.t[n]:.3g}")
         ax.plot(q[keep][::4], solution.alpha[n, keep][::4], "o", color=f"C{j}", ms=2.5)
     ax.set_xlabel(Q_LABEL)
@@ -208,7 +217,7 @@ def plot_convergence_order(rows: Sequence[Mapping[str, Any]], path) -> None:
             ax.loglog(dx, err, "o-", color=f"C{j}", label=f"{name} (last order {rows[-1][f'order_{name}']:.2f})")
     top = max((r[f"err_{n}"] for r in rows for n in names), default=1.0)
     ax.loglog(dx, top * dx / dx[0], "k:", lw=1.0, label="order 1")
-    ax.set_xlabel("dx (inventory units); dt refined with dx")
+    ax.set_xlabel("dx (inventory units); every time step refined with dx")
     ax.set_ylabel("relative error (-)")
     ax.set_title("Mesh refinement against the exact LQ solution")
     ax.legend(fontsize=7)

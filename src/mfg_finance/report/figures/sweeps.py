@@ -51,18 +51,27 @@ def _heatmaps(table, params, title):
 
 
 def _lines(table, x_name, title, others):
+    """One line per combination of the other parameters, outcome against ``x_name``.
+
+    A non-converged point is a hole in the line (its value is set to NaN, which matplotlib does not
+    join across), marked by a dotted red vertical line and a red ✕ on the x axis: never interpolated.
+    """
     outcomes = list(OUTCOME_LABELS)
     fig, axes = plt.subplots(1, len(outcomes), figsize=(5.0 * len(outcomes), 3.8), constrained_layout=True)
     groups = table.groupby(others, sort=True) if others else [((), table)]
     for ax, outcome in zip(axes, outcomes):
         for key, group in groups:
-            ok = group[group["converged"]]
+            group = group.sort_values(x_name)
+            failed = ~group["converged"].to_numpy(dtype=bool)
+            y = np.where(failed, np.nan, group[outcome].to_numpy(dtype=float))
             label = ", ".join(f"{o.removeprefix('param_')}={v:.3g}" for o, v in
                               zip(others, key if isinstance(key, tuple) else (key,))) or None
-            ax.plot(ok[x_name], ok[outcome], marker="o", label=label)
-            for x in group.loc[~group["converged"], x_name]:
+            ax.plot(group[x_name].to_numpy(dtype=float), y, marker="o", label=label)
+            for x in group.loc[failed, x_name]:
                 ax.axvline(x, color="red", linestyle=":", linewidth=1)
-                ax.plot([x], [ax.get_ylim()[0]], marker="x", color="red", markersize=10, clip_on=False)
+                # x in data units, y in axes units: the ✕ sits on the x axis whatever the final y limits.
+                ax.plot([x], [0.0], marker="x", color="red", markersize=10, clip_on=False,
+                        transform=ax.get_xaxis_transform())
         ax.set_xlabel(x_name.removeprefix("param_"))
         ax.set_ylabel(OUTCOME_LABELS[outcome])
         ax.grid(alpha=0.3)

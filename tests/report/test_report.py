@@ -1,0 +1,330 @@
+"""The HTML report rendered by the pipeline on the small test config: structure, embedded figures,
+numbers the summary states, calibration, verification, sweeps, market making, provenance, notebooks.
+
+The pipeline run is the session fixture shared with tests/workflow (one run per test session). Tests that
+re-render use :func:`mfg_finance.report.render.build_context` on copies of the artefacts, never the run itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as htmlmod
+import io
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+from reportutils import report_inputs
+
+pytestmark = pytest.mark.workflow
+
+SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "provenance")
+
+
+def section(html: str, name: str) -> str:
+    """The HTML of one <section id=name>."""
+    match = re.search(rf'<section id="{name}"[^>]*>(.*?)</section>', html, flags=re.S)
+    assert match, f"section {name} missing"
+    return match.group(1)
+
+
+def text_of(fragment: str) -> str:
+    return htmlmod.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)))
+
+
+def render_copy(pipeline: Path, tmp_path: Path, *, source: str = "sample", edit=None) -> str:
+    """Re-render the report from a copy of the run's artefacts, after ``edit(inputs)`` changed some."""
+    from mfg_finance.report.render import build_context, render_report
+
+    inputs = report_inputs(pipeline)
+    if edit is not None:
+        edit(inputs, tmp_path)
+    config = yaml.safe_load((pipeline / "config" / "config.yaml").read_text())
+    context = build_context(inputs, title="copy", source=source, config=config,
+                            benchmark_dir=pipeline / "results" / "benchmarks", run_date="2024-01-01 00:00 UTC")
+    out = tmp_path / "report.html"
+    render_report(context, pipeline / "workflow" / "templates", out)
+    return out.read_text()
+
+
+# -- structure ---------------------------------------------------------------------------------
+def test_report_has_every_section_in_the_table_of_contents(report_html):
+    toc = re.search(r'<nav class="toc">(.*?)</nav>', report_html, flags=re.S).group(1)
+    for name in SECTIONS:
+        assert f'id="{name}"' in report_html
+        assert f'href="#{name}"' in toc
+    assert report_html.count("<section ") == len(SECTIONS)
+    assert "@media print" in report_html
+
+
+def test_every_image_is_embedded_and_decodes_as_png(report_html):
+    sources = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", report_html)
+    # 5 analytics + 5 per scenario (2) + 2 verification + 2 sweeps + 2 quotes + 2 backtest distributions
+    assert len(sources) == 23
+    assert len(re.findall(r"<img\b", report_html)) == len(sources)
+    for src in sources:
+        assert src.startswith("data:image/png;base64,"), src[:60]
+        data = base64.b64decode(src.split(",", 1)[1], validate=True)
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "PNG"
+        image.load()
+        assert image.width > 100 and image.height > 100
+
+
+def test_no_unresolved_template_variable_and_no_external_resource(report_html):
+    for marker in ("{{", "}}", "{%", "%}", "Undefined", "None BRL", "nan%"):
+        assert marker not in report_html, marker
+    body = report_html.split("<body>", 1)[1]
+    assert not re.search(r"""(?:src|href)=["']https?://""", body)
+    assert not re.search(r"<(?:link|iframe|object|embed)\b", body)
+
+
+# -- the summary -----------------------------------------------------------------------------------
+def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_html, pipeline):
+    summary = text_of(section(report_html, "summary"))
+    assert "SYNTHETIC SAMPLE DATA" in report_html and "SYNTHETIC SAMPLE" in summary
+    ingest = json.loads((pipeline / "results/data/ingest_summary.json").read_text())
+    assert f"{ingest['records']:,} daily quotes" in summary
+    assert f"covering {ingest['date_min']} to {ingest['date_max']}" in summary
+
+    # time to halve the mean inventory, recomputed from the solution
+    with np.load(pipeline / "results/mfg/baseline/solution.npz") as sol:
+        t, q, density = sol["t"], sol["q"], sol["density"]
+        eta = sol["eta"]
+    mean = np.trapezoid(density * q, q, axis=1)
+    crossing = np.nonzero(np.abs(mean) <= abs(mean[0]) / 2)[0][0]
+    half_days = np.interp(abs(mean[0]) / 2, [abs(mean[crossing]), abs(mean[crossing - 1])],
+                          [t[crossing], t[crossing - 1]])
+    match = re.search(r"halve it in ([0-9.]+) (seconds|minutes|hours) of trading \(([0-9.e-]+) trading days\)", summary)
+    assert match, summary
+    stated = float(match.group(1)) * {"seconds": 1, "minutes": 60, "hours": 3600}[match.group(2)] / 25200
+    assert stated == pytest.approx(half_days, rel=0.03)
+    assert float(match.group(3)) == pytest.approx(half_days, rel=0.01)
+
+    # how much the flow-dependent cost raises eta above eta0
+    eta0 = yaml.safe_load((pipeline / "results/calibration/mfg_params.yaml").read_text())["parameters"]["eta0"]["value"]
+    match = re.search(r"eta is up to ([0-9.]+)% above its no-crowd level eta0", summary)
+    assert match and float(match.group(1)) == pytest.approx(100 * (eta.max() / eta0 - 1), rel=1e-2)
+
+    # price impact in BRL and bp
+    with np.load(pipeline / "results/mfg/endogenous_price/solution.npz") as sol:
+        price = sol["price"]
+    p_ref = json.loads((pipeline / "results/mfg/endogenous_price/metrics.json").read_text())["config"]["price"]["p_ref"]
+    gap = np.max(np.abs(price - p_ref))
+    match = re.search(r"moves the price by up to ([0-9.e-]+) BRL \(([0-9.e-]+) bp\)", summary)
+    assert match, summary
+    assert float(match.group(1)) == pytest.approx(gap, rel=1e-2)
+    assert float(match.group(2)) == pytest.approx(1e4 * gap / p_ref, rel=1e-2)
+
+    # backtests, with the Sharpe ratio defined
+    stats = pd.read_parquet(pipeline / "results/market_making/backtest_stats.parquet")
+    assert "mean PnL divided by its standard deviation over the horizon, not annualised" in summary
+    for ticker, group in stats.groupby("ticker"):
+        best = group.sort_values("pnl_mean").iloc[-1]
+        assert f"on {ticker}," in summary
+        assert f"(Sharpe {best.sharpe:.3g})" in summary
+    assert "Avellaneda & Stoikov (2008)" in summary
+
+
+def test_summary_of_real_data_has_no_synthetic_warning(pipeline, tmp_path):
+    html = render_copy(pipeline, tmp_path, source="b3")
+    assert "SYNTHETIC" not in html
+    assert "Real B3 quotes" in text_of(section(html, "summary"))
+
+
+# -- data, calibration -------------------------------------------------------------------------------
+def test_data_section_has_ingestion_rejects_universe_and_charts(report_html, pipeline):
+    data = section(report_html, "data")
+    text = text_of(data)
+    assert "0 line(s) rejected" in text and "No rejected line." in text
+    stats = pd.read_parquet(pipeline / "results/stats/asset_stats.parquet")
+    for ticker in stats.loc[stats["included"], "ticker"]:
+        assert f"<td>{ticker}</td>" in data
+    assert "00:00:00" not in data                 # dates shown as dates
+    assert data.count("<img ") == 5
+
+
+def test_rejected_lines_are_listed(pipeline, tmp_path):
+    def edit(inputs, tmp):
+        summary = json.loads(Path(inputs["ingest_summary"]).read_text())
+        summary["rejected"] = 2
+        (tmp / "ingest_summary.json").write_text(json.dumps(summary))
+        (tmp / "rejects.txt").write_text("COTAHIST_SAMPLE.TXT:17: PREULT: 'x1' is not a number\n"
+                                         "COTAHIST_SAMPLE.TXT:99: line length 200 != 245\n")
+        inputs.update(ingest_summary=str(tmp / "ingest_summary.json"), rejects=str(tmp / "rejects.txt"))
+
+    text = text_of(section(render_copy(pipeline, tmp_path, edit=edit), "data"))
+    assert "2 line(s) rejected" in text
+    assert "COTAHIST_SAMPLE.TXT:17: PREULT: 'x1' is not a number" in text
+
+
+def test_calibration_table_has_value_unit_source_statistic_formula(report_html, pipeline):
+    calibration = section(report_html, "calibration")
+    doc = yaml.safe_load((pipeline / "results/calibration/mfg_params.yaml").read_text())
+    header = re.search(r"<thead>(.*?)</thead>", calibration, flags=re.S).group(1)
+    for column in ("parameter", "value", "unit", "source", "statistic", "formula"):
+        assert f"<th>{column}</th>" in header
+    for name, entry in doc["parameters"].items():
+        assert f"<td>{name}</td>" in calibration
+        for key in ("unit", "statistic", "formula"):
+            assert htmlmod.escape(entry[key]) in calibration
+    assert "No calibration warning." in text_of(calibration)
+
+
+def test_calibration_warnings_are_shown(pipeline, tmp_path):
+    def edit(inputs, tmp):
+        doc = yaml.safe_load(Path(inputs["mfg_params"]).read_text())
+        doc["warnings"] = ["inventory noise over the horizon exceeds 3 units"]
+        (tmp / "mfg_params.yaml").write_text(yaml.safe_dump(doc))
+        inputs["mfg_params"] = str(tmp / "mfg_params.yaml")
+
+    html = render_copy(pipeline, tmp_path, edit=edit)
+    assert "inventory noise over the horizon exceeds 3 units" in text_of(section(html, "calibration"))
+    assert "Calibration warnings (1)" in text_of(section(html, "summary"))
+
+
+# -- MFG, verification, sweeps ---------------------------------------------------------------------
+def test_mfg_and_verification_sections(report_html, pipeline):
+    mfg = section(report_html, "mfg")
+    for scenario in ("baseline", "endogenous_price"):
+        assert f"Scenario: {scenario}" in mfg
+    for title in ("Value function", "Optimal feedback", "Inventory density", "Mean flow, execution cost eta",
+                  "Fixed-point residual history"):
+        assert mfg.count(f"<figcaption>{title}") == 2, title  # one figure per scenario
+    verification = section(report_html, "verification")
+    refinement = pd.read_csv(pipeline / "results/mfg/verification/refinement.csv")
+    for nx in refinement["nx"]:
+        assert f"<td>{nx}</td>" in verification
+    assert "Mesh refinement: error against grid size (log-log)" in verification
+    metrics = json.loads((pipeline / "results/mfg/verification/metrics.json").read_text())
+    for quantity, order in metrics["fitted_order"].items():
+        assert f"<td>{quantity}</td><td>{order:.2f}</td>" in verification
+
+
+
+def test_parameters_used_say_which_values_override_the_calibration(report_html, pipeline, tmp_path):
+    from mfg_finance.calibration import parameter_values
+    from mfg_finance.report.render import num
+
+    calibrated = parameter_values(yaml.safe_load((pipeline / "results/calibration/mfg_params.yaml").read_text()))
+    used = text_of(section(report_html, "mfg").split("Parameters used", 1)[1])
+    assert "(config)" not in used                       # the small config overrides nothing
+    assert f"phi {num(calibrated['phi'], 4)} (calibrated)" in used
+
+    def edit(inputs, tmp):   # as if the config had set mfg.params.phi: 0.05 for the baseline
+        paths = list(inputs["mfg_metrics"])
+        metrics = json.loads(Path(paths[0]).read_text())
+        metrics["config"]["params"]["phi"] = 0.05
+        (tmp / "baseline").mkdir()
+        (tmp / "baseline" / "metrics.json").write_text(json.dumps(metrics))
+        inputs["mfg_metrics"] = [str(tmp / "baseline" / "metrics.json"), *paths[1:]]
+
+    html = render_copy(pipeline, tmp_path, edit=edit)
+    used = text_of(section(html, "mfg").split("Parameters used", 1)[1])
+    assert "phi 0.05 (config)" in used and used.count("(config)") == 1
+
+def test_non_converged_sweep_points_are_marked(pipeline, tmp_path, report_html):
+    assert "0 not converged" in section(report_html, "sweeps")
+
+    def edit(inputs, tmp):
+        table = pd.read_parquet(inputs["sweep_tables"][0])
+        table.loc[0, "converged"] = False
+        path = tmp / Path(inputs["sweep_tables"][0]).name
+        table.to_parquet(path)
+        inputs["sweep_tables"] = [str(path)] + inputs["sweep_tables"][1:]
+
+    sweeps = section(render_copy(pipeline, tmp_path, edit=edit), "sweeps")
+    assert "1 not converged" in sweeps and "Not converged (1)" in sweeps
+    assert sweeps.count('<tr class="failed">') == 1
+
+
+# -- market making ------------------------------------------------------------------------------------
+def test_market_making_section_has_stats_with_standard_errors_and_the_paper_table(report_html, pipeline):
+    from mfg_finance.market_making.reproduction import paper_table
+
+    mm = section(report_html, "market-making")
+    text = text_of(mm)
+    stats = pd.read_parquet(pipeline / "results/market_making/backtest_stats.parquet")
+    assert text.count(" ± ") >= 10 * len(stats)
+    for column in ("mean PnL (BRL)", "PnL std (BRL)", "Sharpe = mean/std", "PnL 5% quantile (BRL)",
+                   "median PnL (BRL)", "PnL 95% quantile (BRL)", "CVaR 5% (BRL)", "bid fills / s", "ask fills / s"):
+        assert column in text
+    assert "Optimal quotes: SYNA3" in mm and "Optimal quotes: SYNB4" in mm
+    assert "Final PnL per strategy" in mm and "Final inventory per strategy" in mm
+    table = re.search(r'<table class="compare">(.*?)</table>', mm, flags=re.S).group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    paper = paper_table()
+    assert len(re.findall(r"<tr><td>", table)) == len(paper)
+    for row in paper.itertuples():
+        for value in (row.profit_mean, row.profit_std, row.q_mean, row.q_std):
+            assert any(c and float(c.split(" ")[0]) == pytest.approx(value, abs=1e-9) for c in cells
+                       if re.fullmatch(r"-?[0-9.]+", c)), value
+
+
+# -- provenance and notebooks ---------------------------------------------------------------------------
+def test_provenance_section(report_html, pipeline):
+    prov = section(report_html, "provenance")
+    text = text_of(prov)
+    provenance = json.loads((pipeline / "results/provenance.json").read_text())
+    assert re.search(r"report generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", text)
+    assert provenance["config_sha256"] in text
+    for entry in provenance["inputs"]:
+        assert entry["sha256"] in text
+    for package in ("numpy", "snakemake", "papermill"):
+        assert f"<td>{package}</td>" in prov
+    assert "git commit" in text
+    # the config as run: the small config's title and sweep values
+    assert "mfg-finance test run (small config)" in text
+    # wall time per rule from the benchmark files, sweep points attributed to their rule
+    wall = re.search(r"Wall time per rule.*?<tbody>(.*?)</tbody>", prov, flags=re.S).group(1)
+    rows = {cells[0]: cells[1:] for cells in (re.findall(r"<td>([^<]*)</td>", r) for r in wall.split("</tr>")) if cells}
+    assert rows["sweep_mfg"][0] == "11"       # 3 x 3 + 2 points
+    assert rows["solve_mfg"][0] == "2" and rows["backtest_market_making"][0] == "8"
+    assert "render_report" not in rows
+
+
+def test_notebooks_are_executed_by_papermill_and_linked(report_html, report_path, pipeline):
+    import nbformat
+
+    for name in ("mfg_pipeline", "market_making"):
+        href = f"../../results/notebooks/{name}.html"
+        assert f'href="{href}"' in report_html
+        assert (report_path.parent / href).resolve().is_file()
+        nb = nbformat.read(pipeline / "results" / "notebooks" / f"{name}.ipynb", as_version=4)
+        meta = nb.metadata["papermill"]
+        assert meta["exception"] is None or meta["exception"] is False
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.execution_count for c in code)
+        assert not any(o.get("output_type") == "error" for c in code for o in c.outputs)
+    injected = nbformat.read(pipeline / "results/notebooks/market_making.ipynb", as_version=4)
+    source = next(c.source for c in injected.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert "SYNA3" in source and "SYNB4" in source
+
+
+# -- the report in a real browser ------------------------------------------------------------------
+def test_report_opens_in_headless_chromium_without_console_errors(report_path, chromium, tmp_path):
+    shot = tmp_path / "report.png"
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--log-level=0",
+         "--window-size=1280,2400", f"--screenshot={shot}", report_path.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    # Chromium logs every console message (errors, uncaught exceptions) as ":INFO:CONSOLE"; the report's
+    # script writes none, so any such line is a fault.
+    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == [], console
+    assert shot.is_file(), proc.stderr[-3000:]
+    image = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert image.shape == (2400, 1280)
+    dark = image < 128                              # text, table rules, figures
+    assert dark.mean() > 0.01 and image.std() > 20
+    assert dark[: 400].any() and dark[-800:].any()  # content at the top and further down the page
