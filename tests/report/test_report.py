@@ -328,3 +328,15 @@ def test_report_opens_in_headless_chromium_without_console_errors(report_path, c
     dark = image < 128                              # text, table rules, figures
     assert dark.mean() > 0.01 and image.std() > 20
     assert dark[: 400].any() and dark[-800:].any()  # content at the top and further down the page
+
+
+def test_snakemake_report_collects_the_flagged_figures(pipeline, tmp_path):
+    from wfutils import snakemake
+
+    out = tmp_path / "snakemake_report.html"
+    snakemake(pipeline, "--report", str(out), timeout=300)
+    html = out.read_text(encoding="utf-8", errors="replace")
+    for category in ("1. Data", "5. Market making", "6. Report and notebooks"):
+        assert category in html, category
+    for name in ("value_function.png", "quotes.png", "pnl_distribution.png", "mfg_report.html"):
+        assert name in html, name
