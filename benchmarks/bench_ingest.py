@@ -37,11 +37,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
+from realdata import RECORD_LINE, monthly_text, split_records, with_trailer_count, write_repeated
+
 HERE = Path(__file__).resolve()
-RECORD_LINE = 247
 
 
 # --- worker side (runs in a fresh process; only the standard library at import time) ------------
@@ -92,31 +92,15 @@ def worker(name: str, path: str, warmup: str, runs: int, cpu: int) -> None:
 
 # --- driver side ---------------------------------------------------------------------------------
 
-def shared_data_dir() -> Path:
-    default = HERE.parents[1].parent / "shared" / "data" / "cotahist"
-    return Path(os.environ.get("MFG_SHARED_DATA", default))
-
-
 def build_files(tmp: Path, big_mb: float) -> dict[str, Path]:
-    archive = shared_data_dir() / "COTAHIST_M012021.ZIP"
-    if not archive.is_file():
-        sys.exit(f"real file not found: {archive} (set MFG_SHARED_DATA)")
-    with zipfile.ZipFile(archive) as zf:
-        member = zf.infolist()[0]
-        monthly = tmp / member.filename
-        monthly.write_bytes(zf.read(member))
-    data = monthly.read_bytes()
-    header, details, trailer = data[:RECORD_LINE], data[RECORD_LINE:-RECORD_LINE], data[-RECORD_LINE:]
-    copies = max(1, round(big_mb * 1e6 / len(details)))
-    count = copies * (len(details) // RECORD_LINE) + 2
+    name, data = monthly_text()
+    monthly = tmp / name
+    monthly.write_bytes(data)
     big = tmp / "COTAHIST_BIG.TXT"
-    with open(big, "wb") as fh:
-        fh.write(header)
-        for _ in range(copies):
-            fh.write(details)
-        fh.write(trailer[:31] + f"{count:011d}".encode() + trailer[42:])
+    write_repeated(big, data, big_mb)
+    header, details, trailer = split_records(data)
     warm = tmp / "COTAHIST_WARMUP.TXT"
-    warm.write_bytes(header + details[:50 * RECORD_LINE] + trailer[:31] + b"%011d" % 52 + trailer[42:])
+    warm.write_bytes(header + details[:50 * RECORD_LINE] + with_trailer_count(trailer, 52))
     return {"monthly": monthly, "big": big, "warmup": warm}
 
 

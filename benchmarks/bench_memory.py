@@ -29,39 +29,21 @@ import zipfile
 from pathlib import Path
 
 from machine import describe  # benchmarks/machine.py (script directory is on sys.path)
-
-RECORD_LINE = 247  # 245 bytes + CRLF
-
-
-def shared_data_dir() -> Path:
-    default = Path(__file__).resolve().parents[2] / "shared" / "data" / "cotahist"
-    return Path(os.environ.get("MFG_SHARED_DATA", default))
+from realdata import monthly_text, write_repeated
 
 
 def build_year(tmp: Path, target_mb: float) -> tuple[Path, int, int, int]:
     """A ZIP of the monthly file's quote records repeated to about ``target_mb`` MB.
 
     Returns (path, bytes of text, copies of the monthly records, quote records)."""
-    archive = shared_data_dir() / "COTAHIST_M012021.ZIP"
-    if not archive.is_file():
-        sys.exit(f"real file not found: {archive} (set MFG_SHARED_DATA)")
-    with zipfile.ZipFile(archive) as zf:
-        data = zf.read(zf.infolist()[0])
-    header, details, trailer = data[:RECORD_LINE], data[RECORD_LINE:-RECORD_LINE], data[-RECORD_LINE:]
-    copies = max(1, round(target_mb * 1e6 / len(details)))
-    count = copies * (len(details) // RECORD_LINE) + 2
     text = tmp / "COTAHIST_A2099.TXT"
-    with open(text, "wb") as fh:
-        fh.write(header)
-        for _ in range(copies):
-            fh.write(details)
-        fh.write(trailer[:31] + f"{count:011d}".encode() + trailer[42:])
+    copies, records = write_repeated(text, monthly_text()[1], target_mb)
     size = text.stat().st_size
     year = tmp / "COTAHIST_A2099.ZIP"
     with zipfile.ZipFile(year, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.write(text, arcname=text.name)
     text.unlink()
-    return year, size, copies, count - 2
+    return year, size, copies, records
 
 
 def ingest_peak(year: Path, out: Path) -> tuple[float, int]:
