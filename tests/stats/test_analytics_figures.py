@@ -40,3 +40,44 @@ def test_rejects_bad_top_n(tmp_path, small_market):
     frame, result = small_market
     with pytest.raises(ValueError, match="top_n"):
         plot_analytics(result.returns, result.asset_stats, frame, tmp_path, top_n=0)
+
+
+def test_charts_have_titles_unit_labels_log_axes_and_no_excluded_asset(tmp_path, small_market, monkeypatch):
+    """Inspect the figures themselves (not just the files): every axis with data has a title and labels
+    that carry units, the liquidity scatter is log-log, and the excluded ticker appears nowhere."""
+    import matplotlib.pyplot as plt
+
+    from mfg_finance.report.figures import analytics
+
+    captured = {}
+
+    def keep(fig, path, **kwargs):
+        captured[path.stem] = fig
+        path.write_bytes(PNG_MAGIC)
+
+    monkeypatch.setattr(analytics, "save_figure", keep)
+    frame, result = small_market
+    assert not result.asset_stats.set_index("ticker").loc["SHRT3", "included"]
+    analytics.plot_analytics(result.returns, result.asset_stats, frame, tmp_path, top_n=3)
+    assert set(captured) == set(FIGURES)
+    unit_words = ("%", "BRL", "1/", "session", "log")
+    try:
+        for name, fig in captured.items():
+            axes = [ax for ax in fig.axes if ax.has_data() and ax.get_label() != "<colorbar>"]
+            assert axes, name
+            assert fig._suptitle is not None or all(ax.get_title() for ax in axes[:1]), name
+            for ax in axes:
+                label = ax.get_xlabel() + " " + ax.get_ylabel()
+                assert label.strip() and any(w in label for w in unit_words), (name, label)
+                texts = [t.get_text() for t in ax.texts] + [ax.get_title()] + \
+                        [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+                legend = ax.get_legend()
+                texts += [t.get_text() for t in legend.get_texts()] if legend else []
+                assert not any("SHRT3" in t for t in texts), (name, "excluded asset shown")
+        liquidity = [ax for ax in captured["liquidity_vs_volatility"].axes if ax.has_data()][0]
+        assert liquidity.get_xscale() == "log" and liquidity.get_yscale() == "log"
+        top = [ax for ax in captured["top_volatility"].axes if ax.has_data()][0]
+        assert "Top 3" in top.get_title()
+    finally:
+        for fig in captured.values():
+            plt.close(fig)
