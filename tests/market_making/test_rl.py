@@ -122,7 +122,7 @@ def test_backtest_ppo_trains_and_backtests_in_the_configured_market(monkeypatch)
     np.testing.assert_array_equal(frame["final_pnl"], expected["final_pnl"])
     default_market = run_backtest(policy, PARAMS, **{**market, "fill_model": "exponential", "mid_model": "gaussian"})
     assert not np.array_equal(frame["final_pnl"], default_market["final_pnl"])
-    both = rl_train.backtest_ppo_beside_hjb(PARAMS, **market, timesteps=10)
+    both = rl_train.backtest_ppo(PARAMS, **market, timesteps=10, baselines=("hjb",))
     assert both["strategy"].unique().tolist() == ["ppo", "hjb"]
     np.testing.assert_array_equal(both.loc[both["strategy"] == "hjb", "final_pnl"],
                                   run_backtest("hjb", PARAMS, **market)["final_pnl"])

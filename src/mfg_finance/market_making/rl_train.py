@@ -150,8 +150,3 @@ def backtest_ppo(params: Mapping | MarketParameters, *, horizon_s: float, dt_s: 
         frame.insert(0, "strategy", name)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
-
-
-def backtest_ppo_beside_hjb(params: Mapping | MarketParameters, **kwargs):
-    """:func:`backtest_ppo` with ``hjb`` as the baseline (strategies ``ppo`` and ``hjb``)."""
-    return backtest_ppo(params, **kwargs, baselines=("hjb",))

@@ -2,143 +2,27 @@
 
 :func:`build_context` reads artefacts and turns them into numbers, tables and embedded images;
 the templates in ``workflow/templates/`` only lay them out (no computation in templates).
-:func:`summary_paragraphs` writes the plain-language summary from those numbers.
+Helpers live beside it: :mod:`.formatting` (numbers, tables, figures), :mod:`.wall_times`
+(Snakemake's benchmark files) and :mod:`.summary` (the plain-language summary).
 """
 
 from __future__ import annotations
 
-import base64
-import csv
 import datetime as dt
-import glob
-import html
 import math
 import os
-import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
-
-FIGURE_TITLES = {
-    "return_distribution": "Distribution of daily log returns",
-    "top_volatility": "Most volatile assets",
-    "vol_estimators": "Volatility estimators compared",
-    "liquidity_vs_volatility": "Liquidity against volatility",
-    "volume_profile": "Traded volume over time",
-    "value_function": "Value function u(t, q)",
-    "feedback": "Optimal feedback alpha*(t, q)",
-    "density": "Inventory density mu(t, q): heatmap and cuts",
-    "flow_eta_price": "Mean flow, execution cost eta and price",
-    "convergence": "Fixed-point residual history",
-    "exact_comparison": "PDE solution against the exact LQ reference",
-    "convergence_order": "Mesh refinement: error against grid size (log-log)",
-    "pnl_distribution": "Final PnL per strategy",
-    "inventory_distribution": "Final inventory per strategy",
-}
-
-STRATEGY_NAMES = {
-    "hjb": "optimal (GLFT/HJB) quotes",
-    "avellaneda_stoikov": "Avellaneda-Stoikov quotes",
-    "constant": "a constant spread",
-    "inventory_aware": "an inventory-aware heuristic",
-    "ppo": "the PPO agent",
-}
-
-#: seconds in a B3 trading session, when the calibration does not say
-DEFAULT_SECONDS_PER_DAY = 25200
-
-
-# -- small formatting helpers ----------------------------------------------------------------
-def embed_png(path: str | Path) -> str:
-    """``data:`` URI of a PNG file, so the report needs no other file."""
-    data = Path(path).read_bytes()
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise ValueError(f"{path}: not a PNG file")
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def figure(path: str | Path, title: str | None = None) -> dict[str, str]:
-    stem = Path(path).stem
-    return {"src": embed_png(path), "title": title or FIGURE_TITLES.get(stem, stem.replace("_", " ")),
-            "name": Path(path).name}
-
-
-def _finite(value) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def num(value, digits: int = 3) -> str:
-    """``value`` to ``digits`` significant digits, thousands separated; '—' when missing."""
-    if not _finite(value):
-        return "—"
-    value = float(value)
-    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
-        return f"{value:.{digits}g}"
-    text = f"{value:,.{digits}g}" if abs(value) < 10 ** digits else f"{value:,.0f}"
-    return text
-
-
-def plus_minus(value, se) -> str:
-    """``value ± se`` with ``value`` rounded to the second significant digit of ``se``."""
-    if not _finite(value):
-        return "—"
-    if not _finite(se) or float(se) <= 0:
-        return num(value, 4)
-    decimals = min(max(0, 1 - int(math.floor(math.log10(float(se))))), 10)
-    return f"{float(value):.{decimals}f} ± {float(se):.{decimals}f}"
-
-
-def duration(days: float, seconds_per_day: float | None) -> str:
-    """A duration in trading days, said in seconds, minutes or hours of trading."""
-    if not _finite(days):
-        return "—"
-    if not seconds_per_day:
-        return f"{days:.3g} trading days"
-    seconds = days * seconds_per_day
-    if seconds < 120:
-        return f"{seconds:.0f} seconds"
-    if abs(seconds / 3600 - round(seconds / 3600)) < 1e-9:
-        hours = round(seconds / 3600)
-        return "1 hour" if hours == 1 else f"{hours} hours"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} minutes"
-    if days < 2:
-        return f"{seconds / 3600:.1f} hours"
-    return f"{days:.1f} trading days"
-
-
-def _cell(value, digits: int) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (float, np.floating)):
-        if np.isnan(value):
-            return "—"
-        return f"{value:.{digits}g}"
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat(sep=" ")
-    if value is None or value is pd.NaT:
-        return "—"
-    return html.escape(str(value))
-
-
-def html_table(frame: pd.DataFrame, *, digits: int = 4, table_id: str | None = None,
-               classes: str = "sortable", row_classes: Iterable[str] | None = None) -> str:
-    """An HTML table (sortable by the report's script) with numbers shown to ``digits`` significant digits."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    row_classes = list(row_classes) if row_classes is not None else [""] * len(frame)
-    body = "".join((f'<tr class="{cls}">' if cls else "<tr>")
-                   + "".join(f"<td>{_cell(v, digits)}</td>" for v in row) + "</tr>"
-                   for row, cls in zip(frame.itertuples(index=False, name=None), row_classes))
-    attr = f' id="{table_id}"' if table_id else ""
-    return f'<table class="{classes}"{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
+                                           finite, html_table, num, plus_minus)
+from mfg_finance.report.summary import summary_paragraphs
+from mfg_finance.report.wall_times import rule_wall_times, wall_time_per_rule
 
 
 def parameter_table(document: Mapping[str, Any], parameters: Mapping[str, Any]) -> pd.DataFrame:
@@ -147,66 +31,6 @@ def parameter_table(document: Mapping[str, Any], parameters: Mapping[str, Any]) 
              "source": entry.get("source", ""), "statistic": entry.get("statistic", ""),
              "formula": entry.get("formula", "")} for name, entry in parameters.items()]
     return pd.DataFrame(rows, columns=["parameter", "value", "unit", "source", "statistic", "formula"])
-
-
-# -- wall times --------------------------------------------------------------------------------
-def _pattern_regex(pattern: str) -> re.Pattern:
-    """Regex of a Snakemake path pattern: ``{name}`` matches any text, ``{name,regex}`` (a constrained
-    wildcard, braces may nest as in ``{id,[0-9a-f]{12}}``) matches ``regex``."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern[i] != "{":
-            out.append(re.escape(pattern[i]))
-            i += 1
-            continue
-        depth, j = 0, i
-        while j < len(pattern):
-            depth += {"{": 1, "}": -1}.get(pattern[j], 0)
-            if depth == 0:
-                break
-            j += 1
-        body = pattern[i + 1:j]
-        out.append(f"(?:{body.split(',', 1)[1]})" if "," in body else ".+?")
-        i = j + 1
-    return re.compile("^" + "".join(out) + "$")
-
-
-def rule_wall_times(benchmark_dir: str | Path = "results/benchmarks",
-                    rules: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Wall time and peak memory per job from Snakemake's ``benchmark:`` files.
-
-    ``rules`` maps each rule to its benchmark path pattern (e.g. ``results/benchmarks/solve_mfg_{scenario}.tsv``);
-    with it every file is attributed to its rule. Without it the job is the file name (sweep points grouped
-    per sweep). Columns: ``rule, job, wall_s, max_rss_mb``.
-    """
-    benchmark_dir = Path(benchmark_dir)
-    matchers = [(name, _pattern_regex(Path(pattern).as_posix())) for name, pattern in (rules or {}).items()]
-    rows = []
-    for path in sorted(glob.glob(f"{benchmark_dir}/**/*.tsv", recursive=True)):
-        with open(path, newline="") as fh:
-            records = list(csv.DictReader(fh, delimiter="\t"))
-        if not records:
-            continue
-        rel = Path(path).relative_to(benchmark_dir)
-        job = str(rel.with_suffix("").as_posix())
-        full = (benchmark_dir / rel).as_posix()
-        rule = next((name for name, regex in matchers if regex.match(full) or regex.match(path)), None)
-        if rule is None:
-            rule = str(rel.parent.as_posix()) if rel.parts[0] == "sweeps" else rel.stem
-        rss = records[-1].get("max_rss", "NA")
-        rows.append({"rule": rule, "job": job, "wall_s": float(records[-1]["s"]),
-                     "max_rss_mb": float(rss) if rss not in ("-", "NA", "", None) else np.nan})
-    return pd.DataFrame(rows, columns=["rule", "job", "wall_s", "max_rss_mb"])
-
-
-def wall_time_per_rule(jobs: pd.DataFrame) -> pd.DataFrame:
-    """Jobs, total and longest wall time, and peak memory per rule."""
-    if jobs.empty:
-        return pd.DataFrame(columns=["rule", "jobs", "total_wall_s", "max_wall_s", "max_rss_mb"])
-    return (jobs.groupby("rule", sort=True)
-            .agg(jobs=("wall_s", "size"), total_wall_s=("wall_s", "sum"), max_wall_s=("wall_s", "max"),
-                 max_rss_mb=("max_rss_mb", "max"))
-            .reset_index())
 
 
 # -- sections ------------------------------------------------------------------------------------
@@ -253,15 +77,15 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "half_life_days": t_half,
         "half_life_text": duration(t_half, seconds_per_day),
         "flow0": float(arrays["mean_flow"][0]),
-        "eta0": float(eta0) if _finite(eta0) else math.nan,
+        "eta0": float(eta0) if finite(eta0) else math.nan,
         "eta_min": float(eta.min()), "eta_max": float(eta.max()),
-        "eta_uplift_max_pct": 100.0 * (float(eta.max()) / eta0 - 1.0) if _finite(eta0) and eta0 else math.nan,
-        "eta_uplift_mean_pct": 100.0 * (eta_time_mean / eta0 - 1.0) if _finite(eta0) and eta0 else math.nan,
+        "eta_uplift_max_pct": 100.0 * (float(eta.max()) / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
+        "eta_uplift_mean_pct": 100.0 * (eta_time_mean / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
         "total_cost": metrics.get("outcomes", {}).get("total_cost"),
         "price_start": None, "price_end": None, "p_ref": None,
     }
     if price is not None:
-        p_ref = float(p_ref) if _finite(p_ref) else float(price[-1])
+        p_ref = float(p_ref) if finite(p_ref) else float(price[-1])
         deviation = price - p_ref
         worst = int(np.argmax(np.abs(deviation)))
         scenario.update({
@@ -284,7 +108,7 @@ def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | No
             "mean inventory T (units)": sc["mean_qT"], "time to halve (trading days)": sc["half_life_days"],
             "time to halve (min)": sc["half_life_days"] * seconds_per_day / 60 if seconds_per_day else np.nan,
             "max eta / eta0": sc["eta_max"] / sc["eta0"] if sc["eta0"] else np.nan,
-            "total cost (cost units)": sc["total_cost"] if _finite(sc["total_cost"]) else np.nan,
+            "total cost (cost units)": sc["total_cost"] if finite(sc["total_cost"]) else np.nan,
             "price change p_T - p_0 (BRL)": sc.get("price_change", np.nan),
             "largest gap p - p_ref (bp)": sc.get("price_gap_max_bp", np.nan),
         })
@@ -312,7 +136,7 @@ def parameters_used(scenarios: list[dict[str, Any]], calibrated: Mapping[str, fl
             if section == "price" and not block.get("enabled"):
                 row[sc["name"]] = "— (price off)"
                 continue
-            if not _finite(value):
+            if not finite(value):
                 row[sc["name"]] = "—"
                 continue
             origin = ("calibrated" if key in calibrated and math.isclose(float(value), calibrated[key], rel_tol=1e-12)
@@ -385,9 +209,6 @@ def reproduction_comparison(ours: pd.DataFrame, n_paths: int | None) -> pd.DataF
     return compare_with_paper(ours, n_paths)
 
 
-REPRO_METRICS = (("profit_mean", "mean profit"), ("profit_std", "std of profit"),
-                 ("q_mean", "mean final q"), ("q_std", "std of final q"))
-
 
 def _reproduction_rows(compared: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
@@ -396,7 +217,7 @@ def _reproduction_rows(compared: pd.DataFrame) -> list[dict[str, Any]]:
         for metric, _ in REPRO_METRICS:
             z = r[f"{metric}_z"]
             cells.append({"ours": plus_minus(r[metric], r[f"{metric}_se"]), "paper": num(r[f"{metric}_paper"], 4),
-                          "z": f"{z:+.1f}" if _finite(z) else "—", "off": _finite(z) and abs(z) > 3})
+                          "z": f"{z:+.1f}" if finite(z) else "—", "off": finite(z) and abs(z) > 3})
         rows.append({"gamma": num(r["gamma"], 3), "strategy": r["strategy"], "cells": cells})
     return rows
 
@@ -540,152 +361,6 @@ def _yaml_dump(obj) -> str:
     return yaml.safe_dump(obj, sort_keys=False, default_flow_style=None)
 
 
-# -- the plain-language summary ------------------------------------------------------------------
-def _data_paragraph(context: Mapping[str, Any]) -> str:
-    ingest = context["ingest"]
-    period = context["stats_summary"].get("period", {})
-    sessions = period.get("n_sessions")
-    if context["synthetic"]:
-        kind = ("SYNTHETIC SAMPLE data: a deterministic file generated by the pipeline in B3's COTAHIST layout. "
-                "These are not market prices and none of the numbers below says anything about real stocks. "
-                "The data are")
-    else:
-        kind = f"Real B3 quotes (COTAHIST files, source '{context['source']}'): the data are"
-    rejected = ingest.get("rejected", 0)
-    text = (f"{kind} {ingest['records']:,} daily quotes from {len(ingest['files'])} file(s), "
-            f"covering {ingest['date_min']} to {ingest['date_max']}"
-            + (f" ({sessions} trading sessions)" if sessions else "") + "; "
-            + ("no line was rejected" if not rejected else f"{rejected:,} line(s) were rejected (listed in section 2)")
-            + f". {context['n_assets']} stocks have enough history for the statistics")
-    if context["n_excluded"]:
-        text += (f" ({context['n_excluded']} more {'was' if context['n_excluded'] == 1 else 'were'} set aside "
-                 "for too short a history)")
-    return text + "."
-
-
-def _calibration_paragraph(context: Mapping[str, Any]) -> str:
-    doc = context["mfg_doc"]
-    params = {k: v["value"] for k, v in doc["parameters"].items()}
-    units = doc.get("units", {})
-    rep = doc.get("representative", {})
-    rep_name = rep.get("name", rep.get("ticker", "a representative stock")) if isinstance(rep, Mapping) else str(rep)
-    shares, notional = units.get("inventory_unit_shares"), units.get("cost_unit_brl")
-    text = f"The crowd model is calibrated on a representative stock ({rep_name})"
-    if _finite(shares) and _finite(notional):
-        text += (f": one inventory unit is {num(shares, 4)} shares, worth about {num(notional, 3)} BRL, "
-                 f"and selling one unit evenly over a trading day costs eta0 = {10_000 * params['eta0']:.3g} bp "
-                 f"of its value (about {num(params['eta0'] * notional, 3)} BRL)")
-    text += (f". The cost grows with the crowd's trading speed (eta1 = {params['eta1']:.3g}); holding inventory "
-             f"is penalised through phi = {params['phi']:.3g} per trading day and what is left at the end through "
-             f"gamma_T = {params['gamma_T']:.3g}. The market-making quotes are calibrated per stock "
-             f"({', '.join(context['mm_tables'])}).")
-    warnings = context["mfg_warnings"] + context["mm_warnings"]
-    if warnings:
-        text += f" Calibration warnings ({len(warnings)}): " + " ".join(warnings)
-    return text
-
-
-def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
-    paragraphs = []
-    base = context["mfg"]["scenarios"][0] if context["mfg"]["scenarios"] else None
-    if base is None:
-        return paragraphs
-    m = base["metrics"]
-    if not m.get("converged", False):
-        paragraphs.append(f"Warning: the equilibrium of scenario '{base['name']}' did NOT converge "
-                          f"(residual {m.get('residual', float('nan')):.2g}); the numbers below are not reliable.")
-    if base["mean_q0"]:
-        side = "long" if base["mean_q0"] > 0 else "short"
-        text = (f"How fast the crowd unwinds: starting from an average {side} position of {num(abs(base['mean_q0']))} "
-                f"inventory units, the traders in equilibrium ")
-        if _finite(base["half_life_days"]):
-            text += (f"halve it in {base['half_life_text']} of trading ({base['half_life_days']:.3g} trading days) "
-                     f"and hold {abs(base['mean_qT'] / base['mean_q0']) * 100:.2g}% of it at the end of the "
-                     f"horizon of {base['horizon_text']}")
-        else:
-            text += (f"still hold {abs(base['mean_qT'] / base['mean_q0']) * 100:.3g}% of it after the "
-                     f"horizon of {base['horizon_text']} (it never gets down to half)")
-        paragraphs.append(text + f" (scenario '{base['name']}').")
-    if _finite(base["eta_uplift_max_pct"]):
-        text = (f"Because everyone trades in the same direction at the same time, trading is dearer: the "
-                f"execution cost eta is up to "
-                f"{base['eta_uplift_max_pct']:.3g}% above its no-crowd level eta0 when the crowd trades fastest "
-                f"(at the start, {abs(base['flow0']):.3g} units per day), {base['eta_uplift_mean_pct']:.2g}% above "
-                "on average over the horizon")
-        eta_sweep = next((sw for sw in sweeps if sw["params"] == ["eta1"]), None)
-        if eta_sweep is not None and eta_sweep["n_points"] > 1:
-            frame = eta_sweep["frame"].sort_values("param_eta1")
-            ok = frame[frame["converged"].astype(bool)]
-            if len(ok) > 1:
-                lo, hi = ok.iloc[0], ok.iloc[-1]
-                pace = "slows down" if hi["liquidation_speed"] < lo["liquidation_speed"] else "speeds up"
-                text += (f". The eta1 sweep shows the effect of this feedback: from eta1 = {lo['param_eta1']:.3g} to "
-                         f"{hi['param_eta1']:.3g} the crowd {pace} (liquidation rate "
-                         f"{lo['liquidation_speed']:.3g} to {hi['liquidation_speed']:.3g} per trading day) and its "
-                         f"expected cost goes from {lo['total_cost']:.3g} to {hi['total_cost']:.3g} cost units")
-        paragraphs.append(text + ".")
-    for sc in context["mfg"]["scenarios"]:
-        if sc["price_start"] is None:
-            continue
-        paragraphs.append(
-            f"Price impact (scenario '{sc['name']}', price set by market clearing): the crowd's trading moves the "
-            f"price by up to {abs(sc['price_gap_max']):.3g} BRL ({abs(sc['price_gap_max_bp']):.3g} bp) "
-            f"{'below' if sc['price_gap_max'] < 0 else 'above'} the reference price of {sc['p_ref']:.4g} BRL; as the "
-            f"flow dies out the price goes from {sc['price_start']:.4f} to {sc['price_end']:.4f} BRL "
-            f"({sc['price_change_bp']:+.3g} bp), ending {abs(sc['price_gap_end_bp']):.2g} bp from the reference.")
-    return paragraphs
-
-
-def _market_making_paragraph(context: Mapping[str, Any], backtests: pd.DataFrame) -> str | None:
-    if not len(backtests):
-        return None
-    horizon = context["horizon_s"]
-    horizon_text = duration(horizon / DEFAULT_SECONDS_PER_DAY, DEFAULT_SECONDS_PER_DAY) if _finite(horizon) else "one"
-    parts = []
-    for ticker, group in backtests.groupby("ticker", sort=True):
-        best = group.sort_values("pnl_mean", ascending=False).iloc[0]
-        safest = group.sort_values("sharpe", ascending=False).iloc[0]
-        text = (f"on {ticker}, {STRATEGY_NAMES.get(best.strategy, best.strategy)} earn the most, "
-                f"{plus_minus(best.pnl_mean, best.pnl_mean_se)} BRL per run (Sharpe {best.sharpe:.3g})")
-        if safest.strategy != best.strategy:
-            text += (f", while {STRATEGY_NAMES.get(safest.strategy, safest.strategy)} give the best "
-                     f"Sharpe ratio, {safest.sharpe:.3g} (mean {safest.pnl_mean:.4g} BRL)")
-        if "constant" in set(group.strategy) and best.strategy != "constant":
-            const = group[group.strategy == "constant"].iloc[0]
-            text += f"; a constant spread makes {const.pnl_mean:.4g} BRL (Sharpe {const.sharpe:.3g})"
-        parts.append(text)
-    return (f"Market making: over a horizon of {horizon_text}, simulated {int(backtests['n_paths'].iloc[0]):,} times "
-            f"per stock and strategy, " + "; ".join(parts) + ". The Sharpe ratio here is the mean PnL divided by "
-            "its standard deviation over the horizon, not annualised; ± gives the Monte Carlo standard error.")
-
-
-def _reproduction_paragraph(context: Mapping[str, Any], compared: pd.DataFrame) -> str | None:
-    if compared is None or not len(compared):
-        return None
-    within = context["reproduction_within"]
-    text = (f"Our reproduction of Avellaneda & Stoikov (2008) agrees with the paper's Tables 1-3 within 3 standard "
-            f"errors for {within['z3']} of {within['n']} numbers (within 2 for {within['z2']})")
-    z = compared[[f"{m}_z" for m, _ in REPRO_METRICS]].abs()
-    if within["z3"] < within["n"]:
-        row, col = np.unravel_index(np.nanargmax(z.to_numpy()), z.shape)
-        metric, label = REPRO_METRICS[col]
-        r = compared.iloc[row]
-        text += (f"; the largest gap is the {label} of the {r['strategy']} strategy at gamma = {r['gamma']:g}: "
-                 f"{r[metric]:.4g} here against {r[f'{metric}_paper']:.4g} in the paper")
-    return text + "."
-
-
-def summary_paragraphs(context: Mapping[str, Any], backtests: pd.DataFrame, *, sweeps=(),
-                       compared: pd.DataFrame | None = None) -> list[str]:
-    """Plain-language summary generated from the numbers (not boilerplate)."""
-    paragraphs = [_data_paragraph(context), _calibration_paragraph(context)]
-    paragraphs += _mfg_paragraphs(context, list(sweeps))
-    for extra in (_market_making_paragraph(context, backtests), _reproduction_paragraph(context, compared)):
-        if extra:
-            paragraphs.append(extra)
-    return paragraphs
-
-
 # -- rendering -------------------------------------------------------------------------------------
 def render_report(context: Mapping[str, Any], template_dir: str | Path, out_path: str | Path,
                   template: str = "report.html.j2") -> None:
@@ -708,4 +383,4 @@ def render_from_inputs(inputs: Mapping[str, Any], out_path: str | Path, *, templ
 
 
 __all__ = ["build_context", "render_report", "render_from_inputs", "embed_png", "html_table",
-           "summary_paragraphs", "rule_wall_times", "wall_time_per_rule", "half_life", "plus_minus"]
+           "summary_paragraphs", "rule_wall_times", "wall_time_per_rule", "half_life", "plus_minus", "num"]
