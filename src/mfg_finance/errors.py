@@ -55,3 +55,7 @@ class MfgConvergenceError(MfgFinanceError, RuntimeError):
             shown = ", ".join(f"{r:.3e}" for r in self.residuals[-8:])
             tail = f" (last residuals: {shown}; {len(self.residuals)} iterations)"
         super().__init__(message + tail)
+
+
+class MissingOutputError(MfgFinanceError, FileNotFoundError):
+    """An output of the pipeline that a notebook or command reads is not there (pipeline not run yet?)."""
