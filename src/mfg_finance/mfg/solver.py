@@ -9,7 +9,7 @@ Model (time in trading days, inventory ``q`` in inventory units)::
           alpha*(t, q) = -u_q / (2 eta(m_t)),
     FP    mu_t = (sigma^2/2) mu_qq - (alpha* mu)_q,   mu(0) = N(m0_mean, m0_std^2).
 
-Fixed point on the cost path: ``eta^n = eta0 + eta1 |m^n|`` with ``m^n = sum_i alpha^n_i mu^n_i dx``.
+Fixed point on the cost path: ``eta^n = eta0 + eta1 |m^n|`` with ``m^n = sum_i alpha^n_i mu^{n+1}_i dx`` (``mu^N`` at ``T``).
 Residual of an iterate ``x`` (dimensionless)::
 
     r(x) = max_n |eta0 + eta1 |m^n[x]| - x^n| / max_n |x^n| .
@@ -75,8 +75,20 @@ def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
     u, alpha, up, down = solve_hjb(eta, grid.q, grid.dts, sigma=problem.sigma, phi=problem.phi,
                                    gamma_T=problem.gamma_T)
     density = solve_fp(problem.mu0, up, down, grid.dts)
-    mean_flow = np.einsum("ni,ni->n", alpha, density) * grid.dx
-    return Sweep(u, alpha, density, mean_flow)
+    return Sweep(u, alpha, density, mean_flow(alpha, density, grid.dx))
+
+
+def mean_flow(alpha: np.ndarray, density: np.ndarray, dx: float) -> np.ndarray:
+    """Crowd's mean flow ``m^n`` (inventory units / day): ``<alpha^n, mu^{n+1}> dx`` on each step, ``<alpha^N, mu^N> dx`` at ``T``.
+
+    The implicit step moves the law with the policy acting on ``mu^{n+1}``, so this is the flow
+    that carries the mean over the step: ``Q^{n+1} - Q^n = dt_n m^n`` wherever the law stays off
+    the boundary nodes (:mod:`mfg_finance.mfg.domain` measures what the boundary adds).
+    """
+    m = np.empty(alpha.shape[0])
+    m[:-1] = np.einsum("ni,ni->n", alpha[:-1], density[1:]) * dx
+    m[-1] = float(alpha[-1] @ density[-1]) * dx
+    return m
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
