@@ -32,7 +32,7 @@ from mfg_finance.errors import MfgConvergenceError
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.exact import coupled
-from mfg_finance.mfg.fp import solve_fp
+from mfg_finance.mfg.fp import mean_flow, solve_fp
 from mfg_finance.mfg.grid import Grid, gaussian_density, grid_from_config
 from mfg_finance.mfg.hjb import solve_hjb
 from mfg_finance.mfg.price import clearing_price, supply_path
@@ -76,19 +76,6 @@ def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
                                    gamma_T=problem.gamma_T)
     density = solve_fp(problem.mu0, up, down, grid.dts)
     return Sweep(u, alpha, density, mean_flow(alpha, density, grid.dx))
-
-
-def mean_flow(alpha: np.ndarray, density: np.ndarray, dx: float) -> np.ndarray:
-    """Crowd's mean flow ``m^n`` (inventory units / day): ``<alpha^n, mu^{n+1}> dx`` on each step, ``<alpha^N, mu^N> dx`` at ``T``.
-
-    The implicit step moves the law with the policy acting on ``mu^{n+1}``, so this is the flow
-    that carries the mean over the step: ``Q^{n+1} - Q^n = dt_n m^n`` wherever the law stays off
-    the boundary nodes (:mod:`mfg_finance.mfg.domain` measures what the boundary adds).
-    """
-    m = np.empty(alpha.shape[0])
-    m[:-1] = np.einsum("ni,ni->n", alpha[:-1], density[1:]) * dx
-    m[-1] = float(alpha[-1] @ density[-1]) * dx
-    return m
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
