@@ -61,3 +61,16 @@ def test_replay_command_reports_bad_input(tmp_path, capsys):
     assert main(["replay", "--trades", str(path), "--output-dir", str(tmp_path / "o")]) == 2
     assert "quantity" in capsys.readouterr().err
     assert main(["replay", "--trades", str(tmp_path / "missing.parquet"), "--output-dir", str(tmp_path)]) == 2
+
+
+def test_replay_command_time_window(tmp_path):
+    frame, path = trades_frame(tmp_path)
+    out = tmp_path / "out"
+    assert main(["replay", "--trades", str(path), "--strategy", "constant", "--start", "10:00:30", "--end", "10:01:30",
+                 "--output-dir", str(out)]) == 0
+    sessions = pd.read_csv(out / "replay_sessions.csv")
+    in_window = frame[(frame["time"] >= 36_030e9) & (frame["time"] <= 36_090e9)].groupby("date").size()
+    assert sessions["n_prints"].tolist() == in_window.tolist()
+    assert (sessions["horizon_s"] == 60.0).all()
+    with pytest.raises(SystemExit):
+        main(["replay", "--trades", str(path), "--start", "25:00", "--output-dir", str(out)])

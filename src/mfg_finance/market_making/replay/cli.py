@@ -57,8 +57,26 @@ def register(subparsers) -> None:
     parser.add_argument("--taker-fee-bps", type=float, default=0.0, help="fee of the end-of-session liquidation")
     parser.add_argument("--reference-window", type=int, default=5, help="prints in the reference median (odd)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the probabilistic queue (default 0)")
+    parser.add_argument("--start", type=clock_seconds, default=None, metavar="HH:MM[:SS]",
+                        help="first decision, exchange time (default: the first print)")
+    parser.add_argument("--end", type=clock_seconds, default=None, metavar="HH:MM[:SS]",
+                        help="session end and marking time (default: the last print); prints after it are ignored")
     parser.add_argument("--output-dir", type=Path, required=True, help="directory for the tables")
     parser.set_defaults(func=run)
+
+
+def clock_seconds(text: str) -> float:
+    """``HH:MM`` or ``HH:MM:SS`` as seconds since midnight."""
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        h, m, sec = int(parts[0]), int(parts[1]), float(parts[2]) if len(parts) == 3 else 0.0
+        if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 60):
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a clock time HH:MM[:SS], got {text!r}") from None
+    return h * 3600.0 + m * 60.0 + sec
 
 
 def read_trades_table(path: Path) -> pd.DataFrame:
@@ -88,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     ticker = args.ticker or tapes[0][1].ticker
     sessions, fills = [], []
     for strategy in dict.fromkeys(args.strategy):
-        rows, strategy_fills = replay_tapes(tapes, strategy, market, settings, ticker=ticker)
+        rows, strategy_fills = replay_tapes(tapes, strategy, market, settings, ticker=ticker,
+                                            session_start_s=args.start, session_end_s=args.end)
         sessions.append(rows)
         fills.append(strategy_fills)
     sessions = pd.concat(sessions, ignore_index=True)
