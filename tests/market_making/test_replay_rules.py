@@ -161,8 +161,10 @@ def test_tape_from_frame_selects_sorts_drops_cancelled_and_maps_sides():
         Tape(time_s=[0.0, 1.0], price=[1.0, 1.0], quantity=[1.0, 0.0], side=[0, 0])
     with pytest.raises(DataError, match="non-decreasing"):
         Tape(time_s=[1.0, 0.0], price=[1.0, 1.0], quantity=[1.0, 1.0], side=[0, 0])
-    with pytest.raises(ConfigError, match="queue_ahead"):
-        ReplaySettings(queue="front", queue_ahead=10.0)
+    with pytest.raises(ConfigError, match="queue"):
+        ReplaySettings(queue="middle")
+    with pytest.raises(ConfigError, match="reference_window must be odd"):
+        ReplaySettings(reference_window=4)
     with pytest.raises(ConfigError, match="unknown strategy"):
         replay_session(tp, "nope", MARKET, ReplaySettings())
 

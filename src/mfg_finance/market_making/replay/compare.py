@@ -58,6 +58,11 @@ def replay_variants(tape: Tape, strategy: str | Callable, market: MarketParamete
     return pd.DataFrame(rows, columns=["variant", *SUMMARY_COLUMNS])
 
 
+def empty_variants_frame() -> pd.DataFrame:
+    """The columns of :func:`replay_variants` with no row (a ticker that did not trade that session)."""
+    return pd.DataFrame(columns=["variant", *SUMMARY_COLUMNS])
+
+
 def _mean_se(x: np.ndarray) -> tuple[float, float]:
     x = np.asarray(x, dtype=float)
     return float(x.mean()), (float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan"))
