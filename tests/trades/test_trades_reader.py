@@ -185,3 +185,23 @@ def test_random_damage_kernel_and_field_rules_agree(tmp_path, session):
         path = write_lines(tmp_path / name, [lines[0], *map(bytes, body), lines[-1]])
         result = parse_session(path, strict=False)
         assert len(result.trades) + result.summary["rejected"] >= len(session) - 1
+
+
+def test_line_break_inside_a_neg_line_is_numbered_as_an_editor_shows_it(tmp_path, session):
+    lines = neg_lines(session)
+    broken = bytearray(lines[4])
+    broken[100] = 10  # an LF inside line 5: the file keeps its size, the editor sees one more line
+    path = write_lines(tmp_path / "lf.TXT", [*lines[:4], bytes(broken), *lines[5:]])
+    result = parse_session(path, strict=False)
+    assert [r.line for r in result.rejects if r.line_dropped] == [5, 6]
+
+
+def test_a_hash_collision_never_merges_two_instruments(tmp_path, session, monkeypatch):
+    from mfg_finance.trades import tickers
+
+    def colliding(keys):  # every code hashed alike: the byte check must catch it
+        return np.zeros(keys.size, dtype=np.int32), np.zeros(1, dtype=np.int64)
+
+    write_neg(session, tmp_path / "a.zip")
+    monkeypatch.setattr(tickers, "factorize_keys", colliding)
+    pd.testing.assert_frame_equal(read_trades(tmp_path / "a.zip"), session)

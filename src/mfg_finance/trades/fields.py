@@ -12,6 +12,7 @@ from mfg_finance.trades.layout import (CANCEL, CONDITION, DATE, DIGITS, DIGITS_O
                                        NEGOCIOS_MAX_DECIMALS, PRICE, QUANTITY, SYMBOL, TIME, Field)
 
 MAX_DIGITS = 18  # integers of up to 18 digits fit an int64
+MAX_PARTICIPANT = 2 ** 31 - 1  # participant / broker codes are stored as int32
 
 
 class FieldValueError(ValueError):
@@ -74,7 +75,12 @@ def decode_field(field: Field, raw: bytes, *, fixed: bool):
             raise FieldValueError("quantity 0, expected a positive number of shares")
         return value
     if kind == DIGITS_OR_EMPTY:
-        return None if raw == b"" else _digits(raw, "a participant code or empty")
+        if raw == b"":
+            return None
+        value = _digits(raw, "a participant code or empty")
+        if value > MAX_PARTICIPANT:
+            raise FieldValueError(f"participant code {value} above {MAX_PARTICIPANT}")
+        return value
     if kind == PRICE:
         if fixed:
             if raw[:1] != b" " or raw[13:14] != b"." or not (raw[1:13] + raw[14:]).isdigit():

@@ -15,7 +15,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from mfg_finance.cotahist.source import read_source
 from mfg_finance.errors import CotahistError, TradesError
 from mfg_finance.trades import kernels
 from mfg_finance.trades.fields import FieldValueError, decode_date
-from mfg_finance.trades.layout import (COLUMNS, KIND_CODES, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES,
+from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES,
                                        NEG_LINE_BYTES, NEG_OFFSETS, NEG_TRAILER, NEGOCIOS_FIELDS,
                                        NEGOCIOS_HEADER, NEGOCIOS_MAX_DECIMALS)
 from mfg_finance.trades.rejects import Reject, neg_rejects, negocios_rejects
@@ -34,24 +34,9 @@ PathLike = str | os.PathLike
 
 NEG = "neg"
 NEGOCIOS = "negocios"
-_OUT_COLUMNS = ("date", "trade_id", "price", "price_decimals", "quantity", "time", "cancelled", "buy_condition",
-                "sell_condition", "buyer", "seller")
-_ROW = {c: i for i, c in enumerate(_OUT_COLUMNS)}
 _EXACT_INT = 2 ** 53
 _NS_PER_DAY = 86_400_000_000_000
 _BOM = b"\xef\xbb\xbf"
-
-
-def _spec(fields):
-    kinds = np.array([KIND_CODES[f.kind] for f in fields], dtype=np.int64)
-    rows = np.array([_ROW.get(f.column, -1) if f.column else -1 for f in fields], dtype=np.int64)
-    return kinds, rows
-
-
-_NEG_KINDS, _NEG_ROWS = _spec(NEG_FIELDS)
-_NEG_OFFS = np.array(NEG_OFFSETS, dtype=np.int64)
-_NEG_WIDTHS = np.array([f.width for f in NEG_FIELDS], dtype=np.int64)
-_NEGOCIOS_KINDS, _NEGOCIOS_ROWS = _spec(NEGOCIOS_FIELDS)
 
 
 @dataclass
@@ -75,16 +60,48 @@ class TradeSession:
     rejects: list[Reject]
 
 
-def _lines(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end offsets of every line (end excludes the LF and a CR before it)."""
-    newlines = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
-    ends = np.concatenate((newlines, [buf.size])).astype(np.int64)
+_SCAN_CHUNK = 1 << 24  # bytes scanned per step for line ends (bounds the temporary mask)
+
+
+def _regular_neg_lines(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Line offsets of a well-formed NEG file (54-byte header and trailer, 237-byte lines, LF), else None.
+
+    The common case, recognised with one strided check instead of a scan of every byte.
+    """
+    head, line = NEG_HEADER_BYTES + 1, NEG_LINE_BYTES + 1
+    body = buf.size - 2 * head
+    if (body < 0 or body % line or buf[:2].tobytes() != NEG_HEADER or buf[head - 1] != 10
+            or buf[-1] != 10 or buf[buf.size - head:buf.size - head + 2].tobytes() != NEG_TRAILER):
+        return None
+    if not (buf[head:buf.size - head].reshape(-1, line)[:, -1] == 10).all():
+        return None
+    n = body // line
+    starts = np.concatenate(([0], head + line * np.arange(n, dtype=np.int64), [buf.size - head]))
+    ends = starts + np.concatenate(([head - 1], np.full(n, line - 1, dtype=np.int64), [head - 1]))
+    return starts, ends
+
+
+def _lines(buf: np.ndarray, *, fast: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of every line (end excludes the LF and a CR before it).
+
+    ``fast``: try :func:`_regular_neg_lines` first. It does not look for an LF inside a line; the
+    kernel rejects such a line (no field admits an LF), and the caller then re-frames the file
+    with ``fast=False`` so that line numbers in messages are those of a text editor.
+    """
+    regular = _regular_neg_lines(buf) if fast else None
+    if regular is not None:
+        return regular
+    parts = [np.flatnonzero(buf[i:i + _SCAN_CHUNK] == 10) + i for i in range(0, buf.size, _SCAN_CHUNK)]
+    newlines = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    starts = np.empty(newlines.size + 1, dtype=np.int64)
+    starts[0] = 0
+    np.add(newlines, 1, out=starts[1:])
+    ends = np.append(newlines, buf.size).astype(np.int64, copy=False)
+    del newlines
     if starts[-1] == buf.size:  # the file ends with a line end
         starts, ends = starts[:-1], ends[:-1]
     if ends.size:
-        cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
-        ends = ends - cr
+        ends -= (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)  # CRLF line ends
     return starts, ends
 
 
@@ -129,10 +146,31 @@ def _check_dates(dates: np.ndarray, session: int, ok: np.ndarray, line_numbers: 
     ok[bad] = False
 
 
-def _allocate(n: int):
-    return (np.zeros((len(_OUT_COLUMNS), n), dtype=np.int64), np.zeros(n, dtype=np.float64),
-            np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
-            np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int8))
+class _Outputs(NamedTuple):
+    """The kernels' output arrays (names and dtypes: :data:`.kernels.OUTPUTS`)."""
+
+    date: np.ndarray
+    trade_id: np.ndarray
+    mantissa: np.ndarray
+    decimals: np.ndarray
+    quantity: np.ndarray
+    time: np.ndarray
+    cancelled: np.ndarray
+    buyer: np.ndarray
+    seller: np.ndarray
+    buy_condition: np.ndarray
+    sell_condition: np.ndarray
+    prices: np.ndarray
+    keys: np.ndarray
+    sym_start: np.ndarray
+    sym_len: np.ndarray
+
+
+def _allocate(n: int, *, conditions: bool) -> tuple[_Outputs, np.ndarray, np.ndarray]:
+    """Output arrays for n lines (the NEG order conditions only when asked), and the error arrays."""
+    arrays = {name: np.zeros(n if conditions or "condition" not in name else 0, dtype=dtype)
+              for name, dtype in kernels.OUTPUTS}
+    return _Outputs(**arrays), np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int8)
 
 
 def _parse_neg(buf, starts, ends, path, rejects, limit):
@@ -160,9 +198,8 @@ def _parse_neg(buf, starts, ends, path, rejects, limit):
         rejects.append(Reject(int(line_numbers[i]), path, "line", f"{int(ends[i] - starts[i])} bytes, expected "
                               f"{NEG_LINE_BYTES} (fixed-width NEG trade line)"))
     starts, line_numbers = starts[good], line_numbers[good]
-    out, prices, keys, sym_start, sym_len, err_field, err_reason = _allocate(starts.size)
-    kernels.parse_fixed(buf, starts, _NEG_OFFS, _NEG_WIDTHS, _NEG_KINDS, _NEG_ROWS, out, prices, keys,
-                        sym_start, sym_len, err_field, err_reason)
+    o, err_field, err_reason = _allocate(starts.size, conditions=True)
+    kernels.parse_fixed(buf, starts, o, err_field, err_reason)
     rejects.extend(neg_rejects(buf, starts, line_numbers, err_field, err_reason, path, limit))
     ok = err_field < 0
     session = None
@@ -170,16 +207,16 @@ def _parse_neg(buf, starts, ends, path, rejects, limit):
         session = int(header["first_date"].strftime("%Y%m%d"))
         source = "header"
     elif ok.any():
-        session = int(out[_ROW["date"], np.argmax(ok)])
+        session = int(o.date[np.argmax(ok)])
         source = "first trade line"
     if session is not None:
-        _check_dates(out[_ROW["date"]], session, ok, line_numbers, path, NEG_FIELDS[0].name, source, rejects, limit)
+        _check_dates(o.date, session, ok, line_numbers, path, NEG_FIELDS[0].name, source, rejects, limit)
     side = np.zeros(starts.size, dtype=np.int8)
-    buy, sell = out[_ROW["buy_condition"]], out[_ROW["sell_condition"]]
+    buy, sell = o.buy_condition, o.sell_condition
     side[(buy == 1) & (sell != 1)] = 1
     side[(sell == 1) & (buy != 1)] = -1
     extra = {"header_lines": header["lines"] if header else None}
-    return ok, out, prices, side, keys, sym_start, sym_len, session, extra, line_numbers
+    return ok, o, side, session, extra
 
 
 def _parse_negocios(buf, starts, ends, path, rejects, limit):
@@ -188,18 +225,18 @@ def _parse_negocios(buf, starts, ends, path, rejects, limit):
     nonblank = ends > starts
     for i in np.flatnonzero(~nonblank)[:limit]:
         rejects.append(Reject(int(line_numbers[i]), path, "line", "empty line, expected a trade"))
-    starts, ends, line_numbers = starts[nonblank], ends[nonblank], line_numbers[nonblank]
-    out, prices, keys, sym_start, sym_len, err_field, err_reason = _allocate(starts.size)
-    kernels.parse_delimited(buf, starts, ends, _NEGOCIOS_KINDS, _NEGOCIOS_ROWS, NEGOCIOS_MAX_DECIMALS, out,
-                            prices, keys, sym_start, sym_len, err_field, err_reason)
+    if not nonblank.all():
+        starts, ends, line_numbers = starts[nonblank], ends[nonblank], line_numbers[nonblank]
+    o, err_field, err_reason = _allocate(starts.size, conditions=False)
+    kernels.parse_delimited(buf, starts, ends, NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
     rejects.extend(negocios_rejects(buf, starts, ends, line_numbers, err_field, err_reason, path, limit))
     ok = err_field < 0
-    session = int(out[_ROW["date"], np.argmax(ok)]) if ok.any() else None
+    session = int(o.date[np.argmax(ok)]) if ok.any() else None
     if session is not None:
-        _check_dates(out[_ROW["date"]], session, ok, line_numbers, path, "DataNegocio", "first trade line",
+        _check_dates(o.date, session, ok, line_numbers, path, "DataNegocio", "first trade line",
                      rejects, limit)
     side = np.zeros(starts.size, dtype=np.int8)  # the NEGOCIOS layout does not give the aggressor
-    return ok, out, prices, side, keys, sym_start, sym_len, session, {}, line_numbers
+    return ok, o, side, session, {}
 
 
 def _exact_large_prices(prices: np.ndarray, mantissa: np.ndarray, decimals: np.ndarray) -> None:
@@ -221,25 +258,25 @@ def _session_ns(yyyymmdd: int) -> int:
     return (d - dt.date(1970, 1, 1)).days * _NS_PER_DAY
 
 
-def _build_frame(ok, out, prices, side, ticker: pd.Categorical, session: int | None) -> pd.DataFrame:
-    n = int(ok.sum())
-    sel = None if ok.all() else ok
-    take = (lambda a: a) if sel is None else (lambda a: a[sel])
-    codes = ticker.codes if sel is None else ticker.codes[sel]
-    times, ids = take(out[_ROW["time"]]), take(out[_ROW["trade_id"]])
+def _build_frame(ok: np.ndarray, o: _Outputs, side: np.ndarray, ticker: pd.Categorical,
+                 session: int | None) -> pd.DataFrame:
+    """The frame of the valid lines, sorted by (ticker, time, trade_id)."""
+    keep = (lambda a: a) if ok.all() else (lambda a: a[ok])
+    codes = keep(ticker.codes)
+    times, ids = keep(o.time), keep(o.trade_id)
     perm = _order(codes.astype(np.int64), times, ids)
-    date = np.full(n, _session_ns(session) if session is not None else 0, dtype=np.int64).view("M8[ns]")
+    date = np.full(perm.size, _session_ns(session) if session is not None else 0, dtype=np.int64).view("M8[ns]")
     columns = {
         "date": date,
         "ticker": pd.Categorical.from_codes(codes[perm], categories=ticker.categories),
         "time": times[perm],
-        "price": take(prices)[perm],
-        "quantity": take(out[_ROW["quantity"]])[perm],
-        "side": take(side)[perm],
-        "cancelled": take(out[_ROW["cancelled"]])[perm].astype(bool),
+        "price": keep(o.prices)[perm],
+        "quantity": keep(o.quantity)[perm],
+        "side": keep(side)[perm],
+        "cancelled": keep(o.cancelled)[perm],
         "trade_id": ids[perm],
-        "buyer": take(out[_ROW["buyer"]])[perm].astype(np.int32),
-        "seller": take(out[_ROW["seller"]])[perm].astype(np.int32),
+        "buyer": keep(o.buyer)[perm],
+        "seller": keep(o.seller)[perm],
     }
     return pd.DataFrame({c: columns[c] for c in COLUMNS}, copy=False)
 
@@ -269,21 +306,31 @@ def parse_session(path: PathLike, *, strict: bool = True, checksum: bool = True)
     limit = 1 if strict else None
     rejects: list[Reject] = []
     parse = _parse_neg if layout == NEG else _parse_negocios
-    ok, out, prices, side, keys, sym_start, sym_len, session, extra, _ = parse(
-        buf, starts, ends, name, rejects, limit)
+    ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit)
+    if rejects and layout == NEG:  # number the lines as an editor would (see _lines)
+        starts, ends = _lines(buf, fast=False)
+        rejects = []
+        ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit)
     if strict and rejects:
         raise min(rejects).error()
-    _exact_large_prices(prices, out[_ROW["price"]], out[_ROW["price_decimals"]])
-    ticker = factorize_symbols(buf, keys[ok], sym_start[ok], sym_len[ok])
-    codes_all = np.zeros(ok.size, dtype=np.int32)
-    codes_all[ok] = ticker.codes
-    ticker_all = pd.Categorical.from_codes(codes_all, categories=ticker.categories) if ok.size else ticker
-    trades = _build_frame(ok, out, prices, side, ticker_all, session)
+    _exact_large_prices(o.prices, o.mantissa, o.decimals)
+    if ok.all():
+        ticker_all = factorize_symbols(buf, o.keys, o.sym_start, o.sym_len)
+    else:
+        ticker = factorize_symbols(buf, o.keys[ok], o.sym_start[ok], o.sym_len[ok])
+        codes_all = np.zeros(ok.size, dtype=np.int32)
+        codes_all[ok] = ticker.codes
+        ticker_all = pd.Categorical.from_codes(codes_all, categories=ticker.categories)
+    n_lines = int(starts.size)
+    file_info = {"name": src.path.name, "path": str(src.path), "size_bytes": src.size_bytes, "sha256": src.sha256,
+                 "zip_member": src.member}
+    del src, buf, starts, ends  # the text is no longer needed: free it first
+    o = o._replace(keys=None, sym_start=None, sym_len=None, mantissa=None)
+    trades = _build_frame(ok, o, side, ticker_all, session)
     summary = {
-        "name": src.path.name, "path": str(src.path), "size_bytes": src.size_bytes, "sha256": src.sha256,
-        "zip_member": src.member, "layout": layout,
+        **file_info, "layout": layout,
         "session_date": (_session_date_iso(session) if session is not None else None),
-        "lines": int(starts.size), "trades": int(len(trades)), "cancelled": int(trades["cancelled"].sum()),
+        "lines": n_lines, "trades": int(len(trades)), "cancelled": int(trades["cancelled"].sum()),
         "rejected": len({r.line for r in rejects if r.line_dropped}), "n_tickers": int(trades["ticker"].nunique()),
         "has_side": layout == NEG, **extra,
     }

@@ -1,7 +1,7 @@
 """Instrument codes to a categorical without decoding a Python string per trade.
 
 A session has millions of trades but a few thousand instruments. The kernels hash each line's code
-into a 64-bit key; the keys are factorized (a hash table, O(n)), every line is checked byte for
+into a 64-bit key; the keys are factorized (a small hash table, O(n), :func:`.kernels.factorize_keys`), every line is checked byte for
 byte against the first line with its key (so a hash collision can never merge two codes: if one is
 found, an exact sort-based factorization is used) and only the distinct codes are decoded.
 """
@@ -11,14 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mfg_finance.trades.kernels import first_symbol_mismatch
+from mfg_finance.trades.kernels import factorize_keys, first_symbol_mismatch
 
 
-def _first_index(codes: np.ndarray, n_unique: int) -> np.ndarray:
-    first = np.empty(n_unique, dtype=np.int64)
-    order = np.arange(codes.size - 1, -1, -1, dtype=np.int64)
-    first[codes[order]] = order  # later writes (earlier indices) win
-    return first
 
 
 def factorize_symbols(buf: np.ndarray, keys: np.ndarray, sym_start: np.ndarray,
@@ -26,8 +21,7 @@ def factorize_symbols(buf: np.ndarray, keys: np.ndarray, sym_start: np.ndarray,
     """The instrument code of every line as a categorical with sorted categories (ASCII)."""
     if keys.size == 0:
         return pd.Categorical.from_codes(np.empty(0, dtype=np.int32), categories=pd.Index([], dtype="str"))
-    codes, uniques = pd.factorize(keys)
-    first = _first_index(codes, uniques.size)
+    codes, first = factorize_keys(keys)
     if first_symbol_mismatch(buf, sym_start, sym_len, codes, sym_start[first], sym_len[first]) >= 0:
         # A 64-bit hash collision (about 1e-12 per file): exact factorization of the byte strings.
         texts = np.array([buf[s:s + n].tobytes() for s, n in zip(sym_start, sym_len)], dtype=object)
