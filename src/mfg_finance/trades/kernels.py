@@ -392,6 +392,22 @@ def first_symbol_mismatch(buf, sym_start, sym_len, codes, rep_start, rep_len):
 
 
 @njit(cache=True, nogil=True)
+def counting_order(codes, n_codes):
+    """Stable permutation sorting ``codes`` (0..n_codes-1): a counting sort, O(n)."""
+    counts = np.zeros(n_codes + 1, dtype=np.int64)
+    for i in range(codes.shape[0]):
+        counts[codes[i] + 1] += 1
+    for c in range(n_codes):
+        counts[c + 1] += counts[c]
+    perm = np.empty(codes.shape[0], dtype=np.int64)
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        perm[counts[c]] = i
+        counts[c] += 1
+    return perm
+
+
+@njit(cache=True, nogil=True)
 def order_by_ticker_time(codes, times, ids):
     """A permutation sorting lines by (code, time, id), stable; insertion sort (files are nearly sorted).
 

@@ -246,11 +246,18 @@ def _exact_large_prices(prices: np.ndarray, mantissa: np.ndarray, decimals: np.n
         prices[i] = int(mantissa[i]) / 10 ** int(decimals[i])
 
 
-def _order(codes: np.ndarray, times: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    perm, moves = kernels.order_by_ticker_time(codes, times, ids)
-    if moves > 8 * codes.size + 1000:  # far from sorted: a general sort is faster
-        perm = np.lexsort((ids, times, codes))
-    return perm
+def _order(codes: np.ndarray, n_codes: int, times: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Permutation sorting lines by (ticker, time, trade number).
+
+    A stable counting sort by ticker first (files are sorted by ticker, NEG, or by time, NEGOCIOS,
+    so each ticker's lines are then nearly in time order), then an insertion sort that finishes the
+    job in about one pass; far from sorted input falls back to ``np.lexsort``.
+    """
+    by_code = kernels.counting_order(codes, n_codes)
+    rest, moves = kernels.order_by_ticker_time(codes[by_code], times[by_code], ids[by_code])
+    if moves > 8 * codes.size + 1000:
+        return np.lexsort((ids, times, codes))
+    return by_code[rest]
 
 
 def _session_ns(yyyymmdd: int) -> int:
@@ -264,7 +271,7 @@ def _build_frame(ok: np.ndarray, o: _Outputs, side: np.ndarray, ticker: pd.Categ
     keep = (lambda a: a) if ok.all() else (lambda a: a[ok])
     codes = keep(ticker.codes)
     times, ids = keep(o.time), keep(o.trade_id)
-    perm = _order(codes.astype(np.int64), times, ids)
+    perm = _order(codes, len(ticker.categories), times, ids)
     date = np.full(perm.size, _session_ns(session) if session is not None else 0, dtype=np.int64).view("M8[ns]")
     columns = {
         "date": date,
