@@ -2,7 +2,7 @@
 
 Example::
 
-    mfg-finance replay --trades trades.parquet --ticker PETR4 --strategy hjb constant \\
+    mfg-finance replay --trades NEG_20160104.zip --ticker PETR4 --strategy hjb constant \\
         --params results/calibration/mm_params.yaml --queue back --queue-ahead 500 --latency-s 0.05 \\
         --output-dir out/
 
@@ -26,7 +26,6 @@ from mfg_finance.market_making.replay.settings import QUEUE_MODELS, ReplaySettin
 from mfg_finance.market_making.strategies import STRATEGIES
 
 OUTPUT_FILES = ("replay_sessions.csv", "replay_fills.parquet", "replay_statistics.csv")
-TABLE_SUFFIXES = (".parquet", ".csv")
 
 
 def register(subparsers) -> None:
@@ -36,8 +35,9 @@ def register(subparsers) -> None:
         description="Replay the trades of one ticker, session by session, against market-making strategies "
                     "(tick grid, queue position, latency, fees, inventory limits; see docs/market_making.md).")
     parser.add_argument("--trades", type=Path, nargs="+", required=True, metavar="FILE",
-                        help="trades table(s): Parquet or CSV with time (ns since midnight) or time_s, price, "
-                             "quantity and optional ticker, side (+1/-1/0), cancelled, trade_id, date")
+                        help="B3 trade files (NEG_* or *NEGOCIOSAVISTA*, .zip or .txt, read by mfg_finance.trades), "
+                             "or tables (.parquet, .csv) with time (ns since midnight) or time_s, price, quantity "
+                             "and optional ticker, side (+1/-1/0), cancelled, trade_id, date")
     parser.add_argument("--ticker", default=None, help="ticker to replay (required if the files hold several)")
     parser.add_argument("--strategy", nargs="+", default=["hjb"], choices=STRATEGIES, metavar="NAME",
                         help=f"strategies ({', '.join(STRATEGIES)}; default hjb)")
@@ -80,14 +80,16 @@ def clock_seconds(text: str) -> float:
 
 
 def read_trades_table(path: Path) -> pd.DataFrame:
-    """A trades table from Parquet or CSV."""
+    """Trades from a table (Parquet, CSV) or from a B3 trade file (any other name, strict reading)."""
     if not path.is_file():
         raise ConfigError(f"trades file {path} does not exist")
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     if path.suffix.lower() == ".csv":
         return pd.read_csv(path)
-    raise ConfigError(f"trades file {path}: expected one of {', '.join(TABLE_SUFFIXES)}")
+    from mfg_finance.trades import read_trades
+
+    return read_trades(path)
 
 
 def run(args: argparse.Namespace) -> int:
