@@ -238,7 +238,7 @@ def _backtest_table(backtests: pd.DataFrame) -> str:
             "ask fills / s": plus_minus(row.ask_fill_rate_per_s, row.ask_fill_rate_per_s_se),
             "mean spread (BRL)": num(row.mean_spread, 3),
         })
-    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6)
+    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6, box="fit")
 
 
 def reproduction_comparison(ours: pd.DataFrame, n_paths: int | None) -> pd.DataFrame:
