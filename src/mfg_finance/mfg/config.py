@@ -6,7 +6,7 @@ Shape (units in brackets)::
              time_mesh: graded | uniform, max_step_ratio [dimensionless, >= 1]}
     params: {sigma [inv. units / sqrt(day)], eta0 [cost x day / inv. units^2], eta1 [eta0 units per
              (inv. units / day)], phi [cost / (inv. units^2 day)], gamma_T [cost / inv. units^2],
-             m0_mean, m0_std [inventory units]}
+             m0_mean, m0_std [inventory units], sigma0 [inv. units / sqrt(day), common noise, default 0]}
     solver: {method: newton | picard, tol, max_iter, damping}
     price:  {enabled, kappa [inv. units / (day BRL)], p_ref [BRL], supply [inv. units / day]}
 
@@ -17,7 +17,8 @@ the stiff calibrated problems the layer (~1e-3 trading days) is narrower than on
 201 x 160 it cuts the feedback error against the exact LQ solution from 63% to 8% and the value
 error from 25% to 7% (docs/mfg.md, section 6). ``max_step_ratio`` is ignored by ``uniform``.
 
-The pipeline's ``scenarios`` and ``verification`` keys may be present and are ignored here.
+The pipeline's ``scenarios``, ``verification`` and ``types`` keys may be present and are ignored here
+(``types``: :mod:`mfg_finance.mfg.agent_types`; ``sigma0 > 0``: :mod:`mfg_finance.mfg.common_noise`).
 Every error is a :class:`~mfg_finance.errors.ConfigError` whose message starts with the full key
 (``mfg.grid.nx: must be an integer >= 3, got 2``).
 """
@@ -37,18 +38,18 @@ METHODS = ("newton", "picard")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "grid": {"x_min": -5.0, "x_max": 5.0, "nx": 201, "T": 0.5, "nt": 150, "time_mesh": "graded",
              "max_step_ratio": 1.5},
-    "params": {"m0_mean": 0.5, "m0_std": 0.5},
+    "params": {"m0_mean": 0.5, "m0_std": 0.5, "sigma0": 0.0},
     "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5},
     "price": {"enabled": False, "kappa": None, "p_ref": None, "supply": 0.0},
 }
 REQUIRED_PARAMS = ("sigma", "eta0", "eta1", "phi", "gamma_T")
 _ALLOWED = {
     "grid": ("x_min", "x_max", "nx", "T", "nt", "time_mesh", "max_step_ratio"),
-    "params": REQUIRED_PARAMS + ("m0_mean", "m0_std"),
+    "params": REQUIRED_PARAMS + ("m0_mean", "m0_std", "sigma0"),
     "solver": ("method", "tol", "max_iter", "damping"),
     "price": ("enabled", "kappa", "p_ref", "supply"),
 }
-_IGNORED = ("scenarios", "verification")
+_IGNORED = ("scenarios", "verification", "types")
 #: Largest number of space-time nodes accepted (each (nt+1, nx) array is 8 bytes a node).
 MAX_NODES = 20_000_000
 
@@ -118,6 +119,8 @@ def _params(raw: Mapping[str, Any], grid: Mapping[str, float]) -> dict:
         "gamma_T": _real("mfg.params.gamma_T", raw["gamma_T"], low=0.0),
         "m0_mean": _real("mfg.params.m0_mean", raw["m0_mean"]),
         "m0_std": _real("mfg.params.m0_std", raw["m0_std"], low=0.0, strict=True),
+        # common noise (inventory units / sqrt(trading day)); > 0 is solved by mfg.common_noise
+        "sigma0": _real("mfg.params.sigma0", raw["sigma0"], low=0.0),
     }
     if not grid["x_min"] < p["m0_mean"] < grid["x_max"]:
         raise ConfigError(f"mfg.params.m0_mean: {p['m0_mean']!r} lies outside the grid "

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.errors import ConfigError, MfgConvergenceError
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.exact import coupled
@@ -139,6 +139,9 @@ def solve(config: Mapping[str, Any]) -> MfgSolution:
     """
     start = time.perf_counter()
     cfg = validate_config(config)
+    if cfg["params"]["sigma0"] > 0.0:
+        raise ConfigError(f"mfg.params.sigma0: {cfg['params']['sigma0']!r} > 0 needs the common-noise solver "
+                          "(mfg_finance.mfg.common_noise); this solver has idiosyncratic noise only")
     problem = Problem.from_config(cfg)
     solver = cfg["solver"]
     method = solver["method"]
