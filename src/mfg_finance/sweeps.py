@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.config import SWEEPABLE_PARAMS
-from mfg_finance.errors import ConfigError, MfgConvergenceError
+from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 
 # Lower bounds of each swept parameter (eta0 must stay positive: it is the cost at zero flow).
 _LOWER_BOUND = {"phi": 0.0, "gamma_T": 0.0, "eta0": None, "eta1": 0.0, "sigma": 0.0}
@@ -80,7 +80,9 @@ def run_point(solver_config: Mapping[str, Any], swept: Mapping[str, float]) -> d
 
     Returns a JSON-able dict: ``params`` (the swept values), ``model`` (all model parameters
     used), ``converged``, ``iterations``, ``residual`` and, when converged, ``outcomes``.
-    A point that does not converge keeps ``outcomes`` null so the aggregate shows it as such.
+    A point that does not converge, or whose law reaches the ends of the inventory range
+    (:class:`~mfg_finance.errors.MfgDomainError`), keeps ``outcomes`` null and ``converged`` false,
+    with the reason in ``error``, so the aggregate shows it as such.
     """
     from mfg_finance.mfg import solve
 
@@ -95,6 +97,9 @@ def run_point(solver_config: Mapping[str, Any], swept: Mapping[str, float]) -> d
         record.update(converged=False, iterations=len(exc.residuals),
                       residual=exc.residuals[-1] if exc.residuals else None,
                       error=str(exc), outcomes=None)
+        return record
+    except MfgDomainError as exc:   # an equilibrium the boundary made: no outcome to report
+        record.update(converged=False, iterations=0, residual=None, error=str(exc), outcomes=None)
         return record
     record.update(converged=True, iterations=int(solution.iterations),
                   residual=float(solution.residuals[-1]) if len(solution.residuals) else 0.0,

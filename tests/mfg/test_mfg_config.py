@@ -11,8 +11,10 @@ from mfg_finance.mfg import solve, validate_config
 
 def test_defaults_are_filled_and_result_is_plain():
     cfg = validate_config({"grid": {"nx": 51}, "params": dict(STIFF["params"])})
-    assert cfg["grid"] == {"x_min": -5.0, "x_max": 5.0, "nx": 51, "T": 0.5, "nt": 150,
-                           "time_mesh": "graded", "max_step_ratio": 1.5}
+    # the range is sized from the problem: m0 = N(0.5, 0.5^2), sigma sqrt(T) = 0.5 sqrt(0.5)
+    spread = 6.0 * (0.5 ** 2 + 0.5 ** 2 * 0.5) ** 0.5
+    assert cfg["grid"] == {"x_min": pytest.approx(-spread, rel=1e-15), "x_max": pytest.approx(0.5 + spread, rel=1e-15),
+                           "nx": 51, "T": 0.5, "nt": 150, "time_mesh": "graded", "max_step_ratio": 1.5}
     assert cfg["solver"] == {"method": "newton", "tol": 1e-10, "max_iter": 50, "damping": 0.5}
     assert cfg["price"]["enabled"] is False
     assert all(type(v) is float for v in cfg["params"].values())
@@ -39,7 +41,8 @@ def test_pipeline_extra_sections_are_ignored():
     ("params", "phi", float("nan"), "mfg.params.phi: must be a finite number"),
     ("params", "gamma_T", "0.5", "mfg.params.gamma_T: must be a finite number, got '0.5'"),
     ("params", "m0_std", 0.0, "mfg.params.m0_std: must be > 0"),
-    ("params", "m0_mean", 7.0, "mfg.params.m0_mean: 7.0 lies outside the grid"),
+    ("params", "m0_mean", 7.0, "the initial law N(7.0, 0.5^2) does not fit in the domain [-5, 5]"),
+    ("params", "m0_mean", 4.9, "mfg.params.m0_mean, mfg.params.m0_std: the initial law N(4.9, 0.5^2) does not fit"),
     ("params", "sigma", None, "mfg.params.sigma: missing (null)"),
     ("solver", "method", "broyden", "mfg.solver.method: 'broyden' is not one of ['newton', 'picard']"),
     ("solver", "tol", "1e-10", "write floats with a dot"),

@@ -180,3 +180,110 @@ def gaussian_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:
     z = (q - mean) / std
     mu = np.exp(-0.5 * z * z)
     return mu / (mu.sum() * dx)
+
+
+# ---- the domain and the initial law ------------------------------------------------------------
+
+#: The automatic domain reaches this many standard deviations of the widest law beyond the means.
+DOMAIN_STDS = 6.0
+AUTO = "auto"
+
+
+def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float) -> tuple[float, float]:
+    """Inventory range ``[x_min, x_max]`` (inventory units) that holds the equilibrium law.
+
+    The mean inventory stays between ``m0_mean`` and 0 (the crowd unwinds towards 0 and never
+    overshoots in the LQ model) and the law's standard deviation never exceeds that of not
+    trading at all, ``S = sqrt(m0_std^2 + sigma^2 T)`` (trading only pulls inventories together).
+    The range reaches ``DOMAIN_STDS = 6`` times ``S`` beyond both, so at most ~2e-9 of the mass
+    ever comes near an end::
+
+        x_min = min(m0_mean, 0) - 6 S,     x_max = max(m0_mean, 0) + 6 S.
+    """
+    spread = DOMAIN_STDS * math.sqrt(m0_std * m0_std + sigma * sigma * T)
+    return float(min(m0_mean, 0.0) - spread), float(max(m0_mean, 0.0) + spread)
+
+
+def initial_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:
+    r"""``N(mean, std^2)`` projected on the nodes with exactly its mass, mean and variance (density, 1/inventory units).
+
+    * ``std >= dx``: the maximum-entropy law on the nodes with that mean and variance,
+      ``mu_i ~ exp(theta_1 z_i + theta_2 z_i^2)`` (``z = (q - mean) / std``), found by Newton's method
+      on its convex dual from the sampled Gaussian (``theta = (0, -1/2)``); the correction to the
+      sampled Gaussian is exponentially small in ``(std/dx)^2`` plus what the domain's ends cut off.
+    * ``std < dx``: a four-node stencil. With ``q_j <= mean < q_{j+1}`` and ``f = (mean - q_j)/dx``, the
+      two-node law ``(1 - f, f)`` on ``(q_j, q_{j+1})`` has the mean and variance ``v2 = f (1 - f) dx^2``;
+      the rest of the variance comes from mixing in, with weight
+      ``lambda = (std^2 - v2) / (vw - v2)``, the two-node law on ``(q_{j-1}, q_{j+2})`` with the
+      same mean and variance ``vw = (1 + f)(2 - f) dx^2 > std^2``. Every weight is ``>= 0``.
+
+    Raises
+    ------
+    ConfigError naming ``mfg.params.m0_std`` when ``std^2 < v2`` (no law on these nodes has that
+    mean and so small a variance), and ``mfg.params.m0_mean`` / ``mfg.params.m0_std`` /
+    ``mfg.grid`` when ``mean +- 6 std`` (or the stencil) does not fit in the domain.
+    """
+    from mfg_finance.errors import ConfigError
+
+    q = np.asarray(q, dtype=float)
+    dx = float(q[1] - q[0])
+    lo, hi = mean - DOMAIN_STDS * std, mean + DOMAIN_STDS * std
+    if lo < q[0] or hi > q[-1]:
+        raise ConfigError(f"mfg.params.m0_mean, mfg.params.m0_std: the initial law N({mean!r}, {std!r}^2) "
+                          f"does not fit in the domain [{q[0]:.6g}, {q[-1]:.6g}] (mfg.grid.x_min, x_max): "
+                          f"mean +- {DOMAIN_STDS:g} std spans [{lo:.6g}, {hi:.6g}]; widen the domain or "
+                          f"set x_min/x_max to 'auto'")
+    if std >= dx:
+        return _max_entropy(q, mean, std)
+    j = int(np.clip(np.floor((mean - q[0]) / dx), 0, q.size - 2))
+    f = (mean - q[j]) / dx
+    v2 = f * (1.0 - f) * dx * dx
+    if std * std < v2:
+        smallest = math.sqrt(v2)
+        raise ConfigError(f"mfg.params.m0_std: {std!r} is narrower than any law on nodes {dx:.6g} apart can be "
+                          f"with mean {mean!r} (smallest std there: {smallest:.6g}); set m0_std >= "
+                          f"{smallest:.6g} or refine mfg.grid.nx")
+    if j < 1 or j + 2 > q.size - 1:
+        raise ConfigError(f"mfg.params.m0_mean: {mean!r} is within two cells of the domain's end "
+                          f"[{q[0]:.6g}, {q[-1]:.6g}]; widen the domain")
+    vw = (1.0 + f) * (2.0 - f) * dx * dx
+    lam = (std * std - v2) / (vw - v2)
+    w = np.zeros_like(q)
+    w[j] += (1.0 - lam) * (1.0 - f)
+    w[j + 1] += (1.0 - lam) * f
+    w[j - 1] += lam * (2.0 - f) / 3.0
+    w[j + 2] += lam * (1.0 + f) / 3.0
+    return w / dx
+
+
+def _max_entropy(q: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """Maximum-entropy weights on the nodes with mean ``mean`` and variance ``std^2`` (density)."""
+    dx = float(q[1] - q[0])
+    z = (q - mean) / std
+    feats = np.stack([z, z * z])
+    target = np.array([0.0, 1.0])
+    theta = np.array([0.0, -0.5])
+
+    def dual(th):
+        s = th @ feats
+        top = s.max()
+        return top + math.log(np.exp(s - top).sum()) - th @ target
+
+    for _ in range(100):
+        s = theta @ feats
+        w = np.exp(s - s.max())
+        w /= w.sum()
+        moments = feats @ w
+        grad = moments - target
+        if np.max(np.abs(grad)) <= 1e-14:
+            break
+        centred = feats - moments[:, None]
+        hess = (centred * w) @ centred.T
+        step = np.linalg.solve(hess, grad)
+        f0, t = dual(theta), 1.0
+        while dual(theta - t * step) > f0 - 1e-4 * t * (grad @ step) and t > 1e-10:
+            t *= 0.5
+        theta = theta - t * step
+    s = theta @ feats
+    w = np.exp(s - s.max())
+    return w / (w.sum() * dx)

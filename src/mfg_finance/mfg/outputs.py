@@ -51,6 +51,8 @@ def solution_metrics(solution: MfgSolution, *, wall_time: bool = True) -> dict[s
         # < 1: the terminal law is narrower than a cell, so terminal flows are resolution-limited.
         "terminal_std_over_dx": solution.terminal_dispersion / solution.dx,
         "grid": grid_summary(solution),
+        # inventory range and the law's leak to its ends (mfg_finance.mfg.domain); the solve fails above tolerance
+        "domain": solution.domain,
         "outcomes": solution.outcomes(),
         "config": solution.config,
     }

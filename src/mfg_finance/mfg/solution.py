@@ -37,6 +37,9 @@ class MfgSolution:
     config : the validated config. wall_time_s : solve time in seconds (not deterministic).
     dts : (nt,) time steps ``dt_n`` of the scheme (trading days); ``None`` means ``diff(t)``.
         The solver passes the steps it used (on a uniform mesh every one is ``t[1] - t[0]``).
+    domain : the inventory range and how much of the law reached its ends
+        (:func:`mfg_finance.mfg.domain.domain_diagnostics`, plus ``x_min``, ``x_max`` and ``sized``:
+        ``auto`` / ``config`` / ``mixed``); ``None`` for a solution not made by :func:`solve`.
     """
 
     t: np.ndarray
@@ -53,6 +56,7 @@ class MfgSolution:
     config: dict[str, Any]
     wall_time_s: float = field(default=0.0)
     dts: np.ndarray | None = field(default=None)
+    domain: dict[str, Any] | None = field(default=None)
 
     # ---- grid -------------------------------------------------------------------------------
     @property

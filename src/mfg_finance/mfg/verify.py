@@ -47,6 +47,7 @@ import numpy as np
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.exact import LQReference, lq_reference
+from mfg_finance.mfg.grid import AUTO
 from mfg_finance.mfg.solution import MfgSolution
 from mfg_finance.mfg.solver import solve
 
@@ -194,11 +195,18 @@ def run_verification(config: Mapping[str, Any],
     pairs = [tuple(int(v) for v in r) for r in refinements]
     if len(pairs) < 2:
         raise ConfigError(f"mfg.verification.refinements: need at least two (nx, nt) pairs, got {pairs}")
-    base = copy.deepcopy(dict(config))
-    base["price"] = {"enabled": False}
-    base = validate_config(base)
+    raw = copy.deepcopy(dict(config))
+    raw["price"] = {"enabled": False}
+    raw_grid = dict(raw.get("grid") or {})
+    # validate on the automatic range first: the requested one may be too narrow for the initial law,
+    # which is what the widening below is for
+    probe = copy.deepcopy(raw)
+    probe["grid"] = {**raw_grid, "x_min": AUTO, "x_max": AUTO}
+    base = validate_config(probe)
     check_verifiable(base)
-    requested = (base["grid"]["x_min"], base["grid"]["x_max"])
+    requested = tuple(base["grid"][k] if raw_grid.get(k, AUTO) == AUTO else float(raw_grid[k])
+                      for k in ("x_min", "x_max"))
+    base["grid"].update(x_min=requested[0], x_max=requested[1])
     x_min, x_max = verification_domain(base, lq_reference(base))
     base["grid"].update(x_min=x_min, x_max=x_max)
     rows: list[dict[str, Any]] = []
