@@ -11,10 +11,14 @@ from mfg_finance.mfg import solve, validate_config
 
 def test_defaults_are_filled_and_result_is_plain():
     cfg = validate_config({"grid": {"nx": 51}, "params": dict(STIFF["params"])})
-    # the range is sized from the problem: m0 = N(0.5, 0.5^2), sigma sqrt(T) = 0.5 sqrt(0.5)
+    # the range is sized from the problem: m0 = N(0.5, 0.5^2), sigma sqrt(T) = 0.5 sqrt(0.5), with 0 on a node
     spread = 6.0 * (0.5 ** 2 + 0.5 ** 2 * 0.5) ** 0.5
-    assert cfg["grid"] == {"x_min": pytest.approx(-spread, rel=1e-15), "x_max": pytest.approx(0.5 + spread, rel=1e-15),
-                           "nx": 51, "T": 0.5, "nt": 150, "time_mesh": "graded", "max_step_ratio": 1.5}
+    g = cfg.pop("grid")
+    assert {k: g[k] for k in ("nx", "T", "nt", "time_mesh", "max_step_ratio")} == {
+        "nx": 51, "T": 0.5, "nt": 150, "time_mesh": "graded", "max_step_ratio": 1.5}
+    dx = (g["x_max"] - g["x_min"]) / 50
+    assert g["x_min"] <= -spread and g["x_max"] >= 0.5 + spread and dx < 1.03 * (0.5 + 2 * spread) / 50
+    assert abs(g["x_min"] / dx - round(g["x_min"] / dx)) < 1e-9
     assert cfg["solver"] == {"method": "newton", "tol": 1e-10, "max_iter": 50, "damping": 0.5}
     assert cfg["price"]["enabled"] is False
     assert all(type(v) is float for v in cfg["params"].values())

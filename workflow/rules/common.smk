@@ -17,7 +17,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get(
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
 from mfg_finance.errors import ConfigError
-from mfg_finance.sweeps import sweep_points
+from mfg_finance.sweeps import corner_point, sweep_points
 
 # Every schema violation in one readable line each (Snakemake's validate names only the first, then
 # prints the whole schema); then validate() fills the defaults; then the cross-field checks.
@@ -43,6 +43,8 @@ MFG_FIGURES = ["value_function", "feedback", "density", "flow_eta_price", "conve
 SCENARIOS = list(config["mfg"]["scenarios"])
 SWEEPS = {name: sweep_points(spec, name=name) for name, spec in config["sweeps"].items()}
 SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, points in SWEEPS.items()}
+# verify_mfg compares the headline outcomes with the exact ones at the baseline and at each sweep's corner
+VERIFICATION_CORNERS = {f"{name} corner": corner_point(points) for name, points in SWEEPS.items() if points}
 MM = config["market_making"]
 NOTEBOOKS = expand("results/notebooks/{nb}.{ext}", nb=["mfg_pipeline", "market_making"],
                    ext=["ipynb", "html"])

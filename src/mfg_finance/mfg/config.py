@@ -137,7 +137,8 @@ def _params(raw: Mapping[str, Any], grid: Mapping[str, float]) -> dict:
 def _resolve_domain(grid: dict, params: Mapping[str, float]) -> None:
     """Replace ``auto`` ends by :func:`auto_domain`'s; check the initial law fits and is representable."""
     low, high = auto_domain(m0_mean=params["m0_mean"], m0_std=params["m0_std"], sigma=params["sigma"],
-                            T=grid["T"])
+                            T=grid["T"], nx=grid["nx"] if AUTO in (grid["x_min"], grid["x_max"]) and
+                            grid["x_min"] == grid["x_max"] else None)
     if grid["x_min"] == AUTO:
         grid["x_min"] = low
     if grid["x_max"] == AUTO:

@@ -189,7 +189,7 @@ DOMAIN_STDS = 6.0
 AUTO = "auto"
 
 
-def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float) -> tuple[float, float]:
+def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float, nx: int | None = None) -> tuple[float, float]:
     """Inventory range ``[x_min, x_max]`` (inventory units) that holds the equilibrium law.
 
     The mean inventory stays between ``m0_mean`` and 0 (the crowd unwinds towards 0 and never
@@ -199,9 +199,18 @@ def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float) -> tup
     ever comes near an end::
 
         x_min = min(m0_mean, 0) - 6 S,     x_max = max(m0_mean, 0) + 6 S.
+
+    With ``nx`` the range is then widened (by less than a cell) so that ``q = 0`` is a node: the
+    crowd's law ends concentrated at 0, and with 0 between two nodes its terminal mean would sit at
+    the lattice's offset (e.g. -0.0037 instead of a small positive value) rather than at the model's.
     """
     spread = DOMAIN_STDS * math.sqrt(m0_std * m0_std + sigma * sigma * T)
-    return float(min(m0_mean, 0.0) - spread), float(max(m0_mean, 0.0) + spread)
+    low, high = min(m0_mean, 0.0) - spread, max(m0_mean, 0.0) + spread
+    if nx is None:
+        return float(low), float(high)
+    below = min(max(int(round((nx - 1) * -low / (high - low))), 1), nx - 2)   # cells below 0
+    dx = max(-low / below, high / (nx - 1 - below))
+    return float(-below * dx), float((nx - 1 - below) * dx)
 
 
 def initial_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:

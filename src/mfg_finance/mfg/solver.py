@@ -21,6 +21,7 @@ of the cost on the flow, which removes the oscillating mode that slows plain ite
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.exact import coupled
@@ -121,12 +123,14 @@ def initial_eta(problem: Problem) -> np.ndarray:
     return guess if guess is not None else np.maximum(exact, problem.eta0)
 
 
-def solve(config: Mapping[str, Any]) -> MfgSolution:
+def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolution:
     """Solve the MFG equilibrium described by an ``mfg`` config block.
 
     Parameters
     ----------
     config : ``{grid, params, solver, price}`` (see :mod:`mfg_finance.mfg.config`).
+    estimate_errors : also solve the half-resolution companion and attach every outcome's
+        estimated discretisation error (``solution.accuracy``, :mod:`mfg_finance.mfg.accuracy`).
 
     Returns
     -------
@@ -164,11 +168,15 @@ def solve(config: Mapping[str, Any]) -> MfgSolution:
         pc = cfg["price"]
         price = clearing_price(s.mean_flow, supply_path(pc["supply"], problem.grid.nt + 1),
                                kappa=pc["kappa"], p_ref=pc["p_ref"])
-    return MfgSolution(
+    solution = MfgSolution(
         t=problem.grid.t, dts=problem.grid.dts, q=problem.grid.q, u=s.u, density=s.density, alpha=s.alpha,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
         config=cfg, wall_time_s=time.perf_counter() - start, domain=domain)
+    if not estimate_errors:
+        return solution
+    accuracy = accuracy_of(solution, solve)
+    return dataclasses.replace(solution, accuracy=accuracy, wall_time_s=time.perf_counter() - start)
 
 
 def domain_sizing(config: Mapping[str, Any]) -> str:
