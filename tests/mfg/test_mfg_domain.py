@@ -50,12 +50,23 @@ def test_solved_mean_starts_where_the_config_says():
 
 
 def test_auto_domain_follows_m0_and_the_noise_over_the_horizon():
+    # without the cost parameters: the envelope of not trading
     assert auto_domain(m0_mean=0.5, m0_std=0.5, sigma=0.0, T=1.0) == pytest.approx((-3.0, 3.5))
+    # with them: 6 std around the exact law; a strong running penalty keeps it narrow
+    from mfg_finance.mfg.exact import coupled
+    kw = dict(m0_mean=1.0, m0_std=0.5, sigma=1.5, T=5.0)
+    cost = dict(eta0=0.1, eta1=1.0, phi=5.0, gamma_T=50.0)
+    low, high = auto_domain(**kw, **cost)
+    t = np.linspace(0.0, 5.0, 2001)
+    ref = coupled(t, **kw, **cost)
+    std = np.sqrt(ref.variance)
+    assert low <= (ref.mean - 6 * std).min() + 1e-9 and high >= (ref.mean + 6 * std).max() - 1e-9
+    assert high - low < 0.5 * (auto_domain(**kw)[1] - auto_domain(**kw)[0])
     low, high = auto_domain(m0_mean=-1.5, m0_std=0.1, sigma=1.5, T=5.0)
     spread = 6.0 * np.sqrt(0.01 + 1.5 ** 2 * 5.0)
     assert (low, high) == pytest.approx((-1.5 - spread, spread))
     cfg = validate_config({"grid": {"x_max": 4.0}, "params": dict(STIFF["params"])})
-    assert cfg["grid"]["x_max"] == 4.0 and cfg["grid"]["x_min"] < -3.6      # one end fixed, one sized
+    assert cfg["grid"]["x_max"] == 4.0 and cfg["grid"]["x_min"] <= 0.5 - 3.0      # one end fixed, one sized
 
 
 def test_a_law_that_reaches_the_boundary_is_refused_with_a_range_that_fits():
@@ -63,7 +74,7 @@ def test_a_law_that_reaches_the_boundary_is_refused_with_a_range_that_fits():
     cfg = make(STIFF, params={"sigma": 4.0, "eta1": 0.0, "m0_std": 0.2},
                grid={"x_min": -2.0, "x_max": 2.0, "nx": 161, "nt": 40})
     with pytest.raises(MfgDomainError, match=r"reaches the ends of \[-2, 2\].*A range that holds this law is "
-                                              r"\[-17\.\d+, 17\.\d+\].*'auto'") as info:
+                                              r"\[-\d+\.\d+, \d+\.\d+\].*'auto'") as info:
         solve(cfg)
     assert info.value.diagnostics["boundary_mass"] > LEAK_MASS
     # sized from the problem, the same solve holds the law

@@ -136,16 +136,19 @@ def _params(raw: Mapping[str, Any], grid: Mapping[str, float]) -> dict:
 
 def _resolve_domain(grid: dict, params: Mapping[str, float]) -> None:
     """Replace ``auto`` ends by :func:`auto_domain`'s; check the initial law fits and is representable."""
-    low, high = auto_domain(m0_mean=params["m0_mean"], m0_std=params["m0_std"], sigma=params["sigma"],
-                            T=grid["T"], nx=grid["nx"] if AUTO in (grid["x_min"], grid["x_max"]) and
-                            grid["x_min"] == grid["x_max"] else None)
+    if AUTO not in (grid["x_min"], grid["x_max"]):
+        low = high = None
+    else:
+        both = grid["x_min"] == grid["x_max"] == AUTO
+        low, high = auto_domain(m0_mean=params["m0_mean"], m0_std=params["m0_std"], sigma=params["sigma"],
+                                T=grid["T"], nx=grid["nx"] if both else None, eta0=params["eta0"],
+                                eta1=params["eta1"], phi=params["phi"], gamma_T=params["gamma_T"])
     if grid["x_min"] == AUTO:
         grid["x_min"] = low
     if grid["x_max"] == AUTO:
         grid["x_max"] = high
     if not grid["x_min"] < grid["x_max"]:
-        raise ConfigError(f"mfg.grid: x_min ({grid['x_min']!r}) must be below x_max ({grid['x_max']!r}) "
-                          f"(the automatic range would be [{low:.6g}, {high:.6g}])")
+        raise ConfigError(f"mfg.grid: x_min ({grid['x_min']!r}) must be below x_max ({grid['x_max']!r})")
     initial_density(np.linspace(grid["x_min"], grid["x_max"], grid["nx"]), params["m0_mean"], params["m0_std"])
 
 

@@ -50,12 +50,14 @@ def check_domain(diagnostics: Mapping[str, float], config: Mapping[str, Any]) ->
     if mass <= LEAK_MASS and rel <= LEAK_MEAN:
         return
     g, p = config["grid"], config["params"]
-    low, high = auto_domain(m0_mean=p["m0_mean"], m0_std=p["m0_std"], sigma=p["sigma"], T=g["T"])
+    low, high = auto_domain(m0_mean=p["m0_mean"], m0_std=p["m0_std"], sigma=p["sigma"], T=g["T"], eta0=p["eta0"],
+                            eta1=p["eta1"], phi=p["phi"], gamma_T=p["gamma_T"])
     raise MfgDomainError(
         f"mfg.grid.x_min, mfg.grid.x_max: the inventory law reaches the ends of [{g['x_min']:.6g}, {g['x_max']:.6g}]: "
         f"up to {mass:.3g} of the mass sits in the end cells (tolerance {LEAK_MASS:g}) and the reflection there "
         f"moved the mean inventory by {drift:+.3g} inventory units ({100 * rel:.3g}% of the initial scale; "
         f"tolerance {100 * LEAK_MEAN:g}%), which the crowd's trading does not explain. The equilibrium would be "
-        f"the boundary's. A range that holds this law is [{low:.6g}, {high:.6g}] (m0 and the noise over the "
-        f"horizon sigma sqrt(T) = {p['sigma'] * g['T'] ** 0.5:.3g}): set x_min and x_max to 'auto'",
+        f"the boundary's. A range that holds this law is [{low:.6g}, {high:.6g}] (6 std around the exact LQ "
+        f"law's mean at every time; the noise over the horizon is sigma sqrt(T) = {p['sigma'] * g['T'] ** 0.5:.3g}): "
+        f"set x_min and x_max to 'auto'",
         diagnostics)

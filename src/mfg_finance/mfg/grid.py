@@ -189,23 +189,51 @@ DOMAIN_STDS = 6.0
 AUTO = "auto"
 
 
-def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float, nx: int | None = None) -> tuple[float, float]:
+def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float, nx: int | None = None,
+                eta0: float | None = None, eta1: float = 0.0, phi: float = 0.0,
+                gamma_T: float = 0.0) -> tuple[float, float]:
     """Inventory range ``[x_min, x_max]`` (inventory units) that holds the equilibrium law.
 
-    The mean inventory stays between ``m0_mean`` and 0 (the crowd unwinds towards 0 and never
-    overshoots in the LQ model) and the law's standard deviation never exceeds that of not
-    trading at all, ``S = sqrt(m0_std^2 + sigma^2 T)`` (trading only pulls inventories together).
-    The range reaches ``DOMAIN_STDS = 6`` times ``S`` beyond both, so at most ~2e-9 of the mass
-    ever comes near an end::
+    With the cost parameters (``eta0`` given), the range is the envelope of the exact LQ
+    equilibrium law (:mod:`mfg_finance.mfg.exact`, the law this model has without a boundary),
+    ``DOMAIN_STDS = 6`` standard deviations around its mean at every time, so at most ~2e-9 of the
+    mass ever comes near an end::
 
-        x_min = min(m0_mean, 0) - 6 S,     x_max = max(m0_mean, 0) + 6 S.
+        x_min = min_t (Q_t - 6 sqrt(V_t)),     x_max = max_t (Q_t + 6 sqrt(V_t))
+
+    (sampled at 400 graded times and widened by 1% of the width on each side), including 0.
+
+    Without them (or if the exact reference cannot be computed) it is the envelope of not trading
+    at all, an upper bound (trading only pulls inventories together, and the mean moves from
+    ``m0_mean`` towards 0): ``[min(m0_mean, 0) - 6 S, max(m0_mean, 0) + 6 S]``,
+    ``S = sqrt(m0_std^2 + sigma^2 T)``.
 
     With ``nx`` the range is then widened (by less than a cell) so that ``q = 0`` is a node: the
     crowd's law ends concentrated at 0, and with 0 between two nodes its terminal mean would sit at
     the lattice's offset (e.g. -0.0037 instead of a small positive value) rather than at the model's.
     """
-    spread = DOMAIN_STDS * math.sqrt(m0_std * m0_std + sigma * sigma * T)
-    low, high = min(m0_mean, 0.0) - spread, max(m0_mean, 0.0) + spread
+    low = high = None
+    if eta0 is not None:
+        from mfg_finance.errors import MfgConvergenceError
+        from mfg_finance.mfg.exact import coupled
+
+        try:
+            t, _ = time_mesh(T, 400, "graded", layer=layer_scale(eta0, gamma_T))
+            ref = coupled(t, T=T, sigma=sigma, eta0=eta0, eta1=eta1, phi=phi, gamma_T=gamma_T,
+                          m0_mean=m0_mean, m0_std=m0_std)
+            std = np.sqrt(np.maximum(ref.variance, 0.0))
+            low = float(min(np.min(ref.mean - DOMAIN_STDS * std), 0.0))
+            high = float(max(np.max(ref.mean + DOMAIN_STDS * std), 0.0))
+            if math.isfinite(low) and math.isfinite(high):
+                margin = 0.01 * (high - low)      # the envelope is sampled at 400 times: a little slack
+                low, high = low - margin, high + margin
+            else:
+                low = high = None
+        except (MfgConvergenceError, ValueError, FloatingPointError):
+            low = high = None
+    if low is None:
+        spread = DOMAIN_STDS * math.sqrt(m0_std * m0_std + sigma * sigma * T)
+        low, high = min(m0_mean, 0.0) - spread, max(m0_mean, 0.0) + spread
     if nx is None:
         return float(low), float(high)
     below = min(max(int(round((nx - 1) * -low / (high - low))), 1), nx - 2)   # cells below 0

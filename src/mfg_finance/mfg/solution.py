@@ -167,7 +167,7 @@ class MfgSolution:
         from mfg_finance.mfg.outcomes import path_outcomes
 
         return path_outcomes(self.t, self.mean_inventory, self.terminal_dispersion, self.mean_flow, self.eta,
-                             self.total_cost, self.price)
+                             self.total_cost, self.price, std_initial=float(self.inventory_std[0]))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays of ``solution.npz``; ``price`` is omitted (not NaN-filled) when disabled."""

@@ -1,0 +1,36 @@
+"""The check set of issue 14 (14 parameter sets and the gamma_T ladder), solved on the default grid (slow)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mfg_cases import MUST_HOLD, STIFF, make, must_hold_config
+from mfg_finance.mfg import solve
+from test_mfg_accuracy import assert_estimates_within_factor_3
+from test_mfg_consistency import LADDER, do_nothing_cost
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("case", MUST_HOLD, ids=lambda c: "eta1={}-m0={}-phi={}-gT={}-sigma={}-T={}".format(*c))
+def test_check_set(case):
+    s = solve(must_hold_config(*case))
+    assert s.iterations <= 10
+    assert s.domain["boundary_mass"] < 1e-8                      # the automatic range holds the law
+    assert s.mean_inventory[0] == pytest.approx(case[1], abs=1e-12)
+    assert s.total_cost <= do_nothing_cost(s) * (1 + 1e-12)
+    assert math.isclose(s.total_cost, float(s.density[0] @ s.u[0]) * s.dx, rel_tol=1e-10)
+    assert_estimates_within_factor_3(s)
+
+
+@pytest.mark.parametrize("mesh", ["graded", "uniform"])
+def test_ladder_is_flagged_where_the_grid_cannot_resolve_it(mesh):
+    for gamma_T in LADDER:
+        s = solve(make(STIFF, params={"eta1": 0.0, "gamma_T": gamma_T}, grid={"time_mesh": mesh}))
+        assert s.total_cost <= do_nothing_cost(s)
+        # the terminal law is narrower than a cell: flagged, never reported as resolved
+        assert "terminal_dispersion" in s.accuracy["unresolved"]
+        if mesh == "uniform":
+            assert s.accuracy["terminal_layer_resolved"] is False
