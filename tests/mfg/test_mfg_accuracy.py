@@ -65,6 +65,10 @@ def test_an_unresolved_terminal_layer_flags_every_outcome():
 def test_companion_halves_the_resolution_and_failures_are_recorded():
     cfg = {"grid": {"nx": 201, "nt": 150}}
     assert companion_config(cfg)["grid"] == {"nx": 101, "nt": 75}
+    path = {"grid": {"nx": 11, "nt": 4}, "price": {"enabled": True, "supply": [0.0, 1.0, 2.0, 3.0, 4.0]}}
+    assert companion_config(path)["price"]["supply"] == [0.0, 2.0, 4.0]
+    odd = {"grid": {"nx": 11, "nt": 3}, "price": {"enabled": True, "supply": [0.0, 1.0, 2.0, 3.0]}}
+    assert companion_config(odd)["price"]["enabled"] is False
     # the initial law fits the fine grid's cells but not the companion's: no estimate, and why
     s = solve(make(STIFF, params={"m0_mean": 0.51, "m0_std": 0.021, "eta1": 0.0}))
     assert all(v is None for v in s.accuracy["outcome_errors"].values())

@@ -102,11 +102,16 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
     crossing = np.nonzero(np.abs(mean) <= abs(mean[0]) / 2)[0][0]
     half_days = np.interp(abs(mean[0]) / 2, [abs(mean[crossing]), abs(mean[crossing - 1])],
                           [t[crossing], t[crossing - 1]])
-    match = re.search(r"halve it in ([0-9.]+) (seconds|minutes|hours) of trading \(([0-9.e-]+) trading days\)", summary)
+    match = re.search(r"halve it in ([0-9.]+) (seconds|minutes|hours) of trading "
+                      r"\(([0-9.e-]+)(?: ± ([0-9.e-]+))? trading days\)", summary)
     assert match, summary
     stated = float(match.group(1)) * {"seconds": 1, "minutes": 60, "hours": 3600}[match.group(2)] / 25200
     assert stated == pytest.approx(half_days, rel=0.03)
-    assert float(match.group(3)) == pytest.approx(half_days, rel=0.01)
+    # stated with its estimated discretisation error (metrics.json outcome_errors), rounded to it
+    error = json.loads((pipeline / "results/mfg/baseline/metrics.json").read_text())["outcome_errors"]
+    assert match.group(4) is not None and float(match.group(4)) == pytest.approx(error["liquidation_half_life"],
+                                                                                 rel=0.1, abs=1e-12)
+    assert float(match.group(3)) == pytest.approx(half_days, rel=0.01, abs=float(match.group(4)))
 
     # how much the flow-dependent cost raises eta above eta0
     eta0 = yaml.safe_load((pipeline / "results/calibration/mfg_params.yaml").read_text())["parameters"]["eta0"]["value"]

@@ -36,11 +36,23 @@ RESOLVED_CELLS = 2.0
 
 
 def companion_config(config: Mapping[str, Any]) -> dict:
-    """The validated config with half the resolution: ``nx_c = (nx - 1)//2 + 1``, ``nt_c = max(1, round(nt/2))``."""
+    """The validated config with half the resolution: ``nx_c = (nx - 1)//2 + 1``, ``nt_c = max(1, round(nt/2))``.
+
+    A supply path (``price.supply``, one value a time node) is taken at every other node.
+    """
     cfg = copy.deepcopy(dict(config))
     g = cfg["grid"]
+    nt = g["nt"]
     g["nx"] = max(3, (g["nx"] - 1) // 2 + 1)
-    g["nt"] = max(1, int(round(g["nt"] / 2)))
+    g["nt"] = max(1, int(round(nt / 2)))
+    supply = (cfg.get("price") or {}).get("supply")
+    if isinstance(supply, (list, tuple)):
+        # a supply path lives on the time nodes: every other one when the companion's are a subset of them,
+        # else no price on the companion (the price outcomes then have no estimate)
+        if 2 * g["nt"] == nt:
+            cfg["price"]["supply"] = list(supply[::2])
+        else:
+            cfg["price"] = {**cfg["price"], "enabled": False, "supply": 0.0}
     return cfg
 
 
