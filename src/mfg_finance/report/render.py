@@ -225,8 +225,10 @@ def _reproduction_rows(compared: pd.DataFrame) -> list[dict[str, Any]]:
 def _rejects(path: str | Path | None, limit: int = 20) -> dict[str, Any]:
     if not path or not Path(path).is_file():
         return {"lines": [], "n_shown": 0, "total": 0}
-    lines = [line for line in Path(path).read_text(errors="replace").splitlines() if line.strip()]
-    return {"lines": lines[:limit], "n_shown": min(limit, len(lines)), "total": len(lines)}
+    text = Path(path).read_text(errors="replace").splitlines()
+    lines = [line for line in text if line.strip() and not line.startswith("# ")]
+    notes = [line[2:] for line in text if line.startswith("# ")]  # "N more rejected lines not listed"
+    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines)}
 
 
 def _quantile_table(stats_summary: Mapping[str, Any]) -> str | None:
