@@ -16,6 +16,7 @@ sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")])))
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
+from mfg_finance.config_limits import check_config_limits
 from mfg_finance.errors import ConfigError
 from mfg_finance.sweeps import sweep_points
 
@@ -27,6 +28,12 @@ if _problems:
     raise WorkflowError("Invalid configuration (config/config.yaml or --config):\n  "
                         + "\n  ".join(_problems))
 validate(config, str(SCHEMA))
+# Beyond the schema (mfg_finance.config_limits): no NaN/inf, bounded sizes and memory, scenario
+# values, horizon/step, URL template; sizes are checked before check_config expands the sweeps.
+try:
+    check_config_limits(config)
+except ConfigError as exc:
+    raise WorkflowError(f"Invalid configuration: {exc}")
 try:
     check_config(config)
 except ConfigError as exc:
