@@ -1,0 +1,180 @@
+r"""Multi-type MFG on the grid: one HJB/FP pair per type, one cost path ``eta`` for the crowd.
+
+Type ``k`` (weight ``w_k``, parameters of :mod:`mfg_finance.mfg.agent_types`) solves, with the
+common path ``eta(t)``, the HJB and FP of :mod:`mfg_finance.mfg.solver` with its own ``sigma_k``,
+``phi_k``, ``gamma_T,k`` and initial law. The crowd's flow and the fixed point are::
+
+    m^n = sum_k w_k sum_i alpha_k^n_i mu_k^n_i dx,        eta^n = eta0 + eta1 |m^n| .
+
+One *sweep* runs the existing monotone operators (:func:`~mfg_finance.mfg.hjb.solve_hjb`,
+:func:`~mfg_finance.mfg.fp.solve_fp`) once per type on the same grid (the graded time mesh uses
+the narrowest terminal layer ``eta0 / max_k gamma_T,k``); the fixed point is found by the Anderson
+iteration of :mod:`mfg_finance.mfg.coupling` on ``G~(x) = (eta0 + sqrt(eta0^2 + 4 eta1 |m[x]| x))/2``,
+started from the fixed point of the same time scheme on the Gaussian moment model of each type
+(the exact multi-type LQ equilibrium if that fails). Residual, tolerance and failure
+modes are those of the one-type solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.mfg.agent_types import AgentType, validate_types
+from mfg_finance.mfg.agent_types_exact import exact_types
+from mfg_finance.mfg.config import validate_config
+from mfg_finance.mfg.coupling import Evaluation, anderson
+from mfg_finance.mfg.fp import mean_flow, solve_fp
+from mfg_finance.mfg.grid import Grid, gaussian_density, layer_scale, make_grid
+from mfg_finance.mfg.hjb import solve_hjb
+
+
+@dataclass(frozen=True, eq=False)
+class TypesSolution:
+    """Multi-type equilibrium: ``u, alpha, density`` (K, nt+1, nx), ``mean_flow_by_type`` (K, nt+1),
+    ``eta, mean_flow`` (nt+1,), the grid, the types and the fixed-point history."""
+
+    grid: Grid
+    types: list[AgentType]
+    u: np.ndarray
+    alpha: np.ndarray
+    density: np.ndarray
+    mean_flow_by_type: np.ndarray
+    eta: np.ndarray
+    residuals: list[float]
+    iterations: int
+    config: dict[str, Any]
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.array([t.weight for t in self.types])
+
+    @property
+    def mean_flow(self) -> np.ndarray:
+        """Crowd's ``m = sum_k w_k m_k`` (inventory units / day)."""
+        return self.weights @ self.mean_flow_by_type
+
+    @property
+    def mean_inventory(self) -> np.ndarray:
+        """(K, nt+1) ``Q_k(t) = sum_i q_i mu_k,i dx`` (inventory units)."""
+        return self.density @ self.grid.q * self.grid.dx
+
+    @property
+    def variance(self) -> np.ndarray:
+        """(K, nt+1) cross-sectional inventory variance of each type (inventory units^2)."""
+        q, dx = self.grid.q, self.grid.dx
+        return self.density @ (q * q) * dx - self.mean_inventory ** 2
+
+    def total_cost(self, k: int) -> float:
+        """Expected cost of type ``k``: ``<mu_k^0, u_k^0>`` (cost units; = the forward cost by duality)."""
+        return float(self.density[k, 0] @ self.u[k, 0] * self.grid.dx)
+
+    def outcomes(self) -> dict[str, Any]:
+        """Per-type cost and liquidation speed ``-ln(Q_T/Q_0)/T`` (1/day) and crowd eta range."""
+        Q = self.mean_inventory
+        T = float(self.grid.t[-1])
+        per_type = {}
+        for k, ty in enumerate(self.types):
+            ratio = Q[k, -1] / Q[k, 0] if Q[k, 0] != 0.0 else float("nan")
+            per_type[ty.name] = {"weight": ty.weight, "total_cost": self.total_cost(k),
+                                 "liquidation_speed": float(-np.log(ratio) / T) if ratio > 0 else None,
+                                 "mean_inventory_terminal": float(Q[k, -1])}
+        crowd_Q = self.weights @ Q
+        ratio = crowd_Q[-1] / crowd_Q[0] if crowd_Q[0] != 0.0 else float("nan")
+        return {"types": per_type, "eta_min": float(self.eta.min()), "eta_max": float(self.eta.max()),
+                "liquidation_speed": float(-np.log(ratio) / T) if ratio > 0 else None,
+                "total_cost": float(self.weights @ [self.total_cost(k) for k in range(len(self.types))])}
+
+
+def moment_map(x: np.ndarray, grid: Grid, types: Sequence[AgentType]) -> np.ndarray:
+    r"""Crowd flow ``m`` of the semi-implicit time scheme on the Gaussian (LQ moment) model of each
+    type (:func:`mfg_finance.mfg.coupling.lq_moment_map` per type, ``Q_k^0 = m0_mean,k``) for the cost path ``x``."""
+    from mfg_finance.mfg.coupling import lq_moment_map
+
+    m = np.zeros_like(x)
+    for ty in types:
+        _, m_k = lq_moment_map(x, dt=grid.dts, phi=ty.phi, gamma_T=ty.gamma_T, eta0=1.0, eta1=0.0,
+                               mean0=ty.m0_mean)
+        m += ty.weight * m_k
+    return m
+
+
+def moment_guess(grid: Grid, types: Sequence[AgentType], *, eta0: float, eta1: float) -> np.ndarray | None:
+    """Fixed point of ``eta = eta0 + eta1 |m[eta]|`` on the moment model (a few ms); None if not found."""
+    if eta1 == 0.0:
+        return np.full(grid.nt + 1, eta0)
+
+    def evaluate(x: np.ndarray) -> Evaluation:
+        abs_m = np.abs(moment_map(x, grid, types))
+        g = 0.5 * (eta0 + np.sqrt(eta0 * eta0 + 4.0 * eta1 * abs_m * x))
+        return Evaluation(x, g, float(np.max(np.abs(eta0 + eta1 * abs_m - x)) / np.max(np.abs(x))))
+
+    try:
+        return anderson(evaluate, np.full(grid.nt + 1, eta0), tol=1e-12, max_iter=100, damping=0.5,
+                        lower=eta0, name="multi-type initial guess").evaluation.x
+    except MfgConvergenceError:
+        return None
+
+
+def types_grid(config: Mapping[str, Any], types: Sequence[AgentType]) -> Grid:
+    """The common grid: ``mfg.grid`` with the layer ``eta0 / max_k gamma_T,k`` for a graded mesh."""
+    g, p = config["grid"], config["params"]
+    return make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"], g.get("time_mesh", "uniform"),
+                     layer=layer_scale(p["eta0"], max(t.gamma_T for t in types)),
+                     max_step_ratio=g.get("max_step_ratio", 1.5))
+
+
+def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | None = None) -> TypesSolution:
+    """Solve the multi-type equilibrium of an ``mfg`` config block and a ``types`` list.
+
+    Raises ConfigError (bad config, naming the key) or MfgConvergenceError (no convergence).
+    """
+    cfg = validate_config(config)
+    p, solver = cfg["params"], cfg["solver"]
+    specs = validate_types(types, p)
+    for i, ty in enumerate(specs):
+        if not cfg["grid"]["x_min"] < ty.m0_mean < cfg["grid"]["x_max"]:
+            raise_outside(i, ty, cfg["grid"])
+    grid = types_grid(cfg, specs)
+    eta0, eta1 = p["eta0"], p["eta1"]
+    w = np.array([t.weight for t in specs])
+    mu0 = [gaussian_density(grid.q, t.m0_mean, t.m0_std) for t in specs]
+
+    def evaluate(x: np.ndarray) -> Evaluation:
+        us, alphas, dens, flows = [], [], [], []
+        for ty, m0 in zip(specs, mu0):
+            u, alpha, up, down = solve_hjb(x, grid.q, grid.dts, sigma=ty.sigma, phi=ty.phi, gamma_T=ty.gamma_T)
+            mu = solve_fp(m0, up, down, grid.dts)
+            us.append(u), alphas.append(alpha), dens.append(mu)
+            flows.append(mean_flow(alpha, mu, grid.dx))
+        flows = np.array(flows)
+        abs_m = np.abs(w @ flows)
+        target = eta0 + eta1 * abs_m
+        residual = float(np.max(np.abs(target - x)) / np.max(np.abs(x)))
+        g = 0.5 * (eta0 + np.sqrt(eta0 * eta0 + 4.0 * eta1 * abs_m * x))
+        return Evaluation(x, g, residual, (np.array(us), np.array(alphas), np.array(dens), flows))
+
+    x0 = moment_guess(grid, specs, eta0=eta0, eta1=eta1)
+    if x0 is None:
+        try:
+            x0 = np.maximum(exact_types(grid.t, specs, T=float(grid.t[-1]), eta0=eta0, eta1=eta1).eta, eta0)
+        except MfgConvergenceError:
+            x0 = np.full(grid.nt + 1, eta0)
+    result = anderson(evaluate, x0, tol=solver["tol"], max_iter=solver["max_iter"],
+                      damping=solver["damping"], lower=eta0, name="multi-type newton")
+    ev = result.evaluation
+    u, alpha, density, flows = ev.state
+    return TypesSolution(grid=grid, types=list(specs), u=u, alpha=alpha, density=density,
+                         mean_flow_by_type=flows, eta=np.array(ev.x, dtype=float),
+                         residuals=[float(r) for r in result.residuals], iterations=result.iterations,
+                         config=cfg)
+
+
+def raise_outside(i: int, ty: AgentType, grid: Mapping[str, float]) -> None:
+    from mfg_finance.errors import ConfigError
+
+    raise ConfigError(f"mfg.types[{i}].m0_mean: {ty.m0_mean!r} lies outside the grid "
+                      f"({grid['x_min']!r}, {grid['x_max']!r})")

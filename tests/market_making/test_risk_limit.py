@@ -1,0 +1,38 @@
+"""CVaR-limited choice of the risk aversion: common random numbers, frontier with standard errors."""
+
+import numpy as np
+import pytest
+
+from mfg_finance.errors import ConfigError
+from mfg_finance.market_making.multi_asset import MultiAssetParameters
+from mfg_finance.market_making.risk_limit import cvar_frontier_search
+
+PARAMS = MultiAssetParameters(covariance=0.09 * np.array([[1.0, 0.8], [0.8, 1.0]]), A=0.9, k=0.3, gamma=0.05,
+                              Q_max=6, T=300.0)
+SEARCH = dict(strategy="multi_approx", gammas=[0.001, 0.01, 0.1], cvar_level=0.1, dt_s=1.0, n_paths=200, seed=1,
+              table_dt_s=10.0, n_bisect=2)
+
+
+def test_chosen_gamma_meets_the_limit_within_its_standard_error():
+    loose, _ = cvar_frontier_search(PARAMS, max_loss=1e9, **SEARCH)
+    # a limit between the grid's losses, so that it binds
+    target = float(np.median(loose["loss"] + loose["loss_se"]))
+    frontier, choice = cvar_frontier_search(PARAMS, max_loss=target, **SEARCH)
+    assert choice["admissible_found"]
+    chosen = frontier.set_index("gamma").loc[choice["gamma"]]
+    assert chosen["loss"] + chosen["loss_se"] <= target
+    assert choice["meets_limit_out_of_sample"]
+    assert choice["out_of_sample_loss"] <= target + choice["out_of_sample_loss_se"]
+    assert chosen["pnl_mean"] == frontier.loc[frontier["admissible"], "pnl_mean"].max()
+    assert {"pnl_mean_se", "pnl_cvar_se", "sharpe_se"} <= set(frontier.columns)
+    # common random numbers: the same gamma gives the same point in both searches
+    same = loose.set_index("gamma").loc[0.01]
+    assert same["pnl_cvar"] == frontier.set_index("gamma").loc[0.01, "pnl_cvar"]
+
+
+def test_unreachable_limit_is_reported_not_hidden():
+    frontier, choice = cvar_frontier_search(PARAMS, max_loss=-1e9, **SEARCH)
+    assert not choice["admissible_found"] and choice["gamma"] is None and "no gamma" in choice["reason"]
+    assert not frontier["admissible"].any()
+    with pytest.raises(ConfigError, match="gammas"):
+        cvar_frontier_search(PARAMS, max_loss=0.0, **dict(SEARCH, gammas=[0.1]))

@@ -1,0 +1,112 @@
+"""Heterogeneous crowds: config of the types, exact multi-type LQ reference and the PDE solver."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfg_finance.errors import ConfigError
+from mfg_finance.mfg.agent_types import validate_types
+from mfg_finance.mfg.agent_types_exact import exact_types
+from mfg_finance.mfg.agent_types_solver import solve_types
+from mfg_finance.mfg.exact import closed_form, coupled
+
+STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
+TWO = [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7},
+       {"name": "patient", "weight": 0.7, "m0_mean": 0.8, "sigma": 0.3}]
+
+
+def test_types_config_defaults_and_errors():
+    (one,) = validate_types(None, STIFF)
+    assert one.weight == 1.0 and one.phi == STIFF["phi"] and one.sigma == STIFF["sigma"]
+    urgent, patient = validate_types(TWO, STIFF)
+    assert (urgent.phi, urgent.gamma_T, urgent.sigma) == (0.35, 5.7, 0.5)
+    assert (patient.m0_mean, patient.sigma, patient.phi) == (0.8, 0.3, 0.035)
+    bad = [
+        ([{"name": "a", "weight": 0.5}], "sum to 1"),
+        ([{"name": "a", "weight": 0.5, "kappa": 1.0}, {"name": "b", "weight": 0.5}], r"mfg.types\[0\]: unknown"),
+        ([{"name": "a", "weight": 0.5}, {"name": "a", "weight": 0.5}], "unique"),
+        ([{"name": "a"}], r"mfg.types\[0\].weight: missing"),
+        ([{"name": "a", "weight": 1.0, "phi": -1.0}], r"mfg.types\[0\].phi: must be >= 0"),
+        ([{"name": "a", "weight": 1.0, "m0_std": 0.0}], r"mfg.types\[0\].m0_std: must be > 0"),
+        ([{"name": "a", "weight": "1"}], r"mfg.types\[0\].weight: must be a finite number"),
+        ("urgent", "list of mappings"),
+    ]
+    for types, match in bad:
+        with pytest.raises(ConfigError, match=match):
+            validate_types(types, STIFF)
+
+
+def test_exact_reference_reduces_to_the_one_type_solution():
+    t = np.linspace(0.0, 0.5, 11)
+    ref = coupled(t, T=0.5, **STIFF)
+    for types in (None, [{"name": "a", "weight": 0.3}, {"name": "b", "weight": 0.7}]):
+        ex = exact_types(t, validate_types(types, STIFF), T=0.5, eta0=STIFF["eta0"], eta1=STIFF["eta1"])
+        np.testing.assert_allclose(ex.eta, ref.eta, rtol=1e-10)
+        for k in range(ex.h2.shape[0]):
+            np.testing.assert_allclose(ex.h2[k], ref.h2, rtol=1e-10)
+            np.testing.assert_allclose(ex.mean[k], ref.mean, rtol=1e-9)
+            np.testing.assert_allclose(ex.variance[k], ref.variance, rtol=1e-9)
+    # without coupling every type is its own closed form
+    types = validate_types(TWO, STIFF)
+    ex = exact_types(t, types, T=0.5, eta0=STIFF["eta0"], eta1=0.0)
+    for k, ty in enumerate(types):
+        cf = closed_form(t, T=0.5, sigma=ty.sigma, eta=STIFF["eta0"], phi=ty.phi, gamma_T=ty.gamma_T,
+                         m0_mean=ty.m0_mean, m0_std=ty.m0_std)
+        np.testing.assert_allclose(ex.h2[k], cf.h2, rtol=1e-10)
+        np.testing.assert_allclose(ex.mean[k], cf.mean, rtol=1e-9)
+        np.testing.assert_allclose(ex.h0[k], cf.h0, rtol=1e-9, atol=1e-15)
+
+
+def test_exact_reference_satisfies_the_coupling_and_the_riccati_equations():
+    t = np.linspace(0.0, 0.5, 2001)
+    types = validate_types(TWO, STIFF)
+    ex = exact_types(t, types, T=0.5, eta0=STIFF["eta0"], eta1=STIFF["eta1"])
+    np.testing.assert_allclose(ex.eta, STIFF["eta0"] + STIFF["eta1"] * np.abs(ex.mean_flow), rtol=1e-12)
+    np.testing.assert_allclose(ex.mean[:, 0], [ty.m0_mean for ty in types], rtol=1e-9)
+    np.testing.assert_allclose(ex.h2[:, -1], [ty.gamma_T for ty in types], rtol=1e-12)
+    # the urgent type liquidates faster
+    assert ex.mean[0, 1000] / ex.mean[0, 0] < ex.mean[1, 1000] / ex.mean[1, 0]
+
+
+def test_one_type_reproduces_the_deterministic_solver():
+    from mfg_finance.mfg import solve
+
+    cfg = {"grid": {"nx": 101, "nt": 80, "T": 0.5}, "params": dict(STIFF)}
+    single = solve(cfg)
+    multi = solve_types(cfg, None)
+    np.testing.assert_allclose(multi.eta, single.eta, rtol=1e-8)
+    np.testing.assert_allclose(multi.u[0], single.u, rtol=1e-7, atol=1e-12)
+    assert multi.total_cost(0) == pytest.approx(single.total_cost, rel=1e-7)
+
+
+def test_multi_type_pde_converges_to_the_exact_reference():
+    errors = []
+    solutions = [solve_types({"grid": {"nx": nx, "nt": nt, "T": 0.5}, "params": dict(STIFF)}, TWO)
+                 for nx, nt in ((101, 80), (201, 160), (401, 320))]
+    # one shooting for the three meshes
+    t_all = np.concatenate([s.grid.t for s in solutions])
+    ex_all = exact_types(t_all, solutions[0].types, T=0.5, eta0=STIFF["eta0"], eta1=STIFF["eta1"])
+    start = 0
+    for s in solutions:
+        assert s.residuals[-1] <= 1e-10
+        sl = slice(start, start + s.grid.t.size)
+        start += s.grid.t.size
+        ex = type(ex_all)(t=ex_all.t[sl], h2=ex_all.h2[:, sl], h0=ex_all.h0[:, sl], mean=ex_all.mean[:, sl],
+                          variance=ex_all.variance[:, sl], eta=ex_all.eta[sl], weights=ex_all.weights)
+        w = np.append(s.grid.dts, s.grid.dts[-1])
+        q = s.grid.q
+        centre = np.abs(q) < 2.5
+        err = {"eta": (w @ np.abs(s.eta - ex.eta)) / (w @ ex.eta)}
+        for k in range(2):
+            err[f"mean{k}"] = (w @ np.abs(s.mean_inventory[k] - ex.mean[k])) / (w @ np.abs(ex.mean[k]))
+            fb = ex.feedback(k, q[centre])
+            err[f"feedback{k}"] = ((w @ np.max(np.abs(s.alpha[k][:, centre] - fb), axis=1))
+                                   / (w @ np.max(np.abs(fb), axis=1)))
+        errors.append(err)
+    for coarse, fine in zip(errors[:-1], errors[1:]):
+        for name in coarse:
+            assert fine[name] < coarse[name] / 1.6, (name, coarse[name], fine[name])
+    finest = errors[-1]
+    assert finest["eta"] < 0.015 and finest["feedback0"] < 0.06 and finest["feedback1"] < 0.06
+    assert finest["mean0"] < 0.04 and finest["mean1"] < 0.01

@@ -1,0 +1,141 @@
+"""The common-noise (t, Q) system against its exact limits, its error estimate and its paths."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mfg_finance.errors import ConfigError
+from mfg_finance.mfg.common_noise import default_halfwidth, solve_system, solve_with_estimate
+from mfg_finance.mfg.common_noise_paths import simulate_paths
+from mfg_finance.mfg.exact import closed_form, coupled
+
+STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
+MILD = dict(sigma=0.3, eta0=0.1, eta1=0.1, phi=0.5, gamma_T=1.0, m0_mean=1.0, m0_std=0.4)
+CASES = {"stiff": (STIFF, 0.5), "mild": (MILD, 1.0)}
+#: Grids of the exact checks: the stiff terminal layer (eta0/gamma_T ~ 1e-3 day) is pre-asymptotic
+#: below nt ~ 300 (observed order > 1 on the coarsest pair, ~0.8 on the next).
+GRIDS = {"stiff": (320, 401), "mild": (160, 201)}
+
+
+def _solve(params, T, nt=160, nQ=201, **kw):
+    return solve_with_estimate(params, T=T, nt=nt, nQ=nQ, halfwidth=default_halfwidth(params, T), **kw)
+
+
+def _weights(t):
+    dt = np.diff(t)
+    return np.append(dt, dt[-1])
+
+
+def _along(sol, name, Q_path, every=1):
+    """``sol.<name>(t_n, Q_path[n * every])`` for each time node of ``sol``."""
+    f = getattr(sol, name)
+    return np.array([np.interp(Q_path[n * every], sol.Q, f[n]) for n in range(sol.t.size)])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_eta1_zero_gives_the_riccati_solution_for_every_Q(case):
+    base, T = CASES[case]
+    sigma0 = 0.3
+    params = dict(base, eta1=0.0, sigma0=sigma0)
+    s = _solve(params, T)
+    f = s.fine
+    # a does not depend on Q and b vanishes: exactly, up to round-off
+    assert np.max(np.ptp(f.a, axis=1)) <= 1e-13 * params["gamma_T"]
+    assert np.max(np.abs(f.b)) <= 1e-14
+    # a = h2 and c = h0 with the noise sigma^2 + sigma0^2, to the solver's own estimate
+    ex = closed_form(f.t[::2], T=T, sigma=math.hypot(base["sigma"], sigma0), eta=base["eta0"],
+                     phi=base["phi"], gamma_T=base["gamma_T"], m0_mean=1.0, m0_std=1.0)
+    w = _weights(f.t[::2])
+    for name, exact in (("a", ex.h2), ("c", ex.h0)):
+        err = np.max(np.abs(getattr(f, name)[::2, ::2] - exact[:, None]), axis=1)
+        est = np.max(s.estimate(name), axis=1)
+        assert w @ err <= w @ est, (name, w @ err, w @ est)
+        assert w @ err <= 0.05 * (w @ np.abs(exact))
+    # c gains sigma0^2 a: against the sigma0 = 0 solve, the difference is sigma0^2 int_t^T a
+    g = solve_system(dict(params, sigma0=0.0), T=T, nt=160, nQ=201, halfwidth=default_halfwidth(params, T))
+    gained = sigma0 ** 2 * np.append(np.cumsum((f.dts * f.a[:-1, 0])[::-1])[::-1], 0.0)
+    np.testing.assert_allclose(f.c[:, 0] - g.c[:, 0], gained, rtol=1e-12, atol=1e-18)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sigma0_to_zero_recovers_the_deterministic_equilibrium_along_its_path(case):
+    base, T = CASES[case]
+    params = dict(base, sigma0=0.0)
+    nt, nQ = GRIDS[case]
+    s = _solve(params, T, nt, nQ)
+    f, c = s.fine, s.coarse
+    ex = coupled(f.t, T=T, **base)
+    w = _weights(c.t)
+    for name, exact in (("a", ex.h2), ("eta", ex.eta)):
+        fine_path, bound_path = s.along_path(name, ex.mean)
+        err, bound = w @ np.abs(fine_path - exact[::2]), w @ bound_path
+        assert err <= bound, (name, err, bound)
+        assert err <= 0.1 * (w @ exact[::2])
+    # b vanishes without common noise, and the limit is continuous in sigma0
+    assert np.max(np.abs(f.b)) == 0.0
+    small = solve_system(dict(base, sigma0=1e-4), T=T, nt=nt, nQ=nQ, halfwidth=f.Q[-1])
+    assert np.max(np.abs(small.a - f.a)) <= 1e-3 * np.max(s.estimate("a"))
+
+
+def test_solution_is_symmetric_in_Q_and_a_is_positive():
+    s = solve_system(dict(STIFF, sigma0=0.2), T=0.5, nt=80, nQ=101, halfwidth=1.5)
+    np.testing.assert_allclose(s.a, s.a[:, ::-1], rtol=1e-12)
+    np.testing.assert_allclose(s.b, -s.b[:, ::-1], atol=1e-14 * np.max(np.abs(s.b)) + 1e-300)
+    np.testing.assert_allclose(s.c, s.c[:, ::-1], rtol=1e-10)
+    assert np.all(s.a > 0.0) and np.all(s.eta >= STIFF["eta0"])
+    # the common noise makes b nonzero (source 2 sigma0^2 a_Q) and m pulls Q towards 0
+    assert np.max(np.abs(s.b)) > 0.0
+    m = s.mean_flow
+    assert np.all(m[:, s.Q > 0.05] < 0.0) and np.all(m[:, s.Q < -0.05] > 0.0)
+
+
+def test_common_noise_refines_at_first_order():
+    s = _solve(dict(MILD, sigma0=0.3), 1.0, nt=160, nQ=201)
+    for name in ("a", "b", "c", "eta"):
+        assert 0.7 <= s.order(name) <= 1.0, (name, s.order(name))
+    assert 0.0 < s.cost_error < 0.01 * s.fine.expected_cost
+
+
+def test_error_estimate_needs_nested_grids():
+    with pytest.raises(ConfigError, match="multiples of 4"):
+        _solve(dict(MILD, sigma0=0.3), 1.0, nt=150, nQ=201)
+    with pytest.raises(ConfigError, match="Q_halfwidth"):
+        solve_system(dict(MILD, sigma0=0.3), T=1.0, nt=10, nQ=11, halfwidth=0.5)
+
+
+def test_paths_with_eta1_zero_have_the_exact_gaussian_law():
+    """With a constant cost Q is an Ornstein-Uhlenbeck-type process: dQ = -(h2/eta) Q dt + sigma0 dW0,
+    mean = the deterministic path, variance V' = -2 (h2/eta) V + sigma0^2, V(0) = 0."""
+    sigma0 = 0.3
+    params = dict(MILD, eta1=0.0, sigma0=sigma0)
+    s = _solve(params, 1.0)
+    n_paths = 4000
+    paths = simulate_paths(s.fine, n_paths=n_paths, seed=3)
+    ex = closed_form(s.fine.t, T=1.0, sigma=sigma0, eta=MILD["eta0"], phi=MILD["phi"],
+                     gamma_T=MILD["gamma_T"], m0_mean=MILD["m0_mean"], m0_std=0.0)
+    mean, var = paths.Q.mean(axis=0), paths.Q.var(axis=0, ddof=1)
+    se_mean = np.sqrt(ex.variance / n_paths)
+    se_var = ex.variance * math.sqrt(2.0 / (n_paths - 1))
+    disc = 0.02   # first-order time error of the scheme (a relative error estimate of 1.8% on this grid)
+    assert np.all(np.abs(mean - ex.mean) <= 4.0 * se_mean + disc * np.abs(ex.mean))
+    assert np.all(np.abs(var - ex.variance) <= 4.0 * se_var + disc * ex.variance)
+    np.testing.assert_allclose(paths.eta, MILD["eta0"])
+
+
+def test_paths_are_seeded_and_carry_the_price():
+    s = solve_system(dict(STIFF, sigma0=0.2), T=0.5, nt=40, nQ=41, halfwidth=1.5)
+    price = {"kappa": -50.0, "p_ref": 20.0, "supply": 0.0}
+    one = simulate_paths(s, n_paths=50, seed=11, price=price)
+    two = simulate_paths(s, n_paths=50, seed=11, price=price)
+    other = simulate_paths(s, n_paths=50, seed=12, price=price)
+    for name in ("Q", "m", "eta", "price"):
+        assert getattr(one, name).tobytes() == getattr(two, name).tobytes()
+    assert not np.array_equal(one.Q, other.Q)
+    np.testing.assert_allclose(one.m + 0.0 + (-50.0) * (one.price - 20.0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(one.eta, STIFF["eta0"] + STIFF["eta1"] * np.abs(one.m), rtol=1e-12)
+    bands = one.quantiles([0.05, 0.5, 0.95])
+    assert bands["Q"].shape == (3, s.t.size) and np.all(np.diff(bands["price"], axis=0) >= 0.0)
+    assert simulate_paths(s, n_paths=5, seed=1).price is None
