@@ -13,6 +13,8 @@ raising :class:`ConfigError` that names the key (all run before any job, from ``
    solver config (types and ranges of every overridden value), as the solve would check it.
 4. :func:`check_market_making` -- ``horizon_s`` a whole number of ``dt_s`` steps.
 5. :func:`check_url_template` -- ``data.b3.url_template`` fills ``{year}`` and nothing else.
+6. :func:`check_stats_window` -- with the synthetic sample, whose length the config fixes,
+   ``stats.rolling_window`` must fit in it (with real data the statistics job checks it).
 
 Run in this order by :func:`check_config_limits` (sizes before anything expands a sweep).
 """
@@ -177,6 +179,17 @@ def check_url_template(config: Mapping[str, Any]) -> None:
                           f"{template!r}; only {{year}} is filled in")
 
 
+def check_stats_window(config: Mapping[str, Any]) -> None:
+    """``stats.rolling_window`` fits the synthetic sample's ``n_sessions - 1`` returns (80% filled)."""
+    if config["data"]["source"] != "sample":
+        return
+    window, n_returns = config["stats"]["rolling_window"], config["data"]["sample"]["n_sessions"] - 1
+    if math.ceil(0.8 * window) > n_returns:
+        raise ConfigError(f"stats.rolling_window = {window} sessions: the synthetic sample "
+                          f"(data.sample.n_sessions = {n_returns + 1}) has {n_returns} returns per ticker, "
+                          f"too few to fill 80% of the window; the rolling volatility would be empty")
+
+
 def check_config_limits(config: Mapping[str, Any]) -> None:
     """All the checks of this module, in the order of the module docstring."""
     check_finite(config)
@@ -184,3 +197,4 @@ def check_config_limits(config: Mapping[str, Any]) -> None:
     check_scenarios(config)
     check_market_making(config)
     check_url_template(config)
+    check_stats_window(config)

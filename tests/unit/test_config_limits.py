@@ -135,9 +135,10 @@ def test_default_and_test_configs_run(repo_root, schema, default_config):
     (lambda c: c["data"]["b3"].update(url_template="https://x/{year}/{month}.zip"),
      r"^data.b3.url_template: unknown field\(s\) \['\{month\}'\]"),
     (lambda c: c["data"]["b3"].update(url_template="https://x/{year}/{"), r"^data.b3.url_template: .* not a valid template"),
+    (lambda c: c["stats"].update(rolling_window=400), r"^stats.rolling_window = 400 sessions: the synthetic sample"),
 ], ids=["nan", "inf", "inf_in_list", "q_max", "n_paths", "reproduction_paths", "sweep_axes", "grid_nodes",
         "scenario_grid_nodes", "refinement_nodes", "scenario_type", "scenario_range", "scenario_enum",
-        "scenario_null", "horizon_step", "url_field", "url_braces"])
+        "scenario_null", "horizon_step", "url_field", "url_braces", "rolling_window"])
 def test_issue_reproducers_are_refused_naming_the_key(schema, default_config, edit, message):
     config = copy.deepcopy(default_config)
     edit(config)

@@ -39,6 +39,15 @@ try:
 except ConfigError as exc:
     raise WorkflowError(f"Invalid configuration: {exc}")
 
+# Outputs are written through symbolic links: refuse links planted under the output folders
+# that point outside the working directory, before any job (mfg_finance.output_links).
+from mfg_finance.output_links import foreign_links
+
+_links = foreign_links(".")
+if _links:
+    raise WorkflowError("symbolic link(s) under the output folders point outside the working directory; "
+                        "outputs would be written through them. Remove them:\n  " + "\n  ".join(_links))
+
 ENV = "../../envs/mfg-finance.yaml"
 
 ANALYTICS_FIGURES = expand(
