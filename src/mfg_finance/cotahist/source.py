@@ -134,9 +134,10 @@ def _regular_file(path: Path) -> None:
     """CotahistError unless ``path`` is a regular file (opening a FIFO would block forever)."""
     mode = path.stat().st_mode
     if not stat.S_ISREG(mode):
-        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode) \
+        kind = "is a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "Is a directory" if stat.S_ISDIR(mode) \
             else "not a regular file"
-        raise CotahistError(f"is {kind}; expected a COTAHIST .TXT file or ZIP archive", path=str(path))
+        raise CotahistError(f"cannot read file: {kind}; expected a COTAHIST .TXT file or ZIP archive",
+                            path=str(path))
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path) -> np.ndarray:

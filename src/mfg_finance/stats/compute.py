@@ -64,12 +64,17 @@ def _check_settings(trading_days_per_year, rolling_window, min_sessions) -> None
         raise DataError(f"stats.min_sessions must be an integer >= 2, got {min_sessions!r}")
 
 
-def _check_rolling_window_fits(returns: pd.DataFrame, rolling_window: int) -> None:
-    """Refuse a window no ticker's history can fill (the column would be all NaN, silently)."""
-    if len(returns) and not returns["rolling_vol_annual"].notna().any():
-        longest = int(returns.groupby("ticker", sort=False)["log_return"].count().max())
-        raise DataError(f"stats.rolling_window = {rolling_window} sessions: no ticker has enough returns to "
-                        f"fill it (the longest history has {longest} valid returns; a value needs 80% of "
+def _check_rolling_window_fits(returns: pd.DataFrame, asset_stats: pd.DataFrame, rolling_window: int) -> None:
+    """Refuse a window that no included ticker's history fills (the column would be all NaN, silently).
+
+    With no included ticker at all the data are too short for anything, which calibration reports.
+    """
+    included = set(asset_stats.loc[asset_stats["included"], "ticker"])
+    mine = returns[returns["ticker"].isin(included)]
+    if len(mine) and not mine["rolling_vol_annual"].notna().any():
+        longest = int(mine.groupby("ticker", sort=False)["log_return"].count().max())
+        raise DataError(f"stats.rolling_window = {rolling_window} sessions: no included ticker has enough returns "
+                        f"to fill it (the longest history has {longest} valid returns; a value needs 80% of "
                         f"the window), so the rolling volatility would be empty; use a window of at most "
                         f"{max(2, int(longest / 0.8))} sessions or more data")
 
@@ -107,9 +112,9 @@ def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252,
     returns = session_returns(frame, calendar)
     returns["rolling_vol_annual"] = rolling_volatility(returns, window=rolling_window,
                                                        trading_days_per_year=trading_days_per_year)
-    _check_rolling_window_fits(returns, rolling_window)
     asset_stats = _asset_stats(frame, returns, trading_days_per_year)
     _mark_exclusions(asset_stats, min_sessions)
+    _check_rolling_window_fits(returns, asset_stats, rolling_window)
     summary = _summary(asset_stats, returns, calendar, trading_days_per_year=trading_days_per_year,
                        rolling_window=rolling_window, min_sessions=min_sessions)
     return StatsResult(returns=returns, asset_stats=asset_stats, summary=summary)
