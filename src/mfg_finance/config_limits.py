@@ -136,6 +136,10 @@ def check_scenarios(config: Mapping[str, Any]) -> None:
         for name, value in values.items():
             if base[section].get(name) is None:
                 base[section][name] = value
+    try:
+        validate_config(base)
+    except ConfigError:
+        return  # a problem of mfg itself: check_config, which runs next, names it in its own words
     for name, overrides in mfg["scenarios"].items():
         if not isinstance(overrides, Mapping):
             continue  # the schema reports it
