@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -22,8 +23,8 @@ from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, s
 from mfg_finance.config_limits import MAX_JOB_BYTES, MAX_SWEEP_POINTS, check_config_limits
 from mfg_finance.errors import ConfigError
 
-TOP_KEYS = ("data", "ingest", "selection", "stats", "analytics", "calibration", "mfg", "sweeps",
-            "market_making", "report")
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+TOP_KEYS = tuple(yaml.safe_load(SCHEMA_FILE.read_text())["properties"])  # every top-level section
 NAMES_A_KEY = re.compile(rf"^(unknown key\(s\) |({'|'.join(TOP_KEYS)})\b)")
 CALIBRATED = {"sigma": 0.3, "eta0": 1e-3, "eta1": 1e-3, "phi": 0.05, "gamma_T": 0.5, "kappa": 2.0, "p_ref": 30.0}
 MARKET = {"sigma": 0.004, "A": 0.5, "k": 60.0, "S0": 25.0, "tick_size": 0.01}
