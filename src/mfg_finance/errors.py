@@ -33,6 +33,13 @@ class CotahistError(MfgFinanceError, ValueError):
         self.field = field
 
 
+class TradesError(CotahistError):
+    """A trade-by-trade (tick) file is malformed. The message names the file, line number and field.
+
+    A subclass of :class:`CotahistError` only to share its file/line/field message format.
+    """
+
+
 class DownloadError(MfgFinanceError, OSError):
     """A download failed or delivered something that is not a valid COTAHIST archive."""
 
@@ -66,3 +73,7 @@ class MfgDomainError(MfgFinanceError, RuntimeError):
     def __init__(self, message: str, diagnostics=None):
         self.diagnostics = dict(diagnostics or {})
         super().__init__(message)
+
+
+class MissingOutputError(MfgFinanceError, FileNotFoundError):
+    """An output of the pipeline that a notebook or command reads is not there (pipeline not run yet?)."""

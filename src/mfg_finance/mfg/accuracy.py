@@ -13,7 +13,7 @@ grid several outcomes are not yet asymptotic: the terminal law is narrower than 
 calibrated problems (its std is then dx-limited: upwinding adds at least ``|alpha| dx`` of variance a
 unit of time), and the mean and speed errors change sign between the grids; extrapolating made the
 liquidation speed error worse (-0.7% -> -5%) and left the cost 3.6% off on the stiff baseline
-(docs/mfg.md, section 10, has the measured orders and the comparison with the exact errors).
+(docs/mfg.md, section 11, has the measured orders and the comparison with the exact errors).
 
 ``unresolved``: outcomes whose grid cannot resolve them, with the estimate widened to what it may be:
 

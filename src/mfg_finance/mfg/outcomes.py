@@ -12,7 +12,7 @@ Every outcome is a function of time paths only (time in trading days)::
     price_initial, price_terminal, price_impact         p_0, p_T, p_T - p_0 (None without price)    [BRL]
 
 ``HEADLINE`` are the outcomes the report states in words; the accuracy targets of
-``docs/mfg.md`` (section 10) are measured on them.
+``docs/mfg.md`` (section 11) are measured on them.
 """
 
 from __future__ import annotations
