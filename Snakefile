@@ -18,6 +18,7 @@ include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/mfg.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/market_making.smk"
+include: "workflow/rules/multi_asset.smk"
 include: "workflow/rules/report.smk"
 
 

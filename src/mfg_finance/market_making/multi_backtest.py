@@ -132,3 +132,37 @@ def multi_backtest_statistics(results: Mapping[tuple[str, str], pd.DataFrame], *
                      "trades_mean_se": _mean_se(frame["n_trades"].to_numpy(dtype=float)),
                      "horizon_s": float(frame["horizon_s"].iloc[0])})
     return pd.DataFrame(rows).sort_values(["portfolio", "strategy"], kind="stable").reset_index(drop=True)
+
+
+# -- pipeline documents ------------------------------------------------------------------------------
+def portfolio_document(tickers: Sequence[str], markets: Sequence[MarketParameters], returns: pd.DataFrame, *,
+                       gamma: float, horizon_s: float, return_column: str = "log_return",
+                       where: str = "returns") -> dict:
+    """The calibrated joint problem of a portfolio, as written to ``portfolios/<name>/params.yaml``."""
+    corr, n_common = return_correlation(returns, tickers, column=return_column, where=where)
+    params = portfolio_parameters(markets, corr, horizon_s=horizon_s, gamma=gamma)
+    return {
+        "portfolio": portfolio_name(tickers),
+        "tickers": [str(t) for t in tickers],
+        "units": {"covariance": "BRL^2/s", "sigma": "BRL/sqrt(s)", "A": "1/s", "k": "1/BRL", "gamma": "1/BRL",
+                  "Q_max": "lots", "S0": "BRL", "horizon_s": "s"},
+        "correlation": corr.tolist(),
+        "n_common_sessions": int(n_common),
+        "return_column": return_column,
+        "covariance": params.covariance.tolist(),
+        "sigma": [m.sigma for m in markets], "A": params.A.tolist(), "k": params.k.tolist(),
+        "Q_max": params.Q_max.tolist(), "phi": params.phi.tolist(), "S0": [m.S0 for m in markets],
+        "tick_size": [m.tick_size for m in markets], "order_size": float(markets[0].order_size),
+        "gamma": float(gamma), "gamma_effective": float(params.gamma), "horizon_s": float(horizon_s),
+        "method": "Sigma = diag(sigma) R diag(sigma); R = correlation of daily log-returns over common sessions",
+    }
+
+
+def parameters_from_document(doc: Mapping) -> MultiAssetParameters:
+    """:class:`MultiAssetParameters` of a ``params.yaml`` written by :func:`portfolio_document`."""
+    try:
+        return MultiAssetParameters(covariance=doc["covariance"], A=doc["A"], k=doc["k"],
+                                    gamma=doc["gamma_effective"], Q_max=doc["Q_max"], T=doc["horizon_s"],
+                                    phi=doc["phi"])
+    except KeyError as exc:
+        raise ConfigError(f"portfolio parameter document lacks {exc}; was it written by portfolio_document?") from None

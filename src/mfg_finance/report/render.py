@@ -21,6 +21,7 @@ from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, num, plus_minus)
+from mfg_finance.report.multi_asset_section import multi_asset_section
 from mfg_finance.report.summary import summary_paragraphs
 from mfg_finance.report.wall_times import rule_wall_times, wall_time_per_rule
 
@@ -347,6 +348,7 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "n_jobs_timed": int(len(jobs)),
     }
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
+    context["multi_asset"] = multi_asset_section(inputs)      # issue 18; None when nothing of it ran
     return context
 
 
