@@ -84,3 +84,24 @@ def test_figures_and_report_section_from_artefacts(tmp_path):
     assert portfolio["surface"]["src"].startswith("data:image/png;base64,")
     assert "independent_glft" in section["stats_table"] and " ± " in section["stats_table"]
     assert multi_asset_section({}) is None
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda mm: mm.update(portfolios=[["SYNA3", "PETR4"]]), r"portfolios\[0\]: \['PETR4'\] not in"),
+    (lambda mm: mm.update(portfolios=[["SYNA3", "SYNB4", "SYNC3", "SYND4"]], tickers=["SYNA3", "SYNB4", "SYNC3",
+                                                                                      "SYND4"]), "at most 3"),
+    (lambda mm: mm["heston"].update(ticker="ZZZZ3"), "heston.ticker"),
+    (lambda mm: mm["multi_asset"].update(table_dt_s=1.5), "whole multiple"),
+])
+def test_issue18_config_cross_checks_name_the_key(repo_root, edit, message):
+    import yaml
+    from snakemake.utils import validate
+
+    from mfg_finance.config import check_config
+
+    cfg = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    validate(cfg, str(repo_root / "workflow" / "schemas" / "config.schema.yaml"))
+    check_config(cfg)
+    edit(cfg["market_making"])
+    with pytest.raises(ConfigError, match=message):
+        check_config(cfg)

@@ -31,7 +31,11 @@ def _stats_table(stats: pd.DataFrame) -> str:
              "Sharpe = mean/std": plus_minus(r.sharpe, r.sharpe_se),
              f"CVaR {100 * r.cvar_level:g}% (BRL)": plus_minus(r.pnl_cvar, r.pnl_cvar_se),
              "sqrt(mean q'Σq) (BRL/√s)": plus_minus(r.risk_rate_sqrt, r.risk_rate_sqrt_se),
-             "trades / path": plus_minus(r.trades_mean, r.trades_mean_se)} for r in stats.itertuples()]
+             "trades / path": plus_minus(r.trades_mean, r.trades_mean_se),
+             "PnL − independent (BRL, paired)": plus_minus(r.pnl_minus_baseline, r.pnl_minus_baseline_se),
+             "mean q'Σq − independent (BRL²/s, paired)": plus_minus(r.risk_rate_minus_baseline,
+                                                                    r.risk_rate_minus_baseline_se)}
+            for r in stats.itertuples()]
     return html_table(pd.DataFrame(rows))
 
 
