@@ -17,6 +17,7 @@ _AREAS = (
     "mfg_finance.cotahist.cli",
     "mfg_finance.mfg.cli",
     "mfg_finance.market_making.cli",
+    "mfg_finance.market_making.replay.cli",
 )
 
 

@@ -33,6 +33,13 @@ class CotahistError(MfgFinanceError, ValueError):
         self.field = field
 
 
+class TradesError(CotahistError):
+    """A trade-by-trade (tick) file is malformed. The message names the file, line number and field.
+
+    A subclass of :class:`CotahistError` only to share its file/line/field message format.
+    """
+
+
 class DownloadError(MfgFinanceError, OSError):
     """A download failed or delivered something that is not a valid COTAHIST archive."""
 

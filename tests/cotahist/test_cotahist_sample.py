@@ -18,7 +18,7 @@ def sample(tmp_path_factory):
     path = tmp_path_factory.mktemp("sample") / "COTAHIST_SAMPLE.TXT"
     write_sample_cotahist(path, **DEFAULT)
     result = ingest(path)
-    return path, result, select_equities(result.quotes, codbdi=[2], market_types=[10])
+    return path, result, select_equities(result.quotes, classes=["stock"], market_types=[10])
 
 
 def test_exact_layout(sample):
@@ -84,6 +84,8 @@ def test_round_lots_and_odd_lots(sample):
 def test_heterogeneous_volatilities(sample):
     _, _, eq = sample
     full = eq.groupby("ticker", observed=True).filter(lambda g: len(g) == 250)
+    # Raw closes jump at the sample's splits and bonus: those are checked in tests/corporate.
+    full = full[~full["ticker"].isin(["SYND4", "SYNE3", "SYNF4"])]
     logret = np.log(full["close"]).groupby(full["ticker"], observed=True).diff()
     vol = logret.groupby(full["ticker"], observed=True).std() * np.sqrt(252)
     assert 0.08 < vol.min() and vol.max() < 1.1 and vol.max() / vol.min() > 2.5
@@ -125,7 +127,7 @@ def test_quote_factor_1000_is_priced_per_share_after_selection(sample):
 def test_other_sizes(tmp_path, n_tickers, n_sessions):
     path = tmp_path / "S.TXT"
     write_sample_cotahist(path, seed=11, n_tickers=n_tickers, n_sessions=n_sessions, start_date="2023-01-07")
-    eq = select_equities(ingest(path).quotes, codbdi=[2], market_types=[10])
+    eq = select_equities(ingest(path).quotes, classes=["stock"], market_types=[10])
     assert eq["ticker"].nunique() == n_tickers
     assert eq["date"].min() == pd.Timestamp("2023-01-09")  # a Saturday rolls to Monday
 

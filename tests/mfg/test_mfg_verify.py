@@ -30,7 +30,7 @@ def test_order_one_with_coupling(mesh, bound):
     # is 1.6x the uniform mesh's (5.7e-3 vs 3.6e-3 on 201 x 160) while the feedback error drops 40%.
     result = run_verification(make(MILD, grid={"time_mesh": mesh}), REFS)
     assert_first_order(result, QUANTITIES)
-    assert result.rows[-1]["err_mean"] < bound and result.rows[-1]["err_eta"] < 5e-3
+    assert result.rows[-1]["err_mean"] < bound and result.rows[-1]["err_eta"] < 6e-3
     # with a resolved boundary layer the sup-in-time errors converge too
     for name in QUANTITIES:
         assert result.rows[-1][f"sup_{name}"] < result.rows[0][f"sup_{name}"] / 2.5

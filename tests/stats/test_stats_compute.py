@@ -17,7 +17,7 @@ ASSET_COLUMNS = {
     "vol_cc_annual", "vol_parkinson_annual", "vol_garman_klass_annual", "intraday_range_mean",
     "adv_brl_mean", "adv_brl_median", "adv_shares_mean", "adv_shares_median", "trades_per_session",
     "avg_trade_size_shares", "amihud_per_brl", "spread_cs", "spread_roll", "spread_quoted_close",
-    "total_volume_brl",
+    "total_volume_brl", "n_events_adjusted", "n_cash_without_amount", "event_breaks",
 }
 
 
@@ -70,7 +70,8 @@ def test_liquidity_ordering_and_quoted_spread(market):
 
 def test_summary_is_json_able_with_quantiles(market):
     summary = json.loads(dumps_json(market.summary))
-    assert summary["settings"] == {"trading_days_per_year": 252, "rolling_window": 21, "min_sessions": 60}
+    assert summary["settings"] == {"trading_days_per_year": 252, "rolling_window": 21, "min_sessions": 60,
+                                   "adjust": "splits"}
     q = summary["quantiles"]["vol_cc_annual"]
     assert q["n"] == 3 and q["q05"] <= q["q50"] <= q["q95"]
     assert summary["pooled_returns_included"]["n"] > 500

@@ -3,7 +3,8 @@
 
 rule make_sample_cotahist:
     output:
-        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT",
+        cotahist="resources/cotahist/sample/COTAHIST_SAMPLE.TXT",
+        truth="resources/cotahist/sample/COTAHIST_SAMPLE_events.csv",
     params:
         sample=config["data"]["sample"],
     log:
@@ -62,8 +63,10 @@ rule select_equities:
     input:
         "results/data/quotes.parquet",
     output:
-        "results/data/equities.parquet",
+        equities="results/data/equities.parquet",
+        universe="results/data/universe.parquet",
     params:
+        classes=config["selection"]["classes"],
         codbdi=config["selection"]["codbdi"],
         market_types=config["selection"]["market_types"],
     log:
@@ -74,3 +77,24 @@ rule select_equities:
         ENV
     script:
         "../../scripts/select_equities.py"
+
+
+rule infer_corporate_events:
+    input:
+        equities="results/data/equities.parquet",
+        files=[entry["path"] for entry in config["corporate_actions"]["files"]],
+    output:
+        events="results/data/corporate_events.parquet",
+        summary="results/data/corporate_events_summary.json",
+    params:
+        tolerance=config["corporate_actions"]["tolerance"],
+        quantity_window=config["corporate_actions"]["quantity_window"],
+        files=config["corporate_actions"]["files"],
+    log:
+        "logs/data/infer_corporate_events.log",
+    benchmark:
+        "results/benchmarks/infer_corporate_events.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/infer_corporate_events.py"

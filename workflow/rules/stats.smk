@@ -3,7 +3,8 @@
 
 rule compute_stats:
     input:
-        "results/data/equities.parquet",
+        equities="results/data/equities.parquet",
+        events="results/data/corporate_events.parquet",
     output:
         returns="results/stats/returns.parquet",
         asset_stats="results/stats/asset_stats.parquet",

@@ -95,12 +95,14 @@ def cash_records(rng, inst: Instruments, bars: Bars, dates: np.ndarray) -> dict:
     pick = lambda a: a[rows, cols]  # noqa: E731 - listed (instrument, session) cells, row-major
     text = lambda values: np.asarray(values, dtype=object)[rows]  # noqa: E731
     return {"DATPRE": yyyymmdd(dates)[cols], "CODBDI": inst.codbdi[rows], "CODNEG": text(inst.ticker),
-            "TPMERC": 10, "NOMRES": text(inst.name), "ESPECI": text(inst.spec),
+            "TPMERC": 10, "NOMRES": text(inst.name),
+            "ESPECI": text(inst.spec) if inst.spec_at is None else inst.spec_at[rows, cols],
             "PRAZOT": np.full(rows.size, None, dtype=object), "MODREF": "R$",
             "PREABE": pick(open_c), "PREMAX": pick(high_c), "PREMIN": pick(low_c), "PREMED": pick(avg_c),
             "PREULT": pick(close_c), "PREOFC": pick(bid), "PREOFV": pick(bid + spread),
             "TOTNEG": pick(n_trades), "QUATOT": pick(quantity), "VOLTOT": pick(volume_c),
-            "FATCOT": inst.quote_factor[rows], "CODISI": text(inst.isin), "DISMES": inst.distribution[rows]}
+            "FATCOT": inst.quote_factor[rows], "CODISI": text(inst.isin),
+            "DISMES": inst.distribution[rows] if inst.distribution_at is None else inst.distribution_at[rows, cols]}
 
 
 def odd_lot_records(rng, inst: Instruments, cash: dict, n_equities: int) -> dict:

@@ -53,6 +53,8 @@ class Instruments:
     beta: np.ndarray           # loading on the market factor
     adv: np.ndarray            # typical traded value (BRL per session)
     listed: np.ndarray         # bool (n_instruments, n_sessions): trades that session
+    spec_at: np.ndarray | None = None          # ESPECI per (instrument, session); None = ``spec`` throughout
+    distribution_at: np.ndarray | None = None  # DISMES per (instrument, session); None = ``distribution``
 
 
 def instruments(rng: np.random.Generator, n_tickers: int, n_sessions: int) -> Instruments:
@@ -107,3 +109,23 @@ def instruments(rng: np.random.Generator, n_tickers: int, n_sessions: int) -> In
         listed=np.concatenate([listed, np.ones((3, n_sessions), dtype=bool)]))
 
 
+
+
+def extra_instruments(rng: np.random.Generator, n_sessions: int) -> Instruments:
+    """Instruments of the classes real files hold beside shares, drawn from their own random stream
+    (so adding them leaves the equities' draws alone): a second ETF (CODBDI 14), a second
+    real-estate fund (12), a BDR listed under CODBDI 02 as B3 did until 2022 (``DRN``, ISIN type
+    ``BDR``) and a unit (``UNT``, ISIN type ``CDA``) under 02."""
+    spec = {"ticker": ["SYNJ11", "SYNS11", "SYNV34", "SYNK11"], "codbdi": [14, 12, 2, 2],
+            "name": ["SYNTH SMALL", "SYNTH LOGIS", "SYNTH GLOBAL", "SYNTH UNITS"],
+            "spec": ["CI", "CI", "DRN", "UNT     N2"],
+            "isin": [isin_code("SYNJ", "CTF", "00"), isin_code("SYNS", "CTF", "00"),
+                     isin_code("SYNV", "BDR", "00"), isin_code("SYNK", "CDA", "00")],
+            "adv": [2e7, 5e6, 1.5e7, 4e7], "vol": [0.28, 0.14, 0.32, 0.35], "price0": [88.0, 110.0, 65.0, 30.0]}
+    n = len(spec["ticker"])
+    ones = np.ones(n, dtype=np.int64)
+    return Instruments(
+        ticker=spec["ticker"], codbdi=np.array(spec["codbdi"]), name=spec["name"], spec=spec["spec"],
+        isin=spec["isin"], distribution=rng.integers(100, 260, n), quote_factor=ones, lot=np.full(n, 100),
+        price0=np.array(spec["price0"]), vol=np.array(spec["vol"]), beta=np.array([1.1, 0.2, 0.7, 0.9]),
+        adv=np.array(spec["adv"]), listed=np.ones((n, n_sessions), dtype=bool))

@@ -6,6 +6,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from mfg_finance.cotahist.classes import CLASSES, classify_instruments
 from mfg_finance.errors import DataError
 
 PRICE_COLUMNS = ("open", "high", "low", "avg", "close", "best_bid", "best_ask")
@@ -14,46 +15,66 @@ PRICE_COLUMNS = ("open", "high", "low", "avg", "close", "best_bid", "best_ask")
 DEDUP_KEY = ("date", "ticker", "market_type", "term_days")
 
 
-def select_equities(quotes: pd.DataFrame, *, codbdi: Iterable[int], market_types: Iterable[int]) -> pd.DataFrame:
-    """Keep the configured BDI codes and market types, with prices per share.
+def select_equities(quotes: pd.DataFrame, *, classes: Iterable[str] | None = None,
+                    codbdi: Iterable[int] | None = None, market_types: Iterable[int] = (10,)) -> pd.DataFrame:
+    """Keep the configured instrument classes, BDI codes and market types, with prices per share.
 
     Parameters
     ----------
     quotes : pandas.DataFrame
         As returned by :func:`~mfg_finance.cotahist.read_cotahist`.
-    codbdi : list of int
-        BDI codes to keep (config ``selection.codbdi``): 2 standard lot, 12 real-estate funds,
-        14 funds/ETFs, 34-36 BDRs, ...
+    classes : list of str or None
+        Instrument classes to keep (config ``selection.classes``; see
+        :mod:`~mfg_finance.cotahist.classes`): ``stock``, ``unit``, ``bdr``, ``etf``, ``reit``,
+        ``fund``, ``right``, ``option``, ``other``. ``None`` keeps every class.
+    codbdi : list of int or None
+        Advanced filter (config ``selection.codbdi``): BDI codes to keep on top of the classes
+        (2 standard lot, 8 judicial recovery, ...). ``None`` keeps every code.
     market_types : list of int
         TPMERC codes to keep (config ``selection.market_types``): 10 cash market, 20 odd lot, ...
 
     Returns
     -------
     pandas.DataFrame
-        Same columns; ``open, high, low, avg, close, best_bid, best_ask`` divided by
-        ``quote_factor`` (BRL per share; ``quote_factor`` is kept as read, for reference);
-        one row per (date, ticker, market_type, term_days), the last one when files overlap;
-        sorted by (ticker, date), fresh index. Unused categories are dropped.
+        Same columns plus ``instrument_class`` (categorical); ``open, high, low, avg, close,
+        best_bid, best_ask`` divided by ``quote_factor`` (BRL per share; ``quote_factor`` is kept as
+        read, for reference); one row per (date, ticker, market_type, term_days), the last one when
+        files overlap; sorted by (ticker, date), fresh index. Unused categories are dropped.
 
     Raises
     ------
     DataError
-        If no record passes the filters (the message names the filter values).
+        If a class is unknown, or if no record passes the filters (the message names the filter
+        values and what is present).
     """
-    codbdi, market_types = sorted({int(c) for c in codbdi}), sorted({int(m) for m in market_types})
-    mask = quotes["codbdi"].isin(codbdi) & quotes["market_type"].isin(market_types)
-    out = quotes.loc[mask]
+    market_types = sorted({int(m) for m in market_types})
+    mask = quotes["market_type"].isin(market_types).to_numpy().copy()
+    filters = [f"selection.market_types = {market_types}"]
+    if codbdi is not None:
+        codbdi = sorted({int(c) for c in codbdi})
+        mask &= quotes["codbdi"].isin(codbdi).to_numpy()
+        filters.insert(0, f"selection.codbdi = {codbdi}")
+    instrument = classify_instruments(quotes)
+    if classes is not None:
+        unknown = sorted(set(classes) - set(CLASSES))
+        if unknown:
+            raise DataError(f"selection.classes: unknown class(es) {unknown}; expected some of {list(CLASSES)}")
+        classes = sorted(set(classes), key=CLASSES.index)
+        mask &= pd.Series(instrument).isin(classes).to_numpy()
+        filters.insert(0, f"selection.classes = {classes}")
+    out = quotes.loc[mask].assign(instrument_class=instrument[mask])
     if out.empty:
-        raise DataError(f"no record left after selection.codbdi = {codbdi} and selection.market_types = "
-                        f"{market_types} ({len(quotes)} records in; codbdi present: "
+        present = pd.Series(instrument[quotes["market_type"].isin(market_types).to_numpy()]).value_counts()
+        raise DataError(f"no record left after {' and '.join(filters)} ({len(quotes)} records in; codbdi present: "
                         f"{sorted(quotes['codbdi'].unique().tolist())[:20]}, market types present: "
-                        f"{sorted(quotes['market_type'].unique().tolist())[:20]})")
+                        f"{sorted(quotes['market_type'].unique().tolist())[:20]}, classes present in those "
+                        f"markets: {dict(present[present > 0])})")
     # The same session may come from two files (e.g. a monthly and an annual one): keep the last.
     out = out.drop_duplicates(list(DEDUP_KEY), keep="last")
     out = out.sort_values(["ticker", "date"], kind="stable", key=_sort_key).reset_index(drop=True)
     factor = out["quote_factor"].to_numpy(dtype="float64")
     out = out.assign(**{c: out[c].to_numpy() / factor for c in PRICE_COLUMNS})
-    for column in out.select_dtypes("category").columns:
+    for column in out.select_dtypes("category").columns.drop("instrument_class"):
         out[column] = out[column].cat.remove_unused_categories()
     return out
 

@@ -27,7 +27,7 @@ from mfg_finance.mfg.agent_types import AgentType, validate_types
 from mfg_finance.mfg.agent_types_exact import exact_types
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson
-from mfg_finance.mfg.fp import solve_fp
+from mfg_finance.mfg.fp import mean_flow, solve_fp
 from mfg_finance.mfg.grid import Grid, gaussian_density, layer_scale, make_grid
 from mfg_finance.mfg.hjb import solve_hjb
 
@@ -149,7 +149,7 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
             u, alpha, up, down = solve_hjb(x, grid.q, grid.dts, sigma=ty.sigma, phi=ty.phi, gamma_T=ty.gamma_T)
             mu = solve_fp(m0, up, down, grid.dts)
             us.append(u), alphas.append(alpha), dens.append(mu)
-            flows.append(np.einsum("ni,ni->n", alpha, mu) * grid.dx)
+            flows.append(mean_flow(alpha, mu, grid.dx))
         flows = np.array(flows)
         abs_m = np.abs(w @ flows)
         target = eta0 + eta1 * abs_m

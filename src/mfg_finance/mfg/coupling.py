@@ -200,12 +200,13 @@ def anderson(evaluate: Callable[[np.ndarray], Evaluation], x0: np.ndarray, *, to
 
 def lq_moment_map(eta: np.ndarray, *, dt, phi: float, gamma_T: float, eta0: float, eta1: float,
                   mean0: float) -> tuple[np.ndarray, np.ndarray]:
-    r"""The semi-implicit time scheme applied to ``u = h q^2 + k``, mean ``Q`` (space continuous).
+    r"""The implicit time scheme applied to ``u = h q^2 + k``, mean ``Q`` (space continuous).
 
-    With the policy ``alpha^n = -h^{n+1} q / eta^n`` of the step ``[t_n, t_{n+1}]`` of length ``dt_n``::
+    With the policy ``alpha^n = -h^n q / eta^n`` of the step ``[t_n, t_{n+1}]`` of length ``dt_n``
+    (implicit: the policy of the value it produces)::
 
-        h^n (1 + 2 dt_n h^{n+1}/eta^n) = h^{n+1} + dt_n phi + dt_n (h^{n+1})^2 / eta^n,   h^N = gamma_T,
-        Q^{n+1} (1 + dt_n h^{n+1}/eta^n) = Q^n,   m^n = -h^{n+1} Q^n / eta^n   (h^{N+1} := gamma_T).
+        h^n = h^{n+1} + dt_n phi - dt_n (h^n)^2 / eta^n,   h^N = gamma_T,
+        Q^{n+1} (1 + dt_n h^n / eta^n) = Q^n,   m^n = -h^n Q^{n+1} / eta^n,   m^N = -gamma_T Q^N / eta^N.
 
     ``dt``: the (nt,) steps of the mesh (trading days), or one scalar for a uniform mesh.
     Returns ``(G(eta), m)`` with ``G = eta0 + eta1 |m|`` (a cheap model of the PDE map, O(dx) away).
@@ -213,17 +214,20 @@ def lq_moment_map(eta: np.ndarray, *, dt, phi: float, gamma_T: float, eta0: floa
     nt = eta.size - 1
     dts = np.asarray(dt, dtype=float)
     dts = np.full(nt, float(dts)) if dts.ndim == 0 else dts
-    h = np.empty(nt + 2)
-    h[nt] = h[nt + 1] = gamma_T
+    h = np.empty(nt + 1)
+    h[nt] = gamma_T
     for n in range(nt - 1, -1, -1):
-        r = dts[n] * h[n + 1] / eta[n]
-        h[n] = (h[n + 1] * (1.0 + r) + dts[n] * phi) / (1.0 + 2.0 * r)
-    rate = h[1:] / eta                      # h^{n+1} / eta^n, n = 0..nt
+        r = dts[n] / eta[n]
+        c = h[n + 1] + dts[n] * phi
+        h[n] = 2.0 * c / (1.0 + math.sqrt(1.0 + 4.0 * r * c))   # positive root, cancellation-free
+    rate = h / eta
     Q = np.empty(nt + 1)
     Q[0] = mean0
     for n in range(nt):
         Q[n + 1] = Q[n] / (1.0 + dts[n] * rate[n])
-    m = -rate * Q
+    m = np.empty(nt + 1)
+    m[:-1] = -rate[:-1] * Q[1:]
+    m[-1] = -rate[-1] * Q[-1]
     return eta0 + eta1 * np.abs(m), m
 
 

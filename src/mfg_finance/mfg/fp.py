@@ -50,3 +50,17 @@ def solve_fp(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt) -> np.ndarra
     # their transpose: the exact discrete adjoint.
     return tridiag.forward_sweep(np.ascontiguousarray(mu0, dtype=float), np.ascontiguousarray(up),
                                  np.ascontiguousarray(down), step_sizes(dt, up.shape[0]))
+
+
+def mean_flow(alpha: np.ndarray, density: np.ndarray, dx: float) -> np.ndarray:
+    """Crowd's mean flow ``m^n`` (inventory units / day): ``<alpha^n, mu^{n+1}> dx`` on each step, ``<alpha^N, mu^N> dx`` at ``T``.
+
+    The implicit step moves the law with the policy acting on ``mu^{n+1}``, so this is the flow
+    that carries the mean over the step: ``Q^{n+1} - Q^n = dt_n m^n`` wherever the law stays off
+    the boundary nodes (``metrics.json['domain']`` measures what the boundary adds).
+    """
+    m = np.empty(alpha.shape[0])
+    m[:-1] = np.einsum("ni,ni->n", alpha[:-1], density[1:]) * dx
+    m[-1] = float(alpha[-1] @ density[-1]) * dx
+    return m
+

@@ -24,9 +24,13 @@ chain, i.e. the finite-volume Neumann condition on the faces ``x_min - dx/2``, `
 *Hamiltonian*: the discrete minimiser is the monotone (Godunov) upwind choice
 ``a_i = argmin_a [a^+ D^+u_i + a^- D^-u_i + eta a^2]``, see :func:`upwind_policy`.
 
-*Time*: semi-implicit in the nonlinearity (one linearisation of the Hamiltonian per step). On the
-step ``[t_n, t_{n+1}]`` of length ``dt_n`` (uniform or graded mesh, :mod:`mfg_finance.mfg.grid`)
-the policy in force is ``alpha^n = upwind_policy(u^{n+1}, eta^n)`` and::
+*Time*: fully implicit, the discrete dynamic-programming equation of the controlled chain. On the
+step ``[t_n, t_{n+1}]`` of length ``dt_n`` (uniform or graded mesh, :mod:`mfg_finance.mfg.grid`)::
+
+    u^n = min_a (I - dt_n A_a)^{-1} (u^{n+1} + dt_n (phi q^2 + eta^n a^2)),
+
+solved by policy iteration (:func:`solve_hjb`); the policy in force, ``alpha^n``, is the upwind
+minimiser at ``u^n`` itself and ``u^n`` is exactly its value::
 
     (I - dt_n A_{alpha^n}) u^n = u^{n+1} + dt_n (phi q^2 + eta^n (alpha^n)^2),
 
@@ -39,6 +43,7 @@ the factorisation against :func:`scipy.linalg.solve_banded`).
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from mfg_finance.mfg import tridiag
@@ -114,9 +119,78 @@ def step_sizes(dt, nt: int) -> np.ndarray:
     return dts
 
 
+@numba.njit(cache=True)
+def _policy(u: np.ndarray, eta: float, dx: float, out: np.ndarray) -> None:
+    """Compiled :func:`upwind_policy` written into ``out``."""
+    n = u.size
+    for i in range(n):
+        buy = 0.0
+        sell = 0.0
+        if i < n - 1:
+            buy = max((u[i] - u[i + 1]) / dx, 0.0) / (2.0 * eta)
+        if i > 0:
+            sell = min((u[i - 1] - u[i]) / dx, 0.0) / (2.0 * eta)
+        out[i] = buy if buy >= -sell else sell
+
+
+@numba.njit(cache=True)
+def _backward(eta, q, dts, sigma, phi, gamma_T, tol, max_iter):
+    nt = eta.size - 1
+    nx = q.size
+    dx = q[1] - q[0]
+    diffusion = 0.5 * sigma * sigma / (dx * dx)
+    u = np.empty((nt + 1, nx))
+    alpha = np.empty((nt + 1, nx))
+    up = np.empty((nt, nx - 1))
+    down = np.empty((nt, nx - 1))
+    iters = np.zeros(nt, dtype=np.int64)
+    rhs = np.empty(nx)
+    a = np.empty(nx)
+    for i in range(nx):
+        u[nt, i] = gamma_T * q[i] * q[i]
+    _policy(u[nt], eta[nt], dx, alpha[nt])
+    for n in range(nt - 1, -1, -1):
+        h = dts[n]
+        _policy(u[n + 1], eta[n], dx, a)          # first guess: the policy of the later value
+        for k in range(max_iter):
+            for i in range(nx - 1):
+                up[n, i] = diffusion + max(a[i], 0.0) / dx
+                down[n, i] = diffusion + max(-a[i + 1], 0.0) / dx
+            for i in range(nx):
+                rhs[i] = u[n + 1, i] + h * (phi * q[i] * q[i] + eta[n] * a[i] * a[i])
+            piv, mult = tridiag.factor(up[n], down[n], h)
+            new = tridiag.solve(piv, mult, up[n], h, rhs)
+            change = 0.0
+            if k > 0:
+                for i in range(nx):
+                    d = abs(new[i] - u[n, i]) / (abs(new[i]) + 1e-300)
+                    if d > change:
+                        change = d
+            u[n] = new
+            alpha[n] = a                          # the policy whose value u[n] is
+            iters[n] = k + 1
+            if k > 0 and change <= tol:
+                break
+            _policy(new, eta[n], dx, a)           # improvement step (Howard = Newton on the step)
+    return u, alpha, up, down, iters
+
+
+#: Howard iterations of one implicit step stop when no node's value changes by more than this
+#: (relative, componentwise); Newton converges quadratically, so this costs 2-5 linear solves a step.
+HOWARD_TOL = 1.0e-12
+HOWARD_MAX_ITER = 60
+
+
 def solve_hjb(eta: np.ndarray, q: np.ndarray, dt, *, sigma: float, phi: float,
               gamma_T: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r"""Solve the HJB backward for a given ``eta`` path (the coupling held fixed).
+    r"""Solve the HJB backward for a given ``eta`` path (the coupling held fixed), fully implicitly.
+
+    Each step solves the discrete dynamic-programming equation of the controlled chain,
+    ``u^n = min_a (I - dt_n A_a)^{-1} (u^{n+1} + dt_n (phi q^2 + eta^n a^2))``, by policy
+    iteration (Howard's algorithm, i.e. Newton's method on the step): from the policy of
+    ``u^{n+1}``, solve for the value of the policy, take the upwind minimiser at that value,
+    repeat until the value stops changing (``HOWARD_TOL``). Values decrease monotonically along
+    the iterations (comparison principle of the M-matrix), so the loop converges from any start.
 
     Parameters
     ----------
@@ -130,26 +204,19 @@ def solve_hjb(eta: np.ndarray, q: np.ndarray, dt, *, sigma: float, phi: float,
 
     Returns
     -------
-    u : (nt+1, nx) value function; alpha : (nt+1, nx) feedback in force on each step
-        (``alpha[nt]`` is the terminal feedback); up, down : (nt, nx-1) jump rates of the
-        generator of each step, which :func:`mfg_finance.mfg.fp.solve_fp` transposes.
+    u : (nt+1, nx) value function; alpha : (nt+1, nx) feedback in force on each step, the
+        policy whose discrete value ``u[n]`` is (``alpha[nt]`` is the terminal feedback); up,
+        down : (nt, nx-1) jump rates of the generator of each step, which
+        :func:`mfg_finance.mfg.fp.solve_fp` transposes.
     """
     nt = eta.size - 1
-    nx = q.size
-    dx = float(q[1] - q[0])
     dts = step_sizes(dt, nt)
-    running = phi * q * q
-    u = np.empty((nt + 1, nx))
-    alpha = np.empty((nt + 1, nx))
-    up = np.empty((nt, nx - 1))
-    down = np.empty((nt, nx - 1))
-    u[nt] = gamma_T * q * q
-    alpha[nt] = upwind_policy(u[nt], eta[nt], dx)
-    for n in range(nt - 1, -1, -1):
-        a = upwind_policy(u[n + 1], eta[n], dx)
-        up[n], down[n] = generator_offdiagonals(a, sigma, dx)
-        h = float(dts[n])
-        piv, mult = tridiag.factor(up[n], down[n], h)
-        u[n] = tridiag.solve(piv, mult, up[n], h, u[n + 1] + h * (running + eta[n] * a * a))
-        alpha[n] = a
+    u, alpha, up, down, iters = _backward(np.ascontiguousarray(eta, dtype=float),
+                                          np.ascontiguousarray(q, dtype=float), dts, float(sigma),
+                                          float(phi), float(gamma_T), HOWARD_TOL, HOWARD_MAX_ITER)
+    if np.any(iters >= HOWARD_MAX_ITER):
+        from mfg_finance.errors import MfgConvergenceError
+
+        raise MfgConvergenceError(f"hjb: policy iteration did not converge within {HOWARD_MAX_ITER} "
+                                  f"iterations at step {int(np.argmax(iters))}")
     return u, alpha, up, down

@@ -9,7 +9,7 @@ Model (time in trading days, inventory ``q`` in inventory units)::
           alpha*(t, q) = -u_q / (2 eta(m_t)),
     FP    mu_t = (sigma^2/2) mu_qq - (alpha* mu)_q,   mu(0) = N(m0_mean, m0_std^2).
 
-Fixed point on the cost path: ``eta^n = eta0 + eta1 |m^n|`` with ``m^n = sum_i alpha^n_i mu^n_i dx``.
+Fixed point on the cost path: ``eta^n = eta0 + eta1 |m^n|`` with ``m^n = sum_i alpha^n_i mu^{n+1}_i dx`` (``mu^N`` at ``T``).
 Residual of an iterate ``x`` (dimensionless)::
 
     r(x) = max_n |eta0 + eta1 |m^n[x]| - x^n| / max_n |x^n| .
@@ -32,7 +32,7 @@ from mfg_finance.errors import MfgConvergenceError
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.exact import coupled
-from mfg_finance.mfg.fp import solve_fp
+from mfg_finance.mfg.fp import mean_flow, solve_fp
 from mfg_finance.mfg.grid import Grid, gaussian_density, grid_from_config
 from mfg_finance.mfg.hjb import solve_hjb
 from mfg_finance.mfg.price import clearing_price, supply_path
@@ -75,8 +75,7 @@ def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
     u, alpha, up, down = solve_hjb(eta, grid.q, grid.dts, sigma=problem.sigma, phi=problem.phi,
                                    gamma_T=problem.gamma_T)
     density = solve_fp(problem.mu0, up, down, grid.dts)
-    mean_flow = np.einsum("ni,ni->n", alpha, density) * grid.dx
-    return Sweep(u, alpha, density, mean_flow)
+    return Sweep(u, alpha, density, mean_flow(alpha, density, grid.dx))
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:

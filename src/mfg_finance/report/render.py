@@ -21,6 +21,7 @@ from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, num, plus_minus)
+from mfg_finance.report.data_section import data_section
 from mfg_finance.report.multi_asset_section import multi_asset_section
 from mfg_finance.report.summary import summary_paragraphs
 from mfg_finance.report.wall_times import rule_wall_times, wall_time_per_rule
@@ -302,6 +303,7 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "rejects": _rejects(inputs.get("rejects")),
         "n_assets": int(len(included)),
         "n_excluded": int(len(excluded)),
+        "data_section": data_section(inputs, config.get("stats", {}).get("adjust", "splits")),
         "excluded_table": html_table(excluded[["ticker", "n_sessions", "exclusion_reason"]])
         if len(excluded) else None,
         "asset_table": html_table(included.drop(columns=["included", "exclusion_reason"])),

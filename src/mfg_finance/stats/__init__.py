@@ -7,6 +7,7 @@ Modules, one job each:
 * :mod:`~mfg_finance.stats.volatility` -- close-to-close, Parkinson and Garman-Klass estimators;
 * :mod:`~mfg_finance.stats.liquidity` -- Amihud illiquidity, average trade size;
 * :mod:`~mfg_finance.stats.spread` -- Corwin-Schultz (primary) and Roll spread proxies;
+* :mod:`~mfg_finance.stats.adjust` -- backward adjustment of prices and quantities for corporate events;
 * :mod:`~mfg_finance.stats.compute` -- :func:`compute_stats`, which puts them together.
 """
 

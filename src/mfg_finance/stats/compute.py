@@ -16,7 +16,8 @@ import pandas as pd
 
 from mfg_finance.errors import DataError
 from mfg_finance.stats import liquidity, spread, volatility
-from mfg_finance.stats.returns import (STATUS_OK, prepare_equities, rolling_volatility,
+from mfg_finance.stats.adjust import ADJUST_MODES, adjust_prices
+from mfg_finance.stats.returns import (STATUS_EVENT, STATUS_OK, prepare_equities, rolling_volatility,
                                        session_calendar, session_returns)
 
 #: Quantiles reported in ``summary["quantiles"]``.
@@ -38,7 +39,7 @@ class StatsResult:
     ----------
     returns
         One row per (ticker, session): ``ticker, date, close`` (BRL), ``log_return`` (per session),
-        ``gap_sessions`` (int), ``return_status`` (``ok|first|gap|bad_price``), ``intraday_range``
+        ``gap_sessions`` (int), ``return_status`` (``ok|first|gap|bad_price|event``), ``intraday_range``
         (ln(H/L)), ``rolling_vol_annual`` (1/sqrt(year)).
     asset_stats
         One row per ticker, excluded ones included (``included`` False, ``exclusion_reason`` says why).
@@ -65,7 +66,7 @@ def _check_settings(trading_days_per_year, rolling_window, min_sessions) -> None
 
 
 def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252, rolling_window: int = 21,
-                  min_sessions: int = 60) -> StatsResult:
+                  min_sessions: int = 60, adjust: str = "splits", events: pd.DataFrame | None = None) -> StatsResult:
     """Returns, volatility and liquidity statistics of every ticker in ``equities``.
 
     Parameters
@@ -81,6 +82,13 @@ def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252,
     min_sessions
         A ticker with fewer sessions (rows with a positive close) is kept in ``asset_stats`` with
         ``included = False`` and the reason.
+    adjust
+        ``splits | total_return | none``: backward adjustment of prices and quantities for the
+        corporate ``events`` (:mod:`~mfg_finance.stats.adjust`). Returns across ``unexplained``
+        events are excluded in every mode (``return_status = "event"``; ``event_breaks`` in the
+        per-asset table says which).
+    events
+        Corporate events (``results/data/corporate_events.parquet``); None = none known.
 
     Returns
     -------
@@ -92,15 +100,25 @@ def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252,
         Missing columns, empty input, duplicated (ticker, date) rows or invalid settings.
     """
     _check_settings(trading_days_per_year, rolling_window, min_sessions)
-    frame = prepare_equities(equities)
+    if adjust not in ADJUST_MODES:
+        raise DataError(f"stats.adjust must be one of {list(ADJUST_MODES)}, got {adjust!r}")
+    adjustment = adjust_prices(prepare_equities(equities), events, adjust)
+    frame = adjustment.frame
     calendar = session_calendar(frame["date"])
     returns = session_returns(frame, calendar)
+    breaks = adjustment.break_reason != ""
+    returns.loc[breaks, "log_return"] = np.nan
+    returns.loc[breaks, "return_status"] = STATUS_EVENT
     returns["rolling_vol_annual"] = rolling_volatility(returns, window=rolling_window,
                                                        trading_days_per_year=trading_days_per_year)
     asset_stats = _asset_stats(frame, returns, trading_days_per_year)
+    asset_stats = asset_stats.merge(adjustment.per_ticker, on="ticker", how="left", validate="one_to_one")
+    if "instrument_class" in equities.columns:
+        classes = equities.groupby(equities["ticker"].astype(str), observed=True)["instrument_class"].last()
+        asset_stats.insert(1, "instrument_class", asset_stats["ticker"].map(classes.astype(str)).fillna("").to_numpy())
     _mark_exclusions(asset_stats, min_sessions)
     summary = _summary(asset_stats, returns, calendar, trading_days_per_year=trading_days_per_year,
-                       rolling_window=rolling_window, min_sessions=min_sessions)
+                       rolling_window=rolling_window, min_sessions=min_sessions, adjust=adjust)
     return StatsResult(returns=returns, asset_stats=asset_stats, summary=summary)
 
 
@@ -109,7 +127,9 @@ def _row_terms(frame: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
     r = returns["log_return"].to_numpy()
     ticker = returns["ticker"].to_numpy()
     same_ticker_prev = np.r_[False, ticker[1:] == ticker[:-1]]
-    consecutive = same_ticker_prev & (returns["gap_sessions"].to_numpy() == 0)
+    # A pair of sessions across a gap or an unexplained event is not a consecutive pair.
+    consecutive = (same_ticker_prev & (returns["gap_sessions"].to_numpy() == 0)
+                   & (returns["return_status"].to_numpy() != STATUS_EVENT))
 
     o, h, l, c = (frame[k].to_numpy(dtype=float) for k in ("open", "high", "low", "close"))
     shift = lambda x: np.r_[np.nan, x[:-1]]  # noqa: E731  (previous row, same frame)
@@ -261,6 +281,7 @@ def _summary(asset_stats, returns, calendar, **settings) -> dict[str, Any]:
             "tickers": int(len(asset_stats)), "included": int(len(included)), "excluded": int(len(excluded)),
             "rows": int(len(returns)), "valid_returns": int(status_counts.get("ok", 0)),
             "gap_events": int(status_counts.get("gap", 0)),
+            "event_breaks": int(status_counts.get(STATUS_EVENT, 0)),
             "missing_ticker_sessions": int(returns["gap_sessions"].sum()),
         },
         "excluded": dict(zip(excluded["ticker"].astype(str), excluded["exclusion_reason"])),

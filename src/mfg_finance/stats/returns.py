@@ -34,6 +34,8 @@ OPTIONAL_COLUMNS = ("best_bid", "best_ask")
 
 #: Values of ``return_status``.
 STATUS_OK, STATUS_FIRST, STATUS_GAP, STATUS_BAD_PRICE = "ok", "first", "gap", "bad_price"
+#: Set by :func:`~mfg_finance.stats.compute_stats` on a return across an ``unexplained`` corporate event.
+STATUS_EVENT = "event"
 
 
 def prepare_equities(equities: pd.DataFrame) -> pd.DataFrame:

@@ -188,3 +188,42 @@ def plot_statistics_table(table: pd.DataFrame, path, *, title: str = "Backtest s
     widget.scale(1.0, 1.3)
     ax.set_title(title, fontsize=10)
     save_figure(fig, path)
+
+
+def plot_replay_comparison(table: pd.DataFrame, path) -> None:
+    """Per ticker: simulated vs replayed PnL per hour (95 % intervals), and fills per second per side
+    (model at the replayed quotes, simulated, replayed); ``table`` from ``replay.compare.replay_comparison``."""
+    tickers = sorted(table["ticker"].unique())
+    fig, axes = plt.subplots(2, len(tickers), figsize=(5.6 * len(tickers), 7.0), squeeze=False,
+                             constrained_layout=True)
+    width = 0.38
+    for col, ticker in enumerate(tickers):
+        rows = table[table["ticker"] == ticker].reset_index(drop=True)
+        x = np.arange(len(rows))
+        ax = axes[0, col]
+        for offset, (column, label, hatch) in zip((-width / 2, width / 2),
+                                                  (("sim_pnl_per_hour", "simulated", ""),
+                                                   ("replay_pnl_per_hour", "replayed", "//"))):
+            err = 1.96 * rows[f"{column}_se"].fillna(0.0).to_numpy()
+            ax.bar(x + offset, rows[column], width, yerr=err, capsize=4, hatch=hatch, label=label,
+                   color=[_color(s, i) for i, s in enumerate(rows["strategy"])], edgecolor="black")
+        ax.axhline(0.0, color="black", lw=0.6)
+        ax.set_xticks(x, [_label(s) for s in rows["strategy"]], rotation=20)
+        ax.set_ylabel("mean PnL (BRL per hour), 95 % interval")
+        ax.set_title(f"{ticker}: simulated vs replayed PnL")
+        ax.legend(fontsize=7)
+        ax = axes[1, col]
+        third = width * 2 / 3
+        for offset, (column, label) in zip((-third, 0.0, third),
+                                           (("model_fill_rate_per_s", "model at replayed quotes"),
+                                            ("sim_fill_rate_per_s", "simulated"),
+                                            ("replay_fill_rate_per_s", "replayed"))):
+            se = rows.get(f"{column}_se")
+            ax.bar(x + offset, rows[column], third, label=label,
+                   yerr=None if se is None else 1.96 * se.fillna(0.0).to_numpy(), capsize=3)
+        ax.set_xticks(x, [_label(s) for s in rows["strategy"]], rotation=20)
+        ax.set_ylabel("fills per second per side (1/s)")
+        ax.set_title(f"{ticker}: fill rates (calibrated A = {rows['A'].iloc[0]:.3g} /s)")
+        ax.legend(fontsize=7)
+    fig.suptitle("Backtests against the tape: replayed sessions vs Monte Carlo")
+    save_figure(fig, path)

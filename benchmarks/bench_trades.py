@@ -1,0 +1,122 @@
+"""Benchmark: reading a B3 trade file of about 1 million trades, throughput and peak memory.
+
+Files (built in a temporary folder with :mod:`mfg_finance.trades.synthetic`, deleted afterwards):
+one session of ``--trades`` trades (default 1,000,000) over 20 instruments, written in the NEG
+layout (237-byte lines) and in the NEGOCIOS layout (about 60-byte lines), each as plain text and
+as a ZIP.
+
+Each (layout, container) is read by ``mfg_finance.trades.parse_session`` in its own process
+pinned to one core, warmed up first on a small file (imports, JIT), then timed ``--runs`` times
+(median reported, wall-clock and CPU time of the process: on a shared machine the CPU time is the
+fairer figure). Peak memory is the process's peak RSS minus its RSS before the first timed
+run, as a multiple of the text size (the uncompressed file). Targets (issue 15): >= 2 M trades/s
+and peak < 3x the text size.
+
+Usage::
+
+    python benchmarks/bench_trades.py [--runs 5] [--trades 1000000] [--cpu 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _high_water_bytes() -> int:
+    """Peak RSS of this process image (VmHWM; unlike ru_maxrss it does not carry over from the
+    parent across fork + exec, and the parent held the whole synthetic session)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def worker(path: str, warm: str, runs: int) -> None:
+    from mfg_finance.trades import parse_session
+
+    parse_session(warm)
+    base = _rss_bytes()
+    times, cpu, n = [], [], 0
+    for _ in range(runs):
+        t0, c0 = time.perf_counter(), time.process_time()
+        session = parse_session(path, checksum=False)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        n = len(session.trades)
+        del session
+    peak = _high_water_bytes()
+    print(json.dumps({"times": times, "cpu": cpu, "trades": n, "peak_bytes": peak - base}))
+
+
+def _instruments(total: int):
+    from mfg_finance.trades.synthetic import SESSION_SECONDS, SyntheticInstrument
+
+    rate = total / SESSION_SECONDS / 40  # 20 instruments, 2 sides
+    return [SyntheticInstrument(f"SYN{i:02d}3", price0=10.0 + i, rate_buy=rate, rate_sell=rate) for i in range(20)]
+
+
+def build(folder: Path, total: int) -> dict[str, tuple[Path, int]]:
+    from mfg_finance.trades.synthetic import neg_text, negocios_text, simulate_session, write_neg, write_negocios
+
+    trades = simulate_session(_instruments(total), date="2024-07-01", seed=1)
+    small = trades.iloc[:2000]
+    out = {}
+    for layout, text_of, writer in (("neg", neg_text, write_neg), ("negocios", negocios_text, write_negocios)):
+        text = text_of(trades)
+        txt = folder / f"{layout}.txt"
+        txt.write_bytes(text)
+        writer(trades, folder / f"{layout}.zip")
+        writer(small, folder / f"{layout}_warm.zip")
+        out[layout] = (txt, len(text))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--trades", type=int, default=1_000_000)
+    parser.add_argument("--cpu", type=int, default=0)
+    parser.add_argument("--worker", nargs=3, metavar=("PATH", "WARM", "RUNS"))
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker[0], args.worker[1], int(args.worker[2]))
+        return
+    sys.path.insert(0, str(HERE.parent))
+    from machine import describe
+
+    print(f"machine: {describe()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        files = build(folder, args.trades)
+        print("| layout | container | text MB | trades | median wall s | M trades/s (wall) | median CPU s | "
+              "M trades/s (CPU) | peak / text |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for layout, (txt, size) in files.items():
+            for container, path in (("text", txt), ("zip", folder / f"{layout}.zip")):
+                cmd = ["taskset", "-c", str(args.cpu), sys.executable, str(HERE), "--worker", str(path),
+                       str(folder / f"{layout}_warm.zip"), str(args.runs)]
+                result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+                med, cpu = statistics.median(result["times"]), statistics.median(result["cpu"])
+                print(f"| {layout} | {container} | {size / 1e6:.1f} | {result['trades']:,} | {med:.3f} | "
+                      f"{result['trades'] / med / 1e6:.2f} | {cpu:.3f} | {result['trades'] / cpu / 1e6:.2f} | "
+                      f"{result['peak_bytes'] / size:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""Corporate events of B3 instruments: ex-markers, inferred splits/bonuses/cash events, event files.
+
+Modules, one job each:
+
+* :mod:`~mfg_finance.corporate.markers` -- B3's ex-markers in ESPECI (``ON  ED  NM`` = ex-dividend);
+* :mod:`~mfg_finance.corporate.ratios` -- the simple share ratios an inferred factor may take;
+* :mod:`~mfg_finance.corporate.infer` -- events inferred from DISMES changes, ex-markers, the price
+  ratio across the ex-date and the traded quantity;
+* :mod:`~mfg_finance.corporate.files` -- authoritative events from B3's listed-company JSON and CSV;
+* :mod:`~mfg_finance.corporate.merge` -- file events override inferred ones; disagreements reported.
+
+Every event table has the columns of :data:`EVENT_COLUMNS`. See ``docs/cotahist.md``.
+"""
+
+from mfg_finance.corporate.events import (CASH_KINDS, EVENT_COLUMNS, KINDS, SHARE_KINDS, empty_events,
+                                          validate_events)
+from mfg_finance.corporate.files import read_event_files
+from mfg_finance.corporate.infer import infer_events
+from mfg_finance.corporate.merge import merge_events
+
+__all__ = ["CASH_KINDS", "EVENT_COLUMNS", "KINDS", "SHARE_KINDS", "empty_events", "infer_events",
+           "merge_events", "read_event_files", "validate_events"]

@@ -1,0 +1,196 @@
+"""Corporate events inferred from the quotes: DISMES changes, ex-markers, prices and quantities.
+
+Candidates
+----------
+For each ticker and each of its sessions ``t`` after its first, with ``t-1`` its previous session:
+a candidate event has ex-date ``t`` when the distribution number DISMES changes between ``t-1`` and
+``t``, or when ESPECI at ``t`` carries an ex-marker letter it did not carry at ``t-1``
+(:mod:`~mfg_finance.corporate.markers`).
+
+Decision
+--------
+With ``C`` the close, ``L, H`` the low and high, ``A`` the average price (BRL per share) and the
+candidate sets of :mod:`~mfg_finance.corporate.ratios`:
+
+1. The share candidates are ``up`` (new letter ``B``), ``down`` (``G``), both (``B`` and ``G``), or
+   else ``whole`` (integer splits and reverse splits, and 1 = no share change).
+2. A candidate ``f`` fits when ``C_{t-1} / f`` is within the tolerance ``tol`` (log distance) of
+   ``[L_t, H_t]``; of those that fit, the nearest to ``C_{t-1} / A_t`` is kept.
+3. A share event (``split`` for an integer ``f >= 2``, ``reverse_split`` for ``f < 1``, ``bonus``
+   otherwise) is emitted when the kept ``f`` is not 1. Its quantity evidence, the median traded
+   quantity of up to ``w`` sessions from ``t`` over that of up to ``w`` sessions before, should be
+   near ``f``; for ``|ln f| >= ln 2`` a quantity ratio on the other side of 1 by more than
+   ``sqrt(f)`` vetoes the factor (the event becomes ``unexplained``).
+4. Each new cash or other letter gives its own row (``dividend``, ``jcp``, ``income``,
+   ``subscription``, ``update``, ``other_marker``), factor 1, amount unknown (NaN: COTAHIST does not
+   carry it). A cash letter explains a fall of the price: for such a candidate no fit of 1 is needed.
+5. Nothing fits (a share marker whose ratio is not simple, or a DISMES change with the price outside
+   the previous close's reach): one ``unexplained`` row, which the statistics treat as a break.
+6. A DISMES change with no new letter and ``f = 1`` fitting: one ``distribution`` row.
+
+Every row carries its evidence: DISMES and ESPECI before and after, the prices, the ratio, the fitted
+candidates and their distance, the quantity ratio.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from mfg_finance.corporate.events import empty_events, sort_events
+from mfg_finance.corporate.markers import MARKER_KINDS, marker_letters
+from mfg_finance.corporate.ratios import candidates, describe, range_distance
+from mfg_finance.errors import DataError
+
+REQUIRED = ("date", "ticker", "spec", "distribution", "low", "high", "avg", "close", "quantity")
+
+DEFAULT_TOLERANCE = 0.05
+"""Log distance (dimensionless, about 5%) within which a candidate factor fits."""
+
+DEFAULT_QUANTITY_WINDOW = 3
+"""Sessions on each side of the ex-date whose median traded quantity is compared."""
+
+
+def _kind_of_factor(factor: float) -> str:
+    if factor < 1:
+        return "reverse_split"
+    return "split" if abs(factor - round(factor)) < 1e-9 and factor >= 2 else "bonus"
+
+
+def _share_set(letters: frozenset[str]) -> np.ndarray:
+    if "B" in letters and "G" in letters:
+        return np.union1d(candidates("up"), candidates("down"))
+    if "B" in letters:
+        return candidates("up")
+    if "G" in letters:
+        return candidates("down")
+    return candidates("whole")
+
+
+def _median(x: np.ndarray) -> float:
+    x = x[np.isfinite(x) & (x > 0)]
+    return float(np.median(x)) if x.size else math.nan
+
+
+def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE,
+                 quantity_window: int = DEFAULT_QUANTITY_WINDOW) -> pd.DataFrame:
+    """Corporate events of every ticker in ``equities`` (see the module docstring).
+
+    Parameters
+    ----------
+    equities : pandas.DataFrame
+        Cash-market rows with prices per share (``select_equities``' output): at least
+        ``date, ticker, spec, distribution, low, high, avg, close, quantity``. With several market
+        types per ticker and session, the lowest TPMERC is used.
+    tolerance : float
+        Log distance within which a share factor fits (dimensionless; 0.05 ~ 5%).
+    quantity_window : int
+        Sessions on each side of the ex-date in the quantity ratio.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`~mfg_finance.corporate.EVENT_COLUMNS`, ``source = "inferred"``, sorted.
+    """
+    missing = [c for c in REQUIRED if c not in equities.columns]
+    if missing:
+        raise DataError(f"infer_events: equities lack column(s) {missing}; present: {list(equities.columns)}")
+    if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 1):
+        raise DataError(f"corporate_actions.tolerance = {tolerance!r}: expected a number in (0, 1) (log distance)")
+    if not (isinstance(quantity_window, int) and quantity_window >= 1):
+        raise DataError(f"corporate_actions.quantity_window = {quantity_window!r}: expected an integer >= 1")
+    frame = equities.loc[:, list(REQUIRED) + (["market_type"] if "market_type" in equities.columns else [])].copy()
+    frame["ticker"] = frame["ticker"].astype(str)
+    frame["spec"] = frame["spec"].astype(str)
+    sort = ["ticker", "date"] + (["market_type"] if "market_type" in frame.columns else [])
+    frame = frame.sort_values(sort, kind="stable").drop_duplicates(["ticker", "date"]).reset_index(drop=True)
+    if frame.empty:
+        return empty_events()
+
+    ticker = frame["ticker"].to_numpy()
+    spec = frame["spec"].to_numpy()
+    letters_of = {s: marker_letters(s) for s in pd.unique(spec)}
+    letters = np.array([letters_of[s] for s in spec], dtype=object)
+    dist = frame["distribution"].to_numpy(dtype=np.int64)
+    same = np.r_[False, ticker[1:] == ticker[:-1]]
+    new_letters = np.array([letters[i] - letters[i - 1] if same[i] else frozenset() for i in range(len(frame))],
+                           dtype=object)
+    dismes_changed = same & (dist != np.r_[-1, dist[:-1]])
+    is_candidate = same & (dismes_changed | np.array([bool(x) for x in new_letters]))
+
+    close, low, high, avg = (frame[c].to_numpy(dtype=float) for c in ("close", "low", "high", "avg"))
+    quantity = frame["quantity"].to_numpy(dtype=float)
+    dates = frame["date"].to_numpy()
+    start = np.r_[0, np.flatnonzero(~same[1:]) + 1] if len(frame) > 1 else np.array([0])
+    group_start = np.repeat(start, np.diff(np.r_[start, len(frame)]))
+    group_end = np.repeat(np.r_[start[1:], len(frame)], np.diff(np.r_[start, len(frame)]))
+
+    rows = []
+    for i in np.flatnonzero(is_candidate):
+        rows.extend(_decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, low, high, avg,
+                            quantity, group_start[i], group_end[i], tolerance, quantity_window))
+    if not rows:
+        return empty_events()
+    out = pd.DataFrame(rows, columns=["ticker", "ex_date", "kind", "factor", "amount", "source", "evidence"])
+    out["ex_date"] = pd.to_datetime(out["ex_date"]).astype("datetime64[ns]")
+    return sort_events(out)
+
+
+def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, low, high, avg, quantity,
+            first, end, tolerance, window) -> list[tuple]:
+    before = close[i - 1]
+    lo, hi = low[i], high[i]
+    level = avg[i] if np.isfinite(avg[i]) and avg[i] > 0 else close[i]
+    letters = new_letters[i]
+    share_letters = letters & {"B", "G"}
+    cash_letters = {x for x in letters if MARKER_KINDS.get(x) in ("dividend", "jcp", "income")}
+    q_ratio = _median(quantity[i:min(end, i + window)]) / _median(quantity[max(first, i - window):i])
+    evidence = [f"DISMES {dist[i - 1]}->{dist[i]}" if dismes_changed[i] else f"DISMES {dist[i]} unchanged",
+                f"ESPECI '{spec[i - 1]}'->'{spec[i]}'",
+                f"new ex-marker letters {''.join(sorted(letters)) or 'none'}",
+                f"close before {before:.2f}, ex-session low {lo:.2f} high {hi:.2f} avg {level:.2f} BRL",
+                f"quantity ratio {q_ratio:.3g} (median of {window} sessions after / before)"]
+    base = (ticker[i], dates[i])
+    rows: list[tuple] = []
+
+    prices_ok = all(np.isfinite(x) and x > 0 for x in (before, lo, hi, level)) and lo <= hi
+    if not prices_ok:
+        evidence.append("non-positive or missing prices across the event")
+        return [(*base, "unexplained", 1.0, math.nan, "inferred", "; ".join(evidence))]
+
+    values = _share_set(share_letters)
+    distance = range_distance(values, before, lo, hi)
+    fits = values[distance <= tolerance]
+    ratio = before / level
+    evidence.append(f"price ratio {ratio:.4g} (close before / ex-session avg)")
+    if fits.size:
+        best = float(fits[np.argmin(np.abs(np.log(ratio) - np.log(fits)))])
+        others = [describe(f) for f in fits if f != best]
+        evidence.append(f"fits {describe(best)} (log distance to the range "
+                        f"{float(distance[values == best][0]):.3f} <= tolerance {tolerance:g})"
+                        + (f"; also fit: {', '.join(others)}" if others else ""))
+    else:
+        best = math.nan
+        near = float(values[np.argmin(distance)])
+        evidence.append(f"no candidate within tolerance {tolerance:g}: nearest {describe(near)} at log distance "
+                        f"{float(distance.min()):.3f}")
+
+    if np.isfinite(best) and best != 1.0 and abs(math.log(best)) >= math.log(2) and np.isfinite(q_ratio):
+        if math.log(q_ratio) * math.log(best) < 0 and abs(math.log(q_ratio)) > abs(math.log(best)) / 2:
+            evidence.append("quantity moved the other way: factor vetoed")
+            best = math.nan
+
+    text = "; ".join(evidence)
+    if np.isfinite(best) and best != 1.0:
+        rows.append((*base, _kind_of_factor(best), best, math.nan, "inferred", text))
+    elif not (np.isfinite(best) or cash_letters) or (share_letters and not np.isfinite(best)):
+        # Nothing explains the move (or a share marker came without a fitting factor).
+        rows.append((*base, "unexplained", 1.0, math.nan, "inferred", text))
+    for letter in sorted(letters - {"B", "G"}):
+        kind = MARKER_KINDS.get(letter, "other_marker")
+        rows.append((*base, kind, 1.0, math.nan, "inferred", text))
+    if not rows:
+        rows.append((*base, "distribution", 1.0, math.nan, "inferred", text))
+    return rows

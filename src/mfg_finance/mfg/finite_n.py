@@ -1,0 +1,224 @@
+r"""Finite-N check: the N-player game played with the MFG feedback at the empirical mean.
+
+Game (time in trading days, units of :mod:`mfg_finance.mfg.config`). Agents ``i = 1..N`` start
+from ``q_i(0) ~ N(m0_mean, m0_std^2)`` i.i.d. and follow::
+
+    dq_i = alpha_i dt + sigma dW_i + sigma0 dW0,      alpha_i = -(k(t, Qbar) q_i + l(t, Qbar)),
+
+the MFG feedback of :mod:`mfg_finance.mfg.common_noise` evaluated at the *empirical* mean
+``Qbar = (1/N) sum_j q_j`` (``sigma0 = 0``: the deterministic MFG as the limit of that system). Each
+pays ``int_0^T (eta_N alpha_i^2 + phi q_i^2) dt + gamma_T q_i(T)^2`` with the *realised* cost
+``eta_N = eta0 + eta1 |mbar|``, ``mbar = (1/N) sum_j alpha_j``.
+
+Time stepping: each step of the MFG mesh is split in ``substeps`` equal steps (the policy of the
+MFG step, re-evaluated at the current ``Qbar``), linearly implicit in ``q`` as the solver::
+
+    q_i' = (q_i - l h + sigma sqrt(h) Z_i + sigma0 sqrt(h) Z0) / (1 + k h),   alpha_i = -(k q_i' + l),
+
+and the running cost is charged at the end of the step (the solver's convention).
+
+Variance reduction (common random numbers). Each replication also carries the ``N = inf`` limit
+driven by the *same* ``Z0``: the conditional law ``N(Q, V)`` of an agent given ``W0``, with
+``Q' = (Q - l h + sigma0 sqrt(h) Z0)/(1 + k h)``, ``V' = (V + sigma^2 h)/(1 + k h)^2`` and the
+conditional expected cost ``J_inf = sum eta ((k Q' + l)^2 + k^2 V') + phi (Q'^2 + V')``, and every
+agent has a *twin* in that limit: same initial draw, same ``Z_i`` and ``Z0``, feedback at the limit's
+``Q`` and cost ``eta_inf = eta0 + eta1 |k Q' + l|`` (so ``E[J_i^inf | W0] = J_inf``). The gap
+``E[J_N] - E[J_inf]`` is estimated by ``mean (J_i - J_i^inf)``: it only depends on ``Qbar - Q =
+O(N^{-1/2})``; its part linear in ``Qbar - Q`` (mean zero, standard deviation ``O(N^{-1/2})``) is
+removed by antithetic pairs (idiosyncratic draws mirrored, ``Z0`` shared), so what is left, like
+the bias it measures, is ``O(1/N)``; ``E[J_inf]`` comes from an independent, larger sample of limit paths, and the
+N-player mean cost is their sum (standard errors add in quadrature). Everything is vectorised over agents and replications and seeded
+(``numpy.random.SeedSequence``): same seed, same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numba
+import numpy as np
+
+from mfg_finance.mfg.common_noise import CommonNoiseSolution
+from mfg_finance.mfg.common_noise_paths import policy_at
+
+
+@dataclass(frozen=True)
+class GameSample:
+    """One batch of ``M`` replications of the ``N``-player game (each (M,)):
+    ``mean_cost`` = ``(1/N) sum_i J_i``, ``Qbar_T``; and the limit driven by the same ``W0``:
+    ``limit_cost``, ``limit_Q_T``; ``twin_gap`` = ``(1/N) sum_i (J_i - J_i^inf)``, each agent against
+    its twin driven by the same noises in the limit system."""
+
+    N: int
+    mean_cost: np.ndarray
+    Qbar_T: np.ndarray
+    limit_cost: np.ndarray
+    limit_Q_T: np.ndarray
+    twin_gap: np.ndarray
+
+
+@numba.njit(cache=True)
+def _agents_step(q, twin, cost, twin_cost, z, common, k, l_, kt, lt, eta_t, h, sigma_h, eta0, eta1, phi):
+    """One step of every agent and its twin, in place (fused loops; (R, N) arrays, (R,) coefficients).
+
+    ``common`` (R,) is ``sigma0 sqrt(h) Z0`` of each replication, ``sigma_h = sigma sqrt(h)``.
+    """
+    R, N = q.shape
+    for r in range(R):
+        dk, dkt = 1.0 / (1.0 + k[r] * h), 1.0 / (1.0 + kt[r] * h)
+        flow = 0.0
+        for i in range(N):
+            noise = sigma_h * z[r, i] + common[r]
+            q[r, i] = (q[r, i] - l_[r] * h + noise) * dk
+            twin[r, i] = (twin[r, i] - lt[r] * h + noise) * dkt
+            flow += k[r] * q[r, i] + l_[r]
+        eta = eta0 + eta1 * abs(flow / N)
+        for i in range(N):
+            a = k[r] * q[r, i] + l_[r]
+            at = kt[r] * twin[r, i] + lt[r]
+            cost[r, i] += h * (eta * a * a + phi * q[r, i] * q[r, i])
+            twin_cost[r, i] += h * (eta_t[r] * at * at + phi * twin[r, i] * twin[r, i])
+
+
+def _limit_step(sol, n, Q, V, h, z0, params):
+    k, l_, _ = policy_at(sol, n, Q)
+    Q_new = (Q - l_ * h + params["sigma0"] * math.sqrt(h) * z0) / (1.0 + k * h)
+    V_new = (V + params["sigma"] ** 2 * h) / (1.0 + k * h) ** 2
+    m = -(k * Q_new + l_)
+    eta = params["eta0"] + params["eta1"] * np.abs(m)
+    cost = h * (eta * (m * m + k * k * V_new) + params["phi"] * (Q_new * Q_new + V_new))
+    return Q_new, V_new, cost
+
+
+def simulate_game(sol: CommonNoiseSolution, *, N: int, M: int, seed: int | np.random.SeedSequence,
+                  substeps: int = 1) -> GameSample:
+    """Simulate ``M`` independent antithetic pairs of replications of the ``N``-player game.
+
+    The second replication of a pair mirrors the idiosyncratic draws (initial ``q_i - m0_mean`` and
+    every ``Z_i``) and shares ``Z0``: the part of the gap linear in ``Qbar - Q`` cancels in the pair
+    average. Costs are pair averages (M,); ``Qbar_T`` and ``limit_Q_T`` are the 2M draws (the laws).
+    """
+    p = sol.params
+    rng = np.random.default_rng(seed)
+    xi = rng.standard_normal((M, N))
+    q = p["m0_mean"] + p["m0_std"] * np.concatenate([xi, -xi])       # antithetic pairs r, M + r
+    twin = q.copy()
+    cost = np.zeros((2 * M, N))
+    twin_cost = np.zeros((2 * M, N))
+    Q = np.full(2 * M, p["m0_mean"])
+    V = np.full(2 * M, p["m0_std"] ** 2)
+    limit = np.zeros(2 * M)
+    sig = p["sigma"]
+    for n, dt in enumerate(sol.dts):
+        h = float(dt) / substeps
+        for _ in range(substeps):
+            z0 = np.tile(rng.standard_normal(M), 2)
+            z = rng.standard_normal((M, N))
+            z = np.concatenate([z, -z])
+            k, l_, _ = policy_at(sol, n, q.mean(axis=1))          # at the empirical mean
+            kt, lt, _ = policy_at(sol, n, Q)                       # twins: at the limit's mean
+            Q, V, c = _limit_step(sol, n, Q, V, h, z0, p)
+            eta_t = p["eta0"] + p["eta1"] * np.abs(kt * Q + lt)
+            _agents_step(q, twin, cost, twin_cost, z, p["sigma0"] * math.sqrt(h) * z0, k, l_, kt, lt,
+                         eta_t, h, sig * math.sqrt(h), p["eta0"], p["eta1"], p["phi"])
+            limit += c
+    cost += p["gamma_T"] * q * q
+    twin_cost += p["gamma_T"] * twin * twin
+    limit += p["gamma_T"] * (Q * Q + V)
+
+    def pair(x):
+        return 0.5 * (x[:M] + x[M:])
+
+    return GameSample(N=N, mean_cost=pair(cost.mean(axis=1)), Qbar_T=q.mean(axis=1),
+                      limit_cost=pair(limit), limit_Q_T=Q, twin_gap=pair((cost - twin_cost).mean(axis=1)))
+
+
+def simulate_limit(sol: CommonNoiseSolution, *, M: int, seed: int | np.random.SeedSequence,
+                   substeps: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``M`` paths of the ``N = inf`` limit: conditional expected cost and ``Q_T``, each (M,)."""
+    p = sol.params
+    rng = np.random.default_rng(seed)
+    Q = np.full(M, p["m0_mean"])
+    V = np.full(M, p["m0_std"] ** 2)
+    limit = np.zeros(M)
+    for n, dt in enumerate(sol.dts):
+        h = float(dt) / substeps
+        for _ in range(substeps):
+            Q, V, c = _limit_step(sol, n, Q, V, h, rng.standard_normal(M), p)
+            limit += c
+    return limit + p["gamma_T"] * (Q * Q + V), Q
+
+
+@dataclass(frozen=True)
+class ConvergenceRow:
+    """Estimates for one ``N`` (cost units, inventory units) with their Monte Carlo standard errors."""
+
+    N: int
+    replications: int
+    mean_cost: float
+    mean_cost_se: float
+    cost_gap: float             # E[J_N] - E[J_inf] (the finite-population effect)
+    cost_gap_se: float
+    mean_Q_T: float
+    mean_Q_T_se: float
+    var_Q_T: float
+    var_Q_T_se: float
+
+    def as_dict(self) -> dict:
+        return {k: (int(v) if k in ("N", "replications") else float(v)) for k, v in self.__dict__.items()}
+
+
+def _var_se(x: np.ndarray) -> float:
+    """Standard error of the sample variance (fourth-moment formula)."""
+    n = x.size
+    d = x - x.mean()
+    m4, m2 = float(np.mean(d ** 4)), float(np.mean(d ** 2))
+    return math.sqrt(max(m4 - (n - 3) / (n - 1) * m2 * m2, 0.0) / n)
+
+
+def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_paths: int,
+                      limit_paths: int, seed: int, substeps: int = 1,
+                      min_replications: int = 20) -> tuple[list[ConvergenceRow], dict]:
+    """Mean cost and law of ``Qbar_T`` for each ``N`` against the ``N = inf`` limit.
+
+    ``agent_paths``: budget ``N x M`` per ``N`` (``M = max(agent_paths // N, min_replications)``).
+    Returns the rows and the limit's estimates ``{mean_cost, mean_cost_se, mean_Q_T, var_Q_T, ...}``.
+    """
+    seeds = np.random.SeedSequence(seed).spawn(len(Ns) + 1)
+    limit_cost, limit_Q = simulate_limit(sol, M=limit_paths, seed=seeds[0], substeps=substeps)
+    lim = {"mean_cost": float(limit_cost.mean()),
+           "mean_cost_se": float(limit_cost.std(ddof=1) / math.sqrt(limit_paths)),
+           "mean_Q_T": float(limit_Q.mean()), "mean_Q_T_se": float(limit_Q.std(ddof=1) / math.sqrt(limit_paths)),
+           "var_Q_T": float(limit_Q.var(ddof=1)), "var_Q_T_se": _var_se(limit_Q), "paths": int(limit_paths)}
+    rows = []
+    for N, ss in zip(Ns, seeds[1:]):
+        M = max(agent_paths // N, min_replications)
+        g = simulate_game(sol, N=N, M=M, seed=ss, substeps=substeps)
+        gap = g.twin_gap
+        gap_se = float(gap.std(ddof=1) / math.sqrt(M))
+        dQ = g.Qbar_T - g.limit_Q_T
+        # var(Qbar_T) - var(Q_T) = var(dQ) + 2 cov(dQ, Q_T): the CRN estimate of the variance gap
+        var_gap = float(np.var(dQ, ddof=1) + 2.0 * np.cov(dQ, g.limit_Q_T)[0, 1])
+        n_draws = dQ.size
+        rows.append(ConvergenceRow(
+            N=int(N), replications=int(M),
+            mean_cost=lim["mean_cost"] + float(gap.mean()),
+            mean_cost_se=math.hypot(gap_se, lim["mean_cost_se"]),
+            cost_gap=float(gap.mean()), cost_gap_se=gap_se,
+            mean_Q_T=lim["mean_Q_T"] + float(dQ.mean()),
+            # the 2M draws are antithetic pairs: the SE of the mean difference uses the pair means
+            mean_Q_T_se=math.hypot(float((0.5 * (dQ[:M] + dQ[M:])).std(ddof=1) / math.sqrt(M)),
+                                   lim["mean_Q_T_se"]),
+            var_Q_T=lim["var_Q_T"] + var_gap,
+            var_Q_T_se=math.hypot(_var_se(g.Qbar_T) * math.sqrt(n_draws / M), lim["var_Q_T_se"])))
+    return rows, lim
+
+
+def fitted_rate(rows: Sequence[ConvergenceRow]) -> float:
+    """Least-squares slope of ``log |cost_gap|`` against ``log N`` (``-1`` for an ``O(1/N)`` gap)."""
+    N = np.array([r.N for r in rows], dtype=float)
+    gap = np.abs([r.cost_gap for r in rows])
+    keep = gap > 0
+    return float(np.polyfit(np.log(N[keep]), np.log(gap[keep]), 1)[0])

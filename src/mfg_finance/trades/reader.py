@@ -1,0 +1,400 @@
+"""Reading B3 trade-by-trade files into a typed DataFrame: :func:`parse_session`, :func:`read_trades`.
+
+One file (one session) is read in five vectorized steps: the bytes (a ``.TXT`` or a ZIP holding one
+file, :mod:`mfg_finance.cotahist.source`), the line ends (NumPy), the layout (recognised by the
+first line: ``RH NEG`` header or the NEGOCIOS column names), every trade line validated and
+converted in one compiled pass (:mod:`.kernels`), and the instrument codes factorized
+(:mod:`.tickers`). Each problem is a :class:`~.rejects.Reject`; with ``strict=True`` the first
+in line order is raised as :class:`~mfg_finance.errors.TradesError`, with ``strict=False`` the bad
+lines are left out and listed (quarantine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from mfg_finance.cotahist.source import read_source
+from mfg_finance.errors import CotahistError, TradesError
+from mfg_finance.trades import kernels
+from mfg_finance.trades.fields import FieldValueError, decode_date
+from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES,
+                                       NEG_LINE_BYTES, NEG_OFFSETS, NEG_TRAILER, NEGOCIOS_FIELDS,
+                                       NEGOCIOS_HEADER, NEGOCIOS_MAX_DECIMALS)
+from mfg_finance.trades.rejects import Reject, neg_rejects, negocios_rejects
+from mfg_finance.trades.tickers import factorize_symbols, union_categoricals
+
+PathLike = str | os.PathLike
+
+NEG = "neg"
+NEGOCIOS = "negocios"
+_EXACT_INT = 2 ** 53
+_NS_PER_DAY = 86_400_000_000_000
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class TradeSession:
+    """One session file, read.
+
+    Attributes
+    ----------
+    trades : pandas.DataFrame
+        Columns as in :func:`read_trades`, sorted by (ticker, time, trade_id).
+    summary : dict
+        JSON-able: name, path, size_bytes, sha256, zip_member, layout (``neg`` | ``negocios``),
+        session_date (ISO), lines, trades, cancelled, rejected, n_tickers, has_side, and for NEG
+        files header_lines (the count the header/trailer carry).
+    rejects : list of Reject
+        Every problem found (empty with ``strict=True``).
+    """
+
+    trades: pd.DataFrame
+    summary: dict
+    rejects: list[Reject]
+
+
+_SCAN_CHUNK = 1 << 24  # bytes scanned per step for line ends (bounds the temporary mask)
+
+
+def _regular_neg_lines(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Line offsets of a well-formed NEG file (54-byte header and trailer, 237-byte lines, LF), else None.
+
+    The common case, recognised with one strided check instead of a scan of every byte.
+    """
+    head, line = NEG_HEADER_BYTES + 1, NEG_LINE_BYTES + 1
+    body = buf.size - 2 * head
+    if (body < 0 or body % line or buf[:2].tobytes() != NEG_HEADER or buf[head - 1] != 10
+            or buf[-1] != 10 or buf[buf.size - head:buf.size - head + 2].tobytes() != NEG_TRAILER):
+        return None
+    if not (buf[head:buf.size - head].reshape(-1, line)[:, -1] == 10).all():
+        return None
+    n = body // line
+    starts = np.concatenate(([0], head + line * np.arange(n, dtype=np.int64), [buf.size - head]))
+    ends = starts + np.concatenate(([head - 1], np.full(n, line - 1, dtype=np.int64), [head - 1]))
+    return starts, ends
+
+
+def _lines(buf: np.ndarray, *, fast: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of every line (end excludes the LF and a CR before it).
+
+    ``fast``: try :func:`_regular_neg_lines` first. It does not look for an LF inside a line; the
+    kernel rejects such a line (no field admits an LF), and the caller then re-frames the file
+    with ``fast=False`` so that line numbers in messages are those of a text editor.
+    """
+    regular = _regular_neg_lines(buf) if fast else None
+    if regular is not None:
+        return regular
+    parts = [np.flatnonzero(buf[i:i + _SCAN_CHUNK] == 10) + i for i in range(0, buf.size, _SCAN_CHUNK)]
+    newlines = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    starts = np.empty(newlines.size + 1, dtype=np.int64)
+    starts[0] = 0
+    np.add(newlines, 1, out=starts[1:])
+    ends = np.append(newlines, buf.size).astype(np.int64, copy=False)
+    del newlines
+    if starts[-1] == buf.size:  # the file ends with a line end
+        starts, ends = starts[:-1], ends[:-1]
+    if ends.size:
+        ends -= (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)  # CRLF line ends
+    return starts, ends
+
+
+def _layout(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, path: str) -> str:
+    if starts.size == 0:
+        raise TradesError("empty file: expected a header line ('RH NEG ...' or the NEGOCIOS column names)",
+                          path=path, line=1)
+    first = bytes(buf[starts[0]:ends[0]])
+    if first[:2] == NEG_HEADER:
+        return NEG
+    if first.removeprefix(_BOM).decode("latin-1") == NEGOCIOS_HEADER:
+        return NEGOCIOS
+    raise TradesError(f"unknown layout: line 1 is {first[:120].decode('latin-1')!r}; expected a NEG header "
+                      f"('RH NEG ...') or the NEGOCIOS header {NEGOCIOS_HEADER!r}", path=path, line=1)
+
+
+def _neg_frame_line(raw: bytes, tag: bytes, line: int, path: str, rejects: list[Reject]) -> dict | None:
+    """Decode a NEG header/trailer line (``RH``/``RT``): dates and the line count it carries."""
+    where = "header" if tag == NEG_HEADER else "trailer"
+    if len(raw) != NEG_HEADER_BYTES or raw[:2] != tag or raw[2:7] != b" NEG ":
+        rejects.append(Reject(line, path, where, f"{raw[:60].decode('latin-1')!r} is not a NEG {where} "
+                              f"({tag.decode()} NEG ..., {NEG_HEADER_BYTES} bytes)", False))
+        return None
+    try:
+        first, last = decode_date(raw[23:33]), decode_date(raw[34:44])
+    except FieldValueError as exc:
+        rejects.append(Reject(line, path, where, str(exc), False))
+        return None
+    count = raw[45:54]
+    if not count.isdigit():
+        rejects.append(Reject(line, path, where, f"line count {count.decode('latin-1')!r} is not 9 digits", False))
+        return None
+    return {"first_date": first, "last_date": last, "lines": int(count)}
+
+
+def _check_dates(dates: np.ndarray, session: int, ok: np.ndarray, line_numbers: np.ndarray, path: str,
+                 field: str, source: str, rejects: list[Reject], limit: int | None) -> None:
+    bad = np.flatnonzero(ok & (dates != session))
+    for i in bad[:limit]:
+        rejects.append(Reject(int(line_numbers[i]), path, field, f"date {int(dates[i])}, expected the session "
+                              f"date {session} ({source})"))
+    ok[bad] = False
+
+
+class _Outputs(NamedTuple):
+    """The kernels' output arrays (names and dtypes: :data:`.kernels.OUTPUTS`)."""
+
+    date: np.ndarray
+    trade_id: np.ndarray
+    mantissa: np.ndarray
+    decimals: np.ndarray
+    quantity: np.ndarray
+    time: np.ndarray
+    cancelled: np.ndarray
+    buyer: np.ndarray
+    seller: np.ndarray
+    buy_condition: np.ndarray
+    sell_condition: np.ndarray
+    prices: np.ndarray
+    keys: np.ndarray
+    sym_start: np.ndarray
+    sym_len: np.ndarray
+
+
+def _allocate(n: int, *, conditions: bool) -> tuple[_Outputs, np.ndarray, np.ndarray]:
+    """Output arrays for n lines (the NEG order conditions only when asked), and the error arrays."""
+    arrays = {name: np.zeros(n if conditions or "condition" not in name else 0, dtype=dtype)
+              for name, dtype in kernels.OUTPUTS}
+    return _Outputs(**arrays), np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int8)
+
+
+def _parse_neg(buf, starts, ends, path, rejects, limit):
+    n_lines = starts.size
+    header = _neg_frame_line(bytes(buf[starts[0]:ends[0]]), NEG_HEADER, 1, path, rejects)
+    trailer, body_end = None, n_lines
+    last = bytes(buf[starts[-1]:ends[-1]])
+    if n_lines < 2:
+        rejects.append(Reject(1, path, "trailer", "missing trailer: the file has only a header", False))
+    elif last[:2] == NEG_TRAILER:
+        trailer = _neg_frame_line(last, NEG_TRAILER, n_lines, path, rejects)
+        body_end = n_lines - 1
+    else:  # the last line is read as a trade line
+        rejects.append(Reject(n_lines, path, "trailer", f"missing trailer: the last line starts with "
+                              f"{last[:2].decode('latin-1')!r}, expected 'RT NEG ...'", False))
+    for frame_line, where, line in ((header, "header", 1), (trailer, "trailer", n_lines)):
+        if frame_line and frame_line["lines"] != n_lines:
+            rejects.append(Reject(line, path, where, f"{where} counts {frame_line['lines']} lines but the file "
+                                  f"has {n_lines}", False))
+    body = slice(1, max(body_end, 1))
+    starts, ends = starts[body], ends[body]
+    line_numbers = np.arange(2, 2 + starts.size, dtype=np.int64)
+    good = (ends - starts) == NEG_LINE_BYTES
+    for i in np.flatnonzero(~good)[:limit]:
+        rejects.append(Reject(int(line_numbers[i]), path, "line", f"{int(ends[i] - starts[i])} bytes, expected "
+                              f"{NEG_LINE_BYTES} (fixed-width NEG trade line)"))
+    starts, line_numbers = starts[good], line_numbers[good]
+    o, err_field, err_reason = _allocate(starts.size, conditions=True)
+    kernels.parse_fixed(buf, starts, o, err_field, err_reason)
+    rejects.extend(neg_rejects(buf, starts, line_numbers, err_field, err_reason, path, limit))
+    ok = err_field < 0
+    session = None
+    if header:
+        session = int(header["first_date"].strftime("%Y%m%d"))
+        source = "header"
+    elif ok.any():
+        session = int(o.date[np.argmax(ok)])
+        source = "first trade line"
+    if session is not None:
+        _check_dates(o.date, session, ok, line_numbers, path, NEG_FIELDS[0].name, source, rejects, limit)
+    side = np.zeros(starts.size, dtype=np.int8)
+    buy, sell = o.buy_condition, o.sell_condition
+    side[(buy == 1) & (sell != 1)] = 1
+    side[(sell == 1) & (buy != 1)] = -1
+    extra = {"header_lines": header["lines"] if header else None}
+    return ok, o, side, session, extra
+
+
+def _parse_negocios(buf, starts, ends, path, rejects, limit):
+    starts, ends = starts[1:], ends[1:]
+    line_numbers = np.arange(2, 2 + starts.size, dtype=np.int64)
+    nonblank = ends > starts
+    for i in np.flatnonzero(~nonblank)[:limit]:
+        rejects.append(Reject(int(line_numbers[i]), path, "line", "empty line, expected a trade"))
+    if not nonblank.all():
+        starts, ends, line_numbers = starts[nonblank], ends[nonblank], line_numbers[nonblank]
+    o, err_field, err_reason = _allocate(starts.size, conditions=False)
+    kernels.parse_delimited(buf, starts, ends, NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
+    rejects.extend(negocios_rejects(buf, starts, ends, line_numbers, err_field, err_reason, path, limit))
+    ok = err_field < 0
+    session = int(o.date[np.argmax(ok)]) if ok.any() else None
+    if session is not None:
+        _check_dates(o.date, session, ok, line_numbers, path, "DataNegocio", "first trade line",
+                     rejects, limit)
+    side = np.zeros(starts.size, dtype=np.int8)  # the NEGOCIOS layout does not give the aggressor
+    return ok, o, side, session, {}
+
+
+def _exact_large_prices(prices: np.ndarray, mantissa: np.ndarray, decimals: np.ndarray) -> None:
+    """Prices are mantissa / 10**decimals, divided in float64: correctly rounded while the mantissa is
+    below 2**53 (both operands exact); larger ones (never seen in B3 files) use Python's exact division."""
+    for i in np.flatnonzero(mantissa >= _EXACT_INT):
+        prices[i] = int(mantissa[i]) / 10 ** int(decimals[i])
+
+
+def _order(codes: np.ndarray, n_codes: int, times: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Permutation sorting lines by (ticker, time, trade number).
+
+    A stable counting sort by ticker first (files are sorted by ticker, NEG, or by time, NEGOCIOS,
+    so each ticker's lines are then nearly in time order), then an insertion sort that finishes the
+    job in about one pass; far from sorted input falls back to ``np.lexsort``.
+    """
+    by_code = kernels.counting_order(codes, n_codes)
+    rest, moves = kernels.order_by_ticker_time(codes[by_code], times[by_code], ids[by_code])
+    if moves > 8 * codes.size + 1000:
+        return np.lexsort((ids, times, codes))
+    return by_code[rest]
+
+
+def _session_ns(yyyymmdd: int) -> int:
+    d = dt.date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100)
+    return (d - dt.date(1970, 1, 1)).days * _NS_PER_DAY
+
+
+def _build_frame(ok: np.ndarray, o: _Outputs, side: np.ndarray, ticker: pd.Categorical,
+                 session: int | None) -> pd.DataFrame:
+    """The frame of the valid lines, sorted by (ticker, time, trade_id)."""
+    keep = (lambda a: a) if ok.all() else (lambda a: a[ok])
+    codes = keep(ticker.codes)
+    times, ids = keep(o.time), keep(o.trade_id)
+    perm = _order(codes, len(ticker.categories), times, ids)
+    date = np.full(perm.size, _session_ns(session) if session is not None else 0, dtype=np.int64).view("M8[ns]")
+    columns = {
+        "date": date,
+        "ticker": pd.Categorical.from_codes(codes[perm], categories=ticker.categories),
+        "time": times[perm],
+        "price": keep(o.prices)[perm],
+        "quantity": keep(o.quantity)[perm],
+        "side": keep(side)[perm],
+        "cancelled": keep(o.cancelled)[perm],
+        "trade_id": ids[perm],
+        "buyer": keep(o.buyer)[perm],
+        "seller": keep(o.seller)[perm],
+    }
+    return pd.DataFrame({c: columns[c] for c in COLUMNS}, copy=False)
+
+
+def _source(path: PathLike, checksum: bool):
+    try:
+        return read_source(path, checksum=checksum)
+    except TradesError:
+        raise
+    except CotahistError as exc:
+        raise TradesError(str(exc).replace("COTAHIST", "trade")) from exc
+
+
+def parse_session(path: PathLike, *, strict: bool = True, checksum: bool = True) -> TradeSession:
+    """Read one B3 trade file (NEG or NEGOCIOS layout; ``.TXT`` or a ZIP holding one file).
+
+    Raises
+    ------
+    TradesError
+        Naming the file, line and field: with ``strict=True`` at the first problem in line order;
+        with ``strict=False`` only when the file cannot be read or its layout is not recognised.
+    """
+    src = _source(path, checksum)
+    name, buf = str(path), src.data
+    starts, ends = _lines(buf)
+    layout = _layout(buf, starts, ends, name)
+    limit = 1 if strict else None
+    rejects: list[Reject] = []
+    parse = _parse_neg if layout == NEG else _parse_negocios
+    ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit)
+    if rejects and layout == NEG:  # number the lines as an editor would (see _lines)
+        starts, ends = _lines(buf, fast=False)
+        rejects = []
+        ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit)
+    if strict and rejects:
+        raise min(rejects).error()
+    _exact_large_prices(o.prices, o.mantissa, o.decimals)
+    if ok.all():
+        ticker_all = factorize_symbols(buf, o.keys, o.sym_start, o.sym_len)
+    else:
+        ticker = factorize_symbols(buf, o.keys[ok], o.sym_start[ok], o.sym_len[ok])
+        codes_all = np.zeros(ok.size, dtype=np.int32)
+        codes_all[ok] = ticker.codes
+        ticker_all = pd.Categorical.from_codes(codes_all, categories=ticker.categories)
+    n_lines = int(starts.size)
+    file_info = {"name": src.path.name, "path": str(src.path), "size_bytes": src.size_bytes, "sha256": src.sha256,
+                 "zip_member": src.member}
+    del src, buf, starts, ends  # the text is no longer needed: free it first
+    o = o._replace(keys=None, sym_start=None, sym_len=None, mantissa=None)
+    trades = _build_frame(ok, o, side, ticker_all, session)
+    summary = {
+        **file_info, "layout": layout,
+        "session_date": (_session_date_iso(session) if session is not None else None),
+        "lines": n_lines, "trades": int(len(trades)), "cancelled": int(trades["cancelled"].sum()),
+        "rejected": len({r.line for r in rejects if r.line_dropped}), "n_tickers": int(trades["ticker"].nunique()),
+        "has_side": layout == NEG, **extra,
+    }
+    return TradeSession(trades, summary, sorted(rejects))
+
+
+def _session_date_iso(yyyymmdd: int) -> str:
+    return dt.date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100).isoformat()
+
+
+def _as_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [Path(paths)]
+    out = [Path(p) for p in paths]
+    if not out:
+        raise TradesError("no trade file given")
+    return out
+
+
+def iter_sessions(paths: PathLike | Iterable[PathLike], *, strict: bool = True) -> Iterator[TradeSession]:
+    """Read session files one at a time, in the order given (memory of one session at a time)."""
+    for p in _as_paths(paths):
+        yield parse_session(p, strict=strict)
+
+
+def read_trades(paths: PathLike | Iterable[PathLike], *, strict: bool = True,
+                drop_cancelled: bool = False) -> pd.DataFrame:
+    """Read B3 trade-by-trade files into one typed DataFrame.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        Session files, NEG (``NEG_*``) or NEGOCIOS (``*_NEGOCIOSAVISTA``, ``TradeIntraday_*``)
+        layout, plain text or a ZIP holding one file; sessions concatenated in the order given.
+    strict : bool
+        Raise :class:`~mfg_finance.errors.TradesError` at the first bad line (default), or leave bad
+        lines out (:func:`parse_session` lists them).
+    drop_cancelled : bool
+        Leave out trades the exchange cancelled.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trade, sorted by (ticker, time, trade_id) within each session. Columns:
+        ``date`` (datetime64[ns], session date), ``ticker`` (category, sorted categories),
+        ``time`` (int64, ns since midnight, São Paulo local time), ``price`` (float64, BRL per
+        share or per option contract unit), ``quantity`` (int64, shares), ``side`` (int8: +1 the
+        buyer was the aggressor, -1 the seller, 0 not given by the file), ``cancelled`` (bool),
+        ``trade_id`` (int64, the exchange's trade number, unique per instrument and session),
+        ``buyer``, ``seller`` (int32, broker / participant codes; -1 where the file leaves it empty).
+    """
+    frames = [s.trades for s in iter_sessions(paths, strict=strict)]
+    if drop_cancelled:
+        frames = [f[~f["cancelled"].to_numpy()] for f in frames]
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    ticker = union_categoricals([pd.Categorical(f["ticker"]) for f in frames])
+    out = pd.concat([f.drop(columns="ticker") for f in frames], ignore_index=True)
+    out.insert(1, "ticker", ticker)
+    return out

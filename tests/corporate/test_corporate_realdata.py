@@ -1,0 +1,121 @@
+"""Classes and corporate events on B3's real files (../shared/data, skipped when absent).
+
+Nothing from these files is stored in the repository: the tests read them in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corporate_testing import inject
+from mfg_finance.corporate import infer_events, merge_events, read_event_files
+from mfg_finance.cotahist import read_cotahist, select_equities
+from mfg_finance.cotahist.universe import universe_table
+from mfg_finance.stats import compute_stats
+
+pytestmark = pytest.mark.realdata
+
+LIQUID = ("PETR4", "VALE3", "ITUB4", "BBDC4", "ABEV3")
+SPLIT_BDRS_2021_01_27 = ("ATTB34", "AXPB34", "BERK34", "DISB34", "JNJB34", "KHCB34", "MSBR34", "PEPB34",
+                         "TEXA34", "VISA34")
+SETTINGS = dict(trading_days_per_year=252, rolling_window=5, min_sessions=10)
+
+
+def _file(directory, name):
+    path = directory / name
+    if not path.is_file():
+        pytest.skip(f"{path} not available")
+    return path
+
+
+@pytest.fixture(scope="module")
+def january(real_data_dir):
+    return read_cotahist([_file(real_data_dir, "COTAHIST_M012021.ZIP")])
+
+
+@pytest.fixture(scope="module")
+def stocks(january):
+    return select_equities(january, classes=["stock"])
+
+
+def test_default_universe_holds_only_stocks(january, stocks):
+    assert set(stocks["instrument_class"].astype(str)) == {"stock"}
+    universe = universe_table(january, classes=["stock"]).set_index("ticker")
+    for ticker in LIQUID:
+        assert universe.loc[ticker, "instrument_class"] == "stock" and universe.loc[ticker, "kept"]
+    for ticker, kind in (("VISA34", "bdr"), ("BOVA11", "etf"), ("BDIV11", "fund")):
+        assert universe.loc[ticker, "instrument_class"] == kind and not universe.loc[ticker, "kept"]
+    dropped = universe[~universe["kept"]]
+    assert (dropped["instrument_class"] == "bdr").sum() > 600   # the BDRs B3 listed under CODBDI 02
+
+
+def test_bdr_splits_of_2021_01_27_are_inferred_and_volatilities_become_real(january):
+    bdrs = select_equities(january, classes=["bdr"])
+    events = infer_events(bdrs)
+    on_day = events[events["ex_date"] == pd.Timestamp("2021-01-27")].set_index("ticker")
+    for ticker in SPLIT_BDRS_2021_01_27:
+        assert on_day.loc[ticker, "kind"] == "split", on_day.loc[ticker, "evidence"]
+    assert on_day.loc["VISA34", "factor"] == 20.0 and on_day.loc["BERK34", "factor"] == 20.0
+    raw = compute_stats(bdrs, events=events, adjust="none", **SETTINGS).asset_stats.set_index("ticker")
+    adjusted = compute_stats(bdrs, events=events, **SETTINGS).asset_stats.set_index("ticker")
+    split = list(SPLIT_BDRS_2021_01_27)
+    assert (raw.loc[split, "vol_cc_annual"] > 4.0).all()          # -3 log returns: 1000%+ a year
+    assert (adjusted.loc[split, "vol_cc_annual"] < 1.5).all()
+    # No BDR keeps a split-sized move; the few above 150% are January 2021's real meme-stock swings.
+    included = adjusted[adjusted["included"]]
+    assert included["max_abs_log_return"].max() < np.log(1.5)
+    assert (included["vol_cc_annual"] > 1.5).sum() <= 3
+
+
+def test_abev3_cash_events_match_b3_json_and_total_return_is_the_hand_computation(real_data_dir, stocks):
+    folder = real_data_dir.parent / "corporate_actions"
+    files = [{"path": str(_file(folder, "GetListedCashDividends_AMBEVSA.json")), "issuer": "ABEV"},
+             {"path": str(_file(folder, "GetListedSupplementCompany_ABEV.json"))}]
+    from_files, notes = read_event_files(files, stocks)
+    abev = from_files[from_files["ticker"] == "ABEV3"]
+    # lastDatePriorEx 13/01/2021 -> ex-date 2021-01-14, the next session; DIVIDENDO 0,0767 per share.
+    assert list(zip(abev["ex_date"], abev["kind"], abev["amount"])) == [(pd.Timestamp("2021-01-14"), "dividend",
+                                                                          0.0767)]
+    assert notes  # the other records fall outside January 2021 and are said to
+    inferred = infer_events(stocks)
+    events, disagreements = merge_events(inferred, from_files)
+    assert disagreements[disagreements["ticker"] == "ABEV3"].empty   # ED marker on the same session
+    abev3 = stocks[stocks["ticker"] == "ABEV3"].set_index("date")["close"]
+    before, after = abev3[pd.Timestamp("2021-01-13")], abev3[pd.Timestamp("2021-01-14")]
+    result = compute_stats(stocks[stocks["ticker"] == "ABEV3"], events=events, adjust="total_return", **SETTINGS)
+    r = result.returns.set_index("date")["log_return"][pd.Timestamp("2021-01-14")]
+    assert r == pytest.approx(np.log((after + 0.0767) / before), abs=1e-12)
+
+
+def test_annual_and_monthly_files_give_the_same_events_on_common_sessions(real_data_dir, january):
+    annual = read_cotahist([_file(real_data_dir, "COTAHIST_A2021.ZIP")])
+    last = annual["date"].max()
+    key = ["ticker", "ex_date", "kind", "factor"]
+    classes = ["stock", "unit", "bdr", "etf", "reit", "fund"]
+    a = infer_events(select_equities(annual, classes=classes))[key]
+    m = infer_events(select_equities(january, classes=classes))
+    m = m.loc[m["ex_date"] <= last, key]
+    assert len(a) > 100
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), m.reset_index(drop=True))
+
+
+FACTORS = (2.0, 3.0, 4.0, 5.0, 10.0, 20.0, 100.0, 0.5, 1 / 3, 0.25, 0.2, 0.1, 0.05, 0.01)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ticker=st.sampled_from(LIQUID), at=st.integers(1, 18), factor=st.sampled_from(FACTORS),
+       marker=st.booleans())
+def test_property_injected_split_is_inferred_and_leaves_adjusted_returns_unchanged(stocks, ticker, at, factor,
+                                                                                  marker):
+    real = stocks[stocks["ticker"] == ticker].sort_values("date").reset_index(drop=True)
+    injected = inject(real, at, factor=factor, marker=("EB" if factor > 1 else "EG") if marker else "")
+    events = infer_events(injected)
+    share = events[(events["ex_date"] == real["date"].iat[at]) & events["kind"].isin(["split", "reverse_split"])]
+    assert len(share) == 1 and share["factor"].iat[0] == pytest.approx(factor), events.to_string()
+    original = compute_stats(real, events=infer_events(real), **SETTINGS).returns["log_return"]
+    adjusted = compute_stats(injected, events=events, **SETTINGS).returns["log_return"]
+    np.testing.assert_allclose(adjusted, original, rtol=0, atol=1e-9)

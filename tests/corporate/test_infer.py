@@ -1,0 +1,93 @@
+"""Events inferred from DISMES changes, ex-markers, the price ratio and the traded quantity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from corporate_testing import inject, series
+from mfg_finance.corporate import infer_events
+from mfg_finance.corporate.markers import marker_letters
+from mfg_finance.corporate.ratios import candidates, describe, range_distance
+from mfg_finance.errors import DataError
+
+
+def test_marker_letters_read_only_the_words_after_the_class():
+    assert marker_letters("ON  EDJ N1") == {"D", "J"}
+    assert marker_letters("DRN EB") == {"B"}
+    assert marker_letters("ON      NM") == set() == marker_letters("CI  ATZ")
+    assert marker_letters("ED") == set()  # a class word, not a marker
+
+
+def test_candidate_sets_and_range_distance():
+    assert 2.0 in candidates("up") and 1.5 in candidates("up") and 1.0 not in candidates("up")
+    assert 0.1 in candidates("down") and (candidates("down") < 1).all()
+    assert 1.0 in candidates("whole") and 1.5 not in candidates("whole")
+    d = range_distance(np.array([1.0, 2.0, 4.0]), 100.0, 48.0, 52.0)
+    assert d[1] == 0.0 and d[0] == pytest.approx(np.log(100 / 52)) and d[2] == pytest.approx(np.log(48 / 25))
+    assert describe(0.1) == "1-for-10" and describe(1.5) == "3-for-2"
+
+
+@pytest.mark.parametrize("factor, marker, kind", [(2.0, "EB", "split"), (2.0, "", "split"),
+                                                   (0.1, "EG", "reverse_split"), (0.1, "", "reverse_split"),
+                                                   (1.5, "EB", "bonus"), (20.0, "EB", "split"),
+                                                   (1.25, "EB", "bonus")])
+def test_share_events_are_inferred_with_their_factor(factor, marker, kind):
+    frame = inject(series(seed=3), 12, factor=factor, marker=marker)
+    events = infer_events(frame)
+    assert len(events) == 1
+    row = events.iloc[0]
+    assert (row["kind"], row["factor"], row["ex_date"]) == (kind, factor, frame["date"].iat[12])
+    assert row["source"] == "inferred" and np.isnan(row["amount"]) and "DISMES 120->121" in row["evidence"]
+
+
+def test_cash_markers_give_their_kinds_and_decay_is_not_a_new_event():
+    frame = inject(series(seed=4), 10, cash=0.4, marker="EDJ", marker_sessions=2)
+    frame.loc[frame.index[12:14], "spec"] = "ON  EJ  NM"     # EDJ decays to EJ: no new right
+    events = infer_events(frame)
+    assert list(events["kind"]) == ["dividend", "jcp"]
+    assert (events["ex_date"] == frame["date"].iat[10]).all() and (events["factor"] == 1).all()
+
+
+def test_a_marker_without_dismes_change_is_still_an_event():
+    frame = inject(series(seed=5), 8, cash=0.2, marker="ED", bump_distribution=False)
+    events = infer_events(frame)
+    assert list(events["kind"]) == ["dividend"] and "DISMES 120 unchanged" in events["evidence"].iat[0]
+
+
+def test_dismes_change_without_move_is_a_distribution_and_with_a_jump_unexplained():
+    quiet = infer_events(inject(series(seed=6), 9, factor=1.0))
+    assert list(quiet["kind"]) == ["distribution"]
+    jumped = inject(series(seed=6), 9, factor=1.0)
+    jumped.loc[jumped.index[9:], ["open", "high", "low", "avg", "close"]] *= 1.35
+    events = infer_events(jumped)
+    assert list(events["kind"]) == ["unexplained"] and "no candidate within tolerance" in events["evidence"].iat[0]
+
+
+def test_a_share_marker_with_a_ratio_off_every_candidate_is_unexplained():
+    frame = inject(series(seed=7), 15, factor=1.0 / 0.37, marker="EB")  # 1 -> 2.7027 shares: not simple
+    events = infer_events(frame)
+    assert list(events["kind"]) == ["unexplained"]
+
+
+def test_quantity_moving_the_other_way_vetoes_a_large_factor():
+    frame = inject(series(seed=8), 15, factor=4.0, marker="EB")
+    frame.loc[frame.index[15:], "quantity"] = frame["quantity"].iloc[15:] // 64   # quantities fall 16-fold
+    events = infer_events(frame)
+    assert list(events["kind"]) == ["unexplained"] and "vetoed" in events["evidence"].iat[0]
+
+
+def test_first_session_and_other_tickers_are_independent():
+    a = inject(series("SYNA3", seed=1), 5, factor=2.0)
+    b = series("SYNB4", seed=2, distribution=300)              # a different DISMES: not a change
+    events = infer_events(pd.concat([b, a]).sample(frac=1.0, random_state=0))
+    assert list(events["ticker"]) == ["SYNA3"]
+
+
+def test_bad_settings_and_columns_are_named():
+    with pytest.raises(DataError, match="corporate_actions.tolerance"):
+        infer_events(series(), tolerance=2.0)
+    with pytest.raises(DataError, match=r"lack column\(s\) \['distribution'\]"):
+        infer_events(series().drop(columns="distribution"))
+    assert infer_events(series()).empty

@@ -1,0 +1,74 @@
+"""Finite-N check: the N-player game with the MFG feedback converges to the MFG, and epsilon-Nash."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
+from mfg_finance.mfg.epsilon_nash import epsilon_estimate, epsilon_study
+from mfg_finance.mfg.finite_n import convergence_study, fitted_rate, simulate_game
+
+PARAMS = dict(sigma=0.5, sigma0=0.2, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5,
+              m0_std=0.5)
+T = 0.5
+
+
+@pytest.fixture(scope="module")
+def solved():
+    return solve_with_estimate(PARAMS, T=T, nt=160, nQ=201, halfwidth=default_halfwidth(PARAMS, T))
+
+
+@pytest.fixture(scope="module")
+def study(solved):
+    return convergence_study(solved.fine, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=4000,
+                             seed=5, min_replications=4)
+
+
+def test_mean_cost_converges_at_rate_one_over_N(study):
+    rows, _ = study
+    by_N = {r.N: r for r in rows}
+    # the finite-population effect is resolved at N = 10 and 100 and falls like 1/N
+    assert by_N[10].cost_gap > 5.0 * by_N[10].cost_gap_se
+    assert by_N[100].cost_gap > 3.0 * by_N[100].cost_gap_se
+    assert 5.0 < by_N[10].cost_gap / by_N[100].cost_gap < 20.0
+    assert abs(by_N[10000].cost_gap) <= 3.0 * by_N[10000].cost_gap_se + by_N[10].cost_gap / 100.0
+    assert -1.8 < fitted_rate(rows[:3]) < -0.6
+
+
+def test_mean_cost_at_N_10000_matches_the_mfg_value(solved, study):
+    """Must hold: within 3 Monte Carlo standard errors plus the discretisation error bound."""
+    rows, _ = study
+    big = rows[-1]
+    assert big.N == 10000
+    assert abs(big.mean_cost - solved.fine.expected_cost) <= 3.0 * big.mean_cost_se + solved.cost_error
+
+
+def test_law_of_Q_T_converges(study):
+    rows, lim = study
+    small, big = rows[0], rows[-1]
+    # N = 10: Qbar_T carries the average of 10 idiosyncratic terminal deviations (variance V_T/10)
+    assert small.var_Q_T - lim["var_Q_T"] > 3.0 * small.var_Q_T_se
+    assert abs(big.var_Q_T - lim["var_Q_T"]) <= 3.0 * big.var_Q_T_se
+    assert abs(big.mean_Q_T - lim["mean_Q_T"]) <= 3.0 * big.mean_Q_T_se + 1e-12
+
+
+def test_game_is_seeded_and_byte_reproducible(solved):
+    one = simulate_game(solved.fine, N=50, M=6, seed=9)
+    two = simulate_game(solved.fine, N=50, M=6, seed=9)
+    other = simulate_game(solved.fine, N=50, M=6, seed=10)
+    for name in ("mean_cost", "Qbar_T", "limit_cost", "limit_Q_T", "twin_gap"):
+        assert getattr(one, name).tobytes() == getattr(two, name).tobytes()
+    assert not np.array_equal(one.mean_cost, other.mean_cost)
+
+
+def test_best_response_never_loses_and_epsilon_is_small(solved):
+    for N in (10, 100, 10 ** 15):
+        e = epsilon_estimate(solved.fine, N)
+        assert e.cost_best_response <= e.cost_mfg_policy + 1e-15
+    rows = epsilon_study(solved.fine, solved.coarse, [10, 100])
+    cost = solved.fine.expected_cost
+    for r in rows:
+        assert r.epsilon + r.bound >= 0.0            # epsilon >= 0 within its bound
+        assert abs(r.epsilon) + r.bound < 5e-3 * cost   # below 0.5% of the cost already at N = 10
+    assert rows[1].bound < rows[0].bound
