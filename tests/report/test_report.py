@@ -25,7 +25,8 @@ from reportutils import report_inputs
 
 pytestmark = pytest.mark.workflow
 
-SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "provenance")
+SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "multi-asset",
+            "provenance")
 
 
 def section(html: str, name: str) -> str:
@@ -67,7 +68,8 @@ def test_report_has_every_section_in_the_table_of_contents(report_html):
 def test_every_image_is_embedded_and_decodes_as_png(report_html):
     sources = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", report_html)
     # 5 analytics + 5 per scenario (2) + 2 verification + 2 sweeps + 2 quotes + 2 backtest distributions
-    assert len(sources) == 23
+    # + a portfolio's quote surface and its mean-CVaR frontier (issue 18)
+    assert len(sources) == 25
     assert len(re.findall(r"<img\b", report_html)) == len(sources)
     for src in sources:
         assert src.startswith("data:image/png;base64,"), src[:60]
