@@ -6,6 +6,9 @@ from snakemake.utils import min_version
 min_version("8.20")
 
 
+include: "workflow/rules/config_files.smk"  # strict YAML read first: syntax errors with lines, duplicate keys
+
+
 configfile: "config/config.yaml"
 
 

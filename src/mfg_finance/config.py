@@ -132,9 +132,10 @@ def check_config(config: Mapping[str, Any]) -> None:
     """Cross-field checks the schema cannot express. Raises :class:`ConfigError` naming the key."""
     mfg = config["mfg"]
     grid = mfg["grid"]
-    if not grid["x_min"] < grid["x_max"]:
+    fixed = "auto" not in (grid["x_min"], grid["x_max"])   # auto ends are sized (and checked) by the solver
+    if fixed and not grid["x_min"] < grid["x_max"]:
         raise ConfigError(f"mfg.grid: x_min ({grid['x_min']}) must be below x_max ({grid['x_max']})")
-    if not grid["x_min"] < mfg["params"]["m0_mean"] < grid["x_max"]:
+    if fixed and not grid["x_min"] < mfg["params"]["m0_mean"] < grid["x_max"]:
         raise ConfigError(f"mfg.params.m0_mean: {mfg['params']['m0_mean']} lies outside the grid "
                           f"[{grid['x_min']}, {grid['x_max']}]")
     for name, scenario in mfg["scenarios"].items():

@@ -46,7 +46,7 @@ def test_precedence_calibration_config_scenario(config):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda c: c["mfg"]["grid"].update(x_min=1.0, x_max=-1.0), "x_min"),
-    (lambda c: c["mfg"]["params"].update(m0_mean=9.0), "m0_mean"),
+    (lambda c: (c["mfg"]["grid"].update(x_min=-5.0, x_max=5.0), c["mfg"]["params"].update(m0_mean=9.0)), "m0_mean"),
     (lambda c: c["mfg"]["scenarios"].update(bad={"grid": {"nxx": 3}}), "nxx"),
     (lambda c: c["sweeps"].update(bad={"phi": {"start": 0, "stop": 1, "num": 2, "scale": "log"}}), "log-scale"),
     (lambda c: c["market_making"].update(tickers=["SYNA3", "SYNA3"]), "duplicates"),
