@@ -161,7 +161,7 @@ def check_config(config: Mapping[str, Any]) -> None:
 def _check_multi_asset(mm: Mapping[str, Any]) -> None:
     """Issue 18 keys: portfolio and Heston tickers are calibrated ones; the exact strategy is limited to d <= 3."""
     tickers = set(mm["tickers"])
-    for i, portfolio in enumerate(mm.get("portfolios", [])):
+    for i, portfolio in enumerate(market_making_portfolios(mm)):
         unknown = [t for t in portfolio if t not in tickers]
         if unknown:
             raise ConfigError(f"market_making.portfolios[{i}]: {unknown} not in market_making.tickers "
@@ -181,3 +181,11 @@ def _check_multi_asset(mm: Mapping[str, Any]) -> None:
                               f"market_making.dt_s ({dt} s)")
     if risk.get("enabled") and len(set(risk.get("gammas", []))) < 2:
         raise ConfigError("market_making.risk_limit.gammas: at least two distinct values (1/BRL) are needed")
+
+
+def market_making_portfolios(mm: Mapping[str, Any]) -> list[list[str]]:
+    """``market_making.portfolios``, or the first two ``tickers`` when it is null (none with one ticker)."""
+    portfolios = mm.get("portfolios")
+    if portfolios is None:
+        return [list(mm["tickers"][:2])] if len(mm["tickers"]) >= 2 else []
+    return [list(p) for p in portfolios]

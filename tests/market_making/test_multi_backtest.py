@@ -93,7 +93,7 @@ def test_portfolio_covariance_from_return_correlation():
     with pytest.raises(ConfigError, match="not in"):
         return_correlation(returns, ["A", "ZZZ"])
     with pytest.raises(DataError, match="share only"):
-        return_correlation(returns.iloc[:215], ["A", "B"])
+        return_correlation(returns.iloc[:215], ["A", "B"], min_sessions=20)
 
 
 def test_cvar_of_gaussian_sample_within_its_standard_error():

@@ -105,3 +105,11 @@ def test_issue18_config_cross_checks_name_the_key(repo_root, edit, message):
     edit(cfg["market_making"])
     with pytest.raises(ConfigError, match=message):
         check_config(cfg)
+
+
+def test_portfolios_default_to_the_first_two_tickers():
+    from mfg_finance.config import market_making_portfolios
+
+    assert market_making_portfolios({"tickers": ["PETR4", "VALE3", "ITUB4"], "portfolios": None}) == [["PETR4", "VALE3"]]
+    assert market_making_portfolios({"tickers": ["PETR4"], "portfolios": None}) == []
+    assert market_making_portfolios({"tickers": ["A1B2", "C3D4"], "portfolios": [["C3D4", "A1B2"]]}) == [["C3D4", "A1B2"]]

@@ -1,12 +1,13 @@
 # Market making beyond one asset (issue 18): correlated portfolios (exact lattice and closed-form
 # quotes, backtests per portfolio and strategy), Heston robustness study, CVaR-limited risk aversion.
 
+from mfg_finance.config import market_making_portfolios
 from mfg_finance.market_making.multi_backtest import portfolio_name
 
 MULTI = MM["multi_asset"]
 HESTON = MM["heston"]
 RISK = MM["risk_limit"]
-PORTFOLIOS = {portfolio_name(p): list(p) for p in MM["portfolios"]} if MULTI["enabled"] else {}
+PORTFOLIOS = {portfolio_name(p): p for p in market_making_portfolios(MM)} if MULTI["enabled"] else {}
 HESTON_TICKERS = [HESTON["ticker"] or MM["tickers"][0]] if HESTON["enabled"] else []
 MULTI_REPORT_INPUTS = {
     "multi_asset_stats": "results/market_making/multi_asset_stats.parquet" if PORTFOLIOS else [],
@@ -42,6 +43,7 @@ rule calibrate_portfolio:
         gamma=MULTI["gamma"] if MULTI["gamma"] is not None else MM["gamma"],
         horizon_s=MM["horizon_s"],
         order_size=MM["order_size"],
+        min_common_sessions=MULTI["min_common_sessions"],
     wildcard_constraints:
         portfolio=_alternation(PORTFOLIOS),
     log:

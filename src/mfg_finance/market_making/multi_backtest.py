@@ -24,7 +24,8 @@ from mfg_finance.market_making.multi_strategies import build_multi_strategy
 from mfg_finance.market_making.risk_measures import cvar
 
 #: fewest sessions with a return for every ticker of a portfolio before a correlation is estimated
-MIN_COMMON_SESSIONS = 20
+#: (a month of B3 data has ~19 sessions; config market_making.multi_asset.min_common_sessions)
+MIN_COMMON_SESSIONS = 10
 
 
 def portfolio_name(tickers: Sequence[str]) -> str:
@@ -33,7 +34,7 @@ def portfolio_name(tickers: Sequence[str]) -> str:
 
 
 def return_correlation(returns: pd.DataFrame, tickers: Sequence[str], *, column: str = "log_return",
-                       where: str = "returns") -> tuple[np.ndarray, int]:
+                       min_sessions: int = MIN_COMMON_SESSIONS, where: str = "returns") -> tuple[np.ndarray, int]:
     """Correlation of daily returns of ``tickers`` over the sessions where all have one; and that count.
 
     ``returns`` is long (``ticker, date, <column>``), as ``results/stats/returns.parquet``; NaN returns
@@ -49,9 +50,10 @@ def return_correlation(returns: pd.DataFrame, tickers: Sequence[str], *, column:
     subset = returns[returns["ticker"].astype(str).isin(tickers)]
     wide = subset.pivot_table(index="date", columns="ticker", values=column, aggfunc="first")[tickers]
     common = wide.dropna()
-    if len(common) < MIN_COMMON_SESSIONS:
-        raise DataError(f"{where}: tickers {tickers} share only {len(common)} sessions with a return; "
-                        f"need at least {MIN_COMMON_SESSIONS} to estimate their correlation")
+    if len(common) < max(int(min_sessions), 3):
+        raise DataError(f"{where}: tickers {tickers} share only {len(common)} sessions with a return; need at "
+                        f"least {min_sessions} (market_making.multi_asset.min_common_sessions) to estimate "
+                        "their correlation")
     corr = np.corrcoef(common.to_numpy(dtype=float), rowvar=False)
     if not np.all(np.isfinite(corr)):
         raise DataError(f"{where}: correlation of {tickers} is undefined (a ticker's return never varies)")
@@ -154,9 +156,10 @@ def multi_backtest_statistics(results: Mapping[tuple[str, str], pd.DataFrame], *
 # -- pipeline documents ------------------------------------------------------------------------------
 def portfolio_document(tickers: Sequence[str], markets: Sequence[MarketParameters], returns: pd.DataFrame, *,
                        gamma: float, horizon_s: float, return_column: str = "log_return",
-                       where: str = "returns") -> dict:
+                       min_sessions: int = MIN_COMMON_SESSIONS, where: str = "returns") -> dict:
     """The calibrated joint problem of a portfolio, as written to ``portfolios/<name>/params.yaml``."""
-    corr, n_common = return_correlation(returns, tickers, column=return_column, where=where)
+    corr, n_common = return_correlation(returns, tickers, column=return_column, min_sessions=min_sessions,
+                                        where=where)
     params = portfolio_parameters(markets, corr, horizon_s=horizon_s, gamma=gamma)
     return {
         "portfolio": portfolio_name(tickers),
