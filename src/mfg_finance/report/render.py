@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -254,8 +255,9 @@ def _rejects(path: str | Path | None, limit: int = 20) -> dict[str, Any]:
         return {"lines": [], "n_shown": 0, "total": 0}
     text = Path(path).read_text(errors="replace").splitlines()
     lines = [line for line in text if line.strip() and not line.startswith("# ")]
-    notes = [line[2:] for line in text if line.startswith("# ")]  # "N more rejected lines not listed"
-    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines)}
+    notes = [line[2:] for line in text if line.startswith("# ")]  # "FILE: N more rejected lines not listed"
+    cut = sum(int(m.group(1)) for note in notes if (m := re.search(r": (\d+) more rejected lines", note)))
+    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines) + cut}
 
 
 def _quantile_table(stats_summary: Mapping[str, Any]) -> str | None:
