@@ -21,6 +21,7 @@ import pandas as pd
 
 from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
+from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
@@ -71,7 +72,11 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
     eta0 = params.get("eta0")
     price = arrays["price"] if "price" in arrays else None
     p_ref = metrics.get("config", {}).get("price", {}).get("p_ref")
-    t_half = half_life(t, mean_q)
+    outcomes = metrics.get("outcomes", {})
+    errors = metrics.get("outcome_errors") or {}
+    # the solver's outcomes (sums over the nodes) when recorded, else the arrays' trapezoid
+    t_half = outcomes["liquidation_half_life"] if "liquidation_half_life" in outcomes else half_life(t, mean_q)
+    t_half = math.nan if t_half is None else float(t_half)
     eta_time_mean = float(np.trapezoid(eta, t) / (t[-1] - t[0]))   # time average: steps are not uniform
     scenario = {
         "name": name, "metrics": metrics, "figures": figures,
@@ -86,7 +91,13 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "eta_min": float(eta.min()), "eta_max": float(eta.max()),
         "eta_uplift_max_pct": 100.0 * (float(eta.max()) / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
         "eta_uplift_mean_pct": 100.0 * (eta_time_mean / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
-        "total_cost": metrics.get("outcomes", {}).get("total_cost"),
+        "total_cost": outcomes.get("total_cost"),
+        # estimated discretisation errors (mfg_finance.mfg.accuracy; None when not estimated)
+        "half_life_error": errors.get("liquidation_half_life"),
+        "total_cost_error": errors.get("total_cost"),
+        "liquidation_speed": outcomes.get("liquidation_speed"),
+        "liquidation_speed_error": errors.get("liquidation_speed"),
+        "unresolved": list((metrics.get("accuracy") or {}).get("unresolved") or []),
         "price_start": None, "price_end": None, "p_ref": None,
     }
     if price is not None:
@@ -114,6 +125,9 @@ def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | No
             "time to halve (min)": sc["half_life_days"] * seconds_per_day / 60 if seconds_per_day else np.nan,
             "max eta / eta0": sc["eta_max"] / sc["eta0"] if sc["eta0"] else np.nan,
             "total cost (cost units)": sc["total_cost"] if finite(sc["total_cost"]) else np.nan,
+            "total cost est. error": sc["total_cost_error"] if finite(sc["total_cost_error"]) else np.nan,
+            "time to halve est. error (trading days)": (sc["half_life_error"] if finite(sc["half_life_error"])
+                                                        else np.nan),
             "price change p_T - p_0 (BRL)": sc.get("price_change", np.nan),
             "largest gap p - p_ref (bp)": sc.get("price_gap_max_bp", np.nan),
         })
@@ -361,6 +375,8 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "refinement_orders": html_table(refinement[grid_cols[:2] + order_cols], digits=3),
         "refinement_sup": html_table(refinement[grid_cols[:2] + sup_cols], digits=3),
         "verification_figures": [figure(p) for p in inputs["verification_figures"]],
+        "verification_outcomes": [{"name": name, "table": html_table(pd.DataFrame(rows), digits=4)}
+                                  for name, rows in (verification.get("outcome_tables") or {}).items()],
         "sweeps": [{k: v for k, v in sw.items() if k != "frame"} for sw in sweeps],
         "backtest_table": _backtest_table(backtests),
         "backtest_full_table": html_tables_fitting(backtests, ["ticker", "strategy"], max_columns=9),
@@ -388,6 +404,9 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "n_jobs_timed": int(len(jobs)),
     }
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
+    context["systemic"] = systemic_section(inputs)
+    if context["systemic"] and context["systemic"]["summary"]:
+        context["summary"].append(context["systemic"]["summary"])
     return context
 
 
