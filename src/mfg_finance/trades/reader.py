@@ -24,9 +24,8 @@ from mfg_finance.cotahist.source import read_source
 from mfg_finance.errors import CotahistError, TradesError
 from mfg_finance.trades import kernels
 from mfg_finance.trades.fields import FieldValueError, decode_date
-from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES,
-                                       NEG_LINE_BYTES, NEG_OFFSETS, NEG_TRAILER, NEGOCIOS_FIELDS,
-                                       NEGOCIOS_HEADER, NEGOCIOS_MAX_DECIMALS)
+from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES, NEG_LINE_BYTES,
+                                       NEG_TRAILER, NEGOCIOS_HEADER, NEGOCIOS_MAX_DECIMALS)
 from mfg_finance.trades.rejects import Reject, neg_rejects, negocios_rejects
 from mfg_finance.trades.tickers import factorize_symbols, union_categoricals
 
