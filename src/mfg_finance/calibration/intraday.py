@@ -4,7 +4,8 @@ The estimates document is the output of the ``estimate_intraday`` rule: ``{"tick
 mfg_finance.microstructure.estimate_instrument(...)}}``. A parameter is replaced only when it was
 computed from data (an override stays an override) and every estimate it needs is present; the
 entry then says ``source: intraday`` and keeps the heuristic value as ``heuristic_value``, with the
-standard error ``se``. Where an estimate is missing the heuristic stays and the entry says why
+standard error ``se``. Impact estimates (Kyle's lambda, the square-root-law prefactor) and the
+half-spread replace a heuristic only when significantly positive (value > 2 SE). Where an estimate is missing the heuristic stays and the entry says why
 (``intraday_unavailable``). Formulas: :mod:`mfg_finance.microstructure.parameters`.
 """
 
@@ -41,6 +42,13 @@ def _missing(est: Mapping[str, Estimate], names, errors: Mapping[str, str]) -> s
     return "; ".join(f"{n}: {errors.get(n, 'not estimated')}" for n in absent)
 
 
+def _not_significant(est: Mapping[str, Estimate], names) -> str | None:
+    """Estimates not significantly above 0 (value <= 2 SE): too noisy to replace a heuristic."""
+    weak = [f"{n} = {est[n].value:.3g} +/- {est[n].se:.2g} is not significantly > 0 (value <= 2 SE)"
+            for n in names if not est[n].value > 2 * est[n].se]
+    return "; ".join(weak) or None
+
+
 def apply_intraday_mfg(doc: dict, intraday: Mapping[str, Any] | None) -> dict:
     """``mfg_params`` with eta0, eta1, kappa, sigma (and gamma_T through eta0) from intraday estimates.
 
@@ -62,7 +70,7 @@ def apply_intraday_mfg(doc: dict, intraday: Mapping[str, Any] | None) -> dict:
     params, stats = doc["parameters"], doc["representative"]["statistics"]
     c = float(doc["constants"]["inventory_unit_adv"])
     needed = ("kyle_lambda", "sqrt_law_y", "sigma", "rate_total", "size_mean_square")
-    reason = _missing(est, needed, errors)
+    reason = _missing(est, needed, errors) or _not_significant(est, ("kyle_lambda", "sqrt_law_y"))
     used = []
     if reason is None:
         try:
@@ -107,7 +115,8 @@ def apply_intraday_mm(doc: dict, intraday: Mapping[str, Any] | None, *, flow_sha
             params["sigma"] = _unavailable(params["sigma"], errors.get("sigma", errors.get("variance_per_second",
                                                                                              "not estimated")))
         spread_name = "signed_half_spread" if "signed_half_spread" in est else "roll_half_spread"
-        if spread_name in est and est[spread_name].value > 0 and "rate_total" in est:
+        weak = _not_significant(est, (spread_name,)) if spread_name in est else None
+        if spread_name in est and weak is None and "rate_total" in est:
             total = est["rate_total"]
             per_side = Estimate(total.value / 2, total.se / 2, "1/s", total.formula + " / 2", total.n)
             mm = mm_intensities(rate_per_side=per_side, half_spread=est[spread_name], flow_share=flow_share)
@@ -117,7 +126,7 @@ def apply_intraday_mm(doc: dict, intraday: Mapping[str, Any] | None, *, flow_sha
                 a_entry.update(upper_bound=mm["A_all_flow"].value, upper_bound_formula=mm["A_all_flow"].formula)
             params["A"] = a_entry
         else:
-            why = _missing(est, ("signed_half_spread", "rate_total"), errors) or "half-spread estimate <= 0"
+            why = _missing(est, (spread_name, "rate_total"), errors) or weak
             params["k"], params["A"] = _unavailable(params["k"], why), _unavailable(params["A"], why)
     return doc
 

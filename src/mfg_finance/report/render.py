@@ -22,6 +22,7 @@ from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, num, plus_minus)
 from mfg_finance.report.data_section import data_section
+from mfg_finance.report.intraday import intraday_section
 from mfg_finance.report.summary import summary_paragraphs
 from mfg_finance.report.wall_times import rule_wall_times, wall_time_per_rule
 
@@ -348,6 +349,8 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "wall_total_s": float(jobs["wall_s"].sum()) if len(jobs) else math.nan,
         "n_jobs_timed": int(len(jobs)),
     }
+    context["intraday"] = intraday_section(inputs.get("intraday_estimates"), inputs.get("intraday_figures", []),
+                                           mfg_doc, mm_doc)
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
     return context
 
