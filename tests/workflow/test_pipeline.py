@@ -46,6 +46,8 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/notebooks/mfg_pipeline.ipynb", "results/notebooks/mfg_pipeline.html",
         "results/notebooks/market_making.html", "results/provenance.json",
         "reports/analytics/return_distribution.png",
+        "resources/trades/sample/S1.zip", "results/trades/sessions/S2_bars.parquet",
+        "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing
