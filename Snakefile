@@ -20,6 +20,7 @@ include: "workflow/rules/stats.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/mfg.smk"
 include: "workflow/rules/sweeps.smk"
+include: "workflow/rules/systemic.smk"
 include: "workflow/rules/market_making.smk"
 include: "workflow/rules/report.smk"
 

@@ -21,6 +21,7 @@ from mfg_finance.config_overrides import coerce_command_line_strings, config_sou
 from mfg_finance.cotahist.local_files import file_fingerprints, local_input_files
 from mfg_finance.errors import ConfigError
 from mfg_finance.sweeps import corner_point, sweep_points
+from mfg_finance.mfg.systemic import DEFAULT_SETTINGS as _SYSTEMIC_DEFAULTS, is_systemic
 
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 _SCHEMA = yaml.safe_load(SCHEMA.read_text())
@@ -71,7 +72,18 @@ ANALYTICS_FIGURES = expand(
           "liquidity_vs_volatility", "volume_profile"],
 )
 MFG_FIGURES = ["value_function", "feedback", "density", "flow_eta_price", "convergence"]
-SCENARIOS = list(config["mfg"]["scenarios"])
+# Systemic scenarios (common noise sigma0 null or > 0, or agent types) are solved by rule solve_systemic.
+SYSTEMIC_SCENARIOS = [s for s in config["mfg"]["scenarios"] if is_systemic(mfg_run_overrides(config["mfg"], s))]
+SCENARIOS = [s for s in config["mfg"]["scenarios"] if s not in SYSTEMIC_SCENARIOS]
+SYSTEMIC = {name: {**_SYSTEMIC_DEFAULTS[name], **config.get("systemic", {}).get(name, {})}
+            for name in _SYSTEMIC_DEFAULTS}
+FINITE_N = SYSTEMIC["finite_n"]["scenario"] in SYSTEMIC_SCENARIOS
+# the sigma0 sweep runs on the first common-noise scenario, the urgent-share sweep on the first with two types
+_CN = [s for s in SYSTEMIC_SCENARIOS if not config["mfg"]["scenarios"][s].get("types")]
+_TY = [s for s in SYSTEMIC_SCENARIOS if len(config["mfg"]["scenarios"][s].get("types") or []) == 2]
+SYSTEMIC_SWEEPS = bool(_CN and _TY)
+SYSTEMIC_SWEEP_SCENARIOS = [_CN[0], _TY[0]] if SYSTEMIC_SWEEPS else []
+SYSTEMIC_PARAMS = "results/calibration/systemic_params.yaml"
 SWEEPS = {name: sweep_points(spec, name=name) for name, spec in config["sweeps"].items()}
 SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, points in SWEEPS.items()}
 # verify_mfg compares the headline outcomes with the exact ones at the baseline and at each sweep's corner
@@ -87,6 +99,7 @@ def _alternation(names):
 
 wildcard_constraints:
     scenario=_alternation(SCENARIOS),
+    systemic_scenario=_alternation(SYSTEMIC_SCENARIOS),
     sweep=_alternation(SWEEPS),
     strategy=_alternation(MM["strategies"]),
     ticker=_alternation(MM["tickers"]),
@@ -171,6 +184,14 @@ REPORT_INPUTS = {
     "reproduction": "results/market_making/avellaneda_stoikov_2008.csv",
     "notebooks": NOTEBOOKS,
     "provenance": "results/provenance.json",
+    "systemic_params": SYSTEMIC_PARAMS,
+    "systemic_metrics": expand("results/systemic/{s}/metrics.json", s=SYSTEMIC_SCENARIOS),
+    "systemic_figures": expand("results/systemic/{s}/overview.png", s=SYSTEMIC_SCENARIOS),
+    "finite_n_metrics": ["results/systemic/finite_n/metrics.json"] if FINITE_N else [],
+    "finite_n_figure": ["results/systemic/finite_n/convergence.png"] if FINITE_N else [],
+    "systemic_sweeps": ["results/systemic/sweeps.json"] if SYSTEMIC_SWEEPS else [],
+    "systemic_sweep_figures": ["results/systemic/sweep_sigma0.png", "results/systemic/sweep_urgent_share.png"]
+    if SYSTEMIC_SWEEPS else [],
 }
 
 NOTEBOOK_INPUTS = {

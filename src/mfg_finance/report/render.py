@@ -20,6 +20,7 @@ import pandas as pd
 
 from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
+from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
@@ -411,6 +412,9 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "n_jobs_timed": int(len(jobs)),
     }
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
+    context["systemic"] = systemic_section(inputs)
+    if context["systemic"] and context["systemic"]["summary"]:
+        context["summary"].append(context["systemic"]["summary"])
     return context
 
 
