@@ -79,7 +79,10 @@ def test_csv_events_and_their_errors_name_the_line(tmp_path):
     with pytest.raises(DataError, match="line 1: header"):
         read_event_files([str(bad)], eq)
     bad.write_text("ticker,ex_date,kind,factor,amount\nSYNA3,2023-01-10,spinoff,1,\n")
-    with pytest.raises(DataError, match="kind 'spinoff'"):
+    with pytest.raises(DataError, match="bad.csv, line 2, kind: 'spinoff'"):
+        read_event_files([str(bad)], eq)
+    bad.write_text("ticker,ex_date,kind,factor,amount\nSYNA3,2023-01-10,split,2,\nSYNA3,2023-01-11,split,-2,\n")
+    with pytest.raises(DataError, match="bad.csv, line 3, factor: -2.0"):
         read_event_files([str(bad)], eq)
     with pytest.raises(DataError, match="does not exist"):
         read_event_files([str(tmp_path / "missing.json")], eq)
@@ -102,10 +105,12 @@ def test_file_events_override_inferred_ones_and_disagreements_are_listed(tmp_pat
     assert d20 not in notes   # same kind: the file only adds the amount
 
 
-def test_sample_events_are_inferred_as_the_generator_put_them(tmp_path):
+@pytest.mark.parametrize("size", [dict(seed=11, n_tickers=12, n_sessions=90),
+                                  dict(seed=20230102, n_tickers=40, n_sessions=250)])
+def test_sample_events_are_inferred_as_the_generator_put_them(tmp_path, size):
     path, truth_path = tmp_path / "S.TXT", tmp_path / "S_events.csv"
-    write_sample_cotahist(path, seed=11, n_tickers=12, n_sessions=90, truth_path=truth_path)
-    assert truth_path.read_text() == sample_truth(seed=11, n_tickers=12, n_sessions=90)
+    write_sample_cotahist(path, truth_path=truth_path, **size)
+    assert truth_path.read_text() == sample_truth(**size)
     truth = pd.read_csv(truth_path, parse_dates=["ex_date"])
     assert set(truth["kind"]) == {"split", "reverse_split", "bonus", "dividend", "jcp"}
     inferred = infer_events(select_equities(read_cotahist([path]), classes=["stock"]))

@@ -61,3 +61,33 @@ def test_replay_command_reports_bad_input(tmp_path, capsys):
     assert main(["replay", "--trades", str(path), "--output-dir", str(tmp_path / "o")]) == 2
     assert "quantity" in capsys.readouterr().err
     assert main(["replay", "--trades", str(tmp_path / "missing.parquet"), "--output-dir", str(tmp_path)]) == 2
+
+
+def test_replay_command_time_window(tmp_path):
+    frame, path = trades_frame(tmp_path)
+    out = tmp_path / "out"
+    assert main(["replay", "--trades", str(path), "--strategy", "constant", "--start", "10:00:30", "--end", "10:01:30",
+                 "--output-dir", str(out)]) == 0
+    sessions = pd.read_csv(out / "replay_sessions.csv")
+    in_window = frame[(frame["time"] >= 36_030e9) & (frame["time"] <= 36_090e9)].groupby("date").size()
+    assert sessions["n_prints"].tolist() == in_window.tolist()
+    assert (sessions["horizon_s"] == 60.0).all()
+    with pytest.raises(SystemExit):
+        main(["replay", "--trades", str(path), "--start", "25:00", "--output-dir", str(out)])
+
+
+def test_replay_command_reads_b3_trade_files(tmp_path):
+    # a synthetic NEG session file, read by mfg_finance.trades like a real one
+    from mfg_finance.trades.synthetic import SyntheticInstrument, simulate_session, write_neg
+
+    trades = simulate_session([SyntheticInstrument("SYNA3", rate_buy=1.0, rate_sell=1.0)], date="2024-01-02",
+                              seed=4, seconds=600.0)
+    path = tmp_path / "NEG_20240102.zip"
+    write_neg(trades, path)
+    out = tmp_path / "out"
+    assert main(["replay", "--trades", str(path), "--strategy", "constant", "--order-size", "100",
+                 "--output-dir", str(out)]) == 0
+    row = pd.read_csv(out / "replay_sessions.csv").iloc[0]
+    assert row["session"] == "2024-01-02"
+    assert row["n_prints"] == (~trades["cancelled"]).sum() and row["n_cancelled"] == trades["cancelled"].sum()
+    assert row["n_trades"] > 0

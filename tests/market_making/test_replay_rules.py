@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from replay_checks import assert_replay_accounting
 
 from mfg_finance.errors import ConfigError, DataError
 from mfg_finance.market_making.market import MarketParameters
@@ -160,8 +161,10 @@ def test_tape_from_frame_selects_sorts_drops_cancelled_and_maps_sides():
         Tape(time_s=[0.0, 1.0], price=[1.0, 1.0], quantity=[1.0, 0.0], side=[0, 0])
     with pytest.raises(DataError, match="non-decreasing"):
         Tape(time_s=[1.0, 0.0], price=[1.0, 1.0], quantity=[1.0, 1.0], side=[0, 0])
-    with pytest.raises(ConfigError, match="queue_ahead"):
-        ReplaySettings(queue="front", queue_ahead=10.0)
+    with pytest.raises(ConfigError, match="queue"):
+        ReplaySettings(queue="middle")
+    with pytest.raises(ConfigError, match="reference_window must be odd"):
+        ReplaySettings(reference_window=4)
     with pytest.raises(ConfigError, match="unknown strategy"):
         replay_session(tp, "nope", MARKET, ReplaySettings())
 
@@ -182,25 +185,4 @@ def test_accounting_invariants(seed, queue, strategy, latency, fee, unsigned):
     cfg = ReplaySettings(dt_s=2.0, tick_size=0.01, queue=queue, queue_ahead=0.0 if queue == "front" else 120.0,
                          latency_s=latency, maker_fee_bps=fee, seed=seed)
     out = replay_session(tp, strategy, MARKET, cfg)
-    s, fills = out.summary, out.fills
-    signed = np.where(fills["side"] > 0, 1.0, -1.0) * fills["quantity"]
-    inventory = signed.sum()
-    cash = -(signed * fills["price"]).sum() - fills["fee"].sum()
-    # cash + inventory x last price = PnL (and the same with the reference price)
-    assert s["cash"] == pytest.approx(cash, abs=1e-9)
-    assert s["final_inventory"] * MARKET.order_size == pytest.approx(inventory)
-    assert s["pnl_at_last_print"] == pytest.approx(cash + inventory * price[-1], abs=1e-9)
-    assert s["final_pnl"] == pytest.approx(cash + inventory * s["final_reference"], abs=1e-9)
-    np.testing.assert_allclose(fills["inventory"], np.cumsum(signed), atol=1e-9)
-    # fills never exceed the volume that traded at or through our price on our side
-    signs = tp.signs()
-    at = fills["print_index"].to_numpy()
-    assert (fills["quantity"].to_numpy() <= quantity[at]).all()
-    assert np.unique(at).size == at.size                       # one print fills at most one of our orders
-    bid_fill = fills["side"].to_numpy() > 0
-    assert (signs[at][bid_fill] == -1).all() and (signs[at][~bid_fill] == 1).all()
-    assert (price[at][bid_fill] <= fills["price"].to_numpy()[bid_fill] + 1e-9).all()
-    assert (price[at][~bid_fill] >= fills["price"].to_numpy()[~bid_fill] - 1e-9).all()
-    assert s["bought_shares"] <= quantity[signs < 0].sum() and s["sold_shares"] <= quantity[signs > 0].sum()
-    # the inventory limit always holds
-    assert np.abs(fills["inventory"].to_numpy()).max(initial=0.0) <= MARKET.Q_max * MARKET.order_size + 1e-9
+    assert_replay_accounting(tp, out, MARKET)

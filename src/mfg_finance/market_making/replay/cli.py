@@ -2,7 +2,7 @@
 
 Example::
 
-    mfg-finance replay --trades trades.parquet --ticker PETR4 --strategy hjb constant \\
+    mfg-finance replay --trades NEG_20160104.zip --ticker PETR4 --strategy hjb constant \\
         --params results/calibration/mm_params.yaml --queue back --queue-ahead 500 --latency-s 0.05 \\
         --output-dir out/
 
@@ -26,7 +26,6 @@ from mfg_finance.market_making.replay.settings import QUEUE_MODELS, ReplaySettin
 from mfg_finance.market_making.strategies import STRATEGIES
 
 OUTPUT_FILES = ("replay_sessions.csv", "replay_fills.parquet", "replay_statistics.csv")
-TABLE_SUFFIXES = (".parquet", ".csv")
 
 
 def register(subparsers) -> None:
@@ -36,8 +35,9 @@ def register(subparsers) -> None:
         description="Replay the trades of one ticker, session by session, against market-making strategies "
                     "(tick grid, queue position, latency, fees, inventory limits; see docs/market_making.md).")
     parser.add_argument("--trades", type=Path, nargs="+", required=True, metavar="FILE",
-                        help="trades table(s): Parquet or CSV with time (ns since midnight) or time_s, price, "
-                             "quantity and optional ticker, side (+1/-1/0), cancelled, trade_id, date")
+                        help="B3 trade files (NEG_* or *NEGOCIOSAVISTA*, .zip or .txt, read by mfg_finance.trades), "
+                             "or tables (.parquet, .csv) with time (ns since midnight) or time_s, price, quantity "
+                             "and optional ticker, side (+1/-1/0), cancelled, trade_id, date")
     parser.add_argument("--ticker", default=None, help="ticker to replay (required if the files hold several)")
     parser.add_argument("--strategy", nargs="+", default=["hjb"], choices=STRATEGIES, metavar="NAME",
                         help=f"strategies ({', '.join(STRATEGIES)}; default hjb)")
@@ -57,19 +57,39 @@ def register(subparsers) -> None:
     parser.add_argument("--taker-fee-bps", type=float, default=0.0, help="fee of the end-of-session liquidation")
     parser.add_argument("--reference-window", type=int, default=5, help="prints in the reference median (odd)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the probabilistic queue (default 0)")
+    parser.add_argument("--start", type=clock_seconds, default=None, metavar="HH:MM[:SS]",
+                        help="first decision, exchange time (default: the first print)")
+    parser.add_argument("--end", type=clock_seconds, default=None, metavar="HH:MM[:SS]",
+                        help="session end and marking time (default: the last print); prints after it are ignored")
     parser.add_argument("--output-dir", type=Path, required=True, help="directory for the tables")
     parser.set_defaults(func=run)
 
 
+def clock_seconds(text: str) -> float:
+    """``HH:MM`` or ``HH:MM:SS`` as seconds since midnight."""
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        h, m, sec = int(parts[0]), int(parts[1]), float(parts[2]) if len(parts) == 3 else 0.0
+        if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 60):
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a clock time HH:MM[:SS], got {text!r}") from None
+    return h * 3600.0 + m * 60.0 + sec
+
+
 def read_trades_table(path: Path) -> pd.DataFrame:
-    """A trades table from Parquet or CSV."""
+    """Trades from a table (Parquet, CSV) or from a B3 trade file (any other name, strict reading)."""
     if not path.is_file():
         raise ConfigError(f"trades file {path} does not exist")
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     if path.suffix.lower() == ".csv":
         return pd.read_csv(path)
-    raise ConfigError(f"trades file {path}: expected one of {', '.join(TABLE_SUFFIXES)}")
+    from mfg_finance.trades import read_trades
+
+    return read_trades(path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     ticker = args.ticker or tapes[0][1].ticker
     sessions, fills = [], []
     for strategy in dict.fromkeys(args.strategy):
-        rows, strategy_fills = replay_tapes(tapes, strategy, market, settings, ticker=ticker)
+        rows, strategy_fills = replay_tapes(tapes, strategy, market, settings, ticker=ticker,
+                                            session_start_s=args.start, session_end_s=args.end)
         sessions.append(rows)
         fills.append(strategy_fills)
     sessions = pd.concat(sessions, ignore_index=True)

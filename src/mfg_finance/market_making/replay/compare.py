@@ -34,7 +34,8 @@ import pandas as pd
 
 from mfg_finance.errors import DataError
 from mfg_finance.market_making.market import MarketParameters
-from mfg_finance.market_making.replay.engine import SUMMARY_COLUMNS, replay_session
+from mfg_finance.market_making.replay.engine import (SUMMARY_COLUMNS, replay_session, session_quote_table,
+                                                     session_window)
 from mfg_finance.market_making.replay.settings import ReplaySettings
 from mfg_finance.market_making.replay.tape import Tape
 
@@ -53,9 +54,18 @@ def replay_variants(tape: Tape, strategy: str | Callable, market: MarketParamete
                     session: str = "", **session_kw) -> pd.DataFrame:
     """One summary row per variant (column ``variant`` first, then :data:`SUMMARY_COLUMNS`); ``session_kw``
     (``reference``, ``session_start_s``, ``session_end_s``) go to :func:`replay_session`."""
+    if isinstance(strategy, str):            # one quote table for the three variants (same decisions)
+        _, _, times = session_window(tape, settings, session_kw.get("session_start_s"),
+                                     session_kw.get("session_end_s"), session=session)
+        strategy = session_quote_table(strategy, market, times, settings)
     rows = [{"variant": name, **replay_session(tape, strategy, market, cfg, session=session, **session_kw).summary}
             for name, cfg in variant_settings(settings).items()]
     return pd.DataFrame(rows, columns=["variant", *SUMMARY_COLUMNS])
+
+
+def empty_variants_frame() -> pd.DataFrame:
+    """The columns of :func:`replay_variants` with no row (a ticker that did not trade that session)."""
+    return pd.DataFrame(columns=["variant", *SUMMARY_COLUMNS])
 
 
 def _mean_se(x: np.ndarray) -> tuple[float, float]:

@@ -36,7 +36,7 @@ from mfg_finance.errors import ConfigError, DataError
 from mfg_finance.market_making.market import MarketParameters
 from mfg_finance.market_making.replay.settings import ReplaySettings
 from mfg_finance.market_making.replay.tape import Tape, reference_price
-from mfg_finance.market_making.simulator import vectorize_policy
+from mfg_finance.market_making.simulator import QuoteTable, vectorize_policy
 from mfg_finance.market_making.strategies import STRATEGIES, build_quote_table
 
 #: columns of the per-session summary (those shared with the simulated backtests come first)
@@ -57,9 +57,24 @@ class SessionReplay:
     quotes: pd.DataFrame
 
 
-def _decision_times(t_start: float, t_end: float, dt: float) -> np.ndarray:
-    n = max(1, int(math.ceil((t_end - t_start) / dt - 1e-9)))
-    return t_start + np.arange(n) * dt
+def session_window(tape: Tape, settings: ReplaySettings, session_start_s: float | None = None,
+                   session_end_s: float | None = None, *, session: str = "") -> tuple[float, float, np.ndarray]:
+    """``(t_start, t_end, decision times)`` (s since midnight): defaults are the first and last prints."""
+    t_start = tape.time_s[0] if session_start_s is None else float(session_start_s)
+    t_end = tape.time_s[-1] if session_end_s is None else float(session_end_s)
+    if not t_end >= t_start:
+        raise ConfigError(f"session {session!r}: session end {t_end} s is before its start {t_start} s")
+    n = max(1, int(math.ceil((t_end - t_start) / settings.dt_s - 1e-9)))
+    return t_start, t_end, t_start + np.arange(n) * settings.dt_s
+
+
+def session_quote_table(strategy: str, market: MarketParameters, decision_times: np.ndarray,
+                        settings: ReplaySettings) -> QuoteTable:
+    """The quote table of a named strategy over a session's decisions (horizon ``N dt``)."""
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    n = decision_times.size
+    return build_quote_table(strategy, market, np.arange(n) * settings.dt_s, n * settings.dt_s)
 
 
 def _queue_ahead(settings: ReplaySettings, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +94,10 @@ def replay_session(tape: Tape, strategy: str | Callable, market: MarketParameter
     Parameters
     ----------
     tape : the session's prints (:class:`Tape`).
-    strategy : ``"hjb"``, ``"avellaneda_stoikov"``, ``"constant"``, ``"inventory_aware"`` or
-        ``policy(t, q, S) -> (bid, ask)`` (t s from the session start, q lots, prices BRL).
+    strategy : ``"hjb"``, ``"avellaneda_stoikov"``, ``"constant"``, ``"inventory_aware"``, a
+        :class:`QuoteTable` (rows = decisions; e.g. :func:`session_quote_table`, built once for several
+        replays of one session) or ``policy(t, q, S) -> (bid, ask)`` (t s from the session start,
+        q lots, prices BRL).
     market : calibrated parameters; the strategies use them, the replay uses ``Q_max`` and
         ``order_size`` (shares per lot).
     settings : :class:`ReplaySettings`.
@@ -90,10 +107,7 @@ def replay_session(tape: Tape, strategy: str | Callable, market: MarketParameter
         default the first and the last print. Prints outside are not replayed.
     session : label of the session in the summary.
     """
-    t_start = tape.time_s[0] if session_start_s is None else float(session_start_s)
-    t_end = tape.time_s[-1] if session_end_s is None else float(session_end_s)
-    if not t_end >= t_start:
-        raise ConfigError(f"session {session!r}: session end {t_end} s is before its start {t_start} s")
+    t_start, t_end, dec_time = session_window(tape, settings, session_start_s, session_end_s, session=session)
     inside = (tape.time_s >= t_start) & (tape.time_s <= t_end)
     if not inside.any():
         raise DataError(f"session {session!r}: no print of {tape.ticker!r} between {t_start} s and {t_end} s")
@@ -109,19 +123,21 @@ def replay_session(tape: Tape, strategy: str | Callable, market: MarketParameter
                             "non-decreasing times")
     p_sign = np.ascontiguousarray(signs[inside])
 
-    dec_time = _decision_times(t_start, t_end, settings.dt_s)
     n_dec = dec_time.size
     Q, lot = market.Q_max, float(market.order_size)
     if isinstance(strategy, str):
-        if strategy not in STRATEGIES:
-            raise ConfigError(f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
-        table = build_quote_table(strategy, market, dec_time - t_start, n_dec * settings.dt_s)
-        table_b, table_a, policy = table.delta_b, table.delta_a, None
+        strategy = session_quote_table(strategy, market, dec_time, settings)
+    if isinstance(strategy, QuoteTable):
+        if strategy.Q_max != Q or strategy.delta_b.shape[0] < n_dec:
+            raise ConfigError(f"quote table {strategy.name!r} has {strategy.delta_b.shape[0]} steps and Q_max "
+                              f"{strategy.Q_max}; the session needs {n_dec} steps and Q_max {Q}")
+        table_b, table_a, policy = strategy.delta_b, strategy.delta_a, None
     elif callable(strategy):
         table_b = table_a = np.zeros((1, 2 * Q + 1))
         policy = vectorize_policy(strategy, 1)
     else:
-        raise ConfigError(f"strategy must be one of {', '.join(STRATEGIES)} or a callable, got {strategy!r}")
+        raise ConfigError(f"strategy must be one of {', '.join(STRATEGIES)}, a QuoteTable or a callable, "
+                          f"got {strategy!r}")
     ahead_b, ahead_a = _queue_ahead(settings, n_dec)
     out = _run(p_time, p_price, p_qty, p_sign, ref_time, ref_value, dec_time, settings, table_b, table_a, Q, lot,
                policy, ahead_b, ahead_a, t_start)

@@ -33,14 +33,15 @@ def session_tapes(trades: pd.DataFrame, ticker: str | None = None, *, where: str
 
 
 def replay_tapes(tapes: Iterable[tuple[str, Tape]], strategy: str | Callable, market: MarketParameters,
-                 settings: ReplaySettings, *, ticker: str = "", strategy_name: str | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 settings: ReplaySettings, *, ticker: str = "", strategy_name: str | None = None,
+                 **session_kw) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Replay every ``(session, tape)``; returns (one row per session, every fill), both labelled with
-    ``ticker`` and ``strategy``."""
+    ``ticker`` and ``strategy``. ``session_kw`` (``session_start_s``, ``session_end_s``: clock times in
+    s since midnight, the same every session) go to :func:`replay_session`."""
     name = strategy_name or (strategy if isinstance(strategy, str) else getattr(strategy, "__name__", "policy"))
     rows, fills = [], []
     for session, tape in tapes:
-        result = replay_session(tape, strategy, market, settings, session=session)
+        result = replay_session(tape, strategy, market, settings, session=session, **session_kw)
         rows.append(result.summary)
         fills.append(result.fills.assign(session=session))
     label = {"ticker": str(ticker), "strategy": str(name)}

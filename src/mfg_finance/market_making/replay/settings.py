@@ -29,8 +29,8 @@ class ReplaySettings:
     queue : "front" (our order is first at its price), "back" (``queue_ahead`` shares at our price
         trade before us) or "probabilistic" (the queue ahead is ``U * queue_ahead``, ``U`` uniform on
         [0, 1) drawn per posted order from ``seed``).
-    queue_ahead : shares ahead of a newly posted order ("back", "probabilistic"); an order re-posted
-        at the same price keeps its place.
+    queue_ahead : shares ahead of a newly posted order ("back", "probabilistic"; unused by "front");
+        an unfilled order re-posted at the same price keeps its place.
     latency_s : delay (s) between a quote decision and its arrival at the exchange; until then the
         previous quote stays live.
     maker_fee_bps : fee on each of our passive fills (bps of notional).
@@ -61,9 +61,6 @@ class ReplaySettings:
         if window % 2 == 0:
             raise ConfigError(f"reference_window must be odd (a median of prints), got {window}")
         object.__setattr__(self, "reference_window", window)
-        if self.queue == "front" and self.queue_ahead > 0:
-            raise ConfigError("queue 'front' has no queue ahead; set queue_ahead: 0 or choose 'back' / "
-                              "'probabilistic'")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], *, where: str = "replay") -> "ReplaySettings":
