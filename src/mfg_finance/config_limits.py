@@ -120,45 +120,44 @@ def check_sizes(config: Mapping[str, Any]) -> None:
                           "(or raise dt_s)")
 
 
-#: Placeholders for the calibrated parameters (null in config: "take the calibrated value") while
-#: checking a scenario's types and ranges only.
-_PLACEHOLDERS = {"params": {"sigma": 1.0, "eta0": 1.0, "eta1": 0.0, "phi": 1.0, "gamma_T": 1.0, "sigma0": 0.1},
+#: Placeholders for the calibrated parameters while checking a scenario's types and ranges only.
+_PLACEHOLDERS = {"params": {"sigma": 1.0, "eta0": 1.0, "eta1": 0.0, "phi": 1.0, "gamma_T": 1.0},
                  "price": {"kappa": 1.0, "p_ref": 1.0}}
-_SECTIONS = ("grid", "params", "solver", "price")
-
-
-def _with_placeholders(mfg: Mapping[str, Any]) -> dict:
-    out = {section: dict(mfg.get(section) or {}) for section in _SECTIONS}
-    for section, values in _PLACEHOLDERS.items():
-        for name, value in values.items():
-            if out[section].get(name, value) is None:
-                out[section][name] = value
-    return out
 
 
 def check_scenarios(config: Mapping[str, Any]) -> None:
-    """Each scenario, merged onto ``mfg``, passes the solver's own validation (key named in full).
-
-    Sections other than grid/params/solver/price (e.g. ``types``) are left to their own checks.
-    """
+    """Each scenario, merged onto ``mfg``, passes the solver's own validation (key named in full)."""
     from mfg_finance.config import deep_merge
     from mfg_finance.mfg.config import validate_config
 
     mfg = config["mfg"]
+    base = {section: dict(mfg[section]) for section in ("grid", "params", "solver", "price")}
+    for section, values in _PLACEHOLDERS.items():
+        for name, value in values.items():
+            if base[section].get(name) is None:
+                base[section][name] = value
     try:
-        validate_config(_with_placeholders(mfg))
+        validate_config(base)
     except ConfigError:
         return  # a problem of mfg itself: check_config, which runs next, names it in its own words
     for name, overrides in mfg["scenarios"].items():
         if not isinstance(overrides, Mapping):
             continue  # the schema reports it
-        for section in _SECTIONS:
-            if section in overrides and not isinstance(overrides[section], Mapping):
-                raise ConfigError(f"mfg.scenarios.{name}.{section}: must be a mapping, got {overrides[section]!r}")
-        merged = deep_merge({s: dict(mfg[s]) for s in _SECTIONS},
-                            {s: v for s, v in overrides.items() if s in _SECTIONS})
+        for section, values in overrides.items():
+            if section == "types":   # a list, checked by mfg_finance.mfg.agent_types.validate_types
+                continue
+            if not isinstance(values, Mapping):
+                raise ConfigError(f"mfg.scenarios.{name}.{section}: must be a mapping, got {values!r}")
+            # params.sigma0: null means "the calibrated common noise" (mfg_finance.mfg.systemic)
+            nulls = sorted(k for k, v in values.items() if v is None and not (section == "params" and k == "sigma0"))
+            if nulls:
+                raise ConfigError(f"mfg.scenarios.{name}.{section}: {nulls} set to null; leave a key out to "
+                                  "keep the base value")
+        merged = deep_merge(base, overrides)
+        if merged["params"].get("sigma0", 0.0) is None:
+            merged["params"]["sigma0"] = 0.0   # calibrated later; its range is checked by the schema
         try:
-            validate_config(_with_placeholders(merged))
+            validate_config(merged)
         except ConfigError as exc:
             message = str(exc)
             raise ConfigError(f"mfg.scenarios.{name}.{message[4:]}" if message.startswith("mfg.")

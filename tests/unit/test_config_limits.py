@@ -77,7 +77,6 @@ def plan(config: dict) -> int:
     from mfg_finance.market_making.market import MarketParameters
     from mfg_finance.market_making.strategies import glft_parameters
     from mfg_finance.mfg.config import validate_config
-    from mfg_finance.mfg.grid import AUTO
     from mfg_finance.sweeps import sweep_points
 
     mfg = config["mfg"]
@@ -87,15 +86,15 @@ def plan(config: dict) -> int:
     runs += [sweep_run_overrides(mfg, p["params"]) for p in points]
     base = mfg_run_overrides(mfg, "baseline") if "baseline" in mfg["scenarios"] else runs[0]
     runs += [{**base, "grid": {**base["grid"], "nx": nx, "nt": nt}} for nx, nt in mfg["verification"]["refinements"]]
+    from mfg_finance.mfg.systemic import is_systemic, systemic_config
+
+    systemic_doc = {"sigma0": {"value": 0.1}, "sigma_idiosyncratic": {"value": 0.4}}   # calibrated sigma0 stand-in
     for run in runs:
-        solved = solver_config(CALIBRATED, run)
-        if solved["params"].get("sigma0", 0.0) is None:      # null: the systemic calibration's value
-            solved["params"]["sigma0"] = 0.1
-        if AUTO in (solved["grid"].get("x_min"), solved["grid"].get("x_max")):
-            # the automatic domain solves the exact LQ problem (~0.3 s): a job's work, not the config's
-            solved["grid"].update(x_min=-5.0, x_max=5.0)
-            solved["params"]["m0_mean"] = min(max(solved["params"].get("m0_mean", 0.5), -4.0), 4.0)
-        validate_config(solved)
+        if is_systemic(run):   # rule solve_systemic: calibrated sigma0 resolved, types checked by their solver
+            cfg = systemic_config(CALIBRATED, systemic_doc, run)
+            validate_config({k: cfg[k] for k in ("grid", "params", "solver", "price")})
+            continue
+        validate_config(solver_config(CALIBRATED, run))
     config["data"]["b3"]["url_template"].format(year=2023)
     mm = config["market_making"]
     n_steps = n_steps_of(mm["horizon_s"], mm["dt_s"])
@@ -139,7 +138,7 @@ def test_default_and_test_configs_run(repo_root, schema, default_config):
     (lambda c: c["mfg"]["scenarios"].update(x={"grid": {"nx": "abc"}}), r"^mfg.scenarios.x.grid.nx: must be an integer"),
     (lambda c: c["mfg"]["scenarios"].update(x={"params": {"sigma": -1}}), r"^mfg.scenarios.x.params.sigma: must be >= 0"),
     (lambda c: c["mfg"]["scenarios"].update(x={"solver": {"method": "magic"}}), r"^mfg.scenarios.x.solver.method"),
-    (lambda c: c["mfg"]["scenarios"].update(x={"grid": {"nt": None}}), r"^mfg.scenarios.x.grid.nt: must be an integer"),
+    (lambda c: c["mfg"]["scenarios"].update(x={"price": {"kappa": None}}), r"^mfg.scenarios.x.price: \['kappa'\] set to null"),
     (lambda c: c["market_making"].update(horizon_s=10.5), r"^market_making.horizon_s / market_making.dt_s: .*whole"),
     (lambda c: c["data"]["b3"].update(url_template="https://x/{year}/{month}.zip"),
      r"^data.b3.url_template: unknown field\(s\) \['\{month\}'\]"),
