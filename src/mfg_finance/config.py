@@ -65,7 +65,8 @@ def mfg_run_overrides(mfg_config: Mapping[str, Any], scenario: str) -> dict:
         raise ConfigError(f"mfg.scenarios: unknown scenario {scenario!r}; defined: {sorted(scenarios)}")
     base = {
         "grid": dict(mfg_config["grid"]),
-        "params": _drop_none(mfg_config["params"]),
+        # sigma0 = null means "calibrated" (mfg_finance.mfg.systemic_calibration): kept, not dropped
+        "params": {k: v for k, v in mfg_config["params"].items() if v is not None or k == "sigma0"},
         "solver": dict(mfg_config["solver"]),
         "price": _drop_none(mfg_config["price"]),
     }
@@ -140,6 +141,8 @@ def check_config(config: Mapping[str, Any]) -> None:
                           f"[{grid['x_min']}, {grid['x_max']}]")
     for name, scenario in mfg["scenarios"].items():
         for section, values in scenario.items():
+            if section == "types":      # a list of agent types, checked by mfg_finance.mfg.agent_types
+                continue
             allowed = set(mfg[section])
             unknown = sorted(set(values) - allowed)
             if unknown:
@@ -156,6 +159,24 @@ def check_config(config: Mapping[str, Any]) -> None:
     if len(set(tickers)) != len(tickers):
         raise ConfigError(f"market_making.tickers: duplicates in {tickers}")
     _check_multi_asset(config["market_making"])
+    _check_trades(config)
+
+
+def _check_trades(config: Mapping[str, Any]) -> None:
+    """data.trades against data.source, and the intraday session window."""
+    data = config["data"]
+    trades = data.get("trades", {})
+    source = trades.get("source", "none")
+    if data["source"] == "sample" and source != "none":
+        raise ConfigError(f"data.trades.source: {source!r} with data.source: sample; the sample run generates its "
+                          "own synthetic trade sessions (data.trades.sample), so data.trades.source must be none")
+    if source == "b3" and not trades.get("b3", {}).get("dates"):
+        raise ConfigError("data.trades.b3.dates: empty; list the sessions to download (YYYY-MM-DD) or set "
+                          "data.trades.source: none")
+    intraday = config.get("calibration", {}).get("intraday", {})
+    if intraday and not intraday["open_s"] < intraday["close_s"]:
+        raise ConfigError(f"calibration.intraday: open_s ({intraday['open_s']}) must be below close_s "
+                          f"({intraday['close_s']})")
 
 
 def _check_multi_asset(mm: Mapping[str, Any]) -> None:

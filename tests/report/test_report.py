@@ -25,8 +25,8 @@ from reportutils import report_inputs
 
 pytestmark = pytest.mark.workflow
 
-SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "multi-asset",
-            "provenance")
+SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "systemic", "market-making",
+            "multi-asset", "provenance")
 
 
 def section(html: str, name: str) -> str:
@@ -69,8 +69,9 @@ def test_every_image_is_embedded_and_decodes_as_png(report_html):
     sources = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", report_html)
     # 5 analytics + 5 for the baseline scenario + 1 for the endogenous price (its other 4 figures are the
     # baseline's, shown once) + 2 verification + 2 sweeps + 2 quotes + 2 backtest distributions
+    # + 2 systemic scenarios, the finite-N check and 2 systemic sweeps
     # + a portfolio's quote surface and its mean-CVaR frontier (issue 18)
-    assert len(sources) == 21
+    assert len(sources) == 26
     assert len(re.findall(r"<img\b", report_html)) == len(sources)
     for src in sources:
         assert src.startswith("data:image/png;base64,"), src[:60]
@@ -401,3 +402,12 @@ def test_snakemake_report_collects_the_flagged_figures(pipeline, tmp_path):
         assert category in html, category
     for name in ("value_function.png", "quotes.png", "pnl_distribution.png", "mfg_report.html"):
         assert name in html, name
+
+
+def test_systemic_section_and_summary_state_the_numbers(report_html, pipeline):
+    text = text_of(section(report_html, "systemic"))
+    finite_n = json.loads((pipeline / "results/systemic/finite_n/metrics.json").read_text())
+    assert "Finite-N check" in text and "common_noise" in text and "two_types" in text
+    assert ("holds" if finite_n["largest_N_check"]["holds"] else "FAILS") in text
+    summary = text_of(section(report_html, "summary"))
+    assert "Market-wide shocks" in summary and "urgent liquidators" in summary and "N players" in summary

@@ -50,6 +50,11 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/market_making/multi_asset_stats.parquet", "results/market_making/heston/SYNA3/study.csv",
         "results/market_making/portfolios/SYNA3-SYNB4/risk_limit.json",
         "results/market_making/portfolios/SYNA3-SYNB4/quote_surface.png",
+        "results/calibration/systemic_params.yaml", "results/systemic/common_noise/metrics.json",
+        "results/systemic/common_noise/overview.png", "results/systemic/two_types/arrays.npz",
+        "results/systemic/finite_n/convergence.png", "results/systemic/sweeps.json",
+        "resources/trades/sample/S1.zip", "results/trades/sessions/S2_bars.parquet",
+        "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing
@@ -75,9 +80,11 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
     try:
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
         # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
-        # set phi), its aggregate, the MFG notebook, provenance and the report. The phi x gamma_T
-        # points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
+        # set phi), its aggregate, the two systemic scenarios, the finite-N check and the systemic
+        # sweeps, the MFG notebook, provenance and the report. The phi x gamma_T points set phi
+        # themselves, so they are not rerun; nothing upstream of the MFG is.
         assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 2, "aggregate_sweep": 1,
+                        "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
                         "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
         snakemake(pipeline, "--cores", "2", "all")
         proc = snakemake(pipeline, "-n", "--cores", "2", "all")

@@ -6,7 +6,7 @@ Shape (units in brackets)::
              time_mesh: graded | uniform, max_step_ratio [dimensionless, >= 1]}
     params: {sigma [inv. units / sqrt(day)], eta0 [cost x day / inv. units^2], eta1 [eta0 units per
              (inv. units / day)], phi [cost / (inv. units^2 day)], gamma_T [cost / inv. units^2],
-             m0_mean, m0_std [inventory units]}
+             m0_mean, m0_std [inventory units], sigma0 [inv. units / sqrt(day), common noise, default 0]}
     solver: {method: newton | picard, tol, max_iter, damping}
     price:  {enabled, kappa [inv. units / (day BRL)], p_ref [BRL], supply [inv. units / day]}
 
@@ -23,7 +23,8 @@ problem by :func:`mfg_finance.mfg.grid.auto_domain` (``m0`` and the noise over t
 and be representable on its nodes (:func:`mfg_finance.mfg.grid.initial_density`), else the error
 names the key.
 
-The pipeline's ``scenarios`` and ``verification`` keys may be present and are ignored here.
+The pipeline's ``scenarios``, ``verification`` and ``types`` keys may be present and are ignored here
+(``types``: :mod:`mfg_finance.mfg.agent_types`; ``sigma0 > 0``: :mod:`mfg_finance.mfg.common_noise`).
 Every error is a :class:`~mfg_finance.errors.ConfigError` whose message starts with the full key
 (``mfg.grid.nx: must be an integer >= 3, got 2``).
 """
@@ -45,18 +46,18 @@ METHODS = ("newton", "picard")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "grid": {"x_min": AUTO, "x_max": AUTO, "nx": 201, "T": 0.5, "nt": 150, "time_mesh": "graded",
              "max_step_ratio": 1.5},
-    "params": {"m0_mean": 0.5, "m0_std": 0.5},
+    "params": {"m0_mean": 0.5, "m0_std": 0.5, "sigma0": 0.0},
     "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5},
     "price": {"enabled": False, "kappa": None, "p_ref": None, "supply": 0.0},
 }
 REQUIRED_PARAMS = ("sigma", "eta0", "eta1", "phi", "gamma_T")
 _ALLOWED = {
     "grid": ("x_min", "x_max", "nx", "T", "nt", "time_mesh", "max_step_ratio"),
-    "params": REQUIRED_PARAMS + ("m0_mean", "m0_std"),
+    "params": REQUIRED_PARAMS + ("m0_mean", "m0_std", "sigma0"),
     "solver": ("method", "tol", "max_iter", "damping"),
     "price": ("enabled", "kappa", "p_ref", "supply"),
 }
-_IGNORED = ("scenarios", "verification")
+_IGNORED = ("scenarios", "verification", "types")
 #: Largest number of space-time nodes accepted (each (nt+1, nx) array is 8 bytes a node).
 MAX_NODES = 20_000_000
 
@@ -130,6 +131,8 @@ def _params(raw: Mapping[str, Any], grid: Mapping[str, float]) -> dict:
         "gamma_T": _real("mfg.params.gamma_T", raw["gamma_T"], low=0.0),
         "m0_mean": _real("mfg.params.m0_mean", raw["m0_mean"]),
         "m0_std": _real("mfg.params.m0_std", raw["m0_std"], low=0.0, strict=True),
+        # common noise (inventory units / sqrt(trading day)); > 0 is solved by mfg.common_noise
+        "sigma0": _real("mfg.params.sigma0", raw["sigma0"], low=0.0),
     }
     return p
 

@@ -29,7 +29,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.errors import ConfigError, MfgConvergenceError
 from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
@@ -146,6 +146,9 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolu
     """
     start = time.perf_counter()
     cfg = validate_config(config)
+    if cfg["params"]["sigma0"] > 0.0:
+        raise ConfigError(f"mfg.params.sigma0: {cfg['params']['sigma0']!r} > 0 needs the common-noise solver "
+                          "(mfg_finance.mfg.common_noise); this solver has idiosyncratic noise only")
     problem = Problem.from_config(cfg)
     solver = cfg["solver"]
     method = solver["method"]
