@@ -25,7 +25,8 @@ from reportutils import report_inputs
 
 pytestmark = pytest.mark.workflow
 
-SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "provenance")
+SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "systemic", "market-making",
+            "multi-asset", "provenance")
 
 
 def section(html: str, name: str) -> str:
@@ -68,7 +69,9 @@ def test_every_image_is_embedded_and_decodes_as_png(report_html):
     sources = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", report_html)
     # 5 analytics + 5 for the baseline scenario + 1 for the endogenous price (its other 4 figures are the
     # baseline's, shown once) + 2 verification + 2 sweeps + 2 quotes + 2 backtest distributions
-    assert len(sources) == 19
+    # + 2 systemic scenarios, the finite-N check and 2 systemic sweeps
+    # + a portfolio's quote surface and its mean-CVaR frontier (issue 18)
+    assert len(sources) == 26
     assert len(re.findall(r"<img\b", report_html)) == len(sources)
     for src in sources:
         assert src.startswith("data:image/png;base64,"), src[:60]
@@ -103,11 +106,16 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
     crossing = np.nonzero(np.abs(mean) <= abs(mean[0]) / 2)[0][0]
     half_days = np.interp(abs(mean[0]) / 2, [abs(mean[crossing]), abs(mean[crossing - 1])],
                           [t[crossing], t[crossing - 1]])
-    match = re.search(r"halve it in ([0-9.]+) (seconds|minutes|hours) of trading \(([0-9.e-]+) trading days\)", summary)
+    match = re.search(r"halve it in ([0-9.]+) (seconds|minutes|hours) of trading "
+                      r"\(([0-9.e-]+)(?: ± ([0-9.e-]+))? trading days\)", summary)
     assert match, summary
     stated = float(match.group(1)) * {"seconds": 1, "minutes": 60, "hours": 3600}[match.group(2)] / 25200
     assert stated == pytest.approx(half_days, rel=0.03)
-    assert float(match.group(3)) == pytest.approx(half_days, rel=0.01)
+    # stated with its estimated discretisation error (metrics.json outcome_errors), rounded to it
+    error = json.loads((pipeline / "results/mfg/baseline/metrics.json").read_text())["outcome_errors"]
+    assert match.group(4) is not None and float(match.group(4)) == pytest.approx(error["liquidation_half_life"],
+                                                                                 rel=0.1, abs=1e-12)
+    assert float(match.group(3)) == pytest.approx(half_days, rel=0.01, abs=float(match.group(4)))
 
     # how much the flow-dependent cost raises eta above eta0
     eta0 = yaml.safe_load((pipeline / "results/calibration/mfg_params.yaml").read_text())["parameters"]["eta0"]["value"]
@@ -394,3 +402,12 @@ def test_snakemake_report_collects_the_flagged_figures(pipeline, tmp_path):
         assert category in html, category
     for name in ("value_function.png", "quotes.png", "pnl_distribution.png", "mfg_report.html"):
         assert name in html, name
+
+
+def test_systemic_section_and_summary_state_the_numbers(report_html, pipeline):
+    text = text_of(section(report_html, "systemic"))
+    finite_n = json.loads((pipeline / "results/systemic/finite_n/metrics.json").read_text())
+    assert "Finite-N check" in text and "common_noise" in text and "two_types" in text
+    assert ("holds" if finite_n["largest_N_check"]["holds"] else "FAILS") in text
+    summary = text_of(section(report_html, "summary"))
+    assert "Market-wide shocks" in summary and "urgent liquidators" in summary and "N players" in summary

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.workflow
 def test_report_is_written_and_self_contained(pipeline):
     report = pipeline / "reports" / "final" / "mfg_report.html"
     html = report.read_text()
-    for section in ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "provenance"):
+    for section in ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "multi-asset",
+                    "provenance"):
         assert f'id="{section}"' in html
     assert "SYNTHETIC SAMPLE DATA" in html
     images = re.findall(r'<img src="([^"]+)"', html)
@@ -46,6 +47,14 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/notebooks/mfg_pipeline.ipynb", "results/notebooks/mfg_pipeline.html",
         "results/notebooks/market_making.html", "results/provenance.json",
         "reports/analytics/return_distribution.png",
+        "results/market_making/multi_asset_stats.parquet", "results/market_making/heston/SYNA3/study.csv",
+        "results/market_making/portfolios/SYNA3-SYNB4/risk_limit.json",
+        "results/market_making/portfolios/SYNA3-SYNB4/quote_surface.png",
+        "results/calibration/systemic_params.yaml", "results/systemic/common_noise/metrics.json",
+        "results/systemic/common_noise/overview.png", "results/systemic/two_types/arrays.npz",
+        "results/systemic/finite_n/convergence.png", "results/systemic/sweeps.json",
+        "resources/trades/sample/S1.zip", "results/trades/sessions/S2_bars.parquet",
+        "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing
@@ -71,9 +80,11 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
     try:
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
         # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
-        # set phi), its aggregate, the MFG notebook, provenance and the report. The phi x gamma_T
-        # points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
+        # set phi), its aggregate, the two systemic scenarios, the finite-N check and the systemic
+        # sweeps, the MFG notebook, provenance and the report. The phi x gamma_T points set phi
+        # themselves, so they are not rerun; nothing upstream of the MFG is.
         assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 2, "aggregate_sweep": 1,
+                        "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
                         "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
         snakemake(pipeline, "--cores", "2", "all")
         proc = snakemake(pipeline, "-n", "--cores", "2", "all")
@@ -91,7 +102,10 @@ def test_sweep_edit_reruns_only_new_points(pipeline):
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     try:
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
-        assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "write_provenance": 1, "render_report": 1, "all": 1}
+        # 0.3 is the sweep's new largest phi: its corner, which the verification compares with the exact
+        # outcomes (verify_mfg's corners param), moves too
+        assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
+                        "render_report": 1, "all": 1}
     finally:
         config_path.write_text(original)
 

@@ -16,10 +16,12 @@ sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")])))
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
+from mfg_finance.config_limits import check_config_limits
 from mfg_finance.config_overrides import coerce_command_line_strings, config_sources
 from mfg_finance.cotahist.local_files import file_fingerprints, local_input_files
 from mfg_finance.errors import ConfigError
-from mfg_finance.sweeps import sweep_points
+from mfg_finance.sweeps import corner_point, sweep_points
+from mfg_finance.mfg.systemic import DEFAULT_SETTINGS as _SYSTEMIC_DEFAULTS, is_systemic
 
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 _SCHEMA = yaml.safe_load(SCHEMA.read_text())
@@ -42,10 +44,25 @@ if _problems:
                         + ("\n(--config strings read as numbers/booleans: " + "; ".join(_coerced) + ")"
                            if _coerced else ""))
 validate(config, str(SCHEMA))
+# Beyond the schema (mfg_finance.config_limits): no NaN/inf, bounded sizes and memory, scenario
+# values, horizon/step, URL template; sizes are checked before check_config expands the sweeps.
+try:
+    check_config_limits(config)
+except ConfigError as exc:
+    raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
 try:
     check_config(config)
 except ConfigError as exc:
     raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
+
+# Outputs are written through symbolic links: refuse links planted under the output folders
+# that point outside the working directory, before any job (mfg_finance.output_links).
+from mfg_finance.output_links import foreign_links
+
+_links = foreign_links(".")
+if _links:
+    raise WorkflowError("symbolic link(s) under the output folders point outside the working directory; "
+                        "outputs would be written through them. Remove them:\n  " + "\n  ".join(_links))
 
 ENV = "../../envs/mfg-finance.yaml"
 
@@ -55,9 +72,22 @@ ANALYTICS_FIGURES = expand(
           "liquidity_vs_volatility", "volume_profile"],
 )
 MFG_FIGURES = ["value_function", "feedback", "density", "flow_eta_price", "convergence"]
-SCENARIOS = list(config["mfg"]["scenarios"])
+# Systemic scenarios (common noise sigma0 null or > 0, or agent types) are solved by rule solve_systemic.
+SYSTEMIC_SCENARIOS = [s for s in config["mfg"]["scenarios"] if is_systemic(mfg_run_overrides(config["mfg"], s))]
+SCENARIOS = [s for s in config["mfg"]["scenarios"] if s not in SYSTEMIC_SCENARIOS]
+SYSTEMIC = {name: {**_SYSTEMIC_DEFAULTS[name], **config.get("systemic", {}).get(name, {})}
+            for name in _SYSTEMIC_DEFAULTS}
+FINITE_N = SYSTEMIC["finite_n"]["scenario"] in SYSTEMIC_SCENARIOS
+# the sigma0 sweep runs on the first common-noise scenario, the urgent-share sweep on the first with two types
+_CN = [s for s in SYSTEMIC_SCENARIOS if not config["mfg"]["scenarios"][s].get("types")]
+_TY = [s for s in SYSTEMIC_SCENARIOS if len(config["mfg"]["scenarios"][s].get("types") or []) == 2]
+SYSTEMIC_SWEEPS = bool(_CN and _TY)
+SYSTEMIC_SWEEP_SCENARIOS = [_CN[0], _TY[0]] if SYSTEMIC_SWEEPS else []
+SYSTEMIC_PARAMS = "results/calibration/systemic_params.yaml"
 SWEEPS = {name: sweep_points(spec, name=name) for name, spec in config["sweeps"].items()}
 SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, points in SWEEPS.items()}
+# verify_mfg compares the headline outcomes with the exact ones at the baseline and at each sweep's corner
+VERIFICATION_CORNERS = {f"{name} corner": corner_point(points) for name, points in SWEEPS.items() if points}
 MM = config["market_making"]
 NOTEBOOKS = expand("results/notebooks/{nb}.{ext}", nb=["mfg_pipeline", "market_making"],
                    ext=["ipynb", "html"])
@@ -69,6 +99,7 @@ def _alternation(names):
 
 wildcard_constraints:
     scenario=_alternation(SCENARIOS),
+    systemic_scenario=_alternation(SYSTEMIC_SCENARIOS),
     sweep=_alternation(SWEEPS),
     strategy=_alternation(MM["strategies"]),
     ticker=_alternation(MM["tickers"]),
@@ -120,7 +151,8 @@ def calibration_settings(wildcards):
                 "spread": config["calibration"]["spread"], "T": config["mfg"]["grid"]["T"],
                 **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})}}
     return {"tickers": MM["tickers"], "gamma": MM["gamma"], "Q_max": MM["Q_max"],
-            "spread": config["calibration"]["spread"], "overrides": {"mm": overrides.get("mm", {})}}
+            "spread": config["calibration"]["spread"], "overrides": {"mm": overrides.get("mm", {})},
+            "flow_share": MM["flow_share"]}
 
 
 MFG_PARAMS = "results/calibration/mfg_params.yaml"
@@ -153,6 +185,14 @@ REPORT_INPUTS = {
     "reproduction": "results/market_making/avellaneda_stoikov_2008.csv",
     "notebooks": NOTEBOOKS,
     "provenance": "results/provenance.json",
+    "systemic_params": SYSTEMIC_PARAMS,
+    "systemic_metrics": expand("results/systemic/{s}/metrics.json", s=SYSTEMIC_SCENARIOS),
+    "systemic_figures": expand("results/systemic/{s}/overview.png", s=SYSTEMIC_SCENARIOS),
+    "finite_n_metrics": ["results/systemic/finite_n/metrics.json"] if FINITE_N else [],
+    "finite_n_figure": ["results/systemic/finite_n/convergence.png"] if FINITE_N else [],
+    "systemic_sweeps": ["results/systemic/sweeps.json"] if SYSTEMIC_SWEEPS else [],
+    "systemic_sweep_figures": ["results/systemic/sweep_sigma0.png", "results/systemic/sweep_urgent_share.png"]
+    if SYSTEMIC_SWEEPS else [],
 }
 
 NOTEBOOK_INPUTS = {
@@ -173,3 +213,50 @@ def notebook_parameters(wildcards):
     else:
         parameters.update(tickers=MM["tickers"], horizon_s=MM["horizon_s"])
     return parameters
+
+
+# --- Trade-by-trade files (intraday calibration, docs/trades.md) -------------------------------------
+
+TRADES = config["data"]["trades"]
+TRADES_SOURCE = "sample" if config["data"]["source"] == "sample" else TRADES["source"]
+INTRADAY_TICKERS = sorted(set(MM["tickers"]) | ({config["calibration"]["representative"]}
+                                                 - {"median"}))
+
+
+def _local_trade_files():
+    files = sorted(glob.glob(TRADES["local"]["glob"]))
+    if not files:
+        raise WorkflowError(f"data.trades.local.glob: no file matches {TRADES['local']['glob']!r} "
+                            "(expected NEG_* or *NEGOCIOSAVISTA* session files)")
+    sessions = {}
+    for f in files:
+        session = Path(f).name.split(".")[0]
+        if session in sessions:
+            raise WorkflowError(f"data.trades.local.glob: {sessions[session]} and {f} give the same session "
+                                f"name {session!r} (the file name before its first dot)")
+        sessions[session] = f
+    return sessions
+
+
+if TRADES_SOURCE == "sample":
+    TRADE_FILES = {f"S{i + 1}": f"resources/trades/sample/S{i + 1}.zip"
+                   for i in range(TRADES["sample"]["n_sessions"])}
+elif TRADES_SOURCE == "b3":
+    TRADE_FILES = {d: f"resources/trades/b3/{d}.zip" for d in TRADES["b3"]["dates"]}
+elif TRADES_SOURCE == "local":
+    TRADE_FILES = _local_trade_files()
+else:
+    TRADE_FILES = {}
+TRADE_SESSIONS = sorted(TRADE_FILES)
+INTRADAY_ESTIMATES = "results/trades/intraday_estimates.json"
+
+
+def intraday_input(wildcards=None):
+    """The intraday estimates calibrate reads, or nothing without trade files."""
+    return [INTRADAY_ESTIMATES] if TRADE_SESSIONS else []
+
+
+INTRADAY_FIGURE_NAMES = ["intraday_profile", "signature_plot", "impact_fit"]
+if TRADE_SESSIONS:
+    REPORT_INPUTS["intraday_estimates"] = INTRADAY_ESTIMATES
+    REPORT_INPUTS["intraday_figures"] = expand("results/trades/figures/{name}.png", name=INTRADAY_FIGURE_NAMES)

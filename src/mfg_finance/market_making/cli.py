@@ -30,6 +30,19 @@ OUTPUT_FILES = ("backtest_comparison.png", "statistics_table.png", "backtest_res
                 "backtest_statistics.csv")
 
 
+def _integer_at_least(low: int):
+    """argparse type: an integer >= ``low`` (argparse then prints a usage error, not a traceback)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+        return value
+    return parse
+
+
 def register(subparsers) -> None:
     """Add the ``backtest`` sub-command."""
     parser = subparsers.add_parser(
@@ -42,8 +55,9 @@ def register(subparsers) -> None:
                              "become the defaults of the options below")
     parser.add_argument("--strategies", nargs="+", default=None, choices=STRATEGIES,
                         metavar="NAME", help=f"strategies to compare ({', '.join(STRATEGIES)}; default all)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default 7)")
-    parser.add_argument("--n-runs", type=int, default=None, help="Monte Carlo paths per strategy (default 1000)")
+    parser.add_argument("--seed", type=_integer_at_least(0), default=None, help="random seed >= 0 (default 7)")
+    parser.add_argument("--n-runs", type=_integer_at_least(2), default=None,
+                        help="Monte Carlo paths per strategy, >= 2 (default 1000)")
     parser.add_argument("--output-dir", type=Path, required=True, help="directory for figures and tables")
     parser.add_argument("--params", type=Path, default=None,
                         help="YAML with sigma, A, k, gamma, Q_max, S0, tick_size (flat, or per ticker, "

@@ -21,14 +21,9 @@ from mfg_finance.errors import ConfigError
 
 def load_mfg_config(path: str | Path) -> dict[str, Any]:
     """Read a YAML file and return its ``mfg`` block (the whole file if it has no ``mfg:`` key)."""
-    from mfg_finance.io import read_yaml
+    from mfg_finance.user_yaml import read_user_yaml
 
-    try:
-        doc = read_yaml(path)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such config file") from exc
-    except Exception as exc:  # yaml.YAMLError and friends: report the file, not a traceback
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    doc = read_user_yaml(path)  # YAML 1.2 floats (1.0e-10), duplicate keys refused, errors with line
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(doc).__name__}")
     if "mfg" in doc:

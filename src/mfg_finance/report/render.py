@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -20,9 +21,12 @@ import pandas as pd
 
 from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
+from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
+from mfg_finance.report.multi_asset_section import multi_asset_section
+from mfg_finance.report.intraday import intraday_section
 from mfg_finance.report.summary import summary_paragraphs
 from mfg_finance.report.reproduction_notes import review, review_sentence
 from mfg_finance.report.wall_times import clock, for_display as wall_times_for_display
@@ -70,7 +74,11 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
     eta0 = params.get("eta0")
     price = arrays["price"] if "price" in arrays else None
     p_ref = metrics.get("config", {}).get("price", {}).get("p_ref")
-    t_half = half_life(t, mean_q)
+    outcomes = metrics.get("outcomes", {})
+    errors = metrics.get("outcome_errors") or {}
+    # the solver's outcomes (sums over the nodes) when recorded, else the arrays' trapezoid
+    t_half = outcomes["liquidation_half_life"] if "liquidation_half_life" in outcomes else half_life(t, mean_q)
+    t_half = math.nan if t_half is None else float(t_half)
     eta_time_mean = float(np.trapezoid(eta, t) / (t[-1] - t[0]))   # time average: steps are not uniform
     scenario = {
         "name": name, "metrics": metrics, "figures": figures,
@@ -85,7 +93,14 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "eta_min": float(eta.min()), "eta_max": float(eta.max()),
         "eta_uplift_max_pct": 100.0 * (float(eta.max()) / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
         "eta_uplift_mean_pct": 100.0 * (eta_time_mean / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
-        "total_cost": metrics.get("outcomes", {}).get("total_cost"),
+        "total_cost": outcomes.get("total_cost"),
+        # estimated discretisation errors (mfg_finance.mfg.accuracy; None when not estimated)
+        "half_life_error": errors.get("liquidation_half_life"),
+        "total_cost_error": errors.get("total_cost"),
+        "liquidation_speed": outcomes.get("liquidation_speed"),
+        "liquidation_speed_error": errors.get("liquidation_speed"),
+        "unresolved": list((metrics.get("accuracy") or {}).get("unresolved") or []),
+        "outcome_table": _outcome_table(outcomes, errors, (metrics.get("accuracy") or {}).get("unresolved") or []),
         "price_start": None, "price_end": None, "p_ref": None,
     }
     if price is not None:
@@ -100,6 +115,18 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
             "price_gap_end": float(deviation[-1]), "price_gap_end_bp": 1e4 * float(deviation[-1]) / p_ref,
         })
     return scenario
+
+
+def _outcome_table(outcomes: Mapping[str, Any], errors: Mapping[str, Any], unresolved) -> str | None:
+    """Each outcome of ``metrics.json`` with its estimated discretisation error (None without outcomes)."""
+    rows = [{"outcome": key, "value": value, "estimated error": errors.get(key),
+             "resolved by the grid": key not in unresolved}
+            for key, value in outcomes.items() if value is not None]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    frame["estimated error"] = pd.to_numeric(frame["estimated error"], errors="coerce")
+    return html_table(frame, digits=4)
 
 
 def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | None) -> str:
@@ -252,8 +279,11 @@ def reproduction_comparison(ours: pd.DataFrame, n_paths: int | None) -> pd.DataF
 def _rejects(path: str | Path | None, limit: int = 20) -> dict[str, Any]:
     if not path or not Path(path).is_file():
         return {"lines": [], "n_shown": 0, "total": 0}
-    lines = [line for line in Path(path).read_text(errors="replace").splitlines() if line.strip()]
-    return {"lines": lines[:limit], "n_shown": min(limit, len(lines)), "total": len(lines)}
+    text = Path(path).read_text(errors="replace").splitlines()
+    lines = [line for line in text if line.strip() and not line.startswith("# ")]
+    notes = [line[2:] for line in text if line.startswith("# ")]  # "FILE: N more rejected lines not listed"
+    cut = sum(int(m.group(1)) for note in notes if (m := re.search(r": (\d+) more rejected lines", note)))
+    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines) + cut}
 
 
 def _quantile_table(stats_summary: Mapping[str, Any]) -> str | None:
@@ -357,6 +387,8 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "refinement_orders": html_table(refinement[grid_cols[:2] + order_cols], digits=3),
         "refinement_sup": html_table(refinement[grid_cols[:2] + sup_cols], digits=3),
         "verification_figures": [figure(p) for p in inputs["verification_figures"]],
+        "verification_outcomes": [{"name": name, "table": html_table(pd.DataFrame(rows), digits=4)}
+                                  for name, rows in (verification.get("outcome_tables") or {}).items()],
         "sweeps": [{k: v for k, v in sw.items() if k != "frame"} for sw in sweeps],
         "backtest_table": _backtest_table(backtests),
         "backtest_full_table": html_tables_fitting(backtests, ["ticker", "strategy"], max_columns=9),
@@ -383,7 +415,13 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "wall_total_s": float(jobs["wall_s"].sum()) if len(jobs) else math.nan,
         "n_jobs_timed": int(len(jobs)),
     }
+    context["intraday"] = intraday_section(inputs.get("intraday_estimates"), inputs.get("intraday_figures", []),
+                                           mfg_doc, mm_doc)
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
+    context["multi_asset"] = multi_asset_section(inputs)      # issue 18; None when nothing of it ran
+    context["systemic"] = systemic_section(inputs)
+    if context["systemic"] and context["systemic"]["summary"]:
+        context["summary"].append(context["systemic"]["summary"])
     return context
 
 

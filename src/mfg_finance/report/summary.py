@@ -84,7 +84,9 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
         text = (f"How fast the crowd unwinds: starting from an average {side} position of {num(abs(base['mean_q0']))} "
                 f"inventory units, the traders in equilibrium ")
         if finite(base["half_life_days"]):
-            text += (f"halve it in {base['half_life_text']} of trading ({base['half_life_days']:.3g} trading days) "
+            days = (plus_minus(base["half_life_days"], base.get("half_life_error"))
+                    if finite(base.get("half_life_error")) else f"{base['half_life_days']:.3g}")
+            text += (f"halve it in {base['half_life_text']} of trading ({days} trading days) "
                      f"and hold {abs(base['mean_qT'] / base['mean_q0']) * 100:.2g}% of it at the end of the "
                      f"horizon of {base['horizon_text']}")
         else:
@@ -106,9 +108,16 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
             if len(rated) > 1:
                 lo, hi = rated.iloc[0], rated.iloc[-1]
                 pace = "slows down" if hi["liquidation_speed"] < lo["liquidation_speed"] else "speeds up"
+                bars = [row.get("liquidation_speed_error") for row in (lo, hi)]
+                if all(finite(b) for b in bars) and abs(hi["liquidation_speed"] - lo["liquidation_speed"]) <= sum(bars):
+                    pace = "keeps its pace within the discretisation error"
+                def rate(row):
+                    err = row.get("liquidation_speed_error")
+                    return plus_minus(row["liquidation_speed"], err) if finite(err) else f"{row['liquidation_speed']:.3g}"
+
                 text += (f". The eta1 sweep shows the effect of this feedback: from eta1 = {lo['param_eta1']:.3g} to "
                          f"{hi['param_eta1']:.3g} the crowd {pace} (liquidation rate "
-                         f"{lo['liquidation_speed']:.3g} to {hi['liquidation_speed']:.3g} per trading day) and its "
+                         f"{rate(lo)} to {rate(hi)} per trading day) and its "
                          f"expected cost goes from {lo['total_cost']:.3g} to {hi['total_cost']:.3g} cost units")
                 if len(rated) < len(ok):
                     text += (f" (at {len(ok) - len(rated)} of the {len(ok)} points the mean inventory reaches zero "
