@@ -6,6 +6,9 @@ from snakemake.utils import min_version
 min_version("8.20")
 
 
+include: "workflow/rules/config_files.smk"  # strict YAML read first: syntax errors with lines, duplicate keys
+
+
 configfile: "config/config.yaml"
 
 
@@ -17,6 +20,7 @@ include: "workflow/rules/stats.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/mfg.smk"
 include: "workflow/rules/sweeps.smk"
+include: "workflow/rules/systemic.smk"
 include: "workflow/rules/market_making.smk"
 include: "workflow/rules/report.smk"
 

@@ -9,6 +9,7 @@ from mfg_finance.mfg.verify import run_verification, write_verification
 
 log = configure_logging(snakemake.log[0])
 config = solver_config(parameter_values(read_yaml(snakemake.input[0])), snakemake.params.run)
-result = run_verification(config, refinements=[tuple(r) for r in snakemake.params.refinements])
+result = run_verification(config, refinements=[tuple(r) for r in snakemake.params.refinements],
+                          corners=dict(snakemake.params.corners))
 write_verification(result, Path(snakemake.output.metrics).parent, wall_time=False)  # see solve_mfg.py
 log.info("verification written to %s", Path(snakemake.output.metrics).parent)

@@ -65,7 +65,8 @@ def mfg_run_overrides(mfg_config: Mapping[str, Any], scenario: str) -> dict:
         raise ConfigError(f"mfg.scenarios: unknown scenario {scenario!r}; defined: {sorted(scenarios)}")
     base = {
         "grid": dict(mfg_config["grid"]),
-        "params": _drop_none(mfg_config["params"]),
+        # sigma0 = null means "calibrated" (mfg_finance.mfg.systemic_calibration): kept, not dropped
+        "params": {k: v for k, v in mfg_config["params"].items() if v is not None or k == "sigma0"},
         "solver": dict(mfg_config["solver"]),
         "price": _drop_none(mfg_config["price"]),
     }
@@ -132,13 +133,16 @@ def check_config(config: Mapping[str, Any]) -> None:
     """Cross-field checks the schema cannot express. Raises :class:`ConfigError` naming the key."""
     mfg = config["mfg"]
     grid = mfg["grid"]
-    if not grid["x_min"] < grid["x_max"]:
+    fixed = "auto" not in (grid["x_min"], grid["x_max"])   # auto ends are sized (and checked) by the solver
+    if fixed and not grid["x_min"] < grid["x_max"]:
         raise ConfigError(f"mfg.grid: x_min ({grid['x_min']}) must be below x_max ({grid['x_max']})")
-    if not grid["x_min"] < mfg["params"]["m0_mean"] < grid["x_max"]:
+    if fixed and not grid["x_min"] < mfg["params"]["m0_mean"] < grid["x_max"]:
         raise ConfigError(f"mfg.params.m0_mean: {mfg['params']['m0_mean']} lies outside the grid "
                           f"[{grid['x_min']}, {grid['x_max']}]")
     for name, scenario in mfg["scenarios"].items():
         for section, values in scenario.items():
+            if section == "types":      # a list of agent types, checked by mfg_finance.mfg.agent_types
+                continue
             allowed = set(mfg[section])
             unknown = sorted(set(values) - allowed)
             if unknown:

@@ -62,3 +62,18 @@ class MfgConvergenceError(MfgFinanceError, RuntimeError):
             shown = ", ".join(f"{r:.3e}" for r in self.residuals[-8:])
             tail = f" (last residuals: {shown}; {len(self.residuals)} iterations)"
         super().__init__(message + tail)
+
+
+class MfgDomainError(MfgFinanceError, RuntimeError):
+    """The inventory law reached the ends of the MFG grid: the equilibrium would be the boundary's.
+
+    ``diagnostics`` holds the measured leak (see :func:`mfg_finance.mfg.domain.domain_diagnostics`).
+    """
+
+    def __init__(self, message: str, diagnostics=None):
+        self.diagnostics = dict(diagnostics or {})
+        super().__init__(message)
+
+
+class MissingOutputError(MfgFinanceError, FileNotFoundError):
+    """An output of the pipeline that a notebook or command reads is not there (pipeline not run yet?)."""

@@ -12,17 +12,19 @@ from pathlib import Path
 def configure_logging(log_path: str | Path | None, name: str = "mfg_finance") -> logging.Logger:
     """Send log records to ``log_path`` and stderr, and record any uncaught exception there too.
 
-    The exception still propagates (the job fails and Snakemake keeps the log). SIGTERM (what
+    The exception still propagates (the job fails and Snakemake keeps the log). On stderr a project
+    exception is one line (its message); the log file keeps its traceback. SIGTERM (what
     Snakemake, a batch scheduler or ``kill`` sends to stop a job) becomes ``SystemExit``, so the
     atomic writers of :mod:`mfg_finance.io` remove their temporary files on the way out instead of
     leaving them behind (Python's default is to die on the spot).
     """
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(_ProjectErrorsOnOneLine(_FORMAT))
+    handlers: list[logging.Handler] = [terminal]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        handlers=handlers, force=True)
+    logging.basicConfig(level=logging.INFO, format=_FORMAT, handlers=handlers, force=True)
     logger = logging.getLogger(name)
 
     def _log_uncaught(exc_type, exc, tb):
@@ -32,6 +34,25 @@ def configure_logging(log_path: str | Path | None, name: str = "mfg_finance") ->
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
     return logger
+
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _ProjectErrorsOnOneLine(logging.Formatter):
+    """A project exception (bad input, bad config, no convergence) is one line on the terminal.
+
+    Its message already names the file, key and value; the traceback goes to the job's log file
+    only. Any other exception is a bug and keeps its traceback everywhere.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        from mfg_finance.errors import MfgFinanceError
+
+        if record.exc_info and isinstance(record.exc_info[1], MfgFinanceError):
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+            record.msg += " (traceback in the job's log file)"
+        return super().format(record)
 
 
 def _exit_on_sigterm(signum, frame):

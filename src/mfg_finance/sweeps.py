@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.config import SWEEPABLE_PARAMS
-from mfg_finance.errors import ConfigError, MfgConvergenceError
+from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 
 # Lower bounds of each swept parameter (eta0 must stay positive: it is the cost at zero flow).
 _LOWER_BOUND = {"phi": 0.0, "gamma_T": 0.0, "eta0": None, "eta1": 0.0, "sigma": 0.0}
@@ -75,12 +75,22 @@ def sweep_points(spec: Mapping[str, Any], *, name: str = "sweep") -> list[dict]:
     return points
 
 
+def corner_point(points: list[dict]) -> dict[str, float]:
+    """The point of a sweep with every swept parameter at its largest value (``{}`` for no point)."""
+    if not points:
+        return {}
+    keys = list(points[0]["params"])
+    return {k: max(float(p["params"][k]) for p in points) for k in keys}
+
+
 def run_point(solver_config: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
     """Solve one sweep point and summarise it. Non-convergence is recorded, not raised.
 
     Returns a JSON-able dict: ``params`` (the swept values), ``model`` (all model parameters
     used), ``converged``, ``iterations``, ``residual`` and, when converged, ``outcomes``.
-    A point that does not converge keeps ``outcomes`` null so the aggregate shows it as such.
+    A point that does not converge, or whose law reaches the ends of the inventory range
+    (:class:`~mfg_finance.errors.MfgDomainError`), keeps ``outcomes`` null and ``converged`` false,
+    with the reason in ``error``, so the aggregate shows it as such.
     """
     from mfg_finance.mfg import solve
 
@@ -96,16 +106,24 @@ def run_point(solver_config: Mapping[str, Any], swept: Mapping[str, float]) -> d
                       residual=exc.residuals[-1] if exc.residuals else None,
                       error=str(exc), outcomes=None)
         return record
+    except MfgDomainError as exc:   # an equilibrium the boundary made: no outcome to report
+        record.update(converged=False, iterations=0, residual=None, error=str(exc), outcomes=None)
+        return record
     record.update(converged=True, iterations=int(solution.iterations),
                   residual=float(solution.residuals[-1]) if len(solution.residuals) else 0.0,
-                  error=None, outcomes=solution_outcomes(solution))
+                  error=None, outcomes=solution_outcomes(solution),
+                  outcome_errors=solution_outcome_errors(solution),
+                  unresolved=list((solution.accuracy or {}).get("unresolved", [])))
     return record
 
 
-#: Outcome columns of a sweep table: ``MfgSolution.outcomes()`` plus a summary of the flow path.
-OUTCOME_COLUMNS = ("liquidation_speed", "terminal_dispersion", "total_cost", "mean_inventory_initial",
-                   "mean_inventory_terminal", "mean_flow_initial", "mean_flow_terminal", "mean_flow_abs_max",
-                   "eta_min", "eta_max", "price_initial", "price_terminal", "price_impact")
+#: Outcome columns of a sweep table: ``MfgSolution.outcomes()`` plus a summary of the flow path. Each has
+#: a ``<name>_error`` column: its estimated discretisation error (:mod:`mfg_finance.mfg.accuracy`; NaN
+#: where not estimated).
+OUTCOME_COLUMNS = ("liquidation_speed", "liquidation_half_life", "terminal_dispersion", "total_cost",
+                   "mean_inventory_initial", "mean_inventory_terminal", "mean_flow_initial", "mean_flow_terminal",
+                   "mean_flow_abs_max", "eta_min", "eta_max", "eta_mean", "price_initial", "price_terminal",
+                   "price_impact")
 
 
 def solution_outcomes(solution) -> dict[str, float | None]:
@@ -113,6 +131,12 @@ def solution_outcomes(solution) -> dict[str, float | None]:
     outcomes = dict(solution.outcomes())
     outcomes["mean_flow_abs_max"] = float(np.max(np.abs(solution.mean_flow)))
     return {key: outcomes[key] for key in OUTCOME_COLUMNS}
+
+
+def solution_outcome_errors(solution) -> dict[str, float | None]:
+    """Estimated error of each sweep outcome (None where the solve has no estimate for it)."""
+    errors = (solution.accuracy or {}).get("outcome_errors") or {}
+    return {key: errors.get(key) for key in OUTCOME_COLUMNS}
 
 
 def aggregate_points(records: list[Mapping[str, Any]]) -> pd.DataFrame:
@@ -125,9 +149,14 @@ def aggregate_points(records: list[Mapping[str, Any]]) -> pd.DataFrame:
         row.update(converged=bool(rec["converged"]), iterations=int(rec["iterations"]),
                    residual=np.nan if rec.get("residual") is None else float(rec["residual"]))
         outcomes = rec.get("outcomes") or {}
+        errors = rec.get("outcome_errors") or {}
         for key in OUTCOME_COLUMNS:
             value = outcomes.get(key)
             row[key] = np.nan if value is None else float(value)
+        for key in OUTCOME_COLUMNS:
+            value = errors.get(key)
+            row[f"{key}_error"] = np.nan if value is None else float(value)
+        row["unresolved"] = ",".join(rec.get("unresolved") or [])
         rows.append(row)
     frame = pd.DataFrame(rows)
     param_cols = sorted(c for c in frame.columns if c.startswith("param_"))

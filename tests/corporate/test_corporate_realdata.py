@@ -119,3 +119,15 @@ def test_property_injected_split_is_inferred_and_leaves_adjusted_returns_unchang
     original = compute_stats(real, events=infer_events(real), **SETTINGS).returns["log_return"]
     adjusted = compute_stats(injected, events=events, **SETTINGS).returns["log_return"]
     np.testing.assert_allclose(adjusted, original, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name, bdr_codes", [("COTAHIST_D04012016.TXT", {2}), ("COTAHIST_A2023.ZIP", {34, 35, 36})])
+def test_bdrs_are_bdrs_in_every_era(real_data_dir, name, bdr_codes):
+    quotes = read_cotahist([_file(real_data_dir, name)])
+    universe = universe_table(quotes, classes=["stock"])
+    bdrs = universe[universe["instrument_class"] == "bdr"]
+    assert len(bdrs) > 50 and set(bdrs["codbdi"]) == bdr_codes
+    assert bdrs["spec"].str.startswith("DR").mean() > 0.99
+    stocks = universe[universe["kept"]]
+    assert stocks["ticker"].str.fullmatch(r"[A-Z0-9]{4}([3-8]|3B|1[1-2])").all()   # share tickers only
+    assert {"PETR4", "VALE3"} <= set(stocks["ticker"])

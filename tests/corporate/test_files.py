@@ -102,10 +102,12 @@ def test_file_events_override_inferred_ones_and_disagreements_are_listed(tmp_pat
     assert d20 not in notes   # same kind: the file only adds the amount
 
 
-def test_sample_events_are_inferred_as_the_generator_put_them(tmp_path):
+@pytest.mark.parametrize("size", [dict(seed=11, n_tickers=12, n_sessions=90),
+                                  dict(seed=20230102, n_tickers=40, n_sessions=250)])
+def test_sample_events_are_inferred_as_the_generator_put_them(tmp_path, size):
     path, truth_path = tmp_path / "S.TXT", tmp_path / "S_events.csv"
-    write_sample_cotahist(path, seed=11, n_tickers=12, n_sessions=90, truth_path=truth_path)
-    assert truth_path.read_text() == sample_truth(seed=11, n_tickers=12, n_sessions=90)
+    write_sample_cotahist(path, truth_path=truth_path, **size)
+    assert truth_path.read_text() == sample_truth(**size)
     truth = pd.read_csv(truth_path, parse_dates=["ex_date"])
     assert set(truth["kind"]) == {"split", "reverse_split", "bonus", "dividend", "jcp"}
     inferred = infer_events(select_equities(read_cotahist([path]), classes=["stock"]))

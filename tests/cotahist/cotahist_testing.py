@@ -57,6 +57,8 @@ def _ref_field(f, raw: bytes):
             return dt.date(year, month, day)
         except ValueError:
             raise Invalid from None
+    if f.name == "FATCOT" and value == 0:  # prices are per FATCOT shares
+        raise Invalid
     return value / 10 ** f.decimals if f.decimals else value
 
 
@@ -74,10 +76,22 @@ def ref_record(line: bytes, fields) -> dict:
 
 def ref_parse(data: bytes) -> tuple[bool, list[dict]]:
     """(whole file valid?, the valid quote records kept in quarantine mode, in file order)."""
-    pieces = data.split(b"\n")
-    if data.endswith(b"\n"):
-        pieces = pieces[:-1]
-    lines = [p[:-1] if p.endswith(b"\r") else p for p in pieces] if data else []
+    # One framing per file, by its first line end: CRLF files split at CRLF only (a lone LF is a
+    # record byte), others at every LF with a CR before it dropped; a last unterminated line loses a
+    # trailing CR either way.
+    first_lf = data.find(b"\n")
+    if first_lf > 0 and data[first_lf - 1:first_lf] == b"\r":
+        pieces = data.split(b"\r\n")
+        if data.endswith(b"\r\n"):
+            pieces = pieces[:-1]
+        elif pieces[-1].endswith(b"\r"):
+            pieces[-1] = pieces[-1][:-1]
+        lines = pieces if data else []
+    else:
+        pieces = data.split(b"\n")
+        if data.endswith(b"\n"):
+            pieces = pieces[:-1]
+        lines = [p[:-1] if p.endswith(b"\r") else p for p in pieces] if data else []
     if not lines:
         return False, []
     valid = True

@@ -14,7 +14,8 @@ from mfg_finance.cotahist import COLUMNS
 def test_sample_then_ingest(tmp_path, capsys):
     sample = tmp_path / "S.TXT"
     assert main(["sample", "-o", str(sample), "--seed", "3", "--n-tickers", "5", "--n-sessions", "20",
-                 "--start-date", "2024-03-01"]) == 0
+                 "--start-date", "2024-03-01", "--truth", str(tmp_path / "events.csv")]) == 0
+    assert (tmp_path / "events.csv").read_text().startswith("ticker,ex_date,kind,factor,amount\n")
     out = tmp_path / "quotes.parquet"
     assert main(["ingest", str(sample), "-o", str(out), "--summary", str(tmp_path / "s.json")]) == 0
     printed = capsys.readouterr().out

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from cotahist_testing import frame_rows, record_rows, ref_parse, valid_file_bytes
 from mfg_finance.cotahist import ingest, read_cotahist
 from mfg_finance.cotahist.encode import cotahist_bytes, encode_records
+from mfg_finance.cotahist.fields import POSITIVE_FIELDS
 from mfg_finance.cotahist.layout import DETAIL_FIELDS
 from mfg_finance.errors import CotahistError
 
@@ -38,7 +39,7 @@ def field_strategy(f):
         return dates
     if f.kind == "date_or_never":
         return st.one_of(dates, st.just(99991231))
-    return st.integers(0, 10 ** f.width - 1)
+    return st.integers(1 if f.name in POSITIVE_FIELDS else 0, 10 ** f.width - 1)
 
 
 RECORD = st.fixed_dictionaries({f.name: field_strategy(f) for f in DETAIL_FIELDS if f.kind != "const"})

@@ -27,3 +27,18 @@ def make(base: dict, **sections) -> dict:
     for name, values in sections.items():
         cfg.setdefault(name, {}).update(values)
     return cfg
+
+
+#: The check set of issue 14: (eta1, m0_mean, phi, gamma_T, sigma, T), eta0 = 0.1, m0_std = 0.5, 201 x 150.
+MUST_HOLD = [(0, 1, 0, 0, 0.02, 0.1), (1, 1, 5, 50, 1.5, 5), (1, -1.5, 0, 50, 0.02, 5), (0, -1.5, 5, 0, 1.5, 0.1),
+             (1, 0, 5, 0, 0.02, 5), (0, 0, 0, 50, 1.5, 5), (1, 1, 0, 0, 1.5, 0.1), (0, 1, 5, 50, 0.02, 5),
+             (1, -1.5, 5, 0, 0.02, 0.1), (0, -1.5, 0, 50, 1.5, 0.1), (1, 0, 0, 50, 0.02, 0.1), (0, 0, 5, 0, 1.5, 5),
+             (1, 1, 5, 50, 0.02, 0.1), (1, -1.5, 5, 50, 1.5, 5)]
+
+
+def must_hold_config(eta1, m0_mean, phi, gamma_T, sigma, T) -> dict:
+    """One parameter set of :data:`MUST_HOLD` on the default grid (automatic inventory range)."""
+    return {"grid": {"nx": 201, "nt": 150, "T": float(T)},
+            "params": {"sigma": float(sigma), "eta0": 0.1, "eta1": float(eta1), "phi": float(phi),
+                       "gamma_T": float(gamma_T), "m0_mean": float(m0_mean), "m0_std": 0.5},
+            "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5}}

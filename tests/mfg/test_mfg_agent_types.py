@@ -72,7 +72,7 @@ def test_exact_reference_satisfies_the_coupling_and_the_riccati_equations():
 def test_one_type_reproduces_the_deterministic_solver():
     from mfg_finance.mfg import solve
 
-    cfg = {"grid": {"nx": 101, "nt": 80, "T": 0.5}, "params": dict(STIFF)}
+    cfg = {"grid": {"x_min": -5.0, "x_max": 5.0, "nx": 101, "nt": 80, "T": 0.5}, "params": dict(STIFF)}
     single = solve(cfg)
     multi = solve_types(cfg, None)
     np.testing.assert_allclose(multi.eta, single.eta, rtol=1e-8)
@@ -82,7 +82,7 @@ def test_one_type_reproduces_the_deterministic_solver():
 
 def test_multi_type_pde_converges_to_the_exact_reference():
     errors = []
-    solutions = [solve_types({"grid": {"nx": nx, "nt": nt, "T": 0.5}, "params": dict(STIFF)}, TWO)
+    solutions = [solve_types({"grid": {"x_min": -5.0, "x_max": 5.0, "nx": nx, "nt": nt, "T": 0.5}, "params": dict(STIFF)}, TWO)
                  for nx, nt in ((101, 80), (201, 160), (401, 320))]
     # one shooting for the three meshes
     t_all = np.concatenate([s.grid.t for s in solutions])

@@ -11,8 +11,13 @@ from mfg_finance.mfg import solve, validate_config
 
 def test_defaults_are_filled_and_result_is_plain():
     cfg = validate_config({"grid": {"nx": 51}, "params": dict(STIFF["params"])})
-    assert cfg["grid"] == {"x_min": -5.0, "x_max": 5.0, "nx": 51, "T": 0.5, "nt": 150,
-                           "time_mesh": "graded", "max_step_ratio": 1.5}
+    # the range is sized from the problem (6 std around the exact law, m0 = N(0.5, 0.5^2)), with 0 on a node
+    g = cfg.pop("grid")
+    assert {k: g[k] for k in ("nx", "T", "nt", "time_mesh", "max_step_ratio")} == {
+        "nx": 51, "T": 0.5, "nt": 150, "time_mesh": "graded", "max_step_ratio": 1.5}
+    dx = (g["x_max"] - g["x_min"]) / 50
+    assert g["x_min"] <= 0.5 - 3.0 and g["x_max"] >= 0.5 + 3.0 and g["x_max"] - g["x_min"] < 6.0 + 2 * dx
+    assert abs(g["x_min"] / dx - round(g["x_min"] / dx)) < 1e-9
     assert cfg["solver"] == {"method": "newton", "tol": 1e-10, "max_iter": 50, "damping": 0.5}
     assert cfg["price"]["enabled"] is False
     assert all(type(v) is float for v in cfg["params"].values())
@@ -39,7 +44,8 @@ def test_pipeline_extra_sections_are_ignored():
     ("params", "phi", float("nan"), "mfg.params.phi: must be a finite number"),
     ("params", "gamma_T", "0.5", "mfg.params.gamma_T: must be a finite number, got '0.5'"),
     ("params", "m0_std", 0.0, "mfg.params.m0_std: must be > 0"),
-    ("params", "m0_mean", 7.0, "mfg.params.m0_mean: 7.0 lies outside the grid"),
+    ("params", "m0_mean", 7.0, "the initial law N(7.0, 0.5^2) does not fit in the domain [-5, 5]"),
+    ("params", "m0_mean", 4.9, "mfg.params.m0_mean, mfg.params.m0_std: the initial law N(4.9, 0.5^2) does not fit"),
     ("params", "sigma", None, "mfg.params.sigma: missing (null)"),
     ("solver", "method", "broyden", "mfg.solver.method: 'broyden' is not one of ['newton', 'picard']"),
     ("solver", "tol", "1e-10", "write floats with a dot"),

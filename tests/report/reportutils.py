@@ -44,4 +44,12 @@ def report_inputs(workdir: Path) -> dict:
         "reproduction": str(w / "results/market_making/avellaneda_stoikov_2008.csv"),
         "notebooks": many("results/notebooks/*.*"),
         "provenance": str(w / "results/provenance.json"),
+        "systemic_params": str(w / "results/calibration/systemic_params.yaml"),
+        "systemic_metrics": [str(Path(p).with_name("metrics.json")) for p in many("results/systemic/*/overview.png")],
+        "systemic_figures": many("results/systemic/*/overview.png"),
+        "finite_n_metrics": [str(w / "results/systemic/finite_n/metrics.json")],
+        "finite_n_figure": [str(w / "results/systemic/finite_n/convergence.png")],
+        "systemic_sweeps": [str(w / "results/systemic/sweeps.json")],
+        "systemic_sweep_figures": [str(w / "results/systemic/sweep_sigma0.png"),
+                                   str(w / "results/systemic/sweep_urgent_share.png")],
     }

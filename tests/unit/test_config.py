@@ -46,7 +46,7 @@ def test_precedence_calibration_config_scenario(config):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda c: c["mfg"]["grid"].update(x_min=1.0, x_max=-1.0), "x_min"),
-    (lambda c: c["mfg"]["params"].update(m0_mean=9.0), "m0_mean"),
+    (lambda c: (c["mfg"]["grid"].update(x_min=-5.0, x_max=5.0), c["mfg"]["params"].update(m0_mean=9.0)), "m0_mean"),
     (lambda c: c["mfg"]["scenarios"].update(bad={"grid": {"nxx": 3}}), "nxx"),
     (lambda c: c["sweeps"].update(bad={"phi": {"start": 0, "stop": 1, "num": 2, "scale": "log"}}), "log-scale"),
     (lambda c: c["market_making"].update(tickers=["SYNA3", "SYNA3"]), "duplicates"),
@@ -82,7 +82,7 @@ def test_schema_errors_name_every_key_value_and_what_is_allowed(repo_root):
     assert len(problems) == 5
     assert problems[0].startswith("unknown key(s) ['colour'] at the top level")
     assert problems[0].endswith("allowed keys: ['analytics', 'calibration', 'corporate_actions', 'data', 'ingest', 'market_making', "
-                                "'mfg', 'report', 'selection', 'stats', 'sweeps']")
+                                "'mfg', 'report', 'selection', 'stats', 'sweeps', 'systemic']")
     assert "data.source: 'ftp' is not one of ['sample', 'b3', 'local']" in problems
     assert "mfg.grid.nx: 2 is less than the minimum of 3" in problems
     assert any(p.startswith("mfg.params.sigma: -0.1 is not valid") and "less than the minimum of 0" in p

@@ -36,6 +36,10 @@ def test_aggregate_of_a_3x3_grid_matches_direct_solves():
         assert row["total_cost"] == direct.total_cost
         assert row["terminal_dispersion"] == direct.terminal_dispersion
         assert row["iterations"] == direct.iterations
+        # every outcome column has its estimated error beside it (the solve's companion estimate)
+        assert row["total_cost_error"] == direct.accuracy["outcome_errors"]["total_cost"] > 0
+        assert row["liquidation_half_life_error"] == direct.accuracy["outcome_errors"]["liquidation_half_life"]
+        assert row["unresolved"] == ",".join(direct.accuracy["unresolved"])
 
 
 @pytest.mark.parametrize("axis", ["phi", "gamma_T"])
@@ -57,3 +61,13 @@ def test_non_converged_point_is_recorded_not_raised():
     assert "converge" in record["error"].lower()
     table = aggregate_points([record])
     assert not table.loc[0, "converged"] and np.isnan(table.loc[0, "liquidation_speed"])
+    assert np.isnan(table.loc[0, "liquidation_speed_error"])
+
+
+def test_point_whose_law_reaches_the_boundary_is_recorded_not_reported():
+    config = solver_config(dict(CALIBRATED, sigma=4.0), sweep_run_overrides(MFG, {"phi": 0.05}))
+    config["grid"].update(x_min=-2.0, x_max=2.0)
+    config["params"]["m0_std"] = 0.2
+    record = run_point(config, {"phi": 0.05})
+    assert record["converged"] is False and record["outcomes"] is None
+    assert "reaches the ends" in record["error"] and "'auto'" in record["error"]

@@ -46,6 +46,9 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/notebooks/mfg_pipeline.ipynb", "results/notebooks/mfg_pipeline.html",
         "results/notebooks/market_making.html", "results/provenance.json",
         "reports/analytics/return_distribution.png",
+        "results/calibration/systemic_params.yaml", "results/systemic/common_noise/metrics.json",
+        "results/systemic/common_noise/overview.png", "results/systemic/two_types/arrays.npz",
+        "results/systemic/finite_n/convergence.png", "results/systemic/sweeps.json",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing
@@ -71,9 +74,11 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
     try:
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
         # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
-        # set phi), its aggregate, the MFG notebook, provenance and the report. The phi x gamma_T
-        # points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
+        # set phi), its aggregate, the two systemic scenarios, the finite-N check and the systemic
+        # sweeps, the MFG notebook, provenance and the report. The phi x gamma_T points set phi
+        # themselves, so they are not rerun; nothing upstream of the MFG is.
         assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 2, "aggregate_sweep": 1,
+                        "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
                         "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
         snakemake(pipeline, "--cores", "2", "all")
         proc = snakemake(pipeline, "-n", "--cores", "2", "all")
@@ -91,7 +96,10 @@ def test_sweep_edit_reruns_only_new_points(pipeline):
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     try:
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
-        assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "write_provenance": 1, "render_report": 1, "all": 1}
+        # 0.3 is the sweep's new largest phi: its corner, which the verification compares with the exact
+        # outcomes (verify_mfg's corners param), moves too
+        assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
+                        "render_report": 1, "all": 1}
     finally:
         config_path.write_text(original)
 
@@ -123,3 +131,22 @@ def test_slurm_profile_plans_without_a_cluster(planned_copy):
     proc = snakemake(planned_copy, "--profile", "profiles/slurm", "-n", timeout=120)
     jobs = planned_jobs(proc.stdout)
     assert jobs["sweep_mfg"] == 11 and jobs["render_report"] == 1
+
+
+def test_sample_classes_and_corporate_events_reach_the_report(pipeline):
+    import pandas as pd
+
+    universe = pd.read_parquet(pipeline / "results/data/universe.parquet")
+    kept = universe[universe["kept"]]
+    assert set(kept["instrument_class"].astype(str)) == {"stock"}
+    assert {"bdr", "etf", "reit", "unit"} <= set(universe.loc[~universe["kept"], "instrument_class"].astype(str))
+    events = pd.read_parquet(pipeline / "results/data/corporate_events.parquet")
+    truth = pd.read_csv(pipeline / "resources/cotahist/sample/COTAHIST_SAMPLE_events.csv", parse_dates=["ex_date"])
+    assert (set(zip(events["ticker"], events["ex_date"], events["kind"], events["factor"]))
+            == set(zip(truth["ticker"], truth["ex_date"], truth["kind"], truth["factor"])))
+    stats = pd.read_parquet(pipeline / "results/stats/asset_stats.parquet").set_index("ticker")
+    share_tickers = truth.loc[truth["kind"].isin(["split", "reverse_split", "bonus"]), "ticker"]
+    assert (stats.loc[share_tickers, "n_events_adjusted"] == 1).all()
+    assert (stats.loc[share_tickers, "max_abs_log_return"] < 0.3).all()   # no split-sized move left
+    html = (pipeline / "reports" / "final" / "mfg_report.html").read_text()
+    assert "Instrument classes" in html and "Corporate events: 5" in html

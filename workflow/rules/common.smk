@@ -16,21 +16,53 @@ sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")])))
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
+from mfg_finance.config_limits import check_config_limits
+from mfg_finance.config_overrides import coerce_command_line_strings, config_sources
+from mfg_finance.cotahist.local_files import file_fingerprints, local_input_files
 from mfg_finance.errors import ConfigError
-from mfg_finance.sweeps import sweep_points
+from mfg_finance.sweeps import corner_point, sweep_points
+from mfg_finance.mfg.systemic import DEFAULT_SETTINGS as _SYSTEMIC_DEFAULTS, is_systemic
+
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+_SCHEMA = yaml.safe_load(SCHEMA.read_text())
+
+# Snakemake reads nested --config values as strings ('0.05'): give them the schema's types first,
+# and say so. Messages name the config files and --config keys this run actually used.
+_COMMAND_LINE = dict(workflow.config_settings.config)
+_CLI_FILES = [Path(f).absolute() for f in workflow.config_settings.configfiles]
+CONFIG_SOURCES = config_sources([f for f in workflow.configfiles if Path(f).absolute() not in _CLI_FILES]
+                                + _CLI_FILES, _COMMAND_LINE, root=workflow.basedir)
+_coerced = coerce_command_line_strings(config, _COMMAND_LINE, _SCHEMA)
+if _coerced:
+    print("--config values read as the schema's types: " + "; ".join(_coerced), file=sys.stderr)
 
 # Every schema violation in one readable line each (Snakemake's validate names only the first, then
 # prints the whole schema); then validate() fills the defaults; then the cross-field checks.
-SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
-_problems = schema_errors(config, yaml.safe_load(SCHEMA.read_text()))
+_problems = schema_errors(config, _SCHEMA)
 if _problems:
-    raise WorkflowError("Invalid configuration (config/config.yaml or --config):\n  "
-                        + "\n  ".join(_problems))
+    raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}):\n  " + "\n  ".join(_problems)
+                        + ("\n(--config strings read as numbers/booleans: " + "; ".join(_coerced) + ")"
+                           if _coerced else ""))
 validate(config, str(SCHEMA))
+# Beyond the schema (mfg_finance.config_limits): no NaN/inf, bounded sizes and memory, scenario
+# values, horizon/step, URL template; sizes are checked before check_config expands the sweeps.
+try:
+    check_config_limits(config)
+except ConfigError as exc:
+    raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
 try:
     check_config(config)
 except ConfigError as exc:
-    raise WorkflowError(f"Invalid configuration: {exc}")
+    raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
+
+# Outputs are written through symbolic links: refuse links planted under the output folders
+# that point outside the working directory, before any job (mfg_finance.output_links).
+from mfg_finance.output_links import foreign_links
+
+_links = foreign_links(".")
+if _links:
+    raise WorkflowError("symbolic link(s) under the output folders point outside the working directory; "
+                        "outputs would be written through them. Remove them:\n  " + "\n  ".join(_links))
 
 ENV = "../../envs/mfg-finance.yaml"
 
@@ -40,9 +72,22 @@ ANALYTICS_FIGURES = expand(
           "liquidity_vs_volatility", "volume_profile"],
 )
 MFG_FIGURES = ["value_function", "feedback", "density", "flow_eta_price", "convergence"]
-SCENARIOS = list(config["mfg"]["scenarios"])
+# Systemic scenarios (common noise sigma0 null or > 0, or agent types) are solved by rule solve_systemic.
+SYSTEMIC_SCENARIOS = [s for s in config["mfg"]["scenarios"] if is_systemic(mfg_run_overrides(config["mfg"], s))]
+SCENARIOS = [s for s in config["mfg"]["scenarios"] if s not in SYSTEMIC_SCENARIOS]
+SYSTEMIC = {name: {**_SYSTEMIC_DEFAULTS[name], **config.get("systemic", {}).get(name, {})}
+            for name in _SYSTEMIC_DEFAULTS}
+FINITE_N = SYSTEMIC["finite_n"]["scenario"] in SYSTEMIC_SCENARIOS
+# the sigma0 sweep runs on the first common-noise scenario, the urgent-share sweep on the first with two types
+_CN = [s for s in SYSTEMIC_SCENARIOS if not config["mfg"]["scenarios"][s].get("types")]
+_TY = [s for s in SYSTEMIC_SCENARIOS if len(config["mfg"]["scenarios"][s].get("types") or []) == 2]
+SYSTEMIC_SWEEPS = bool(_CN and _TY)
+SYSTEMIC_SWEEP_SCENARIOS = [_CN[0], _TY[0]] if SYSTEMIC_SWEEPS else []
+SYSTEMIC_PARAMS = "results/calibration/systemic_params.yaml"
 SWEEPS = {name: sweep_points(spec, name=name) for name, spec in config["sweeps"].items()}
 SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, points in SWEEPS.items()}
+# verify_mfg compares the headline outcomes with the exact ones at the baseline and at each sweep's corner
+VERIFICATION_CORNERS = {f"{name} corner": corner_point(points) for name, points in SWEEPS.items() if points}
 MM = config["market_making"]
 NOTEBOOKS = expand("results/notebooks/{nb}.{ext}", nb=["mfg_pipeline", "market_making"],
                    ext=["ipynb", "html"])
@@ -54,10 +99,20 @@ def _alternation(names):
 
 wildcard_constraints:
     scenario=_alternation(SCENARIOS),
+    systemic_scenario=_alternation(SYSTEMIC_SCENARIOS),
     sweep=_alternation(SWEEPS),
     strategy=_alternation(MM["strategies"]),
     ticker=_alternation(MM["tickers"]),
     point_id="[0-9a-f]{12}",
+
+
+# The user's files are resolved now, before any job: a glob matching nothing stops the run here
+# (an input function's error would let Snakemake keep the outputs of an earlier run instead).
+if config["data"]["source"] == "local":
+    try:
+        LOCAL_FILES = local_input_files(config["data"]["local"]["glob"])
+    except ConfigError as exc:
+        raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
 
 
 def cotahist_files(wildcards=None):
@@ -67,16 +122,15 @@ def cotahist_files(wildcards=None):
         return ["resources/cotahist/sample/COTAHIST_SAMPLE.TXT"]
     if source == "b3":
         return expand("resources/cotahist/b3/COTAHIST_A{year}.ZIP", year=config["data"]["b3"]["years"])
-    pattern = config["data"]["local"]["glob"]
-    files = sorted(glob.glob(pattern))
-    if not files:
-        raise WorkflowError(f"data.local.glob: no file matches {pattern!r} "
-                            "(expected COTAHIST .TXT or .ZIP files)")
-    broken = [f for f in files if os.path.islink(f) and not os.path.exists(f)]
-    if broken:  # glob lists them, and Snakemake's own message would blame a concurrent deletion
-        raise WorkflowError(f"data.local.glob {pattern!r}: broken symbolic link(s) "
-                            + ", ".join(f"{f} -> {os.readlink(f)} (target does not exist)" for f in broken))
-    return files
+    return LOCAL_FILES
+
+
+def cotahist_fingerprint(wildcards=None):
+    """What identifies the ingestion's input set (a params: entry, so any change reruns ingestion):
+    the source and file names, and for the user's own files their size and modification time too."""
+    if config["data"]["source"] == "local":
+        return {"source": "local", "files": file_fingerprints(LOCAL_FILES)}
+    return {"source": config["data"]["source"], "files": cotahist_files()}
 
 
 def sweep_point_files(wildcards):
@@ -130,6 +184,14 @@ REPORT_INPUTS = {
     "reproduction": "results/market_making/avellaneda_stoikov_2008.csv",
     "notebooks": NOTEBOOKS,
     "provenance": "results/provenance.json",
+    "systemic_params": SYSTEMIC_PARAMS,
+    "systemic_metrics": expand("results/systemic/{s}/metrics.json", s=SYSTEMIC_SCENARIOS),
+    "systemic_figures": expand("results/systemic/{s}/overview.png", s=SYSTEMIC_SCENARIOS),
+    "finite_n_metrics": ["results/systemic/finite_n/metrics.json"] if FINITE_N else [],
+    "finite_n_figure": ["results/systemic/finite_n/convergence.png"] if FINITE_N else [],
+    "systemic_sweeps": ["results/systemic/sweeps.json"] if SYSTEMIC_SWEEPS else [],
+    "systemic_sweep_figures": ["results/systemic/sweep_sigma0.png", "results/systemic/sweep_urgent_share.png"]
+    if SYSTEMIC_SWEEPS else [],
 }
 
 NOTEBOOK_INPUTS = {

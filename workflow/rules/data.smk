@@ -49,6 +49,7 @@ rule ingest_cotahist:
     params:
         on_error=config["ingest"]["on_error"],
         source=config["data"]["source"],
+        inputs=cotahist_fingerprint,
     log:
         "logs/data/ingest_cotahist.log",
     benchmark:

@@ -35,6 +35,7 @@ rule verify_mfg:
     params:
         run=mfg_run_overrides(config["mfg"], SCENARIOS[0]),
         refinements=config["mfg"]["verification"]["refinements"],
+        corners=VERIFICATION_CORNERS,
     log:
         "logs/mfg/verify_mfg.log",
     benchmark:

@@ -28,9 +28,12 @@ rule run_notebook:
         "../../scripts/run_notebook.py"
 
 
+# Provenance describes results: it is written once every result of the report exists (so a failed
+# run leaves none behind), and records the checksums of the COTAHIST files.
 rule write_provenance:
     input:
-        cotahist_files,
+        cotahist=cotahist_files,
+        results=[REPORT_INPUTS[name] for name in REPORT_INPUTS if name != "provenance"],
     output:
         "results/provenance.json",
     params:

@@ -115,8 +115,9 @@ def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE
     letters = np.array([letters_of[s] for s in spec], dtype=object)
     dist = frame["distribution"].to_numpy(dtype=np.int64)
     same = np.r_[False, ticker[1:] == ticker[:-1]]
-    new_letters = np.array([letters[i] - letters[i - 1] if same[i] else frozenset() for i in range(len(frame))],
-                           dtype=object)
+    new_letters = np.full(len(frame), frozenset(), dtype=object)
+    for i in np.flatnonzero(same & (spec != np.r_[spec[:1], spec[:-1]])):  # only where ESPECI changes
+        new_letters[i] = letters[i] - letters[i - 1]
     dismes_changed = same & (dist != np.r_[-1, dist[:-1]])
     is_candidate = same & (dismes_changed | np.array([bool(x) for x in new_letters]))
 

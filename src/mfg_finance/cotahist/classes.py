@@ -90,6 +90,16 @@ def instrument_class(codbdi: int, market_type: int, spec: str, isin: str, short_
 KEY = ("codbdi", "market_type", "spec", "isin", "short_name")
 
 
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per row, the values) of a column: categorical codes when it is one (no string work)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy(dtype=np.int64)
+        values = np.append(np.asarray(column.cat.categories, dtype=object), "")
+        return np.where(codes < 0, len(values) - 1, codes), values  # a missing value reads as blank
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
 def classify_instruments(quotes: pd.DataFrame) -> pd.Categorical:
     """The class of every record of ``quotes`` (columns ``codbdi, market_type, spec, isin, short_name``).
 
@@ -99,10 +109,17 @@ def classify_instruments(quotes: pd.DataFrame) -> pd.Categorical:
     """
     if len(quotes) == 0:
         return pd.Categorical([], categories=CLASSES)
-    keys = quotes.loc[:, list(KEY)].astype({c: str for c in ("spec", "isin", "short_name")})
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
-    labels = np.array([instrument_class(*row) for row in uniques], dtype=object)
-    return pd.Categorical(labels[codes], categories=CLASSES)
+    columns = [_codes(quotes[c]) for c in KEY]
+    # One compact integer per distinct combination, folding in a column at a time (no overflow).
+    combined = np.zeros(len(quotes), dtype=np.int64)
+    for codes, values in columns:
+        combined, _ = pd.factorize(combined * (len(values) + 1) + codes)
+        combined = combined.astype(np.int64)
+    first = np.unique(combined, return_index=True)[1]
+    labels = np.array([instrument_class(*(values[codes[i]] for codes, values in columns)) for i in first],
+                      dtype=object)
+    class_codes = pd.Categorical(labels, categories=CLASSES).codes
+    return pd.Categorical.from_codes(class_codes[combined], categories=CLASSES)
 
 
 def spec_class(spec: str) -> str:

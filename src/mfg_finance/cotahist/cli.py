@@ -28,8 +28,9 @@ def _sample(args: argparse.Namespace) -> int:
     from mfg_finance.cotahist.sample import write_sample_cotahist
 
     write_sample_cotahist(args.output, seed=args.seed, n_tickers=args.n_tickers, n_sessions=args.n_sessions,
-                          start_date=args.start_date)
-    print(f"synthetic COTAHIST sample written to {args.output}")
+                          start_date=args.start_date, truth_path=args.truth)
+    print(f"synthetic COTAHIST sample written to {args.output}"
+          + (f", its corporate events to {args.truth}" if args.truth else ""))
     return 0
 
 
@@ -64,6 +65,8 @@ def register(subparsers) -> None:
     p.add_argument("--n-tickers", type=int, default=40, help="equities (default: %(default)s)")
     p.add_argument("--n-sessions", type=int, default=250, help="sessions (default: %(default)s)")
     p.add_argument("--start-date", default="2023-01-02", help="first session YYYY-MM-DD (default: %(default)s)")
+    p.add_argument("--truth", type=Path, metavar="EVENTS.csv",
+                   help="also write the corporate events put in the sample (ticker,ex_date,kind,factor,amount)")
     p.set_defaults(func=_sample)
 
     p = subparsers.add_parser("download", help="download and verify B3's annual COTAHIST archive",

@@ -15,6 +15,11 @@ MIN_YEAR, MAX_YEAR = 1678, 2261
 """Dates outside these years cannot be held as ``datetime64[ns]`` and are rejected."""
 
 
+#: Integer fields that must be >= 1: prices are quoted per FATCOT shares, so a factor of 0 would
+#: make every price of the record infinite.
+POSITIVE_FIELDS = frozenset({"FATCOT"})
+
+
 class FieldValueError(ValueError):
     """A field's bytes break its kind's rules; the message says how."""
 
@@ -82,6 +87,8 @@ def decode_field(field: Field, raw: bytes, *, record_type: str | None = None):
         raise FieldValueError(f"non-digit in numeric field {_describe(raw)}, expected {field.width} "
                               f"digits{blank}")
     value = int(raw)
+    if value == 0 and field.name in POSITIVE_FIELDS:
+        raise FieldValueError(f"{_describe(raw)} is zero, expected >= 1 (prices are per this many shares)")
     if kind == INT_OR_BLANK or kind == INT:
         return value / 10 ** field.decimals if field.decimals else value
     if kind == DATE_OR_NEVER and value == NEVER_EXPIRES:

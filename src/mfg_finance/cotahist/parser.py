@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.cotahist import kernel
+from mfg_finance.cotahist.fields import POSITIVE_FIELDS
 from mfg_finance.cotahist.framing import frame
-from mfg_finance.cotahist.layout import COLUMNS, DATE, DATE_OR_NEVER, DETAIL, DETAIL_FIELDS, INT_OR_BLANK
+from mfg_finance.cotahist.layout import (COLUMNS, DATE, DATE_OR_NEVER, DETAIL, DETAIL_FIELDS, HEADER_FIELDS,
+                                         INT_OR_BLANK, TRAILER_FIELDS)
 from mfg_finance.cotahist.rejects import Reject, header_and_trailer, kernel_rejects, length_rejects
 from mfg_finance.cotahist.source import read_source
 from mfg_finance.cotahist.textcodes import (TextTable, categorical_columns, factorize_records, merge_tables,
@@ -38,6 +40,11 @@ _SPEC = kernel.kernel_spec(DETAIL_FIELDS)
 _TEXT_COLUMNS = text_columns(DETAIL_FIELDS)
 _RECORD_TYPE = np.frombuffer(DETAIL.encode(), dtype=np.uint8)
 _EXACT_INT = 2 ** 53  # integers below this convert to float64 exactly
+#: Problems listed per file and kind in quarantine mode; the rest are counted, not listed.
+MAX_REJECTS_LISTED = 1000
+_HEADER_TRAILER_FIELDS = {f.name for f in HEADER_FIELDS + TRAILER_FIELDS} - {"TIPREG"}
+_POSITIVE_ROWS = [(DETAIL_FIELDS.index(f), row) for row, f in enumerate(_SPEC.int_fields)
+                  if f.name in POSITIVE_FIELDS]
 _DATE_ROW = next(i for i, f in enumerate(_SPEC.int_fields) if f.column == "date")
 
 
@@ -87,6 +94,18 @@ def _redo_large_values(buf: np.ndarray, starts: np.ndarray, floats: np.ndarray) 
             row[i] = int(raw) / 10 ** f.decimals
 
 
+def _flag_zero_positive_fields(ints: np.ndarray, err_field: np.ndarray) -> None:
+    """Flag records whose quote factor (FATCOT) is 0, the rule the kernel does not apply.
+
+    Only records that reached the field are looked at (valid, or flagged at a later field, which
+    FATCOT then precedes); the others hold no value there.
+    """
+    for index, row in _POSITIVE_ROWS:
+        zero = ((err_field < 0) | (err_field > index)) & (ints[row] == 0)
+        if zero.any():
+            err_field[zero] = index
+
+
 def _date_range(dates_ns: np.ndarray) -> dict:
     """``date_min`` and ``date_max`` (ISO dates, None when there are no records)."""
     if not dates_ns.size:
@@ -107,7 +126,9 @@ def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) ->
     src = read_source(path, checksum=checksum)
     name, buf = str(path), src.data
     framing = frame(buf)
-    limit = 1 if strict else None  # strict: the first problem of each kind is enough to find the first
+    # strict: the first problem of each kind is enough to find the first; quarantine: list the first
+    # MAX_REJECTS_LISTED of each kind (all are counted), so a file of bad lines gives a bounded list
+    limit = 1 if strict else MAX_REJECTS_LISTED
     rejects = length_rejects(framing, name, limit)
     header, trailer, keep = header_and_trailer(buf, framing, name, rejects)
     starts, line_numbers = framing.starts[keep], framing.line_numbers[keep]
@@ -120,10 +141,12 @@ def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) ->
     err_reason = np.empty(n, dtype=np.int8)
     kernel.parse_records(buf, starts, _SPEC.offsets, _SPEC.widths, _SPEC.kinds, _SPEC.rows, _SPEC.scales,
                          _RECORD_TYPE, ints, floats, keys, err_field, err_reason)
+    _flag_zero_positive_fields(ints, err_field)
     rejects.extend(kernel_rejects(buf, starts, line_numbers, err_field, name, limit))
     if strict and rejects:
         raise min(rejects).error()
     ok = err_field < 0
+    n_field_rejected = int(n - ok.sum())
     if not ok.all():
         ints, floats, keys, starts = ints[:, ok], floats[:, ok], keys[ok], starts[ok]
     _redo_large_values(buf, starts, floats)
@@ -139,10 +162,16 @@ def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) ->
         "trailer_count": (trailer or {}).get("trailer_count"),
         "lines": framing.n_lines,
         "records": int(n if ok.all() else ok.sum()),
-        "rejected": len({r.line for r in rejects if r.line_dropped}),
+        "rejected": framing.n_bad + n_field_rejected + _header_trailer_dropped(rejects),
         **_date_range(ints[_DATE_ROW]),
     }
+    summary["rejects_not_listed"] = summary["rejected"] - len({r.line for r in rejects if r.line_dropped})
     return ParsedFile(summary, ints, floats, text, sorted(rejects))
+
+
+def _header_trailer_dropped(rejects: list[Reject]) -> int:
+    """Header or trailer lines dropped for a bad field (the other lines are counted in bulk)."""
+    return len({r.line for r in rejects if r.line_dropped and r.field in _HEADER_TRAILER_FIELDS})
 
 
 def _columns(ints: np.ndarray, floats: np.ndarray) -> dict[str, object]:
@@ -207,7 +236,12 @@ def ingest(paths: PathLike | Iterable[PathLike], *, strict: bool = True) -> Inge
         "date_max": quotes["date"].max().date().isoformat() if has_rows else None,
         "n_tickers": int(quotes["ticker"].nunique()),
     }
-    rejects = [str(r) for p in parsed for r in p.rejects]
+    rejects = []
+    for p in parsed:
+        rejects.extend(str(r) for r in p.rejects)
+        if p.summary["rejects_not_listed"]:
+            rejects.append(f"# {p.summary['path']}: {p.summary['rejects_not_listed']} more rejected lines "
+                           f"not listed (at most {MAX_REJECTS_LISTED} per file and kind of problem)")
     return IngestResult(quotes, summary, rejects)
 
 

@@ -7,12 +7,23 @@ format is recognised by content (ZIP magic bytes): a text file may have any name
 
 The text is read straight into a NumPy byte array (no intermediate ``bytes`` object): large NumPy
 allocations are backed by huge pages, which makes reading a 200 MB file several times faster.
+
+Before anything large is read, the input is checked to be worth reading, so that memory stays
+bounded by what a COTAHIST file of that size would need:
+
+* only regular files are opened (a FIFO or a device would block or never end);
+* an encrypted ZIP member is refused (no password can be given);
+* a ZIP member must not inflate more than :data:`MAX_ZIP_RATIO` times its compressed size (B3's
+  archives inflate about 8 times; a "ZIP bomb" of newlines or repeated lines, thousands of times);
+* the first :data:`SNIFF_LINES` lines must include a 245-byte record: a file whose first lines are
+  all of another length (a file of newlines, a text file) is not COTAHIST and is not read further.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -20,12 +31,18 @@ from pathlib import Path
 
 import numpy as np
 
+from mfg_finance.cotahist.layout import RECORD_BYTES
 from mfg_finance.errors import CotahistError
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # local file header; end of (empty) central directory
 _HASH_CHUNK = 1 << 22
 _MAX_DEFLATE_RATIO = 1032  # deflate cannot expand data more than this (guards a corrupt size field)
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError)
+#: Largest accepted uncompressed / compressed size of a ZIP member (B3's files: about 8).
+MAX_ZIP_RATIO = 64
+#: Lines looked at before reading a whole file: one of them at least must be a 245-byte record.
+SNIFF_LINES = 16
+_SNIFF_BYTES = SNIFF_LINES * (RECORD_BYTES + 2)
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,56 @@ def _read_into(stream, size: int) -> np.ndarray:
     return data
 
 
+def check_looks_like_cotahist(head: bytes, *, whole: bool, path) -> None:
+    """Refuse a file whose first :data:`SNIFF_LINES` lines hold no 245-byte record.
+
+    ``head`` is the start of the text (``whole``: all of it). Fewer complete lines than that are
+    left to the full checks, which then report each line (there are few).
+    """
+    lines = head.split(b"\n")
+    if whole and lines[-1] == b"":
+        lines.pop()
+    elif not whole:
+        lines.pop()                                   # the last piece may be cut
+    if len(lines) < SNIFF_LINES:
+        return
+    lengths = [len(line) - line.endswith(b"\r") for line in lines[:SNIFF_LINES]]
+    if RECORD_BYTES not in lengths:
+        shown = ", ".join(map(str, lengths[:6]))
+        raise CotahistError(f"not a COTAHIST file: none of its first {SNIFF_LINES} lines is a "
+                            f"{RECORD_BYTES}-byte record (line lengths {shown}, ... bytes); the file "
+                            "is not read further", path=str(path), line=1, field="RECORD_LENGTH")
+
+
+def _regular_file(path: Path) -> None:
+    """CotahistError unless ``path`` is a regular file (opening a FIFO would block forever)."""
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        kind = "is a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "Is a directory" if stat.S_ISDIR(mode) \
+            else "not a regular file"
+        raise CotahistError(f"cannot read file: {kind}; expected a COTAHIST .TXT file or ZIP archive",
+                            path=str(path))
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path) -> np.ndarray:
+    """The member's bytes, after the encryption, inflation-ratio and first-lines checks."""
+    if info.flag_bits & 0x1:
+        raise CotahistError(f"ZIP member {info.filename!r} is encrypted (password protected); "
+                            "expected an unencrypted COTAHIST archive", path=str(path))
+    if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) + (1 << 16):
+        raise CotahistError(f"ZIP member {info.filename!r} inflates {info.compress_size} bytes to "
+                            f"{info.file_size} (ratio {info.file_size / max(info.compress_size, 1):.0f}, "
+                            f"limit {MAX_ZIP_RATIO}; B3's archives inflate about 8 times): not a COTAHIST "
+                            "archive, refused before inflating it", path=str(path))
+    if info.file_size > _MAX_DEFLATE_RATIO * size + (1 << 16):
+        raise zipfile.BadZipFile(f"member {info.filename!r} claims {info.file_size} bytes, more than "
+                                 f"{size} compressed bytes can hold")
+    with archive.open(info) as stream:
+        check_looks_like_cotahist(stream.read(_SNIFF_BYTES), whole=info.file_size <= _SNIFF_BYTES, path=path)
+    with archive.open(info) as stream:
+        return _read_into(stream, info.file_size)
+
+
 def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile:
     """Read a COTAHIST ``.TXT`` file, or the single member of a ZIP archive, into memory.
 
@@ -110,14 +177,18 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
     """
     path = Path(path)
     try:
+        _regular_file(path)
         with open(path, "rb") as fh:
             head = fh.read(8)
             if not is_zip(head):
                 if path.suffix.lower() == ".zip":  # by name an archive, by content something else
                     raise CotahistError(f"named like a ZIP archive but is not one (starts with {head!r}); "
                                         "expected a ZIP holding one COTAHIST text file", path=str(path))
+                size = os.fstat(fh.fileno()).st_size
                 fh.seek(0)
-                data = _read_into(fh, os.fstat(fh.fileno()).st_size)
+                check_looks_like_cotahist(fh.read(_SNIFF_BYTES), whole=size <= _SNIFF_BYTES, path=path)
+                fh.seek(0)
+                data = _read_into(fh, size)
                 digest = hashlib.sha256(data).hexdigest() if checksum else None
                 return SourceFile(path, data.size, digest, None, data)
         size, digest = path.stat().st_size, sha256_file(path) if checksum else None
@@ -128,11 +199,7 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
     try:
         with zipfile.ZipFile(path) as archive:
             info = single_member(archive, path)
-            if info.file_size > _MAX_DEFLATE_RATIO * size + (1 << 16):
-                raise zipfile.BadZipFile(f"member {info.filename!r} claims {info.file_size} bytes, more than "
-                                         f"{size} compressed bytes can hold")
-            with archive.open(info) as stream:
-                data = _read_into(stream, info.file_size)
+            data = _read_member(archive, info, size, path)
     except CotahistError:
         raise
     except _ZIP_ERRORS as exc:

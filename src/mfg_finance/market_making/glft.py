@@ -100,14 +100,19 @@ class HJBParameters:
     delta_max: float | None = None
 
     def __post_init__(self):
-        _checks.non_negative("sigma", self.sigma, unit="price units/sqrt(s)")
-        _checks.positive("A", self.A, unit="1/s")
-        _checks.positive("k", self.k, unit="1/price unit")
-        _checks.positive("gamma", self.gamma, unit="1/price unit")
-        _checks.non_negative("phi", self.phi, unit="price units/lot^2")
-        _checks.positive("T", self.T, unit="s")
-        _checks.positive("dt", self.dt, unit="s")
-        object.__setattr__(self, "Q_max", _checks.positive_int("Q_max", self.Q_max, unit="lots"))
+        checked = {
+            "sigma": _checks.non_negative("sigma", self.sigma, unit="price units/sqrt(s)"),
+            "A": _checks.positive("A", self.A, unit="1/s"),
+            "k": _checks.positive("k", self.k, unit="1/price unit"),
+            "gamma": _checks.positive("gamma", self.gamma, unit="1/price unit"),
+            "phi": _checks.non_negative("phi", self.phi, unit="price units/lot^2"),
+            "T": _checks.positive("T", self.T, unit="s"),
+            "dt": _checks.positive("dt", self.dt, unit="s"),
+            "Q_max": _checks.positive_int("Q_max", self.Q_max, unit="lots"),
+        }
+        for name, value in checked.items():  # floats from here on, whatever came in
+            object.__setattr__(self, name, value)
+        _checks.bounded_scales(sigma=self.sigma, gamma=self.gamma, k=self.k, Q_max=self.Q_max)
         lo, hi = self.delta_min, self.delta_max
         if lo is not None and hi is not None and _checks.as_float("delta_min", lo) > \
                 _checks.as_float("delta_max", hi):
@@ -233,6 +238,12 @@ class _ExactSolver:
         return _uniformized_log_v(self.params, np.array([np.inf]))[0]
 
 
+#: Most uniformization steps (each ``c h = 20``) one solve may take before the ground state is
+#: reached; ~1-2 ms a step at ``Q_max`` = 30, so a solve stays within about half a minute. A
+#: stiffer problem (``c (T - t)`` beyond ``20 x`` this) is refused with the estimate instead.
+MAX_UNIFORMIZATION_STEPS = 20_000
+
+
 def _uniformized_log_v(params: HJBParameters, taus: np.ndarray, *, step_rate: float = 20.0) -> np.ndarray:
     r"""``ln v`` at remaining times ``taus`` by uniformization, with full relative precision.
 
@@ -241,8 +252,10 @@ def _uniformized_log_v(params: HJBParameters, taus: np.ndarray, *, step_rate: fl
     cancellation, every entry keeps its relative precision whatever its size. Steps of
     ``c h = step_rate`` keep the series short (about 60 terms); the vector is renormalised after
     each step with the scale kept in log form. Once the normalised vector stops changing (the
-    ground state is reached) later times follow by the decay rate alone. ``tau = inf`` returns the
-    stationary shape.
+    ground state is reached; entries that underflowed to zero count as unchanged) later times follow
+    by the decay rate alone. ``tau = inf`` returns the stationary shape. The work is bounded: a
+    solve that has not reached the ground state after :data:`MAX_UNIFORMIZATION_STEPS` steps raises
+    :class:`QuoteSolverError` with the number of steps the horizon would need.
     """
     diag, off = generator_bands(params)
     eta = -off[0] if off.size else 0.0
@@ -255,7 +268,7 @@ def _uniformized_log_v(params: HJBParameters, taus: np.ndarray, *, step_rate: fl
     out = np.empty((taus.size, diag.size))
     h_full = step_rate / c
     n_terms = int(step_rate + 12.0 * np.sqrt(step_rate) + 30.0)
-    tau_now, rate = 0.0, None
+    tau_now, rate, n_steps = 0.0, None, 0
     with np.errstate(divide="ignore"):
         previous = np.log(w)
 
@@ -273,13 +286,22 @@ def _uniformized_log_v(params: HJBParameters, taus: np.ndarray, *, step_rate: fl
     for index in order:
         target = taus[index]
         while tau_now < target and rate is None:
+            if n_steps >= MAX_UNIFORMIZATION_STEPS:
+                finite = taus[np.isfinite(taus)]
+                needed = c * (finite.max() if finite.size else target) / step_rate
+                raise QuoteSolverError(
+                    f"GLFT problem too stiff: uniformization needs ~{needed:.3g} steps for "
+                    f"T-t={target:.6g} s (rate c = max(alpha q^2) + 2 eta = {c:.3g} 1/s) and has not "
+                    f"reached the stationary quotes after {MAX_UNIFORMIZATION_STEPS}; lower sigma, "
+                    f"gamma, Q_max or the horizon")
             h = min(h_full, target - tau_now)
             w, gained = propagate(w, h)
             log_scale += gained
             tau_now += h
+            n_steps += 1
             with np.errstate(divide="ignore"):
                 current = np.log(w)
-            if h == h_full and np.all(np.abs(current - previous) <= 1e-13 * (1.0 + np.abs(current))):
+            if h == h_full and _unchanged(current, previous):
                 rate = gained / h                          # stationary: v decays as exp(rate tau)
             previous = current
         with np.errstate(divide="ignore"):
@@ -287,13 +309,20 @@ def _uniformized_log_v(params: HJBParameters, taus: np.ndarray, *, step_rate: fl
         if not np.all(w >= np.finfo(float).tiny):      # zero or subnormal: precision is gone
             raise QuoteSolverError(
                 f"GLFT value function spans more than the double range at T-t={target:.6g} s "
-                f"(q = +-{params.Q_max}); lower phi, gamma or Q_max")
+                f"(q = +-{params.Q_max}); lower sigma, phi, gamma or Q_max")
         if np.isinf(target):
             out[index] = log_v
         else:
             extra = (target - tau_now) * rate if rate is not None and target > tau_now else 0.0
             out[index] = log_v + log_scale + extra
     return out
+
+
+def _unchanged(current: np.ndarray, previous: np.ndarray) -> bool:
+    """``ln w`` equal to 1e-13 relative, entries at ``-inf`` (underflowed) on both sides included."""
+    with np.errstate(invalid="ignore"):
+        close = np.abs(current - previous) <= 1e-13 * (1.0 + np.abs(current))
+    return bool(np.all(close | (current == previous)))
 
 
 class _NumericalSolver:

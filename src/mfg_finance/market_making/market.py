@@ -59,19 +59,27 @@ class MarketParameters:
     skew: float | None = None
 
     def __post_init__(self):
-        _checks.non_negative("sigma", self.sigma, unit="BRL/sqrt(s)")
-        _checks.positive("A", self.A, unit="1/s")
-        _checks.positive("k", self.k, unit="1/BRL")
-        _checks.positive("gamma", self.gamma, unit="1/BRL")
-        object.__setattr__(self, "Q_max", _checks.positive_int("Q_max", self.Q_max, unit="lots"))
-        _checks.positive("S0", self.S0, unit="BRL")
-        _checks.positive("tick_size", self.tick_size, unit="BRL")
-        _checks.non_negative("phi", self.phi, unit="BRL/lot^2")
-        _checks.positive("order_size", self.order_size, unit="shares")
+        # keep the checked values (floats), not what came in (a numeric string would pass the check
+        # and then fail in arithmetic)
+        checked = {
+            "sigma": _checks.non_negative("sigma", self.sigma, unit="BRL/sqrt(s)"),
+            "A": _checks.positive("A", self.A, unit="1/s"),
+            "k": _checks.positive("k", self.k, unit="1/BRL"),
+            "gamma": _checks.positive("gamma", self.gamma, unit="1/BRL"),
+            "Q_max": _checks.positive_int("Q_max", self.Q_max, unit="lots"),
+            "S0": _checks.positive("S0", self.S0, unit="BRL"),
+            "tick_size": _checks.positive("tick_size", self.tick_size, unit="BRL"),
+            "phi": _checks.non_negative("phi", self.phi, unit="BRL/lot^2"),
+            "order_size": _checks.positive("order_size", self.order_size, unit="shares"),
+        }
         if self.half_spread is not None:
-            _checks.non_negative("half_spread", self.half_spread, unit="BRL")
+            checked["half_spread"] = _checks.non_negative("half_spread", self.half_spread, unit="BRL")
         if self.skew is not None:
-            _checks.non_negative("skew", self.skew, unit="BRL/lot")
+            checked["skew"] = _checks.non_negative("skew", self.skew, unit="BRL/lot")
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+        _checks.bounded_scales(sigma=checked["sigma"], gamma=self.effective_gamma, k=checked["k"],
+                               S0=checked["S0"], Q_max=checked["Q_max"])
 
     @classmethod
     def from_mapping(cls, params: Mapping[str, Any], *, where: str = "params") -> "MarketParameters":
@@ -119,12 +127,9 @@ def market_parameters_from_file(path, ticker: str | None = None) -> tuple[str, M
     ``results/calibration/mm_params.yaml``). With several tickers, ``ticker`` chooses one (default:
     the first in file order).
     """
-    from mfg_finance.io import read_yaml
+    from mfg_finance.user_yaml import read_user_yaml
 
-    try:
-        data = read_yaml(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot read parameter file {path}: {exc}") from None
+    data = read_user_yaml(path)  # YAML 1.2 floats (1.0e6), duplicate keys refused, errors with line
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
     if all(key in data for key in REQUIRED_KEYS):

@@ -103,8 +103,10 @@ class QuoteTable:
     name: str = ""
 
     def __post_init__(self):
-        self.delta_b = np.ascontiguousarray(self.delta_b, dtype=np.float64)
-        self.delta_a = np.ascontiguousarray(self.delta_a, dtype=np.float64)
+        # Own writable copies: the limits below are written in place, and a caller's array (or a
+        # read-only broadcast view, e.g. one decision time) must not be touched.
+        self.delta_b = np.array(self.delta_b, dtype=np.float64, order="C", copy=True)
+        self.delta_a = np.array(self.delta_a, dtype=np.float64, order="C", copy=True)
         expected = 2 * self.Q_max + 1
         if self.delta_b.shape != self.delta_a.shape or self.delta_b.ndim != 2 \
                 or self.delta_b.shape[1] != expected:
@@ -164,7 +166,9 @@ def fill_probability(delta, *, A: float, k: float, dt: float, model: str = "expo
 
 # -- random numbers --------------------------------------------------------------------------
 def random_streams(seed) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
-    """Independent generators for the mid, the bid fills and the ask fills."""
+    """Independent generators for the mid, the bid fills and the ask fills (``seed`` >= 0 or None)."""
+    if seed is not None:
+        seed = _checks.seed_value("seed", seed)
     children = np.random.SeedSequence(seed).spawn(3)
     return tuple(np.random.Generator(np.random.PCG64(child)) for child in children)
 

@@ -2,11 +2,11 @@
 
 Shape (units in brackets)::
 
-    grid:   {x_min, x_max [inventory units], nx, T [trading days], nt,
+    grid:   {x_min, x_max [inventory units, or 'auto'], nx, T [trading days], nt,
              time_mesh: graded | uniform, max_step_ratio [dimensionless, >= 1]}
     params: {sigma [inv. units / sqrt(day)], eta0 [cost x day / inv. units^2], eta1 [eta0 units per
              (inv. units / day)], phi [cost / (inv. units^2 day)], gamma_T [cost / inv. units^2],
-             m0_mean, m0_std [inventory units]}
+             m0_mean, m0_std [inventory units], sigma0 [inv. units / sqrt(day), common noise, default 0]}
     solver: {method: newton | picard, tol, max_iter, damping}
     price:  {enabled, kappa [inv. units / (day BRL)], p_ref [BRL], supply [inv. units / day]}
 
@@ -17,7 +17,14 @@ the stiff calibrated problems the layer (~1e-3 trading days) is narrower than on
 201 x 160 it cuts the feedback error against the exact LQ solution from 63% to 8% and the value
 error from 25% to 7% (docs/mfg.md, section 6). ``max_step_ratio`` is ignored by ``uniform``.
 
-The pipeline's ``scenarios`` and ``verification`` keys may be present and are ignored here.
+``x_min`` / ``x_max`` (default ``auto``): each end is either fixed by the user or sized from the
+problem by :func:`mfg_finance.mfg.grid.auto_domain` (``m0`` and the noise over the horizon,
+``sigma sqrt(T)``; the validated config carries the numbers). The initial law must fit the domain
+and be representable on its nodes (:func:`mfg_finance.mfg.grid.initial_density`), else the error
+names the key.
+
+The pipeline's ``scenarios``, ``verification`` and ``types`` keys may be present and are ignored here
+(``types``: :mod:`mfg_finance.mfg.agent_types`; ``sigma0 > 0``: :mod:`mfg_finance.mfg.common_noise`).
 Every error is a :class:`~mfg_finance.errors.ConfigError` whose message starts with the full key
 (``mfg.grid.nx: must be an integer >= 3, got 2``).
 """
@@ -29,26 +36,28 @@ import math
 from numbers import Integral, Real
 from typing import Any, Mapping
 
+import numpy as np
+
 from mfg_finance.errors import ConfigError
-from mfg_finance.mfg.grid import TIME_MESHES
+from mfg_finance.mfg.grid import AUTO, TIME_MESHES, auto_domain, initial_density
 
 METHODS = ("newton", "picard")
 #: Defaults of the optional keys. sigma, eta0, eta1, phi, gamma_T have none: they are calibrated.
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "grid": {"x_min": -5.0, "x_max": 5.0, "nx": 201, "T": 0.5, "nt": 150, "time_mesh": "graded",
+    "grid": {"x_min": AUTO, "x_max": AUTO, "nx": 201, "T": 0.5, "nt": 150, "time_mesh": "graded",
              "max_step_ratio": 1.5},
-    "params": {"m0_mean": 0.5, "m0_std": 0.5},
+    "params": {"m0_mean": 0.5, "m0_std": 0.5, "sigma0": 0.0},
     "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5},
     "price": {"enabled": False, "kappa": None, "p_ref": None, "supply": 0.0},
 }
 REQUIRED_PARAMS = ("sigma", "eta0", "eta1", "phi", "gamma_T")
 _ALLOWED = {
     "grid": ("x_min", "x_max", "nx", "T", "nt", "time_mesh", "max_step_ratio"),
-    "params": REQUIRED_PARAMS + ("m0_mean", "m0_std"),
+    "params": REQUIRED_PARAMS + ("m0_mean", "m0_std", "sigma0"),
     "solver": ("method", "tol", "max_iter", "damping"),
     "price": ("enabled", "kappa", "p_ref", "supply"),
 }
-_IGNORED = ("scenarios", "verification")
+_IGNORED = ("scenarios", "verification", "types")
 #: Largest number of space-time nodes accepted (each (nt+1, nx) array is 8 bytes a node).
 MAX_NODES = 20_000_000
 
@@ -86,10 +95,14 @@ def _section(config: Mapping[str, Any], name: str) -> dict:
     return merged
 
 
+def _end(key: str, value: Any) -> float | str:
+    return AUTO if value == AUTO else _real(key, value)
+
+
 def _grid(raw: Mapping[str, Any]) -> dict:
     g = {
-        "x_min": _real("mfg.grid.x_min", raw["x_min"]),
-        "x_max": _real("mfg.grid.x_max", raw["x_max"]),
+        "x_min": _end("mfg.grid.x_min", raw["x_min"]),
+        "x_max": _end("mfg.grid.x_max", raw["x_max"]),
         "nx": _integer("mfg.grid.nx", raw["nx"], low=3),
         "T": _real("mfg.grid.T", raw["T"], low=0.0, strict=True),
         "nt": _integer("mfg.grid.nt", raw["nt"], low=1),
@@ -98,7 +111,7 @@ def _grid(raw: Mapping[str, Any]) -> dict:
     }
     if g["time_mesh"] not in TIME_MESHES:
         raise ConfigError(f"mfg.grid.time_mesh: {g['time_mesh']!r} is not one of {list(TIME_MESHES)}")
-    if not g["x_min"] < g["x_max"]:
+    if AUTO not in (g["x_min"], g["x_max"]) and not g["x_min"] < g["x_max"]:
         raise ConfigError(f"mfg.grid.x_max: must be above x_min ({g['x_min']!r}), got {g['x_max']!r}")
     if g["nx"] * (g["nt"] + 1) > MAX_NODES:
         raise ConfigError(f"mfg.grid: nx * (nt + 1) = {g['nx'] * (g['nt'] + 1)} nodes exceeds "
@@ -118,11 +131,28 @@ def _params(raw: Mapping[str, Any], grid: Mapping[str, float]) -> dict:
         "gamma_T": _real("mfg.params.gamma_T", raw["gamma_T"], low=0.0),
         "m0_mean": _real("mfg.params.m0_mean", raw["m0_mean"]),
         "m0_std": _real("mfg.params.m0_std", raw["m0_std"], low=0.0, strict=True),
+        # common noise (inventory units / sqrt(trading day)); > 0 is solved by mfg.common_noise
+        "sigma0": _real("mfg.params.sigma0", raw["sigma0"], low=0.0),
     }
-    if not grid["x_min"] < p["m0_mean"] < grid["x_max"]:
-        raise ConfigError(f"mfg.params.m0_mean: {p['m0_mean']!r} lies outside the grid "
-                          f"({grid['x_min']!r}, {grid['x_max']!r})")
     return p
+
+
+def _resolve_domain(grid: dict, params: Mapping[str, float]) -> None:
+    """Replace ``auto`` ends by :func:`auto_domain`'s; check the initial law fits and is representable."""
+    if AUTO not in (grid["x_min"], grid["x_max"]):
+        low = high = None
+    else:
+        both = grid["x_min"] == grid["x_max"] == AUTO
+        low, high = auto_domain(m0_mean=params["m0_mean"], m0_std=params["m0_std"], sigma=params["sigma"],
+                                T=grid["T"], nx=grid["nx"] if both else None, eta0=params["eta0"],
+                                eta1=params["eta1"], phi=params["phi"], gamma_T=params["gamma_T"])
+    if grid["x_min"] == AUTO:
+        grid["x_min"] = low
+    if grid["x_max"] == AUTO:
+        grid["x_max"] = high
+    if not grid["x_min"] < grid["x_max"]:
+        raise ConfigError(f"mfg.grid: x_min ({grid['x_min']!r}) must be below x_max ({grid['x_max']!r})")
+    initial_density(np.linspace(grid["x_min"], grid["x_max"], grid["nx"]), params["m0_mean"], params["m0_std"])
 
 
 def _solver(raw: Mapping[str, Any]) -> dict:
@@ -191,9 +221,11 @@ def validate_config(config: Mapping[str, Any]) -> dict:
             raise ConfigError(f"mfg.{name}: missing section")
     config = copy.deepcopy(dict(config))
     grid = _grid(_section(config, "grid"))
+    params = _params(_section(config, "params"), grid)
+    _resolve_domain(grid, params)
     return {
         "grid": grid,
-        "params": _params(_section(config, "params"), grid),
+        "params": params,
         "solver": _solver(_section(config, "solver")),
         "price": _price(_section(config, "price"), grid["nt"]),
     }

@@ -227,4 +227,4 @@ def exact_outcomes(config: dict) -> dict[str, float | None]:
             supply = np.interp(t, grid_t, np.asarray(supply, dtype=float))
         price = clearing_price(ref.mean_flow, supply, kappa=pc["kappa"], p_ref=pc["p_ref"])
     return path_outcomes(t, ref.mean, math.sqrt(max(float(ref.variance[-1]), 0.0)), ref.mean_flow, ref.eta,
-                         cost, price)
+                         cost, price, std_initial=math.sqrt(max(float(ref.variance[0]), 0.0)))

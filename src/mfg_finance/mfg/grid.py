@@ -180,3 +180,147 @@ def gaussian_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:
     z = (q - mean) / std
     mu = np.exp(-0.5 * z * z)
     return mu / (mu.sum() * dx)
+
+
+# ---- the domain and the initial law ------------------------------------------------------------
+
+#: The automatic domain reaches this many standard deviations of the widest law beyond the means.
+DOMAIN_STDS = 6.0
+AUTO = "auto"
+
+
+def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float, nx: int | None = None,
+                eta0: float | None = None, eta1: float = 0.0, phi: float = 0.0,
+                gamma_T: float = 0.0) -> tuple[float, float]:
+    """Inventory range ``[x_min, x_max]`` (inventory units) that holds the equilibrium law.
+
+    With the cost parameters (``eta0`` given), the range is the envelope of the exact LQ
+    equilibrium law (:mod:`mfg_finance.mfg.exact`, the law this model has without a boundary),
+    ``DOMAIN_STDS = 6`` standard deviations around its mean at every time, so at most ~2e-9 of the
+    mass ever comes near an end::
+
+        x_min = min_t (Q_t - 6 sqrt(V_t)),     x_max = max_t (Q_t + 6 sqrt(V_t))
+
+    (sampled at 400 graded times and widened by 1% of the width on each side), including 0.
+
+    Without them (or if the exact reference cannot be computed) it is the envelope of not trading
+    at all, an upper bound (trading only pulls inventories together, and the mean moves from
+    ``m0_mean`` towards 0): ``[min(m0_mean, 0) - 6 S, max(m0_mean, 0) + 6 S]``,
+    ``S = sqrt(m0_std^2 + sigma^2 T)``.
+
+    With ``nx`` the range is then widened (by less than a cell) so that ``q = 0`` is a node: the
+    crowd's law ends concentrated at 0, and with 0 between two nodes its terminal mean would sit at
+    the lattice's offset (e.g. -0.0037 instead of a small positive value) rather than at the model's.
+    """
+    low = high = None
+    if eta0 is not None:
+        from mfg_finance.errors import MfgConvergenceError
+        from mfg_finance.mfg.exact import coupled
+
+        try:
+            t, _ = time_mesh(T, 400, "graded", layer=layer_scale(eta0, gamma_T))
+            ref = coupled(t, T=T, sigma=sigma, eta0=eta0, eta1=eta1, phi=phi, gamma_T=gamma_T,
+                          m0_mean=m0_mean, m0_std=m0_std)
+            std = np.sqrt(np.maximum(ref.variance, 0.0))
+            low = float(min(np.min(ref.mean - DOMAIN_STDS * std), 0.0))
+            high = float(max(np.max(ref.mean + DOMAIN_STDS * std), 0.0))
+            if math.isfinite(low) and math.isfinite(high):
+                margin = 0.01 * (high - low)      # the envelope is sampled at 400 times: a little slack
+                low, high = low - margin, high + margin
+            else:
+                low = high = None
+        except (MfgConvergenceError, ValueError, FloatingPointError):
+            low = high = None
+    if low is None:
+        spread = DOMAIN_STDS * math.sqrt(m0_std * m0_std + sigma * sigma * T)
+        low, high = min(m0_mean, 0.0) - spread, max(m0_mean, 0.0) + spread
+    if nx is None:
+        return float(low), float(high)
+    below = min(max(int(round((nx - 1) * -low / (high - low))), 1), nx - 2)   # cells below 0
+    dx = max(-low / below, high / (nx - 1 - below))
+    return float(-below * dx), float((nx - 1 - below) * dx)
+
+
+def initial_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:
+    r"""``N(mean, std^2)`` projected on the nodes with exactly its mass, mean and variance (density, 1/inventory units).
+
+    * ``std >= dx``: the maximum-entropy law on the nodes with that mean and variance,
+      ``mu_i ~ exp(theta_1 z_i + theta_2 z_i^2)`` (``z = (q - mean) / std``), found by Newton's method
+      on its convex dual from the sampled Gaussian (``theta = (0, -1/2)``); the correction to the
+      sampled Gaussian is exponentially small in ``(std/dx)^2`` plus what the domain's ends cut off.
+    * ``std < dx``: a four-node stencil. With ``q_j <= mean < q_{j+1}`` and ``f = (mean - q_j)/dx``, the
+      two-node law ``(1 - f, f)`` on ``(q_j, q_{j+1})`` has the mean and variance ``v2 = f (1 - f) dx^2``;
+      the rest of the variance comes from mixing in, with weight
+      ``lambda = (std^2 - v2) / (vw - v2)``, the two-node law on ``(q_{j-1}, q_{j+2})`` with the
+      same mean and variance ``vw = (1 + f)(2 - f) dx^2 > std^2``. Every weight is ``>= 0``.
+
+    Raises
+    ------
+    ConfigError naming ``mfg.params.m0_std`` when ``std^2 < v2`` (no law on these nodes has that
+    mean and so small a variance), and ``mfg.params.m0_mean`` / ``mfg.params.m0_std`` /
+    ``mfg.grid`` when ``mean +- 6 std`` (or the stencil) does not fit in the domain.
+    """
+    from mfg_finance.errors import ConfigError
+
+    q = np.asarray(q, dtype=float)
+    dx = float(q[1] - q[0])
+    lo, hi = mean - DOMAIN_STDS * std, mean + DOMAIN_STDS * std
+    if lo < q[0] or hi > q[-1]:
+        raise ConfigError(f"mfg.params.m0_mean, mfg.params.m0_std: the initial law N({mean!r}, {std!r}^2) "
+                          f"does not fit in the domain [{q[0]:.6g}, {q[-1]:.6g}] (mfg.grid.x_min, x_max): "
+                          f"mean +- {DOMAIN_STDS:g} std spans [{lo:.6g}, {hi:.6g}]; widen the domain or "
+                          f"set x_min/x_max to 'auto'")
+    if std >= dx:
+        return _max_entropy(q, mean, std)
+    j = int(np.clip(np.floor((mean - q[0]) / dx), 0, q.size - 2))
+    f = (mean - q[j]) / dx
+    v2 = f * (1.0 - f) * dx * dx
+    if std * std < v2:
+        smallest = math.sqrt(v2)
+        raise ConfigError(f"mfg.params.m0_std: {std!r} is narrower than any law on nodes {dx:.6g} apart can be "
+                          f"with mean {mean!r} (smallest std there: {smallest:.6g}); set m0_std >= "
+                          f"{smallest:.6g} or refine mfg.grid.nx")
+    if j < 1 or j + 2 > q.size - 1:
+        raise ConfigError(f"mfg.params.m0_mean: {mean!r} is within two cells of the domain's end "
+                          f"[{q[0]:.6g}, {q[-1]:.6g}]; widen the domain")
+    vw = (1.0 + f) * (2.0 - f) * dx * dx
+    lam = (std * std - v2) / (vw - v2)
+    w = np.zeros_like(q)
+    w[j] += (1.0 - lam) * (1.0 - f)
+    w[j + 1] += (1.0 - lam) * f
+    w[j - 1] += lam * (2.0 - f) / 3.0
+    w[j + 2] += lam * (1.0 + f) / 3.0
+    return w / dx
+
+
+def _max_entropy(q: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """Maximum-entropy weights on the nodes with mean ``mean`` and variance ``std^2`` (density)."""
+    dx = float(q[1] - q[0])
+    z = (q - mean) / std
+    feats = np.stack([z, z * z])
+    target = np.array([0.0, 1.0])
+    theta = np.array([0.0, -0.5])
+
+    def dual(th):
+        s = th @ feats
+        top = s.max()
+        return top + math.log(np.exp(s - top).sum()) - th @ target
+
+    for _ in range(100):
+        s = theta @ feats
+        w = np.exp(s - s.max())
+        w /= w.sum()
+        moments = feats @ w
+        grad = moments - target
+        if np.max(np.abs(grad)) <= 1e-14:
+            break
+        centred = feats - moments[:, None]
+        hess = (centred * w) @ centred.T
+        step = np.linalg.solve(hess, grad)
+        f0, t = dual(theta), 1.0
+        while dual(theta - t * step) > f0 - 1e-4 * t * (grad @ step) and t > 1e-10:
+            t *= 0.5
+        theta = theta - t * step
+    s = theta @ feats
+    w = np.exp(s - s.max())
+    return w / (w.sum() * dx)

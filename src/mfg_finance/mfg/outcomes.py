@@ -12,7 +12,7 @@ Every outcome is a function of time paths only (time in trading days)::
     price_initial, price_terminal, price_impact         p_0, p_T, p_T - p_0 (None without price)    [BRL]
 
 ``HEADLINE`` are the outcomes the report states in words; the accuracy targets of
-``docs/mfg.md`` (section 8) are set on them.
+``docs/mfg.md`` (section 11) are measured on them.
 """
 
 from __future__ import annotations
@@ -62,12 +62,21 @@ def time_average(t: np.ndarray, path: np.ndarray) -> float:
     return float(np.trapezoid(path, t) / (t[-1] - t[0]))
 
 
+#: An initial mean below this fraction of the initial std is a symmetric law (round-off, not a position).
+NO_POSITION = 1e-9
+
+
 def path_outcomes(t: np.ndarray, mean: np.ndarray, std_terminal: float, mean_flow: np.ndarray,
-                  eta: np.ndarray, total_cost: float, price: np.ndarray | None) -> dict[str, float | None]:
-    """The outcome dict (keys :data:`OUTCOME_KEYS`) from the time paths of an equilibrium."""
+                  eta: np.ndarray, total_cost: float, price: np.ndarray | None,
+                  std_initial: float = 0.0) -> dict[str, float | None]:
+    """The outcome dict (keys :data:`OUTCOME_KEYS`) from the time paths of an equilibrium.
+
+    With ``|Q_0| <= NO_POSITION std_0`` there is no position to liquidate: half-life and speed are NaN.
+    """
+    position = abs(float(mean[0])) > NO_POSITION * std_initial
     out: dict[str, float | None] = {
-        "liquidation_half_life": half_life(t, mean),
-        "liquidation_speed": liquidation_speed(t, mean),
+        "liquidation_half_life": half_life(t, mean) if position else math.nan,
+        "liquidation_speed": liquidation_speed(t, mean) if position else math.nan,
         "total_cost": float(total_cost),
         "mean_inventory_initial": float(mean[0]),
         "mean_inventory_terminal": float(mean[-1]),

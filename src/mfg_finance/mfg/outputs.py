@@ -51,12 +51,32 @@ def solution_metrics(solution: MfgSolution, *, wall_time: bool = True) -> dict[s
         # < 1: the terminal law is narrower than a cell, so terminal flows are resolution-limited.
         "terminal_std_over_dx": solution.terminal_dispersion / solution.dx,
         "grid": grid_summary(solution),
+        # inventory range and the law's leak to its ends (mfg_finance.mfg.domain); the solve fails above tolerance
+        "domain": solution.domain,
         "outcomes": solution.outcomes(),
+        # estimated discretisation error of each outcome (same keys; None where not estimated) and how
+        # it was estimated (mfg_finance.mfg.accuracy: the half-resolution companion solve)
+        "outcome_errors": outcome_errors(solution),
+        "accuracy": accuracy_summary(solution),
         "config": solution.config,
     }
     if wall_time:
         metrics["wall_time_s"] = float(solution.wall_time_s)
     return metrics
+
+
+def outcome_errors(solution: MfgSolution) -> dict[str, float | None]:
+    """``metrics.json["outcome_errors"]``: the keys of ``outcomes``, each the estimated error or None."""
+    keys = solution.outcomes().keys()
+    errors = (solution.accuracy or {}).get("outcome_errors") or {}
+    return {k: errors.get(k) for k in keys}
+
+
+def accuracy_summary(solution: MfgSolution) -> dict[str, Any] | None:
+    """``metrics.json["accuracy"]``: method, companion grid, ratio, unresolved outcomes, companion outcomes."""
+    if solution.accuracy is None:
+        return None
+    return {k: v for k, v in solution.accuracy.items() if k != "outcome_errors"}
 
 
 def _check_good(solution: MfgSolution) -> None:

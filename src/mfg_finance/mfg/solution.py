@@ -37,6 +37,11 @@ class MfgSolution:
     config : the validated config. wall_time_s : solve time in seconds (not deterministic).
     dts : (nt,) time steps ``dt_n`` of the scheme (trading days); ``None`` means ``diff(t)``.
         The solver passes the steps it used (on a uniform mesh every one is ``t[1] - t[0]``).
+    domain : the inventory range and how much of the law reached its ends
+        (:func:`mfg_finance.mfg.domain.domain_diagnostics`, plus ``x_min``, ``x_max`` and ``sized``:
+        ``auto`` / ``config`` / ``mixed``); ``None`` for a solution not made by :func:`solve`.
+    accuracy : estimated discretisation error of each outcome
+        (:func:`mfg_finance.mfg.accuracy.estimate_errors`), or ``None`` when not estimated.
     """
 
     t: np.ndarray
@@ -53,6 +58,8 @@ class MfgSolution:
     config: dict[str, Any]
     wall_time_s: float = field(default=0.0)
     dts: np.ndarray | None = field(default=None)
+    domain: dict[str, Any] | None = field(default=None)
+    accuracy: dict[str, Any] | None = field(default=None)
 
     # ---- grid -------------------------------------------------------------------------------
     @property
@@ -156,22 +163,11 @@ class MfgSolution:
         return float(self.residuals[-1]) if self.residuals else math.nan
 
     def outcomes(self) -> dict[str, float | None]:
-        """Scalar outcomes (JSON-able) used by ``metrics.json``, sweeps and the report."""
-        mean = self.mean_inventory
-        return {
-            "liquidation_speed": self.liquidation_speed,
-            "terminal_dispersion": self.terminal_dispersion,
-            "total_cost": self.total_cost,
-            "mean_inventory_initial": float(mean[0]),
-            "mean_inventory_terminal": float(mean[-1]),
-            "mean_flow_initial": float(self.mean_flow[0]),
-            "mean_flow_terminal": float(self.mean_flow[-1]),
-            "eta_min": float(self.eta.min()),
-            "eta_max": float(self.eta.max()),
-            "price_initial": None if self.price is None else float(self.price[0]),
-            "price_terminal": None if self.price is None else float(self.price[-1]),
-            "price_impact": self.price_impact,
-        }
+        """Scalar outcomes (JSON-able, keys :data:`mfg_finance.mfg.outcomes.OUTCOME_KEYS`) of this grid solution."""
+        from mfg_finance.mfg.outcomes import path_outcomes
+
+        return path_outcomes(self.t, self.mean_inventory, self.terminal_dispersion, self.mean_flow, self.eta,
+                             self.total_cost, self.price, std_initial=float(self.inventory_std[0]))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays of ``solution.npz``; ``price`` is omitted (not NaN-filled) when disabled."""

@@ -21,6 +21,7 @@ of the cost on the flow, which removes the oscillating mode that slows plain ite
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.errors import ConfigError, MfgConvergenceError
+from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.exact import coupled
 from mfg_finance.mfg.fp import mean_flow, solve_fp
-from mfg_finance.mfg.grid import Grid, gaussian_density, grid_from_config
+from mfg_finance.mfg.domain import check_domain, domain_diagnostics
+from mfg_finance.mfg.grid import AUTO, Grid, grid_from_config, initial_density
 from mfg_finance.mfg.hjb import solve_hjb
 from mfg_finance.mfg.price import clearing_price, supply_path
 from mfg_finance.mfg.solution import MfgSolution
@@ -56,7 +59,7 @@ class Problem:
         p = config["params"]
         grid = grid_from_config(config)
         return cls(grid=grid, sigma=p["sigma"], eta0=p["eta0"], eta1=p["eta1"], phi=p["phi"],
-                   gamma_T=p["gamma_T"], mu0=gaussian_density(grid.q, p["m0_mean"], p["m0_std"]))
+                   gamma_T=p["gamma_T"], mu0=initial_density(grid.q, p["m0_mean"], p["m0_std"]))
 
 
 @dataclass(frozen=True)
@@ -120,12 +123,14 @@ def initial_eta(problem: Problem) -> np.ndarray:
     return guess if guess is not None else np.maximum(exact, problem.eta0)
 
 
-def solve(config: Mapping[str, Any]) -> MfgSolution:
+def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolution:
     """Solve the MFG equilibrium described by an ``mfg`` config block.
 
     Parameters
     ----------
     config : ``{grid, params, solver, price}`` (see :mod:`mfg_finance.mfg.config`).
+    estimate_errors : also solve the half-resolution companion and attach every outcome's
+        estimated discretisation error (``solution.accuracy``, :mod:`mfg_finance.mfg.accuracy`).
 
     Returns
     -------
@@ -136,9 +141,14 @@ def solve(config: Mapping[str, Any]) -> MfgSolution:
     ConfigError : invalid config (the message names the key).
     MfgConvergenceError : no convergence within ``max_iter`` sweeps, stagnation, NaN or blow-up;
         carries the residual history. A non-converged solution is never returned.
+    MfgDomainError : the law reached the ends of the inventory range (:mod:`mfg_finance.mfg.domain`);
+        an equilibrium made by the boundary is never returned.
     """
     start = time.perf_counter()
     cfg = validate_config(config)
+    if cfg["params"]["sigma0"] > 0.0:
+        raise ConfigError(f"mfg.params.sigma0: {cfg['params']['sigma0']!r} > 0 needs the common-noise solver "
+                          "(mfg_finance.mfg.common_noise); this solver has idiosyncratic noise only")
     problem = Problem.from_config(cfg)
     solver = cfg["solver"]
     method = solver["method"]
@@ -152,13 +162,29 @@ def solve(config: Mapping[str, Any]) -> MfgSolution:
     s: Sweep = ev.state
     if not ev.residual <= solver["tol"]:   # defensive: the solvers raise before this
         raise MfgConvergenceError(f"{method}: returned a residual above tol", result.residuals)
+    grid = problem.grid
+    domain = domain_diagnostics(grid.q, grid.dts, s.density, problem.sigma)
+    check_domain(domain, cfg)
+    domain.update(x_min=cfg["grid"]["x_min"], x_max=cfg["grid"]["x_max"], sized=domain_sizing(config))
     price = None
     if cfg["price"]["enabled"]:
         pc = cfg["price"]
         price = clearing_price(s.mean_flow, supply_path(pc["supply"], problem.grid.nt + 1),
                                kappa=pc["kappa"], p_ref=pc["p_ref"])
-    return MfgSolution(
+    solution = MfgSolution(
         t=problem.grid.t, dts=problem.grid.dts, q=problem.grid.q, u=s.u, density=s.density, alpha=s.alpha,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
-        config=cfg, wall_time_s=time.perf_counter() - start)
+        config=cfg, wall_time_s=time.perf_counter() - start, domain=domain)
+    if not estimate_errors:
+        return solution
+    accuracy = accuracy_of(solution, solve)
+    return dataclasses.replace(solution, accuracy=accuracy, wall_time_s=time.perf_counter() - start)
+
+
+def domain_sizing(config: Mapping[str, Any]) -> str:
+    """``auto`` when both ends of the raw config's range are sized from the problem, ``config`` when
+    both are fixed, ``mixed`` otherwise."""
+    grid = config.get("grid") or {}
+    auto = [grid.get(k, AUTO) == AUTO for k in ("x_min", "x_max")]
+    return "auto" if all(auto) else ("config" if not any(auto) else "mixed")

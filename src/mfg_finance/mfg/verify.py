@@ -47,6 +47,7 @@ import numpy as np
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.exact import LQReference, lq_reference
+from mfg_finance.mfg.grid import AUTO
 from mfg_finance.mfg.solution import MfgSolution
 from mfg_finance.mfg.solver import solve
 
@@ -73,6 +74,8 @@ class VerificationResult:
     window: tuple[float, float]
     requested_domain: tuple[float, float] = (math.nan, math.nan)
     wall_time_s: float = field(default=0.0)
+    #: name -> rows of :func:`outcome_comparison` (the config's own grid; ``baseline`` and sweep corners)
+    outcome_tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def domain(self) -> tuple[float, float]:
@@ -177,14 +180,48 @@ def verification_domain(config: Mapping[str, Any], exact: LQReference) -> tuple[
     return float(x_min), float(x_max)
 
 
+def outcome_comparison(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each headline outcome at the config's own grid: computed, estimated error, exact, true error.
+
+    Rows ``{outcome, computed, error_estimate, exact, true_error, estimate_over_true, unresolved}``
+    (``true_error = computed - exact``; NaN where an outcome is undefined). The price is disabled.
+    """
+    from mfg_finance.mfg.exact import exact_outcomes
+    from mfg_finance.mfg.outcomes import HEADLINE
+
+    cfg = copy.deepcopy(dict(config))
+    cfg["price"] = {"enabled": False}
+    solution = solve(cfg)
+    computed = solution.outcomes()
+    exact = exact_outcomes(solution.config)
+    accuracy = solution.accuracy or {}
+    estimates = accuracy.get("outcome_errors") or {}
+    unresolved = set(accuracy.get("unresolved") or [])
+    rows = []
+    for key in HEADLINE:
+        if computed.get(key) is None:
+            continue
+        value, ref, est = computed[key], exact[key], estimates.get(key)
+        est = math.nan if est is None else float(est)
+        true = value - ref if (ref is not None and math.isfinite(value) and math.isfinite(ref)) else math.nan
+        rows.append({"outcome": key, "computed": value, "error_estimate": est,
+                     "exact": math.nan if ref is None else ref, "true_error": true,
+                     "estimate_over_true": abs(est) / abs(true) if true and math.isfinite(est) else math.nan,
+                     "unresolved": key in unresolved})
+    return rows
+
+
 def run_verification(config: Mapping[str, Any],
-                     refinements: Sequence[Sequence[int]] = DEFAULT_REFINEMENTS) -> VerificationResult:
+                     refinements: Sequence[Sequence[int]] = DEFAULT_REFINEMENTS,
+                     corners: Mapping[str, Mapping[str, float]] | None = None) -> VerificationResult:
     """Solve on each ``(nx, nt)`` of ``refinements`` and compare with the exact LQ solution.
 
     Parameters
     ----------
     config : ``mfg`` config block (grid sizes are replaced by each refinement; price disabled).
     refinements : ``(nx, nt)`` pairs, coarse to fine, at least two.
+    corners : name -> parameter overrides (e.g. a sweep's corner) whose outcomes are compared with
+        the exact ones at the config's own grid, beside the config itself (``baseline``).
 
     Returns
     -------
@@ -194,11 +231,18 @@ def run_verification(config: Mapping[str, Any],
     pairs = [tuple(int(v) for v in r) for r in refinements]
     if len(pairs) < 2:
         raise ConfigError(f"mfg.verification.refinements: need at least two (nx, nt) pairs, got {pairs}")
-    base = copy.deepcopy(dict(config))
-    base["price"] = {"enabled": False}
-    base = validate_config(base)
+    raw = copy.deepcopy(dict(config))
+    raw["price"] = {"enabled": False}
+    raw_grid = dict(raw.get("grid") or {})
+    # validate on the automatic range first: the requested one may be too narrow for the initial law,
+    # which is what the widening below is for
+    probe = copy.deepcopy(raw)
+    probe["grid"] = {**raw_grid, "x_min": AUTO, "x_max": AUTO}
+    base = validate_config(probe)
     check_verifiable(base)
-    requested = (base["grid"]["x_min"], base["grid"]["x_max"])
+    requested = tuple(base["grid"][k] if raw_grid.get(k, AUTO) == AUTO else float(raw_grid[k])
+                      for k in ("x_min", "x_max"))
+    base["grid"].update(x_min=requested[0], x_max=requested[1])
     x_min, x_max = verification_domain(base, lq_reference(base))
     base["grid"].update(x_min=x_min, x_max=x_max)
     rows: list[dict[str, Any]] = []
@@ -222,10 +266,18 @@ def run_verification(config: Mapping[str, Any],
               for name in QUANTITIES}
     q = solution.q
     w = comparison_window(q)
+    own = copy.deepcopy(raw)
+    if (x_min, x_max) != requested:    # the requested range is too narrow for the law: use the widened one
+        own["grid"] = {**raw_grid, "x_min": x_min, "x_max": x_max}
+    tables = {"baseline": outcome_comparison(own)}
+    for name, overrides in (corners or {}).items():
+        corner = copy.deepcopy(own)
+        corner["params"] = {**dict(corner.get("params") or {}), **{k: float(v) for k, v in overrides.items()}}
+        tables[name] = outcome_comparison(corner)
     return VerificationResult(config=base, rows=rows, fitted_order=fitted, finest=solution, exact=exact,
                               window=(float(q[w][0]), float(q[w][-1])),
                               requested_domain=(float(requested[0]), float(requested[1])),
-                              wall_time_s=time.perf_counter() - start)
+                              wall_time_s=time.perf_counter() - start, outcome_tables=tables)
 
 
 REFINEMENT_COLUMNS = (["nx", "nt", "dx", "dt", "dt_min", "iterations"] + [f"err_{k}" for k in QUANTITIES]
@@ -262,6 +314,8 @@ def verification_metrics(result: VerificationResult, *, wall_time: bool = True) 
         "exact_reference": "closed form" if (result.config["params"]["eta1"] == 0.0) else
                            "backward shooting (DOP853, rtol 1e-12)",
         "config": result.config,
+        # headline outcomes at the config's grid vs the exact ones (baseline and sweep corners)
+        "outcome_tables": result.outcome_tables,
     }
     if wall_time:
         metrics["wall_time_s"] = float(result.wall_time_s)

@@ -121,3 +121,18 @@ def html_table(frame: pd.DataFrame, *, digits: int = 4, table_id: str | None = N
                    for row, cls in zip(frame.itertuples(index=False, name=None), row_classes))
     attr = f' id="{table_id}"' if table_id else ""
     return f'<table class="{classes}"{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def html_tables_fitting(frame: pd.DataFrame, keys: Iterable[str], *, max_columns: int = 8, digits: int = 4,
+                        classes: str = "sortable", row_classes: Iterable[str] | None = None) -> str:
+    """``frame`` as consecutive tables of at most ``max_columns`` columns besides ``keys`` (repeated in each).
+
+    A table wider than the page hides columns behind a scroll bar (or, printed, cuts them off); several
+    narrower tables with the same rows show every column.
+    """
+    keys = [k for k in keys if k in frame.columns]
+    others = [c for c in frame.columns if c not in keys]
+    row_classes = list(row_classes) if row_classes is not None else None
+    chunks = [others[i:i + max_columns] for i in range(0, len(others), max_columns)] or [[]]
+    return "\n".join(html_table(frame[keys + chunk], digits=digits, classes=classes, row_classes=row_classes)
+                     for chunk in chunks)

@@ -6,7 +6,24 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from mfg_finance.errors import MissingOutputError
 from mfg_finance.io import atomic_path, write_text
+
+
+def pipeline_file(pipeline_dir: str | Path, relative: str | Path) -> Path:
+    """``pipeline_dir / relative``, the absolute path of a pipeline output a notebook reads.
+
+    Raises :class:`MissingOutputError` saying where it looked and what to do when it is not there,
+    instead of a traceback from deep inside a reader.
+    """
+    root = Path(pipeline_dir).expanduser().resolve()
+    path = root / relative
+    if not path.is_file():
+        raise MissingOutputError(
+            f"{Path(relative).as_posix()}: not found under pipeline_dir {root}. Run the pipeline there "
+            "first (snakemake --cores all), or pass the checkout that ran it: papermill ... "
+            "-p pipeline_dir /path/to/mfg-finance")
+    return path
 
 
 def execute_notebook(notebook: str | Path, out_ipynb: str | Path, out_html: str | Path, *,

@@ -8,6 +8,7 @@ Helpers live beside it: :mod:`.formatting` (numbers, tables, figures), :mod:`.wa
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 import os
@@ -19,10 +20,13 @@ import pandas as pd
 
 from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
+from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
-                                           finite, html_table, num, plus_minus)
+                                           finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
 from mfg_finance.report.summary import summary_paragraphs
+from mfg_finance.report.reproduction_notes import review, review_sentence
+from mfg_finance.report.wall_times import clock, for_display as wall_times_for_display
 from mfg_finance.report.wall_times import rule_wall_times, wall_time_per_rule
 
 
@@ -67,7 +71,11 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
     eta0 = params.get("eta0")
     price = arrays["price"] if "price" in arrays else None
     p_ref = metrics.get("config", {}).get("price", {}).get("p_ref")
-    t_half = half_life(t, mean_q)
+    outcomes = metrics.get("outcomes", {})
+    errors = metrics.get("outcome_errors") or {}
+    # the solver's outcomes (sums over the nodes) when recorded, else the arrays' trapezoid
+    t_half = outcomes["liquidation_half_life"] if "liquidation_half_life" in outcomes else half_life(t, mean_q)
+    t_half = math.nan if t_half is None else float(t_half)
     eta_time_mean = float(np.trapezoid(eta, t) / (t[-1] - t[0]))   # time average: steps are not uniform
     scenario = {
         "name": name, "metrics": metrics, "figures": figures,
@@ -82,7 +90,13 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "eta_min": float(eta.min()), "eta_max": float(eta.max()),
         "eta_uplift_max_pct": 100.0 * (float(eta.max()) / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
         "eta_uplift_mean_pct": 100.0 * (eta_time_mean / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
-        "total_cost": metrics.get("outcomes", {}).get("total_cost"),
+        "total_cost": outcomes.get("total_cost"),
+        # estimated discretisation errors (mfg_finance.mfg.accuracy; None when not estimated)
+        "half_life_error": errors.get("liquidation_half_life"),
+        "total_cost_error": errors.get("total_cost"),
+        "liquidation_speed": outcomes.get("liquidation_speed"),
+        "liquidation_speed_error": errors.get("liquidation_speed"),
+        "unresolved": list((metrics.get("accuracy") or {}).get("unresolved") or []),
         "price_start": None, "price_end": None, "p_ref": None,
     }
     if price is not None:
@@ -110,6 +124,9 @@ def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | No
             "time to halve (min)": sc["half_life_days"] * seconds_per_day / 60 if seconds_per_day else np.nan,
             "max eta / eta0": sc["eta_max"] / sc["eta0"] if sc["eta0"] else np.nan,
             "total cost (cost units)": sc["total_cost"] if finite(sc["total_cost"]) else np.nan,
+            "total cost est. error": sc["total_cost_error"] if finite(sc["total_cost_error"]) else np.nan,
+            "time to halve est. error (trading days)": (sc["half_life_error"] if finite(sc["half_life_error"])
+                                                        else np.nan),
             "price change p_T - p_0 (BRL)": sc.get("price_change", np.nan),
             "largest gap p - p_ref (bp)": sc.get("price_gap_max_bp", np.nan),
         })
@@ -156,8 +173,42 @@ def _mfg_section(inputs, seconds_per_day: float | None, calibrated: Mapping[str,
             arrays = {key: data[key] for key in data.files}
         figs = [figure(p) for p in inputs["mfg_figures"] if _scenario_name(p) == name]
         scenarios.append(_scenario(name, metrics, arrays, figs, seconds_per_day))
+    _drop_repeated_figures(scenarios)
     return {"scenarios": scenarios, "table": _scenario_table(scenarios, seconds_per_day),
             "parameters": html_table(parameters_used(scenarios, calibrated), classes="")}
+
+
+def _quotes_through_mid(mm_doc: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:
+    """One sentence per ticker whose quotes cross the mid at t = 0 (as the quotes figure shows them)."""
+    from mfg_finance.calibration import ticker_values
+    from mfg_finance.market_making.market import MarketParameters
+    from mfg_finance.market_making.quote_checks import describe, quotes_through_mid
+
+    horizon_s = float(settings.get("horizon_s", 600.0))
+    sentences = []
+    for ticker in mm_doc.get("tickers", {}):
+        market = MarketParameters.from_mapping(dict(ticker_values(mm_doc, ticker),
+                                                    order_size=settings.get("order_size", 1)))
+        sentence = describe(ticker, quotes_through_mid(market, horizon_s))
+        if sentence:
+            sentences.append(sentence)
+    return sentences
+
+
+def _drop_repeated_figures(scenarios: list[dict[str, Any]]) -> None:
+    """Show a figure once: a scenario's figure with the same bytes as an earlier scenario's is replaced by
+    a mention (``same_figures``: title and the scenario where it is shown). With the endogenous price, for
+    instance, only the flow/price figure differs: the price does not enter the traders' problem."""
+    shown: dict[str, str] = {}
+    for sc in scenarios:
+        kept, same = [], []
+        for fig in sc["figures"]:
+            if fig["src"] in shown:
+                same.append({"title": fig["title"], "scenario": shown[fig["src"]]})
+            else:
+                shown[fig["src"]] = sc["name"]
+                kept.append(fig)
+        sc["figures"], sc["same_figures"] = kept, same
 
 
 def _sweep_section(inputs) -> list[dict[str, Any]]:
@@ -174,7 +225,8 @@ def _sweep_section(inputs) -> list[dict[str, Any]]:
             "name": Path(table_path).stem, "params": params, "n_points": len(table),
             "n_failed": int((~converged).sum()), "figure": figure(figure_path),
             "failed_table": html_table(failed) if len(failed) else None,
-            "table": html_table(shown, row_classes=["" if ok else "failed" for ok in converged]),
+            "table": html_tables_fitting(shown, params, max_columns=9,
+                                         row_classes=["" if ok else "failed" for ok in converged]),
             "ranges": {p: (float(table[c].min()), float(table[c].max())) for p, c in zip(params, param_cols)},
             "frame": table,
         })
@@ -200,7 +252,7 @@ def _backtest_table(backtests: pd.DataFrame) -> str:
             "ask fills / s": plus_minus(row.ask_fill_rate_per_s, row.ask_fill_rate_per_s_se),
             "mean spread (BRL)": num(row.mean_spread, 3),
         })
-    return html_table(pd.DataFrame(rows))
+    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6)
 
 
 def reproduction_comparison(ours: pd.DataFrame, n_paths: int | None) -> pd.DataFrame:
@@ -211,23 +263,13 @@ def reproduction_comparison(ours: pd.DataFrame, n_paths: int | None) -> pd.DataF
 
 
 
-def _reproduction_rows(compared: pd.DataFrame) -> list[dict[str, Any]]:
-    rows = []
-    for r in compared.to_dict("records"):
-        cells = [{"ours": num(r["spread"], 4), "paper": num(r["spread_paper"], 3), "z": None, "off": False}]
-        for metric, _ in REPRO_METRICS:
-            z = r[f"{metric}_z"]
-            cells.append({"ours": plus_minus(r[metric], r[f"{metric}_se"]), "paper": num(r[f"{metric}_paper"], 4),
-                          "z": f"{z:+.1f}" if finite(z) else "—", "off": finite(z) and abs(z) > 3})
-        rows.append({"gamma": num(r["gamma"], 3), "strategy": r["strategy"], "cells": cells})
-    return rows
-
-
 def _rejects(path: str | Path | None, limit: int = 20) -> dict[str, Any]:
     if not path or not Path(path).is_file():
         return {"lines": [], "n_shown": 0, "total": 0}
-    lines = [line for line in Path(path).read_text(errors="replace").splitlines() if line.strip()]
-    return {"lines": lines[:limit], "n_shown": min(limit, len(lines)), "total": len(lines)}
+    text = Path(path).read_text(errors="replace").splitlines()
+    lines = [line for line in text if line.strip() and not line.startswith("# ")]
+    notes = [line[2:] for line in text if line.startswith("# ")]  # "N more rejected lines not listed"
+    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines)}
 
 
 def _quantile_table(stats_summary: Mapping[str, Any]) -> str | None:
@@ -282,6 +324,7 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
     compared = reproduction_comparison(reproduction, repro_n)
     z_cols = [f"{m}_z" for m, _ in REPRO_METRICS]
     z = compared[z_cols].to_numpy(dtype=float).ravel()
+    repro_review = review(compared)   # every cell, whether it agrees, and why not where it does not
 
     included = asset_stats[asset_stats["included"]]
     excluded = asset_stats[~asset_stats["included"]]
@@ -305,7 +348,8 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "data_section": data_section(inputs, config.get("stats", {}).get("adjust", "splits")),
         "excluded_table": html_table(excluded[["ticker", "n_sessions", "exclusion_reason"]])
         if len(excluded) else None,
-        "asset_table": html_table(included.drop(columns=["included", "exclusion_reason"])),
+        "asset_table": html_tables_fitting(included.drop(columns=["included", "exclusion_reason"]), ["ticker"],
+                                           max_columns=9),
         "stats_summary": stats_summary,
         "pooled": stats_summary.get("pooled_returns_included", {}),
         "quantile_table": _quantile_table(stats_summary),
@@ -329,26 +373,38 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "refinement_orders": html_table(refinement[grid_cols[:2] + order_cols], digits=3),
         "refinement_sup": html_table(refinement[grid_cols[:2] + sup_cols], digits=3),
         "verification_figures": [figure(p) for p in inputs["verification_figures"]],
+        "verification_outcomes": [{"name": name, "table": html_table(pd.DataFrame(rows), digits=4)}
+                                  for name, rows in (verification.get("outcome_tables") or {}).items()],
         "sweeps": [{k: v for k, v in sw.items() if k != "frame"} for sw in sweeps],
         "backtest_table": _backtest_table(backtests),
-        "backtest_full_table": html_table(backtests),
+        "backtest_full_table": html_tables_fitting(backtests, ["ticker", "strategy"], max_columns=9),
         "horizon_s": float(backtests["horizon_s"].iloc[0]) if len(backtests) else math.nan,
         "backtest_figures": [figure(p) for p in inputs["backtest_figures"]],
         "quotes_figures": [figure(p, f"Optimal quotes: {Path(p).parent.name}") for p in inputs["quotes_figures"]],
-        "reproduction_rows": _reproduction_rows(compared),
+        "quotes_through_mid": _quotes_through_mid(mm_doc, config.get("market_making", {})),
+        "reproduction_rows": repro_review["rows"],
+        "reproduction_notes": repro_review["notes"],
+        "reproduction_review": repro_review,
+        "reproduction_sentence": review_sentence(repro_review),
         "reproduction_n_paths": repro_n,
         "reproduction_within": {"n": int(np.isfinite(z).sum()), "z2": int((np.abs(z) <= 2).sum()),
                                 "z3": int((np.abs(z) <= 3).sum())},
-        "notebooks": [{"name": Path(p).name, "stem": Path(p).stem, "href": _relative_href(p)}
+        # each notebook's HTML travels inside the report too, so its link works when the report is shared alone
+        "notebooks": [{"name": Path(p).name, "stem": Path(p).stem, "href": _relative_href(p),
+                       "embedded": base64.b64encode(Path(p).read_bytes()).decode("ascii")}
                       for p in inputs["notebooks"] if str(p).endswith(".html")],
         "provenance": provenance,
         "config_yaml": _yaml_dump(config),
-        "wall_times": html_table(wall_time_per_rule(jobs), digits=3),
-        "wall_times_jobs": html_table(jobs, digits=3),
+        "wall_times": html_table(wall_times_for_display(wall_time_per_rule(jobs)), digits=3),
+        "wall_times_jobs": html_table(wall_times_for_display(jobs), digits=3),
+        "wall_total_text": clock(float(jobs["wall_s"].sum())) if len(jobs) else "—",
         "wall_total_s": float(jobs["wall_s"].sum()) if len(jobs) else math.nan,
         "n_jobs_timed": int(len(jobs)),
     }
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
+    context["systemic"] = systemic_section(inputs)
+    if context["systemic"] and context["systemic"]["summary"]:
+        context["summary"].append(context["systemic"]["summary"])
     return context
 
 

@@ -16,6 +16,14 @@ STRATEGY_NAMES = {
     "inventory_aware": "an inventory-aware heuristic",
     "ppo": "the PPO agent",
 }
+#: strategy names above that are plural ("optimal quotes earn"); the others take a singular verb
+PLURAL_NAMES = {"hjb", "avellaneda_stoikov"}
+
+
+def _subject(strategy: str, plural_verb: str, singular_verb: str) -> str:
+    """The strategy's name with its verb agreeing: "optimal (GLFT/HJB) quotes earn", "a constant spread earns"."""
+    return (f"{STRATEGY_NAMES.get(strategy, strategy)} "
+            f"{plural_verb if strategy in PLURAL_NAMES else singular_verb}")
 
 
 def _data_paragraph(context: Mapping[str, Any]) -> str:
@@ -76,7 +84,9 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
         text = (f"How fast the crowd unwinds: starting from an average {side} position of {num(abs(base['mean_q0']))} "
                 f"inventory units, the traders in equilibrium ")
         if finite(base["half_life_days"]):
-            text += (f"halve it in {base['half_life_text']} of trading ({base['half_life_days']:.3g} trading days) "
+            days = (plus_minus(base["half_life_days"], base.get("half_life_error"))
+                    if finite(base.get("half_life_error")) else f"{base['half_life_days']:.3g}")
+            text += (f"halve it in {base['half_life_text']} of trading ({days} trading days) "
                      f"and hold {abs(base['mean_qT'] / base['mean_q0']) * 100:.2g}% of it at the end of the "
                      f"horizon of {base['horizon_text']}")
         else:
@@ -93,13 +103,31 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
         if eta_sweep is not None and eta_sweep["n_points"] > 1:
             frame = eta_sweep["frame"].sort_values("param_eta1")
             ok = frame[frame["converged"].astype(bool)]
-            if len(ok) > 1:
-                lo, hi = ok.iloc[0], ok.iloc[-1]
+            # the decay rate -ln(Q_T/Q_0)/T is undefined (NaN) where the mean inventory reaches zero
+            rated = ok[np.isfinite(ok["liquidation_speed"].to_numpy(dtype=float))]
+            if len(rated) > 1:
+                lo, hi = rated.iloc[0], rated.iloc[-1]
                 pace = "slows down" if hi["liquidation_speed"] < lo["liquidation_speed"] else "speeds up"
+                bars = [row.get("liquidation_speed_error") for row in (lo, hi)]
+                if all(finite(b) for b in bars) and abs(hi["liquidation_speed"] - lo["liquidation_speed"]) <= sum(bars):
+                    pace = "keeps its pace within the discretisation error"
+                def rate(row):
+                    err = row.get("liquidation_speed_error")
+                    return plus_minus(row["liquidation_speed"], err) if finite(err) else f"{row['liquidation_speed']:.3g}"
+
                 text += (f". The eta1 sweep shows the effect of this feedback: from eta1 = {lo['param_eta1']:.3g} to "
                          f"{hi['param_eta1']:.3g} the crowd {pace} (liquidation rate "
-                         f"{lo['liquidation_speed']:.3g} to {hi['liquidation_speed']:.3g} per trading day) and its "
+                         f"{rate(lo)} to {rate(hi)} per trading day) and its "
                          f"expected cost goes from {lo['total_cost']:.3g} to {hi['total_cost']:.3g} cost units")
+                if len(rated) < len(ok):
+                    text += (f" (at {len(ok) - len(rated)} of the {len(ok)} points the mean inventory reaches zero "
+                             "within the horizon, so no decay rate is defined there)")
+            elif len(ok) > 1:
+                lo, hi = ok.iloc[0], ok.iloc[-1]
+                text += (f". In the eta1 sweep the mean inventory reaches zero within the horizon at almost every "
+                         f"point, so no decay rate is defined; the expected cost goes from {lo['total_cost']:.3g} "
+                         f"(eta1 = {lo['param_eta1']:.3g}) to {hi['total_cost']:.3g} cost units "
+                         f"(eta1 = {hi['param_eta1']:.3g})")
         paragraphs.append(text + ".")
     for sc in context["mfg"]["scenarios"]:
         if sc["price_start"] is None:
@@ -122,10 +150,10 @@ def _market_making_paragraph(context: Mapping[str, Any], backtests: pd.DataFrame
     for ticker, group in backtests.groupby("ticker", sort=True):
         best = group.sort_values("pnl_mean", ascending=False).iloc[0]
         safest = group.sort_values("sharpe", ascending=False).iloc[0]
-        text = (f"on {ticker}, {STRATEGY_NAMES.get(best.strategy, best.strategy)} earn the most, "
+        text = (f"on {ticker}, {_subject(best.strategy, 'earn', 'earns')} the most, "
                 f"{plus_minus(best.pnl_mean, best.pnl_mean_se)} BRL per run (Sharpe {best.sharpe:.3g})")
         if safest.strategy != best.strategy:
-            text += (f", while {STRATEGY_NAMES.get(safest.strategy, safest.strategy)} give the best "
+            text += (f", while {_subject(safest.strategy, 'give', 'gives')} the best "
                      f"Sharpe ratio, {safest.sharpe:.3g} (mean {safest.pnl_mean:.4g} BRL)")
         if "constant" in set(group.strategy) and best.strategy != "constant":
             const = group[group.strategy == "constant"].iloc[0]
@@ -140,15 +168,24 @@ def _reproduction_paragraph(context: Mapping[str, Any], compared: pd.DataFrame) 
     if compared is None or not len(compared):
         return None
     within = context["reproduction_within"]
-    text = (f"Our reproduction of Avellaneda & Stoikov (2008) agrees with the paper's Tables 1-3 within 3 standard "
-            f"errors for {within['z3']} of {within['n']} numbers (within 2 for {within['z2']})")
+    tally = context.get("reproduction_review")
+    if tally is not None:   # means, stds and spreads, each mismatch explained in section 7
+        text = (f"Our reproduction of Avellaneda & Stoikov (2008) agrees with the paper's Tables 1-3 for "
+                f"{tally['agree']} of {tally['n']} numbers ({tally['z3']} of {tally['n_z']} means and standard "
+                f"deviations within 3 standard errors, {tally['spread_agree']} of {tally['n_spread']} spreads as "
+                f"printed{'; the other spreads carry the time-dependent term the paper leaves out of its printed average' if tally['spread_explained'] else ''})")
+    else:
+        text = (f"Our reproduction of Avellaneda & Stoikov (2008) agrees with the paper's Tables 1-3 within 3 "
+                f"standard errors for {within['z3']} of {within['n']} numbers (within 2 for {within['z2']})")
     z = compared[[f"{m}_z" for m, _ in REPRO_METRICS]].abs()
     if within["z3"] < within["n"]:
         row, col = np.unravel_index(np.nanargmax(z.to_numpy()), z.shape)
         metric, label = REPRO_METRICS[col]
         r = compared.iloc[row]
         text += (f"; the largest gap is the {label} of the {r['strategy']} strategy at gamma = {r['gamma']:g}: "
-                 f"{r[metric]:.4g} here against {r[f'{metric}_paper']:.4g} in the paper")
+                 f"{r[metric]:.4g} here against {r[f'{metric}_paper']:.4g} in the paper"
+                 + (", a known discrepancy of the paper's inventory rows (section 7 explains it)"
+                    if r["strategy"] == "inventory" else " (section 7)"))
     return text + "."
 
 

@@ -68,3 +68,27 @@ def wall_time_per_rule(jobs: pd.DataFrame) -> pd.DataFrame:
             .agg(jobs=("wall_s", "size"), total_wall_s=("wall_s", "sum"), max_wall_s=("wall_s", "max"),
                  max_rss_mb=("max_rss_mb", "max"))
             .reset_index())
+
+
+def clock(seconds: float) -> str:
+    """A wall time as people say it: ``0.42 s``, ``12.3 s``, ``18 min 40 s``, ``1 h 02 min`` (``—`` if unknown)."""
+    if seconds is None or not np.isfinite(seconds):
+        return "—"
+    if seconds < 59.95:
+        return f"{seconds:.3g} s"
+    whole = int(round(seconds))
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def for_display(table: pd.DataFrame) -> pd.DataFrame:
+    """``wall_time_per_rule`` or ``rule_wall_times`` output with durations as text and readable headers."""
+    names = {"total_wall_s": "total wall time", "max_wall_s": "longest job", "wall_s": "wall time",
+             "max_rss_mb": "peak memory (MB)"}
+    shown = table.copy()
+    for column in ("total_wall_s", "max_wall_s", "wall_s"):
+        if column in shown:
+            shown[column] = [clock(v) for v in shown[column]]
+    return shown.rename(columns=names)

@@ -65,6 +65,21 @@ def _check_settings(trading_days_per_year, rolling_window, min_sessions) -> None
         raise DataError(f"stats.min_sessions must be an integer >= 2, got {min_sessions!r}")
 
 
+def _check_rolling_window_fits(returns: pd.DataFrame, asset_stats: pd.DataFrame, rolling_window: int) -> None:
+    """Refuse a window that no included ticker's history fills (the column would be all NaN, silently).
+
+    With no included ticker at all the data are too short for anything, which calibration reports.
+    """
+    included = set(asset_stats.loc[asset_stats["included"], "ticker"])
+    mine = returns[returns["ticker"].isin(included)]
+    if len(mine) and not mine["rolling_vol_annual"].notna().any():
+        longest = int(mine.groupby("ticker", sort=False)["log_return"].count().max())
+        raise DataError(f"stats.rolling_window = {rolling_window} sessions: no included ticker has enough returns "
+                        f"to fill it (the longest history has {longest} valid returns; a value needs 80% of "
+                        f"the window), so the rolling volatility would be empty; use a window of at most "
+                        f"{max(2, int(longest / 0.8))} sessions or more data")
+
+
 def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252, rolling_window: int = 21,
                   min_sessions: int = 60, adjust: str = "splits", events: pd.DataFrame | None = None) -> StatsResult:
     """Returns, volatility and liquidity statistics of every ticker in ``equities``.
@@ -117,6 +132,7 @@ def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252,
         classes = equities.groupby(equities["ticker"].astype(str), observed=True)["instrument_class"].last()
         asset_stats.insert(1, "instrument_class", asset_stats["ticker"].map(classes.astype(str)).fillna("").to_numpy())
     _mark_exclusions(asset_stats, min_sessions)
+    _check_rolling_window_fits(returns, asset_stats, rolling_window)
     summary = _summary(asset_stats, returns, calendar, trading_days_per_year=trading_days_per_year,
                        rolling_window=rolling_window, min_sessions=min_sessions, adjust=adjust)
     return StatsResult(returns=returns, asset_stats=asset_stats, summary=summary)

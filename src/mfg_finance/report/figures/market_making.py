@@ -35,8 +35,10 @@ def _label(strategy: str) -> str:
 def plot_quotes(params: Mapping | MarketParameters, path, *, horizon_s: float | None = None) -> None:
     """GLFT (exact and asymptotic) and A&S distances to the mid, against inventory and against time.
 
-    ``params`` are one ticker's calibrated parameters (BRL, seconds, lots); the horizon is
-    ``horizon_s``, else ``params["T"]``, else 600 s.
+    One row per model, each with its own scale: A&S quotes can cross the mid (negative distance) by
+    much more than GLFT's whole range, and a shared axis would flatten GLFT. Negative distances
+    (a bid above or an ask below the mid) are shaded. ``params`` are one ticker's calibrated
+    parameters (BRL, seconds, lots); the horizon is ``horizon_s``, else ``params["T"]``, else 600 s.
     """
     market = params if isinstance(params, MarketParameters) else MarketParameters.from_mapping(params)
     if horizon_s is None:
@@ -45,40 +47,56 @@ def plot_quotes(params: Mapping | MarketParameters, path, *, horizon_s: float | 
     model = InventoryHJB(hjb_params)
     Q = market.Q_max
     q = np.arange(-Q, Q + 1)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), constrained_layout=True)
+    gamma = market.effective_gamma
+    times = np.linspace(0.0, horizon_s, 201)
+    levels = ((-(Q // 2), "tab:purple"), (0, "black"), (Q // 2, "tab:olive"))
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.2), constrained_layout=True)
 
-    ax = axes[0]
+    ax = axes[0, 0]
     exact_b, exact_a = model.spread_table([0.0])
     asym_b, asym_a = asymptotic_spreads(q, hjb_params)
-    gamma = market.effective_gamma
-    as_b, as_a = as_spreads(0.0, q, gamma=gamma, sigma=market.sigma, k=market.k, T=horizon_s)
-    ax.plot(q[:-1], exact_b[0, :-1], color="tab:blue", label="GLFT exact, bid")
-    ax.plot(q[1:], exact_a[0, 1:], color="tab:red", label="GLFT exact, ask")
-    ax.plot(q, asym_b, color="tab:blue", ls="--", lw=1, label="GLFT asymptotic")
-    ax.plot(q, asym_a, color="tab:red", ls="--", lw=1)
-    ax.plot(q, as_b, color="tab:blue", ls=":", lw=1.5, label="Avellaneda-Stoikov")
-    ax.plot(q, as_a, color="tab:red", ls=":", lw=1.5)
-    ax.set_xlabel("inventory q (lots)")
-    ax.set_ylabel("distance to mid (BRL)")
-    ax.set_title("quotes at t = 0")
-    ax.legend(fontsize=8)
-
-    times = np.linspace(0.0, horizon_s, 201)
+    ax.plot(q[:-1], exact_b[0, :-1], color="tab:blue", label="bid (exact)")
+    ax.plot(q[1:], exact_a[0, 1:], color="tab:red", label="ask (exact)")
+    ax.plot(q, asym_b, color="tab:blue", ls="--", lw=1, label="bid (asymptotic)")
+    ax.plot(q, asym_a, color="tab:red", ls="--", lw=1, label="ask (asymptotic)")
+    ax.set_title("GLFT: quotes at t = 0")
     table_b, table_a = model.spread_table(times)
-    for ax, side, table in ((axes[1], "bid", table_b), (axes[2], "ask", table_a)):
-        for level, color in ((-(Q // 2), "tab:purple"), (0, "black"), (Q // 2, "tab:olive")):
+    for ax, side, table in ((axes[0, 1], "bid", table_b), (axes[0, 2], "ask", table_a)):
+        for level, color in levels:
+            ax.plot(times, table[:, level + Q], color=color, label=f"q = {level}")
+        ax.set_title(f"GLFT: {side} over time")
+
+    ax = axes[1, 0]
+    as_b, as_a = as_spreads(0.0, q, gamma=gamma, sigma=market.sigma, k=market.k, T=horizon_s)
+    ax.plot(q, as_b, color="tab:blue", ls=":", lw=1.8, label="bid")
+    ax.plot(q, as_a, color="tab:red", ls=":", lw=1.8, label="ask")
+    ax.set_title("Avellaneda-Stoikov: quotes at t = 0")
+    for ax, side in ((axes[1, 1], "bid"), (axes[1, 2], "ask")):
+        for level, color in levels:
             as_side = as_spreads(times, level, gamma=gamma, sigma=market.sigma, k=market.k,
                                  T=horizon_s)[0 if side == "bid" else 1]
-            ax.plot(times, table[:, level + Q], color=color, label=f"GLFT q={level}")
-            ax.plot(times, as_side, color=color, ls=":", label=f"A&S q={level}")
-        ax.set_xlabel("time t (s)")
-        ax.set_ylabel(f"{side} distance to mid (BRL)")
-        ax.set_title(f"{side} quotes over time")
-        ax.legend(fontsize=7, ncol=2)
+            ax.plot(times, as_side, color=color, ls=":", lw=1.8, label=f"q = {level}")
+        ax.set_title(f"Avellaneda-Stoikov: {side} over time")
+
+    for row in axes:
+        for col, ax in enumerate(row):
+            ax.set_xlabel("inventory q (lots)" if col == 0 else "time t (s)")
+            ax.set_ylabel("distance to mid (BRL)" if col == 0 else f"{('bid', 'ask')[col - 1]} distance to mid (BRL)")
+            _shade_through_mid(ax)
+            ax.legend(fontsize=7, ncol=2)
     fig.suptitle(f"Optimal quotes: sigma={market.sigma:.3g} BRL/sqrt(s), A={market.A:.3g}/s, "
                  f"k={market.k:.3g}/BRL, gamma={market.gamma:.3g}/BRL, Q_max={Q}, T={horizon_s:g} s "
-                 f"(tick {market.tick_size:g} BRL)", fontsize=10)
+                 f"(tick {market.tick_size:g} BRL); each row has its own scale", fontsize=10)
     save_figure(fig, path)
+
+
+def _shade_through_mid(ax) -> None:
+    """Mark the mid (distance 0) and shade the side where a quote crosses it, when the data go there."""
+    low, high = ax.get_ylim()
+    if low < 0:
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.axhspan(low, 0.0, color="tab:red", alpha=0.07, lw=0, label="through the mid")
+        ax.set_ylim(low, high)
 
 
 def _hist(ax, values_by_strategy: dict[str, np.ndarray], *, discrete: bool):

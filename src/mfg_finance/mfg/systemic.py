@@ -1,0 +1,248 @@
+r"""Pipeline side of the systemic scenarios: common noise, agent types, finite-N check and their sweeps.
+
+A scenario is *systemic* when its ``params.sigma0`` is positive or null (null: the calibrated
+value of :mod:`mfg_finance.mfg.systemic_calibration`, which also splits ``sigma`` into its
+idiosyncratic part) or when it lists ``types``. Those are solved here rather than by
+:func:`mfg_finance.mfg.solve`; agent types with common noise together are not supported (a
+:class:`ConfigError`). Every function returns JSON-able summaries (numbers with their error bounds
+or Monte Carlo standard errors) and, where useful, arrays for ``.npz`` files.
+
+Settings (the ``systemic`` config block, units in brackets)::
+
+    common_noise: {nt, nQ, n_paths, seed, quantiles}        # (t, Q) grid, fan-chart paths
+    finite_n:     {scenario, Ns, agent_paths, limit_paths, min_replications, seed, epsilon_Ns}
+    sweeps:       {market_share: [rho, dimensionless], urgent_share: [population fraction]}
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from mfg_finance.errors import ConfigError
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "common_noise": {"nt": 160, "nQ": 201, "n_paths": 2000, "seed": 16,
+                     "quantiles": [0.05, 0.25, 0.5, 0.75, 0.95]},
+    "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "agent_paths": 20000,
+                 "limit_paths": 10000, "min_replications": 10, "seed": 1616, "epsilon_Ns": [10, 100]},
+    "sweeps": {"market_share": [0.0, 0.15, 0.3, 0.5, 0.7], "urgent_share": [0.1, 0.3, 0.5, 0.7, 0.9]},
+}
+
+
+def is_systemic(run: Mapping[str, Any]) -> bool:
+    """True if the run overrides ask for common noise (``sigma0`` null or > 0) or for agent types."""
+    sigma0 = run.get("params", {}).get("sigma0", 0.0)
+    return sigma0 is None or sigma0 > 0.0 or bool(run.get("types"))
+
+
+def systemic_config(calibrated: Mapping[str, float], systemic_doc: Mapping[str, Any] | None,
+                    run: Mapping[str, Any]) -> dict[str, Any]:
+    """Solver config of a systemic run: calibration < run overrides; ``sigma0: null`` takes the
+    calibrated ``sigma0`` and ``sigma_idiosyncratic`` (total noise kept). Adds ``types`` and
+    ``sigma0_source`` (``config`` or ``calibrated``)."""
+    from mfg_finance.config import solver_config
+
+    run = copy.deepcopy(dict(run))
+    sigma0 = run.get("params", {}).get("sigma0", 0.0)
+    source = "config"
+    if sigma0 is None:
+        if systemic_doc is None:
+            raise ConfigError("mfg.params.sigma0: null (calibrated) needs results/calibration/systemic_params.yaml")
+        run["params"]["sigma0"] = float(systemic_doc["sigma0"]["value"])
+        if "sigma" not in run["params"]:      # a sigma set in config is kept as the idiosyncratic part
+            run["params"]["sigma"] = float(systemic_doc["sigma_idiosyncratic"]["value"])
+        source = "calibrated"
+    cfg = solver_config(calibrated, run)
+    cfg["types"] = list(run.get("types") or [])
+    cfg["sigma0_source"] = source
+    if cfg["types"] and cfg["params"].get("sigma0", 0.0) > 0.0:
+        raise ConfigError("mfg.scenarios: agent types together with common noise (sigma0 > 0) are not "
+                          "supported; set sigma0: 0.0 in a scenario with types")
+    return cfg
+
+
+def _settings(settings: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+    out = dict(DEFAULT_SETTINGS[name])
+    out.update((settings or {}).get(name, {}) if settings else {})
+    return out
+
+
+def _price_args(cfg: Mapping[str, Any]) -> dict | None:
+    price = cfg.get("price", {})
+    if price.get("kappa") is None or price.get("p_ref") is None:
+        return None
+    return {"kappa": float(price["kappa"]), "p_ref": float(price["p_ref"]), "supply": price.get("supply", 0.0)}
+
+
+def _cn_params(cfg: Mapping[str, Any]) -> tuple[dict, dict]:
+    from mfg_finance.mfg.config import validate_config
+
+    valid = validate_config({k: cfg[k] for k in ("grid", "params", "solver", "price")})
+    return valid["params"], valid["grid"]
+
+
+def _solve_cn(cfg, cn, *, estimate: bool):
+    from mfg_finance.mfg.common_noise import default_halfwidth, solve_system, solve_with_estimate
+
+    params, grid = _cn_params(cfg)
+    kw = dict(T=grid["T"], nt=int(cn["nt"]), nQ=int(cn["nQ"]), halfwidth=default_halfwidth(params, grid["T"]),
+              time_kind=grid["time_mesh"], max_step_ratio=grid["max_step_ratio"])
+    return (solve_with_estimate if estimate else solve_system)(params, **kw)
+
+
+def _speed(mean_path: np.ndarray, T: float) -> float | None:
+    ratio = mean_path[-1] / mean_path[0] if mean_path[0] != 0.0 else math.nan
+    return float(-math.log(ratio) / T) if ratio > 0.0 else None
+
+
+def _mean_se(x: np.ndarray) -> dict[str, float]:
+    return {"mean": float(np.mean(x)), "se": float(np.std(x, ddof=1) / math.sqrt(x.size))}
+
+
+def path_outcomes(paths, T: float) -> dict[str, Any]:
+    """Outcomes over common-noise paths: mean and SE of ``Q_T``, speed of the mean path, price impact."""
+    out = {"Q_T": _mean_se(paths.Q[:, -1]),
+           "Q_T_band_5_95": [float(v) for v in np.quantile(paths.Q[:, -1], [0.05, 0.95])],
+           "liquidation_speed": _speed(paths.Q.mean(axis=0), T),
+           "eta_max": _mean_se(paths.eta.max(axis=1)),
+           "price_impact": None}
+    if paths.price is not None:
+        impact = paths.price[:, -1] - paths.price[:, 0]
+        out["price_impact"] = _mean_se(impact)
+        out["price_impact_band_5_95"] = [float(v) for v in np.quantile(impact, [0.05, 0.95])]
+    return out
+
+
+def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+                     ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Solve the (t, Q) system with its error bounds and simulate the fan-chart paths."""
+    from mfg_finance.mfg.common_noise_paths import simulate_paths
+
+    cn = _settings(settings, "common_noise")
+    est = _solve_cn(cfg, cn, estimate=True)
+    sol = est.fine
+    paths = simulate_paths(sol, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+    probs = [float(p) for p in cn["quantiles"]]
+    bands = paths.quantiles(probs)
+    T = float(sol.t[-1])
+    summary = {
+        "kind": "common_noise",
+        "params": dict(sol.params), "sigma0_source": cfg.get("sigma0_source", "config"),
+        "grid": {"nt": int(sol.t.size - 1), "nQ": int(sol.Q.size), "Q_halfwidth": float(sol.Q[-1]),
+                 "dQ": sol.dQ, "time_mesh": cfg["grid"].get("time_mesh", "graded")},
+        "expected_cost": {"value": sol.expected_cost, "error_bound": est.cost_error},
+        "observed_order": {name: est.order(name) for name in ("a", "b", "c", "eta")},
+        "error_bound_max": {name: float(np.max(est.estimate(name))) for name in ("a", "b", "c", "eta")},
+        "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs},
+        "outcomes": path_outcomes(paths, T),
+    }
+    arrays = {"t": sol.t, "Q_grid": sol.Q, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k, "l": sol.l,
+              "eta": sol.eta, "quantile_probs": np.asarray(probs)}
+    for name, band in bands.items():
+        arrays[f"band_{name}"] = band
+    return summary, arrays
+
+
+def run_types(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Solve the multi-type equilibrium; per-type and crowd outcomes, price path when calibrated."""
+    from mfg_finance.mfg.agent_types_solver import solve_types
+    from mfg_finance.mfg.price import clearing_price, supply_path
+
+    base = {k: cfg[k] for k in ("grid", "params", "solver", "price")}
+    base["params"] = {k: v for k, v in base["params"].items() if k != "sigma0"}
+    sol = solve_types(base, cfg["types"])
+    outcomes = sol.outcomes()
+    arrays = {"t": sol.grid.t, "eta": sol.eta, "mean_flow": sol.mean_flow,
+              "mean_flow_by_type": sol.mean_flow_by_type, "mean_inventory_by_type": sol.mean_inventory,
+              "weights": sol.weights}
+    price = _price_args(cfg)
+    outcomes["price_impact"] = None
+    if price is not None:
+        p = clearing_price(sol.mean_flow, supply_path(price["supply"], sol.grid.nt + 1), kappa=price["kappa"],
+                           p_ref=price["p_ref"])
+        arrays["price"] = p
+        outcomes["price_impact"] = float(p[-1] - p[0])
+    summary = {"kind": "types", "params": sol.config["params"],
+               "types": [t.__dict__ for t in sol.types], "iterations": sol.iterations,
+               "residual": sol.residuals[-1], "grid": {"nx": sol.grid.nx, "nt": sol.grid.nt},
+               "outcomes": outcomes}
+    return summary, arrays
+
+
+def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The finite-N convergence study and the epsilon-Nash estimates for the common-noise config."""
+    from mfg_finance.mfg.epsilon_nash import epsilon_study
+    from mfg_finance.mfg.finite_n import convergence_study, fitted_rate
+
+    cn, fn = _settings(settings, "common_noise"), _settings(settings, "finite_n")
+    est = _solve_cn(cfg, cn, estimate=True)
+    rows, limit = convergence_study(est.fine, Ns=[int(n) for n in fn["Ns"]], agent_paths=int(fn["agent_paths"]),
+                                    limit_paths=int(fn["limit_paths"]), seed=int(fn["seed"]),
+                                    min_replications=int(fn["min_replications"]))
+    mfg_value = {"value": est.fine.expected_cost, "error_bound": est.cost_error}
+    largest = rows[-1]
+    gap = abs(largest.mean_cost - mfg_value["value"])
+    allowed = 3.0 * largest.mean_cost_se + mfg_value["error_bound"]
+    resolved = [r for r in rows if abs(r.cost_gap) > 2.0 * r.cost_gap_se]
+    return {
+        "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
+        "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
+        "fitted_rate": fitted_rate(resolved) if len(resolved) >= 2 else None,
+        "rate_points": [r.N for r in resolved],
+        "largest_N_check": {"N": largest.N, "abs_difference": gap, "allowed": allowed, "holds": bool(gap <= allowed)},
+        "epsilon": [r.as_dict() for r in epsilon_study(est.fine, est.coarse, [int(n) for n in fn["epsilon_Ns"]])],
+        "settings": {"Ns": [int(n) for n in fn["Ns"]], "agent_paths": int(fn["agent_paths"]),
+                     "limit_paths": int(fn["limit_paths"]), "min_replications": int(fn["min_replications"]),
+                     "seed": int(fn["seed"])},
+    }
+
+
+def sweep_sigma0(cfg: Mapping[str, Any], shares, settings: Mapping[str, Any] | None = None) -> list[dict]:
+    """Outcomes of the common-noise equilibrium as the market-wide share ``rho`` of the noise varies.
+
+    The total noise ``s^2 = sigma^2 + sigma0^2`` of ``cfg`` is kept; each point has
+    ``sigma0 = sqrt(rho) s`` and ``sigma = sqrt(1 - rho) s`` (inventory units / sqrt(day)), so the
+    comparison isolates the effect of the shocks being common.
+    """
+    from mfg_finance.mfg.common_noise_paths import simulate_paths
+
+    cn = _settings(settings, "common_noise")
+    total = math.hypot(float(cfg["params"]["sigma"]), float(cfg["params"].get("sigma0") or 0.0))
+    rows = []
+    for rho in shares:
+        if not 0.0 <= float(rho) < 1.0:
+            raise ConfigError(f"systemic.sweeps.market_share: {rho!r} must lie in [0, 1)")
+        point = copy.deepcopy(dict(cfg))
+        point["params"]["sigma0"] = math.sqrt(float(rho)) * total
+        point["params"]["sigma"] = math.sqrt(1.0 - float(rho)) * total
+        sol = _solve_cn(point, cn, estimate=False)
+        paths = simulate_paths(sol, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(point))
+        rows.append({"market_share": float(rho), "sigma0": point["params"]["sigma0"],
+                     "sigma": point["params"]["sigma"], "expected_cost": sol.expected_cost,
+                     **path_outcomes(paths, float(sol.t[-1]))})
+    return rows
+
+
+def sweep_urgent_share(cfg: Mapping[str, Any], shares) -> list[dict]:
+    """Outcomes of the two-type equilibrium of ``cfg`` with weights ``(s, 1 - s)`` for each share ``s``."""
+    if len(cfg.get("types") or []) != 2:
+        raise ConfigError("systemic.sweeps.urgent_share: needs a scenario with exactly two types "
+                          "(the first is the urgent one)")
+    rows = []
+    for s in shares:
+        if not 0.0 < float(s) < 1.0:
+            raise ConfigError(f"systemic.sweeps.urgent_share: {s!r} must lie strictly between 0 and 1")
+        point = copy.deepcopy(dict(cfg))
+        point["types"][0]["weight"], point["types"][1]["weight"] = float(s), 1.0 - float(s)
+        summary, _ = run_types(point)
+        o = summary["outcomes"]
+        names = [t["name"] for t in summary["types"]]
+        rows.append({"urgent_share": float(s), "expected_cost": o["total_cost"],
+                     "liquidation_speed": o["liquidation_speed"], "price_impact": o["price_impact"],
+                     "eta_max": o["eta_max"], "urgent_cost": o["types"][names[0]]["total_cost"],
+                     "patient_cost": o["types"][names[1]]["total_cost"]})
+    return rows

@@ -1,0 +1,117 @@
+"""Figures of the systemic scenarios (common noise, agent types, finite-N check, their sweeps).
+
+Units: time in trading days, inventory in inventory units, flow in inventory units per trading day,
+cost in cost units, price in BRL.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mfg_finance.io import save_figure
+
+T_LABEL = "time t (trading days)"
+PANELS = (("Q", "conditional mean inventory Q_t (inventory units)"),
+          ("m", "crowd's mean flow m_t (inventory units / day)"),
+          ("eta", "execution cost eta_t (cost x day / inv.^2)"),
+          ("price", "clearing price p_t (BRL)"))
+
+
+def plot_fan_chart(arrays: Mapping[str, np.ndarray], path, *, title: str = "Common noise") -> None:
+    """Quantile bands over common-noise paths of ``Q_t``, ``m_t``, ``eta_t`` and ``p_t`` (when present)."""
+    panels = [(k, lab) for k, lab in PANELS if f"band_{k}" in arrays]
+    t = arrays["t"]
+    probs = np.asarray(arrays["quantile_probs"])
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    for ax, (key, label) in zip(axes[0], panels):
+        band = arrays[f"band_{key}"]
+        n = probs.size
+        for i in range(n // 2):
+            ax.fill_between(t, band[i], band[n - 1 - i], color="tab:blue", alpha=0.18 + 0.2 * i,
+                            label=f"{probs[i]:.0%}-{probs[n - 1 - i]:.0%}", linewidth=0)
+        if n % 2:
+            ax.plot(t, band[n // 2], color="tab:blue", lw=1.5, label="median")
+        ax.set_xlabel(T_LABEL)
+        ax.set_title(label, fontsize=9)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_types(arrays: Mapping[str, np.ndarray], names: Sequence[str], path, *, title: str = "Agent types") -> None:
+    """Mean inventory of each type, the crowd's flow and ``eta``, and the price when present."""
+    t = arrays["t"]
+    n = 3 + ("price" in arrays)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6))
+    for k, name in enumerate(names):
+        axes[0].plot(t, arrays["mean_inventory_by_type"][k], label=f"{name} (w = {arrays['weights'][k]:.2f})")
+        axes[1].plot(t, arrays["mean_flow_by_type"][k], label=name)
+    axes[1].plot(t, arrays["mean_flow"], color="k", lw=1.5, label="crowd m")
+    axes[2].plot(t, arrays["eta"], color="tab:red")
+    axes[0].set_title("mean inventory Q_k (inventory units)", fontsize=9)
+    axes[1].set_title("mean flow (inventory units / day)", fontsize=9)
+    axes[2].set_title("execution cost eta (cost x day / inv.^2)", fontsize=9)
+    if "price" in arrays:
+        axes[3].plot(t, arrays["price"], color="tab:green")
+        axes[3].set_title("clearing price p_t (BRL)", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel(T_LABEL)
+    axes[0].legend(fontsize=7), axes[1].legend(fontsize=7)
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+def plot_finite_n(result: Mapping[str, Any], path) -> None:
+    """Finite-population gap of the mean cost against N (log-log, 2 SE bars, O(1/N) guide) and the
+    law of ``Qbar_T`` (variance against the MFG's)."""
+    rows = result["rows"]
+    N = np.array([r["N"] for r in rows], dtype=float)
+    gap = np.array([r["cost_gap"] for r in rows])
+    se = np.array([r["cost_gap_se"] for r in rows])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax = axes[0]
+    shown = np.abs(gap)
+    lower = np.minimum(2 * se, shown * 0.999)
+    ax.errorbar(N, shown, yerr=[lower, 2 * se], fmt="o", capsize=3, label="|E J_N - E J_inf| +- 2 SE")
+    if shown[0] > 0:
+        ax.plot(N, shown[0] * N[0] / N, "k--", lw=1, label="O(1/N)")
+    ax.set_xscale("log"), ax.set_yscale("log")
+    ax.set_xlabel("number of players N")
+    ax.set_ylabel("mean-cost gap (cost units)")
+    ax.legend(fontsize=8)
+    ax.set_title("mean cost: N-player game vs MFG", fontsize=9)
+    ax = axes[1]
+    var = np.array([r["var_Q_T"] for r in rows])
+    var_se = np.array([r["var_Q_T_se"] for r in rows])
+    ax.errorbar(N, var, yerr=2 * var_se, fmt="o", capsize=3, label="var(Qbar_T), N players")
+    ax.axhline(result["limit"]["var_Q_T"], color="k", ls="--", lw=1, label="MFG: var(Q_T)")
+    ax.set_xscale("log")
+    ax.set_xlabel("number of players N")
+    ax.set_ylabel("variance (inventory units^2)")
+    ax.legend(fontsize=8)
+    ax.set_title("law of the terminal mean inventory", fontsize=9)
+    save_figure(fig, path)
+
+
+def plot_systemic_sweep(rows: Sequence[Mapping[str, Any]], key: str, path, *, xlabel: str) -> None:
+    """Cost, liquidation speed and price impact against the swept ``key`` (means +- 2 SE where random)."""
+    x = np.array([r[key] for r in rows], dtype=float)
+
+    def series(name):
+        vals = [r.get(name) for r in rows]
+        if all(isinstance(v, Mapping) for v in vals):
+            return np.array([v["mean"] for v in vals]), np.array([2 * v["se"] for v in vals])
+        return np.array([np.nan if v is None else v for v in vals], dtype=float), None
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    for ax, (name, label) in zip(axes, (("expected_cost", "expected cost (cost units)"),
+                                        ("liquidation_speed", "liquidation speed (1 / day)"),
+                                        ("price_impact", "price impact p_T - p_0 (BRL)"))):
+        y, err = series(name)
+        ax.errorbar(x, y, yerr=err, fmt="o-", capsize=3)
+        ax.set_xlabel(xlabel)
+        ax.set_title(label, fontsize=9)
+    save_figure(fig, path)

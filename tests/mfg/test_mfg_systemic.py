@@ -1,0 +1,80 @@
+"""Pipeline side of the systemic scenarios: dispatch, config merge, summaries and sweeps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mfg_finance.errors import ConfigError
+from mfg_finance.mfg import solve
+from mfg_finance.mfg.systemic import (is_systemic, run_common_noise, run_types, sweep_sigma0,
+                                      sweep_urgent_share, systemic_config)
+
+CALIBRATED = {"sigma": 0.5, "eta0": 5.0e-4, "eta1": 1.0e-3, "phi": 0.035, "gamma_T": 0.57,
+              "kappa": -50.0, "p_ref": 20.0}
+SYSTEMIC_DOC = {"sigma0": {"value": 0.3}, "sigma_idiosyncratic": {"value": 0.4}}
+RUN = {"grid": {"x_min": -5.0, "x_max": 5.0, "nx": 101, "T": 0.5, "nt": 80, "time_mesh": "graded",
+                "max_step_ratio": 1.5},
+       "params": {"m0_mean": 0.5, "m0_std": 0.5, "sigma0": None},
+       "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5},
+       "price": {"enabled": False, "supply": 0.0}}
+TYPES = [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7}, {"name": "patient", "weight": 0.7}]
+SETTINGS = {"common_noise": {"nt": 40, "nQ": 41, "n_paths": 300, "seed": 3}}
+
+
+def _types_run():
+    return {**RUN, "params": {**RUN["params"], "sigma0": 0.0}, "types": TYPES}
+
+
+def test_dispatch_and_calibrated_sigma0():
+    assert is_systemic(RUN) and is_systemic(_types_run())
+    assert not is_systemic({**RUN, "params": {"sigma0": 0.0}})
+    cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, RUN)
+    assert cfg["params"]["sigma0"] == 0.3 and cfg["params"]["sigma"] == 0.4
+    assert cfg["sigma0_source"] == "calibrated" and cfg["price"]["kappa"] == -50.0
+    with pytest.raises(ConfigError, match="systemic_params"):
+        systemic_config(CALIBRATED, None, RUN)
+    with pytest.raises(ConfigError, match="not supported"):
+        systemic_config(CALIBRATED, SYSTEMIC_DOC, {**_types_run(), "params": {"sigma0": 0.2}})
+    # the deterministic solver refuses common noise instead of ignoring it
+    with pytest.raises(ConfigError, match="mfg.params.sigma0"):
+        params = {k: CALIBRATED[k] for k in ("sigma", "eta0", "eta1", "phi", "gamma_T")}
+        solve({"grid": RUN["grid"], "params": {**params, "sigma0": 0.1}})
+
+
+def test_common_noise_scenario_summary_is_deterministic():
+    cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, RUN)
+    one, arrays = run_common_noise(cfg, SETTINGS)
+    two, arrays2 = run_common_noise(cfg, SETTINGS)
+    assert one == two and all(np.array_equal(arrays[k], arrays2[k]) for k in arrays)
+    assert one["expected_cost"]["error_bound"] > 0.0
+    assert one["outcomes"]["price_impact"]["se"] > 0.0
+    assert arrays["band_Q"].shape == (5, 41) and "band_price" in arrays
+
+
+def test_types_scenario_and_urgent_share_sweep():
+    cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, _types_run())
+    summary, arrays = run_types(cfg)
+    o = summary["outcomes"]
+    assert o["types"]["urgent"]["liquidation_speed"] > o["types"]["patient"]["liquidation_speed"]
+    assert arrays["mean_inventory_by_type"].shape[0] == 2 and "price" in arrays
+    rows = sweep_urgent_share(cfg, [0.2, 0.8])
+    # more urgent agents: faster crowd, costlier on average
+    assert rows[1]["liquidation_speed"] > rows[0]["liquidation_speed"]
+    assert rows[1]["expected_cost"] > rows[0]["expected_cost"]
+    with pytest.raises(ConfigError, match="strictly between"):
+        sweep_urgent_share(cfg, [1.0])
+
+
+def test_market_share_sweep_keeps_the_total_noise():
+    cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, RUN)
+    rows = sweep_sigma0(cfg, [0.0, 0.6], SETTINGS)
+    total = math.hypot(0.4, 0.3)
+    for r in rows:
+        assert math.hypot(r["sigma"], r["sigma0"]) == pytest.approx(total)
+    assert rows[0]["sigma0"] == 0.0 and rows[0]["Q_T_band_5_95"][1] - rows[0]["Q_T_band_5_95"][0] < 1e-9
+    assert rows[1]["Q_T_band_5_95"][1] - rows[1]["Q_T_band_5_95"][0] > 0.01
+    with pytest.raises(ConfigError, match=r"\[0, 1\)"):
+        sweep_sigma0(cfg, [1.0], SETTINGS)
