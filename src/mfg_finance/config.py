@@ -158,3 +158,21 @@ def check_config(config: Mapping[str, Any]) -> None:
     tickers = config["market_making"]["tickers"]
     if len(set(tickers)) != len(tickers):
         raise ConfigError(f"market_making.tickers: duplicates in {tickers}")
+    _check_trades(config)
+
+
+def _check_trades(config: Mapping[str, Any]) -> None:
+    """data.trades against data.source, and the intraday session window."""
+    data = config["data"]
+    trades = data.get("trades", {})
+    source = trades.get("source", "none")
+    if data["source"] == "sample" and source != "none":
+        raise ConfigError(f"data.trades.source: {source!r} with data.source: sample; the sample run generates its "
+                          "own synthetic trade sessions (data.trades.sample), so data.trades.source must be none")
+    if source == "b3" and not trades.get("b3", {}).get("dates"):
+        raise ConfigError("data.trades.b3.dates: empty; list the sessions to download (YYYY-MM-DD) or set "
+                          "data.trades.source: none")
+    intraday = config.get("calibration", {}).get("intraday", {})
+    if intraday and not intraday["open_s"] < intraday["close_s"]:
+        raise ConfigError(f"calibration.intraday: open_s ({intraday['open_s']}) must be below close_s "
+                          f"({intraday['close_s']})")

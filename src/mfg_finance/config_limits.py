@@ -144,14 +144,20 @@ def check_scenarios(config: Mapping[str, Any]) -> None:
         if not isinstance(overrides, Mapping):
             continue  # the schema reports it
         for section, values in overrides.items():
+            if section == "types":   # a list, checked by mfg_finance.mfg.agent_types.validate_types
+                continue
             if not isinstance(values, Mapping):
                 raise ConfigError(f"mfg.scenarios.{name}.{section}: must be a mapping, got {values!r}")
-            nulls = sorted(k for k, v in values.items() if v is None)
+            # params.sigma0: null means "the calibrated common noise" (mfg_finance.mfg.systemic)
+            nulls = sorted(k for k, v in values.items() if v is None and not (section == "params" and k == "sigma0"))
             if nulls:
                 raise ConfigError(f"mfg.scenarios.{name}.{section}: {nulls} set to null; leave a key out to "
                                   "keep the base value")
+        merged = deep_merge(base, overrides)
+        if merged["params"].get("sigma0", 0.0) is None:
+            merged["params"]["sigma0"] = 0.0   # calibrated later; its range is checked by the schema
         try:
-            validate_config(deep_merge(base, overrides))
+            validate_config(merged)
         except ConfigError as exc:
             message = str(exc)
             raise ConfigError(f"mfg.scenarios.{name}.{message[4:]}" if message.startswith("mfg.")

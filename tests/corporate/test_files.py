@@ -79,7 +79,10 @@ def test_csv_events_and_their_errors_name_the_line(tmp_path):
     with pytest.raises(DataError, match="line 1: header"):
         read_event_files([str(bad)], eq)
     bad.write_text("ticker,ex_date,kind,factor,amount\nSYNA3,2023-01-10,spinoff,1,\n")
-    with pytest.raises(DataError, match="kind 'spinoff'"):
+    with pytest.raises(DataError, match="bad.csv, line 2, kind: 'spinoff'"):
+        read_event_files([str(bad)], eq)
+    bad.write_text("ticker,ex_date,kind,factor,amount\nSYNA3,2023-01-10,split,2,\nSYNA3,2023-01-11,split,-2,\n")
+    with pytest.raises(DataError, match="bad.csv, line 3, factor: -2.0"):
         read_event_files([str(bad)], eq)
     with pytest.raises(DataError, match="does not exist"):
         read_event_files([str(tmp_path / "missing.json")], eq)

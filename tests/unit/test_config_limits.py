@@ -86,7 +86,14 @@ def plan(config: dict) -> int:
     runs += [sweep_run_overrides(mfg, p["params"]) for p in points]
     base = mfg_run_overrides(mfg, "baseline") if "baseline" in mfg["scenarios"] else runs[0]
     runs += [{**base, "grid": {**base["grid"], "nx": nx, "nt": nt}} for nx, nt in mfg["verification"]["refinements"]]
+    from mfg_finance.mfg.systemic import is_systemic, systemic_config
+
+    systemic_doc = {"sigma0": {"value": 0.1}, "sigma_idiosyncratic": {"value": 0.4}}   # calibrated sigma0 stand-in
     for run in runs:
+        if is_systemic(run):   # rule solve_systemic: calibrated sigma0 resolved, types checked by their solver
+            cfg = systemic_config(CALIBRATED, systemic_doc, run)
+            validate_config({k: cfg[k] for k in ("grid", "params", "solver", "price")})
+            continue
         validate_config(solver_config(CALIBRATED, run))
     config["data"]["b3"]["url_template"].format(year=2023)
     mm = config["market_making"]

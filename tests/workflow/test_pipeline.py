@@ -49,6 +49,8 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/calibration/systemic_params.yaml", "results/systemic/common_noise/metrics.json",
         "results/systemic/common_noise/overview.png", "results/systemic/two_types/arrays.npz",
         "results/systemic/finite_n/convergence.png", "results/systemic/sweeps.json",
+        "resources/trades/sample/S1.zip", "results/trades/sessions/S2_bars.parquet",
+        "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing

@@ -64,8 +64,9 @@ def validate_events(events: pd.DataFrame, *, where: str = "events") -> pd.DataFr
     bad = ~(np.isfinite(out["factor"]) & (out["factor"] > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where}: row {i} ({out['ticker'].iat[i]}): factor {float(out['factor'].iat[i])!r}; expected a "
-                        "positive number (new shares per old share)")
+        factor = float(out["factor"].iat[i])
+        raise DataError(f"{where}: row {i} ({out['ticker'].iat[i]}): factor {factor!r}; expected a positive number "
+                        "(new shares per old share)")
     bad = out["amount"].notna() & ~(out["amount"] >= 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

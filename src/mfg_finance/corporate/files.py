@@ -32,7 +32,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from mfg_finance.corporate.events import EVENT_COLUMNS, empty_events, validate_events
+from mfg_finance.corporate.events import EVENT_COLUMNS, KINDS, empty_events, validate_events
 from mfg_finance.errors import DataError
 
 CASH_LABELS = {"DIVIDENDO": "dividend", "JRS CAP PROPRIO": "jcp", "RENDIMENTO": "income"}
@@ -187,15 +187,16 @@ def read_csv_events(path) -> list[tuple]:
             except ValueError as exc:
                 raise DataError(f"{where}: factor/amount {record['factor']!r}/{record['amount']!r}; expected "
                                 "numbers (decimal point) or empty") from exc
-            ticker = (record["ticker"] or "").strip()
+            ticker, kind = (record["ticker"] or "").strip(), (record["kind"] or "").strip()
             if not ticker:
                 raise DataError(f"{where}, ticker: empty")
-            rows.append((ticker, ex, record["kind"].strip(), factor, amount, "file", f"{name} line {line}"))
-    try:
-        validate_events(pd.DataFrame(rows, columns=list(EVENT_COLUMNS)) if rows else empty_events(),
-                        where=str(path))
-    except DataError as exc:  # name the line: rows are in file order, line = row + 2
-        raise DataError(f"{exc} (row 0 = line 2)") from exc
+            if kind not in KINDS:
+                raise DataError(f"{where}, kind: {kind!r}; expected one of {list(KINDS)}")
+            if not (math.isfinite(factor) and factor > 0):
+                raise DataError(f"{where}, factor: {factor!r}; expected new shares per old share > 0")
+            if not (math.isnan(amount) or amount >= 0):
+                raise DataError(f"{where}, amount: {amount!r}; expected BRL per share >= 0 or empty")
+            rows.append((ticker, ex, kind, factor, amount, "file", f"{name} line {line}"))
     return rows
 
 

@@ -140,7 +140,8 @@ def _regular_file(path: Path) -> None:
                             path=str(path))
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path) -> np.ndarray:
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path,
+                 sniff=check_looks_like_cotahist) -> np.ndarray:
     """The member's bytes, after the encryption, inflation-ratio and first-lines checks."""
     if info.flag_bits & 0x1:
         raise CotahistError(f"ZIP member {info.filename!r} is encrypted (password protected); "
@@ -154,12 +155,12 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, pat
         raise zipfile.BadZipFile(f"member {info.filename!r} claims {info.file_size} bytes, more than "
                                  f"{size} compressed bytes can hold")
     with archive.open(info) as stream:
-        check_looks_like_cotahist(stream.read(_SNIFF_BYTES), whole=info.file_size <= _SNIFF_BYTES, path=path)
+        sniff(stream.read(_SNIFF_BYTES), whole=info.file_size <= _SNIFF_BYTES, path=path)
     with archive.open(info) as stream:
         return _read_into(stream, info.file_size)
 
 
-def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile:
+def read_source(path: str | os.PathLike, *, checksum: bool = True, sniff=check_looks_like_cotahist) -> SourceFile:
     """Read a COTAHIST ``.TXT`` file, or the single member of a ZIP archive, into memory.
 
     Parameters
@@ -168,6 +169,9 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
         The file.
     checksum : bool
         Compute the SHA-256 of the stored file (costs about as much as parsing a text file).
+    sniff : callable
+        ``sniff(head, whole=, path=)`` checks the first bytes of the text before the whole is read
+        (default: :func:`check_looks_like_cotahist`; the trade-file readers pass their own).
 
     Raises
     ------
@@ -186,7 +190,7 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
                                         "expected a ZIP holding one COTAHIST text file", path=str(path))
                 size = os.fstat(fh.fileno()).st_size
                 fh.seek(0)
-                check_looks_like_cotahist(fh.read(_SNIFF_BYTES), whole=size <= _SNIFF_BYTES, path=path)
+                sniff(fh.read(_SNIFF_BYTES), whole=size <= _SNIFF_BYTES, path=path)
                 fh.seek(0)
                 data = _read_into(fh, size)
                 digest = hashlib.sha256(data).hexdigest() if checksum else None
@@ -199,7 +203,7 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
     try:
         with zipfile.ZipFile(path) as archive:
             info = single_member(archive, path)
-            data = _read_member(archive, info, size, path)
+            data = _read_member(archive, info, size, path, sniff)
     except CotahistError:
         raise
     except _ZIP_ERRORS as exc:
