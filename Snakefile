@@ -17,11 +17,13 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/stats.smk"
+include: "workflow/rules/trades.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/mfg.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/systemic.smk"
 include: "workflow/rules/market_making.smk"
+include: "workflow/rules/multi_asset.smk"
 include: "workflow/rules/report.smk"
 
 

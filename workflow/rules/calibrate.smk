@@ -1,10 +1,11 @@
-# Heuristic calibration: one job per model family, so a market-making setting does not
-# rerun the MFG branch (and vice versa).
+# Calibration (daily heuristics, intraday estimates where trade files exist): one job per model family,
+# so a market-making setting does not rerun the MFG branch (and vice versa).
 
 
 rule calibrate:
     input:
-        "results/stats/asset_stats.parquet",
+        stats="results/stats/asset_stats.parquet",
+        intraday=intraday_input,
     output:
         "results/calibration/{model}_params.yaml",
     params:

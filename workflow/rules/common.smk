@@ -151,7 +151,8 @@ def calibration_settings(wildcards):
                 "spread": config["calibration"]["spread"], "T": config["mfg"]["grid"]["T"],
                 **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})}}
     return {"tickers": MM["tickers"], "gamma": MM["gamma"], "Q_max": MM["Q_max"],
-            "spread": config["calibration"]["spread"], "overrides": {"mm": overrides.get("mm", {})}}
+            "spread": config["calibration"]["spread"], "overrides": {"mm": overrides.get("mm", {})},
+            "flow_share": MM["flow_share"]}
 
 
 MFG_PARAMS = "results/calibration/mfg_params.yaml"
@@ -212,3 +213,50 @@ def notebook_parameters(wildcards):
     else:
         parameters.update(tickers=MM["tickers"], horizon_s=MM["horizon_s"])
     return parameters
+
+
+# --- Trade-by-trade files (intraday calibration, docs/trades.md) -------------------------------------
+
+TRADES = config["data"]["trades"]
+TRADES_SOURCE = "sample" if config["data"]["source"] == "sample" else TRADES["source"]
+INTRADAY_TICKERS = sorted(set(MM["tickers"]) | ({config["calibration"]["representative"]}
+                                                 - {"median"}))
+
+
+def _local_trade_files():
+    files = sorted(glob.glob(TRADES["local"]["glob"]))
+    if not files:
+        raise WorkflowError(f"data.trades.local.glob: no file matches {TRADES['local']['glob']!r} "
+                            "(expected NEG_* or *NEGOCIOSAVISTA* session files)")
+    sessions = {}
+    for f in files:
+        session = Path(f).name.split(".")[0]
+        if session in sessions:
+            raise WorkflowError(f"data.trades.local.glob: {sessions[session]} and {f} give the same session "
+                                f"name {session!r} (the file name before its first dot)")
+        sessions[session] = f
+    return sessions
+
+
+if TRADES_SOURCE == "sample":
+    TRADE_FILES = {f"S{i + 1}": f"resources/trades/sample/S{i + 1}.zip"
+                   for i in range(TRADES["sample"]["n_sessions"])}
+elif TRADES_SOURCE == "b3":
+    TRADE_FILES = {d: f"resources/trades/b3/{d}.zip" for d in TRADES["b3"]["dates"]}
+elif TRADES_SOURCE == "local":
+    TRADE_FILES = _local_trade_files()
+else:
+    TRADE_FILES = {}
+TRADE_SESSIONS = sorted(TRADE_FILES)
+INTRADAY_ESTIMATES = "results/trades/intraday_estimates.json"
+
+
+def intraday_input(wildcards=None):
+    """The intraday estimates calibrate reads, or nothing without trade files."""
+    return [INTRADAY_ESTIMATES] if TRADE_SESSIONS else []
+
+
+INTRADAY_FIGURE_NAMES = ["intraday_profile", "signature_plot", "impact_fit"]
+if TRADE_SESSIONS:
+    REPORT_INPUTS["intraday_estimates"] = INTRADAY_ESTIMATES
+    REPORT_INPUTS["intraday_figures"] = expand("results/trades/figures/{name}.png", name=INTRADAY_FIGURE_NAMES)

@@ -18,12 +18,13 @@ import urllib.request
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlparse
 
 from mfg_finance import __version__
 from mfg_finance.cotahist.fields import FieldValueError, decode_field
 from mfg_finance.cotahist.layout import HEADER, RECORD_BYTES, TRAILER, TRAILER_FIELDS
-from mfg_finance.cotahist.source import single_member
+from mfg_finance.cotahist.source import refuse_encrypted, single_member
 from mfg_finance.errors import CotahistError, DownloadError
 from mfg_finance.io import atomic_path
 
@@ -59,6 +60,7 @@ def verify_cotahist_zip(path: str | os.PathLike) -> int:
     try:
         with zipfile.ZipFile(path) as archive:
             member = single_member(archive, path)
+            refuse_encrypted(member, path)
             lines, head, tail, ends_with_newline = 0, b"", b"", True
             with archive.open(member) as stream:
                 while chunk := stream.read(_CHUNK):
@@ -117,6 +119,23 @@ def download_cotahist(url: str, dest: str | os.PathLike, *, retries: int = 3, ti
                       backoff_s: float = 1.0) -> Path:
     """Download a COTAHIST ZIP archive, verify it and move it into place atomically.
 
+    :func:`download_verified` with :func:`verify_cotahist_zip`; parameters, return value and errors
+    as there.
+    """
+    return download_verified(url, dest, verify=verify_cotahist_zip, what="COTAHIST archive",
+                             default_name="COTAHIST.ZIP", retries=retries, timeout_s=timeout_s,
+                             backoff_s=backoff_s)
+
+
+def download_verified(url: str, dest: str | os.PathLike, *, verify: Callable[[Path], int], what: str,
+                      default_name: str, retries: int = 3, timeout_s: float = 120,
+                      backoff_s: float = 1.0) -> Path:
+    """Download a file, check it with ``verify`` and move it into place atomically.
+
+    ``verify(path)`` returns a count for the log (lines, trades) or raises a
+    :class:`~mfg_finance.errors.CotahistError` (or subclass) naming what is wrong; a file that
+    fails it is retried like a truncated download.
+
     Parameters
     ----------
     url : str
@@ -143,7 +162,7 @@ def download_cotahist(url: str, dest: str | os.PathLike, *, retries: int = 3, ti
     """
     dest = Path(dest)
     if dest.is_dir():
-        dest = dest / (Path(urlparse(url).path).name or "COTAHIST.ZIP")
+        dest = dest / (Path(urlparse(url).path).name or default_name)
     causes = []
     for attempt in range(int(retries) + 1):
         if attempt:
@@ -154,10 +173,10 @@ def download_cotahist(url: str, dest: str | os.PathLike, *, retries: int = 3, ti
             with atomic_path(dest) as tmp:
                 size = _fetch(url, tmp, timeout_s)
                 try:
-                    lines = verify_cotahist_zip(tmp)
+                    count = verify(tmp)
                 except CotahistError as exc:
-                    raise _Retryable(f"downloaded file is not a valid COTAHIST archive: {exc}") from exc
-            log.info("downloaded %s: %d bytes, %d lines, verified", url, size, lines)
+                    raise _Retryable(f"downloaded file is not a valid {what}: {exc}") from exc
+            log.info("downloaded %s: %d bytes, %d lines/records, verified", url, size, count)
             return dest
         except _Retryable as exc:
             causes.append(str(exc))

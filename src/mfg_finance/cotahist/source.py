@@ -140,11 +140,17 @@ def _regular_file(path: Path) -> None:
                             path=str(path))
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path) -> np.ndarray:
-    """The member's bytes, after the encryption, inflation-ratio and first-lines checks."""
+def refuse_encrypted(info: zipfile.ZipInfo, path) -> None:
+    """CotahistError for an encrypted member (zipfile would raise a bare RuntimeError)."""
     if info.flag_bits & 0x1:
         raise CotahistError(f"ZIP member {info.filename!r} is encrypted (password protected); "
                             "expected an unencrypted COTAHIST archive", path=str(path))
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path,
+                 sniff=check_looks_like_cotahist) -> np.ndarray:
+    """The member's bytes, after the encryption, inflation-ratio and first-lines checks."""
+    refuse_encrypted(info, path)
     if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) + (1 << 16):
         raise CotahistError(f"ZIP member {info.filename!r} inflates {info.compress_size} bytes to "
                             f"{info.file_size} (ratio {info.file_size / max(info.compress_size, 1):.0f}, "
@@ -154,12 +160,12 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, pat
         raise zipfile.BadZipFile(f"member {info.filename!r} claims {info.file_size} bytes, more than "
                                  f"{size} compressed bytes can hold")
     with archive.open(info) as stream:
-        check_looks_like_cotahist(stream.read(_SNIFF_BYTES), whole=info.file_size <= _SNIFF_BYTES, path=path)
+        sniff(stream.read(_SNIFF_BYTES), whole=info.file_size <= _SNIFF_BYTES, path=path)
     with archive.open(info) as stream:
         return _read_into(stream, info.file_size)
 
 
-def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile:
+def read_source(path: str | os.PathLike, *, checksum: bool = True, sniff=check_looks_like_cotahist) -> SourceFile:
     """Read a COTAHIST ``.TXT`` file, or the single member of a ZIP archive, into memory.
 
     Parameters
@@ -168,6 +174,9 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
         The file.
     checksum : bool
         Compute the SHA-256 of the stored file (costs about as much as parsing a text file).
+    sniff : callable
+        ``sniff(head, whole=, path=)`` checks the first bytes of the text before the whole is read
+        (default: :func:`check_looks_like_cotahist`; the trade-file readers pass their own).
 
     Raises
     ------
@@ -186,7 +195,7 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
                                         "expected a ZIP holding one COTAHIST text file", path=str(path))
                 size = os.fstat(fh.fileno()).st_size
                 fh.seek(0)
-                check_looks_like_cotahist(fh.read(_SNIFF_BYTES), whole=size <= _SNIFF_BYTES, path=path)
+                sniff(fh.read(_SNIFF_BYTES), whole=size <= _SNIFF_BYTES, path=path)
                 fh.seek(0)
                 data = _read_into(fh, size)
                 digest = hashlib.sha256(data).hexdigest() if checksum else None
@@ -199,7 +208,7 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True) -> SourceFile
     try:
         with zipfile.ZipFile(path) as archive:
             info = single_member(archive, path)
-            data = _read_member(archive, info, size, path)
+            data = _read_member(archive, info, size, path, sniff)
     except CotahistError:
         raise
     except _ZIP_ERRORS as exc:

@@ -104,3 +104,22 @@ def impact_exponent(flow: IntervalFlow) -> Estimate:
     cov = bread @ meat @ bread * n / (n - p)
     return Estimate(float(fit.x[1]), float(math.sqrt(cov[1, 1])), "1",
                     "nonlinear LS of dP_k = a sign(Q_k)|Q_k/Vbar|^delta + c ds_k, sandwich SE", int(n))
+
+
+def impact_curve(flow: IntervalFlow, half_spread: float, *, n_bins: int = 10) -> dict[str, list[float]]:
+    """Binned impact curve for plots: mean bounce-corrected price change (dP - c ds, BRL) against the
+    signed flow Q (shares), in quantile bins of Q, with the standard error of each bin's mean."""
+    adjusted = flow.dP - half_spread * flow.ds
+    edges = np.unique(np.quantile(flow.Q, np.linspace(0, 1, n_bins + 1)))
+    bins = np.clip(np.searchsorted(edges, flow.Q, side="right") - 1, 0, max(edges.size - 2, 0))
+    out: dict[str, list[float]] = {"Q": [], "dP": [], "se": [], "n": []}
+    for b in np.unique(bins):
+        sel = bins == b
+        n = int(sel.sum())
+        out["Q"].append(float(flow.Q[sel].mean()))
+        out["dP"].append(float(adjusted[sel].mean()))
+        out["se"].append(float(adjusted[sel].std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan"))
+        out["n"].append(n)
+    out["vbar"] = [flow.vbar]
+    out["tau_mean"] = [float(flow.tau.mean())]
+    return out

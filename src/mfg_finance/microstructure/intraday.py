@@ -76,6 +76,7 @@ def estimate_instrument(trades: pd.DataFrame, ticker: str, *, interval_s: float 
         if sizes["geometric_p"] is not None:
             est["size_geometric_p"] = sizes["geometric_p"]
     flow = _attempt(lambda: impact.interval_flow(sessions, interval_s), errors, "interval_flow")
+    curve = None
     if flow is not None:
         kyle = _attempt(lambda: impact.kyle_lambda(flow), errors, "kyle_lambda")
         if kyle is not None:
@@ -89,6 +90,8 @@ def estimate_instrument(trades: pd.DataFrame, ticker: str, *, interval_s: float 
         delta = _attempt(lambda: impact.impact_exponent(flow), errors, "impact_exponent")
         if delta is not None:
             est["impact_exponent"] = delta
+        c = kyle["half_spread"].value if kyle is not None else 0.0
+        curve = impact.impact_curve(flow, c)
     return {
         "ticker": ticker,
         "sessions": [s.date for s in sessions],
@@ -101,9 +104,33 @@ def estimate_instrument(trades: pd.DataFrame, ticker: str, *, interval_s: float 
         "quantiles_shares": sizes["quantiles"] if sizes is not None else None,
         "profile": arrivals.binned_profile(sessions, bin_s=profile_bin_s),
         "signature": volatility.signature_plot(sessions, SIGNATURE_INTERVALS_S),
+        "impact_curve": curve,
     }
 
 
 def estimate_from_dict(entry: dict) -> Estimate:
     """An :class:`Estimate` back from its dict (as stored by :func:`estimate_instrument`)."""
     return Estimate(**entry)
+
+
+def estimate_sessions(paths, tickers, *, source: str = "", **settings) -> dict:
+    """:func:`estimate_instrument` for each ticker over the session Parquet files ``paths``.
+
+    Returns ``{"source", "sessions" (files read), "tickers": {TICKER: estimates}, "missing":
+    {TICKER: reason}}``; a ticker without standing trades in the session window is listed in
+    ``missing`` (its parameters keep the daily heuristics).
+    """
+    frames = [pd.read_parquet(p) for p in paths]
+    for f in frames:
+        f["ticker"] = f["ticker"].astype(str)
+    trades = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    out: dict = {"source": source, "sessions": [str(p) for p in paths], "tickers": {}, "missing": {}}
+    for ticker in tickers:
+        if trades.empty or not (trades["ticker"] == ticker).any():
+            out["missing"][ticker] = "no trade of this ticker in the session files"
+            continue
+        try:
+            out["tickers"][ticker] = estimate_instrument(trades, ticker, **settings)
+        except DataError as exc:
+            out["missing"][ticker] = str(exc)
+    return out

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,6 +25,8 @@ from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
+from mfg_finance.report.multi_asset_section import multi_asset_section
+from mfg_finance.report.intraday import intraday_section
 from mfg_finance.report.summary import summary_paragraphs
 from mfg_finance.report.reproduction_notes import review, review_sentence
 from mfg_finance.report.wall_times import clock, for_display as wall_times_for_display
@@ -97,6 +100,7 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "liquidation_speed": outcomes.get("liquidation_speed"),
         "liquidation_speed_error": errors.get("liquidation_speed"),
         "unresolved": list((metrics.get("accuracy") or {}).get("unresolved") or []),
+        "outcome_table": _outcome_table(outcomes, errors, (metrics.get("accuracy") or {}).get("unresolved") or []),
         "price_start": None, "price_end": None, "p_ref": None,
     }
     if price is not None:
@@ -113,6 +117,18 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
     return scenario
 
 
+def _outcome_table(outcomes: Mapping[str, Any], errors: Mapping[str, Any], unresolved) -> str | None:
+    """Each outcome of ``metrics.json`` with its estimated discretisation error (None without outcomes)."""
+    rows = [{"outcome": key, "value": value, "estimated error": errors.get(key),
+             "resolved by the grid": key not in unresolved}
+            for key, value in outcomes.items() if value is not None]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    frame["estimated error"] = pd.to_numeric(frame["estimated error"], errors="coerce")
+    return html_table(frame, digits=4)
+
+
 def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | None) -> str:
     rows = []
     for sc in scenarios:
@@ -124,9 +140,6 @@ def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | No
             "time to halve (min)": sc["half_life_days"] * seconds_per_day / 60 if seconds_per_day else np.nan,
             "max eta / eta0": sc["eta_max"] / sc["eta0"] if sc["eta0"] else np.nan,
             "total cost (cost units)": sc["total_cost"] if finite(sc["total_cost"]) else np.nan,
-            "total cost est. error": sc["total_cost_error"] if finite(sc["total_cost_error"]) else np.nan,
-            "time to halve est. error (trading days)": (sc["half_life_error"] if finite(sc["half_life_error"])
-                                                        else np.nan),
             "price change p_T - p_0 (BRL)": sc.get("price_change", np.nan),
             "largest gap p - p_ref (bp)": sc.get("price_gap_max_bp", np.nan),
         })
@@ -252,7 +265,7 @@ def _backtest_table(backtests: pd.DataFrame) -> str:
             "ask fills / s": plus_minus(row.ask_fill_rate_per_s, row.ask_fill_rate_per_s_se),
             "mean spread (BRL)": num(row.mean_spread, 3),
         })
-    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6)
+    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6, box="fit")
 
 
 def reproduction_comparison(ours: pd.DataFrame, n_paths: int | None) -> pd.DataFrame:
@@ -268,8 +281,9 @@ def _rejects(path: str | Path | None, limit: int = 20) -> dict[str, Any]:
         return {"lines": [], "n_shown": 0, "total": 0}
     text = Path(path).read_text(errors="replace").splitlines()
     lines = [line for line in text if line.strip() and not line.startswith("# ")]
-    notes = [line[2:] for line in text if line.startswith("# ")]  # "N more rejected lines not listed"
-    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines)}
+    notes = [line[2:] for line in text if line.startswith("# ")]  # "FILE: N more rejected lines not listed"
+    cut = sum(int(m.group(1)) for note in notes if (m := re.search(r": (\d+) more rejected lines", note)))
+    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines) + cut}
 
 
 def _quantile_table(stats_summary: Mapping[str, Any]) -> str | None:
@@ -401,7 +415,10 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "wall_total_s": float(jobs["wall_s"].sum()) if len(jobs) else math.nan,
         "n_jobs_timed": int(len(jobs)),
     }
+    context["intraday"] = intraday_section(inputs.get("intraday_estimates"), inputs.get("intraday_figures", []),
+                                           mfg_doc, mm_doc)
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
+    context["multi_asset"] = multi_asset_section(inputs)      # issue 18; None when nothing of it ran
     context["systemic"] = systemic_section(inputs)
     if context["systemic"] and context["systemic"]["summary"]:
         context["summary"].append(context["systemic"]["summary"])

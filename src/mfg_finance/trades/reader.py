@@ -24,9 +24,8 @@ from mfg_finance.cotahist.source import read_source
 from mfg_finance.errors import CotahistError, TradesError
 from mfg_finance.trades import kernels
 from mfg_finance.trades.fields import FieldValueError, decode_date
-from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES,
-                                       NEG_LINE_BYTES, NEG_OFFSETS, NEG_TRAILER, NEGOCIOS_FIELDS,
-                                       NEGOCIOS_HEADER, NEGOCIOS_MAX_DECIMALS)
+from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES, NEG_LINE_BYTES,
+                                       NEG_TRAILER, NEGOCIOS_HEADER, NEGOCIOS_MAX_DECIMALS)
 from mfg_finance.trades.rejects import Reject, neg_rejects, negocios_rejects
 from mfg_finance.trades.tickers import factorize_symbols, union_categoricals
 
@@ -114,8 +113,7 @@ def _layout(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, path: str) ->
         return NEG
     if first.removeprefix(_BOM).decode("latin-1") == NEGOCIOS_HEADER:
         return NEGOCIOS
-    raise TradesError(f"unknown layout: line 1 is {first[:120].decode('latin-1')!r}; expected a NEG header "
-                      f"('RH NEG ...') or the NEGOCIOS header {NEGOCIOS_HEADER!r}", path=path, line=1)
+    _unknown_layout(first, path)
 
 
 def _neg_frame_line(raw: bytes, tag: bytes, line: int, path: str, rejects: list[Reject]) -> dict | None:
@@ -288,9 +286,23 @@ def _build_frame(ok: np.ndarray, o: _Outputs, side: np.ndarray, ticker: pd.Categ
     return pd.DataFrame({c: columns[c] for c in COLUMNS}, copy=False)
 
 
+def _sniff(head: bytes, *, whole: bool, path) -> None:
+    """Refuse, before reading the whole file, a first line that is neither layout's header."""
+    first = head.split(b"\n", 1)[0].rstrip(b"\r").removeprefix(_BOM)
+    if not head or (not whole and b"\n" not in head):
+        return  # empty, or a first line longer than the sniffed bytes: the full checks report it
+    if first[:2] != NEG_HEADER and first.decode("latin-1") != NEGOCIOS_HEADER:
+        _unknown_layout(first, str(path))
+
+
+def _unknown_layout(first: bytes, path: str):
+    raise TradesError(f"unknown layout: line 1 is {first[:120].decode('latin-1')!r}; expected a NEG header "
+                      f"('RH NEG ...') or the NEGOCIOS header {NEGOCIOS_HEADER!r}", path=path, line=1)
+
+
 def _source(path: PathLike, checksum: bool):
     try:
-        return read_source(path, checksum=checksum)
+        return read_source(path, checksum=checksum, sniff=_sniff)
     except TradesError:
         raise
     except CotahistError as exc:

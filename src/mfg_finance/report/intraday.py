@@ -1,0 +1,68 @@
+"""The report's intraday section: estimates with standard errors beside the daily heuristics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from mfg_finance.io import read_json
+from mfg_finance.report.formatting import figure, html_table
+
+#: Estimates shown per ticker, in order, with a label.
+SHOWN = (("sigma", "volatility sigma (TSRV)"), ("signed_half_spread", "effective half-spread (signed trades)"),
+         ("roll_half_spread", "half-spread (Roll)"), ("rate_buy", "buyer-initiated rate"),
+         ("rate_sell", "seller-initiated rate"), ("profile_shape", "U-shape of the intraday rate"),
+         ("size_mean", "mean trade size"), ("kyle_lambda", "Kyle lambda"),
+         ("impact_per_trade_share", "impact per trade (signed-trade regression)"),
+         ("sqrt_law_y", "square-root-law Y"), ("impact_exponent", "impact exponent"))
+
+
+FIGURE_TITLES = {"intraday_profile": "Intraday profiles of trades, volume and realized variance",
+                 "signature_plot": "Signature plot of realized variance, with the noise-robust estimate",
+                 "impact_fit": "Price impact of signed flow: Kyle and square-root fits"}
+
+
+def _estimates_table(entry: Mapping[str, Any]) -> str:
+    rows = [{"estimate": label, "value": e["value"], "SE": e["se"], "unit": e["unit"], "n": e["n"],
+             "formula": e["formula"]}
+            for key, label in SHOWN if (e := entry["estimates"].get(key))]
+    rows += [{"estimate": key, "value": None, "SE": None, "unit": "", "n": None, "formula": f"not estimated: {why}"}
+             for key, why in entry.get("errors", {}).items()]
+    return html_table(pd.DataFrame(rows), classes="sortable wrap")
+
+
+def _comparison(parameters: Mapping[str, Any], prefix: str = "") -> list[dict[str, Any]]:
+    rows = []
+    for name, p in parameters.items():
+        if p.get("source") == "intraday" or "intraday_unavailable" in p or "intraday_value" in p:
+            heuristic = p.get("heuristic_value", p["value"] if p.get("source") != "intraday" else None)
+            intraday = p["value"] if p.get("source") == "intraday" else p.get("intraday_value")
+            rows.append({"parameter": prefix + name, "daily heuristic": heuristic, "intraday": intraday,
+                         "SE": p.get("se", p.get("intraday_se")), "unit": p.get("unit", ""),
+                         "used": p.get("source", ""), "note": p.get("intraday_unavailable", "")})
+    return rows
+
+
+def intraday_section(estimates_path: str | None, figures, mfg_doc: Mapping[str, Any],
+                     mm_doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Template context of the intraday section (``enabled`` False without trade files)."""
+    if not estimates_path:
+        return {"enabled": False}
+    doc = read_json(estimates_path)
+    rows = _comparison(mfg_doc.get("parameters", {}), "MFG ")
+    for ticker, params in mm_doc.get("tickers", {}).items():
+        rows += _comparison(params, f"{ticker} ")
+    return {
+        "enabled": True,
+        "source": doc.get("source", ""),
+        "n_sessions": len(doc.get("sessions", [])),
+        "tickers": {t: {"n_trades": e["n_trades"], "sessions": e["sessions"], "sign_source": e["sign_source"],
+                        "table": _estimates_table(e)} for t, e in doc["tickers"].items()},
+        "missing": doc.get("missing", {}),
+        "comparison": html_table(pd.DataFrame(rows), classes="sortable wrap") if rows else None,
+        "mfg_note": mfg_doc.get("intraday", {}),
+        "flow_share": mm_doc.get("constants", {}).get("flow_share"),
+        "figures": [figure(p, FIGURE_TITLES.get(Path(p).stem)) for p in figures],
+    }
