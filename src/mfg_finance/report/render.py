@@ -25,6 +25,7 @@ from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
+from mfg_finance.report.multi_asset_section import multi_asset_section
 from mfg_finance.report.intraday import intraday_section
 from mfg_finance.report.summary import summary_paragraphs
 from mfg_finance.report.reproduction_notes import review, review_sentence
@@ -264,7 +265,7 @@ def _backtest_table(backtests: pd.DataFrame) -> str:
             "ask fills / s": plus_minus(row.ask_fill_rate_per_s, row.ask_fill_rate_per_s_se),
             "mean spread (BRL)": num(row.mean_spread, 3),
         })
-    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6)
+    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6, box="fit")
 
 
 def reproduction_comparison(ours: pd.DataFrame, n_paths: int | None) -> pd.DataFrame:
@@ -417,6 +418,7 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
     context["intraday"] = intraday_section(inputs.get("intraday_estimates"), inputs.get("intraday_figures", []),
                                            mfg_doc, mm_doc)
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
+    context["multi_asset"] = multi_asset_section(inputs)      # issue 18; None when nothing of it ran
     context["systemic"] = systemic_section(inputs)
     if context["systemic"] and context["systemic"]["summary"]:
         context["summary"].append(context["systemic"]["summary"])
