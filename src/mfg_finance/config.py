@@ -158,6 +158,7 @@ def check_config(config: Mapping[str, Any]) -> None:
     tickers = config["market_making"]["tickers"]
     if len(set(tickers)) != len(tickers):
         raise ConfigError(f"market_making.tickers: duplicates in {tickers}")
+    _check_multi_asset(config["market_making"])
     _check_trades(config)
 
 
@@ -176,3 +177,36 @@ def _check_trades(config: Mapping[str, Any]) -> None:
     if intraday and not intraday["open_s"] < intraday["close_s"]:
         raise ConfigError(f"calibration.intraday: open_s ({intraday['open_s']}) must be below close_s "
                           f"({intraday['close_s']})")
+
+
+def _check_multi_asset(mm: Mapping[str, Any]) -> None:
+    """Issue 18 keys: portfolio and Heston tickers are calibrated ones; the exact strategy is limited to d <= 3."""
+    tickers = set(mm["tickers"])
+    for i, portfolio in enumerate(market_making_portfolios(mm)):
+        unknown = [t for t in portfolio if t not in tickers]
+        if unknown:
+            raise ConfigError(f"market_making.portfolios[{i}]: {unknown} not in market_making.tickers "
+                              f"({sorted(tickers)}); only calibrated tickers can be quoted")
+        if len(portfolio) > 3 and "multi_exact" in mm.get("multi_asset", {}).get("strategies", []):
+            raise ConfigError(f"market_making.portfolios[{i}] has {len(portfolio)} tickers: multi_exact solves the "
+                              "joint inventory lattice for at most 3; drop it from multi_asset.strategies")
+    ticker = mm.get("heston", {}).get("ticker")
+    if ticker is not None and ticker not in tickers:
+        raise ConfigError(f"market_making.heston.ticker: {ticker!r} not in market_making.tickers ({sorted(tickers)})")
+    risk = mm.get("risk_limit", {})
+    table_dt, dt = mm.get("multi_asset", {}).get("table_dt_s"), mm.get("dt_s")
+    if table_dt is not None and dt:
+        ratio = table_dt / dt
+        if ratio < 1 or abs(ratio - round(ratio)) > 1e-9 * ratio:
+            raise ConfigError(f"market_making.multi_asset.table_dt_s ({table_dt} s) must be a whole multiple of "
+                              f"market_making.dt_s ({dt} s)")
+    if risk.get("enabled") and len(set(risk.get("gammas", []))) < 2:
+        raise ConfigError("market_making.risk_limit.gammas: at least two distinct values (1/BRL) are needed")
+
+
+def market_making_portfolios(mm: Mapping[str, Any]) -> list[list[str]]:
+    """``market_making.portfolios``, or the first two ``tickers`` when it is null (none with one ticker)."""
+    portfolios = mm.get("portfolios")
+    if portfolios is None:
+        return [list(mm["tickers"][:2])] if len(mm["tickers"]) >= 2 else []
+    return [list(p) for p in portfolios]

@@ -172,3 +172,22 @@ def test_zero_quote_factor_is_rejected_not_turned_into_inf_prices(tmp_path):
         read_cotahist(path)
     result = ingest(path, strict=False)
     assert result.summary["records"] == 3 and result.summary["rejected"] == 1
+
+
+def test_encrypted_download_is_refused_by_the_archive_check(tmp_path):
+    from mfg_finance.cotahist.download import verify_cotahist_zip
+
+    path = tmp_path / "COTAHIST_A2023.ZIP"
+    path.write_bytes(_encrypted(_zip("COTAHIST_A2023.TXT", GOOD)))
+    with pytest.raises(CotahistError, match="encrypted"):
+        verify_cotahist_zip(path)
+
+
+def test_report_counts_the_rejects_that_were_not_listed(tmp_path):
+    from mfg_finance.report.render import _rejects
+
+    path = tmp_path / "rejects.txt"
+    path.write_text("F:2: field X: bad\nF:3: field X: bad\n# F: 5 more rejected lines not listed (at most 1000 "
+                    "per file and kind of problem)\n")
+    shown = _rejects(path)
+    assert shown["total"] == 7 and shown["n_shown"] == 2 and shown["lines"][-1].startswith("F: 5 more")

@@ -93,7 +93,7 @@ def test_portfolio_covariance_from_return_correlation():
     with pytest.raises(ConfigError, match="not in"):
         return_correlation(returns, ["A", "ZZZ"])
     with pytest.raises(DataError, match="share only"):
-        return_correlation(returns.iloc[:215], ["A", "B"])
+        return_correlation(returns.iloc[:215], ["A", "B"], min_sessions=20)
 
 
 def test_cvar_of_gaussian_sample_within_its_standard_error():
@@ -111,3 +111,17 @@ def test_cvar_of_gaussian_sample_within_its_standard_error():
     assert np.all(np.abs(errors) < 4.0)
     with pytest.raises(ConfigError, match="cvar_level"):
         cvar([1.0, 2.0], 1.5)
+
+
+def test_paired_differences_against_the_independent_baseline():
+    params = strongly_correlated(T=300.0)
+    results = {("pair", s): run_multi_backtest(s, params, dt_s=1.0, n_paths=200, seed=8, table_dt_s=10.0)
+               for s in ("multi_exact", "independent_glft")}
+    stats = multi_backtest_statistics(results).set_index("strategy")
+    assert stats.loc["independent_glft", "pnl_minus_baseline"] == 0.0
+    exact = stats.loc["multi_exact"]
+    pnl = results[("pair", "multi_exact")]["final_pnl"] - results[("pair", "independent_glft")]["final_pnl"]
+    assert exact["pnl_minus_baseline"] == pytest.approx(pnl.mean(), rel=1e-12)
+    # shared paths: the paired se is smaller than either strategy's own se of the mean
+    assert exact["pnl_minus_baseline_se"] < exact["pnl_mean_se"]
+    assert exact["risk_rate_minus_baseline"] < 0.0

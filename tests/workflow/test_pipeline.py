@@ -22,7 +22,8 @@ pytestmark = pytest.mark.workflow
 def test_report_is_written_and_self_contained(pipeline):
     report = pipeline / "reports" / "final" / "mfg_report.html"
     html = report.read_text()
-    for section in ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "provenance"):
+    for section in ("summary", "data", "calibration", "mfg", "verification", "sweeps", "market-making", "multi-asset",
+                    "provenance"):
         assert f'id="{section}"' in html
     assert "SYNTHETIC SAMPLE DATA" in html
     images = re.findall(r'<img src="([^"]+)"', html)
@@ -46,6 +47,9 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/notebooks/mfg_pipeline.ipynb", "results/notebooks/mfg_pipeline.html",
         "results/notebooks/market_making.html", "results/provenance.json",
         "reports/analytics/return_distribution.png",
+        "results/market_making/multi_asset_stats.parquet", "results/market_making/heston/SYNA3/study.csv",
+        "results/market_making/portfolios/SYNA3-SYNB4/risk_limit.json",
+        "results/market_making/portfolios/SYNA3-SYNB4/quote_surface.png",
         "results/calibration/systemic_params.yaml", "results/systemic/common_noise/metrics.json",
         "results/systemic/common_noise/overview.png", "results/systemic/two_types/arrays.npz",
         "results/systemic/finite_n/convergence.png", "results/systemic/sweeps.json",

@@ -50,6 +50,7 @@ rule write_provenance:
 rule render_report:
     input:
         **REPORT_INPUTS,
+        **MULTI_REPORT_INPUTS,
         templates=glob.glob("workflow/templates/*.j2"),
     output:
         report("reports/final/mfg_report.html", caption="../report/final_report.rst",

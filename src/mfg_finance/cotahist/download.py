@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 from mfg_finance import __version__
 from mfg_finance.cotahist.fields import FieldValueError, decode_field
 from mfg_finance.cotahist.layout import HEADER, RECORD_BYTES, TRAILER, TRAILER_FIELDS
-from mfg_finance.cotahist.source import single_member
+from mfg_finance.cotahist.source import refuse_encrypted, single_member
 from mfg_finance.errors import CotahistError, DownloadError
 from mfg_finance.io import atomic_path
 
@@ -60,6 +60,7 @@ def verify_cotahist_zip(path: str | os.PathLike) -> int:
     try:
         with zipfile.ZipFile(path) as archive:
             member = single_member(archive, path)
+            refuse_encrypted(member, path)
             lines, head, tail, ends_with_newline = 0, b"", b"", True
             with archive.open(member) as stream:
                 while chunk := stream.read(_CHUNK):

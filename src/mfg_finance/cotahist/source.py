@@ -140,12 +140,17 @@ def _regular_file(path: Path) -> None:
                             path=str(path))
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path,
-                 sniff=check_looks_like_cotahist) -> np.ndarray:
-    """The member's bytes, after the encryption, inflation-ratio and first-lines checks."""
+def refuse_encrypted(info: zipfile.ZipInfo, path) -> None:
+    """CotahistError for an encrypted member (zipfile would raise a bare RuntimeError)."""
     if info.flag_bits & 0x1:
         raise CotahistError(f"ZIP member {info.filename!r} is encrypted (password protected); "
                             "expected an unencrypted COTAHIST archive", path=str(path))
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, path,
+                 sniff=check_looks_like_cotahist) -> np.ndarray:
+    """The member's bytes, after the encryption, inflation-ratio and first-lines checks."""
+    refuse_encrypted(info, path)
     if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) + (1 << 16):
         raise CotahistError(f"ZIP member {info.filename!r} inflates {info.compress_size} bytes to "
                             f"{info.file_size} (ratio {info.file_size / max(info.compress_size, 1):.0f}, "

@@ -119,3 +119,19 @@ def approximate_spread_table(params: MultiAssetParameters, t) -> tuple[np.ndarra
         delta_b[tuple(top)] = np.inf
         delta_a[tuple(bottom)] = np.inf
     return delta_b, delta_a
+
+
+def approximation_error(params: MultiAssetParameters, exact_b: np.ndarray, approx_b: np.ndarray, *,
+                        near: int = 2) -> dict:
+    """Largest ``|delta_exact - delta_approx|`` of the bid quotes (price units), at ``|q_i| <= near``
+    and over the whole lattice (quoted sides only), with the exact quotes' range for scale.
+
+    ``exact_b``/``approx_b`` have the layout ``(*lattice_shape, d)`` (one time).
+    """
+    finite = np.isfinite(exact_b) & np.isfinite(approx_b)
+    error = np.abs(np.where(finite, exact_b, 0.0) - np.where(finite, approx_b, 0.0))
+    centre = tuple(slice(max(int(q) - near, 0), int(q) + near + 1) for q in params.Q_max)
+    return {"max_error_near_zero": float(error[centre].max()), "near_zero_radius_lots": int(near),
+            "max_error_lattice": float(error.max()),
+            "mean_error_lattice": float(error[finite].mean()),
+            "exact_quote_min": float(exact_b[finite].min()), "exact_quote_max": float(exact_b[finite].max())}

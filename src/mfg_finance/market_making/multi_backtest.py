@@ -24,7 +24,8 @@ from mfg_finance.market_making.multi_strategies import build_multi_strategy
 from mfg_finance.market_making.risk_measures import cvar
 
 #: fewest sessions with a return for every ticker of a portfolio before a correlation is estimated
-MIN_COMMON_SESSIONS = 20
+#: (a month of B3 data has ~19 sessions; config market_making.multi_asset.min_common_sessions)
+MIN_COMMON_SESSIONS = 10
 
 
 def portfolio_name(tickers: Sequence[str]) -> str:
@@ -33,7 +34,7 @@ def portfolio_name(tickers: Sequence[str]) -> str:
 
 
 def return_correlation(returns: pd.DataFrame, tickers: Sequence[str], *, column: str = "log_return",
-                       where: str = "returns") -> tuple[np.ndarray, int]:
+                       min_sessions: int = MIN_COMMON_SESSIONS, where: str = "returns") -> tuple[np.ndarray, int]:
     """Correlation of daily returns of ``tickers`` over the sessions where all have one; and that count.
 
     ``returns`` is long (``ticker, date, <column>``), as ``results/stats/returns.parquet``; NaN returns
@@ -49,9 +50,10 @@ def return_correlation(returns: pd.DataFrame, tickers: Sequence[str], *, column:
     subset = returns[returns["ticker"].astype(str).isin(tickers)]
     wide = subset.pivot_table(index="date", columns="ticker", values=column, aggfunc="first")[tickers]
     common = wide.dropna()
-    if len(common) < MIN_COMMON_SESSIONS:
-        raise DataError(f"{where}: tickers {tickers} share only {len(common)} sessions with a return; "
-                        f"need at least {MIN_COMMON_SESSIONS} to estimate their correlation")
+    if len(common) < max(int(min_sessions), 3):
+        raise DataError(f"{where}: tickers {tickers} share only {len(common)} sessions with a return; need at "
+                        f"least {min_sessions} (market_making.multi_asset.min_common_sessions) to estimate "
+                        "their correlation")
     corr = np.corrcoef(common.to_numpy(dtype=float), rowvar=False)
     if not np.all(np.isfinite(corr)):
         raise DataError(f"{where}: correlation of {tickers} is undefined (a ticker's return never varies)")
@@ -109,10 +111,26 @@ def pnl_statistics(pnl: np.ndarray, *, cvar_level: float = 0.05) -> dict:
             "sharpe_se": sharpe_standard_error(pnl), "pnl_cvar": value, "pnl_cvar_se": value_se}
 
 
+def _paired(frame: pd.DataFrame, base: pd.DataFrame | None) -> dict:
+    if base is None or len(base) != len(frame):
+        nan = float("nan")
+        return {"pnl_minus_baseline": nan, "pnl_minus_baseline_se": nan,
+                "risk_rate_minus_baseline": nan, "risk_rate_minus_baseline_se": nan}
+    pnl = frame["final_pnl"].to_numpy(dtype=float) - base["final_pnl"].to_numpy(dtype=float)
+    risk = frame["mean_risk_rate"].to_numpy(dtype=float) - base["mean_risk_rate"].to_numpy(dtype=float)
+    return {"pnl_minus_baseline": float(pnl.mean()), "pnl_minus_baseline_se": _mean_se(pnl),
+            "risk_rate_minus_baseline": float(risk.mean()), "risk_rate_minus_baseline_se": _mean_se(risk)}
+
+
 def multi_backtest_statistics(results: Mapping[tuple[str, str], pd.DataFrame], *,
-                              cvar_level: float = 0.05) -> pd.DataFrame:
+                              cvar_level: float = 0.05, baseline: str = "independent_glft") -> pd.DataFrame:
     """One row per (portfolio, strategy): PnL statistics with standard errors (:func:`pnl_statistics`),
     the inventory risk ``sqrt(mean q' Sigma q)`` (BRL/sqrt(s)) with its se (delta method), trades per path.
+
+    When the ``baseline`` strategy ran on the same portfolio (same seed, hence the same paths), the
+    paired per-path differences against it are added: ``pnl_minus_baseline`` (BRL) and
+    ``risk_rate_minus_baseline`` (mean ``q' Sigma q``, BRL^2/s), each with the standard error of a
+    paired mean (far smaller than the two separate se's: the paths are shared).
     """
     if not results:
         raise ConfigError("multi_backtest_statistics needs at least one (portfolio, strategy) result")
@@ -130,5 +148,41 @@ def multi_backtest_statistics(results: Mapping[tuple[str, str], pd.DataFrame], *
                      "risk_rate_sqrt_se": _mean_se(risk) / (2.0 * root) if root > 0 else float("nan"),
                      "trades_mean": float(frame["n_trades"].mean()),
                      "trades_mean_se": _mean_se(frame["n_trades"].to_numpy(dtype=float)),
-                     "horizon_s": float(frame["horizon_s"].iloc[0])})
+                     "horizon_s": float(frame["horizon_s"].iloc[0]),
+                     **_paired(frame, results.get((portfolio, baseline)))})
     return pd.DataFrame(rows).sort_values(["portfolio", "strategy"], kind="stable").reset_index(drop=True)
+
+
+# -- pipeline documents ------------------------------------------------------------------------------
+def portfolio_document(tickers: Sequence[str], markets: Sequence[MarketParameters], returns: pd.DataFrame, *,
+                       gamma: float, horizon_s: float, return_column: str = "log_return",
+                       min_sessions: int = MIN_COMMON_SESSIONS, where: str = "returns") -> dict:
+    """The calibrated joint problem of a portfolio, as written to ``portfolios/<name>/params.yaml``."""
+    corr, n_common = return_correlation(returns, tickers, column=return_column, min_sessions=min_sessions,
+                                        where=where)
+    params = portfolio_parameters(markets, corr, horizon_s=horizon_s, gamma=gamma)
+    return {
+        "portfolio": portfolio_name(tickers),
+        "tickers": [str(t) for t in tickers],
+        "units": {"covariance": "BRL^2/s", "sigma": "BRL/sqrt(s)", "A": "1/s", "k": "1/BRL", "gamma": "1/BRL",
+                  "Q_max": "lots", "S0": "BRL", "horizon_s": "s"},
+        "correlation": corr.tolist(),
+        "n_common_sessions": int(n_common),
+        "return_column": return_column,
+        "covariance": params.covariance.tolist(),
+        "sigma": [m.sigma for m in markets], "A": params.A.tolist(), "k": params.k.tolist(),
+        "Q_max": params.Q_max.tolist(), "phi": params.phi.tolist(), "S0": [m.S0 for m in markets],
+        "tick_size": [m.tick_size for m in markets], "order_size": float(markets[0].order_size),
+        "gamma": float(gamma), "gamma_effective": float(params.gamma), "horizon_s": float(horizon_s),
+        "method": "Sigma = diag(sigma) R diag(sigma); R = correlation of daily log-returns over common sessions",
+    }
+
+
+def parameters_from_document(doc: Mapping) -> MultiAssetParameters:
+    """:class:`MultiAssetParameters` of a ``params.yaml`` written by :func:`portfolio_document`."""
+    try:
+        return MultiAssetParameters(covariance=doc["covariance"], A=doc["A"], k=doc["k"],
+                                    gamma=doc["gamma_effective"], Q_max=doc["Q_max"], T=doc["horizon_s"],
+                                    phi=doc["phi"])
+    except KeyError as exc:
+        raise ConfigError(f"portfolio parameter document lacks {exc}; was it written by portfolio_document?") from None

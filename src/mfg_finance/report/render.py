@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,6 +25,7 @@ from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
+from mfg_finance.report.multi_asset_section import multi_asset_section
 from mfg_finance.report.intraday import intraday_section
 from mfg_finance.report.summary import summary_paragraphs
 from mfg_finance.report.reproduction_notes import review, review_sentence
@@ -263,7 +265,7 @@ def _backtest_table(backtests: pd.DataFrame) -> str:
             "ask fills / s": plus_minus(row.ask_fill_rate_per_s, row.ask_fill_rate_per_s_se),
             "mean spread (BRL)": num(row.mean_spread, 3),
         })
-    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6)
+    return html_tables_fitting(pd.DataFrame(rows), ["ticker", "strategy"], max_columns=6, box="fit")
 
 
 def reproduction_comparison(ours: pd.DataFrame, n_paths: int | None) -> pd.DataFrame:
@@ -279,8 +281,9 @@ def _rejects(path: str | Path | None, limit: int = 20) -> dict[str, Any]:
         return {"lines": [], "n_shown": 0, "total": 0}
     text = Path(path).read_text(errors="replace").splitlines()
     lines = [line for line in text if line.strip() and not line.startswith("# ")]
-    notes = [line[2:] for line in text if line.startswith("# ")]  # "N more rejected lines not listed"
-    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines)}
+    notes = [line[2:] for line in text if line.startswith("# ")]  # "FILE: N more rejected lines not listed"
+    cut = sum(int(m.group(1)) for note in notes if (m := re.search(r": (\d+) more rejected lines", note)))
+    return {"lines": lines[:limit] + notes, "n_shown": min(limit, len(lines)), "total": len(lines) + cut}
 
 
 def _quantile_table(stats_summary: Mapping[str, Any]) -> str | None:
@@ -415,6 +418,7 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
     context["intraday"] = intraday_section(inputs.get("intraday_estimates"), inputs.get("intraday_figures", []),
                                            mfg_doc, mm_doc)
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
+    context["multi_asset"] = multi_asset_section(inputs)      # issue 18; None when nothing of it ran
     context["systemic"] = systemic_section(inputs)
     if context["systemic"] and context["systemic"]["summary"]:
         context["summary"].append(context["systemic"]["summary"])
