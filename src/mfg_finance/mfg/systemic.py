@@ -27,8 +27,8 @@ from mfg_finance.errors import ConfigError
 DEFAULT_SETTINGS: dict[str, Any] = {
     "common_noise": {"nt": 160, "nQ": 201, "n_paths": 2000, "seed": 16,
                      "quantiles": [0.05, 0.25, 0.5, 0.75, 0.95]},
-    "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "agent_paths": 20000,
-                 "limit_paths": 10000, "min_replications": 10, "seed": 1616, "epsilon_Ns": [10, 100]},
+    "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "agent_paths": 10000,
+                 "limit_paths": 5000, "min_replications": 10, "seed": 1616, "epsilon_Ns": [10, 100]},
     "sweeps": {"market_share": [0.0, 0.15, 0.3, 0.5, 0.7], "urgent_share": [0.1, 0.3, 0.5, 0.7, 0.9]},
 }
 
