@@ -41,8 +41,9 @@ def run_recipe(repo_root: Path, workdir: Path, files: list[Path], *targets: str)
     (workdir / folder).mkdir(parents=True)
     for f in files:
         shutil.copy2(f, workdir / folder / f.name)
-    proc = subprocess.run([sys.executable, "-m", *command, *targets], cwd=workdir, capture_output=True,
-                          text=True, timeout=3600)
+    # targets go right after "snakemake": after --configfile they would be read as more config files
+    proc = subprocess.run([sys.executable, "-m", command[0], *targets, *command[1:]], cwd=workdir,
+                          capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, f"{' '.join(command)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
     return proc
 

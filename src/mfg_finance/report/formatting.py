@@ -111,10 +111,18 @@ def _cell(value, digits: int) -> str:
     return html.escape(str(value))
 
 
+def _header(name) -> str:
+    """A header cell; a long snake_case name may break anywhere (class ``snake``) so it cannot widen its table,
+    while ordinary words keep whole."""
+    text = str(name)
+    cls = ' class="snake"' if "_" in text and len(text) > 10 else ""
+    return f"<th{cls}>{html.escape(text)}</th>"
+
+
 def html_table(frame: pd.DataFrame, *, digits: int = 4, table_id: str | None = None,
                classes: str = "sortable", row_classes: Iterable[str] | None = None) -> str:
     """An HTML table (sortable by the report's script) with numbers shown to ``digits`` significant digits."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(_header(c) for c in frame.columns)
     row_classes = list(row_classes) if row_classes is not None else [""] * len(frame)
     body = "".join((f'<tr class="{cls}">' if cls else "<tr>")
                    + "".join(f"<td>{_cell(v, digits)}</td>" for v in row) + "</tr>"
@@ -124,8 +132,10 @@ def html_table(frame: pd.DataFrame, *, digits: int = 4, table_id: str | None = N
 
 
 def html_tables_fitting(frame: pd.DataFrame, keys: Iterable[str], *, max_columns: int = 8, digits: int = 4,
-                        classes: str = "sortable", row_classes: Iterable[str] | None = None) -> str:
-    """``frame`` as consecutive tables of at most ``max_columns`` columns besides ``keys`` (repeated in each).
+                        classes: str = "sortable", row_classes: Iterable[str] | None = None,
+                        box: str | None = "scroll") -> str:
+    """``frame`` as consecutive tables of at most ``max_columns`` columns besides ``keys`` (repeated in each),
+    each in a ``<div class="{box}">`` (the report's scroll box of long tables) unless ``box`` is None.
 
     A table wider than the page hides columns behind a scroll bar (or, printed, cuts them off); several
     narrower tables with the same rows show every column.
@@ -133,6 +143,9 @@ def html_tables_fitting(frame: pd.DataFrame, keys: Iterable[str], *, max_columns
     keys = [k for k in keys if k in frame.columns]
     others = [c for c in frame.columns if c not in keys]
     row_classes = list(row_classes) if row_classes is not None else None
-    chunks = [others[i:i + max_columns] for i in range(0, len(others), max_columns)] or [[]]
-    return "\n".join(html_table(frame[keys + chunk], digits=digits, classes=classes, row_classes=row_classes)
-                     for chunk in chunks)
+    n_tables = max(1, math.ceil(len(others) / max_columns))
+    size = max(1, math.ceil(len(others) / n_tables))           # balanced: no table with a lone column
+    chunks = [others[i:i + size] for i in range(0, len(others), size)] or [[]]
+    tables = [html_table(frame[keys + chunk], digits=digits, classes=classes, row_classes=row_classes)
+              for chunk in chunks]
+    return "\n".join(f'<div class="{box}">{t}</div>' if box else t for t in tables)
