@@ -23,6 +23,7 @@ include: "workflow/rules/mfg.smk"
 include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/systemic.smk"
 include: "workflow/rules/market_making.smk"
+include: "workflow/rules/replay.smk"
 include: "workflow/rules/multi_asset.smk"
 include: "workflow/rules/report.smk"
 

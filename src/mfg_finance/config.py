@@ -160,6 +160,11 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"market_making.tickers: duplicates in {tickers}")
     _check_multi_asset(config["market_making"])
     _check_trades(config)
+    replayed = (config["market_making"].get("replay") or {}).get("strategies") or []
+    extra = sorted(set(replayed) - set(config["market_making"]["strategies"]))
+    if extra:
+        raise ConfigError(f"market_making.replay.strategies: {extra} not in market_making.strategies "
+                          f"{config['market_making']['strategies']} (the replay is compared with their backtests)")
 
 
 def _check_trades(config: Mapping[str, Any]) -> None:

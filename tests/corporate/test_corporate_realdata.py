@@ -68,7 +68,27 @@ def test_bdr_splits_of_2021_01_27_are_inferred_and_volatilities_become_real(janu
     # No BDR keeps a split-sized move; the few above 150% are January 2021's real meme-stock swings.
     included = adjusted[adjusted["included"]]
     assert included["max_abs_log_return"].max() < np.log(1.5)
-    assert (included["vol_cc_annual"] > 1.5).sum() <= 3
+    # NOKI34: 2021-01-27 GameStop-week squeeze (close 25.53 -> 35.50 on 1032 trades, range 25.54-42.99);
+    # L1MN34: a thin line (12 sessions) moving 60.13 -> 71.12 -> 84.30 -> 65.00. Neither changes DISMES.
+    assert set(included.index[included["vol_cc_annual"] > 1.5]) <= {"NOKI34", "L1MN34"}
+
+
+def test_an_undetermined_factor_is_a_break_in_every_statistic_with_its_reason(stocks):
+    # BSLI3, 2021-01-05: DISMES 179->180, ESPECI ON -> ON EB, close 156.00 then a 17.99-39.00 session
+    # (a bonus or split during a rally): 4- to 9-for-1 all fit, so no factor can be trusted.
+    events = infer_events(stocks)
+    bsli3 = events[(events["ticker"] == "BSLI3") & (events["ex_date"] == pd.Timestamp("2021-01-05"))]
+    assert list(bsli3["kind"]) == ["unexplained"] and "ambiguous" in bsli3["evidence"].iat[0]
+    result = compute_stats(stocks, events=events, **SETTINGS)
+    returns = result.returns.set_index(["ticker", "date"])
+    crossing = returns.loc[("BSLI3", pd.Timestamp("2021-01-05"))]
+    assert crossing["return_status"] == "event" and np.isnan(crossing["log_return"])
+    row = result.asset_stats.set_index("ticker").loc["BSLI3"]
+    assert "2021-01-05 unexplained event" in row["event_breaks"]
+    # Every unexplained event of the month is a break of its ticker, none silently absent.
+    unexplained = events[events["kind"] == "unexplained"]
+    breaks = result.returns[result.returns["return_status"] == "event"]
+    assert set(zip(breaks["ticker"], breaks["date"])) == set(zip(unexplained["ticker"], unexplained["ex_date"]))
 
 
 def test_abev3_cash_events_match_b3_json_and_total_return_is_the_hand_computation(real_data_dir, stocks):

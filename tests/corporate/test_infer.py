@@ -71,6 +71,22 @@ def test_a_share_marker_with_a_ratio_off_every_candidate_is_unexplained():
     assert list(events["kind"]) == ["unexplained"]
 
 
+def test_an_ex_session_range_admitting_factors_far_apart_is_unexplained_not_guessed():
+    # Real case: BSLI3 on 2021-01-05 (EB, close 156.00 then range 17.99-39.00) fits 4- to 9-for-1.
+    frame = inject(series(seed=9), 15, factor=5.0, marker="EB")
+    before = frame["close"].iat[14]
+    frame.loc[frame.index[15], ["low", "high"]] = before / 9.0, before / 4.0
+    events = infer_events(frame)
+    assert list(events["kind"]) == ["unexplained"]
+    assert "ambiguous: 4-for-1, 5-for-1" in events["evidence"].iat[0]
+    # Neighbours a tolerance apart (15 and 16 for 1, as several BDRs on 2021-01-27) stay a split.
+    close = inject(series(seed=9), 15, factor=15.0, marker="EB")
+    before = close["close"].iat[14]
+    close.loc[close.index[15], ["low", "high"]] = before / 16.0, before / 15.0
+    events = infer_events(close)
+    assert list(events["kind"]) == ["split"] and "also fit: 16-for-1" in events["evidence"].iat[0]
+
+
 def test_quantity_moving_the_other_way_vetoes_a_large_factor():
     frame = inject(series(seed=8), 15, factor=4.0, marker="EB")
     frame.loc[frame.index[15:], "quantity"] = frame["quantity"].iloc[15:] // 64   # quantities fall 16-fold

@@ -78,3 +78,26 @@ def test_comparison_refuses_incomplete_input():
         replay_comparison(rows[rows["variant"] != "queue"], empty, {"SYNA3": market})
     with pytest.raises(DataError, match="no calibrated parameters"):
         replay_comparison(rows, empty, {})
+
+
+def test_report_section_reads_the_aggregate_outputs(tmp_path):
+    from mfg_finance.io import write_json
+    from mfg_finance.report.replay_section import replay_context
+
+    settings = ReplaySettings(dt_s=1.0, tick_size=0.01, queue="back", queue_ahead=250.0, latency_s=0.5)
+    market, rows = replays(settings, n_sessions=3, horizon=120.0)
+    simulated = backtest_statistics({("SYNA3", "constant"): run_backtest("constant", market, horizon_s=120.0,
+                                                                          dt_s=1.0, n_paths=20, seed=1)})
+    table = replay_comparison(rows, simulated, {"SYNA3": market})
+    paths = {"replay_comparison": tmp_path / "comparison.csv", "replay_stats": tmp_path / "statistics.csv",
+             "replay_summary": tmp_path / "summary.json", "replay_figure": tmp_path / "comparison.png"}
+    table.to_csv(paths["replay_comparison"], index=False)
+    pd.DataFrame({"ticker": ["SYNA3"], "n_sessions": [3]}).to_csv(paths["replay_stats"], index=False)
+    write_json(paths["replay_summary"], {"settings": settings.to_dict(), "sessions": ["s0", "s1", "s2"],
+                                         "missing": ["SYNB4 on s2"], "source": "sample"})
+    plot_replay_comparison(table, paths["replay_figure"])
+    context = replay_context({k: str(v) for k, v in paths.items()})
+    assert context["sessions"] == ["s0", "s1", "s2"] and context["missing"] == ["SYNB4 on s2"]
+    assert "cost of queue position (BRL/h)" in context["comparison_table"]
+    assert context["figure"]["src"].startswith("data:image/png;base64,")
+    assert replay_context({}) is None                         # no trades replayed: no section

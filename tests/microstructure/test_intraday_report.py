@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from mfg_finance.calibration import apply_intraday_mm, calibrate_mm
 from mfg_finance.io import write_json
 from mfg_finance.microstructure.intraday import estimate_sessions
 from mfg_finance.report.figures.intraday import FIGURES, plot_intraday
-from mfg_finance.report.intraday import intraday_section
+from mfg_finance.report.intraday import intraday_section, quote_changes
 from mfg_finance.trades.bars import write_session
 from mfg_finance.trades.synthetic import SyntheticInstrument, simulate_session
 
@@ -32,3 +33,8 @@ def test_figures_and_section(tmp_path):
     assert "Kyle lambda" in section["tickers"]["TYPA3"]["table"]
     assert [f["title"] for f in section["figures"]][0].startswith("Intraday profiles")
     assert intraday_section(None, [], {}, {}) == {"enabled": False}
+    changes = quote_changes(mm)
+    old, share, used = changes["A (1/s)"].to_numpy()
+    assert old == pytest.approx(10 * share)                  # flow_share 0.1 against every trade ours
+    skew = changes["skew per lot (BRL)"].to_numpy()
+    assert skew[1] > skew[0] > 0                               # fewer fills: inventory is riskier, quotes skew more

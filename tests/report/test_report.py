@@ -70,8 +70,9 @@ def test_every_image_is_embedded_and_decodes_as_png(report_html):
     # 5 analytics + 5 for the baseline scenario + 1 for the endogenous price (its other 4 figures are the
     # baseline's, shown once) + 2 verification + 2 sweeps + 2 quotes + 2 backtest distributions
     # + 2 systemic scenarios, the finite-N check and 2 systemic sweeps
+    # + 3 intraday figures from the sample's trade sessions (issue 15)
     # + a portfolio's quote surface and its mean-CVaR frontier (issue 18)
-    assert len(sources) >= 26   # other sections add figures; that none repeats is checked in Chromium below
+    assert len(sources) == 29
     assert len(re.findall(r"<img\b", report_html)) == len(sources)
     for src in sources:
         assert src.startswith("data:image/png;base64,"), src[:60]

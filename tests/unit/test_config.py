@@ -50,6 +50,8 @@ def test_precedence_calibration_config_scenario(config):
     (lambda c: c["mfg"]["scenarios"].update(bad={"grid": {"nxx": 3}}), "nxx"),
     (lambda c: c["sweeps"].update(bad={"phi": {"start": 0, "stop": 1, "num": 2, "scale": "log"}}), "log-scale"),
     (lambda c: c["market_making"].update(tickers=["SYNA3", "SYNA3"]), "duplicates"),
+    (lambda c: (c["market_making"].update(strategies=["hjb"]),
+                c["market_making"]["replay"].update(strategies=["constant"])), "replay.strategies"),
 ])
 def test_cross_field_errors_name_the_key(config, edit, message):
     cfg = copy.deepcopy(config)

@@ -55,6 +55,8 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/systemic/finite_n/convergence.png", "results/systemic/sweeps.json",
         "resources/trades/sample/S1.zip", "results/trades/sessions/S2_bars.parquet",
         "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
+        "results/market_making/replay/S1/SYNA3/hjb.parquet", "results/market_making/replay/comparison.csv",
+        "results/market_making/replay/summary.json", "results/market_making/replay/comparison.png",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing
@@ -64,6 +66,13 @@ def test_every_stage_wrote_its_artefacts(pipeline):
     assert len(sweep) == 9
     stats = pd.read_parquet(pipeline / "results/market_making/backtest_stats.parquet")
     assert len(stats) == 8
+    # the replay: 2 sample sessions x 2 tickers x the 2 strategies of the small config, compared with the backtests
+    comparison = pd.read_csv(pipeline / "results/market_making/replay/comparison.csv")
+    assert sorted(zip(comparison["ticker"], comparison["strategy"])) == [
+        ("SYNA3", "constant"), ("SYNA3", "hjb"), ("SYNB4", "constant"), ("SYNB4", "hjb")]
+    assert (comparison["n_sessions"] == 2).all() and comparison["replay_pnl_per_hour"].notna().all()
+    report = (pipeline / "reports" / "final" / "mfg_report.html").read_text()
+    assert "Backtests against the tape (2 sessions of recorded trades)" in report
 
 
 def test_second_run_has_nothing_to_do(pipeline):

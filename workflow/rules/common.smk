@@ -260,3 +260,19 @@ INTRADAY_FIGURE_NAMES = ["intraday_profile", "signature_plot", "impact_fit"]
 if TRADE_SESSIONS:
     REPORT_INPUTS["intraday_estimates"] = INTRADAY_ESTIMATES
     REPORT_INPUTS["intraday_figures"] = expand("results/trades/figures/{name}.png", name=INTRADAY_FIGURE_NAMES)
+
+
+# --- Backtests against recorded trades (replay.smk, docs/market_making.md "Replay") ------------------
+
+REPLAY = MM["replay"]
+REPLAY_SETTINGS = {key: REPLAY[key] for key in ("dt_s", "queue", "queue_ahead", "latency_s", "maker_fee_bps",
+                                                "taker_fee_bps", "reference_window", "seed")}
+# one job per (session, ticker, strategy); none without trade files or with replay.enabled: false
+REPLAY_STRATEGIES = REPLAY["strategies"] or MM["strategies"]
+REPLAY_JOBS = ([(s, t, k) for s in TRADE_SESSIONS for t in MM["tickers"] for k in REPLAY_STRATEGIES]
+               if REPLAY["enabled"] else [])
+if REPLAY_JOBS:
+    REPORT_INPUTS.update(replay_comparison="results/market_making/replay/comparison.csv",
+                         replay_stats="results/market_making/replay/statistics.csv",
+                         replay_summary="results/market_making/replay/summary.json",
+                         replay_figure="results/market_making/replay/comparison.png")

@@ -15,7 +15,10 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
 1. The share candidates are ``up`` (new letter ``B``), ``down`` (``G``), both (``B`` and ``G``), or
    else ``whole`` (integer splits and reverse splits, and 1 = no share change).
 2. A candidate ``f`` fits when ``C_{t-1} / f`` is within the tolerance ``tol`` (log distance) of
-   ``[L_t, H_t]``; of those that fit, the nearest to ``C_{t-1} / A_t`` is kept.
+   ``[L_t, H_t]``; of those that fit, the nearest to ``C_{t-1} / A_t`` is kept -- unless the fits
+   spread over more than ``2 tol`` in log (``ln(f_max / f_min) > 2 tol``, e.g. 4- to 9-for-1 on an
+   ex-session whose range spans a factor 2): then the factor is undetermined and the event falls
+   under rule 5 (``unexplained``, a break) or, with a cash letter, keeps only its cash rows.
 3. A share event (``split`` for an integer ``f >= 2``, ``reverse_split`` for ``f < 1``, ``bonus``
    otherwise) is emitted when the kept ``f`` is not 1. Its quantity evidence, the median traded
    quantity of up to ``w`` sessions from ``t`` over that of up to ``w`` sessions before, should be
@@ -48,6 +51,9 @@ REQUIRED = ("date", "ticker", "spec", "distribution", "low", "high", "avg", "clo
 
 DEFAULT_TOLERANCE = 0.05
 """Log distance (dimensionless, about 5%) within which a candidate factor fits."""
+
+AMBIGUITY_FACTOR = 2.0
+"""Fitting factors spread (log) over more than this many tolerances leave the factor undetermined."""
 
 DEFAULT_QUANTITY_WINDOW = 3
 """Sessions on each side of the ex-date whose median traded quantity is compared."""
@@ -166,7 +172,14 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, lo
     fits = values[distance <= tolerance]
     ratio = before / level
     evidence.append(f"price ratio {ratio:.4g} (close before / ex-session avg)")
-    if fits.size:
+    spread = float(np.log(fits.max() / fits.min())) if fits.size else 0.0
+    if spread > AMBIGUITY_FACTOR * tolerance:
+        # The ex-session's range admits factors so far apart that the adjusted return across the
+        # event is unknown to within their spread: better a break than a guess.
+        best = math.nan
+        evidence.append(f"ambiguous: {', '.join(describe(f) for f in fits)} all fit (log spread {spread:.3f} > "
+                        f"{AMBIGUITY_FACTOR:g} x tolerance {tolerance:g}): factor undetermined")
+    elif fits.size:
         best = float(fits[np.argmin(np.abs(np.log(ratio) - np.log(fits)))])
         others = [describe(f) for f in fits if f != best]
         evidence.append(f"fits {describe(best)} (log distance to the range "

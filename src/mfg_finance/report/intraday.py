@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from mfg_finance.io import read_json
@@ -45,6 +46,44 @@ def _comparison(parameters: Mapping[str, Any], prefix: str = "") -> list[dict[st
     return rows
 
 
+def _value(entry: Mapping[str, Any], *, heuristic: bool) -> float:
+    if heuristic and entry.get("source") == "intraday":
+        return float(entry["heuristic_value"])
+    return float(entry["value"])
+
+
+def quote_changes(mm_doc: Mapping[str, Any]) -> pd.DataFrame:
+    """What the intraday calibration and the flow share change in the market maker's quotes.
+
+    GLFT's closed-form asymptotic quotes (:func:`mfg_finance.market_making.glft.asymptotic_spreads`)
+    at zero inventory and their skew per lot of inventory, under (a) the daily heuristics with
+    every trade ours (the rule before issue 15), (b) the daily heuristics with ``flow_share``, and
+    (c) the parameters used (intraday where present); with the fill rate at the quote, A e^{-k delta}.
+    """
+    from mfg_finance.market_making.glft import HJBParameters, asymptotic_spreads
+
+    rows = []
+    share = float(mm_doc.get("constants", {}).get("flow_share", 1.0))
+    for ticker, p in mm_doc.get("tickers", {}).items():
+        a = p["A"]
+        cases = {
+            "daily, every trade ours (old rule)": (_value(p["sigma"], heuristic=True), _value(p["k"], heuristic=True),
+                                                   _value(a, heuristic=True) / share),
+            f"daily, flow_share {share:g}": (_value(p["sigma"], heuristic=True), _value(p["k"], heuristic=True),
+                                            _value(a, heuristic=True)),
+            "used (intraday where estimated)": (float(p["sigma"]["value"]), float(p["k"]["value"]), float(a["value"])),
+        }
+        for case, (sigma, k, big_a) in cases.items():
+            params = HJBParameters(sigma=sigma, A=big_a, k=k, gamma=float(p["gamma"]["value"]),
+                                   Q_max=int(p["Q_max"]["value"]))
+            bid, ask = asymptotic_spreads([0, 1], params)
+            rows.append({"ticker": ticker, "parameters": case, "sigma (BRL/sqrt(s))": sigma, "k (1/BRL)": k,
+                         "A (1/s)": big_a, "half-spread at q=0 (BRL)": float(bid[0]),
+                         "skew per lot (BRL)": float(bid[1] - bid[0]),
+                         "fill rate at the quote (1/s)": big_a * float(np.exp(-k * bid[0]))})
+    return pd.DataFrame(rows)
+
+
 def intraday_section(estimates_path: str | None, figures, mfg_doc: Mapping[str, Any],
                      mm_doc: Mapping[str, Any]) -> dict[str, Any]:
     """Template context of the intraday section (``enabled`` False without trade files)."""
@@ -65,4 +104,5 @@ def intraday_section(estimates_path: str | None, figures, mfg_doc: Mapping[str, 
         "mfg_note": mfg_doc.get("intraday", {}),
         "flow_share": mm_doc.get("constants", {}).get("flow_share"),
         "figures": [figure(p, FIGURE_TITLES.get(Path(p).stem)) for p in figures],
+        "quote_changes": html_table(quote_changes(mm_doc), classes="sortable wrap") if mm_doc.get("tickers") else None,
     }

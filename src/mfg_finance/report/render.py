@@ -27,6 +27,7 @@ from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRIC
 from mfg_finance.report.data_section import data_section
 from mfg_finance.report.multi_asset_section import multi_asset_section
 from mfg_finance.report.intraday import intraday_section
+from mfg_finance.report.replay_section import replay_context
 from mfg_finance.report.summary import summary_paragraphs
 from mfg_finance.report.reproduction_notes import review, review_sentence
 from mfg_finance.report.wall_times import clock, for_display as wall_times_for_display
@@ -396,6 +397,7 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "backtest_figures": [figure(p) for p in inputs["backtest_figures"]],
         "quotes_figures": [figure(p, f"Optimal quotes: {Path(p).parent.name}") for p in inputs["quotes_figures"]],
         "quotes_through_mid": _quotes_through_mid(mm_doc, config.get("market_making", {})),
+        "replay": replay_context(inputs),
         "reproduction_rows": repro_review["rows"],
         "reproduction_notes": repro_review["notes"],
         "reproduction_review": repro_review,

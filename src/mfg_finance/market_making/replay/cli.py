@@ -22,7 +22,7 @@ from mfg_finance.io import write_parquet, write_text
 from mfg_finance.market_making.market import default_market_parameters, market_parameters_from_file
 from mfg_finance.market_making.replay.engine import replay_statistics
 from mfg_finance.market_making.replay.runs import replay_tapes, session_tapes
-from mfg_finance.market_making.replay.settings import QUEUE_MODELS, ReplaySettings
+from mfg_finance.market_making.replay.settings import QUEUE_MODELS, ReplaySettings, clock_seconds
 from mfg_finance.market_making.strategies import STRATEGIES
 
 OUTPUT_FILES = ("replay_sessions.csv", "replay_fills.parquet", "replay_statistics.csv")
@@ -57,26 +57,19 @@ def register(subparsers) -> None:
     parser.add_argument("--taker-fee-bps", type=float, default=0.0, help="fee of the end-of-session liquidation")
     parser.add_argument("--reference-window", type=int, default=5, help="prints in the reference median (odd)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the probabilistic queue (default 0)")
-    parser.add_argument("--start", type=clock_seconds, default=None, metavar="HH:MM[:SS]",
+    parser.add_argument("--start", type=_clock, default=None, metavar="HH:MM[:SS]",
                         help="first decision, exchange time (default: the first print)")
-    parser.add_argument("--end", type=clock_seconds, default=None, metavar="HH:MM[:SS]",
+    parser.add_argument("--end", type=_clock, default=None, metavar="HH:MM[:SS]",
                         help="session end and marking time (default: the last print); prints after it are ignored")
     parser.add_argument("--output-dir", type=Path, required=True, help="directory for the tables")
     parser.set_defaults(func=run)
 
 
-def clock_seconds(text: str) -> float:
-    """``HH:MM`` or ``HH:MM:SS`` as seconds since midnight."""
-    parts = text.split(":")
+def _clock(text: str) -> float:
     try:
-        if len(parts) not in (2, 3):
-            raise ValueError
-        h, m, sec = int(parts[0]), int(parts[1]), float(parts[2]) if len(parts) == 3 else 0.0
-        if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 60):
-            raise ValueError
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a clock time HH:MM[:SS], got {text!r}") from None
-    return h * 3600.0 + m * 60.0 + sec
+        return clock_seconds(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def read_trades_table(path: Path) -> pd.DataFrame:

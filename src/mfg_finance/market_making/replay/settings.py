@@ -74,3 +74,19 @@ class ReplaySettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def clock_seconds(text: str | None, *, name: str = "time") -> float | None:
+    """``"HH:MM"`` or ``"HH:MM:SS"`` (exchange clock) as seconds since midnight; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    parts = str(text).split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        h, m, sec = int(parts[0]), int(parts[1]), float(parts[2]) if len(parts) == 3 else 0.0
+        if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 60):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{name} must be a clock time HH:MM[:SS], got {text!r}") from None
+    return h * 3600.0 + m * 60.0 + sec
