@@ -36,7 +36,7 @@ def _stats_table(stats: pd.DataFrame) -> str:
              "mean q'Σq − independent (BRL²/s, paired)": plus_minus(r.risk_rate_minus_baseline,
                                                                     r.risk_rate_minus_baseline_se)}
             for r in stats.itertuples()]
-    return html_table(pd.DataFrame(rows))
+    return html_table(pd.DataFrame(rows), classes="sortable fitwrap")   # cells may wrap: fits the page
 
 
 def _heston_table(frame: pd.DataFrame) -> str:
