@@ -71,8 +71,9 @@ def test_every_image_is_embedded_and_decodes_as_png(report_html):
     # baseline's, shown once) + 2 verification + 2 sweeps + 2 quotes + 2 backtest distributions
     # + 2 systemic scenarios, the finite-N check and 2 systemic sweeps
     # + 3 intraday figures from the sample's trade sessions (issue 15)
+    # + the replay comparison figure (simulated vs replayed PnL)
     # + a portfolio's quote surface and its mean-CVaR frontier (issue 18)
-    assert len(sources) == 29
+    assert len(sources) == 30
     assert len(re.findall(r"<img\b", report_html)) == len(sources)
     for src in sources:
         assert src.startswith("data:image/png;base64,"), src[:60]
