@@ -18,6 +18,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from mfg_finance.mfg.tridiag import solve
+
 
 @numba.njit(cache=True)
 def solve_killed(up: np.ndarray, down: np.ndarray, rate: np.ndarray, dt: float, b: np.ndarray) -> np.ndarray:
@@ -32,11 +34,4 @@ def solve_killed(up: np.ndarray, down: np.ndarray, rate: np.ndarray, dt: float, 
         mult[i - 1] = a / piv[i - 1]
         excess = 1.0 + dt * rate[i] + a * (excess / piv[i - 1])
         piv[i] = excess + (dt * up[i] if i < n - 1 else 0.0)
-    x = np.empty(n)
-    x[0] = b[0]
-    for i in range(1, n):               # L y = b
-        x[i] = b[i] + mult[i - 1] * x[i - 1]
-    x[n - 1] = x[n - 1] / piv[n - 1]
-    for i in range(n - 2, -1, -1):      # U x = y
-        x[i] = (x[i] + dt * up[i] * x[i + 1]) / piv[i]
-    return x
+    return solve(piv, mult, up, dt, b)      # the substitutions are those of the plain step

@@ -21,6 +21,7 @@ import pandas as pd
 
 from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
+from mfg_finance.mfg.outcomes import half_life
 from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, html_tables_fitting, num, plus_minus)
@@ -45,25 +46,6 @@ def parameter_table(document: Mapping[str, Any], parameters: Mapping[str, Any]) 
 # -- sections ------------------------------------------------------------------------------------
 def _scenario_name(path: str | Path) -> str:
     return Path(path).parent.name
-
-
-def half_life(t: np.ndarray, mean: np.ndarray) -> float:
-    """First time the mean inventory's magnitude falls to half its initial value (linear interpolation).
-
-    NaN when it starts at zero or never gets there within the horizon.
-    """
-    start = abs(float(mean[0]))
-    if start == 0.0:
-        return math.nan
-    level = np.abs(mean) - start / 2.0
-    below = np.nonzero(level <= 0.0)[0]
-    if not below.size:
-        return math.nan
-    i = int(below[0])
-    if i == 0:
-        return float(t[0])
-    l0, l1 = level[i - 1], level[i]
-    return float(t[i - 1] + (t[i] - t[i - 1]) * l0 / (l0 - l1))
 
 
 def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
