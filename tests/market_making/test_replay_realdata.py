@@ -1,5 +1,7 @@
 """Replay of the most traded option series of 2016-01-04 (real B3 NEG file; skipped when absent)."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,8 +12,7 @@ from mfg_finance.market_making.market import MarketParameters
 from mfg_finance.market_making.replay import ReplaySettings, replay_session, tape_from_frame
 from mfg_finance.market_making.strategies import STRATEGIES
 
-from conftest import REPO_ROOT
-
+REPO_ROOT = Path(__file__).resolve().parents[2]   # not `from conftest`: several conftest modules exist
 NEG_FILE = REPO_ROOT.parent / "shared" / "data" / "trades" / "NEG_OPCOES_20160104.zip"
 # a 0.22 BRL option on the 0.01 grid: half-spreads of one to three ticks, lots of 100 contracts
 MARKET = MarketParameters(sigma=0.0005, A=0.1, k=100.0, gamma=1.0, Q_max=10, S0=0.22, tick_size=0.01,
