@@ -161,7 +161,7 @@ def check_config(config: Mapping[str, Any]) -> None:
     _check_multi_asset(config["market_making"])
     _check_trades(config)
     replayed = (config["market_making"].get("replay") or {}).get("strategies") or []
-    extra = sorted(set(replayed) - set(config["market_making"]["strategies"]))
+    extra = sorted(set(replayed) - set(config["market_making"].get("strategies", ())))
     if extra:
         raise ConfigError(f"market_making.replay.strategies: {extra} not in market_making.strategies "
                           f"{config['market_making']['strategies']} (the replay is compared with their backtests)")

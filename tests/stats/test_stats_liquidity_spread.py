@@ -15,7 +15,7 @@ def test_amihud_hand_case():
     volumes = [1e6, 2e6, 4e6, 5e5]
     frame = hand_frame("AAAA3", [(f"2023-01-0{i + 2}", c, c, c, c, v, 1000 * (i + 1), 10 * (i + 1))
                                  for i, (c, v) in enumerate(zip(closes, volumes))])
-    stats = compute_stats(frame, min_sessions=2).asset_stats.iloc[0]
+    stats = compute_stats(frame, min_sessions=2, rolling_window=2).asset_stats.iloc[0]
     expected = np.mean([abs(np.log(10.1 / 10)) / 2e6, abs(np.log(9.9 / 10.1)) / 4e6, 0.0 / 5e5])
     assert stats["amihud_per_brl"] == pytest.approx(expected)
     assert stats["avg_trade_size_shares"] == pytest.approx((1000 + 2000 + 3000 + 4000) / (10 + 20 + 30 + 40))
@@ -70,7 +70,7 @@ def test_corwin_schultz_uses_consecutive_pairs_only():
                                  ("2023-01-06", 80, 80.2, 79.8, 80, 1e6, 1e4, 10)])
     other = hand_frame("BBBB4", [(d, 10, 10, 10, 10, 1e6, 1e4, 10) for d in
                                  ["2023-01-02", "2023-01-03", "2023-01-04", "2023-01-05", "2023-01-06"]])
-    stats = compute_stats(pd.concat([frame, other]), min_sessions=2).asset_stats.set_index("ticker")
+    stats = compute_stats(pd.concat([frame, other]), min_sessions=2, rolling_window=2).asset_stats.set_index("ticker")
     # Only the pair (01-02, 01-03) counts; the pair across the gap would mix in the 50 -> 80 move.
     assert stats.loc["AAAA3", "spread_cs"] == pytest.approx(0.2 / 50, rel=1e-9)
 
@@ -95,7 +95,7 @@ def test_roll_in_compute_stats_matches_function():
     closes = 20 * (1 + rng.choice([-1, 1], 200) * 0.002) * np.exp(np.cumsum(rng.normal(0, 0.001, 200)))
     dates = pd.bdate_range("2023-01-02", periods=200)
     frame = hand_frame("AAAA3", [(d, c, c, c, c, 1e6, 1e4, 10) for d, c in zip(dates, closes)])
-    stats = compute_stats(frame, min_sessions=2).asset_stats.iloc[0]
+    stats = compute_stats(frame, min_sessions=2, rolling_window=2).asset_stats.iloc[0]
     assert stats["spread_roll"] == pytest.approx(spread.roll_spread(np.diff(np.log(closes))))
 
 

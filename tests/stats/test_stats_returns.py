@@ -23,7 +23,7 @@ def _two_tickers():
 
 
 def test_gap_is_nan_with_count_not_zero_return():
-    returns = compute_stats(_two_tickers(), min_sessions=2).returns
+    returns = compute_stats(_two_tickers(), min_sessions=2, rolling_window=2).returns
     b = returns[returns["ticker"] == "BBBB4"].reset_index(drop=True)
     assert list(b["return_status"]) == ["first", "ok", "gap"]
     assert list(b["gap_sessions"]) == [0, 0, 2]
@@ -35,7 +35,7 @@ def test_gap_is_nan_with_count_not_zero_return():
 def test_calendar_is_union_of_dates_and_output_sorted():
     frame = _two_tickers()
     assert len(session_calendar(frame["date"])) == 5
-    result = compute_stats(frame, min_sessions=2)
+    result = compute_stats(frame, min_sessions=2, rolling_window=2)
     assert list(result.returns["ticker"].unique()) == ["AAAA3", "BBBB4"]
     assert result.returns.groupby("ticker")["date"].apply(lambda d: d.is_monotonic_increasing).all()
     a = result.returns[result.returns["ticker"] == "AAAA3"]
@@ -53,7 +53,7 @@ def test_intraday_range_and_bad_prices():
                                  ("2023-01-03", 10, 11, 9, 0.0, 1e6, 1e5, 10),   # corrupt close
                                  ("2023-01-04", 10, 11, 9, 10.5, 1e6, 1e5, 10),
                                  ("2023-01-05", 10, 11, 9, 10.0, 1e6, 1e5, 10)])
-    returns = compute_stats(frame, min_sessions=2).returns
+    returns = compute_stats(frame, min_sessions=2, rolling_window=2).returns
     assert list(returns["return_status"]) == ["first", "bad_price", "bad_price", "ok"]
     assert returns["log_return"].isna().sum() == 3
     assert returns["intraday_range"].to_numpy()[0] == pytest.approx(np.log(11 / 9))
@@ -62,7 +62,7 @@ def test_intraday_range_and_bad_prices():
 def test_categorical_ticker_and_returns_columns():
     frame = _two_tickers()
     frame["ticker"] = frame["ticker"].astype("category")
-    returns = compute_stats(frame, min_sessions=2).returns
+    returns = compute_stats(frame, min_sessions=2, rolling_window=2).returns
     assert list(returns.columns) == ["ticker", "date", "close", "log_return", "gap_sessions", "return_status",
                                      "intraday_range", "rolling_vol_annual"]
     assert returns["gap_sessions"].dtype == np.int64
@@ -89,9 +89,11 @@ def test_returns_exist_exactly_between_adjacent_sessions(present, seed):
     present[0] = True  # the reference ticker below makes every day a session; this one starts day 0
     days = pd.bdate_range("2023-01-02", periods=len(present))
     closes = 10 * np.exp(np.random.default_rng(seed).normal(0, 0.02, len(present)))
-    ref = hand_frame("REFA3", [(d, 1, 1, 1, 1, 1.0, 1, 1) for d in days])
+    # the reference trades every day at moving prices, so it is included and fills the rolling window
+    ref_closes = 10 * np.exp(np.random.default_rng(seed + 1).normal(0, 0.02, len(present)))
+    ref = hand_frame("REFA3", [(d, c, c, c, c, 1.0, 1, 1) for d, c in zip(days, ref_closes)])
     rows = [(d, c, c, c, c, 1.0, 1, 1) for d, c, p in zip(days, closes, present) if p]
-    returns = compute_stats(pd.concat([ref, hand_frame("TEST3", rows)]), min_sessions=2).returns
+    returns = compute_stats(pd.concat([ref, hand_frame("TEST3", rows)]), min_sessions=2, rolling_window=2).returns
     got = returns[returns["ticker"] == "TEST3"].reset_index(drop=True)
     idx = np.flatnonzero(present)
     for j in range(1, len(idx)):

@@ -104,5 +104,5 @@ def intraday_section(estimates_path: str | None, figures, mfg_doc: Mapping[str, 
         "mfg_note": mfg_doc.get("intraday", {}),
         "flow_share": mm_doc.get("constants", {}).get("flow_share"),
         "figures": [figure(p, FIGURE_TITLES.get(Path(p).stem)) for p in figures],
-        "quote_changes": html_table(quote_changes(mm_doc), classes="sortable wrap") if mm_doc.get("tickers") else None,
+        "quote_changes": html_table(quote_changes(mm_doc), classes="sortable fitwrap") if mm_doc.get("tickers") else None,
     }

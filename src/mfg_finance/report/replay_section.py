@@ -7,10 +7,13 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mfg_finance.io import read_json
-from mfg_finance.report.formatting import figure, html_table, num, plus_minus
+from mfg_finance.report.formatting import figure, html_tables_fitting, num, plus_minus
 
 #: names of the ``render_report`` inputs this section reads (present only when ``data.trades`` is set)
 REPLAY_INPUTS = ("replay_comparison", "replay_stats", "replay_summary", "replay_figure")
+
+
+KEYS = ("ticker", "strategy")   # repeated in each of the narrower tables a wide one is split into
 
 
 def _comparison_table(table: pd.DataFrame) -> str:
@@ -29,7 +32,7 @@ def _comparison_table(table: pd.DataFrame) -> str:
             "cost of queue position (BRL/h)": plus_minus(row.queue_cost_per_hour, row.queue_cost_per_hour_se),
             "cost of latency (BRL/h)": plus_minus(row.latency_cost_per_hour, row.latency_cost_per_hour_se),
         })
-    return html_table(pd.DataFrame(rows))
+    return html_tables_fitting(pd.DataFrame(rows), KEYS, max_columns=6, box=None)
 
 
 def replay_context(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -41,7 +44,7 @@ def replay_context(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     summary = read_json(inputs["replay_summary"])
     return {
         "comparison_table": _comparison_table(comparison),
-        "stats_table": html_table(stats),
+        "stats_table": html_tables_fitting(stats, KEYS, box=None),
         "figure": figure(inputs["replay_figure"], "Simulated vs replayed PnL and fill rates"),
         "settings": summary.get("settings", {}),
         "sessions": summary.get("sessions", []),
