@@ -27,9 +27,8 @@ MULTI_REPORT_INPUTS = {
 }
 
 
-def multi_backtest_files(wildcards=None):
-    return expand("results/market_making/portfolios/{portfolio}/{multi_strategy}.parquet",
-                  portfolio=list(PORTFOLIOS), multi_strategy=MULTI["strategies"])
+MULTI_BACKTEST_FILES = expand("results/market_making/portfolios/{portfolio}/{multi_strategy}.parquet",
+                              portfolio=list(PORTFOLIOS), multi_strategy=MULTI["strategies"])
 
 
 rule calibrate_portfolio:
@@ -104,7 +103,7 @@ rule backtest_multi_asset:
 
 rule aggregate_multi_asset:
     input:
-        multi_backtest_files,
+        MULTI_BACKTEST_FILES,
     output:
         table="results/market_making/multi_asset_stats.parquet",
         csv="results/market_making/multi_asset_stats.csv",
