@@ -7,28 +7,20 @@ scalar rules do not confirm is a bug and raises, never a silent value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
-
 import numpy as np
 
+from mfg_finance.cotahist.rejects import Reject as FileReject
 from mfg_finance.errors import TradesError
 from mfg_finance.trades.fields import FieldValueError, decode_field
 from mfg_finance.trades.kernels import REASON_SEPARATOR
 from mfg_finance.trades.layout import NEG_FIELDS, NEG_OFFSETS, NEGOCIOS_FIELDS
 
 
-@dataclass(frozen=True, order=True)
-class Reject:
-    """One problem: where, which field and why (``line_dropped`` False for file-level problems)."""
+class Reject(FileReject):
+    """One problem: where, which field and why (``line_dropped`` False for file-level problems).
 
-    line: int
-    path: str
-    field: str
-    reason: str
-    line_dropped: bool = dc_field(default=True, compare=False)
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: field {self.field}: {self.reason}"
+    The COTAHIST reader's record, raising the trade readers' own error.
+    """
 
     def error(self) -> TradesError:
         return TradesError(self.reason, path=self.path, line=self.line, field=self.field)
