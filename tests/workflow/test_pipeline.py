@@ -132,6 +132,34 @@ def test_sweep_edit_reruns_only_new_points(pipeline):
         config_path.write_text(original)
 
 
+def test_one_job_per_point_writes_the_same_bytes_as_the_batches(pipeline):
+    # batching.jobs_per_sweep changes only how many jobs run the points (mfg_finance.batching): with null,
+    # one job per point, every point file and the sweep's table are the bytes of the batched run (whose
+    # eta1 batch solves both points in one process)
+    def eta1_outputs():
+        points = pipeline / "results" / "sweeps" / "eta1" / "points"
+        return ({p.name: p.read_bytes() for p in points.glob("*/*.json") if p.parent.name == batches_of[p.stem]},
+                (pipeline / "results" / "sweeps" / "eta1.parquet").read_bytes())
+
+    config_path = pipeline / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    batches_of = {pid: b for b, ids in sweep_batches(config, "eta1").items() for pid in ids}
+    batched = eta1_outputs()
+    assert len(batched[0]) == 2 and len(set(batches_of.values())) < len(batches_of)
+    config.setdefault("batching", {})["jobs_per_sweep"] = None
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    try:
+        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "results/sweeps/eta1.parquet").stdout)
+        assert jobs == {"sweep_mfg": 2, "aggregate_sweep": 1}
+        snakemake(pipeline, "--cores", "2", "results/sweeps/eta1.parquet")
+        batches_of = {pid: pid for pid in batches_of}               # now each point is its own batch
+        assert eta1_outputs() == batched
+    finally:
+        config_path.write_text(original)
+        snakemake(pipeline, "--cores", "2", "all")  # leave the run as the other tests expect it
+
+
 @pytest.fixture()
 def planned_copy(repo_root, tmp_path) -> Path:
     return copy_workflow(repo_root, tmp_path / "wf", repo_root / "tests" / "configs" / "small.yaml")
