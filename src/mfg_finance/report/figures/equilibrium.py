@@ -1,0 +1,79 @@
+"""Figures of the market maker / crowd equilibrium (docs/equilibrium.md).
+
+Units: time in trading days (crowd) and seconds (market maker), flow in lots per second, spread in BRL,
+inventory in lots, costs in the crowd's cost units.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from mfg_finance.io import save_figure
+
+T_LABEL = "time t (trading days)"
+
+
+def plot_paths(arrays: Mapping[str, np.ndarray], path, *, title: str = "Equilibrium paths") -> None:
+    """The crowd's flow (lots/s), the market maker's expected spread (BRL) and the crowd's cost ``eta_t``
+    (cost x day / inv.^2) against time, and the market maker's inventory law (mean +- 1 std, lots)."""
+    t = arrays["t"]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    axes[0].plot(t, arrays["crowd_flow"], color="tab:blue")
+    axes[0].set_title("crowd's flow F_t (lots / s, < 0 sells)", fontsize=9)
+    axes[1].step(t, arrays["spread"], where="post", color="tab:red")
+    axes[1].set_title("expected quoted spread S_t (BRL)", fontsize=9)
+    axes[2].plot(t, arrays["eta"], color="tab:green")
+    axes[2].set_title("crowd's cost eta_t = eta0 + eta1|m| + theta S", fontsize=9)
+    mean, std = arrays["mm_mean_inventory"], arrays["mm_inventory_std"]
+    axes[3].plot(t, mean, color="tab:purple", label="mean")
+    axes[3].fill_between(t, mean - std, mean + std, color="tab:purple", alpha=0.2, label="+- 1 std")
+    axes[3].set_title("market maker's inventory (lots)", fontsize=9)
+    axes[3].legend(fontsize=7)
+    for ax in axes:
+        ax.set_xlabel(T_LABEL)
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+def plot_convergence(residuals: Sequence[float], path, *, tol: float, method: str) -> None:
+    """Residual of the fixed point on the spread path after each round (log scale)."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    ax.semilogy(np.arange(1, len(residuals) + 1), np.maximum(residuals, 1e-300), "o-")
+    ax.axhline(tol, color="grey", ls="--", label=f"tol = {tol:g}")
+    ax.set_xlabel("round (crowd solve + market-maker solve)")
+    ax.set_ylabel("max |S' - S| / max S")
+    ax.set_title(f"Equilibrium fixed point ({method})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+def plot_regimes(table: pd.DataFrame, path, *, metrics: Sequence[tuple[str, str]]) -> None:
+    """Heatmaps of the regimes sweep: rows = market maker (gamma, Q_max), columns = crowd (size, position);
+    one panel per metric ``(column, label)``."""
+    ok = table[table["converged"]].copy()
+    ok["mm"] = [f"gamma={g:g}, Q={q:d}" for g, q in zip(ok["gamma"], ok["Q_max"])]
+    ok["crowd"] = [f"size={s:g}, m0={m:g}" for s, m in zip(ok["crowd_size"], ok["m0_mean"])]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.8), squeeze=False)
+    for ax, (column, label) in zip(axes[0], metrics):
+        grid = ok.pivot_table(index="mm", columns="crowd", values=column, aggfunc="first")
+        values = grid.to_numpy(dtype=float)
+        image = ax.imshow(values, aspect="auto", cmap="viridis")
+        ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=35, ha="right", fontsize=7)
+        ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white")
+        ax.set_title(label, fontsize=9)
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.suptitle("Liquidity regimes: market maker (rows) against crowd (columns)")
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
