@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "gamma": None,             # 1/BRL; None = calibrated
     "Q_max": None,             # lots; None = calibrated
     "phi": 0.0,                # BRL / lot^2
-    "beta": 1.0,               # dimensionless
+    "beta": 0.1,               # dimensionless (as market_making.flow_share)
     "theta_share": 0.5,        # dimensionless
     "crowd_size": 100.0,       # agents
     "lot_shares": 100.0,       # shares / lot
@@ -152,6 +152,6 @@ def build_problem(mfg_config: Mapping[str, Any], mfg_doc: Mapping[str, Any], mm_
               "units": {"seconds_per_trading_day": seconds, "inventory_unit_shares": shares,
                         "lot_shares": run["lot_shares"], "crowd_size": run["crowd_size"],
                         "flow_to_lots_per_s": units.flow_to_lots_per_s},
-              "market_maker": {"sigma": mm.sigma, "A": mm.A, "k": mm.k, "gamma": mm.gamma, "Q_max": mm.Q_max,
+              "market_maker_params": {"sigma": mm.sigma, "A": mm.A, "k": mm.k, "gamma": mm.gamma, "Q_max": mm.Q_max,
                                "phi": mm.phi}}
     return dict(mfg_config), ticker, mm, coupling, record

@@ -61,8 +61,12 @@ def plot_regimes(table: pd.DataFrame, path, *, metrics: Sequence[tuple[str, str]
     ok = table[table["converged"]].copy()
     ok["mm"] = [f"gamma={g:g}, Q={q:d}" for g, q in zip(ok["gamma"], ok["Q_max"])]
     ok["crowd"] = [f"size={s:g}, m0={m:g}" for s, m in zip(ok["crowd_size"], ok["m0_mean"])]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.8), squeeze=False)
-    for ax, (column, label) in zip(axes[0], metrics):
+    ncols = min(3, len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
+    for ax in axes.flat[len(metrics):]:
+        ax.set_visible(False)
+    for ax, (column, label) in zip(axes.flat, metrics):
         grid = ok.pivot_table(index="mm", columns="crowd", values=column, aggfunc="first")
         values = grid.to_numpy(dtype=float)
         image = ax.imshow(values, aspect="auto", cmap="viridis")
@@ -77,3 +81,12 @@ def plot_regimes(table: pd.DataFrame, path, *, metrics: Sequence[tuple[str, str]
     fig.tight_layout()
     save_figure(fig, path)
     plt.close(fig)
+
+
+#: the heatmap panels of the regimes figure: (table column, title with unit)
+REGIME_PANELS = (("mm_mean_spread_brl", "average spread (BRL)"),
+                 ("crowd_liquidation_speed", "crowd's liquidation speed (1/day)"),
+                 ("crowd_cost", "crowd's cost (cost units)"),
+                 ("price_impact_bps", "price impact (bps)"),
+                 ("mm_pnl_brl", "market maker's PnL (BRL)"),
+                 ("mm_inventory_risk_brl", "market maker's inventory risk (BRL)"))
