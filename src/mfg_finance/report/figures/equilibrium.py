@@ -58,23 +58,26 @@ def plot_convergence(residuals: Sequence[float], path, *, tol: float, method: st
 def plot_regimes(table: pd.DataFrame, path, *, metrics: Sequence[tuple[str, str]]) -> None:
     """Heatmaps of the regimes sweep: rows = market maker (gamma, Q_max), columns = crowd (size, position);
     one panel per metric ``(column, label)``."""
-    ok = table[table["converged"]].copy()
-    ok["mm"] = [f"gamma={g:g}, Q={q:d}" for g, q in zip(ok["gamma"], ok["Q_max"])]
-    ok["crowd"] = [f"size={s:g}, m0={m:g}" for s, m in zip(ok["crowd_size"], ok["m0_mean"])]
+    frame = table.copy()
+    # rows and columns in the grid's own order (not alphabetical); non-converged cells stay blank
+    frame["mm"] = [f"gamma={g:g}, Q={q:d}" for g, q in zip(frame["gamma"], frame["Q_max"])]
+    frame["crowd"] = [f"size={s:g}, m0={m:g}" for s, m in zip(frame["crowd_size"], frame["m0_mean"])]
+    rows, columns = list(dict.fromkeys(frame["mm"])), list(dict.fromkeys(frame["crowd"]))
+    frame.loc[~frame["converged"].astype(bool), [c for c, _ in metrics]] = np.nan
     ncols = min(3, len(metrics))
     nrows = -(-len(metrics) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows), squeeze=False)
     for ax in axes.flat[len(metrics):]:
         ax.set_visible(False)
     for ax, (column, label) in zip(axes.flat, metrics):
-        grid = ok.pivot_table(index="mm", columns="crowd", values=column, aggfunc="first")
+        grid = frame.pivot(index="mm", columns="crowd", values=column).reindex(index=rows, columns=columns)
         values = grid.to_numpy(dtype=float)
         image = ax.imshow(values, aspect="auto", cmap="viridis")
         ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=35, ha="right", fontsize=7)
         ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
         for (i, j), v in np.ndenumerate(values):
             if np.isfinite(v):
-                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white")
+                ax.text(j, i, f"{v:.4g}", ha="center", va="center", fontsize=7, color="white")
         ax.set_title(label, fontsize=9)
         fig.colorbar(image, ax=ax, shrink=0.8)
     fig.suptitle("Liquidity regimes: market maker (rows) against crowd (columns)")
