@@ -11,7 +11,7 @@ import pytest
 from eq_cases import MM, UNITS, coupling, crowd
 from mfg_finance.equilibrium import EquilibriumError, MarketMakerParams, Units, solve_equilibrium
 from mfg_finance.equilibrium.crowd import StepPath
-from mfg_finance.equilibrium.fixed_point import market_maker_response, node_spread
+from mfg_finance.equilibrium.fixed_point import Coupling, market_maker_response, node_spread, paid_spread
 from mfg_finance.errors import ConfigError, MfgConvergenceError
 from mfg_finance.market_making.glft import HJBParameters, InventoryHJB
 from mfg_finance.mfg import solve
@@ -64,7 +64,9 @@ def test_coupled_fixed_point_is_a_pair_of_best_responses(coupled):
     assert sol.residuals[-1] <= sol.tol and len(sol.residuals) == sol.iterations
     # one more round from the solution returns the same spread path (to the tolerance)
     mm = market_maker_response(MM, sol.coupling, sol.crowd.t, sol.crowd.mean_flow)
-    assert np.max(np.abs(node_spread(mm) - sol.spread)) <= 1e-7 * sol.spread.max()
+    assert np.max(np.abs(paid_spread(mm, sol.crowd.mean_flow) - sol.spread)) <= 1e-7 * sol.spread.max()
+    # a selling crowd hits the bid, which the market maker, pushed long, lowers: it pays more than the quoted spread
+    assert np.all(mm.skew > 0) and np.all(sol.spread[:-1] > node_spread(mm)[:-1])
     # and the crowd paid theta x that spread on top of its own crowding cost
     expected = sol.crowd.config["params"]["eta0"] + sol.coupling.theta * sol.spread + \
         sol.crowd.config["params"]["eta1"] * np.abs(sol.crowd.mean_flow)
@@ -89,3 +91,14 @@ def test_a_spread_path_leaving_the_lattice_is_an_error():
     big = Units(seconds_per_day=25200.0, inventory_unit_shares=1.0e4, lot_shares=100.0, crowd_size=2000.0)
     with pytest.raises(EquilibriumError, match="leaves the inventory lattice"):
         solve_equilibrium(crowd(), small, coupling(units=big, beta=1.0), estimate_errors=False)
+
+
+def test_quoted_pricing_pays_the_quoted_spread():
+    base = coupling(theta_share=2.0, beta=1.0)
+    quoted = Coupling(**{**base.__dict__, "crowd_pays": "quoted"})
+    sol = solve_equilibrium(crowd(), MM, quoted, estimate_errors=False)
+    np.testing.assert_allclose(sol.spread, node_spread(sol.mm), rtol=1e-7)
+    side = solve_equilibrium(crowd(), MM, base, estimate_errors=False)
+    assert side.outcomes()["crowd_cost"] > sol.outcomes()["crowd_cost"]
+    with pytest.raises(ConfigError, match="crowd_pays"):
+        Coupling(**{**base.__dict__, "crowd_pays": "mid"})

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "lot_shares": 100.0,       # shares / lot
     "substep_s": 10.0,         # s
     "max_limit_mass": 0.1,     # probability
+    "crowd_pays": "side",      # side | quoted
     "solver": {"method": "anderson", "tol": 1.0e-8, "max_iter": 30, "damping": 0.5},
 }
 RUN_KEYS = set(DEFAULTS)
@@ -75,6 +76,8 @@ def validate_run(run: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("crowd_size", "lot_shares", "substep_s"):
         out[key] = _number(key, out[key], lower=0.0, strict=True)
     out["max_limit_mass"] = _number("max_limit_mass", out["max_limit_mass"], lower=0.0, strict=True, upper=1.0)
+    if out["crowd_pays"] not in ("side", "quoted"):
+        raise ConfigError(f"equilibrium.crowd_pays: expected 'side' or 'quoted', got {out['crowd_pays']!r}")
     s = out["solver"]
     if s["method"] not in SOLVER_METHODS:
         raise ConfigError(f"equilibrium.solver.method: expected one of {list(SOLVER_METHODS)}, got {s['method']!r}")
@@ -147,7 +150,7 @@ def build_problem(mfg_config: Mapping[str, Any], mfg_doc: Mapping[str, Any], mm_
     eta0 = float(mfg_config["params"]["eta0"])
     theta = spread_cost_coefficient(run["theta_share"], eta0=eta0, spread_ref=spread_ref)
     coupling = Coupling(theta=theta, beta=run["beta"], units=units, substep_s=run["substep_s"],
-                        max_limit_mass=run["max_limit_mass"])
+                        max_limit_mass=run["max_limit_mass"], crowd_pays=run["crowd_pays"])
     record = {"run": run, "ticker": ticker, "theta": theta, "spread_ref_brl": spread_ref,
               "units": {"seconds_per_trading_day": seconds, "inventory_unit_shares": shares,
                         "lot_shares": run["lot_shares"], "crowd_size": run["crowd_size"],

@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.errors import ConfigError, MfgConvergenceError
 from mfg_finance.equilibrium.crowd import best_response
 from mfg_finance.equilibrium.market_maker import (MarketMakerParams, MarketMakerSolution, richardson_errors,
                                                   solve_market_maker)
@@ -36,23 +36,35 @@ from mfg_finance.mfg.coupling import Evaluation, anderson, picard
 from mfg_finance.mfg.solution import MfgSolution
 
 
+#: what the crowd pays: twice the distance of the side it hits, or the quoted spread
+CROWD_PAYS = ("side", "quoted")
+
+
 @dataclass(frozen=True)
 class Coupling:
     """How the two sides meet: ``theta`` (cost units x day / units^2 per BRL), ``beta`` (dimensionless share
-    of the crowd's flow reaching the market maker), the units, the market maker's sub-step (s) and limit mass."""
+    of the crowd's flow reaching the market maker), the units, the market maker's sub-step (s), limit mass, and
+    which spread the crowd pays: ``crowd_pays = "side"`` (twice the distance of the quote it hits: the bid for
+    a selling crowd, ``S + K``; the ask for a buying one, ``S - K``; ``S`` when its flow is 0) or ``"quoted"``
+    (the quoted spread ``S`` whatever the side)."""
 
     theta: float
     beta: float
     units: Units
     substep_s: float
     max_limit_mass: float = 0.1
+    crowd_pays: str = "side"
+
+    def __post_init__(self):
+        if self.crowd_pays not in CROWD_PAYS:
+            raise ConfigError(f"equilibrium.crowd_pays: expected one of {list(CROWD_PAYS)}, got {self.crowd_pays!r}")
 
 
 @dataclass(frozen=True)
 class EquilibriumSolution:
     """The crowd's MFG solution, the market maker's solution and the fixed point's record.
 
-    ``spread`` (nt+1,) BRL; ``crowd_flow`` (nt+1,) lots / s (``crowd_size x m``); ``residuals`` after each
+    ``spread`` (nt+1,) BRL: the spread the crowd pays (``coupling.crowd_pays``); ``crowd_flow`` (nt+1,) lots / s (``crowd_size x m``); ``residuals`` after each
     round; ``mm_errors`` the Richardson estimates of the market maker's sub-step error (BRL, lots).
     """
 
@@ -88,7 +100,9 @@ class EquilibriumSolution:
             "mm_pnl_brl": mm["pnl"] * lot,
             "mm_inventory_risk_brl": mm["inventory_risk"] * lot,
             "mm_mean_spread_brl": mm["mean_spread"],
-            "mm_max_spread_brl": float(np.max(self.spread)),
+            "mm_max_spread_brl": float(np.max(self.mm.spread)),
+            "crowd_paid_spread_brl": float(np.sum(self.spread[:-1] * dt) / np.sum(dt)),
+            "mm_mean_skew_brl": float(np.sum(self.mm.skew * dt) / np.sum(dt)),
             "mm_terminal_inventory_std_lots": mm["terminal_inventory_std"],
             "mm_max_limit_mass": mm["max_limit_mass"],
             "mm_fills_bid": mm["fills_bid"],
@@ -111,6 +125,8 @@ class EquilibriumSolution:
             "mm_inventory_risk_brl": e.get("inventory_risk", math.nan) * lot if e else None,
             "mm_mean_spread_brl": e.get("mean_spread") if e else None,
             "mm_max_spread_brl": e.get("spread") if e else None,
+            "crowd_paid_spread_brl": e.get("spread") + e.get("skew") if e else None,
+            "mm_mean_skew_brl": e.get("skew") if e else None,
             "mm_terminal_inventory_std_lots": e.get("terminal_inventory_std") if e else None,
         }
 
@@ -132,8 +148,17 @@ def market_maker_response(mm: MarketMakerParams, coupling: Coupling, t_days: np.
                               substep_s=coupling.substep_s, max_limit_mass=coupling.max_limit_mass, coarse=coarse)
 
 
+def paid_spread(mm_solution: MarketMakerSolution, mean_flow: np.ndarray, crowd_pays: str = "side") -> np.ndarray:
+    """The spread the crowd pays on its nodes (BRL): per step ``S + sign(-m) K`` (``side``: twice the distance of
+    the quote it hits) or ``S`` (``quoted``); the last step's value repeated at ``T``."""
+    paid = mm_solution.spread.copy()
+    if crowd_pays == "side":
+        paid += np.sign(-np.asarray(mean_flow, dtype=float)[:-1]) * mm_solution.skew
+    return np.append(paid, paid[-1])
+
+
 def node_spread(mm_solution: MarketMakerSolution) -> np.ndarray:
-    """The spread path on the crowd's nodes: step averages, the last step's value repeated at ``T``."""
+    """The quoted spread on the crowd's nodes: step averages, the last step's value repeated at ``T``."""
     return np.append(mm_solution.spread, mm_solution.spread[-1])
 
 
@@ -158,7 +183,7 @@ def solve_equilibrium(mfg_config: Mapping[str, Any], mm: MarketMakerParams, coup
     def evaluate(spread: np.ndarray) -> Evaluation:
         crowd = best_response(cfg, t, spread, coupling.theta)
         mm_solution = market_maker_response(mm, coupling, crowd.t, crowd.mean_flow)
-        new = node_spread(mm_solution)
+        new = paid_spread(mm_solution, crowd.mean_flow, coupling.crowd_pays)
         residual = float(np.max(np.abs(new - spread)) / np.max(np.abs(spread)))
         return Evaluation(spread, new, residual, (crowd, mm_solution))
 

@@ -32,7 +32,8 @@ midpoint rule is second order in the sub-step; :func:`solve_market_maker` report
 
 Outputs per crowd step ``n`` (time averages over the step, from the exact time integral of the law):
 the expected quoted spread ``S^n = int E[(delta_b + delta_a) 1{|q| < Q_max}] dt / int P(|q| < Q_max) dt``
-(BRL: the spread when both sides are quoted), the mass at the limits, and the expected spread capture
+(BRL: the spread when both sides are quoted), the skew ``K^n`` (the same average of ``delta_b - delta_a``: how
+far the bid sits below the mid compared with the ask above it), the mass at the limits, and the expected spread capture
 (PnL rate). A limit mass above ``max_limit_mass`` means the spread path leaves the lattice: the
 market maker stops quoting one side too often for a spread to describe it, and the solve fails.
 """
@@ -115,7 +116,8 @@ class MarketMakerSolution:
     Sub-grid arrays (``J`` sub-steps): ``t_sub (J+1,)`` seconds, ``log_v (J+1, 2Q+1)``, ``law (J+1, 2Q+1)``
     (probabilities), ``delta_b/delta_a (J, 2Q+1)`` quotes on each sub-step (BRL, ``inf`` = not quoted),
     ``up_rate/down_rate (J, 2Q+1)`` controlled fill rates (1/s), ``step_of (J,)`` crowd step of each sub-step.
-    Crowd-step arrays (``nt`` steps, time averages): ``spread`` (BRL), ``limit_mass``, ``pnl_rate``
+    Crowd-step arrays (``nt`` steps, time averages): ``spread`` and ``skew`` (``delta_b - delta_a``) when both
+    sides are quoted (BRL), ``limit_mass``, ``pnl_rate``
     (BRL per share-lot per second), ``mean_inventory``, ``second_moment`` (lots^2), ``fill_rate_bid/ask`` (1/s).
     """
 
@@ -132,6 +134,7 @@ class MarketMakerSolution:
     up_rate: np.ndarray
     down_rate: np.ndarray
     spread: np.ndarray
+    skew: np.ndarray
     limit_mass: np.ndarray
     pnl_rate: np.ndarray
     mean_inventory: np.ndarray
@@ -259,6 +262,7 @@ def solve_market_maker(params: MarketMakerParams, t_nodes, lambda_b, lambda_a, *
     capture = up_rate * np.where(np.isfinite(delta_b), delta_b, 0.0) + \
         down_rate * np.where(np.isfinite(delta_a), delta_a, 0.0)
     spread_sub = np.where(both, delta_b + delta_a, 0.0)
+    skew_sub = np.where(both, delta_b - delta_a, 0.0)
     nt = t_nodes.size - 1
     dt = np.diff(t_nodes)
 
@@ -278,7 +282,7 @@ def solve_market_maker(params: MarketMakerParams, t_nodes, lambda_b, lambda_a, *
     return MarketMakerSolution(
         params=p, t_nodes=t_nodes, lambda_b=lambda_b, lambda_a=lambda_a, t_sub=t_sub, step_of=step_of,
         log_v=log_v, law=law, delta_b=delta_b, delta_a=delta_a, up_rate=up_rate, down_rate=down_rate,
-        spread=spread, limit_mass=limit_mass, pnl_rate=per_step(np.sum(occupation * capture, axis=1)),
+        spread=spread, skew=per_step(np.sum(occupation * skew_sub, axis=1)) / quoted, limit_mass=limit_mass, pnl_rate=per_step(np.sum(occupation * capture, axis=1)),
         mean_inventory=per_step(occupation @ qs), second_moment=per_step(occupation @ qs ** 2),
         fill_rate_bid=per_step(np.sum(occupation * up_rate, axis=1)),
         fill_rate_ask=per_step(np.sum(occupation * down_rate, axis=1)), max_limit_mass=max_mass)
@@ -292,6 +296,7 @@ def richardson_errors(fine: MarketMakerSolution, coarse: MarketMakerSolution) ->
     :meth:`MarketMakerSolution.totals`.
     """
     out = {"spread": float(np.max(np.abs(fine.spread - coarse.spread)) / 3.0),
+           "skew": float(np.max(np.abs(fine.skew - coarse.skew)) / 3.0),
            "law_T": float(np.max(np.abs(fine.law[-1] - coarse.law[-1])) / 3.0)}
     f, c = fine.totals(), coarse.totals()
     out.update({key: abs(f[key] - c[key]) / 3.0 for key in f})

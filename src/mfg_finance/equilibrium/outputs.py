@@ -1,6 +1,7 @@
 """Artefacts of one equilibrium solve: ``solution.npz``, ``metrics.json`` and two figures.
 
-``solution.npz`` (crowd's time nodes ``t``, trading days): ``spread`` (BRL), ``mean_flow`` (inventory units / day),
+``solution.npz`` (crowd's time nodes ``t``, trading days): ``spread`` (the spread the crowd pays, BRL),
+``quoted_spread``, ``skew`` (the market maker's expected ``delta_b + delta_a`` and ``delta_b - delta_a``, BRL), ``mean_flow`` (inventory units / day),
 ``crowd_flow`` (lots / s), ``eta``, ``crowd_mean_inventory`` (inventory units), ``lambda_b``/``lambda_a``
 (1/s, one a step), ``mm_law`` (the market maker's inventory law at the nodes, lots ``-Q_max..Q_max``),
 ``mm_mean_inventory``, ``mm_inventory_std`` (lots). ``metrics.json`` is written last: its presence means the
@@ -31,7 +32,8 @@ def solution_arrays(solution: EquilibriumSolution) -> dict[str, np.ndarray]:
     qs = mm.params.inventories.astype(float)
     mean = law @ qs
     return {
-        "t": crowd.t, "spread": solution.spread, "mean_flow": crowd.mean_flow, "crowd_flow": solution.crowd_flow,
+        "t": crowd.t, "spread": solution.spread, "quoted_spread": np.append(mm.spread, mm.spread[-1]),
+        "skew": np.append(mm.skew, mm.skew[-1]), "mean_flow": crowd.mean_flow, "crowd_flow": solution.crowd_flow,
         "eta": crowd.eta, "crowd_mean_inventory": crowd.mean_inventory, "lambda_b": mm.lambda_b,
         "lambda_a": mm.lambda_a, "mm_law": law, "mm_mean_inventory": mean,
         "mm_inventory_std": np.sqrt(np.maximum(law @ qs ** 2 - mean ** 2, 0.0)),

@@ -23,7 +23,8 @@ from mfg_finance.equilibrium.pipeline import solve_run
 
 AXES = ("gamma", "Q_max", "crowd_size", "m0_mean")
 #: outcome columns of the table, with their error-estimate columns ``<name>_error``
-COLUMNS = ("crowd_liquidation_speed", "crowd_half_life", "crowd_cost", "price_impact_bps", "mm_pnl_brl",
+COLUMNS = ("crowd_liquidation_speed", "crowd_half_life", "crowd_cost", "price_impact_bps", "crowd_paid_spread_brl",
+           "mm_mean_skew_brl", "mm_pnl_brl",
            "mm_inventory_risk_brl", "mm_mean_spread_brl", "mm_terminal_inventory_std_lots", "mm_max_limit_mass")
 
 
@@ -108,6 +109,7 @@ def comparison(table: pd.DataFrame) -> list[str]:
             sentences.append(f"{head}: not compared (a point did not converge; see the table).")
             continue
         s0, s1 = r0["mm_mean_spread_brl"], r1["mm_mean_spread_brl"]
+        p0, p1 = r0["crowd_paid_spread_brl"], r1["crowd_paid_spread_brl"]
         verb = "widens" if s1 > s0 else "narrows"
         sp0, sp1 = r0["crowd_liquidation_speed"], r1["crowd_liquidation_speed"]
         c0, c1 = r0["crowd_cost"], r1["crowd_cost"]
@@ -117,7 +119,8 @@ def comparison(table: pd.DataFrame) -> list[str]:
         else:
             speed = "with no liquidation to slow (the crowd is balanced)"
         sentences.append(
-            f"{head} {verb} the average spread by {abs(s1 - s0):.4g} BRL ({s0:.4g} → {s1:.4g}, {_pct(s1, s0)}), "
+            f"{head} {verb} the average quoted spread by {abs(s1 - s0):.4g} BRL ({s0:.4g} → {s1:.4g}, {_pct(s1, s0)}) "
+            f"and moves the spread the crowd pays {p0:.4g} → {p1:.4g} BRL ({_pct(p1, p0)}), "
             f"{speed} and changes its cost by {_pct(c1, c0)} ({c0:.4g} → {c1:.4g} cost units); the market maker's "
             f"expected PnL goes {r0['mm_pnl_brl']:.4g} → {r1['mm_pnl_brl']:.4g} BRL ({_pct(r1['mm_pnl_brl'], r0['mm_pnl_brl'])}) "
             f"and its inventory risk {r0['mm_inventory_risk_brl']:.4g} → {r1['mm_inventory_risk_brl']:.4g} BRL.")

@@ -12,8 +12,9 @@ Each run (seeded; numba's generator seeded from ``seed``: same seed, same number
   between events within a sub-step); the mid moves by ``sigma dW``, so the inventory PnL ``int q dS`` is
   drawn exactly as ``N(0, sigma^2 int q^2 dt)`` given the inventory path;
 * **costs**: each agent pays ``sum_n dt_n (phi q_{n+1}^2 + eta_N^n alpha^2) + gamma_T q_T^2`` with the
-  realised ``eta_N^n = eta0 + eta1 |m_N^n| + theta S_N^n``, ``S_N^n`` the market maker's realised quoted
-  spread averaged over step ``n`` (time when both sides are quoted).
+  realised ``eta_N^n = eta0 + eta1 |m_N^n| + theta S_N^n``, ``S_N^n`` the realised spread the crowd pays (twice
+  the realised distance of the side it hits, or the quoted spread: ``crowd_pays``) averaged over step ``n``
+  (time when both sides are quoted).
 
 :func:`simulate_market_maker` simulates the market maker alone against given intensities (the
 chi-square check of its inventory law).
@@ -97,6 +98,7 @@ def _mm_runs(hs, step_of, up_unit, down_unit, delta_b, delta_a, scale_b, scale_a
     q2_time = np.zeros(n_runs)
     recorded = np.zeros((n_runs, record_at.size), dtype=np.int64)
     spread_int = np.zeros((n_runs, nt))
+    skew_int = np.zeros((n_runs, nt))
     quoted_int = np.zeros((n_runs, nt))
     fills = np.zeros((n_runs, 2))
     for r in range(n_runs):
@@ -119,6 +121,7 @@ def _mm_runs(hs, step_of, up_unit, down_unit, delta_b, delta_a, scale_b, scale_a
                 q2_time[r] += q * q * span
                 if 0 < idx < nq - 1:
                     spread_int[r, n] += (delta_b[j, idx] + delta_a[j, idx]) * span
+                    skew_int[r, n] += (delta_b[j, idx] - delta_a[j, idx]) * span
                     quoted_int[r, n] += span
                 if t + wait >= h:
                     break
@@ -134,7 +137,7 @@ def _mm_runs(hs, step_of, up_unit, down_unit, delta_b, delta_a, scale_b, scale_a
             while j_rec < record_at.size and record_at[j_rec] == j + 1:
                 recorded[r, j_rec] = q
                 j_rec += 1
-    return capture, q2_time, recorded, spread_int, quoted_int, fills
+    return capture, q2_time, recorded, spread_int, skew_int, quoted_int, fills
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class MarketMakerRuns:
     q2_time: np.ndarray
     inventories: np.ndarray
     spread_integral: np.ndarray
+    skew_integral: np.ndarray
     quoted_time: np.ndarray
     fills: np.ndarray
 
@@ -163,19 +167,20 @@ def simulate_market_maker(mm: MarketMakerSolution, *, scale_b: np.ndarray, scale
     down_unit = mm.down_rate / lam_a
     record = np.asarray([] if record_at is None else record_at, dtype=np.int64)
     _seed(int(seed))
-    capture, q2_time, rec, spread_int, quoted_int, fills = _mm_runs(
+    capture, q2_time, rec, spread_int, skew_int, quoted_int, fills = _mm_runs(
         np.diff(mm.t_sub), mm.step_of, up_unit, down_unit, mm.delta_b, mm.delta_a,
         np.ascontiguousarray(scale_b, dtype=float), np.ascontiguousarray(scale_a, dtype=float), p.Q_max, record,
         mm.t_nodes.size - 1)
     z = np.random.default_rng(np.random.SeedSequence([int(seed), 1])).standard_normal(capture.size)
     return MarketMakerRuns(capture=capture, inventory_pnl=p.sigma * np.sqrt(q2_time) * z, q2_time=q2_time,
-                           inventories=rec, spread_integral=spread_int, quoted_time=quoted_int, fills=fills)
+                           inventories=rec, spread_integral=spread_int, skew_integral=skew_int,
+                           quoted_time=quoted_int, fills=fills)
 
 
 @dataclass(frozen=True)
 class AgentRuns:
     """Per run (rows): realised crowd flow ``m`` (inventory units / day, per step), crowd cost per agent (cost
-    units), crowd mean inventory at the nodes, the market maker's realised spread per step (BRL) and PnL
+    units), crowd mean inventory at the nodes, the realised spread the crowd pays per step (BRL) and PnL
     (BRL, lot-sized)."""
 
     mean_flow: np.ndarray
@@ -199,8 +204,11 @@ def simulate_agents(solution: EquilibriumSolution, *, n_agents: int, n_runs: int
     scale_b = mm.params.A + coupling.beta * np.maximum(-flow, 0.0)
     scale_a = mm.params.A + coupling.beta * np.maximum(flow, 0.0)
     runs = simulate_market_maker(mm, scale_b=scale_b, scale_a=scale_a, seed=int(seed) + 1)
+    paid = runs.spread_integral
+    if coupling.crowd_pays == "side":
+        paid = paid + np.sign(-m) * runs.skew_integral
     with np.errstate(invalid="ignore", divide="ignore"):
-        spread = np.where(runs.quoted_time > 0, runs.spread_integral / runs.quoted_time, solution.spread[:-1])
+        spread = np.where(runs.quoted_time > 0, paid / runs.quoted_time, solution.spread[:-1])
     floor = cfg["eta0"]
     eta = floor + cfg["eta1"] * np.abs(m) + coupling.theta * spread
     cost = np.sum(dts * (cfg["phi"] * q2[:, 1:] + eta * a2), axis=1) + cfg["gamma_T"] * q2[:, -1]
@@ -230,7 +238,7 @@ SAFETY = 1.25
 def compare_with_model(solution: EquilibriumSolution, runs: AgentRuns, *, n_se: float = 4.0) -> dict[str, dict]:
     """Simulated against predicted: ``{quantity: {simulated, se, predicted, error_estimate, ok}}``; ``ok`` when
     ``|simulated - predicted| <= n_se x se + SAFETY x error_estimate``. Quantities: ``crowd_cost``,
-    ``mm_pnl_brl``, ``mm_mean_spread_brl`` (time average) and ``mean_flow`` (the worst step, with its own se and
+    ``mm_pnl_brl``, ``crowd_paid_spread_brl`` (time average) and ``mean_flow`` (the worst step, with its own se and
     estimate)."""
     o, e = solution.outcomes(), solution.outcome_errors()
     dt = np.diff(solution.crowd.t)
@@ -245,8 +253,8 @@ def compare_with_model(solution: EquilibriumSolution, runs: AgentRuns, *, n_se: 
 
     out["crowd_cost"] = entry(runs.crowd_cost, o["crowd_cost"], e["crowd_cost"])
     out["mm_pnl_brl"] = entry(runs.mm_pnl, o["mm_pnl_brl"], e["mm_pnl_brl"])
-    out["mm_mean_spread_brl"] = entry(runs.spread @ dt / dt.sum(), o["mm_mean_spread_brl"],
-                                      e["mm_mean_spread_brl"])
+    out["crowd_paid_spread_brl"] = entry(runs.spread @ dt / dt.sum(), o["crowd_paid_spread_brl"],
+                                         e["crowd_paid_spread_brl"])
     flow_err = flow_error_estimate(solution)
     sims = runs.mean_flow.mean(axis=0)
     ses = runs.mean_flow.std(axis=0, ddof=1) / math.sqrt(n)

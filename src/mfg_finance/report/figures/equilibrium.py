@@ -24,8 +24,10 @@ def plot_paths(arrays: Mapping[str, np.ndarray], path, *, title: str = "Equilibr
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
     axes[0].plot(t, arrays["crowd_flow"], color="tab:blue")
     axes[0].set_title("crowd's flow F_t (lots / s, < 0 sells)", fontsize=9)
-    axes[1].step(t, arrays["spread"], where="post", color="tab:red")
-    axes[1].set_title("expected quoted spread S_t (BRL)", fontsize=9)
+    axes[1].step(t, arrays["spread"], where="post", color="tab:red", label="paid by the crowd")
+    axes[1].step(t, arrays["quoted_spread"], where="post", color="grey", ls="--", label="quoted (bid + ask)")
+    axes[1].set_title("expected spread (BRL)", fontsize=9)
+    axes[1].legend(fontsize=7)
     axes[2].plot(t, arrays["eta"], color="tab:green")
     axes[2].set_title("crowd's cost eta_t = eta0 + eta1|m| + theta S", fontsize=9)
     mean, std = arrays["mm_mean_inventory"], arrays["mm_inventory_std"]
@@ -87,9 +89,9 @@ def plot_regimes(table: pd.DataFrame, path, *, metrics: Sequence[tuple[str, str]
 
 
 #: the heatmap panels of the regimes figure: (table column, title with unit)
-REGIME_PANELS = (("mm_mean_spread_brl", "average spread (BRL)"),
+REGIME_PANELS = (("mm_mean_spread_brl", "average quoted spread (BRL)"),
+                 ("crowd_paid_spread_brl", "spread the crowd pays (BRL)"),
                  ("crowd_liquidation_speed", "crowd's liquidation speed (1/day)"),
                  ("crowd_cost", "crowd's cost (cost units)"),
-                 ("price_impact_bps", "price impact (bps)"),
                  ("mm_pnl_brl", "market maker's PnL (BRL)"),
                  ("mm_inventory_risk_brl", "market maker's inventory risk (BRL)"))
