@@ -17,8 +17,8 @@ Draws:
 * uniform on ``[0, 1)``: the top 53 bits of an output times ``2**-53`` (every double of the form
   ``k 2**-53``, equally likely);
 * standard normal: the 256-layer ziggurat of Marsaglia & Tsang (2000) in the form NumPy uses
-  (``r = 3.6541528853610088``, layer area ``v = r f(r) + int_r^inf f = 4.928673233974658e-3``): one 64-bit output gives the
-  layer (8 bits), the sign (1 bit) and a 52-bit abscissa; ~99.3 % of draws are accepted with one
+  (``r = 3.6541528853610088``, layer area ``v = r f(r) + int_r^inf f = 4.928673233974658e-3``):
+  one 64-bit output gives the layer (8 bits), the sign (1 bit) and a 52-bit abscissa; ~99.3 % of draws are accepted with one
   comparison, the rest go through the wedge or the exact tail (Marsaglia 1964) and draw again;
 * a fair sign: the top bit of an output.
 
