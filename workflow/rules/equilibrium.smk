@@ -8,16 +8,6 @@ EQ_SCENARIOS = list(EQ["scenarios"])
 EQ_FIGURES = ["paths", "convergence"]
 
 
-def equilibrium_run(scenario):
-    """The run settings of one equilibrium scenario (block keys with the scenario's overrides), builtins only."""
-    return equilibrium_run_settings(EQ, scenario)
-
-
-def equilibrium_mfg_run(scenario):
-    """The crowd's MFG run overrides: the mfg scenario the equilibrium scenario names."""
-    return mfg_run_overrides(config["mfg"], equilibrium_run(scenario)["mfg_scenario"])
-
-
 # the regimes grid runs on the block's own settings (no scenario overrides) and the baseline crowd
 EQ_BASE_RUN = {k: v for k, v in EQ.items() if k not in ("scenarios", "regimes")}
 
@@ -46,8 +36,9 @@ rule solve_equilibrium:
                         category="7. Equilibrium", subcategory="{eq_scenario}", labels={"figure": name})
                  for name in EQ_FIGURES],
     params:
-        run=lambda w: equilibrium_run(w.eq_scenario),
-        mfg_run=lambda w: equilibrium_mfg_run(w.eq_scenario),
+        # the scenario's run settings (block keys with its overrides), and the crowd: the mfg scenario it names
+        run=lambda w: equilibrium_run_settings(EQ, w.eq_scenario),
+        mfg_run=lambda w: mfg_run_overrides(config["mfg"], equilibrium_run_settings(EQ, w.eq_scenario)["mfg_scenario"]),
     log:
         "logs/equilibrium/solve_equilibrium_{eq_scenario}.log",
     benchmark:
