@@ -49,6 +49,10 @@ def test_scenario_overrides_and_calibrated_defaults():
     assert ticker == "SYNA3" and mm.gamma == 0.1 and mm.Q_max == 10        # calibrated values when null
     assert coupling.units.flow_to_lots_per_s == pytest.approx(100 * 1e4 / (100 * 25200))
     assert coupling.theta * record["spread_ref_brl"] == pytest.approx(CROWD["params"]["eta0"])
+    # the regimes keep theta: a more risk-averse market maker must not change what a BRL of spread costs the crowd
+    _, _, _, other, _ = build_problem(CROWD, MFG_DOC, MM_DOC, {"theta_share": 1.0, "gamma": 10.0},
+                                      reference={"theta_share": 1.0})
+    assert other.theta == coupling.theta
     with pytest.raises(ConfigError, match="equilibrium.ticker.*PETR4"):
         build_problem(CROWD, MFG_DOC, MM_DOC, {"ticker": "PETR4"})
     with pytest.raises(ConfigError, match="inventory_unit_shares"):

@@ -128,12 +128,16 @@ def market_maker_of(mm_doc: Mapping[str, Any], run: Mapping[str, Any]) -> tuple[
 
 
 def build_problem(mfg_config: Mapping[str, Any], mfg_doc: Mapping[str, Any], mm_doc: Mapping[str, Any],
-                  run: Mapping[str, Any]) -> tuple[dict, str, MarketMakerParams, Coupling, dict]:
+                  run: Mapping[str, Any], *, reference: Mapping[str, Any] | None = None
+                  ) -> tuple[dict, str, MarketMakerParams, Coupling, dict]:
     """``(mfg_config, ticker, market maker, coupling, record)`` of one run; ``record`` lists the derived
     constants (units, theta, reference spread) for ``metrics.json``.
 
     ``mfg_config``: the crowd's full solver config (calibrated values merged); ``mfg_doc``/``mm_doc``: the
     calibration documents (``units.inventory_unit_shares``, ``units.seconds_per_trading_day``; tickers).
+    ``reference``: the run whose market maker sets the reference spread of ``theta`` (default ``run``). The
+    regimes pass their base run, so that ``theta``, a property of the crowd, is the same at every point and a
+    change of the market maker's ``gamma`` or ``Q_max`` does not also change what a BRL of spread costs the crowd.
     """
     run = validate_run(run)
     units_doc = mfg_doc.get("units") or {}
@@ -146,7 +150,7 @@ def build_problem(mfg_config: Mapping[str, Any], mfg_doc: Mapping[str, Any], mm_
     units = Units(seconds_per_day=seconds, inventory_unit_shares=shares, lot_shares=run["lot_shares"],
                   crowd_size=run["crowd_size"])
     ticker, mm = market_maker_of(mm_doc, run)
-    spread_ref = reference_spread(mm)
+    spread_ref = reference_spread(mm if reference is None else market_maker_of(mm_doc, validate_run(reference))[1])
     eta0 = float(mfg_config["params"]["eta0"])
     theta = spread_cost_coefficient(run["theta_share"], eta0=eta0, spread_ref=spread_ref)
     coupling = Coupling(theta=theta, beta=run["beta"], units=units, substep_s=run["substep_s"],

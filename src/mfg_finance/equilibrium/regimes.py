@@ -49,7 +49,8 @@ def solve_regimes(mfg_config: Mapping[str, Any], mfg_doc: Mapping[str, Any], mm_
         point_run = {**run, "gamma": point["gamma"], "Q_max": point["Q_max"], "crowd_size": point["crowd_size"]}
         row: dict[str, Any] = dict(point)
         try:
-            solution, _ = solve_run(cfg, mfg_doc, mm_doc, point_run)
+            # theta from the base run's market maker: the same cost per BRL of spread at every point
+            solution, _ = solve_run(cfg, mfg_doc, mm_doc, point_run, reference=run)
         except (MfgConvergenceError, EquilibriumError, MfgDomainError) as exc:
             row.update(converged=False, error=str(exc), iterations=None)
             row.update({c: math.nan for c in COLUMNS})
