@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.cotahist import detail_kernel
-from mfg_finance.cotahist.kernel import first_text_mismatch
+from mfg_finance.cotahist.kernel import first_text_mismatch, gather_bytes
 from mfg_finance.cotahist.layout import DETAIL_FIELDS, TEXT, Field
 
 
@@ -76,11 +76,11 @@ def factorize_records(buf: np.ndarray, starts: np.ndarray, keys: np.ndarray, col
     codes, uniques = pd.factorize(keys)
     codes = codes.astype(np.int64, copy=False)
     first = _first_index(codes, uniques.size)
-    rows = buf[starts[first][:, None] + columns[None, :]]
+    rows = gather_bytes(buf, starts[first], columns)
     if _first_mismatch(buf, starts, columns, rows, codes, starts[first]) >= 0:
         # A 64-bit hash collision (about 1e-10 per file): fall back to exact byte comparison.
-        codes, first = _exact_factorize(buf[starts[:, None] + columns[None, :]])
-        rows = buf[starts[first][:, None] + columns[None, :]]
+        codes, first = _exact_factorize(gather_bytes(buf, starts, columns))
+        rows = gather_bytes(buf, starts[first], columns)
     return TextTable(codes, rows, keys[first])
 
 
