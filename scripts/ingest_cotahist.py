@@ -9,3 +9,8 @@ write_json(snakemake.output.record, record)
 f = record["file"]
 log.info("%s: %d records, %d rejected, %s .. %s, year(s) %s", f["path"], f["records"], f["rejected"],
          f["date_min"], f["date_max"], record["years"])
+check = record["value_identity"]
+if check["median_ratio"] is not None and not 0.9 <= check["median_ratio"] <= 1.1:
+    log.warning("volume / (avg * quantity / quote_factor) has median %.4g over %d cash records (about 1 in B3's "
+                "files of 2016-2023): quantities or prices may mean something else in this file's era "
+                "(docs/cotahist.md, 'Old files')", check["median_ratio"], check["records"])

@@ -12,6 +12,7 @@ import os
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -196,3 +197,65 @@ def test_file_keys_are_the_file_names_unique_and_stable():
     assert file_keys(["x/my file (1).txt"]) == ["my_file__1_.txt"]
     with pytest.raises(ConfigError, match="same file twice"):
         file_keys(["a/X.TXT", "a/X.TXT"])
+
+
+# -- old files: sessions before the real (1994-07-01) ------------------------------------------------------
+
+def _old_file(tmp_path: Path, start: str, modref_before: str, modref_after: str, change: str) -> Path:
+    """A sample file whose MODREF and prices follow a currency change on ``change`` (prices before it
+    in the old currency, i.e. multiplied by its units per BRL, as B3 quoted them)."""
+    from mfg_finance.cotahist.currency import REGIMES
+    from mfg_finance.cotahist.encode import cotahist_bytes
+    from mfg_finance.cotahist.sample import sample_records
+
+    records, _ = sample_records(seed=8, n_tickers=4, n_sessions=20, start_date=start)
+    units = next(r[3] for r in REGIMES[::-1] if r[0] < change) / next(r[3] for r in REGIMES[::-1] if r[0] <= change)
+    records = records.copy()
+    before = records[:, 2:10].view("S8").ravel() < change.replace("-", "").encode()
+    for start_byte, end_byte in [(56, 69), (69, 82), (82, 95), (95, 108), (108, 121), (121, 134), (134, 147),
+                                 (170, 188)]:   # the seven prices and VOLTOT
+        width = end_byte - start_byte
+        values = records[before, start_byte:end_byte].copy().view(f"S{width}").ravel().astype(np.int64)
+        records[before, start_byte:end_byte] = np.frombuffer(
+            b"".join(b"%0*d" % (width, v * int(units)) for v in values), dtype=np.uint8).reshape(-1, width)
+    modref = np.where(before, modref_before.ljust(4), modref_after.ljust(4)).astype("S4")
+    records[:, 52:56] = np.frombuffer(modref.tobytes(), dtype=np.uint8).reshape(-1, 4)
+    path = tmp_path / f"COTAHIST_A{start[:4]}.TXT"
+    path.write_bytes(cotahist_bytes(records))
+    return path
+
+
+@pytest.mark.parametrize("start, before, after, change", [
+    ("1994-06-20", "CR$", "R$", "1994-07-01"),         # CR$ 2,750 = R$ 1
+    ("1993-07-20", "CR$", "CR$", "1993-08-01"),        # Cr$ 1,000 = CR$ 1, both written CR$
+    ("1989-01-05", "CZ$", "NCZ$", "1989-01-16"),       # Cz$ 1,000 = NCz$ 1
+])
+def test_prices_before_the_real_come_out_in_brl_and_run_on_across_the_change(tmp_path, start, before, after,
+                                                                             change):
+    modern = tmp_path / "modern"
+    modern.mkdir()
+    old = _old_file(tmp_path, start, before, after, change)
+    same = _old_file(modern, "2023-01-02", "R$", "R$", "2023-01-02")
+    got = select_equities(read_cotahist([old]), classes=["stock"])
+    ref = select_equities(read_cotahist([same]), classes=["stock"])
+    for column in ("open", "high", "low", "avg", "close", "best_bid", "best_ask", "volume"):
+        regime_units = got[column].to_numpy() / ref[column].to_numpy()
+        # the same series as the modern file, scaled once by the units per BRL of the last session's currency
+        np.testing.assert_allclose(regime_units, regime_units[0], rtol=1e-12, err_msg=column)
+    folders, _ = ingest_all([old], tmp_path / "ds")
+    equities, _ = select_from_dataset(folders, classes=["stock"])
+    assert parquet_bytes(equities) == parquet_bytes(got)
+
+
+def test_a_modref_that_is_not_the_currency_of_its_date_is_refused(tmp_path):
+    restated = _old_file(tmp_path, "1994-06-20", "R$", "R$", "1994-07-01")   # old sessions said to be in R$
+    with pytest.raises(DataError, match=r"MODREF \(currency\) 'R\$' on SYN.* 1994-06-2.: the currency in force "
+                                        r"that day was the cruzeiro real \(CR\$\), written CR\$"):
+        select_equities(read_cotahist([restated]), classes=["stock"])
+
+
+def test_value_identity_holds_on_real_files(cotahist_dir, tmp_path):
+    """volume = avg * quantity / quote_factor on B3's cash records (QUATOT in shares, prices per FATCOT shares)."""
+    record = ingest_file(cotahist_dir / "COTAHIST_D04012016.TXT", tmp_path / "d", strict=True)
+    assert record["value_identity"]["records"] > 400
+    assert 0.999 <= record["value_identity"]["median_ratio"] <= 1.01

@@ -19,9 +19,11 @@ rule make_sample_cotahist:
         "../../scripts/make_sample_cotahist.py"
 
 
-# Compute nodes of a cluster often have no internet access: downloads run on the submitting host.
+# Compute nodes of a cluster often have no internet access: downloads run on the submitting host;
+# summarize_ingest only joins small JSON records, not worth a place in the queue.
 localrules:
     download_cotahist,
+    summarize_ingest,
 
 
 rule download_cotahist:

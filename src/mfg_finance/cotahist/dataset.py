@@ -50,14 +50,28 @@ def _fragment_table(quotes: pd.DataFrame):
     return table.cast(pa.schema(fields, metadata=table.schema.metadata))
 
 
+def _write_fragment(frame: pd.DataFrame, path: Path) -> None:
+    """One Parquet file, converted and written a row group at a time (one group's copy in memory)."""
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for start in range(0, max(len(frame), 1), ROW_GROUP_ROWS):
+            table = _fragment_table(frame.iloc[start:start + ROW_GROUP_ROWS])
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd", write_statistics=True)
+            writer.write_table(table.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 def write_file_dataset(quotes: pd.DataFrame, dest: str | os.PathLike) -> list[int]:
     """Write one file's records as ``dest/year=YYYY/part-0.parquet`` fragments, atomically.
 
     Rows keep their order. The folder appears complete or not at all (built beside ``dest`` and
     renamed into place). Returns the years written, ascending (none for a file without records).
     """
-    import pyarrow.parquet as pq
-
     from mfg_finance.io import atomic_directory
 
     years = quotes["date"].dt.year.to_numpy()
@@ -69,8 +83,7 @@ def write_file_dataset(quotes: pd.DataFrame, dest: str | os.PathLike) -> list[in
                 part = part.assign(**{c: part[c].cat.remove_unused_categories() for c in TEXT_COLUMNS})
             folder = tmp / f"year={year}"
             folder.mkdir()
-            pq.write_table(_fragment_table(part), folder / FRAGMENT, compression="zstd",
-                           write_statistics=True, row_group_size=ROW_GROUP_ROWS)
+            _write_fragment(part, folder / FRAGMENT)
     return written
 
 

@@ -7,10 +7,14 @@ from typing import Iterable
 import pandas as pd
 
 from mfg_finance.cotahist.classes import CLASSES, classify_instruments
+from mfg_finance.cotahist.currency import units_per_brl
 from mfg_finance.errors import DataError
 
 PRICE_COLUMNS = ("open", "high", "low", "avg", "close", "best_bid", "best_ask")
 """Columns quoted per ``quote_factor`` shares in the file, per share after selection."""
+
+VALUE_COLUMNS = ("volume", "strike")
+"""Columns in the session's currency (BRL from 1994-07-01), converted to BRL like the prices."""
 
 DEDUP_KEY = ("date", "ticker", "market_type", "term_days")
 
@@ -38,14 +42,15 @@ def select_equities(quotes: pd.DataFrame, *, classes: Iterable[str] | None = Non
     pandas.DataFrame
         Same columns plus ``instrument_class`` (categorical); ``open, high, low, avg, close,
         best_bid, best_ask`` divided by ``quote_factor`` (BRL per share; ``quote_factor`` is kept as
-        read, for reference); one row per (date, ticker, market_type, term_days), the last one when
+        read, for reference); sessions before 1994-07-01 converted from the currency of their day to
+        BRL (prices, ``volume`` and ``strike``; :mod:`~mfg_finance.cotahist.currency`); one row per (date, ticker, market_type, term_days), the last one when
         files overlap; sorted by (ticker, date), fresh index. Unused categories are dropped.
 
     Raises
     ------
     DataError
-        If a class is unknown, or if no record passes the filters (the message names the filter
-        values and what is present).
+        If a class is unknown, if no record passes the filters (the message names the filter
+        values and what is present), or if a record's MODREF is not the currency of its date.
     """
     out = selected_rows(quotes, classes=classes, codbdi=codbdi, market_types=market_types)
     if out.empty:
@@ -96,6 +101,9 @@ def finish_selection(out: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values(["ticker", "date"], kind="stable", key=_sort_key).reset_index(drop=True)
     factor = out["quote_factor"].to_numpy(dtype="float64")
     out = out.assign(**{c: out[c].to_numpy() / factor for c in PRICE_COLUMNS})
+    units = units_per_brl(out["date"], out["currency"], out["ticker"])
+    if (units != 1.0).any():    # sessions before the real (1994-07-01): in BRL, see .currency
+        out = out.assign(**{c: out[c].to_numpy() / units for c in (*PRICE_COLUMNS, *VALUE_COLUMNS)})
     for column in out.select_dtypes("category").columns.drop("instrument_class"):
         out[column] = out[column].cat.remove_unused_categories()
     return out
