@@ -9,7 +9,7 @@ Model (time in trading days, inventory ``q`` in inventory units)::
           alpha*(t, q) = -u_q / (2 eta(m_t)),
     FP    mu_t = (sigma^2/2) mu_qq - (alpha* mu)_q,   mu(0) = N(m0_mean, m0_std^2).
 
-Fixed point on the cost path: ``eta^n = eta0 + eta1 |m^n|`` with ``m^n = sum_i alpha^n_i mu^{n+1}_i dx`` (``mu^N`` at ``T``).
+Fixed point on the cost path: ``eta^n = eta0 + eta1 |m^n|`` with ``m^n = sum_i alpha^n_i mu^{n+1}_i w_i`` (``w``: cell widths) (``mu^N`` at ``T``).
 Residual of an iterate ``x`` (dimensionless)::
 
     r(x) = max_n |eta0 + eta1 |m^n[x]| - x^n| / max_n |x^n| .
@@ -53,13 +53,18 @@ class Problem:
     phi: float
     gamma_T: float
     mu0: np.ndarray
+    weights: np.ndarray
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Problem":
+    def from_config(cls, config: Mapping[str, Any], nodes: np.ndarray | None = None) -> "Problem":
+        """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's)."""
         p = config["params"]
         grid = grid_from_config(config)
+        if nodes is not None:
+            grid = Grid(q=np.asarray(nodes, dtype=float), t=grid.t, dts=grid.dts)
         return cls(grid=grid, sigma=p["sigma"], eta0=p["eta0"], eta1=p["eta1"], phi=p["phi"],
-                   gamma_T=p["gamma_T"], mu0=initial_density(grid.q, p["m0_mean"], p["m0_std"]))
+                   gamma_T=p["gamma_T"], mu0=initial_density(grid.q, p["m0_mean"], p["m0_std"]),
+                   weights=grid.weights)
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,8 @@ def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
     grid = problem.grid
     u, alpha, up, down = solve_hjb(eta, grid.q, grid.dts, sigma=problem.sigma, phi=problem.phi,
                                    gamma_T=problem.gamma_T)
-    density = solve_fp(problem.mu0, up, down, grid.dts)
-    return Sweep(u, alpha, density, mean_flow(alpha, density, grid.dx))
+    density = solve_fp(problem.mu0, up, down, grid.dts, problem.weights)
+    return Sweep(u, alpha, density, mean_flow(alpha, density, problem.weights))
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
@@ -100,20 +105,21 @@ def initial_eta(problem: Problem) -> np.ndarray:
     """Starting cost path, the first that works of:
 
     1. the fixed point of the same time scheme on the Gaussian (LQ moment) model, from ``eta0``
-       (a few ms; O(dx) from the PDE fixed point);
+       (a few ms; close to the PDE fixed point);
     2. the same, started from the exact continuous LQ equilibrium (backward shooting, robust
        but ~0.1 s: only needed in extreme regimes, e.g. ``eta0 -> 0`` with strong coupling);
     3. that exact equilibrium itself, and finally the constant ``eta0``.
     """
     grid = problem.grid
-    mean0 = float(problem.mu0 @ grid.q * grid.dx)
+    mass0 = problem.mu0 * problem.weights
+    mean0 = float(mass0 @ grid.q)
     kw = dict(dt=grid.dts, phi=problem.phi, gamma_T=problem.gamma_T, eta0=problem.eta0,
               eta1=problem.eta1, mean0=mean0)
     guess = lq_moment_guess(grid.nt, **kw)
     if guess is not None:
         return guess
     try:
-        var0 = float(problem.mu0 @ (grid.q - mean0) ** 2 * grid.dx)
+        var0 = float(mass0 @ (grid.q - mean0) ** 2)
         exact = coupled(grid.t, T=float(grid.t[-1]), sigma=problem.sigma, eta0=problem.eta0,
                         eta1=problem.eta1, phi=problem.phi, gamma_T=problem.gamma_T, m0_mean=mean0,
                         m0_std=math.sqrt(var0)).eta
@@ -123,7 +129,8 @@ def initial_eta(problem: Problem) -> np.ndarray:
     return guess if guess is not None else np.maximum(exact, problem.eta0)
 
 
-def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolution:
+def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
+          nodes: np.ndarray | None = None, eta_start=None) -> MfgSolution:
     """Solve the MFG equilibrium described by an ``mfg`` config block.
 
     Parameters
@@ -131,6 +138,10 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolu
     config : ``{grid, params, solver, price}`` (see :mod:`mfg_finance.mfg.config`).
     estimate_errors : also solve the half-resolution companion and attach every outcome's
         estimated discretisation error (``solution.accuracy``, :mod:`mfg_finance.mfg.accuracy`).
+    nodes : inventory nodes to use instead of the config's (the companion solve passes every other
+        node of the fine grid); ``grid.nx`` must equal their number.
+    eta_start : callable ``t -> eta`` giving the first iterate of the cost path on this grid's times
+        (the companions start from the fine solve's path); default :func:`initial_eta`.
 
     Returns
     -------
@@ -149,10 +160,11 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolu
     if cfg["params"]["sigma0"] > 0.0:
         raise ConfigError(f"mfg.params.sigma0: {cfg['params']['sigma0']!r} > 0 needs the common-noise solver "
                           "(mfg_finance.mfg.common_noise); this solver has idiosyncratic noise only")
-    problem = Problem.from_config(cfg)
+    problem = Problem.from_config(cfg, nodes)
     solver = cfg["solver"]
     method = solver["method"]
-    x0 = initial_eta(problem)
+    x0 = initial_eta(problem) if eta_start is None else np.maximum(
+        np.asarray(eta_start(problem.grid.t), dtype=float), problem.eta0)
     opts = dict(tol=solver["tol"], max_iter=solver["max_iter"], damping=solver["damping"])
     if method == "picard":
         result = picard(lambda x: evaluate(problem, x, newton=False), x0, **opts)
