@@ -274,6 +274,17 @@ TARGET_PECLET = 1.0
 COARSEST = 4.0
 
 
+def _side_levels(extent: float, count: int, cell: float) -> np.ndarray:
+    """``count + 1`` increasing monitor levels from 0 to ``extent``: steps of exactly ``cell`` over the inner
+    half, the rounding of ``count`` absorbed by the outer half."""
+    j = np.arange(count + 1, dtype=float)
+    core = min(count // 2, int(extent / cell / 2.0))
+    levels = cell * j
+    if count > core:
+        levels[core:] = cell * core + (extent - cell * core) * (j[core:] - core) / (count - core)
+    return levels
+
+
 def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope | None, *,
                     sigma: float) -> np.ndarray:
     r"""``nx`` inventory nodes on ``[x_min, x_max]`` graded to where the law is (inventory units).
@@ -289,7 +300,11 @@ def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope |
     (``L = x_max - x_min``): ``int_{q_i}^{q_{i+1}} M dq`` is the same for every cell. The budget
     ``nx`` is spent where the monitor is large; when ``int M dq > nx - 1`` every cell is that factor
     wider than wanted (the upwind fallback of the scheme then acts where Peclet > 2). ``q = 0`` is a
-    node when it is inside (the law concentrates there). Without an envelope the nodes are uniform.
+    node when it is inside (the law concentrates there), and the mesh is mirror-symmetric around it over
+    its inner half (symmetric monitor, the same monitor increment a cell on both sides; the rounding of
+    the two sides' node counts is absorbed by their outer halves): on a lopsided core, a policy at the
+    central/upwind switch (``|alpha| h = sigma^2``) would take different values at ``+-h`` and make a
+    spurious mean flow, which destabilised the coupling on coarse meshes. Without an envelope the nodes are uniform.
     The error estimate's companion solve takes every other node of these (nested grids).
     """
     if envelope is None:
@@ -299,7 +314,8 @@ def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope |
     smallest = max(float(S.min()), 1e-14 * L)
     decades = math.log10(10.0 * L / smallest)
     geometric = np.geomspace(smallest / 10.0, L, int(40 * decades) + 2)
-    sample = np.unique(np.concatenate([geometric, -geometric, np.linspace(x_min, x_max, 801), [0.0]]))
+    even = np.linspace(x_min, x_max, 801)
+    sample = np.unique(np.concatenate([geometric, -geometric, even, -even, [0.0]]))
     sample = sample[(sample >= x_min) & (sample <= x_max)]
     wanted = np.full(sample.size, np.inf)
     absq = np.maximum(np.abs(sample), 1e-300)
@@ -312,6 +328,10 @@ def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope |
             h = np.minimum(h, TARGET_PECLET * sigma * sigma / (envelope.slope[n] * absq[covered]))
         wanted[covered] = np.minimum(wanted[covered], h)
     monitor = np.maximum(1.0 / wanted, (nx - 1) / (COARSEST * L))
+    reach = min(-x_min, x_max)
+    if reach > 0.0:      # symmetric around 0 where both sides exist (see the mirrored core below)
+        inside = np.abs(sample) <= reach
+        monitor[inside] = np.maximum(monitor[inside], np.interp(-sample[inside], sample, monitor))
     cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (monitor[1:] + monitor[:-1]) * np.diff(sample))])
     total = cumulative[-1]
     if x_min < 0.0 < x_max:
@@ -319,9 +339,11 @@ def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope |
         # an even index when nx - 1 is even, so the companion's every-other-node grid keeps q = 0
         step = 2 if (nx - 1) % 2 == 0 and nx >= 5 else 1
         i0 = int(min(max(step * round(at_zero / total * (nx - 1) / step), 1), nx - 2))
-        left = np.interp(np.linspace(0.0, at_zero, i0 + 1), cumulative, sample)
-        right = np.interp(np.linspace(at_zero, total, nx - i0), cumulative, sample)
-        q = np.concatenate([left[:-1], [0.0], right[1:]])
+        cell = total / (nx - 1)
+        left = at_zero - _side_levels(at_zero, i0, cell)[::-1]
+        right = at_zero + _side_levels(total - at_zero, nx - 1 - i0, cell)
+        q = np.concatenate([np.interp(left[:-1], cumulative, sample), [0.0],
+                            np.interp(right[1:], cumulative, sample)])
     else:
         q = np.interp(np.linspace(0.0, total, nx), cumulative, sample)
     q[0], q[-1] = x_min, x_max
