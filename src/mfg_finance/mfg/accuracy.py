@@ -36,8 +36,8 @@ with the estimate ``|O_h - O_T| / (r - 1) + e_x`` (``extrapolated`` lists the ou
 
 * ``terminal_dispersion`` when the terminal std spans fewer than 2 cells where the terminal law sits
   (estimate ``max(|est|, value)``);
-* any outcome whose estimate is at least its magnitude (e.g. a terminal mean ``e^-35`` times the
-  initial one: its relative error is the error of the decay exponent times 35), and then the speed
+* any outcome whose estimate is at least half its magnitude (e.g. a terminal mean ``e^-16`` times the
+  initial one: its relative error is the error of the decay exponent times 16), and then the speed
   ``-ln(Q_T / Q_0) / T`` with it (estimate widened to ``ln(1 + est(Q_T) / |Q_T|) / T``);
 * every outcome when the terminal layer ``eta0 / gamma_T`` is shorter than the last time step
   (uniform mesh with a stiff penalty): every grid is then pre-asymptotic.
@@ -55,6 +55,8 @@ from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 
 #: Terminal std below this many cells: ``terminal_dispersion`` is unresolved.
 RESOLVED_CELLS = 2.0
+#: An outcome whose estimated error is at least this fraction of its magnitude is unresolved.
+UNRESOLVED_RELATIVE = 0.5
 
 
 def companion_config(config: Mapping[str, Any], *, nt_divisor: int = 2, halve_nx: bool = True) -> dict:
@@ -130,7 +132,7 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
             unresolved.append(key)
             if est is not None and _finite(value):
                 errors[key] = max(est, abs(value))
-        elif est is not None and _finite(value) and est >= abs(value) > 0.0:
+        elif est is not None and _finite(value) and est >= UNRESOLVED_RELATIVE * abs(value) > 0.0:
             unresolved.append(key)
     # the speed is -ln(Q_T / Q_0) / T: unresolved with Q_T, and as uncertain as ln Q_T
     if "mean_inventory_terminal" in unresolved and "liquidation_speed" in errors and \
