@@ -58,6 +58,9 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
         "results/market_making/replay/S1/SYNA3/hjb.parquet", "results/market_making/replay/comparison.csv",
         "results/market_making/replay/summary.json", "results/market_making/replay/comparison.png",
+        "results/equilibrium/equilibrium/solution.npz", "results/equilibrium/equilibrium/metrics.json",
+        "results/equilibrium/equilibrium/paths.png", "results/equilibrium/regimes.parquet",
+        "results/equilibrium/regimes.json", "results/equilibrium/regimes.png",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing
@@ -74,6 +77,10 @@ def test_every_stage_wrote_its_artefacts(pipeline):
     assert (comparison["n_sessions"] == 2).all() and comparison["replay_pnl_per_hour"].notna().all()
     report = (pipeline / "reports" / "final" / "mfg_report.html").read_text()
     assert "Backtests against the tape (2 sessions of recorded trades)" in report
+    # the equilibrium: the small config's 4 regimes, and the report's comparison generated from them
+    regimes = pd.read_parquet(pipeline / "results/equilibrium/regimes.parquet")
+    assert len(regimes) == 4 and regimes["converged"].all()
+    assert "Market maker and crowd in one equilibrium" in report and "A more risk-averse market maker" in report
 
 
 def test_second_run_has_nothing_to_do(pipeline):
@@ -91,10 +98,12 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
         # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
         # set phi), its aggregate, the two systemic scenarios, the finite-N check and the systemic
-        # sweeps, the MFG notebook, provenance and the report. The phi x gamma_T points set phi
-        # themselves, so they are not rerun; nothing upstream of the MFG is.
+        # sweeps, the equilibrium's crowd (its scenario and the regimes grid), the MFG notebook, provenance
+        # and the report. The phi x gamma_T points set phi themselves, so they are not rerun; nothing
+        # upstream of the MFG is.
         assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 2, "aggregate_sweep": 1,
                         "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
+                        "solve_equilibrium": 1, "sweep_regimes": 1,
                         "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
         snakemake(pipeline, "--cores", "2", "all")
         proc = snakemake(pipeline, "-n", "--cores", "2", "all")
