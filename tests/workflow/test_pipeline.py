@@ -37,7 +37,8 @@ def test_report_is_written_and_self_contained(pipeline):
 
 def test_every_stage_wrote_its_artefacts(pipeline):
     expected = [
-        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT", "results/data/quotes.parquet",
+        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT",
+        "results/data/quotes/COTAHIST_SAMPLE.TXT/year=2023/part-0.parquet", "results/data/ingest/COTAHIST_SAMPLE.TXT.json",
         "results/data/ingest_summary.json", "results/data/equities.parquet", "results/stats/returns.parquet",
         "results/stats/asset_stats.parquet", "results/calibration/mfg_params.yaml",
         "results/calibration/mm_params.yaml", "results/mfg/baseline/solution.npz",

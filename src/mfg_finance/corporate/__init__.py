@@ -13,6 +13,10 @@ Every event table has the columns of :data:`EVENT_COLUMNS`. See ``docs/cotahist.
 """
 
 from mfg_finance._lazy import lazy_exports
+from mfg_finance.corporate.infer import REQUIRED as _INFER_COLUMNS
+
+EQUITY_COLUMNS = (*_INFER_COLUMNS, "market_type", "isin")
+"""The columns of the equities table that inference and the event files read (the rule reads only these)."""
 
 # name -> submodule, imported on first use (mfg_finance._lazy): importing one submodule does not
 # load its siblings' dependencies
@@ -28,5 +32,5 @@ _EXPORTS = {
     "merge_events": "mfg_finance.corporate.merge",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
-__all__ = ["CASH_KINDS", "EVENT_COLUMNS", "KINDS", "SHARE_KINDS", "empty_events", "infer_events",
+__all__ = ["CASH_KINDS", "EQUITY_COLUMNS", "EVENT_COLUMNS", "KINDS", "SHARE_KINDS", "empty_events", "infer_events",
            "merge_events", "read_event_files", "validate_events"]
