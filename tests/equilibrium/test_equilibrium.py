@@ -40,10 +40,11 @@ def test_theta_beta_zero_decouples_into_the_standalone_solutions():
 
 
 def test_constant_cost_offset_equals_a_larger_eta0():
-    """The solver hook: ``eta0 + c`` as an offset path is the MFG with ``eta0 + c`` (uniform mesh: the graded
-    one is built from eta0)."""
+    """The solver hook: ``eta0 + c`` as an offset path is the MFG with ``eta0 + c`` (uniform meshes: the graded
+    ones are built from eta0)."""
     base = crowd()
     base["grid"]["time_mesh"] = "uniform"
+    base["grid"]["inventory_mesh"] = "uniform"
     shifted = copy.deepcopy(base)
     shifted["params"]["eta0"] += 3e-4
     a = solve(shifted, estimate_errors=False)

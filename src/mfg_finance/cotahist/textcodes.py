@@ -116,5 +116,6 @@ def categorical_columns(table: TextTable, fields: tuple[Field, ...]) -> dict[str
         uniques, inverse = np.unique(values, return_inverse=True)
         categories = pd.Index([u.decode("latin-1").rstrip(" ") for u in uniques], dtype="str")
         codes = inverse.reshape(-1).astype(np.int32)[table.codes]
-        out[f.column] = pd.Categorical.from_codes(codes, categories=categories)
+        # codes index ``uniques`` (np.unique's inverse): in range by construction, no need to re-check
+        out[f.column] = pd.Categorical.from_codes(codes, categories=categories, validate=False)
     return out

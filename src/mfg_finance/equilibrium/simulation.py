@@ -38,22 +38,22 @@ def _seed(seed):
 
 
 @njit(cache=True)
-def _interp(q, x0, dx, values):
-    """Linear interpolation on the uniform nodes ``x0 + i dx``; constant beyond the ends. Returns (value, slope)."""
+def _interp(q, nodes, values):
+    """Linear interpolation on the (uniform or graded) ``nodes``; constant beyond the ends. Returns (value, slope)."""
     n = values.size
-    s = (q - x0) / dx
-    if s <= 0.0:
+    if q <= nodes[0]:
         return values[0], 0.0
-    if s >= n - 1:
+    if q >= nodes[n - 1]:
         return values[n - 1], 0.0
-    i = int(s)
-    w = s - i
-    slope = (values[i + 1] - values[i]) / dx
+    i = min(np.searchsorted(nodes, q, side="right") - 1, n - 2)
+    h = nodes[i + 1] - nodes[i]
+    w = (q - nodes[i]) / h
+    slope = (values[i + 1] - values[i]) / h
     return values[i] + w * (values[i + 1] - values[i]), slope
 
 
 @njit(cache=True)
-def _crowd_runs(n_runs, n_agents, dts, alpha, x0, dx, sigma, m0_mean, m0_std, phi):
+def _crowd_runs(n_runs, n_agents, dts, alpha, nodes, sigma, m0_mean, m0_std, phi):
     """Per run and step: realised mean flow ``m``, mean ``alpha^2``, mean ``q^2`` at the step's end, mean ``q``."""
     nt = dts.size
     m = np.zeros((n_runs, nt))
@@ -71,13 +71,13 @@ def _crowd_runs(n_runs, n_agents, dts, alpha, x0, dx, sigma, m0_mean, m0_std, ph
                 target = q[i] + sigma * math.sqrt(h) * np.random.standard_normal()
                 y = q[i]
                 for _ in range(50):            # Newton on y - h alpha(y) - target = 0 (alpha decreasing)
-                    a, s = _interp(y, x0, dx, alpha[n])
+                    a, s = _interp(y, nodes, alpha[n])
                     f = y - h * a - target
                     step = f / (1.0 - h * s)
                     y -= step
                     if abs(step) <= 1e-13 * (1.0 + abs(y)):
                         break
-                a, s = _interp(y, x0, dx, alpha[n])
+                a, s = _interp(y, nodes, alpha[n])
                 q[i] = y
                 sm += a
                 sa2 += a * a
@@ -195,10 +195,10 @@ def simulate_agents(solution: EquilibriumSolution, *, n_agents: int, n_runs: int
     """``n_runs`` independent runs of ``n_agents`` crowd agents against the market maker (module docstring)."""
     crowd, mm, coupling = solution.crowd, solution.mm, solution.coupling
     cfg = crowd.config["params"]
-    dts = np.diff(crowd.t)
+    dts = crowd.time_steps
     _seed(int(seed))
     m, a2, q2, qm = _crowd_runs(int(n_runs), int(n_agents), dts, np.ascontiguousarray(crowd.alpha[:-1]),
-                                float(crowd.q[0]), float(crowd.dx), float(cfg["sigma"]), float(cfg["m0_mean"]),
+                                np.ascontiguousarray(crowd.q, dtype=float), float(cfg["sigma"]), float(cfg["m0_mean"]),
                                 float(cfg["m0_std"]), float(cfg["phi"]))
     flow = coupling.units.crowd_flow_lots_per_s(m)
     scale_b = mm.params.A + coupling.beta * np.maximum(-flow, 0.0)
