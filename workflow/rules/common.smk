@@ -260,6 +260,7 @@ INTRADAY_FIGURE_NAMES = ["intraday_profile", "signature_plot", "impact_fit"]
 if TRADE_SESSIONS:
     REPORT_INPUTS["intraday_estimates"] = INTRADAY_ESTIMATES
     REPORT_INPUTS["intraday_figures"] = expand("results/trades/figures/{name}.png", name=INTRADAY_FIGURE_NAMES)
+    REPORT_INPUTS["mfg_intraday_comparison"] = "results/mfg/intraday_comparison.json"
 
 
 # --- Backtests against recorded trades (replay.smk, docs/market_making.md "Replay") ------------------
