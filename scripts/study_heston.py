@@ -16,7 +16,8 @@ market = MarketParameters.from_mapping(dict(ticker_values(read_yaml(snakemake.in
 intraday = read_json(snakemake.input.intraday[0]) if snakemake.input.intraday else {"tickers": {}, "missing": {}}
 entry = intraday["tickers"].get(ticker, {})
 why_not = (entry.get("errors", {}).get("heston") or intraday["missing"].get(ticker)
-           or ("no trade files" if not snakemake.input.intraday else None))
+           or ("no trade files" if not snakemake.input.intraday else None)
+           or (None if entry.get("heston") else "no Heston fit in the intraday estimates"))
 calibrated = calibrate_heston(read_parquet(snakemake.input.returns), ticker, sigma=market.sigma, S0=market.S0,
                               settings=p.heston, where=str(snakemake.input.returns), intraday=entry.get("heston"),
                               intraday_reason=why_not)
