@@ -149,7 +149,8 @@ def calibration_settings(wildcards):
     if wildcards.model == "mfg":
         return {"representative": config["calibration"]["representative"],
                 "spread": config["calibration"]["spread"], "T": config["mfg"]["grid"]["T"],
-                **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})}}
+                **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})},
+                "intraday_median": config["calibration"]["intraday_median"]}
     return {"tickers": MM["tickers"], "gamma": MM["gamma"], "Q_max": MM["Q_max"],
             "spread": config["calibration"]["spread"], "overrides": {"mm": overrides.get("mm", {})},
             "flow_share": MM["flow_share"]}

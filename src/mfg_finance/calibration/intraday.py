@@ -132,7 +132,8 @@ def apply_intraday_mfg(doc: dict, intraday: Mapping[str, Any] | None, asset_stat
     each ticker's estimates in that ticker's own units (inventory unit = c x its ADV, cost unit = its
     notional), as the daily median takes each statistic at its cross-sectional median; the SE
     propagates the per-ticker SEs (:func:`median_of_estimates`). ``asset_stats`` (the daily statistics)
-    gives each ticker's ADV and price; without it the median path keeps the heuristics.
+    gives each ticker's ADV and price; without it (config ``calibration.intraday_median: false``, the
+    default) the median path keeps the heuristics.
     """
     tickers = (intraday or {}).get("tickers", {})
     rep = doc["representative"].get("ticker")
@@ -143,8 +144,8 @@ def apply_intraday_mfg(doc: dict, intraday: Mapping[str, Any] | None, asset_stat
     c = float(doc["constants"]["inventory_unit_adv"])
     if rep is None:
         if asset_stats is None:
-            doc["intraday"] = {"used": False, "reason": "the median representative needs the daily statistics "
-                                                        "(ADV, price) of the tickers with trades"}
+            doc["intraday"] = {"used": False, "reason": "representative median: daily heuristics kept "
+                                                        "(calibration.intraday_median: false)"}
             return doc
         values, reasons, per_ticker, skipped = _median_mfg(tickers, asset_stats, c)
         where = "median over tickers with trades of their intraday values, each in its own inventory unit"
