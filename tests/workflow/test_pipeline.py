@@ -1,8 +1,8 @@
 """Workflow tests: the real pipeline, end to end, on the small config in a temporary copy of the repo.
 
 One session-scoped run (the `pipeline` fixture of conftest.py, shared with tests/report) feeds every test
-here; the rerun test then edits the copied config and checks from Snakemake's dry run that exactly the
-dependent jobs are scheduled again.
+here; the rerun tests edit the config of a private copy of that finished run (`finished_run`) and check from
+Snakemake's dry run that exactly the dependent jobs are scheduled again.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wfutils import copy_workflow, planned_jobs, snakemake
+from wfutils import copy_workflow, edit_config, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -80,43 +80,28 @@ def test_second_run_has_nothing_to_do(pipeline):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
-    config_path = pipeline / "config" / "config.yaml"
-    original = config_path.read_text()
-    config = yaml.safe_load(original)
-    config["mfg"]["params"]["phi"] = 0.05
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    try:
-        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
-        # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
-        # set phi), its aggregate, the two systemic scenarios, the finite-N check and the systemic
-        # sweeps, the MFG notebook, provenance and the report. The phi x gamma_T points set phi
-        # themselves, so they are not rerun; nothing upstream of the MFG is.
-        assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 2, "aggregate_sweep": 1,
-                        "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
-                        "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
-        snakemake(pipeline, "--cores", "2", "all")
-        proc = snakemake(pipeline, "-n", "--cores", "2", "all")
-        assert "Nothing to be done" in proc.stdout + proc.stderr
-    finally:
-        config_path.write_text(original)
-        snakemake(pipeline, "--cores", "2", "all")  # leave the run as the other tests expect it
+def test_config_edit_reruns_exactly_the_dependent_rules(finished_run):
+    edit_config(finished_run, lambda c: c["mfg"]["params"].update(phi=0.05))
+    jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
+    # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
+    # set phi), its aggregate, the two systemic scenarios, the finite-N check and the systemic
+    # sweeps, the MFG notebook, provenance and the report. The phi x gamma_T points set phi
+    # themselves, so they are not rerun; nothing upstream of the MFG is.
+    assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 2, "aggregate_sweep": 1,
+                    "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
+                    "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
+    snakemake(finished_run, "--cores", "2", "all")
+    proc = snakemake(finished_run, "-n", "--cores", "2", "all")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_sweep_edit_reruns_only_new_points(pipeline):
-    config_path = pipeline / "config" / "config.yaml"
-    original = config_path.read_text()
-    config = yaml.safe_load(original)
-    config["sweeps"]["phi_gamma"]["phi"] = [0.01, 0.05, 0.3]   # 0.2 -> 0.3: three new points
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    try:
-        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
-        # 0.3 is the sweep's new largest phi: its corner, which the verification compares with the exact
-        # outcomes (verify_mfg's corners param), moves too
-        assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
-                        "render_report": 1, "all": 1}
-    finally:
-        config_path.write_text(original)
+def test_sweep_edit_reruns_only_new_points(finished_run):
+    edit_config(finished_run, lambda c: c["sweeps"]["phi_gamma"].update(phi=[0.01, 0.05, 0.3]))  # 0.2 -> 0.3
+    jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
+    # three new points; 0.3 is the sweep's new largest phi: its corner, which the verification compares
+    # with the exact outcomes (verify_mfg's corners param), moves too
+    assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
+                    "render_report": 1, "all": 1}
 
 
 @pytest.fixture()
