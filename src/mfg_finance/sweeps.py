@@ -1,10 +1,12 @@
 """Parameter sweeps of the MFG equilibrium: expansion into points, one solve per point, aggregation.
 
 A sweep is a grid over some of ``phi, gamma_T, eta0, eta1, sigma`` laid on top of the calibrated
-baseline. Each point is an independent Snakemake job writing
-``results/sweeps/{sweep}/points/{point_id}.json``. The ``point_id`` is a hash of the point's own
-parameter values only, so adding values to a sweep creates new ids and leaves existing ones (and
-their results) untouched.
+baseline. Each point writes ``results/sweeps/{sweep}/points/{batch}/{point_id}.json``; the points run in
+batches, one Snakemake job per batch (:mod:`mfg_finance.batching`: ``batching.jobs_per_sweep`` jobs, a
+point's batch fixed by its id; one job per point with ``null``). The ``point_id`` is a hash of the point's
+own parameter values only, so adding values to a sweep creates new ids and leaves existing ones (and
+their results, and the batches that gain no point) untouched. A point's file is the same byte for byte
+whichever batch computed it.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
-import pandas as pd
 
-from mfg_finance.config import SWEEPABLE_PARAMS
-from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
+from mfg_finance.config import SWEEPABLE_PARAMS, canonical, mfg_run_overrides
+from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError, MissingOutputError
 
 # Lower bounds of each swept parameter (eta0 must stay positive: it is the cost at zero flow).
 _LOWER_BOUND = {"phi": 0.0, "gamma_T": 0.0, "eta0": None, "eta1": 0.0, "sigma": 0.0}
@@ -83,6 +84,47 @@ def corner_point(points: list[dict]) -> dict[str, float]:
     return {k: max(float(p["params"][k]) for p in points) for k in keys}
 
 
+def batch_overrides(mfg_config: Mapping[str, Any], swept_keys) -> dict:
+    """Config side shared by the points of one sweep batch: the ``baseline`` scenario without the swept
+    parameters (each point sets those itself). A batch reruns when this or its points change: a baseline
+    value that every point overrides does not rerun it, as it would not rerun a point job."""
+    overrides = mfg_run_overrides(mfg_config, "baseline")
+    for key in swept_keys:
+        overrides["params"].pop(key, None)
+    return canonical(overrides)
+
+
+def point_overrides(batch_run: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
+    """Config side of one point of a batch: :func:`batch_overrides` with the point's values on top (equal
+    to :func:`mfg_finance.config.sweep_run_overrides` of the same point)."""
+    overrides = {key: dict(value) if isinstance(value, Mapping) else value for key, value in batch_run.items()}
+    overrides["params"] = dict(overrides["params"], **{k: float(v) for k, v in swept.items()})
+    return canonical(overrides)
+
+
+def batch_point_files(folders, point_ids) -> list:
+    """The point files of a sweep, one per expected id, from its batch folders (sorted by id).
+
+    A point missing from every folder, or found twice, is a :class:`MissingOutputError` naming it: the aggregate
+    never silently drops a point or counts one twice. Files of other ids (a folder left from an earlier
+    batching) are ignored.
+    """
+    from pathlib import Path
+
+    found: dict[str, list] = {}
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*.json")):
+            found.setdefault(path.stem, []).append(path)
+    missing = [pid for pid in point_ids if pid not in found]
+    twice = [pid for pid in point_ids if len(found.get(pid, [])) > 1]
+    if missing or twice:
+        raise MissingOutputError(f"sweep batches {[str(f) for f in folders]}: "
+                          + (f"no file for point(s) {missing[:5]}" if missing else "")
+                          + ("; " if missing and twice else "")
+                          + (f"point(s) {twice[:5]} in more than one batch" if twice else ""))
+    return [found[pid][0] for pid in sorted(point_ids)]
+
+
 def run_point(solver_config: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
     """Solve one sweep point and summarise it. Non-convergence is recorded, not raised.
 
@@ -139,8 +181,11 @@ def solution_outcome_errors(solution) -> dict[str, float | None]:
     return {key: errors.get(key) for key in OUTCOME_COLUMNS}
 
 
-def aggregate_points(records: list[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per point: swept parameters, convergence, outcomes (NaN where not converged)."""
+def aggregate_points(records: list[Mapping[str, Any]]):
+    """One row per point (a ``pandas.DataFrame``): swept parameters, convergence, outcomes (NaN where not
+    converged)."""
+    import pandas as pd  # only the aggregate needs pandas; the point jobs do not pay for its import
+
     if not records:
         raise ConfigError("aggregate_points: no sweep point to aggregate")
     rows = []

@@ -9,8 +9,8 @@ import pytest
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg import solve
-from mfg_finance.mfg.systemic import (is_systemic, run_common_noise, run_types, sweep_sigma0,
-                                      sweep_urgent_share, systemic_config)
+from mfg_finance.mfg.systemic import (is_systemic, run_common_noise, run_types, run_types_common_noise,
+                                      sweep_sigma0, sweep_urgent_share, systemic_config)
 
 CALIBRATED = {"sigma": 0.5, "eta0": 5.0e-4, "eta1": 1.0e-3, "phi": 0.035, "gamma_T": 0.57,
               "kappa": -50.0, "p_ref": 20.0}
@@ -36,8 +36,9 @@ def test_dispatch_and_calibrated_sigma0():
     assert cfg["sigma0_source"] == "calibrated" and cfg["price"]["kappa"] == -50.0
     with pytest.raises(ConfigError, match="systemic_params"):
         systemic_config(CALIBRATED, None, RUN)
-    with pytest.raises(ConfigError, match="not supported"):
-        systemic_config(CALIBRATED, SYSTEMIC_DOC, {**_types_run(), "params": {"sigma0": 0.2}})
+    three = TYPES[:1] + [{"name": "patient", "weight": 0.4}, {"name": "idle", "weight": 0.3}]
+    with pytest.raises(ConfigError, match="mfg.types: 3 types with common noise"):
+        systemic_config(CALIBRATED, SYSTEMIC_DOC, {**_types_run(), "params": {"sigma0": 0.2}, "types": three})
     # the deterministic solver refuses common noise instead of ignoring it
     with pytest.raises(ConfigError, match="mfg.params.sigma0"):
         params = {k: CALIBRATED[k] for k in ("sigma", "eta0", "eta1", "phi", "gamma_T")}
@@ -78,3 +79,18 @@ def test_market_share_sweep_keeps_the_total_noise():
     assert rows[1]["Q_T_band_5_95"][1] - rows[1]["Q_T_band_5_95"][0] > 0.01
     with pytest.raises(ConfigError, match=r"\[0, 1\)"):
         sweep_sigma0(cfg, [1.0], SETTINGS)
+
+
+def test_two_types_with_common_noise_scenario_summary():
+    cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, {**_types_run(), "params": {**RUN["params"], "sigma0": None}})
+    settings = {"common_noise": {"nt": 40, "nQ": 41, "nD": 17, "n_paths": 300, "seed": 3}}
+    one, arrays = run_types_common_noise(cfg, settings)
+    two, _ = run_types_common_noise(cfg, settings)
+    assert one == two and one["kind"] == "types_common_noise" and one["params"]["sigma0"] == 0.3
+    o = one["outcomes"]
+    assert o["types"]["urgent"]["liquidation_speed"] > o["types"]["patient"]["liquidation_speed"]
+    costs = [t["expected_cost"] for t in o["types"].values()]
+    assert all(c["error_bound"] > 0.0 for c in costs)
+    assert one["expected_cost"]["value"] == pytest.approx(0.3 * costs[0]["value"] + 0.7 * costs[1]["value"])
+    assert one["paths"]["share_outside_grid"] == 0.0 and o["price_impact"]["se"] > 0.0
+    assert arrays["band_Q"].shape == (5, 41) and {"band_Q_type0", "band_price"} <= set(arrays)

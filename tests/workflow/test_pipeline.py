@@ -37,7 +37,8 @@ def test_report_is_written_and_self_contained(pipeline):
 
 def test_every_stage_wrote_its_artefacts(pipeline):
     expected = [
-        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT", "results/data/quotes.parquet",
+        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT",
+        "results/data/quotes/COTAHIST_SAMPLE.TXT/year=2023/part-0.parquet", "results/data/ingest/COTAHIST_SAMPLE.TXT.json",
         "results/data/ingest_summary.json", "results/data/equities.parquet", "results/stats/returns.parquet",
         "results/stats/asset_stats.parquet", "results/calibration/mfg_params.yaml",
         "results/calibration/mm_params.yaml", "results/mfg/baseline/solution.npz",
@@ -57,6 +58,9 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
         "results/market_making/replay/S1/SYNA3/hjb.parquet", "results/market_making/replay/comparison.csv",
         "results/market_making/replay/summary.json", "results/market_making/replay/comparison.png",
+        "results/equilibrium/equilibrium/solution.npz", "results/equilibrium/equilibrium/metrics.json",
+        "results/equilibrium/equilibrium/paths.png", "results/equilibrium/regimes.parquet",
+        "results/equilibrium/regimes.json", "results/equilibrium/regimes.png",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing
@@ -73,6 +77,10 @@ def test_every_stage_wrote_its_artefacts(pipeline):
     assert (comparison["n_sessions"] == 2).all() and comparison["replay_pnl_per_hour"].notna().all()
     report = (pipeline / "reports" / "final" / "mfg_report.html").read_text()
     assert "Backtests against the tape (2 sessions of recorded trades)" in report
+    # the equilibrium: the small config's 4 regimes, and the report's comparison generated from them
+    regimes = pd.read_parquet(pipeline / "results/equilibrium/regimes.parquet")
+    assert len(regimes) == 4 and regimes["converged"].all()
+    assert "Market maker and crowd in one equilibrium" in report and "A more risk-averse market maker" in report
 
 
 def test_second_run_has_nothing_to_do(pipeline):
@@ -82,26 +90,68 @@ def test_second_run_has_nothing_to_do(pipeline):
 
 def test_config_edit_reruns_exactly_the_dependent_rules(finished_run):
     edit_config(finished_run, lambda c: c["mfg"]["params"].update(phi=0.05))
+    config = yaml.safe_load((finished_run / "config" / "config.yaml").read_text())
     jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
     # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
-    # set phi), its aggregate, the two systemic scenarios, the finite-N check and the systemic
-    # sweeps, the MFG notebook, provenance and the report. The phi x gamma_T points set phi
-    # themselves, so they are not rerun; nothing upstream of the MFG is.
-    assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 2, "aggregate_sweep": 1,
+    # set phi; its batches), its aggregate, the two systemic scenarios, the finite-N check and the
+    # systemic sweeps, the equilibrium's crowd (its scenario and the regimes grid), the MFG notebook,
+    # provenance and the report. The phi x gamma_T points set phi themselves, so they are not rerun;
+    # nothing upstream of the MFG is.
+    assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": len(sweep_batches(config, "eta1")),
+                    "aggregate_sweep": 1,
                     "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
+                    "solve_equilibrium": 1, "sweep_regimes": 1,
                     "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
     snakemake(finished_run, "--cores", "2", "all")
     proc = snakemake(finished_run, "-n", "--cores", "2", "all")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+def sweep_batches(config: dict, sweep: str) -> dict[str, list[str]]:
+    """{batch: point ids} of one sweep of a config (mfg_finance.batching, batching.jobs_per_sweep)."""
+    from mfg_finance.batching import batches
+    from mfg_finance.sweeps import sweep_points
+
+    ids = [p["point_id"] for p in sweep_points(config["sweeps"][sweep], name=sweep)]
+    return batches(ids, config.get("batching", {}).get("jobs_per_sweep", 2))
+
+
 def test_sweep_edit_reruns_only_new_points(finished_run):
-    edit_config(finished_run, lambda c: c["sweeps"]["phi_gamma"].update(phi=[0.01, 0.05, 0.3]))  # 0.2 -> 0.3
+    config_path = finished_run / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    before = sweep_batches(config, "phi_gamma")
+    config["sweeps"]["phi_gamma"]["phi"] = [0.01, 0.05, 0.3]   # 0.2 -> 0.3: three new points
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
-    # three new points; 0.3 is the sweep's new largest phi: its corner, which the verification compares
-    # with the exact outcomes (verify_mfg's corners param), moves too
-    assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
+    # the batches whose points changed rerun (mfg_finance.batching); 0.3 is the sweep's new largest phi:
+    # its corner, which the verification compares with the exact outcomes (verify_mfg's corners
+    # param), moves too
+    changed = [b for b, ids in sweep_batches(config, "phi_gamma").items() if ids != before.get(b)]
+    assert jobs == {"sweep_mfg": len(changed), "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
                     "render_report": 1, "all": 1}
+
+
+def test_one_job_per_point_writes_the_same_bytes_as_the_batches(finished_run):
+    # batching.jobs_per_sweep changes only how many jobs run the points (mfg_finance.batching): with null,
+    # one job per point, every point file and the sweep's table are the bytes of the batched run (whose
+    # eta1 batch solves both points in one process)
+    def eta1_outputs():
+        points = finished_run / "results" / "sweeps" / "eta1" / "points"
+        return ({p.name: p.read_bytes() for p in points.glob("*/*.json") if p.parent.name == batches_of[p.stem]},
+                (finished_run / "results" / "sweeps" / "eta1.parquet").read_bytes())
+
+    config_path = finished_run / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    batches_of = {pid: b for b, ids in sweep_batches(config, "eta1").items() for pid in ids}
+    batched = eta1_outputs()
+    assert len(batched[0]) == 2 and len(set(batches_of.values())) < len(batches_of)
+    config.setdefault("batching", {})["jobs_per_sweep"] = None
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "results/sweeps/eta1.parquet").stdout)
+    assert jobs == {"sweep_mfg": 2, "aggregate_sweep": 1}
+    snakemake(finished_run, "--cores", "2", "results/sweeps/eta1.parquet")
+    batches_of = {pid: pid for pid in batches_of}               # now each point is its own batch
+    assert eta1_outputs() == batched
 
 
 @pytest.fixture()
@@ -130,7 +180,9 @@ def test_bad_config_fails_before_any_job(planned_copy, edit, expected):
 def test_slurm_profile_plans_without_a_cluster(planned_copy):
     proc = snakemake(planned_copy, "--profile", "profiles/slurm", "-n", timeout=120)
     jobs = planned_jobs(proc.stdout)
-    assert jobs["sweep_mfg"] == 11 and jobs["render_report"] == 1
+    config = yaml.safe_load((planned_copy / "config" / "config.yaml").read_text())
+    assert jobs["sweep_mfg"] == sum(len(sweep_batches(config, s)) for s in config["sweeps"])
+    assert jobs["render_report"] == 1
 
 
 def test_sample_classes_and_corporate_events_reach_the_report(pipeline):

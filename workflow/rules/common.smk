@@ -14,13 +14,18 @@ from snakemake.utils import validate
 _SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")])))
+# numba's compiled kernels are cached in the working directory (docs/workflow.md, "numba cache"): only the
+# first run compiles, also on cluster nodes (they share the working directory, not always a writable source
+# tree or home). A NUMBA_CACHE_DIR set by the user wins.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".snakemake", "numba-cache").absolute()))
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
 from mfg_finance.config_limits import check_config_limits
 from mfg_finance.config_overrides import coerce_command_line_strings, config_sources
-from mfg_finance.cotahist.local_files import file_fingerprints, local_input_files
+from mfg_finance.cotahist.local_files import file_fingerprints, file_keys, local_input_files
 from mfg_finance.errors import ConfigError
-from mfg_finance.sweeps import corner_point, sweep_points
+from mfg_finance.sweeps import batch_overrides, corner_point, sweep_points
+from mfg_finance.batching import BATCH_NAME_PATTERN, batches
 from mfg_finance.mfg.systemic import DEFAULT_SETTINGS as _SYSTEMIC_DEFAULTS, is_systemic
 
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
@@ -86,6 +91,13 @@ SYSTEMIC_SWEEP_SCENARIOS = [_CN[0], _TY[0]] if SYSTEMIC_SWEEPS else []
 SYSTEMIC_PARAMS = "results/calibration/systemic_params.yaml"
 SWEEPS = {name: sweep_points(spec, name=name) for name, spec in config["sweeps"].items()}
 SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, points in SWEEPS.items()}
+# Batched jobs (mfg_finance.batching, docs/workflow.md): a sweep's points run in batch.jobs_per_sweep jobs,
+# each point in batch sha256(id) mod n (stable: adding values reruns only the batches that gain points);
+# null = one job per point, the batch named by the point id. Other sweeps use the same helper:
+#   batches(ids, BATCH["jobs_per_sweep"]) -> {batch name: [ids]}, wildcard constraint BATCH_WILDCARD.
+BATCH = config["batching"]
+BATCH_WILDCARD = f"{BATCH_NAME_PATTERN}|[0-9a-f]{{12}}"
+SWEEP_BATCHES = {name: batches(points, BATCH["jobs_per_sweep"]) for name, points in SWEEP_POINTS.items()}
 # verify_mfg compares the headline outcomes with the exact ones at the baseline and at each sweep's corner
 VERIFICATION_CORNERS = {f"{name} corner": corner_point(points) for name, points in SWEEPS.items() if points}
 MM = config["market_making"]
@@ -104,6 +116,7 @@ wildcard_constraints:
     strategy=_alternation(MM["strategies"]),
     ticker=_alternation(MM["tickers"]),
     point_id="[0-9a-f]{12}",
+    batch=BATCH_WILDCARD,
 
 
 # The user's files are resolved now, before any job: a glob matching nothing stops the run here
@@ -125,6 +138,30 @@ def cotahist_files(wildcards=None):
     return LOCAL_FILES
 
 
+# One ingestion job per input file (docs/cotahist.md, "Forty years"): its key names its dataset folder
+# results/data/quotes/{cotahist_file}/year=YYYY/part-0.parquet; keys keep the input order.
+try:
+    COTAHIST_FILES = dict(zip(file_keys(cotahist_files()), cotahist_files()))
+except ConfigError as exc:
+    raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
+
+
+def cotahist_file_path(wildcards):
+    return COTAHIST_FILES[wildcards.cotahist_file]
+
+
+def cotahist_file_fingerprint(wildcards):
+    """One file's part of :func:`cotahist_fingerprint` (a params: entry of its ingestion job)."""
+    path = COTAHIST_FILES[wildcards.cotahist_file]
+    if config["data"]["source"] == "local":
+        return {"source": "local", "file": file_fingerprints([path])[0]}
+    return {"source": config["data"]["source"], "file": path}
+
+
+QUOTES_DATASET = expand("results/data/quotes/{key}", key=list(COTAHIST_FILES))
+INGEST_RECORDS = expand("results/data/ingest/{key}.json", key=list(COTAHIST_FILES))
+
+
 def cotahist_fingerprint(wildcards=None):
     """What identifies the ingestion's input set (a params: entry, so any change reruns ingestion):
     the source and file names, and for the user's own files their size and modification time too."""
@@ -133,9 +170,15 @@ def cotahist_fingerprint(wildcards=None):
     return {"source": config["data"]["source"], "files": cotahist_files()}
 
 
-def sweep_point_files(wildcards):
-    return expand("results/sweeps/{sweep}/points/{point_id}.json",
-                  sweep=wildcards.sweep, point_id=list(SWEEP_POINTS[wildcards.sweep]))
+def sweep_batch_dirs(wildcards):
+    """The batch folders of one sweep (each holds its points' {point_id}.json files)."""
+    return expand("results/sweeps/{sweep}/points/{batch}", sweep=wildcards.sweep,
+                  batch=list(SWEEP_BATCHES[wildcards.sweep]))
+
+
+def sweep_batch_points(wildcards):
+    """{point_id: swept values} of one batch of a sweep (the sweep_mfg job's params)."""
+    return {pid: SWEEP_POINTS[wildcards.sweep][pid] for pid in SWEEP_BATCHES[wildcards.sweep][wildcards.batch]}
 
 
 def backtest_files(wildcards=None):
@@ -238,9 +281,12 @@ def _local_trade_files():
     return sessions
 
 
+# synthetic sessions S1..Sn (one make_sample_trades job writes them all); a session's index (its seed and
+# date) is its position in the sorted names, S1, S10, S11, ..., S2, ...
+SAMPLE_TRADE_FILES = [f"resources/trades/sample/{name}.zip"
+                      for name in sorted(f"S{i + 1}" for i in range(TRADES["sample"]["n_sessions"]))]
 if TRADES_SOURCE == "sample":
-    TRADE_FILES = {f"S{i + 1}": f"resources/trades/sample/S{i + 1}.zip"
-                   for i in range(TRADES["sample"]["n_sessions"])}
+    TRADE_FILES = {Path(path).stem: path for path in SAMPLE_TRADE_FILES}
 elif TRADES_SOURCE == "b3":
     TRADE_FILES = {d: f"resources/trades/b3/{d}.zip" for d in TRADES["b3"]["dates"]}
 elif TRADES_SOURCE == "local":
@@ -267,7 +313,8 @@ if TRADE_SESSIONS:
 REPLAY = MM["replay"]
 REPLAY_SETTINGS = {key: REPLAY[key] for key in ("dt_s", "queue", "queue_ahead", "latency_s", "maker_fee_bps",
                                                 "taker_fee_bps", "reference_window", "seed")}
-# one job per (session, ticker, strategy); none without trade files or with replay.enabled: false
+# one replay per (session, ticker, strategy), one job per session; none without trade files or with
+# replay.enabled: false
 REPLAY_STRATEGIES = REPLAY["strategies"] or MM["strategies"]
 REPLAY_JOBS = ([(s, t, k) for s in TRADE_SESSIONS for t in MM["tickers"] for k in REPLAY_STRATEGIES]
                if REPLAY["enabled"] else [])

@@ -2,7 +2,7 @@
 # quotes, backtests per portfolio and strategy), Heston robustness study, CVaR-limited risk aversion.
 
 from mfg_finance.config import market_making_portfolios
-from mfg_finance.market_making.multi_backtest import portfolio_name
+from mfg_finance.market_making.portfolio_names import portfolio_name
 
 MULTI = MM["multi_asset"]
 HESTON = MM["heston"]
@@ -78,11 +78,14 @@ rule solve_multi_asset:
 
 
 rule backtest_multi_asset:
+    # one job per portfolio runs every strategy (one file each, the same bytes as a job of its own)
     input:
         "results/market_making/portfolios/{portfolio}/params.yaml",
     output:
-        "results/market_making/portfolios/{portfolio}/{multi_strategy}.parquet",
+        expand("results/market_making/portfolios/{{portfolio}}/{multi_strategy}.parquet",
+               multi_strategy=MULTI["strategies"]),
     params:
+        strategies=MULTI["strategies"],
         dt_s=MM["dt_s"],
         n_paths=MULTI["n_paths"],
         seed=MULTI["seed"],
@@ -90,11 +93,10 @@ rule backtest_multi_asset:
         fill_model=MM["fill_model"],
     wildcard_constraints:
         portfolio=_alternation(PORTFOLIOS),
-        multi_strategy=_alternation(MULTI["strategies"]),
     log:
-        "logs/market_making/backtest_multi_asset_{portfolio}_{multi_strategy}.log",
+        "logs/market_making/backtest_multi_asset_{portfolio}.log",
     benchmark:
-        "results/benchmarks/backtest_multi_asset_{portfolio}_{multi_strategy}.tsv"
+        "results/benchmarks/backtest_multi_asset_{portfolio}.tsv"
     conda:
         ENV
     script:

@@ -2,7 +2,8 @@
 
 One file is parsed in five vectorized steps: read the bytes (:mod:`.source`), find the records
 (:mod:`.framing`), decode header and trailer (:mod:`.rejects`), validate and convert every quote
-record in one compiled pass (:mod:`.kernel`), and factorize the text fields (:mod:`.textcodes`).
+record in one compiled pass (:mod:`.detail_kernel`; :mod:`.kernel` names the first bad field of a
+record it rejects), and factorize the text fields (:mod:`.textcodes`).
 Each problem found is a :class:`~.rejects.Reject` (file, line, field, reason). With
 ``strict=True`` the first one in line order is raised as :class:`~mfg_finance.errors.CotahistError`;
 with ``strict=False`` the offending lines are left out and reported, and the good lines are kept.
@@ -18,10 +19,10 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from mfg_finance.cotahist import kernel
+from mfg_finance.cotahist import detail_kernel, kernel
 from mfg_finance.cotahist.fields import POSITIVE_FIELDS
 from mfg_finance.cotahist.framing import frame
-from mfg_finance.cotahist.layout import (COLUMNS, DATE, DATE_OR_NEVER, DETAIL, DETAIL_FIELDS, HEADER_FIELDS,
+from mfg_finance.cotahist.layout import (COLUMNS, DATE, DATE_OR_NEVER, DETAIL_FIELDS, HEADER_FIELDS,
                                          INT_OR_BLANK, TRAILER_FIELDS)
 from mfg_finance.cotahist.rejects import Reject, header_and_trailer, kernel_rejects, length_rejects
 from mfg_finance.cotahist.source import read_source
@@ -38,7 +39,6 @@ INT_DTYPES = {"codbdi": "int16", "market_type": "int16", "term_days": "int16", "
 
 _SPEC = kernel.kernel_spec(DETAIL_FIELDS)
 _TEXT_COLUMNS = text_columns(DETAIL_FIELDS)
-_RECORD_TYPE = np.frombuffer(DETAIL.encode(), dtype=np.uint8)
 _EXACT_INT = 2 ** 53  # integers below this convert to float64 exactly
 #: Problems listed per file and kind in quarantine mode; the rest are counted, not listed.
 MAX_REJECTS_LISTED = 1000
@@ -139,8 +139,7 @@ def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) ->
     keys = np.empty(n, dtype=np.uint64)
     err_field = np.empty(n, dtype=np.int16)
     err_reason = np.empty(n, dtype=np.int8)
-    kernel.parse_records(buf, starts, _SPEC.offsets, _SPEC.widths, _SPEC.kinds, _SPEC.rows, _SPEC.scales,
-                         _RECORD_TYPE, ints, floats, keys, err_field, err_reason)
+    detail_kernel.parse_detail_records(buf, starts, ints, floats, keys, err_field, err_reason)
     _flag_zero_positive_fields(ints, err_field)
     rejects.extend(kernel_rejects(buf, starts, line_numbers, err_field, name, limit))
     if strict and rejects:

@@ -3,13 +3,14 @@ r"""Pipeline side of the systemic scenarios: common noise, agent types, finite-N
 A scenario is *systemic* when its ``params.sigma0`` is positive or null (null: the calibrated
 value of :mod:`mfg_finance.mfg.systemic_calibration`, which also splits ``sigma`` into its
 idiosyncratic part) or when it lists ``types``. Those are solved here rather than by
-:func:`mfg_finance.mfg.solve`; agent types with common noise together are not supported (a
-:class:`ConfigError`). Every function returns JSON-able summaries (numbers with their error bounds
+:func:`mfg_finance.mfg.solve`; two agent types with common noise are solved on the ``(t, X, D)`` grid
+of :mod:`mfg_finance.mfg.types_common_noise` (more than two are refused with a :class:`ConfigError`).
+Every function returns JSON-able summaries (numbers with their error bounds
 or Monte Carlo standard errors) and, where useful, arrays for ``.npz`` files.
 
 Settings (the ``systemic`` config block, units in brackets)::
 
-    common_noise: {nt, nQ, n_paths, seed, quantiles}        # (t, Q) grid, fan-chart paths
+    common_noise: {nt, nQ, nD, n_paths, seed, quantiles}    # (t, Q) grid (+ nD nodes of Q_2 - Q_1), paths
     finite_n:     {scenario, Ns, agent_paths, limit_paths, min_replications, seed, epsilon_Ns}
     sweeps:       {market_share: [rho, dimensionless], urgent_share: [population fraction]}
 """
@@ -25,7 +26,7 @@ import numpy as np
 from mfg_finance.errors import ConfigError
 
 DEFAULT_SETTINGS: dict[str, Any] = {
-    "common_noise": {"nt": 160, "nQ": 201, "n_paths": 2000, "seed": 16,
+    "common_noise": {"nt": 160, "nQ": 201, "nD": 41, "n_paths": 2000, "seed": 16,
                      "quantiles": [0.05, 0.25, 0.5, 0.75, 0.95]},
     "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "agent_paths": 10000,
                  "limit_paths": 5000, "min_replications": 10, "seed": 1616, "epsilon_Ns": [10, 100]},
@@ -60,8 +61,9 @@ def systemic_config(calibrated: Mapping[str, float], systemic_doc: Mapping[str, 
     cfg["types"] = list(run.get("types") or [])
     cfg["sigma0_source"] = source
     if cfg["types"] and cfg["params"].get("sigma0", 0.0) > 0.0:
-        raise ConfigError("mfg.scenarios: agent types together with common noise (sigma0 > 0) are not "
-                          "supported; set sigma0: 0.0 in a scenario with types")
+        from mfg_finance.mfg.types_common_noise import check_type_count
+
+        check_type_count(cfg["types"])
     return cfg
 
 
@@ -143,6 +145,56 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
     arrays = {"t": sol.t, "Q_grid": sol.Q, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k, "l": sol.l,
               "eta": sol.eta, "quantile_probs": np.asarray(probs)}
     for name, band in bands.items():
+        arrays[f"band_{name}"] = band
+    return summary, arrays
+
+
+def _solve_types_cn(cfg, cn, *, estimate: bool):
+    from mfg_finance.mfg.agent_types import validate_types
+    from mfg_finance.mfg.types_common_noise import default_halfwidths, solve_system, solve_with_estimate
+
+    params, grid = _cn_params(cfg)
+    types = validate_types(cfg["types"], params)
+    L, LD = default_halfwidths(types, params["sigma0"], grid["T"])
+    kw = dict(T=grid["T"], nt=int(cn["nt"]), nX=int(cn["nQ"]), nD=int(cn["nD"]), halfwidth=L, D_halfwidth=LD,
+              time_kind=grid["time_mesh"], max_step_ratio=grid["max_step_ratio"])
+    return (solve_with_estimate if estimate else solve_system)(types, params, **kw)
+
+
+def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+                           ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Two types under common noise: the (t, X, D) solve with its error bounds and the fan-chart paths."""
+    from mfg_finance.mfg.types_common_noise_paths import simulate_paths
+
+    cn = _settings(settings, "common_noise")
+    est = _solve_types_cn(cfg, cn, estimate=True)
+    sol = est.fine
+    paths = simulate_paths(sol, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+    probs = [float(p) for p in cn["quantiles"]]
+    T = float(sol.t[-1])
+    outcomes = path_outcomes(paths, T)
+    outcomes["types"] = {ty.name: {"weight": ty.weight,
+                                   "expected_cost": {"value": sol.expected_cost(k), "error_bound": est.cost_error(k)},
+                                   "Q_T": _mean_se(paths.Q_by_type[k][:, -1]),
+                                   "liquidation_speed": _speed(paths.Q_by_type[k].mean(axis=0), T)}
+                         for k, ty in enumerate(sol.types)}
+    summary = {
+        "kind": "types_common_noise",
+        "params": dict(sol.params), "sigma0_source": cfg.get("sigma0_source", "config"),
+        "types": [ty.__dict__ for ty in sol.types],
+        "grid": {"nt": int(sol.t.size - 1), "nQ": int(sol.X.size), "nD": int(sol.D.size),
+                 "Q_halfwidth": float(sol.X[-1]), "D_halfwidth": float(sol.D[-1]),
+                 "time_mesh": cfg["grid"].get("time_mesh", "graded")},
+        "expected_cost": {"value": sol.total_cost, "error_bound": est.total_cost_error},
+        "observed_order": {f"{name}_{ty.name}": est.order(name, k) for k, ty in enumerate(sol.types)
+                           for name in ("a", "b", "c")} | {"eta": est.order("eta")},
+        "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs,
+                  "share_outside_grid": paths.outside},
+        "outcomes": outcomes,
+    }
+    arrays = {"t": sol.t, "X_grid": sol.X, "D_grid": sol.D, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k,
+              "l": sol.l, "eta": sol.eta, "weights": sol.weights, "quantile_probs": np.asarray(probs)}
+    for name, band in paths.quantiles(probs).items():
         arrays[f"band_{name}"] = band
     return summary, arrays
 

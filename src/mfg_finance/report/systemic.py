@@ -32,6 +32,17 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
                          "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"])})
+        elif m["kind"] == "types_common_noise":
+            o = m["outcomes"]
+            types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
+                              f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
+                              f"{num(t['liquidation_speed'], 4)}" for name, t in o["types"].items())
+            rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types + common noise ({types})",
+                         "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
+                         "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
+                         "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
+                         "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
+                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"])})
         else:
             o = m["outcomes"]
             types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost {num(t['total_cost'], 4)}, speed "

@@ -1,0 +1,85 @@
+r"""Common-noise paths of two agent types, simulated from the ``(t, X, D)`` solution, and their bands.
+
+Given a :class:`~mfg_finance.mfg.types_common_noise.TypesCommonNoiseSolution`, each type's conditional
+mean inventory follows ``dQ_k = m_k dt + sigma0 dW0`` (one ``W0``), stepped on the solver's time nodes
+linearly implicitly, as the one-type paths of :mod:`mfg_finance.mfg.common_noise_paths`::
+
+    Q_k,n+1 = (Q_k,n - l_k,n dt_n + sigma0 sqrt(dt_n) Z_n) / (1 + k_k,n dt_n),     Z_n ~ N(0, 1) i.i.d.,
+
+with ``k_k = a_k^{n+1}/eta``, ``l_k = b_k^{n+1}/(2 eta)``, the coefficients interpolated bilinearly at
+``(X_n, D_n) = (w_1 Q_1 + w_2 Q_2, Q_2 - Q_1)`` and ``eta`` by the pointwise coupling of the grid.
+Along a path the crowd's flow is ``m = sum_k w_k m_k``, ``m_k = -(k_k Q_k + l_k)`` and, with the
+endogenous price, ``p = p_ref - (m + s)/kappa``. Seeded with ``numpy.random.default_rng(seed)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mfg_finance.mfg.common_noise import coupled_eta
+from mfg_finance.mfg.types_common_noise import TypesCommonNoiseSolution
+
+
+@dataclass(frozen=True)
+class TypesCommonNoisePaths:
+    """Simulated paths: ``Q_by_type`` (2, n_paths, nt+1) conditional means of each type and, each
+    (n_paths, nt+1), the crowd's mean ``Q`` (inventory units), flow ``m`` (inventory units / day),
+    ``eta``, ``price`` (BRL) or ``None``; ``D_outside`` the share of (path, step) pairs whose ``D`` left
+    the grid's box (there the coefficients are clamped to the edge)."""
+
+    t: np.ndarray
+    Q_by_type: np.ndarray
+    Q: np.ndarray
+    m: np.ndarray
+    eta: np.ndarray
+    price: np.ndarray | None
+    outside: float
+
+    def quantiles(self, probs) -> dict[str, np.ndarray]:
+        """Bands ``{name: (len(probs), nt+1)}`` of ``Q``, ``m``, ``eta``, ``price`` and ``Q_type<k>``."""
+        out = {name: np.quantile(getattr(self, name), probs, axis=0) for name in ("Q", "m", "eta")}
+        if self.price is not None:
+            out["price"] = np.quantile(self.price, probs, axis=0)
+        for k in range(self.Q_by_type.shape[0]):
+            out[f"Q_type{k}"] = np.quantile(self.Q_by_type[k], probs, axis=0)
+        return out
+
+
+def simulate_paths(sol: TypesCommonNoiseSolution, *, n_paths: int, seed: int,
+                   price: dict | None = None) -> TypesCommonNoisePaths:
+    """Simulate ``n_paths`` common-noise paths from ``Q_k(0) = m0_mean,k``.
+
+    ``price``: ``{kappa, p_ref, supply}`` to add the clearing price; ``None`` for none.
+    """
+    from mfg_finance.mfg.price import clearing_price, supply_path
+
+    nt = sol.t.size - 1
+    p = sol.params
+    w = sol.weights
+    z = np.random.default_rng(seed).standard_normal((nt, n_paths))
+    Q = np.empty((2, nt + 1, n_paths))
+    m = np.empty((nt + 1, n_paths))
+    eta = np.empty_like(m)
+    Q[:, 0] = np.array([ty.m0_mean for ty in sol.types])[:, None]
+    outside = 0
+    for n in range(nt + 1):
+        nxt = min(n + 1, nt)
+        X, D = w @ Q[:, n], Q[1, n] - Q[0, n]
+        outside += int(np.count_nonzero((D < sol.D[0]) | (D > sol.D[-1]) | (X < sol.X[0]) | (X > sol.X[-1])))
+        a = np.array([sol.interpolate(sol.a[j, nxt], X, D) for j in range(2)])
+        b = np.array([sol.interpolate(sol.b[j, nxt], X, D) for j in range(2)])
+        eta[n] = coupled_eta(w @ (2.0 * a * Q[:, n] + b), p["eta0"], p["eta1"])
+        k, l_ = a / eta[n], b / (2.0 * eta[n])
+        m[n] = w @ (-(k * Q[:, n] + l_))
+        if n < nt:
+            h = sol.dts[n]
+            Q[:, n + 1] = (Q[:, n] - l_ * h + p["sigma0"] * np.sqrt(h) * z[n]) / (1.0 + k * h)
+    price_paths = None
+    if price is not None:
+        price_paths = clearing_price(m, supply_path(price["supply"], nt + 1)[:, None], kappa=price["kappa"],
+                                     p_ref=price["p_ref"]).T
+    return TypesCommonNoisePaths(t=sol.t, Q_by_type=Q.transpose(0, 2, 1).copy(), Q=(w @ Q.reshape(2, -1)).reshape(
+        nt + 1, n_paths).T.copy(), m=m.T.copy(), eta=eta.T.copy(), price=price_paths,
+        outside=outside / float((nt + 1) * n_paths))

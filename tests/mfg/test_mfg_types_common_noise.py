@@ -1,0 +1,119 @@
+"""Two agent types under common noise: the (t, X, D) system against its exact limits and the 1-type solver."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mfg_finance.errors import ConfigError
+from mfg_finance.mfg import types_common_noise as tcn
+from mfg_finance.mfg.agent_types import validate_types
+from mfg_finance.mfg.agent_types_exact import exact_types
+from mfg_finance.mfg.common_noise import solve_system as solve_one_type
+from mfg_finance.mfg.exact import closed_form
+from mfg_finance.mfg.types_common_noise_paths import simulate_paths
+
+STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
+MILD = dict(sigma=0.3, eta0=0.1, eta1=0.1, phi=0.5, gamma_T=1.0, m0_mean=1.0, m0_std=0.4)
+#: (params, T, types, grid (nt, nX, nD)): an urgent and a patient type starting apart
+CASES = {
+    "mild": (MILD, 1.0, [{"name": "urgent", "weight": 0.3, "phi": 2.0, "gamma_T": 5.0},
+                         {"name": "patient", "weight": 0.7, "m0_mean": 0.8}], (80, 101, 17)),
+    "stiff": (STIFF, 0.5, [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7},
+                           {"name": "patient", "weight": 0.7, "m0_mean": 0.8, "sigma": 0.3}], (160, 201, 33)),
+}
+
+
+def _weights(t):
+    dt = np.diff(t)
+    return np.append(dt, dt[-1])
+
+
+def _estimate(case, **overrides):
+    base, T, spec, (nt, nX, nD) = CASES[case]
+    types = validate_types(spec, base)
+    params = {"eta0": base["eta0"], "eta1": base["eta1"], "sigma0": 0.3, **overrides}
+    L, LD = tcn.default_halfwidths(types, params["sigma0"], T)
+    return types, T, tcn.solve_with_estimate(types, params, T=T, nt=nt, nX=nX, nD=nD, halfwidth=L, D_halfwidth=LD)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_eta1_zero_decouples_each_type_into_its_riccati_solution(case):
+    types, T, est = _estimate(case, eta1=0.0)
+    f = est.fine
+    w = _weights(f.t[::2])
+    sigma0 = f.params["sigma0"]
+    for k, ty in enumerate(types):
+        # a_k does not depend on (X, D) and b_k vanishes, up to round-off
+        assert np.max(np.ptp(f.a[k].reshape(f.t.size, -1), axis=1)) <= 1e-13 * ty.gamma_T
+        assert np.max(np.abs(f.b[k])) <= 1e-14
+        ex = closed_form(f.t[::2], T=T, sigma=math.hypot(ty.sigma, sigma0), eta=f.params["eta0"], phi=ty.phi,
+                         gamma_T=ty.gamma_T, m0_mean=1.0, m0_std=1.0)
+        for name, exact in (("a", ex.h2), ("c", ex.h0)):
+            err = np.max(np.abs(getattr(f, name)[k][::2, ::2, ::2] - exact[:, None, None]).reshape(exact.size, -1),
+                         axis=1)
+            bound = np.max(est.estimate(name, k).reshape(exact.size, -1), axis=1)
+            assert w @ err <= w @ bound, (k, name, w @ err, w @ bound)
+            assert w @ err <= 0.1 * (w @ np.abs(exact))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sigma0_zero_matches_the_exact_multi_type_equilibrium_along_its_path(case):
+    types, T, est = _estimate(case, sigma0=0.0)
+    f = est.fine
+    assert np.max(np.abs(f.b)) == 0.0
+    ref = exact_types(f.t, types, T=T, eta0=f.params["eta0"], eta1=f.params["eta1"])
+    X_path, D_path = ref.weights @ ref.mean, ref.mean[1] - ref.mean[0]
+    assert np.all(np.abs(D_path) < f.D[-1]) and np.all(np.abs(X_path) < f.X[-1])
+    w = _weights(est.coarse.t)
+    for name, k, exact in (("a", 0, ref.h2[0]), ("a", 1, ref.h2[1]), ("eta", None, ref.eta)):
+        fine, bound = est.along_path(name, k, X_path, D_path)
+        err = w @ np.abs(fine - exact[::2])
+        assert err <= w @ bound, (name, k, err, w @ bound)
+        assert err <= 0.15 * (w @ exact[::2])
+
+
+@pytest.mark.parametrize("weights", [(0.5, 0.5), (0.3, 0.7)])
+def test_identical_types_reduce_to_the_one_type_common_noise_solver(weights):
+    base, T = dict(MILD, sigma0=0.3), 1.0
+    types = validate_types([{"name": "one", "weight": weights[0]}, {"name": "two", "weight": weights[1]}], base)
+    L, LD = tcn.default_halfwidths(types, base["sigma0"], T)
+    two = tcn.solve_system(types, base, T=T, nt=40, nX=51, nD=9, halfwidth=L, D_halfwidth=LD)
+    one = solve_one_type(base, T=T, nt=40, nQ=51, halfwidth=L)
+    centre = two.D.size // 2
+    assert two.D[centre] == 0.0
+    for name in ("a", "b", "c", "k", "l"):
+        for k in range(2):
+            np.testing.assert_allclose(getattr(two, name)[k][:, centre], getattr(one, name), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(two.eta[:, centre], one.eta, rtol=1e-12)
+    assert two.expected_cost(0) == pytest.approx(one.expected_cost, rel=1e-12)
+
+
+def test_more_than_two_types_or_a_bad_grid_is_refused_naming_the_key():
+    types = validate_types([{"name": "a", "weight": 0.4}, {"name": "b", "weight": 0.6}], dict(MILD))
+    three = validate_types([{"name": "a", "weight": 0.2}, {"name": "b", "weight": 0.3}, {"name": "c", "weight": 0.5}],
+                           dict(MILD))
+    kw = dict(T=1.0, nt=8, nX=9, nD=9, halfwidth=3.0, D_halfwidth=1.0)
+    with pytest.raises(ConfigError, match=r"mfg.types: 3 types with common noise .* at most 2"):
+        tcn.solve_system(three, dict(MILD, sigma0=0.3), **kw)
+    with pytest.raises(ConfigError, match="odd nD"):
+        tcn.solve_system(types, dict(MILD, sigma0=0.3), **{**kw, "nD": 8})
+    with pytest.raises(ConfigError, match="multiple of 8"):
+        tcn.solve_with_estimate(types, dict(MILD, sigma0=0.3), **{**kw, "nD": 13})
+
+
+def test_paths_are_seeded_and_follow_the_solution():
+    types, T, est = _estimate("mild")
+    sol = est.fine
+    one = simulate_paths(sol, n_paths=200, seed=5)
+    two = simulate_paths(sol, n_paths=200, seed=5)
+    assert np.array_equal(one.Q, two.Q) and np.array_equal(one.m, two.m)
+    assert one.outside == 0.0
+    np.testing.assert_allclose(one.Q[:, 0], sol.start[0])
+    # the crowd mean is the weighted mean of the types', and both liquidate on average
+    np.testing.assert_allclose(one.Q, np.tensordot(sol.weights, one.Q_by_type, axes=1), rtol=1e-12)
+    assert np.all(np.abs(one.Q_by_type[:, :, -1].mean(axis=1)) < 0.5 * np.abs([ty.m0_mean for ty in types]))
+    bands = one.quantiles([0.1, 0.5, 0.9])
+    assert set(bands) == {"Q", "m", "eta", "Q_type0", "Q_type1"}
