@@ -26,7 +26,7 @@ from reportutils import report_inputs
 pytestmark = pytest.mark.workflow
 
 SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "systemic", "market-making",
-            "multi-asset", "provenance")
+            "multi-asset", "equilibrium", "provenance")
 
 
 def section(html: str, name: str) -> str:

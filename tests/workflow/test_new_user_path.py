@@ -122,7 +122,7 @@ def test_config_override_on_the_command_line_sets_a_number(pipeline):
                    config.get("batching", {}).get("jobs_per_sweep", 2))
     assert planned_jobs(proc.stdout) == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": len(eta1), "aggregate_sweep": 1,
                                          "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
-                                         "solve_equilibrium": 1, "sweep_regimes": 1,
+                                         "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
                                          "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
 
 

@@ -94,13 +94,13 @@ def test_config_edit_reruns_exactly_the_dependent_rules(finished_run):
     jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
     # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
     # set phi; its batches), its aggregate, the two systemic scenarios, the finite-N check and the
-    # systemic sweeps, the equilibrium's crowd (its scenario and the regimes grid), the MFG notebook,
-    # provenance and the report. The phi x gamma_T points set phi themselves, so they are not rerun;
-    # nothing upstream of the MFG is.
+    # systemic sweeps, the equilibrium's crowd (its scenario and the regimes grid), the
+    # heuristic-vs-intraday MFG comparison, the MFG notebook, provenance and the report. The phi x gamma_T
+    # points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
     assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": len(sweep_batches(config, "eta1")),
                     "aggregate_sweep": 1,
                     "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
-                    "solve_equilibrium": 1, "sweep_regimes": 1,
+                    "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
                     "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
     snakemake(finished_run, "--cores", "2", "all")
     proc = snakemake(finished_run, "-n", "--cores", "2", "all")

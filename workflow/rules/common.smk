@@ -192,7 +192,8 @@ def calibration_settings(wildcards):
     if wildcards.model == "mfg":
         return {"representative": config["calibration"]["representative"],
                 "spread": config["calibration"]["spread"], "T": config["mfg"]["grid"]["T"],
-                **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})}}
+                **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})},
+                "intraday_median": config["calibration"]["intraday_median"]}
     return {"tickers": MM["tickers"], "gamma": MM["gamma"], "Q_max": MM["Q_max"],
             "spread": config["calibration"]["spread"], "overrides": {"mm": overrides.get("mm", {})},
             "flow_share": MM["flow_share"]}
@@ -306,6 +307,7 @@ INTRADAY_FIGURE_NAMES = ["intraday_profile", "signature_plot", "impact_fit"]
 if TRADE_SESSIONS:
     REPORT_INPUTS["intraday_estimates"] = INTRADAY_ESTIMATES
     REPORT_INPUTS["intraday_figures"] = expand("results/trades/figures/{name}.png", name=INTRADAY_FIGURE_NAMES)
+    REPORT_INPUTS["mfg_intraday_comparison"] = "results/mfg/intraday_comparison.json"
 
 
 # --- Backtests against recorded trades (replay.smk, docs/market_making.md "Replay") ------------------
