@@ -84,13 +84,21 @@ def mfg_run_overrides(mfg_config: Mapping[str, Any], scenario: str) -> dict:
 
 def sweep_run_overrides(mfg_config: Mapping[str, Any], swept: Mapping[str, float],
                         scenario: str = "baseline") -> dict:
-    """Config side of one sweep point: the ``scenario`` (default ``baseline``) with the swept values on top.
+    """Config side of one sweep point: the ``scenario`` (default ``baseline``) with the swept values on top
+    (:func:`with_swept_values`)."""
+    return with_swept_values(mfg_run_overrides(mfg_config, scenario), swept, scenario=scenario)
 
-    Model parameters and ``sigma0`` go to ``params``; ``urgent_share`` sets the weights of the scenario's
+
+def with_swept_values(run: Mapping[str, Any], swept: Mapping[str, float], *, scenario: str = "baseline") -> dict:
+    """What a sweep point means: the run overrides ``run`` (a scenario's) with the swept values on top.
+
+    Model parameters and ``sigma0`` go to ``params``; ``urgent_share`` sets the weights of the run's
     two types to ``(share, 1 - share)``; ``market_share`` is kept as a top-level ``market_share`` key
     (the split of the total noise needs the calibrated values: :func:`mfg_finance.mfg.systemic.systemic_config`).
+    ``scenario`` only names the scenario in errors.
     """
-    overrides = mfg_run_overrides(mfg_config, scenario)
+    overrides = copy.deepcopy(dict(run))
+    overrides["params"] = dict(overrides.get("params", {}))
     for key, value in swept.items():
         if key == "urgent_share":
             types = overrides.get("types") or []
