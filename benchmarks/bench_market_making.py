@@ -31,6 +31,18 @@ def median_time(func, repeats: int) -> float:
     return statistics.median(times)
 
 
+def median_wall_and_cpu(func, repeats: int) -> tuple[float, float, object]:
+    """Median wall and CPU time (all threads of this process) of ``func()``, and its last result."""
+    func()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = func()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
 def fresh_process(code: str, env_extra: dict | None = None) -> float:
     """Wall time of ``python -c code`` in a new interpreter (imports included)."""
     env = dict(os.environ, **(env_extra or {}))
@@ -54,16 +66,32 @@ def main() -> None:
     params = default_market_parameters()
     rows = []
 
-    # 1. vectorized Monte Carlo, GLFT strategy (table build included)
+    # 1. vectorized Monte Carlo, GLFT strategy (table build included); numba with 1 and 2 threads.
+    #    Rates per wall second and per CPU second (all threads): on a shared machine the CPU figure is
+    #    the one that does not depend on what else runs.
+    import numba
+
     n_paths, horizon, dt = int(10_000 * scale), 3600.0, 1.0
     path_steps = n_paths * int(horizon / dt)
-    for engine, reps in (("numba", repeats), ("numpy", max(1, repeats - 2))):
-        seconds = median_time(lambda: run_backtest("hjb", params, horizon_s=horizon, dt_s=dt, n_paths=n_paths,
-                                                   seed=1, engine=engine), reps)
-        rows.append((f"run_backtest hjb, {n_paths} paths x {int(horizon / dt)} steps, engine={engine}",
-                     f"{seconds:.3f} s", f"{path_steps / seconds / 1e6:.1f} M path-steps/s"))
-    vector_rate = path_steps / statistics.median(
-        [float(r[1].split()[0]) for r in rows[:1]])
+    frames = {}
+    vector_rate = None
+    runs = [("numba", t) for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS] + [("numpy", 1)]
+    for engine, threads in runs:
+        numba.set_num_threads(threads)
+        wall, cpu, result = median_wall_and_cpu(
+            lambda: run_backtest("hjb", params, horizon_s=horizon, dt_s=dt, n_paths=n_paths, seed=1,
+                                 engine=engine), repeats if engine == "numba" else max(1, repeats - 2))
+        frames[(engine, threads)] = result
+        rows.append((f"run_backtest hjb, {n_paths} paths x {int(horizon / dt)} steps, engine={engine}, "
+                     f"{threads} thread{'s' if threads > 1 else ''}",
+                     f"{wall:.3f} s wall, {cpu:.3f} s CPU",
+                     f"{path_steps / wall / 1e6:.1f} M path-steps/s wall, {path_steps / cpu / 1e6:.1f} per CPU-s"))
+        if engine == "numba":
+            vector_rate = path_steps / wall
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    numba_runs = [frames[r] for r in runs if r[0] == "numba"]
+    identical = all(f.equals(numba_runs[0]) for f in numba_runs[1:])
+    rows.append(("numba engine output, 1 vs 2 threads", "", "byte-identical" if identical else "DIFFERENT"))
 
     # 2. the seed's style: one path at a time, a Python policy call and scalar updates per step
     simulator = create_default_simulator(T=horizon, dt=dt)
@@ -116,7 +144,8 @@ def main() -> None:
 
     print(f"### Market making (bench_market_making.py{' --quick' if args.quick else ''})\n")
     print(f"Machine: `nproc` = {os.cpu_count()}, CPU: {cpu_model()}, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, single-threaded; median of {repeats} runs after a warm-up.\n")
+          f"numpy {np.__version__}; median of {repeats} runs after a warm-up (numpy engine: {max(1, repeats - 2)}); "
+          "only the numba engine uses more than one thread.\n")
     print("| measurement | time | rate |")
     print("|---|---|---|")
     for name, t, rate in rows:

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.market_making import MarketMakingSimulator, SimulatorParameters, create_default_model
@@ -16,12 +17,13 @@ def flat_table(n_steps, Q, delta_b, delta_a=None):
     return QuoteTable(np.full(shape, float(delta_b)), np.full(shape, float(delta_a)), Q)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
 @pytest.mark.parametrize("fill_model", ["exponential", "linear"])
-def test_fill_rates_match_intensity_within_monte_carlo_error(fill_model):
+def test_fill_rates_match_intensity_within_monte_carlo_error(fill_model, engine):
     A, k, dt, delta, n_steps, n_paths = 0.9, 0.3, 0.5, 2.0, 400, 500
     Q = n_steps                       # limits never bind
     dyn = Dynamics(sigma=0.3, A=A, k=k, dt=dt, n_steps=n_steps, S0=100.0, fill_model=fill_model)
-    result = simulate_table(flat_table(n_steps, Q, delta), dyn, n_paths=n_paths, seed=11)
+    result = simulate_table(flat_table(n_steps, Q, delta), dyn, n_paths=n_paths, seed=11, engine=engine)
     rate_dt = A * np.exp(-k * delta) * dt
     p = -np.expm1(-rate_dt) if fill_model == "exponential" else rate_dt
     trials = n_steps * n_paths
@@ -56,10 +58,11 @@ def test_inventory_limits_are_never_breached(engine):
     assert result.max_abs_inventory.max() == 3
 
 
-def test_pnl_is_spread_income_when_the_mid_does_not_move():
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_pnl_is_spread_income_when_the_mid_does_not_move(engine):
     h = 1.5
     dyn = Dynamics(sigma=0.0, A=0.9, k=0.3, dt=1.0, n_steps=200, S0=10.0)
-    result = simulate_table(flat_table(200, 50, h), dyn, n_paths=100, seed=2)
+    result = simulate_table(flat_table(200, 50, h), dyn, n_paths=100, seed=2, engine=engine)
     np.testing.assert_allclose(result.final_pnl, h * (result.n_bid_fills + result.n_ask_fills))
     np.testing.assert_allclose(result.mean_spread, 2 * h)
 
@@ -82,13 +85,63 @@ def test_pnl_is_cash_plus_inventory_marked_to_the_mid():
     assert out["n_trades"] == out["n_bid_fills"] + out["n_ask_fills"]
 
 
-def test_engines_give_identical_results():
+def two_sample_z(a, b):
+    """Difference of two independent sample means in units of its standard error."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return (a.mean() - b.mean()) / np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+
+
+def test_engines_agree_within_monte_carlo_error():
+    # The engines draw different random numbers (NumPy streams vs per-path streams in the kernel),
+    # so they agree in law: the means of every output differ by less than 4.5 standard errors
+    # (a 7e-6 chance each for correct engines), the PnL distributions pass a two-sample KS test,
+    # and both reproduce the mid's exact law S_T ~ N(S0, sigma^2 T).
     model = create_default_model()
     dyn = Dynamics(sigma=0.3, A=0.9, k=0.3, dt=1.0, n_steps=300, S0=100.0)
     table = QuoteTable(*model.spread_table(dyn.times), 30)
-    a = simulate_table(table, dyn, n_paths=64, seed=9, engine="numpy").to_frame()
-    b = simulate_table(table, dyn, n_paths=64, seed=9, engine="numba").to_frame()
-    pd.testing.assert_frame_equal(a, b)
+    n_paths = 4000
+    a = simulate_table(table, dyn, n_paths=n_paths, seed=9, engine="numpy")
+    b = simulate_table(table, dyn, n_paths=n_paths, seed=9, engine="numba")
+    for name in ("final_pnl", "n_bid_fills", "n_ask_fills", "final_inventory", "mean_spread", "final_price"):
+        assert abs(two_sample_z(getattr(a, name), getattr(b, name))) < 4.5, name
+    assert abs(two_sample_z(a.final_pnl ** 2, b.final_pnl ** 2)) < 4.5
+    assert stats.ks_2samp(a.final_pnl, b.final_pnl).pvalue > 1e-4
+    var_T = dyn.sigma ** 2 * dyn.n_steps * dyn.dt
+    for result in (a, b):
+        assert abs(result.final_price.mean() - dyn.S0) < 4.5 * np.sqrt(var_T / n_paths)
+        # the sample variance of n normals has standard error var * sqrt(2 / (n - 1))
+        assert abs(result.final_price.var(ddof=1) - var_T) < 4.5 * var_T * np.sqrt(2 / (n_paths - 1))
+
+
+def test_numba_engine_is_byte_identical_for_any_thread_count():
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba allows a single thread here (NUMBA_NUM_THREADS=1)")
+    model = create_default_model()
+    dyn = Dynamics(sigma=0.3, A=0.9, k=0.3, dt=1.0, n_steps=200, S0=100.0)
+    table = QuoteTable(*model.spread_table(dyn.times), 30)
+    before = numba.get_num_threads()
+    frames = []
+    try:
+        for threads in sorted({1, 2, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(threads)
+            # 300 paths: three blocks of unequal size, split differently by each thread count
+            frames.append(simulate_table(table, dyn, n_paths=300, seed=17, engine="numba").to_frame())
+    finally:
+        numba.set_num_threads(before)
+    for frame in frames[1:]:
+        pd.testing.assert_frame_equal(frame, frames[0], check_exact=True)
+
+
+def test_numba_paths_do_not_depend_on_the_number_of_paths():
+    # path p's stream is seeded from (seed, p): the first 50 of 300 paths are the 50 of a 50-path run
+    dyn = Dynamics(sigma=0.3, A=0.9, k=0.3, dt=1.0, n_steps=150, S0=100.0, mid_model="binomial")
+    table = flat_table(150, 10, 2.0, 3.0)
+    many = simulate_table(table, dyn, n_paths=300, seed=4, engine="numba").to_frame()
+    few = simulate_table(table, dyn, n_paths=50, seed=4, engine="numba").to_frame()
+    pd.testing.assert_frame_equal(many.iloc[:50], few, check_exact=True)
+    other_seed = simulate_table(table, dyn, n_paths=50, seed=5, engine="numba").to_frame()
+    assert not few["final_pnl"].equals(other_seed["final_pnl"])
 
 
 def test_results_do_not_depend_on_memory_blocks(monkeypatch):
@@ -99,27 +152,33 @@ def test_results_do_not_depend_on_memory_blocks(monkeypatch):
     pd.testing.assert_frame_equal(simulate_table(table, dyn, n_paths=50, seed=3, engine="numpy").to_frame(), reference)
 
 
-def test_determinism_by_seed_and_common_random_numbers():
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_determinism_by_seed_and_common_random_numbers(engine):
     dyn = Dynamics(sigma=0.3, A=0.9, k=0.3, dt=1.0, n_steps=120, S0=100.0)
     table = flat_table(120, 10, 3.0)
-    a = simulate_table(table, dyn, n_paths=40, seed=21).to_frame()
-    b = simulate_table(table, dyn, n_paths=40, seed=21).to_frame()
-    c = simulate_table(table, dyn, n_paths=40, seed=22).to_frame()
+    a = simulate_table(table, dyn, n_paths=40, seed=21, engine=engine).to_frame()
+    b = simulate_table(table, dyn, n_paths=40, seed=21, engine=engine).to_frame()
+    c = simulate_table(table, dyn, n_paths=40, seed=22, engine=engine).to_frame()
     pd.testing.assert_frame_equal(a, b)
     assert not a["final_pnl"].equals(c["final_pnl"])
-    # same seed, different strategy: same mid paths
-    wide = simulate_table(flat_table(120, 10, 5.0), dyn, n_paths=40, seed=21)
-    np.testing.assert_array_equal(wide.final_price, simulate_table(table, dyn, n_paths=40, seed=21).final_price)
+    # same seed, different strategy: same mid paths (the kernel's mid draws come after the fills'
+    # two uniforms in each path's stream, so they too are the same whatever the quotes)
+    wide = simulate_table(flat_table(120, 10, 5.0), dyn, n_paths=40, seed=21, engine=engine)
+    np.testing.assert_array_equal(wide.final_price,
+                                  simulate_table(table, dyn, n_paths=40, seed=21, engine=engine).final_price)
 
 
-def test_binomial_mid_moves_by_plus_minus_sigma_sqrt_dt():
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_binomial_mid_moves_by_plus_minus_sigma_sqrt_dt(engine):
     dyn = Dynamics(sigma=0.4, A=0.9, k=0.3, dt=0.25, n_steps=10, S0=50.0, mid_model="binomial")
-    result = simulate_table(flat_table(10, 10, 3.0), dyn, n_paths=500, seed=1)
+    result = simulate_table(flat_table(10, 10, 3.0), dyn, n_paths=500, seed=1, engine=engine)
     steps = (result.final_price - 50.0) / (0.4 * 0.5)
     np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)
     assert set(np.round(steps).astype(int) % 2) == {0}          # 10 steps of +-1: even
+    # a sum of 10 fair signs: mean 0, variance 10 (4.5 standard errors)
+    assert abs(np.round(steps).mean()) < 4.5 * np.sqrt(10 / 500)
     gaussian = simulate_table(flat_table(10, 10, 3.0), Dynamics(sigma=0.4, A=0.9, k=0.3, dt=0.25, n_steps=10,
-                                                                 S0=50.0), n_paths=500, seed=1)
+                                                                 S0=50.0), n_paths=500, seed=1, engine=engine)
     assert np.std(gaussian.final_price - 50.0) == pytest.approx(0.4 * np.sqrt(2.5), rel=0.1)
 
 

@@ -99,6 +99,10 @@ def parse_records(buf, starts, offsets, widths, kinds, rows, scales, record_type
                   err_field, err_reason):
     """Parse the records starting at ``starts`` in ``buf``; fill the output arrays in place.
 
+    This is the generic, field-table-driven kernel; :func:`.detail_kernel.parse_detail_records`
+    is the fast one for quote records and falls back on :func:`parse_record` for any record its
+    checks do not pass.
+
     Parameters
     ----------
     buf : uint8[:]
@@ -122,74 +126,85 @@ def parse_records(buf, starts, offsets, widths, kinds, rows, scales, record_type
         (1 bad record type, 2 non-digit, 3 invalid date, 4 non-printable text byte); -1 and 0 if
         the record is valid.
     """
-    n_fields = offsets.shape[0]
     for i in range(starts.shape[0]):
-        base = starts[i]
-        key = _FNV_OFFSET
-        bad_field = -1
-        reason = 0
-        for j in range(n_fields):
-            pos = base + offsets[j]
-            width = widths[j]
-            kind = kinds[j]
-            if kind == K_CONST:
-                for k in range(width):
-                    if buf[pos + k] != record_type[k]:
-                        bad_field = j
-                        reason = 1
-                if bad_field >= 0:
-                    break
-            elif kind == K_TEXT:
-                for k in range(width):
-                    b = buf[pos + k]
-                    if b < 0x20 or (b > 0x7E and b < 0xA0):
-                        bad_field = j
-                        reason = 4
-                        break
-                    key = (key ^ np.uint64(b)) * _FNV_PRIME
-                if bad_field >= 0:
-                    break
-            else:
-                if kind == K_INT_OR_BLANK and buf[pos] == 0x20:  # blank
-                    for k in range(width):
-                        if buf[pos + k] != 0x20:
-                            bad_field = j
-                            reason = 2
-                            break
-                    if bad_field >= 0:
-                        break
-                    ints[rows[j], i] = BLANK
-                    continue
-                acc = 0
-                for k in range(width):
-                    digit = np.int64(buf[pos + k]) - 48
-                    if digit < 0 or digit > 9:
-                        bad_field = j
-                        reason = 2
-                        break
-                    acc = acc * 10 + digit
-                if bad_field >= 0:
-                    break
-                if scales[j] > 0:
-                    floats[rows[j], i] = acc / scales[j]
-                    continue
-                if kind == K_DATE or kind == K_DATE_OR_NEVER:
-                    if kind == K_DATE_OR_NEVER and acc == NEVER_EXPIRES:
-                        ints[rows[j], i] = NAT
-                        continue
-                    year = acc // 10000
-                    month = acc // 100 % 100
-                    day = acc % 100
-                    if (year < MIN_YEAR or year > MAX_YEAR or month < 1 or month > 12 or day < 1
-                            or day > _days_in_month(year, month)):
-                        bad_field = j
-                        reason = 3
-                        break
-                    acc = _days_from_civil(year, month, day) * _NS_PER_DAY
-                ints[rows[j], i] = acc
+        bad_field, reason, key = parse_record(buf, starts[i], i, offsets, widths, kinds, rows, scales,
+                                              record_type, ints, floats)
         keys[i] = key
         err_field[i] = bad_field
         err_reason[i] = reason
+
+
+@njit(cache=True, nogil=True)
+def parse_record(buf, base, i, offsets, widths, kinds, rows, scales, record_type, ints, floats):
+    """Parse the record at ``buf[base:]`` into column ``i`` of ``ints``/``floats``.
+
+    Returns ``(bad_field, reason, key)`` as :func:`parse_records` stores them. Fields before the
+    first bad one are written (the caller's later checks read them), the others are not.
+    """
+    n_fields = offsets.shape[0]
+    key = _FNV_OFFSET
+    bad_field = -1
+    reason = 0
+    for j in range(n_fields):
+        pos = base + offsets[j]
+        width = widths[j]
+        kind = kinds[j]
+        if kind == K_CONST:
+            for k in range(width):
+                if buf[pos + k] != record_type[k]:
+                    bad_field = j
+                    reason = 1
+            if bad_field >= 0:
+                break
+        elif kind == K_TEXT:
+            for k in range(width):
+                b = buf[pos + k]
+                if b < 0x20 or (b > 0x7E and b < 0xA0):
+                    bad_field = j
+                    reason = 4
+                    break
+                key = (key ^ np.uint64(b)) * _FNV_PRIME
+            if bad_field >= 0:
+                break
+        else:
+            if kind == K_INT_OR_BLANK and buf[pos] == 0x20:  # blank
+                for k in range(width):
+                    if buf[pos + k] != 0x20:
+                        bad_field = j
+                        reason = 2
+                        break
+                if bad_field >= 0:
+                    break
+                ints[rows[j], i] = BLANK
+                continue
+            acc = 0
+            for k in range(width):
+                digit = np.int64(buf[pos + k]) - 48
+                if digit < 0 or digit > 9:
+                    bad_field = j
+                    reason = 2
+                    break
+                acc = acc * 10 + digit
+            if bad_field >= 0:
+                break
+            if scales[j] > 0:
+                floats[rows[j], i] = acc / scales[j]
+                continue
+            if kind == K_DATE or kind == K_DATE_OR_NEVER:
+                if kind == K_DATE_OR_NEVER and acc == NEVER_EXPIRES:
+                    ints[rows[j], i] = NAT
+                    continue
+                year = acc // 10000
+                month = acc // 100 % 100
+                day = acc % 100
+                if (year < MIN_YEAR or year > MAX_YEAR or month < 1 or month > 12 or day < 1
+                        or day > _days_in_month(year, month)):
+                    bad_field = j
+                    reason = 3
+                    break
+                acc = _days_from_civil(year, month, day) * _NS_PER_DAY
+            ints[rows[j], i] = acc
+    return bad_field, reason, key
 
 
 @njit(cache=True, nogil=True)

@@ -18,10 +18,10 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from mfg_finance.cotahist import kernel
+from mfg_finance.cotahist import detail_kernel, kernel
 from mfg_finance.cotahist.fields import POSITIVE_FIELDS
 from mfg_finance.cotahist.framing import frame
-from mfg_finance.cotahist.layout import (COLUMNS, DATE, DATE_OR_NEVER, DETAIL, DETAIL_FIELDS, HEADER_FIELDS,
+from mfg_finance.cotahist.layout import (COLUMNS, DATE, DATE_OR_NEVER, DETAIL_FIELDS, HEADER_FIELDS,
                                          INT_OR_BLANK, TRAILER_FIELDS)
 from mfg_finance.cotahist.rejects import Reject, header_and_trailer, kernel_rejects, length_rejects
 from mfg_finance.cotahist.source import read_source
@@ -38,7 +38,6 @@ INT_DTYPES = {"codbdi": "int16", "market_type": "int16", "term_days": "int16", "
 
 _SPEC = kernel.kernel_spec(DETAIL_FIELDS)
 _TEXT_COLUMNS = text_columns(DETAIL_FIELDS)
-_RECORD_TYPE = np.frombuffer(DETAIL.encode(), dtype=np.uint8)
 _EXACT_INT = 2 ** 53  # integers below this convert to float64 exactly
 #: Problems listed per file and kind in quarantine mode; the rest are counted, not listed.
 MAX_REJECTS_LISTED = 1000
@@ -139,8 +138,7 @@ def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) ->
     keys = np.empty(n, dtype=np.uint64)
     err_field = np.empty(n, dtype=np.int16)
     err_reason = np.empty(n, dtype=np.int8)
-    kernel.parse_records(buf, starts, _SPEC.offsets, _SPEC.widths, _SPEC.kinds, _SPEC.rows, _SPEC.scales,
-                         _RECORD_TYPE, ints, floats, keys, err_field, err_reason)
+    detail_kernel.parse_detail_records(buf, starts, ints, floats, keys, err_field, err_reason)
     _flag_zero_positive_fields(ints, err_field)
     rejects.extend(kernel_rejects(buf, starts, line_numbers, err_field, name, limit))
     if strict and rejects:

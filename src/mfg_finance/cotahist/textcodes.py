@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mfg_finance.cotahist import detail_kernel
 from mfg_finance.cotahist.kernel import first_text_mismatch
-from mfg_finance.cotahist.layout import TEXT, Field
+from mfg_finance.cotahist.layout import DETAIL_FIELDS, TEXT, Field
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ def text_columns(fields: tuple[Field, ...]) -> np.ndarray:
     return np.concatenate([np.arange(f.offset, f.offset + f.width) for f in fields if f.kind == TEXT])
 
 
+_DETAIL_TEXT_COLUMNS = text_columns(DETAIL_FIELDS)
+
+
 def _first_index(codes: np.ndarray, n_unique: int) -> np.ndarray:
     """Index of the first element carrying each code."""
     first = np.empty(n_unique, dtype=np.int64)
@@ -57,6 +61,13 @@ def _exact_factorize(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
+def _first_mismatch(buf, starts, columns, rows, codes, first_starts) -> int:
+    """First record whose text differs from its code's row: word-wise for quote records' text columns."""
+    if np.array_equal(columns, _DETAIL_TEXT_COLUMNS):
+        return detail_kernel.first_text_mismatch(buf, starts, first_starts, codes)
+    return first_text_mismatch(buf, starts, columns, rows, codes)
+
+
 def factorize_records(buf: np.ndarray, starts: np.ndarray, keys: np.ndarray, columns: np.ndarray) -> TextTable:
     """Distinct text combinations of the records at ``starts``, from their kernel hash ``keys``.
 
@@ -66,7 +77,7 @@ def factorize_records(buf: np.ndarray, starts: np.ndarray, keys: np.ndarray, col
     codes = codes.astype(np.int64, copy=False)
     first = _first_index(codes, uniques.size)
     rows = buf[starts[first][:, None] + columns[None, :]]
-    if first_text_mismatch(buf, starts, columns, rows, codes) >= 0:
+    if _first_mismatch(buf, starts, columns, rows, codes, starts[first]) >= 0:
         # A 64-bit hash collision (about 1e-10 per file): fall back to exact byte comparison.
         codes, first = _exact_factorize(buf[starts[:, None] + columns[None, :]])
         rows = buf[starts[first][:, None] + columns[None, :]]

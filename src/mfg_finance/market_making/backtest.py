@@ -62,7 +62,8 @@ def run_backtest(strategy: str | Callable, params: Mapping | MarketParameters, *
     q0 : int
         Initial inventory (lots).
     engine : {"auto", "numba", "numpy"}
-        Simulation engine for the table strategies (identical results).
+        Simulation engine for the table strategies: the engines draw different random numbers and
+        agree within Monte Carlo error (see :mod:`.simulator`); each is deterministic given the seed.
 
     Returns
     -------

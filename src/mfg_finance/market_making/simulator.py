@@ -15,9 +15,14 @@ PnL is marked to the mid: each fill earns its distance ``delta``, and inventory 
 ``q_{n+1} (S_{n+1} - S_n)``, so ``final_pnl = X_N + q_N S_N - X_0 - q_0 S_0`` (no liquidation cost),
 times ``order_size``.
 
-Randomness: three independent PCG64 streams spawned from ``seed`` (mid, bid fills, ask fills), each
-drawn step-major. The same seed gives the same mid paths whatever the strategy (common random
-numbers), and results do not depend on how the steps are split into memory blocks.
+Randomness. The NumPy engine (and :func:`simulate_policy`) draws three independent PCG64 streams
+spawned from ``seed`` (mid, bid fills, ask fills), each step-major; results do not depend on how
+the steps are split into memory blocks. The compiled engine (``engine="numba"``) draws inside the
+kernel from one xoshiro256** stream per path seeded from ``(seed, path)`` (:mod:`._path_rng`),
+with paths spread over threads: its results are byte-identical for any thread count and path
+``p``'s outcome does not depend on how many paths run. The two engines use different random
+numbers, so they agree in law (within Monte Carlo error), not path by path. With either engine the
+same seed gives the same mid paths whatever the strategy (common random numbers).
 """
 
 from __future__ import annotations
@@ -39,8 +44,8 @@ MID_MODELS = ("gaussian", "binomial")
 ENGINES = ("auto", "numba", "numpy")
 #: random numbers drawn per block and stream (bounds memory at ~6 MB for the three streams)
 _BLOCK_ELEMENTS = 1 << 18
-#: below this many path-steps the numpy engine (~50 ns/path-step) finishes before numba would
-#: have repaid its import and cache load (~0.3 s in a fresh process) at ~20 ns/path-step
+#: below this many path-steps the numpy engine (~35 ns/path-step) finishes before numba would
+#: have repaid its import and cache load (~0.3 s in a fresh process) at ~7-14 ns/path-step
 _NUMBA_MIN_PATH_STEPS = 10_000_000
 
 Policy = Callable[[float, np.ndarray, np.ndarray], tuple]
@@ -265,9 +270,12 @@ def simulate_table(table: QuoteTable, dyn: Dynamics, *, n_paths: int, seed, q0: 
     table : QuoteTable with at least ``dyn.n_steps`` rows.
     dyn : Dynamics.
     n_paths : number of Monte Carlo paths.
-    seed : int or None, seed of the three random streams.
+    seed : int or None, seed of the random streams.
     q0 : initial inventory (lots).
-    engine : "auto", "numba" or "numpy" (identical results; numba is faster on large runs).
+    engine : "auto", "numba" or "numpy". The engines draw different random numbers (see the module
+        docstring) and agree within Monte Carlo error; numba is faster on large runs and uses all
+        of numba's threads (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``) with identical results.
+        "auto" picks numba from ``_NUMBA_MIN_PATH_STEPS`` path-steps on.
     """
     n_paths = _check_run(n_paths, q0, table.Q_max)
     if table.delta_b.shape[0] < dyn.n_steps:
@@ -277,22 +285,28 @@ def simulate_table(table: QuoteTable, dyn: Dynamics, *, n_paths: int, seed, q0: 
     scale, drift = dyn.sigma * np.sqrt(dyn.dt), dyn.mu * dyn.dt
     binomial = dyn.mid_model == "binomial"
     engine = choose_engine(engine, n_paths * dyn.n_steps)
-    if engine == "numba":
-        from mfg_finance.market_making._kernels import table_block
-    mid_rng, bid_rng, ask_rng = random_streams(seed)
     Q = table.Q_max
+    if engine == "numba":
+        from mfg_finance.market_making._kernels import table_paths
+        table_paths(*arrays, dyn.n_steps, _numba_seed(seed), scale, drift, binomial, Q, state.q, state.pnl,
+                    state.price, state.n_bid, state.n_ask, state.max_abs_q, state.spread_sum, state.spread_n)
+        return state.results(dyn)
+    mid_rng, bid_rng, ask_rng = random_streams(seed)
     for start, stop in _blocks(dyn.n_steps, n_paths):
         shape = (stop - start, n_paths)
         z, u_b, u_a = mid_rng.standard_normal(shape), bid_rng.random(shape), ask_rng.random(shape)
-        if engine == "numba":
-            table_block(*arrays, start, z, u_b, u_a, scale, drift, binomial, Q, state.q, state.pnl,
-                        state.price, state.n_bid, state.n_ask, state.max_abs_q, state.spread_sum, state.spread_n)
-            continue
         for i in range(stop - start):
             j = state.q + Q
             n = start + i
             state.step(*(a[n, j] for a in arrays), z[i], u_b[i], u_a[i], scale, drift, binomial)
     return state.results(dyn)
+
+
+def _numba_seed(seed) -> int:
+    """Seed of the compiled engine's per-path streams; ``None`` draws one from the OS, like NumPy."""
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return _checks.seed_value("seed", seed)
 
 
 def simulate_policy(policy: Policy, dyn: Dynamics, *, Q_max: int, n_paths: int, seed, q0: int = 0) -> PathResults:

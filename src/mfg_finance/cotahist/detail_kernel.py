@@ -1,0 +1,392 @@
+"""The fast kernel for quote records: fixed offsets, eight bytes at a time, records split over threads.
+
+:func:`.kernel.parse_records` interprets the field table byte by byte (about 1.4 ns a byte). This
+kernel knows the quote record's layout at compile time (offsets and widths are module constants
+taken from :data:`~.layout.DETAIL_FIELDS`, which numba folds into the code) and works on 64-bit
+words loaded straight from the buffer:
+
+* a numeric field of ``w`` digits is ``ceil(w / 8)`` words; each is checked to be eight ASCII
+  digits and converted with three multiplications (the SWAR method of simdjson / D. Lemire), with
+  no branch per byte. A partial word is loaded so that it ends at the field's end and the bytes
+  before the field are replaced by ``'0'``;
+* text bytes are checked with a 256-entry table (:func:`.fields.is_text_byte`) OR-ed together, and
+  hashed a word at a time into the record's text key (the words cover exactly the text bytes);
+* dates are validated and converted once per distinct value in a run (a file's records come day
+  by day, so a one-entry cache hits almost always).
+
+A record passes or fails this fast path as a whole. One that fails (a corrupt byte anywhere, a bad
+date, the wrong record type) is parsed again by the exact per-field reference code
+(:func:`.kernel.parse_record`), which finds the first offending field and the reason: the error
+reports are those of the generic kernel by construction, and ``tests/cotahist`` checks that the
+values agree on random and corrupted records. Records are independent, so blocks of them are
+spread over numba's threads (``prange``); the output does not depend on the thread count.
+
+The word loads read eight bytes at any offset (an unaligned load); they stay inside the record's
+245 bytes, and the code assumes a little-endian machine (checked at import).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+from mfg_finance.cotahist import kernel
+from mfg_finance.cotahist.fields import MAX_YEAR, MIN_YEAR, is_text_byte
+from mfg_finance.cotahist.layout import (CONST, DATE, DATE_OR_NEVER, DETAIL, DETAIL_FIELDS, INT, INT_OR_BLANK,
+                                         NEVER_EXPIRES, RECORD_BYTES, TEXT)
+
+if sys.byteorder != "little":  # pragma: no cover - every platform numba supports today is little-endian
+    raise ImportError("the COTAHIST word kernel assumes a little-endian machine")
+
+SPEC = kernel.kernel_spec(DETAIL_FIELDS)
+_OFFSETS, _WIDTHS, _KINDS, _ROWS, _SCALES = SPEC.offsets, SPEC.widths, SPEC.kinds, SPEC.rows, SPEC.scales
+RECORD_TYPE = np.frombuffer(DETAIL.encode(), dtype=np.uint8)
+#: Records per parallel task: large enough to amortise scheduling, small enough to share 2 threads well.
+RECORDS_PER_BLOCK = 8192
+
+_U = np.uint64
+_ZEROS = _U(0x3030303030303030)
+_HIGH_NIBBLES = _U(0xF0F0F0F0F0F0F0F0)
+_SIXES = _U(0x0606060606060606)
+_THREES = _U(0x3333333333333333)
+_PAIR_MASK = _U(0x000000FF000000FF)
+_MUL_HIGH = _U(100 + (1000000 << 32))
+_MUL_LOW = _U(1 + (10000 << 32))
+_HASH_MUL = _U(0x9E3779B97F4A7C15)
+_HASH_SEED = _U(0xCBF29CE484222325)
+_NS_PER_DAY = 86_400_000_000_000
+#: 1 for a byte a text field may not hold (the rule of :func:`.fields.is_text_byte`).
+TEXT_BAD = np.array([0 if is_text_byte(b) else 1 for b in range(256)], dtype=np.uint8)
+
+
+def _field(name):
+    return next(f for f in DETAIL_FIELDS if f.name == name)
+
+
+def _int_row(name):
+    return SPEC.int_fields.index(_field(name))
+
+
+def _float_row(name):
+    return SPEC.float_fields.index(_field(name))
+
+
+# Offsets and widths the kernel below is written for, read from the layout table.
+_F = {f.name: (f.offset, f.width) for f in DETAIL_FIELDS}
+O_TIPREG, _ = _F["TIPREG"]
+O_DATPRE, W_DATPRE = _F["DATPRE"]
+O_CODBDI, W_CODBDI = _F["CODBDI"]
+O_TPMERC, W_TPMERC = _F["TPMERC"]
+O_PRAZOT, W_PRAZOT = _F["PRAZOT"]
+O_PREABE, W_PREABE = _F["PREABE"]
+O_PREMAX, W_PREMAX = _F["PREMAX"]
+O_PREMIN, W_PREMIN = _F["PREMIN"]
+O_PREMED, W_PREMED = _F["PREMED"]
+O_PREULT, W_PREULT = _F["PREULT"]
+O_PREOFC, W_PREOFC = _F["PREOFC"]
+O_PREOFV, W_PREOFV = _F["PREOFV"]
+O_TOTNEG, W_TOTNEG = _F["TOTNEG"]
+O_QUATOT, W_QUATOT = _F["QUATOT"]
+O_VOLTOT, W_VOLTOT = _F["VOLTOT"]
+O_PREEXE, W_PREEXE = _F["PREEXE"]
+O_INDOPC, W_INDOPC = _F["INDOPC"]
+O_DATVEN, W_DATVEN = _F["DATVEN"]
+O_FATCOT, W_FATCOT = _F["FATCOT"]
+O_PTOEXE, W_PTOEXE = _F["PTOEXE"]
+O_DISMES, W_DISMES = _F["DISMES"]
+O_CODNEG, W_CODNEG = _F["CODNEG"]
+O_NOMRES, W_NOMRES = _F["NOMRES"]
+O_ESPECI, W_ESPECI = _F["ESPECI"]
+O_MODREF, W_MODREF = _F["MODREF"]
+O_CODISI, W_CODISI = _F["CODISI"]
+R_DATPRE, R_CODBDI, R_TPMERC, R_PRAZOT = (_int_row(n) for n in ("DATPRE", "CODBDI", "TPMERC", "PRAZOT"))
+R_TOTNEG, R_QUATOT, R_INDOPC, R_DATVEN = (_int_row(n) for n in ("TOTNEG", "QUATOT", "INDOPC", "DATVEN"))
+R_FATCOT, R_DISMES = _int_row("FATCOT"), _int_row("DISMES")
+R_PREABE, R_PREMAX, R_PREMIN, R_PREMED = (_float_row(n) for n in ("PREABE", "PREMAX", "PREMIN", "PREMED"))
+R_PREULT, R_PREOFC, R_PREOFV, R_VOLTOT = (_float_row(n) for n in ("PREULT", "PREOFC", "PREOFV", "VOLTOT"))
+R_PREEXE, R_PTOEXE = _float_row("PREEXE"), _float_row("PTOEXE")
+S_PRICE = 10.0 ** _field("PREABE").decimals
+S_VOLTOT = 10.0 ** _field("VOLTOT").decimals
+S_PREEXE = 10.0 ** _field("PREEXE").decimals
+S_PTOEXE = 10.0 ** _field("PTOEXE").decimals
+
+#: What the kernel body handles, field by field: (kind, decimals) as it assumes them.
+HANDLED = {
+    "TIPREG": (CONST, 0), "DATPRE": (DATE, 0), "CODBDI": (INT, 0), "CODNEG": (TEXT, 0), "TPMERC": (INT, 0),
+    "NOMRES": (TEXT, 0), "ESPECI": (TEXT, 0), "PRAZOT": (INT_OR_BLANK, 0), "MODREF": (TEXT, 0),
+    "PREABE": (INT, 2), "PREMAX": (INT, 2), "PREMIN": (INT, 2), "PREMED": (INT, 2), "PREULT": (INT, 2),
+    "PREOFC": (INT, 2), "PREOFV": (INT, 2), "TOTNEG": (INT, 0), "QUATOT": (INT, 0), "VOLTOT": (INT, 2),
+    "PREEXE": (INT, 2), "INDOPC": (INT, 0), "DATVEN": (DATE_OR_NEVER, 0), "FATCOT": (INT, 0),
+    "PTOEXE": (INT, 6), "CODISI": (TEXT, 0), "DISMES": (INT, 0),
+}
+
+
+def _check_layout() -> None:
+    """The layout is the one this kernel is written for (a layout edit must edit the kernel too)."""
+    found = {f.name: (f.kind, f.decimals) for f in DETAIL_FIELDS}
+    if found != HANDLED:
+        raise ImportError(f"detail_kernel is written for the fields {HANDLED}, the layout has {found}")
+    for f in DETAIL_FIELDS:
+        if f.kind == TEXT or f.kind == CONST:
+            continue
+        if f.width > 18 or (f.width % 8 and f.offset + f.width % 8 < 8):   # int64 range; loads inside the record
+            raise ImportError(f"detail_kernel cannot read field {f.name} ({f.width} digits at {f.offset})")
+    if DETAIL_FIELDS[-1].end != RECORD_BYTES:
+        raise ImportError("detail_kernel: the detail fields do not end at the record's end")
+
+
+_check_layout()
+
+
+@intrinsic
+def load_u64(typingctx, buf, pos):
+    """The eight bytes ``buf[pos:pos + 8]`` as a little-endian uint64 (unaligned load, no bounds check)."""
+    signature = types.uint64(buf, pos)
+
+    def codegen(context, builder, sig, args):
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        pointer = builder.bitcast(builder.gep(array.data, [args[1]]), ir.IntType(64).as_pointer())
+        return builder.load(pointer, align=1)
+
+    return signature, codegen
+
+
+@numba.njit(inline="always")
+def _eight_digits(word):
+    """``(value, ok)`` of eight ASCII digits packed little-endian (first digit in the low byte)."""
+    ok = ((word & _HIGH_NIBBLES) | (((word + _SIXES) & _HIGH_NIBBLES) >> _U(4))) == _THREES
+    word = word - _ZEROS
+    word = word * _U(10) + (word >> _U(8))
+    word = ((word & _PAIR_MASK) * _MUL_HIGH + ((word >> _U(16)) & _PAIR_MASK) * _MUL_LOW) >> _U(32)
+    return np.int64(word), ok
+
+
+@numba.njit
+def digits(buf, pos, width):
+    """``(value, ok)`` of the ``width`` (<= 18) ASCII digits at ``buf[pos:]``; ``ok`` False if any is not one."""
+    head = width % 8
+    value = np.int64(0)
+    ok = True
+    if head:
+        keep = _U(0xFFFFFFFFFFFFFFFF) << _U(8 * (8 - head))     # the field's bytes: the word's high ones
+        value, ok = _eight_digits((load_u64(buf, pos + head - 8) & keep) | (_ZEROS & ~keep))
+    for c in range(width // 8):
+        chunk, chunk_ok = _eight_digits(load_u64(buf, pos + head + 8 * c))
+        value = value * 100_000_000 + chunk
+        ok &= chunk_ok
+    return value, ok
+
+
+@numba.njit
+def text_bad(buf, pos, width):
+    """Nonzero if a byte of ``buf[pos:pos + width]`` may not appear in a text field."""
+    bad = np.uint8(0)
+    for k in range(width):
+        bad |= TEXT_BAD[buf[pos + k]]
+    return bad
+
+
+@numba.njit(inline="always")
+def _mix(h, word):
+    h = (h ^ word) * _HASH_MUL
+    return h ^ (h >> _U(29))
+
+
+@numba.njit
+def text_words(buf, pos, width, h):
+    """Fold the ``width`` bytes at ``buf[pos:]`` into hash ``h`` a word at a time (exactly those bytes)."""
+    for c in range(width // 8):
+        h = _mix(h, load_u64(buf, pos + 8 * c))
+    tail = width % 8
+    if tail:   # the last ``tail`` bytes: the high bytes of the word ending at the field's end
+        h = _mix(h, load_u64(buf, pos + width - 8) >> _U(8 * (8 - tail)))
+    return h
+
+
+@numba.njit
+def text_key(buf, base):
+    """64-bit key of a record's text fields (a hash of their bytes, nothing else)."""
+    h = _HASH_SEED
+    h = text_words(buf, base + O_CODNEG, W_CODNEG, h)
+    h = text_words(buf, base + O_NOMRES, W_NOMRES, h)
+    h = text_words(buf, base + O_ESPECI, W_ESPECI, h)
+    h = text_words(buf, base + O_MODREF, W_MODREF, h)
+    h = text_words(buf, base + O_CODISI, W_CODISI, h)
+    return h
+
+
+@numba.njit
+def _text_fields_bad(buf, base):
+    return (text_bad(buf, base + O_CODNEG, W_CODNEG) | text_bad(buf, base + O_NOMRES, W_NOMRES)
+            | text_bad(buf, base + O_ESPECI, W_ESPECI) | text_bad(buf, base + O_MODREF, W_MODREF)
+            | text_bad(buf, base + O_CODISI, W_CODISI))
+
+
+@numba.njit
+def _date_ns(value):
+    """``(ns since 1970-01-01, ok)`` of a YYYYMMDD integer (the rules of :func:`.kernel.parse_record`)."""
+    year = value // 10000
+    month = value // 100 % 100
+    day = value % 100
+    if (year < MIN_YEAR or year > MAX_YEAR or month < 1 or month > 12 or day < 1
+            or day > kernel._days_in_month(year, month)):
+        return np.int64(0), False
+    return kernel._days_from_civil(year, month, day) * _NS_PER_DAY, True
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def parse_detail_records(buf, starts, ints, floats, keys, err_field, err_reason):
+    """Parse the quote records at ``starts``; same outputs as :func:`.kernel.parse_records` with :data:`SPEC`.
+
+    ``keys`` are :func:`text_key` hashes (not FNV-1a); only their equalities matter to the caller.
+    """
+    n = starts.shape[0]
+    n_blocks = (n + RECORDS_PER_BLOCK - 1) // RECORDS_PER_BLOCK
+    for block in numba.prange(n_blocks):
+        parse_block(buf, starts, block * RECORDS_PER_BLOCK, min((block + 1) * RECORDS_PER_BLOCK, n), ints, floats,
+                    keys, err_field, err_reason)
+
+
+@numba.njit(cache=True, nogil=True)
+def parse_block(buf, starts, first, stop, ints, floats, keys, err_field, err_reason):
+    """Records ``first`` to ``stop - 1`` of :func:`parse_detail_records` (one thread's task)."""
+    last_raw, last_ns = np.int64(-1), np.int64(0)            # one-entry caches of DATPRE and DATVEN
+    last_expiry_raw, last_expiry_ns = np.int64(-1), np.int64(0)
+    for i in range(first, stop):
+        base = starts[i]
+        ok = buf[base + O_TIPREG] == RECORD_TYPE[0] and buf[base + O_TIPREG + 1] == RECORD_TYPE[1]
+        raw, good = digits(buf, base + O_DATPRE, W_DATPRE)
+        ok &= good
+        if raw != last_raw:
+            date_ns, good = _date_ns(raw)
+            if good:
+                last_raw, last_ns = raw, date_ns
+            ok &= good
+        ints[R_DATPRE, i] = last_ns
+        value, good = digits(buf, base + O_CODBDI, W_CODBDI)
+        ints[R_CODBDI, i] = value
+        ok &= good
+        value, good = digits(buf, base + O_TPMERC, W_TPMERC)
+        ints[R_TPMERC, i] = value
+        ok &= good
+        value, good = digits(buf, base + O_PRAZOT, W_PRAZOT)
+        if not good:     # blank, or a non-digit (then the reference path below decides)
+            good = (buf[base + O_PRAZOT] == 0x20 and buf[base + O_PRAZOT + 1] == 0x20
+                    and buf[base + O_PRAZOT + 2] == 0x20)
+            value = kernel.BLANK
+        ints[R_PRAZOT, i] = value
+        ok &= good
+        value, good = digits(buf, base + O_PREABE, W_PREABE)
+        floats[R_PREABE, i] = value / S_PRICE
+        ok &= good
+        value, good = digits(buf, base + O_PREMAX, W_PREMAX)
+        floats[R_PREMAX, i] = value / S_PRICE
+        ok &= good
+        value, good = digits(buf, base + O_PREMIN, W_PREMIN)
+        floats[R_PREMIN, i] = value / S_PRICE
+        ok &= good
+        value, good = digits(buf, base + O_PREMED, W_PREMED)
+        floats[R_PREMED, i] = value / S_PRICE
+        ok &= good
+        value, good = digits(buf, base + O_PREULT, W_PREULT)
+        floats[R_PREULT, i] = value / S_PRICE
+        ok &= good
+        value, good = digits(buf, base + O_PREOFC, W_PREOFC)
+        floats[R_PREOFC, i] = value / S_PRICE
+        ok &= good
+        value, good = digits(buf, base + O_PREOFV, W_PREOFV)
+        floats[R_PREOFV, i] = value / S_PRICE
+        ok &= good
+        value, good = digits(buf, base + O_TOTNEG, W_TOTNEG)
+        ints[R_TOTNEG, i] = value
+        ok &= good
+        value, good = digits(buf, base + O_QUATOT, W_QUATOT)
+        ints[R_QUATOT, i] = value
+        ok &= good
+        value, good = digits(buf, base + O_VOLTOT, W_VOLTOT)
+        floats[R_VOLTOT, i] = value / S_VOLTOT
+        ok &= good
+        value, good = digits(buf, base + O_PREEXE, W_PREEXE)
+        floats[R_PREEXE, i] = value / S_PREEXE
+        ok &= good
+        value, good = digits(buf, base + O_INDOPC, W_INDOPC)
+        ints[R_INDOPC, i] = value
+        ok &= good
+        value, good = digits(buf, base + O_DATVEN, W_DATVEN)
+        ok &= good
+        if value == NEVER_EXPIRES:
+            ints[R_DATVEN, i] = kernel.NAT
+        else:
+            if value != last_expiry_raw:
+                date_ns, good = _date_ns(value)
+                if good:
+                    last_expiry_raw, last_expiry_ns = value, date_ns
+                ok &= good
+            ints[R_DATVEN, i] = last_expiry_ns
+        value, good = digits(buf, base + O_FATCOT, W_FATCOT)
+        ints[R_FATCOT, i] = value
+        ok &= good
+        value, good = digits(buf, base + O_PTOEXE, W_PTOEXE)
+        floats[R_PTOEXE, i] = value / S_PTOEXE
+        ok &= good
+        value, good = digits(buf, base + O_DISMES, W_DISMES)
+        ints[R_DISMES, i] = value
+        ok &= good
+        ok &= _text_fields_bad(buf, base) == 0
+        keys[i] = text_key(buf, base)
+        if ok:
+            err_field[i] = -1
+            err_reason[i] = 0
+        else:            # the exact reference decides: first bad field and reason, values before it
+            bad_field, reason, _ = kernel.parse_record(buf, base, i, _OFFSETS, _WIDTHS, _KINDS, _ROWS,
+                                                       _SCALES, RECORD_TYPE, ints, floats)
+            err_field[i] = bad_field
+            err_reason[i] = reason
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def first_text_mismatch(buf, starts, first_starts, codes):
+    """Index of the first record whose text bytes differ from those of its code's first record, or -1.
+
+    Record ``i`` (at ``starts[i]``) claims the text of the record at ``first_starts[codes[i]]``;
+    both are compared through the same words :func:`text_key` hashes (they cover exactly the text
+    bytes).
+    """
+    n = starts.shape[0]
+    n_blocks = (n + RECORDS_PER_BLOCK - 1) // RECORDS_PER_BLOCK
+    found = np.full(n_blocks, -1, dtype=np.int64)
+    for block in numba.prange(n_blocks):
+        for i in range(block * RECORDS_PER_BLOCK, min((block + 1) * RECORDS_PER_BLOCK, n)):
+            a, b = starts[i], first_starts[codes[i]]
+            if not _same_text(buf, a, b):
+                found[block] = i
+                break
+    for block in range(n_blocks):
+        if found[block] >= 0:
+            return found[block]
+    return -1
+
+
+@numba.njit(inline="always")
+def _same_words(buf, a, b, offset, width):
+    same = True
+    for c in range(width // 8):
+        same = same and load_u64(buf, a + offset + 8 * c) == load_u64(buf, b + offset + 8 * c)
+    tail = width % 8
+    if tail:
+        shift = _U(8 * (8 - tail))
+        same = same and (load_u64(buf, a + offset + width - 8) >> shift) == (load_u64(buf, b + offset + width - 8)
+                                                                             >> shift)
+    return same
+
+
+@numba.njit(inline="always")
+def _same_text(buf, a, b):
+    return (_same_words(buf, a, b, O_CODNEG, W_CODNEG) and _same_words(buf, a, b, O_NOMRES, W_NOMRES)
+            and _same_words(buf, a, b, O_ESPECI, W_ESPECI) and _same_words(buf, a, b, O_MODREF, W_MODREF)
+            and _same_words(buf, a, b, O_CODISI, W_CODISI))
