@@ -25,6 +25,7 @@ include: "workflow/rules/systemic.smk"
 include: "workflow/rules/market_making.smk"
 include: "workflow/rules/replay.smk"
 include: "workflow/rules/multi_asset.smk"
+include: "workflow/rules/equilibrium.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -1,11 +1,11 @@
 """Rule infer_corporate_events: events inferred from the quotes, overridden by the configured files."""
-from mfg_finance.corporate import infer_events, merge_events, read_event_files
+from mfg_finance.corporate import EQUITY_COLUMNS, infer_events, merge_events, read_event_files
 from mfg_finance.corporate.summary import events_summary
 from mfg_finance.io import read_parquet, write_json, write_parquet
 from mfg_finance.logs import configure_logging
 
 log = configure_logging(snakemake.log[0])
-equities = read_parquet(snakemake.input.equities)
+equities = read_parquet(snakemake.input.equities, columns=EQUITY_COLUMNS)
 inferred = infer_events(equities, tolerance=snakemake.params.tolerance,
                         quantity_window=snakemake.params.quantity_window)
 from_files, notes = read_event_files(snakemake.params.files, equities)

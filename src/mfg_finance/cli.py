@@ -18,6 +18,7 @@ _AREAS = (
     "mfg_finance.mfg.cli",
     "mfg_finance.market_making.cli",
     "mfg_finance.market_making.replay.cli",
+    "mfg_finance.equilibrium.cli",
 )
 
 

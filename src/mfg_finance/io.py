@@ -80,6 +80,36 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a new temporary folder beside ``path``; it replaces ``path`` only if the block succeeds.
+
+    Like :func:`atomic_path` for a folder output (a per-file dataset folder): a reader never sees a
+    half-written folder. A folder already at ``path`` is removed first; on failure the temporary
+    folder is removed, and one left by a killed writer is removed by the next writer of ``path``.
+    """
+    import shutil
+
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    for stale in dest.parent.glob(f".{glob_escape(dest.name)}.*.tmp"):
+        pid = stale.name[len(dest.name) + 2:].split(".", 1)[0]
+        if stale.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".tmp", dir=dest.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        yield tmp
+        if dest.is_dir() and not dest.is_symlink():
+            shutil.rmtree(dest)
+        elif dest.exists() or dest.is_symlink():
+            dest.unlink()
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
@@ -156,10 +186,11 @@ def write_parquet(path: str | os.PathLike, frame) -> None:
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
 
 
-def read_parquet(path: str | os.PathLike):
+def read_parquet(path: str | os.PathLike, columns: list[str] | None = None):
+    """A Parquet file as a DataFrame; with ``columns``, only those are read (column pushdown)."""
     import pandas as pd
 
-    return pd.read_parquet(path)
+    return pd.read_parquet(path, columns=None if columns is None else list(columns))
 
 
 def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:

@@ -167,3 +167,19 @@ def test_text_mismatch_covers_every_text_byte():
     others = np.setdiff1d(np.arange(RECORD_BYTES), text_columns(detail_kernel.DETAIL_FIELDS))
     buf[starts[40] + others] = ord("7")
     assert detail_kernel.first_text_mismatch(buf, starts, first_starts, codes) == -1
+
+
+def test_word_checks_match_the_byte_rules_for_every_byte_value_and_position():
+    from mfg_finance.cotahist.fields import is_text_byte
+    digits_word = int.from_bytes(b"01234567", "little")
+    text_word = int.from_bytes(b"AB z~\xa0\xff ", "little")
+    for position in range(8):
+        for value in range(256):
+            shift = 8 * position
+            word = np.uint64((text_word & ~(0xFF << shift)) | (value << shift))
+            assert (detail_kernel.text_word_bad(word) != 0) == (not is_text_byte(value)), (position, value)
+            word = np.uint64((digits_word & ~(0xFF << shift)) | (value << shift))
+            number, bad = detail_kernel._eight_digits(word)
+            assert (bad != 0) == (not 0x30 <= value <= 0x39), (position, value)
+            if not bad:
+                assert number == int(bytes(np.uint64(word).tobytes()).decode())

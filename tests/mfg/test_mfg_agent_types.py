@@ -72,7 +72,9 @@ def test_exact_reference_satisfies_the_coupling_and_the_riccati_equations():
 def test_one_type_reproduces_the_deterministic_solver():
     from mfg_finance.mfg import solve
 
-    cfg = {"grid": {"x_min": -5.0, "x_max": 5.0, "nx": 101, "nt": 80, "T": 0.5}, "params": dict(STIFF)}
+    # the multi-type solver's grid is uniform in q
+    cfg = {"grid": {"x_min": -5.0, "x_max": 5.0, "nx": 101, "nt": 80, "T": 0.5, "inventory_mesh": "uniform"},
+           "params": dict(STIFF)}
     single = solve(cfg)
     multi = solve_types(cfg, None)
     np.testing.assert_allclose(multi.eta, single.eta, rtol=1e-8)

@@ -13,10 +13,11 @@ def test_defaults_are_filled_and_result_is_plain():
     cfg = validate_config({"grid": {"nx": 51}, "params": dict(STIFF["params"])})
     # the range is sized from the problem (6 std around the exact law, m0 = N(0.5, 0.5^2)), with 0 on a node
     g = cfg.pop("grid")
-    assert {k: g[k] for k in ("nx", "T", "nt", "time_mesh", "max_step_ratio")} == {
-        "nx": 51, "T": 0.5, "nt": 150, "time_mesh": "graded", "max_step_ratio": 1.5}
+    assert {k: g[k] for k in ("nx", "T", "nt", "time_mesh", "max_step_ratio", "inventory_mesh")} == {
+        "nx": 51, "T": 0.5, "nt": 150, "time_mesh": "graded", "max_step_ratio": 1.5, "inventory_mesh": "graded"}
     dx = (g["x_max"] - g["x_min"]) / 50
-    assert g["x_min"] <= 0.5 - 3.0 and g["x_max"] >= 0.5 + 3.0 and g["x_max"] - g["x_min"] < 6.0 + 2 * dx
+    # 6 std of the law's envelope plus a 3% margin on each side
+    assert g["x_min"] <= 0.5 - 3.0 and g["x_max"] >= 0.5 + 3.0 and g["x_max"] - g["x_min"] < 1.07 * 6.0 + 2 * dx
     assert abs(g["x_min"] / dx - round(g["x_min"] / dx)) < 1e-9
     assert cfg["solver"] == {"method": "newton", "tol": 1e-10, "max_iter": 50, "damping": 0.5}
     assert cfg["price"]["enabled"] is False

@@ -38,9 +38,11 @@ def test_initial_law_that_does_not_fit_is_refused_naming_the_key():
         initial_density(q, 0.5123, 1e-4)             # was: "newton: NaN or inf at sweep 1"
     with pytest.raises(ConfigError, match=r"mfg.params.m0_mean, mfg.params.m0_std: .*N\(4.9, 0.5\^2\) does not fit"):
         validate_config(make(STIFF, params={"m0_mean": 4.9}))     # was: silently Q0 = 4.577
-    # N(0.5123, 0.001^2) was snapped to mean 0.5: now refused too (no law on these nodes is that narrow)
+    # N(0.5123, 0.001^2) was snapped to mean 0.5: refused on the uniform mesh (no law on its nodes is that
+    # narrow); the graded inventory mesh puts cells of a quarter std under the initial law and represents it
     with pytest.raises(ConfigError, match="mfg.params.m0_std"):
-        validate_config(make(STIFF, params={"m0_mean": 0.5123, "m0_std": 1e-3}))
+        validate_config(make(STIFF, params={"m0_mean": 0.5123, "m0_std": 1e-3}, grid={"inventory_mesh": "uniform"}))
+    validate_config(make(STIFF, params={"m0_mean": 0.5123, "m0_std": 1e-3}))
 
 
 def test_solved_mean_starts_where_the_config_says():
@@ -91,7 +93,7 @@ def test_boundary_mean_change_is_what_the_flow_does_not_explain():
     problem = Problem.from_config(cfg)
     sw = sweep(problem, np.full(problem.grid.nt + 1, problem.eta0))
     grid = problem.grid
-    mean = sw.density @ grid.q * grid.dx
+    mean = (sw.density * grid.weights) @ grid.q
     explained = float(grid.dts @ sw.mean_flow[:-1])
     diag = domain_diagnostics(grid.q, grid.dts, sw.density, problem.sigma)
     assert diag["boundary_mean_change"] == pytest.approx(mean[-1] - mean[0] - explained, rel=1e-9, abs=1e-13)

@@ -18,9 +18,10 @@ def test_stiff_baseline_is_stable_and_converges(stiff_solution):
     assert s.iterations <= 15
     assert s.iterations == len(s.residuals)
     g = STIFF["grid"]
-    cfl = np.max(np.abs(s.alpha[:-1])) * (g["T"] / g["nt"]) / s.dx
-    assert cfl > 100.0                       # really the stiff regime of issue 5 (at the uniform step T/nt)
-    assert 1.0 < s.max_cfl < cfl             # the graded mesh's short steps near T, where alpha is largest
+    uniform_dx = (g["x_max"] - g["x_min"]) / (g["nx"] - 1)
+    cfl = np.max(np.abs(s.alpha[:-1])) * (g["T"] / g["nt"]) / uniform_dx
+    assert cfl > 20.0                        # really the stiff regime of issue 5 (at the uniform steps)
+    assert s.max_cfl > 1.0                   # the implicit step does not need it below 1
     for name in ("u", "density", "alpha", "eta", "mean_flow"):
         assert np.all(np.isfinite(getattr(s, name)))
     assert s.u.shape == s.density.shape == s.alpha.shape == (151, 201)
@@ -44,14 +45,15 @@ def test_mass_to_round_off_and_positivity_on_the_stiff_case(stiff_solution):
 
 def test_value_is_convex_and_feedback_points_to_zero(stiff_solution):
     s = stiff_solution
-    assert np.all(np.diff(s.u, 2, axis=1)[:, 10:-10] > 0.0)
+    slopes = np.diff(s.u, axis=1) / np.diff(s.q)
+    assert np.all(np.diff(slopes, axis=1)[:, 10:-10] > 0.0)
     interior = slice(1, -1)
     assert np.all(s.alpha[:, interior] * s.q[interior] <= 0.0)
 
 
 def test_total_cost_equals_initial_value_by_duality(stiff_solution):
     s = stiff_solution
-    assert s.total_cost == pytest.approx(float(s.density[0] @ s.u[0]) * s.dx, rel=1e-11)
+    assert s.total_cost == pytest.approx(float(s.masses[0] @ s.u[0]), rel=1e-11)
 
 
 def test_picard_and_newton_agree(stiff_solution, stiff_picard_solution):

@@ -15,7 +15,8 @@ from mfg_finance.mfg.verify import QUANTITIES, run_verification, write_verificat
 REFS = [(51, 40), (101, 80), (201, 160)]
 
 
-def assert_first_order(result, names, low=0.8, high=1.35):
+def assert_first_order(result, names, low=0.8, high=2.6):
+    """Orders between 1 (backward Euler in time) and about 2 (the central part of the space scheme)."""
     for name in names:
         order = result.rows[-1][f"order_{name}"]
         assert low <= order <= high, (name, order, [r[f"err_{name}"] for r in result.rows])
@@ -28,7 +29,8 @@ def test_order_one_with_coupling(mesh, bound):
     # Graded (the default) puts a third of the steps in the terminal layer, which this mild problem
     # (eta/gamma_T = 0.1 day) does not need: its steps away from T are 1.5 T/nt, and the mean error
     # is 1.6x the uniform mesh's (5.7e-3 vs 3.6e-3 on 201 x 160) while the feedback error drops 40%.
-    result = run_verification(make(MILD, grid={"time_mesh": mesh}), REFS)
+    # uniform inventory nodes: the graded ones are designed per nx for the outcomes (test_mfg_accuracy)
+    result = run_verification(make(MILD, grid={"time_mesh": mesh, "inventory_mesh": "uniform"}), REFS)
     assert_first_order(result, QUANTITIES)
     assert result.rows[-1]["err_mean"] < bound and result.rows[-1]["err_eta"] < 6e-3
     # with a resolved boundary layer the sup-in-time errors converge too
@@ -37,15 +39,23 @@ def test_order_one_with_coupling(mesh, bound):
 
 
 def test_order_one_without_coupling():
-    result = run_verification(make(MILD, params={"eta1": 0.0}), REFS)
+    result = run_verification(make(MILD, params={"eta1": 0.0}, grid={"inventory_mesh": "uniform"}), REFS)
     assert_first_order(result, ("value", "feedback", "mean", "variance"))
     assert all(r["err_eta"] == 0.0 for r in result.rows)
     assert math.isnan(result.rows[-1]["order_eta"])
 
 
 def test_order_on_the_stiff_baseline():
-    result = run_verification(STIFF, REFS)
+    result = run_verification(make(STIFF, grid={"inventory_mesh": "uniform"}), REFS)
     assert_first_order(result, QUANTITIES, low=0.7)
+    # the default graded inventory mesh converges too, and is more accurate where the law is
+    graded = run_verification(STIFF, REFS)
+    for name in ("mean", "variance", "eta"):
+        errs = [r[f"err_{name}"] for r in graded.rows]
+        assert all(a > b for a, b in zip(errs, errs[1:])), (name, errs)
+    # measured at 201 x 160: mean 0.14% vs 0.32%, eta 0.39% vs 0.62%, variance 1.15% vs 1.12% (time-limited)
+    for name in ("mean", "eta"):
+        assert graded.rows[-1][f"err_{name}"] < result.rows[-1][f"err_{name}"], name
 
 
 def test_verification_refuses_symmetric_law_and_widens_a_narrow_domain():

@@ -34,8 +34,21 @@ from wfutils import SMALL_CONFIG, copy_workflow, snakemake
 pytestmark = pytest.mark.workflow
 
 AS_2008 = "results/market_making/avellaneda_stoikov_2008.csv"
-INGEST_OUTPUTS = ("results/data/quotes.parquet", "results/data/ingest_summary.json", "results/data/rejects.txt")
-INGEST_LOG = "logs/data/ingest_cotahist.log"
+# Ingestion is one job per input file (results/data/quotes/<file>/, results/data/ingest/<file>.json), then
+# summarize_ingest; the per-file outputs are checked through the folders that hold them.
+INGEST_OUTPUTS = ("results/data/ingest_summary.json", "results/data/rejects.txt", "results/data/quotes",
+                  "results/data/ingest")
+INGEST_TARGETS = INGEST_OUTPUTS[:2]
+
+
+def ingest_log(name: str) -> str:
+    return f"logs/data/ingest_cotahist_{name}.log"
+
+
+def ingest_outputs_left(workdir: Path) -> list[str]:
+    """Files of the ingestion outputs present (Snakemake may create the empty output folders)."""
+    paths = [workdir / p for p in INGEST_OUTPUTS]
+    return [str(f) for p in paths for f in ([p] if p.is_file() else p.rglob("*") if p.is_dir() else [])]
 
 
 def cotahist_text(n_sessions: int = 20, only_first_session: bool = False) -> bytes:
@@ -111,13 +124,13 @@ def test_bad_cotahist_file_fails_ingestion_only(repo_root, tmp_path, case):
     bad.parent.mkdir(parents=True)
     bad.write_bytes(data)
 
-    output = run_keep_going(workdir, *INGEST_OUTPUTS, AS_2008)
+    output = run_keep_going(workdir, *INGEST_TARGETS, AS_2008)
 
     assert "Error in rule ingest_cotahist" in output
     assert cause in output and name in output, output[-4000:]
-    log = (workdir / INGEST_LOG).read_text()
+    log = (workdir / ingest_log(name)).read_text()
     assert "CotahistError" in log and cause in log and name in log, log
-    assert not any((workdir / p).exists() for p in INGEST_OUTPUTS)
+    assert not ingest_outputs_left(workdir)
     assert (workdir / AS_2008).is_file()             # the independent branch completed
     assert bad.read_bytes() == data                  # the input is never touched
     assert_no_temporaries(workdir)
@@ -127,12 +140,12 @@ def test_directory_in_place_of_a_file_fails_ingestion(repo_root, tmp_path):
     workdir = workflow_copy(repo_root, tmp_path / "wf", use_local_file)
     (workdir / "resources" / "cotahist" / "local" / "COTAHIST_A2023.TXT").mkdir(parents=True)
 
-    output = run_keep_going(workdir, *INGEST_OUTPUTS, AS_2008)
+    output = run_keep_going(workdir, *INGEST_TARGETS, AS_2008)
 
     assert "Error in rule ingest_cotahist" in output
     assert "COTAHIST_A2023.TXT: cannot read file: Is a directory" in output, output[-4000:]
-    assert "cannot read file" in (workdir / INGEST_LOG).read_text()
-    assert not any((workdir / p).exists() for p in INGEST_OUTPUTS)
+    assert "cannot read file" in (workdir / ingest_log("COTAHIST_A2023.TXT")).read_text()
+    assert not ingest_outputs_left(workdir)
     assert (workdir / AS_2008).is_file()
 
 
@@ -142,7 +155,7 @@ def test_dangling_symlink_is_refused_before_any_job(repo_root, tmp_path):
     link.parent.mkdir(parents=True)
     link.symlink_to(tmp_path / "nowhere" / "COTAHIST_A2023.ZIP")
 
-    output = run_keep_going(workdir, *INGEST_OUTPUTS, AS_2008)
+    output = run_keep_going(workdir, *INGEST_TARGETS, AS_2008)
 
     assert "data.local.glob 'resources/cotahist/local/COTAHIST_*': broken symbolic link(s) " \
            f"resources/cotahist/local/COTAHIST_A2023.ZIP -> {link.readlink()} (target does not exist)" in output, output
@@ -184,7 +197,8 @@ def test_single_session_fails_calibration_with_the_reason(repo_root, tmp_path):
         assert "CalibrationError" in log and "n_sessions=1" in log
     assert not any((workdir / p).exists() for p in calibrations)
     # upstream of the failure, everything was computed; the independent branch too
-    for path in (*INGEST_OUTPUTS, "results/stats/asset_stats.parquet", AS_2008):
+    for path in ("results/data/quotes/COTAHIST_D02012023.TXT/year=2023/part-0.parquet", "results/data/equities.parquet",
+                 "results/stats/asset_stats.parquet", AS_2008):
         assert (workdir / path).is_file(), path
     assert_no_temporaries(workdir)
 
@@ -227,7 +241,7 @@ def test_quarantine_keeps_good_lines_and_lists_the_bad_ones(repo_root, tmp_path)
     bad.parent.mkdir(parents=True)
     bad.write_bytes(b"\n".join(lines))
 
-    snakemake(workdir, "--cores", "2", "results/stats/asset_stats.parquet")
+    snakemake(workdir, "--cores", "2", "results/stats/asset_stats.parquet", *INGEST_TARGETS)
 
     rejects = (workdir / "results/data/rejects.txt").read_text().splitlines()
     assert len(rejects) == 2, rejects
@@ -296,12 +310,12 @@ def test_b3_download_retries_a_server_error_then_feeds_the_pipeline(repo_root, t
 def test_b3_download_with_a_wrong_trailer_count_is_never_cached(repo_root, tmp_path, b3_server):
     workdir = workflow_copy(repo_root, tmp_path / "wf", use_b3(b3_server, "bad-count"))
 
-    output = run_keep_going(workdir, *INGEST_OUTPUTS, AS_2008)
+    output = run_keep_going(workdir, *INGEST_TARGETS, AS_2008)
 
     assert "Error in rule download_cotahist" in output
     assert "trailer counts" in output and "/bad-count/A2023.ZIP" in output, output[-4000:]
     assert B3Server.hits["bad-count"] == 2                     # retried once, as configured
     downloads = workdir / "resources" / "cotahist" / "b3"
     assert not downloads.exists() or list(downloads.iterdir()) == []   # nothing cached, not even a temporary
-    assert not any((workdir / p).exists() for p in INGEST_OUTPUTS)
+    assert not ingest_outputs_left(workdir)
     assert (workdir / AS_2008).is_file()

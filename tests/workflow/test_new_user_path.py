@@ -116,6 +116,7 @@ def test_config_override_on_the_command_line_sets_a_number(pipeline):
     # exactly what the same edit of config/config.yaml plans (tests/workflow/test_pipeline.py)
     assert planned_jobs(proc.stdout) == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 6, "aggregate_sweep": 3,
                                          "solve_systemic": 2, "finite_n_check": 1,
+                                         "solve_equilibrium": 1, "sweep_regimes": 1,
                                          "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
 
 

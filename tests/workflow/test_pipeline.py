@@ -37,7 +37,8 @@ def test_report_is_written_and_self_contained(pipeline):
 
 def test_every_stage_wrote_its_artefacts(pipeline):
     expected = [
-        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT", "results/data/quotes.parquet",
+        "resources/cotahist/sample/COTAHIST_SAMPLE.TXT",
+        "results/data/quotes/COTAHIST_SAMPLE.TXT/year=2023/part-0.parquet", "results/data/ingest/COTAHIST_SAMPLE.TXT.json",
         "results/data/ingest_summary.json", "results/data/equities.parquet", "results/stats/returns.parquet",
         "results/stats/asset_stats.parquet", "results/calibration/mfg_params.yaml",
         "results/calibration/mm_params.yaml", "results/mfg/baseline/solution.npz",
@@ -58,6 +59,9 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
         "results/market_making/replay/S1/SYNA3/hjb.parquet", "results/market_making/replay/comparison.csv",
         "results/market_making/replay/summary.json", "results/market_making/replay/comparison.png",
+        "results/equilibrium/equilibrium/solution.npz", "results/equilibrium/equilibrium/metrics.json",
+        "results/equilibrium/equilibrium/paths.png", "results/equilibrium/regimes.parquet",
+        "results/equilibrium/regimes.json", "results/equilibrium/regimes.png",
     ]
     missing = [p for p in expected if not (pipeline / p).is_file()]
     assert not missing
@@ -74,6 +78,10 @@ def test_every_stage_wrote_its_artefacts(pipeline):
     assert (comparison["n_sessions"] == 2).all() and comparison["replay_pnl_per_hour"].notna().all()
     report = (pipeline / "reports" / "final" / "mfg_report.html").read_text()
     assert "Backtests against the tape (2 sessions of recorded trades)" in report
+    # the equilibrium: the small config's 4 regimes, and the report's comparison generated from them
+    regimes = pd.read_parquet(pipeline / "results/equilibrium/regimes.parquet")
+    assert len(regimes) == 4 and regimes["converged"].all()
+    assert "Market maker and crowd in one equilibrium" in report and "A more risk-averse market maker" in report
 
 
 def test_second_run_has_nothing_to_do(pipeline):
@@ -91,10 +99,12 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
         # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
         # set phi) and the two systemic sweeps (2 points each), their aggregates, the two systemic
-        # scenarios, the finite-N check, the MFG notebook, provenance and the report. The phi x gamma_T points set phi
-        # themselves, so they are not rerun; nothing upstream of the MFG is.
+        # scenarios, the finite-N check, the equilibrium's crowd (its scenario and the regimes grid), the
+        # MFG notebook, provenance and the report. The phi x gamma_T points set phi themselves, so they
+        # are not rerun; nothing upstream of the MFG is.
         assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 6, "aggregate_sweep": 3,
                         "solve_systemic": 2, "finite_n_check": 1,
+                        "solve_equilibrium": 1, "sweep_regimes": 1,
                         "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
         snakemake(pipeline, "--cores", "2", "all")
         proc = snakemake(pipeline, "-n", "--cores", "2", "all")

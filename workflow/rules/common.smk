@@ -18,7 +18,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get(
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
 from mfg_finance.config_limits import check_config_limits
 from mfg_finance.config_overrides import coerce_command_line_strings, config_sources
-from mfg_finance.cotahist.local_files import file_fingerprints, local_input_files
+from mfg_finance.cotahist.local_files import file_fingerprints, file_keys, local_input_files
 from mfg_finance.errors import ConfigError
 from mfg_finance.sweeps import corner_point, is_systemic_sweep, sweep_points
 from mfg_finance.mfg.systemic import DEFAULT_SETTINGS as _SYSTEMIC_DEFAULTS, is_systemic
@@ -125,6 +125,30 @@ def cotahist_files(wildcards=None):
     if source == "b3":
         return expand("resources/cotahist/b3/COTAHIST_A{year}.ZIP", year=config["data"]["b3"]["years"])
     return LOCAL_FILES
+
+
+# One ingestion job per input file (docs/cotahist.md, "Forty years"): its key names its dataset folder
+# results/data/quotes/{cotahist_file}/year=YYYY/part-0.parquet; keys keep the input order.
+try:
+    COTAHIST_FILES = dict(zip(file_keys(cotahist_files()), cotahist_files()))
+except ConfigError as exc:
+    raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
+
+
+def cotahist_file_path(wildcards):
+    return COTAHIST_FILES[wildcards.cotahist_file]
+
+
+def cotahist_file_fingerprint(wildcards):
+    """One file's part of :func:`cotahist_fingerprint` (a params: entry of its ingestion job)."""
+    path = COTAHIST_FILES[wildcards.cotahist_file]
+    if config["data"]["source"] == "local":
+        return {"source": "local", "file": file_fingerprints([path])[0]}
+    return {"source": config["data"]["source"], "file": path}
+
+
+QUOTES_DATASET = expand("results/data/quotes/{key}", key=list(COTAHIST_FILES))
+INGEST_RECORDS = expand("results/data/ingest/{key}.json", key=list(COTAHIST_FILES))
 
 
 def cotahist_fingerprint(wildcards=None):

@@ -1,5 +1,7 @@
 # Data: COTAHIST files (synthetic sample | B3 download | local files) -> typed Parquet.
 
+import re
+
 
 rule make_sample_cotahist:
     output:
@@ -17,9 +19,11 @@ rule make_sample_cotahist:
         "../../scripts/make_sample_cotahist.py"
 
 
-# Compute nodes of a cluster often have no internet access: downloads run on the submitting host.
+# Compute nodes of a cluster often have no internet access: downloads run on the submitting host;
+# summarize_ingest only joins small JSON records, not worth a place in the queue.
 localrules:
     download_cotahist,
+    summarize_ingest,
 
 
 rule download_cotahist:
@@ -39,11 +43,33 @@ rule download_cotahist:
         "../../scripts/download_cotahist.py"
 
 
+# One job per input file (parallel locally, one cluster job each): its records, year by year, in
+# results/data/quotes/{cotahist_file}/year=YYYY/part-0.parquet (docs/cotahist.md, "Forty years").
 rule ingest_cotahist:
     input:
-        cotahist_files,
+        cotahist_file_path,
     output:
-        quotes="results/data/quotes.parquet",
+        quotes=directory("results/data/quotes/{cotahist_file}"),
+        record="results/data/ingest/{cotahist_file}.json",
+    params:
+        on_error=config["ingest"]["on_error"],
+        inputs=cotahist_file_fingerprint,
+    wildcard_constraints:
+        cotahist_file="|".join(re.escape(key) for key in COTAHIST_FILES) or "(?!)",
+    log:
+        "logs/data/ingest_cotahist_{cotahist_file}.log",
+    benchmark:
+        "results/benchmarks/ingest_cotahist_{cotahist_file}.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/ingest_cotahist.py"
+
+
+rule summarize_ingest:
+    input:
+        INGEST_RECORDS,
+    output:
         summary="results/data/ingest_summary.json",
         rejects="results/data/rejects.txt",
     params:
@@ -51,18 +77,18 @@ rule ingest_cotahist:
         source=config["data"]["source"],
         inputs=cotahist_fingerprint,
     log:
-        "logs/data/ingest_cotahist.log",
+        "logs/data/summarize_ingest.log",
     benchmark:
-        "results/benchmarks/ingest_cotahist.tsv"
+        "results/benchmarks/summarize_ingest.tsv"
     conda:
         ENV
     script:
-        "../../scripts/ingest_cotahist.py"
+        "../../scripts/summarize_ingest.py"
 
 
 rule select_equities:
     input:
-        "results/data/quotes.parquet",
+        quotes=QUOTES_DATASET,
     output:
         equities="results/data/equities.parquet",
         universe="results/data/universe.parquet",

@@ -51,6 +51,7 @@ rule render_report:
     input:
         **REPORT_INPUTS,
         **MULTI_REPORT_INPUTS,
+        **EQUILIBRIUM_REPORT_INPUTS,
         templates=glob.glob("workflow/templates/*.j2"),
     output:
         report("reports/final/mfg_report.html", caption="../report/final_report.rst",

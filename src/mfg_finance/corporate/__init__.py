@@ -15,8 +15,11 @@ Every event table has the columns of :data:`EVENT_COLUMNS`. See ``docs/cotahist.
 from mfg_finance.corporate.events import (CASH_KINDS, EVENT_COLUMNS, KINDS, SHARE_KINDS, empty_events,
                                           validate_events)
 from mfg_finance.corporate.files import read_event_files
-from mfg_finance.corporate.infer import infer_events
+from mfg_finance.corporate.infer import REQUIRED as _INFER_COLUMNS, infer_events
 from mfg_finance.corporate.merge import merge_events
 
-__all__ = ["CASH_KINDS", "EVENT_COLUMNS", "KINDS", "SHARE_KINDS", "empty_events", "infer_events",
+EQUITY_COLUMNS = (*_INFER_COLUMNS, "market_type", "isin")
+"""The columns of the equities table that inference and the event files read (the rule reads only these)."""
+
+__all__ = ["CASH_KINDS", "EQUITY_COLUMNS", "EVENT_COLUMNS", "KINDS", "SHARE_KINDS", "empty_events", "infer_events",
            "merge_events", "read_event_files", "validate_events"]

@@ -7,10 +7,12 @@ words loaded straight from the buffer:
 
 * a numeric field of ``w`` digits is ``ceil(w / 8)`` words; each is checked to be eight ASCII
   digits and converted with three multiplications (the SWAR method of simdjson / D. Lemire), with
-  no branch per byte. A partial word is loaded so that it ends at the field's end and the bytes
-  before the field are replaced by ``'0'``;
-* text bytes are checked with a 256-entry table (:func:`.fields.is_text_byte`) OR-ed together, and
-  hashed a word at a time into the record's text key (the words cover exactly the text bytes);
+  no branch per byte (the failure bits of all checks are OR-ed: one test per record). A partial
+  word is loaded so that it ends at the field's end and the bytes before the field are replaced
+  by ``'0'``;
+* text bytes are checked eight at a time against the rule of :func:`.fields.is_text_byte` (three
+  exact "has a byte below n" word tests) and hashed a word at a time into the record's text key
+  (the words cover exactly the text bytes);
 * dates are validated and converted once per distinct value in a run (a file's records come day
   by day, so a one-entry cache hits almost always).
 
@@ -36,7 +38,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from mfg_finance.cotahist import kernel
-from mfg_finance.cotahist.fields import MAX_YEAR, MIN_YEAR, is_text_byte
+from mfg_finance.cotahist.fields import MAX_YEAR, MIN_YEAR
 from mfg_finance.cotahist.layout import (CONST, DATE, DATE_OR_NEVER, DETAIL, DETAIL_FIELDS, INT, INT_OR_BLANK,
                                          NEVER_EXPIRES, RECORD_BYTES, TEXT)
 
@@ -57,11 +59,13 @@ _THREES = _U(0x3333333333333333)
 _PAIR_MASK = _U(0x000000FF000000FF)
 _MUL_HIGH = _U(100 + (1000000 << 32))
 _MUL_LOW = _U(1 + (10000 << 32))
+_ONES = _U(0x0101010101010101)
+_HIGHS = _U(0x8080808080808080)
+_SPACES = _U(0x2020202020202020)
+_DELS = _U(0x7F7F7F7F7F7F7F7F)
 _HASH_MUL = _U(0x9E3779B97F4A7C15)
 _HASH_SEED = _U(0xCBF29CE484222325)
 _NS_PER_DAY = 86_400_000_000_000
-#: 1 for a byte a text field may not hold (the rule of :func:`.fields.is_text_byte`).
-TEXT_BAD = np.array([0 if is_text_byte(b) else 1 for b in range(256)], dtype=np.uint8)
 
 
 def _field(name):
@@ -158,37 +162,49 @@ def load_u64(typingctx, buf, pos):
 
 @numba.njit(inline="always")
 def _eight_digits(word):
-    """``(value, ok)`` of eight ASCII digits packed little-endian (first digit in the low byte)."""
-    ok = ((word & _HIGH_NIBBLES) | (((word + _SIXES) & _HIGH_NIBBLES) >> _U(4))) == _THREES
+    """``(value, bad)`` of eight ASCII digits packed little-endian (first digit in the low byte).
+
+    ``bad`` is nonzero when a byte is not a digit: a byte passes when its high nibble is 3 and adding
+    6 leaves it at most 0x3F (a carry out of a byte only comes from a byte that already fails).
+    """
+    bad = ((word & _HIGH_NIBBLES) | (((word + _SIXES) & _HIGH_NIBBLES) >> _U(4))) ^ _THREES
     word = word - _ZEROS
     word = word * _U(10) + (word >> _U(8))
     word = ((word & _PAIR_MASK) * _MUL_HIGH + ((word >> _U(16)) & _PAIR_MASK) * _MUL_LOW) >> _U(32)
-    return np.int64(word), ok
+    return np.int64(word), bad
 
 
 @numba.njit
 def digits(buf, pos, width):
-    """``(value, ok)`` of the ``width`` (<= 18) ASCII digits at ``buf[pos:]``; ``ok`` False if any is not one."""
+    """``(value, bad)`` of the ``width`` (<= 18) ASCII digits at ``buf[pos:]``; ``bad`` nonzero if one is not."""
     head = width % 8
     value = np.int64(0)
-    ok = True
+    bad = _U(0)
     if head:
         keep = _U(0xFFFFFFFFFFFFFFFF) << _U(8 * (8 - head))     # the field's bytes: the word's high ones
-        value, ok = _eight_digits((load_u64(buf, pos + head - 8) & keep) | (_ZEROS & ~keep))
+        value, bad = _eight_digits((load_u64(buf, pos + head - 8) & keep) | (_ZEROS & ~keep))
     for c in range(width // 8):
-        chunk, chunk_ok = _eight_digits(load_u64(buf, pos + head + 8 * c))
+        chunk, chunk_bad = _eight_digits(load_u64(buf, pos + head + 8 * c))
         value = value * 100_000_000 + chunk
-        ok &= chunk_ok
-    return value, ok
+        bad |= chunk_bad
+    return value, bad
 
 
-@numba.njit
-def text_bad(buf, pos, width):
-    """Nonzero if a byte of ``buf[pos:pos + width]`` may not appear in a text field."""
-    bad = np.uint8(0)
-    for k in range(width):
-        bad |= TEXT_BAD[buf[pos + k]]
-    return bad
+@numba.njit(inline="always")
+def _has_byte_below(word, limit_bytes):
+    """Nonzero iff a byte of ``word`` is below ``n`` (``limit_bytes`` = n in every byte, n <= 128).
+
+    Exact as a test (Bit Twiddling Hacks' ``hasless``): the lowest such byte borrows nothing from
+    below, so ``b - n`` wraps to >= 128 while ``b < 128``.
+    """
+    return (word - limit_bytes) & ~word & _HIGHS
+
+
+@numba.njit(inline="always")
+def text_word_bad(word):
+    """Nonzero iff a byte of ``word`` may not be text: < 0x20, 0x7F or 0x80-0x9F (:func:`.fields.is_text_byte`)."""
+    return (_has_byte_below(word, _SPACES) | _has_byte_below(word ^ _HIGHS, _SPACES)
+            | _has_byte_below(word ^ _DELS, _ONES))
 
 
 @numba.njit(inline="always")
@@ -198,33 +214,36 @@ def _mix(h, word):
 
 
 @numba.njit
-def text_words(buf, pos, width, h):
-    """Fold the ``width`` bytes at ``buf[pos:]`` into hash ``h`` a word at a time (exactly those bytes)."""
+def text_words(buf, pos, width, h, bad):
+    """Fold the ``width`` bytes at ``buf[pos:]`` into hash ``h`` a word at a time (exactly those bytes),
+    and OR into ``bad`` the :func:`text_word_bad` of the words read.
+
+    A field narrower than 8 bytes is read with the bytes before it, which a valid record fills with
+    digits or blanks (valid text): the check can only reject a record that is invalid anyway.
+    """
     for c in range(width // 8):
-        h = _mix(h, load_u64(buf, pos + 8 * c))
+        word = load_u64(buf, pos + 8 * c)
+        bad |= text_word_bad(word)
+        h = _mix(h, word)
     tail = width % 8
     if tail:   # the last ``tail`` bytes: the high bytes of the word ending at the field's end
-        h = _mix(h, load_u64(buf, pos + width - 8) >> _U(8 * (8 - tail)))
-    return h
+        word = load_u64(buf, pos + width - 8)
+        bad |= text_word_bad(word)
+        h = _mix(h, word >> _U(8 * (8 - tail)))
+    return h, bad
 
 
 @numba.njit
 def text_key(buf, base):
-    """64-bit key of a record's text fields (a hash of their bytes, nothing else)."""
-    h = _HASH_SEED
-    h = text_words(buf, base + O_CODNEG, W_CODNEG, h)
-    h = text_words(buf, base + O_NOMRES, W_NOMRES, h)
-    h = text_words(buf, base + O_ESPECI, W_ESPECI, h)
-    h = text_words(buf, base + O_MODREF, W_MODREF, h)
-    h = text_words(buf, base + O_CODISI, W_CODISI, h)
-    return h
-
-
-@numba.njit
-def _text_fields_bad(buf, base):
-    return (text_bad(buf, base + O_CODNEG, W_CODNEG) | text_bad(buf, base + O_NOMRES, W_NOMRES)
-            | text_bad(buf, base + O_ESPECI, W_ESPECI) | text_bad(buf, base + O_MODREF, W_MODREF)
-            | text_bad(buf, base + O_CODISI, W_CODISI))
+    """``(key, bad)``: 64-bit hash of a record's text fields (their bytes, nothing else), and nonzero
+    ``bad`` if one of those bytes may not appear in text."""
+    h, bad = _HASH_SEED, _U(0)
+    h, bad = text_words(buf, base + O_CODNEG, W_CODNEG, h, bad)
+    h, bad = text_words(buf, base + O_NOMRES, W_NOMRES, h, bad)
+    h, bad = text_words(buf, base + O_ESPECI, W_ESPECI, h, bad)
+    h, bad = text_words(buf, base + O_MODREF, W_MODREF, h, bad)
+    h, bad = text_words(buf, base + O_CODISI, W_CODISI, h, bad)
+    return h, bad
 
 
 @numba.njit
@@ -260,65 +279,63 @@ def parse_block(buf, starts, first, stop, ints, floats, keys, err_field, err_rea
     for i in range(first, stop):
         base = starts[i]
         ok = buf[base + O_TIPREG] == RECORD_TYPE[0] and buf[base + O_TIPREG + 1] == RECORD_TYPE[1]
-        raw, good = digits(buf, base + O_DATPRE, W_DATPRE)
-        ok &= good
+        raw, bad = digits(buf, base + O_DATPRE, W_DATPRE)          # bad: OR of every check's failure bits
         if raw != last_raw:
             date_ns, good = _date_ns(raw)
             if good:
                 last_raw, last_ns = raw, date_ns
             ok &= good
         ints[R_DATPRE, i] = last_ns
-        value, good = digits(buf, base + O_CODBDI, W_CODBDI)
+        value, bits = digits(buf, base + O_CODBDI, W_CODBDI)
         ints[R_CODBDI, i] = value
-        ok &= good
-        value, good = digits(buf, base + O_TPMERC, W_TPMERC)
+        bad |= bits
+        value, bits = digits(buf, base + O_TPMERC, W_TPMERC)
         ints[R_TPMERC, i] = value
-        ok &= good
-        value, good = digits(buf, base + O_PRAZOT, W_PRAZOT)
-        if not good:     # blank, or a non-digit (then the reference path below decides)
-            good = (buf[base + O_PRAZOT] == 0x20 and buf[base + O_PRAZOT + 1] == 0x20
-                    and buf[base + O_PRAZOT + 2] == 0x20)
+        bad |= bits
+        value, bits = digits(buf, base + O_PRAZOT, W_PRAZOT)
+        if bits:         # blank, or a non-digit (then the reference path below decides)
+            ok &= (buf[base + O_PRAZOT] == 0x20 and buf[base + O_PRAZOT + 1] == 0x20
+                   and buf[base + O_PRAZOT + 2] == 0x20)
             value = kernel.BLANK
         ints[R_PRAZOT, i] = value
-        ok &= good
-        value, good = digits(buf, base + O_PREABE, W_PREABE)
+        value, bits = digits(buf, base + O_PREABE, W_PREABE)
         floats[R_PREABE, i] = value / S_PRICE
-        ok &= good
-        value, good = digits(buf, base + O_PREMAX, W_PREMAX)
+        bad |= bits
+        value, bits = digits(buf, base + O_PREMAX, W_PREMAX)
         floats[R_PREMAX, i] = value / S_PRICE
-        ok &= good
-        value, good = digits(buf, base + O_PREMIN, W_PREMIN)
+        bad |= bits
+        value, bits = digits(buf, base + O_PREMIN, W_PREMIN)
         floats[R_PREMIN, i] = value / S_PRICE
-        ok &= good
-        value, good = digits(buf, base + O_PREMED, W_PREMED)
+        bad |= bits
+        value, bits = digits(buf, base + O_PREMED, W_PREMED)
         floats[R_PREMED, i] = value / S_PRICE
-        ok &= good
-        value, good = digits(buf, base + O_PREULT, W_PREULT)
+        bad |= bits
+        value, bits = digits(buf, base + O_PREULT, W_PREULT)
         floats[R_PREULT, i] = value / S_PRICE
-        ok &= good
-        value, good = digits(buf, base + O_PREOFC, W_PREOFC)
+        bad |= bits
+        value, bits = digits(buf, base + O_PREOFC, W_PREOFC)
         floats[R_PREOFC, i] = value / S_PRICE
-        ok &= good
-        value, good = digits(buf, base + O_PREOFV, W_PREOFV)
+        bad |= bits
+        value, bits = digits(buf, base + O_PREOFV, W_PREOFV)
         floats[R_PREOFV, i] = value / S_PRICE
-        ok &= good
-        value, good = digits(buf, base + O_TOTNEG, W_TOTNEG)
+        bad |= bits
+        value, bits = digits(buf, base + O_TOTNEG, W_TOTNEG)
         ints[R_TOTNEG, i] = value
-        ok &= good
-        value, good = digits(buf, base + O_QUATOT, W_QUATOT)
+        bad |= bits
+        value, bits = digits(buf, base + O_QUATOT, W_QUATOT)
         ints[R_QUATOT, i] = value
-        ok &= good
-        value, good = digits(buf, base + O_VOLTOT, W_VOLTOT)
+        bad |= bits
+        value, bits = digits(buf, base + O_VOLTOT, W_VOLTOT)
         floats[R_VOLTOT, i] = value / S_VOLTOT
-        ok &= good
-        value, good = digits(buf, base + O_PREEXE, W_PREEXE)
+        bad |= bits
+        value, bits = digits(buf, base + O_PREEXE, W_PREEXE)
         floats[R_PREEXE, i] = value / S_PREEXE
-        ok &= good
-        value, good = digits(buf, base + O_INDOPC, W_INDOPC)
+        bad |= bits
+        value, bits = digits(buf, base + O_INDOPC, W_INDOPC)
         ints[R_INDOPC, i] = value
-        ok &= good
-        value, good = digits(buf, base + O_DATVEN, W_DATVEN)
-        ok &= good
+        bad |= bits
+        value, bits = digits(buf, base + O_DATVEN, W_DATVEN)
+        bad |= bits
         if value == NEVER_EXPIRES:
             ints[R_DATVEN, i] = kernel.NAT
         else:
@@ -328,18 +345,18 @@ def parse_block(buf, starts, first, stop, ints, floats, keys, err_field, err_rea
                     last_expiry_raw, last_expiry_ns = value, date_ns
                 ok &= good
             ints[R_DATVEN, i] = last_expiry_ns
-        value, good = digits(buf, base + O_FATCOT, W_FATCOT)
+        value, bits = digits(buf, base + O_FATCOT, W_FATCOT)
         ints[R_FATCOT, i] = value
-        ok &= good
-        value, good = digits(buf, base + O_PTOEXE, W_PTOEXE)
+        bad |= bits
+        value, bits = digits(buf, base + O_PTOEXE, W_PTOEXE)
         floats[R_PTOEXE, i] = value / S_PTOEXE
-        ok &= good
-        value, good = digits(buf, base + O_DISMES, W_DISMES)
+        bad |= bits
+        value, bits = digits(buf, base + O_DISMES, W_DISMES)
         ints[R_DISMES, i] = value
-        ok &= good
-        ok &= _text_fields_bad(buf, base) == 0
-        keys[i] = text_key(buf, base)
-        if ok:
+        bad |= bits
+        key, text_bad = text_key(buf, base)
+        keys[i] = key
+        if ok and (bad | text_bad) == 0:
             err_field[i] = -1
             err_reason[i] = 0
         else:            # the exact reference decides: first bad field and reason, values before it

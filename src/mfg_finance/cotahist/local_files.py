@@ -9,7 +9,10 @@ so adding, removing or replacing a file reruns ingestion and everything after it
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
+import re
+from collections import Counter
 from pathlib import Path
 
 from mfg_finance.errors import ConfigError
@@ -55,3 +58,25 @@ def file_fingerprints(paths: list[str]) -> list[list]:
         st = os.stat(path)
         out.append([str(path), int(st.st_size), int(st.st_mtime_ns)])
     return out
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def file_keys(paths: list[str]) -> list[str]:
+    """A name per input file for its ingestion job and dataset folder: the file name, unique.
+
+    Characters other than letters, digits, ``.``, ``_`` and ``-`` become ``_``. Two files with the
+    same name in different folders get a short hash of their path appended, so a key does not
+    depend on which other files are in the set (adding a file never renames another's outputs).
+
+    Raises :class:`ConfigError` when the same file is given twice.
+    """
+    names = [_UNSAFE.sub("_", Path(p).name).lstrip(".") or "file" for p in paths]
+    counts = Counter(names)
+    keys = [f"{name}-{hashlib.sha1(os.fsencode(os.fspath(path))).hexdigest()[:8]}" if counts[name] > 1 else name
+            for path, name in zip(paths, names)]
+    if len(set(keys)) != len(keys):
+        twice = sorted({str(p) for p, k in zip(paths, keys) if keys.count(k) > 1})
+        raise ConfigError(f"the COTAHIST input files name the same file twice: {twice}")
+    return keys

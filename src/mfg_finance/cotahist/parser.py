@@ -2,7 +2,8 @@
 
 One file is parsed in five vectorized steps: read the bytes (:mod:`.source`), find the records
 (:mod:`.framing`), decode header and trailer (:mod:`.rejects`), validate and convert every quote
-record in one compiled pass (:mod:`.kernel`), and factorize the text fields (:mod:`.textcodes`).
+record in one compiled pass (:mod:`.detail_kernel`; :mod:`.kernel` names the first bad field of a
+record it rejects), and factorize the text fields (:mod:`.textcodes`).
 Each problem found is a :class:`~.rejects.Reject` (file, line, field, reason). With
 ``strict=True`` the first one in line order is raised as :class:`~mfg_finance.errors.CotahistError`;
 with ``strict=False`` the offending lines are left out and reported, and the good lines are kept.

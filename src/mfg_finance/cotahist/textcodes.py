@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.cotahist import detail_kernel
-from mfg_finance.cotahist.kernel import first_text_mismatch
+from mfg_finance.cotahist.kernel import first_text_mismatch, gather_bytes
 from mfg_finance.cotahist.layout import DETAIL_FIELDS, TEXT, Field
 
 
@@ -76,11 +76,11 @@ def factorize_records(buf: np.ndarray, starts: np.ndarray, keys: np.ndarray, col
     codes, uniques = pd.factorize(keys)
     codes = codes.astype(np.int64, copy=False)
     first = _first_index(codes, uniques.size)
-    rows = buf[starts[first][:, None] + columns[None, :]]
+    rows = gather_bytes(buf, starts[first], columns)
     if _first_mismatch(buf, starts, columns, rows, codes, starts[first]) >= 0:
         # A 64-bit hash collision (about 1e-10 per file): fall back to exact byte comparison.
-        codes, first = _exact_factorize(buf[starts[:, None] + columns[None, :]])
-        rows = buf[starts[first][:, None] + columns[None, :]]
+        codes, first = _exact_factorize(gather_bytes(buf, starts, columns))
+        rows = gather_bytes(buf, starts[first], columns)
     return TextTable(codes, rows, keys[first])
 
 
@@ -116,5 +116,6 @@ def categorical_columns(table: TextTable, fields: tuple[Field, ...]) -> dict[str
         uniques, inverse = np.unique(values, return_inverse=True)
         categories = pd.Index([u.decode("latin-1").rstrip(" ") for u in uniques], dtype="str")
         codes = inverse.reshape(-1).astype(np.int32)[table.codes]
-        out[f.column] = pd.Categorical.from_codes(codes, categories=categories)
+        # codes index ``uniques`` (np.unique's inverse): in range by construction, no need to re-check
+        out[f.column] = pd.Categorical.from_codes(codes, categories=categories, validate=False)
     return out

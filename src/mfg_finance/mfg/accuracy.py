@@ -1,26 +1,46 @@
-r"""Estimated discretisation error of every outcome, from a coarser companion solve.
+r"""Outcomes extrapolated in time, and the estimated discretisation error of every outcome, from companion solves.
 
-The scheme is first order in ``dx`` and in every ``dt_n`` (docs/mfg.md, sections 2 and 6). The
-companion solve halves the resolution in both, on the same domain and with the same time-mesh law
-(a graded mesh keeps its grading: every step doubles), ``nx_c = (nx - 1)/2 + 1``, ``nt_c = nt/2``.
-With ``O_h = O + C h + o(h)`` and the resolution ratio ``r = dx_c / dx`` (2 when ``nx`` is odd)::
+What limits the accuracy (docs/mfg.md, section 11, has the measurements). On the graded inventory mesh the
+central/upwind scheme (:mod:`mfg_finance.mfg.hjb`) reproduces a quadratic value and the law's first two
+moments exactly wherever it is central, so on the calibrated problems the error left is that of backward
+Euler in time: first order in every ``dt_n`` and cleanly asymptotic at the default grid (stiff baseline,
+``nt`` = 75 / 150 / 300 / 600 at fixed nodes: cost error 1.01 / 0.49 / 0.24 / 0.12 %, while ``nx`` = 201 / 401 / 801
+at ``nt = 150`` changes nothing). Where the drift dominates the noise (cell Peclet number above 2 where
+the mass is, e.g. ``sigma = 0.02``) the scheme is upwind there and first order in space as well.
 
-    error(O_h) ~= (O_h - O_{h_c}) / (r - 1)            (Richardson's estimate of the fine value's error)
+Three companion solves, each warm-started from the fine cost path:
 
-The outcomes reported are the fine solve's; the estimate is their error bar. Why not report the
-extrapolated ``O_h + (O_h - O_{h_c}) / (r - 1)`` (second order in the asymptotic regime)? At the default
-grid several outcomes are not yet asymptotic: the terminal law is narrower than a cell on the
-calibrated problems (its std is then dx-limited: upwinding adds at least ``|alpha| dx`` of variance a
-unit of time), and the mean and speed errors change sign between the grids; extrapolating made the
-liquidation speed error worse (-0.7% -> -5%) and left the cost 3.6% off on the stiff baseline
-(docs/mfg.md, section 11, has the measured orders and the comparison with the exact errors).
+* ``T``: the same nodes, ``nt_T = nt / 2`` steps of the same mesh law (a graded mesh is the image of a
+  fixed map of ``k / nt``, so every step scales by ``r = nt / nt_T``);
+* ``T2``: the same nodes, ``nt_T2 = nt / 4`` steps;
+* ``X``: every other node (:func:`companion_nodes`), ``nt_T`` steps.
 
-``unresolved``: outcomes whose grid cannot resolve them, with the estimate widened to what it may be:
+For each outcome ``O`` with fine value ``O_h`` (``O_h = O + C dt + D dt^2 + e_x``)::
 
-* ``terminal_dispersion`` when the terminal std spans fewer than 2 cells: upwinding only widens the
-  law, so its error may be as large as the value itself (estimate ``max(|est|, value)``);
+    time-extrapolated  R  = O_h + (O_h - O_T) / (r - 1)          (Richardson: second order in time)
+    the same one level down  R2 = O_T + (O_T - O_T2) / (r2 - 1)
+    its time remainder  e_R = |R - R2| / (r^2 - 1)                (the next, second-order, term)
+    space error         e_x = |O_X - O_T| E_h / (E_X - E_h)       (capped at |O_X - O_T|)
+
+where ``E`` is the numerical diffusion the scheme added where it is upwind, integrated over the law
+(:func:`mfg_finance.mfg.hjb.excess_diffusion`): the spatial error is that of the upwind cells, first
+order and proportional to ``E`` (zero where the scheme is central, where it reproduces the quadratic value
+and the law's moments exactly), so ``O_X - O_T ~ c (E_X - E_h)`` and the fine grid's share is ``c E_h``.
+Where the whole law is upwind ``E_X = 2 E_h`` and this is the first-order ``|O_X - O_T|``.
+
+The reported outcome is ``R`` with the error estimate ``e_R + e_x`` when the sequence is asymptotic
+(``|R - R2| <= |O_h - O_T|``: the second-order term smaller than the first), else the fine value ``O_h``
+with the estimate ``|O_h - O_T| / (r - 1) + e_x`` (``extrapolated`` lists the outcomes that were).
+
+``unresolved``: outcomes the grid cannot resolve, with the estimate widened to what they may be:
+
+* ``terminal_dispersion`` when the terminal std spans fewer than 2 cells where the terminal law sits
+  (estimate ``max(|est|, value)``);
+* any outcome whose estimate is at least half its magnitude (e.g. a terminal mean ``e^-16`` times the
+  initial one: its relative error is the error of the decay exponent times 16), and then the speed
+  ``-ln(Q_T / Q_0) / T`` with it (estimate widened to ``ln(1 + est(Q_T) / |Q_T|) / T``);
 * every outcome when the terminal layer ``eta0 / gamma_T`` is shorter than the last time step
-  (uniform mesh with a stiff penalty): the two grids are then both pre-asymptotic.
+  (uniform mesh with a stiff penalty): every grid is then pre-asymptotic.
 """
 
 from __future__ import annotations
@@ -29,82 +49,159 @@ import copy
 import math
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 
 #: Terminal std below this many cells: ``terminal_dispersion`` is unresolved.
 RESOLVED_CELLS = 2.0
+#: An outcome whose estimated error is at least this fraction of its magnitude is unresolved.
+UNRESOLVED_RELATIVE = 0.5
 
 
-def companion_config(config: Mapping[str, Any]) -> dict:
-    """The validated config with half the resolution: ``nx_c = (nx - 1)//2 + 1``, ``nt_c = max(1, round(nt/2))``.
+def companion_config(config: Mapping[str, Any], *, nt_divisor: int = 2, halve_nx: bool = True) -> dict:
+    """The validated config with ``nt_c = max(1, round(nt / nt_divisor))`` and, with ``halve_nx``, ``nx_c = (nx - 1)//2 + 1``.
 
-    A supply path (``price.supply``, one value a time node) is taken at every other node.
+    A supply path (``price.supply``, one value a time node) is taken at every ``nt_divisor``-th node when
+    the companion's nodes are a subset of the fine ones, else the companion has no price.
     """
     cfg = copy.deepcopy(dict(config))
     g = cfg["grid"]
     nt = g["nt"]
-    g["nx"] = max(3, (g["nx"] - 1) // 2 + 1)
-    g["nt"] = max(1, int(round(nt / 2)))
+    if halve_nx:
+        g["nx"] = max(3, (g["nx"] - 1) // 2 + 1)
+    g["nt"] = max(1, int(round(nt / nt_divisor)))
     supply = (cfg.get("price") or {}).get("supply")
     if isinstance(supply, (list, tuple)):
-        # a supply path lives on the time nodes: every other one when the companion's are a subset of them,
-        # else no price on the companion (the price outcomes then have no estimate)
-        if 2 * g["nt"] == nt:
-            cfg["price"]["supply"] = list(supply[::2])
+        if nt_divisor * g["nt"] == nt:
+            cfg["price"]["supply"] = list(supply[::nt_divisor])
         else:
             cfg["price"] = {**cfg["price"], "enabled": False, "supply": 0.0}
     return cfg
 
 
-def estimate_errors(fine: Mapping[str, float | None], coarse: Mapping[str, float | None], *, ratio: float,
-                    terminal_std_cells: float, layer_resolved: bool) -> dict[str, Any]:
-    """``{"outcome_errors": {key: float | None}, "unresolved": [keys]}`` from the fine and companion outcomes.
+def companion_nodes(q: np.ndarray) -> np.ndarray:
+    """Every other node of ``q`` (and the last one when ``nx`` is even): the space companion's nested grid."""
+    coarse = q[::2]
+    return coarse if coarse[-1] == q[-1] else np.append(coarse, q[-1])
 
-    ``ratio``: ``dx_c / dx``; ``terminal_std_cells``: fine terminal std / dx; ``layer_resolved``: the
-    last time step is shorter than the terminal layer.
+
+def _finite(*values) -> bool:
+    return all(v is not None and math.isfinite(v) for v in values)
+
+
+def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | None],
+            time_quarter: Mapping[str, float | None], space: Mapping[str, float | None], *,
+            ratio: float, ratio2: float, space_share: float = 1.0) -> dict[str, dict[str, Any]]:
+    """Per outcome: ``{"value", "error", "extrapolated"}`` from the four solves (see the module docstring).
+
+    ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``; ``space_share`` = ``E_h / (E_X - E_h)`` scales the
+    space companion's difference to the fine grid's spatial error. An outcome missing (None/NaN) in the
+    fine solve keeps its value with no error; missing in a companion, it is reported unextrapolated with
+    no error.
     """
-    errors: dict[str, float | None] = {}
-    for key, value in fine.items():
-        other = coarse.get(key)
-        if value is None or other is None or not (math.isfinite(value) and math.isfinite(other)):
-            errors[key] = None
+    out: dict[str, dict[str, Any]] = {}
+    for key, o_h in fine.items():
+        o_t, o_t2, o_x = time_half.get(key), time_quarter.get(key), space.get(key)
+        if not _finite(o_h, o_t):
+            out[key] = {"value": o_h, "error": None, "extrapolated": False}
             continue
-        errors[key] = abs(value - other) / (ratio - 1.0)
-    unresolved = []
+        first = (o_h - o_t) / (ratio - 1.0)              # the fine value's first-order time error
+        e_x = abs(o_x - o_t) * space_share if _finite(o_x) else None
+        if _finite(o_t2):
+            r = o_h + first
+            r2 = o_t + (o_t - o_t2) / (ratio2 - 1.0)
+            if abs(r - r2) <= abs(o_h - o_t):
+                err = None if e_x is None else abs(r - r2) / (ratio * ratio - 1.0) + e_x
+                out[key] = {"value": r, "error": err, "extrapolated": True}
+                continue
+        err = None if e_x is None else abs(first) + e_x
+        out[key] = {"value": o_h, "error": err, "extrapolated": False}
+    return out
+
+
+def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float | None], *,
+                    terminal_std_cells: float, layer_resolved: bool) -> list[str]:
+    """Keys of the outcomes the grid does not resolve (module docstring); widens their ``errors`` in place."""
     if not layer_resolved:
-        unresolved = [k for k, v in errors.items() if v is not None]
-    elif terminal_std_cells < RESOLVED_CELLS:
-        unresolved = ["terminal_dispersion"]
-    if "terminal_dispersion" in unresolved and errors.get("terminal_dispersion") is not None:
-        errors["terminal_dispersion"] = max(errors["terminal_dispersion"], fine["terminal_dispersion"])
-    return {"outcome_errors": errors, "unresolved": unresolved}
+        return [k for k, v in errors.items() if v is not None]
+    unresolved = []
+    for key, est in errors.items():
+        value = values.get(key)
+        if key == "terminal_dispersion" and terminal_std_cells < RESOLVED_CELLS:
+            unresolved.append(key)
+            if est is not None and _finite(value):
+                errors[key] = max(est, abs(value))
+        elif est is not None and _finite(value) and est >= UNRESOLVED_RELATIVE * abs(value) > 0.0:
+            unresolved.append(key)
+    # the speed is -ln(Q_T / Q_0) / T: unresolved with Q_T, and as uncertain as ln Q_T
+    if "mean_inventory_terminal" in unresolved and "liquidation_speed" in errors and \
+            "liquidation_speed" not in unresolved and errors["liquidation_speed"] is not None:
+        unresolved.append("liquidation_speed")
+        q_t, horizon = values.get("mean_inventory_terminal"), values.get("_horizon")
+        if _finite(q_t, horizon) and q_t != 0.0:
+            spread = math.log1p(errors["mean_inventory_terminal"] / abs(q_t)) / horizon
+            errors["liquidation_speed"] = max(errors["liquidation_speed"], spread)
+    return unresolved
+
+
+def _excess(solution) -> float:
+    from mfg_finance.mfg.hjb import excess_diffusion
+
+    return excess_diffusion(solution.alpha, solution.masses, solution.q, solution.time_steps,
+                            solution.config["params"]["sigma"])
 
 
 def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
-    """Solve the companion and return the ``accuracy`` record of ``solution``.
+    """Solve the companions and return the ``accuracy`` record of ``solution``.
 
-    ``{"method": "two-grid", "companion": {nx, nt}, "ratio", "outcome_errors", "unresolved",
-    "terminal_std_cells", "terminal_layer_resolved", "companion_outcomes"}``; when the companion
-    cannot be solved (e.g. the initial law is narrower than its cells), ``outcome_errors`` holds
-    ``None`` for every key and ``error`` says why.
+    ``{"method": "richardson-time+space-companion", "companions": {...}, "ratio", "outcomes" (reported),
+    "outcome_errors", "extrapolated", "unresolved", "terminal_std_cells", "terminal_layer_resolved",
+    "grid_outcomes" (the fine solve's own)}``; when a companion cannot be solved (e.g. the initial law is
+    narrower than its cells), ``outcome_errors`` holds ``None`` for every key, the outcomes are the fine
+    solve's and ``error`` says why.
     """
-    cfg = companion_config(solution.config)
-    fine = solution.outcomes()
+    fine = solution.grid_outcomes()
+    nt = solution.t.size - 1
+    configs = {"time_half": companion_config(solution.config, nt_divisor=2, halve_nx=False),
+               "time_quarter": companion_config(solution.config, nt_divisor=4, halve_nx=False),
+               "space": companion_config(solution.config, nt_divisor=2, halve_nx=True)}
+    nodes = {"time_half": solution.q, "time_quarter": solution.q, "space": companion_nodes(solution.q)}
     p = solution.config["params"]
     layer = p["eta0"] / p["gamma_T"] if p["gamma_T"] > 0 else math.inf
-    record: dict[str, Any] = {"method": "two-grid", "companion": {"nx": cfg["grid"]["nx"], "nt": cfg["grid"]["nt"]},
-                              "terminal_std_cells": solution.terminal_dispersion / solution.dx,
-                              "terminal_layer_resolved": bool(float(solution.time_steps[-1]) <= layer)}
+    at_end = solution.spacing_at(solution.mean_inventory[-1])
+    record: dict[str, Any] = {
+        "method": "richardson-time+space-companion",
+        "companions": {k: {"nx": int(nodes[k].size), "nt": c["grid"]["nt"]} for k, c in configs.items()},
+        "terminal_std_cells": solution.terminal_dispersion / at_end,
+        "terminal_layer_resolved": bool(float(solution.time_steps[-1]) <= layer),
+        "grid_outcomes": fine}
+    companions = {}
     try:
-        coarse_solution = solve(cfg, estimate_errors=False)
+        for name, cfg in configs.items():
+            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name],
+                                     eta_start=lambda t_c, _s=solution: np.interp(t_c, _s.t, _s.eta))
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         unresolved = ["terminal_dispersion"] if record["terminal_std_cells"] < RESOLVED_CELLS else []
-        record.update(ratio=None, outcome_errors={k: None for k in fine}, unresolved=unresolved,
-                      error=f"no companion solve: {exc}", companion_outcomes=None)
+        record.update(ratio=None, outcomes=dict(fine), outcome_errors={k: None for k in fine}, extrapolated=[],
+                      unresolved=unresolved, error=f"no companion solve ({name}): {exc}", companion_outcomes=None)
         return record
-    coarse = coarse_solution.outcomes()
-    ratio = coarse_solution.dx / solution.dx
-    record.update(ratio=ratio, companion_outcomes=coarse, error=None,
-                  **estimate_errors(fine, coarse, ratio=ratio, terminal_std_cells=record["terminal_std_cells"],
-                                    layer_resolved=record["terminal_layer_resolved"]))
+    e_fine = _excess(solution)
+    e_space = _excess(companions["space"])
+    # the fine grid's share of the companions' difference (capped at the first-order share, 1)
+    share = min(1.0, e_fine / (e_space - e_fine)) if e_space > e_fine else 1.0
+    ratio = nt / (companions["time_half"].t.size - 1)
+    ratio2 = (companions["time_half"].t.size - 1) / (companions["time_quarter"].t.size - 1)
+    outs = {name: s.grid_outcomes() for name, s in companions.items()}
+    combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
+                       space_share=share)
+    values = {k: c["value"] for k, c in combined.items()}
+    errors = {k: c["error"] for k, c in combined.items()}
+    unresolved = flag_unresolved({**values, "_horizon": float(solution.t[-1] - solution.t[0])}, errors,
+                                 terminal_std_cells=record["terminal_std_cells"],
+                                 layer_resolved=record["terminal_layer_resolved"])
+    record.update(ratio=ratio, excess_diffusion={"fine": e_fine, "space": e_space, "share": share},
+                  outcomes=values, outcome_errors=errors,
+                  extrapolated=[k for k, c in combined.items() if c["extrapolated"]], unresolved=unresolved,
+                  error=None, companion_outcomes=outs)
     return record

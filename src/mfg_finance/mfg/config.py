@@ -39,20 +39,20 @@ from typing import Any, Mapping
 import numpy as np
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.mfg.grid import AUTO, TIME_MESHES, auto_domain, initial_density
+from mfg_finance.mfg.grid import AUTO, INVENTORY_MESHES, TIME_MESHES, auto_domain, grid_nodes, initial_density
 
 METHODS = ("newton", "picard")
 #: Defaults of the optional keys. sigma, eta0, eta1, phi, gamma_T have none: they are calibrated.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "grid": {"x_min": AUTO, "x_max": AUTO, "nx": 201, "T": 0.5, "nt": 150, "time_mesh": "graded",
-             "max_step_ratio": 1.5},
+             "max_step_ratio": 1.5, "inventory_mesh": "graded"},
     "params": {"m0_mean": 0.5, "m0_std": 0.5, "sigma0": 0.0},
     "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5},
     "price": {"enabled": False, "kappa": None, "p_ref": None, "supply": 0.0},
 }
 REQUIRED_PARAMS = ("sigma", "eta0", "eta1", "phi", "gamma_T")
 _ALLOWED = {
-    "grid": ("x_min", "x_max", "nx", "T", "nt", "time_mesh", "max_step_ratio"),
+    "grid": ("x_min", "x_max", "nx", "T", "nt", "time_mesh", "max_step_ratio", "inventory_mesh"),
     "params": REQUIRED_PARAMS + ("m0_mean", "m0_std", "sigma0"),
     "solver": ("method", "tol", "max_iter", "damping"),
     "price": ("enabled", "kappa", "p_ref", "supply"),
@@ -108,9 +108,12 @@ def _grid(raw: Mapping[str, Any]) -> dict:
         "nt": _integer("mfg.grid.nt", raw["nt"], low=1),
         "time_mesh": raw["time_mesh"],
         "max_step_ratio": _real("mfg.grid.max_step_ratio", raw["max_step_ratio"], low=1.0),
+        "inventory_mesh": raw["inventory_mesh"],
     }
     if g["time_mesh"] not in TIME_MESHES:
         raise ConfigError(f"mfg.grid.time_mesh: {g['time_mesh']!r} is not one of {list(TIME_MESHES)}")
+    if g["inventory_mesh"] not in INVENTORY_MESHES:
+        raise ConfigError(f"mfg.grid.inventory_mesh: {g['inventory_mesh']!r} is not one of {list(INVENTORY_MESHES)}")
     if AUTO not in (g["x_min"], g["x_max"]) and not g["x_min"] < g["x_max"]:
         raise ConfigError(f"mfg.grid.x_max: must be above x_min ({g['x_min']!r}), got {g['x_max']!r}")
     if g["nx"] * (g["nt"] + 1) > MAX_NODES:
@@ -152,7 +155,7 @@ def _resolve_domain(grid: dict, params: Mapping[str, float]) -> None:
         grid["x_max"] = high
     if not grid["x_min"] < grid["x_max"]:
         raise ConfigError(f"mfg.grid: x_min ({grid['x_min']!r}) must be below x_max ({grid['x_max']!r})")
-    initial_density(np.linspace(grid["x_min"], grid["x_max"], grid["nx"]), params["m0_mean"], params["m0_std"])
+    initial_density(grid_nodes(grid, params), params["m0_mean"], params["m0_std"])
 
 
 def _solver(raw: Mapping[str, Any]) -> dict:

@@ -4,11 +4,12 @@ The end nodes are reflecting (:mod:`mfg_finance.mfg.hjb`): no mass is lost, but 
 them is pushed back, and an equilibrium computed that way is the boundary's, not the model's. Two
 measures (inventory units, trading days):
 
-* ``boundary_mass = max_n (mu^n_0 + mu^n_{nx-1}) dx``: the largest probability ever held by the two
-  end cells;
+* ``boundary_mass = max_n (mu^n_0 w_0 + mu^n_{nx-1} w_{nx-1})``: the largest probability ever held by the
+  two end cells (``w``: cell widths, the end spacings);
 * ``boundary_mean_change``: the part of ``Q_T - Q_0`` that the crowd's flow does not explain. Over an
-  implicit step ``Q^{n+1} - Q^n = dt_n <mu^{n+1}, A_{alpha^n} q> dx`` and ``(A_a q)_i = a_i`` except at
-  the ends, where the reflected diffusion jump adds ``+- sigma^2 / (2 dx)``; hence, exactly::
+  implicit step ``Q^{n+1} - Q^n = dt_n <mu^{n+1} w, A_{alpha^n} q>`` and ``(A_a q)_i = a_i`` except at
+  the ends, where the reflected diffusion jump adds ``+- sigma^2 / (2 h)`` (``h = w`` there: the end
+  spacing); hence, exactly::
 
       Q_T - Q_0 - sum_n dt_n m^n = sum_n dt_n (sigma^2 / 2) (mu^{n+1}_0 - mu^{n+1}_{nx-1}).
 
@@ -24,7 +25,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from mfg_finance.errors import MfgDomainError
-from mfg_finance.mfg.grid import auto_domain
+from mfg_finance.mfg.grid import auto_domain, cell_widths
 
 LEAK_MASS = 1.0e-6
 LEAK_MEAN = 1.0e-5
@@ -32,11 +33,12 @@ LEAK_MEAN = 1.0e-5
 
 def domain_diagnostics(q: np.ndarray, dts: np.ndarray, density: np.ndarray, sigma: float) -> dict[str, float]:
     """``boundary_mass``, ``boundary_mean_change`` (inventory units) and its ``relative`` size (to ``max(|Q_0|, std_0)``)."""
-    dx = float(q[1] - q[0])
-    ends = (density[:, 0] + density[:, -1]) * dx
+    w = cell_widths(q)
+    ends = density[:, 0] * w[0] + density[:, -1] * w[-1]
     drift = float(np.sum(dts * 0.5 * sigma * sigma * (density[1:, 0] - density[1:, -1])))
-    mean0 = float(density[0] @ q) * dx
-    std0 = float(np.sqrt(max(float(density[0] @ (q * q)) * dx - mean0 * mean0, 0.0)))
+    mass0 = density[0] * w
+    mean0 = float(mass0 @ q)
+    std0 = float(np.sqrt(max(float(mass0 @ (q * q)) - mean0 * mean0, 0.0)))
     scale = max(abs(mean0), std0)
     return {"boundary_mass": float(ends.max()), "boundary_mean_change": drift,
             "boundary_mean_change_relative": abs(drift) / scale if scale > 0 else abs(drift)}

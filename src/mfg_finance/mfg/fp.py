@@ -5,10 +5,12 @@ Continuous problem::
     mu_t = (sigma^2/2) mu_qq - d(alpha* mu)/dq,   mu(0) = N(m0_mean, m0_std^2),   no flux at the ends.
 
 Discretisation: with ``M_n = I - dt_n A_{alpha^n}`` the matrix of the HJB step ``n`` (step length
-``dt_n``, uniform or graded)
-(:mod:`mfg_finance.mfg.hjb`), the density moves by::
+``dt_n``, uniform or graded) (:mod:`mfg_finance.mfg.hjb`), the node masses ``p_i = mu_i w_i`` (``w``: the
+cell widths, :func:`mfg_finance.mfg.grid.cell_widths`; ``w = dx`` on a uniform grid) move by::
 
-    M_n^T mu^{n+1} = mu^n .
+    M_n^T p^{n+1} = p^n .
+
+Below, ``mu`` stands for the masses; the density is ``p / w``.
 
 Hence, exactly in exact arithmetic:
 
@@ -19,9 +21,11 @@ Hence, exactly in exact arithmetic:
 * duality: ``<mu^n, u^n> = <mu^{n+1}, u^{n+1}> + dt_n <mu^{n+1}, c^n>`` with ``c^n`` the running cost,
   so the expected cost computed forward equals ``<mu^0, u^0>``.
 
-In the finite-volume reading, ``mu^{n+1}_i - mu^n_i = -(F_{i+1/2} - F_{i-1/2}) dt/dx + diffusion``
-with upwind fluxes ``F_{i+1/2} = alpha_i^+ mu_i + alpha_{i+1}^- mu_{i+1}`` and zero flux through
-the outer faces (reflecting boundary, the adjoint of the HJB Neumann condition).
+In the finite-volume reading, ``p^{n+1}_i - p^n_i = -(F_{i+1/2} - F_{i-1/2}) dt`` with the net probability
+flux ``F_{i+1/2} = up_i p_i - down_i p_{i+1}`` through each inner face and zero flux through the outer
+faces (reflecting boundary, the adjoint of the HJB Neumann condition). Since the chain's mean jump is
+the control at every node and its mean squared jump ``sigma^2`` wherever the scheme is central, the
+mean moves exactly by ``<alpha, p>`` and the variance as in the continuous model there.
 """
 
 from __future__ import annotations
@@ -32,35 +36,41 @@ from mfg_finance.mfg import tridiag
 from mfg_finance.mfg.hjb import step_sizes
 
 
-def solve_fp(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt) -> np.ndarray:
+def solve_fp(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dt, weights=None) -> np.ndarray:
     """Propagate the density forward with the transposed HJB step matrices.
 
     Parameters
     ----------
-    mu0 : (nx,) initial density (1 / inventory units), ``sum(mu0) dx = 1``.
+    mu0 : (nx,) initial density (1 / inventory units), ``sum(mu0 w) = 1``.
     up, down : (nt, nx-1) jump rates of each step's generator (per trading day), as returned by
         :func:`mfg_finance.mfg.hjb.solve_hjb`.
     dt : (nt,) time steps, the same as the HJB sweep's, or one scalar for a uniform mesh (trading days).
+    weights : (nx,) cell widths ``w`` (inventory units), or one scalar ``dx`` for a uniform grid
+        (``None``: the density is handled as masses, which is the same on a uniform grid).
 
     Returns
     -------
     (nt+1, nx) density at every time node.
     """
     # Same GTH factors as the HJB step (a deterministic function of the same rates), solved with
-    # their transpose: the exact discrete adjoint.
-    return tridiag.forward_sweep(np.ascontiguousarray(mu0, dtype=float), np.ascontiguousarray(up),
-                                 np.ascontiguousarray(down), step_sizes(dt, up.shape[0]))
+    # their transpose: the exact discrete adjoint, on the node masses.
+    w = 1.0 if weights is None else np.asarray(weights, dtype=float)
+    masses = tridiag.forward_sweep(np.ascontiguousarray(mu0 * w, dtype=float), np.ascontiguousarray(up),
+                                   np.ascontiguousarray(down), step_sizes(dt, up.shape[0]))
+    return masses / w
 
 
-def mean_flow(alpha: np.ndarray, density: np.ndarray, dx: float) -> np.ndarray:
-    """Crowd's mean flow ``m^n`` (inventory units / day): ``<alpha^n, mu^{n+1}> dx`` on each step, ``<alpha^N, mu^N> dx`` at ``T``.
+def mean_flow(alpha: np.ndarray, density: np.ndarray, weights) -> np.ndarray:
+    """Crowd's mean flow ``m^n`` (inventory units / day): ``<alpha^n, mu^{n+1} w>`` on each step, ``<alpha^N, mu^N w>`` at ``T``.
 
+    ``weights``: the (nx,) cell widths, or one scalar ``dx`` for a uniform grid (inventory units).
     The implicit step moves the law with the policy acting on ``mu^{n+1}``, so this is the flow
     that carries the mean over the step: ``Q^{n+1} - Q^n = dt_n m^n`` wherever the law stays off
     the boundary nodes (``metrics.json['domain']`` measures what the boundary adds).
     """
+    w = np.asarray(weights, dtype=float)
+    p = density * w
     m = np.empty(alpha.shape[0])
-    m[:-1] = np.einsum("ni,ni->n", alpha[:-1], density[1:]) * dx
-    m[-1] = float(alpha[-1] @ density[-1]) * dx
+    m[:-1] = np.einsum("ni,ni->n", alpha[:-1], p[1:])
+    m[-1] = float(alpha[-1] @ p[-1])
     return m
-

@@ -9,6 +9,7 @@ vertex-centred: node ``i`` carries the probability mass ``mu_i dx`` of the cell
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -16,15 +17,31 @@ import numpy as np
 from scipy.special import lambertw
 
 TIME_MESHES = ("uniform", "graded")
-#: Narrowest terminal layer the graded mesh resolves, as a fraction of ``T``.
-MIN_LAYER = 1.0e-9
+INVENTORY_MESHES = ("graded", "uniform")
+#: Narrowest terminal layer the graded mesh resolves, as a fraction of ``T``. The steps are computed as
+#: differences of distances to ``T`` (not of times), so a step of 1e-16 T is exact, not round-off.
+MIN_LAYER = 1.0e-16
+
+
+def cell_widths(q: np.ndarray) -> np.ndarray:
+    """(nx,) widths of the cells the nodes carry (inventory units): ``(q_{i+1} - q_{i-1}) / 2`` inside, the
+    adjacent spacing at the two ends (so a uniform grid has every width ``dx``). Probability mass of
+    node ``i``: ``mu_i w_i``."""
+    q = np.asarray(q, dtype=float)
+    h = np.diff(q)
+    w = np.empty_like(q)
+    w[1:-1] = 0.5 * (h[:-1] + h[1:])
+    w[0], w[-1] = h[0], h[-1]
+    return w
 
 
 @dataclass(frozen=True)
 class Grid:
     """Grid: ``q`` (nx,) inventory nodes, ``t`` (nt+1,) time nodes and ``dts`` (nt,) time steps.
 
-    ``dts[n]`` is the step ``[t_n, t_{n+1}]`` used by the scheme (trading days).
+    ``dts[n]`` is the step ``[t_n, t_{n+1}]`` used by the scheme (trading days). The inventory
+    nodes are uniform or graded (:func:`inventory_nodes`); ``weights`` are the cell widths
+    (:func:`cell_widths`), with which every integral over ``q`` is taken: ``int f mu dq = sum f_i mu_i w_i``.
     """
 
     q: np.ndarray
@@ -33,7 +50,12 @@ class Grid:
 
     @property
     def dx(self) -> float:
-        return float(self.q[1] - self.q[0])
+        """Largest node spacing (inventory units): the spacing of a uniform grid, the mesh size of a graded one."""
+        return float(np.max(np.diff(self.q)))
+
+    @property
+    def weights(self) -> np.ndarray:
+        return cell_widths(self.q)
 
     @property
     def dt(self) -> float:
@@ -118,7 +140,9 @@ def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.i
 
     For fixed ``(T, tau, beta)`` the mesh is the image of a fixed map of ``k / nt`` (``kappa nt``
     does not depend on ``nt``), so doubling ``nt`` splits every step in two: a refinement study
-    keeps the grading law and sees first order. ``tau`` is floored at ``1e-9 T``. Degenerate cases
+    keeps the grading law and sees first order. ``tau`` is floored at ``1e-16 T``; the steps are the
+    differences of the distances ``s_k`` (exact), while the times ``T - s_k`` of the last few nodes may
+    round onto ``T`` when ``tau`` is below ``1e-16 T``, which no outcome divides by. Degenerate cases
     are continuous: ``tau = inf`` (``gamma_T = 0``, no layer) or ``beta = 1`` gives the uniform
     mesh; if the layer is so wide that ``l > T + tau`` the mesh is purely geometric,
     ``kappa = ln(1 + T / tau) / nt`` (every step below ``beta T / nt``).
@@ -128,7 +152,7 @@ def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.i
         return t, np.full(nt, t[1] - t[0])
     if kind != "graded":
         raise ValueError(f"time mesh {kind!r} is not one of {TIME_MESHES}")
-    # a layer narrower than 1e-9 T is not worth resolving (and steps ~1e-16 T would vanish in round-off)
+    # a layer narrower than 1e-16 T is not worth resolving (the terminal penalty is then a hard constraint)
     tau = max(float(layer), MIN_LAYER * T)
     ell = graded_smooth_scale(T, tau, max_step_ratio)
     if not ell > tau:
@@ -146,27 +170,186 @@ def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.i
                      ell - tau + kappa * ell * (k - k_star))
     s[0], s[-1] = 0.0, T
     t = T - s[::-1]
-    t[0] = 0.0
-    return t, np.diff(t)
+    t[0], t[-1] = 0.0, T
+    # steps from the distances to T: exact however small (T - s rounds the last nodes onto T)
+    return t, np.diff(s)[::-1].copy()
 
 
 def make_grid(x_min: float, x_max: float, nx: int, T: float, nt: int, kind: str = "uniform", *,
-              layer: float = math.inf, max_step_ratio: float = 1.5) -> Grid:
-    """Grid on ``[x_min, x_max] x [0, T]``: ``nx`` uniform space nodes, ``nt`` steps of :func:`time_mesh`."""
+              layer: float = math.inf, max_step_ratio: float = 1.5, q: np.ndarray | None = None) -> Grid:
+    """Grid on ``[x_min, x_max] x [0, T]``: ``nx`` space nodes (uniform, or the given ``q``), ``nt`` steps of :func:`time_mesh`."""
     t, dts = time_mesh(T, nt, kind, layer=layer, max_step_ratio=max_step_ratio)
-    return Grid(q=np.linspace(x_min, x_max, nx), t=t, dts=dts)
+    nodes = np.linspace(x_min, x_max, nx) if q is None else np.asarray(q, dtype=float)
+    return Grid(q=nodes, t=t, dts=dts)
 
 
 def grid_from_config(config) -> Grid:
-    """The grid of a validated ``mfg`` config (``grid`` and, for a graded mesh, ``params``).
+    """The grid of a validated ``mfg`` config (``grid`` and, for graded meshes, ``params``).
 
-    A config without ``grid.time_mesh`` (e.g. one recorded in a ``metrics.json`` written before
-    graded meshes existed) was solved on the uniform mesh, and gets it here.
+    A config without ``grid.time_mesh`` / ``grid.inventory_mesh`` (e.g. one recorded in a ``metrics.json``
+    written before graded meshes existed) was solved on uniform meshes, and gets them here.
     """
     g, p = config["grid"], config["params"]
     return make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"], g.get("time_mesh", "uniform"),
                      layer=layer_scale(p["eta0"], p["gamma_T"]),
-                     max_step_ratio=g.get("max_step_ratio", 1.5))
+                     max_step_ratio=g.get("max_step_ratio", 1.5), q=grid_nodes(g, p))
+
+
+def grid_nodes(grid, params) -> np.ndarray:
+    """The inventory nodes of a ``grid`` config section (ends resolved) and its ``params`` (inventory units)."""
+    if grid.get("inventory_mesh", "uniform") == "graded":
+        return inventory_nodes(grid["x_min"], grid["x_max"], grid["nx"], law_envelope(params, grid["T"]),
+                               sigma=params["sigma"])
+    return np.linspace(grid["x_min"], grid["x_max"], grid["nx"])
+
+
+# ---- where the law goes: the Gaussian (LQ moment) envelope ---------------------------------------
+
+@dataclass(frozen=True)
+class LawEnvelope:
+    """Mean ``Q``, std ``S`` and feedback slope ``k = h2 / eta`` of the equilibrium law at the times ``t``.
+
+    ``alpha = -k q`` (per trading day); units: trading days, inventory units.
+    """
+
+    t: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    slope: np.ndarray
+
+
+ENVELOPE_STEPS = 400
+
+
+def law_envelope(params, T: float) -> LawEnvelope | None:
+    r"""Where the equilibrium law goes, from its Gaussian (LQ moment) reduction on a fine graded mesh.
+
+    The model is linear-quadratic: for any cost path ``eta(t)`` the value is ``h2 q^2 + h0`` and the
+    law's mean and variance obey closed ODEs (docs/mfg.md, section 6). This integrates them with backward
+    Euler on ``ENVELOPE_STEPS = 400`` graded steps at the fixed point of the coupling
+    (:func:`mfg_finance.mfg.coupling.lq_moment_guess`; a few ms)::
+
+        h^n = h^{n+1} + dt (phi - (h^n)^2 / eta^n),  Q^{n+1} = Q^n / (1 + dt k^n),
+        V^{n+1} (1 + 2 dt k^n) = V^n + sigma^2 dt,   k = h / eta .
+
+    Used only to size and grade the grid (a few % accuracy is ample); ``None`` if the coupling's
+    fixed point cannot be found (the callers then fall back to problem-independent choices).
+    """
+    key = tuple(float(params[k]) for k in ("sigma", "eta0", "eta1", "phi", "gamma_T", "m0_mean", "m0_std"))
+    return _envelope(key, float(T))
+
+
+@functools.lru_cache(maxsize=64)
+def _envelope(key: tuple, T: float) -> LawEnvelope | None:
+    from mfg_finance.mfg.coupling import lq_moment_guess
+
+    sigma, eta0, eta1, phi, gamma_T, m0_mean, m0_std = key
+    t, dts = time_mesh(T, ENVELOPE_STEPS, "graded", layer=layer_scale(eta0, gamma_T))
+    eta = lq_moment_guess(ENVELOPE_STEPS, dt=dts, phi=phi, gamma_T=gamma_T, eta0=eta0, eta1=eta1, mean0=m0_mean)
+    if eta is None or not np.all(np.isfinite(eta)):
+        return None
+    n = ENVELOPE_STEPS
+    h = np.empty(n + 1)
+    h[n] = gamma_T
+    for i in range(n - 1, -1, -1):
+        r, c = dts[i] / eta[i], h[i + 1] + dts[i] * phi
+        h[i] = 2.0 * c / (1.0 + math.sqrt(1.0 + 4.0 * r * c))
+    k = h / eta
+    mean, var = np.empty(n + 1), np.empty(n + 1)
+    mean[0], var[0] = m0_mean, m0_std * m0_std
+    for i in range(n):
+        mean[i + 1] = mean[i] / (1.0 + dts[i] * k[i])
+        var[i + 1] = (var[i] + sigma * sigma * dts[i]) / (1.0 + 2.0 * dts[i] * k[i])
+    return LawEnvelope(t=t, mean=mean, std=np.sqrt(var), slope=k)
+
+
+#: Graded inventory mesh: the fine spacing covers this many stds around the law's mean at every time ...
+COVER_STDS = 5.0
+#: ... with at least this many cells a std ...
+CELLS_PER_STD = 4.0
+#: ... and a cell Peclet number ``|alpha| h / sigma^2`` at most this (the scheme is central, hence
+#: second order and free of numerical diffusion, where it is <= 1: :mod:`mfg_finance.mfg.hjb`).
+TARGET_PECLET = 1.0
+#: Nowhere coarser than this many uniform spacings.
+COARSEST = 4.0
+
+
+def _side_levels(extent: float, count: int, cell: float) -> np.ndarray:
+    """``count + 1`` increasing monitor levels from 0 to ``extent``: steps of exactly ``cell`` over the inner
+    half, the rounding of ``count`` absorbed by the outer half."""
+    j = np.arange(count + 1, dtype=float)
+    core = min(count // 2, int(extent / cell / 2.0))
+    levels = cell * j
+    if count > core:
+        levels[core:] = cell * core + (extent - cell * core) * (j[core:] - core) / (count - core)
+    return levels
+
+
+def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope | None, *,
+                    sigma: float) -> np.ndarray:
+    r"""``nx`` inventory nodes on ``[x_min, x_max]`` graded to where the law is (inventory units).
+
+    The spacing the scheme wants at ``q`` (:mod:`mfg_finance.mfg.hjb`: central, hence second order and
+    without numerical diffusion, where the cell Peclet number ``|alpha| h / sigma^2 <= 1``; the law
+    resolved with ``CELLS_PER_STD`` cells a std), over the times ``t`` whose law covers ``q``
+    (``|q - Q_t| <= COVER_STDS S_t``, from :func:`law_envelope`)::
+
+        h*(q) = min_t  min( S_t / CELLS_PER_STD,  TARGET_PECLET sigma^2 / (k_t |q|) ),
+
+    and the nodes equidistribute the monitor ``M(q) = max(1 / h*(q), (nx - 1) / (COARSEST L))``
+    (``L = x_max - x_min``): ``int_{q_i}^{q_{i+1}} M dq`` is the same for every cell. The budget
+    ``nx`` is spent where the monitor is large; when ``int M dq > nx - 1`` every cell is that factor
+    wider than wanted (the upwind fallback of the scheme then acts where Peclet > 2). ``q = 0`` is a
+    node when it is inside (the law concentrates there), and the mesh is mirror-symmetric around it over
+    its inner half (symmetric monitor, the same monitor increment a cell on both sides; the rounding of
+    the two sides' node counts is absorbed by their outer halves): on a lopsided core, a policy at the
+    central/upwind switch (``|alpha| h = sigma^2``) would take different values at ``+-h`` and make a
+    spurious mean flow, which destabilised the coupling on coarse meshes. Without an envelope the nodes are uniform.
+    The error estimate's companion solve takes every other node of these (nested grids).
+    """
+    if envelope is None:
+        return np.linspace(x_min, x_max, nx)
+    L = x_max - x_min
+    S = np.maximum(envelope.std, 1e-300)
+    smallest = max(float(S.min()), 1e-14 * L)
+    decades = math.log10(10.0 * L / smallest)
+    geometric = np.geomspace(smallest / 10.0, L, int(40 * decades) + 2)
+    even = np.linspace(x_min, x_max, 801)
+    sample = np.unique(np.concatenate([geometric, -geometric, even, -even, [0.0]]))
+    sample = sample[(sample >= x_min) & (sample <= x_max)]
+    wanted = np.full(sample.size, np.inf)
+    absq = np.maximum(np.abs(sample), 1e-300)
+    for n in range(0, envelope.t.size, 2):          # every other time of the 400: ample for a smooth path
+        covered = np.abs(sample - envelope.mean[n]) <= COVER_STDS * S[n]
+        if not covered.any():
+            continue
+        h = S[n] / CELLS_PER_STD
+        if sigma > 0.0 and envelope.slope[n] > 0.0:
+            h = np.minimum(h, TARGET_PECLET * sigma * sigma / (envelope.slope[n] * absq[covered]))
+        wanted[covered] = np.minimum(wanted[covered], h)
+    monitor = np.maximum(1.0 / wanted, (nx - 1) / (COARSEST * L))
+    reach = min(-x_min, x_max)
+    if reach > 0.0:      # symmetric around 0 where both sides exist (see the mirrored core below)
+        inside = np.abs(sample) <= reach
+        monitor[inside] = np.maximum(monitor[inside], np.interp(-sample[inside], sample, monitor))
+    cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (monitor[1:] + monitor[:-1]) * np.diff(sample))])
+    total = cumulative[-1]
+    if x_min < 0.0 < x_max:
+        at_zero = float(np.interp(0.0, sample, cumulative))
+        # an even index when nx - 1 is even, so the companion's every-other-node grid keeps q = 0
+        step = 2 if (nx - 1) % 2 == 0 and nx >= 5 else 1
+        i0 = int(min(max(step * round(at_zero / total * (nx - 1) / step), 1), nx - 2))
+        cell = total / (nx - 1)
+        left = at_zero - _side_levels(at_zero, i0, cell)[::-1]
+        right = at_zero + _side_levels(total - at_zero, nx - 1 - i0, cell)
+        q = np.concatenate([np.interp(left[:-1], cumulative, sample), [0.0],
+                            np.interp(right[1:], cumulative, sample)])
+    else:
+        q = np.interp(np.linspace(0.0, total, nx), cumulative, sample)
+    q[0], q[-1] = x_min, x_max
+    if not np.all(np.diff(q) > 0.0):     # defensive: a degenerate monitor
+        return np.linspace(x_min, x_max, nx)
+    return q
 
 
 def gaussian_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -184,8 +367,10 @@ def gaussian_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 # ---- the domain and the initial law ------------------------------------------------------------
 
-#: The automatic domain reaches this many standard deviations of the widest law beyond the means.
+#: The automatic domain reaches this many standard deviations of the widest law beyond the means ...
 DOMAIN_STDS = 6.0
+#: ... plus this fraction of its width on each side (the envelope is a 400-step approximation).
+ENVELOPE_MARGIN = 0.03
 AUTO = "auto"
 
 
@@ -194,16 +379,16 @@ def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float, nx: in
                 gamma_T: float = 0.0) -> tuple[float, float]:
     """Inventory range ``[x_min, x_max]`` (inventory units) that holds the equilibrium law.
 
-    With the cost parameters (``eta0`` given), the range is the envelope of the exact LQ
-    equilibrium law (:mod:`mfg_finance.mfg.exact`, the law this model has without a boundary),
-    ``DOMAIN_STDS = 6`` standard deviations around its mean at every time, so at most ~2e-9 of the
-    mass ever comes near an end::
+    With the cost parameters (``eta0`` given), the range is the envelope of the LQ equilibrium law
+    (the law this model has without a boundary, :func:`law_envelope`: its moment equations on 400
+    graded steps, a few ms), ``DOMAIN_STDS = 6`` standard deviations around its mean at every time,
+    so at most ~2e-9 of the mass ever comes near an end::
 
         x_min = min_t (Q_t - 6 sqrt(V_t)),     x_max = max_t (Q_t + 6 sqrt(V_t))
 
-    (sampled at 400 graded times and widened by 1% of the width on each side), including 0.
+    widened by ``ENVELOPE_MARGIN`` = 3% of the width on each side, including 0.
 
-    Without them (or if the exact reference cannot be computed) it is the envelope of not trading
+    Without them (or if the envelope cannot be computed) it is the envelope of not trading
     at all, an upper bound (trading only pulls inventories together, and the mean moves from
     ``m0_mean`` towards 0): ``[min(m0_mean, 0) - 6 S, max(m0_mean, 0) + 6 S]``,
     ``S = sqrt(m0_std^2 + sigma^2 T)``.
@@ -214,23 +399,16 @@ def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float, nx: in
     """
     low = high = None
     if eta0 is not None:
-        from mfg_finance.errors import MfgConvergenceError
-        from mfg_finance.mfg.exact import coupled
-
-        try:
-            t, _ = time_mesh(T, 400, "graded", layer=layer_scale(eta0, gamma_T))
-            ref = coupled(t, T=T, sigma=sigma, eta0=eta0, eta1=eta1, phi=phi, gamma_T=gamma_T,
-                          m0_mean=m0_mean, m0_std=m0_std)
-            std = np.sqrt(np.maximum(ref.variance, 0.0))
-            low = float(min(np.min(ref.mean - DOMAIN_STDS * std), 0.0))
-            high = float(max(np.max(ref.mean + DOMAIN_STDS * std), 0.0))
+        env = law_envelope(dict(sigma=sigma, eta0=eta0, eta1=eta1, phi=phi, gamma_T=gamma_T, m0_mean=m0_mean,
+                                m0_std=m0_std), T)
+        if env is not None:
+            low = float(min(np.min(env.mean - DOMAIN_STDS * env.std), 0.0))
+            high = float(max(np.max(env.mean + DOMAIN_STDS * env.std), 0.0))
             if math.isfinite(low) and math.isfinite(high):
-                margin = 0.01 * (high - low)      # the envelope is sampled at 400 times: a little slack
+                margin = ENVELOPE_MARGIN * (high - low)     # the envelope is a 400-step approximation
                 low, high = low - margin, high + margin
             else:
                 low = high = None
-        except (MfgConvergenceError, ValueError, FloatingPointError):
-            low = high = None
     if low is None:
         spread = DOMAIN_STDS * math.sqrt(m0_std * m0_std + sigma * sigma * T)
         low, high = min(m0_mean, 0.0) - spread, max(m0_mean, 0.0) + spread
@@ -244,15 +422,19 @@ def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float, nx: in
 def initial_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:
     r"""``N(mean, std^2)`` projected on the nodes with exactly its mass, mean and variance (density, 1/inventory units).
 
-    * ``std >= dx``: the maximum-entropy law on the nodes with that mean and variance,
-      ``mu_i ~ exp(theta_1 z_i + theta_2 z_i^2)`` (``z = (q - mean) / std``), found by Newton's method
-      on its convex dual from the sampled Gaussian (``theta = (0, -1/2)``); the correction to the
-      sampled Gaussian is exponentially small in ``(std/dx)^2`` plus what the domain's ends cut off.
-    * ``std < dx``: a four-node stencil. With ``q_j <= mean < q_{j+1}`` and ``f = (mean - q_j)/dx``, the
-      two-node law ``(1 - f, f)`` on ``(q_j, q_{j+1})`` has the mean and variance ``v2 = f (1 - f) dx^2``;
-      the rest of the variance comes from mixing in, with weight
-      ``lambda = (std^2 - v2) / (vw - v2)``, the two-node law on ``(q_{j-1}, q_{j+2})`` with the
-      same mean and variance ``vw = (1 + f)(2 - f) dx^2 > std^2``. Every weight is ``>= 0``.
+    Node ``i`` carries the mass ``p_i = mu_i w_i`` (``w``: :func:`cell_widths`; ``w = dx`` on a uniform grid).
+
+    * ``std`` at least the spacing ``h`` of the cell holding the mean: the maximum-entropy law on the nodes
+      with that mean and variance, ``p_i ~ w_i exp(theta_1 z_i + theta_2 z_i^2)`` (``z = (q - mean) / std``),
+      found by Newton's method on its convex dual from the sampled Gaussian (``theta = (0, -1/2)``); the
+      correction to the sampled Gaussian is exponentially small in ``(std/h)^2`` plus what the domain's
+      ends cut off.
+    * ``std < h``: a four-node stencil. With ``q_j <= mean < q_{j+1}`` and ``f = (mean - q_j)/h``, the
+      two-node law ``(1 - f, f)`` on ``(q_j, q_{j+1})`` has the mean and variance ``v2 = f (1 - f) h^2``;
+      the rest of the variance comes from mixing in, with weight ``lambda = (std^2 - v2) / (vw - v2)``,
+      the two-node law on ``(q_{j-1}, q_{j+2})`` with the same mean and variance
+      ``vw = g (1 - g) (q_{j+2} - q_{j-1})^2 > std^2`` (``g = (mean - q_{j-1}) / (q_{j+2} - q_{j-1})``;
+      ``(1 + f)(2 - f) h^2`` on a uniform grid). Every weight is ``>= 0``.
 
     Raises
     ------
@@ -263,64 +445,67 @@ def initial_density(q: np.ndarray, mean: float, std: float) -> np.ndarray:
     from mfg_finance.errors import ConfigError
 
     q = np.asarray(q, dtype=float)
-    dx = float(q[1] - q[0])
+    w = cell_widths(q)
     lo, hi = mean - DOMAIN_STDS * std, mean + DOMAIN_STDS * std
     if lo < q[0] or hi > q[-1]:
         raise ConfigError(f"mfg.params.m0_mean, mfg.params.m0_std: the initial law N({mean!r}, {std!r}^2) "
                           f"does not fit in the domain [{q[0]:.6g}, {q[-1]:.6g}] (mfg.grid.x_min, x_max): "
                           f"mean +- {DOMAIN_STDS:g} std spans [{lo:.6g}, {hi:.6g}]; widen the domain or "
                           f"set x_min/x_max to 'auto'")
-    if std >= dx:
-        return _max_entropy(q, mean, std)
-    j = int(np.clip(np.floor((mean - q[0]) / dx), 0, q.size - 2))
-    f = (mean - q[j]) / dx
-    v2 = f * (1.0 - f) * dx * dx
+    j = int(np.clip(np.searchsorted(q, mean, side="right") - 1, 0, q.size - 2))
+    h = float(q[j + 1] - q[j])
+    if std >= h:
+        return _max_entropy(q, w, mean, std) / w
+    f = (mean - q[j]) / h
+    v2 = f * (1.0 - f) * h * h
     if std * std < v2:
         smallest = math.sqrt(v2)
-        raise ConfigError(f"mfg.params.m0_std: {std!r} is narrower than any law on nodes {dx:.6g} apart can be "
+        raise ConfigError(f"mfg.params.m0_std: {std!r} is narrower than any law on nodes {h:.6g} apart can be "
                           f"with mean {mean!r} (smallest std there: {smallest:.6g}); set m0_std >= "
                           f"{smallest:.6g} or refine mfg.grid.nx")
     if j < 1 or j + 2 > q.size - 1:
         raise ConfigError(f"mfg.params.m0_mean: {mean!r} is within two cells of the domain's end "
                           f"[{q[0]:.6g}, {q[-1]:.6g}]; widen the domain")
-    vw = (1.0 + f) * (2.0 - f) * dx * dx
+    wide = float(q[j + 2] - q[j - 1])
+    g = (mean - q[j - 1]) / wide
+    vw = g * (1.0 - g) * wide * wide
     lam = (std * std - v2) / (vw - v2)
-    w = np.zeros_like(q)
-    w[j] += (1.0 - lam) * (1.0 - f)
-    w[j + 1] += (1.0 - lam) * f
-    w[j - 1] += lam * (2.0 - f) / 3.0
-    w[j + 2] += lam * (1.0 + f) / 3.0
-    return w / dx
+    p = np.zeros_like(q)
+    p[j] += (1.0 - lam) * (1.0 - f)
+    p[j + 1] += (1.0 - lam) * f
+    p[j - 1] += lam * (1.0 - g)
+    p[j + 2] += lam * g
+    return p / w
 
 
-def _max_entropy(q: np.ndarray, mean: float, std: float) -> np.ndarray:
-    """Maximum-entropy weights on the nodes with mean ``mean`` and variance ``std^2`` (density)."""
-    dx = float(q[1] - q[0])
+def _max_entropy(q: np.ndarray, w: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """Maximum-entropy masses (relative to the cell widths ``w``) on the nodes with mean ``mean`` and variance ``std^2``."""
+    logw = np.log(w)
     z = (q - mean) / std
     feats = np.stack([z, z * z])
     target = np.array([0.0, 1.0])
     theta = np.array([0.0, -0.5])
 
     def dual(th):
-        s = th @ feats
+        s = th @ feats + logw
         top = s.max()
         return top + math.log(np.exp(s - top).sum()) - th @ target
 
     for _ in range(100):
-        s = theta @ feats
-        w = np.exp(s - s.max())
-        w /= w.sum()
-        moments = feats @ w
+        s = theta @ feats + logw
+        p = np.exp(s - s.max())
+        p /= p.sum()
+        moments = feats @ p
         grad = moments - target
         if np.max(np.abs(grad)) <= 1e-14:
             break
         centred = feats - moments[:, None]
-        hess = (centred * w) @ centred.T
+        hess = (centred * p) @ centred.T
         step = np.linalg.solve(hess, grad)
         f0, t = dual(theta), 1.0
         while dual(theta - t * step) > f0 - 1e-4 * t * (grad @ step) and t > 1e-10:
             t *= 0.5
         theta = theta - t * step
-    s = theta @ feats
-    w = np.exp(s - s.max())
-    return w / (w.sum() * dx)
+    s = theta @ feats + logw
+    p = np.exp(s - s.max())
+    return p / p.sum()

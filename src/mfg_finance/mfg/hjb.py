@@ -1,4 +1,4 @@
-r"""Backward Hamilton-Jacobi-Bellman equation: monotone upwind scheme, implicit in time.
+r"""Backward Hamilton-Jacobi-Bellman equation: monotone central/upwind (hybrid) scheme, implicit in time.
 
 Continuous problem (time in trading days, inventory ``q`` in inventory units)::
 
@@ -10,26 +10,39 @@ with optimal feedback ``alpha*(t, q) = -u_q / (2 eta(t))``.
 Discretisation
 --------------
 *Space*: the controlled generator is the generator of a continuous-time Markov chain on the
-nodes (upwind on the sign of the drift)::
+nodes ``q_0 < ... < q_{nx-1}`` (uniform or graded, :mod:`mfg_finance.mfg.grid`). At an inner node with
+spacings ``h- = q_i - q_{i-1}``, ``h+ = q_{i+1} - q_i``, ``W = h- + h+`` and ``D = sigma^2 / 2``, the
+jump rates for the control ``a`` are (:func:`hybrid_offdiagonals`)::
 
-    (A_a u)_i = (sigma^2 / (2 dx^2)) (u_{i+1} - 2 u_i + u_{i-1})
-              + (a_i^+ / dx) (u_{i+1} - u_i) + (a_i^- / dx) (u_i - u_{i-1}),
+    up(a)   = (2 D_a + a h-) / (h+ W),     down(a) = (2 D_a - a h+) / (h- W),
+    D_a     = max(D, a h+ / 2, -a h- / 2) .
 
-``a^+ = max(a, 0)``, ``a^- = min(a, 0)``. Its off-diagonal entries are ``>= 0`` and its rows sum
-to zero, so ``I - dt A_a`` is an M-matrix whatever ``|a| dt / dx`` is: the scheme is monotone and
-unconditionally stable. At the end nodes the jumps that would leave the grid are removed (the
-policy may only point inwards there and the diffusion jump outwards is dropped): a reflecting
-chain, i.e. the finite-volume Neumann condition on the faces ``x_min - dx/2``, ``x_max + dx/2``.
+Where the cell Peclet number is small (``-2D/h- <= a <= 2D/h+``, i.e. ``D_a = D``) this is the central
+three-point scheme: the chain's mean jump is exactly ``a`` and its mean squared jump exactly
+``2 D = sigma^2`` (on any spacing), so a quadratic value ``h2 q^2 + h0`` is reproduced exactly and the
+Fokker-Planck step moves the mean and variance of the law exactly as the continuous dynamics do
+(second order, no numerical diffusion). Where the drift dominates (``D_a > D``) the smallest extra
+diffusion that keeps both rates ``>= 0`` is added, which is exactly the upwind scheme (``up = a / h+``,
+``down = 0`` for ``a > 0``): the rates are always ``>= 0`` and rows sum to zero, so ``I - dt A_a`` is an
+M-matrix whatever ``|a| dt / h`` is: the scheme is monotone and unconditionally stable, and the mean
+jump is ``a`` everywhere. At the end nodes only the inward jump exists (upwind drift plus the
+diffusion jump ``D / h^2``): a reflecting chain, the finite-volume Neumann condition.
 
-*Hamiltonian*: the discrete minimiser is the monotone (Godunov) upwind choice
-``a_i = argmin_a [a^+ D^+u_i + a^- D^-u_i + eta a^2]``, see :func:`upwind_policy`.
+*Hamiltonian*: the discrete minimiser ``a_i = argmin_a [up(a) (u_{i+1} - u_i) + down(a) (u_{i-1} - u_i)
++ eta a^2]`` (:func:`hybrid_policy`). The bracket is quadratic on each of the three pieces of
+``D_a`` (central: linear term ``a g`` with ``g`` the three-point centred gradient; upwind: ``a D^+u`` or
+``a D^-u``), so the minimiser is the best of three clipped closed-form candidates; for a convex ``u``
+it is ``-g / (2 eta)`` wherever that lies in the central range. The earlier pure upwind choice
+(:func:`upwind_policy`, :func:`generator_offdiagonals`) adds ``|a| dx / 2`` of diffusion everywhere and
+was the first-order error that dominated the outcomes (docs/mfg.md, section 11); it is kept for the
+modules that build on it (common noise, epsilon-Nash).
 
 *Time*: fully implicit, the discrete dynamic-programming equation of the controlled chain. On the
 step ``[t_n, t_{n+1}]`` of length ``dt_n`` (uniform or graded mesh, :mod:`mfg_finance.mfg.grid`)::
 
     u^n = min_a (I - dt_n A_a)^{-1} (u^{n+1} + dt_n (phi q^2 + eta^n a^2)),
 
-solved by policy iteration (:func:`solve_hjb`); the policy in force, ``alpha^n``, is the upwind
+solved by policy iteration (:func:`solve_hjb`); the policy in force, ``alpha^n``, is the
 minimiser at ``u^n`` itself and ``u^n`` is exactly its value::
 
     (I - dt_n A_{alpha^n}) u^n = u^{n+1} + dt_n (phi q^2 + eta^n (alpha^n)^2),
@@ -120,25 +133,63 @@ def step_sizes(dt, nt: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _policy(u: np.ndarray, eta: float, dx: float, out: np.ndarray) -> None:
-    """Compiled :func:`upwind_policy` written into ``out``."""
+def _rates(a: float, hm: float, hp: float, D: float) -> tuple[float, float]:
+    """Jump rates ``(up, down)`` of an inner node (spacings ``hm``, ``hp``) under the control ``a``."""
+    W = hm + hp
+    De = max(D, 0.5 * a * hp, -0.5 * a * hm)
+    return max((2.0 * De + a * hm) / (hp * W), 0.0), max((2.0 * De - a * hp) / (hm * W), 0.0)
+
+
+@numba.njit(cache=True)
+def _policy(u: np.ndarray, eta: float, q: np.ndarray, D: float, out: np.ndarray) -> None:
+    """Minimiser of the discrete Hamiltonian at every node, written into ``out`` (:func:`hybrid_policy`)."""
     n = u.size
-    for i in range(n):
-        buy = 0.0
-        sell = 0.0
-        if i < n - 1:
-            buy = max((u[i] - u[i + 1]) / dx, 0.0) / (2.0 * eta)
-        if i > 0:
-            sell = min((u[i - 1] - u[i]) / dx, 0.0) / (2.0 * eta)
-        out[i] = buy if buy >= -sell else sell
+    out[0] = max((u[0] - u[1]) / (q[1] - q[0]), 0.0) / (2.0 * eta)
+    out[n - 1] = min((u[n - 2] - u[n - 1]) / (q[n - 1] - q[n - 2]), 0.0) / (2.0 * eta)
+    for i in range(1, n - 1):
+        hm = q[i] - q[i - 1]
+        hp = q[i + 1] - q[i]
+        dp = u[i + 1] - u[i]
+        dm = u[i - 1] - u[i]
+        g = (hm * dp / hp - hp * dm / hm) / (hm + hp)
+        lo = -2.0 * D / hm
+        hi = 2.0 * D / hp
+        best = 0.0
+        lowest = np.inf
+        for k in range(3):
+            if k == 0:
+                a = min(max(-g / (2.0 * eta), lo), hi)        # central piece
+            elif k == 1:
+                a = max(-dp / (2.0 * eta * hp), hi)           # upwind, buying
+            else:
+                a = min(dm / (2.0 * eta * hm), lo)            # upwind, selling
+            up, down = _rates(a, hm, hp, D)
+            value = up * dp + down * dm + eta * a * a
+            if value < lowest:
+                lowest = value
+                best = a
+        out[i] = best
+
+
+@numba.njit(cache=True)
+def _fill_rates(a: np.ndarray, q: np.ndarray, D: float, up: np.ndarray, down: np.ndarray) -> None:
+    """Rates of the generator ``A_a`` into ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]`` (:func:`hybrid_offdiagonals`)."""
+    n = q.size
+    h = q[1] - q[0]
+    up[0] = D / (h * h) + max(a[0], 0.0) / h
+    h = q[n - 1] - q[n - 2]
+    down[n - 2] = D / (h * h) + max(-a[n - 1], 0.0) / h
+    for i in range(1, n - 1):
+        r_up, r_down = _rates(a[i], q[i] - q[i - 1], q[i + 1] - q[i], D)
+        up[i] = r_up
+        down[i - 1] = r_down
 
 
 @numba.njit(cache=True)
 def _backward(eta, q, dts, sigma, phi, gamma_T, tol, max_iter):
     nt = eta.size - 1
     nx = q.size
-    dx = q[1] - q[0]
-    diffusion = 0.5 * sigma * sigma / (dx * dx)
+    D = 0.5 * sigma * sigma
     u = np.empty((nt + 1, nx))
     alpha = np.empty((nt + 1, nx))
     up = np.empty((nt, nx - 1))
@@ -148,14 +199,12 @@ def _backward(eta, q, dts, sigma, phi, gamma_T, tol, max_iter):
     a = np.empty(nx)
     for i in range(nx):
         u[nt, i] = gamma_T * q[i] * q[i]
-    _policy(u[nt], eta[nt], dx, alpha[nt])
+    _policy(u[nt], eta[nt], q, D, alpha[nt])
     for n in range(nt - 1, -1, -1):
         h = dts[n]
-        _policy(u[n + 1], eta[n], dx, a)          # first guess: the policy of the later value
+        _policy(u[n + 1], eta[n], q, D, a)          # first guess: the policy of the later value
         for k in range(max_iter):
-            for i in range(nx - 1):
-                up[n, i] = diffusion + max(a[i], 0.0) / dx
-                down[n, i] = diffusion + max(-a[i + 1], 0.0) / dx
+            _fill_rates(a, q, D, up[n], down[n])
             for i in range(nx):
                 rhs[i] = u[n + 1, i] + h * (phi * q[i] * q[i] + eta[n] * a[i] * a[i])
             piv, mult = tridiag.factor(up[n], down[n], h)
@@ -171,8 +220,43 @@ def _backward(eta, q, dts, sigma, phi, gamma_T, tol, max_iter):
             iters[n] = k + 1
             if k > 0 and change <= tol:
                 break
-            _policy(new, eta[n], dx, a)           # improvement step (Howard = Newton on the step)
+            _policy(new, eta[n], q, D, a)           # improvement step (Howard = Newton on the step)
     return u, alpha, up, down, iters
+
+
+def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: np.ndarray, sigma: float) -> float:
+    r"""The numerical diffusion the scheme added where it is upwind, integrated over the law (inventory units^2).
+
+    ``E = sum_n dt_n sum_i p^{n+1}_i 2 (D_{a,i} - D)`` with ``D_a = max(D, a h+ / 2, -a h- / 2)`` at the inner
+    nodes (:func:`hybrid_offdiagonals`) and ``p`` the node masses: the variance the scheme's chain adds beyond the
+    model's ``sigma^2`` per unit time. Zero where the scheme is central everywhere the law is; the
+    first-order spatial error of every outcome is proportional to it (:mod:`mfg_finance.mfg.accuracy`).
+    """
+    D = 0.5 * sigma * sigma
+    h = np.diff(q)
+    a = alpha[:-1, 1:-1]
+    excess = np.maximum(np.maximum(0.5 * a * h[None, 1:], -0.5 * a * h[None, :-1]) - D, 0.0)
+    return float(2.0 * dts @ np.sum(masses[1:, 1:-1] * excess, axis=1))
+
+
+def hybrid_policy(u: np.ndarray, eta: float, q: np.ndarray, sigma: float) -> np.ndarray:
+    """Minimiser of the discrete Hamiltonian of the hybrid scheme at each node (order flow, inventory units / day).
+
+    ``u`` (nx,) value (cost units), ``eta`` execution cost, ``q`` (nx,) nodes, ``sigma`` inventory volatility.
+    """
+    out = np.empty(len(u))
+    _policy(np.ascontiguousarray(u, dtype=float), float(eta), np.ascontiguousarray(q, dtype=float),
+            0.5 * float(sigma) ** 2, out)
+    return out
+
+
+def hybrid_offdiagonals(alpha: np.ndarray, q: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Jump rates of the hybrid generator ``A_alpha`` (per trading day): ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]``."""
+    q = np.ascontiguousarray(q, dtype=float)
+    up = np.empty(q.size - 1)
+    down = np.empty(q.size - 1)
+    _fill_rates(np.ascontiguousarray(alpha, dtype=float), q, 0.5 * float(sigma) ** 2, up, down)
+    return up, down
 
 
 #: Howard iterations of one implicit step stop when no node's value changes by more than this

@@ -2,7 +2,7 @@
 
 Every outcome is a function of time paths only (time in trading days)::
 
-    liquidation_half_life   first t with |Q_t| = |Q_0| / 2 (linear interpolation; NaN if never)  [trading days]
+    liquidation_half_life   first t with |Q_t| = |Q_0| / 2 (interpolation of ln|Q|; NaN if never) [trading days]
     liquidation_speed       -ln(Q_T / Q_0) / T (NaN if Q_T / Q_0 <= 0)                            [1 / trading day]
     total_cost              expected cost of a representative agent                                [cost units]
     mean_inventory_initial, mean_inventory_terminal     Q_0, Q_T                                   [inventory units]
@@ -31,9 +31,11 @@ HEADLINE = ("liquidation_half_life", "liquidation_speed", "total_cost", "mean_in
 
 
 def half_life(t: np.ndarray, mean: np.ndarray) -> float:
-    """First time the mean inventory's magnitude falls to half its initial value (linear interpolation).
+    """First time the mean inventory's magnitude falls to half its initial value.
 
-    NaN when it starts at zero or never gets there within the horizon.
+    Between the two time nodes that bracket it, ``ln |Q|`` is interpolated linearly (exact for the
+    exponential decay of the LQ mean over a step, so the node spacing adds no error of its own; linear
+    in ``|Q|`` when a node value is zero). NaN when it starts at zero or never gets there within the horizon.
     """
     start = abs(float(mean[0]))
     if start == 0.0:
@@ -45,6 +47,9 @@ def half_life(t: np.ndarray, mean: np.ndarray) -> float:
     i = int(below[0])
     if i == 0:
         return float(t[0])
+    a0, a1 = abs(float(mean[i - 1])), abs(float(mean[i]))
+    if a1 > 0.0 and a0 > a1:
+        return float(t[i - 1] + (t[i] - t[i - 1]) * math.log(2.0 * a0 / start) / math.log(a0 / a1))
     l0, l1 = level[i - 1], level[i]
     return float(t[i - 1] + (t[i] - t[i - 1]) * l0 / (l0 - l1))
 

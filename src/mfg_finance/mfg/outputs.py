@@ -23,15 +23,17 @@ FIGURES = ("value_function", "feedback", "density", "flow_eta_price", "convergen
 
 
 def grid_summary(solution: MfgSolution) -> dict[str, Any]:
-    """``metrics.json["grid"]``: sizes, ``dx`` and the time steps (trading days).
+    """``metrics.json["grid"]``: sizes, node spacings (inventory units) and time steps (trading days).
 
-    ``dt`` is the largest step (the step of a uniform mesh, as before graded meshes existed);
-    ``dt_min`` / ``dt_max`` bound the steps and ``time_mesh`` names the mesh (``uniform`` / ``graded``).
+    ``dx`` / ``dt`` are the largest spacing / step (those of uniform meshes, as before graded meshes
+    existed); ``dx_min``, ``dt_min`` / ``dt_max`` bound them and ``inventory_mesh`` / ``time_mesh`` name
+    the meshes (``uniform`` / ``graded``).
     """
     dts = solution.time_steps
+    g = solution.config["grid"]
     return {"nx": int(solution.q.size), "nt": int(solution.t.size - 1), "dx": solution.dx,
-            "dt": solution.dt, "dt_min": float(dts.min()), "dt_max": float(dts.max()),
-            "time_mesh": solution.config["grid"].get("time_mesh", "uniform")}
+            "dx_min": solution.dx_min, "dt": solution.dt, "dt_min": float(dts.min()), "dt_max": float(dts.max()),
+            "inventory_mesh": g.get("inventory_mesh", "uniform"), "time_mesh": g.get("time_mesh", "uniform")}
 
 
 def solution_metrics(solution: MfgSolution, *, wall_time: bool = True) -> dict[str, Any]:
@@ -46,10 +48,10 @@ def solution_metrics(solution: MfgSolution, *, wall_time: bool = True) -> dict[s
         "tol": solution.config["solver"]["tol"],
         "mass_error": solution.mass_error,
         "min_density": solution.min_density,
-        # max_n |alpha^n| dt_n / dx: how stiff the advection is (the implicit scheme does not need it < 1).
+        # max_n |alpha^n| dt_n / h: how stiff the advection is (the implicit scheme does not need it < 1).
         "max_cfl": solution.max_cfl,
-        # < 1: the terminal law is narrower than a cell, so terminal flows are resolution-limited.
-        "terminal_std_over_dx": solution.terminal_dispersion / solution.dx,
+        # terminal std over the spacing where the terminal law sits; < 1: narrower than a cell there
+        "terminal_std_over_dx": solution.terminal_dispersion / solution.spacing_at(solution.mean_inventory[-1]),
         "grid": grid_summary(solution),
         # inventory range and the law's leak to its ends (mfg_finance.mfg.domain); the solve fails above tolerance
         "domain": solution.domain,

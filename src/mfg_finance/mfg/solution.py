@@ -26,11 +26,12 @@ class MfgSolution:
     t : (nt+1,) time nodes (trading days); uniform or graded towards ``T`` (``grid.time_mesh``).
     q : (nx,) inventory nodes (inventory units).
     u : (nt+1, nx) value function ``u(t_n, q_i)`` (cost units).
-    density : (nt+1, nx) density ``mu(t_n, q_i)`` (1 / inventory units), ``sum(density[n]) dx = 1``.
+    density : (nt+1, nx) density ``mu(t_n, q_i)`` (1 / inventory units), ``sum(density[n] * weights) = 1``
+        (``weights``: the cell widths, ``dx`` on a uniform grid).
     alpha : (nt+1, nx) feedback order flow in force on ``[t_n, t_{n+1})`` (inventory units / day);
         ``alpha[nt]`` is the terminal feedback ``-D u(T) / (2 eta_T)``.
     eta : (nt+1,) equilibrium execution cost ``eta0 + eta1 |m_t|``.
-    mean_flow : (nt+1,) crowd's mean flow ``m_t = sum_i alpha_i mu_i dx`` (inventory units / day).
+    mean_flow : (nt+1,) crowd's mean flow ``m_t = sum_i alpha_i mu_i w_i`` (inventory units / day).
     price : (nt+1,) clearing price (BRL), or ``None`` when the price is disabled.
     residuals : fixed-point residual after each HJB/FP sweep (dimensionless, see ``solver``).
     iterations : number of HJB/FP sweeps. converged : always True for a returned solution.
@@ -64,7 +65,25 @@ class MfgSolution:
     # ---- grid -------------------------------------------------------------------------------
     @property
     def dx(self) -> float:
-        return float(self.q[1] - self.q[0])
+        """Largest node spacing (inventory units): the spacing of a uniform grid, the mesh size of a graded one."""
+        return float(np.max(np.diff(self.q)))
+
+    @property
+    def dx_min(self) -> float:
+        """Smallest node spacing (inventory units)."""
+        return float(np.min(np.diff(self.q)))
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(nx,) cell widths (inventory units): ``int f mu dq = sum f_i mu_i w_i``."""
+        from mfg_finance.mfg.grid import cell_widths
+
+        return cell_widths(self.q)
+
+    def spacing_at(self, x: float) -> float:
+        """Node spacing (inventory units) of the cell holding ``x`` (the end cell outside the range)."""
+        j = int(np.clip(np.searchsorted(self.q, x, side="right") - 1, 0, self.q.size - 2))
+        return float(self.q[j + 1] - self.q[j])
 
     @property
     def time_steps(self) -> np.ndarray:
@@ -81,27 +100,38 @@ class MfgSolution:
 
     @property
     def max_cfl(self) -> float:
-        """``max_n max_i |alpha^n_i| dt_n / dx`` over the steps (how stiff the advection is)."""
-        speed = np.max(np.abs(self.alpha[:-1]), axis=1)
-        return float(np.max(speed * self.time_steps) / self.dx)
+        """``max_n max_i |alpha^n_i| dt_n / h_i`` over the steps (how stiff the advection is; ``h_i`` the
+        spacing of the cell the flow leaves through)."""
+        h = np.diff(self.q)
+        local = np.concatenate([h[:1], np.minimum(h[:-1], h[1:]), h[-1:]])
+        speed = np.max(np.abs(self.alpha[:-1]) / local, axis=1)
+        return float(np.max(speed * self.time_steps))
 
     # ---- moments of the law -----------------------------------------------------------------
     @property
     def mass(self) -> np.ndarray:
-        """``sum_i mu_i dx`` at each time node (1 up to round-off)."""
-        return self.density.sum(axis=1) * self.dx
+        """``sum_i mu_i w_i`` at each time node (1 up to round-off)."""
+        return self.masses.sum(axis=1)
+
+    @property
+    def masses(self) -> np.ndarray:
+        """(nt+1, nx) probability of each node, ``mu_i w_i``."""
+        return self.density * self.weights
 
     @property
     def mean_inventory(self) -> np.ndarray:
-        """``Q_t = sum_i q_i mu_i dx`` (inventory units)."""
-        return self.density @ self.q * self.dx
+        """``Q_t = sum_i q_i mu_i w_i`` (inventory units)."""
+        return self.masses @ self.q
 
     @property
     def inventory_std(self) -> np.ndarray:
-        """Cross-sectional inventory standard deviation ``sqrt(E[q^2] - Q_t^2)`` (inventory units)."""
+        """Cross-sectional inventory standard deviation ``sqrt(E[(q - Q_t)^2])`` (inventory units).
+
+        Centred before squaring: ``E[q^2] - Q^2`` would lose the digits of a law much narrower than its mean.
+        """
         mean = self.mean_inventory
-        second = self.density @ (self.q * self.q) * self.dx
-        return np.sqrt(np.maximum(second - mean * mean, 0.0))   # max: round-off only
+        centred = self.q[None, :] - mean[:, None]
+        return np.sqrt(np.einsum("ni,ni->n", self.masses, centred * centred))
 
     # ---- scalar outcomes --------------------------------------------------------------------
     @property
@@ -132,18 +162,15 @@ class MfgSolution:
         p = self.config["params"]
         q2 = self.q * self.q
         running = p["phi"] * q2[None, :] + self.eta[:-1, None] * self.alpha[:-1] ** 2
-        dx = self.dx
+        masses = self.masses
         dts = self.time_steps
-        if np.all(dts == dts[0]):   # uniform mesh: one factor (the same rounding as before graded meshes)
-            flow = float(dts[0]) * float(np.sum(self.density[1:] * running)) * dx
-        else:
-            flow = float(dts @ np.sum(self.density[1:] * running, axis=1)) * dx
-        terminal = p["gamma_T"] * float(self.density[-1] @ q2) * dx
+        flow = float(dts @ np.sum(masses[1:] * running, axis=1))
+        terminal = p["gamma_T"] * float(masses[-1] @ q2)
         return flow + terminal
 
     @property
     def mass_error(self) -> float:
-        """``max_n |sum_i mu_i^n dx - 1|`` (dimensionless)."""
+        """``max_n |sum_i mu_i^n w_i - 1|`` (dimensionless)."""
         return float(np.max(np.abs(self.mass - 1.0)))
 
     @property
@@ -163,7 +190,13 @@ class MfgSolution:
         return float(self.residuals[-1]) if self.residuals else math.nan
 
     def outcomes(self) -> dict[str, float | None]:
-        """Scalar outcomes (JSON-able, keys :data:`mfg_finance.mfg.outcomes.OUTCOME_KEYS`) of this grid solution."""
+        """Scalar outcomes (JSON-able, keys :data:`mfg_finance.mfg.outcomes.OUTCOME_KEYS`): the time-extrapolated
+        ones of :mod:`mfg_finance.mfg.accuracy` when the errors were estimated, else :meth:`grid_outcomes`."""
+        reported = (self.accuracy or {}).get("outcomes")
+        return dict(reported) if reported else self.grid_outcomes()
+
+    def grid_outcomes(self) -> dict[str, float | None]:
+        """Scalar outcomes of this grid solution's own arrays (keys :data:`mfg_finance.mfg.outcomes.OUTCOME_KEYS`)."""
         from mfg_finance.mfg.outcomes import path_outcomes
 
         return path_outcomes(self.t, self.mean_inventory, self.terminal_dispersion, self.mean_flow, self.eta,

@@ -9,7 +9,7 @@ Model (time in trading days, inventory ``q`` in inventory units)::
           alpha*(t, q) = -u_q / (2 eta(m_t)),
     FP    mu_t = (sigma^2/2) mu_qq - (alpha* mu)_q,   mu(0) = N(m0_mean, m0_std^2).
 
-Fixed point on the cost path: ``eta^n = eta0 + eta1 |m^n|`` with ``m^n = sum_i alpha^n_i mu^{n+1}_i dx`` (``mu^N`` at ``T``).
+Fixed point on the cost path: ``eta^n = eta0 + eta1 |m^n|`` with ``m^n = sum_i alpha^n_i mu^{n+1}_i w_i`` (``w``: cell widths) (``mu^N`` at ``T``).
 Residual of an iterate ``x`` (dimensionless)::
 
     r(x) = max_n |eta0 + eta1 |m^n[x]| - x^n| / max_n |x^n| .
@@ -22,10 +22,11 @@ of the cost on the flow, which removes the oscillating mode that slows plain ite
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -42,6 +43,10 @@ from mfg_finance.mfg.price import clearing_price, supply_path
 from mfg_finance.mfg.solution import MfgSolution
 
 
+#: ``offset(t_nodes) -> (nt+1,) values``: an exogenous addition to the cost path (see :func:`solve`).
+EtaOffset = Callable[[np.ndarray], np.ndarray]
+
+
 @dataclass(frozen=True)
 class Problem:
     """Everything a sweep needs: grid, model parameters and the initial density."""
@@ -53,13 +58,34 @@ class Problem:
     phi: float
     gamma_T: float
     mu0: np.ndarray
+    weights: np.ndarray
+    #: (nt+1,) cost floor ``eta0 + offset^n`` when an exogenous offset is added (``solve(eta_offset=...)``),
+    #: else ``None`` (the floor is the constant ``eta0``)
+    eta_floor: np.ndarray | None = None
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Problem":
+    def from_config(cls, config: Mapping[str, Any], eta_offset: "EtaOffset | None" = None,
+                    nodes: np.ndarray | None = None) -> "Problem":
+        """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's)."""
         p = config["params"]
         grid = grid_from_config(config)
+        if nodes is not None:
+            grid = Grid(q=np.asarray(nodes, dtype=float), t=grid.t, dts=grid.dts)
+        floor = None
+        if eta_offset is not None:
+            offset = np.asarray(eta_offset(grid.t), dtype=float)
+            if offset.shape != grid.t.shape or not np.all(np.isfinite(offset)) or np.any(offset < 0.0):
+                raise ConfigError(f"eta_offset: expected {grid.t.size} finite values >= 0 on the time nodes, "
+                                  f"got shape {offset.shape} with min {np.nanmin(offset) if offset.size else None}")
+            floor = p["eta0"] + offset
         return cls(grid=grid, sigma=p["sigma"], eta0=p["eta0"], eta1=p["eta1"], phi=p["phi"],
-                   gamma_T=p["gamma_T"], mu0=initial_density(grid.q, p["m0_mean"], p["m0_std"]))
+                   gamma_T=p["gamma_T"], mu0=initial_density(grid.q, p["m0_mean"], p["m0_std"]),
+                   weights=grid.weights, eta_floor=floor)
+
+    @property
+    def floor(self):
+        """The cost without crowding: ``eta0``, or the path ``eta0 + offset^n`` (cost units x day / units^2)."""
+        return self.eta0 if self.eta_floor is None else self.eta_floor
 
 
 @dataclass(frozen=True)
@@ -77,8 +103,8 @@ def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
     grid = problem.grid
     u, alpha, up, down = solve_hjb(eta, grid.q, grid.dts, sigma=problem.sigma, phi=problem.phi,
                                    gamma_T=problem.gamma_T)
-    density = solve_fp(problem.mu0, up, down, grid.dts)
-    return Sweep(u, alpha, density, mean_flow(alpha, density, grid.dx))
+    density = solve_fp(problem.mu0, up, down, grid.dts, problem.weights)
+    return Sweep(u, alpha, density, mean_flow(alpha, density, problem.weights))
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
@@ -87,10 +113,11 @@ def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
     if not (np.all(np.isfinite(s.u)) and np.all(np.isfinite(s.density))):
         return Evaluation(eta, np.full_like(eta, np.nan), float("nan"), s)
     abs_m = np.abs(s.mean_flow)
-    target = problem.eta0 + problem.eta1 * abs_m
+    floor = problem.floor
+    target = floor + problem.eta1 * abs_m
     residual = float(np.max(np.abs(target - eta)) / np.max(np.abs(eta)))
     if newton:
-        g = 0.5 * (problem.eta0 + np.sqrt(problem.eta0 ** 2 + 4.0 * problem.eta1 * abs_m * eta))
+        g = 0.5 * (floor + np.sqrt(floor ** 2 + 4.0 * problem.eta1 * abs_m * eta))
     else:
         g = target
     return Evaluation(eta, g, residual, s)
@@ -100,30 +127,35 @@ def initial_eta(problem: Problem) -> np.ndarray:
     """Starting cost path, the first that works of:
 
     1. the fixed point of the same time scheme on the Gaussian (LQ moment) model, from ``eta0``
-       (a few ms; O(dx) from the PDE fixed point);
+       (a few ms; close to the PDE fixed point);
     2. the same, started from the exact continuous LQ equilibrium (backward shooting, robust
        but ~0.1 s: only needed in extreme regimes, e.g. ``eta0 -> 0`` with strong coupling);
     3. that exact equilibrium itself, and finally the constant ``eta0``.
     """
     grid = problem.grid
-    mean0 = float(problem.mu0 @ grid.q * grid.dx)
-    kw = dict(dt=grid.dts, phi=problem.phi, gamma_T=problem.gamma_T, eta0=problem.eta0,
+    mass0 = problem.mu0 * problem.weights
+    mean0 = float(mass0 @ grid.q)
+    kw = dict(dt=grid.dts, phi=problem.phi, gamma_T=problem.gamma_T, eta0=problem.floor,
               eta1=problem.eta1, mean0=mean0)
     guess = lq_moment_guess(grid.nt, **kw)
     if guess is not None:
         return guess
     try:
-        var0 = float(problem.mu0 @ (grid.q - mean0) ** 2 * grid.dx)
+        var0 = float(mass0 @ (grid.q - mean0) ** 2)
         exact = coupled(grid.t, T=float(grid.t[-1]), sigma=problem.sigma, eta0=problem.eta0,
                         eta1=problem.eta1, phi=problem.phi, gamma_T=problem.gamma_T, m0_mean=mean0,
                         m0_std=math.sqrt(var0)).eta
+        if problem.eta_floor is not None:
+            exact = exact + (problem.eta_floor - problem.eta0)
     except (MfgConvergenceError, ValueError, FloatingPointError):
-        return np.full(grid.nt + 1, problem.eta0)
+        return np.full(grid.nt + 1, problem.floor)
     guess = lq_moment_guess(grid.nt, start=exact, **kw)
-    return guess if guess is not None else np.maximum(exact, problem.eta0)
+    return guess if guess is not None else np.maximum(exact, problem.floor)
 
 
-def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolution:
+def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
+          eta_offset: "EtaOffset | None" = None, nodes: np.ndarray | None = None,
+          eta_start=None) -> MfgSolution:
     """Solve the MFG equilibrium described by an ``mfg`` config block.
 
     Parameters
@@ -131,6 +163,15 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolu
     config : ``{grid, params, solver, price}`` (see :mod:`mfg_finance.mfg.config`).
     estimate_errors : also solve the half-resolution companion and attach every outcome's
         estimated discretisation error (``solution.accuracy``, :mod:`mfg_finance.mfg.accuracy`).
+    eta_offset : optional exogenous addition to the cost, ``eta^n = eta0 + offset^n + eta1 |m^n|``:
+        a callable mapping the (nt+1,) time nodes of a mesh (trading days) to the (nt+1,) offsets
+        (``>= 0``, cost units x day / units^2), value ``n`` in force on ``[t_n, t_{n+1})``. A callable,
+        not an array, so that the half-resolution companion gets the offset on its own mesh
+        (used by :mod:`mfg_finance.equilibrium`, where the offset is ``theta`` x the market maker's spread).
+    nodes : inventory nodes to use instead of the config's (the companion solves pass the fine grid's,
+        or every other one of them); ``grid.nx`` must equal their number.
+    eta_start : callable ``t -> eta`` giving the first iterate of the cost path on this grid's times
+        (the companions start from the fine solve's path); default :func:`initial_eta`.
 
     Returns
     -------
@@ -149,15 +190,16 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolu
     if cfg["params"]["sigma0"] > 0.0:
         raise ConfigError(f"mfg.params.sigma0: {cfg['params']['sigma0']!r} > 0 needs the common-noise solver "
                           "(mfg_finance.mfg.common_noise); this solver has idiosyncratic noise only")
-    problem = Problem.from_config(cfg)
+    problem = Problem.from_config(cfg, eta_offset, nodes)
     solver = cfg["solver"]
     method = solver["method"]
-    x0 = initial_eta(problem)
+    x0 = initial_eta(problem) if eta_start is None else np.maximum(
+        np.asarray(eta_start(problem.grid.t), dtype=float), problem.floor)
     opts = dict(tol=solver["tol"], max_iter=solver["max_iter"], damping=solver["damping"])
     if method == "picard":
         result = picard(lambda x: evaluate(problem, x, newton=False), x0, **opts)
     else:
-        result = anderson(lambda x: evaluate(problem, x, newton=True), x0, lower=problem.eta0, **opts)
+        result = anderson(lambda x: evaluate(problem, x, newton=True), x0, lower=problem.floor, **opts)
     ev = result.evaluation
     s: Sweep = ev.state
     if not ev.residual <= solver["tol"]:   # defensive: the solvers raise before this
@@ -178,7 +220,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True) -> MfgSolu
         config=cfg, wall_time_s=time.perf_counter() - start, domain=domain)
     if not estimate_errors:
         return solution
-    accuracy = accuracy_of(solution, solve)
+    accuracy = accuracy_of(solution, solve if eta_offset is None else functools.partial(solve, eta_offset=eta_offset))
     return dataclasses.replace(solution, accuracy=accuracy, wall_time_s=time.perf_counter() - start)
 
 

@@ -253,7 +253,9 @@ def run_verification(config: Mapping[str, Any],
         cfg = validate_config(cfg)
         solution = solve(cfg)
         exact = lq_reference(solution.config, solution.t)
-        row: dict[str, Any] = {"nx": nx, "nt": nt, "dx": solution.dx, "dt": solution.dt,
+        # nominal spacing (x_max - x_min) / (nx - 1): the graded mesh's map is fixed, so it halves with it
+        nominal = float(solution.q[-1] - solution.q[0]) / (nx - 1)
+        row: dict[str, Any] = {"nx": nx, "nt": nt, "dx": nominal, "dx_max": solution.dx, "dt": solution.dt,
                                "dt_min": float(solution.time_steps.min()),
                                "iterations": solution.iterations}
         row.update(solution_errors(solution, exact))

@@ -26,6 +26,7 @@ from mfg_finance.report.systemic import systemic_section
 from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
                                            finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
+from mfg_finance.report.equilibrium_section import equilibrium_section
 from mfg_finance.report.multi_asset_section import multi_asset_section
 from mfg_finance.report.intraday import intraday_section
 from mfg_finance.report.replay_section import replay_context
@@ -403,6 +404,7 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
                                            mfg_doc, mm_doc)
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
     context["multi_asset"] = multi_asset_section(inputs)      # issue 18; None when nothing of it ran
+    context["equilibrium"] = equilibrium_section(inputs)      # issue 17; None when not among the inputs
     context["systemic"] = systemic_section(inputs)
     if context["systemic"] and context["systemic"]["summary"]:
         context["summary"].append(context["systemic"]["summary"])

@@ -12,5 +12,9 @@ Modules, one job each:
 """
 
 from mfg_finance.stats.compute import StatsResult, compute_stats
+from mfg_finance.stats.returns import OPTIONAL_COLUMNS as _OPTIONAL, REQUIRED_COLUMNS as _REQUIRED
 
-__all__ = ["StatsResult", "compute_stats"]
+EQUITY_COLUMNS = (*_REQUIRED, *_OPTIONAL, "instrument_class")
+"""The columns of the equities table :func:`compute_stats` reads (the rule reads only these)."""
+
+__all__ = ["EQUITY_COLUMNS", "StatsResult", "compute_stats"]
