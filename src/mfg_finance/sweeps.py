@@ -2,10 +2,13 @@
 
 A sweep is a grid over some of ``phi, gamma_T, eta0, eta1, sigma`` and the systemic keys ``sigma0``,
 ``market_share``, ``urgent_share`` (:data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`) laid on top of a
-scenario (``scenario:``, default ``baseline``) and the calibration. Each point is an independent Snakemake job writing
-``results/sweeps/{sweep}/points/{point_id}.json``. The ``point_id`` is a hash of the point's own
-parameter values only, so adding values to a sweep creates new ids and leaves existing ones (and
-their results) untouched.
+scenario (``scenario:``, default ``baseline``) and the calibration. Each point writes
+``results/sweeps/{sweep}/points/{batch}/{point_id}.json``; the points run in
+batches, one Snakemake job per batch (:mod:`mfg_finance.batching`: ``batching.jobs_per_sweep`` jobs, a
+point's batch fixed by its id; one job per point with ``null``). The ``point_id`` is a hash of the point's
+own parameter values only, so adding values to a sweep creates new ids and leaves existing ones (and
+their results, and the batches that gain no point) untouched. A point's file is the same byte for byte
+whichever batch computed it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,9 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
-import pandas as pd
 
-from mfg_finance.config import SWEEP_KEYS, SYSTEMIC_SWEEP_KEYS
-from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
+from mfg_finance.config import SWEEP_KEYS, SYSTEMIC_SWEEP_KEYS, canonical, mfg_run_overrides, with_swept_values
+from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError, MissingOutputError
 
 # Lower bounds of each swept parameter (eta0 must stay positive: it is the cost at zero flow).
 _LOWER_BOUND = {"phi": 0.0, "gamma_T": 0.0, "eta0": None, "eta1": 0.0, "sigma": 0.0, "sigma0": 0.0,
@@ -121,6 +123,48 @@ def solve_point(calibrated: Mapping[str, float], run: Mapping[str, Any], swept: 
     return run_point(solver_config(calibrated, run), swept)
 
 
+def batch_overrides(mfg_config: Mapping[str, Any], spec) -> dict:
+    """Config side shared by the points of one sweep batch: the sweep's scenario (``spec["scenario"]``,
+    default ``baseline``) without the swept parameters (each point sets those itself). A batch reruns when
+    this or its points change: a baseline value that every point overrides does not rerun it, as it would
+    not rerun a point job."""
+    scenario = spec.get("scenario", "baseline") if isinstance(spec, Mapping) else "baseline"
+    overrides = mfg_run_overrides(mfg_config, scenario)
+    for key in spec:
+        if key != "scenario":
+            overrides["params"].pop(key, None)
+    return canonical(overrides)
+
+
+def point_overrides(batch_run: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
+    """Config side of one point of a batch: :func:`batch_overrides` with the point's values on top (equal
+    to :func:`mfg_finance.config.sweep_run_overrides` of the same point)."""
+    return with_swept_values(batch_run, swept)
+
+
+def batch_point_files(folders, point_ids) -> list:
+    """The point files of a sweep, one per expected id, from its batch folders (sorted by id).
+
+    A point missing from every folder, or found twice, is a :class:`MissingOutputError` naming it: the aggregate
+    never silently drops a point or counts one twice. Files of other ids (a folder left from an earlier
+    batching) are ignored.
+    """
+    from pathlib import Path
+
+    found: dict[str, list] = {}
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*.json")):
+            found.setdefault(path.stem, []).append(path)
+    missing = [pid for pid in point_ids if pid not in found]
+    twice = [pid for pid in point_ids if len(found.get(pid, [])) > 1]
+    if missing or twice:
+        raise MissingOutputError(f"sweep batches {[str(f) for f in folders]}: "
+                          + (f"no file for point(s) {missing[:5]}" if missing else "")
+                          + ("; " if missing and twice else "")
+                          + (f"point(s) {twice[:5]} in more than one batch" if twice else ""))
+    return [found[pid][0] for pid in sorted(point_ids)]
+
+
 def run_point(solver_config: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
     """Solve one sweep point and summarise it. Non-convergence is recorded, not raised.
 
@@ -177,8 +221,11 @@ def solution_outcome_errors(solution) -> dict[str, float | None]:
     return {key: errors.get(key) for key in OUTCOME_COLUMNS}
 
 
-def aggregate_points(records: list[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per point: swept parameters, convergence, outcomes (NaN where not converged)."""
+def aggregate_points(records: list[Mapping[str, Any]]):
+    """One row per point (a ``pandas.DataFrame``): swept parameters, convergence, outcomes (NaN where not
+    converged)."""
+    import pandas as pd  # only the aggregate needs pandas; the point jobs do not pay for its import
+
     if not records:
         raise ConfigError("aggregate_points: no sweep point to aggregate")
     rows = []

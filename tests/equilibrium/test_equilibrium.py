@@ -8,13 +8,15 @@ import copy
 import numpy as np
 import pytest
 
-from eq_cases import MM, UNITS, coupling, crowd
+from eq_cases import MM, UNITS, coupling, crowd, mild
 from mfg_finance.equilibrium import EquilibriumError, MarketMakerParams, Units, solve_equilibrium
 from mfg_finance.equilibrium.crowd import StepPath
 from mfg_finance.equilibrium.fixed_point import Coupling, market_maker_response, node_spread, paid_spread
 from mfg_finance.errors import ConfigError, MfgConvergenceError
 from mfg_finance.market_making.glft import HJBParameters, InventoryHJB
 from mfg_finance.mfg import solve
+from mfg_finance.mfg.config import validate_config
+from mfg_finance.mfg.exact import exact_outcomes
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +105,11 @@ def test_quoted_pricing_pays_the_quoted_spread():
     assert side.outcomes()["crowd_cost"] > sol.outcomes()["crowd_cost"]
     with pytest.raises(ConfigError, match="crowd_pays"):
         Coupling(**{**base.__dict__, "crowd_pays": "mid"})
+
+
+def test_decoupled_crowd_is_the_exact_lq_equilibrium_within_its_error_estimate():
+    sol = solve_equilibrium(mild(), MM, coupling(theta_share=0.0, beta=0.0))
+    exact = exact_outcomes(validate_config(mild()))
+    errors = sol.crowd.accuracy["outcome_errors"]
+    # the cost, which the equilibrium feeds back; the other outcomes' estimates are the MFG solver's business
+    assert abs(sol.crowd.outcomes()["total_cost"] - exact["total_cost"]) <= 1.25 * errors["total_cost"]

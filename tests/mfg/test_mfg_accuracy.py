@@ -130,12 +130,17 @@ def test_combine_extrapolates_a_first_order_sequence_and_refuses_a_wild_one():
 def test_flag_unresolved_widens_the_estimates():
     values = {"terminal_dispersion": 0.01, "mean_inventory_terminal": 1e-12, "liquidation_speed": 50.0,
               "total_cost": 1.0, "_horizon": 0.5}
-    errors = {"terminal_dispersion": 0.001, "mean_inventory_terminal": 3e-12, "liquidation_speed": 0.1,
+    errors = {"terminal_dispersion": 0.001, "mean_inventory_terminal": 0.6e-12, "liquidation_speed": 0.1,
               "total_cost": 0.01}
     flagged = flag_unresolved(values, errors, terminal_std_cells=1.5, layer_resolved=True)
     assert set(flagged) == {"terminal_dispersion", "mean_inventory_terminal", "liquidation_speed"}
     assert errors["terminal_dispersion"] == 0.01
-    assert errors["liquidation_speed"] == pytest.approx(math.log(4.0) / 0.5)
+    assert errors["liquidation_speed"] == pytest.approx(math.log(1.6) / 0.5)
+    # an estimate above Q_T itself: the speed may be off by as much as itself
+    errors = {"terminal_dispersion": 0.001, "mean_inventory_terminal": 3e-12, "liquidation_speed": 0.1,
+              "total_cost": 0.01}
+    flag_unresolved(values, errors, terminal_std_cells=5.0, layer_resolved=True)
+    assert errors["liquidation_speed"] == 50.0
     assert errors["total_cost"] == 0.01
     assert flag_unresolved(values, dict(errors), terminal_std_cells=5.0, layer_resolved=False) == list(errors)
 

@@ -112,3 +112,20 @@ def test_multi_type_pde_converges_to_the_exact_reference():
     finest = errors[-1]
     assert finest["eta"] < 0.015 and finest["feedback0"] < 0.06 and finest["feedback1"] < 0.06
     assert finest["mean0"] < 0.04 and finest["mean1"] < 0.01
+
+
+def test_auto_range_holds_every_type_and_a_leak_names_the_type():
+    from mfg_finance.errors import MfgDomainError
+    from mfg_finance.mfg.grid import auto_domain
+
+    # a noisy type far from the base parameters: the automatic range is sized for it too
+    wide = [{"name": "calm", "weight": 0.5}, {"name": "noisy", "weight": 0.5, "m0_mean": 2.0, "sigma": 2.0}]
+    s = solve_types({"grid": {"nx": 101, "nt": 40, "T": 0.5}, "params": dict(STIFF)}, wide)
+    base = auto_domain(m0_mean=0.5, m0_std=0.5, sigma=0.5, T=0.5, eta0=STIFF["eta0"], eta1=STIFF["eta1"],
+                       phi=STIFF["phi"], gamma_T=STIFF["gamma_T"])
+    assert s.grid.q[-1] > base[1] + 2.0 and np.any(s.grid.q == 0.0)
+    assert np.all(s.density[:, :, [0, -1]] * s.grid.dx < 1e-8)
+    # a fixed range that cannot hold the noisy type: refused, naming it and a range that fits
+    with pytest.raises(MfgDomainError, match=r"mfg.types\[1\] \(noisy\).*A range that holds this law"):
+        solve_types({"grid": {"nx": 101, "nt": 40, "T": 0.5, "x_min": -4.0, "x_max": 4.0}, "params": dict(STIFF)},
+                    wide)

@@ -8,37 +8,58 @@ import pytest
 
 from mfg_cases import MUST_HOLD, STIFF, make, must_hold_config
 from mfg_finance.mfg import solve
-from test_mfg_accuracy import assert_estimates_within_factor_3
+from mfg_finance.mfg.exact import exact_outcomes
+from test_mfg_accuracy import assert_estimates_within_factor_3, assert_within_target
 from test_mfg_consistency import LADDER, do_nothing_cost
 
 pytestmark = pytest.mark.slow
 
+#: Known misses of the 2% target (docs/mfg.md, section 11): sigma = 0.02 makes the law transport-dominated
+#: (|alpha| h >> sigma^2 wherever it is), the scheme upwind there and first order in space.
+TARGET_MISSES = {(1, -1.5, 0, 50, 0.02, 5): "cost +7.6%, speed +12% (upwind transport)",
+                 (1, 0, 5, 0, 0.02, 5): "cost +26% (upwind transport)",
+                 (0, 1, 5, 50, 0.02, 5): "cost +10% (upwind transport)",
+                 (1, 0, 0, 50, 0.02, 0.1): "cost +18% (upwind transport)",
+                 (1, 1, 5, 50, 0.02, 0.1): "speed -3.3%, std +6.5% (upwind transport)"}
+IDS = "eta1={}-m0={}-phi={}-gT={}-sigma={}-T={}".format
 
-#: Known misses of the factor-3 error estimate (sigma = 0.02 over T = 5: a law a few cells wide for the
-#: whole horizon, pre-asymptotic at 101 x 75): half-life estimated 4.2x too low, cost 3.8x too high.
-KNOWN_MISSES = {(1, -1.5, 0, 50, 0.02, 5): "half-life estimate 4.2x below the true error",
-                (0, 1, 5, 50, 0.02, 5): "cost estimate 3.8x above the true error"}
-CASES = [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[c])) if c in KNOWN_MISSES else c
-         for c in MUST_HOLD]
+
+@pytest.fixture(scope="module")
+def solved():
+    return {case: solve(must_hold_config(*case)) for case in MUST_HOLD}
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: "eta1={}-m0={}-phi={}-gT={}-sigma={}-T={}".format(*c))
-def test_check_set(case):
-    s = solve(must_hold_config(*case))
+@pytest.mark.parametrize("case", MUST_HOLD, ids=lambda c: IDS(*c))
+def test_check_set_solves_and_estimates_its_errors(case, solved):
+    s = solved[case]
     assert s.iterations <= 10
     assert s.domain["boundary_mass"] < 1e-8                      # the automatic range holds the law
     assert s.mean_inventory[0] == pytest.approx(case[1], abs=1e-12)
     assert s.total_cost <= do_nothing_cost(s) * (1 + 1e-12)
-    assert math.isclose(s.total_cost, float(s.density[0] @ s.u[0]) * s.dx, rel_tol=1e-10)
+    assert math.isclose(s.total_cost, float(s.masses[0] @ s.u[0]), rel_tol=1e-10)
     assert_estimates_within_factor_3(s)
 
 
-@pytest.mark.parametrize("mesh", ["graded", "uniform"])
-def test_ladder_is_flagged_where_the_grid_cannot_resolve_it(mesh):
-    for gamma_T in LADDER:
-        s = solve(make(STIFF, params={"eta1": 0.0, "gamma_T": gamma_T}, grid={"time_mesh": mesh}))
-        assert s.total_cost <= do_nothing_cost(s)
-        # the terminal law is narrower than a cell: flagged, never reported as resolved
-        assert "terminal_dispersion" in s.accuracy["unresolved"]
-        if mesh == "uniform":
-            assert s.accuracy["terminal_layer_resolved"] is False
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=TARGET_MISSES[c]))
+                                  if c in TARGET_MISSES else c for c in MUST_HOLD], ids=lambda c: IDS(*c))
+def test_check_set_meets_the_target(case, solved):
+    assert_within_target(solved[case])
+
+
+@pytest.mark.parametrize("gamma_T", LADDER)
+def test_ladder_on_the_graded_mesh(gamma_T):
+    s = solve(make(STIFF, params={"eta1": 0.0, "gamma_T": gamma_T}))
+    assert s.total_cost <= do_nothing_cost(s)
+    cost, exact = s.outcomes()["total_cost"], exact_outcomes(s.config)["total_cost"]
+    if gamma_T < 1e10:          # measured +0.8, +0.7, -1.2 %
+        assert abs(cost / exact - 1.0) < 0.05
+    else:                       # a known miss: +24 % (the layer's 32 e-folds on 150 steps), within the estimate x 3
+        assert abs(cost - exact) <= 3.0 * s.accuracy["outcome_errors"]["total_cost"]
+
+
+@pytest.mark.parametrize("gamma_T", LADDER)
+def test_ladder_on_the_uniform_mesh_is_flagged(gamma_T):
+    s = solve(make(STIFF, params={"eta1": 0.0, "gamma_T": gamma_T}, grid={"time_mesh": "uniform"}))
+    assert s.total_cost <= do_nothing_cost(s)
+    assert s.accuracy["terminal_layer_resolved"] is False
+    assert {"total_cost", "terminal_dispersion"} <= set(s.accuracy["unresolved"])

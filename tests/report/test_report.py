@@ -26,7 +26,7 @@ from reportutils import report_inputs
 pytestmark = pytest.mark.workflow
 
 SECTIONS = ("summary", "data", "calibration", "mfg", "verification", "sweeps", "systemic", "market-making",
-            "multi-asset", "provenance")
+            "multi-asset", "equilibrium", "provenance")
 
 
 def section(html: str, name: str) -> str:
@@ -300,8 +300,10 @@ def test_provenance_section(report_html, pipeline):
     # wall time per rule from the benchmark files, sweep points attributed to their rule
     wall = re.search(r"Wall time per rule.*?<tbody>(.*?)</tbody>", prov, flags=re.S).group(1)
     rows = {cells[0]: cells[1:] for cells in (re.findall(r"<td>([^<]*)</td>", r) for r in wall.split("</tr>")) if cells}
-    assert rows["sweep_mfg"][0] == "11"       # 3 x 3 + 2 points
-    assert rows["solve_mfg"][0] == "2" and rows["backtest_market_making"][0] == "8"
+    # 3 x 3 + 2 points in batching.jobs_per_sweep = 2 batches per sweep: phi_gamma's points fall in both,
+    # eta1's two in one (mfg_finance.batching); the backtests run one job per ticker
+    assert rows["sweep_mfg"][0] == "3"
+    assert rows["solve_mfg"][0] == "2" and rows["backtest_market_making"][0] == "2"
     assert "render_report" not in rows
 
 

@@ -93,7 +93,8 @@ def test_schema_errors_name_every_key_value_and_what_is_allowed(repo_root):
     problems = schema_errors(cfg, schema)
     assert len(problems) == 5
     assert problems[0].startswith("unknown key(s) ['colour'] at the top level")
-    assert problems[0].endswith("allowed keys: ['analytics', 'calibration', 'corporate_actions', 'data', 'equilibrium', 'ingest', 'market_making', "
+    assert problems[0].endswith("allowed keys: ['analytics', 'batching', 'calibration', 'corporate_actions', 'data', "
+                                "'equilibrium', 'ingest', 'market_making', "
                                 "'mfg', 'report', 'selection', 'stats', 'sweeps', 'systemic']")
     assert "data.source: 'ftp' is not one of ['sample', 'b3', 'local']" in problems
     assert "mfg.grid.nx: 2 is less than the minimum of 3" in problems

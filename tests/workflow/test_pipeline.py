@@ -98,13 +98,15 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
     try:
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
         # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
-        # set phi) and the two systemic sweeps (2 points each), their aggregates, the two systemic
-        # scenarios, the finite-N check, the equilibrium's crowd (its scenario and the regimes grid), the
-        # MFG notebook, provenance and the report. The phi x gamma_T points set phi themselves, so they
-        # are not rerun; nothing upstream of the MFG is.
-        assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": 6, "aggregate_sweep": 3,
+        # set phi; its batches) and the two systemic sweeps (their batches), their aggregates, the two
+        # systemic scenarios, the finite-N check, the equilibrium's crowd (its scenario and the regimes grid),
+        # the heuristic-vs-intraday MFG comparison, the MFG notebook, provenance and the report. The
+        # phi x gamma_T points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
+        assert jobs == {"solve_mfg": 2, "verify_mfg": 1,
+                        "sweep_mfg": sum(len(sweep_batches(config, s)) for s in ("eta1", "sigma0", "urgent_share")),
+                        "aggregate_sweep": 3,
                         "solve_systemic": 2, "finite_n_check": 1,
-                        "solve_equilibrium": 1, "sweep_regimes": 1,
+                        "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
                         "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
         snakemake(pipeline, "--cores", "2", "all")
         proc = snakemake(pipeline, "-n", "--cores", "2", "all")
@@ -114,20 +116,60 @@ def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
         snakemake(pipeline, "--cores", "2", "all")  # leave the run as the other tests expect it
 
 
+def sweep_batches(config: dict, sweep: str) -> dict[str, list[str]]:
+    """{batch: point ids} of one sweep of a config (mfg_finance.batching, batching.jobs_per_sweep)."""
+    from mfg_finance.batching import batches
+    from mfg_finance.sweeps import sweep_points
+
+    ids = [p["point_id"] for p in sweep_points(config["sweeps"][sweep], name=sweep)]
+    return batches(ids, config.get("batching", {}).get("jobs_per_sweep", 2))
+
+
 def test_sweep_edit_reruns_only_new_points(pipeline):
     config_path = pipeline / "config" / "config.yaml"
     original = config_path.read_text()
     config = yaml.safe_load(original)
+    before = sweep_batches(config, "phi_gamma")
     config["sweeps"]["phi_gamma"]["phi"] = [0.01, 0.05, 0.3]   # 0.2 -> 0.3: three new points
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     try:
         jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
-        # 0.3 is the sweep's new largest phi: its corner, which the verification compares with the exact
-        # outcomes (verify_mfg's corners param), moves too
-        assert jobs == {"sweep_mfg": 3, "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
+        # the batches whose points changed rerun (mfg_finance.batching); 0.3 is the sweep's new largest phi:
+        # its corner, which the verification compares with the exact outcomes (verify_mfg's corners
+        # param), moves too
+        changed = [b for b, ids in sweep_batches(config, "phi_gamma").items() if ids != before.get(b)]
+        assert jobs == {"sweep_mfg": len(changed), "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
                         "render_report": 1, "all": 1}
     finally:
         config_path.write_text(original)
+
+
+def test_one_job_per_point_writes_the_same_bytes_as_the_batches(pipeline):
+    # batching.jobs_per_sweep changes only how many jobs run the points (mfg_finance.batching): with null,
+    # one job per point, every point file and the sweep's table are the bytes of the batched run (whose
+    # eta1 batch solves both points in one process)
+    def eta1_outputs():
+        points = pipeline / "results" / "sweeps" / "eta1" / "points"
+        return ({p.name: p.read_bytes() for p in points.glob("*/*.json") if p.parent.name == batches_of[p.stem]},
+                (pipeline / "results" / "sweeps" / "eta1.parquet").read_bytes())
+
+    config_path = pipeline / "config" / "config.yaml"
+    original = config_path.read_text()
+    config = yaml.safe_load(original)
+    batches_of = {pid: b for b, ids in sweep_batches(config, "eta1").items() for pid in ids}
+    batched = eta1_outputs()
+    assert len(batched[0]) == 2 and len(set(batches_of.values())) < len(batches_of)
+    config.setdefault("batching", {})["jobs_per_sweep"] = None
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    try:
+        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "results/sweeps/eta1.parquet").stdout)
+        assert jobs == {"sweep_mfg": 2, "aggregate_sweep": 1}
+        snakemake(pipeline, "--cores", "2", "results/sweeps/eta1.parquet")
+        batches_of = {pid: pid for pid in batches_of}               # now each point is its own batch
+        assert eta1_outputs() == batched
+    finally:
+        config_path.write_text(original)
+        snakemake(pipeline, "--cores", "2", "all")  # leave the run as the other tests expect it
 
 
 @pytest.fixture()
@@ -156,7 +198,9 @@ def test_bad_config_fails_before_any_job(planned_copy, edit, expected):
 def test_slurm_profile_plans_without_a_cluster(planned_copy):
     proc = snakemake(planned_copy, "--profile", "profiles/slurm", "-n", timeout=120)
     jobs = planned_jobs(proc.stdout)
-    assert jobs["sweep_mfg"] == 11 and jobs["render_report"] == 1
+    config = yaml.safe_load((planned_copy / "config" / "config.yaml").read_text())
+    assert jobs["sweep_mfg"] == sum(len(sweep_batches(config, s)) for s in config["sweeps"])
+    assert jobs["render_report"] == 1
 
 
 def test_sample_classes_and_corporate_events_reach_the_report(pipeline):

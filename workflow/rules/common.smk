@@ -14,13 +14,18 @@ from snakemake.utils import validate
 _SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")])))
+# numba's compiled kernels are cached in the working directory (docs/workflow.md, "numba cache"): only the
+# first run compiles, also on cluster nodes (they share the working directory, not always a writable source
+# tree or home). A NUMBA_CACHE_DIR set by the user wins.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".snakemake", "numba-cache").absolute()))
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
 from mfg_finance.config_limits import check_config_limits
 from mfg_finance.config_overrides import coerce_command_line_strings, config_sources
 from mfg_finance.cotahist.local_files import file_fingerprints, file_keys, local_input_files
 from mfg_finance.errors import ConfigError
-from mfg_finance.sweeps import corner_point, is_systemic_sweep, sweep_points
+from mfg_finance.sweeps import batch_overrides, corner_point, is_systemic_sweep, sweep_points
+from mfg_finance.batching import BATCH_NAME_PATTERN, batches
 from mfg_finance.mfg.systemic import DEFAULT_SETTINGS as _SYSTEMIC_DEFAULTS, is_systemic
 
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
@@ -81,6 +86,13 @@ FINITE_N = SYSTEMIC["finite_n"]["scenario"] in SYSTEMIC_SCENARIOS
 SYSTEMIC_PARAMS = "results/calibration/systemic_params.yaml"
 SWEEPS = {name: sweep_points(spec, name=name) for name, spec in config["sweeps"].items()}
 SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, points in SWEEPS.items()}
+# Batched jobs (mfg_finance.batching, docs/workflow.md): a sweep's points run in batch.jobs_per_sweep jobs,
+# each point in batch sha256(id) mod n (stable: adding values reruns only the batches that gain points);
+# null = one job per point, the batch named by the point id. Other sweeps use the same helper:
+#   batches(ids, BATCH["jobs_per_sweep"]) -> {batch name: [ids]}, wildcard constraint BATCH_WILDCARD.
+BATCH = config["batching"]
+BATCH_WILDCARD = f"{BATCH_NAME_PATTERN}|[0-9a-f]{{12}}"
+SWEEP_BATCHES = {name: batches(points, BATCH["jobs_per_sweep"]) for name, points in SWEEP_POINTS.items()}
 # the scenario each sweep's points sit on; systemic sweeps (common noise, types, or a systemic key swept)
 # are solved by mfg_finance.mfg.systemic and read the sigma0 calibration
 SWEEP_SCENARIO = {name: spec.get("scenario", "baseline") for name, spec in config["sweeps"].items()}
@@ -106,6 +118,7 @@ wildcard_constraints:
     strategy=_alternation(MM["strategies"]),
     ticker=_alternation(MM["tickers"]),
     point_id="[0-9a-f]{12}",
+    batch=BATCH_WILDCARD,
 
 
 # The user's files are resolved now, before any job: a glob matching nothing stops the run here
@@ -167,9 +180,15 @@ def sweep_point_inputs(wildcards):
     return inputs
 
 
-def sweep_point_files(wildcards):
-    return expand("results/sweeps/{sweep}/points/{point_id}.json",
-                  sweep=wildcards.sweep, point_id=list(SWEEP_POINTS[wildcards.sweep]))
+def sweep_batch_dirs(wildcards):
+    """The batch folders of one sweep (each holds its points' {point_id}.json files)."""
+    return expand("results/sweeps/{sweep}/points/{batch}", sweep=wildcards.sweep,
+                  batch=list(SWEEP_BATCHES[wildcards.sweep]))
+
+
+def sweep_batch_points(wildcards):
+    """{point_id: swept values} of one batch of a sweep (the sweep_mfg job's params)."""
+    return {pid: SWEEP_POINTS[wildcards.sweep][pid] for pid in SWEEP_BATCHES[wildcards.sweep][wildcards.batch]}
 
 
 def backtest_files(wildcards=None):
@@ -183,7 +202,8 @@ def calibration_settings(wildcards):
     if wildcards.model == "mfg":
         return {"representative": config["calibration"]["representative"],
                 "spread": config["calibration"]["spread"], "T": config["mfg"]["grid"]["T"],
-                **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})}}
+                **config["calibration"]["mfg_constants"], "overrides": {"mfg": overrides.get("mfg", {})},
+                "intraday_median": config["calibration"]["intraday_median"]}
     return {"tickers": MM["tickers"], "gamma": MM["gamma"], "Q_max": MM["Q_max"],
             "spread": config["calibration"]["spread"], "overrides": {"mm": overrides.get("mm", {})},
             "flow_share": MM["flow_share"]}
@@ -271,9 +291,12 @@ def _local_trade_files():
     return sessions
 
 
+# synthetic sessions S1..Sn (one make_sample_trades job writes them all); a session's index (its seed and
+# date) is its position in the sorted names, S1, S10, S11, ..., S2, ...
+SAMPLE_TRADE_FILES = [f"resources/trades/sample/{name}.zip"
+                      for name in sorted(f"S{i + 1}" for i in range(TRADES["sample"]["n_sessions"]))]
 if TRADES_SOURCE == "sample":
-    TRADE_FILES = {f"S{i + 1}": f"resources/trades/sample/S{i + 1}.zip"
-                   for i in range(TRADES["sample"]["n_sessions"])}
+    TRADE_FILES = {Path(path).stem: path for path in SAMPLE_TRADE_FILES}
 elif TRADES_SOURCE == "b3":
     TRADE_FILES = {d: f"resources/trades/b3/{d}.zip" for d in TRADES["b3"]["dates"]}
 elif TRADES_SOURCE == "local":
@@ -293,6 +316,7 @@ INTRADAY_FIGURE_NAMES = ["intraday_profile", "signature_plot", "impact_fit"]
 if TRADE_SESSIONS:
     REPORT_INPUTS["intraday_estimates"] = INTRADAY_ESTIMATES
     REPORT_INPUTS["intraday_figures"] = expand("results/trades/figures/{name}.png", name=INTRADAY_FIGURE_NAMES)
+    REPORT_INPUTS["mfg_intraday_comparison"] = "results/mfg/intraday_comparison.json"
 
 
 # --- Backtests against recorded trades (replay.smk, docs/market_making.md "Replay") ------------------
@@ -300,7 +324,8 @@ if TRADE_SESSIONS:
 REPLAY = MM["replay"]
 REPLAY_SETTINGS = {key: REPLAY[key] for key in ("dt_s", "queue", "queue_ahead", "latency_s", "maker_fee_bps",
                                                 "taker_fee_bps", "reference_window", "seed")}
-# one job per (session, ticker, strategy); none without trade files or with replay.enabled: false
+# one replay per (session, ticker, strategy), one job per session; none without trade files or with
+# replay.enabled: false
 REPLAY_STRATEGIES = REPLAY["strategies"] or MM["strategies"]
 REPLAY_JOBS = ([(s, t, k) for s in TRADE_SESSIONS for t in MM["tickers"] for k in REPLAY_STRATEGIES]
                if REPLAY["enabled"] else [])

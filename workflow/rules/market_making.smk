@@ -1,13 +1,16 @@
-# Market making: GLFT / Avellaneda-Stoikov quotes, Monte Carlo backtests per (ticker, strategy),
-# and the reproduction of Avellaneda & Stoikov (2008).
+# Market making: GLFT / Avellaneda-Stoikov quotes, Monte Carlo backtests (one job per ticker runs every
+# strategy, one file per (ticker, strategy)), and the reproduction of Avellaneda & Stoikov (2008).
+# Batched jobs (docs/workflow.md): each backtest or quote plot takes well under a second, so one job runs
+# several; outputs are per item, as before, and the same bytes as one job per item.
 
 
 rule backtest_market_making:
     input:
         "results/calibration/mm_params.yaml",
     output:
-        "results/market_making/{ticker}/{strategy}.parquet",
+        expand("results/market_making/{{ticker}}/{strategy}.parquet", strategy=MM["strategies"]),
     params:
+        strategies=MM["strategies"],
         horizon_s=MM["horizon_s"],
         dt_s=MM["dt_s"],
         n_paths=MM["n_paths"],
@@ -16,9 +19,9 @@ rule backtest_market_making:
         fill_model=MM["fill_model"],
         mid_model=MM["mid_model"],
     log:
-        "logs/market_making/backtest_{ticker}_{strategy}.log",
+        "logs/market_making/backtest_{ticker}.log",
     benchmark:
-        "results/benchmarks/backtest_{ticker}_{strategy}.tsv"
+        "results/benchmarks/backtest_{ticker}.tsv"
     conda:
         ENV
     script:
@@ -26,16 +29,21 @@ rule backtest_market_making:
 
 
 rule plot_quotes:
+    # one job plots every ticker's quotes
     input:
         "results/calibration/mm_params.yaml",
     output:
-        report("results/market_making/{ticker}/quotes.png", caption="../report/mm_quotes.rst",
-               category="5. Market making", subcategory="quotes", labels={"ticker": "{ticker}"}),
+        [report(f"results/market_making/{ticker}/quotes.png", caption="../report/mm_quotes.rst",
+                category="5. Market making", subcategory="quotes", labels={"ticker": ticker})
+         for ticker in MM["tickers"]],
     params:
+        tickers=MM["tickers"],
         horizon_s=MM["horizon_s"],
         order_size=MM["order_size"],
     log:
-        "logs/market_making/plot_quotes_{ticker}.log",
+        "logs/market_making/plot_quotes.log",
+    benchmark:
+        "results/benchmarks/plot_quotes.tsv"
     conda:
         ENV
     script:

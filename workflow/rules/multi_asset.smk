@@ -2,13 +2,14 @@
 # quotes, backtests per portfolio and strategy), Heston robustness study, CVaR-limited risk aversion.
 
 from mfg_finance.config import market_making_portfolios
-from mfg_finance.market_making.multi_backtest import portfolio_name
+from mfg_finance.market_making.portfolio_names import portfolio_name
 
 MULTI = MM["multi_asset"]
 HESTON = MM["heston"]
 RISK = MM["risk_limit"]
 PORTFOLIOS = {portfolio_name(p): p for p in market_making_portfolios(MM)} if MULTI["enabled"] else {}
-HESTON_TICKERS = [HESTON["ticker"] or MM["tickers"][0]] if HESTON["enabled"] else []
+# one study per market-making ticker (heston.ticker: null), or only the one named
+HESTON_TICKERS = ([HESTON["ticker"]] if HESTON["ticker"] else list(MM["tickers"])) if HESTON["enabled"] else []
 MULTI_REPORT_INPUTS = {
     "multi_asset_stats": "results/market_making/multi_asset_stats.parquet" if PORTFOLIOS else [],
     "multi_asset_params": expand("results/market_making/portfolios/{portfolio}/params.yaml", portfolio=list(PORTFOLIOS)),
@@ -78,11 +79,14 @@ rule solve_multi_asset:
 
 
 rule backtest_multi_asset:
+    # one job per portfolio runs every strategy (one file each, the same bytes as a job of its own)
     input:
         "results/market_making/portfolios/{portfolio}/params.yaml",
     output:
-        "results/market_making/portfolios/{portfolio}/{multi_strategy}.parquet",
+        expand("results/market_making/portfolios/{{portfolio}}/{multi_strategy}.parquet",
+               multi_strategy=MULTI["strategies"]),
     params:
+        strategies=MULTI["strategies"],
         dt_s=MM["dt_s"],
         n_paths=MULTI["n_paths"],
         seed=MULTI["seed"],
@@ -90,11 +94,10 @@ rule backtest_multi_asset:
         fill_model=MM["fill_model"],
     wildcard_constraints:
         portfolio=_alternation(PORTFOLIOS),
-        multi_strategy=_alternation(MULTI["strategies"]),
     log:
-        "logs/market_making/backtest_multi_asset_{portfolio}_{multi_strategy}.log",
+        "logs/market_making/backtest_multi_asset_{portfolio}.log",
     benchmark:
-        "results/benchmarks/backtest_multi_asset_{portfolio}_{multi_strategy}.tsv"
+        "results/benchmarks/backtest_multi_asset_{portfolio}.tsv"
     conda:
         ENV
     script:
@@ -123,6 +126,7 @@ rule study_heston:
     input:
         mm_params=MM_PARAMS,
         returns="results/stats/returns.parquet",
+        intraday=intraday_input,
     output:
         params="results/market_making/heston/{ticker}/params.yaml",
         table="results/market_making/heston/{ticker}/study.csv",

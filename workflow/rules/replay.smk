@@ -1,7 +1,8 @@
 # Market-making backtests against recorded trades (docs/market_making.md, "Replay"): when trade files are
 # present (data.trades, or the sample run's synthetic sessions), every strategy is replayed on every
 # (session, ticker) in three variants (front of the queue without latency / configured queue / configured
-# queue and latency), then compared with the Monte Carlo backtests.
+# queue and latency), then compared with the Monte Carlo backtests. One job per session replays every
+# (ticker, strategy) of it (batched: each replay is short next to a job's start-up), one file each.
 
 
 rule replay_market_making:
@@ -9,8 +10,11 @@ rule replay_market_making:
         trades="results/trades/sessions/{session}.parquet",
         params=MM_PARAMS,
     output:
-        "results/market_making/replay/{session}/{ticker}/{strategy}.parquet",
+        expand("results/market_making/replay/{{session}}/{ticker}/{strategy}.parquet", ticker=MM["tickers"],
+               strategy=REPLAY_STRATEGIES),
     params:
+        tickers=MM["tickers"],
+        strategies=REPLAY_STRATEGIES,
         replay=REPLAY_SETTINGS,
         order_size=MM["order_size"],
         session_start=REPLAY["session_start"],
@@ -18,9 +22,9 @@ rule replay_market_making:
     wildcard_constraints:
         session=_alternation(TRADE_SESSIONS),
     log:
-        "logs/market_making/replay_{session}_{ticker}_{strategy}.log",
+        "logs/market_making/replay_{session}.log",
     benchmark:
-        "results/benchmarks/replay_{session}_{ticker}_{strategy}.tsv"
+        "results/benchmarks/replay_{session}.tsv"
     conda:
         ENV
     script:

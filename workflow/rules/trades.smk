@@ -4,20 +4,18 @@
 
 
 rule make_sample_trades:
+    # one job writes every synthetic session (each takes a fraction of a job's start-up)
     input:
         "results/stats/asset_stats.parquet",
     output:
-        "resources/trades/sample/{session}.zip",
+        SAMPLE_TRADE_FILES,
     params:
         sample=TRADES["sample"],
         tickers=INTRADAY_TICKERS,
-        index=lambda w: TRADE_SESSIONS.index(w.session),
-    wildcard_constraints:
-        session="S[0-9]+",
     log:
-        "logs/trades/make_sample_trades_{session}.log",
+        "logs/trades/make_sample_trades.log",
     benchmark:
-        "results/benchmarks/make_sample_trades_{session}.tsv"
+        "results/benchmarks/make_sample_trades.tsv"
     conda:
         ENV
     script:

@@ -5,7 +5,7 @@ MFG (time in trading days)
 Units. One *inventory unit* is ``inventory_unit_adv`` (1%) of the representative asset's median
 daily volume in shares, :math:`Q_u = c\\,\\mathrm{ADV}`; costs are fractions of the notional of one
 unit, :math:`N_u = Q_u P` (BRL), with :math:`P` the last close. With these units a position of a few
-percent of ADV is :math:`|q| \\sim O(1)`, inside the solver's domain [-5, 5].
+percent of ADV is :math:`|q| \\sim O(1)`, well inside the solver's automatic inventory range.
 
 * ``eta0`` (temporary impact): Almgren-Chriss (2000) rule of thumb -- trading at a rate of 1% of
   ADV per day costs one bid-ask spread :math:`s` per share. The cost rate
@@ -193,9 +193,8 @@ def calibrate_mfg(asset_stats: pd.DataFrame, *, representative: str = "median", 
     warnings = []
     if noise > NOISE_WARNING_UNITS:
         warnings.append(f"inventory noise over the horizon sigma*sqrt(T) = {noise:.3g} inventory units exceeds "
-                        f"{NOISE_WARNING_UNITS:g}: with the default domain [-5, 5] the density will reach the "
-                        "boundaries; choose a more liquid representative, a larger inventory_unit_adv or override "
-                        "sigma")
+                        f"{NOISE_WARNING_UNITS:g}: {_domain_note(values, T)}; choose a more liquid representative, "
+                        "a larger inventory_unit_adv or override sigma")
     return {
         "units": {
             "time": "trading day",
@@ -220,6 +219,23 @@ def calibrate_mfg(asset_stats: pd.DataFrame, *, representative: str = "median", 
         },
         "warnings": warnings,
     }
+
+
+def _domain_note(values: Mapping[str, float], T: float) -> str:
+    """What the noise does to the solver's inventory range: the automatic range it needs (default initial law)."""
+    from mfg_finance.mfg.config import DEFAULTS
+    from mfg_finance.mfg.grid import auto_domain
+
+    m0 = DEFAULTS["params"]
+    try:
+        low, high = auto_domain(m0_mean=m0["m0_mean"], m0_std=m0["m0_std"], sigma=values["sigma"], T=T,
+                                eta0=values["eta0"], eta1=values["eta1"], phi=values["phi"],
+                                gamma_T=values["gamma_T"])
+    except (KeyError, ValueError, ArithmeticError):
+        return "the inventory range must be wide, so the solver's cells are coarse"
+    return (f"the automatic inventory range (mfg.grid.x_min/x_max: auto) spans [{low:.3g}, {high:.3g}] for the "
+            f"default initial law N({m0['m0_mean']:g}, {m0['m0_std']:g}^2), so the nodes are spread over a wide "
+            f"range, and a fixed range narrower than that fails with MfgDomainError")
 
 
 def parameter_values(doc: Mapping[str, Any]) -> dict[str, float]:

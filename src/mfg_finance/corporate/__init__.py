@@ -12,14 +12,25 @@ Modules, one job each:
 Every event table has the columns of :data:`EVENT_COLUMNS`. See ``docs/cotahist.md``.
 """
 
-from mfg_finance.corporate.events import (CASH_KINDS, EVENT_COLUMNS, KINDS, SHARE_KINDS, empty_events,
-                                          validate_events)
-from mfg_finance.corporate.files import read_event_files
-from mfg_finance.corporate.infer import REQUIRED as _INFER_COLUMNS, infer_events
-from mfg_finance.corporate.merge import merge_events
+from mfg_finance._lazy import lazy_exports
+from mfg_finance.corporate.infer import REQUIRED as _INFER_COLUMNS
 
 EQUITY_COLUMNS = (*_INFER_COLUMNS, "market_type", "isin")
 """The columns of the equities table that inference and the event files read (the rule reads only these)."""
 
+# name -> submodule, imported on first use (mfg_finance._lazy): importing one submodule does not
+# load its siblings' dependencies
+_EXPORTS = {
+    "CASH_KINDS": "mfg_finance.corporate.events",
+    "EVENT_COLUMNS": "mfg_finance.corporate.events",
+    "KINDS": "mfg_finance.corporate.events",
+    "SHARE_KINDS": "mfg_finance.corporate.events",
+    "empty_events": "mfg_finance.corporate.events",
+    "validate_events": "mfg_finance.corporate.events",
+    "read_event_files": "mfg_finance.corporate.files",
+    "infer_events": "mfg_finance.corporate.infer",
+    "merge_events": "mfg_finance.corporate.merge",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = ["CASH_KINDS", "EQUITY_COLUMNS", "EVENT_COLUMNS", "KINDS", "SHARE_KINDS", "empty_events", "infer_events",
            "merge_events", "read_event_files", "validate_events"]

@@ -16,14 +16,28 @@ download_cotahist(url, dest, *, retries=3, timeout_s=120, backoff_s=1.0) -> path
 See ``docs/cotahist.md``.
 """
 
-from mfg_finance.cotahist.classes import CLASSES, classify_instruments
-from mfg_finance.cotahist.download import DEFAULT_URL_TEMPLATE, annual_url, download_cotahist
-from mfg_finance.cotahist.layout import COLUMNS, LAYOUT, Field
-from mfg_finance.cotahist.parser import IngestResult, ingest, read_cotahist
-from mfg_finance.cotahist.sample import write_sample_cotahist
-from mfg_finance.cotahist.select import select_equities
-from mfg_finance.cotahist.universe import class_counts, universe_table
+from mfg_finance._lazy import lazy_exports
 
-__all__ = ["CLASSES", "COLUMNS", "DEFAULT_URL_TEMPLATE", "LAYOUT", "Field", "IngestResult", "annual_url",
+# name -> submodule, imported on first use (mfg_finance._lazy): importing one submodule does not
+# load its siblings' dependencies
+_EXPORTS = {
+    "CLASSES": "mfg_finance.cotahist.classes",
+    "classify_instruments": "mfg_finance.cotahist.classes",
+    "DEFAULT_URL_TEMPLATE": "mfg_finance.cotahist.download",
+    "annual_url": "mfg_finance.cotahist.download",
+    "download_cotahist": "mfg_finance.cotahist.download",
+    "COLUMNS": "mfg_finance.cotahist.layout",
+    "LAYOUT": "mfg_finance.cotahist.layout",
+    "Field": "mfg_finance.cotahist.layout",
+    "IngestResult": "mfg_finance.cotahist.parser",
+    "ingest": "mfg_finance.cotahist.parser",
+    "read_cotahist": "mfg_finance.cotahist.parser",
+    "write_sample_cotahist": "mfg_finance.cotahist.sample",
+    "select_equities": "mfg_finance.cotahist.select",
+    "class_counts": "mfg_finance.cotahist.universe",
+    "universe_table": "mfg_finance.cotahist.universe",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = ["CLASSES", "COLUMNS", "DEFAULT_URL_TEMPLATE", "Field", "IngestResult", "LAYOUT", "annual_url",
            "class_counts", "classify_instruments", "download_cotahist", "ingest", "read_cotahist",
            "select_equities", "universe_table", "write_sample_cotahist"]

@@ -21,16 +21,12 @@ from mfg_finance.market_making.market import MarketParameters
 from mfg_finance.market_making.multi_asset import MultiAssetParameters
 from mfg_finance.market_making.multi_simulator import MultiDynamics, simulate_multi
 from mfg_finance.market_making.multi_strategies import build_multi_strategy
+from mfg_finance.market_making.portfolio_names import portfolio_name
 from mfg_finance.market_making.risk_measures import cvar
 
 #: fewest sessions with a return for every ticker of a portfolio before a correlation is estimated
 #: (a month of B3 data has ~19 sessions; config market_making.multi_asset.min_common_sessions)
 MIN_COMMON_SESSIONS = 10
-
-
-def portfolio_name(tickers: Sequence[str]) -> str:
-    """File-name-safe portfolio id: the tickers joined by ``-`` (e.g. ``SYNA3-SYNB4``)."""
-    return "-".join(str(t) for t in tickers)
 
 
 def return_correlation(returns: pd.DataFrame, tickers: Sequence[str], *, column: str = "log_return",

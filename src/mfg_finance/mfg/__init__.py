@@ -10,9 +10,12 @@ Public API::
 See ``docs/mfg.md`` for the model, the scheme and the config keys.
 """
 
-from mfg_finance.mfg.config import validate_config
-from mfg_finance.mfg.solution import MfgSolution
-from mfg_finance.mfg.solver import solve
+from mfg_finance._lazy import lazy_exports
+
+# imported on first use (mfg_finance._lazy): `import mfg_finance.mfg.outcomes` does not load numba
+__getattr__, __dir__ = lazy_exports(__name__, {"validate_config": "mfg_finance.mfg.config",
+                                               "MfgSolution": "mfg_finance.mfg.solution",
+                                               "solve": "mfg_finance.mfg.solver"})
 
 
 def write_solution(solution, out_dir, *, figures: bool = True, wall_time: bool = True):

@@ -38,7 +38,8 @@ with the estimate ``|O_h - O_T| / (r - 1) + e_x`` (``extrapolated`` lists the ou
   (estimate ``max(|est|, value)``);
 * any outcome whose estimate is at least half its magnitude (e.g. a terminal mean ``e^-16`` times the
   initial one: its relative error is the error of the decay exponent times 16), and then the speed
-  ``-ln(Q_T / Q_0) / T`` with it (estimate widened to ``ln(1 + est(Q_T) / |Q_T|) / T``);
+  ``-ln(Q_T / Q_0) / T`` with it (estimate widened to ``ln(1 + est(Q_T) / |Q_T|) / T``, or to the speed
+  itself when ``est(Q_T) >= |Q_T|``: not even the order of magnitude of ``Q_T`` is known);
 * every outcome when the terminal layer ``eta0 / gamma_T`` is shorter than the last time step
   (uniform mesh with a stiff penalty): every grid is then pre-asymptotic.
 """
@@ -139,9 +140,14 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
             "liquidation_speed" not in unresolved and errors["liquidation_speed"] is not None:
         unresolved.append("liquidation_speed")
         q_t, horizon = values.get("mean_inventory_terminal"), values.get("_horizon")
-        if _finite(q_t, horizon) and q_t != 0.0:
-            spread = math.log1p(errors["mean_inventory_terminal"] / abs(q_t)) / horizon
-            errors["liquidation_speed"] = max(errors["liquidation_speed"], spread)
+        est_q, speed = errors["mean_inventory_terminal"], values.get("liquidation_speed")
+        if _finite(q_t, horizon, est_q) and q_t != 0.0:
+            if est_q >= abs(q_t) and _finite(speed):
+                # not even the order of magnitude of Q_T is known (e.g. below round-off): nor the speed
+                errors["liquidation_speed"] = max(errors["liquidation_speed"], abs(speed))
+            else:
+                spread = math.log1p(est_q / abs(q_t)) / horizon
+                errors["liquidation_speed"] = max(errors["liquidation_speed"], spread)
     return unresolved
 
 

@@ -13,6 +13,12 @@ iteration of :mod:`mfg_finance.mfg.coupling` on ``G~(x) = (eta0 + sqrt(eta0^2 + 
 started from the fixed point of the same time scheme on the Gaussian moment model of each type
 (the exact multi-type LQ equilibrium if that fails). Residual, tolerance and failure
 modes are those of the one-type solver.
+
+Domain: an ``auto`` end of ``mfg.grid`` is sized for every type (the union over the types of
+:func:`mfg_finance.mfg.grid.auto_domain` with the type's ``sigma``, ``phi``, ``gamma_T`` and initial law;
+``q = 0`` on a node), and after the solve each type's law is checked for leaks at the ends
+(:mod:`mfg_finance.mfg.domain`): :class:`~mfg_finance.errors.MfgDomainError` names the type and a
+range that fits. The inventory nodes are uniform.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.errors import MfgConvergenceError, MfgDomainError
 from mfg_finance.mfg.agent_types import AgentType, validate_types
 from mfg_finance.mfg.agent_types_exact import exact_types
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson
+from mfg_finance.mfg.domain import check_domain, domain_diagnostics
 from mfg_finance.mfg.fp import mean_flow, solve_fp
-from mfg_finance.mfg.grid import Grid, gaussian_density, layer_scale, make_grid
+from mfg_finance.mfg.grid import AUTO, Grid, auto_domain, gaussian_density, layer_scale, make_grid, zero_on_a_node
 from mfg_finance.mfg.hjb import solve_hjb
 
 
@@ -138,6 +145,7 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
     for i, ty in enumerate(specs):
         if not cfg["grid"]["x_min"] < ty.m0_mean < cfg["grid"]["x_max"]:
             raise_outside(i, ty, cfg["grid"])
+    fit_domain(config, cfg, specs)
     grid = types_grid(cfg, specs)
     eta0, eta1 = p["eta0"], p["eta1"]
     w = np.array([t.weight for t in specs])
@@ -167,10 +175,44 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
                       damping=solver["damping"], lower=eta0, name="multi-type newton")
     ev = result.evaluation
     u, alpha, density, flows = ev.state
+    for k, ty in enumerate(specs):
+        check_type_domain(grid, density[k], cfg, ty, k)
     return TypesSolution(grid=grid, types=list(specs), u=u, alpha=alpha, density=density,
                          mean_flow_by_type=flows, eta=np.array(ev.x, dtype=float),
                          residuals=[float(r) for r in result.residuals], iterations=result.iterations,
                          config=cfg)
+
+
+def _type_params(params: Mapping[str, Any], ty: AgentType) -> dict:
+    return {**params, "sigma": ty.sigma, "phi": ty.phi, "gamma_T": ty.gamma_T, "m0_mean": ty.m0_mean,
+            "m0_std": ty.m0_std}
+
+
+def fit_domain(raw: Mapping[str, Any], cfg: dict, specs: Sequence[AgentType]) -> None:
+    """Replace the ``auto`` ends of ``cfg["grid"]`` (validated from the base parameters) by the union of the types' ranges."""
+    raw_grid = raw.get("grid") or {}
+    auto = {k: raw_grid.get(k, AUTO) == AUTO for k in ("x_min", "x_max")}
+    if not any(auto.values()):
+        return
+    g, p = cfg["grid"], cfg["params"]
+    ranges = [auto_domain(m0_mean=ty.m0_mean, m0_std=ty.m0_std, sigma=ty.sigma, T=g["T"], eta0=p["eta0"],
+                          eta1=p["eta1"], phi=ty.phi, gamma_T=ty.gamma_T) for ty in specs]
+    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    if all(auto.values()):
+        low, high = zero_on_a_node(low, high, g["nx"])
+    if auto["x_min"]:
+        g["x_min"] = low
+    if auto["x_max"]:
+        g["x_max"] = high
+
+
+def check_type_domain(grid: Grid, density: np.ndarray, cfg: Mapping[str, Any], ty: AgentType, k: int) -> None:
+    """Raise :class:`MfgDomainError` (naming the type) when type ``k``'s law leaked to the ends of the range."""
+    diagnostics = domain_diagnostics(grid.q, grid.dts, density, ty.sigma)
+    try:
+        check_domain(diagnostics, {"grid": cfg["grid"], "params": _type_params(cfg["params"], ty)})
+    except MfgDomainError as exc:
+        raise MfgDomainError(f"mfg.types[{k}] ({ty.name}): {exc}", diagnostics) from None
 
 
 def raise_outside(i: int, ty: AgentType, grid: Mapping[str, float]) -> None:

@@ -414,6 +414,11 @@ def auto_domain(*, m0_mean: float, m0_std: float, sigma: float, T: float, nx: in
         low, high = min(m0_mean, 0.0) - spread, max(m0_mean, 0.0) + spread
     if nx is None:
         return float(low), float(high)
+    return zero_on_a_node(low, high, nx)
+
+
+def zero_on_a_node(low: float, high: float, nx: int) -> tuple[float, float]:
+    """``[low, high]`` (containing 0) widened by less than a cell so that ``q = 0`` is a node of ``linspace(., ., nx)``."""
     below = min(max(int(round((nx - 1) * -low / (high - low))), 1), nx - 2)   # cells below 0
     dx = max(-low / below, high / (nx - 1 - below))
     return float(-below * dx), float((nx - 1 - below) * dx)

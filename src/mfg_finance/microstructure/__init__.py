@@ -7,10 +7,19 @@ impact exponent), :mod:`.parameters` (MFG eta0/eta1/kappa/sigma and market-makin
 estimates), :mod:`.intraday` (everything for one instrument). See ``docs/microstructure.md``.
 """
 
-from mfg_finance.microstructure.estimate import Estimate
-from mfg_finance.microstructure.intraday import estimate_from_dict, estimate_instrument
-from mfg_finance.microstructure.parameters import mfg_parameters, mm_intensities
-from mfg_finance.microstructure.series import SessionSeries, instrument_sessions
+from mfg_finance._lazy import lazy_exports
 
-__all__ = ["Estimate", "SessionSeries", "estimate_from_dict", "estimate_instrument", "instrument_sessions",
-           "mfg_parameters", "mm_intensities"]
+# name -> submodule, imported on first use (mfg_finance._lazy): importing one submodule does not
+# load its siblings' dependencies
+_EXPORTS = {
+    "Estimate": "mfg_finance.microstructure.estimate",
+    "estimate_from_dict": "mfg_finance.microstructure.intraday",
+    "estimate_instrument": "mfg_finance.microstructure.intraday",
+    "mfg_parameters": "mfg_finance.microstructure.parameters",
+    "mm_intensities": "mfg_finance.microstructure.parameters",
+    "SessionSeries": "mfg_finance.microstructure.series",
+    "instrument_sessions": "mfg_finance.microstructure.series",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = ["Estimate", "SessionSeries", "estimate_from_dict", "estimate_instrument",
+           "instrument_sessions", "mfg_parameters", "mm_intensities"]

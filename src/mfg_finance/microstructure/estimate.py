@@ -10,7 +10,6 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 
 from mfg_finance.errors import DataError
 
@@ -33,6 +32,8 @@ class Estimate:
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Two-sided confidence interval at ``level``."""
+        from scipy import stats  # imported here: scipy.stats is the slowest import of all, few jobs need it
+
         q = stats.norm.ppf(0.5 + level / 2) if math.isinf(self.dof) else stats.t.ppf(0.5 + level / 2, self.dof)
         return self.value - q * self.se, self.value + q * self.se
 

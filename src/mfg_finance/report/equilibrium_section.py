@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet
-from mfg_finance.report.formatting import figure, finite, html_table, num, plus_minus
+from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num, plus_minus
 
 #: (outcome key, label with unit) of the scenario table
 OUTCOMES = (("crowd_liquidation_speed", "crowd's liquidation speed (1/day)"),
@@ -77,8 +77,11 @@ def equilibrium_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         summary = read_json(inputs["regimes_summary"])
         shown = table[[c for c, _ in REGIME_COLUMNS]].rename(columns=dict(REGIME_COLUMNS))
         failed = table[~table["converged"]][["gamma", "Q_max", "crowd_size", "m0_mean", "error"]]
+        keys = [label for _, label in REGIME_COLUMNS[:4]]
         regimes = {"comparison": summary["comparison"], "n_points": summary["n_points"],
-                   "n_converged": summary["n_converged"], "table": html_table(shown),
-                   "failed_table": html_table(failed) if len(failed) else None,
+                   "n_converged": summary["n_converged"],
+                   # split so that every table fits the page, the four axes repeated in each
+                   "table": html_tables_fitting(shown, keys, max_columns=4),
+                   "failed_table": html_table(failed, classes="sortable fitwrap") if len(failed) else None,
                    "figure": figure(inputs["regimes_figure"], "Liquidity regimes")}
     return {"scenarios": scenarios, "regimes": regimes}

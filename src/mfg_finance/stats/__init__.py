@@ -11,10 +11,17 @@ Modules, one job each:
 * :mod:`~mfg_finance.stats.compute` -- :func:`compute_stats`, which puts them together.
 """
 
-from mfg_finance.stats.compute import StatsResult, compute_stats
+from mfg_finance._lazy import lazy_exports
 from mfg_finance.stats.returns import OPTIONAL_COLUMNS as _OPTIONAL, REQUIRED_COLUMNS as _REQUIRED
 
 EQUITY_COLUMNS = (*_REQUIRED, *_OPTIONAL, "instrument_class")
 """The columns of the equities table :func:`compute_stats` reads (the rule reads only these)."""
 
+# name -> submodule, imported on first use (mfg_finance._lazy): importing one submodule does not
+# load its siblings' dependencies
+_EXPORTS = {
+    "StatsResult": "mfg_finance.stats.compute",
+    "compute_stats": "mfg_finance.stats.compute",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = ["EQUITY_COLUMNS", "StatsResult", "compute_stats"]

@@ -11,8 +11,20 @@ parameters, writers of both layouts), :mod:`.sample` (the sample run's sessions)
 (B3 downloads, verified). See ``docs/trades.md``.
 """
 
-from mfg_finance.trades.layout import COLUMNS, NEG_FIELDS, NEGOCIOS_FIELDS, NEGOCIOS_HEADER
-from mfg_finance.trades.reader import TradeSession, iter_sessions, parse_session, read_trades
+from mfg_finance._lazy import lazy_exports
 
-__all__ = ["COLUMNS", "NEG_FIELDS", "NEGOCIOS_FIELDS", "NEGOCIOS_HEADER", "TradeSession", "iter_sessions",
-           "parse_session", "read_trades"]
+# name -> submodule, imported on first use (mfg_finance._lazy): importing one submodule does not
+# load its siblings' dependencies
+_EXPORTS = {
+    "COLUMNS": "mfg_finance.trades.layout",
+    "NEG_FIELDS": "mfg_finance.trades.layout",
+    "NEGOCIOS_FIELDS": "mfg_finance.trades.layout",
+    "NEGOCIOS_HEADER": "mfg_finance.trades.layout",
+    "TradeSession": "mfg_finance.trades.reader",
+    "iter_sessions": "mfg_finance.trades.reader",
+    "parse_session": "mfg_finance.trades.reader",
+    "read_trades": "mfg_finance.trades.reader",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = ["COLUMNS", "NEGOCIOS_FIELDS", "NEGOCIOS_HEADER", "NEG_FIELDS", "TradeSession",
+           "iter_sessions", "parse_session", "read_trades"]

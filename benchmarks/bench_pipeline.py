@@ -1,0 +1,157 @@
+"""Benchmark the default pipeline end to end: cold run, no-op rerun, dry run of a 10,000-point sweep.
+
+Usage (one command; about 2 minutes on an idle 2-core machine):
+
+    python benchmarks/bench_pipeline.py [--cores 2] [--cold-runs 1] [--repeats 3] [--warm]
+
+Every measurement runs in a fresh temporary copy of the repository (tracked layout: Snakefile, workflow,
+scripts, config, profiles, envs, src; no results, logs, ``.snakemake`` or ``__pycache__``), so nothing here
+touches this checkout. The cold run starts with an empty numba cache (the workflow keeps it in the copy's
+``.snakemake/numba-cache``; a ``NUMBA_CACHE_DIR`` of the caller is removed from the environment).
+
+Reported: wall time, CPU seconds of Snakemake and all its jobs (user + system, from ``getrusage`` of the
+children), the number of jobs, and the load average before and after, so a figure measured on a busy
+machine says so. ``--warm`` adds a rerun of every job with the numba cache kept (``--forceall``).
+Targets (issue 19): cold < 60 s wall on 2 cores, no-op < 2 s, 10,000-point dry run < 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from machine import describe  # benchmarks/machine.py (the script's folder is on sys.path)
+
+REPO = Path(__file__).resolve().parents[1]
+COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs", "src")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "reports", "logs", "*.egg-info")
+TARGETS = {"cold": 60.0, "noop": 2.0, "dry10k": 10.0}
+
+
+def fresh_copy(dest: Path) -> Path:
+    """The repository's workflow files copied to ``dest`` (no outputs, caches or bookkeeping)."""
+    for name in COPIED:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=IGNORED)
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def run_snakemake(workdir: Path, *args: str) -> dict:
+    """Run Snakemake in ``workdir``; return wall seconds, CPU seconds (it and its jobs) and jobs done."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True,
+                          env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    text = proc.stdout + proc.stderr
+    done = re.findall(r"(\d+) of (\d+) steps \(100%\) done", text)
+    planned = re.search(r"^total\s+(\d+)$", text, flags=re.MULTILINE)
+    return {"wall": wall, "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+            "jobs": int(done[-1][1]) if done else (int(planned.group(1)) if planned else 0), "output": text}
+
+
+def cpu_by_job(workdir: Path) -> dict[str, float]:
+    """CPU seconds of each job (Snakemake's ``cpu_time`` of its benchmark file), largest first."""
+    root = workdir / "results" / "benchmarks"
+    totals = {}
+    for path in root.rglob("*.tsv"):
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        if rows and rows[-1].get("cpu_time") not in (None, "", "NA", "-"):
+            totals[path.relative_to(root).with_suffix("").as_posix()] = float(rows[-1]["cpu_time"])
+    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+
+
+def with_sweep(workdir: Path, n_points: int) -> None:
+    """Replace the copy's sweeps by one ``n_points``-point phi x gamma_T sweep."""
+    config_path = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    side = int(round(n_points ** 0.5))
+    config["sweeps"] = {"big": {"phi": {"start": 0.001, "stop": 1.0, "num": side, "scale": "log"},
+                                "gamma_T": {"start": 0.01, "stop": 10.0, "num": n_points // side, "scale": "log"}}}
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def verdict(value: float, target: float) -> str:
+    return f"< {target:g} s: {'met' if value < target else 'NOT met'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--cold-runs", type=int, default=1, help="cold runs, each in a new copy (median reported)")
+    parser.add_argument("--repeats", type=int, default=3, help="no-op reruns and dry runs (median reported)")
+    parser.add_argument("--warm", action="store_true", help="also rerun every job with the numba cache kept")
+    args = parser.parse_args()
+    cores = str(args.cores)
+    load_before = os.getloadavg()
+    rows, job_cpu = [], {}
+
+    cold, noop, warm = [], [], []
+    for _ in range(args.cold_runs):
+        with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
+            workdir = fresh_copy(Path(tmp))
+            cold.append(run_snakemake(workdir, "--cores", cores, "all"))
+            job_cpu = cpu_by_job(workdir)
+            noop.extend(run_snakemake(workdir, "--cores", cores, "all") for _ in range(args.repeats))
+            if args.warm and not warm:
+                warm.append(run_snakemake(workdir, "--cores", cores, "--forceall", "all"))
+    with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
+        workdir = fresh_copy(Path(tmp))
+        with_sweep(workdir, 10_000)
+        dry = [run_snakemake(workdir, "-n", "--cores", cores, "all") for _ in range(args.repeats)]
+    load_after = os.getloadavg()
+
+    def median(runs, key):
+        return statistics.median(r[key] for r in runs)
+
+    rows.append((f"cold `snakemake --cores {cores} all`, default config, empty numba cache",
+                 median(cold, "wall"), median(cold, "cpu"), cold[0]["jobs"], len(cold), verdict(median(cold, "wall"),
+                                                                                                   TARGETS["cold"])))
+    if warm:
+        rows.append(("rerun of every job (`--forceall`), numba cache kept", median(warm, "wall"),
+                     median(warm, "cpu"), warm[0]["jobs"], len(warm), ""))
+    rows.append(("no-op rerun (\"Nothing to be done\")", median(noop, "wall"), median(noop, "cpu"), 0, len(noop),
+                 verdict(median(noop, "wall"), TARGETS["noop"])))
+    rows.append(("`snakemake -n` of a 10,000-point sweep (default config otherwise)", median(dry, "wall"),
+                 median(dry, "cpu"), dry[0]["jobs"], len(dry), verdict(median(dry, "wall"), TARGETS["dry10k"])))
+
+    busy = max(load_before[0], load_after[0]) > 0.5 * (os.cpu_count() or 1)
+    print(f"Machine: {describe()}")
+    print(f"Load average (1 min) before / after: {load_before[0]:.2f} / {load_after[0]:.2f}"
+          + (" -- measured UNDER LOAD: wall times are pessimistic, CPU seconds are the comparable figure"
+             if busy else " (idle)"))
+    print()
+    print("| measurement | wall (s) | CPU (s) | jobs | runs | target |")
+    print("|---|---|---|---|---|---|")
+    for name, wall, cpu, jobs, runs, target in rows:
+        print(f"| {name} | {wall:.2f} | {cpu:.1f} | {jobs} | {runs} | {target} |")
+    print()
+    print(f"Jobs of the (last) cold run with the most CPU time (results/benchmarks; all {len(job_cpu)} jobs with a "
+          f"benchmark file: {sum(job_cpu.values()):.1f} CPU-s):")
+    print("| job | CPU (s) |\n|---|---|")
+    for name, cpu in list(job_cpu.items())[:15]:
+        print(f"| {name} | {cpu:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
