@@ -112,16 +112,17 @@ def test_config_override_on_the_command_line_sets_a_number(pipeline):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
     assert "--config values read as the schema's types: mfg.params.phi: '0.05' -> 0.05" in output
-    # exactly what the same edit of config/config.yaml plans (tests/workflow/test_pipeline.py): the eta1
-    # sweep's batches (mfg_finance.batching) among them
+    # exactly what the same edit of config/config.yaml plans (tests/workflow/test_pipeline.py): the
+    # batches (mfg_finance.batching) of the eta1 sweep and of the two systemic sweeps among them
     from mfg_finance.batching import batches
     from mfg_finance.sweeps import sweep_points
 
     config = yaml.safe_load((pipeline / "config" / "config.yaml").read_text())
-    eta1 = batches([p["point_id"] for p in sweep_points(config["sweeps"]["eta1"], name="eta1")],
-                   config.get("batching", {}).get("jobs_per_sweep", 2))
-    assert planned_jobs(proc.stdout) == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": len(eta1), "aggregate_sweep": 1,
-                                         "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
+    n_batches = sum(len(batches([p["point_id"] for p in sweep_points(config["sweeps"][s], name=s)],
+                                config.get("batching", {}).get("jobs_per_sweep", 2)))
+                    for s in ("eta1", "sigma0", "urgent_share"))
+    assert planned_jobs(proc.stdout) == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": n_batches, "aggregate_sweep": 3,
+                                         "solve_systemic": 2, "finite_n_check": 1,
                                          "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
                                          "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
 

@@ -53,7 +53,8 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/market_making/portfolios/SYNA3-SYNB4/quote_surface.png",
         "results/calibration/systemic_params.yaml", "results/systemic/common_noise/metrics.json",
         "results/systemic/common_noise/overview.png", "results/systemic/two_types/arrays.npz",
-        "results/systemic/finite_n/convergence.png", "results/systemic/sweeps.json",
+        "results/systemic/finite_n/convergence.png", "results/sweeps/sigma0.parquet",
+        "results/sweeps/urgent_share.parquet",
         "resources/trades/sample/S1.zip", "results/trades/sessions/S2_bars.parquet",
         "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
         "results/market_making/replay/S1/SYNA3/hjb.parquet", "results/market_making/replay/comparison.csv",
@@ -93,13 +94,14 @@ def test_config_edit_reruns_exactly_the_dependent_rules(finished_run):
     config = yaml.safe_load((finished_run / "config" / "config.yaml").read_text())
     jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
     # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
-    # set phi; its batches), its aggregate, the two systemic scenarios, the finite-N check and the
-    # systemic sweeps, the equilibrium's crowd (its scenario and the regimes grid), the
-    # heuristic-vs-intraday MFG comparison, the MFG notebook, provenance and the report. The phi x gamma_T
-    # points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
-    assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": len(sweep_batches(config, "eta1")),
-                    "aggregate_sweep": 1,
-                    "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
+    # set phi; its batches) and the two systemic sweeps (their batches), their aggregates, the two
+    # systemic scenarios, the finite-N check, the equilibrium's crowd (its scenario and the regimes grid),
+    # the heuristic-vs-intraday MFG comparison, the MFG notebook, provenance and the report. The
+    # phi x gamma_T points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
+    assert jobs == {"solve_mfg": 2, "verify_mfg": 1,
+                    "sweep_mfg": sum(len(sweep_batches(config, s)) for s in ("eta1", "sigma0", "urgent_share")),
+                    "aggregate_sweep": 3,
+                    "solve_systemic": 2, "finite_n_check": 1,
                     "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
                     "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
     snakemake(finished_run, "--cores", "2", "all")
