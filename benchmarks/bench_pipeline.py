@@ -2,7 +2,7 @@
 
 Usage (one command; about 2 minutes on an idle 2-core machine):
 
-    python benchmarks/bench_pipeline.py [--cores 2] [--cold-runs 1] [--repeats 3] [--warm]
+    python benchmarks/bench_pipeline.py [--cores 2] [--cold-runs 1] [--repeats 3] [--warm] [--keep DIR] [--dry-run-only]
 
 Every measurement runs in a fresh temporary copy of the repository (tracked layout: Snakefile, workflow,
 scripts, config, profiles, envs, src; no results, logs, ``.snakemake`` or ``__pycache__``), so nothing here
@@ -101,14 +101,20 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=1, help="cold runs, each in a new copy (median reported)")
     parser.add_argument("--repeats", type=int, default=3, help="no-op reruns and dry runs (median reported)")
     parser.add_argument("--warm", action="store_true", help="also rerun every job with the numba cache kept")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="run the cold run in this (new) folder and keep it, to inspect or compare its outputs")
+    parser.add_argument("--dry-run-only", action="store_true", help="only the 10,000-point dry run (no pipeline run)")
     args = parser.parse_args()
     cores = str(args.cores)
     load_before = os.getloadavg()
     rows, job_cpu = [], {}
 
     cold, noop, warm = [], [], []
-    for _ in range(args.cold_runs):
+    for run in range(0 if args.dry_run_only else args.cold_runs):
         with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
+            if args.keep is not None and run == 0:
+                args.keep.mkdir(parents=True)
+                tmp = args.keep
             workdir = fresh_copy(Path(tmp))
             cold.append(run_snakemake(workdir, "--cores", cores, "all"))
             job_cpu = cpu_by_job(workdir)
@@ -124,14 +130,16 @@ def main() -> None:
     def median(runs, key):
         return statistics.median(r[key] for r in runs)
 
-    rows.append((f"cold `snakemake --cores {cores} all`, default config, empty numba cache",
-                 median(cold, "wall"), median(cold, "cpu"), cold[0]["jobs"], len(cold), verdict(median(cold, "wall"),
-                                                                                                   TARGETS["cold"])))
+    if cold:
+        rows.append((f"cold `snakemake --cores {cores} all`, default config, empty numba cache",
+                     median(cold, "wall"), median(cold, "cpu"), cold[0]["jobs"], len(cold),
+                     verdict(median(cold, "wall"), TARGETS["cold"])))
     if warm:
         rows.append(("rerun of every job (`--forceall`), numba cache kept", median(warm, "wall"),
                      median(warm, "cpu"), warm[0]["jobs"], len(warm), ""))
-    rows.append(("no-op rerun (\"Nothing to be done\")", median(noop, "wall"), median(noop, "cpu"), 0, len(noop),
-                 verdict(median(noop, "wall"), TARGETS["noop"])))
+    if noop:
+        rows.append(("no-op rerun (\"Nothing to be done\")", median(noop, "wall"), median(noop, "cpu"), 0,
+                     len(noop), verdict(median(noop, "wall"), TARGETS["noop"])))
     rows.append(("`snakemake -n` of a 10,000-point sweep (default config otherwise)", median(dry, "wall"),
                  median(dry, "cpu"), dry[0]["jobs"], len(dry), verdict(median(dry, "wall"), TARGETS["dry10k"])))
 
@@ -145,6 +153,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for name, wall, cpu, jobs, runs, target in rows:
         print(f"| {name} | {wall:.2f} | {cpu:.1f} | {jobs} | {runs} | {target} |")
+    if not job_cpu:
+        return
     print()
     print(f"Jobs of the (last) cold run with the most CPU time (results/benchmarks; all {len(job_cpu)} jobs with a "
           f"benchmark file: {sum(job_cpu.values()):.1f} CPU-s):")

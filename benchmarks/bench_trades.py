@@ -12,9 +12,13 @@ fairer figure). Peak memory is the process's peak RSS minus its RSS before the f
 run, as a multiple of the text size (the uncompressed file). Targets (issue 15): >= 2 M trades/s
 and peak < 3x the text size.
 
+``--stages`` also prints, per layout (text files), the median CPU time of each step of
+``parse_session`` (read, line ends, compiled parse, symbol factorization, frame build): where the
+time goes.
+
 Usage::
 
-    python benchmarks/bench_trades.py [--runs 5] [--trades 1000000] [--cpu 0]
+    python benchmarks/bench_trades.py [--runs 5] [--trades 1000000] [--cpu 0] [--stages]
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+STAGES = ("read", "line ends", "compiled parse", "factorize symbols", "build frame", "parse_session (all)")
 
 
 def _rss_bytes() -> int:
@@ -64,6 +69,32 @@ def worker(path: str, warm: str, runs: int) -> None:
     print(json.dumps({"times": times, "cpu": cpu, "trades": n, "peak_bytes": peak - base}))
 
 
+def stages(path: str, warm: str, runs: int) -> None:
+    """Median CPU seconds of each step of ``parse_session`` on ``path`` (printed as JSON)."""
+    from mfg_finance.trades import parse_session, reader
+    from mfg_finance.trades.tickers import factorize_symbols
+
+    parse_session(warm)
+    steps: dict[str, list[float]] = {}
+
+    def timed(name, fn):
+        c0 = time.process_time()
+        out = fn()
+        steps.setdefault(name, []).append(time.process_time() - c0)
+        return out
+
+    for _ in range(runs):
+        buf = timed("read", lambda: reader._source(path, False).data)
+        starts, ends = timed("line ends", lambda: reader._lines(buf))
+        layout = reader._layout(buf, starts, ends, path)
+        parse = reader._parse_neg if layout == reader.NEG else reader._parse_negocios
+        ok, o, side, session, _ = timed("compiled parse", lambda: parse(buf, starts, ends, path, [], 1))
+        ticker = timed("factorize symbols", lambda: factorize_symbols(buf, o.keys, o.sym_start, o.sym_len))
+        timed("build frame", lambda: reader._build_frame(ok, o, side, ticker, session))
+        timed("parse_session (all)", lambda: parse_session(path, checksum=False))
+    print(json.dumps({k: statistics.median(v) for k, v in steps.items()}))
+
+
 def _instruments(total: int):
     from mfg_finance.trades.synthetic import SESSION_SECONDS, SyntheticInstrument
 
@@ -92,10 +123,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--trades", type=int, default=1_000_000)
     parser.add_argument("--cpu", type=int, default=0)
+    parser.add_argument("--stages", action="store_true", help="also time each step of the read")
     parser.add_argument("--worker", nargs=3, metavar=("PATH", "WARM", "RUNS"))
+    parser.add_argument("--stage-worker", nargs=3, metavar=("PATH", "WARM", "RUNS"))
     args = parser.parse_args()
     if args.worker:
         worker(args.worker[0], args.worker[1], int(args.worker[2]))
+        return
+    if args.stage_worker:
+        stages(args.stage_worker[0], args.stage_worker[1], int(args.stage_worker[2]))
         return
     sys.path.insert(0, str(HERE.parent))
     from machine import describe
@@ -116,6 +152,14 @@ def main() -> None:
                 print(f"| {layout} | {container} | {size / 1e6:.1f} | {result['trades']:,} | {med:.3f} | "
                       f"{result['trades'] / med / 1e6:.2f} | {cpu:.3f} | {result['trades'] / cpu / 1e6:.2f} | "
                       f"{result['peak_bytes'] / size:.2f} |")
+        if args.stages:
+            print("\n| layout | " + " | ".join(STAGES) + " |")
+            print("|---|" + "---|" * len(STAGES))
+            for layout, (txt, size) in files.items():
+                cmd = ["taskset", "-c", str(args.cpu), sys.executable, str(HERE), "--stage-worker", str(txt),
+                       str(folder / f"{layout}_warm.zip"), str(args.runs)]
+                result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+                print(f"| {layout} | " + " | ".join(f"{result[k]:.3f}" for k in STAGES) + " |")
 
 
 if __name__ == "__main__":

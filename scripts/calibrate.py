@@ -9,7 +9,8 @@ asset_stats = read_parquet(snakemake.input.stats)
 intraday = read_json(snakemake.input.intraday[0]) if snakemake.input.intraday else None
 settings = dict(snakemake.params.settings)
 if snakemake.wildcards.model == "mfg":
-    document = apply_intraday_mfg(calibrate_mfg(asset_stats, **settings), intraday)
+    median = settings.pop("intraday_median")
+    document = apply_intraday_mfg(calibrate_mfg(asset_stats, **settings), intraday, asset_stats if median else None)
 else:
     document = apply_intraday_mm(calibrate_mm(asset_stats, **settings), intraday, flow_share=settings["flow_share"])
 write_yaml(snakemake.output[0], document)

@@ -12,6 +12,7 @@ doc = read_yaml(snakemake.input[0])
 frontier, choice = cvar_frontier_search(
     parameters_from_document(doc), strategy=rl["strategy"],
     gammas=[g * doc["order_size"] for g in rl["gammas"]], cvar_level=rl["cvar_level"], max_loss=rl["max_loss"],
+    max_loss_sd=None if rl["max_loss"] is not None else rl["max_loss_sd"],
     dt_s=p.dt_s, n_paths=rl["n_paths"], seed=rl["seed"], table_dt_s=p.table_dt_s, order_size=doc["order_size"],
     fill_model=p.fill_model, n_bisect=rl["n_bisect"])
 # report gamma per share of order_size, as configured

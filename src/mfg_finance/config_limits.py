@@ -166,7 +166,7 @@ def check_scenarios(config: Mapping[str, Any]) -> None:
 
 def check_market_making(config: Mapping[str, Any]) -> None:
     """``market_making.horizon_s`` is a whole number of ``dt_s`` steps."""
-    from mfg_finance.market_making.backtest import n_steps_of
+    from mfg_finance.market_making._checks import n_steps_of
 
     mm = config["market_making"]
     try:

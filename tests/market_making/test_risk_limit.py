@@ -36,3 +36,21 @@ def test_unreachable_limit_is_reported_not_hidden():
     assert not frontier["admissible"].any()
     with pytest.raises(ConfigError, match="gammas"):
         cvar_frontier_search(PARAMS, max_loss=0.0, **dict(SEARCH, gammas=[0.1]))
+
+
+def test_relative_limit_is_scaled_by_the_least_constrained_strategy():
+    loose, _ = cvar_frontier_search(PARAMS, max_loss=1e9, **SEARCH)
+    ref = loose.iloc[0]                                    # the smallest gamma
+    frontier, choice = cvar_frontier_search(PARAMS, max_loss_sd=1.0, **SEARCH)
+    expected = 1.0 * ref["pnl_std"] - ref["pnl_mean"]
+    assert choice["max_loss"] == pytest.approx(expected)
+    assert choice["limit"]["form"] == "relative" and choice["limit"]["reference_gamma"] == 0.001
+    # the same search with that number as an absolute limit gives the same choice (common random numbers)
+    same_frontier, same = cvar_frontier_search(PARAMS, max_loss=expected, **SEARCH)
+    assert same["gamma"] == choice["gamma"] and same["limit"]["form"] == "absolute"
+    with pytest.raises(ConfigError, match="exactly one"):
+        cvar_frontier_search(PARAMS, max_loss=0.0, max_loss_sd=1.0, **SEARCH)
+    with pytest.raises(ConfigError, match="exactly one"):
+        cvar_frontier_search(PARAMS, **SEARCH)
+    with pytest.raises(ConfigError, match="max_loss_sd"):
+        cvar_frontier_search(PARAMS, max_loss_sd=-1.0, **SEARCH)

@@ -63,9 +63,13 @@ def test_insignificant_impact_keeps_the_heuristics_and_says_why():
                              _intraday(kyle_lambda=_e(1e-7, 1e-7, "BRL/share")))
     assert parameter_sources(doc)["kappa"] == "data"
     assert "not significantly > 0" in doc["parameters"]["kappa"]["intraday_unavailable"]
-    assert not doc["intraday"]["used"]
-    median = apply_intraday_mfg(calibrate_mfg(stats, representative="median"), _intraday())
-    assert not median["intraday"]["used"] and "median" in median["intraday"]["reason"]
+    # each parameter on its own: eta0 and sigma do not need Kyle's lambda
+    assert doc["intraday"]["parameters"] == ["eta0", "sigma", "gamma_T"]
+    assert parameter_sources(doc)["eta1"] == "data" and "kappa: kyle_lambda" in doc["intraday"]["reason"]
+    median = apply_intraday_mfg(calibrate_mfg(stats, representative="median"),
+                                _intraday(kyle_lambda=_e(1e-7, 1e-7, "BRL/share"), sqrt_law_y=None), stats)
+    assert median["intraday"]["parameters"] == ["sigma"] and "TYPA3: kyle_lambda" in median["intraday"]["reason"]
+    assert parameter_sources(median)["eta0"] == "data" and parameter_sources(median)["sigma"] == "intraday"
     none = apply_intraday_mfg(calibrate_mfg(stats, representative="TYPA3"), None)
     assert set(parameter_sources(none).values()) == {"data"}
 
@@ -117,3 +121,47 @@ def test_config_cross_checks_for_trades():
     with pytest.raises(ConfigError, match="open_s"):
         check_config({**base, "data": {"source": "b3", "trades": {"source": "none"}},
                       "calibration": {"intraday": {"open_s": 70000, "close_s": 61200}}})
+
+
+def test_median_representative_takes_the_median_of_the_intraday_values():
+    second = dict(TYPICAL, ticker="TYPB4", last_close_brl=10.0, adv_shares_median=2e7)
+    third = dict(TYPICAL, ticker="TYPC3", last_close_brl=50.0, adv_shares_median=1e6)
+    stats = pd.DataFrame([TYPICAL, second, third])
+    one = _intraday()["tickers"]["TYPA3"]
+    weak = {**one, "estimates": {**one["estimates"], "kyle_lambda": _e(1e-7, 1e-7, "BRL/share")}}
+    strong = {**one, "estimates": {**one["estimates"], "kyle_lambda": _e(8e-6, 2e-7, "BRL/share")}}
+    intraday = {"tickers": {"TYPA3": one, "TYPB4": strong, "TYPC3": weak}}
+    doc = apply_intraday_mfg(calibrate_mfg(stats, representative="median"), intraday, stats)
+    kappas = [-1 / (4e-6 * 0.01 * 5e6), -1 / (8e-6 * 0.01 * 2e7)]   # each in its own inventory unit
+    p = doc["parameters"]
+    assert p["kappa"]["source"] == "intraday" and p["kappa"]["value"] == pytest.approx(np.median(kappas))
+    # the median of two is their mean: its SE is about half the root sum of squares of theirs
+    ses = [abs(k) * r for k, r in zip(kappas, (1e-7 / 4e-6, 2e-7 / 8e-6))]
+    assert p["kappa"]["se"] == pytest.approx(0.5 * math.hypot(*ses), rel=0.1)
+    assert p["gamma_T"]["source"] == "intraday" and parameter_sources(doc)["phi"] == "data"
+    block = doc["intraday"]
+    assert block["used"] and block["tickers"] == ["TYPA3", "TYPB4", "TYPC3"]
+    assert "TYPA3, TYPB4)" in p["kappa"]["formula"] and "TYPA3, TYPB4, TYPC3)" in p["eta0"]["formula"]
+    assert set(block["per_ticker"]["TYPC3"]) == {"eta0", "sigma"}
+    assert block["per_ticker"]["TYPB4"]["kappa"]["value"] == pytest.approx(kappas[1])
+    again = apply_intraday_mfg(calibrate_mfg(stats, representative="median"), intraday, stats)
+    assert again["parameters"]["kappa"] == p["kappa"]       # seeded bootstrap: same bytes
+    without_stats = apply_intraday_mfg(calibrate_mfg(stats, representative="median"), intraday)
+    assert not without_stats["intraday"]["used"]
+
+
+def test_mfg_comparison_undoes_the_intraday_values_and_weighs_changes_by_the_grid_errors():
+    from mfg_finance.calibration.comparison import heuristic_values, intraday_parameters, outcome_changes
+    stats = pd.DataFrame([TYPICAL])
+    doc = apply_intraday_mfg(calibrate_mfg(stats, representative="TYPA3"), _intraday())
+    daily = calibrate_mfg(stats, representative="TYPA3")
+    assert intraday_parameters(doc) == ["sigma", "eta0", "eta1", "gamma_T", "kappa"]
+    assert heuristic_values(doc) == {k: v["value"] for k, v in daily["parameters"].items()}
+    a = {"outcomes": {"liquidation_half_life": 0.10, "total_cost": 1.0}, "outcome_errors": {"liquidation_half_life": 0.01}}
+    b = {"outcomes": {"liquidation_half_life": 0.15, "total_cost": 1.0}, "outcome_errors": {"liquidation_half_life": 0.01}}
+    rows = {r["outcome"]: r for r in outcome_changes(a, b)}
+    assert rows["liquidation_half_life"]["resolved"] is True
+    assert rows["liquidation_half_life"]["relative_change"] == pytest.approx(0.5)
+    assert rows["total_cost"]["resolved"] is None and rows["total_cost"]["difference"] == 0.0
+    b["outcome_errors"]["liquidation_half_life"] = 0.1
+    assert outcome_changes(a, b)[0]["resolved"] is False

@@ -119,9 +119,9 @@ def test_overrides_are_recorded_with_the_data_value():
 @pytest.mark.parametrize("overrides, match", [
     ({"mfg": {"phii": 1.0}}, r"unknown parameter\(s\) \['phii'\]"),
     ({"mfgg": {}}, r"unknown key\(s\) \['mfgg'\]"),
-    ({"mfg": {"phi": "high"}}, "finite numbers"),
-    ({"mfg": {"eta0": 0.0}}, "finite numbers > 0"),
-    ({"mfg": {"sigma": float("nan")}}, "finite numbers"),
+    ({"mfg": {"phi": "high"}}, "phi: expected a finite number >= 0"),
+    ({"mfg": {"eta0": 0.0}}, "eta0: expected a finite number > 0"),
+    ({"mfg": {"sigma": float("nan")}}, "sigma: expected a finite number >= 0"),
 ])
 def test_bad_mfg_overrides_are_named(overrides, match):
     with pytest.raises(CalibrationError, match=match):

@@ -20,3 +20,23 @@ rule calibrate:
         ENV
     script:
         "../../scripts/calibrate.py"
+
+
+# What the trade files change in the MFG: the first scenario solved again with the daily heuristics.
+rule compare_mfg_intraday:
+    input:
+        params="results/calibration/mfg_params.yaml",
+        metrics=f"results/mfg/{SCENARIOS[0]}/metrics.json",
+    output:
+        "results/mfg/intraday_comparison.json",
+    params:
+        scenario=SCENARIOS[0],
+        run=mfg_run_overrides(config["mfg"], SCENARIOS[0]),
+    log:
+        "logs/mfg/compare_mfg_intraday.log",
+    benchmark:
+        "results/benchmarks/compare_mfg_intraday.tsv"
+    conda:
+        ENV
+    script:
+        "../../scripts/compare_mfg_intraday.py"

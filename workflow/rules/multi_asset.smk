@@ -8,7 +8,8 @@ MULTI = MM["multi_asset"]
 HESTON = MM["heston"]
 RISK = MM["risk_limit"]
 PORTFOLIOS = {portfolio_name(p): p for p in market_making_portfolios(MM)} if MULTI["enabled"] else {}
-HESTON_TICKERS = [HESTON["ticker"] or MM["tickers"][0]] if HESTON["enabled"] else []
+# one study per market-making ticker (heston.ticker: null), or only the one named
+HESTON_TICKERS = ([HESTON["ticker"]] if HESTON["ticker"] else list(MM["tickers"])) if HESTON["enabled"] else []
 MULTI_REPORT_INPUTS = {
     "multi_asset_stats": "results/market_making/multi_asset_stats.parquet" if PORTFOLIOS else [],
     "multi_asset_params": expand("results/market_making/portfolios/{portfolio}/params.yaml", portfolio=list(PORTFOLIOS)),
@@ -125,6 +126,7 @@ rule study_heston:
     input:
         mm_params=MM_PARAMS,
         returns="results/stats/returns.parquet",
+        intraday=intraday_input,
     output:
         params="results/market_making/heston/{ticker}/params.yaml",
         table="results/market_making/heston/{ticker}/study.csv",

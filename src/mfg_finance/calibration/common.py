@@ -45,8 +45,27 @@ MFG_PARAMETERS = tuple(MFG_UNITS)
 #: ``calibrate_mfg`` warns when the inventory noise over the horizon exceeds this (inventory units).
 NOISE_WARNING_UNITS = 2.5
 MM_PARAMETERS = tuple(MM_UNITS)
-#: Parameters an override may set to 0 (all others must be > 0).
-_MAY_BE_ZERO = ("eta1", "phi", "gamma_T")
+#: What an override may be, per section and parameter: ``positive`` (> 0), ``nonnegative`` (>= 0),
+#: ``nonzero`` (either sign, not 0) or ``count`` (an integer >= 1). The config schema
+#: (``calibration.overrides``) states the same bounds; a test compares the two key by key.
+#: sigma may be 0 (the MFG then has no inventory noise); kappa is negative by convention (the rest of the
+#: market buys less as the price rises) but the price solver only needs it nonzero.
+OVERRIDE_BOUNDS = {
+    "mfg": {"sigma": "nonnegative", "eta0": "positive", "eta1": "nonnegative", "phi": "nonnegative",
+            "gamma_T": "nonnegative", "kappa": "nonzero", "p_ref": "positive"},
+    "mm": {"sigma": "positive", "A": "positive", "k": "positive", "tick_size": "positive", "S0": "positive",
+           "gamma": "positive", "Q_max": "count"},
+}
+_BOUND_TEXT = {"positive": "a finite number > 0", "nonnegative": "a finite number >= 0",
+               "nonzero": "a finite nonzero number", "count": "an integer >= 1"}
+
+
+def _within(value, bound: str) -> bool:
+    if not _is_number(value):
+        return False
+    v = float(value)
+    return {"positive": v > 0, "nonnegative": v >= 0, "nonzero": v != 0,
+            "count": v >= 1 and v == int(v)}[bound]
 SPREAD_CHOICES = ("auto", "spread_quoted_close", "spread_cs", "spread_roll")
 
 #: Statistics read from ``asset_stats`` (all must be finite and > 0 where a parameter uses them).
@@ -157,11 +176,11 @@ def _check_overrides(overrides, section: str, allowed, *, nested: bool = False) 
         unknown = sorted(set(params) - set(allowed))
         if unknown:
             raise CalibrationError(f"{where}: unknown parameter(s) {unknown}; allowed: {list(allowed)}")
-        bad = {k: v for k, v in params.items() if not _is_number(v)
-               or float(v) < 0 or (float(v) == 0 and k not in _MAY_BE_ZERO)}
+        bounds = OVERRIDE_BOUNDS[section]
+        bad = [f"{k}: expected {_BOUND_TEXT[bounds[k]]}, got {v!r}" for k, v in params.items()
+               if not _within(v, bounds[k])]
         if bad:
-            raise CalibrationError(f"{where}: values must be finite numbers > 0 ({list(_MAY_BE_ZERO)} may be 0), "
-                                   f"got {bad}")
+            raise CalibrationError(f"{where}: " + "; ".join(bad))
     return dict(block)
 
 

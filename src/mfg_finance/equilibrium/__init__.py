@@ -8,12 +8,24 @@ Public API::
     Units, intensities, spread_cost_coefficient                                    # .units (the one unit bridge)
 """
 
-from mfg_finance.equilibrium.fixed_point import (Coupling, EquilibriumSolution, reference_spread,
-                                                 solve_equilibrium)
-from mfg_finance.equilibrium.market_maker import (EquilibriumError, MarketMakerParams, MarketMakerSolution,
-                                                  solve_market_maker)
-from mfg_finance.equilibrium.units import Units, intensities, spread_cost_coefficient
+from mfg_finance._lazy import lazy_exports
 
+# name -> submodule, imported on first use (mfg_finance._lazy): the workflow imports .config when it plans
+# the jobs, which must not load the solvers (numba)
+_EXPORTS = {
+    "Coupling": "mfg_finance.equilibrium.fixed_point",
+    "EquilibriumSolution": "mfg_finance.equilibrium.fixed_point",
+    "reference_spread": "mfg_finance.equilibrium.fixed_point",
+    "solve_equilibrium": "mfg_finance.equilibrium.fixed_point",
+    "EquilibriumError": "mfg_finance.equilibrium.market_maker",
+    "MarketMakerParams": "mfg_finance.equilibrium.market_maker",
+    "MarketMakerSolution": "mfg_finance.equilibrium.market_maker",
+    "solve_market_maker": "mfg_finance.equilibrium.market_maker",
+    "Units": "mfg_finance.equilibrium.units",
+    "intensities": "mfg_finance.equilibrium.units",
+    "spread_cost_coefficient": "mfg_finance.equilibrium.units",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = ["Coupling", "EquilibriumError", "EquilibriumSolution", "MarketMakerParams", "MarketMakerSolution",
            "Units", "intensities", "reference_spread", "solve_equilibrium", "solve_market_maker",
            "spread_cost_coefficient"]

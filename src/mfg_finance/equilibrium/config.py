@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.equilibrium.fixed_point import Coupling, reference_spread
-from mfg_finance.equilibrium.market_maker import MarketMakerParams
 from mfg_finance.equilibrium.units import Units, spread_cost_coefficient
+
+if TYPE_CHECKING:
+    from mfg_finance.equilibrium.fixed_point import Coupling
+    from mfg_finance.equilibrium.market_maker import MarketMakerParams
 
 DEFAULTS: dict[str, Any] = {
     "ticker": None,            # market maker's ticker in mm_params.yaml; None = the first
@@ -109,6 +111,8 @@ def _values(entry: Mapping[str, Any]) -> dict[str, float]:
 
 def market_maker_of(mm_doc: Mapping[str, Any], run: Mapping[str, Any]) -> tuple[str, MarketMakerParams]:
     """The market maker of ``mm_params.yaml`` (``tickers.<TICKER>``) with the run's gamma/Q_max/phi."""
+    from mfg_finance.equilibrium.market_maker import MarketMakerParams  # numba: not when jobs are planned
+
     tickers = mm_doc.get("tickers") or {}
     if not tickers:
         raise ConfigError("mm_params: no ticker calibrated (expected a 'tickers' mapping)")
@@ -139,6 +143,9 @@ def build_problem(mfg_config: Mapping[str, Any], mfg_doc: Mapping[str, Any], mm_
     regimes pass their base run, so that ``theta``, a property of the crowd, is the same at every point and a
     change of the market maker's ``gamma`` or ``Q_max`` does not also change what a BRL of spread costs the crowd.
     """
+    # here, not at the top: the workflow imports this module when it plans the jobs (no solver, no numba)
+    from mfg_finance.equilibrium.fixed_point import Coupling, reference_spread
+
     run = validate_run(run)
     units_doc = mfg_doc.get("units") or {}
     try:

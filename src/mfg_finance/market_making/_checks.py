@@ -82,3 +82,15 @@ def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 def _in(unit: str) -> str:
     return f" (in {unit})" if unit else ""
+
+
+def n_steps_of(horizon_s: float, dt_s: float) -> int:
+    """Number of steps ``horizon_s / dt_s``; it must be a whole number. (Here, not in :mod:`.backtest`: the
+    config checks use it when Snakemake plans the jobs, which must not import pandas.)"""
+    horizon_s = positive("horizon_s", horizon_s, unit="s")
+    dt_s = positive("dt_s", dt_s, unit="s")
+    ratio = horizon_s / dt_s
+    n_steps = int(round(ratio))
+    if n_steps < 1 or abs(ratio - n_steps) > 1e-9 * max(1.0, ratio):
+        raise ConfigError(f"horizon_s / dt_s must be a whole number of steps; got {horizon_s} / {dt_s} = {ratio}")
+    return n_steps

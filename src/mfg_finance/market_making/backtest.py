@@ -18,21 +18,11 @@ from mfg_finance.market_making.market import MarketParameters
 from mfg_finance.market_making.simulator import (FILL_MODELS, MID_MODELS, Dynamics, simulate_policy,
                                                  simulate_table)
 from mfg_finance.market_making.strategies import STRATEGIES, build_quote_table
+from mfg_finance.market_making._checks import n_steps_of  # also imported from here by other modules
 
 #: columns of a per-path result frame
 RESULT_COLUMNS = ("path", "final_pnl", "final_inventory", "n_trades", "n_bid_fills", "n_ask_fills",
                   "max_abs_inventory", "mean_spread", "horizon_s")
-
-
-def n_steps_of(horizon_s: float, dt_s: float) -> int:
-    """Number of steps ``horizon_s / dt_s``; it must be a whole number."""
-    horizon_s = _checks.positive("horizon_s", horizon_s, unit="s")
-    dt_s = _checks.positive("dt_s", dt_s, unit="s")
-    ratio = horizon_s / dt_s
-    n_steps = int(round(ratio))
-    if n_steps < 1 or abs(ratio - n_steps) > 1e-9 * max(1.0, ratio):
-        raise ConfigError(f"horizon_s / dt_s must be a whole number of steps; got {horizon_s} / {dt_s} = {ratio}")
-    return n_steps
 
 
 def run_backtest(strategy: str | Callable, params: Mapping | MarketParameters, *, horizon_s: float,

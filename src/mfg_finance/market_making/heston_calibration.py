@@ -1,5 +1,10 @@
 r"""Heston parameters of one ticker from daily bars (method of moments), with a fallback to the config.
 
+When trade files are present the intraday fit comes first
+(:mod:`mfg_finance.microstructure.stochastic_volatility`: moments of realized variances over
+``calibration.intraday.interval_s`` intervals, with session-bootstrap standard errors); the daily fit
+below is used when it is refused (e.g. fewer than 10 sessions of trades), and the config after that.
+
 Time is *trading* time: one session = ``session_seconds`` (B3: 25,200 s), so rates are per trading
 second and a one-hour backtest sees the variance of an hour of trading.
 
@@ -31,7 +36,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from mfg_finance.errors import DataError
+from mfg_finance.errors import ConfigError, DataError
 from mfg_finance.market_making.heston import HestonParameters
 
 #: session length of B3's continuous trading, 10:00-17:00 (s); same constant as the GLFT calibration
@@ -82,10 +87,26 @@ def fallback_heston(sigma: float, S0: float, settings: Mapping[str, Any], *,
 
 
 def calibrate_heston(returns: pd.DataFrame, ticker: str, *, sigma: float, S0: float, settings: Mapping[str, Any],
-                     where: str = "returns") -> dict:
-    """Heston parameters of ``ticker``: the daily fit when ``settings['calibrate']`` and it succeeds, else
-    the fallback. Returns ``{parameters: {...}, source: "daily" | "config", reason: str}``.
+                     where: str = "returns", intraday: Mapping[str, Any] | None = None,
+                     intraday_reason: str | None = None) -> dict:
+    """Heston parameters of ``ticker``: the intraday fit when trade files gave one (``intraday``: the
+    ``heston`` entry of the intraday estimates, :mod:`mfg_finance.microstructure.stochastic_volatility`,
+    with standard errors), else the daily fit when ``settings['calibrate']`` and it succeeds, else the
+    fallback. Returns ``{parameters: {...}, source: "intraday" | "daily" | "config", reason: str}`` and,
+    for the intraday fit, ``se`` per parameter. ``intraday_reason``: why there is no intraday fit.
     """
+    if settings.get("calibrate", True) and intraday:
+        values = {k: float(intraday[k]["value"]) for k in ("kappa", "theta", "xi", "rho")}
+        clipped = min(max(values["rho"], -0.99), 0.99)
+        try:
+            fitted = HestonParameters(**{**values, "rho": clipped}, v0=values["theta"])
+        except ConfigError as exc:
+            intraday_reason = f"intraday fit unusable: {exc}"
+        else:
+            reason = "intraday realized-variance moments" + (
+                f" (rho {values['rho']:.3g} clipped to {clipped:g})" if clipped != values["rho"] else "")
+            return {"parameters": fitted.to_dict(), "source": "intraday", "reason": reason,
+                    "se": {k: float(intraday[k]["se"]) for k in values}}
     for column in ("ticker", "log_return", "intraday_range"):
         if column not in returns:
             raise DataError(f"{where}: missing column {column!r}; present: {list(returns.columns)}")
@@ -96,6 +117,8 @@ def calibrate_heston(returns: pd.DataFrame, ticker: str, *, sigma: float, S0: fl
     if settings.get("calibrate", True):
         fitted, reason = fit_heston_moments(rows["log_return"], rows["intraday_range"],
                                             min_sessions=int(settings.get("min_sessions", 60)))
+    if intraday_reason and settings.get("calibrate", True):
+        reason = f"intraday: {intraday_reason}; daily: {reason}"
     if fitted is not None:
         return {"parameters": fitted.to_dict(), "source": "daily", "reason": reason}
     return {"parameters": fallback_heston(sigma, S0, settings).to_dict(), "source": "config", "reason": reason}

@@ -15,6 +15,15 @@ bisection in ``ln gamma`` (``n_bisect`` steps). The chosen point is the admissib
 it is then re-simulated with an independent seed (``seed + 1``) and its out-of-sample loss and se are
 reported (``meets_limit_out_of_sample``: loss <= max_loss + se). If no point is admissible the search
 reports that, and chooses nothing.
+
+The limit in absolute terms (``max_loss``, BRL) depends on the asset, the horizon and the order size:
+a value that binds on one data set admits every gamma or none on another. The relative form
+``max_loss_sd = k`` scales it by the least constrained strategy, the smallest ``gamma`` of the grid
+(mean ``mu_0``, standard deviation ``s_0`` of its horizon PnL, on the same common random numbers):
+``max_loss = k s_0 - mu_0``, i.e. the CVaR must stay within ``k`` standard deviations below the
+unconstrained mean, ``CVaR >= mu_0 - k s_0``. For Gaussian PnL the unconstrained CVaR is
+``mu_0 - s_0 phi(z_alpha)/alpha`` (2.06 s_0 below the mean at alpha = 5%), so ``k`` below that ratio
+demands a thinner tail than the unconstrained strategy has, whatever the units of the data.
 """
 
 from __future__ import annotations
@@ -35,8 +44,15 @@ def _point(params, gamma, *, strategy, cvar_level, backtest) -> dict:
     return {"gamma": float(gamma), **stats, "loss": -stats["pnl_cvar"], "loss_se": stats["pnl_cvar_se"]}
 
 
+def relative_limit(reference: dict, max_loss_sd: float) -> float:
+    """``max_loss = k s_0 - mu_0`` (BRL) from the reference point's PnL mean and sd (module docstring)."""
+    if not (np.isfinite(max_loss_sd) and max_loss_sd > 0):
+        raise ConfigError(f"risk_limit.max_loss_sd must be a finite number > 0, got {max_loss_sd!r}")
+    return float(max_loss_sd) * float(reference["pnl_std"]) - float(reference["pnl_mean"])
+
+
 def cvar_frontier_search(params: MultiAssetParameters, *, strategy: str, gammas, cvar_level: float,
-                         max_loss: float, dt_s: float, n_paths: int, seed: int, table_dt_s: float,
+                         max_loss: float | None = None, max_loss_sd: float | None = None, dt_s: float, n_paths: int, seed: int, table_dt_s: float,
                          order_size: float = 1.0, fill_model: str = "exponential",
                          n_bisect: int = 4) -> tuple[pd.DataFrame, dict]:
     """Frontier over ``gammas`` (+ bisection points) and the chosen point (module docstring).
@@ -44,16 +60,29 @@ def cvar_frontier_search(params: MultiAssetParameters, *, strategy: str, gammas,
     ``params.gamma`` is replaced by each grid value (already per share of ``order_size``: the caller
     multiplies). Returns ``(frontier, choice)``: one frontier row per evaluated ``gamma`` (sorted, with
     ``pnl_mean(_se)``, ``pnl_cvar(_se)``, ``loss(_se)``, ``sharpe(_se)``, ``admissible``, ``source``
-    = grid | bisection) and a dict describing the choice.
+    = grid | bisection) and a dict describing the choice. The limit is ``max_loss`` (BRL) when given,
+    else ``max_loss_sd`` in units of the least constrained strategy's PnL sd (:func:`relative_limit`).
     """
+    if (max_loss is None) == (max_loss_sd is None):
+        raise ConfigError("risk_limit: give exactly one of max_loss (BRL) and max_loss_sd (PnL standard deviations); "
+                          f"got max_loss={max_loss!r}, max_loss_sd={max_loss_sd!r}")
     gammas = np.unique(np.asarray(gammas, dtype=float))
     if gammas.size < 2 or np.any(gammas <= 0) or not np.all(np.isfinite(gammas)):
         raise ConfigError(f"risk_limit.gammas must hold at least two positive values (1/BRL), got {gammas}")
-    max_loss = float(max_loss)
     backtest = dict(dt_s=dt_s, n_paths=n_paths, seed=seed, table_dt_s=table_dt_s, order_size=order_size,
                     fill_model=fill_model)
     point = lambda g: _point(params, g, strategy=strategy, cvar_level=cvar_level, backtest=backtest)  # noqa: E731
     rows = [dict(point(g), source="grid") for g in gammas]
+    if max_loss is None:
+        reference = rows[0]
+        max_loss = relative_limit(reference, max_loss_sd)
+        limit = {"form": "relative", "max_loss_sd": float(max_loss_sd), "reference_gamma": reference["gamma"],
+                 "reference_pnl_mean": reference["pnl_mean"], "reference_pnl_mean_se": reference["pnl_mean_se"],
+                 "reference_pnl_std": reference["pnl_std"], "reference_pnl_std_se": reference["pnl_std_se"],
+                 "rule": "max_loss = max_loss_sd * sd - mean of the smallest gamma's PnL (CVaR >= mean - k sd)"}
+    else:
+        limit = {"form": "absolute"}
+    max_loss = float(max_loss)
 
     def admissible(row):
         return row["loss"] + row["loss_se"] <= max_loss
@@ -73,7 +102,8 @@ def cvar_frontier_search(params: MultiAssetParameters, *, strategy: str, gammas,
     frontier["cvar_level"] = float(cvar_level)
     frontier["max_loss"] = max_loss
     choice = {"strategy": strategy, "cvar_level": float(cvar_level), "max_loss": max_loss,
-              "n_evaluated": int(len(frontier)), "admissible_found": bool(frontier["admissible"].any())}
+              "limit": limit, "n_evaluated": int(len(frontier)),
+              "admissible_found": bool(frontier["admissible"].any())}
     if not choice["admissible_found"]:
         choice.update(gamma=None, reason=f"no gamma in [{gammas[0]:g}, {gammas[-1]:g}] 1/BRL meets loss + se "
                                           f"<= {max_loss:g} BRL; raise the grid or the limit")

@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import lambertw
 
 TIME_MESHES = ("uniform", "graded")
 INVENTORY_MESHES = ("graded", "uniform")
@@ -94,6 +93,8 @@ def graded_smooth_scale(T: float, layer: float, max_step_ratio: float) -> float:
     if not math.isfinite(tau) or max_step_ratio <= 1.0:
         return tau
     c = (max_step_ratio - 1.0) * T / tau - 1.0
+    from scipy.special import lambertw  # here: the config checks import this module when Snakemake plans jobs
+
     w = float(lambertw(c / math.e).real)
     return tau * math.exp(1.0 + w)
 

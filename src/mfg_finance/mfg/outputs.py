@@ -57,7 +57,7 @@ def solution_metrics(solution: MfgSolution, *, wall_time: bool = True) -> dict[s
         "domain": solution.domain,
         "outcomes": solution.outcomes(),
         # estimated discretisation error of each outcome (same keys; None where not estimated) and how
-        # it was estimated (mfg_finance.mfg.accuracy: the half-resolution companion solve)
+        # it was estimated (mfg_finance.mfg.accuracy: time extrapolation and companion solves)
         "outcome_errors": outcome_errors(solution),
         "accuracy": accuracy_summary(solution),
         "config": solution.config,

@@ -161,8 +161,9 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     Parameters
     ----------
     config : ``{grid, params, solver, price}`` (see :mod:`mfg_finance.mfg.config`).
-    estimate_errors : also solve the half-resolution companion and attach every outcome's
-        estimated discretisation error (``solution.accuracy``, :mod:`mfg_finance.mfg.accuracy`).
+    estimate_errors : also solve the three companions of :mod:`mfg_finance.mfg.accuracy`, report the
+        outcomes extrapolated in time and attach every outcome's estimated discretisation error
+        (``solution.accuracy``).
     eta_offset : optional exogenous addition to the cost, ``eta^n = eta0 + offset^n + eta1 |m^n|``:
         a callable mapping the (nt+1,) time nodes of a mesh (trading days) to the (nt+1,) offsets
         (``>= 0``, cost units x day / units^2), value ``n`` in force on ``[t_n, t_{n+1})``. A callable,

@@ -14,7 +14,7 @@ from typing import Callable
 import pandas as pd
 
 from mfg_finance.errors import DataError
-from mfg_finance.microstructure import arrivals, impact, spread, volatility
+from mfg_finance.microstructure import arrivals, impact, spread, stochastic_volatility, volatility
 from mfg_finance.microstructure.estimate import Estimate
 from mfg_finance.microstructure.series import instrument_sessions
 
@@ -92,9 +92,13 @@ def estimate_instrument(trades: pd.DataFrame, ticker: str, *, interval_s: float 
             est["impact_exponent"] = delta
         c = kyle["half_spread"].value if kyle is not None else 0.0
         curve = impact.impact_curve(flow, c)
+    heston = _attempt(lambda: stochastic_volatility.fit_heston_intraday(
+        *stochastic_volatility.interval_series(sessions, interval_s), interval_s), errors, "heston")
     return {
         "ticker": ticker,
         "sessions": [s.date for s in sessions],
+        # Heston kappa, theta, xi, rho (1/s) from the interval realized variances, or None (errors["heston"])
+        "heston": None if heston is None else {k: v.as_dict() for k, v in heston.items()},
         "n_trades": int(sum(s.t.size for s in sessions)),
         "sign_source": sorted({s.sign_source for s in sessions}),
         "settings": {"interval_s": interval_s, "n_blocks": n_blocks, "lot": lot, "open_s": open_s,

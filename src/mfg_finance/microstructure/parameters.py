@@ -46,39 +46,65 @@ def _check_positive(name: str, e: Estimate) -> None:
         raise CalibrationError(f"intraday {name} = {e.value!r} is not > 0: cannot build the model parameter")
 
 
-def mfg_parameters(*, kyle_lambda: Estimate, sqrt_law_y: Estimate, sigma_brl: Estimate, rate_total: Estimate,
-                   mean_square_size: Estimate, price: float, adv_shares: float, inventory_unit_adv: float,
-                   session_seconds: float) -> dict[str, Estimate]:
-    """``eta0``, ``eta1``, ``kappa``, ``sigma`` in MFG units (module docstring), with delta-method SEs."""
-    for name, e in (("Kyle lambda", kyle_lambda), ("square-root-law Y", sqrt_law_y), ("volatility", sigma_brl),
-                    ("trade rate", rate_total), ("E[q^2]", mean_square_size)):
-        _check_positive(name, e)
+#: The intraday estimates each MFG parameter needs; those in :data:`MUST_BE_SIGNIFICANT` must also be
+#: significantly above 0 (value > 2 SE) to replace a heuristic.
+MFG_NEEDS = {"eta0": ("sqrt_law_y", "sigma"), "eta1": ("kyle_lambda",), "kappa": ("kyle_lambda",),
+             "sigma": ("rate_total", "size_mean_square")}
+MUST_BE_SIGNIFICANT = ("kyle_lambda", "sqrt_law_y")
+_LABELS = {"kyle_lambda": "Kyle lambda", "sqrt_law_y": "square-root-law Y", "sigma": "volatility",
+           "rate_total": "trade rate", "size_mean_square": "E[q^2]"}
+
+
+def mfg_parameter(name: str, est, *, price: float, adv_shares: float, inventory_unit_adv: float,
+                  session_seconds: float) -> Estimate:
+    """One MFG parameter (``eta0``, ``eta1``, ``kappa`` or ``sigma``) from the estimates it needs
+    (:data:`MFG_NEEDS`, looked up in the mapping ``est``), in MFG units, with its delta-method SE."""
+    if name not in MFG_NEEDS:
+        raise CalibrationError(f"no intraday formula for MFG parameter {name!r}; known: {sorted(MFG_NEEDS)}")
+    for needed in MFG_NEEDS[name]:
+        _check_positive(_LABELS[needed], est[needed])
     if not (price > 0 and adv_shares > 0 and inventory_unit_adv > 0):
         raise CalibrationError(f"price {price!r}, ADV {adv_shares!r} and inventory_unit_adv {inventory_unit_adv!r} "
                                "must be > 0")
     c = inventory_unit_adv
     q_u = c * adv_shares
-    lam = kyle_lambda.value
-    kappa = -1.0 / (lam * q_u)
-    eta1 = lam * q_u * c / (AC_PARTICIPATION_PER_SPREAD * price)
-    sigma_d = sigma_brl.value * math.sqrt(session_seconds) / price
-    eta0 = sqrt_law_y.value * sigma_d * math.sqrt(c)
+    if name in ("kappa", "eta1"):
+        kyle_lambda = est["kyle_lambda"]
+        lam = kyle_lambda.value
+        if name == "kappa":
+            kappa = -1.0 / (lam * q_u)
+            return Estimate(kappa, abs(kappa) * _rel(kyle_lambda), "inventory unit / (trading day * BRL)",
+                            f"kappa = -1 / (lambda Q_u), lambda={lam:.4g} BRL/share, Q_u={q_u:.6g} shares",
+                            kyle_lambda.n)
+        eta1 = lam * q_u * c / (AC_PARTICIPATION_PER_SPREAD * price)
+        return Estimate(eta1, eta1 * _rel(kyle_lambda), "cost unit * trading day^2 / inventory unit^3",
+                        f"eta1 = lambda Q_u c / (0.01 P), lambda={lam:.4g} BRL/share, Q_u={q_u:.6g} shares",
+                        kyle_lambda.n)
+    if name == "eta0":
+        sqrt_law_y, sigma_brl = est["sqrt_law_y"], est["sigma"]
+        sigma_d = sigma_brl.value * math.sqrt(session_seconds) / price
+        eta0 = sqrt_law_y.value * sigma_d * math.sqrt(c)
+        return Estimate(eta0, eta0 * math.hypot(_rel(sqrt_law_y), _rel(sigma_brl)),
+                        "cost unit * trading day / inventory unit^2",
+                        f"eta0 = Y sigma_d sqrt(c), Y={sqrt_law_y.value:.4g}, sigma_d={sigma_d:.4g}, c={c:g}",
+                        sqrt_law_y.n)
+    rate_total, mean_square_size = est["rate_total"], est["size_mean_square"]
     noise = math.sqrt(rate_total.value * session_seconds * mean_square_size.value) / q_u
-    return {
-        "eta0": Estimate(eta0, eta0 * math.hypot(_rel(sqrt_law_y), _rel(sigma_brl)),
-                         "cost unit * trading day / inventory unit^2",
-                         f"eta0 = Y sigma_d sqrt(c), Y={sqrt_law_y.value:.4g}, sigma_d={sigma_d:.4g}, c={c:g}",
-                         sqrt_law_y.n),
-        "eta1": Estimate(eta1, eta1 * _rel(kyle_lambda), "cost unit * trading day^2 / inventory unit^3",
-                         f"eta1 = lambda Q_u c / (0.01 P), lambda={lam:.4g} BRL/share, Q_u={q_u:.6g} shares",
-                         kyle_lambda.n),
-        "kappa": Estimate(kappa, abs(kappa) * _rel(kyle_lambda), "inventory unit / (trading day * BRL)",
-                          f"kappa = -1 / (lambda Q_u), lambda={lam:.4g} BRL/share, Q_u={q_u:.6g} shares",
-                          kyle_lambda.n),
-        "sigma": Estimate(noise, noise * 0.5 * math.hypot(_rel(rate_total), _rel(mean_square_size)),
-                          "inventory unit / sqrt(trading day)",
-                          "sigma = sqrt(rate * S * E[q^2]) / Q_u (sd of a day's net signed flow)", rate_total.n),
-    }
+    return Estimate(noise, noise * 0.5 * math.hypot(_rel(rate_total), _rel(mean_square_size)),
+                    "inventory unit / sqrt(trading day)",
+                    "sigma = sqrt(rate * S * E[q^2]) / Q_u (sd of a day's net signed flow)", rate_total.n)
+
+
+def mfg_parameters(*, kyle_lambda: Estimate, sqrt_law_y: Estimate, sigma_brl: Estimate, rate_total: Estimate,
+                   mean_square_size: Estimate, price: float, adv_shares: float, inventory_unit_adv: float,
+                   session_seconds: float) -> dict[str, Estimate]:
+    """``eta0``, ``eta1``, ``kappa``, ``sigma`` in MFG units (module docstring), with delta-method SEs."""
+    est = {"kyle_lambda": kyle_lambda, "sqrt_law_y": sqrt_law_y, "sigma": sigma_brl, "rate_total": rate_total,
+           "size_mean_square": mean_square_size}
+    for needed, label in _LABELS.items():
+        _check_positive(label, est[needed])
+    return {name: mfg_parameter(name, est, price=price, adv_shares=adv_shares, inventory_unit_adv=inventory_unit_adv,
+                                session_seconds=session_seconds) for name in ("eta0", "eta1", "kappa", "sigma")}
 
 
 def mm_intensities(*, rate_per_side: Estimate, half_spread: Estimate, flow_share: float) -> dict[str, Estimate]:

@@ -84,8 +84,31 @@ def quote_changes(mm_doc: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Outcome labels of the MFG comparison (units: trading days, cost units).
+OUTCOME_LABELS = {"liquidation_half_life": "liquidation half-life (days)", "liquidation_speed": "liquidation speed (1/day)",
+                  "total_cost": "total cost (cost units)", "eta_mean": "mean impact eta (time average)",
+                  "eta_max": "largest impact eta", "terminal_dispersion": "terminal inventory sd (units)"}
+
+
+def mfg_changes(comparison_path: str | None) -> dict[str, Any] | None:
+    """The MFG with the daily heuristics vs with the intraday parameters (rule compare_mfg_intraday)."""
+    if not comparison_path:
+        return None
+    doc = read_json(comparison_path)
+    params = pd.DataFrame([{"parameter": n, "daily heuristic": p["heuristic"], "intraday": p["intraday"], "SE": p["se"],
+                            "unit": p["unit"]} for n, p in doc["parameters"].items()])
+    if "outcomes" not in doc:
+        return {"scenario": doc["scenario"], "reason": doc.get("reason"), "table": None, "parameters": None}
+    rows = [{"outcome": OUTCOME_LABELS.get(r["outcome"], r["outcome"]), "daily heuristics": r["heuristic"],
+             "its error": r["heuristic_error"], "intraday": r["intraday"], "error (intraday)": r["intraday_error"],
+             "change (%)": None if r["relative_change"] is None else 100 * r["relative_change"],
+             "beyond the grid's error": {True: "yes", False: "no", None: "—"}[r["resolved"]]} for r in doc["outcomes"]]
+    return {"scenario": doc["scenario"], "reason": None, "parameters": html_table(params, classes="sortable wrap"),
+            "table": html_table(pd.DataFrame(rows), classes="sortable fitwrap")}
+
+
 def intraday_section(estimates_path: str | None, figures, mfg_doc: Mapping[str, Any],
-                     mm_doc: Mapping[str, Any]) -> dict[str, Any]:
+                     mm_doc: Mapping[str, Any], comparison_path: str | None = None) -> dict[str, Any]:
     """Template context of the intraday section (``enabled`` False without trade files)."""
     if not estimates_path:
         return {"enabled": False}
@@ -105,4 +128,5 @@ def intraday_section(estimates_path: str | None, figures, mfg_doc: Mapping[str, 
         "flow_share": mm_doc.get("constants", {}).get("flow_share"),
         "figures": [figure(p, FIGURE_TITLES.get(Path(p).stem)) for p in figures],
         "quote_changes": html_table(quote_changes(mm_doc), classes="sortable fitwrap") if mm_doc.get("tickers") else None,
+        "mfg_changes": mfg_changes(comparison_path),
     }

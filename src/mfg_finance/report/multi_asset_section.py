@@ -90,7 +90,8 @@ def multi_asset_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         "stats_table": _stats_table(read_parquet(stats_paths[0])) if stats_paths else None,
         "heston": [{"ticker": h["ticker"], "source": h["source"], "reason": h["reason"],
                     "feller": num(h["feller_ratio"], 3),
-                    "parameters": ", ".join(f"{k} = {num(v, 4)}" for k, v in h["parameters"].items())}
+                    "parameters": ", ".join(f"{k} = {num(v, 4)}" + (f" ± {num(h['se'][k], 2)}" if k in h.get("se", {}) else "")
+                                            for k, v in h["parameters"].items())}
                    for h in heston_params],
         "heston_table": _heston_table(heston_tables) if heston_tables is not None else None,
     }

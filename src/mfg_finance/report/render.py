@@ -401,7 +401,7 @@ def build_context(inputs: Mapping[str, Any], *, title: str, source: str, config:
         "n_jobs_timed": int(len(jobs)),
     }
     context["intraday"] = intraday_section(inputs.get("intraday_estimates"), inputs.get("intraday_figures", []),
-                                           mfg_doc, mm_doc)
+                                           mfg_doc, mm_doc, inputs.get("mfg_intraday_comparison"))
     context["summary"] = summary_paragraphs(context, backtests, sweeps=sweeps, compared=compared)
     context["multi_asset"] = multi_asset_section(inputs)      # issue 18; None when nothing of it ran
     context["equilibrium"] = equilibrium_section(inputs)      # issue 17; None when not among the inputs

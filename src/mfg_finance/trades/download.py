@@ -43,7 +43,17 @@ def download_trades(url: str, dest: str | os.PathLike, *, retries: int = 3, time
     Raises
     ------
     DownloadError
-        Naming the URL and the cause; nothing is left at ``dest``.
+        Naming the URL and the cause; nothing is left at ``dest`` (an older file there is kept). A 404
+        says that B3 does not serve that date (its service keeps only recent sessions).
     """
-    return download_verified(url, dest, verify=verify_trade_file, what="B3 trade file", default_name="trades.zip",
-                             retries=retries, timeout_s=timeout_s, backoff_s=backoff_s)
+    try:
+        return download_verified(url, dest, verify=verify_trade_file, what="B3 trade file",
+                                 default_name="trades.zip", retries=retries, timeout_s=timeout_s,
+                                 backoff_s=backoff_s)
+    except DownloadError as exc:
+        if "HTTP 404" not in str(exc):
+            raise
+        raise DownloadError(f"{exc}: B3 has no trade file at this address. Its service keeps only the most recent "
+                            "sessions, so the date may be older than it keeps, a weekend or holiday, or not yet "
+                            "published; check data.trades.b3.dates (or use data.trades.source: local with files "
+                            "you already have)") from exc
