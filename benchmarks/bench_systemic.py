@@ -1,4 +1,5 @@
-"""Timings of the systemic solvers (issue 16): common-noise (t, Q) system, paths, agent types, finite-N.
+"""Timings of the systemic solvers (issue 16): common-noise (t, Q) system, paths, agent types (alone and
+with common noise), finite-N.
 
 Stiff baseline parameters with sigma0 = 0.2; median of ``REPEATS`` runs after one warm-up (numba
 kernels compiled). Prints a Markdown table for benchmarks/RESULTS.md.
@@ -9,11 +10,14 @@ from __future__ import annotations
 import statistics
 import time
 
+from mfg_finance.mfg.agent_types import validate_types
 from mfg_finance.mfg.agent_types_solver import solve_types
 from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.epsilon_nash import epsilon_study
 from mfg_finance.mfg.finite_n import convergence_study
+from mfg_finance.mfg import types_common_noise as tcn
+from mfg_finance.mfg.types_common_noise_paths import simulate_paths as simulate_types_paths
 
 REPEATS = 3
 PARAMS = dict(sigma=0.5, sigma0=0.2, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
@@ -35,11 +39,19 @@ def main() -> None:
     L = default_halfwidth(PARAMS, T)
     est = solve_with_estimate(PARAMS, T=T, nt=160, nQ=201, halfwidth=L)
     det = {k: v for k, v in PARAMS.items() if k != "sigma0"}
+    types = validate_types(TYPES, PARAMS)
+    L2, LD = tcn.default_halfwidths(types, PARAMS["sigma0"], T)
+
+    def two_types_common_noise():
+        est2 = tcn.solve_with_estimate(types, PARAMS, T=T, nt=160, nX=201, nD=41, halfwidth=L2, D_halfwidth=LD)
+        simulate_types_paths(est2.fine, n_paths=2000, seed=1)
+
     cases = {
         "(t, Q) system + 2 companions, 160 x 201": lambda: solve_with_estimate(PARAMS, T=T, nt=160, nQ=201, halfwidth=L),
         "(t, Q) system + 2 companions, 320 x 401": lambda: solve_with_estimate(PARAMS, T=T, nt=320, nQ=401, halfwidth=L),
         "2000 common-noise paths (160 steps)": lambda: simulate_paths(est.fine, n_paths=2000, seed=1),
         "two types, PDE 201 x 150": lambda: solve_types({"grid": {"nx": 201, "nt": 150, "T": T}, "params": det}, TYPES),
+        "two types + common noise, (t, X, D) 160 x 201 x 41 + 2 companions + 2000 paths": two_types_common_noise,
         "finite-N study, N = 10..10^4, 10^4 agent paths, 5000 limit paths": lambda: convergence_study(
             est.fine, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=5000, seed=1, min_replications=10),
         "epsilon-Nash, N = 10 and 100 (two grids)": lambda: epsilon_study(est.fine, est.coarse, [10, 100]),

@@ -23,6 +23,13 @@ CALIBRATED_MFG_PARAMS = ("sigma", "eta0", "eta1", "phi", "gamma_T")
 CALIBRATED_PRICE_PARAMS = ("kappa", "p_ref")
 #: Parameters a sweep may vary.
 SWEEPABLE_PARAMS = CALIBRATED_MFG_PARAMS
+#: Systemic sweep keys (docs/mfg.md, section 12): ``sigma0`` (common noise, inventory units / sqrt(day)),
+#: ``market_share`` (market-wide share rho of the noise variance, total noise kept; dimensionless) and
+#: ``urgent_share`` (weight of the first of exactly two types, the second gets 1 - share). A sweep with
+#: any of them, or on a systemic scenario, is solved by :mod:`mfg_finance.mfg.systemic` at every point.
+SYSTEMIC_SWEEP_KEYS = ("sigma0", "market_share", "urgent_share")
+#: Every key a sweep may vary (``scenario`` names the scenario the points sit on; default ``baseline``).
+SWEEP_KEYS = SWEEPABLE_PARAMS + SYSTEMIC_SWEEP_KEYS
 _SECTIONS = ("grid", "params", "solver", "price")
 
 
@@ -70,13 +77,39 @@ def mfg_run_overrides(mfg_config: Mapping[str, Any], scenario: str) -> dict:
         "solver": dict(mfg_config["solver"]),
         "price": _drop_none(mfg_config["price"]),
     }
+    if mfg_config.get("types"):     # mfg.types: every scenario's crowd unless the scenario lists its own
+        base["types"] = copy.deepcopy(list(mfg_config["types"]))
     return canonical(deep_merge(base, scenarios[scenario]))
 
 
-def sweep_run_overrides(mfg_config: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
-    """Config side of one sweep point: the ``baseline`` scenario with the swept values on top."""
-    overrides = mfg_run_overrides(mfg_config, "baseline")
-    overrides["params"].update({k: float(v) for k, v in swept.items()})
+def sweep_run_overrides(mfg_config: Mapping[str, Any], swept: Mapping[str, float],
+                        scenario: str = "baseline") -> dict:
+    """Config side of one sweep point: the ``scenario`` (default ``baseline``) with the swept values on top
+    (:func:`with_swept_values`)."""
+    return with_swept_values(mfg_run_overrides(mfg_config, scenario), swept, scenario=scenario)
+
+
+def with_swept_values(run: Mapping[str, Any], swept: Mapping[str, float], *, scenario: str = "baseline") -> dict:
+    """What a sweep point means: the run overrides ``run`` (a scenario's) with the swept values on top.
+
+    Model parameters and ``sigma0`` go to ``params``; ``urgent_share`` sets the weights of the run's
+    two types to ``(share, 1 - share)``; ``market_share`` is kept as a top-level ``market_share`` key
+    (the split of the total noise needs the calibrated values: :func:`mfg_finance.mfg.systemic.systemic_config`).
+    ``scenario`` only names the scenario in errors.
+    """
+    overrides = copy.deepcopy(dict(run))
+    overrides["params"] = dict(overrides.get("params", {}))
+    for key, value in swept.items():
+        if key == "urgent_share":
+            types = overrides.get("types") or []
+            if len(types) != 2:
+                raise ConfigError(f"sweeps: urgent_share needs a scenario with exactly two types; "
+                                  f"mfg.scenarios.{scenario} has {len(types)}")
+            types[0]["weight"], types[1]["weight"] = float(value), 1.0 - float(value)
+        elif key == "market_share":
+            overrides["market_share"] = float(value)
+        else:
+            overrides["params"][key] = float(value)
     return canonical(overrides)
 
 
@@ -150,11 +183,27 @@ def check_config(config: Mapping[str, Any]) -> None:
                                   f"allowed: {sorted(allowed)}")
     from mfg_finance.sweeps import sweep_points  # local import: sweeps imports this module
 
-    if config.get("sweeps") and "baseline" not in mfg["scenarios"]:
-        raise ConfigError("mfg.scenarios: sweeps run on the 'baseline' scenario, which is not defined")
-
     for name, spec in config.get("sweeps", {}).items():
+        scenario = spec.get("scenario", "baseline")
+        if scenario not in mfg["scenarios"]:
+            raise ConfigError(f"sweeps.{name}.scenario: the points sit on scenario {scenario!r}, which "
+                              f"mfg.scenarios does not define ({sorted(mfg['scenarios'])})")
+        types = mfg_run_overrides(mfg, scenario).get("types") or []
+        if "urgent_share" in spec and len(types) != 2:
+            raise ConfigError(f"sweeps.{name}.urgent_share: needs a scenario with exactly two types "
+                              f"(the first is the urgent one); sweeps.{name}.scenario {scenario!r} has {len(types)}")
         sweep_points(spec, name=name)  # raises ConfigError on bad ranges
+    if (config.get("systemic") or {}).get("sweeps"):
+        raise ConfigError("systemic.sweeps: moved to the sweeps: block (config/README.md), e.g. "
+                          "sweeps: {sigma0: {scenario: common_noise, market_share: [0.0, 0.3, 0.7]}, "
+                          "urgent_share: {scenario: two_types, urgent_share: [0.1, 0.5, 0.9]}}")
+    for name, scenario in mfg["scenarios"].items():
+        run = mfg_run_overrides(mfg, name)
+        sigma0 = run["params"].get("sigma0", 0.0)
+        if len(run.get("types") or []) > 2 and (sigma0 is None or sigma0 > 0.0):
+            raise ConfigError(f"mfg.scenarios.{name}.types: {len(run['types'])} types with common noise "
+                              f"(sigma0 {'calibrated' if sigma0 is None else sigma0}) are not supported: at most 2 "
+                              "(docs/mfg.md, section 8b); use two types or sigma0: 0.0")
     tickers = config["market_making"]["tickers"]
     if len(set(tickers)) != len(tickers):
         raise ConfigError(f"market_making.tickers: duplicates in {tickers}")

@@ -1,7 +1,9 @@
 """Parameter sweeps of the MFG equilibrium: expansion into points, one solve per point, aggregation.
 
-A sweep is a grid over some of ``phi, gamma_T, eta0, eta1, sigma`` laid on top of the calibrated
-baseline. Each point writes ``results/sweeps/{sweep}/points/{batch}/{point_id}.json``; the points run in
+A sweep is a grid over some of ``phi, gamma_T, eta0, eta1, sigma`` and the systemic keys ``sigma0``,
+``market_share``, ``urgent_share`` (:data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`) laid on top of a
+scenario (``scenario:``, default ``baseline``) and the calibration. Each point writes
+``results/sweeps/{sweep}/points/{batch}/{point_id}.json``; the points run in
 batches, one Snakemake job per batch (:mod:`mfg_finance.batching`: ``batching.jobs_per_sweep`` jobs, a
 point's batch fixed by its id; one job per point with ``null``). The ``point_id`` is a hash of the point's
 own parameter values only, so adding values to a sweep creates new ids and leaves existing ones (and
@@ -19,11 +21,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mfg_finance.config import SWEEPABLE_PARAMS, canonical, mfg_run_overrides
+from mfg_finance.config import SWEEP_KEYS, SYSTEMIC_SWEEP_KEYS, canonical, mfg_run_overrides, with_swept_values
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError, MissingOutputError
 
 # Lower bounds of each swept parameter (eta0 must stay positive: it is the cost at zero flow).
-_LOWER_BOUND = {"phi": 0.0, "gamma_T": 0.0, "eta0": None, "eta1": 0.0, "sigma": 0.0}
+_LOWER_BOUND = {"phi": 0.0, "gamma_T": 0.0, "eta0": None, "eta1": 0.0, "sigma": 0.0, "sigma0": 0.0,
+                "market_share": 0.0, "urgent_share": None}
+# Upper bounds (exclusive): a share of the noise or of the population below 1.
+_UPPER_BOUND = {"market_share": 1.0, "urgent_share": 1.0}
 
 
 def axis_values(spec: Any, *, key: str) -> list[float]:
@@ -43,11 +48,14 @@ def axis_values(spec: Any, *, key: str) -> list[float]:
         values = np.asarray(spec, dtype=float)
     # Round to 12 significant digits so ids do not depend on the last bit of linspace/geomspace.
     out = [float(f"{v:.12g}") for v in values]
+    name = key.rsplit(".", 1)[-1]
+    low, high = _LOWER_BOUND[name], _UPPER_BOUND.get(name)
     for v in out:
-        low = _LOWER_BOUND[key.rsplit(".", 1)[-1]]
-        if not math.isfinite(v) or (low is not None and v < low) or (low is None and v <= 0):
+        if (not math.isfinite(v) or (low is not None and v < low) or (low is None and v <= 0)
+                or (high is not None and v >= high)):
             bound = f">= {low}" if low is not None else "> 0"
-            raise ConfigError(f"{key}: value {v} out of range (expected a finite number {bound})")
+            raise ConfigError(f"{key}: value {v} out of range (expected a finite number {bound}"
+                              + (f" and < {high})" if high is not None else ")"))
     return out
 
 
@@ -58,12 +66,19 @@ def point_id(params: Mapping[str, float]) -> str:
 
 
 def sweep_points(spec: Mapping[str, Any], *, name: str = "sweep") -> list[dict]:
-    """Expand a sweep spec into its points: ``[{"point_id": str, "params": {name: value}}, ...]``."""
-    unknown = sorted(set(spec) - set(SWEEPABLE_PARAMS))
+    """Expand a sweep spec into its points: ``[{"point_id": str, "params": {name: value}}, ...]``.
+
+    ``spec``: ``{parameter: axis}`` plus an optional ``scenario`` (not an axis)."""
+    axes_spec = {k: v for k, v in spec.items() if k != "scenario"}
+    unknown = sorted(set(axes_spec) - set(SWEEP_KEYS))
     if unknown:
-        raise ConfigError(f"sweeps.{name}: cannot sweep {unknown}; allowed: {list(SWEEPABLE_PARAMS)}")
-    if not spec:
+        raise ConfigError(f"sweeps.{name}: cannot sweep {unknown}; allowed: {list(SWEEP_KEYS)}")
+    if not axes_spec:
         raise ConfigError(f"sweeps.{name}: declares no parameter")
+    if "sigma0" in axes_spec and "market_share" in axes_spec:
+        raise ConfigError(f"sweeps.{name}: sweep sigma0 or market_share (which sets sigma0 from the total "
+                          "noise), not both")
+    spec = axes_spec
     keys = list(spec)
     axes = [axis_values(spec[k], key=f"sweeps.{name}.{k}") for k in keys]
     points = []
@@ -84,22 +99,47 @@ def corner_point(points: list[dict]) -> dict[str, float]:
     return {k: max(float(p["params"][k]) for p in points) for k in keys}
 
 
-def batch_overrides(mfg_config: Mapping[str, Any], swept_keys) -> dict:
-    """Config side shared by the points of one sweep batch: the ``baseline`` scenario without the swept
-    parameters (each point sets those itself). A batch reruns when this or its points change: a baseline
-    value that every point overrides does not rerun it, as it would not rerun a point job."""
-    overrides = mfg_run_overrides(mfg_config, "baseline")
-    for key in swept_keys:
-        overrides["params"].pop(key, None)
+def is_systemic_sweep(run: Mapping[str, Any], swept_keys) -> bool:
+    """True when a sweep's points are solved by :mod:`mfg_finance.mfg.systemic`: the scenario is systemic
+    (common noise or types) or the sweep varies a key of :data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`."""
+    from mfg_finance.mfg.systemic import is_systemic
+
+    return is_systemic(run) or bool(set(swept_keys) & set(SYSTEMIC_SWEEP_KEYS))
+
+
+def solve_point(calibrated: Mapping[str, float], run: Mapping[str, Any], swept: Mapping[str, float], *,
+                systemic_doc: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None) -> dict:
+    """Solve one sweep point: ``run`` from :func:`mfg_finance.config.sweep_run_overrides`, ``calibrated``
+    the calibrated parameter values, ``systemic_doc`` the ``systemic_params.yaml`` document (needed by a
+    calibrated ``sigma0``) and ``settings`` the ``systemic`` config block. Systemic sweeps go to
+    :func:`mfg_finance.mfg.systemic.run_sweep_point`, the others to :func:`run_point`; both return the
+    same record shape."""
+    from mfg_finance.config import solver_config
+
+    if is_systemic_sweep(run, swept):
+        from mfg_finance.mfg.systemic import run_sweep_point, systemic_config
+
+        return run_sweep_point(systemic_config(calibrated, systemic_doc, run), swept, settings)
+    return run_point(solver_config(calibrated, run), swept)
+
+
+def batch_overrides(mfg_config: Mapping[str, Any], spec) -> dict:
+    """Config side shared by the points of one sweep batch: the sweep's scenario (``spec["scenario"]``,
+    default ``baseline``) without the swept parameters (each point sets those itself). A batch reruns when
+    this or its points change: a baseline value that every point overrides does not rerun it, as it would
+    not rerun a point job."""
+    scenario = spec.get("scenario", "baseline") if isinstance(spec, Mapping) else "baseline"
+    overrides = mfg_run_overrides(mfg_config, scenario)
+    for key in spec:
+        if key != "scenario":
+            overrides["params"].pop(key, None)
     return canonical(overrides)
 
 
 def point_overrides(batch_run: Mapping[str, Any], swept: Mapping[str, float]) -> dict:
     """Config side of one point of a batch: :func:`batch_overrides` with the point's values on top (equal
     to :func:`mfg_finance.config.sweep_run_overrides` of the same point)."""
-    overrides = {key: dict(value) if isinstance(value, Mapping) else value for key, value in batch_run.items()}
-    overrides["params"] = dict(overrides["params"], **{k: float(v) for k, v in swept.items()})
-    return canonical(overrides)
+    return with_swept_values(batch_run, swept)
 
 
 def batch_point_files(folders, point_ids) -> list:
@@ -202,6 +242,11 @@ def aggregate_points(records: list[Mapping[str, Any]]):
             value = errors.get(key)
             row[f"{key}_error"] = np.nan if value is None else float(value)
         row["unresolved"] = ",".join(rec.get("unresolved") or [])
+        # systemic points (mfg_finance.mfg.systemic.run_sweep_point): Monte Carlo SEs and the values used
+        for key, value in (rec.get("outcome_se") or {}).items():
+            row[f"{key}_se"] = float(value)
+        for key, value in (rec.get("derived") or {}).items():
+            row[f"used_{key}"] = float(value)
         rows.append(row)
     frame = pd.DataFrame(rows)
     param_cols = sorted(c for c in frame.columns if c.startswith("param_"))

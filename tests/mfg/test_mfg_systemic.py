@@ -9,8 +9,9 @@ import pytest
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg import solve
-from mfg_finance.mfg.systemic import (is_systemic, run_common_noise, run_types, run_types_common_noise,
-                                      sweep_sigma0, sweep_urgent_share, systemic_config)
+from mfg_finance.config import sweep_run_overrides
+from mfg_finance.mfg.systemic import is_systemic, run_common_noise, run_types, run_types_common_noise, systemic_config
+from mfg_finance.sweeps import aggregate_points, solve_point
 
 CALIBRATED = {"sigma": 0.5, "eta0": 5.0e-4, "eta1": 1.0e-3, "phi": 0.035, "gamma_T": 0.57,
               "kappa": -50.0, "p_ref": 20.0}
@@ -55,30 +56,60 @@ def test_common_noise_scenario_summary_is_deterministic():
     assert arrays["band_Q"].shape == (5, 41) and "band_price" in arrays
 
 
-def test_types_scenario_and_urgent_share_sweep():
+def _mfg_config():
+    """An ``mfg`` config block with the common-noise and two-type scenarios of RUN / TYPES."""
+    return {"grid": RUN["grid"], "params": {"m0_mean": 0.5, "m0_std": 0.5, "sigma0": 0.0},
+            "solver": RUN["solver"], "price": {"enabled": True, "supply": 0.0},
+            "scenarios": {"baseline": {}, "common_noise": {"params": {"sigma0": None}},
+                          "two_types": {"types": TYPES}}}
+
+
+def _points(scenario, key, values, settings=SETTINGS):
+    mfg = _mfg_config()
+    return [solve_point(CALIBRATED, sweep_run_overrides(mfg, {key: v}, scenario), {key: v},
+                        systemic_doc=SYSTEMIC_DOC, settings=settings) for v in values]
+
+
+def test_types_scenario_and_urgent_share_sweep_points():
     cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, _types_run())
     summary, arrays = run_types(cfg)
     o = summary["outcomes"]
     assert o["types"]["urgent"]["liquidation_speed"] > o["types"]["patient"]["liquidation_speed"]
     assert arrays["mean_inventory_by_type"].shape[0] == 2 and "price" in arrays
-    rows = sweep_urgent_share(cfg, [0.2, 0.8])
+    rows = _points("two_types", "urgent_share", [0.2, 0.8])
+    assert [r["solver"] for r in rows] == ["types", "types"] and all(r["converged"] for r in rows)
+    assert [r["derived"]["weight_urgent"] for r in rows] == [0.2, 0.8]
     # more urgent agents: faster crowd, costlier on average
-    assert rows[1]["liquidation_speed"] > rows[0]["liquidation_speed"]
-    assert rows[1]["expected_cost"] > rows[0]["expected_cost"]
-    with pytest.raises(ConfigError, match="strictly between"):
-        sweep_urgent_share(cfg, [1.0])
+    assert rows[1]["outcomes"]["liquidation_speed"] > rows[0]["outcomes"]["liquidation_speed"]
+    assert rows[1]["outcomes"]["total_cost"] > rows[0]["outcomes"]["total_cost"]
+    # the point with the scenario's own weight is the scenario's equilibrium
+    same = _points("two_types", "urgent_share", [0.3])[0]
+    assert same["outcomes"]["total_cost"] == pytest.approx(o["total_cost"], rel=1e-12)
+    with pytest.raises(ConfigError, match="exactly two types"):
+        sweep_run_overrides(_mfg_config(), {"urgent_share": 0.5}, "common_noise")
 
 
-def test_market_share_sweep_keeps_the_total_noise():
-    cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, RUN)
-    rows = sweep_sigma0(cfg, [0.0, 0.6], SETTINGS)
+def test_market_share_sweep_points_keep_the_total_noise():
+    rows = _points("common_noise", "market_share", [0.0, 0.6])
     total = math.hypot(0.4, 0.3)
     for r in rows:
-        assert math.hypot(r["sigma"], r["sigma0"]) == pytest.approx(total)
-    assert rows[0]["sigma0"] == 0.0 and rows[0]["Q_T_band_5_95"][1] - rows[0]["Q_T_band_5_95"][0] < 1e-9
-    assert rows[1]["Q_T_band_5_95"][1] - rows[1]["Q_T_band_5_95"][0] > 0.01
-    with pytest.raises(ConfigError, match=r"\[0, 1\)"):
-        sweep_sigma0(cfg, [1.0], SETTINGS)
+        assert r["solver"] == "common_noise" and r["converged"]
+        assert math.hypot(r["derived"]["sigma"], r["derived"]["sigma0"]) == pytest.approx(total)
+        assert r["outcome_errors"]["total_cost"] > 0.0 and r["outcome_se"]["price_impact"] >= 0.0
+    assert rows[0]["derived"]["sigma0"] == 0.0 and rows[0]["outcome_se"]["mean_inventory_terminal"] < 1e-9
+    assert rows[1]["outcome_se"]["mean_inventory_terminal"] > 1e-3
+    # the rho = 0 point is the deterministic equilibrium, through the (t, Q) solver: two discretisations, the
+    # (t, Q) one on the coarse 40 x 41 grid of SETTINGS (first order), hence 10%
+    det = solve({"grid": RUN["grid"], "params": {**{k: CALIBRATED[k] for k in ("eta0", "eta1", "phi", "gamma_T")},
+                                                 "sigma": total, "m0_mean": 0.5, "m0_std": 0.5}})
+    assert rows[0]["outcomes"]["liquidation_speed"] == pytest.approx(det.outcomes()["liquidation_speed"], rel=0.1)
+    table = aggregate_points(rows)
+    assert {"param_market_share", "used_sigma0", "price_impact_se", "total_cost_error"} <= set(table.columns)
+    assert table["terminal_dispersion"].isna().all()
+    # a sigma0 sweep on the baseline scenario is systemic at every point, sigma0 = 0 included
+    direct = _points("baseline", "sigma0", [0.0, 0.2])
+    assert [r["solver"] for r in direct] == ["common_noise"] * 2
+    assert direct[1]["derived"] == {"sigma0": 0.2, "sigma": 0.5}
 
 
 def test_two_types_with_common_noise_scenario_summary():

@@ -49,7 +49,6 @@ def report_inputs(workdir: Path) -> dict:
         "systemic_figures": many("results/systemic/*/overview.png"),
         "finite_n_metrics": [str(w / "results/systemic/finite_n/metrics.json")],
         "finite_n_figure": [str(w / "results/systemic/finite_n/convergence.png")],
-        "systemic_sweeps": [str(w / "results/systemic/sweeps.json")],
-        "systemic_sweep_figures": [str(w / "results/systemic/sweep_sigma0.png"),
-                                   str(w / "results/systemic/sweep_urgent_share.png")],
+        "systemic_sweeps": [str(w / f"results/sweeps/{s}.parquet") for s in ("sigma0", "urgent_share")],
+        "systemic_sweep_figures": [str(w / f"results/sweeps/{s}.png") for s in ("sigma0", "urgent_share")],
     }

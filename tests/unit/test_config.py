@@ -52,6 +52,16 @@ def test_precedence_calibration_config_scenario(config):
     (lambda c: c["market_making"].update(tickers=["SYNA3", "SYNA3"]), "duplicates"),
     (lambda c: (c["market_making"].update(strategies=["hjb"]),
                 c["market_making"]["replay"].update(strategies=["constant"])), "replay.strategies"),
+    (lambda c: c["sweeps"].update(s={"scenario": "nope", "phi": [0.1]}), r"sweeps.s.scenario: .*'nope'"),
+    (lambda c: c["sweeps"].update(s={"scenario": "common_noise", "urgent_share": [0.5]}),
+     r"sweeps.s.urgent_share: needs a scenario with exactly two types"),
+    (lambda c: c["sweeps"].update(s={"scenario": "two_types", "urgent_share": [1.0]}),
+     r"sweeps.s.urgent_share: value 1.0 out of range .* < 1.0"),
+    (lambda c: c["sweeps"].update(s={"market_share": [0.1], "sigma0": [0.1]}), "sigma0 or market_share"),
+    (lambda c: c.update(systemic={"sweeps": {"market_share": [0.1]}}), r"systemic.sweeps: moved to the sweeps: block"),
+    (lambda c: c["mfg"]["scenarios"].update(three={"params": {"sigma0": 0.2}, "types": [
+        {"name": "a", "weight": 0.2}, {"name": "b", "weight": 0.3}, {"name": "c", "weight": 0.5}]}),
+     r"mfg.scenarios.three.types: 3 types with common noise .* at most 2"),
 ])
 def test_cross_field_errors_name_the_key(config, edit, message):
     cfg = copy.deepcopy(config)
@@ -91,3 +101,17 @@ def test_schema_errors_name_every_key_value_and_what_is_allowed(repo_root):
     assert any(p.startswith("mfg.params.sigma: -0.1 is not valid") and "less than the minimum of 0" in p
                for p in problems)
     assert any(p.startswith("unknown key(s) ['max_iters'] under mfg.solver") and "'max_iter'" in p for p in problems)
+
+
+def test_a_sweep_point_sits_on_its_scenario(config):
+    mfg = config["mfg"]
+    point = sweep_run_overrides(mfg, {"urgent_share": 0.6}, "two_types")
+    assert [t["weight"] for t in point["types"]] == [0.6, 0.4]
+    assert [t["weight"] for t in mfg["scenarios"]["two_types"]["types"]] == [0.3, 0.7]    # config untouched
+    shared = sweep_run_overrides(mfg, {"market_share": 0.35, "phi": 0.1}, "common_noise")
+    assert shared["market_share"] == 0.35 and shared["params"]["phi"] == 0.1 and shared["params"]["sigma0"] is None
+    assert sweep_run_overrides(mfg, {"sigma0": 0.2})["params"]["sigma0"] == 0.2
+    # mfg.types is every scenario's crowd unless a scenario lists its own
+    with_types = {**mfg, "types": [{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}]}
+    assert len(mfg_run_overrides(with_types, "baseline")["types"]) == 2
+    assert mfg_run_overrides(with_types, "two_types")["types"][0]["name"] == "urgent"

@@ -94,16 +94,18 @@ def plan(config: dict) -> int:
 
     mfg = config["mfg"]
     runs = [mfg_run_overrides(mfg, name) for name in mfg["scenarios"]]
-    points = [p for name, spec in config["sweeps"].items() for p in sweep_points(spec, name=name)]
+    points = [(spec.get("scenario", "baseline"), p) for name, spec in config["sweeps"].items()
+              for p in sweep_points(spec, name=name)]
     assert len(points) <= MAX_SWEEP_POINTS
-    runs += [sweep_run_overrides(mfg, p["params"]) for p in points]
+    runs += [sweep_run_overrides(mfg, p["params"], scenario) for scenario, p in points]
     base = mfg_run_overrides(mfg, "baseline") if "baseline" in mfg["scenarios"] else runs[0]
     runs += [{**base, "grid": {**base["grid"], "nx": nx, "nt": nt}} for nx, nt in mfg["verification"]["refinements"]]
     from mfg_finance.mfg.systemic import is_systemic, systemic_config
 
     systemic_doc = {"sigma0": {"value": 0.1}, "sigma_idiosyncratic": {"value": 0.4}}   # calibrated sigma0 stand-in
     for run in runs:
-        if is_systemic(run):   # rule solve_systemic: calibrated sigma0 resolved, types checked by their solver
+        if is_systemic(run) or "market_share" in run:   # solve_systemic or a systemic sweep point: calibrated
+            # sigma0 resolved, types checked by their solver
             cfg = systemic_config(CALIBRATED, systemic_doc, run)
             validate_config(_explicit_domain({k: cfg[k] for k in ("grid", "params", "solver", "price")}))
             continue
@@ -143,7 +145,7 @@ def test_default_and_test_configs_run(repo_root, schema, default_config):
     (lambda c: c["market_making"]["reproduction"].update(n_paths=10**9), r"^market_making.reproduction.n_paths"),
     (lambda c: c["sweeps"].update(big={"phi": {"start": 0.1, "stop": 1, "num": 100000},
                                        "gamma_T": {"start": 0.1, "stop": 1, "num": 100000}}),
-     r"^sweeps: 10000000072 points in all .*sweeps.big: 10000000000"),
+     r"^sweeps: 10000000078 points in all .*sweeps.big: 10000000000"),
     (lambda c: c["mfg"]["grid"].update(nx=100_001, nt=1000), r"^mfg.grid: nx \* \(nt \+ 1\) = 100001 \* 1001"),
     (lambda c: c["mfg"]["scenarios"].update(fine={"grid": {"nx": 10**6}}), r"^mfg.scenarios.fine.grid: nx"),
     (lambda c: c["mfg"]["verification"].update(refinements=[[51, 40], [10**5, 10**4]]),

@@ -3,9 +3,10 @@
 Every case runs the real Snakemake workflow in a temporary copy of the repository with ``--keep-going``,
 asking only for the targets of the rule that must fail plus one independent branch (the Avellaneda &
 Stoikov reproduction, which reads no data, or the other MFG scenario and a backtest), so each case stays
-cheap. The assertions read Snakemake's own output (rule name, cause) and the job's log file, and check
-that the failing rule left no output behind (not even a temporary file) while the independent branch
-completed.
+cheap. The non-converging solve starts from a copy of the session's finished run (``finished_run``), its
+independent branches deleted so that they run next to the failure. The assertions read Snakemake's own
+output (rule name, cause) and the job's log file, and check that the failing rule left no output behind
+(not even a temporary file) while the independent branch completed.
 
 Data cases use ``data.source: local`` with ``data.local.glob`` pointing at the bad file.
 
@@ -25,11 +26,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mfg_finance.cotahist.sample import sample_cotahist_bytes
 from reproducibility import is_temporary, output_files
-from wfutils import SMALL_CONFIG, copy_workflow, snakemake
+from wfutils import SMALL_CONFIG, copy_workflow, edit_config, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -74,10 +74,7 @@ def zipped(text: bytes, name: str = "COTAHIST_A2023.TXT") -> bytes:
 def workflow_copy(repo_root: Path, dest: Path, edit=None) -> Path:
     workdir = copy_workflow(repo_root, dest, repo_root / SMALL_CONFIG)
     if edit is not None:
-        config_path = workdir / "config" / "config.yaml"
-        config = yaml.safe_load(config_path.read_text())
-        edit(config)
-        config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+        edit_config(workdir, edit)
     return workdir
 
 
@@ -205,14 +202,16 @@ def test_single_session_fails_calibration_with_the_reason(repo_root, tmp_path):
 
 # -- a solver that cannot converge: that scenario fails, the other scenario and market making complete ---
 
-def test_non_converging_scenario_fails_only_its_solve(repo_root, tmp_path):
-    def edit(config):
-        config["mfg"]["scenarios"]["stuck"] = {"solver": {"max_iter": 1}}
-
-    workdir = workflow_copy(repo_root, tmp_path / "wf", edit)
+def test_non_converging_scenario_fails_only_its_solve(finished_run):
+    # from the session's finished run (calibration done); the branches that must complete next to the
+    # failing solve are deleted first, so they are computed in the same run as the failure
+    workdir = finished_run
     stuck = [f"results/mfg/stuck/{name}" for name in ("solution.npz", "metrics.json")]
     others = ["results/mfg/baseline/metrics.json", "results/mfg/baseline/solution.npz",
               "results/market_making/SYNA3/hjb.parquet", AS_2008]
+    for path in others:
+        (workdir / path).unlink()
+    edit_config(workdir, lambda config: config["mfg"]["scenarios"].update(stuck={"solver": {"max_iter": 1}}))
 
     output = run_keep_going(workdir, *stuck, *others)
 

@@ -2,7 +2,8 @@
 pipeline's outputs, the notebooks by hand, and what a failure looks like.
 
 Most tests use the session's small-config pipeline run (``pipeline``) and only dry-run Snakemake there or read
-its outputs; the ones that run jobs work in their own temporary copy.
+its outputs; the ones that change files or run jobs after a first run work in a private copy of that finished
+run (``finished_run``), the others that run jobs in their own temporary copy of the repository.
 """
 
 from __future__ import annotations
@@ -52,18 +53,16 @@ def test_local_glob_matching_nothing_fails_before_any_job_even_after_a_run(pipel
     assert sorted(p.stat().st_mtime_ns for p in (pipeline / "results").rglob("*") if p.is_file()) == before
 
 
-def test_switching_to_local_files_reruns_ingestion_and_everything_after(pipeline):
-    local = pipeline / "resources" / "cotahist" / "local"
+def test_switching_to_local_files_reruns_ingestion_and_everything_after(finished_run):
+    local = finished_run / "resources" / "cotahist" / "local"
     local.mkdir(parents=True)
-    try:   # the very file the run ingested, now as the user's own: still a different input set
-        shutil.copy2(pipeline / "resources/cotahist/sample/COTAHIST_SAMPLE.TXT", local / "COTAHIST_A2023.TXT")
-        proc = dry_run(pipeline, "all", "--config", 'data={"source": "local"}')
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        jobs = planned_jobs(proc.stdout)
-        assert all(jobs.get(rule) for rule in DOWNSTREAM), jobs
-        assert "make_sample_cotahist" not in jobs
-    finally:
-        shutil.rmtree(local)
+    # the very file the run ingested, now as the user's own: still a different input set
+    shutil.copy2(finished_run / "resources/cotahist/sample/COTAHIST_SAMPLE.TXT", local / "COTAHIST_A2023.TXT")
+    proc = dry_run(finished_run, "all", "--config", 'data={"source": "local"}')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    jobs = planned_jobs(proc.stdout)
+    assert all(jobs.get(rule) for rule in DOWNSTREAM), jobs
+    assert "make_sample_cotahist" not in jobs
 
 
 def _ingest_only_copy(repo_root: Path, workdir: Path) -> Path:
@@ -113,16 +112,17 @@ def test_config_override_on_the_command_line_sets_a_number(pipeline):
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
     assert "--config values read as the schema's types: mfg.params.phi: '0.05' -> 0.05" in output
-    # exactly what the same edit of config/config.yaml plans (tests/workflow/test_pipeline.py): the eta1
-    # sweep's batches (mfg_finance.batching) among them
+    # exactly what the same edit of config/config.yaml plans (tests/workflow/test_pipeline.py): the
+    # batches (mfg_finance.batching) of the eta1 sweep and of the two systemic sweeps among them
     from mfg_finance.batching import batches
     from mfg_finance.sweeps import sweep_points
 
     config = yaml.safe_load((pipeline / "config" / "config.yaml").read_text())
-    eta1 = batches([p["point_id"] for p in sweep_points(config["sweeps"]["eta1"], name="eta1")],
-                   config.get("batching", {}).get("jobs_per_sweep", 2))
-    assert planned_jobs(proc.stdout) == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": len(eta1), "aggregate_sweep": 1,
-                                         "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
+    n_batches = sum(len(batches([p["point_id"] for p in sweep_points(config["sweeps"][s], name=s)],
+                                config.get("batching", {}).get("jobs_per_sweep", 2)))
+                    for s in ("eta1", "sigma0", "urgent_share"))
+    assert planned_jobs(proc.stdout) == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": n_batches, "aggregate_sweep": 3,
+                                         "solve_systemic": 2, "finite_n_check": 1,
                                          "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
                                          "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
 
@@ -219,8 +219,8 @@ def test_notebook_without_the_pipeline_outputs_says_so(pipeline, tmp_path):
 
 # -- 6. one clear message per failure; provenance only with its results ---------------------------------
 
-def test_a_wrong_ticker_is_reported_once_without_a_traceback(repo_root, tmp_path):
-    workdir = copy_workflow(repo_root, tmp_path / "wf", repo_root / SMALL_CONFIG)
+def test_a_wrong_ticker_is_reported_once_without_a_traceback(finished_run):
+    workdir = finished_run      # what the user has after the first run; the ticker change reruns the calibration
     proc = snakemake(workdir, "--cores", "1", "results/calibration/mm_params.yaml", "--config",
                      'market_making={"tickers": ["SYNA3", "SYNB4", "XXXX3"]}', check=False, timeout=600)
     output = proc.stdout + proc.stderr

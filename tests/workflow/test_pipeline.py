@@ -1,8 +1,8 @@
 """Workflow tests: the real pipeline, end to end, on the small config in a temporary copy of the repo.
 
 One session-scoped run (the `pipeline` fixture of conftest.py, shared with tests/report) feeds every test
-here; the rerun test then edits the copied config and checks from Snakemake's dry run that exactly the
-dependent jobs are scheduled again.
+here; the rerun tests edit the config of a private copy of that finished run (`finished_run`) and check from
+Snakemake's dry run that exactly the dependent jobs are scheduled again.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wfutils import copy_workflow, planned_jobs, snakemake
+from wfutils import copy_workflow, edit_config, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -53,7 +53,8 @@ def test_every_stage_wrote_its_artefacts(pipeline):
         "results/market_making/portfolios/SYNA3-SYNB4/quote_surface.png",
         "results/calibration/systemic_params.yaml", "results/systemic/common_noise/metrics.json",
         "results/systemic/common_noise/overview.png", "results/systemic/two_types/arrays.npz",
-        "results/systemic/finite_n/convergence.png", "results/systemic/sweeps.json",
+        "results/systemic/finite_n/convergence.png", "results/sweeps/sigma0.parquet",
+        "results/sweeps/urgent_share.parquet",
         "resources/trades/sample/S1.zip", "results/trades/sessions/S2_bars.parquet",
         "results/trades/intraday_estimates.json", "results/trades/figures/impact_fit.png",
         "results/market_making/replay/S1/SYNA3/hjb.parquet", "results/market_making/replay/comparison.csv",
@@ -88,30 +89,24 @@ def test_second_run_has_nothing_to_do(pipeline):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_config_edit_reruns_exactly_the_dependent_rules(pipeline):
-    config_path = pipeline / "config" / "config.yaml"
-    original = config_path.read_text()
-    config = yaml.safe_load(original)
-    config["mfg"]["params"]["phi"] = 0.05
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    try:
-        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
-        # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
-        # set phi; its batches), its aggregate, the two systemic scenarios, the finite-N check and the
-        # systemic sweeps, the equilibrium's crowd (its scenario and the regimes grid), the
-        # heuristic-vs-intraday MFG comparison, the MFG notebook, provenance and the report. The phi x gamma_T points set phi themselves, so they are not rerun;
-        # nothing upstream of the MFG is.
-        assert jobs == {"solve_mfg": 2, "verify_mfg": 1, "sweep_mfg": len(sweep_batches(config, "eta1")),
-                        "aggregate_sweep": 1,
-                        "solve_systemic": 2, "finite_n_check": 1, "sweep_systemic": 1,
-                        "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
-                        "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
-        snakemake(pipeline, "--cores", "2", "all")
-        proc = snakemake(pipeline, "-n", "--cores", "2", "all")
-        assert "Nothing to be done" in proc.stdout + proc.stderr
-    finally:
-        config_path.write_text(original)
-        snakemake(pipeline, "--cores", "2", "all")  # leave the run as the other tests expect it
+def test_config_edit_reruns_exactly_the_dependent_rules(finished_run):
+    edit_config(finished_run, lambda c: c["mfg"]["params"].update(phi=0.05))
+    config = yaml.safe_load((finished_run / "config" / "config.yaml").read_text())
+    jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
+    # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
+    # set phi; its batches) and the two systemic sweeps (their batches), their aggregates, the two
+    # systemic scenarios, the finite-N check, the equilibrium's crowd (its scenario and the regimes grid),
+    # the heuristic-vs-intraday MFG comparison, the MFG notebook, provenance and the report. The
+    # phi x gamma_T points set phi themselves, so they are not rerun; nothing upstream of the MFG is.
+    assert jobs == {"solve_mfg": 2, "verify_mfg": 1,
+                    "sweep_mfg": sum(len(sweep_batches(config, s)) for s in ("eta1", "sigma0", "urgent_share")),
+                    "aggregate_sweep": 3,
+                    "solve_systemic": 2, "finite_n_check": 1,
+                    "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
+                    "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
+    snakemake(finished_run, "--cores", "2", "all")
+    proc = snakemake(finished_run, "-n", "--cores", "2", "all")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
 def sweep_batches(config: dict, sweep: str) -> dict[str, list[str]]:
@@ -123,51 +118,42 @@ def sweep_batches(config: dict, sweep: str) -> dict[str, list[str]]:
     return batches(ids, config.get("batching", {}).get("jobs_per_sweep", 2))
 
 
-def test_sweep_edit_reruns_only_new_points(pipeline):
-    config_path = pipeline / "config" / "config.yaml"
-    original = config_path.read_text()
-    config = yaml.safe_load(original)
+def test_sweep_edit_reruns_only_new_points(finished_run):
+    config_path = finished_run / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
     before = sweep_batches(config, "phi_gamma")
     config["sweeps"]["phi_gamma"]["phi"] = [0.01, 0.05, 0.3]   # 0.2 -> 0.3: three new points
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    try:
-        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "all").stdout)
-        # the batches whose points changed rerun (mfg_finance.batching); 0.3 is the sweep's new largest phi:
-        # its corner, which the verification compares with the exact outcomes (verify_mfg's corners
-        # param), moves too
-        changed = [b for b, ids in sweep_batches(config, "phi_gamma").items() if ids != before.get(b)]
-        assert jobs == {"sweep_mfg": len(changed), "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
-                        "render_report": 1, "all": 1}
-    finally:
-        config_path.write_text(original)
+    jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
+    # the batches whose points changed rerun (mfg_finance.batching); 0.3 is the sweep's new largest phi:
+    # its corner, which the verification compares with the exact outcomes (verify_mfg's corners
+    # param), moves too
+    changed = [b for b, ids in sweep_batches(config, "phi_gamma").items() if ids != before.get(b)]
+    assert jobs == {"sweep_mfg": len(changed), "aggregate_sweep": 1, "verify_mfg": 1, "write_provenance": 1,
+                    "render_report": 1, "all": 1}
 
 
-def test_one_job_per_point_writes_the_same_bytes_as_the_batches(pipeline):
+def test_one_job_per_point_writes_the_same_bytes_as_the_batches(finished_run):
     # batching.jobs_per_sweep changes only how many jobs run the points (mfg_finance.batching): with null,
     # one job per point, every point file and the sweep's table are the bytes of the batched run (whose
     # eta1 batch solves both points in one process)
     def eta1_outputs():
-        points = pipeline / "results" / "sweeps" / "eta1" / "points"
+        points = finished_run / "results" / "sweeps" / "eta1" / "points"
         return ({p.name: p.read_bytes() for p in points.glob("*/*.json") if p.parent.name == batches_of[p.stem]},
-                (pipeline / "results" / "sweeps" / "eta1.parquet").read_bytes())
+                (finished_run / "results" / "sweeps" / "eta1.parquet").read_bytes())
 
-    config_path = pipeline / "config" / "config.yaml"
-    original = config_path.read_text()
-    config = yaml.safe_load(original)
+    config_path = finished_run / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
     batches_of = {pid: b for b, ids in sweep_batches(config, "eta1").items() for pid in ids}
     batched = eta1_outputs()
     assert len(batched[0]) == 2 and len(set(batches_of.values())) < len(batches_of)
     config.setdefault("batching", {})["jobs_per_sweep"] = None
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    try:
-        jobs = planned_jobs(snakemake(pipeline, "-n", "--cores", "2", "results/sweeps/eta1.parquet").stdout)
-        assert jobs == {"sweep_mfg": 2, "aggregate_sweep": 1}
-        snakemake(pipeline, "--cores", "2", "results/sweeps/eta1.parquet")
-        batches_of = {pid: pid for pid in batches_of}               # now each point is its own batch
-        assert eta1_outputs() == batched
-    finally:
-        config_path.write_text(original)
-        snakemake(pipeline, "--cores", "2", "all")  # leave the run as the other tests expect it
+    jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "results/sweeps/eta1.parquet").stdout)
+    assert jobs == {"sweep_mfg": 2, "aggregate_sweep": 1}
+    snakemake(finished_run, "--cores", "2", "results/sweeps/eta1.parquet")
+    batches_of = {pid: pid for pid in batches_of}               # now each point is its own batch
+    assert eta1_outputs() == batched
 
 
 @pytest.fixture()

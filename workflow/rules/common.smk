@@ -24,7 +24,7 @@ from mfg_finance.config_limits import check_config_limits
 from mfg_finance.config_overrides import coerce_command_line_strings, config_sources
 from mfg_finance.cotahist.local_files import file_fingerprints, file_keys, local_input_files
 from mfg_finance.errors import ConfigError
-from mfg_finance.sweeps import batch_overrides, corner_point, sweep_points
+from mfg_finance.sweeps import batch_overrides, corner_point, is_systemic_sweep, sweep_points
 from mfg_finance.batching import BATCH_NAME_PATTERN, batches
 from mfg_finance.mfg.systemic import DEFAULT_SETTINGS as _SYSTEMIC_DEFAULTS, is_systemic
 
@@ -83,11 +83,6 @@ SCENARIOS = [s for s in config["mfg"]["scenarios"] if s not in SYSTEMIC_SCENARIO
 SYSTEMIC = {name: {**_SYSTEMIC_DEFAULTS[name], **config.get("systemic", {}).get(name, {})}
             for name in _SYSTEMIC_DEFAULTS}
 FINITE_N = SYSTEMIC["finite_n"]["scenario"] in SYSTEMIC_SCENARIOS
-# the sigma0 sweep runs on the first common-noise scenario, the urgent-share sweep on the first with two types
-_CN = [s for s in SYSTEMIC_SCENARIOS if not config["mfg"]["scenarios"][s].get("types")]
-_TY = [s for s in SYSTEMIC_SCENARIOS if len(config["mfg"]["scenarios"][s].get("types") or []) == 2]
-SYSTEMIC_SWEEPS = bool(_CN and _TY)
-SYSTEMIC_SWEEP_SCENARIOS = [_CN[0], _TY[0]] if SYSTEMIC_SWEEPS else []
 SYSTEMIC_PARAMS = "results/calibration/systemic_params.yaml"
 SWEEPS = {name: sweep_points(spec, name=name) for name, spec in config["sweeps"].items()}
 SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, points in SWEEPS.items()}
@@ -98,8 +93,15 @@ SWEEP_POINTS = {name: {p["point_id"]: p["params"] for p in points} for name, poi
 BATCH = config["batching"]
 BATCH_WILDCARD = f"{BATCH_NAME_PATTERN}|[0-9a-f]{{12}}"
 SWEEP_BATCHES = {name: batches(points, BATCH["jobs_per_sweep"]) for name, points in SWEEP_POINTS.items()}
-# verify_mfg compares the headline outcomes with the exact ones at the baseline and at each sweep's corner
-VERIFICATION_CORNERS = {f"{name} corner": corner_point(points) for name, points in SWEEPS.items() if points}
+# the scenario each sweep's points sit on; systemic sweeps (common noise, types, or a systemic key swept)
+# are solved by mfg_finance.mfg.systemic and read the sigma0 calibration
+SWEEP_SCENARIO = {name: spec.get("scenario", "baseline") for name, spec in config["sweeps"].items()}
+SYSTEMIC_SWEEPS = [name for name, spec in config["sweeps"].items()
+                   if is_systemic_sweep(mfg_run_overrides(config["mfg"], SWEEP_SCENARIO[name]), spec)]
+# verify_mfg compares the headline outcomes with the exact ones at the baseline and at each corner of a
+# sweep on the baseline (systemic sweeps have no exact reference)
+VERIFICATION_CORNERS = {f"{name} corner": corner_point(points) for name, points in SWEEPS.items()
+                        if points and name not in SYSTEMIC_SWEEPS and SWEEP_SCENARIO[name] == "baseline"}
 MM = config["market_making"]
 NOTEBOOKS = expand("results/notebooks/{nb}.{ext}", nb=["mfg_pipeline", "market_making"],
                    ext=["ipynb", "html"])
@@ -170,6 +172,14 @@ def cotahist_fingerprint(wildcards=None):
     return {"source": config["data"]["source"], "files": cotahist_files()}
 
 
+def sweep_point_inputs(wildcards):
+    """The calibration a sweep point reads: the MFG parameters, and the sigma0 calibration for a systemic sweep."""
+    inputs = {"mfg_params": MFG_PARAMS}
+    if wildcards.sweep in SYSTEMIC_SWEEPS:
+        inputs["systemic_params"] = SYSTEMIC_PARAMS
+    return inputs
+
+
 def sweep_batch_dirs(wildcards):
     """The batch folders of one sweep (each holds its points' {point_id}.json files)."""
     return expand("results/sweeps/{sweep}/points/{batch}", sweep=wildcards.sweep,
@@ -234,9 +244,8 @@ REPORT_INPUTS = {
     "systemic_figures": expand("results/systemic/{s}/overview.png", s=SYSTEMIC_SCENARIOS),
     "finite_n_metrics": ["results/systemic/finite_n/metrics.json"] if FINITE_N else [],
     "finite_n_figure": ["results/systemic/finite_n/convergence.png"] if FINITE_N else [],
-    "systemic_sweeps": ["results/systemic/sweeps.json"] if SYSTEMIC_SWEEPS else [],
-    "systemic_sweep_figures": ["results/systemic/sweep_sigma0.png", "results/systemic/sweep_urgent_share.png"]
-    if SYSTEMIC_SWEEPS else [],
+    "systemic_sweeps": expand("results/sweeps/{sweep}.parquet", sweep=SYSTEMIC_SWEEPS),
+    "systemic_sweep_figures": expand("results/sweeps/{sweep}.png", sweep=SYSTEMIC_SWEEPS),
 }
 
 NOTEBOOK_INPUTS = {

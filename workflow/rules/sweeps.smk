@@ -11,12 +11,15 @@
 
 rule sweep_mfg:
     input:
-        "results/calibration/mfg_params.yaml",
+        unpack(sweep_point_inputs),
     output:
         directory("results/sweeps/{sweep}/points/{batch}"),
     params:
         points=sweep_batch_points,
         run=lambda w: batch_overrides(config["mfg"], config["sweeps"][w.sweep]),
+        # systemic sweeps only (sigma0, market_share, urgent_share or a systemic scenario): their (t, Q) grid
+        # and paths, so a systemic edit does not rerun other sweeps
+        settings=lambda w: SYSTEMIC if w.sweep in SYSTEMIC_SWEEPS else {},
     log:
         "logs/sweeps/{sweep}/{batch}.log",
     benchmark:

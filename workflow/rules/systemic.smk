@@ -1,5 +1,5 @@
-# Systemic shocks and heterogeneous crowds: sigma0 calibration, common-noise and multi-type scenarios,
-# the finite-N check and the systemic sweeps (docs/mfg.md, sections 8-10).
+# Systemic shocks and heterogeneous crowds: sigma0 calibration, common-noise and multi-type scenarios and
+# the finite-N check (docs/mfg.md, sections 8-10, 12). Their sweeps are ordinary sweeps (sweeps.smk).
 
 
 rule calibrate_systemic:
@@ -62,27 +62,3 @@ rule finite_n_check:
     script:
         "../../scripts/finite_n_check.py"
 
-
-rule sweep_systemic:
-    input:
-        mfg_params=MFG_PARAMS,
-        systemic_params=SYSTEMIC_PARAMS,
-    output:
-        table="results/systemic/sweeps.json",
-        sigma0_figure=report("results/systemic/sweep_sigma0.png", caption="../report/systemic.rst",
-                             category="4b. Systemic shocks and heterogeneity", labels={"figure": "sweep sigma0"}),
-        share_figure=report("results/systemic/sweep_urgent_share.png", caption="../report/systemic.rst",
-                            category="4b. Systemic shocks and heterogeneity", labels={"figure": "sweep urgent share"}),
-    params:
-        common_noise_run=mfg_run_overrides(config["mfg"], SYSTEMIC_SWEEP_SCENARIOS[0]) if SYSTEMIC_SWEEPS else {},
-        types_run=mfg_run_overrides(config["mfg"], SYSTEMIC_SWEEP_SCENARIOS[1]) if SYSTEMIC_SWEEPS else {},
-        sweeps=SYSTEMIC["sweeps"],
-        settings=SYSTEMIC,
-    log:
-        "logs/systemic/sweep_systemic.log",
-    benchmark:
-        "results/benchmarks/sweep_systemic.tsv"
-    conda:
-        ENV
-    script:
-        "../../scripts/sweep_systemic.py"

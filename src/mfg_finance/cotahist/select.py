@@ -101,9 +101,11 @@ def finish_selection(out: pd.DataFrame) -> pd.DataFrame:
     out = out.sort_values(["ticker", "date"], kind="stable", key=_sort_key).reset_index(drop=True)
     factor = out["quote_factor"].to_numpy(dtype="float64")
     out = out.assign(**{c: out[c].to_numpy() / factor for c in PRICE_COLUMNS})
-    units = units_per_brl(out["date"], out["currency"], out["ticker"])
-    if (units != 1.0).any():    # sessions before the real (1994-07-01): in BRL, see .currency
-        out = out.assign(**{c: out[c].to_numpy() / units for c in (*PRICE_COLUMNS, *VALUE_COLUMNS)})
+    if "currency" in out.columns:   # a frame without MODREF (built by hand) is taken as in BRL
+        units = units_per_brl(out["date"], out["currency"], out["ticker"])
+        if (units != 1.0).any():    # sessions before the real (1994-07-01): in BRL, see .currency
+            out = out.assign(**{c: out[c].to_numpy() / units for c in (*PRICE_COLUMNS, *VALUE_COLUMNS)
+                                if c in out.columns})
     for column in out.select_dtypes("category").columns.drop("instrument_class"):
         out[column] = out[column].cat.remove_unused_categories()
     return out

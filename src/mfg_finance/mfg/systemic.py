@@ -1,4 +1,4 @@
-r"""Pipeline side of the systemic scenarios: common noise, agent types, finite-N check and their sweeps.
+r"""Pipeline side of the systemic scenarios: common noise, agent types, finite-N check, sweep points.
 
 A scenario is *systemic* when its ``params.sigma0`` is positive or null (null: the calibrated
 value of :mod:`mfg_finance.mfg.systemic_calibration`, which also splits ``sigma`` into its
@@ -12,7 +12,6 @@ Settings (the ``systemic`` config block, units in brackets)::
 
     common_noise: {nt, nQ, nD, n_paths, seed, quantiles}    # (t, Q) grid (+ nD nodes of Q_2 - Q_1), paths
     finite_n:     {scenario, Ns, agent_paths, limit_paths, min_replications, seed, epsilon_Ns}
-    sweeps:       {market_share: [rho, dimensionless], urgent_share: [population fraction]}
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ DEFAULT_SETTINGS: dict[str, Any] = {
                      "quantiles": [0.05, 0.25, 0.5, 0.75, 0.95]},
     "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "agent_paths": 10000,
                  "limit_paths": 5000, "min_replications": 10, "seed": 1616, "epsilon_Ns": [10, 100]},
-    "sweeps": {"market_share": [0.0, 0.15, 0.3, 0.5, 0.7], "urgent_share": [0.1, 0.3, 0.5, 0.7, 0.9]},
 }
 
 
@@ -44,7 +42,9 @@ def systemic_config(calibrated: Mapping[str, float], systemic_doc: Mapping[str, 
                     run: Mapping[str, Any]) -> dict[str, Any]:
     """Solver config of a systemic run: calibration < run overrides; ``sigma0: null`` takes the
     calibrated ``sigma0`` and ``sigma_idiosyncratic`` (total noise kept). Adds ``types`` and
-    ``sigma0_source`` (``config`` or ``calibrated``)."""
+    ``sigma0_source`` (``config`` or ``calibrated``). A ``market_share`` key (a sweep point,
+    :func:`mfg_finance.config.sweep_run_overrides`) then splits the total noise ``s = hypot(sigma, sigma0)``
+    into ``sigma0 = sqrt(rho) s`` and ``sigma = sqrt(1 - rho) s``."""
     from mfg_finance.config import solver_config
 
     run = copy.deepcopy(dict(run))
@@ -57,7 +57,15 @@ def systemic_config(calibrated: Mapping[str, float], systemic_doc: Mapping[str, 
         if "sigma" not in run["params"]:      # a sigma set in config is kept as the idiosyncratic part
             run["params"]["sigma"] = float(systemic_doc["sigma_idiosyncratic"]["value"])
         source = "calibrated"
+    market_share = run.pop("market_share", None)
     cfg = solver_config(calibrated, run)
+    if market_share is not None:     # a sweep point: split the total noise s into sqrt(rho) s common + the rest
+        rho = float(market_share)
+        if not 0.0 <= rho < 1.0:
+            raise ConfigError(f"sweeps: market_share {rho!r} must lie in [0, 1)")
+        total = math.hypot(float(cfg["params"]["sigma"]), float(cfg["params"].get("sigma0") or 0.0))
+        cfg["params"]["sigma0"], cfg["params"]["sigma"] = math.sqrt(rho) * total, math.sqrt(1.0 - rho) * total
+        cfg["market_share"] = rho
     cfg["types"] = list(run.get("types") or [])
     cfg["sigma0_source"] = source
     if cfg["types"] and cfg["params"].get("sigma0", 0.0) > 0.0:
@@ -199,14 +207,20 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
     return summary, arrays
 
 
-def run_types(cfg: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Solve the multi-type equilibrium; per-type and crowd outcomes, price path when calibrated."""
+def _types_solution(cfg: Mapping[str, Any]):
     from mfg_finance.mfg.agent_types_solver import solve_types
-    from mfg_finance.mfg.price import clearing_price, supply_path
 
     base = {k: cfg[k] for k in ("grid", "params", "solver", "price")}
     base["params"] = {k: v for k, v in base["params"].items() if k != "sigma0"}
-    sol = solve_types(base, cfg["types"])
+    return solve_types(base, cfg["types"])
+
+
+def run_types(cfg: Mapping[str, Any], sol=None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Solve the multi-type equilibrium (or take ``sol``, its solution); per-type and crowd outcomes,
+    price path when calibrated."""
+    from mfg_finance.mfg.price import clearing_price, supply_path
+
+    sol = _types_solution(cfg) if sol is None else sol
     outcomes = sol.outcomes()
     arrays = {"t": sol.grid.t, "eta": sol.eta, "mean_flow": sol.mean_flow,
               "mean_flow_by_type": sol.mean_flow_by_type, "mean_inventory_by_type": sol.mean_inventory,
@@ -253,48 +267,90 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     }
 
 
-def sweep_sigma0(cfg: Mapping[str, Any], shares, settings: Mapping[str, Any] | None = None) -> list[dict]:
-    """Outcomes of the common-noise equilibrium as the market-wide share ``rho`` of the noise varies.
+def _mean_path_outcomes(paths, total_cost: float, cost_error: float) -> tuple[dict, dict, dict]:
+    """Sweep outcomes (:data:`mfg_finance.sweeps.OUTCOME_COLUMNS`) of the mean paths over common-noise
+    paths (``E[Q_t]``, ``E[m_t]``, ``E[eta_t]``, ``E[p_t]``), their discretisation errors (the expected
+    cost's bound; ``None`` elsewhere) and the Monte Carlo SEs of the terminal values."""
+    from mfg_finance.mfg.outcomes import path_outcomes as outcomes_of
 
-    The total noise ``s^2 = sigma^2 + sigma0^2`` of ``cfg`` is kept; each point has
-    ``sigma0 = sqrt(rho) s`` and ``sigma = sqrt(1 - rho) s`` (inventory units / sqrt(day)), so the
-    comparison isolates the effect of the shocks being common.
+    price = None if paths.price is None else paths.price.mean(axis=0)
+    m = paths.m.mean(axis=0)
+    out = outcomes_of(paths.t, paths.Q.mean(axis=0), math.nan, m, paths.eta.mean(axis=0), total_cost, price)
+    out["terminal_dispersion"] = None      # the conditional law of q is not simulated along the paths
+    out["mean_flow_abs_max"] = float(np.max(np.abs(m)))
+    se = {"mean_inventory_terminal": _mean_se(paths.Q[:, -1])["se"],
+          "mean_flow_terminal": _mean_se(paths.m[:, -1])["se"]}
+    if paths.price is not None:
+        se["price_terminal"] = _mean_se(paths.price[:, -1])["se"]
+        se["price_impact"] = _mean_se(paths.price[:, -1] - paths.price[:, 0])["se"]
+    return out, {"total_cost": cost_error}, se
+
+
+def _types_outcomes(summary: Mapping[str, Any], arrays: Mapping[str, np.ndarray], sol) -> dict:
+    """Sweep outcomes of the multi-type equilibrium (sigma0 = 0): the crowd's paths."""
+    from mfg_finance.mfg.outcomes import path_outcomes as outcomes_of
+
+    w = sol.weights
+    mean = w @ sol.mean_inventory
+    second = w @ (sol.variance[:, -1] + sol.mean_inventory[:, -1] ** 2)
+    out = outcomes_of(sol.grid.t, mean, math.sqrt(max(second - mean[-1] ** 2, 0.0)), sol.mean_flow, sol.eta,
+                      summary["outcomes"]["total_cost"], arrays.get("price"))
+    out["mean_flow_abs_max"] = float(np.max(np.abs(sol.mean_flow)))
+    return out
+
+
+def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
+                    settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One point of a systemic sweep (``cfg`` from :func:`systemic_config`), as a sweep point record.
+
+    Every point of such a sweep uses the same solver, including ``sigma0 = 0`` (so a sweep has no
+    jump from switching solvers): two types with common noise, section 8b; types alone, section 9;
+    otherwise the ``(t, Q)`` system of section 8. Outcomes: :data:`mfg_finance.sweeps.OUTCOME_COLUMNS`
+    of the mean paths over ``systemic.common_noise.n_paths`` seeded common-noise paths, with the
+    expected cost's error bound in ``outcome_errors`` and Monte Carlo SEs in ``outcome_se``;
+    ``derived`` holds ``sigma0``, ``sigma`` and the type weights actually used. A solver failure is
+    recorded (``converged`` false, ``error``), not raised.
     """
-    from mfg_finance.mfg.common_noise_paths import simulate_paths
+    from mfg_finance.errors import MfgConvergenceError, MfgDomainError
 
+    params = cfg["params"]
+    sigma0 = float(params.get("sigma0") or 0.0)
+    record: dict[str, Any] = {
+        "params": dict(swept), "model": dict(params),
+        "price_enabled": bool(cfg.get("price", {}).get("enabled", False)),
+        "derived": {"sigma0": sigma0, "sigma": float(params["sigma"]),
+                    **{f"weight_{t.get('name', f'type{i}')}": float(t["weight"])
+                       for i, t in enumerate(cfg.get("types") or [])}},
+    }
     cn = _settings(settings, "common_noise")
-    total = math.hypot(float(cfg["params"]["sigma"]), float(cfg["params"].get("sigma0") or 0.0))
-    rows = []
-    for rho in shares:
-        if not 0.0 <= float(rho) < 1.0:
-            raise ConfigError(f"systemic.sweeps.market_share: {rho!r} must lie in [0, 1)")
-        point = copy.deepcopy(dict(cfg))
-        point["params"]["sigma0"] = math.sqrt(float(rho)) * total
-        point["params"]["sigma"] = math.sqrt(1.0 - float(rho)) * total
-        sol = _solve_cn(point, cn, estimate=False)
-        paths = simulate_paths(sol, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(point))
-        rows.append({"market_share": float(rho), "sigma0": point["params"]["sigma0"],
-                     "sigma": point["params"]["sigma"], "expected_cost": sol.expected_cost,
-                     **path_outcomes(paths, float(sol.t[-1]))})
-    return rows
+    try:
+        if cfg["types"] and sigma0 > 0.0:
+            from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
+            kind, est = "types_common_noise", _solve_types_cn(cfg, cn, estimate=True)
+            paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+            outcomes, errors, se = _mean_path_outcomes(paths, est.fine.total_cost, est.total_cost_error)
+            iterations, residual = 0, None
+        elif cfg["types"]:
+            kind, sol = "types", _types_solution(cfg)
+            summary, arrays = run_types(cfg, sol)
+            outcomes, errors, se = _types_outcomes(summary, arrays, sol), {}, {}
+            iterations, residual = summary["iterations"], summary["residual"]
+        else:
+            from mfg_finance.mfg.common_noise_paths import simulate_paths
 
-def sweep_urgent_share(cfg: Mapping[str, Any], shares) -> list[dict]:
-    """Outcomes of the two-type equilibrium of ``cfg`` with weights ``(s, 1 - s)`` for each share ``s``."""
-    if len(cfg.get("types") or []) != 2:
-        raise ConfigError("systemic.sweeps.urgent_share: needs a scenario with exactly two types "
-                          "(the first is the urgent one)")
-    rows = []
-    for s in shares:
-        if not 0.0 < float(s) < 1.0:
-            raise ConfigError(f"systemic.sweeps.urgent_share: {s!r} must lie strictly between 0 and 1")
-        point = copy.deepcopy(dict(cfg))
-        point["types"][0]["weight"], point["types"][1]["weight"] = float(s), 1.0 - float(s)
-        summary, _ = run_types(point)
-        o = summary["outcomes"]
-        names = [t["name"] for t in summary["types"]]
-        rows.append({"urgent_share": float(s), "expected_cost": o["total_cost"],
-                     "liquidation_speed": o["liquidation_speed"], "price_impact": o["price_impact"],
-                     "eta_max": o["eta_max"], "urgent_cost": o["types"][names[0]]["total_cost"],
-                     "patient_cost": o["types"][names[1]]["total_cost"]})
-    return rows
+            kind, est = "common_noise", _solve_cn(cfg, cn, estimate=True)
+            paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+            outcomes, errors, se = _mean_path_outcomes(paths, est.fine.expected_cost, est.cost_error)
+            iterations, residual = 0, None
+    except (MfgConvergenceError, MfgDomainError) as exc:
+        record.update(solver="systemic", converged=False, iterations=0, residual=None, error=str(exc), outcomes=None)
+        return record
+    from mfg_finance.sweeps import OUTCOME_COLUMNS
+
+    record.update(solver=kind, converged=True, iterations=int(iterations), residual=residual, error=None,
+                  outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
+                  outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
+                  unresolved=["terminal_dispersion"] if kind != "types" else [],
+                  paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
+    return record

@@ -102,8 +102,9 @@ def check_type_count(types: Sequence[Any], key: str = "mfg.types") -> None:
                           f"common state (Q_1..Q_K) has K dimensions and a grid solve costs n^K (at most "
                           f"{MAX_TYPES} types; docs/mfg.md, section 8b). Use at most {MAX_TYPES} types or sigma0: 0.0")
     if len(types) < MAX_TYPES:
-        raise ConfigError(f"{key}: the two-type common-noise solver needs exactly {MAX_TYPES} types, "
-                          f"got {len(types)} (one type: mfg.common_noise)")
+        raise ConfigError(f"{key}: the two-type common-noise solver needs exactly {MAX_TYPES} types, got "
+                          f"{len(types)}; for one type with common noise leave the types list empty and put "
+                          "its values in mfg.params")
 
 
 @dataclass(frozen=True, eq=False)

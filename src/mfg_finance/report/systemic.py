@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from mfg_finance.io import read_json, read_yaml
+from mfg_finance.io import read_json, read_parquet, read_yaml
 from mfg_finance.report.formatting import figure, html_table, num, plus_minus
 
 
@@ -54,14 +54,34 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
     return rows
 
 
-def _sweep_table(rows: Sequence[Mapping[str, Any]], key: str) -> str:
-    frame = pd.DataFrame([{**({"market share rho": r["market_share"]} if "market_share" in r else {}),
-                           key: r[key], "expected cost": r["expected_cost"],
-                           "liquidation speed": r["liquidation_speed"],
-                           "price impact": _ms(r["price_impact"])[0] if r["price_impact"] is not None else None,
-                           **({"urgent cost": r["urgent_cost"], "patient cost": r["patient_cost"]}
-                              if "urgent_cost" in r else {})} for r in rows])
-    return html_table(frame, digits=4)
+#: Columns of a systemic sweep table shown in the section (``results/sweeps/<name>.parquet``).
+_SWEEP_COLUMNS = {"used_sigma0": "sigma0", "used_sigma": "sigma (idiosyncratic)", "total_cost": "expected cost",
+                  "total_cost_error": "± (bound)", "liquidation_speed": "liquidation speed (1/day)",
+                  "price_impact": "price impact (BRL)", "price_impact_se": "± (SE)"}
+
+
+def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
+    """The swept key of a one-axis systemic sweep table and its rows (``{key, sigma0, expected_cost, ...}``)."""
+    params = [c for c in table.columns if c.startswith("param_")]
+    key = params[0].removeprefix("param_")
+    rows = []
+    for _, r in table.sort_values(params).iterrows():
+        def value(col):
+            return None if col not in r or pd.isna(r[col]) else float(r[col])
+        impact = value("price_impact")
+        rows.append({key: float(r[params[0]]), "sigma0": value("used_sigma0"), "expected_cost": value("total_cost"),
+                     "liquidation_speed": value("liquidation_speed"),
+                     "price_impact": None if impact is None else {"mean": impact, "se": value("price_impact_se")}})
+    return key, rows
+
+
+def _sweep_table(table: pd.DataFrame) -> str:
+    params = [c for c in table.columns if c.startswith("param_")]
+    weights = [c for c in table.columns if c.startswith("used_weight_")]
+    cols = params + [c for c in _SWEEP_COLUMNS if c in table.columns] + weights
+    shown = table.sort_values(params)[cols].rename(columns={**_SWEEP_COLUMNS, **{c: c.removeprefix("param_") for c in params},
+                                                            **{c: "w " + c.removeprefix("used_weight_") for c in weights}})
+    return html_table(shown.dropna(axis=1, how="all"), digits=4)
 
 
 def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -89,13 +109,17 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         section["finite_n"] = fn
     if sweep_paths:
-        sw = read_json(sweep_paths[0])
         figs = list(inputs.get("systemic_sweep_figures") or [])
-        section["sweeps"] = {"sigma0_table": _sweep_table(sw["sigma0"], "sigma0"),
-                             "share_table": _sweep_table(sw["urgent_share"], "urgent_share"),
-                             "figures": [figure(p, t) for p, t in zip(figs, ("Outcomes against sigma0",
-                                                                             "Outcomes against the urgent share"))],
-                             "raw": sw}
+        tables, raw = [], {}
+        for path, fig in zip(sweep_paths, figs):
+            table = read_parquet(path)
+            if sum(c.startswith("param_") for c in table.columns) != 1:
+                continue        # a systemic sweep over two axes: shown in the sweeps section only
+            key, rows = _sweep_rows(table)
+            raw.setdefault(key, rows)
+            tables.append({"name": Path(path).stem, "key": key, "table": _sweep_table(table),
+                           "figure": figure(fig, f"Sweep {Path(path).stem}: outcomes against {key}")})
+        section["sweeps"] = {"tables": tables, "raw": raw} if tables else None
     section["summary"] = systemic_summary(section)
     return section
 
@@ -111,23 +135,27 @@ def _change(rows: Sequence[Mapping[str, Any]], key: str, name: str) -> str | Non
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
     """One plain-language paragraph: what common noise and urgent agents change, and the finite-N check."""
     parts = []
-    sweeps = section.get("sweeps")
-    if sweeps:
-        s0, sh = sweeps["raw"]["sigma0"], sweeps["raw"]["urgent_share"]
+    raw = (section.get("sweeps") or {}).get("raw") or {}
+    s0 = raw.get("market_share") or raw.get("sigma0")
+    if s0 and len(s0) >= 2:
         cost, speed = _change(s0, "sigma0", "expected_cost"), _change(s0, "sigma0", "liquidation_speed")
         impact = _change(s0, "sigma0", "price_impact")
-        parts.append(f"Market-wide shocks: making a larger share of the same total noise common to all agents "
+        what = ("making a larger share of the same total noise common to all agents"
+                if "market_share" in raw else "adding noise common to all agents")
+        parts.append(f"Market-wide shocks: {what} "
                      f"(sigma0 from {num(s0[0]['sigma0'], 3)} to {num(s0[-1]['sigma0'], 3)}) moves the expected liquidation cost from {cost}, the speed of "
                      f"the crowd's mean inventory from {speed} per day"
                      + (f" and the mean price impact from {impact} BRL" if impact else "")
                      + "; the fan charts show the spread of outcomes across shocks.")
+    sh = raw.get("urgent_share")
+    if sh and len(sh) >= 2:
         parts.append(f"A more urgent crowd: raising the share of urgent liquidators from {num(sh[0]['urgent_share'], 2)} "
                      f"to {num(sh[-1]['urgent_share'], 2)} moves the average cost from "
                      f"{_change(sh, 'urgent_share', 'expected_cost')}, the crowd's liquidation speed from "
                      f"{_change(sh, 'urgent_share', 'liquidation_speed')} per day"
                      + (f" and the price impact from {_change(sh, 'urgent_share', 'price_impact')} BRL"
                         if _change(sh, "urgent_share", "price_impact") else "")
-                     + "; patient agents pay for the urgent ones' crowding.")
+                     + ".")
     fn = section.get("finite_n")
     if fn:
         check = fn["largest_N_check"]

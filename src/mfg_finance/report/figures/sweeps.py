@@ -13,6 +13,21 @@ OUTCOME_LABELS = {
     "terminal_dispersion": "terminal inventory std (inventory units)",
     "total_cost": "expected total cost (cost units)",
 }
+#: Shown instead of the terminal dispersion when a sweep has none (common-noise points) but a price.
+PRICE_IMPACT_LABEL = "price impact p_T - p_0 (BRL)"
+
+
+def _outcomes(table: pd.DataFrame) -> list[str]:
+    """The three outcomes plotted: price impact replaces an all-missing terminal dispersion."""
+    chosen = list(OUTCOME_LABELS)
+    if (table["terminal_dispersion"].isna().all() and "price_impact" in table
+            and table["price_impact"].notna().any()):
+        chosen[chosen.index("terminal_dispersion")] = "price_impact"
+    return chosen
+
+
+def _label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, PRICE_IMPACT_LABEL)
 
 
 def plot_sweep(table: pd.DataFrame, path, *, title: str = "Sweep") -> None:
@@ -29,13 +44,13 @@ def _heatmaps(table, params, title):
     x_name, y_name = params
     xs = np.sort(table[x_name].unique())
     ys = np.sort(table[y_name].unique())
-    outcomes = list(OUTCOME_LABELS)
+    outcomes = _outcomes(table)
     fig, axes = plt.subplots(1, len(outcomes), figsize=(5.2 * len(outcomes), 4.4), constrained_layout=True)
     for ax, outcome in zip(axes, outcomes):
         grid = table.pivot_table(index=y_name, columns=x_name, values=outcome, aggfunc="first", dropna=False)
         grid = grid.reindex(index=ys, columns=xs)
         image = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
-        fig.colorbar(image, ax=ax, shrink=0.85, label=OUTCOME_LABELS[outcome])
+        fig.colorbar(image, ax=ax, shrink=0.85, label=_label(outcome))
         failed = table.loc[~table["converged"]]
         for _, row in failed.iterrows():
             ax.text(np.searchsorted(xs, row[x_name]), np.searchsorted(ys, row[y_name]), "✕",
@@ -56,7 +71,7 @@ def _lines(table, x_name, title, others):
     A non-converged point is a hole in the line (its value is set to NaN, which matplotlib does not
     join across), marked by a dotted red vertical line and a red ✕ on the x axis: never interpolated.
     """
-    outcomes = list(OUTCOME_LABELS)
+    outcomes = _outcomes(table)
     fig, axes = plt.subplots(1, len(outcomes), figsize=(5.0 * len(outcomes), 3.8), constrained_layout=True)
     groups = table.groupby(others, sort=True) if others else [((), table)]
     for ax, outcome in zip(axes, outcomes):
@@ -73,7 +88,7 @@ def _lines(table, x_name, title, others):
                 ax.plot([x], [0.0], marker="x", color="red", markersize=10, clip_on=False,
                         transform=ax.get_xaxis_transform())
         ax.set_xlabel(x_name.removeprefix("param_"))
-        ax.set_ylabel(OUTCOME_LABELS[outcome])
+        ax.set_ylabel(_label(outcome))
         ax.grid(alpha=0.3)
         if others:
             ax.legend(fontsize=7)
