@@ -50,5 +50,4 @@ def report_inputs(workdir: Path) -> dict:
         "finite_n_metrics": [str(w / "results/systemic/finite_n/metrics.json")],
         "finite_n_figure": [str(w / "results/systemic/finite_n/convergence.png")],
         "systemic_sweeps": [str(w / f"results/sweeps/{s}.parquet") for s in ("sigma0", "urgent_share")],
-        "systemic_sweep_figures": [str(w / f"results/sweeps/{s}.png") for s in ("sigma0", "urgent_share")],
     }

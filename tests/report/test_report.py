@@ -20,6 +20,10 @@ import pandas as pd
 import pytest
 import yaml
 from PIL import Image
+from snakemake.utils import validate
+
+from mfg_finance.batching import batches
+from mfg_finance.sweeps import sweep_points
 
 from reportutils import report_inputs
 
@@ -69,11 +73,12 @@ def test_every_image_is_embedded_and_decodes_as_png(report_html):
     sources = re.findall(r"<img\b[^>]*\bsrc=\"([^\"]*)\"", report_html)
     # 5 analytics + 5 for the baseline scenario + 1 for the endogenous price (its other 4 figures are the
     # baseline's, shown once) + 2 verification + 2 sweeps + 2 quotes + 2 backtest distributions
-    # + 2 systemic scenarios, the finite-N check and 2 systemic sweeps
+    # + 2 systemic scenarios and the finite-N check (the 2 systemic sweeps' figures are in the sweeps section)
     # + 3 intraday figures from the sample's trade sessions (issue 15)
     # + the replay comparison figure (simulated vs replayed PnL)
     # + a portfolio's quote surface and its mean-CVaR frontier (issue 18)
-    assert len(sources) == 30
+    # + the equilibrium's paths, its fixed-point residuals and the regimes heatmaps (issue 17)
+    assert len(sources) == 33
     assert len(re.findall(r"<img\b", report_html)) == len(sources)
     for src in sources:
         assert src.startswith("data:image/png;base64,"), src[:60]
@@ -112,12 +117,15 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
                       r"\(([0-9.e-]+)(?: ± ([0-9.e-]+))? trading days\)", summary)
     assert match, summary
     stated = float(match.group(1)) * {"seconds": 1, "minutes": 60, "hours": 3600}[match.group(2)] / 25200
-    assert stated == pytest.approx(half_days, rel=0.03)
-    # stated with its estimated discretisation error (metrics.json outcome_errors), rounded to it
-    error = json.loads((pipeline / "results/mfg/baseline/metrics.json").read_text())["outcome_errors"]
-    assert match.group(4) is not None and float(match.group(4)) == pytest.approx(error["liquidation_half_life"],
-                                                                                 rel=0.1, abs=1e-12)
-    assert float(match.group(3)) == pytest.approx(half_days, rel=0.01, abs=float(match.group(4)))
+    # the solution file holds the fine grid; the summary states the outcome extrapolated in time
+    # (mfg_finance.mfg.accuracy), with its estimated discretisation error (metrics.json outcome_errors)
+    metrics = json.loads((pipeline / "results/mfg/baseline/metrics.json").read_text())
+    assert half_days == pytest.approx(metrics["accuracy"]["grid_outcomes"]["liquidation_half_life"], rel=0.01)
+    reported = metrics["outcomes"]["liquidation_half_life"]
+    assert stated == pytest.approx(reported, rel=0.03)
+    error = metrics["outcome_errors"]["liquidation_half_life"]
+    assert match.group(4) is not None and float(match.group(4)) == pytest.approx(error, rel=0.1, abs=1e-12)
+    assert float(match.group(3)) == pytest.approx(reported, rel=0.01, abs=float(match.group(4)))
 
     # how much the flow-dependent cost raises eta above eta0
     eta0 = yaml.safe_load((pipeline / "results/calibration/mfg_params.yaml").read_text())["parameters"]["eta0"]["value"]
@@ -300,9 +308,15 @@ def test_provenance_section(report_html, pipeline):
     # wall time per rule from the benchmark files, sweep points attributed to their rule
     wall = re.search(r"Wall time per rule.*?<tbody>(.*?)</tbody>", prov, flags=re.S).group(1)
     rows = {cells[0]: cells[1:] for cells in (re.findall(r"<td>([^<]*)</td>", r) for r in wall.split("</tr>")) if cells}
-    # 3 x 3 + 2 points in batching.jobs_per_sweep = 2 batches per sweep: phi_gamma's points fall in both,
-    # eta1's two in one (mfg_finance.batching); the backtests run one job per ticker
-    assert rows["sweep_mfg"][0] == "3"
+    # one sweep_mfg job per non-empty batch of each sweep (batching.jobs_per_sweep batches, points placed by
+    # mfg_finance.batching); the backtests run one job per ticker
+    config = yaml.safe_load((pipeline / "config" / "config.yaml").read_text())
+    validate(config, str(pipeline / "workflow" / "schemas" / "config.schema.yaml"))  # the schema's defaults
+    n_batches = config["batching"]["jobs_per_sweep"]
+    expected = sum(len(batches([p["point_id"] for p in sweep_points(spec, name=name)], n_batches))
+                   for name, spec in config["sweeps"].items())
+    assert len(config["sweeps"]) < expected < sum(len(sweep_points(s, name=n)) for n, s in config["sweeps"].items())
+    assert rows["sweep_mfg"][0] == str(expected)
     assert rows["solve_mfg"][0] == "2" and rows["backtest_market_making"][0] == "2"
     assert "render_report" not in rows
 

@@ -245,7 +245,6 @@ REPORT_INPUTS = {
     "finite_n_metrics": ["results/systemic/finite_n/metrics.json"] if FINITE_N else [],
     "finite_n_figure": ["results/systemic/finite_n/convergence.png"] if FINITE_N else [],
     "systemic_sweeps": expand("results/sweeps/{sweep}.parquet", sweep=SYSTEMIC_SWEEPS),
-    "systemic_sweep_figures": expand("results/sweeps/{sweep}.png", sweep=SYSTEMIC_SWEEPS),
 }
 
 NOTEBOOK_INPUTS = {

@@ -109,16 +109,15 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         section["finite_n"] = fn
     if sweep_paths:
-        figs = list(inputs.get("systemic_sweep_figures") or [])
         tables, raw = [], {}
-        for path, fig in zip(sweep_paths, figs):
+        for path in sweep_paths:       # their figures are in the sweeps section
             table = read_parquet(path)
             if sum(c.startswith("param_") for c in table.columns) != 1:
                 continue        # a systemic sweep over two axes: shown in the sweeps section only
             key, rows = _sweep_rows(table)
             raw.setdefault(key, rows)
             tables.append({"name": Path(path).stem, "key": key, "table": _sweep_table(table),
-                           "figure": figure(fig, f"Sweep {Path(path).stem}: outcomes against {key}")})
+                           "title": f"Sweep {Path(path).stem}: outcomes against {key}"})
         section["sweeps"] = {"tables": tables, "raw": raw} if tables else None
     section["summary"] = systemic_summary(section)
     return section
