@@ -30,8 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 
+from bench_workflow import with_sweep_points  # one n-point phi x gamma_T sweep in the copy's config
 from machine import describe  # benchmarks/machine.py (the script's folder is on sys.path)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,15 +81,6 @@ def cpu_by_job(workdir: Path) -> dict[str, float]:
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
 
-def with_sweep(workdir: Path, n_points: int) -> None:
-    """Replace the copy's sweeps by one ``n_points``-point phi x gamma_T sweep."""
-    config_path = workdir / "config" / "config.yaml"
-    config = yaml.safe_load(config_path.read_text())
-    side = int(round(n_points ** 0.5))
-    config["sweeps"] = {"big": {"phi": {"start": 0.001, "stop": 1.0, "num": side, "scale": "log"},
-                                "gamma_T": {"start": 0.01, "stop": 10.0, "num": n_points // side, "scale": "log"}}}
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-
 
 def verdict(value: float, target: float) -> str:
     return f"< {target:g} s: {'met' if value < target else 'NOT met'}"
@@ -123,7 +114,7 @@ def main() -> None:
                 warm.append(run_snakemake(workdir, "--cores", cores, "--forceall", "all"))
     with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
         workdir = fresh_copy(Path(tmp))
-        with_sweep(workdir, 10_000)
+        with_sweep_points(workdir, 10_000)
         dry = [run_snakemake(workdir, "-n", "--cores", cores, "all") for _ in range(args.repeats)]
     load_after = os.getloadavg()
 
