@@ -30,7 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from bench_workflow import with_sweep_points  # one n-point phi x gamma_T sweep in the copy's config
 from machine import describe  # benchmarks/machine.py (the script's folder is on sys.path)
 
