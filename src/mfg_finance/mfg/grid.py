@@ -84,19 +84,34 @@ def graded_smooth_scale(T: float, layer: float, max_step_ratio: float) -> float:
     """Distance ``l`` from ``T`` (trading days) where the graded mesh turns uniform (see :func:`time_mesh`).
 
     It solves ``(T + tau - l + l ln(l / tau)) / T = beta`` (``beta = max_step_ratio``), i.e. with
-    ``y = l / tau``: ``y (ln y - 1) = (beta - 1) T / tau - 1``, whose root is
-    ``y = exp(1 + W((beta - 1) T / (e tau) - 1/e))`` (``W``: principal Lambert function). The left
-    side increases with ``l`` (its derivative is ``ln(l / tau) / T``) from 1 at ``l = tau``.
-    Returns ``tau`` (uniform mesh) when ``tau`` is infinite or ``beta <= 1``.
+    ``y = l / tau``: ``y (ln y - 1) = C = (beta - 1) T / tau - 1``, whose root is
+    ``y = exp(1 + W(C / e))`` (``W``: principal Lambert function). The left side increases with ``l``
+    (its derivative is ``ln(l / tau) / T``) from 1 at ``l = tau``. Returns ``tau`` (uniform mesh) when
+    ``tau`` is infinite or ``beta <= 1``.
     """
     tau = float(layer)
     if not math.isfinite(tau) or max_step_ratio <= 1.0:
         return tau
-    c = (max_step_ratio - 1.0) * T / tau - 1.0
-    from scipy.special import lambertw  # here: the config checks import this module when Snakemake plans jobs
+    return tau * math.exp(_log_root((max_step_ratio - 1.0) * T / tau - 1.0))
 
-    w = float(lambertw(c / math.e).real)
-    return tau * math.exp(1.0 + w)
+
+def _log_root(c: float) -> float:
+    """The root ``x > 0`` of ``g(x) = e^x (x - 1) - c`` for ``c > -1``, i.e. ``1 + W(c / e)``, to round-off.
+
+    ``g`` is increasing and convex for ``x > 0`` (``g' = x e^x``, ``g'' = (x + 1) e^x``) and
+    ``g(1 + ln(1 + max(c, 0))) >= 0``, so Newton's method from there descends monotonically onto the root
+    (quadratically; a handful of steps). Plain Python: scipy's Lambert function would cost the solver
+    the import of ``scipy.special`` (a third of a second).
+    """
+    x = 1.0 + math.log1p(max(c, 0.0))
+    for _ in range(200):
+        ex = math.exp(x)
+        step = (ex * (x - 1.0) - c) / (x * ex)
+        x_new = x - step
+        if not x_new < x:          # monotone from above: stops at the round-off floor
+            break
+        x = x_new
+    return x
 
 
 def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.inf,
@@ -199,9 +214,19 @@ def grid_from_config(config) -> Grid:
 def grid_nodes(grid, params) -> np.ndarray:
     """The inventory nodes of a ``grid`` config section (ends resolved) and its ``params`` (inventory units)."""
     if grid.get("inventory_mesh", "uniform") == "graded":
-        return inventory_nodes(grid["x_min"], grid["x_max"], grid["nx"], law_envelope(params, grid["T"]),
-                               sigma=params["sigma"])
+        key = (float(grid["x_min"]), float(grid["x_max"]), int(grid["nx"]), float(grid["T"])) + \
+            tuple(float(params[k]) for k in _ENVELOPE_KEYS)
+        return _graded_nodes(key).copy()
     return np.linspace(grid["x_min"], grid["x_max"], grid["nx"])
+
+
+@functools.lru_cache(maxsize=64)
+def _graded_nodes(key: tuple) -> np.ndarray:
+    """:func:`inventory_nodes` of a grid and parameter tuple, kept: a solve asks for them several times
+    (the config check, the grid, the error estimate's companions)."""
+    x_min, x_max, nx, T, *values = key
+    params = dict(zip(_ENVELOPE_KEYS, values))
+    return inventory_nodes(x_min, x_max, nx, law_envelope(params, T), sigma=params["sigma"])
 
 
 # ---- where the law goes: the Gaussian (LQ moment) envelope ---------------------------------------
@@ -220,6 +245,8 @@ class LawEnvelope:
 
 
 ENVELOPE_STEPS = 400
+#: The parameters that decide the envelope (and with the grid section, the graded nodes).
+_ENVELOPE_KEYS = ("sigma", "eta0", "eta1", "phi", "gamma_T", "m0_mean", "m0_std")
 
 
 def law_envelope(params, T: float) -> LawEnvelope | None:
@@ -236,31 +263,23 @@ def law_envelope(params, T: float) -> LawEnvelope | None:
     Used only to size and grade the grid (a few % accuracy is ample); ``None`` if the coupling's
     fixed point cannot be found (the callers then fall back to problem-independent choices).
     """
-    key = tuple(float(params[k]) for k in ("sigma", "eta0", "eta1", "phi", "gamma_T", "m0_mean", "m0_std"))
+    key = tuple(float(params[k]) for k in _ENVELOPE_KEYS)
     return _envelope(key, float(T))
 
 
 @functools.lru_cache(maxsize=64)
 def _envelope(key: tuple, T: float) -> LawEnvelope | None:
-    from mfg_finance.mfg.coupling import lq_moment_guess
+    from mfg_finance.mfg.coupling import lq_moment_guess  # numba: only when the envelope is needed
 
     sigma, eta0, eta1, phi, gamma_T, m0_mean, m0_std = key
     t, dts = time_mesh(T, ENVELOPE_STEPS, "graded", layer=layer_scale(eta0, gamma_T))
     eta = lq_moment_guess(ENVELOPE_STEPS, dt=dts, phi=phi, gamma_T=gamma_T, eta0=eta0, eta1=eta1, mean0=m0_mean)
     if eta is None or not np.all(np.isfinite(eta)):
         return None
-    n = ENVELOPE_STEPS
-    h = np.empty(n + 1)
-    h[n] = gamma_T
-    for i in range(n - 1, -1, -1):
-        r, c = dts[i] / eta[i], h[i + 1] + dts[i] * phi
-        h[i] = 2.0 * c / (1.0 + math.sqrt(1.0 + 4.0 * r * c))
-    k = h / eta
-    mean, var = np.empty(n + 1), np.empty(n + 1)
-    mean[0], var[0] = m0_mean, m0_std * m0_std
-    for i in range(n):
-        mean[i + 1] = mean[i] / (1.0 + dts[i] * k[i])
-        var[i + 1] = (var[i] + sigma * sigma * dts[i]) / (1.0 + 2.0 * dts[i] * k[i])
+    from mfg_finance.mfg.moments import moment_recursions
+
+    _, k, mean, var = moment_recursions(np.ascontiguousarray(eta, dtype=float), dts, phi, gamma_T, m0_mean,
+                                        m0_std * m0_std, sigma)
     return LawEnvelope(t=t, mean=mean, std=np.sqrt(var), slope=k)
 
 
