@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -308,11 +309,18 @@ def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope |
     spurious mean flow, which destabilised the coupling on coarse meshes. Without an envelope the nodes are uniform.
     The error estimate's companion solve takes every other node of these (nested grids).
     """
-    if envelope is None:
+    return inventory_nodes_for_laws(x_min, x_max, nx, [(envelope, sigma)])
+
+
+def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
+                             laws: Sequence[tuple[LawEnvelope | None, float]]) -> np.ndarray:
+    """:func:`inventory_nodes` for several laws on one grid (the agent types of
+    :mod:`mfg_finance.mfg.agent_types_solver`): ``laws`` = ``(envelope, sigma)`` pairs, and the wanted
+    spacing at ``q`` is the smallest any of them wants there. Uniform if any envelope is ``None``."""
+    if not laws or any(env is None for env, _ in laws):
         return np.linspace(x_min, x_max, nx)
     L = x_max - x_min
-    S = np.maximum(envelope.std, 1e-300)
-    smallest = max(float(S.min()), 1e-14 * L)
+    smallest = max(min(float(np.maximum(env.std, 1e-300).min()) for env, _ in laws), 1e-14 * L)
     decades = math.log10(10.0 * L / smallest)
     geometric = np.geomspace(smallest / 10.0, L, int(40 * decades) + 2)
     even = np.linspace(x_min, x_max, 801)
@@ -320,14 +328,16 @@ def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope |
     sample = sample[(sample >= x_min) & (sample <= x_max)]
     wanted = np.full(sample.size, np.inf)
     absq = np.maximum(np.abs(sample), 1e-300)
-    for n in range(0, envelope.t.size, 2):          # every other time of the 400: ample for a smooth path
-        covered = np.abs(sample - envelope.mean[n]) <= COVER_STDS * S[n]
-        if not covered.any():
-            continue
-        h = S[n] / CELLS_PER_STD
-        if sigma > 0.0 and envelope.slope[n] > 0.0:
-            h = np.minimum(h, TARGET_PECLET * sigma * sigma / (envelope.slope[n] * absq[covered]))
-        wanted[covered] = np.minimum(wanted[covered], h)
+    for envelope, sigma in laws:
+        S = np.maximum(envelope.std, 1e-300)
+        for n in range(0, envelope.t.size, 2):          # every other time of the 400: ample for a smooth path
+            covered = np.abs(sample - envelope.mean[n]) <= COVER_STDS * S[n]
+            if not covered.any():
+                continue
+            h = S[n] / CELLS_PER_STD
+            if sigma > 0.0 and envelope.slope[n] > 0.0:
+                h = np.minimum(h, TARGET_PECLET * sigma * sigma / (envelope.slope[n] * absq[covered]))
+            wanted[covered] = np.minimum(wanted[covered], h)
     monitor = np.maximum(1.0 / wanted, (nx - 1) / (COARSEST * L))
     reach = min(-x_min, x_max)
     if reach > 0.0:      # symmetric around 0 where both sides exist (see the mirrored core below)

@@ -216,26 +216,24 @@ def _types_solution(cfg: Mapping[str, Any]):
 
 
 def run_types(cfg: Mapping[str, Any], sol=None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Solve the multi-type equilibrium (or take ``sol``, its solution); per-type and crowd outcomes,
-    price path when calibrated."""
-    from mfg_finance.mfg.price import clearing_price, supply_path
-
+    """Solve the multi-type equilibrium with its error estimates (or take ``sol``, its solution); crowd
+    outcomes (top level) and per-type ones (``outcomes.types``), each with its estimated discretisation
+    error in ``outcome_errors`` (same shape) and the unresolved ones listed; price path when calibrated."""
     sol = _types_solution(cfg) if sol is None else sol
     outcomes = sol.outcomes()
     arrays = {"t": sol.grid.t, "eta": sol.eta, "mean_flow": sol.mean_flow,
               "mean_flow_by_type": sol.mean_flow_by_type, "mean_inventory_by_type": sol.mean_inventory,
               "weights": sol.weights}
-    price = _price_args(cfg)
-    outcomes["price_impact"] = None
-    if price is not None:
-        p = clearing_price(sol.mean_flow, supply_path(price["supply"], sol.grid.nt + 1), kappa=price["kappa"],
-                           p_ref=price["p_ref"])
-        arrays["price"] = p
-        outcomes["price_impact"] = float(p[-1] - p[0])
+    if sol.price is not None:
+        arrays["price"] = sol.price
+    acc = sol.accuracy or {}
     summary = {"kind": "types", "params": sol.config["params"],
                "types": [t.__dict__ for t in sol.types], "iterations": sol.iterations,
                "residual": sol.residuals[-1], "grid": {"nx": sol.grid.nx, "nt": sol.grid.nt},
-               "outcomes": outcomes}
+               "outcomes": outcomes, "outcome_errors": sol.outcome_errors(),
+               "unresolved": acc.get("unresolved"),
+               "accuracy": {k: acc.get(k) for k in ("method", "companions", "ratio", "extrapolated",
+                                                    "terminal_std_cells", "terminal_layer_resolved", "error")}}
     return summary, arrays
 
 
@@ -286,17 +284,16 @@ def _mean_path_outcomes(paths, total_cost: float, cost_error: float) -> tuple[di
     return out, {"total_cost": cost_error}, se
 
 
-def _types_outcomes(summary: Mapping[str, Any], arrays: Mapping[str, np.ndarray], sol) -> dict:
-    """Sweep outcomes of the multi-type equilibrium (sigma0 = 0): the crowd's paths."""
-    from mfg_finance.mfg.outcomes import path_outcomes as outcomes_of
-
-    w = sol.weights
-    mean = w @ sol.mean_inventory
-    second = w @ (sol.variance[:, -1] + sol.mean_inventory[:, -1] ** 2)
-    out = outcomes_of(sol.grid.t, mean, math.sqrt(max(second - mean[-1] ** 2, 0.0)), sol.mean_flow, sol.eta,
-                      summary["outcomes"]["total_cost"], arrays.get("price"))
-    out["mean_flow_abs_max"] = float(np.max(np.abs(sol.mean_flow)))
-    return out
+def _types_point(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Sweep-point fields of the multi-type equilibrium (sigma0 = 0): the crowd's outcomes, their errors and
+    the unresolved ones, and the same per type (``type_outcomes``, ``type_outcome_errors``, ``type_unresolved``)."""
+    outcomes = {k: v for k, v in summary["outcomes"].items() if k != "types"}
+    errors = {k: v for k, v in (summary.get("outcome_errors") or {}).items() if k != "types"}
+    unresolved = summary.get("unresolved") or {"crowd": [], "types": {}}
+    per_type = {name: {k: v for k, v in o.items() if k != "weight"} for name, o in summary["outcomes"]["types"].items()}
+    return {"outcomes": outcomes, "errors": errors, "unresolved": list(unresolved["crowd"]),
+            "type_outcomes": per_type, "type_outcome_errors": (summary.get("outcome_errors") or {}).get("types"),
+            "type_unresolved": {name: list(v) for name, v in unresolved["types"].items()}}
 
 
 def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
@@ -333,8 +330,9 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             iterations, residual = 0, None
         elif cfg["types"]:
             kind, sol = "types", _types_solution(cfg)
-            summary, arrays = run_types(cfg, sol)
-            outcomes, errors, se = _types_outcomes(summary, arrays, sol), {}, {}
+            summary, _ = run_types(cfg, sol)
+            point = _types_point(summary)
+            outcomes, errors, se = point["outcomes"], point["errors"], {}
             iterations, residual = summary["iterations"], summary["residual"]
         else:
             from mfg_finance.mfg.common_noise_paths import simulate_paths
@@ -351,6 +349,9 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     record.update(solver=kind, converged=True, iterations=int(iterations), residual=residual, error=None,
                   outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
-                  unresolved=["terminal_dispersion"] if kind != "types" else [],
+                  unresolved=point["unresolved"] if kind == "types" else ["terminal_dispersion"],
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
+    if kind == "types":
+        record.update(type_outcomes=point["type_outcomes"], type_outcome_errors=point["type_outcome_errors"],
+                      type_unresolved=point["type_unresolved"])
     return record
