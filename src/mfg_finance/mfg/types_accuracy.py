@@ -13,8 +13,9 @@ with the estimate ``|R - R2|/(r^2 - 1) + e_x`` when the time sequence is asympto
 ``|O_h - O_T|/(r - 1) + e_x``) (:func:`mfg_finance.mfg.accuracy.combine`). The spatial part
 ``e_x = |O_X - O_T| E_h / (E_X - E_h)`` scales the space companion's difference by the share of the
 numerical diffusion ``E`` (:func:`mfg_finance.mfg.hjb.excess_diffusion`) the fine grid keeps: a type's own
-``E_k`` for its outcomes, the population average ``sum_k w_k E_k`` for the crowd's (its flow, ``eta`` and
-price mix every type's). ``unresolved`` (:func:`mfg_finance.mfg.accuracy.flag_unresolved`): a type's terminal
+share ``E_h,k / (E_X,k - E_h,k)`` for its outcomes, the largest of the types' shares for the crowd's (its flow,
+``eta`` and price mix every type's; the population average of ``E`` let the patient type's central law dilute
+the urgent type's upwind error: crowd ``m_0`` estimate 0.4 of the true error on the urgent/patient set). ``unresolved`` (:func:`mfg_finance.mfg.accuracy.flag_unresolved`): a type's terminal
 std spanning fewer than 2 cells where its terminal law sits (the crowd's terminal std: when any type's
 does), an outcome whose estimate is at least half its size, the speed with its terminal mean, and every
 outcome when the narrowest terminal layer ``eta0 / max_k gamma_T,k`` is shorter than the last step.
@@ -107,7 +108,6 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
                         "types": {n: unresolved_dispersion(cells[n]) for n in names}},
             error=f"no companion solve ({name}): {exc}", companion_outcomes=None)
         return record
-    w = solution.weights
     e_fine = np.array([_excess(solution, k) for k in range(len(names))])
     e_space = np.array([_excess(companions["space"], k) for k in range(len(names))])
     nt = grid.nt
@@ -126,9 +126,9 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
                                      layer_resolved=layer_ok)
         return values, errors, [k for k, c in combined.items() if c["extrapolated"]], unresolved
 
-    crowd = one(fine["crowd"], lambda o: o["crowd"], _share(float(w @ e_fine), float(w @ e_space)),
-                min(cells.values()))
-    per_type = {n: one(fine["types"][n], lambda o, _n=n: o["types"][_n], _share(e_fine[k], e_space[k]), cells[n])
+    shares = [_share(e_fine[k], e_space[k]) for k in range(len(names))]
+    crowd = one(fine["crowd"], lambda o: o["crowd"], max(shares), min(cells.values()))
+    per_type = {n: one(fine["types"][n], lambda o, _n=n: o["types"][_n], shares[k], cells[n])
                 for k, n in enumerate(names)}
     record.update(
         ratio=ratio,
