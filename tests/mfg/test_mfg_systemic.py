@@ -115,7 +115,13 @@ def test_market_share_sweep_points_keep_the_total_noise():
     assert rows[0]["outcomes"]["liquidation_speed"] == pytest.approx(det.outcomes()["liquidation_speed"], rel=0.1)
     table = aggregate_points(rows)
     assert {"param_market_share", "used_sigma0", "price_impact_se", "total_cost_error"} <= set(table.columns)
-    assert table["terminal_dispersion"].isna().all()
+    # the terminal std: conditional variance along the paths + their variance of Q_T, with its estimate and SE
+    assert table["terminal_dispersion"].notna().all() and (table["terminal_dispersion_error"] > 0.0).all()
+    assert {"terminal_dispersion_se", "terminal_dispersion_common", "terminal_dispersion_idiosyncratic_error"} \
+        <= set(table.columns)
+    assert rows[0]["outcome_parts"]["terminal_dispersion_common"]["value"] < 1e-8     # identical paths
+    assert rows[0]["outcomes"]["terminal_dispersion"] == pytest.approx(det.outcomes()["terminal_dispersion"], rel=0.1)
+    assert rows[1]["outcome_parts"]["terminal_dispersion_common"]["value"] > 0.0
     # a sigma0 sweep on the baseline scenario is systemic at every point, sigma0 = 0 included
     direct = _points("baseline", "sigma0", [0.0, 0.2])
     assert [r["solver"] for r in direct] == ["common_noise"] * 2
