@@ -31,7 +31,8 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
                          "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
                          "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
-                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"])})
+                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
+                         "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
         elif m["kind"] == "types_common_noise":
             o = m["outcomes"]
             types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
@@ -42,7 +43,8 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
                          "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
                          "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
-                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"])})
+                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
+                         "terminal std of q (inventory units)": "not computed (docs/mfg.md, section 8c)"})
         else:
             o = m["outcomes"]
             e = m.get("outcome_errors") or {}
@@ -56,8 +58,25 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
                          "price impact (BRL)": plus_minus(o["price_impact"], e.get("price_impact"))
                          if o.get("price_impact") is not None else "—",
-                         "Q_T 5-95% (inventory units)": "—"})
+                         "Q_T 5-95% (inventory units)": "—",
+                         "terminal std of q (inventory units)": _resolved(plus_minus(o["terminal_dispersion"],
+                                                                                    e.get("terminal_dispersion")),
+                                                                         "terminal_dispersion" in
+                                                                         ((m.get("unresolved") or {}).get("crowd") or []))})
     return rows
+
+
+def _resolved(text: str, unresolved: bool) -> str:
+    return f"{text} (not resolved by the grid)" if unresolved else text
+
+
+def _dispersion(d: Mapping[str, Any] | None) -> str:
+    """``std ± error (common c, idiosyncratic i; SE s)`` of a common-noise terminal dispersion record."""
+    if not d:
+        return "—"
+    text = (f"{plus_minus(d['value'], d['error'])} (common {num(d['common']['std'], 3)}, idiosyncratic "
+            f"{num(d['idiosyncratic']['std'], 3)}; Monte Carlo SE {num(d['se'], 2)})")
+    return _resolved(text, "total" in (d.get("unresolved") or []))
 
 
 #: Columns of a systemic sweep table shown in the section (``results/sweeps/<name>.parquet``).
