@@ -12,8 +12,9 @@ from mfg_finance.mfg.hjb import solve_hjb, solve_sweep
 from mfg_finance.mfg.solver import Problem, initial_eta
 
 #: Masses: relative to the law's maximum. The uniform time mesh with gamma_T = 1e8 (a terminal layer 1e9 times
-#: shorter than a step, Courant numbers |alpha| dt / h of 1e5 .. 1e11) amplifies the controls' round-off 10x more.
-MASS_TOL = {"gamma_T = 1e8, uniform time mesh": 1e-11}
+#: shorter than a step, Courant numbers |alpha| dt / h of 1e5 .. 1e11) amplifies the controls' round-off 10-100x
+#: more (22x measured on the budgeted inventory mesh of issue 14a).
+MASS_TOL = {"gamma_T = 1e8, uniform time mesh": 1e-10}
 
 CASES = {
     "stiff, coupled (eta1 > 0), graded meshes": make(STIFF, grid={"nx": 101, "nt": 60}),
