@@ -13,9 +13,9 @@ from mfg_finance.mfg.solver import Problem, initial_eta
 
 #: Masses: relative to the law's maximum. The uniform time mesh with gamma_T = 1e8 (a terminal layer 1e9 times
 #: shorter than a step, Courant numbers |alpha| dt / h of 1e5 .. 1e11, M-matrices with diagonals up to 1e8)
-#: loses more digits in any factorisation: there the two differ by 1e-11 (the reference's plain LU against the
-#: kernel's twisted one).
-MASS_TOL = {"gamma_T = 1e8, uniform time mesh": 5e-11}
+#: loses more digits in any factorisation (the reference's plain LU against the kernel's twisted one): 1e-11 to
+#: 2e-11 measured, on the uniform-noise and the budgeted inventory meshes.
+MASS_TOL = {"gamma_T = 1e8, uniform time mesh": 1e-10}
 
 CASES = {
     "stiff, coupled (eta1 > 0), graded meshes": make(STIFF, grid={"nx": 101, "nt": 60}),
