@@ -72,10 +72,12 @@ def test_sweep_started_from_another_policy_gives_the_same_result():
     kw = dict(sigma=problem.sigma, phi=problem.phi, gamma_T=problem.gamma_T)
     cold = solve_sweep(eta, g.q, g.dts, mass0, **kw)
     step_scale = np.max(np.abs(cold[1]), axis=1, keepdims=True)
-    # a previous coupling iteration's feedback (the cost path 30% off): the same to round-off
+    # a previous coupling iteration's feedback (the cost path 30% off): the same to round-off. The two runs stop
+    # at different iterates that both pass the stopping test (values within 1e-12, in practice 1e-15), so the
+    # controls, difference quotients of those values, agree to about 1e-12 of the step's largest (1.5e-12 seen)
     warm = solve_sweep(eta, g.q, g.dts, mass0, start=solve_sweep(1.3 * eta, g.q, g.dts, mass0, **kw)[1], **kw)
     assert np.all(np.abs(warm[0] - cold[0]) <= 1e-12 * np.abs(cold[0]))
-    assert np.all(np.abs(warm[1] - cold[1]) <= 1e-12 * step_scale + _control_noise(cold[0], eta, g.q))
+    assert np.all(np.abs(warm[1] - cold[1]) <= 1e-11 * step_scale + _control_noise(cold[0], eta, g.q))
     assert _relative(warm[2], cold[2]) < 1e-12
     # doing nothing: policy iteration converges from any policy, to the stopping test's precision
     idle = solve_sweep(eta, g.q, g.dts, mass0, start=np.zeros_like(cold[1]), **kw)
