@@ -100,7 +100,8 @@ def _doubles(e_fine: float, e_coarse: float) -> bool:
     return e_fine > 0.0 and abs(e_coarse / e_fine - 2.0) <= 2.0 * DOUBLING_TOLERANCE
 
 
-def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float]) -> tuple[float, float, bool]:
+def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float],
+                        reaching: Mapping[str, float] | None = None) -> tuple[float, float, bool]:
     """``(correction, error, extrapolated)`` of one outcome's spatial error (module docstring, *space*).
 
     ``o_t``, ``o_x``, ``o_xx``: the outcome on the fine nodes, every other and every fourth node, all at ``nt_T``
@@ -111,33 +112,41 @@ def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float]) -> tuple
     the law is upwind wherever it is (``E`` doubles with the spacing at both levels, ``DOUBLING_TOLERANCE``) and
     that remainder is below the correction itself; else no correction and the error
     ``|O_X - O_T| min(1, E_h / (E_X - E_T))`` (``|O_X - O_T|`` where nothing is upwind).
+
+    ``reaching`` (the terminal std): the same diffusions weighted by what of them reaches ``T``
+    (:func:`surviving_fraction`); they must double too, and give the share of the unextrapolated error.
     """
     e_h, e_t, e_x = excess["fine"], excess["time_half"], excess["space"]
     e_xx = excess.get("space_coarse")
+    gate = reaching or excess
     if not e_x > e_t:
         return 0.0, abs(o_x - o_t), False
     slope = (o_x - o_t) / (e_x - e_t)
-    share = e_h / (e_x - e_t)
     first = slope * e_h
-    if _finite(o_xx, e_xx) and _doubles(e_t, e_x) and _doubles(e_x, e_xx):
+    if _finite(o_xx, e_xx) and _doubles(e_t, e_x) and _doubles(e_x, e_xx) and \
+            _doubles(gate["time_half"], gate["space"]) and _doubles(gate["space"], gate["space_coarse"]):
         slope2 = (o_xx - o_x) / (e_xx - e_x)
         remainder = abs(slope2 - slope) * e_h * (e_x + e_t - e_h) / (e_xx - e_t)
         if remainder <= abs(first):
             return first, remainder, True
-    return 0.0, abs(o_x - o_t) * min(1.0, share), False
+    if not gate["space"] > gate["time_half"]:
+        return 0.0, abs(o_x - o_t), False
+    return 0.0, abs(o_x - o_t) * min(1.0, gate["fine"] / (gate["space"] - gate["time_half"])), False
 
 
 def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | None],
             time_quarter: Mapping[str, float | None], space: Mapping[str, float | None], *,
             ratio: float, ratio2: float, space_share: float = 1.0,
             space_coarse: Mapping[str, float | None] | None = None,
-            excess: Mapping[str, float] | None = None) -> dict[str, dict[str, Any]]:
+            excess: Mapping[str, float] | None = None,
+            reaching: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, dict[str, Any]]:
     """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
     ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``. Space: with ``excess`` (the four numerical diffusions of
     :func:`space_extrapolation`) and ``space_coarse`` the spatial error is extrapolated away where the sequence
     is asymptotic; without them ``space_share`` (``E_h / (E_X - E_h)``) scales the space companion's difference
-    to the fine grid's spatial error, which is only estimated. An outcome missing (None/NaN) in the
+    to the fine grid's spatial error, which is only estimated. ``reaching`` gives an outcome the diffusions
+    that reach it (the terminal std: weighted by what reaches ``T``, :func:`space_extrapolation`). An outcome missing (None/NaN) in the
     fine solve keeps its value with no error; missing in a companion, it is reported unextrapolated with
     no error.
     """
@@ -154,7 +163,8 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
             if excess is None:
                 e_x = abs(o_x - o_t) * space_share
             else:
-                correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess)
+                correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess,
+                                                                reaching=(reaching or {}).get(key))
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
@@ -197,11 +207,31 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
     return unresolved
 
 
-def _excess(solution) -> float:
+def _excess(solution, *, terminal: bool = False) -> float:
+    """The fine or companion solve's numerical diffusion ``E``; with ``terminal``, each step's share weighted by
+    what of its variance survives to ``T`` (:func:`surviving_fraction`): the ``E`` of the terminal std."""
     from mfg_finance.mfg.hjb import excess_diffusion
 
+    weights = surviving_fraction(solution) if terminal else None
     return excess_diffusion(solution.alpha, solution.masses, solution.q, solution.time_steps,
-                            solution.config["params"]["sigma"])
+                            solution.config["params"]["sigma"], weights)
+
+
+def surviving_fraction(solution) -> np.ndarray:
+    r"""(nt,) the fraction of the variance added on each step that is left at ``T``.
+
+    The law contracts at the rate ``k^n = -cov(q, alpha^n) / var(q)`` under ``p^{n+1}`` (the feedback's slope
+    where the mass is; ``alpha = -k q`` in the LQ model), and the implicit step divides the variance by
+    ``1 + 2 dt_n k^n``: ``w_n = prod_{m >= n} 1 / (1 + 2 dt_m k^m)``. The terminal std feels the numerical
+    diffusion of the terminal layer, not that of the transport long before, which the law forgets.
+    """
+    p, q, a = solution.masses[1:], solution.q, solution.alpha[:-1]
+    mean = p @ q
+    centred = q[None, :] - mean[:, None]
+    var = np.maximum(np.einsum("ni,ni->n", p, centred * centred), 1e-300)
+    slope = np.maximum(-np.einsum("ni,ni->n", p, centred * a) / var, 0.0)
+    factor = 1.0 / (1.0 + 2.0 * solution.time_steps * slope)
+    return np.cumprod(factor[::-1])[::-1]
 
 
 def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
@@ -251,19 +281,21 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         coarse_error = f"no companion solve (space_coarse): {exc}"
-    excess = {"fine": _excess(solution), **{name: _excess(c) for name, c in companions.items()
-                                             if name != "time_quarter"}}
+    spatial = {"fine": solution, **{name: c for name, c in companions.items() if name != "time_quarter"}}
+    excess = {name: _excess(c) for name, c in spatial.items()}
+    terminal_excess = {name: _excess(c, terminal=True) for name, c in spatial.items()}
     ratio = nt / (companions["time_half"].t.size - 1)
     ratio2 = (companions["time_half"].t.size - 1) / (companions["time_quarter"].t.size - 1)
     outs = {name: s.grid_outcomes() for name, s in companions.items()}
     combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
-                       space_coarse=outs.get("space_coarse"), excess=excess)
+                       space_coarse=outs.get("space_coarse"), excess=excess,
+                       reaching={"terminal_dispersion": terminal_excess})
     values = {k: c["value"] for k, c in combined.items()}
     errors = {k: c["error"] for k, c in combined.items()}
     unresolved = flag_unresolved({**values, "_horizon": float(solution.t[-1] - solution.t[0])}, errors,
                                  terminal_std_cells=record["terminal_std_cells"],
                                  layer_resolved=record["terminal_layer_resolved"])
-    record.update(ratio=ratio, excess_diffusion=excess, outcomes=values, outcome_errors=errors,
+    record.update(ratio=ratio, excess_diffusion={**excess, "terminal": terminal_excess}, outcomes=values, outcome_errors=errors,
                   extrapolated=[k for k, c in combined.items() if c["extrapolated"]],
                   space_extrapolated=[k for k, c in combined.items() if c["space_extrapolated"]],
                   unresolved=unresolved, error=None, space_coarse_error=coarse_error, companion_outcomes=outs)
