@@ -349,19 +349,23 @@ def _sweep(eta, q, dts, sigma, phi, gamma_T, tol, max_iter, mass0, start):
     return u, alpha, masses, flow, iters
 
 
-def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: np.ndarray, sigma: float) -> float:
+def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: np.ndarray, sigma: float,
+                     step_weights: np.ndarray | None = None) -> float:
     r"""The numerical diffusion the scheme added where it is upwind, integrated over the law (inventory units^2).
 
-    ``E = sum_n dt_n sum_i p^{n+1}_i 2 (D_{a,i} - D)`` with ``D_a = max(D, a h+ / 2, -a h- / 2)`` at the inner
-    nodes (:func:`hybrid_offdiagonals`) and ``p`` the node masses: the variance the scheme's chain adds beyond the
-    model's ``sigma^2`` per unit time. Zero where the scheme is central everywhere the law is; the
-    first-order spatial error of every outcome is proportional to it (:mod:`mfg_finance.mfg.accuracy`).
+    ``E = sum_n w_n dt_n sum_i p^{n+1}_i 2 (D_{a,i} - D)`` with ``D_a = max(D, a h+ / 2, -a h- / 2)`` at the inner
+    nodes (:func:`hybrid_offdiagonals`), ``p`` the node masses and ``w_n`` the ``step_weights`` (default 1): the
+    variance the scheme's chain adds beyond the model's ``sigma^2`` per unit time. Zero where the scheme is
+    central everywhere the law is; the first-order spatial error of every outcome is proportional to it
+    (:mod:`mfg_finance.mfg.accuracy`, which weights the steps by how much of their variance reaches ``T`` for
+    the terminal std).
     """
     D = 0.5 * sigma * sigma
     h = np.diff(q)
     a = alpha[:-1, 1:-1]
     excess = np.maximum(np.maximum(0.5 * a * h[None, 1:], -0.5 * a * h[None, :-1]) - D, 0.0)
-    return float(2.0 * dts @ np.sum(masses[1:, 1:-1] * excess, axis=1))
+    steps = dts if step_weights is None else dts * step_weights
+    return float(2.0 * steps @ np.sum(masses[1:, 1:-1] * excess, axis=1))
 
 
 def hybrid_policy(u: np.ndarray, eta: float, q: np.ndarray, sigma: float) -> np.ndarray:

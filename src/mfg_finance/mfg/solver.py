@@ -179,7 +179,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     Parameters
     ----------
     config : ``{grid, params, solver, price}`` (see :mod:`mfg_finance.mfg.config`).
-    estimate_errors : also solve the three companions of :mod:`mfg_finance.mfg.accuracy`, report the
+    estimate_errors : also solve the four companions of :mod:`mfg_finance.mfg.accuracy`, report the
         outcomes extrapolated in time and attach every outcome's estimated discretisation error
         (``solution.accuracy``).
     eta_offset : optional exogenous addition to the cost, ``eta^n = eta0 + offset^n + eta1 |m^n|``:
