@@ -110,7 +110,7 @@ def main() -> None:
             median_time(lambda: solve(STIFF, estimate_errors=False), args.repeats),
         "steady solve, no estimate, new parameters each run":
             median_time(lambda: solve(perturbed(next(runs)), estimate_errors=False), args.repeats),
-        "steady solve with the three companions": median_time(lambda: solve(STIFF), args.repeats),
+        "steady solve with the error companions": median_time(lambda: solve(STIFF), args.repeats),
         "first solve in a fresh process (warm numba cache; start-up and import included)":
             fresh_process(FRESH, args.fresh),
         "  floor: fresh process importing numpy + numba, one cached kernel call": fresh_process(FLOOR, args.fresh),
