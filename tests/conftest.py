@@ -44,16 +44,14 @@ def real_data_dir() -> Path:
     return path
 
 
-def _needs_the_pipeline(item: pytest.Item) -> bool:
-    return "pipeline" in getattr(item, "fixturenames", ())
-
-
 def pytest_collection_modifyitems(config, items):
-    """The modules whose tests read the session's pipeline run go last (each module's tests in their order):
-    the run, started in the background when the session starts, overlaps every other test."""
-    late = {getattr(item, "module", None) for item in items if _needs_the_pipeline(item)}
-    items[:] = ([i for i in items if getattr(i, "module", None) not in late]
-                + [i for i in items if getattr(i, "module", None) in late])
+    """Tests that wait for a background run (BACKGROUND_RUNS) go last, in the order of that list, each group
+    in its collection order: the runs overlap every other test (which does not depend on the order)."""
+    def waits_for(item: pytest.Item) -> int:
+        names = getattr(item, "fixturenames", ())
+        return max((rank + 1 for rank, fixture in enumerate(BACKGROUND_RUNS) if fixture in names), default=0)
+
+    items.sort(key=waits_for)      # stable
 
 
 @pytest.fixture(scope="session", autouse=True)
