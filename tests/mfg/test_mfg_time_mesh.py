@@ -215,3 +215,22 @@ def test_metrics_report_the_time_steps(stiff_solution):
 def test_make_grid_keeps_the_uniform_signature():
     g = make_grid(-5, 5, 201, 1.0, 4)
     assert np.array_equal(g.t, np.linspace(0, 1, 5)) and g.dt == 0.25 and g.dts.shape == (4,)
+
+
+def test_lambert_w0_matches_scipy_and_its_definition():
+    """The pure-Python Lambert W (kept out of scipy so that planning jobs does not import scipy.special)."""
+    import math
+
+    from scipy.special import lambertw
+
+    from mfg_finance.mfg.grid import lambert_w0
+
+    xs = np.concatenate([-1.0 / math.e + np.logspace(-12, -1, 40), np.linspace(-0.3, 5.0, 200),
+                         np.logspace(0.0, 300.0, 200)])
+    for x in xs:
+        w, ref = lambert_w0(float(x)), float(lambertw(x).real)
+        assert abs(w - ref) <= 8 * math.ulp(ref) + 1e-7 * (x < -0.36), (x, w, ref)
+        assert w >= -1.0 and math.isclose(w * math.exp(w), x, rel_tol=1e-13, abs_tol=1e-16)
+    assert lambert_w0(0.0) == 0.0 and lambert_w0(math.e) == 1.0
+    with pytest.raises(ValueError):
+        lambert_w0(-0.5)

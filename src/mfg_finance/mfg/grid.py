@@ -93,10 +93,42 @@ def graded_smooth_scale(T: float, layer: float, max_step_ratio: float) -> float:
     if not math.isfinite(tau) or max_step_ratio <= 1.0:
         return tau
     c = (max_step_ratio - 1.0) * T / tau - 1.0
-    from scipy.special import lambertw  # here: the config checks import this module when Snakemake plans jobs
+    return tau * math.exp(1.0 + lambert_w0(c / math.e))
 
-    w = float(lambertw(c / math.e).real)
-    return tau * math.exp(1.0 + w)
+
+def lambert_w0(x: float) -> float:
+    """Principal branch ``W0(x)`` of the Lambert function (``w e^w = x``, ``w >= -1``) for real ``x >= -1/e``.
+
+    Halley's iteration from the branch-point series (``x`` near ``-1/e``), a ``log1p`` guess or
+    ``ln x - ln ln x`` (large ``x``), run until the iterate stops changing: within a few ulps of
+    ``scipy.special.lambertw`` (tested). Here rather than scipy's because the config checks call it when
+    Snakemake plans jobs, and importing ``scipy.special`` costs about half a second of every Snakemake start.
+    """
+    x = float(x)
+    if not x >= -1.0 / math.e - 1e-15:
+        raise ValueError(f"lambert_w0: x = {x!r} < -1/e has no real value")
+    if x == 0.0 or not math.isfinite(x):
+        return x
+    if x < -0.25:
+        p = math.sqrt(max(2.0 * (math.e * x + 1.0), 0.0))
+        w = -1.0 + p * (1.0 + p * (-1.0 / 3.0 + p * 11.0 / 72.0))
+    elif x < 3.0:
+        lx = math.log1p(x)
+        w = lx * (1.0 - math.log1p(lx) / (2.0 + lx))
+    else:
+        lx = math.log(x)
+        w = lx - math.log(lx)
+    previous = None
+    for _ in range(100):
+        ew = math.exp(w)
+        f = w * ew - x
+        if f == 0.0 or w == -1.0:
+            break
+        new = w - f / (ew * (w + 1.0) - (w + 2.0) * f / (2.0 * (w + 1.0)))
+        if new == w or new == previous:   # converged, or cycling between neighbouring floats
+            break
+        previous, w = w, new
+    return w
 
 
 def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.inf,
