@@ -6,9 +6,9 @@ common path ``eta(t)``, the HJB and FP of :mod:`mfg_finance.mfg.solver` with its
 
     m^n = sum_k w_k sum_i alpha_k^n_i mu_k^n_i dx,        eta^n = eta0 + eta1 |m^n| .
 
-One *sweep* runs the existing monotone operators (:func:`~mfg_finance.mfg.hjb.solve_hjb`,
-:func:`~mfg_finance.mfg.fp.solve_fp`) once per type on the same grid (the graded time mesh uses
-the narrowest terminal layer ``eta0 / max_k gamma_T,k``); the fixed point is found by the Anderson
+One *sweep* runs the deterministic solver's sweep (:func:`mfg_finance.mfg.terminal_interval.sweep_exact_end`:
+the implicit monotone steps, the last interval exact) once per type on the same grid (the graded time mesh
+grades from :func:`mfg_finance.mfg.grid.mesh_layer` of the stiffest type); the fixed point is found by the Anderson
 iteration of :mod:`mfg_finance.mfg.coupling` on ``G~(x) = (eta0 + sqrt(eta0^2 + 4 eta1 |m[x]| x))/2``,
 started from the fixed point of the same time scheme on the Gaussian moment model of each type
 (the exact multi-type LQ equilibrium if that fails). Residual, tolerance and failure
@@ -34,9 +34,8 @@ from mfg_finance.mfg.agent_types_exact import exact_types
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
-from mfg_finance.mfg.fp import mean_flow, solve_fp
-from mfg_finance.mfg.grid import AUTO, Grid, auto_domain, gaussian_density, layer_scale, make_grid, zero_on_a_node
-from mfg_finance.mfg.hjb import solve_hjb
+from mfg_finance.mfg.grid import AUTO, Grid, auto_domain, gaussian_density, make_grid, mesh_layer, zero_on_a_node
+from mfg_finance.mfg.terminal_interval import sweep_exact_end
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,11 +126,15 @@ def moment_guess(grid: Grid, types: Sequence[AgentType], *, eta0: float, eta1: f
 
 
 def types_grid(config: Mapping[str, Any], types: Sequence[AgentType]) -> Grid:
-    """The common grid: ``mfg.grid`` with the layer ``eta0 / max_k gamma_T,k`` for a graded mesh."""
+    """The common grid: ``mfg.grid`` graded from the widest of the types' layers
+    (:func:`mfg_finance.mfg.grid.mesh_layer` with each type's parameters)."""
     g, p = config["grid"], config["params"]
+    q = np.linspace(g["x_min"], g["x_max"], g["nx"])
+    layer = max(mesh_layer({"eta0": p["eta0"], "eta1": p["eta1"], "sigma": t.sigma, "phi": t.phi,
+                            "gamma_T": t.gamma_T, "m0_mean": t.m0_mean, "m0_std": t.m0_std}, g["T"], q)
+                for t in types)
     return make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"], g.get("time_mesh", "uniform"),
-                     layer=layer_scale(p["eta0"], max(t.gamma_T for t in types)),
-                     max_step_ratio=g.get("max_step_ratio", 1.5))
+                     layer=layer, max_step_ratio=g.get("max_step_ratio", 1.5))
 
 
 def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | None = None) -> TypesSolution:
@@ -154,10 +157,11 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
     def evaluate(x: np.ndarray) -> Evaluation:
         us, alphas, dens, flows = [], [], [], []
         for ty, m0 in zip(specs, mu0):
-            u, alpha, up, down = solve_hjb(x, grid.q, grid.dts, sigma=ty.sigma, phi=ty.phi, gamma_T=ty.gamma_T)
-            mu = solve_fp(m0, up, down, grid.dts)
+            # the deterministic solver's sweep, last interval exact (mfg.terminal_interval)
+            u, alpha, mu, flow = sweep_exact_end(x, grid.q, grid.dx, grid.dts, m0, sigma=ty.sigma, phi=ty.phi,
+                                                 gamma_T=ty.gamma_T)
             us.append(u), alphas.append(alpha), dens.append(mu)
-            flows.append(mean_flow(alpha, mu, grid.dx))
+            flows.append(flow)
         flows = np.array(flows)
         abs_m = np.abs(w @ flows)
         target = eta0 + eta1 * abs_m

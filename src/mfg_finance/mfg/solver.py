@@ -35,12 +35,11 @@ from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.exact import coupled
-from mfg_finance.mfg.fp import mean_flow, solve_fp
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
 from mfg_finance.mfg.grid import AUTO, Grid, grid_from_config, initial_density
-from mfg_finance.mfg.hjb import solve_hjb
 from mfg_finance.mfg.price import clearing_price, supply_path
 from mfg_finance.mfg.solution import MfgSolution
+from mfg_finance.mfg.terminal_interval import sweep_exact_end
 
 
 #: ``offset(t_nodes) -> (nt+1,) values``: an exogenous addition to the cost path (see :func:`solve`).
@@ -65,10 +64,11 @@ class Problem:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], eta_offset: "EtaOffset | None" = None,
-                    nodes: np.ndarray | None = None) -> "Problem":
-        """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's)."""
+                    nodes: np.ndarray | None = None, time_layer: float | None = None) -> "Problem":
+        """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's),
+        ``time_layer`` the graded time mesh's layer scale (:func:`mfg_finance.mfg.grid.mesh_layer`)."""
         p = config["params"]
-        grid = grid_from_config(config)
+        grid = grid_from_config(config, layer=time_layer)
         if nodes is not None:
             grid = Grid(q=np.asarray(nodes, dtype=float), t=grid.t, dts=grid.dts)
         floor = None
@@ -99,12 +99,16 @@ class Sweep:
 
 
 def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
-    """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint)."""
+    """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint).
+
+    The last interval ``[t_{N-1}, T]`` is solved in closed form with ``eta^{N-1}`` held over it
+    (:mod:`mfg_finance.mfg.terminal_interval`): the implicit steps run from its exact cost-to-go ``H q^2 + C``
+    at ``t_{N-1}`` (the constant ``C`` added afterwards: a constant does not change any policy), and the law
+    crosses it by the interval's Markov kernel.
+    """
     grid = problem.grid
-    u, alpha, up, down = solve_hjb(eta, grid.q, grid.dts, sigma=problem.sigma, phi=problem.phi,
-                                   gamma_T=problem.gamma_T)
-    density = solve_fp(problem.mu0, up, down, grid.dts, problem.weights)
-    return Sweep(u, alpha, density, mean_flow(alpha, density, problem.weights))
+    return Sweep(*sweep_exact_end(eta, grid.q, problem.weights, grid.dts, problem.mu0, sigma=problem.sigma,
+                                  phi=problem.phi, gamma_T=problem.gamma_T))
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
@@ -155,7 +159,7 @@ def initial_eta(problem: Problem) -> np.ndarray:
 
 def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
           eta_offset: "EtaOffset | None" = None, nodes: np.ndarray | None = None,
-          eta_start=None) -> MfgSolution:
+          eta_start=None, time_layer: float | None = None) -> MfgSolution:
     """Solve the MFG equilibrium described by an ``mfg`` config block.
 
     Parameters
@@ -173,6 +177,8 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         or every other one of them); ``grid.nx`` must equal their number.
     eta_start : callable ``t -> eta`` giving the first iterate of the cost path on this grid's times
         (the companions start from the fine solve's path); default :func:`initial_eta`.
+    time_layer : layer scale of the graded time mesh (trading days) instead of the config's
+        (:func:`mfg_finance.mfg.grid.mesh_layer`); the companions pass the fine grid's.
 
     Returns
     -------
@@ -191,7 +197,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     if cfg["params"]["sigma0"] > 0.0:
         raise ConfigError(f"mfg.params.sigma0: {cfg['params']['sigma0']!r} > 0 needs the common-noise solver "
                           "(mfg_finance.mfg.common_noise); this solver has idiosyncratic noise only")
-    problem = Problem.from_config(cfg, eta_offset, nodes)
+    problem = Problem.from_config(cfg, eta_offset, nodes, time_layer)
     solver = cfg["solver"]
     method = solver["method"]
     x0 = initial_eta(problem) if eta_start is None else np.maximum(
@@ -206,7 +212,8 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     if not ev.residual <= solver["tol"]:   # defensive: the solvers raise before this
         raise MfgConvergenceError(f"{method}: returned a residual above tol", result.residuals)
     grid = problem.grid
-    domain = domain_diagnostics(grid.q, grid.dts, s.density, problem.sigma)
+    domain = domain_diagnostics(grid.q, grid.dts[:-1], s.density, problem.sigma,
+                                last_interval=(float(grid.dts[-1]), float(s.mean_flow[-2])))
     check_domain(domain, cfg)
     domain.update(x_min=cfg["grid"]["x_min"], x_max=cfg["grid"]["x_max"], sized=domain_sizing(config))
     price = None
@@ -218,7 +225,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         t=problem.grid.t, dts=problem.grid.dts, q=problem.grid.q, u=s.u, density=s.density, alpha=s.alpha,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
-        config=cfg, wall_time_s=time.perf_counter() - start, domain=domain)
+        config=cfg, wall_time_s=time.perf_counter() - start, domain=domain, exact_last_interval=True)
     if not estimate_errors:
         return solution
     accuracy = accuracy_of(solution, solve if eta_offset is None else functools.partial(solve, eta_offset=eta_offset))
