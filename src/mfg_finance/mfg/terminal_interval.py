@@ -184,19 +184,18 @@ def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np
     terminal feedback, ``alpha[N-1]`` the interval's average feedback and ``flow[N-1] = (Q_T - Q_{N-1}) / d``.
     ``weights``: the cell widths (or one ``dx``); ``mu0``: the initial density.
     """
-    from mfg_finance.mfg.fp import mean_flow, solve_fp
-    from mfg_finance.mfg.hjb import hybrid_policy, solve_hjb
+    from mfg_finance.mfg.hjb import hybrid_policy, solve_sweep
 
     q = np.asarray(q, dtype=float)
     w = np.broadcast_to(np.asarray(weights, dtype=float), q.shape)
     last = terminal_interval(float(dts[-1]), eta=float(eta[-2]), phi=phi, sigma=sigma, gamma_T=gamma_T)
-    u, alpha, up, down = solve_hjb(eta[:-1], q, dts[:-1], sigma=sigma, phi=phi, gamma_T=last.H)
+    u, alpha, masses, flow = solve_sweep(eta[:-1], q, dts[:-1], mu0 * w, sigma=sigma, phi=phi, gamma_T=last.H)
     u = np.vstack([u + last.C, gamma_T * q * q])
-    density = solve_fp(mu0, up, down, dts[:-1], w)
     cols, probs = transition_kernel(q, w, last.r, last.v)
-    density = np.vstack([density, carry(density[-1] * w, cols, probs) / w])
+    masses = np.vstack([masses, carry(masses[-1], cols, probs)])
     alpha_last = last.average_feedback(q)
-    alpha = np.vstack([alpha[:-1], alpha_last, hybrid_policy(gamma_T * q * q, float(eta[-1]), q, sigma)])
-    flow = mean_flow(alpha, density, w)
-    flow[-2] = float(alpha_last @ (density[-2] * w))     # the interval's average flow: (Q_T - Q_{N-1}) / d
-    return u, alpha, density, flow
+    alpha_end = hybrid_policy(gamma_T * q * q, float(eta[-1]), q, sigma)
+    alpha = np.vstack([alpha[:-1], alpha_last, alpha_end])
+    # the interval's average flow (Q_T - Q_{N-1}) / d, then the terminal feedback's flow at T
+    flow = np.concatenate([flow[:-1], [float(alpha_last @ masses[-2]), float(alpha_end @ masses[-1])]])
+    return u, alpha, masses / w, flow
