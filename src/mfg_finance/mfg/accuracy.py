@@ -247,7 +247,8 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     layer = mesh_layer(p, float(solution.t[-1]), solution.q)
     try:
         for name, cfg in configs.items():
-            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], time_layer=layer, eta_start=start)
+            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], time_layer=layer,
+                                     eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         unresolved = ["terminal_dispersion"] if record["terminal_std_cells"] < RESOLVED_CELLS else []
         record.update(ratio=None, outcomes=dict(fine), outcome_errors={k: None for k in fine}, extrapolated=[],
@@ -256,7 +257,8 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         return record
     coarse_error = None
     try:      # every fourth node: only for the spatial extrapolation, which is skipped without it
-        companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, eta_start=start)
+        companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, time_layer=layer,
+                                           eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         coarse_error = f"no companion solve (space_coarse): {exc}"
     excess = {"fine": _excess(solution), **{name: _excess(c) for name, c in companions.items()

@@ -8,7 +8,7 @@ common path ``eta(t)``, the HJB and FP of :mod:`mfg_finance.mfg.solver` with its
 
 One *sweep* runs the deterministic solver's sweep (:func:`mfg_finance.mfg.terminal_interval.sweep_exact_end`:
 the implicit monotone steps, the last interval exact) once per type on the same grid (the graded time mesh
-grades from the widest of the types' :func:`mfg_finance.mfg.grid.mesh_layer`); the fixed point is found by the Anderson
+grades from the narrowest of the types' :func:`mfg_finance.mfg.grid.mesh_layer`); the fixed point is found by the Anderson
 iteration of :mod:`mfg_finance.mfg.coupling` on ``G~(x) = (eta0 + sqrt(eta0^2 + 4 eta1 |m[x]| x))/2``,
 started from the fixed point of the same time scheme on the Gaussian moment model of each type
 (the exact multi-type LQ equilibrium if that fails). Residual, tolerance and failure
@@ -178,8 +178,15 @@ def moment_guess(grid: Grid, types: Sequence[AgentType], *, eta0: float, eta1: f
         return None
 
 
-def types_grid(config: Mapping[str, Any], types: Sequence[AgentType], nodes: np.ndarray | None = None) -> Grid:
-    """The common grid: ``mfg.grid`` graded in time from the widest of the types' layers and
+def types_layer(params: Mapping[str, Any], types: Sequence[AgentType], T: float, q: np.ndarray) -> float:
+    """Layer scale of the common graded time mesh: the narrowest of the types' :func:`mfg_finance.mfg.grid.mesh_layer`
+    (the stiffest type's layer is resolved)."""
+    return min(mesh_layer(_type_params(params, ty), T, q) for ty in types)
+
+
+def types_grid(config: Mapping[str, Any], types: Sequence[AgentType], nodes: np.ndarray | None = None, *,
+               layer: float | None = None) -> Grid:
+    """The common grid: ``mfg.grid`` graded in time from the narrowest of the types' layers and
     inventory nodes graded for every type's law (or uniform, or the given ``nodes``: a companion solve's)."""
     g, p = config["grid"], config["params"]
     if nodes is None and g.get("inventory_mesh", "uniform") == "graded":
@@ -187,15 +194,16 @@ def types_grid(config: Mapping[str, Any], types: Sequence[AgentType], nodes: np.
         # crowd's cost path instead spreads the budget thinner (measured: more of the urgent law upwind)
         laws = [(law_envelope(_type_params(p, ty), g["T"]), ty.sigma) for ty in types]
         nodes = inventory_nodes_for_laws(g["x_min"], g["x_max"], g["nx"], laws)
-    # graded from the widest of the types' layers (mfg.grid.mesh_layer with each type's parameters)
-    q = np.linspace(g["x_min"], g["x_max"], g["nx"]) if nodes is None else np.asarray(nodes, dtype=float)
-    layer = max(mesh_layer(_type_params(p, ty), g["T"], q) for ty in types)
+    # graded from the narrowest of the types' layers (mfg.grid.mesh_layer with each type's parameters)
+    if layer is None:
+        q = np.linspace(g["x_min"], g["x_max"], g["nx"]) if nodes is None else np.asarray(nodes, dtype=float)
+        layer = types_layer(p, types, g["T"], q)
     return make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"], g.get("time_mesh", "uniform"),
                      layer=layer, max_step_ratio=g.get("max_step_ratio", 1.5), q=nodes)
 
 
 def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | None = None, *,
-                estimate_errors: bool = True, nodes: np.ndarray | None = None,
+                estimate_errors: bool = True, nodes: np.ndarray | None = None, time_layer: float | None = None,
                 eta_start: Callable[[np.ndarray], np.ndarray] | None = None) -> TypesSolution:
     """Solve the multi-type equilibrium of an ``mfg`` config block and a ``types`` list.
 
@@ -213,7 +221,7 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
         if not cfg["grid"]["x_min"] < ty.m0_mean < cfg["grid"]["x_max"]:
             raise_outside(i, ty, cfg["grid"])
     fit_domain(config, cfg, specs)
-    grid = types_grid(cfg, specs, None if nodes is None else np.asarray(nodes, dtype=float))
+    grid = types_grid(cfg, specs, None if nodes is None else np.asarray(nodes, dtype=float), layer=time_layer)
     eta0, eta1 = p["eta0"], p["eta1"]
     w = np.array([t.weight for t in specs])
     widths = grid.weights

@@ -84,19 +84,21 @@ def layer_scale(eta0: float, gamma_T: float) -> float:
 #: The graded time mesh grades from no less than this fraction of ``T``: the last interval is solved exactly
 #: (:mod:`mfg_finance.mfg.terminal_interval`), so the e-folds of a thinner layer need no steps.
 TERMINAL_LAYER_FLOOR = 1.0e-4
-#: ... and, when the terminal law is narrower than the cell at ``q = 0`` (spacing ``h0``), from no less than the
+#: ... and, when the terminal law is much narrower than the cell at ``q = 0`` (spacing ``h0``), from no less than the
 #: time over which the noise spreads a point over ``sqrt(10) ~ 3`` such cells (``10 h0^2 / sigma^2``): closer to
 #: ``T`` the grid cannot follow the law's contraction (its upwind steps hold it on cells far wider than it, at a
 #: cost ``~ eta h0^2 / (T - t)^2``), and the exact last interval carries it instead.
 TERMINAL_LAYER_CELLS2 = 10.0
+#: ... "narrower than the cell": a terminal std below this fraction of ``h0`` (1/3).
+TERMINAL_LAW_CELLS = 3.0
 
 
 def mesh_layer(params, T: float, q: np.ndarray) -> float:
     """Layer scale (trading days) the graded time mesh grades from, for the inventory nodes ``q``.
 
     ``max(eta0 / gamma_T, TERMINAL_LAYER_FLOOR T, c)`` with ``c = TERMINAL_LAYER_CELLS2 h0^2 / sigma^2`` when the
-    terminal std of the law's envelope (:func:`law_envelope`) is below the spacing ``h0`` at the node nearest 0
-    (where the law ends), else ``c = 0``; ``inf`` (uniform steps) without a terminal penalty. Below this scale
+    terminal std of the law's envelope (:func:`law_envelope`) is below a third of the spacing ``h0`` at the node
+    nearest 0 (where the law ends), else ``c = 0``; ``inf`` (uniform steps) without a terminal penalty. Below this scale
     the exact last interval (:mod:`mfg_finance.mfg.terminal_interval`) holds the layer. Measured on the
     ``gamma_T`` ladder (``1e2 .. 1e12``, 201 x 150): grading to ``eta0 / gamma_T`` itself left ``gamma_T = 1e12``'s
     32 e-folds to backward Euler (cost +24 %); grading a uniform inventory mesh (spacing 0.037 against a
@@ -111,7 +113,7 @@ def mesh_layer(params, T: float, q: np.ndarray) -> float:
     cells = 0.0
     if params["sigma"] > 0.0:
         env = law_envelope(params, T) if "m0_mean" in params else None
-        if env is not None and float(env.std[-1]) < h0:
+        if env is not None and TERMINAL_LAW_CELLS * float(env.std[-1]) < h0:
             cells = TERMINAL_LAYER_CELLS2 * h0 * h0 / params["sigma"] ** 2
     return max(tau, TERMINAL_LAYER_FLOOR * T, cells)
 
