@@ -175,26 +175,30 @@ def carry(masses: np.ndarray, cols: np.ndarray, probs: np.ndarray) -> np.ndarray
 
 
 def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np.ndarray, mu0: np.ndarray, *,
-                    sigma: float, phi: float, gamma_T: float):
+                    sigma: float, phi: float, gamma_T: float, start: np.ndarray | None = None):
     """One HJB/FP sweep at the cost path ``eta`` (nt+1,) with the last interval exact: ``(u, alpha, density, flow)``.
 
     The implicit steps (:func:`mfg_finance.mfg.hjb.solve_hjb`, :func:`mfg_finance.mfg.fp.solve_fp`) run on
     ``[0, t_{N-1}]`` from the interval's exact cost-to-go ``H q^2 + C`` (the constant added afterwards: it changes
-    no policy); the law crosses the interval by :func:`transition_kernel`. ``u[N] = gamma_T q^2``, ``alpha[N]`` the
+    no policy); the law crosses the interval by :func:`transition_kernel`. ``u[N] = gamma_T q^2``, ``alpha[N] = -gamma_T q / eta^N`` the
     terminal feedback, ``alpha[N-1]`` the interval's average feedback and ``flow[N-1] = (Q_T - Q_{N-1}) / d``.
-    ``weights``: the cell widths (or one ``dx``); ``mu0``: the initial density.
+    ``weights``: the cell widths (or one ``dx``); ``mu0``: the initial density; ``start``: (nt+1, nx) policies to
+    start the implicit steps' policy iterations from (:func:`mfg_finance.mfg.hjb.solve_sweep`), or ``None``.
     """
-    from mfg_finance.mfg.hjb import hybrid_policy, solve_sweep
+    from mfg_finance.mfg.hjb import solve_sweep
 
     q = np.asarray(q, dtype=float)
     w = np.broadcast_to(np.asarray(weights, dtype=float), q.shape)
     last = terminal_interval(float(dts[-1]), eta=float(eta[-2]), phi=phi, sigma=sigma, gamma_T=gamma_T)
-    u, alpha, masses, flow = solve_sweep(eta[:-1], q, dts[:-1], mu0 * w, sigma=sigma, phi=phi, gamma_T=last.H)
+    u, alpha, masses, flow = solve_sweep(eta[:-1], q, dts[:-1], mu0 * w, sigma=sigma, phi=phi, gamma_T=last.H,
+                                         start=None if start is None else np.ascontiguousarray(start[:-1]))
     u = np.vstack([u + last.C, gamma_T * q * q])
     cols, probs = transition_kernel(q, w, last.r, last.v)
     masses = np.vstack([masses, carry(masses[-1], cols, probs)])
     alpha_last = last.average_feedback(q)
-    alpha_end = hybrid_policy(gamma_T * q * q, float(eta[-1]), q, sigma)
+    # the terminal feedback -D(gamma_T q^2) / (2 eta^N), exactly: linear, so the crowd's terminal flow is
+    # -(gamma_T / eta^N) Q_T, smooth in the cost path (a discrete minimiser would clip it at the upwind switch)
+    alpha_end = -(gamma_T / float(eta[-1])) * q
     alpha = np.vstack([alpha[:-1], alpha_last, alpha_end])
     # the interval's average flow (Q_T - Q_{N-1}) / d, then the terminal feedback's flow at T
     flow = np.concatenate([flow[:-1], [float(alpha_last @ masses[-2]), float(alpha_end @ masses[-1])]])
