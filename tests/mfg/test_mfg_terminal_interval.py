@@ -104,3 +104,24 @@ def test_gamma_ladder_extremes_within_5_percent(time_mesh, inventory_mesh, gamma
 def test_whole_gamma_ladder_within_5_percent(time_mesh, inventory_mesh):
     for gamma_T in LADDER:
         _check_rung(_rung(time_mesh, inventory_mesh, gamma_T))
+
+
+def test_exact_last_interval_only_where_the_last_step_is_longer_than_the_layer(stiff_solution):
+    from mfg_finance.mfg.hjb import hybrid_policy
+
+    # the default graded mesh resolves the stiff baseline's layer (last step tau / 14): implicit throughout
+    assert not stiff_solution.exact_last_interval
+    # uniform steps of T / 150 = 3.3e-3 day against a layer of 8.8e-4: the last interval is exact
+    s = solve(make(STIFF, grid={"time_mesh": "uniform"}))
+    assert s.exact_last_interval
+    p, nt = s.config["params"], s.t.size - 1
+    last = terminal_interval(float(s.time_steps[-1]), eta=float(s.eta[-2]), phi=p["phi"], sigma=p["sigma"],
+                             gamma_T=p["gamma_T"])
+    assert np.allclose(s.u[nt - 1], last.value(s.q), rtol=1e-12, atol=0.0)
+    assert np.allclose(s.alpha[nt - 1], last.average_feedback(s.q), rtol=1e-12, atol=0.0)
+    assert np.allclose(s.alpha[nt], -p["gamma_T"] * s.q / s.eta[-1], rtol=1e-12, atol=0.0)
+    # the average flow carries the mean over the interval; the steps before take their control from their value
+    assert s.mean_flow[-2] * s.time_steps[-1] == pytest.approx(s.mean_inventory[-1] - s.mean_inventory[-2], rel=1e-9)
+    policy = hybrid_policy(s.u[nt - 2], s.eta[nt - 2], s.q, p["sigma"])
+    assert np.allclose(s.alpha[nt - 2], policy, rtol=1e-9, atol=1e-9 * np.abs(policy).max())
+    assert s.total_cost == pytest.approx(float(s.masses[0] @ s.u[0]), rel=1e-11)

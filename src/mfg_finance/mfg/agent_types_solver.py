@@ -44,7 +44,7 @@ from mfg_finance.mfg.coupling import Evaluation, anderson
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
 from mfg_finance.mfg.grid import (AUTO, Grid, auto_domain, initial_density, inventory_nodes_for_laws, law_envelope,
                                   make_grid, mesh_layer, zero_on_a_node)
-from mfg_finance.mfg.terminal_interval import sweep_exact_end
+from mfg_finance.mfg.terminal_interval import needs_exact_end, sweep_exact_end
 from mfg_finance.mfg.outcomes import path_outcomes
 
 #: Outcomes of one type (the crowd's ``eta`` and price are reported once, for the crowd).
@@ -232,7 +232,7 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
         for ty, m0 in zip(specs, mu0):
             # the deterministic solver's sweep, last interval exact (mfg.terminal_interval)
             u, alpha, mu, flow = sweep_exact_end(x, grid.q, widths, grid.dts, m0, sigma=ty.sigma, phi=ty.phi,
-                                                 gamma_T=ty.gamma_T)
+                                                 gamma_T=ty.gamma_T, exact=needs_exact_end(grid.dts, eta0, ty.gamma_T))
             us.append(u), alphas.append(alpha), dens.append(mu)
             flows.append(flow)
         flows = np.array(flows)

@@ -174,8 +174,17 @@ def carry(masses: np.ndarray, cols: np.ndarray, probs: np.ndarray) -> np.ndarray
     return out
 
 
+def needs_exact_end(dts: np.ndarray, eta0: float, gamma_T: float) -> bool:
+    """Whether the last step is longer than the terminal layer ``eta0 / gamma_T`` (trading days), so that an
+    implicit step would not resolve it and the last interval is solved exactly. A last step inside the layer
+    (the graded mesh where the nodes hold the terminal law) keeps the implicit step: both are accurate there
+    and the implicit one keeps the chain's central variance where the nodes resolve the law."""
+    return gamma_T > 0.0 and float(dts[-1]) * gamma_T > eta0
+
+
 def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np.ndarray, mu0: np.ndarray, *,
-                    sigma: float, phi: float, gamma_T: float, start: np.ndarray | None = None):
+                    sigma: float, phi: float, gamma_T: float, start: np.ndarray | None = None,
+                    exact: bool = True):
     """One HJB/FP sweep at the cost path ``eta`` (nt+1,) with the last interval exact: ``(u, alpha, density, flow)``.
 
     The implicit steps (:func:`mfg_finance.mfg.hjb.solve_hjb`, :func:`mfg_finance.mfg.fp.solve_fp`) run on
@@ -184,11 +193,15 @@ def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np
     terminal feedback, ``alpha[N-1]`` the interval's average feedback and ``flow[N-1] = (Q_T - Q_{N-1}) / d``.
     ``weights``: the cell widths (or one ``dx``); ``mu0``: the initial density; ``start``: (nt+1, nx) policies to
     start the implicit steps' policy iterations from (:func:`mfg_finance.mfg.hjb.solve_sweep`), or ``None``.
+    ``exact = False``: every step implicit (:func:`needs_exact_end` decides).
     """
     from mfg_finance.mfg.hjb import solve_sweep
 
     q = np.asarray(q, dtype=float)
     w = np.broadcast_to(np.asarray(weights, dtype=float), q.shape)
+    if not exact:
+        u, alpha, masses, flow = solve_sweep(eta, q, dts, mu0 * w, sigma=sigma, phi=phi, gamma_T=gamma_T, start=start)
+        return u, alpha, masses / w, flow
     last = terminal_interval(float(dts[-1]), eta=float(eta[-2]), phi=phi, sigma=sigma, gamma_T=gamma_T)
     u, alpha, masses, flow = solve_sweep(eta[:-1], q, dts[:-1], mu0 * w, sigma=sigma, phi=phi, gamma_T=last.H,
                                          start=None if start is None else np.ascontiguousarray(start[:-1]))

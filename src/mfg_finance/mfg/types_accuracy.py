@@ -51,8 +51,13 @@ def _companion(config: dict, *, nt_divisor: int, halve_nx: bool) -> dict:
 def _excess(solution, k: int) -> float:
     from mfg_finance.mfg.hjb import excess_diffusion
 
-    # the implicit steps: the exact last interval's kernel adds no numerical diffusion
-    return excess_diffusion(solution.alpha[k][:-1], solution.masses[k][:-1], solution.grid.q, solution.grid.dts[:-1],
+    from mfg_finance.mfg.terminal_interval import needs_exact_end
+
+    if needs_exact_end(solution.grid.dts, solution.config["params"]["eta0"], solution.types[k].gamma_T):
+        # the implicit steps: the exact last interval's kernel adds no numerical diffusion
+        return excess_diffusion(solution.alpha[k][:-1], solution.masses[k][:-1], solution.grid.q,
+                                solution.grid.dts[:-1], solution.types[k].sigma)
+    return excess_diffusion(solution.alpha[k], solution.masses[k], solution.grid.q, solution.grid.dts,
                             solution.types[k].sigma)
 
 
@@ -98,7 +103,8 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         "method": METHOD,
         "companions": {k: {"nx": int(nodes[k].size), "nt": c["grid"]["nt"]} for k, c in configs.items()},
         "terminal_std_cells": {"crowd": min(cells.values()), "types": cells},
-        "terminal_layer_resolved": True,      # the last interval is exact (mfg.terminal_interval)
+        # a last step longer than a type's layer is solved exactly (mfg.terminal_interval): always resolved
+        "terminal_layer_resolved": True,
         "grid_outcomes": fine}
     record["companions"]["space_coarse"] = {"nx": int(coarse_nodes.size), "nt": coarse_config["grid"]["nt"]}
 
