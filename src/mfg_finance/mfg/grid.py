@@ -339,6 +339,10 @@ COARSEST = 4.0
 #: ``sigma = 0.02`` problems need 43-1500 times the budget; the stiff baseline, the sweep corners and the
 #: ``gamma_T`` ladder 0.9-4.8 times).
 TRANSPORT_DOMINATED = 10.0
+#: ... and there the terminal law gets this many cells a std: it is an outcome, and the variance the upwind
+#: cells add in the terminal layer reaches T undiminished (check set 3's terminal std: +16.9 % with 4 cells,
+#: -3.9 % with 8, -3.1 % with 12, -2.4 % with 16, while the other outcomes stay within 1 %).
+TERMINAL_CELLS_PER_STD = 8.0
 
 
 def _side_levels(extent: float, count: int, cell: float) -> np.ndarray:
@@ -353,14 +357,16 @@ def _side_levels(extent: float, count: int, cell: float) -> np.ndarray:
 
 
 def _budgeted_monitor(sample: np.ndarray, resolve: np.ndarray, central: np.ndarray, travel: np.ndarray,
-                      floor: float, budget: float) -> np.ndarray:
+                      floor: float, budget: float, terminal: np.ndarray | None = None) -> np.ndarray:
     r"""The monitor (nodes per inventory unit) on ``sample``.
 
     ``resolve = 1 / h_res`` (the law's std in ``CELLS_PER_STD`` cells), ``central = 1 / h_pec`` (cell Peclet
     number at most ``TARGET_PECLET``), ``travel = W`` (the time-integrated ``|alpha| x density``), ``floor`` the
-    coarsest allowed, ``budget = nx - 1`` cells. The wanted monitor ``max(1 / h_res, 1 / h_pec, floor)``
-    (squeezed alike everywhere by the equidistribution) unless its integral exceeds ``TRANSPORT_DOMINATED``
-    budgets. Then the central (Peclet) part is what cannot be afforded, and the
+    coarsest allowed, ``budget = nx - 1`` cells, ``terminal`` the terminal law's ``1 / h`` at
+    ``TERMINAL_CELLS_PER_STD`` cells a std (used for transport-dominated laws). The wanted monitor
+    ``max(1 / h_res, 1 / h_pec, floor)`` (squeezed alike everywhere by the equidistribution) unless its
+    integral exceeds ``TRANSPORT_DOMINATED`` budgets. Then the central (Peclet) part is what cannot be
+    afforded, the terminal law is resolved with ``terminal``, and the
     spacing minimises the numerical diffusion the upwind cells then add, ``int W (h - h_pec)^+ dq``, for
     ``int dq / h = budget``: ``h = max(h_pec, sqrt(lambda / W))`` (Lagrange), i.e.
     ``M = max(1 / h_res, min(1 / h_pec, sqrt(W / lambda)), floor)`` with ``lambda`` found by bisection.
@@ -379,6 +385,8 @@ def _budgeted_monitor(sample: np.ndarray, resolve: np.ndarray, central: np.ndarr
     if integral(monitor) <= TRANSPORT_DOMINATED * budget or not np.any(travel > 0.0):
         return monitor
     root = np.sqrt(travel)
+    if terminal is not None:        # the terminal law finer (TERMINAL_CELLS_PER_STD)
+        resolve = np.maximum(resolve, terminal)
 
     def trial(log_lam):
         return np.maximum(np.maximum(resolve, np.minimum(central, root * math.exp(-0.5 * log_lam))), floor)
@@ -445,6 +453,7 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
     sample = sample[(sample >= x_min) & (sample <= x_max)]
     resolve = np.full(sample.size, np.inf)       # cells a std
     central = np.full(sample.size, np.inf)       # cell Peclet number
+    terminal = np.full(sample.size, np.inf)      # cells a std of the terminal law
     travel = np.zeros(sample.size)
     absq = np.maximum(np.abs(sample), 1e-300)
     for envelope, sigma in laws:
@@ -456,6 +465,8 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
             if j <= i:
                 continue
             resolve[i:j] = np.minimum(resolve[i:j], S[n] / CELLS_PER_STD)
+            if n == times[-1]:
+                terminal[i:j] = np.minimum(terminal[i:j], S[n] / TERMINAL_CELLS_PER_STD)
             if sigma > 0.0 and envelope.slope[n] > 0.0:
                 central[i:j] = np.minimum(central[i:j],
                                           TARGET_PECLET * sigma * sigma / (envelope.slope[n] * absq[i:j]))
@@ -464,7 +475,7 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
             z = (sample[i:j] - envelope.mean[n]) / S[n]
             travel[i:j] += span * envelope.slope[n] * absq[i:j] * np.exp(-0.5 * z * z) / S[n]
     floor = (nx - 1) / (COARSEST * L)
-    monitor = _budgeted_monitor(sample, 1.0 / resolve, 1.0 / central, travel, floor, nx - 1)
+    monitor = _budgeted_monitor(sample, 1.0 / resolve, 1.0 / central, travel, floor, nx - 1, 1.0 / terminal)
     reach = min(-x_min, x_max)
     if reach > 0.0:      # symmetric around 0 where both sides exist (see the mirrored core below)
         inside = np.abs(sample) <= reach
