@@ -220,4 +220,3 @@ def test_metrics_report_the_time_steps(stiff_solution):
 def test_make_grid_keeps_the_uniform_signature():
     g = make_grid(-5, 5, 201, 1.0, 4)
     assert np.array_equal(g.t, np.linspace(0, 1, 5)) and g.dt == 0.25 and g.dts.shape == (4,)
-
