@@ -109,8 +109,8 @@ def _read_into(stream, size: int) -> np.ndarray:
     return data
 
 
-#: Files at least this large are read in :data:`READ_PARTS` pieces by as many threads (the copy out of the
-#: page cache is a serial part of a parse that the kernels otherwise spread over the cores).
+#: Files at least this large are read in up to :data:`READ_PARTS` pieces by as many threads, one per core
+#: available (the copy out of the page cache is a serial part of a parse the kernels spread over the cores).
 PARALLEL_READ_BYTES = 1 << 25
 READ_PARTS = 2
 
@@ -121,7 +121,8 @@ def _read_file(fh, size: int) -> np.ndarray:
     Each piece is read with ``os.preadv`` at its own offset (the GIL is released during the read);
     EOFError if the file is shorter or longer than ``size`` (it changed while being read).
     """
-    if size < PARALLEL_READ_BYTES:
+    parts = min(READ_PARTS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    if size < PARALLEL_READ_BYTES or parts < 2:
         fh.seek(0)
         return _read_into(fh, size)
     from concurrent.futures import ThreadPoolExecutor
@@ -129,7 +130,7 @@ def _read_file(fh, size: int) -> np.ndarray:
     data = np.empty(size, dtype=np.uint8)
     view = memoryview(data)
     fd = fh.fileno()
-    bounds = [size * k // READ_PARTS for k in range(READ_PARTS + 1)]
+    bounds = [size * k // parts for k in range(parts + 1)]
 
     def read_piece(k: int) -> None:
         pos, stop = bounds[k], bounds[k + 1]
@@ -139,8 +140,8 @@ def _read_file(fh, size: int) -> np.ndarray:
                 raise EOFError(f"data ends after {pos} of {size} bytes")
             pos += n
 
-    with ThreadPoolExecutor(READ_PARTS) as pool:
-        for future in [pool.submit(read_piece, k) for k in range(READ_PARTS)]:
+    with ThreadPoolExecutor(parts) as pool:
+        for future in [pool.submit(read_piece, k) for k in range(parts)]:
             future.result()
     if os.pread(fd, 1, size):
         raise EOFError(f"more than the {size} bytes announced")
