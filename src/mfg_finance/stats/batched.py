@@ -32,7 +32,7 @@ from mfg_finance.stats.compute import StatsResult, Tally, check_settings, finish
 from mfg_finance.stats.returns import check_one_row_per_session, prepare_equities, session_calendar
 
 #: Rows of equities read per batch (whole tickers; a ticker longer than this is one batch alone).
-DEFAULT_BATCH_ROWS = 500_000
+DEFAULT_BATCH_ROWS = 100_000
 #: Rows per row group of the returns file: pyarrow's default, so the file matches a one-shot write.
 RETURNS_ROW_GROUP_ROWS = 1024 * 1024
 
@@ -51,7 +51,9 @@ def _ticker_index(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.DatetimeInd
 
 def ticker_batches(index: pd.DataFrame, batch_rows: int) -> list[list[str]]:
     """Consecutive tickers in sorted order, grouped up to ``batch_rows`` rows (a longer ticker alone)."""
-    counts = index["ticker"].astype(str).value_counts(sort=False)
+    counts = index["ticker"].value_counts(sort=False)      # per category: no string per row
+    counts = counts[counts > 0]
+    counts.index = counts.index.astype(str)
     counts = counts.sort_index()
     batches, current, size = [], [], 0
     for ticker, n in counts.items():
