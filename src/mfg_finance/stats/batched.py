@@ -67,6 +67,29 @@ def ticker_batches(index: pd.DataFrame, batch_rows: int) -> list[list[str]]:
     return batches
 
 
+#: Rows decoded at a time while looking for a batch's tickers (bounds the scan's memory).
+SCAN_ROWS = 65_536
+
+
+def _read_tickers(path, columns: Sequence[str], tickers: list[str]) -> pd.DataFrame:
+    """The rows of ``tickers`` (file order), decoded :data:`SCAN_ROWS` rows at a time, typed as
+    :func:`pandas.read_parquet` types them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    wanted = pa.array(tickers, type=pa.string())
+    parquet = pq.ParquetFile(path)
+    parts = []
+    for batch in parquet.iter_batches(batch_size=SCAN_ROWS, columns=list(columns)):
+        keep = pc.is_in(batch.column("ticker").cast(pa.string()), value_set=wanted)
+        if pc.any(keep).as_py():
+            parts.append(batch.filter(keep))
+    if not parts:   # not reached from the index's batches; the pushed-down read gives the empty frame
+        return pd.read_parquet(path, columns=list(columns), filters=[("ticker", "in", tickers)])
+    return pa.Table.from_batches(parts).to_pandas()
+
+
 class _ReturnsWriter:
     """Appends returns batches to one Parquet file in row groups of :data:`RETURNS_ROW_GROUP_ROWS`
     rows, exactly as :func:`mfg_finance.io.write_parquet` would write their concatenation."""
@@ -138,7 +161,7 @@ def compute_stats_from_parquet(equities_path: str | os.PathLike, returns_path: s
         writer = _ReturnsWriter(tmp)
         try:
             for tickers in batches:
-                equities = pd.read_parquet(equities_path, columns=list(columns), filters=[("ticker", "in", tickers)])
+                equities = _read_tickers(equities_path, columns, tickers)
                 returns, asset_stats = ticker_batch_stats(prepare_equities(equities), equities, calendar, events,
                                                           **settings)
                 del equities
