@@ -44,7 +44,7 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
                          "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
-                         "terminal std of q (inventory units)": "not computed (docs/mfg.md, section 8c)"})
+                         "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
         else:
             o = m["outcomes"]
             e = m.get("outcome_errors") or {}
