@@ -34,12 +34,11 @@ from mfg_finance.errors import ConfigError, MfgConvergenceError
 from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
-from mfg_finance.mfg.exact import coupled
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
 from mfg_finance.mfg.grid import AUTO, Grid, grid_from_config, initial_density
-from mfg_finance.mfg.hjb import solve_sweep
 from mfg_finance.mfg.price import clearing_price, supply_path
 from mfg_finance.mfg.solution import MfgSolution
+from mfg_finance.mfg.terminal_interval import needs_exact_end, sweep_exact_end
 
 
 #: ``offset(t_nodes) -> (nt+1,) values``: an exogenous addition to the cost path (see :func:`solve`).
@@ -61,13 +60,16 @@ class Problem:
     #: (nt+1,) cost floor ``eta0 + offset^n`` when an exogenous offset is added (``solve(eta_offset=...)``),
     #: else ``None`` (the floor is the constant ``eta0``)
     eta_floor: np.ndarray | None = None
+    #: the last interval solved exactly (:func:`mfg_finance.mfg.terminal_interval.needs_exact_end`)
+    exact_end: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], eta_offset: "EtaOffset | None" = None,
-                    nodes: np.ndarray | None = None) -> "Problem":
-        """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's)."""
+                    nodes: np.ndarray | None = None, time_layer: float | None = None) -> "Problem":
+        """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's),
+        ``time_layer`` the graded time mesh's layer scale (:func:`mfg_finance.mfg.grid.mesh_layer`)."""
         p = config["params"]
-        grid = grid_from_config(config)
+        grid = grid_from_config(config, layer=time_layer)
         if nodes is not None:
             grid = Grid(q=np.asarray(nodes, dtype=float), t=grid.t, dts=grid.dts)
         floor = None
@@ -79,7 +81,8 @@ class Problem:
             floor = p["eta0"] + offset
         return cls(grid=grid, sigma=p["sigma"], eta0=p["eta0"], eta1=p["eta1"], phi=p["phi"],
                    gamma_T=p["gamma_T"], mu0=initial_density(grid.q, p["m0_mean"], p["m0_std"]),
-                   weights=grid.weights, eta_floor=floor)
+                   weights=grid.weights, eta_floor=floor,
+                   exact_end=needs_exact_end(grid.dts, p["eta0"], p["gamma_T"]))
 
     @property
     def floor(self):
@@ -97,17 +100,26 @@ class Sweep:
     mean_flow: np.ndarray
 
 
-def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
-    """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint)."""
+def sweep(problem: Problem, eta: np.ndarray, start: np.ndarray | None = None) -> Sweep:
+    """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint).
+
+    When the last step is longer than the terminal layer (``problem.exact_end``), the last interval
+    ``[t_{N-1}, T]`` is solved in closed form with ``eta^{N-1}`` held over it
+    (:mod:`mfg_finance.mfg.terminal_interval`): the implicit steps run from its exact cost-to-go ``H q^2 + C``
+    at ``t_{N-1}`` (the constant ``C`` added afterwards: a constant does not change any policy), and the law
+    crosses it by the interval's Markov kernel. ``start``: (nt+1, nx) policies to start each HJB step's policy
+    iteration from (a previous sweep's ``alpha``; :func:`mfg_finance.mfg.hjb.solve_sweep`), which changes the
+    result by round-off only.
+    """
     grid = problem.grid
-    u, alpha, masses, flow = solve_sweep(eta, grid.q, grid.dts, problem.mu0 * problem.weights, sigma=problem.sigma,
-                                         phi=problem.phi, gamma_T=problem.gamma_T)
-    return Sweep(u, alpha, masses / problem.weights, flow)
+    return Sweep(*sweep_exact_end(eta, grid.q, problem.weights, grid.dts, problem.mu0, sigma=problem.sigma,
+                                  phi=problem.phi, gamma_T=problem.gamma_T, start=start, exact=problem.exact_end))
 
 
-def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
-    """One fixed-point evaluation: a sweep, the map value and the residual ``r(eta)``."""
-    s = sweep(problem, eta)
+def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start: np.ndarray | None = None) -> Evaluation:
+    """One fixed-point evaluation: a sweep (from the policies ``start``, see :func:`sweep`), the map value and
+    the residual ``r(eta)``."""
+    s = sweep(problem, eta, start)
     if not (np.all(np.isfinite(s.u)) and np.all(np.isfinite(s.density))):
         return Evaluation(eta, np.full_like(eta, np.nan), float("nan"), s)
     abs_m = np.abs(s.mean_flow)
@@ -119,6 +131,21 @@ def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
     else:
         g = target
     return Evaluation(eta, g, residual, s)
+
+
+class _Evaluator:
+    """``x -> evaluate(problem, x)`` for the coupling solvers, each sweep's policy iteration started from the
+    previous sweep's feedback: once the cost path moves little between iterations, every HJB step then
+    needs the minimum of two linear solves (three or four from the policy of the later value)."""
+
+    def __init__(self, problem: Problem, *, newton: bool):
+        self.problem, self.newton, self.alpha = problem, newton, None
+
+    def __call__(self, x: np.ndarray) -> Evaluation:
+        ev = evaluate(self.problem, x, newton=self.newton, start=self.alpha)
+        if math.isfinite(ev.residual):
+            self.alpha = ev.state.alpha
+        return ev
 
 
 def initial_eta(problem: Problem) -> np.ndarray:
@@ -138,6 +165,8 @@ def initial_eta(problem: Problem) -> np.ndarray:
     guess = lq_moment_guess(grid.nt, **kw)
     if guess is not None:
         return guess
+    from mfg_finance.mfg.exact import coupled   # scipy's ODE solver: only in this rare fallback
+
     try:
         var0 = float(mass0 @ (grid.q - mean0) ** 2)
         exact = coupled(grid.t, T=float(grid.t[-1]), sigma=problem.sigma, eta0=problem.eta0,
@@ -153,13 +182,13 @@ def initial_eta(problem: Problem) -> np.ndarray:
 
 def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
           eta_offset: "EtaOffset | None" = None, nodes: np.ndarray | None = None,
-          eta_start=None) -> MfgSolution:
+          eta_start=None, time_layer: float | None = None) -> MfgSolution:
     """Solve the MFG equilibrium described by an ``mfg`` config block.
 
     Parameters
     ----------
     config : ``{grid, params, solver, price}`` (see :mod:`mfg_finance.mfg.config`).
-    estimate_errors : also solve the three companions of :mod:`mfg_finance.mfg.accuracy`, report the
+    estimate_errors : also solve the four companions of :mod:`mfg_finance.mfg.accuracy`, report the
         outcomes extrapolated in time and attach every outcome's estimated discretisation error
         (``solution.accuracy``).
     eta_offset : optional exogenous addition to the cost, ``eta^n = eta0 + offset^n + eta1 |m^n|``:
@@ -171,6 +200,8 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         or every other one of them); ``grid.nx`` must equal their number.
     eta_start : callable ``t -> eta`` giving the first iterate of the cost path on this grid's times
         (the companions start from the fine solve's path); default :func:`initial_eta`.
+    time_layer : layer scale of the graded time mesh (trading days) instead of the config's
+        (:func:`mfg_finance.mfg.grid.mesh_layer`); the companions pass the fine grid's.
 
     Returns
     -------
@@ -189,22 +220,26 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     if cfg["params"]["sigma0"] > 0.0:
         raise ConfigError(f"mfg.params.sigma0: {cfg['params']['sigma0']!r} > 0 needs the common-noise solver "
                           "(mfg_finance.mfg.common_noise); this solver has idiosyncratic noise only")
-    problem = Problem.from_config(cfg, eta_offset, nodes)
+    problem = Problem.from_config(cfg, eta_offset, nodes, time_layer)
     solver = cfg["solver"]
     method = solver["method"]
     x0 = initial_eta(problem) if eta_start is None else np.maximum(
         np.asarray(eta_start(problem.grid.t), dtype=float), problem.floor)
     opts = dict(tol=solver["tol"], max_iter=solver["max_iter"], damping=solver["damping"])
     if method == "picard":
-        result = picard(lambda x: evaluate(problem, x, newton=False), x0, **opts)
+        result = picard(_Evaluator(problem, newton=False), x0, **opts)
     else:
-        result = anderson(lambda x: evaluate(problem, x, newton=True), x0, lower=problem.floor, **opts)
+        result = anderson(_Evaluator(problem, newton=True), x0, lower=problem.floor, **opts)
     ev = result.evaluation
     s: Sweep = ev.state
     if not ev.residual <= solver["tol"]:   # defensive: the solvers raise before this
         raise MfgConvergenceError(f"{method}: returned a residual above tol", result.residuals)
     grid = problem.grid
-    domain = domain_diagnostics(grid.q, grid.dts, s.density, problem.sigma)
+    if problem.exact_end:     # the reflection over the implicit steps, then the exact interval's defect
+        domain = domain_diagnostics(grid.q, grid.dts[:-1], s.density, problem.sigma,
+                                    last_interval=(float(grid.dts[-1]), float(s.mean_flow[-2])))
+    else:
+        domain = domain_diagnostics(grid.q, grid.dts, s.density, problem.sigma)
     check_domain(domain, cfg)
     domain.update(x_min=cfg["grid"]["x_min"], x_max=cfg["grid"]["x_max"], sized=domain_sizing(config))
     price = None
@@ -216,7 +251,8 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         t=problem.grid.t, dts=problem.grid.dts, q=problem.grid.q, u=s.u, density=s.density, alpha=s.alpha,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
-        config=cfg, wall_time_s=time.perf_counter() - start, domain=domain)
+        config=cfg, wall_time_s=time.perf_counter() - start, domain=domain,
+        exact_last_interval=problem.exact_end)
     if not estimate_errors:
         return solution
     accuracy = accuracy_of(solution, solve if eta_offset is None else functools.partial(solve, eta_offset=eta_offset))
