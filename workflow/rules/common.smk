@@ -179,7 +179,7 @@ def cotahist_fingerprint(wildcards=None):
 
 def sweep_point_inputs(wildcards):
     """The calibration a sweep point reads: the MFG parameters, and the sigma0 calibration for a systemic sweep."""
-    inputs = {"mfg_params": MFG_PARAMS}
+    inputs = {"mfg_params": MFG_PARAMS, "kernels": kernel_inputs("mfg")}
     if wildcards.sweep in SYSTEMIC_SWEEPS:
         inputs["systemic_params"] = SYSTEMIC_PARAMS
     return inputs

@@ -48,6 +48,8 @@ rule download_cotahist:
 rule ingest_cotahist:
     input:
         cotahist_file_path,
+        # several files: compile once for all their jobs; one file: the job compiles as soon as it starts
+        kernels=kernel_inputs("cotahist") if len(COTAHIST_FILES) > 1 else [],
     output:
         quotes=directory("results/data/quotes/{cotahist_file}"),
         record="results/data/ingest/{cotahist_file}.json",

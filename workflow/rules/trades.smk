@@ -46,6 +46,7 @@ rule download_trades:
 rule ingest_trades:
     input:
         lambda w: TRADE_FILES[w.session],
+        kernels=kernel_inputs("trades"),
     output:
         trades="results/trades/sessions/{session}.parquet",
         bars="results/trades/sessions/{session}_bars.parquet",
