@@ -75,6 +75,10 @@ if _links:
                         "outputs would be written through them. Remove them:\n  " + "\n  ".join(_links))
 
 ENV = "../../envs/mfg-finance.yaml"
+# Priority of the serial chain every model waits for (COTAHIST -> statistics -> sample trades -> intraday
+# estimates -> calibration): Snakemake's greedy scheduler otherwise prefers ready jobs with larger inputs
+# (a figure, a Heston study) and leaves the chain waiting while a core is busy elsewhere.
+CRITICAL_PATH = 10
 
 ANALYTICS_FIGURES = expand(
     "reports/analytics/{name}.png",
