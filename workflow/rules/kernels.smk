@@ -1,13 +1,13 @@
 # numba kernels compiled into the cache once, before the jobs that call them (mfg_finance.kernel_warmup,
-# docs/workflow.md "numba cache"). One job per family; no inputs, low priority: on a laptop they fill the
+# docs/workflow.md "numba cache"). One job per family; no inputs, high priority: on a laptop they fill the
 # core the (serial) data stage leaves idle. A job of a family lists kernel_inputs(family) as an input,
 # ancient(): a new warm-up record (e.g. after deleting results/kernels) never reruns the jobs that use it.
 
 from mfg_finance.kernel_warmup import FAMILIES as KERNEL_FAMILIES
 
-# the order the pipeline needs them in (higher first); all below the jobs of the pipeline itself (0)
-_KERNEL_PRIORITY = {"cotahist": -1, "trades": -1, "mfg": -2, "equilibrium": -3, "market_making": -4,
-                    "replay": -4}
+# in the order the pipeline needs them (higher first): below the serial data chain (CRITICAL_PATH), above
+# every other job, so they fill the core the chain leaves idle rather than wait until the end of the run
+_KERNEL_PRIORITY = {"cotahist": 5, "trades": 5, "mfg": 4, "equilibrium": 3, "market_making": 2, "replay": 2}
 
 
 def kernel_inputs(*families):
