@@ -49,3 +49,35 @@ def test_warm_runs_each_family(family):
 def test_warm_refuses_an_unknown_family():
     with pytest.raises(ValueError, match="kernel family"):
         warm("nope")
+
+
+def test_a_passed_check_is_not_repeated_for_the_same_config_and_code(tmp_path):
+    from mfg_finance.check_cache import check_key, run_once
+
+    calls = []
+    config = {"a": 1, "b": [1.5, "x"]}
+    assert run_once(lambda: calls.append(1), config, tmp_path) is True
+    assert run_once(lambda: calls.append(1), dict(config), tmp_path) is False and calls == [1]
+    assert run_once(lambda: calls.append(2), {**config, "a": 2}, tmp_path) is True and calls == [1, 2]
+    assert check_key(config, code="v1") != check_key(config, code="v2")
+
+
+def test_a_failing_check_is_never_remembered(tmp_path):
+    from mfg_finance.check_cache import run_once
+
+    def failing():
+        raise ValueError("bad config")
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="bad config"):
+            run_once(failing, {"a": 1}, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_code_fingerprint_follows_the_package_files(tmp_path):
+    from mfg_finance.check_cache import code_fingerprint
+
+    (tmp_path / "m.py").write_text("x = 1\n")
+    first = code_fingerprint(tmp_path)
+    (tmp_path / "m.py").write_text("x = 22\n")
+    assert code_fingerprint(tmp_path) != first

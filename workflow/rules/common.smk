@@ -25,6 +25,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
 from mfg_finance.config_limits import check_config_limits
+from mfg_finance.check_cache import run_once
 from mfg_finance.config_overrides import coerce_command_line_strings, config_sources
 from mfg_finance.cotahist.local_files import file_fingerprints, file_keys, local_input_files
 from mfg_finance.errors import ConfigError
@@ -56,12 +57,15 @@ if _problems:
 validate(config, str(SCHEMA))
 # Beyond the schema (mfg_finance.config_limits): no NaN/inf, bounded sizes and memory, scenario
 # values, horizon/step, URL template; sizes are checked before check_config expands the sweeps.
-try:
+# Both are pure functions of the config and the package's code: a pass is remembered under that pair and
+# not repeated at every Snakemake start (mfg_finance.check_cache; the scenario checks size grids with numba).
+def _config_checks():
     check_config_limits(config)
-except ConfigError as exc:
-    raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
-try:
     check_config(config)
+
+
+try:
+    run_once(_config_checks, config, Path(".snakemake", "mfg-finance", "config-checks"))
 except ConfigError as exc:
     raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
 
