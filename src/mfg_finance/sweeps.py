@@ -247,6 +247,19 @@ def aggregate_points(records: list[Mapping[str, Any]]):
             row[f"{key}_se"] = float(value)
         for key, value in (rec.get("derived") or {}).items():
             row[f"used_{key}"] = float(value)
+        # common-noise points: parts of an outcome (e.g. the common/idiosyncratic terminal std), value, error, SE
+        for name, part in (rec.get("outcome_parts") or {}).items():
+            row[name] = np.nan if part.get("value") is None else float(part["value"])
+            row[f"{name}_error"] = np.nan if part.get("error") is None else float(part["error"])
+            row[f"{name}_se"] = np.nan if part.get("se") is None else float(part["se"])
+        # multi-type points: each type's outcomes, estimated errors and unresolved ones (type_<name>_<key>)
+        type_errors = rec.get("type_outcome_errors") or {}
+        for name, values in (rec.get("type_outcomes") or {}).items():
+            for key, value in values.items():
+                err = (type_errors.get(name) or {}).get(key)
+                row[f"type_{name}_{key}"] = np.nan if value is None else float(value)
+                row[f"type_{name}_{key}_error"] = np.nan if err is None else float(err)
+            row[f"type_{name}_unresolved"] = ",".join((rec.get("type_unresolved") or {}).get(name) or [])
         rows.append(row)
     frame = pd.DataFrame(rows)
     param_cols = sorted(c for c in frame.columns if c.startswith("param_"))

@@ -9,7 +9,8 @@ import pytest
 
 from mfg_cases import STIFF, make
 from mfg_finance.mfg import solve
-from mfg_finance.mfg.accuracy import combine, companion_config, companion_nodes, flag_unresolved
+from mfg_finance.mfg.accuracy import (combine, companion_config, companion_nodes, flag_unresolved,
+                                      space_extrapolation)
 from mfg_finance.mfg.exact import exact_outcomes
 from mfg_finance.mfg.outcomes import HEADLINE
 from mfg_finance.mfg.outputs import solution_metrics
@@ -60,7 +61,7 @@ def test_metrics_carry_an_error_for_every_outcome(stiff_solution):
     acc = metrics["accuracy"]
     assert acc["method"] == "richardson-time+space-companion"
     assert acc["companions"] == {"time_half": {"nx": 201, "nt": 75}, "time_quarter": {"nx": 201, "nt": 38},
-                                 "space": {"nx": 101, "nt": 75}}
+                                 "space": {"nx": 101, "nt": 75}, "space_coarse": {"nx": 51, "nt": 75}}
     assert acc["ratio"] == pytest.approx(2.0)
     assert metrics["outcome_errors"]["price_impact"] is None      # price disabled: no outcome, no error
     assert all(v >= 0 for v in metrics["outcome_errors"].values() if v is not None)
@@ -125,6 +126,26 @@ def test_combine_extrapolates_a_first_order_sequence_and_refuses_a_wild_one():
     wild = combine({"a": 1.0}, {"a": 1.1}, {"a": 0.5}, {"a": 1.1}, ratio=2.0, ratio2=2.0)["a"]
     assert not wild["extrapolated"] and wild["value"] == 1.0 and wild["error"] == pytest.approx(0.1)
     assert combine({"a": None}, {"a": 1.0}, {"a": 1.0}, {"a": 1.0}, ratio=2.0, ratio2=2.0)["a"]["error"] is None
+
+
+def test_space_extrapolation_removes_an_error_linear_in_the_numerical_diffusion():
+    # O = 1 + c E + d E^2 on the fine nodes (E_h), every other (2 E_h) and every fourth (4 E_h) node
+    c, d, e = 0.5, 0.3, 0.01
+    value = {k: 1.0 + c * m * e + d * (m * e) ** 2 for k, m in (("t", 1), ("x", 2), ("xx", 4))}
+    excess = {"fine": e, "time_half": e, "space": 2 * e, "space_coarse": 4 * e}
+    correction, error, done = space_extrapolation(value["t"], value["x"], value["xx"], excess=excess)
+    assert done and value["t"] - correction == pytest.approx(1.0 - 2 * d * e * e, abs=1e-15)
+    assert error == pytest.approx(2 * d * e * e, rel=1e-9)        # the quadratic term's remainder, exactly
+    # in the combination: time and space together
+    out = combine({"a": value["t"]}, {"a": value["t"]}, {"a": value["t"]}, {"a": value["x"]}, ratio=2.0,
+                  ratio2=2.0, space_coarse={"a": value["xx"]}, excess=excess)["a"]
+    assert out["space_extrapolated"] and out["value"] == pytest.approx(1.0 - 2 * d * e * e, abs=1e-15)
+    # not asymptotic (the coarse level's slope is far off): no correction, the first-order share as the error
+    correction, error, done = space_extrapolation(1.0, 1.01, 1.5, excess=excess)
+    assert not done and correction == 0.0 and error == pytest.approx(0.01)
+    # nothing upwind: no correction, the companions' difference as the error
+    flat = {"fine": 0.0, "time_half": 0.0, "space": 0.0, "space_coarse": 0.0}
+    assert space_extrapolation(1.0, 1.001, 1.002, excess=flat) == (0.0, pytest.approx(0.001), False)
 
 
 def test_flag_unresolved_widens_the_estimates():

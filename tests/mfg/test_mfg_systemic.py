@@ -82,6 +82,16 @@ def test_types_scenario_and_urgent_share_sweep_points():
     # more urgent agents: faster crowd, costlier on average
     assert rows[1]["outcomes"]["liquidation_speed"] > rows[0]["outcomes"]["liquidation_speed"]
     assert rows[1]["outcomes"]["total_cost"] > rows[0]["outcomes"]["total_cost"]
+    # every outcome carries its estimated discretisation error, per type and for the crowd
+    assert summary["outcome_errors"]["total_cost"] > 0.0 and summary["outcome_errors"]["liquidation_speed"] > 0.0
+    assert summary["outcome_errors"]["types"]["urgent"]["total_cost"] > 0.0 and summary["accuracy"]["error"] is None
+    for r in rows:
+        assert r["outcome_errors"]["total_cost"] > 0.0 and r["outcome_errors"]["price_impact"] > 0.0
+        assert r["type_outcome_errors"]["patient"]["liquidation_speed"] > 0.0
+    table = aggregate_points(rows)
+    assert {"total_cost_error", "type_urgent_total_cost", "type_urgent_total_cost_error",
+            "type_patient_terminal_dispersion_error", "type_patient_unresolved"} <= set(table.columns)
+    assert table["type_urgent_total_cost_error"].notna().all()
     # the point with the scenario's own weight is the scenario's equilibrium
     same = _points("two_types", "urgent_share", [0.3])[0]
     assert same["outcomes"]["total_cost"] == pytest.approx(o["total_cost"], rel=1e-12)
@@ -105,7 +115,15 @@ def test_market_share_sweep_points_keep_the_total_noise():
     assert rows[0]["outcomes"]["liquidation_speed"] == pytest.approx(det.outcomes()["liquidation_speed"], rel=0.1)
     table = aggregate_points(rows)
     assert {"param_market_share", "used_sigma0", "price_impact_se", "total_cost_error"} <= set(table.columns)
-    assert table["terminal_dispersion"].isna().all()
+    # the terminal std: conditional variance along the paths + their variance of Q_T, with its estimate and SE
+    assert table["terminal_dispersion"].notna().all() and (table["terminal_dispersion_error"] > 0.0).all()
+    assert {"terminal_dispersion_se", "terminal_dispersion_common", "terminal_dispersion_idiosyncratic_error"} \
+        <= set(table.columns)
+    assert rows[0]["outcome_parts"]["terminal_dispersion_common"]["value"] < 1e-8     # identical paths
+    # the deterministic terminal std within the point's own estimate (the 40-step grid is coarse: about 100%)
+    assert abs(rows[0]["outcomes"]["terminal_dispersion"] - det.outcomes()["terminal_dispersion"]) <= \
+        rows[0]["outcome_errors"]["terminal_dispersion"] + 0.02 * det.outcomes()["terminal_dispersion"]
+    assert rows[1]["outcome_parts"]["terminal_dispersion_common"]["value"] > 0.0
     # a sigma0 sweep on the baseline scenario is systemic at every point, sigma0 = 0 included
     direct = _points("baseline", "sigma0", [0.0, 0.2])
     assert [r["solver"] for r in direct] == ["common_noise"] * 2

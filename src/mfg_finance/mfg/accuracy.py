@@ -58,6 +58,11 @@ from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 RESOLVED_CELLS = 2.0
 #: An outcome whose estimated error is at least this fraction of its magnitude is unresolved.
 UNRESOLVED_RELATIVE = 0.5
+#: The spatial error is extrapolated only where it is in its asymptotic first-order regime: the law upwind
+#: wherever it is, so that the numerical diffusion doubles with the spacing, ``E_X / E_T`` and ``E_XX / E_X``
+#: within this relative distance of 2. Where part of the law is on central cells the upwind share changes
+#: with the spacing and the error is not linear in it (measured: docs/mfg.md, section 11).
+DOUBLING_TOLERANCE = 0.1
 
 
 def companion_config(config: Mapping[str, Any], *, nt_divisor: int = 2, halve_nx: bool = True) -> dict:
@@ -91,33 +96,74 @@ def _finite(*values) -> bool:
     return all(v is not None and math.isfinite(v) for v in values)
 
 
+def _doubles(e_fine: float, e_coarse: float) -> bool:
+    return e_fine > 0.0 and abs(e_coarse / e_fine - 2.0) <= 2.0 * DOUBLING_TOLERANCE
+
+
+def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float]) -> tuple[float, float, bool]:
+    """``(correction, error, extrapolated)`` of one outcome's spatial error (module docstring, *space*).
+
+    ``o_t``, ``o_x``, ``o_xx``: the outcome on the fine nodes, every other and every fourth node, all at ``nt_T``
+    steps; ``excess``: their numerical diffusions ``time_half``, ``space``, ``space_coarse`` and the fine
+    solve's ``fine`` (:func:`mfg_finance.mfg.hjb.excess_diffusion`). The fine value's spatial error is
+    ``c1 E_h`` with ``c1 = (O_X - O_T) / (E_X - E_T)``; the next level's slope ``c2`` gives its remainder
+    ``|c2 - c1| E_h (E_X + E_T - E_h) / (E_XX - E_T)`` (a quadratic in ``E``). Extrapolated (``O_h - c1 E_h``) when
+    the law is upwind wherever it is (``E`` doubles with the spacing at both levels, ``DOUBLING_TOLERANCE``) and
+    that remainder is below the correction itself; else no correction and the error
+    ``|O_X - O_T| min(1, E_h / (E_X - E_T))`` (``|O_X - O_T|`` where nothing is upwind).
+    """
+    e_h, e_t, e_x = excess["fine"], excess["time_half"], excess["space"]
+    e_xx = excess.get("space_coarse")
+    if not e_x > e_t:
+        return 0.0, abs(o_x - o_t), False
+    slope = (o_x - o_t) / (e_x - e_t)
+    share = e_h / (e_x - e_t)
+    first = slope * e_h
+    if _finite(o_xx, e_xx) and _doubles(e_t, e_x) and _doubles(e_x, e_xx):
+        slope2 = (o_xx - o_x) / (e_xx - e_x)
+        remainder = abs(slope2 - slope) * e_h * (e_x + e_t - e_h) / (e_xx - e_t)
+        if remainder <= abs(first):
+            return first, remainder, True
+    return 0.0, abs(o_x - o_t) * min(1.0, share), False
+
+
 def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | None],
             time_quarter: Mapping[str, float | None], space: Mapping[str, float | None], *,
-            ratio: float, ratio2: float, space_share: float = 1.0) -> dict[str, dict[str, Any]]:
-    """Per outcome: ``{"value", "error", "extrapolated"}`` from the four solves (see the module docstring).
+            ratio: float, ratio2: float, space_share: float = 1.0,
+            space_coarse: Mapping[str, float | None] | None = None,
+            excess: Mapping[str, float] | None = None) -> dict[str, dict[str, Any]]:
+    """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
-    ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``; ``space_share`` = ``E_h / (E_X - E_h)`` scales the
-    space companion's difference to the fine grid's spatial error. An outcome missing (None/NaN) in the
+    ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``. Space: with ``excess`` (the four numerical diffusions of
+    :func:`space_extrapolation`) and ``space_coarse`` the spatial error is extrapolated away where the sequence
+    is asymptotic; without them ``space_share`` (``E_h / (E_X - E_h)``) scales the space companion's difference
+    to the fine grid's spatial error, which is only estimated. An outcome missing (None/NaN) in the
     fine solve keeps its value with no error; missing in a companion, it is reported unextrapolated with
     no error.
     """
     out: dict[str, dict[str, Any]] = {}
+    coarse = space_coarse or {}
     for key, o_h in fine.items():
         o_t, o_t2, o_x = time_half.get(key), time_quarter.get(key), space.get(key)
         if not _finite(o_h, o_t):
-            out[key] = {"value": o_h, "error": None, "extrapolated": False}
+            out[key] = {"value": o_h, "error": None, "extrapolated": False, "space_extrapolated": False}
             continue
         first = (o_h - o_t) / (ratio - 1.0)              # the fine value's first-order time error
-        e_x = abs(o_x - o_t) * space_share if _finite(o_x) else None
+        correction, e_x, in_space = 0.0, None, False
+        if _finite(o_x):
+            if excess is None:
+                e_x = abs(o_x - o_t) * space_share
+            else:
+                correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess)
+        value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
             r2 = o_t + (o_t - o_t2) / (ratio2 - 1.0)
             if abs(r - r2) <= abs(o_h - o_t):
+                value, in_time = r, True
                 err = None if e_x is None else abs(r - r2) / (ratio * ratio - 1.0) + e_x
-                out[key] = {"value": r, "error": err, "extrapolated": True}
-                continue
-        err = None if e_x is None else abs(first) + e_x
-        out[key] = {"value": o_h, "error": err, "extrapolated": False}
+        out[key] = {"value": value - correction, "error": err, "extrapolated": in_time,
+                    "space_extrapolated": in_space}
     return out
 
 
@@ -162,10 +208,11 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     """Solve the companions and return the ``accuracy`` record of ``solution``.
 
     ``{"method": "richardson-time+space-companion", "companions": {...}, "ratio", "outcomes" (reported),
-    "outcome_errors", "extrapolated", "unresolved", "terminal_std_cells", "terminal_layer_resolved",
-    "grid_outcomes" (the fine solve's own)}``; when a companion cannot be solved (e.g. the initial law is
-    narrower than its cells), ``outcome_errors`` holds ``None`` for every key, the outcomes are the fine
-    solve's and ``error`` says why.
+    "outcome_errors", "extrapolated" (in time), "space_extrapolated", "unresolved", "terminal_std_cells",
+    "terminal_layer_resolved", "grid_outcomes" (the fine solve's own)}``; when a companion of the first three
+    cannot be solved (e.g. the initial law is narrower than its cells), ``outcome_errors`` holds ``None`` for
+    every key, the outcomes are the fine solve's and ``error`` says why; when only ``space_coarse`` cannot,
+    nothing is extrapolated in space (``space_coarse_error`` says why).
     """
     fine = solution.grid_outcomes()
     nt = solution.t.size - 1
@@ -173,6 +220,8 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
                "time_quarter": companion_config(solution.config, nt_divisor=4, halve_nx=False),
                "space": companion_config(solution.config, nt_divisor=2, halve_nx=True)}
     nodes = {"time_half": solution.q, "time_quarter": solution.q, "space": companion_nodes(solution.q)}
+    coarse_config = companion_config(configs["space"], nt_divisor=1, halve_nx=True)
+    coarse_nodes = companion_nodes(nodes["space"])
     p = solution.config["params"]
     layer = p["eta0"] / p["gamma_T"] if p["gamma_T"] > 0 else math.inf
     at_end = solution.spacing_at(solution.mean_inventory[-1])
@@ -182,32 +231,40 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         "terminal_std_cells": solution.terminal_dispersion / at_end,
         "terminal_layer_resolved": bool(float(solution.time_steps[-1]) <= layer),
         "grid_outcomes": fine}
+    record["companions"]["space_coarse"] = {"nx": int(coarse_nodes.size), "nt": coarse_config["grid"]["nt"]}
+
+    def start(t_c, _s=solution):
+        return np.interp(t_c, _s.t, _s.eta)
+
     companions = {}
     try:
         for name, cfg in configs.items():
-            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name],
-                                     eta_start=lambda t_c, _s=solution: np.interp(t_c, _s.t, _s.eta))
+            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         unresolved = ["terminal_dispersion"] if record["terminal_std_cells"] < RESOLVED_CELLS else []
         record.update(ratio=None, outcomes=dict(fine), outcome_errors={k: None for k in fine}, extrapolated=[],
-                      unresolved=unresolved, error=f"no companion solve ({name}): {exc}", companion_outcomes=None)
+                      space_extrapolated=[], unresolved=unresolved, error=f"no companion solve ({name}): {exc}",
+                      companion_outcomes=None)
         return record
-    e_fine = _excess(solution)
-    e_space = _excess(companions["space"])
-    # the fine grid's share of the companions' difference (capped at the first-order share, 1)
-    share = min(1.0, e_fine / (e_space - e_fine)) if e_space > e_fine else 1.0
+    coarse_error = None
+    try:      # every fourth node: only for the spatial extrapolation, which is skipped without it
+        companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, eta_start=start)
+    except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
+        coarse_error = f"no companion solve (space_coarse): {exc}"
+    excess = {"fine": _excess(solution), **{name: _excess(c) for name, c in companions.items()
+                                             if name != "time_quarter"}}
     ratio = nt / (companions["time_half"].t.size - 1)
     ratio2 = (companions["time_half"].t.size - 1) / (companions["time_quarter"].t.size - 1)
     outs = {name: s.grid_outcomes() for name, s in companions.items()}
     combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
-                       space_share=share)
+                       space_coarse=outs.get("space_coarse"), excess=excess)
     values = {k: c["value"] for k, c in combined.items()}
     errors = {k: c["error"] for k, c in combined.items()}
     unresolved = flag_unresolved({**values, "_horizon": float(solution.t[-1] - solution.t[0])}, errors,
                                  terminal_std_cells=record["terminal_std_cells"],
                                  layer_resolved=record["terminal_layer_resolved"])
-    record.update(ratio=ratio, excess_diffusion={"fine": e_fine, "space": e_space, "share": share},
-                  outcomes=values, outcome_errors=errors,
-                  extrapolated=[k for k, c in combined.items() if c["extrapolated"]], unresolved=unresolved,
-                  error=None, companion_outcomes=outs)
+    record.update(ratio=ratio, excess_diffusion=excess, outcomes=values, outcome_errors=errors,
+                  extrapolated=[k for k, c in combined.items() if c["extrapolated"]],
+                  space_extrapolated=[k for k, c in combined.items() if c["space_extrapolated"]],
+                  unresolved=unresolved, error=None, space_coarse_error=coarse_error, companion_outcomes=outs)
     return record

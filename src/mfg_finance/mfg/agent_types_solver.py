@@ -18,13 +18,21 @@ Domain: an ``auto`` end of ``mfg.grid`` is sized for every type (the union over 
 :func:`mfg_finance.mfg.grid.auto_domain` with the type's ``sigma``, ``phi``, ``gamma_T`` and initial law;
 ``q = 0`` on a node), and after the solve each type's law is checked for leaks at the ends
 (:mod:`mfg_finance.mfg.domain`): :class:`~mfg_finance.errors.MfgDomainError` names the type and a
-range that fits. The inventory nodes are uniform.
+range that fits. The inventory nodes follow ``mfg.grid.inventory_mesh``: ``graded`` (the default) places
+them where the laws of all the types go (:func:`mfg_finance.mfg.grid.inventory_nodes_for_laws`: the
+spacing each type's law envelope wants, the smallest wins), ``uniform`` spaces them evenly.
+
+Accuracy: with ``estimate_errors`` (the default) three companion solves give every outcome, per type and
+for the crowd, the time-extrapolated value and an estimated discretisation error
+(:mod:`mfg_finance.mfg.types_accuracy`, the method of :mod:`mfg_finance.mfg.accuracy`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -35,14 +43,21 @@ from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
 from mfg_finance.mfg.fp import mean_flow, solve_fp
-from mfg_finance.mfg.grid import AUTO, Grid, auto_domain, gaussian_density, layer_scale, make_grid, zero_on_a_node
+from mfg_finance.mfg.grid import (AUTO, Grid, auto_domain, initial_density, inventory_nodes_for_laws, law_envelope,
+                                  layer_scale, make_grid, zero_on_a_node)
 from mfg_finance.mfg.hjb import solve_hjb
+from mfg_finance.mfg.outcomes import path_outcomes
+
+#: Outcomes of one type (the crowd's ``eta`` and price are reported once, for the crowd).
+TYPE_OUTCOME_KEYS = ("liquidation_half_life", "liquidation_speed", "total_cost", "mean_inventory_initial",
+                     "mean_inventory_terminal", "terminal_dispersion", "mean_flow_initial", "mean_flow_terminal")
 
 
 @dataclass(frozen=True, eq=False)
 class TypesSolution:
     """Multi-type equilibrium: ``u, alpha, density`` (K, nt+1, nx), ``mean_flow_by_type`` (K, nt+1),
-    ``eta, mean_flow`` (nt+1,), the grid, the types and the fixed-point history."""
+    ``eta, mean_flow`` (nt+1,), the grid, the types, the fixed-point history and ``accuracy`` (the
+    record of :func:`mfg_finance.mfg.types_accuracy.accuracy_of_types`, or ``None`` when not estimated)."""
 
     grid: Grid
     types: list[AgentType]
@@ -54,6 +69,7 @@ class TypesSolution:
     residuals: list[float]
     iterations: int
     config: dict[str, Any]
+    accuracy: dict[str, Any] | None = field(default=None)
 
     @property
     def weights(self) -> np.ndarray:
@@ -65,35 +81,72 @@ class TypesSolution:
         return self.weights @ self.mean_flow_by_type
 
     @property
+    def masses(self) -> np.ndarray:
+        """(K, nt+1, nx) probability of each node, ``mu_k,i w_i`` (``w`` the cell widths)."""
+        return self.density * self.grid.weights
+
+    @property
     def mean_inventory(self) -> np.ndarray:
-        """(K, nt+1) ``Q_k(t) = sum_i q_i mu_k,i dx`` (inventory units)."""
-        return self.density @ self.grid.q * self.grid.dx
+        """(K, nt+1) ``Q_k(t) = sum_i q_i mu_k,i w_i`` (inventory units)."""
+        return self.masses @ self.grid.q
 
     @property
     def variance(self) -> np.ndarray:
-        """(K, nt+1) cross-sectional inventory variance of each type (inventory units^2)."""
-        q, dx = self.grid.q, self.grid.dx
-        return self.density @ (q * q) * dx - self.mean_inventory ** 2
+        """(K, nt+1) cross-sectional inventory variance of each type (inventory units^2), centred before squaring."""
+        centred = self.grid.q[None, None, :] - self.mean_inventory[:, :, None]
+        return np.einsum("kni,kni->kn", self.masses, centred * centred)
+
+    @property
+    def price(self) -> np.ndarray | None:
+        """(nt+1,) clearing price of the crowd's flow (BRL) when ``price.kappa`` and ``price.p_ref`` are set, else None."""
+        from mfg_finance.mfg.price import clearing_price, supply_path
+
+        pc = self.config.get("price") or {}
+        if pc.get("kappa") is None or pc.get("p_ref") is None:
+            return None
+        return clearing_price(self.mean_flow, supply_path(pc.get("supply", 0.0), self.grid.nt + 1),
+                              kappa=pc["kappa"], p_ref=pc["p_ref"])
 
     def total_cost(self, k: int) -> float:
         """Expected cost of type ``k``: ``<mu_k^0, u_k^0>`` (cost units; = the forward cost by duality)."""
-        return float(self.density[k, 0] @ self.u[k, 0] * self.grid.dx)
+        return float(self.masses[k, 0] @ self.u[k, 0])
 
-    def outcomes(self) -> dict[str, Any]:
-        """Per-type cost and liquidation speed ``-ln(Q_T/Q_0)/T`` (1/day) and crowd eta range."""
-        Q = self.mean_inventory
-        T = float(self.grid.t[-1])
+    def grid_outcomes(self) -> dict[str, Any]:
+        """This grid solution's own outcomes: ``{"crowd": {...}, "types": {name: {...}}}``.
+
+        The crowd's are :func:`mfg_finance.mfg.outcomes.path_outcomes` of its paths (mean inventory
+        ``sum_k w_k Q_k``, flow ``m``, ``eta``, price; terminal std of the mixture
+        ``sqrt(sum_k w_k (V_k + Q_k^2) - Q^2)``; cost ``sum_k w_k J_k``); a type's are those of its own paths
+        (keys :data:`TYPE_OUTCOME_KEYS`)."""
+        t, Q, V = self.grid.t, self.mean_inventory, self.variance
+        w = self.weights
+        costs = [self.total_cost(k) for k in range(len(self.types))]
         per_type = {}
         for k, ty in enumerate(self.types):
-            ratio = Q[k, -1] / Q[k, 0] if Q[k, 0] != 0.0 else float("nan")
-            per_type[ty.name] = {"weight": ty.weight, "total_cost": self.total_cost(k),
-                                 "liquidation_speed": float(-np.log(ratio) / T) if ratio > 0 else None,
-                                 "mean_inventory_terminal": float(Q[k, -1])}
-        crowd_Q = self.weights @ Q
-        ratio = crowd_Q[-1] / crowd_Q[0] if crowd_Q[0] != 0.0 else float("nan")
-        return {"types": per_type, "eta_min": float(self.eta.min()), "eta_max": float(self.eta.max()),
-                "liquidation_speed": float(-np.log(ratio) / T) if ratio > 0 else None,
-                "total_cost": float(self.weights @ [self.total_cost(k) for k in range(len(self.types))])}
+            o = path_outcomes(t, Q[k], math.sqrt(max(V[k, -1], 0.0)), self.mean_flow_by_type[k], self.eta,
+                              costs[k], None, std_initial=math.sqrt(max(V[k, 0], 0.0)))
+            per_type[ty.name] = {key: o[key] for key in TYPE_OUTCOME_KEYS}
+        crowd_Q = w @ Q
+        second = w @ (V + Q * Q)
+        crowd = path_outcomes(t, crowd_Q, math.sqrt(max(second[-1] - crowd_Q[-1] ** 2, 0.0)), self.mean_flow,
+                              self.eta, float(w @ costs), self.price,
+                              std_initial=math.sqrt(max(second[0] - crowd_Q[0] ** 2, 0.0)))
+        crowd["mean_flow_abs_max"] = float(np.max(np.abs(self.mean_flow)))
+        return {"crowd": crowd, "types": per_type}
+
+    def outcomes(self) -> dict[str, Any]:
+        """Reported outcomes: the crowd's keys at the top level and ``types: {name: {weight, ...}}``; the
+        time-extrapolated values of the accuracy record when the errors were estimated, else :meth:`grid_outcomes`."""
+        reported = (self.accuracy or {}).get("outcomes") or self.grid_outcomes()
+        return {**reported["crowd"],
+                "types": {ty.name: {"weight": ty.weight, **reported["types"][ty.name]} for ty in self.types}}
+
+    def outcome_errors(self) -> dict[str, Any] | None:
+        """Estimated errors in the shape of :meth:`outcomes` (without weights), or None when not estimated."""
+        errors = (self.accuracy or {}).get("outcome_errors")
+        if errors is None:
+            return None
+        return {**errors["crowd"], "types": dict(errors["types"])}
 
 
 def moment_map(x: np.ndarray, grid: Grid, types: Sequence[AgentType]) -> np.ndarray:
@@ -126,16 +179,29 @@ def moment_guess(grid: Grid, types: Sequence[AgentType], *, eta0: float, eta1: f
         return None
 
 
-def types_grid(config: Mapping[str, Any], types: Sequence[AgentType]) -> Grid:
-    """The common grid: ``mfg.grid`` with the layer ``eta0 / max_k gamma_T,k`` for a graded mesh."""
+def types_grid(config: Mapping[str, Any], types: Sequence[AgentType], nodes: np.ndarray | None = None) -> Grid:
+    """The common grid: ``mfg.grid`` with the layer ``eta0 / max_k gamma_T,k`` for a graded time mesh and
+    inventory nodes graded for every type's law (or uniform, or the given ``nodes``: a companion solve's)."""
     g, p = config["grid"], config["params"]
+    if nodes is None and g.get("inventory_mesh", "uniform") == "graded":
+        # each type's envelope alone (its own coupling): for placing nodes a few % is ample, and the
+        # crowd's cost path instead spreads the budget thinner (measured: more of the urgent law upwind)
+        laws = [(law_envelope(_type_params(p, ty), g["T"]), ty.sigma) for ty in types]
+        nodes = inventory_nodes_for_laws(g["x_min"], g["x_max"], g["nx"], laws)
     return make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"], g.get("time_mesh", "uniform"),
                      layer=layer_scale(p["eta0"], max(t.gamma_T for t in types)),
-                     max_step_ratio=g.get("max_step_ratio", 1.5))
+                     max_step_ratio=g.get("max_step_ratio", 1.5), q=nodes)
 
 
-def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | None = None) -> TypesSolution:
+def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | None = None, *,
+                estimate_errors: bool = True, nodes: np.ndarray | None = None,
+                eta_start: Callable[[np.ndarray], np.ndarray] | None = None) -> TypesSolution:
     """Solve the multi-type equilibrium of an ``mfg`` config block and a ``types`` list.
+
+    ``estimate_errors``: also solve the three companions of :mod:`mfg_finance.mfg.types_accuracy` and
+    attach every outcome's estimated discretisation error (``solution.accuracy``). ``nodes``: inventory
+    nodes to use instead of the config's (``grid.nx`` must equal their number); ``eta_start``: callable
+    ``t -> eta`` giving the first cost path (the companions start from the fine solve's).
 
     Raises ConfigError (bad config, naming the key) or MfgConvergenceError (no convergence).
     """
@@ -146,18 +212,19 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
         if not cfg["grid"]["x_min"] < ty.m0_mean < cfg["grid"]["x_max"]:
             raise_outside(i, ty, cfg["grid"])
     fit_domain(config, cfg, specs)
-    grid = types_grid(cfg, specs)
+    grid = types_grid(cfg, specs, None if nodes is None else np.asarray(nodes, dtype=float))
     eta0, eta1 = p["eta0"], p["eta1"]
     w = np.array([t.weight for t in specs])
-    mu0 = [gaussian_density(grid.q, t.m0_mean, t.m0_std) for t in specs]
+    widths = grid.weights
+    mu0 = [_initial_law(grid.q, k, ty) for k, ty in enumerate(specs)]
 
     def evaluate(x: np.ndarray) -> Evaluation:
         us, alphas, dens, flows = [], [], [], []
         for ty, m0 in zip(specs, mu0):
             u, alpha, up, down = solve_hjb(x, grid.q, grid.dts, sigma=ty.sigma, phi=ty.phi, gamma_T=ty.gamma_T)
-            mu = solve_fp(m0, up, down, grid.dts)
+            mu = solve_fp(m0, up, down, grid.dts, widths)
             us.append(u), alphas.append(alpha), dens.append(mu)
-            flows.append(mean_flow(alpha, mu, grid.dx))
+            flows.append(mean_flow(alpha, mu, widths))
         flows = np.array(flows)
         abs_m = np.abs(w @ flows)
         target = eta0 + eta1 * abs_m
@@ -165,7 +232,8 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
         g = 0.5 * (eta0 + np.sqrt(eta0 * eta0 + 4.0 * eta1 * abs_m * x))
         return Evaluation(x, g, residual, (np.array(us), np.array(alphas), np.array(dens), flows))
 
-    x0 = moment_guess(grid, specs, eta0=eta0, eta1=eta1)
+    x0 = (moment_guess(grid, specs, eta0=eta0, eta1=eta1) if eta_start is None
+          else np.maximum(np.asarray(eta_start(grid.t), dtype=float), eta0))
     if x0 is None:
         try:
             x0 = np.maximum(exact_types(grid.t, specs, T=float(grid.t[-1]), eta0=eta0, eta1=eta1).eta, eta0)
@@ -177,10 +245,26 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
     u, alpha, density, flows = ev.state
     for k, ty in enumerate(specs):
         check_type_domain(grid, density[k], cfg, ty, k)
-    return TypesSolution(grid=grid, types=list(specs), u=u, alpha=alpha, density=density,
-                         mean_flow_by_type=flows, eta=np.array(ev.x, dtype=float),
-                         residuals=[float(r) for r in result.residuals], iterations=result.iterations,
-                         config=cfg)
+    solution = TypesSolution(grid=grid, types=list(specs), u=u, alpha=alpha, density=density,
+                             mean_flow_by_type=flows, eta=np.array(ev.x, dtype=float),
+                             residuals=[float(r) for r in result.residuals], iterations=result.iterations,
+                             config=cfg)
+    if not estimate_errors:
+        return solution
+    from mfg_finance.mfg.types_accuracy import accuracy_of_types
+
+    return dataclasses.replace(solution, accuracy=accuracy_of_types(solution, solve_types))
+
+
+def _initial_law(q: np.ndarray, k: int, ty: AgentType) -> np.ndarray:
+    """Type ``k``'s initial density on the nodes (:func:`mfg_finance.mfg.grid.initial_density`, exact mass,
+    mean and variance); a law the nodes cannot hold is refused naming the type."""
+    from mfg_finance.errors import ConfigError
+
+    try:
+        return initial_density(q, ty.m0_mean, ty.m0_std)
+    except ConfigError as exc:
+        raise ConfigError(f"mfg.types[{k}] ({ty.name}): {exc}") from None
 
 
 def _type_params(params: Mapping[str, Any], ty: AgentType) -> dict:

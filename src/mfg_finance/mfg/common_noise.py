@@ -68,7 +68,6 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg.grid import layer_scale, time_mesh
-from mfg_finance.mfg.hjb import _fill_rates  # compiled rates of the hybrid generator (hybrid_offdiagonals)
 from mfg_finance.mfg.killed_tridiag import solve_killed
 
 #: Defaults of ``mfg.common_noise`` (the (t, Q) grid and the simulated common-noise paths).
@@ -228,6 +227,25 @@ def default_halfwidth(params: Mapping[str, float], T: float) -> float:
 
 
 @numba.njit(cache=True)
+def _hybrid_rates(m, Q, D, up, down):
+    """Rates of the hybrid generator (:func:`mfg_finance.mfg.hjb.hybrid_offdiagonals`, the same formula,
+    compiled into the march): inner node ``i`` with spacings ``h-``, ``h+``, ``W = h- + h+`` jumps up at
+    ``(2 D_m + m h-)/(h+ W)`` and down at ``(2 D_m - m h+)/(h- W)``, ``D_m = max(D, m h+/2, -m h-/2)``;
+    the end nodes jump inwards only (upwind drift plus ``D / h^2``)."""
+    n = Q.size
+    for i in range(1, n - 1):
+        hm, hp = Q[i] - Q[i - 1], Q[i + 1] - Q[i]
+        W = hm + hp
+        De = max(D, 0.5 * m[i] * hp, -0.5 * m[i] * hm)
+        up[i] = max((2.0 * De + m[i] * hm) / (hp * W), 0.0)
+        down[i - 1] = max((2.0 * De - m[i] * hp) / (hm * W), 0.0)
+    h = Q[1] - Q[0]
+    up[0] = D / (h * h) + max(m[0], 0.0) / h
+    h = Q[n - 1] - Q[n - 2]
+    down[n - 2] = D / (h * h) + max(-m[n - 1], 0.0) / h
+
+
+@numba.njit(cache=True)
 def _upwind_rates(m, h, D, up, down):
     """Rates of the upwind generator on uniform nodes (spacing ``h``): ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]``."""
     for i in range(up.size):
@@ -257,7 +275,7 @@ def _march(Q, dts, sigma, sigma0, eta0, eta1, phi, gamma_T, upwind):
         if upwind:
             _upwind_rates(m, Q[1] - Q[0], D, up, down)
         else:
-            _fill_rates(m, Q, D, up, down)
+            _hybrid_rates(m, Q, D, up, down)
         kn, ln, en = k[n], l_[n], eta[n]
         a[n] = solve_killed(up, down, 2.0 * kn, h, a[n + 1] + h * (phi + en * kn * kn))
         b[n] = solve_killed(up, down, kn, h, b[n + 1] + h * (2.0 * en * kn * ln - 2.0 * ln * a[n]

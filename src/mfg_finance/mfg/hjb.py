@@ -50,6 +50,12 @@ minimiser at ``u^n`` itself and ``u^n`` is exactly its value::
 a tridiagonal M-matrix system solved by an LU factorisation with GTH pivots
 (:mod:`mfg_finance.mfg.tridiag`: O(nx) work, no dense matrix, accurate at every node). The
 Fokker-Planck step (:mod:`mfg_finance.mfg.fp`) solves with the transpose of the very same factors.
+
+*Compiled*: the whole backward sweep (every step's policy iteration, rates, factorisation and solves) is
+one numba kernel, and :func:`solve_sweep` also runs the Fokker-Planck sweep with the HJB's own factors
+and the mean flow in the same call (one call per coupling iteration). The per-node constants of the
+generator are built once a sweep (:func:`_geometry`); :func:`_rates` is the one definition of the
+jump rates, used by the minimiser, the generator and the Python helpers alike.
 :func:`implicit_banded` gives the same matrix in LAPACK band storage (used by the tests to check
 the factorisation against :func:`scipy.linalg.solve_banded`).
 """
@@ -132,57 +138,155 @@ def step_sizes(dt, nt: int) -> np.ndarray:
     return dts
 
 
-@numba.njit(cache=True)
-def _rates(a: float, hm: float, hp: float, D: float) -> tuple[float, float]:
-    """Jump rates ``(up, down)`` of an inner node (spacings ``hm``, ``hp``) under the control ``a``."""
-    W = hm + hp
-    De = max(D, 0.5 * a * hp, -0.5 * a * hm)
-    return max((2.0 * De + a * hm) / (hp * W), 0.0), max((2.0 * De - a * hp) / (hm * W), 0.0)
+# ---- the compiled scheme -----------------------------------------------------------------------
+# One definition, used by the HJB sweep, the fused HJB/FP sweep (:mod:`mfg_finance.mfg.sweep_kernel`) and
+# the Python helpers below: :func:`_geometry` builds the per-node constants of the generator (change the
+# spatial scheme there and in :func:`_rates`), :func:`_rates` gives a node's jump rates under a control,
+# :func:`_policy` the exact minimiser of the discrete Hamiltonian, :func:`_fill_rates` the generator of a
+# policy. The constants are reciprocals computed once a sweep, so the node loops never divide, and
+# ``_max``/``_min``/conditional expressions instead of branches let the compiler vectorise them (SIMD).
+
+#: Rows of the per-node geometry table of :func:`_geometry`.
+G_HM, G_HP, G_CU, G_CD, G_GP, G_GM, G_LO, G_HI, G_IHM, G_IHP = range(10)
+GEOMETRY_ROWS = 10
 
 
 @numba.njit(cache=True)
-def _policy(u: np.ndarray, eta: float, q: np.ndarray, D: float, out: np.ndarray) -> None:
-    """Minimiser of the discrete Hamiltonian at every node, written into ``out`` (:func:`hybrid_policy`)."""
-    n = u.size
-    out[0] = max((u[0] - u[1]) / (q[1] - q[0]), 0.0) / (2.0 * eta)
-    out[n - 1] = min((u[n - 2] - u[n - 1]) / (q[n - 1] - q[n - 2]), 0.0) / (2.0 * eta)
+def _geometry(q: np.ndarray, D: float) -> np.ndarray:
+    """(GEOMETRY_ROWS, nx) constants of the hybrid generator on the nodes ``q`` (``D = sigma^2 / 2``).
+
+    Inner node ``i`` (``h- = q_i - q_{i-1}``, ``h+ = q_{i+1} - q_i``, ``W = h- + h+``): ``h-``, ``h+``,
+    ``1 / (h+ W)``, ``1 / (h- W)`` (the rates' denominators), ``h- / (h+ W)``, ``h+ / (h- W)`` (the
+    centred gradient ``g = dp h- / (h+ W) - dm h+ / (h- W)``), the central range ``[-2D / h-, 2D / h+]``
+    and ``1 / h-``, ``1 / h+``. Node 0 holds ``1 / h+`` and node ``nx-1`` ``1 / h-`` (the end nodes'
+    one-sided spacings); their other entries are unused.
+    """
+    n = q.size
+    geo = np.zeros((GEOMETRY_ROWS, n))
+    geo[G_IHP, 0] = 1.0 / (q[1] - q[0])
+    geo[G_IHM, n - 1] = 1.0 / (q[n - 1] - q[n - 2])
     for i in range(1, n - 1):
         hm = q[i] - q[i - 1]
         hp = q[i + 1] - q[i]
-        dp = u[i + 1] - u[i]
-        dm = u[i - 1] - u[i]
-        g = (hm * dp / hp - hp * dm / hm) / (hm + hp)
-        lo = -2.0 * D / hm
-        hi = 2.0 * D / hp
-        best = 0.0
-        lowest = np.inf
-        for k in range(3):
-            if k == 0:
-                a = min(max(-g / (2.0 * eta), lo), hi)        # central piece
-            elif k == 1:
-                a = max(-dp / (2.0 * eta * hp), hi)           # upwind, buying
-            else:
-                a = min(dm / (2.0 * eta * hm), lo)            # upwind, selling
-            up, down = _rates(a, hm, hp, D)
-            value = up * dp + down * dm + eta * a * a
-            if value < lowest:
-                lowest = value
-                best = a
-        out[i] = best
+        W = hm + hp
+        geo[G_HM, i] = hm
+        geo[G_HP, i] = hp
+        geo[G_CU, i] = 1.0 / (hp * W)
+        geo[G_CD, i] = 1.0 / (hm * W)
+        geo[G_GP, i] = hm / (hp * W)
+        geo[G_GM, i] = hp / (hm * W)
+        geo[G_LO, i] = -2.0 * D / hm
+        geo[G_HI, i] = 2.0 * D / hp
+        geo[G_IHM, i] = 1.0 / hm
+        geo[G_IHP, i] = 1.0 / hp
+    return geo
+
+
+@numba.njit(cache=True, inline="always")
+def _max(x: float, y: float) -> float:
+    return x if x > y else y
+
+
+@numba.njit(cache=True, inline="always")
+def _min(x: float, y: float) -> float:
+    return x if x < y else y
+
+
+@numba.njit(cache=True, inline="always")
+def _rates(a: float, geo: np.ndarray, i: int, D: float) -> tuple[float, float]:
+    """Jump rates ``(up, down)`` of the inner node ``i`` under the control ``a``:
+    ``up = (2 D_a + a h-) / (h+ W)``, ``down = (2 D_a - a h+) / (h- W)``, ``D_a = max(D, a h+ / 2, -a h- / 2)``."""
+    hm = geo[G_HM, i]
+    hp = geo[G_HP, i]
+    De = _max(_max(D, 0.5 * a * hp), -0.5 * a * hm)
+    return _max((2.0 * De + a * hm) * geo[G_CU, i], 0.0), _max((2.0 * De - a * hp) * geo[G_CD, i], 0.0)
 
 
 @numba.njit(cache=True)
-def _fill_rates(a: np.ndarray, q: np.ndarray, D: float, up: np.ndarray, down: np.ndarray) -> None:
-    """Rates of the generator ``A_a`` into ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]`` (:func:`hybrid_offdiagonals`)."""
-    n = q.size
-    h = q[1] - q[0]
-    up[0] = D / (h * h) + max(a[0], 0.0) / h
-    h = q[n - 1] - q[n - 2]
-    down[n - 2] = D / (h * h) + max(-a[n - 1], 0.0) / h
+def _policy(u: np.ndarray, eta: float, geo: np.ndarray, D: float, out: np.ndarray) -> None:
+    """Minimiser of the discrete Hamiltonian at every node, written into ``out`` (:func:`hybrid_policy`).
+
+    At an inner node, the best of three clipped closed-form candidates, one a piece of ``D_a``: central
+    ``-g / (2 eta)`` in ``[lo, hi]``; upwind buying ``-D^+u / (2 eta) >= hi``; upwind selling
+    ``-D^-u / (2 eta) <= lo`` (first one wins a tie). The end nodes move inwards only.
+    """
+    n = u.size
+    half = 0.5 / eta
     for i in range(1, n - 1):
-        r_up, r_down = _rates(a[i], q[i] - q[i - 1], q[i + 1] - q[i], D)
+        dp = u[i + 1] - u[i]
+        dm = u[i - 1] - u[i]
+        lo = geo[G_LO, i]
+        hi = geo[G_HI, i]
+        a = _min(_max(-(dp * geo[G_GP, i] - dm * geo[G_GM, i]) * half, lo), hi)     # central piece
+        r_up, r_down = _rates(a, geo, i, D)
+        best = a
+        lowest = r_up * dp + r_down * dm + eta * a * a
+        a = _max(-dp * geo[G_IHP, i] * half, hi)                                    # upwind, buying
+        r_up, r_down = _rates(a, geo, i, D)
+        value = r_up * dp + r_down * dm + eta * a * a
+        better = value < lowest
+        best = a if better else best
+        lowest = value if better else lowest
+        a = _min(dm * geo[G_IHM, i] * half, lo)                                     # upwind, selling
+        r_up, r_down = _rates(a, geo, i, D)
+        value = r_up * dp + r_down * dm + eta * a * a
+        out[i] = a if value < lowest else best
+    out[0] = _max((u[0] - u[1]) * geo[G_IHP, 0], 0.0) * half
+    out[n - 1] = _min((u[n - 2] - u[n - 1]) * geo[G_IHM, n - 1], 0.0) * half
+
+
+@numba.njit(cache=True)
+def _fill_rates(a: np.ndarray, geo: np.ndarray, D: float, up: np.ndarray, down: np.ndarray) -> None:
+    """Rates of the generator ``A_a`` into ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]`` (:func:`hybrid_offdiagonals`).
+
+    The end nodes jump inwards only: upwind drift plus ``D / h^2`` (reflecting chain)."""
+    n = a.size
+    for i in range(1, n - 1):
+        r_up, r_down = _rates(a[i], geo, i, D)
         up[i] = r_up
         down[i - 1] = r_down
+    ih = geo[G_IHP, 0]
+    up[0] = D * ih * ih + _max(a[0], 0.0) * ih
+    ih = geo[G_IHM, n - 1]
+    down[n - 2] = D * ih * ih + _max(-a[n - 1], 0.0) * ih
+
+
+@numba.njit(cache=True)
+def _backward_into(eta, q, geo, dts, D, phi, gamma_T, tol, max_iter, u, alpha, up, down, piv, mult, iters):
+    """The HJB sweep (:func:`solve_hjb`) into preallocated arrays; also keeps each step's GTH factors
+    ``piv`` (nt, nx) and ``mult`` (nt, nx-1), those of the policy in force, for the FP sweep."""
+    nt = eta.size - 1
+    nx = q.size
+    rhs = np.empty(nx)
+    new = np.empty(nx)
+    a = np.empty(nx)
+    cost = np.empty(nx)
+    for i in range(nx):
+        u[nt, i] = gamma_T * q[i] * q[i]
+        cost[i] = phi * q[i] * q[i]
+    _policy(u[nt], eta[nt], geo, D, alpha[nt])
+    for n in range(nt - 1, -1, -1):
+        h = dts[n]
+        e = eta[n]
+        _policy(u[n + 1], e, geo, D, a)              # first guess: the policy of the later value
+        for k in range(max_iter):
+            _fill_rates(a, geo, D, up[n], down[n])
+            for i in range(nx):
+                rhs[i] = u[n + 1, i] + h * (cost[i] + e * a[i] * a[i])
+            tridiag.factor_into(up[n], down[n], h, piv[n], mult[n])
+            tridiag.solve_into(piv[n], mult[n], up[n], h, rhs, new)
+            change = 0.0
+            if k > 0:
+                for i in range(nx):
+                    d = abs(new[i] - u[n, i]) / (abs(new[i]) + 1e-300)
+                    if d > change:
+                        change = d
+            u[n] = new
+            alpha[n] = a                             # the policy whose value u[n] is
+            iters[n] = k + 1
+            if k > 0 and change <= tol:
+                break
+            _policy(new, e, geo, D, a)               # improvement step (Howard = Newton on the step)
 
 
 @numba.njit(cache=True)
@@ -194,34 +298,46 @@ def _backward(eta, q, dts, sigma, phi, gamma_T, tol, max_iter):
     alpha = np.empty((nt + 1, nx))
     up = np.empty((nt, nx - 1))
     down = np.empty((nt, nx - 1))
+    piv = np.empty((nt, nx))
+    mult = np.empty((nt, nx - 1))
     iters = np.zeros(nt, dtype=np.int64)
-    rhs = np.empty(nx)
-    a = np.empty(nx)
-    for i in range(nx):
-        u[nt, i] = gamma_T * q[i] * q[i]
-    _policy(u[nt], eta[nt], q, D, alpha[nt])
-    for n in range(nt - 1, -1, -1):
-        h = dts[n]
-        _policy(u[n + 1], eta[n], q, D, a)          # first guess: the policy of the later value
-        for k in range(max_iter):
-            _fill_rates(a, q, D, up[n], down[n])
-            for i in range(nx):
-                rhs[i] = u[n + 1, i] + h * (phi * q[i] * q[i] + eta[n] * a[i] * a[i])
-            piv, mult = tridiag.factor(up[n], down[n], h)
-            new = tridiag.solve(piv, mult, up[n], h, rhs)
-            change = 0.0
-            if k > 0:
-                for i in range(nx):
-                    d = abs(new[i] - u[n, i]) / (abs(new[i]) + 1e-300)
-                    if d > change:
-                        change = d
-            u[n] = new
-            alpha[n] = a                          # the policy whose value u[n] is
-            iters[n] = k + 1
-            if k > 0 and change <= tol:
-                break
-            _policy(new, eta[n], q, D, a)           # improvement step (Howard = Newton on the step)
+    _backward_into(eta, q, _geometry(q, D), dts, D, phi, gamma_T, tol, max_iter, u, alpha, up, down, piv, mult,
+                   iters)
     return u, alpha, up, down, iters
+
+
+@numba.njit(cache=True)
+def _sweep(eta, q, dts, sigma, phi, gamma_T, tol, max_iter, mass0):
+    """One HJB/FP sweep in one compiled call: :func:`_backward_into`, then the Fokker-Planck steps
+    ``M_n^T p^{n+1} = p^n`` (:mod:`mfg_finance.mfg.fp`) with the HJB's own GTH factors of each ``M_n``
+    (the same numbers :func:`mfg_finance.mfg.tridiag.forward_sweep` would recompute), and the mean flow
+    ``m^n = <alpha^n, p^{n+1}>``, ``m^N = <alpha^N, p^N>`` (:func:`mfg_finance.mfg.fp.mean_flow`)."""
+    nt = eta.size - 1
+    nx = q.size
+    D = 0.5 * sigma * sigma
+    u = np.empty((nt + 1, nx))
+    alpha = np.empty((nt + 1, nx))
+    up = np.empty((nt, nx - 1))
+    down = np.empty((nt, nx - 1))
+    piv = np.empty((nt, nx))
+    mult = np.empty((nt, nx - 1))
+    iters = np.zeros(nt, dtype=np.int64)
+    _backward_into(eta, q, _geometry(q, D), dts, D, phi, gamma_T, tol, max_iter, u, alpha, up, down, piv, mult,
+                   iters)
+    masses = np.empty((nt + 1, nx))
+    masses[0] = mass0
+    flow = np.empty(nt + 1)
+    for n in range(nt):
+        tridiag.solve_transpose_into(piv[n], mult[n], up[n], dts[n], masses[n], masses[n + 1])
+        m = 0.0
+        for i in range(nx):
+            m += alpha[n, i] * masses[n + 1, i]
+        flow[n] = m
+    m = 0.0
+    for i in range(nx):
+        m += alpha[nt, i] * masses[nt, i]
+    flow[nt] = m
+    return u, alpha, masses, flow, iters
 
 
 def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: np.ndarray, sigma: float) -> float:
@@ -245,8 +361,9 @@ def hybrid_policy(u: np.ndarray, eta: float, q: np.ndarray, sigma: float) -> np.
     ``u`` (nx,) value (cost units), ``eta`` execution cost, ``q`` (nx,) nodes, ``sigma`` inventory volatility.
     """
     out = np.empty(len(u))
-    _policy(np.ascontiguousarray(u, dtype=float), float(eta), np.ascontiguousarray(q, dtype=float),
-            0.5 * float(sigma) ** 2, out)
+    D = 0.5 * float(sigma) ** 2
+    _policy(np.ascontiguousarray(u, dtype=float), float(eta), _geometry(np.ascontiguousarray(q, dtype=float), D),
+            D, out)
     return out
 
 
@@ -255,7 +372,8 @@ def hybrid_offdiagonals(alpha: np.ndarray, q: np.ndarray, sigma: float) -> tuple
     q = np.ascontiguousarray(q, dtype=float)
     up = np.empty(q.size - 1)
     down = np.empty(q.size - 1)
-    _fill_rates(np.ascontiguousarray(alpha, dtype=float), q, 0.5 * float(sigma) ** 2, up, down)
+    D = 0.5 * float(sigma) ** 2
+    _fill_rates(np.ascontiguousarray(alpha, dtype=float), _geometry(q, D), D, up, down)
     return up, down
 
 
@@ -298,9 +416,30 @@ def solve_hjb(eta: np.ndarray, q: np.ndarray, dt, *, sigma: float, phi: float,
     u, alpha, up, down, iters = _backward(np.ascontiguousarray(eta, dtype=float),
                                           np.ascontiguousarray(q, dtype=float), dts, float(sigma),
                                           float(phi), float(gamma_T), HOWARD_TOL, HOWARD_MAX_ITER)
+    _check_howard(iters)
+    return u, alpha, up, down
+
+
+def solve_sweep(eta: np.ndarray, q: np.ndarray, dt, mass0: np.ndarray, *, sigma: float, phi: float,
+                gamma_T: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`solve_hjb` with the cost path ``eta``, then the Fokker-Planck sweep from the node masses
+    ``mass0`` (``mu0 w``), in one compiled call that reuses the HJB's factors for the FP steps.
+
+    Returns ``u``, ``alpha`` (as :func:`solve_hjb`), the (nt+1, nx) node masses ``p^n`` (the density is
+    ``p / w``: :func:`mfg_finance.mfg.fp.solve_fp`) and the (nt+1,) mean flow
+    (:func:`mfg_finance.mfg.fp.mean_flow`), identical to those functions up to round-off.
+    """
+    nt = eta.size - 1
+    u, alpha, masses, flow, iters = _sweep(np.ascontiguousarray(eta, dtype=float), np.ascontiguousarray(q, dtype=float),
+                                           step_sizes(dt, nt), float(sigma), float(phi), float(gamma_T), HOWARD_TOL,
+                                           HOWARD_MAX_ITER, np.ascontiguousarray(mass0, dtype=float))
+    _check_howard(iters)
+    return u, alpha, masses, flow
+
+
+def _check_howard(iters: np.ndarray) -> None:
     if np.any(iters >= HOWARD_MAX_ITER):
         from mfg_finance.errors import MfgConvergenceError
 
         raise MfgConvergenceError(f"hjb: policy iteration did not converge within {HOWARD_MAX_ITER} "
                                   f"iterations at step {int(np.argmax(iters))}")
-    return u, alpha, up, down

@@ -28,10 +28,11 @@ def solve_killed(up: np.ndarray, down: np.ndarray, rate: np.ndarray, dt: float, 
     piv = np.empty(n)
     mult = np.empty(n - 1)
     excess = 1.0 + dt * rate[0]
-    piv[0] = excess + (dt * up[0] if n > 1 else 0.0)
+    piv[0] = 1.0 / (excess + (dt * up[0] if n > 1 else 0.0))     # reciprocal pivots, as tridiag.factor
     for i in range(1, n):
         a = dt * down[i - 1]
-        mult[i - 1] = a / piv[i - 1]
-        excess = 1.0 + dt * rate[i] + a * (excess / piv[i - 1])
-        piv[i] = excess + (dt * up[i] if i < n - 1 else 0.0)
+        inverse = piv[i - 1]
+        mult[i - 1] = a * inverse
+        excess = 1.0 + dt * rate[i] + a * (excess * inverse)
+        piv[i] = 1.0 / (excess + (dt * up[i] if i < n - 1 else 0.0))
     return solve(piv, mult, up, dt, b)      # the substitutions are those of the plain step

@@ -35,10 +35,9 @@ from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.exact import coupled
-from mfg_finance.mfg.fp import mean_flow, solve_fp
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
 from mfg_finance.mfg.grid import AUTO, Grid, grid_from_config, initial_density
-from mfg_finance.mfg.hjb import solve_hjb
+from mfg_finance.mfg.hjb import solve_sweep
 from mfg_finance.mfg.price import clearing_price, supply_path
 from mfg_finance.mfg.solution import MfgSolution
 
@@ -101,10 +100,9 @@ class Sweep:
 def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
     """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint)."""
     grid = problem.grid
-    u, alpha, up, down = solve_hjb(eta, grid.q, grid.dts, sigma=problem.sigma, phi=problem.phi,
-                                   gamma_T=problem.gamma_T)
-    density = solve_fp(problem.mu0, up, down, grid.dts, problem.weights)
-    return Sweep(u, alpha, density, mean_flow(alpha, density, problem.weights))
+    u, alpha, masses, flow = solve_sweep(eta, grid.q, grid.dts, problem.mu0 * problem.weights, sigma=problem.sigma,
+                                         phi=problem.phi, gamma_T=problem.gamma_T)
+    return Sweep(u, alpha, masses / problem.weights, flow)
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:

@@ -137,6 +137,7 @@ def _cost_summary(est) -> dict[str, Any]:
 def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Solve the (t, Q) system with its error bounds and simulate the fan-chart paths."""
+    from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
     from mfg_finance.mfg.common_noise_paths import simulate_paths
 
     cn = _settings(settings, "common_noise")
@@ -146,6 +147,9 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
     probs = [float(p) for p in cn["quantiles"]]
     bands = paths.quantiles(probs)
     T = float(sol.t[-1])
+    dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+    outcomes = path_outcomes(paths, T)
+    outcomes["terminal_dispersion"] = dispersion.as_dict()
     summary = {
         "kind": "common_noise",
         "params": dict(sol.params), "sigma0_source": cfg.get("sigma0_source", "config"),
@@ -157,7 +161,7 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
                            for direction in ("time", "space")},
         "error_bound_max": {name: float(np.max(est.estimate(name))) for name in ("a", "b", "c", "eta")},
         "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs},
-        "outcomes": path_outcomes(paths, T),
+        "outcomes": outcomes,
     }
     arrays = {"t": sol.t, "Q_grid": sol.Q, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k, "l": sol.l,
               "eta": sol.eta, "quantile_probs": np.asarray(probs)}
@@ -225,26 +229,24 @@ def _types_solution(cfg: Mapping[str, Any]):
 
 
 def run_types(cfg: Mapping[str, Any], sol=None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Solve the multi-type equilibrium (or take ``sol``, its solution); per-type and crowd outcomes,
-    price path when calibrated."""
-    from mfg_finance.mfg.price import clearing_price, supply_path
-
+    """Solve the multi-type equilibrium with its error estimates (or take ``sol``, its solution); crowd
+    outcomes (top level) and per-type ones (``outcomes.types``), each with its estimated discretisation
+    error in ``outcome_errors`` (same shape) and the unresolved ones listed; price path when calibrated."""
     sol = _types_solution(cfg) if sol is None else sol
     outcomes = sol.outcomes()
     arrays = {"t": sol.grid.t, "eta": sol.eta, "mean_flow": sol.mean_flow,
               "mean_flow_by_type": sol.mean_flow_by_type, "mean_inventory_by_type": sol.mean_inventory,
               "weights": sol.weights}
-    price = _price_args(cfg)
-    outcomes["price_impact"] = None
-    if price is not None:
-        p = clearing_price(sol.mean_flow, supply_path(price["supply"], sol.grid.nt + 1), kappa=price["kappa"],
-                           p_ref=price["p_ref"])
-        arrays["price"] = p
-        outcomes["price_impact"] = float(p[-1] - p[0])
+    if sol.price is not None:
+        arrays["price"] = sol.price
+    acc = sol.accuracy or {}
     summary = {"kind": "types", "params": sol.config["params"],
                "types": [t.__dict__ for t in sol.types], "iterations": sol.iterations,
                "residual": sol.residuals[-1], "grid": {"nx": sol.grid.nx, "nt": sol.grid.nt},
-               "outcomes": outcomes}
+               "outcomes": outcomes, "outcome_errors": sol.outcome_errors(),
+               "unresolved": acc.get("unresolved"),
+               "accuracy": {k: acc.get(k) for k in ("method", "companions", "ratio", "extrapolated",
+                                                    "terminal_std_cells", "terminal_layer_resolved", "error")}}
     return summary, arrays
 
 
@@ -281,36 +283,47 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     }
 
 
-def _mean_path_outcomes(paths, total_cost: float, cost_error: float) -> tuple[dict, dict, dict]:
+def _mean_path_outcomes(paths, total_cost: float, cost_error: float, dispersion=None) -> tuple[dict, dict, dict]:
     """Sweep outcomes (:data:`mfg_finance.sweeps.OUTCOME_COLUMNS`) of the mean paths over common-noise
     paths (``E[Q_t]``, ``E[m_t]``, ``E[eta_t]``, ``E[p_t]``), their discretisation errors (the expected
-    cost's bound; ``None`` elsewhere) and the Monte Carlo SEs of the terminal values."""
+    cost's bound and, with ``dispersion`` (:class:`~mfg_finance.mfg.common_noise_dispersion.TerminalDispersion`),
+    the terminal std's estimate; ``None`` elsewhere) and the Monte Carlo SEs of the terminal values."""
     from mfg_finance.mfg.outcomes import path_outcomes as outcomes_of
 
     price = None if paths.price is None else paths.price.mean(axis=0)
     m = paths.m.mean(axis=0)
     out = outcomes_of(paths.t, paths.Q.mean(axis=0), math.nan, m, paths.eta.mean(axis=0), total_cost, price)
-    out["terminal_dispersion"] = None      # the conditional law of q is not simulated along the paths
+    out["terminal_dispersion"] = None if dispersion is None else dispersion.std
     out["mean_flow_abs_max"] = float(np.max(np.abs(m)))
     se = {"mean_inventory_terminal": _mean_se(paths.Q[:, -1])["se"],
           "mean_flow_terminal": _mean_se(paths.m[:, -1])["se"]}
+    errors = {"total_cost": cost_error}
+    if dispersion is not None:
+        se["terminal_dispersion"] = dispersion.moments["total"]["std_se"]
+        errors["terminal_dispersion"] = dispersion.error["total"]
     if paths.price is not None:
         se["price_terminal"] = _mean_se(paths.price[:, -1])["se"]
         se["price_impact"] = _mean_se(paths.price[:, -1] - paths.price[:, 0])["se"]
-    return out, {"total_cost": cost_error}, se
+    return out, errors, se
 
 
-def _types_outcomes(summary: Mapping[str, Any], arrays: Mapping[str, np.ndarray], sol) -> dict:
-    """Sweep outcomes of the multi-type equilibrium (sigma0 = 0): the crowd's paths."""
-    from mfg_finance.mfg.outcomes import path_outcomes as outcomes_of
+def _dispersion_parts(dispersion) -> dict[str, dict[str, float]]:
+    """Sweep columns of the common/idiosyncratic split of the terminal std (value, error estimate, SE)."""
+    return {f"terminal_dispersion_{part}": {"value": dispersion.moments[part]["std"],
+                                            "error": dispersion.error[part], "se": dispersion.moments[part]["std_se"]}
+            for part in ("common", "idiosyncratic")}
 
-    w = sol.weights
-    mean = w @ sol.mean_inventory
-    second = w @ (sol.variance[:, -1] + sol.mean_inventory[:, -1] ** 2)
-    out = outcomes_of(sol.grid.t, mean, math.sqrt(max(second - mean[-1] ** 2, 0.0)), sol.mean_flow, sol.eta,
-                      summary["outcomes"]["total_cost"], arrays.get("price"))
-    out["mean_flow_abs_max"] = float(np.max(np.abs(sol.mean_flow)))
-    return out
+
+def _types_point(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Sweep-point fields of the multi-type equilibrium (sigma0 = 0): the crowd's outcomes, their errors and
+    the unresolved ones, and the same per type (``type_outcomes``, ``type_outcome_errors``, ``type_unresolved``)."""
+    outcomes = {k: v for k, v in summary["outcomes"].items() if k != "types"}
+    errors = {k: v for k, v in (summary.get("outcome_errors") or {}).items() if k != "types"}
+    unresolved = summary.get("unresolved") or {"crowd": [], "types": {}}
+    per_type = {name: {k: v for k, v in o.items() if k != "weight"} for name, o in summary["outcomes"]["types"].items()}
+    return {"outcomes": outcomes, "errors": errors, "unresolved": list(unresolved["crowd"]),
+            "type_outcomes": per_type, "type_outcome_errors": (summary.get("outcome_errors") or {}).get("types"),
+            "type_unresolved": {name: list(v) for name, v in unresolved["types"].items()}}
 
 
 def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
@@ -347,15 +360,18 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             iterations, residual = 0, None
         elif cfg["types"]:
             kind, sol = "types", _types_solution(cfg)
-            summary, arrays = run_types(cfg, sol)
-            outcomes, errors, se = _types_outcomes(summary, arrays, sol), {}, {}
+            summary, _ = run_types(cfg, sol)
+            point = _types_point(summary)
+            outcomes, errors, se = point["outcomes"], point["errors"], {}
             iterations, residual = summary["iterations"], summary["residual"]
         else:
+            from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
             from mfg_finance.mfg.common_noise_paths import simulate_paths
 
             kind, est = "common_noise", _solve_cn(cfg, cn, estimate=True)
             paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
-            outcomes, errors, se = _mean_path_outcomes(paths, est.expected_cost, est.cost_error)
+            dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+            outcomes, errors, se = _mean_path_outcomes(paths, est.expected_cost, est.cost_error, dispersion)
             iterations, residual = 0, None
     except (MfgConvergenceError, MfgDomainError) as exc:
         record.update(solver="systemic", converged=False, iterations=0, residual=None, error=str(exc), outcomes=None)
@@ -365,6 +381,13 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     record.update(solver=kind, converged=True, iterations=int(iterations), residual=residual, error=None,
                   outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
-                  unresolved=["terminal_dispersion"] if kind != "types" else [],
+                  unresolved=(point["unresolved"] if kind == "types" else
+                              ["terminal_dispersion"] if kind == "types_common_noise" or "total" in dispersion.unresolved
+                              else []),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
+    if kind == "types":
+        record.update(type_outcomes=point["type_outcomes"], type_outcome_errors=point["type_outcome_errors"],
+                      type_unresolved=point["type_unresolved"])
+    if kind == "common_noise":
+        record["outcome_parts"] = _dispersion_parts(dispersion)
     return record

@@ -21,8 +21,15 @@ both substitutions is a sum of non-negative terms (for a right-hand side ``>= 0`
 * the Fokker-Planck step solves with ``M^T = U^T L^T`` using the *same* factors as the HJB step,
   so it is the exact discrete adjoint of the factored operator.
 
+The factors keep the reciprocals ``1 / p_i`` (computed once each), so both substitutions multiply:
+a division's latency would otherwise sit on their sequential critical path (it was half the time of
+the HJB sweep). Each reciprocal adds one rounding, so every property above holds as before.
+
 The kernels are compiled with numba (``cache=True``); the first call in a fresh environment
-compiles them (about a second).
+compiles them (about a second). numba's on-disk cache of a function is refreshed when *its own*
+source file changes, not when a kernel it calls (from another module) does: after editing this
+module, delete the ``*.nbi``/``*.nbc`` files of the MFG package (``__pycache__`` or
+``NUMBA_CACHE_DIR``) so that the HJB sweep of :mod:`mfg_finance.mfg.hjb` is recompiled with it.
 """
 
 from __future__ import annotations
@@ -32,50 +39,71 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def factor(up: np.ndarray, down: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """GTH LU factors of ``I - dt A``: pivots ``p`` (n,) and multipliers ``l`` (n-1,).
-
-    ``L`` is unit lower bidiagonal with ``L[i+1, i] = -l[i]``; ``U`` is upper bidiagonal with
-    diagonal ``p`` and ``U[i, i+1] = -dt up[i]``.
-    """
+def factor_into(up: np.ndarray, down: np.ndarray, dt: float, piv: np.ndarray, mult: np.ndarray) -> None:
+    """GTH LU factors of ``I - dt A`` written into ``piv`` (n,) and ``mult`` (n-1,) (see :func:`factor`)."""
     n = up.size + 1
-    piv = np.empty(n)
-    mult = np.empty(n - 1)
     excess = 1.0                    # row sums of I - dt A are exactly 1 (A 1 = 0)
-    piv[0] = excess + (dt * up[0] if n > 1 else 0.0)
+    piv[0] = 1.0 / (excess + (dt * up[0] if n > 1 else 0.0))
     for i in range(1, n):
         a = dt * down[i - 1]
-        mult[i - 1] = a / piv[i - 1]
-        excess = 1.0 + a * (excess / piv[i - 1])
-        piv[i] = excess + (dt * up[i] if i < n - 1 else 0.0)
+        inverse = piv[i - 1]
+        mult[i - 1] = a * inverse
+        excess = 1.0 + a * (excess * inverse)
+        piv[i] = 1.0 / (excess + (dt * up[i] if i < n - 1 else 0.0))
+
+
+@numba.njit(cache=True)
+def factor(up: np.ndarray, down: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """GTH LU factors of ``I - dt A``: reciprocal pivots ``1 / p`` (n,) and multipliers ``l`` (n-1,).
+
+    ``L`` is unit lower bidiagonal with ``L[i+1, i] = -l[i]``; ``U`` is upper bidiagonal with
+    diagonal ``p`` and ``U[i, i+1] = -dt up[i]``. The reciprocals are stored so that the
+    substitutions multiply: a division's latency would sit on their critical path.
+    """
+    piv = np.empty(up.size + 1)
+    mult = np.empty(up.size)
+    factor_into(up, down, dt, piv, mult)
     return piv, mult
+
+
+@numba.njit(cache=True)
+def solve_into(piv: np.ndarray, mult: np.ndarray, up: np.ndarray, dt: float, b: np.ndarray, x: np.ndarray) -> None:
+    """Solve ``(I - dt A) x = b`` into ``x`` (which may be ``b``) with the factors of :func:`factor` (HJB step)."""
+    n = b.size
+    x[0] = b[0]
+    for i in range(1, n):               # L y = b
+        x[i] = b[i] + mult[i - 1] * x[i - 1]
+    x[n - 1] = x[n - 1] * piv[n - 1]
+    for i in range(n - 2, -1, -1):      # U x = y
+        x[i] = (x[i] + dt * up[i] * x[i + 1]) * piv[i]
 
 
 @numba.njit(cache=True)
 def solve(piv: np.ndarray, mult: np.ndarray, up: np.ndarray, dt: float, b: np.ndarray) -> np.ndarray:
     """Solve ``(I - dt A) x = b`` with the factors of :func:`factor` (HJB step)."""
-    n = b.size
-    x = np.empty(n)
-    x[0] = b[0]
-    for i in range(1, n):               # L y = b
-        x[i] = b[i] + mult[i - 1] * x[i - 1]
-    x[n - 1] = x[n - 1] / piv[n - 1]
-    for i in range(n - 2, -1, -1):      # U x = y
-        x[i] = (x[i] + dt * up[i] * x[i + 1]) / piv[i]
+    x = np.empty(b.size)
+    solve_into(piv, mult, up, dt, b, x)
     return x
+
+
+@numba.njit(cache=True)
+def solve_transpose_into(piv: np.ndarray, mult: np.ndarray, up: np.ndarray, dt: float, b: np.ndarray,
+                         x: np.ndarray) -> None:
+    """Solve ``(I - dt A)^T x = b`` into ``x`` (which may be ``b``) with the same factors: ``U^T L^T x = b``."""
+    n = b.size
+    x[0] = b[0] * piv[0]
+    for i in range(1, n):               # U^T y = b
+        x[i] = (b[i] + dt * up[i - 1] * x[i - 1]) * piv[i]
+    for i in range(n - 2, -1, -1):      # L^T x = y
+        x[i] = x[i] + mult[i] * x[i + 1]
 
 
 @numba.njit(cache=True)
 def solve_transpose(piv: np.ndarray, mult: np.ndarray, up: np.ndarray, dt: float,
                     b: np.ndarray) -> np.ndarray:
     """Solve ``(I - dt A)^T x = b`` with the same factors (Fokker-Planck step): ``U^T L^T x = b``."""
-    n = b.size
-    x = np.empty(n)
-    x[0] = b[0] / piv[0]
-    for i in range(1, n):               # U^T y = b
-        x[i] = (b[i] + dt * up[i - 1] * x[i - 1]) / piv[i]
-    for i in range(n - 2, -1, -1):      # L^T x = y
-        x[i] = x[i] + mult[i] * x[i + 1]
+    x = np.empty(b.size)
+    solve_transpose_into(piv, mult, up, dt, b, x)
     return x
 
 

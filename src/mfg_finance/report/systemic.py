@@ -31,7 +31,8 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
                          "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
                          "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
-                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"])})
+                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
+                         "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
         elif m["kind"] == "types_common_noise":
             o = m["outcomes"]
             types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
@@ -42,22 +43,51 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
                          "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
                          "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
-                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"])})
+                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
+                         "terminal std of q (inventory units)": "not computed (docs/mfg.md, section 8c)"})
         else:
             o = m["outcomes"]
-            types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost {num(t['total_cost'], 4)}, speed "
-                              f"{num(t['liquidation_speed'], 4)}" for name, t in o["types"].items())
+            e = m.get("outcome_errors") or {}
+            te = e.get("types") or {}
+            types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
+                              f"{plus_minus(t['total_cost'], (te.get(name) or {}).get('total_cost'))}, speed "
+                              f"{plus_minus(t['liquidation_speed'], (te.get(name) or {}).get('liquidation_speed'))}"
+                              for name, t in o["types"].items())
             rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types ({types})",
-                         "sigma0": "0", "expected cost": num(o["total_cost"], 4),
-                         "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
-                         "price impact (BRL)": num(o["price_impact"], 4), "Q_T 5-95% (inventory units)": "—"})
+                         "sigma0": "0", "expected cost": plus_minus(o["total_cost"], e.get("total_cost")),
+                         "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
+                         "price impact (BRL)": plus_minus(o["price_impact"], e.get("price_impact"))
+                         if o.get("price_impact") is not None else "—",
+                         "Q_T 5-95% (inventory units)": "—",
+                         "terminal std of q (inventory units)": _resolved(plus_minus(o["terminal_dispersion"],
+                                                                                    e.get("terminal_dispersion")),
+                                                                         "terminal_dispersion" in
+                                                                         ((m.get("unresolved") or {}).get("crowd") or []))})
     return rows
+
+
+def _resolved(text: str, unresolved: bool) -> str:
+    return f"{text} (not resolved by the grid)" if unresolved else text
+
+
+def _dispersion(d: Mapping[str, Any] | None) -> str:
+    """``std ± error (common c, idiosyncratic i; SE s)`` of a common-noise terminal dispersion record."""
+    if not d:
+        return "—"
+    text = (f"{plus_minus(d['value'], d['error'])} (common {num(d['common']['std'], 3)}, idiosyncratic "
+            f"{num(d['idiosyncratic']['std'], 3)}; Monte Carlo SE {num(d['se'], 2)})")
+    return _resolved(text, "total" in (d.get("unresolved") or []))
 
 
 #: Columns of a systemic sweep table shown in the section (``results/sweeps/<name>.parquet``).
 _SWEEP_COLUMNS = {"used_sigma0": "sigma0", "used_sigma": "sigma (idiosyncratic)", "total_cost": "expected cost",
                   "total_cost_error": "± (bound)", "liquidation_speed": "liquidation speed (1/day)",
-                  "price_impact": "price impact (BRL)", "price_impact_se": "± (SE)"}
+                  "liquidation_speed_error": "± (estimate)", "terminal_dispersion": "terminal std (inventory units)",
+                  "terminal_dispersion_error": "± (estimate) ",
+                  "price_impact": "price impact (BRL)", "price_impact_error": "± (estimate)  ",
+                  "price_impact_se": "± (SE)"}
+#: Per-type columns of a multi-type sweep (``type_<name>_<key>``), with their estimated errors.
+_TYPE_COLUMNS = {"total_cost": "cost", "liquidation_speed": "speed (1/day)"}
 
 
 def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
@@ -69,18 +99,25 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
         def value(col):
             return None if col not in r or pd.isna(r[col]) else float(r[col])
         impact = value("price_impact")
-        rows.append({key: float(r[params[0]]), "sigma0": value("used_sigma0"), "expected_cost": value("total_cost"),
-                     "liquidation_speed": value("liquidation_speed"),
-                     "price_impact": None if impact is None else {"mean": impact, "se": value("price_impact_se")}})
+        impact_error = value("price_impact_se") if value("price_impact_se") is not None else value("price_impact_error")
+        rows.append({key: float(r[params[0]]), "sigma0": value("used_sigma0"),
+                     "expected_cost": {"mean": value("total_cost"), "se": value("total_cost_error")},
+                     "liquidation_speed": {"mean": value("liquidation_speed"), "se": value("liquidation_speed_error")},
+                     "price_impact": None if impact is None else {"mean": impact, "se": impact_error}})
     return key, rows
 
 
 def _sweep_table(table: pd.DataFrame) -> str:
     params = [c for c in table.columns if c.startswith("param_")]
     weights = [c for c in table.columns if c.startswith("used_weight_")]
-    cols = params + [c for c in _SWEEP_COLUMNS if c in table.columns] + weights
+    names = [c.removeprefix("used_weight_") for c in weights]
+    per_type = {f"type_{n}_{k}{suffix}": (f"{n} {label}" if not suffix else f"± {n} {label}")
+                for n in names for k, label in _TYPE_COLUMNS.items() for suffix in ("", "_error")}
+    cols = (params + [c for c in _SWEEP_COLUMNS if c in table.columns] + weights
+            + [c for c in per_type if c in table.columns])
     shown = table.sort_values(params)[cols].rename(columns={**_SWEEP_COLUMNS, **{c: c.removeprefix("param_") for c in params},
-                                                            **{c: "w " + c.removeprefix("used_weight_") for c in weights}})
+                                                            **{c: "w " + c.removeprefix("used_weight_") for c in weights},
+                                                            **per_type})
     return html_table(shown.dropna(axis=1, how="all"), digits=4)
 
 
@@ -125,10 +162,10 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _change(rows: Sequence[Mapping[str, Any]], key: str, name: str) -> str | None:
     first, last = rows[0], rows[-1]
-    a, b = _ms(first.get(name))[0], _ms(last.get(name))[0]
+    (a, ea), (b, eb) = _ms(first.get(name)), _ms(last.get(name))
     if a is None or b is None:
         return None
-    return f"{num(a, 3)} to {num(b, 3)}"
+    return f"{plus_minus(a, ea) if ea else num(a, 3)} to {plus_minus(b, eb) if eb else num(b, 3)}"
 
 
 def systemic_summary(section: Mapping[str, Any]) -> str | None:

@@ -1,0 +1,168 @@
+r"""Terminal dispersion of an agent's inventory under common noise, and its error estimate.
+
+With common noise (docs/mfg.md, section 8) an agent's terminal inventory ``q_T`` has the law
+
+    Var(q_T) = E[Var(q_T | W0)] + Var(E[q_T | W0]) = E[V_T] + Var(Q_T)      (inventory units^2),
+
+the *idiosyncratic* part ``E[V_T]`` and the *common* part ``Var(Q_T)``. Given ``W0`` the feedback
+``alpha(t, q, Q) = -(k q + l)`` is affine in ``q`` with ``(k, l)`` functions of ``(t, Q_t)`` only, and ``q`` and
+``Q`` share ``dW0``, so ``d(q - Q) = -k (q - Q) dt + sigma dW``: along each common-noise path the conditional
+variance obeys ``V' = -2 k(t, Q_t) V + sigma^2``, ``V_0 = m0_std^2``. On the solver's steps, with the linearly
+implicit step of the paths (:mod:`mfg_finance.mfg.common_noise_paths`, the finite-N game's limit)::
+
+    Q_{n+1} = (Q_n - l_n dt_n + sigma0 sqrt(dt_n) Z_n) / (1 + k_n dt_n),
+    V_{n+1} = (V_n + sigma^2 dt_n) / (1 + k_n dt_n)^2,
+
+``(k_n, l_n)`` the policy of step ``n`` at ``Q_n``. The ``n_paths`` paths are those of the fan charts (same
+seed, same normals ``Z``): ``E[V_T]`` is their mean and ``Var(Q_T)`` their sample variance, with Monte Carlo
+standard errors (of the sum: the per-path ``V_T,i + (Q_T,i - mean)^2``; of a std: the variance's SE over
+twice the std).
+
+**Discretisation error.** The same paths on the two companion grids of
+:func:`~mfg_finance.mfg.common_noise.solve_with_estimate` (every other and every fourth time node: the
+graded mesh is nested), driven by the *same* Brownian path (the normals of two fine steps summed into one
+coarse increment, ``Z_c = (sqrt(dt_a) Z_a + sqrt(dt_b) Z_b) / sqrt(dt_a + dt_b)``), so the grids' difference
+is discretisation, not sampling. As for the coefficients: ``p`` the observed order
+``log2(|f_2h - f_4h| / |f_h - f_2h|)`` clipped to ``[0.5, 1]`` and the estimate
+``1.25 |f_h - f_2h| / (2^p - 1)`` for the total std and each part. ``unresolved`` when the estimate is at
+least half the value (:data:`mfg_finance.mfg.accuracy.UNRESOLVED_RELATIVE`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mfg_finance.errors import MfgConvergenceError
+from mfg_finance.mfg.accuracy import UNRESOLVED_RELATIVE
+from mfg_finance.mfg.common_noise import FORMAL_ORDER, MIN_ORDER, SAFETY, CommonNoiseSolution
+from mfg_finance.mfg.common_noise_paths import policy_at
+
+#: The three reported quantities (inventory units).
+PARTS = ("total", "common", "idiosyncratic")
+
+
+def conditional_paths(sol: CommonNoiseSolution, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Terminal ``Q_T`` and conditional variance ``V_T`` of each path, each (n_paths,), from the (nt, n_paths)
+    standard normals ``z`` of the steps (the recursion of the module docstring, from ``Q_0 = m0_mean``,
+    ``V_0 = m0_std^2``)."""
+    p = sol.params
+    nt = sol.t.size - 1
+    if z.shape[0] != nt:
+        raise ValueError(f"conditional_paths: {z.shape[0]} rows of normals for {nt} steps")
+    Q = np.full(z.shape[1], float(p["m0_mean"]))
+    V = np.full(z.shape[1], float(p["m0_std"]) ** 2)
+    sigma2, sigma0 = p["sigma"] ** 2, p["sigma0"]
+    for n, h in enumerate(sol.dts):
+        k, l_, _ = policy_at(sol, n, Q)
+        step = 1.0 + k * h
+        Q = (Q - l_ * h + sigma0 * np.sqrt(h) * z[n]) / step      # as common_noise_paths: the same bytes
+        V = (V + sigma2 * h) / (step * step)
+    return Q, V
+
+
+def coarse_normals(z: np.ndarray, dts: np.ndarray) -> np.ndarray:
+    """The normals of the grid with every other time node, driven by the same Brownian path:
+    ``(sqrt(dt_2j) z_2j + sqrt(dt_2j+1) z_2j+1) / sqrt(dt_2j + dt_2j+1)``."""
+    if z.shape[0] % 2:
+        raise ValueError(f"coarse_normals: an even number of steps is needed, got {z.shape[0]}")
+    root = np.sqrt(np.asarray(dts, dtype=float))[:, None]
+    increments = root[0::2] * z[0::2] + root[1::2] * z[1::2]
+    return increments / np.sqrt(dts[0::2] + dts[1::2])[:, None]
+
+
+def _var_se(x: np.ndarray) -> float:
+    """Standard error of the sample variance (fourth-moment formula)."""
+    n = x.size
+    d = x - x.mean()
+    m4, m2 = float(np.mean(d ** 4)), float(np.mean(d ** 2))
+    return math.sqrt(max(m4 - (n - 3) / (n - 1) * m2 * m2, 0.0) / n)
+
+
+def dispersion_moments(Q_T: np.ndarray, V_T: np.ndarray) -> dict[str, dict[str, float]]:
+    """``{part: {"variance", "variance_se", "std", "std_se"}}`` for ``total``, ``common``, ``idiosyncratic``."""
+    n = Q_T.size
+    common = float(np.var(Q_T, ddof=1)) if n > 1 else 0.0
+    idio = float(np.mean(V_T))
+    per_path = V_T + (Q_T - Q_T.mean()) ** 2 * (n / (n - 1) if n > 1 else 0.0)
+    se = {"total": float(np.std(per_path, ddof=1) / math.sqrt(n)) if n > 1 else 0.0,
+          "common": _var_se(Q_T) if n > 3 else 0.0,
+          "idiosyncratic": float(np.std(V_T, ddof=1) / math.sqrt(n)) if n > 1 else 0.0}
+    out = {}
+    for part, var in (("total", idio + common), ("common", common), ("idiosyncratic", idio)):
+        std = math.sqrt(max(var, 0.0))
+        out[part] = {"variance": var, "variance_se": se[part], "std": std,
+                     "std_se": se[part] / (2.0 * std) if std > 0.0 else 0.0}
+    return out
+
+
+def _order(fine: float, coarse: float, coarser: float) -> float:
+    d_fine, d_coarse = abs(fine - coarse), abs(coarse - coarser)
+    if not (d_fine > 0.0 and d_coarse > 0.0):
+        return FORMAL_ORDER
+    return float(np.clip(math.log2(d_coarse / d_fine), MIN_ORDER, FORMAL_ORDER))
+
+
+@dataclass(frozen=True)
+class TerminalDispersion:
+    """Terminal std of ``q_T`` (inventory units): ``moments`` of the fine grid (:func:`dispersion_moments`),
+    per part the discretisation ``error`` estimate, the observed ``order`` and the companions' stds; ``unresolved``
+    the parts whose estimate is at least half their value; ``n_paths``, ``seed``."""
+
+    moments: dict[str, dict[str, float]]
+    error: dict[str, float]
+    order: dict[str, float]
+    companions: dict[str, dict[str, float]]
+    unresolved: list[str]
+    n_paths: int
+    seed: int
+
+    @property
+    def std(self) -> float:
+        return self.moments["total"]["std"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able: ``{"value", "error", "se", "common": {...}, "idiosyncratic": {...}, ...}`` (std, inventory units)."""
+        def part(name):
+            m = self.moments[name]
+            return {"std": m["std"], "error": self.error[name], "se": m["std_se"], "variance": m["variance"],
+                    "variance_se": m["variance_se"], "observed_order": self.order[name]}
+        return {"value": self.std, "error": self.error["total"], "se": self.moments["total"]["std_se"],
+                **{name: part(name) for name in ("common", "idiosyncratic")},
+                "variance": self.moments["total"]["variance"], "observed_order": self.order["total"],
+                "companions": self.companions, "unresolved": list(self.unresolved),
+                "n_paths": self.n_paths, "seed": self.seed,
+                "method": "conditional variance along the common-noise paths + their variance of Q_T; "
+                          "error from the companion grids driven by the same Brownian paths"}
+
+
+def terminal_dispersion(estimate, *, n_paths: int, seed: int) -> TerminalDispersion:
+    """Terminal std of an agent's inventory, its common/idiosyncratic split, Monte Carlo SEs and the
+    discretisation error estimate, from a :class:`~mfg_finance.mfg.common_noise.SolutionWithEstimate`
+    (``fine``, ``coarse``, ``coarser``). The paths are those of
+    :func:`~mfg_finance.mfg.common_noise_paths.simulate_paths` with the same ``seed``.
+
+    Raises MfgConvergenceError if the companions' time nodes are not every other node of the finer grid's.
+    """
+    grids = (estimate.fine, estimate.coarse, estimate.coarser)
+    for finer, coarser in zip(grids[:-1], grids[1:]):
+        if finer.t.size != 2 * (coarser.t.size - 1) + 1 or not np.allclose(finer.t[::2], coarser.t, rtol=0,
+                                                                          atol=1e-12 * finer.t[-1]):
+            raise MfgConvergenceError("terminal dispersion: the companion grids' time nodes are not nested")
+    z = np.random.default_rng(seed).standard_normal((estimate.fine.t.size - 1, n_paths))
+    normals = [z, coarse_normals(z, estimate.fine.dts)]
+    normals.append(coarse_normals(normals[1], estimate.coarse.dts))
+    moments = [dispersion_moments(*conditional_paths(s, zz)) for s, zz in zip(grids, normals)]
+    error, order, companions, unresolved = {}, {}, {}, []
+    for part in PARTS:
+        f, c, cc = (m[part]["std"] for m in moments)
+        order[part] = _order(f, c, cc)
+        error[part] = SAFETY * abs(f - c) / (2.0 ** order[part] - 1.0)
+        companions[part] = {"coarse": c, "coarser": cc}
+        if f > 0.0 and error[part] >= UNRESOLVED_RELATIVE * f:
+            unresolved.append(part)
+    return TerminalDispersion(moments=moments[0], error=error, order=order, companions=companions,
+                              unresolved=unresolved, n_paths=int(n_paths), seed=int(seed))

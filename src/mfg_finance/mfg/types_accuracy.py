@@ -1,0 +1,167 @@
+r"""Estimated discretisation error of every outcome of the multi-type solver, per type and for the crowd.
+
+The method of :mod:`mfg_finance.mfg.accuracy` (docs/mfg.md, section 11) applied to
+:func:`mfg_finance.mfg.agent_types_solver.solve_types`: four companion solves warm-started from the fine
+cost path ``eta``,
+
+* ``time_half``: the same inventory nodes, ``nt / 2`` steps of the same time-mesh law;
+* ``time_quarter``: the same nodes, ``nt / 4`` steps;
+* ``space``: every other node, ``nt / 2`` steps;
+* ``space_coarse``: every fourth node, ``nt / 2`` steps (only for the spatial extrapolation),
+
+and per outcome ``O`` (a type's or the crowd's) :func:`mfg_finance.mfg.accuracy.combine`: Richardson in time,
+``R = O_h + (O_h - O_T)/(r - 1)`` with the estimate ``|R - R2|/(r^2 - 1)`` when the time sequence is
+asymptotic (else the fine value and ``|O_h - O_T|/(r - 1)``), plus the spatial part of
+:func:`mfg_finance.mfg.accuracy.space_extrapolation` from the numerical diffusions ``E``
+(:func:`mfg_finance.mfg.hjb.excess_diffusion`) of the fine solve and the companions: a type's own ``E`` for its
+outcomes, and for the crowd's (its flow, ``eta`` and price mix every type's) those of the type with the largest
+fine-grid share ``E_h / (E_X - E_T)`` (the population average of ``E`` let the patient type's central law
+dilute the urgent type's upwind error: crowd ``m_0`` estimate 0.4 of the true error on the urgent/patient set). ``unresolved`` (:func:`mfg_finance.mfg.accuracy.flag_unresolved`): a type's terminal
+std spanning fewer than 2 cells where its terminal law sits (the crowd's terminal std: when any type's
+does), an outcome whose estimate is at least half its size, the speed with its terminal mean, every
+outcome when the narrowest terminal layer ``eta0 / max_k gamma_T,k`` is shorter than the last step, and an
+outcome a companion cannot compute (a speed whose terminal mean overshoots zero there), its estimate then its
+own size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
+from mfg_finance.mfg.accuracy import RESOLVED_CELLS, combine, companion_config, companion_nodes, flag_unresolved
+
+METHOD = "richardson-time+space-companion"
+
+
+def _companion(config: dict, *, nt_divisor: int, halve_nx: bool) -> dict:
+    """:func:`~mfg_finance.mfg.accuracy.companion_config`; a supply path it cannot subsample leaves the
+    companion without a price (the multi-type price needs only ``kappa`` and ``p_ref``)."""
+    cfg = companion_config(config, nt_divisor=nt_divisor, halve_nx=halve_nx)
+    if isinstance((config.get("price") or {}).get("supply"), (list, tuple)) and \
+            not isinstance(cfg["price"].get("supply"), (list, tuple)):
+        cfg["price"]["kappa"] = None
+    return cfg
+
+
+def _excess(solution, k: int) -> float:
+    from mfg_finance.mfg.hjb import excess_diffusion
+
+    return excess_diffusion(solution.alpha[k], solution.masses[k], solution.grid.q, solution.grid.dts,
+                            solution.types[k].sigma)
+
+
+def _share(excess: dict[str, float]) -> float:
+    """The fine grid's share ``E_h / (E_X - E_T)`` of the space companion's difference (inf where ``E_X <= E_T``)."""
+    return excess["fine"] / (excess["space"] - excess["time_half"]) if excess["space"] > excess["time_half"] \
+        else math.inf
+
+
+def _spacing_at(q: np.ndarray, x: float) -> float:
+    j = int(np.clip(np.searchsorted(q, x, side="right") - 1, 0, q.size - 2))
+    return float(q[j + 1] - q[j])
+
+
+def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
+    """Solve the companions of ``solution`` (a :class:`~mfg_finance.mfg.agent_types_solver.TypesSolution`)
+    with ``solve(config, types, estimate_errors=False, nodes=..., eta_start=...)`` and return its record.
+
+    ``{"method", "companions", "ratio", "outcomes", "outcome_errors", "extrapolated", "unresolved",
+    "terminal_std_cells", "terminal_layer_resolved", "excess_diffusion", "grid_outcomes", "error"}``; outcome
+    entries have the shape ``{"crowd": {key: ...}, "types": {name: {key: ...}}}`` (``extrapolated`` and
+    ``unresolved`` hold lists of keys in that shape). When a companion cannot be solved every error is
+    ``None``, the outcomes are the fine solve's and ``error`` says why.
+    """
+    fine = solution.grid_outcomes()
+    grid = solution.grid
+    names = [ty.name for ty in solution.types]
+    types = [dataclasses.asdict(ty) for ty in solution.types]
+    configs = {"time_half": _companion(solution.config, nt_divisor=2, halve_nx=False),
+               "time_quarter": _companion(solution.config, nt_divisor=4, halve_nx=False),
+               "space": _companion(solution.config, nt_divisor=2, halve_nx=True)}
+    nodes = {"time_half": grid.q, "time_quarter": grid.q, "space": companion_nodes(grid.q)}
+    coarse_config = _companion(configs["space"], nt_divisor=1, halve_nx=True)
+    coarse_nodes = companion_nodes(nodes["space"])
+    layer = solution.config["params"]["eta0"] / max(ty.gamma_T for ty in solution.types) \
+        if max(ty.gamma_T for ty in solution.types) > 0 else math.inf
+    Q, V = solution.mean_inventory, solution.variance
+    cells = {name: math.sqrt(max(V[k, -1], 0.0)) / _spacing_at(grid.q, float(Q[k, -1]))
+             for k, name in enumerate(names)}
+    record: dict[str, Any] = {
+        "method": METHOD,
+        "companions": {k: {"nx": int(nodes[k].size), "nt": c["grid"]["nt"]} for k, c in configs.items()},
+        "terminal_std_cells": {"crowd": min(cells.values()), "types": cells},
+        "terminal_layer_resolved": bool(float(grid.dts[-1]) <= layer),
+        "grid_outcomes": fine}
+    record["companions"]["space_coarse"] = {"nx": int(coarse_nodes.size), "nt": coarse_config["grid"]["nt"]}
+
+    def start(t_c, _s=solution):
+        return np.interp(t_c, _s.grid.t, _s.eta)
+
+    companions = {}
+    try:
+        for name, cfg in configs.items():
+            companions[name] = solve(cfg, types, estimate_errors=False, nodes=nodes[name], eta_start=start)
+    except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
+        def unresolved_dispersion(n_cells):
+            return ["terminal_dispersion"] if n_cells < RESOLVED_CELLS else []
+        record.update(
+            ratio=None, outcomes=fine,
+            outcome_errors={"crowd": {k: None for k in fine["crowd"]},
+                            "types": {n: {k: None for k in fine["types"][n]} for n in names}},
+            extrapolated={"crowd": [], "types": {n: [] for n in names}},
+            unresolved={"crowd": unresolved_dispersion(min(cells.values())),
+                        "types": {n: unresolved_dispersion(cells[n]) for n in names}},
+            space_extrapolated={"crowd": [], "types": {n: [] for n in names}},
+            error=f"no companion solve ({name}): {exc}", companion_outcomes=None)
+        return record
+    coarse_error = None
+    try:      # every fourth node: only for the spatial extrapolation, which is skipped without it
+        companions["space_coarse"] = solve(coarse_config, types, estimate_errors=False, nodes=coarse_nodes,
+                                           eta_start=start)
+    except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
+        coarse_error = f"no companion solve (space_coarse): {exc}"
+    excess = {n: {"fine": _excess(solution, k), **{c: _excess(s, k) for c, s in companions.items()
+                                                   if c != "time_quarter"}}
+              for k, n in enumerate(names)}
+    nt = grid.nt
+    ratio = nt / companions["time_half"].grid.nt
+    ratio2 = companions["time_half"].grid.nt / companions["time_quarter"].grid.nt
+    outs = {name: s.grid_outcomes() for name, s in companions.items()}
+    horizon = float(grid.t[-1] - grid.t[0])
+    layer_ok = record["terminal_layer_resolved"]
+
+    def one(group: dict, pick: Callable[[dict], dict], diffusions: dict[str, float], n_cells: float):
+        coarse = pick(outs["space_coarse"]) if "space_coarse" in outs else None
+        combined = combine(group, pick(outs["time_half"]), pick(outs["time_quarter"]), pick(outs["space"]),
+                           ratio=ratio, ratio2=ratio2, space_coarse=coarse, excess=diffusions)
+        values = {k: c["value"] for k, c in combined.items()}
+        errors = {k: c["error"] for k, c in combined.items()}
+        unresolved = flag_unresolved({**values, "_horizon": horizon}, errors, terminal_std_cells=n_cells,
+                                     layer_resolved=layer_ok)
+        # a value a companion cannot even compute (e.g. the speed of a terminal mean that overshoots zero
+        # there): not resolved, and as uncertain as itself
+        for key, value in values.items():
+            if errors[key] is None and value is not None and math.isfinite(value):
+                errors[key] = abs(value)
+                if key not in unresolved:
+                    unresolved.append(key)
+        return (values, errors, [k for k, c in combined.items() if c["extrapolated"]], unresolved,
+                [k for k, c in combined.items() if c["space_extrapolated"]])
+
+    widest = max(names, key=lambda n: _share(excess[n]))
+    crowd = one(fine["crowd"], lambda o: o["crowd"], excess[widest], min(cells.values()))
+    per_type = {n: one(fine["types"][n], lambda o, _n=n: o["types"][_n], excess[n], cells[n]) for n in names}
+    record.update(
+        ratio=ratio, excess_diffusion=excess, crowd_space_from=widest,
+        outcomes={"crowd": crowd[0], "types": {n: v[0] for n, v in per_type.items()}},
+        outcome_errors={"crowd": crowd[1], "types": {n: v[1] for n, v in per_type.items()}},
+        extrapolated={"crowd": crowd[2], "types": {n: v[2] for n, v in per_type.items()}},
+        space_extrapolated={"crowd": crowd[4], "types": {n: v[4] for n, v in per_type.items()}},
+        unresolved={"crowd": crowd[3], "types": {n: v[3] for n, v in per_type.items()}},
+        error=None, space_coarse_error=coarse_error, companion_outcomes=outs)
+    return record

@@ -1,0 +1,139 @@
+"""Error estimates of the multi-type solver (mfg.types_accuracy) against the exact multi-type LQ reference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mfg_finance.mfg import solve
+from mfg_finance.mfg.agent_types_exact import exact_types
+from mfg_finance.mfg.agent_types_solver import solve_types
+from mfg_finance.mfg.grid import layer_scale, time_mesh
+from mfg_finance.mfg.outcomes import path_outcomes
+
+STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
+PRICE = {"enabled": False, "kappa": 40.0, "p_ref": 10.0, "supply": 0.0}
+#: The two_types scenario of config/config.yaml on the stiff baseline: urgent (phi, gamma_T 10x) and patient.
+URGENT_PATIENT = [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7}, {"name": "patient", "weight": 0.7}]
+MILD = dict(sigma=1.0, eta0=1e-2, eta1=5e-3, phi=0.5, gamma_T=5.0, m0_mean=1.0, m0_std=0.3)
+#: Opposite positions, a 100x urgency ratio.
+MILD_TYPES = [{"name": "urgent", "weight": 0.4, "phi": 5.0, "gamma_T": 50.0},
+              {"name": "patient", "weight": 0.6, "phi": 0.05, "m0_mean": -0.5}]
+#: Every headline outcome of docs/mfg.md, section 11 (a type has no eta or price of its own).
+CROWD_KEYS = ("liquidation_half_life", "liquidation_speed", "total_cost", "mean_inventory_terminal",
+              "terminal_dispersion", "eta_max", "eta_mean", "price_impact")
+TYPE_KEYS = CROWD_KEYS[:5]
+#: The target of the outcomes at the default grid, and the true errors below a tenth of it the ratio test skips.
+TARGET = 0.02
+
+
+def exact_outcomes(types, *, T, eta0, eta1, kappa=None):
+    """The outcomes of the exact equilibrium, computed like the solver's (20 000 graded steps)."""
+    t, _ = time_mesh(T, 20000, "graded", layer=layer_scale(eta0, max(ty.gamma_T for ty in types)))
+    ex = exact_types(t, types, T=T, eta0=eta0, eta1=eta1)
+    costs, per_type = [], {}
+    for k, ty in enumerate(types):
+        costs.append(ex.h2[k, 0] * (ty.m0_mean ** 2 + ty.m0_std ** 2) + ex.h0[k, 0])
+        per_type[ty.name] = path_outcomes(t, ex.mean[k], math.sqrt(ex.variance[k, -1]), -ex.h2[k] * ex.mean[k] / ex.eta,
+                                          ex.eta, costs[k], None, std_initial=ty.m0_std)
+    w = ex.weights
+    mean, second = w @ ex.mean, w @ (ex.variance + ex.mean ** 2)
+    price = None if kappa is None else PRICE["p_ref"] - ex.mean_flow / kappa
+    crowd = path_outcomes(t, mean, math.sqrt(second[-1] - mean[-1] ** 2), ex.mean_flow, ex.eta, float(w @ costs), price,
+                          std_initial=1.0)
+    return {"crowd": crowd, "types": per_type}
+
+
+def compare(solution, exact):
+    """``(group, key, value, estimate, exact, unresolved, |Q_0|)`` for every headline outcome."""
+    acc = solution.accuracy
+    rows = []
+    for group, keys in [("crowd", CROWD_KEYS)] + [(ty.name, TYPE_KEYS) for ty in solution.types]:
+        values = acc["outcomes"]["crowd"] if group == "crowd" else acc["outcomes"]["types"][group]
+        errors = acc["outcome_errors"]["crowd"] if group == "crowd" else acc["outcome_errors"]["types"][group]
+        unresolved = acc["unresolved"]["crowd"] if group == "crowd" else acc["unresolved"]["types"][group]
+        ref = exact["crowd"] if group == "crowd" else exact["types"][group]
+        for key in keys:
+            if values.get(key) is None or not math.isfinite(ref[key]):
+                continue
+            rows.append((group, key, values[key], errors[key], ref[key], key in unresolved,
+                         abs(ref["mean_inventory_initial"])))
+    return rows
+
+
+def check_estimates(rows, *, half_life_floor=0.15):
+    """Each computed outcome within 2% of exact (or, an exponentially small terminal mean, within its estimate);
+    each estimate within a factor 3 of the true error where that error is resolvable (at least a tenth of the
+    target); the half-life's at least ``half_life_floor`` of it (docs/mfg.md, section 9: its spatial error
+    escapes the excess-diffusion measure, as for one type)."""
+    for group, key, value, est, ref, unresolved, start in rows:
+        true = abs(value - ref)
+        assert est is not None and math.isfinite(est), (group, key)
+        if unresolved:       # widened to what the outcome may be: it covers the true error
+            assert true <= est, (group, key, value, est, ref)
+            continue
+        if key == "mean_inventory_terminal" and abs(ref) < 1e-4 * start:    # liquidated to e^-9 and beyond
+            assert true <= 3.0 * est, (group, key, value, est, ref)
+        else:
+            assert true <= TARGET * abs(ref), (group, key, value, ref, true / abs(ref))
+        if true < 0.1 * TARGET * abs(ref):
+            continue
+        low = half_life_floor if key == "liquidation_half_life" else 1.0 / 3.0
+        assert low <= est / true <= 3.0, (group, key, est, true)
+
+
+def test_one_type_through_the_multi_type_solver_is_the_one_type_solve():
+    # the same nodes, steps and companions: the same outcomes and error estimates
+    cfg = {"grid": {"nx": 101, "nt": 80, "T": 0.5}, "params": dict(STIFF)}
+    single = solve(cfg)
+    multi = solve_types(cfg, None)
+    np.testing.assert_allclose(multi.grid.q, single.q, rtol=0, atol=1e-14)
+    crowd, errors = multi.accuracy["outcomes"]["crowd"], multi.accuracy["outcome_errors"]["crowd"]
+    for key, value in single.accuracy["outcomes"].items():
+        if value is None or not math.isfinite(value):
+            continue
+        assert crowd[key] == pytest.approx(value, rel=1e-7, abs=1e-14), key
+        assert errors[key] == pytest.approx(single.accuracy["outcome_errors"][key], rel=1e-5, abs=1e-12), key
+    assert multi.accuracy["unresolved"]["crowd"] == single.accuracy["unresolved"]
+    # the per-type record of the only type is the crowd's
+    assert multi.accuracy["outcomes"]["types"]["all"]["total_cost"] == crowd["total_cost"]
+
+
+def test_urgent_and_patient_types_estimates_against_the_exact_equilibrium():
+    cfg = {"grid": {"nx": 201, "nt": 150, "T": 0.5}, "params": dict(STIFF), "price": dict(PRICE)}
+    s = solve_types(cfg, URGENT_PATIENT)
+    assert s.accuracy["error"] is None and s.accuracy["companions"]["space"]["nx"] == 101
+    rows = compare(s, exact_outcomes(s.types, T=0.5, eta0=STIFF["eta0"], eta1=STIFF["eta1"], kappa=PRICE["kappa"]))
+    assert {(g, k) for g, k, *_ in rows} >= {("crowd", "price_impact"), ("urgent", "total_cost"),
+                                            ("patient", "terminal_dispersion")}
+    check_estimates(rows)
+    # the reported outcomes are what the systemic summary states
+    o, e = s.outcomes(), s.outcome_errors()
+    assert o["types"]["urgent"]["total_cost"] == s.accuracy["outcomes"]["types"]["urgent"]["total_cost"]
+    assert e["types"]["patient"]["liquidation_speed"] > 0.0 and e["price_impact"] > 0.0
+
+
+def test_opposite_positions_and_a_hundredfold_urgency_estimates_against_the_exact_equilibrium():
+    s = solve_types({"grid": {"nx": 201, "nt": 150, "T": 0.5}, "params": dict(MILD)}, MILD_TYPES)
+    check_estimates(compare(s, exact_outcomes(s.types, T=0.5, eta0=MILD["eta0"], eta1=MILD["eta1"])))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params, types", [
+    (STIFF, [{"name": "urgent", "weight": 0.5, "phi": 3.5, "gamma_T": 57.0, "m0_mean": 1.0},
+             {"name": "patient", "weight": 0.5, "phi": 0.0035, "gamma_T": 0.057, "sigma": 0.3}]),
+    (dict(STIFF, eta1=0.0), [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7},
+                             {"name": "patient", "weight": 0.7, "m0_mean": 0.8, "sigma": 0.3}]),
+])
+def test_extreme_types_estimates_cover_the_error(params, types):
+    """A 1000x urgency ratio, and no coupling (docs/mfg.md, section 9, "harder sets"): the costs within 2% and
+    their estimates within a factor 3; what is unresolved is covered by its widened estimate."""
+    s = solve_types({"grid": {"nx": 201, "nt": 150, "T": 0.5}, "params": dict(params)}, types)
+    rows = compare(s, exact_outcomes(s.types, T=0.5, eta0=params["eta0"], eta1=params["eta1"]))
+    for group, key, value, est, ref, unresolved, _ in rows:
+        if key == "total_cost":
+            assert abs(value - ref) / abs(ref) < TARGET and 1.0 / 3.0 <= est / abs(value - ref) <= 3.0, (group, est, value, ref)
+        if unresolved:
+            assert abs(value - ref) <= est, (group, key)
