@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.mfg.common_noise import (_hybrid_rates, core_width, default_halfwidth, q_nodes, solve_system,
+from mfg_finance.mfg.common_noise import (core_width, hybrid_rates, default_halfwidth, q_nodes, solve_system,
                                           solve_with_estimate)
 from mfg_finance.mfg.hjb import hybrid_offdiagonals
 from mfg_finance.mfg.common_noise_paths import simulate_paths
@@ -166,10 +166,9 @@ def test_Q_nodes_are_graded_symmetric_and_nested():
     assert core_width(REALISTIC, 5.0, 41) == pytest.approx(5.0 / math.sinh(0.04 * 40))
     with pytest.raises(ConfigError, match="odd"):
         q_nodes(5.0, 200, 0.003)
-    # the march's compiled rates are the deterministic solver's hybrid generator on these nodes
+    # the march's rates are the deterministic solver's hybrid generator on these nodes
     m = -40.0 * Q + 0.3
-    up, down = np.empty(200), np.empty(200)
-    _hybrid_rates(m, Q, 0.5 * 1.19 ** 2, up, down)
+    up, down = hybrid_rates(m, Q, 1.19)
     ref_up, ref_down = hybrid_offdiagonals(m, Q, 1.19)
     np.testing.assert_allclose(up, ref_up, rtol=1e-12)
     np.testing.assert_allclose(down, ref_down, rtol=1e-12)

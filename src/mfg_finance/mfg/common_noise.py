@@ -38,7 +38,7 @@ diffusion ``sigma0``: central where the cell Peclet number allows, upwind beyond
 graded nodes (one-sided at the ends). Each matrix is an M-matrix (``k >= 0``), solved by
 :func:`mfg_finance.mfg.killed_tridiag.solve_killed`; ``sigma0 = 0`` (pure upwind transport) is allowed.
 With ``a^{n+1}, b^{n+1}`` substituted the right-hand sides are the HJB's ``phi - a^2/eta``,
-``-a b/eta`` and ``-b^2/(4 eta)``: consistent, first order in ``dt``. The march is one compiled loop.
+``-a b/eta`` and ``-b^2/(4 eta)``: consistent, first order in ``dt``.
 
 Why graded ``Q`` nodes. The kink of ``eta = eta0 + eta1 |m|`` where the flow changes sign
 (``2 a Q + b = 0``, i.e. ``Q = 0`` by symmetry) has the width ``eta0^2 / (4 eta1 a)`` in ``Q``, smallest at
@@ -63,7 +63,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import numba
 import numpy as np
 
 from mfg_finance.errors import ConfigError
@@ -103,16 +102,14 @@ def centred_gradient(f: np.ndarray, dQ: float) -> np.ndarray:
     return g
 
 
-@numba.njit(cache=True)
 def graded_gradient(f: np.ndarray, Q: np.ndarray) -> np.ndarray:
     """``D_Q f`` on any nodes: the three-point centred difference (second order), one-sided at the ends."""
-    n = f.size
-    g = np.empty(n)
-    for i in range(1, n - 1):
-        hm, hp = Q[i] - Q[i - 1], Q[i + 1] - Q[i]
-        g[i] = (hm * hm * (f[i + 1] - f[i]) + hp * hp * (f[i] - f[i - 1])) / (hm * hp * (hm + hp))
-    g[0] = (f[1] - f[0]) / (Q[1] - Q[0])
-    g[n - 1] = (f[n - 1] - f[n - 2]) / (Q[n - 1] - Q[n - 2])
+    h = np.diff(Q)
+    hm, hp = h[:-1], h[1:]
+    g = np.empty_like(f)
+    g[1:-1] = (hm * hm * (f[2:] - f[1:-1]) + hp * hp * (f[1:-1] - f[:-2])) / (hm * hp * (hm + hp))
+    g[0] = (f[1] - f[0]) / h[0]
+    g[-1] = (f[-1] - f[-2]) / h[-1]
     return g
 
 
@@ -226,57 +223,53 @@ def default_halfwidth(params: Mapping[str, float], T: float) -> float:
                abs(params["m0_mean"]) + 1e-3)
 
 
-@numba.njit(cache=True)
-def _hybrid_rates(m, Q, D, up, down):
-    """Rates of the hybrid generator (:func:`mfg_finance.mfg.hjb.hybrid_offdiagonals`, the same formula,
-    compiled into the march): inner node ``i`` with spacings ``h-``, ``h+``, ``W = h- + h+`` jumps up at
-    ``(2 D_m + m h-)/(h+ W)`` and down at ``(2 D_m - m h+)/(h- W)``, ``D_m = max(D, m h+/2, -m h-/2)``;
-    the end nodes jump inwards only (upwind drift plus ``D / h^2``)."""
-    n = Q.size
-    for i in range(1, n - 1):
-        hm, hp = Q[i] - Q[i - 1], Q[i + 1] - Q[i]
-        W = hm + hp
-        De = max(D, 0.5 * m[i] * hp, -0.5 * m[i] * hm)
-        up[i] = max((2.0 * De + m[i] * hm) / (hp * W), 0.0)
-        down[i - 1] = max((2.0 * De - m[i] * hp) / (hm * W), 0.0)
-    h = Q[1] - Q[0]
-    up[0] = D / (h * h) + max(m[0], 0.0) / h
-    h = Q[n - 1] - Q[n - 2]
-    down[n - 2] = D / (h * h) + max(-m[n - 1], 0.0) / h
+def hybrid_rates(m: np.ndarray, Q: np.ndarray, sigma0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rates ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]`` of the hybrid generator in ``Q`` (drift ``m``,
+    diffusion ``sigma0``; :func:`mfg_finance.mfg.hjb.hybrid_offdiagonals`, the same formula vectorised):
+    inner node ``i`` with spacings ``h-``, ``h+``, ``W = h- + h+`` jumps up at ``(2 D_m + m h-)/(h+ W)`` and
+    down at ``(2 D_m - m h+)/(h- W)``, ``D_m = max(D, m h+/2, -m h-/2)``, ``D = sigma0^2/2``; the end nodes
+    jump inwards only (upwind drift plus ``D / h^2``)."""
+    D = 0.5 * sigma0 * sigma0
+    h = np.diff(Q)
+    hm, hp, mi = h[:-1], h[1:], m[1:-1]
+    W = hm + hp
+    De = np.maximum(np.maximum(D, 0.5 * mi * hp), -0.5 * mi * hm)
+    up, down = np.empty(Q.size - 1), np.empty(Q.size - 1)
+    up[1:] = np.maximum((2.0 * De + mi * hm) / (hp * W), 0.0)
+    down[:-1] = np.maximum((2.0 * De - mi * hp) / (hm * W), 0.0)
+    up[0] = D / (h[0] * h[0]) + max(m[0], 0.0) / h[0]
+    down[-1] = D / (h[-1] * h[-1]) + max(-m[-1], 0.0) / h[-1]
+    return up, down
 
 
-@numba.njit(cache=True)
-def _upwind_rates(m, h, D, up, down):
-    """Rates of the upwind generator on uniform nodes (spacing ``h``): ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]``."""
-    for i in range(up.size):
-        up[i] = D / (h * h) + max(m[i], 0.0) / h
-        down[i] = D / (h * h) + max(-m[i + 1], 0.0) / h
+def upwind_rates(m: np.ndarray, Q: np.ndarray, sigma0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rates of the upwind generator on uniform nodes (``nodes="uniform"`` of :func:`solve_system`)."""
+    h = float(Q[1] - Q[0])
+    D = 0.5 * sigma0 * sigma0 / (h * h)
+    return D + np.maximum(m[:-1], 0.0) / h, D + np.maximum(-m[1:], 0.0) / h
 
 
-@numba.njit(cache=True)
-def _march(Q, dts, sigma, sigma0, eta0, eta1, phi, gamma_T, upwind):
-    """The backward steps of the module docstring: ``(a, b, c, k, l, eta)``, each (nt+1, nQ); ``upwind``:
-    the upwind generator on uniform nodes (``nodes="uniform"`` of :func:`solve_system`)."""
+def _march(Q, dts, sigma, sigma0, eta0, eta1, phi, gamma_T, rates):
+    """The backward steps of the module docstring: ``(a, b, c, k, l, eta)``, each (nt+1, nQ); ``rates`` the
+    generator (:func:`hybrid_rates` or :func:`upwind_rates`). NumPy over ``Q``, the compiled tridiagonal
+    solves of :mod:`mfg_finance.mfg.killed_tridiag` (no kernel of its own to compile in a cold run)."""
     nt, nQ = dts.size, Q.size
-    a, b, c = np.empty((nt + 1, nQ)), np.empty((nt + 1, nQ)), np.empty((nt + 1, nQ))
-    k, l_, eta = np.empty((nt + 1, nQ)), np.empty((nt + 1, nQ)), np.empty((nt + 1, nQ))
+    a, b, c, k, l_, eta = (np.empty((nt + 1, nQ)) for _ in range(6))
     a[nt], b[nt], c[nt] = gamma_T, 0.0, 0.0
-    up, down, m, zeros = np.empty(nQ - 1), np.empty(nQ - 1), np.empty(nQ), np.zeros(nQ)
-    D, noise, s02 = 0.5 * sigma0 * sigma0, sigma * sigma + sigma0 * sigma0, sigma0 * sigma0
-    for n in range(nt, -1, -1):
-        nxt = min(n + 1, nt)          # the policy of step n from a^{n+1}, b^{n+1} (n = nt: terminal feedback)
-        for j in range(nQ):
-            e = 0.5 * (eta0 + math.sqrt(eta0 * eta0 + 2.0 * eta1 * abs(2.0 * a[nxt, j] * Q[j] + b[nxt, j])))
-            eta[n, j], k[n, j], l_[n, j] = e, a[nxt, j] / e, b[nxt, j] / (2.0 * e)
-            m[j] = -(k[n, j] * Q[j] + l_[n, j])
-        if n == nt:
-            continue
-        h = dts[n]
-        if upwind:
-            _upwind_rates(m, Q[1] - Q[0], D, up, down)
-        else:
-            _hybrid_rates(m, Q, D, up, down)
+    zeros = np.zeros(nQ)
+    noise, s02 = sigma * sigma + sigma0 * sigma0, sigma0 * sigma0
+
+    def policy(n_next, n):
+        eta[n] = coupled_eta(2.0 * a[n_next] * Q + b[n_next], eta0, eta1)
+        k[n] = a[n_next] / eta[n]
+        l_[n] = b[n_next] / (2.0 * eta[n])
+
+    policy(nt, nt)
+    for n in range(nt - 1, -1, -1):
+        policy(n + 1, n)
         kn, ln, en = k[n], l_[n], eta[n]
+        up, down = rates(-(kn * Q + ln), Q, sigma0)
+        h = float(dts[n])
         a[n] = solve_killed(up, down, 2.0 * kn, h, a[n + 1] + h * (phi + en * kn * kn))
         b[n] = solve_killed(up, down, kn, h, b[n + 1] + h * (2.0 * en * kn * ln - 2.0 * ln * a[n]
                                                              + 2.0 * s02 * graded_gradient(a[n], Q)))
@@ -308,8 +301,8 @@ def solve_system(params: Mapping[str, float], *, T: float, nt: int, nQ: int, hal
     t, dts = time_mesh(T, nt, time_kind, layer=layer_scale(eta0, gamma_T), max_step_ratio=max_step_ratio)
     delta = core_width(params, halfwidth, nQ) if core is None else float(core)
     Q = q_nodes(halfwidth, nQ, delta) if nodes == "graded" else np.linspace(-halfwidth, halfwidth, nQ)
-    a, b, c, k, l_, eta = _march(Q, np.ascontiguousarray(dts, dtype=float), *(float(params[name]) for name in (
-        "sigma", "sigma0", "eta0", "eta1", "phi", "gamma_T")), nodes == "uniform")
+    a, b, c, k, l_, eta = _march(Q, np.asarray(dts, dtype=float), *(float(params[name]) for name in (
+        "sigma", "sigma0", "eta0", "eta1", "phi", "gamma_T")), upwind_rates if nodes == "uniform" else hybrid_rates)
     return CommonNoiseSolution(t=t, Q=Q, a=a, b=b, c=c, k=k, l=l_, eta=eta, params=dict(params),
                                extra={"core": delta if nodes == "graded" else None, "nodes": nodes})
 

@@ -152,33 +152,32 @@ def simulate_game(sol: CommonNoiseSolution, *, N: int, M: int, seed: int | np.ra
 LIMIT_LEVELS = (1, 2, 4)
 
 
-@numba.njit(cache=True)
 def _limit_substeps(Q, V, J, grid, a0, a1, b0, b1, h, z, sigma, sigma0, eta0, eta1, phi):
-    """``s = z.shape[0]`` equal sub-steps of one solver step for every path, in place ((M,) arrays).
+    """``s = z.shape[0]`` equal sub-steps of one solver step for every path; returns the new ``(Q, V, J)``.
 
     The coefficients are ``(1 - w) f^n + w f^{n+1}`` at the sub-step's end ``w = (j + 1)/s``, linear in
     ``Q`` on ``grid``; the step is linearly implicit and the running cost charged at its end (the
-    solver's convention)."""
-    s, M = z.shape
+    solver's convention). NumPy over the paths (no kernel to compile in a cold pipeline run)."""
+    s = z.shape[0]
     hs = h / s
     root = math.sqrt(hs)
     last = grid.size - 2
-    for r in range(M):
-        q, v, cost = Q[r], V[r], J[r]
-        for j in range(s):
-            w = (j + 1.0) / s
-            i = min(max(np.searchsorted(grid, q) - 1, 0), last)
-            f = min(max((q - grid[i]) / (grid[i + 1] - grid[i]), 0.0), 1.0)
-            a = (1.0 - w) * ((1.0 - f) * a0[i] + f * a0[i + 1]) + w * ((1.0 - f) * a1[i] + f * a1[i + 1])
-            b = (1.0 - w) * ((1.0 - f) * b0[i] + f * b0[i + 1]) + w * ((1.0 - f) * b1[i] + f * b1[i + 1])
-            eta = 0.5 * (eta0 + math.sqrt(eta0 * eta0 + 2.0 * eta1 * abs(2.0 * a * q + b)))
-            k, l_ = a / eta, b / (2.0 * eta)
-            step = 1.0 + k * hs
-            q = (q - l_ * hs + sigma0 * root * z[j, r]) / step
-            v = (v + sigma * sigma * hs) / (step * step)
-            m = -(k * q + l_)
-            cost += hs * ((eta0 + eta1 * abs(m)) * (m * m + k * k * v) + phi * (q * q + v))
-        Q[r], V[r], J[r] = q, v, cost
+    for j in range(s):
+        w = (j + 1.0) / s
+        i = np.clip(np.searchsorted(grid, Q) - 1, 0, last)
+        f = np.clip((Q - grid[i]) / (grid[i + 1] - grid[i]), 0.0, 1.0)
+        a_lo, a_hi = (1.0 - w) * a0[i] + w * a1[i], (1.0 - w) * a0[i + 1] + w * a1[i + 1]
+        b_lo, b_hi = (1.0 - w) * b0[i] + w * b1[i], (1.0 - w) * b0[i + 1] + w * b1[i + 1]
+        a = a_lo + f * (a_hi - a_lo)
+        b = b_lo + f * (b_hi - b_lo)
+        eta = 0.5 * (eta0 + np.sqrt(eta0 * eta0 + 2.0 * eta1 * np.abs(2.0 * a * Q + b)))
+        k, l_ = a / eta, b / (2.0 * eta)
+        step = 1.0 + k * hs
+        Q = (Q - l_ * hs + sigma0 * root * z[j]) / step
+        V = (V + sigma * sigma * hs) / (step * step)
+        m = -(k * Q + l_)
+        J = J + hs * ((eta0 + eta1 * np.abs(m)) * (m * m + k * k * V) + phi * (Q * Q + V))
+    return Q, V, J
 
 
 @dataclass(frozen=True)
@@ -217,7 +216,8 @@ def simulate_limit(sol: CommonNoiseSolution, *, M: int, seed: int | np.random.Se
         for s in LIMIT_LEVELS:
             group = finest // s     # the level's increment is the sum of `group` finest ones
             zs = z.reshape(s, group, M).sum(axis=1) / math.sqrt(group)
-            _limit_substeps(*state[s], sol.Q, sol.a[n], sol.a[n + 1], sol.b[n], sol.b[n + 1], float(dt), zs, *args)
+            state[s] = _limit_substeps(*state[s], sol.Q, sol.a[n], sol.a[n + 1], sol.b[n], sol.b[n + 1], float(dt),
+                                       zs, *args)
     costs = {s: J + p["gamma_T"] * (Q * Q + V) for s, (Q, V, J) in state.items()}
     return LimitSample(costs=costs, Q_T={s: Q for s, (Q, _, _) in state.items()})
 
