@@ -86,19 +86,23 @@ def realistic():
 def test_limit_sample_is_extrapolated_over_sub_steps(realistic):
     """On the solver's own steps the limit's cost is biased low by ~1% (many standard errors); the
     sub-step levels, driven by the same Brownian paths, converge at first order and the extrapolated
-    cost agrees with the MFG value within 3 SE + its bound."""
+    cost agrees with the MFG value within 3 SE + its bound. The multilevel estimate (corrections on a
+    quarter of the paths) agrees with the all-levels one."""
     M = 2000
-    s = simulate_limit(realistic.fine, M=M, seed=4)
-    one, two, four = (float(s.costs[k].mean()) for k in (1, 2, 4))
+    s = simulate_limit(realistic.fine, M=M, seed=4, correction_paths=M)
+    one, two, four = (float(s.levels[k].mean()) for k in (1, 2, 4))
     assert 1.6 < (two - one) / (four - two) < 2.5
-    bias = s.cost - s.costs[1]
+    bias = s.correction
     assert bias.mean() > 0.008 * realistic.expected_cost
     assert bias.mean() > 50.0 * bias.std(ddof=1) / np.sqrt(M)
     assert s.time_error < 0.03 * bias.mean()
-    se = s.cost.std(ddof=1) / np.sqrt(M)
-    assert abs(s.cost.mean() - realistic.expected_cost) <= 3.0 * se + realistic.cost_error
-    again = simulate_limit(realistic.fine, M=M, seed=4)
-    assert again.cost.tobytes() == s.cost.tobytes()
+    assert abs(s.mean_cost - realistic.expected_cost) <= 3.0 * s.mean_cost_se + realistic.cost_error
+    part = simulate_limit(realistic.fine, M=M, seed=4, correction_paths=M // 4)
+    np.testing.assert_array_equal(part.cost_one, s.cost_one)      # the same level-one paths
+    assert abs(part.mean_cost - s.mean_cost) <= 3.0 * bias.std(ddof=1) / np.sqrt(M // 4)
+    assert part.mean_cost_se < 1.01 * s.mean_cost_se
+    again = simulate_limit(realistic.fine, M=M, seed=4, correction_paths=M // 4)
+    assert again.cost_one.tobytes() == part.cost_one.tobytes() and again.mean_cost == part.mean_cost
 
 
 def test_mean_cost_at_N_10000_matches_the_mfg_value_on_a_stiff_coupled_calibration(realistic):

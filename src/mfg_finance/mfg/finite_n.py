@@ -26,22 +26,22 @@ agent has a *twin* in that limit: same initial draw, same ``Z_i`` and ``Z0``, fe
 ``E[J_N] - E[J_inf]`` is estimated by ``mean (J_i - J_i^inf)``: it only depends on ``Qbar - Q =
 O(N^{-1/2})``; its part linear in ``Qbar - Q`` (mean zero, standard deviation ``O(N^{-1/2})``) is
 removed by antithetic pairs (idiosyncratic draws mirrored, ``Z0`` shared), so what is left, like
-the bias it measures, is ``O(1/N)``; ``E[J_inf]`` comes from an independent, larger sample of limit paths (:func:`simulate_limit`), and the
-N-player mean cost is their sum (standard errors add in quadrature).
+the bias it measures, is ``O(1/N)``; ``E[J_inf]`` comes from an independent, larger sample of limit
+paths (:func:`simulate_limit`), and the N-player mean cost is their sum (standard errors add in quadrature).
 
 Time step of the limit sample. On the solver's steps the linearly implicit step, with the running
 cost charged at the step's end, is biased at first order: on the real-data calibration (B3, January
-2021: ``k dt ~ 0.07`` through a terminal layer of ``eta0/gamma_T = 8e-4`` day) by -1.2% of the cost at 320
-steps, four times the Monte Carlo error of the default sample, and this bias alone made the N = 10,000
-check fail. So :func:`simulate_limit` runs every path at 1, 2 and 4 equal sub-steps of each solver step,
-driven by the *same* Brownian path (the coarse increments are sums of the fine ones), with the policy's
-coefficients interpolated linearly in time between the solver's nodes (at one sub-step this is the
-step's policy). The cost is extrapolated per path, ``R = 2 J_4 - J_2`` (Richardson, first order), with
-the residual estimate ``1.25 |R - R'| / 3`` from ``R' = 2 J_2 - J_1``; with common random numbers the
-differences between levels carry almost no sampling noise. The game's finite-population gap is
-measured at one sub-step: its own time bias is a relative ``O(k dt)`` of a gap that is already
-``O(1/N)``. Everything is vectorised over agents and replications and seeded
-(``numpy.random.SeedSequence``): same seed, same bytes.
+2021: ``k dt ~ 0.07`` through a terminal layer of ``eta0/gamma_T = 8e-4`` day) by -1.1% of the cost at 320
+steps (-2.6% at 160), several times the Monte Carlo error of the default sample; with the solver's
+cancelling companions this bias made the N = 10,000 check fail. So :func:`simulate_limit` runs the
+paths at one sub-step and a tenth of them also at 2 and 4 sub-steps of each solver step, driven by the
+*same* Brownian path (the fine normals drawn given the coarse one), with the policy's coefficients
+interpolated linearly in time between the solver's nodes (at one sub-step this is the step's policy).
+The cost is extrapolated per correction path, ``R = 2 J_4 - J_2`` (Richardson, first order), and the
+mean is ``mean(J_1) + mean(R - J_1)`` (multilevel Monte Carlo: with common random numbers the
+correction varies far less than the cost); ``1.25 |R - R'| / 3`` with ``R' = 2 J_2 - J_1`` estimates the
+residual. The game's finite-population gap is measured at one sub-step: its own time bias is a relative
+``O(k dt)`` of a gap that is already ``O(1/N)``.
 """
 
 from __future__ import annotations
@@ -150,6 +150,9 @@ def simulate_game(sol: CommonNoiseSolution, *, N: int, M: int, seed: int | np.ra
 
 #: Sub-steps per solver step of the limit sample's three levels (each level halves the previous step).
 LIMIT_LEVELS = (1, 2, 4)
+#: Paths that also run the finer levels (multilevel Monte Carlo: the corrections between levels, with common
+#: random numbers, vary far less than the cost, so a tenth of the paths, at least this many, suffices).
+MIN_CORRECTION_PATHS = 500
 
 
 def _limit_substeps(Q, V, J, grid, a0, a1, b0, b1, h, z, sigma, sigma0, eta0, eta1, phi):
@@ -182,44 +185,72 @@ def _limit_substeps(Q, V, J, grid, a0, a1, b0, b1, h, z, sigma, sigma0, eta0, et
 
 @dataclass(frozen=True)
 class LimitSample:
-    """``M`` paths of the ``N = inf`` limit at the sub-step levels :data:`LIMIT_LEVELS` (same Brownian
-    paths): ``costs[s]`` and ``Q_T[s]`` (M,) per level; ``cost`` the per-path extrapolation
-    ``2 J_4 - J_2`` and ``time_error`` the estimate of its remaining time-step error (cost units)."""
+    """``M`` paths of the ``N = inf`` limit (multilevel, :func:`simulate_limit`).
 
-    costs: dict[int, np.ndarray]
-    Q_T: dict[int, np.ndarray]
+    ``cost_one``, ``Q_T`` (M,): every path's cost and ``Q_T`` at one sub-step (the solver's steps);
+    ``levels[s]`` (Mc,): the costs of the first ``Mc`` paths at ``s`` = 1, 2, 4 sub-steps, driven by the
+    same Brownian paths (``levels[1]`` is ``cost_one[:Mc]``)."""
+
+    cost_one: np.ndarray
+    Q_T: np.ndarray
+    levels: dict[int, np.ndarray]
 
     @property
-    def cost(self) -> np.ndarray:
-        return 2.0 * self.costs[4] - self.costs[2]
+    def correction(self) -> np.ndarray:
+        """Per correction path, the extrapolated cost ``2 J_4 - J_2`` minus the one-sub-step cost ``J_1``."""
+        return 2.0 * self.levels[4] - self.levels[2] - self.levels[1]
+
+    @property
+    def mean_cost(self) -> float:
+        """``mean(J_1)`` over all paths + ``mean(2 J_4 - J_2 - J_1)`` over the correction paths (cost units)."""
+        return float(self.cost_one.mean() + self.correction.mean())
+
+    @property
+    def mean_cost_se(self) -> float:
+        """Standard error of :attr:`mean_cost`: the two means' variances added (the correction paths are
+        among the others; their covariance is small against either variance and not counted)."""
+        c = self.correction
+        return float(math.sqrt(self.cost_one.var(ddof=1) / self.cost_one.size + c.var(ddof=1) / c.size))
 
     @property
     def time_error(self) -> float:
+        """Estimate of what the extrapolation leaves: ``1.25 |R - R'| / 3``, ``R = 2 J_4 - J_2``,
+        ``R' = 2 J_2 - J_1`` (cost units)."""
         from mfg_finance.mfg.common_noise import SAFETY
 
-        coarse = 2.0 * self.costs[2] - self.costs[1]
-        return float(SAFETY * abs(np.mean(self.cost - coarse)) / 3.0)
+        L = self.levels
+        return float(SAFETY * abs(np.mean((2.0 * L[4] - L[2]) - (2.0 * L[2] - L[1]))) / 3.0)
 
 
-def simulate_limit(sol: CommonNoiseSolution, *, M: int, seed: int | np.random.SeedSequence) -> LimitSample:
+def simulate_limit(sol: CommonNoiseSolution, *, M: int, seed: int | np.random.SeedSequence,
+                   correction_paths: int | None = None) -> LimitSample:
     """``M`` paths of the ``N = inf`` limit (conditional law ``N(Q, V)`` given ``W0``, conditional expected
-    cost) at 1, 2 and 4 sub-steps of each solver step, all driven by the same Brownian path (module
-    docstring)."""
+    cost) at one sub-step of each solver step, and the first ``Mc`` of them (``correction_paths``; default
+    ``max(M // 10, MIN_CORRECTION_PATHS)``, at most ``M``) also at 2 and 4 sub-steps, driven by the same
+    Brownian paths (module docstring)."""
     p = sol.params
-    rng = np.random.default_rng(seed)
+    # level one's normals from their own stream, so its paths do not depend on Mc; the finer levels' are
+    # drawn given them (Brownian bridge: z_j = z / 2 + e_j - mean(e), i.i.d. N(0, 1) summing to 2 z)
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rng_one, rng_fine = (np.random.default_rng(s) for s in root.spawn(2))
+    Mc = min(M, max(M // 10, MIN_CORRECTION_PATHS) if correction_paths is None else int(correction_paths))
     finest = LIMIT_LEVELS[-1]
-    state = {s: (np.full(M, float(p["m0_mean"])), np.full(M, float(p["m0_std"]) ** 2), np.zeros(M))
-             for s in LIMIT_LEVELS}
+    sizes = {s: (M if s == 1 else Mc) for s in LIMIT_LEVELS}
+    state = {s: (np.full(n, float(p["m0_mean"])), np.full(n, float(p["m0_std"]) ** 2), np.zeros(n))
+             for s, n in sizes.items()}
     args = tuple(float(p[name]) for name in ("sigma", "sigma0", "eta0", "eta1", "phi"))
     for n, dt in enumerate(sol.dts):
-        z = rng.standard_normal((finest, M))
+        one = rng_one.standard_normal((1, M))
+        e = rng_fine.standard_normal((finest, Mc))
+        fine = one[:, :Mc] / math.sqrt(finest) + e - e.mean(axis=0)
         for s in LIMIT_LEVELS:
             group = finest // s     # the level's increment is the sum of `group` finest ones
-            zs = z.reshape(s, group, M).sum(axis=1) / math.sqrt(group)
+            zs = one if s == 1 else fine.reshape(s, group, Mc).sum(axis=1) / math.sqrt(group)
             state[s] = _limit_substeps(*state[s], sol.Q, sol.a[n], sol.a[n + 1], sol.b[n], sol.b[n + 1], float(dt),
                                        zs, *args)
     costs = {s: J + p["gamma_T"] * (Q * Q + V) for s, (Q, V, J) in state.items()}
-    return LimitSample(costs=costs, Q_T={s: Q for s, (Q, _, _) in state.items()})
+    return LimitSample(cost_one=costs[1], Q_T=state[1][0],
+                       levels={s: (c[:Mc] if s == 1 else c) for s, c in costs.items()})
 
 
 @dataclass(frozen=True)
@@ -259,13 +290,13 @@ def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_path
     """
     seeds = np.random.SeedSequence(seed).spawn(len(Ns) + 1)
     sample = simulate_limit(sol, M=limit_paths, seed=seeds[0])
-    limit_cost, limit_Q = sample.cost, sample.Q_T[LIMIT_LEVELS[-1]]
-    lim = {"mean_cost": float(limit_cost.mean()),
-           "mean_cost_se": float(limit_cost.std(ddof=1) / math.sqrt(limit_paths)),
+    limit_Q = sample.Q_T
+    lim = {"mean_cost": sample.mean_cost, "mean_cost_se": sample.mean_cost_se,
            "mean_Q_T": float(limit_Q.mean()), "mean_Q_T_se": float(limit_Q.std(ddof=1) / math.sqrt(limit_paths)),
            "var_Q_T": float(limit_Q.var(ddof=1)), "var_Q_T_se": _var_se(limit_Q), "paths": int(limit_paths),
-           "mean_cost_by_substeps": {str(s): float(c.mean()) for s, c in sample.costs.items()},
-           "time_step_error": sample.time_error}
+           "correction_paths": int(sample.correction.size),
+           "mean_cost_by_substeps": {str(s): float(c.mean()) for s, c in sample.levels.items()},
+           "time_step_correction": float(sample.correction.mean()), "time_step_error": sample.time_error}
     rows = []
     for N, ss in zip(Ns, seeds[1:]):
         M = max(agent_paths // N, min_replications)
