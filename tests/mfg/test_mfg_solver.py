@@ -107,8 +107,8 @@ def test_unreachable_tolerance_is_reported_not_returned():
 def test_nan_in_a_sweep_raises(monkeypatch):
     real = solver_mod.sweep
 
-    def poisoned(problem, eta):
-        s = real(problem, eta)
+    def poisoned(problem, eta, start=None):
+        s = real(problem, eta, start)
         u = s.u.copy()
         u[0, 3] = np.nan
         return solver_mod.Sweep(u, s.alpha, s.density, s.mean_flow)

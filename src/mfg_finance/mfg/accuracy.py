@@ -6,31 +6,41 @@ moments exactly wherever it is central, so on the calibrated problems the error 
 Euler in time: first order in every ``dt_n`` and cleanly asymptotic at the default grid (stiff baseline,
 ``nt`` = 75 / 150 / 300 / 600 at fixed nodes: cost error 1.01 / 0.49 / 0.24 / 0.12 %, while ``nx`` = 201 / 401 / 801
 at ``nt = 150`` changes nothing). Where the drift dominates the noise (cell Peclet number above 2 where
-the mass is, e.g. ``sigma = 0.02``) the scheme is upwind there and first order in space as well.
+the mass is, e.g. ``sigma = 0.02``: no affordable mesh keeps it central) the scheme is upwind there and
+first order in space as well.
 
-Three companion solves, each warm-started from the fine cost path:
+Four companion solves, each warm-started from the fine cost path:
 
 * ``T``: the same nodes, ``nt_T = nt / 2`` steps of the same mesh law (a graded mesh is the image of a
   fixed map of ``k / nt``, so every step scales by ``r = nt / nt_T``);
 * ``T2``: the same nodes, ``nt_T2 = nt / 4`` steps;
-* ``X``: every other node (:func:`companion_nodes`), ``nt_T`` steps.
+* ``X``: every other node (:func:`companion_nodes`), ``nt_T`` steps;
+* ``XX``: every fourth node, ``nt_T`` steps (``space_coarse``; only for the spatial extrapolation).
 
 For each outcome ``O`` with fine value ``O_h`` (``O_h = O + C dt + D dt^2 + e_x``)::
 
     time-extrapolated  R  = O_h + (O_h - O_T) / (r - 1)          (Richardson: second order in time)
     the same one level down  R2 = O_T + (O_T - O_T2) / (r2 - 1)
     its time remainder  e_R = |R - R2| / (r^2 - 1)                (the next, second-order, term)
-    space error         e_x = |O_X - O_T| E_h / (E_X - E_h)       (capped at |O_X - O_T|)
 
-where ``E`` is the numerical diffusion the scheme added where it is upwind, integrated over the law
+*Space*. ``E`` is the numerical diffusion the scheme added where it is upwind, integrated over the law
 (:func:`mfg_finance.mfg.hjb.excess_diffusion`): the spatial error is that of the upwind cells, first
 order and proportional to ``E`` (zero where the scheme is central, where it reproduces the quadratic value
-and the law's moments exactly), so ``O_X - O_T ~ c (E_X - E_h)`` and the fine grid's share is ``c E_h``.
-Where the whole law is upwind ``E_X = 2 E_h`` and this is the first-order ``|O_X - O_T|``.
+and the law's moments exactly), so ``O_X - O_T ~ c1 (E_X - E_T)`` and the fine grid's spatial error is
+``c1 E_h``. Where the law is upwind wherever it is (transport-dominated, ``sigma = 0.02``), ``E`` doubles
+with the spacing and the sequence ``O_T, O_X, O_XX`` is first order (measured: differences in the ratio
+1.96-2.06 on the check set's transport-dominated problems); there the spatial error is extrapolated away
+(:func:`space_extrapolation`: reported ``R - c1 E_h``, space error ``e_x`` = the remainder of that linear
+extrapolation from the slope ``c2`` of the next level). Elsewhere (part of the law on central cells, where
+the upwind share changes with the spacing) nothing is extrapolated in space and
+``e_x = |O_X - O_T| min(1, E_h / (E_X - E_T))``. The terminal std uses ``E`` weighted by what of each step's
+variance the law keeps to ``T`` (:func:`surviving_fraction`): it feels the terminal layer's cells, not the
+transport the law has forgotten.
 
-The reported outcome is ``R`` with the error estimate ``e_R + e_x`` when the sequence is asymptotic
-(``|R - R2| <= |O_h - O_T|``: the second-order term smaller than the first), else the fine value ``O_h``
-with the estimate ``|O_h - O_T| / (r - 1) + e_x`` (``extrapolated`` lists the outcomes that were).
+The reported outcome is ``R`` (less the spatial correction) with the error estimate ``e_R + e_x`` when the
+time sequence is asymptotic (``|R - R2| <= |O_h - O_T|``: the second-order term smaller than the first),
+else the fine value ``O_h`` (less the spatial correction) with the estimate ``|O_h - O_T| / (r - 1) + e_x``
+(``extrapolated`` and ``space_extrapolated`` list the outcomes that were).
 
 ``unresolved``: outcomes the grid cannot resolve, with the estimate widened to what they may be:
 
@@ -100,7 +110,8 @@ def _doubles(e_fine: float, e_coarse: float) -> bool:
     return e_fine > 0.0 and abs(e_coarse / e_fine - 2.0) <= 2.0 * DOUBLING_TOLERANCE
 
 
-def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float]) -> tuple[float, float, bool]:
+def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float],
+                        reaching: Mapping[str, float] | None = None) -> tuple[float, float, bool]:
     """``(correction, error, extrapolated)`` of one outcome's spatial error (module docstring, *space*).
 
     ``o_t``, ``o_x``, ``o_xx``: the outcome on the fine nodes, every other and every fourth node, all at ``nt_T``
@@ -111,33 +122,41 @@ def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float]) -> tuple
     the law is upwind wherever it is (``E`` doubles with the spacing at both levels, ``DOUBLING_TOLERANCE``) and
     that remainder is below the correction itself; else no correction and the error
     ``|O_X - O_T| min(1, E_h / (E_X - E_T))`` (``|O_X - O_T|`` where nothing is upwind).
+
+    ``reaching`` (the terminal std): the same diffusions weighted by what of them reaches ``T``
+    (:func:`surviving_fraction`); they must double too, and give the share of the unextrapolated error.
     """
     e_h, e_t, e_x = excess["fine"], excess["time_half"], excess["space"]
     e_xx = excess.get("space_coarse")
+    gate = reaching or excess
     if not e_x > e_t:
         return 0.0, abs(o_x - o_t), False
     slope = (o_x - o_t) / (e_x - e_t)
-    share = e_h / (e_x - e_t)
     first = slope * e_h
-    if _finite(o_xx, e_xx) and _doubles(e_t, e_x) and _doubles(e_x, e_xx):
+    if _finite(o_xx, e_xx) and _doubles(e_t, e_x) and _doubles(e_x, e_xx) and \
+            _doubles(gate["time_half"], gate["space"]) and _doubles(gate["space"], gate["space_coarse"]):
         slope2 = (o_xx - o_x) / (e_xx - e_x)
         remainder = abs(slope2 - slope) * e_h * (e_x + e_t - e_h) / (e_xx - e_t)
         if remainder <= abs(first):
             return first, remainder, True
-    return 0.0, abs(o_x - o_t) * min(1.0, share), False
+    if not gate["space"] > gate["time_half"]:
+        return 0.0, abs(o_x - o_t), False
+    return 0.0, abs(o_x - o_t) * min(1.0, gate["fine"] / (gate["space"] - gate["time_half"])), False
 
 
 def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | None],
             time_quarter: Mapping[str, float | None], space: Mapping[str, float | None], *,
             ratio: float, ratio2: float, space_share: float = 1.0,
             space_coarse: Mapping[str, float | None] | None = None,
-            excess: Mapping[str, float] | None = None) -> dict[str, dict[str, Any]]:
+            excess: Mapping[str, float] | None = None,
+            reaching: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, dict[str, Any]]:
     """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
     ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``. Space: with ``excess`` (the four numerical diffusions of
     :func:`space_extrapolation`) and ``space_coarse`` the spatial error is extrapolated away where the sequence
     is asymptotic; without them ``space_share`` (``E_h / (E_X - E_h)``) scales the space companion's difference
-    to the fine grid's spatial error, which is only estimated. An outcome missing (None/NaN) in the
+    to the fine grid's spatial error, which is only estimated. ``reaching`` gives an outcome the diffusions
+    that reach it (the terminal std: weighted by what reaches ``T``, :func:`space_extrapolation`). An outcome missing (None/NaN) in the
     fine solve keeps its value with no error; missing in a companion, it is reported unextrapolated with
     no error.
     """
@@ -154,7 +173,8 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
             if excess is None:
                 e_x = abs(o_x - o_t) * space_share
             else:
-                correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess)
+                correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess,
+                                                                reaching=(reaching or {}).get(key))
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
@@ -197,11 +217,31 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
     return unresolved
 
 
-def _excess(solution) -> float:
+def _excess(solution, *, terminal: bool = False) -> float:
+    """The fine or companion solve's numerical diffusion ``E``; with ``terminal``, each step's share weighted by
+    what of its variance survives to ``T`` (:func:`surviving_fraction`): the ``E`` of the terminal std."""
     from mfg_finance.mfg.hjb import excess_diffusion
 
+    weights = surviving_fraction(solution) if terminal else None
     return excess_diffusion(solution.alpha, solution.masses, solution.q, solution.time_steps,
-                            solution.config["params"]["sigma"])
+                            solution.config["params"]["sigma"], weights)
+
+
+def surviving_fraction(solution) -> np.ndarray:
+    r"""(nt,) the fraction of the variance added on each step that is left at ``T``.
+
+    The law contracts at the rate ``k^n = -cov(q, alpha^n) / var(q)`` under ``p^{n+1}`` (the feedback's slope
+    where the mass is; ``alpha = -k q`` in the LQ model), and the implicit step divides the variance by
+    ``1 + 2 dt_n k^n``: ``w_n = prod_{m >= n} 1 / (1 + 2 dt_m k^m)``. The terminal std feels the numerical
+    diffusion of the terminal layer, not that of the transport long before, which the law forgets.
+    """
+    p, q, a = solution.masses[1:], solution.q, solution.alpha[:-1]
+    mean = p @ q
+    centred = q[None, :] - mean[:, None]
+    var = np.maximum(np.einsum("ni,ni->n", p, centred * centred), 1e-300)
+    slope = np.maximum(-np.einsum("ni,ni->n", p, centred * a) / var, 0.0)
+    factor = 1.0 / (1.0 + 2.0 * solution.time_steps * slope)
+    return np.cumprod(factor[::-1])[::-1]
 
 
 def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
@@ -251,19 +291,21 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         coarse_error = f"no companion solve (space_coarse): {exc}"
-    excess = {"fine": _excess(solution), **{name: _excess(c) for name, c in companions.items()
-                                             if name != "time_quarter"}}
+    spatial = {"fine": solution, **{name: c for name, c in companions.items() if name != "time_quarter"}}
+    excess = {name: _excess(c) for name, c in spatial.items()}
+    terminal_excess = {name: _excess(c, terminal=True) for name, c in spatial.items()}
     ratio = nt / (companions["time_half"].t.size - 1)
     ratio2 = (companions["time_half"].t.size - 1) / (companions["time_quarter"].t.size - 1)
     outs = {name: s.grid_outcomes() for name, s in companions.items()}
     combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
-                       space_coarse=outs.get("space_coarse"), excess=excess)
+                       space_coarse=outs.get("space_coarse"), excess=excess,
+                       reaching={"terminal_dispersion": terminal_excess})
     values = {k: c["value"] for k, c in combined.items()}
     errors = {k: c["error"] for k, c in combined.items()}
     unresolved = flag_unresolved({**values, "_horizon": float(solution.t[-1] - solution.t[0])}, errors,
                                  terminal_std_cells=record["terminal_std_cells"],
                                  layer_resolved=record["terminal_layer_resolved"])
-    record.update(ratio=ratio, excess_diffusion=excess, outcomes=values, outcome_errors=errors,
+    record.update(ratio=ratio, excess_diffusion={**excess, "terminal": terminal_excess}, outcomes=values, outcome_errors=errors,
                   extrapolated=[k for k, c in combined.items() if c["extrapolated"]],
                   space_extrapolated=[k for k, c in combined.items() if c["space_extrapolated"]],
                   unresolved=unresolved, error=None, space_coarse_error=coarse_error, companion_outcomes=outs)

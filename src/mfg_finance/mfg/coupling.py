@@ -211,20 +211,13 @@ def lq_moment_map(eta: np.ndarray, *, dt, phi: float, gamma_T: float, eta0: floa
     ``dt``: the (nt,) steps of the mesh (trading days), or one scalar for a uniform mesh.
     Returns ``(G(eta), m)`` with ``G = eta0 + eta1 |m|`` (a cheap model of the PDE map, O(dx) away).
     """
+    from mfg_finance.mfg.moments import moment_recursions   # compiled (numba): loaded with the solver only
+
     nt = eta.size - 1
     dts = np.asarray(dt, dtype=float)
-    dts = np.full(nt, float(dts)) if dts.ndim == 0 else dts
-    h = np.empty(nt + 1)
-    h[nt] = gamma_T
-    for n in range(nt - 1, -1, -1):
-        r = dts[n] / eta[n]
-        c = h[n + 1] + dts[n] * phi
-        h[n] = 2.0 * c / (1.0 + math.sqrt(1.0 + 4.0 * r * c))   # positive root, cancellation-free
-    rate = h / eta
-    Q = np.empty(nt + 1)
-    Q[0] = mean0
-    for n in range(nt):
-        Q[n + 1] = Q[n] / (1.0 + dts[n] * rate[n])
+    dts = np.full(nt, float(dts)) if dts.ndim == 0 else np.ascontiguousarray(dts)
+    _, rate, Q, _ = moment_recursions(np.ascontiguousarray(eta, dtype=float), dts, float(phi), float(gamma_T),
+                                      float(mean0), 0.0, 0.0)
     m = np.empty(nt + 1)
     m[:-1] = -rate[:-1] * Q[1:]
     m[-1] = -rate[-1] * Q[-1]

@@ -252,9 +252,12 @@ def _fill_rates(a: np.ndarray, geo: np.ndarray, D: float, up: np.ndarray, down: 
 
 
 @numba.njit(cache=True)
-def _backward_into(eta, q, geo, dts, D, phi, gamma_T, tol, max_iter, u, alpha, up, down, piv, mult, iters):
-    """The HJB sweep (:func:`solve_hjb`) into preallocated arrays; also keeps each step's GTH factors
-    ``piv`` (nt, nx) and ``mult`` (nt, nx-1), those of the policy in force, for the FP sweep."""
+def _backward_into(eta, q, geo, dts, D, phi, gamma_T, tol, max_iter, start, u, alpha, up, down, piv, mult, outer,
+                   iters):
+    """The HJB sweep (:func:`solve_hjb`) into preallocated arrays; also keeps each step's twisted GTH factors
+    ``piv``, ``outer`` (nt, nx) and ``mult`` (nt, nx-1) (:mod:`mfg_finance.mfg.tridiag`), those of the policy
+    in force, for the FP sweep. Policy iteration on step ``n`` starts from ``start[n]`` when ``start`` has
+    ``nt + 1`` rows (:func:`solve_sweep`), else from the policy of ``u^{n+1}``."""
     nt = eta.size - 1
     nx = q.size
     rhs = np.empty(nx)
@@ -268,13 +271,16 @@ def _backward_into(eta, q, geo, dts, D, phi, gamma_T, tol, max_iter, u, alpha, u
     for n in range(nt - 1, -1, -1):
         h = dts[n]
         e = eta[n]
-        _policy(u[n + 1], e, geo, D, a)              # first guess: the policy of the later value
+        if start.shape[0] == nt + 1:
+            a[:] = start[n]                          # first guess: the given policy (a previous sweep's) ...
+        else:
+            _policy(u[n + 1], e, geo, D, a)          # ... or the policy of the later value
         for k in range(max_iter):
             _fill_rates(a, geo, D, up[n], down[n])
             for i in range(nx):
                 rhs[i] = u[n + 1, i] + h * (cost[i] + e * a[i] * a[i])
-            tridiag.factor_into(up[n], down[n], h, piv[n], mult[n])
-            tridiag.solve_into(piv[n], mult[n], up[n], h, rhs, new)
+            tridiag.twisted_factor_into(up[n], down[n], h, piv[n], mult[n], outer[n])
+            tridiag.twisted_solve_into(piv[n], mult[n], outer[n], rhs, new)
             change = 0.0
             if k > 0:
                 for i in range(nx):
@@ -291,6 +297,7 @@ def _backward_into(eta, q, geo, dts, D, phi, gamma_T, tol, max_iter, u, alpha, u
 
 @numba.njit(cache=True)
 def _backward(eta, q, dts, sigma, phi, gamma_T, tol, max_iter):
+    """The cold HJB sweep of :func:`solve_hjb` (rates of every step kept for :func:`mfg_finance.mfg.fp.solve_fp`)."""
     nt = eta.size - 1
     nx = q.size
     D = 0.5 * sigma * sigma
@@ -300,14 +307,15 @@ def _backward(eta, q, dts, sigma, phi, gamma_T, tol, max_iter):
     down = np.empty((nt, nx - 1))
     piv = np.empty((nt, nx))
     mult = np.empty((nt, nx - 1))
+    outer = np.empty((nt, nx))
     iters = np.zeros(nt, dtype=np.int64)
-    _backward_into(eta, q, _geometry(q, D), dts, D, phi, gamma_T, tol, max_iter, u, alpha, up, down, piv, mult,
-                   iters)
+    _backward_into(eta, q, _geometry(q, D), dts, D, phi, gamma_T, tol, max_iter, np.empty((0, nx)), u, alpha, up,
+                   down, piv, mult, outer, iters)
     return u, alpha, up, down, iters
 
 
 @numba.njit(cache=True)
-def _sweep(eta, q, dts, sigma, phi, gamma_T, tol, max_iter, mass0):
+def _sweep(eta, q, dts, sigma, phi, gamma_T, tol, max_iter, mass0, start):
     """One HJB/FP sweep in one compiled call: :func:`_backward_into`, then the Fokker-Planck steps
     ``M_n^T p^{n+1} = p^n`` (:mod:`mfg_finance.mfg.fp`) with the HJB's own GTH factors of each ``M_n``
     (the same numbers :func:`mfg_finance.mfg.tridiag.forward_sweep` would recompute), and the mean flow
@@ -321,14 +329,15 @@ def _sweep(eta, q, dts, sigma, phi, gamma_T, tol, max_iter, mass0):
     down = np.empty((nt, nx - 1))
     piv = np.empty((nt, nx))
     mult = np.empty((nt, nx - 1))
+    outer = np.empty((nt, nx))
     iters = np.zeros(nt, dtype=np.int64)
-    _backward_into(eta, q, _geometry(q, D), dts, D, phi, gamma_T, tol, max_iter, u, alpha, up, down, piv, mult,
-                   iters)
+    _backward_into(eta, q, _geometry(q, D), dts, D, phi, gamma_T, tol, max_iter, start, u, alpha, up, down, piv,
+                   mult, outer, iters)
     masses = np.empty((nt + 1, nx))
     masses[0] = mass0
     flow = np.empty(nt + 1)
     for n in range(nt):
-        tridiag.solve_transpose_into(piv[n], mult[n], up[n], dts[n], masses[n], masses[n + 1])
+        tridiag.twisted_solve_transpose_into(piv[n], mult[n], outer[n], masses[n], masses[n + 1])
         m = 0.0
         for i in range(nx):
             m += alpha[n, i] * masses[n + 1, i]
@@ -340,19 +349,23 @@ def _sweep(eta, q, dts, sigma, phi, gamma_T, tol, max_iter, mass0):
     return u, alpha, masses, flow, iters
 
 
-def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: np.ndarray, sigma: float) -> float:
+def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: np.ndarray, sigma: float,
+                     step_weights: np.ndarray | None = None) -> float:
     r"""The numerical diffusion the scheme added where it is upwind, integrated over the law (inventory units^2).
 
-    ``E = sum_n dt_n sum_i p^{n+1}_i 2 (D_{a,i} - D)`` with ``D_a = max(D, a h+ / 2, -a h- / 2)`` at the inner
-    nodes (:func:`hybrid_offdiagonals`) and ``p`` the node masses: the variance the scheme's chain adds beyond the
-    model's ``sigma^2`` per unit time. Zero where the scheme is central everywhere the law is; the
-    first-order spatial error of every outcome is proportional to it (:mod:`mfg_finance.mfg.accuracy`).
+    ``E = sum_n w_n dt_n sum_i p^{n+1}_i 2 (D_{a,i} - D)`` with ``D_a = max(D, a h+ / 2, -a h- / 2)`` at the inner
+    nodes (:func:`hybrid_offdiagonals`), ``p`` the node masses and ``w_n`` the ``step_weights`` (default 1): the
+    variance the scheme's chain adds beyond the model's ``sigma^2`` per unit time. Zero where the scheme is
+    central everywhere the law is; the first-order spatial error of every outcome is proportional to it
+    (:mod:`mfg_finance.mfg.accuracy`, which weights the steps by how much of their variance reaches ``T`` for
+    the terminal std).
     """
     D = 0.5 * sigma * sigma
     h = np.diff(q)
     a = alpha[:-1, 1:-1]
     excess = np.maximum(np.maximum(0.5 * a * h[None, 1:], -0.5 * a * h[None, :-1]) - D, 0.0)
-    return float(2.0 * dts @ np.sum(masses[1:, 1:-1] * excess, axis=1))
+    steps = dts if step_weights is None else dts * step_weights
+    return float(2.0 * steps @ np.sum(masses[1:, 1:-1] * excess, axis=1))
 
 
 def hybrid_policy(u: np.ndarray, eta: float, q: np.ndarray, sigma: float) -> np.ndarray:
@@ -421,18 +434,29 @@ def solve_hjb(eta: np.ndarray, q: np.ndarray, dt, *, sigma: float, phi: float,
 
 
 def solve_sweep(eta: np.ndarray, q: np.ndarray, dt, mass0: np.ndarray, *, sigma: float, phi: float,
-                gamma_T: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                gamma_T: float, start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`solve_hjb` with the cost path ``eta``, then the Fokker-Planck sweep from the node masses
     ``mass0`` (``mu0 w``), in one compiled call that reuses the HJB's factors for the FP steps.
+
+    ``start``: optional (nt+1, nx) policies to start each step's policy iteration from (the coupling passes
+    the previous sweep's feedback: when the cost path moved little, that is within round-off of the answer
+    and the step takes the minimum of two linear solves instead of three or four). The iteration stops on
+    the same test whatever the start, so the result is the same up to round-off.
 
     Returns ``u``, ``alpha`` (as :func:`solve_hjb`), the (nt+1, nx) node masses ``p^n`` (the density is
     ``p / w``: :func:`mfg_finance.mfg.fp.solve_fp`) and the (nt+1,) mean flow
     (:func:`mfg_finance.mfg.fp.mean_flow`), identical to those functions up to round-off.
     """
     nt = eta.size - 1
-    u, alpha, masses, flow, iters = _sweep(np.ascontiguousarray(eta, dtype=float), np.ascontiguousarray(q, dtype=float),
-                                           step_sizes(dt, nt), float(sigma), float(phi), float(gamma_T), HOWARD_TOL,
-                                           HOWARD_MAX_ITER, np.ascontiguousarray(mass0, dtype=float))
+    q = np.ascontiguousarray(q, dtype=float)
+    if start is None:
+        start = np.empty((0, q.size))
+    elif start.shape != (nt + 1, q.size):
+        raise ValueError(f"start: expected policies of shape {(nt + 1, q.size)}, got {start.shape}")
+    u, alpha, masses, flow, iters = _sweep(np.ascontiguousarray(eta, dtype=float), q, step_sizes(dt, nt), float(sigma),
+                                           float(phi), float(gamma_T), HOWARD_TOL, HOWARD_MAX_ITER,
+                                           np.ascontiguousarray(mass0, dtype=float),
+                                           np.ascontiguousarray(start, dtype=float))
     _check_howard(iters)
     return u, alpha, masses, flow
 

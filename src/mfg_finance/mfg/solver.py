@@ -34,7 +34,6 @@ from mfg_finance.errors import ConfigError, MfgConvergenceError
 from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
-from mfg_finance.mfg.exact import coupled
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
 from mfg_finance.mfg.grid import AUTO, Grid, grid_from_config, initial_density
 from mfg_finance.mfg.hjb import solve_sweep
@@ -97,17 +96,21 @@ class Sweep:
     mean_flow: np.ndarray
 
 
-def sweep(problem: Problem, eta: np.ndarray) -> Sweep:
-    """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint)."""
+def sweep(problem: Problem, eta: np.ndarray, start: np.ndarray | None = None) -> Sweep:
+    """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint).
+
+    ``start``: (nt+1, nx) policies to start each HJB step's policy iteration from (a previous sweep's
+    ``alpha``; :func:`mfg_finance.mfg.hjb.solve_sweep`), which changes the result by round-off only."""
     grid = problem.grid
     u, alpha, masses, flow = solve_sweep(eta, grid.q, grid.dts, problem.mu0 * problem.weights, sigma=problem.sigma,
-                                         phi=problem.phi, gamma_T=problem.gamma_T)
+                                         phi=problem.phi, gamma_T=problem.gamma_T, start=start)
     return Sweep(u, alpha, masses / problem.weights, flow)
 
 
-def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
-    """One fixed-point evaluation: a sweep, the map value and the residual ``r(eta)``."""
-    s = sweep(problem, eta)
+def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start: np.ndarray | None = None) -> Evaluation:
+    """One fixed-point evaluation: a sweep (from the policies ``start``, see :func:`sweep`), the map value and
+    the residual ``r(eta)``."""
+    s = sweep(problem, eta, start)
     if not (np.all(np.isfinite(s.u)) and np.all(np.isfinite(s.density))):
         return Evaluation(eta, np.full_like(eta, np.nan), float("nan"), s)
     abs_m = np.abs(s.mean_flow)
@@ -119,6 +122,21 @@ def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool) -> Evaluation:
     else:
         g = target
     return Evaluation(eta, g, residual, s)
+
+
+class _Evaluator:
+    """``x -> evaluate(problem, x)`` for the coupling solvers, each sweep's policy iteration started from the
+    previous sweep's feedback: once the cost path moves little between iterations, every HJB step then
+    needs the minimum of two linear solves (three or four from the policy of the later value)."""
+
+    def __init__(self, problem: Problem, *, newton: bool):
+        self.problem, self.newton, self.alpha = problem, newton, None
+
+    def __call__(self, x: np.ndarray) -> Evaluation:
+        ev = evaluate(self.problem, x, newton=self.newton, start=self.alpha)
+        if math.isfinite(ev.residual):
+            self.alpha = ev.state.alpha
+        return ev
 
 
 def initial_eta(problem: Problem) -> np.ndarray:
@@ -138,6 +156,8 @@ def initial_eta(problem: Problem) -> np.ndarray:
     guess = lq_moment_guess(grid.nt, **kw)
     if guess is not None:
         return guess
+    from mfg_finance.mfg.exact import coupled   # scipy's ODE solver: only in this rare fallback
+
     try:
         var0 = float(mass0 @ (grid.q - mean0) ** 2)
         exact = coupled(grid.t, T=float(grid.t[-1]), sigma=problem.sigma, eta0=problem.eta0,
@@ -159,7 +179,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     Parameters
     ----------
     config : ``{grid, params, solver, price}`` (see :mod:`mfg_finance.mfg.config`).
-    estimate_errors : also solve the three companions of :mod:`mfg_finance.mfg.accuracy`, report the
+    estimate_errors : also solve the four companions of :mod:`mfg_finance.mfg.accuracy`, report the
         outcomes extrapolated in time and attach every outcome's estimated discretisation error
         (``solution.accuracy``).
     eta_offset : optional exogenous addition to the cost, ``eta^n = eta0 + offset^n + eta1 |m^n|``:
@@ -196,9 +216,9 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         np.asarray(eta_start(problem.grid.t), dtype=float), problem.floor)
     opts = dict(tol=solver["tol"], max_iter=solver["max_iter"], damping=solver["damping"])
     if method == "picard":
-        result = picard(lambda x: evaluate(problem, x, newton=False), x0, **opts)
+        result = picard(_Evaluator(problem, newton=False), x0, **opts)
     else:
-        result = anderson(lambda x: evaluate(problem, x, newton=True), x0, lower=problem.floor, **opts)
+        result = anderson(_Evaluator(problem, newton=True), x0, lower=problem.floor, **opts)
     ev = result.evaluation
     s: Sweep = ev.state
     if not ev.residual <= solver["tol"]:   # defensive: the solvers raise before this

@@ -107,6 +107,168 @@ def solve_transpose(piv: np.ndarray, mult: np.ndarray, up: np.ndarray, dt: float
     return x
 
 
+# ---- twisted (two-ended) factorisation: the HJB and FP sweeps ---------------------------------------
+#
+# The plain factorisation is one sequential chain of n dependent steps (each waits for the previous
+# pivot). Eliminating from both ends at once (a twisted factorisation, "burn at both ends") gives two
+# independent chains of n/2 steps that the processor runs side by side: the same work in half the
+# latency. It is GTH too: from the bottom the reduced rows also sum to 1, so with the ratios
+# ``r = s / p`` in (0, 1]
+#
+#     top     s_0 = 1,        s_i = 1 + a_i r_{i-1},    p_i = s_i + c_i     (i < k),
+#     bottom  s'_{n-1} = 1,   s'_i = 1 + c_i r'_{i+1},  p'_i = s'_i + a_i   (i > k),
+#     twist   p_k = 1 + a_k r_{k-1} + c_k r'_{k+1},
+#
+# (``a_i = dt down[i-1]``, ``c_i = dt up[i]``), every term non-negative: the componentwise accuracy,
+# the positivity of the solves and the exact adjoint (the FP step solves with the transpose of the very
+# same factors) are those of the plain factorisation. Each chain step is one fused multiply-add, one
+# addition and one division (``r_i = s_i / p_i``); the reciprocal pivots and the normalised
+# off-diagonals are computed beside it. Storage: ``piv`` (n,) the reciprocal pivots; ``mult`` (n-1,)
+# the elimination multipliers, ``mult[j] = a_{j+1} / p_j`` for ``j < k`` (from the top) and
+# ``mult[j] = c_j / p'_{j+1}`` for ``j >= k`` (from the bottom); ``outer`` (n,) the outward
+# off-diagonals over their pivot, ``c_i / p_i`` for ``i < k`` and ``a_i / p'_i`` for ``i > k``, so
+# that every substitution step is one fused multiply-add. The twist is ``k = (n - 1) // 2``.
+
+
+@numba.njit(cache=True)
+def twisted_factor_into(up: np.ndarray, down: np.ndarray, dt: float, piv: np.ndarray, mult: np.ndarray,
+                        outer: np.ndarray) -> None:
+    """Twisted GTH factors of ``I - dt A`` into ``piv`` (n,), ``mult`` (n-1,) and ``outer`` (n,) (see above)."""
+    n = up.size + 1
+    k = (n - 1) // 2
+    outer[k] = 0.0
+    if n == 1:
+        piv[0] = 1.0
+        return
+    r_top = 0.0
+    if k > 0:
+        c = dt * up[0]
+        p = 1.0 + c
+        r_top = 1.0 / p
+        piv[0] = r_top
+        outer[0] = c * r_top
+    a = dt * down[n - 2]
+    p = 1.0 + a
+    r_bottom = 1.0 / p
+    piv[n - 1] = r_bottom
+    outer[n - 1] = a * r_bottom
+    # rows 1..k-1 from the top and n-2..n-k from the bottom, side by side (n - 1 - k >= k rows below)
+    for j in range(1, k):
+        a = dt * down[j - 1]
+        c = dt * up[j]
+        mult[j - 1] = a * piv[j - 1]
+        s_top = 1.0 + a * r_top
+        p = s_top + c
+        r_top = s_top / p
+        piv[j] = 1.0 / p
+        outer[j] = c * piv[j]
+        i = n - 1 - j
+        a = dt * down[i - 1]
+        c = dt * up[i]
+        mult[i] = c * piv[i + 1]
+        s_bottom = 1.0 + c * r_bottom
+        p = s_bottom + a
+        r_bottom = s_bottom / p
+        piv[i] = 1.0 / p
+        outer[i] = a * piv[i]
+    for i in range(min(n - 1 - k, n - 2), k, -1):       # one row left below when n is even
+        a = dt * down[i - 1]
+        c = dt * up[i]
+        mult[i] = c * piv[i + 1]
+        s_bottom = 1.0 + c * r_bottom
+        p = s_bottom + a
+        r_bottom = s_bottom / p
+        piv[i] = 1.0 / p
+        outer[i] = a * piv[i]
+    twist = 1.0
+    if k > 0:
+        a = dt * down[k - 1]
+        mult[k - 1] = a * piv[k - 1]
+        twist += a * r_top
+    c = dt * up[k]
+    mult[k] = c * piv[k + 1]
+    twist += c * r_bottom
+    piv[k] = 1.0 / twist
+
+
+@numba.njit(cache=True)
+def twisted_solve_into(piv: np.ndarray, mult: np.ndarray, outer: np.ndarray, b: np.ndarray, x: np.ndarray) -> None:
+    """Solve ``(I - dt A) x = b`` into ``x`` (which may be ``b``) with the factors of :func:`twisted_factor_into`.
+
+    The two chains carry their last value in a local variable: read back from ``x`` (which may alias
+    ``b``), each step would wait for the store of the other side's."""
+    n = b.size
+    k = (n - 1) // 2
+    if n == 1:
+        x[0] = b[0] * piv[0]
+        return
+    top = b[0]
+    bottom = b[n - 1]
+    x[0] = top
+    x[n - 1] = bottom
+    for j in range(1, k):                   # eliminate towards the twist from both ends
+        i = n - 1 - j
+        top = b[j] + mult[j - 1] * top
+        bottom = b[i] + mult[i] * bottom
+        x[j] = top
+        x[i] = bottom
+    for i in range(min(n - 1 - k, n - 2), k, -1):
+        bottom = b[i] + mult[i] * bottom
+        x[i] = bottom
+    y = b[k] + mult[k] * bottom
+    if k > 0:
+        y += mult[k - 1] * top
+    top = bottom = x[k] = y * piv[k]
+    for j in range(1, k + 1):               # substitute outwards on both sides
+        i = k - j
+        m = k + j
+        top = x[i] * piv[i] + outer[i] * top
+        bottom = x[m] * piv[m] + outer[m] * bottom
+        x[i] = top
+        x[m] = bottom
+    for i in range(2 * k + 1, n):
+        bottom = x[i] * piv[i] + outer[i] * bottom
+        x[i] = bottom
+
+
+@numba.njit(cache=True)
+def twisted_solve_transpose_into(piv: np.ndarray, mult: np.ndarray, outer: np.ndarray, b: np.ndarray,
+                                 x: np.ndarray) -> None:
+    """Solve ``(I - dt A)^T x = b`` into ``x`` (which may be ``b``) with the same twisted factors (the FP step)."""
+    n = b.size
+    k = (n - 1) // 2
+    if n == 1:
+        x[0] = b[0] * piv[0]
+        return
+    top = b[0]
+    bottom = b[n - 1]
+    x[0] = top
+    x[n - 1] = bottom
+    for j in range(1, k):
+        i = n - 1 - j
+        top = b[j] + outer[j - 1] * top
+        bottom = b[i] + outer[i + 1] * bottom
+        x[j] = top
+        x[i] = bottom
+    for i in range(min(n - 1 - k, n - 2), k, -1):
+        bottom = b[i] + outer[i + 1] * bottom
+        x[i] = bottom
+    y = b[k] + outer[k + 1] * bottom
+    if k > 0:
+        y += outer[k - 1] * top
+    top = bottom = x[k] = y * piv[k]
+    for j in range(1, k + 1):
+        i = k - j
+        m = k + j
+        top = x[i] * piv[i] + mult[i] * top
+        bottom = x[m] * piv[m] + mult[m - 1] * bottom
+        x[i] = top
+        x[m] = bottom
+    for i in range(2 * k + 1, n):
+        bottom = x[i] * piv[i] + mult[i - 1] * bottom
+        x[i] = bottom
+
+
 @numba.njit(cache=True)
 def forward_sweep(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dts: np.ndarray) -> np.ndarray:
     """All Fokker-Planck steps ``(I - dt_n A_n)^T mu^{n+1} = mu^n``, ``n = 0..nt-1`` -> (nt+1, nx).
@@ -114,9 +276,13 @@ def forward_sweep(mu0: np.ndarray, up: np.ndarray, down: np.ndarray, dts: np.nda
     ``dts`` (nt,) holds the step of each ``[t_n, t_{n+1}]``: the same scalar the HJB step ``n`` used.
     """
     nt = up.shape[0]
-    mu = np.empty((nt + 1, mu0.size))
+    nx = mu0.size
+    mu = np.empty((nt + 1, nx))
     mu[0] = mu0
-    for n in range(nt):
-        piv, mult = factor(up[n], down[n], dts[n])
-        mu[n + 1] = solve_transpose(piv, mult, up[n], dts[n], mu[n])
+    piv = np.empty(nx)
+    mult = np.empty(nx - 1)
+    outer = np.empty(nx)
+    for n in range(nt):       # the twisted factors, as the HJB sweep's (mfg_finance.mfg.hjb)
+        twisted_factor_into(up[n], down[n], dts[n], piv, mult, outer)
+        twisted_solve_transpose_into(piv, mult, outer, mu[n], mu[n + 1])
     return mu

@@ -330,56 +330,15 @@ def parse_delimited(buf, starts, ends, max_decimals, o, err_field, err_reason):
 
 
 @njit(cache=True, nogil=True)
-def _insert(table_keys, table_codes, key, code):
-    mask = table_keys.shape[0] - 1
-    slot = np.int64(key & np.uint64(mask))
-    while table_codes[slot] >= 0:
-        if table_keys[slot] == key:
-            return table_codes[slot]
-        slot = (slot + 1) & mask
-    table_keys[slot] = key
-    table_codes[slot] = code
-    return code
-
-
-@njit(cache=True, nogil=True)
-def factorize_keys(keys):
-    """Codes (int32, in order of first appearance) and the first index of each distinct key.
-
-    An open-addressing hash table sized to the number of distinct keys (a few thousand
-    instruments), not to the number of lines, so it stays small and in cache.
-    """
-    size = 1024
-    table_keys = np.zeros(size, dtype=np.uint64)
-    table_codes = np.full(size, -1, dtype=np.int64)
-    codes = np.empty(keys.shape[0], dtype=np.int32)
-    first = np.empty(16, dtype=np.int64)
-    n = 0
-    for i in range(keys.shape[0]):
-        c = _insert(table_keys, table_codes, keys[i], n)
-        if c == n:
-            if n == first.shape[0]:
-                grown = np.empty(2 * n, dtype=np.int64)
-                grown[:n] = first
-                first = grown
-            first[n] = i
-            n += 1
-            if 2 * n > size:  # keep the load under one half
-                size *= 2
-                old_keys, old_codes = table_keys, table_codes
-                table_keys = np.zeros(size, dtype=np.uint64)
-                table_codes = np.full(size, -1, dtype=np.int64)
-                for k in range(old_codes.shape[0]):
-                    if old_codes[k] >= 0:
-                        _insert(table_keys, table_codes, old_keys[k], old_codes[k])
-        codes[i] = c
-    return codes, first[:n].copy()
-
-
-@njit(cache=True, nogil=True)
 def first_symbol_mismatch(buf, sym_start, sym_len, codes, rep_start, rep_len):
-    """Index of the first line whose instrument bytes differ from its code's representative, or -1."""
+    """Index of the first line whose instrument bytes differ from its code's representative, or -1.
+
+    A line whose span is the previous line's (the fast kernel points repeated codes at their first
+    copy) holds the same bytes, already compared.
+    """
     for i in range(sym_start.shape[0]):
+        if i > 0 and sym_start[i] == sym_start[i - 1] and sym_len[i] == sym_len[i - 1]:
+            continue
         c = codes[i]
         n = sym_len[i]
         if n != rep_len[c]:
@@ -389,6 +348,15 @@ def first_symbol_mismatch(buf, sym_start, sym_len, codes, rep_start, rep_len):
             if buf[a + k] != buf[b + k]:
                 return i
     return -1
+
+
+@njit(cache=True, nogil=True)
+def is_identity(perm):
+    """Whether ``perm`` is 0, 1, 2, ... (the lines were already in order)."""
+    for i in range(perm.shape[0]):
+        if perm[i] != i:
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from mfg_finance.cotahist.source import read_source
 from mfg_finance.errors import CotahistError, TradesError
-from mfg_finance.trades import kernels
+from mfg_finance.trades import fast_kernels, kernels
 from mfg_finance.trades.fields import FieldValueError, decode_date
 from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES, NEG_LINE_BYTES,
                                        NEG_TRAILER, NEGOCIOS_HEADER, NEGOCIOS_MAX_DECIMALS)
@@ -59,9 +59,6 @@ class TradeSession:
     rejects: list[Reject]
 
 
-_SCAN_CHUNK = 1 << 24  # bytes scanned per step for line ends (bounds the temporary mask)
-
-
 def _regular_neg_lines(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Line offsets of a well-formed NEG file (54-byte header and trailer, 237-byte lines, LF), else None.
 
@@ -90,18 +87,7 @@ def _lines(buf: np.ndarray, *, fast: bool = True) -> tuple[np.ndarray, np.ndarra
     regular = _regular_neg_lines(buf) if fast else None
     if regular is not None:
         return regular
-    parts = [np.flatnonzero(buf[i:i + _SCAN_CHUNK] == 10) + i for i in range(0, buf.size, _SCAN_CHUNK)]
-    newlines = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-    starts = np.empty(newlines.size + 1, dtype=np.int64)
-    starts[0] = 0
-    np.add(newlines, 1, out=starts[1:])
-    ends = np.append(newlines, buf.size).astype(np.int64, copy=False)
-    del newlines
-    if starts[-1] == buf.size:  # the file ends with a line end
-        starts, ends = starts[:-1], ends[:-1]
-    if ends.size:
-        ends -= (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)  # CRLF line ends
-    return starts, ends
+    return fast_kernels.line_bounds(buf)
 
 
 def _layout(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, path: str) -> str:
@@ -197,7 +183,7 @@ def _parse_neg(buf, starts, ends, path, rejects, limit):
                               f"{NEG_LINE_BYTES} (fixed-width NEG trade line)"))
     starts, line_numbers = starts[good], line_numbers[good]
     o, err_field, err_reason = _allocate(starts.size, conditions=True)
-    kernels.parse_fixed(buf, starts, o, err_field, err_reason)
+    fast_kernels.parse_fixed(buf, starts, o, err_field, err_reason)
     rejects.extend(neg_rejects(buf, starts, line_numbers, err_field, err_reason, path, limit))
     ok = err_field < 0
     session = None
@@ -226,7 +212,7 @@ def _parse_negocios(buf, starts, ends, path, rejects, limit):
     if not nonblank.all():
         starts, ends, line_numbers = starts[nonblank], ends[nonblank], line_numbers[nonblank]
     o, err_field, err_reason = _allocate(starts.size, conditions=False)
-    kernels.parse_delimited(buf, starts, ends, NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
+    fast_kernels.parse_delimited(buf, starts, ends, NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
     rejects.extend(negocios_rejects(buf, starts, ends, line_numbers, err_field, err_reason, path, limit))
     ok = err_field < 0
     session = int(o.date[np.argmax(ok)]) if ok.any() else None
@@ -270,18 +256,22 @@ def _build_frame(ok: np.ndarray, o: _Outputs, side: np.ndarray, ticker: pd.Categ
     codes = keep(ticker.codes)
     times, ids = keep(o.time), keep(o.trade_id)
     perm = _order(codes, len(ticker.categories), times, ids)
+    if kernels.is_identity(perm):  # already in order (NEG files are): no gather, no copy
+        def order(a): return a
+    else:
+        def order(a): return a[perm]
     date = np.full(perm.size, _session_ns(session) if session is not None else 0, dtype=np.int64).view("M8[ns]")
     columns = {
         "date": date,
-        "ticker": pd.Categorical.from_codes(codes[perm], categories=ticker.categories),
-        "time": times[perm],
-        "price": keep(o.prices)[perm],
-        "quantity": keep(o.quantity)[perm],
-        "side": keep(side)[perm],
-        "cancelled": keep(o.cancelled)[perm],
-        "trade_id": ids[perm],
-        "buyer": keep(o.buyer)[perm],
-        "seller": keep(o.seller)[perm],
+        "ticker": pd.Categorical.from_codes(order(codes), categories=ticker.categories),
+        "time": order(times),
+        "price": order(keep(o.prices)),
+        "quantity": order(keep(o.quantity)),
+        "side": order(keep(side)),
+        "cancelled": order(keep(o.cancelled)),
+        "trade_id": order(ids),
+        "buyer": order(keep(o.buyer)),
+        "seller": order(keep(o.seller)),
     }
     return pd.DataFrame({c: columns[c] for c in COLUMNS}, copy=False)
 

@@ -1,7 +1,7 @@
 """Instrument codes to a categorical without decoding a Python string per trade.
 
 A session has millions of trades but a few thousand instruments. The kernels hash each line's code
-into a 64-bit key; the keys are factorized (a small hash table, O(n), :func:`.kernels.factorize_keys`), every line is checked byte for
+into a 64-bit key; the keys are factorized (pandas' hash table, O(n), :func:`factorize_keys`), every line is checked byte for
 byte against the first line with its key (so a hash collision can never merge two codes: if one is
 found, an exact sort-based factorization is used) and only the distinct codes are decoded.
 """
@@ -11,9 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mfg_finance.trades.kernels import factorize_keys, first_symbol_mismatch
+from mfg_finance.trades.kernels import first_symbol_mismatch
 
 
+def factorize_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (int32, in order of first appearance) and the first index of each distinct key."""
+    codes, uniques = pd.factorize(keys)
+    first = np.empty(uniques.size, dtype=np.int64)
+    backwards = np.arange(codes.size - 1, -1, -1, dtype=np.int64)
+    first[codes[backwards]] = backwards   # later writes (earlier indices) win
+    return codes.astype(np.int32), first
 
 
 def factorize_symbols(buf: np.ndarray, keys: np.ndarray, sym_start: np.ndarray,
