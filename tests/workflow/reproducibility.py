@@ -101,11 +101,13 @@ def running_jobs(workdir: Path) -> list[Path]:
     return list(marks.iterdir()) if marks.is_dir() else []
 
 
-def interrupt_mid_run(workdir: Path, sig: signal.Signals, after: str, timeout: float = 3600) -> None:
+def interrupt_mid_run(workdir: Path, sig: signal.Signals, after: str, timeout: float = 3600,
+                      niceness: int = 0) -> None:
     """Start ``snakemake --cores 2 all``; once ``after`` exists and a job is running, send ``sig`` to the
     whole process group (Snakemake and its jobs, as a scheduler or a closed terminal does)."""
     with open(workdir / "interrupted.log", "w") as log:
-        proc = start_snakemake(workdir, "--cores", "2", "all", stdout=log, stderr=subprocess.STDOUT)
+        proc = start_snakemake(workdir, "--cores", "2", "all", niceness=niceness, stdout=log,
+                               stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while not ((workdir / after).exists() and running_jobs(workdir)):
@@ -129,17 +131,18 @@ class InterruptedRun:
     first_resume: subprocess.CompletedProcess | None   # SIGKILL: the resume before --unlock
 
 
-def interrupted_and_resumed(workdir: Path, sig: signal.Signals, after: str) -> InterruptedRun:
+def interrupted_and_resumed(workdir: Path, sig: signal.Signals, after: str, niceness: int = 0) -> InterruptedRun:
     """Interrupt a run from scratch in ``workdir`` (:func:`interrupt_mid_run`), then resume it as a user would:
     after SIGKILL Snakemake could not release its lock, so a first resume is refused and ``--unlock`` runs
     first; then ``snakemake --cores 2 all --rerun-incomplete``."""
-    interrupt_mid_run(workdir, sig, after)
+    interrupt_mid_run(workdir, sig, after, niceness=niceness)
     complete = {rel: digest(rel, (workdir / rel).read_bytes()) for rel in output_files(workdir, temporaries=False)}
     first_resume = None
     if sig == signal.SIGKILL:
-        first_resume = snakemake(workdir, "--cores", "2", "all", "--rerun-incomplete", check=False)
-        snakemake(workdir, "--unlock")
-    snakemake(workdir, "--cores", "2", "all", "--rerun-incomplete")
+        first_resume = snakemake(workdir, "--cores", "2", "all", "--rerun-incomplete", check=False,
+                                 niceness=niceness)
+        snakemake(workdir, "--unlock", niceness=niceness)
+    snakemake(workdir, "--cores", "2", "all", "--rerun-incomplete", niceness=niceness)
     return InterruptedRun(workdir, sig, complete, first_resume)
 
 
@@ -148,9 +151,12 @@ INTERRUPTED_RUN = "second run from scratch, killed and resumed"
 
 def start_interrupted_run(repo_root: Path, tmp_path_factory) -> None:
     """Start the session's second run from scratch (SIGKILL once the calibration is written, then resumed) in
-    the background; ``wfutils.from_background(INTERRUPTED_RUN)`` gives its :class:`InterruptedRun`."""
+    the background; ``wfutils.from_background(INTERRUPTED_RUN)`` gives its :class:`InterruptedRun`.
+
+    It runs under ``nice``: the session's run and the tests, which wait for it, go first; this one, needed
+    only by the last tests, takes the core they leave idle."""
     if started(INTERRUPTED_RUN):
         return
     workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("interrupted"), repo_root / SMALL_CONFIG)
     start_in_background(INTERRUPTED_RUN, lambda: interrupted_and_resumed(
-        workdir, signal.SIGKILL, "results/calibration/mfg_params.yaml"))
+        workdir, signal.SIGKILL, "results/calibration/mfg_params.yaml", niceness=5))

@@ -35,10 +35,11 @@ _BACKGROUND: dict[str, Future] = {}          # work started in the background, b
 _LIVE: set[subprocess.Popen] = set()         # Snakemake processes running now, each in its own process group
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 3600) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 3600,
+              niceness: int = 0) -> subprocess.CompletedProcess:
     # the timeout only guards against a hung run: a whole run takes about a minute on an idle 2-core
     # machine, but over 15 minutes when the machine is shared by many jobs
-    proc = start_snakemake(workdir, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = start_snakemake(workdir, *args, niceness=niceness, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     finally:
@@ -49,11 +50,14 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 3600
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
-def start_snakemake(workdir: Path, *args: str, **popen) -> subprocess.Popen:
+def start_snakemake(workdir: Path, *args: str, niceness: int = 0, **popen) -> subprocess.Popen:
     """``python -m snakemake *args`` in its own process group (Snakemake and its jobs), as text; end it
-    with :func:`end_process_group`. Every such process still running when the session ends is ended."""
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", *args], cwd=workdir, text=True,
-                            start_new_session=True, **popen)
+    with :func:`end_process_group`. Every such process still running when the session ends is ended.
+    ``niceness``: run it (and so its jobs) under ``nice -n niceness``, giving way to the tests."""
+    command = [sys.executable, "-m", "snakemake", *args]
+    if niceness and shutil.which("nice"):
+        command = ["nice", "-n", str(niceness), *command]     # nice execs the command: same pid, same group
+    proc = subprocess.Popen(command, cwd=workdir, text=True, start_new_session=True, **popen)
     _LIVE.add(proc)
     return proc
 
@@ -83,10 +87,10 @@ def started(name: str) -> bool:
     return name in _BACKGROUND
 
 
-def from_background(name: str, timeout: float = 7200) -> object:
-    """The result of the work started under ``name`` (waiting for it); a failure is raised to every caller,
-    and the work is not done again."""
-    return _BACKGROUND[name].result(timeout=timeout)
+def from_background(name: str) -> object:
+    """The result of the work started under ``name`` (waiting for it; the work's own Snakemake calls have
+    timeouts); a failure is raised to every caller, and the work is not done again."""
+    return _BACKGROUND[name].result()
 
 
 def stop_background_runs() -> None:

@@ -110,9 +110,17 @@ def _read_into(stream, size: int) -> np.ndarray:
 
 
 #: Files at least this large are read in up to :data:`READ_PARTS` pieces by as many threads, one per core
-#: available (the copy out of the page cache is a serial part of a parse the kernels spread over the cores).
+#: available and within ``NUMBA_NUM_THREADS`` (the copy out of the page cache is a serial part of a parse
+#: the kernels spread over the cores).
 PARALLEL_READ_BYTES = 1 << 25
 READ_PARTS = 2
+
+
+def _thread_budget() -> int:
+    """Threads this process may use: ``NUMBA_NUM_THREADS`` when set (a pipeline job's own ``threads``,
+    :mod:`mfg_finance.job_threads`), else no limit here."""
+    value = os.environ.get("NUMBA_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else READ_PARTS
 
 
 def _read_file(fh, size: int) -> np.ndarray:
@@ -121,7 +129,8 @@ def _read_file(fh, size: int) -> np.ndarray:
     Each piece is read with ``os.preadv`` at its own offset (the GIL is released during the read);
     EOFError if the file is shorter or longer than ``size`` (it changed while being read).
     """
-    parts = min(READ_PARTS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    parts = min(READ_PARTS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
+                _thread_budget())
     if size < PARALLEL_READ_BYTES or parts < 2:
         fh.seek(0)
         return _read_into(fh, size)
