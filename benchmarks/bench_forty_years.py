@@ -12,9 +12,10 @@ The pipeline runs in a fresh copy of the workflow (``data.source: local`` on the
 default selection and statistics), ``snakemake --cores N`` up to ``results/stats/asset_stats.parquet``:
 one ``ingest_cotahist`` job per year, then ``summarize_ingest``, ``select_equities``,
 ``infer_corporate_events``, ``compute_stats``. Reported: the run's wall time, and per rule the jobs'
-wall time and peak RSS from Snakemake's benchmark files (sampled). The largest ingestion and the
-selection are then rerun alone in fresh processes for their exact peak RSS (``wait4``), interpreter and
-libraries included.
+wall time and peak RSS from Snakemake's benchmark files (sampled). The largest ingestion, the
+selection and the statistics (as the rule computes them, a batch of tickers at a time, and for
+comparison on the whole frame) are then rerun alone in fresh processes for their exact peak RSS
+(``wait4``), interpreter and libraries included.
 
 Usage::
 
@@ -182,8 +183,19 @@ def main() -> int:
                        f"ingest_file({str(files[-1])!r}, 'exact_ingest', strict=True)")
         select_code = (f"from mfg_finance.cotahist.dataset_select import select_from_dataset; "
                        f"select_from_dataset({folders!r}, classes=['stock'])")
+        events = "read_parquet('results/data/corporate_events.parquet')"
+        stats_code = ("from mfg_finance.io import read_parquet; from mfg_finance.stats import EQUITY_COLUMNS; "
+                      "from mfg_finance.stats.batched import compute_stats_from_parquet; "
+                      "compute_stats_from_parquet('results/data/equities.parquet', 'exact_returns.parquet', "
+                      f"columns=EQUITY_COLUMNS, events={events})")
+        one_frame_code = ("from mfg_finance.io import read_parquet; "
+                          "from mfg_finance.stats import EQUITY_COLUMNS, compute_stats; "
+                          "compute_stats(read_parquet('results/data/equities.parquet', columns=EQUITY_COLUMNS), "
+                          f"events={events})")
         exact = {"ingest_cotahist (one year)": exact_peak(ingest_code, workdir),
-                 "select_equities": exact_peak(select_code, workdir)}
+                 "select_equities": exact_peak(select_code, workdir),
+                 "compute_stats (batches of tickers, the rule)": exact_peak(stats_code, workdir),
+                 "compute_stats on the whole frame (before)": exact_peak(one_frame_code, workdir)}
         equities = pd.read_parquet(workdir / "results/data/equities.parquet", columns=["ticker"])
     finally:
         if not args.keep:

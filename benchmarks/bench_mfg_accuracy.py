@@ -15,7 +15,7 @@ solver can be measured the same way (``PYTHONPATH=<old>/src``) for a before/afte
 Cases: the stiff baseline (eta1 = 1e-3 and 0), the four corners of the default ``phi_gamma`` sweep
 on it, the 14 parameter sets of issue 14 (eta1 in {0, 1}, m0_mean in {0, 1, -1.5}, phi in {0, 5},
 gamma_T in {0, 50}, sigma in {0.02, 1.5}, T in {0.1, 5}; eta0 = 0.1, m0_std = 0.5) and the
-gamma_T ladder (eta1 = 0, 1e2 .. 1e12, graded and uniform meshes).
+gamma_T ladder (eta1 = 0, 1e2 .. 1e12, graded and uniform time meshes, each on graded and uniform inventory nodes).
 """
 
 from __future__ import annotations
@@ -65,9 +65,12 @@ def cases(groups: set[str]):
                     "solver": STIFF["solver"]})
     if "ladder" in groups:
         for mesh in ("graded", "uniform"):
-            for g in LADDER:
-                yield (f"ladder {mesh} gamma_T={g:g}",
-                       make(STIFF, params={"eta1": 0.0, "gamma_T": g}, grid={"time_mesh": mesh}))
+            for nodes in ("graded", "uniform"):
+                label = "" if nodes == "graded" else " uniform-nodes"
+                for g in LADDER:
+                    yield (f"ladder {mesh}{label} gamma_T={g:g}",
+                           make(STIFF, params={"eta1": 0.0, "gamma_T": g},
+                                grid={"time_mesh": mesh, "inventory_mesh": nodes}))
 
 
 def raw_outcomes(sol) -> dict[str, float]:

@@ -11,14 +11,17 @@ touches this checkout. The cold run starts with an empty numba cache (the workfl
 
 Reported: wall time, CPU seconds of Snakemake and all its jobs (user + system, from ``getrusage`` of the
 children), the number of jobs, and the load average before and after, so a figure measured on a busy
-machine says so. ``--warm`` adds a rerun of every job with the numba cache kept (``--forceall``).
+machine says so. The cold run's CPU is also split by process (``benchmarks/process_cpu/sitecustomize.py``
+on ``PYTHONPATH``: every Python process writes its own CPU seconds when it exits): each job, and
+Snakemake's own process (parsing, DAG, scheduling). Snakemake's benchmark files sample a job's process
+tree every few seconds and miss most of a short job's CPU, so they are not used for these figures. ``--warm`` adds a rerun of every job with the numba cache kept (``--forceall``).
 Targets (issue 19): cold < 60 s wall on 2 cores, no-op < 2 s, 10,000-point dry run < 10 s.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import json
 import os
 import re
 import resource
@@ -37,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs", "src")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "reports", "logs", "*.egg-info")
 TARGETS = {"cold": 60.0, "noop": 2.0, "dry10k": 10.0}
+PROCESS_CPU = Path(__file__).resolve().parent / "process_cpu"
 
 
 def fresh_copy(dest: Path) -> Path:
@@ -50,9 +54,13 @@ def fresh_copy(dest: Path) -> Path:
     return dest
 
 
-def run_snakemake(workdir: Path, *args: str) -> dict:
-    """Run Snakemake in ``workdir``; return wall seconds, CPU seconds (it and its jobs) and jobs done."""
+def run_snakemake(workdir: Path, *args: str, process_log: Path | None = None) -> dict:
+    """Run Snakemake in ``workdir``; return wall seconds, CPU seconds (it and its jobs) and jobs done.
+    ``process_log``: every Python process of the run appends its CPU seconds there (see the module doc)."""
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    if process_log is not None:
+        env["BENCH_PROCESS_CPU"] = str(process_log)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROCESS_CPU), env.get("PYTHONPATH")]))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True,
@@ -68,17 +76,13 @@ def run_snakemake(workdir: Path, *args: str) -> dict:
             "jobs": int(done[-1][1]) if done else (int(planned.group(1)) if planned else 0), "output": text}
 
 
-def cpu_by_job(workdir: Path) -> dict[str, float]:
-    """CPU seconds of each job (Snakemake's ``cpu_time`` of its benchmark file), largest first."""
-    root = workdir / "results" / "benchmarks"
-    totals = {}
-    for path in root.rglob("*.tsv"):
-        with open(path, newline="") as fh:
-            rows = list(csv.DictReader(fh, delimiter="\t"))
-        if rows and rows[-1].get("cpu_time") not in (None, "", "NA", "-"):
-            totals[path.relative_to(root).with_suffix("").as_posix()] = float(rows[-1]["cpu_time"])
-    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
-
+def cpu_by_process(process_log: Path) -> tuple[dict[str, float], float]:
+    """CPU seconds of each job (its process and the processes it waited for), largest first, and of
+    Snakemake's own process, from the lines of ``benchmarks/process_cpu/sitecustomize.py``."""
+    records = [json.loads(line) for line in process_log.read_text().splitlines() if line.strip()]
+    jobs = {r["label"]: r["self"] + r["children"] for r in records if r["job"]}
+    main = sum(r["self"] for r in records if r["ppid"] == os.getpid())  # the Snakemake this script started
+    return dict(sorted(jobs.items(), key=lambda kv: -kv[1])), main
 
 
 def verdict(value: float, target: float) -> str:
@@ -97,7 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     cores = str(args.cores)
     load_before = os.getloadavg()
-    rows, job_cpu = [], {}
+    rows, job_cpu, snakemake_cpu = [], {}, 0.0
 
     cold, noop, warm = [], [], []
     for run in range(0 if args.dry_run_only else args.cold_runs):
@@ -106,8 +110,10 @@ def main() -> None:
                 args.keep.mkdir(parents=True)
                 tmp = args.keep
             workdir = fresh_copy(Path(tmp))
-            cold.append(run_snakemake(workdir, "--cores", cores, "all"))
-            job_cpu = cpu_by_job(workdir)
+            process_log = workdir / ".snakemake" / "bench_process_cpu.jsonl"
+            process_log.parent.mkdir(exist_ok=True)
+            cold.append(run_snakemake(workdir, "--cores", cores, "all", process_log=process_log))
+            job_cpu, snakemake_cpu = cpu_by_process(process_log)
             noop.extend(run_snakemake(workdir, "--cores", cores, "all") for _ in range(args.repeats))
             if args.warm and not warm:
                 warm.append(run_snakemake(workdir, "--cores", cores, "--forceall", "all"))
@@ -146,8 +152,8 @@ def main() -> None:
     if not job_cpu:
         return
     print()
-    print(f"Jobs of the (last) cold run with the most CPU time (results/benchmarks; all {len(job_cpu)} jobs with a "
-          f"benchmark file: {sum(job_cpu.values()):.1f} CPU-s):")
+    print(f"CPU of the (last) cold run by process: {len(job_cpu)} jobs {sum(job_cpu.values()):.1f} CPU-s, "
+          f"Snakemake's own process {snakemake_cpu:.1f} CPU-s. Jobs with the most CPU time:")
     print("| job | CPU (s) |\n|---|---|")
     for name, cpu in list(job_cpu.items())[:15]:
         print(f"| {name} | {cpu:.1f} |")

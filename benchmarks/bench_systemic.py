@@ -14,6 +14,7 @@ from mfg_finance.mfg.agent_types import validate_types
 from mfg_finance.mfg.agent_types_solver import solve_types
 from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.common_noise_paths import simulate_paths
+from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
 from mfg_finance.mfg.epsilon_nash import epsilon_study
 from mfg_finance.mfg.finite_n import convergence_study
 from mfg_finance.mfg import types_common_noise as tcn
@@ -50,7 +51,12 @@ def main() -> None:
         "(t, Q) system + 2 companions, 160 x 201": lambda: solve_with_estimate(PARAMS, T=T, nt=160, nQ=201, halfwidth=L),
         "(t, Q) system + 2 companions, 320 x 401": lambda: solve_with_estimate(PARAMS, T=T, nt=320, nQ=401, halfwidth=L),
         "2000 common-noise paths (160 steps)": lambda: simulate_paths(est.fine, n_paths=2000, seed=1),
-        "two types, PDE 201 x 150": lambda: solve_types({"grid": {"nx": 201, "nt": 150, "T": T}, "params": det}, TYPES),
+        "two types, PDE 201 x 150": lambda: solve_types({"grid": {"nx": 201, "nt": 150, "T": T}, "params": det}, TYPES,
+                                                        estimate_errors=False),
+        "two types, PDE 201 x 150 + 4 companions (error estimates)": lambda: solve_types(
+            {"grid": {"nx": 201, "nt": 150, "T": T}, "params": det}, TYPES),
+        "terminal dispersion, 2000 paths on the three (t, Q) grids": lambda: terminal_dispersion(
+            est, n_paths=2000, seed=1),
         "two types + common noise, (t, X, D) 160 x 201 x 41 + 2 companions + 2000 paths": two_types_common_noise,
         "finite-N study, N = 10..10^4, 10^4 agent paths, 5000 limit paths": lambda: convergence_study(
             est.fine, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=5000, seed=1, min_replications=10),

@@ -6,7 +6,7 @@ layout (237-byte lines) and in the NEGOCIOS layout (about 60-byte lines), each a
 as a ZIP.
 
 Each (layout, container) is read by ``mfg_finance.trades.parse_session`` in its own process
-pinned to one core, warmed up first on a small file (imports, JIT), then timed ``--runs`` times
+pinned to one core (``NUMBA_NUM_THREADS=1``; the kernels spread blocks of lines over the threads when there are more), warmed up first on a small file (imports, JIT), then timed ``--runs`` times
 (median reported, wall-clock and CPU time of the process: on a shared machine the CPU time is the
 fairer figure). Peak memory is the process's peak RSS minus its RSS before the first timed
 run, as a multiple of the text size (the uncompressed file). Targets (issue 15): >= 2 M trades/s
@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+# One core, one numba thread (a second thread on the same core only competes with the first).
+ONE_THREAD = dict(os.environ, NUMBA_NUM_THREADS="1")
 STAGES = ("read", "line ends", "compiled parse", "factorize symbols", "build frame", "parse_session (all)")
 
 
@@ -147,7 +149,8 @@ def main() -> None:
             for container, path in (("text", txt), ("zip", folder / f"{layout}.zip")):
                 cmd = ["taskset", "-c", str(args.cpu), sys.executable, str(HERE), "--worker", str(path),
                        str(folder / f"{layout}_warm.zip"), str(args.runs)]
-                result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+                result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                                   env=ONE_THREAD).stdout)
                 med, cpu = statistics.median(result["times"]), statistics.median(result["cpu"])
                 print(f"| {layout} | {container} | {size / 1e6:.1f} | {result['trades']:,} | {med:.3f} | "
                       f"{result['trades'] / med / 1e6:.2f} | {cpu:.3f} | {result['trades'] / cpu / 1e6:.2f} | "
@@ -158,7 +161,8 @@ def main() -> None:
             for layout, (txt, size) in files.items():
                 cmd = ["taskset", "-c", str(args.cpu), sys.executable, str(HERE), "--stage-worker", str(txt),
                        str(folder / f"{layout}_warm.zip"), str(args.runs)]
-                result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+                result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                                   env=ONE_THREAD).stdout)
                 print(f"| {layout} | " + " | ".join(f"{result[k]:.3f}" for k in STAGES) + " |")
 
 

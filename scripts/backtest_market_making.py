@@ -1,5 +1,9 @@
 """Rule backtest_market_making: Monte Carlo backtests of every strategy on one calibrated ticker, one file
 per strategy (each the same bytes as a job of its own: every backtest starts from the configured seed)."""
+from mfg_finance.job_threads import use_job_threads
+
+use_job_threads(snakemake.threads)  # numba's threads = the job's, set before numba loads (docs/workflow.md)
+
 from mfg_finance.calibration.market_making import ticker_values
 from mfg_finance.io import read_yaml, write_parquet
 from mfg_finance.logs import configure_logging

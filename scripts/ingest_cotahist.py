@@ -1,4 +1,8 @@
 """Rule ingest_cotahist: one COTAHIST file into its year-partitioned Parquet folder, with its summary record."""
+from mfg_finance.job_threads import use_job_threads
+
+use_job_threads(snakemake.threads)  # numba's threads = the job's, set before numba loads (docs/workflow.md)
+
 from mfg_finance.cotahist.file_ingest import ingest_file
 from mfg_finance.io import write_json
 from mfg_finance.logs import configure_logging

@@ -1,4 +1,8 @@
 """Rule ingest_trades: one session file -> typed Parquet of its trades and 1-minute bars, summary, rejects."""
+from mfg_finance.job_threads import use_job_threads
+
+use_job_threads(snakemake.threads)  # numba's threads = the job's, set before numba loads (docs/workflow.md)
+
 from mfg_finance.io import write_json, write_text
 from mfg_finance.logs import configure_logging
 from mfg_finance.trades import parse_session

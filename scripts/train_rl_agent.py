@@ -1,5 +1,9 @@
 """Rule train_rl_agent: train PPO (optional extra `rl`) on one ticker and backtest it in the same market
 (fill and mid models, seed) as the other strategies; hjb and the others have their own jobs."""
+from mfg_finance.job_threads import use_job_threads
+
+use_job_threads(snakemake.threads)  # numba's threads = the job's, set before numba loads (docs/workflow.md)
+
 from mfg_finance.calibration import ticker_values
 from mfg_finance.io import read_yaml, write_parquet
 from mfg_finance.logs import configure_logging

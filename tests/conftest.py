@@ -1,13 +1,29 @@
-"""Shared fixtures: repository root, the real-data folder (skipped when absent)."""
+"""Shared fixtures: repository root, the real-data folder (skipped when absent); the session's pipeline run
+started in the background (docs/testing.md, "One pipeline run shared by the workflow and report tests")."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The workflow helpers, under the one module name that shares their record of the pipeline run
+# (tests/workflow/wfutils.py).
+sys.path.insert(0, str(REPO_ROOT / "tests" / "workflow"))
+
+import reproducibility  # noqa: E402
+import wfutils  # noqa: E402
+
+# Runs of the whole pipeline that start in the background when the session starts, if a selected test asks
+# for the fixture named here (docs/testing.md): the unit tests leave one of the two cores idle.
+BACKGROUND_RUNS = {
+    "pipeline": wfutils.start_small_pipeline,                    # the session's run on the small config
+    "interrupted": reproducibility.start_interrupted_run,        # the second run from scratch, killed, resumed
+}
 
 
 def shared_data_dir() -> Path:
@@ -26,3 +42,25 @@ def real_data_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"real COTAHIST data not available at {path}")
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that wait for a background run (BACKGROUND_RUNS) go last, in the order of that list, each group
+    in its collection order: the runs overlap every other test (which does not depend on the order)."""
+    def waits_for(item: pytest.Item) -> int:
+        names = getattr(item, "fixturenames", ())
+        return max((rank + 1 for rank, fixture in enumerate(BACKGROUND_RUNS) if fixture in names), default=0)
+
+    items.sort(key=waits_for)      # stable
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pipeline_runs_in_background(request, tmp_path_factory):
+    """Start the whole-pipeline runs the selected tests ask for (BACKGROUND_RUNS); their fixtures wait for them.
+    Those still running when the session ends (stopped early) are ended."""
+    asked = set().union(*(getattr(item, "fixturenames", ()) for item in request.session.items))
+    for fixture, start in BACKGROUND_RUNS.items():
+        if fixture in asked:
+            start(REPO_ROOT, tmp_path_factory)
+    yield
+    wfutils.stop_background_runs()

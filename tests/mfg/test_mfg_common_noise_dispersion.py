@@ -125,3 +125,46 @@ def test_monte_carlo_against_the_finite_n_game():
     assert abs(total - d.moments["total"]["variance"]) <= 3.0 * math.hypot(total_se, d.moments["total"]["variance_se"]) \
         + 2.0 * idio / N
     assert d.moments["common"]["std"] > 0.3 * d.std and d.moments["idiosyncratic"]["std"] > 0.3 * d.std
+
+
+def _types_solve(types, params, T=1.0, nt=80, nX=101, nD=17):
+    from mfg_finance.mfg import types_common_noise as tcn
+    from mfg_finance.mfg.agent_types import validate_types
+
+    specs = validate_types(types, params)
+    L, LD = tcn.default_halfwidths(specs, params["sigma0"], T)
+    return tcn.solve_with_estimate(specs, params, T=T, nt=nt, nX=nX, nD=nD, halfwidth=L, D_halfwidth=LD), L, specs
+
+
+def test_two_types_identical_types_are_one_type_and_eta1_zero_closed_form():
+    from mfg_finance.mfg.types_common_noise_dispersion import conditional_paths as types_paths
+    from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
+    from mfg_finance.mfg.types_common_noise_paths import simulate_paths as simulate_types_paths
+
+    params = dict(MILD, sigma0=0.3)
+    # two identical types: D = 0 on every path, the row D = 0 is section 8's solver: the one-type dispersion
+    est, L, _ = _types_solve([{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}], params)
+    d = types_terminal_dispersion(est, n_paths=500, seed=3)
+    one = terminal_dispersion(solve_with_estimate(params, T=1.0, nt=80, nQ=101, halfwidth=L), n_paths=500, seed=3)
+    for group in ("crowd", "a", "b"):
+        assert d[group].std == pytest.approx(one.std, rel=1e-10)
+        assert d[group].error["total"] == pytest.approx(one.error["total"], rel=1e-8)
+    # the paths are the fan charts'
+    Q, _ = types_paths(est.fine, np.random.default_rng(3).standard_normal((80, 500)))
+    np.testing.assert_array_equal(Q, simulate_types_paths(est.fine, n_paths=500, seed=3).Q_by_type[:, :, -1])
+    # no coupling: each type's closed form with its own noise, the crowd's the mixture of theirs
+    two = [{"name": "urgent", "weight": 0.3, "phi": 5.0, "gamma_T": 10.0},
+           {"name": "patient", "weight": 0.7, "m0_mean": 0.5, "sigma": 0.5}]
+    flat = dict(params, eta1=0.0)
+    est, _, specs = _types_solve(two, flat)
+    d = types_terminal_dispersion(est, n_paths=PATHS, seed=SEED)
+    means, variances = [], []
+    for ty in specs:
+        cf = closed_form(np.array([0.0, 1.0]), T=1.0, sigma=math.hypot(ty.sigma, 0.3), eta=flat["eta0"], phi=ty.phi,
+                         gamma_T=ty.gamma_T, m0_mean=ty.m0_mean, m0_std=ty.m0_std)
+        means.append(cf.mean[-1]), variances.append(cf.variance[-1])
+        _within_factor_3(d[ty.name].error["total"], d[ty.name].std - math.sqrt(cf.variance[-1]),
+                         d[ty.name].moments["total"]["std_se"])
+    w, m, v = np.array([0.3, 0.7]), np.array(means), np.array(variances)
+    crowd = math.sqrt(w @ (v + m * m) - (w @ m) ** 2)
+    _within_factor_3(d["crowd"].error["total"], d["crowd"].std - crowd, d["crowd"].moments["total"]["std_se"])

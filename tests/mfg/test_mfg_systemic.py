@@ -143,3 +143,7 @@ def test_two_types_with_common_noise_scenario_summary():
     assert one["expected_cost"]["value"] == pytest.approx(0.3 * costs[0]["value"] + 0.7 * costs[1]["value"])
     assert one["paths"]["share_outside_grid"] == 0.0 and o["price_impact"]["se"] > 0.0
     assert arrays["band_Q"].shape == (5, 41) and {"band_Q_type0", "band_price"} <= set(arrays)
+    # one agent's terminal std, per type and for the crowd's mixture, with its estimate and split
+    d = o["terminal_dispersion"]
+    assert d["value"] > 0.0 and d["error"] > 0.0 and d["common"]["std"] > 0.0
+    assert all(t["terminal_dispersion"]["value"] > 0.0 for t in o["types"].values())

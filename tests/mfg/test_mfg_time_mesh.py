@@ -98,28 +98,33 @@ def _errors(cfg):
     return s, solution_errors(s, lq_reference(s.config, s.t))
 
 
-def test_graded_mesh_resolves_the_terminal_layer_where_the_uniform_mesh_cannot():
-    """Stiff baseline at 201 x 160 (eta/gamma_T = 8.8e-4 day < T/nt = 3.1e-3 day), uniform inventory nodes."""
-    _, uni = _errors(make(STIFF, grid={"nx": 201, "nt": 160, "time_mesh": "uniform", "inventory_mesh": "uniform"}))
-    sol, gra = _errors(make(STIFF, grid={"nx": 201, "nt": 160, "time_mesh": "graded", "inventory_mesh": "uniform"}))
-    # measured (implicit steps): feedback 4.6% vs 21%, value 5.4% vs 13%
-    assert gra["err_feedback"] < 0.07 and gra["err_value"] < 0.07
-    assert uni["err_feedback"] > 0.12 and uni["err_value"] > 0.10
-    assert uni["err_feedback"] > 4.0 * gra["err_feedback"]
-    assert uni["err_value"] > 2.0 * gra["err_value"]
-    # the pointwise (sup-in-time) feedback error: 16% vs 26%
-    assert gra["sup_feedback"] < 0.2 and uni["sup_feedback"] > 1.5 * gra["sup_feedback"]
-    # paths: the mean and eta improve; the variance (dx-limited) pays for the longer steps away from T
+def test_graded_mesh_resolves_the_terminal_layer_better_than_the_uniform_mesh():
+    """Stiff baseline at 201 x 160 (eta/gamma_T = 8.8e-4 day < T/nt = 3.1e-3 day), graded inventory nodes.
+
+    Both meshes hold the layer below their last step exactly (mfg.terminal_interval); the graded one also
+    resolves the layer's first e-folds, where value and feedback change fastest. (On uniform inventory nodes,
+    wider than the terminal law, the graded mesh grades only from 10 h0^2 / sigma^2: mfg.grid.mesh_layer.)
+    """
+    _, uni = _errors(make(STIFF, grid={"nx": 201, "nt": 160, "time_mesh": "uniform"}))
+    sol, gra = _errors(make(STIFF, grid={"nx": 201, "nt": 160, "time_mesh": "graded"}))
+    # measured: feedback 4.4% vs 8.6%, value 5.4% vs 6.7% (before the exact last interval: 4.6% vs 21%,
+    # 5.4% vs 13%, uniform inventory nodes)
+    assert gra["err_feedback"] < 0.06 and gra["err_value"] < 0.06
+    assert uni["err_feedback"] > 1.5 * gra["err_feedback"]
+    assert uni["err_value"] > gra["err_value"]
+    # the pointwise (sup-in-time) feedback error: 4.3% vs 5.3%, value 2.2% vs 2.9%
+    assert gra["sup_feedback"] < 0.05 and uni["sup_feedback"] > gra["sup_feedback"]
+    assert uni["sup_value"] > gra["sup_value"]
+    # paths: the mean and eta improve; the variance pays for the longer steps away from T (1.21% vs 0.80%)
     assert gra["err_mean"] < uni["err_mean"] and gra["err_eta"] < uni["err_eta"]
-    assert gra["err_variance"] < 1.35 * uni["err_variance"]
+    assert gra["err_variance"] < 1.6 * uni["err_variance"]
     assert sol.iterations <= 15
 
 
 def test_first_order_convergence_with_the_graded_mesh():
-    # uniform inventory nodes: the time mesh's own effect (orders between 1, backward Euler, and 2, the
-    # central part of the space scheme)
-    result = run_verification(make(STIFF, grid={"time_mesh": "graded", "inventory_mesh": "uniform"}),
-                              [(51, 40), (101, 80), (201, 160)])
+    # graded inventory nodes (the default): the time mesh's own effect (orders between 1, backward Euler,
+    # and 2, the central part of the space scheme)
+    result = run_verification(make(STIFF, grid={"time_mesh": "graded"}), [(51, 40), (101, 80), (201, 160)])
     rows = result.rows
     for name in QUANTITIES:
         errs = [r[f"err_{name}"] for r in rows]
@@ -127,11 +132,11 @@ def test_first_order_convergence_with_the_graded_mesh():
         assert 0.85 <= rows[-1][f"order_{name}"] <= 2.0, (name, rows[-1][f"order_{name}"])
         assert 0.6 <= result.fitted_order[name] <= 2.0, (name, result.fitted_order[name])
     bounds = {"value": 0.06, "feedback": 0.06, "mean": 0.005, "variance": 0.02, "eta": 0.01}
-    for name, bound in bounds.items():      # measured on 201 x 160: 4.1%, 4.6%, 0.32%, 1.1%, 0.62%
+    for name, bound in bounds.items():      # measured on 201 x 160: 5.4%, 4.4%, 0.15%, 1.2%, 0.39%
         assert rows[-1][f"err_{name}"] < bound, (name, rows[-1][f"err_{name}"])
-    # the layer is resolved: the sup-in-time errors converge as well
-    assert rows[-1]["sup_feedback"] < rows[0]["sup_feedback"] / 2.0
-    assert rows[-1]["sup_value"] < 0.03      # measured 1.8%, 2.6%, 2.1% (dominated by the sub-step layer)
+    # the layer is resolved: the sup-in-time errors converge as well (feedback 7.6, 7.4, 4.3 %)
+    assert rows[-1]["sup_feedback"] < rows[0]["sup_feedback"] / 1.5
+    assert rows[-1]["sup_value"] < 0.03      # measured 6.4%, 4.2%, 2.2%
     assert all(r["dt_min"] < r["dt"] / 50 for r in rows)
 
 
@@ -176,7 +181,7 @@ def test_graded_equilibrium_is_a_probability_flow_with_exact_duality(stiff_solut
     s = stiff_solution                                     # the default: graded
     assert s.config["grid"]["time_mesh"] == "graded"
     assert s.time_steps.min() < s.time_steps.max() / 50
-    assert s.mass_error <= 1e-13 and np.all(s.density > 0.0)
+    assert s.mass_error <= 1e-13 and np.all(s.density[:-1] > 0.0) and np.all(s.density[-1] >= 0.0)
     assert s.total_cost == pytest.approx(float(s.masses[0] @ s.u[0]), rel=1e-11)
     # the cost with a single dt would be wrong by far more than the duality tolerance
     naive = (s.dt * float(np.sum(s.masses[1:] * (P["phi"] * s.q ** 2 + s.eta[:-1, None] * s.alpha[:-1] ** 2)))

@@ -10,7 +10,7 @@ from mfg_finance.microstructure import estimate_instrument, mfg_parameters, mm_i
 from mfg_finance.microstructure.estimate import Estimate
 from mfg_finance.microstructure.intraday import estimate_from_dict
 from mfg_finance.trades.synthetic import (SESSION_SECONDS, SyntheticInstrument, efficient_variance_per_second,
-                                          simulate_session)
+                                          mean_square_size, simulate_session)
 
 IMPACT = SyntheticInstrument("SYNI3", sigma=0.002, half_spread=0.01, rate_buy=0.2, rate_sell=0.2, profile=0.5,
                              impact=5e-6, size_p=0.3, tick=0.01, cancel_prob=0.002)
@@ -39,6 +39,10 @@ def truths() -> dict[str, float]:
         "k": 1.0 / FLOW.half_spread,
         "A": math.e * FLOW_SHARE * (FLOW.rate_buy + FLOW.rate_sell) / 2 * (1 - FLOW.cancel_prob),
         "kappa": -1.0 / (IMPACT.impact * UNIT * ADV),
+        "size_mean_square": mean_square_size(IMPACT),
+        # the MFG's flow noise: sd of a day's net signed flow, sqrt(rate S E[q^2]) / Q_u (units/sqrt(day))
+        "sigma_mfg": math.sqrt((IMPACT.rate_buy + IMPACT.rate_sell) * (1 - IMPACT.cancel_prob) * SESSION_SECONDS
+                               * mean_square_size(IMPACT)) / (UNIT * ADV),
     }
 
 
@@ -48,7 +52,7 @@ def estimates(seed: int) -> dict[str, Estimate]:
     a = {k: estimate_from_dict(v) for k, v in estimate_instrument(trades, IMPACT.ticker)["estimates"].items()}
     b = {k: estimate_from_dict(v) for k, v in estimate_instrument(trades, BOUNCE.ticker)["estimates"].items()}
     out = {k: a[k] for k in ("variance_per_second", "signed_half_spread", "impact_per_trade_share", "kyle_lambda",
-                             "profile_shape", "size_geometric_p", "impact_exponent")}
+                             "profile_shape", "size_geometric_p", "impact_exponent", "size_mean_square")}
     f = {k: estimate_from_dict(v) for k, v in estimate_instrument(trades, FLOW.ticker)["estimates"].items()}
     out["roll_half_spread"] = b["roll_half_spread"]
     out.update({k: f[k] for k in ("rate_buy", "rate_sell")})
@@ -58,7 +62,7 @@ def estimates(seed: int) -> dict[str, Estimate]:
     mfg = mfg_parameters(kyle_lambda=a["kyle_lambda"], sqrt_law_y=a["sqrt_law_y"], sigma_brl=a["sigma"],
                          rate_total=a["rate_total"], mean_square_size=a["size_mean_square"], price=IMPACT.price0,
                          adv_shares=ADV, inventory_unit_adv=UNIT, session_seconds=SESSION_SECONDS)
-    out["kappa"] = mfg["kappa"]
+    out["kappa"], out["sigma_mfg"] = mfg["kappa"], mfg["sigma"]
     return out
 
 

@@ -165,3 +165,21 @@ def test_mfg_comparison_undoes_the_intraday_values_and_weighs_changes_by_the_gri
     assert rows["total_cost"]["resolved"] is None and rows["total_cost"]["difference"] == 0.0
     b["outcome_errors"]["liquidation_half_life"] = 0.1
     assert outcome_changes(a, b)[0]["resolved"] is False
+
+
+def test_trade_files_without_the_tickers_say_so_rather_than_no_files():
+    """Trade files that hold none of the calibrated tickers (e.g. options beside equity tickers): the
+    parameters keep the heuristics and the documents say the files were read and why nothing came out."""
+    stats = pd.DataFrame([TYPICAL])
+    intraday = {"source": "local", "sessions": ["a.parquet", "b.parquet"], "tickers": {},
+                "missing": {"TYPA3": "no trade of this ticker in the session files"}}
+    doc = apply_intraday_mfg(calibrate_mfg(stats, representative="TYPA3"), intraday)
+    assert set(parameter_sources(doc).values()) == {"data"} and not doc["intraday"]["used"]
+    assert doc["intraday"]["reason"] == ("2 trade file(s) read, no intraday estimate "
+                                         "(TYPA3: no trade of this ticker in the session files)")
+    assert "source: none" in apply_intraday_mfg(calibrate_mfg(stats, representative="TYPA3"), None)["intraday"]["reason"]
+    mm = apply_intraday_mm(calibrate_mm(stats, tickers=["TYPA3"], gamma=0.1, Q_max=10), intraday, flow_share=0.1)
+    assert mm["intraday"]["used_for"] == []
+    assert mm["intraday"]["not_used_for"] == {"TYPA3": "no trade of this ticker in the session files"}
+    none = apply_intraday_mm(calibrate_mm(stats, tickers=["TYPA3"], gamma=0.1, Q_max=10), None, flow_share=0.1)
+    assert "not_used_for" not in none["intraday"]

@@ -33,6 +33,11 @@ def test_figures_and_section(tmp_path):
     assert "Kyle lambda" in section["tickers"]["TYPA3"]["table"]
     assert [f["title"] for f in section["figures"]][0].startswith("Intraday profiles")
     assert intraday_section(None, [], {}, {}) == {"enabled": False}
+    # trade files without any of the tickers: the section says why, and shows no empty figure
+    write_json(tmp_path / "none.json", {"source": "local", "sessions": ["S1.parquet"], "tickers": {},
+                                        "missing": {"PETR4": "no trade of this ticker in the session files"}})
+    empty = intraday_section(str(tmp_path / "none.json"), paths, {"parameters": {}}, mm)
+    assert empty["enabled"] and empty["figures"] == [] and "PETR4" in empty["missing"]
     changes = quote_changes(mm)
     old, share, used = changes["A (1/s)"].to_numpy()
     assert old == pytest.approx(10 * share)                  # flow_share 0.1 against every trade ours

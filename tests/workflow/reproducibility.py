@@ -16,13 +16,24 @@ Two kinds of output are compared after removing exactly their run-dependent part
 
 Everything else (Parquet, NPZ, JSON, YAML, CSV, PNG, the notebooks' HTML export, the COTAHIST sample)
 must be byte-identical.
+
+The second run from scratch of the default test session (:func:`start_interrupted_run`) is also interrupted:
+killed mid-run, then resumed (``tests/workflow/test_reproducibility.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from wfutils import (SMALL_CONFIG, copy_workflow, end_process_group, snakemake, start_in_background,
+                     start_snakemake, started)
 
 OUTPUT_ROOTS = ("results", "reports", "resources")
 EXCLUDED_PREFIXES = ("results/benchmarks/",)
@@ -77,3 +88,75 @@ def differences(reference: Path, other: Path, files: list[str] | None = None) ->
         if a != b and normalized(rel, a) != normalized(rel, b):
             problems.append(f"differs: {rel}")
     return problems
+
+
+def digest(relpath: str, data: bytes) -> str:
+    """SHA-256 of an output's normalized bytes (:func:`normalized`)."""
+    return hashlib.sha256(normalized(relpath, data)).hexdigest()
+
+
+def running_jobs(workdir: Path) -> list[Path]:
+    """Outputs Snakemake has marked incomplete: the jobs running right now."""
+    marks = workdir / ".snakemake" / "incomplete"
+    return list(marks.iterdir()) if marks.is_dir() else []
+
+
+def interrupt_mid_run(workdir: Path, sig: signal.Signals, after: str, timeout: float = 3600,
+                      niceness: int = 0) -> None:
+    """Start ``snakemake --cores 2 all``; once ``after`` exists and a job is running, send ``sig`` to the
+    whole process group (Snakemake and its jobs, as a scheduler or a closed terminal does)."""
+    with open(workdir / "interrupted.log", "w") as log:
+        proc = start_snakemake(workdir, "--cores", "2", "all", niceness=niceness, stdout=log,
+                               stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while not ((workdir / after).exists() and running_jobs(workdir)):
+                assert proc.poll() is None, "the run ended before it could be interrupted"
+                assert time.monotonic() < deadline, f"{after} was not written within {timeout} s"
+                time.sleep(0.05)
+            end_process_group(proc, sig)
+            proc.wait(timeout=600)
+        finally:
+            end_process_group(proc)
+    assert proc.returncode != 0
+
+
+@dataclass(frozen=True)
+class InterruptedRun:
+    """A run from scratch, interrupted by ``signal`` once ``after`` was written, then resumed."""
+
+    workdir: Path
+    signal: signal.Signals
+    complete_at_interruption: dict[str, str]        # {output standing at its name then: digest()}
+    first_resume: subprocess.CompletedProcess | None   # SIGKILL: the resume before --unlock
+
+
+def interrupted_and_resumed(workdir: Path, sig: signal.Signals, after: str, niceness: int = 0) -> InterruptedRun:
+    """Interrupt a run from scratch in ``workdir`` (:func:`interrupt_mid_run`), then resume it as a user would:
+    after SIGKILL Snakemake could not release its lock, so a first resume is refused and ``--unlock`` runs
+    first; then ``snakemake --cores 2 all --rerun-incomplete``."""
+    interrupt_mid_run(workdir, sig, after, niceness=niceness)
+    complete = {rel: digest(rel, (workdir / rel).read_bytes()) for rel in output_files(workdir, temporaries=False)}
+    first_resume = None
+    if sig == signal.SIGKILL:
+        first_resume = snakemake(workdir, "--cores", "2", "all", "--rerun-incomplete", check=False,
+                                 niceness=niceness)
+        snakemake(workdir, "--unlock", niceness=niceness)
+    snakemake(workdir, "--cores", "2", "all", "--rerun-incomplete", niceness=niceness)
+    return InterruptedRun(workdir, sig, complete, first_resume)
+
+
+INTERRUPTED_RUN = "second run from scratch, killed and resumed"
+
+
+def start_interrupted_run(repo_root: Path, tmp_path_factory) -> None:
+    """Start the session's second run from scratch (SIGKILL once the calibration is written, then resumed) in
+    the background; ``wfutils.from_background(INTERRUPTED_RUN)`` gives its :class:`InterruptedRun`.
+
+    It runs under ``nice``: the session's run and the tests, which wait for it, go first; this one, needed
+    only by the last tests, takes the core they leave idle."""
+    if started(INTERRUPTED_RUN):
+        return
+    workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("interrupted"), repo_root / SMALL_CONFIG)
+    start_in_background(INTERRUPTED_RUN, lambda: interrupted_and_resumed(
+        workdir, signal.SIGKILL, "results/calibration/mfg_params.yaml", niceness=5))

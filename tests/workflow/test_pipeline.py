@@ -89,10 +89,15 @@ def test_second_run_has_nothing_to_do(pipeline):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+def edit_phi_and_plan(workdir: Path) -> dict[str, int]:
+    """Set mfg.params.phi in the config of a finished run; the jobs Snakemake plans then."""
+    edit_config(workdir, lambda c: c["mfg"]["params"].update(phi=0.05))
+    return planned_jobs(snakemake(workdir, "-n", "--cores", "2", "all").stdout)
+
+
 def test_config_edit_reruns_exactly_the_dependent_rules(finished_run):
-    edit_config(finished_run, lambda c: c["mfg"]["params"].update(phi=0.05))
+    jobs = edit_phi_and_plan(finished_run)
     config = yaml.safe_load((finished_run / "config" / "config.yaml").read_text())
-    jobs = planned_jobs(snakemake(finished_run, "-n", "--cores", "2", "all").stdout)
     # phi reaches the two scenario solves, the verification, the eta1 sweep (whose points do not
     # set phi; its batches) and the two systemic sweeps (their batches), their aggregates, the two
     # systemic scenarios, the finite-N check, the equilibrium's crowd (its scenario and the regimes grid),
@@ -104,6 +109,14 @@ def test_config_edit_reruns_exactly_the_dependent_rules(finished_run):
                     "solve_systemic": 2, "finite_n_check": 1,
                     "solve_equilibrium": 1, "sweep_regimes": 1, "compare_mfg_intraday": 1,
                     "run_notebook": 1, "write_provenance": 1, "render_report": 1, "all": 1}
+
+
+@pytest.mark.slow
+def test_config_edit_rerun_leaves_nothing_to_do(finished_run):
+    # the planned jobs of test_config_edit_reruns_exactly_the_dependent_rules, run (about 20 jobs, the
+    # equilibrium's among them); the default run does the same check on the rerun of a sweep after a config
+    # edit (test_one_job_per_point_writes_the_same_bytes_as_the_batches)
+    assert edit_phi_and_plan(finished_run)["solve_mfg"] == 2
     snakemake(finished_run, "--cores", "2", "all")
     proc = snakemake(finished_run, "-n", "--cores", "2", "all")
     assert "Nothing to be done" in proc.stdout + proc.stderr
@@ -154,6 +167,8 @@ def test_one_job_per_point_writes_the_same_bytes_as_the_batches(finished_run):
     snakemake(finished_run, "--cores", "2", "results/sweeps/eta1.parquet")
     batches_of = {pid: pid for pid in batches_of}               # now each point is its own batch
     assert eta1_outputs() == batched
+    proc = snakemake(finished_run, "-n", "--cores", "2", "results/sweeps/eta1.parquet")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
 @pytest.fixture()

@@ -1,86 +1,75 @@
-"""Reproducibility: two clean runs give the same bytes; an interrupted run resumes to the same bytes.
+"""Reproducibility: a second run from scratch gives the same bytes, also when it was killed and resumed.
 
-The reference is the session's pipeline run on the small config (the ``pipeline`` fixture). Each test here
-runs the same workflow again in another temporary copy and compares every output with
-:func:`reproducibility.differences` (its module docstring lists what is excluded and why: logs, Snakemake's
-benchmark files, and the run timestamps inside the executed notebooks and the report).
+The reference is the session's pipeline run on the small config (the ``pipeline`` fixture). The second run
+(``interrupted``, started in the background when the session starts: ``reproducibility.start_interrupted_run``)
+runs the same workflow from an empty temporary copy, is killed with SIGKILL once the calibration is written
+(jobs running), unlocked and resumed. Every one of its outputs was computed by its own processes, from
+nothing the session's run wrote, so comparing all of them with the reference tests both properties at the
+cost of one run: two runs from scratch give the same bytes, and an interrupted run resumes to them. Each
+output is compared with :func:`reproducibility.differences` (its module docstring lists what is excluded and
+why: logs, Snakemake's benchmark files, and the run timestamps inside the executed notebooks and the report).
+
+With ``-m slow``: a second run that is not interrupted, and the SIGTERM interruption (a clean stop).
 """
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from reproducibility import differences, is_temporary, output_files
-from wfutils import SMALL_CONFIG, copy_workflow, snakemake
+from reproducibility import (INTERRUPTED_RUN, InterruptedRun, differences, digest, interrupted_and_resumed,
+                             is_temporary, output_files, start_interrupted_run)
+from wfutils import SMALL_CONFIG, copy_workflow, from_background, snakemake
 
 pytestmark = pytest.mark.workflow
 
 
-def test_two_clean_runs_give_identical_outputs(pipeline, repo_root, tmp_path):
+@pytest.fixture(scope="module")
+def interrupted(repo_root, tmp_path_factory) -> InterruptedRun:
+    start_interrupted_run(repo_root, tmp_path_factory)    # already started with the session, normally
+    return from_background(INTERRUPTED_RUN)
+
+
+def test_second_run_from_scratch_gives_identical_outputs(pipeline, interrupted):
+    assert len(output_files(interrupted.workdir)) > 50
+    assert differences(pipeline, interrupted.workdir) == []
+    provenance = (interrupted.workdir / "results" / "provenance.json").read_text()
+    assert "config_sha256" in provenance and str(interrupted.workdir) not in provenance
+
+
+def assert_resumed_to_identical_outputs(pipeline, run: InterruptedRun) -> None:
+    # Whatever stood at an output's name when the run was killed was complete: the uninterrupted run's bytes.
+    # (A killed writer may leave a temporary file; it never carries an output's name.)
+    complete = run.complete_at_interruption
+    assert complete and len(complete) < len(output_files(pipeline))
+    assert [rel for rel, sha in complete.items() if digest(rel, (pipeline / rel).read_bytes()) != sha] == []
+
+    if run.signal == signal.SIGKILL:   # Snakemake could not release its lock: the user is told to unlock first
+        locked = run.first_resume
+        assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
+
+    assert [f for f in output_files(run.workdir) if is_temporary(f)] == []
+    assert differences(pipeline, run.workdir) == []
+    dry = snakemake(run.workdir, "-n", "--cores", "2", "all")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_killed_run_resumes_to_identical_outputs(pipeline, interrupted):
+    assert interrupted.signal == signal.SIGKILL
+    assert_resumed_to_identical_outputs(pipeline, interrupted)
+
+
+@pytest.mark.slow
+def test_two_uninterrupted_clean_runs_give_identical_outputs(pipeline, repo_root, tmp_path):
     other = copy_workflow(repo_root, tmp_path / "wf", repo_root / SMALL_CONFIG)
     snakemake(other, "--cores", "2", "all")
-    assert len(output_files(other)) > 50
     assert differences(pipeline, other) == []
-    provenance = (other / "results" / "provenance.json").read_text()
-    assert "config_sha256" in provenance and str(tmp_path) not in provenance
 
 
-def running_jobs(workdir: Path) -> list[Path]:
-    """Outputs Snakemake has marked incomplete: the jobs running right now."""
-    marks = workdir / ".snakemake" / "incomplete"
-    return list(marks.iterdir()) if marks.is_dir() else []
-
-
-def interrupt_mid_run(workdir: Path, sig: signal.Signals, after: str, timeout: float = 300) -> None:
-    """Start ``snakemake --cores 2 all``; once ``after`` exists and a job is running, send ``sig`` to the
-    whole process group (Snakemake and its jobs, as a scheduler or a closed terminal does)."""
-    with open(workdir / "interrupted.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", "all"], cwd=workdir,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + timeout
-            while not ((workdir / after).exists() and running_jobs(workdir)):
-                assert proc.poll() is None, "the run ended before it could be interrupted"
-                assert time.monotonic() < deadline, f"{after} was not written within {timeout} s"
-                time.sleep(0.05)
-            os.killpg(proc.pid, sig)
-            proc.wait(timeout=120)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-    assert proc.returncode != 0
-
-
-@pytest.mark.parametrize("sig, after", [
-    # SIGTERM (a clean stop) runs with -m slow: the SIGKILL case covers the harder resume within the default run's budget
-    pytest.param(signal.SIGTERM, "results/stats/asset_stats.parquet", marks=pytest.mark.slow),
-    (signal.SIGKILL, "results/calibration/mfg_params.yaml"),
-], ids=["sigterm", "sigkill"])
-def test_interrupted_run_resumes_to_identical_outputs(pipeline, repo_root, tmp_path, sig, after):
+@pytest.mark.slow
+def test_terminated_run_resumes_to_identical_outputs(pipeline, repo_root, tmp_path):
+    # SIGTERM (a clean stop), earlier in the run than the default run's SIGKILL
     workdir = copy_workflow(repo_root, tmp_path / "wf", repo_root / SMALL_CONFIG)
-    interrupt_mid_run(workdir, sig, after)
-
-    # Whatever stands at an output's name is complete: byte-identical to the uninterrupted run's file.
-    # (A killed writer may leave a temporary file; it never carries an output's name.)
-    written = output_files(workdir, temporaries=False)
-    assert written and len(written) < len(output_files(pipeline))
-    assert [d for d in differences(pipeline, workdir, files=written) if d.startswith("differs")] == []
-
-    if sig == signal.SIGKILL:   # Snakemake could not release its lock: the user is told to unlock first
-        locked = snakemake(workdir, "--cores", "2", "all", "--rerun-incomplete", check=False)
-        assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
-        snakemake(workdir, "--unlock")
-    snakemake(workdir, "--cores", "2", "all", "--rerun-incomplete")
-
-    assert [f for f in output_files(workdir) if is_temporary(f)] == []
-    assert differences(pipeline, workdir) == []
-    dry = snakemake(workdir, "-n", "--cores", "2", "all")
-    assert "Nothing to be done" in dry.stdout + dry.stderr
+    run = interrupted_and_resumed(workdir, signal.SIGTERM, "results/stats/asset_stats.parquet")
+    assert_resumed_to_identical_outputs(pipeline, run)

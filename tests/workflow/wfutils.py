@@ -5,14 +5,22 @@ A plain module (not a conftest) so that any test directory can import it: ``test
 ``sys.path`` by its conftest (pytest's default ``prepend`` import mode); other directories add it themselves
 (see ``tests/report/conftest.py``). The module is imported under one name (``wfutils``), so its cache of the
 pipeline run is shared by every fixture that asks for it: ONE pipeline run per session.
+
+The session's run starts in the background as soon as the session starts (:func:`start_small_pipeline`, called
+by ``tests/conftest.py`` when a selected test needs it), so that it runs on the core the single-threaded unit
+tests leave idle; the first test that needs it waits for it (:func:`small_pipeline`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -22,18 +30,76 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results"
                                  "*.egg-info")
 SMALL_CONFIG = Path("tests") / "configs" / "small.yaml"
 
-_RUNS: dict[str, Path] = {}
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background-run")
+_BACKGROUND: dict[str, Future] = {}          # work started in the background, by name
+_LIVE: set[subprocess.Popen] = set()         # Snakemake processes running now, each in its own process group
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 3600) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 3600,
+              niceness: int = 0) -> subprocess.CompletedProcess:
     # the timeout only guards against a hung run: a whole run takes about a minute on an idle 2-core
     # machine, but over 15 minutes when the machine is shared by many jobs
-    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = start_snakemake(workdir, *args, niceness=niceness, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        end_process_group(proc)
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
-                             f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}) in {workdir}:\n"
+                             f"{stdout[-4000:]}\n{stderr[-6000:]}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def start_snakemake(workdir: Path, *args: str, niceness: int = 0, **popen) -> subprocess.Popen:
+    """``python -m snakemake *args`` in its own process group (Snakemake and its jobs), as text; end it
+    with :func:`end_process_group`. Every such process still running when the session ends is ended.
+    ``niceness``: run it (and so its jobs) under ``nice -n niceness``, giving way to the tests."""
+    command = [sys.executable, "-m", "snakemake", *args]
+    if niceness and shutil.which("nice"):
+        command = ["nice", "-n", str(niceness), *command]     # nice execs the command: same pid, same group
+    proc = subprocess.Popen(command, cwd=workdir, text=True, start_new_session=True, **popen)
+    _LIVE.add(proc)
     return proc
+
+
+def end_process_group(proc: subprocess.Popen, sig: signal.Signals = signal.SIGKILL) -> None:
+    """Send ``sig`` to the process group of a process started by :func:`start_snakemake` if it still runs
+    (SIGKILL, the default: and wait for it)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        if sig == signal.SIGKILL:
+            proc.wait()
+    if proc.poll() is not None:
+        _LIVE.discard(proc)
+
+
+def start_in_background(name: str, work: Callable[[], object]) -> None:
+    """Start ``work()`` in a thread of the session (once per name); :func:`from_background` gives its result.
+
+    For work that runs Snakemake (:func:`snakemake`, :func:`start_snakemake`): the test session (single-
+    threaded, mostly) leaves one of the two cores idle, and the run uses it.
+    """
+    if name not in _BACKGROUND:
+        _BACKGROUND[name] = _POOL.submit(work)
+
+
+def started(name: str) -> bool:
+    return name in _BACKGROUND
+
+
+def from_background(name: str) -> object:
+    """The result of the work started under ``name`` (waiting for it; the work's own Snakemake calls have
+    timeouts); a failure is raised to every caller, and the work is not done again."""
+    return _BACKGROUND[name].result()
+
+
+def stop_background_runs() -> None:
+    """End the Snakemake runs still going at the end of the session (stopped early: -x, Ctrl-C)."""
+    for future in _BACKGROUND.values():
+        future.cancel()
+    for proc in list(_LIVE):
+        end_process_group(proc)
+    _POOL.shutdown(wait=True)
 
 
 def copy_workflow(repo_root: Path, dest: Path, config: Path) -> Path:
@@ -75,18 +141,30 @@ def planned_jobs(output: str) -> dict[str, int]:
     return jobs
 
 
+def start_small_pipeline(repo_root: Path, tmp_path_factory) -> None:
+    """Start the session's pipeline run (:func:`small_pipeline`) in the background, once per session."""
+    name = f"small pipeline {repo_root}"
+    if started(name):
+        return
+    workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("wf"), repo_root / SMALL_CONFIG)
+
+    def run() -> Path:
+        snakemake(workdir, "--cores", "2", "all")
+        return workdir
+
+    start_in_background(name, run)
+
+
 def small_pipeline(repo_root: Path, tmp_path_factory) -> Path:
     """The real pipeline run on the small test config in a temporary copy of the repo, once per session.
 
     Returns the work directory. Every test of the session sees the same directory, so tests only read it
     (outputs, dry runs); a test that edits the config or runs jobs works on :func:`finished_copy` of it.
+    Waits for the run started by :func:`start_small_pipeline` (or starts it now). A failed run fails every
+    test that asks for it, with Snakemake's output, without being run again.
     """
-    key = str(repo_root)
-    if key not in _RUNS:
-        workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("wf"), repo_root / SMALL_CONFIG)
-        snakemake(workdir, "--cores", "2", "all")
-        _RUNS[key] = workdir
-    return _RUNS[key]
+    start_small_pipeline(repo_root, tmp_path_factory)
+    return from_background(f"small pipeline {repo_root}")
 
 
 def finished_copy(finished: Path, dest: Path) -> Path:

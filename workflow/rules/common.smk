@@ -18,6 +18,10 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get(
 # first run compiles, also on cluster nodes (they share the working directory, not always a writable source
 # tree or home). A NUMBA_CACHE_DIR set by the user wins.
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".snakemake", "numba-cache").absolute()))
+# One numba thread per job unless it asks for more: a job counts as its rule's `threads` cores, and numba
+# would otherwise start one thread per core in every job. Scripts of parallel kernels raise it to their
+# snakemake.threads (mfg_finance.job_threads, docs/workflow.md "Threads").
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
 from mfg_finance.config_limits import check_config_limits
@@ -29,7 +33,8 @@ from mfg_finance.batching import BATCH_NAME_PATTERN, batches
 from mfg_finance.mfg.systemic import DEFAULT_SETTINGS as _SYSTEMIC_DEFAULTS, is_systemic
 
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
-_SCHEMA = yaml.safe_load(SCHEMA.read_text())
+# libyaml when present: the pure-Python loader spends ~0.1 CPU-s of every Snakemake start on this file
+_SCHEMA = yaml.load(SCHEMA.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 # Snakemake reads nested --config values as strings ('0.05'): give them the schema's types first,
 # and say so. Messages name the config files and --config keys this run actually used.

@@ -124,6 +124,15 @@ def _median_mfg(tickers: Mapping[str, Any], asset_stats, c: float) -> tuple[dict
     return medians, reasons, values, skipped
 
 
+def _no_estimates_reason(intraday: Mapping[str, Any] | None) -> str:
+    """Why no ticker has intraday estimates: no trade files at all, or files without its trades."""
+    if not intraday or not intraday.get("sessions"):
+        return "no trade files (data.trades.source: none)"
+    missing = intraday.get("missing", {})
+    why = "; ".join(f"{t}: {reason}" for t, reason in sorted(missing.items())) or "no ticker estimated"
+    return f"{len(intraday['sessions'])} trade file(s) read, no intraday estimate ({why})"
+
+
 def apply_intraday_mfg(doc: dict, intraday: Mapping[str, Any] | None, asset_stats=None) -> dict:
     """``mfg_params`` with eta0, eta1, kappa, sigma (and gamma_T through eta0) from intraday estimates.
 
@@ -138,7 +147,7 @@ def apply_intraday_mfg(doc: dict, intraday: Mapping[str, Any] | None, asset_stat
     tickers = (intraday or {}).get("tickers", {})
     rep = doc["representative"].get("ticker")
     if not tickers:
-        doc["intraday"] = {"used": False, "reason": "no trade files (data.trades.source: none)"}
+        doc["intraday"] = {"used": False, "reason": _no_estimates_reason(intraday)}
         return doc
     params = doc["parameters"]
     c = float(doc["constants"]["inventory_unit_adv"])
@@ -188,6 +197,10 @@ def apply_intraday_mm(doc: dict, intraday: Mapping[str, Any] | None, *, flow_sha
     """``mm_params`` with sigma, k and A from intraday estimates for each ticker that has trades."""
     tickers = (intraday or {}).get("tickers", {})
     doc["intraday"] = {"used_for": sorted(t for t in doc["tickers"] if t in tickers), "flow_share": flow_share}
+    if intraday and intraday.get("sessions"):  # trade files read: say why a ticker kept its heuristics
+        without = {t: intraday.get("missing", {}).get(t, "not estimated") for t in doc["tickers"] if t not in tickers}
+        if without:
+            doc["intraday"]["not_used_for"] = without
     for ticker, params in doc["tickers"].items():
         if ticker not in tickers:
             continue

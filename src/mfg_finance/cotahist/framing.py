@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from mfg_finance.cotahist.layout import LINE_BYTES, RECORD_BYTES
@@ -57,8 +58,25 @@ def _regular(buf: np.ndarray) -> bool:
     """Whether ``buf`` is a whole number of 245-byte + CRLF lines (the common case)."""
     if buf.size == 0 or buf.size % LINE_BYTES:
         return False
-    lines = buf.reshape(-1, LINE_BYTES)
-    return bool((lines[:, RECORD_BYTES] == 13).all() and (lines[:, RECORD_BYTES + 1] == 10).all())
+    return _crlf_every_line(buf)
+
+
+_LINES_PER_BLOCK = 1 << 16
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _crlf_every_line(buf):
+    """Whether every 247-byte line of ``buf`` ends in CRLF (blocks of lines over the threads)."""
+    n = buf.shape[0] // LINE_BYTES
+    n_blocks = (n + _LINES_PER_BLOCK - 1) // _LINES_PER_BLOCK
+    bad = np.zeros(n_blocks, dtype=np.bool_)
+    for block in numba.prange(n_blocks):
+        for i in range(block * _LINES_PER_BLOCK, min((block + 1) * _LINES_PER_BLOCK, n)):
+            end = i * LINE_BYTES + RECORD_BYTES
+            if buf[end] != 13 or buf[end + 1] != 10:
+                bad[block] = True
+                break
+    return not bad.any()
 
 
 def crlf_framed(buf: np.ndarray) -> bool:

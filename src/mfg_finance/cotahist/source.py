@@ -109,6 +109,54 @@ def _read_into(stream, size: int) -> np.ndarray:
     return data
 
 
+#: Files at least this large are read in up to :data:`READ_PARTS` pieces by as many threads, one per core
+#: available and within ``NUMBA_NUM_THREADS`` (the copy out of the page cache is a serial part of a parse
+#: the kernels spread over the cores).
+PARALLEL_READ_BYTES = 1 << 25
+READ_PARTS = 2
+
+
+def _thread_budget() -> int:
+    """Threads this process may use: ``NUMBA_NUM_THREADS`` when set (a pipeline job's own ``threads``,
+    :mod:`mfg_finance.job_threads`), else no limit here."""
+    value = os.environ.get("NUMBA_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else READ_PARTS
+
+
+def _read_file(fh, size: int) -> np.ndarray:
+    """The ``size`` bytes of the open regular file ``fh`` into a new array, in parallel pieces when large.
+
+    Each piece is read with ``os.preadv`` at its own offset (the GIL is released during the read);
+    EOFError if the file is shorter or longer than ``size`` (it changed while being read).
+    """
+    parts = min(READ_PARTS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
+                _thread_budget())
+    if size < PARALLEL_READ_BYTES or parts < 2:
+        fh.seek(0)
+        return _read_into(fh, size)
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = np.empty(size, dtype=np.uint8)
+    view = memoryview(data)
+    fd = fh.fileno()
+    bounds = [size * k // parts for k in range(parts + 1)]
+
+    def read_piece(k: int) -> None:
+        pos, stop = bounds[k], bounds[k + 1]
+        while pos < stop:
+            n = os.preadv(fd, [view[pos:stop]], pos)
+            if not n:
+                raise EOFError(f"data ends after {pos} of {size} bytes")
+            pos += n
+
+    with ThreadPoolExecutor(parts) as pool:
+        for future in [pool.submit(read_piece, k) for k in range(parts)]:
+            future.result()
+    if os.pread(fd, 1, size):
+        raise EOFError(f"more than the {size} bytes announced")
+    return data
+
+
 def check_looks_like_cotahist(head: bytes, *, whole: bool, path) -> None:
     """Refuse a file whose first :data:`SNIFF_LINES` lines hold no 245-byte record.
 
@@ -196,8 +244,7 @@ def read_source(path: str | os.PathLike, *, checksum: bool = True, sniff=check_l
                 size = os.fstat(fh.fileno()).st_size
                 fh.seek(0)
                 sniff(fh.read(_SNIFF_BYTES), whole=size <= _SNIFF_BYTES, path=path)
-                fh.seek(0)
-                data = _read_into(fh, size)
+                data = _read_file(fh, size)
                 digest = hashlib.sha256(data).hexdigest() if checksum else None
                 return SourceFile(path, data.size, digest, None, data)
         size, digest = path.stat().st_size, sha256_file(path) if checksum else None

@@ -50,8 +50,9 @@ else the fine value ``O_h`` (less the spatial correction) with the estimate ``|O
   initial one: its relative error is the error of the decay exponent times 16), and then the speed
   ``-ln(Q_T / Q_0) / T`` with it (estimate widened to ``ln(1 + est(Q_T) / |Q_T|) / T``, or to the speed
   itself when ``est(Q_T) >= |Q_T|``: not even the order of magnitude of ``Q_T`` is known);
-* every outcome when the terminal layer ``eta0 / gamma_T`` is shorter than the last time step
-  (uniform mesh with a stiff penalty): every grid is then pre-asymptotic.
+* every outcome when the terminal layer ``eta0 / gamma_T`` is shorter than the last time step and that step is
+  an implicit one (a solution without the exact last interval of :mod:`mfg_finance.mfg.terminal_interval`,
+  which holds such a layer): every grid is then pre-asymptotic.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
+from mfg_finance.mfg.grid import mesh_layer
 
 #: Terminal std below this many cells: ``terminal_dispersion`` is unresolved.
 RESOLVED_CELLS = 2.0
@@ -223,6 +225,9 @@ def _excess(solution, *, terminal: bool = False) -> float:
     from mfg_finance.mfg.hjb import excess_diffusion
 
     weights = surviving_fraction(solution) if terminal else None
+    if solution.exact_last_interval:     # the last interval is crossed by its exact kernel, not by the chain
+        return excess_diffusion(solution.alpha[:-1], solution.masses[:-1], solution.q, solution.time_steps[:-1],
+                                solution.config["params"]["sigma"], None if weights is None else weights[:-1])
     return excess_diffusion(solution.alpha, solution.masses, solution.q, solution.time_steps,
                             solution.config["params"]["sigma"], weights)
 
@@ -269,7 +274,8 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         "method": "richardson-time+space-companion",
         "companions": {k: {"nx": int(nodes[k].size), "nt": c["grid"]["nt"]} for k, c in configs.items()},
         "terminal_std_cells": solution.terminal_dispersion / at_end,
-        "terminal_layer_resolved": bool(float(solution.time_steps[-1]) <= layer),
+        # an exact last interval holds the whole layer below its step (mfg.terminal_interval)
+        "terminal_layer_resolved": bool(solution.exact_last_interval or float(solution.time_steps[-1]) <= layer),
         "grid_outcomes": fine}
     record["companions"]["space_coarse"] = {"nx": int(coarse_nodes.size), "nt": coarse_config["grid"]["nt"]}
 
@@ -277,9 +283,12 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         return np.interp(t_c, _s.t, _s.eta)
 
     companions = {}
+    # the fine grid's time-mesh layer: every companion mesh keeps its grading law (nested steps)
+    layer = mesh_layer(p, float(solution.t[-1]), solution.q)
     try:
         for name, cfg in configs.items():
-            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], eta_start=start)
+            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], time_layer=layer,
+                                     eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         unresolved = ["terminal_dispersion"] if record["terminal_std_cells"] < RESOLVED_CELLS else []
         record.update(ratio=None, outcomes=dict(fine), outcome_errors={k: None for k in fine}, extrapolated=[],
@@ -288,7 +297,8 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         return record
     coarse_error = None
     try:      # every fourth node: only for the spatial extrapolation, which is skipped without it
-        companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, eta_start=start)
+        companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, time_layer=layer,
+                                           eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         coarse_error = f"no companion solve (space_coarse): {exc}"
     spatial = {"fine": solution, **{name: c for name, c in companions.items() if name != "time_quarter"}}

@@ -6,9 +6,9 @@ common path ``eta(t)``, the HJB and FP of :mod:`mfg_finance.mfg.solver` with its
 
     m^n = sum_k w_k sum_i alpha_k^n_i mu_k^n_i dx,        eta^n = eta0 + eta1 |m^n| .
 
-One *sweep* runs the existing monotone operators (:func:`~mfg_finance.mfg.hjb.solve_hjb`,
-:func:`~mfg_finance.mfg.fp.solve_fp`) once per type on the same grid (the graded time mesh uses
-the narrowest terminal layer ``eta0 / max_k gamma_T,k``); the fixed point is found by the Anderson
+One *sweep* runs the deterministic solver's sweep (:func:`mfg_finance.mfg.terminal_interval.sweep_exact_end`:
+the implicit monotone steps, the last interval exact) once per type on the same grid (the graded time mesh
+grades from the narrowest of the types' :func:`mfg_finance.mfg.grid.mesh_layer`); the fixed point is found by the Anderson
 iteration of :mod:`mfg_finance.mfg.coupling` on ``G~(x) = (eta0 + sqrt(eta0^2 + 4 eta1 |m[x]| x))/2``,
 started from the fixed point of the same time scheme on the Gaussian moment model of each type
 (the exact multi-type LQ equilibrium if that fails). Residual, tolerance and failure
@@ -42,10 +42,9 @@ from mfg_finance.mfg.agent_types_exact import exact_types
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
-from mfg_finance.mfg.fp import mean_flow, solve_fp
 from mfg_finance.mfg.grid import (AUTO, Grid, auto_domain, initial_density, inventory_nodes_for_laws, law_envelope,
-                                  layer_scale, make_grid, zero_on_a_node)
-from mfg_finance.mfg.hjb import solve_hjb
+                                  make_grid, mesh_layer, zero_on_a_node)
+from mfg_finance.mfg.terminal_interval import needs_exact_end, sweep_exact_end
 from mfg_finance.mfg.outcomes import path_outcomes
 
 #: Outcomes of one type (the crowd's ``eta`` and price are reported once, for the crowd).
@@ -179,8 +178,15 @@ def moment_guess(grid: Grid, types: Sequence[AgentType], *, eta0: float, eta1: f
         return None
 
 
-def types_grid(config: Mapping[str, Any], types: Sequence[AgentType], nodes: np.ndarray | None = None) -> Grid:
-    """The common grid: ``mfg.grid`` with the layer ``eta0 / max_k gamma_T,k`` for a graded time mesh and
+def types_layer(params: Mapping[str, Any], types: Sequence[AgentType], T: float, q: np.ndarray) -> float:
+    """Layer scale of the common graded time mesh: the narrowest of the types' :func:`mfg_finance.mfg.grid.mesh_layer`
+    (the stiffest type's layer is resolved)."""
+    return min(mesh_layer(_type_params(params, ty), T, q) for ty in types)
+
+
+def types_grid(config: Mapping[str, Any], types: Sequence[AgentType], nodes: np.ndarray | None = None, *,
+               layer: float | None = None) -> Grid:
+    """The common grid: ``mfg.grid`` graded in time from the narrowest of the types' layers and
     inventory nodes graded for every type's law (or uniform, or the given ``nodes``: a companion solve's)."""
     g, p = config["grid"], config["params"]
     if nodes is None and g.get("inventory_mesh", "uniform") == "graded":
@@ -188,13 +194,16 @@ def types_grid(config: Mapping[str, Any], types: Sequence[AgentType], nodes: np.
         # crowd's cost path instead spreads the budget thinner (measured: more of the urgent law upwind)
         laws = [(law_envelope(_type_params(p, ty), g["T"]), ty.sigma) for ty in types]
         nodes = inventory_nodes_for_laws(g["x_min"], g["x_max"], g["nx"], laws)
+    # graded from the narrowest of the types' layers (mfg.grid.mesh_layer with each type's parameters)
+    if layer is None:
+        q = np.linspace(g["x_min"], g["x_max"], g["nx"]) if nodes is None else np.asarray(nodes, dtype=float)
+        layer = types_layer(p, types, g["T"], q)
     return make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"], g.get("time_mesh", "uniform"),
-                     layer=layer_scale(p["eta0"], max(t.gamma_T for t in types)),
-                     max_step_ratio=g.get("max_step_ratio", 1.5), q=nodes)
+                     layer=layer, max_step_ratio=g.get("max_step_ratio", 1.5), q=nodes)
 
 
 def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | None = None, *,
-                estimate_errors: bool = True, nodes: np.ndarray | None = None,
+                estimate_errors: bool = True, nodes: np.ndarray | None = None, time_layer: float | None = None,
                 eta_start: Callable[[np.ndarray], np.ndarray] | None = None) -> TypesSolution:
     """Solve the multi-type equilibrium of an ``mfg`` config block and a ``types`` list.
 
@@ -212,7 +221,7 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
         if not cfg["grid"]["x_min"] < ty.m0_mean < cfg["grid"]["x_max"]:
             raise_outside(i, ty, cfg["grid"])
     fit_domain(config, cfg, specs)
-    grid = types_grid(cfg, specs, None if nodes is None else np.asarray(nodes, dtype=float))
+    grid = types_grid(cfg, specs, None if nodes is None else np.asarray(nodes, dtype=float), layer=time_layer)
     eta0, eta1 = p["eta0"], p["eta1"]
     w = np.array([t.weight for t in specs])
     widths = grid.weights
@@ -221,10 +230,11 @@ def solve_types(config: Mapping[str, Any], types: Sequence[Mapping[str, Any]] | 
     def evaluate(x: np.ndarray) -> Evaluation:
         us, alphas, dens, flows = [], [], [], []
         for ty, m0 in zip(specs, mu0):
-            u, alpha, up, down = solve_hjb(x, grid.q, grid.dts, sigma=ty.sigma, phi=ty.phi, gamma_T=ty.gamma_T)
-            mu = solve_fp(m0, up, down, grid.dts, widths)
+            # the deterministic solver's sweep, last interval exact (mfg.terminal_interval)
+            u, alpha, mu, flow = sweep_exact_end(x, grid.q, widths, grid.dts, m0, sigma=ty.sigma, phi=ty.phi,
+                                                 gamma_T=ty.gamma_T, exact=needs_exact_end(grid.dts, eta0, ty.gamma_T))
             us.append(u), alphas.append(alpha), dens.append(mu)
-            flows.append(mean_flow(alpha, mu, widths))
+            flows.append(flow)
         flows = np.array(flows)
         abs_m = np.abs(w @ flows)
         target = eta0 + eta1 * abs_m

@@ -208,7 +208,7 @@ def exact_outcomes(config: dict) -> dict[str, float | None]:
     ``total_cost = E[u(0, q)] = h2(0) (Q_0^2 + V_0) + h0(0)``. The price uses the config's
     supply (a path is interpolated linearly in time).
     """
-    from mfg_finance.mfg.grid import layer_scale, make_grid, time_mesh
+    from mfg_finance.mfg.grid import layer_scale, time_mesh
     from mfg_finance.mfg.outcomes import path_outcomes
     from mfg_finance.mfg.price import clearing_price
 
@@ -221,9 +221,7 @@ def exact_outcomes(config: dict) -> dict[str, float | None]:
     if pc.get("enabled"):
         supply = pc["supply"]
         if isinstance(supply, (list, tuple)):
-            grid_t = make_grid(0.0, 1.0, 3, g["T"], g["nt"], g.get("time_mesh", "uniform"),
-                               layer=layer_scale(p["eta0"], p["gamma_T"]),
-                               max_step_ratio=g.get("max_step_ratio", 1.5)).t
+            grid_t = grid_from_config(config).t       # the solver's time nodes
             supply = np.interp(t, grid_t, np.asarray(supply, dtype=float))
         price = clearing_price(ref.mean_flow, supply, kappa=pc["kappa"], p_ref=pc["p_ref"])
     return path_outcomes(t, ref.mean, math.sqrt(max(float(ref.variance[-1]), 0.0)), ref.mean_flow, ref.eta,

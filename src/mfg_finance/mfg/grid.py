@@ -81,6 +81,43 @@ def layer_scale(eta0: float, gamma_T: float) -> float:
     return math.inf if gamma_T <= 0.0 else eta0 / gamma_T
 
 
+#: The graded time mesh grades from no less than this fraction of ``T``: the last interval is solved exactly
+#: (:mod:`mfg_finance.mfg.terminal_interval`), so the e-folds of a thinner layer need no steps.
+TERMINAL_LAYER_FLOOR = 1.0e-4
+#: ... and, when the terminal law is much narrower than the cell at ``q = 0`` (spacing ``h0``), from no less than the
+#: time over which the noise spreads a point over ``sqrt(10) ~ 3`` such cells (``10 h0^2 / sigma^2``): closer to
+#: ``T`` the grid cannot follow the law's contraction (its upwind steps hold it on cells far wider than it, at a
+#: cost ``~ eta h0^2 / (T - t)^2``), and the exact last interval carries it instead.
+TERMINAL_LAYER_CELLS2 = 10.0
+#: ... "narrower than the cell": a terminal std below this fraction of ``h0`` (1/3).
+TERMINAL_LAW_CELLS = 3.0
+
+
+def mesh_layer(params, T: float, q: np.ndarray) -> float:
+    """Layer scale (trading days) the graded time mesh grades from, for the inventory nodes ``q``.
+
+    ``max(eta0 / gamma_T, TERMINAL_LAYER_FLOOR T, c)`` with ``c = TERMINAL_LAYER_CELLS2 h0^2 / sigma^2`` when the
+    terminal std of the law's envelope (:func:`law_envelope`) is below a third of the spacing ``h0`` at the node
+    nearest 0 (where the law ends), else ``c = 0``; ``inf`` (uniform steps) without a terminal penalty. Below this scale
+    the exact last interval (:mod:`mfg_finance.mfg.terminal_interval`) holds the layer. Measured on the
+    ``gamma_T`` ladder (``1e2 .. 1e12``, 201 x 150): grading to ``eta0 / gamma_T`` itself left ``gamma_T = 1e12``'s
+    32 e-folds to backward Euler (cost +24 %); grading a uniform inventory mesh (spacing 0.037 against a
+    terminal std of 1e-8 ... 0.003) down to the layer made the law's unresolved contraction cost +27 ... +43 %.
+    """
+    tau = layer_scale(params["eta0"], params["gamma_T"])
+    if not math.isfinite(tau):
+        return tau
+    q = np.asarray(q, dtype=float)
+    i0 = int(np.argmin(np.abs(q)))
+    h0 = float(np.min(np.diff(q)[max(i0 - 1, 0):i0 + 1]))
+    cells = 0.0
+    if params["sigma"] > 0.0:
+        env = law_envelope(params, T) if "m0_mean" in params else None
+        if env is not None and TERMINAL_LAW_CELLS * float(env.std[-1]) < h0:
+            cells = TERMINAL_LAYER_CELLS2 * h0 * h0 / params["sigma"] ** 2
+    return max(tau, TERMINAL_LAYER_FLOOR * T, cells)
+
+
 def graded_smooth_scale(T: float, layer: float, max_step_ratio: float) -> float:
     """Distance ``l`` from ``T`` (trading days) where the graded mesh turns uniform (see :func:`time_mesh`).
 
@@ -200,16 +237,19 @@ def make_grid(x_min: float, x_max: float, nx: int, T: float, nt: int, kind: str 
     return Grid(q=nodes, t=t, dts=dts)
 
 
-def grid_from_config(config) -> Grid:
+def grid_from_config(config, *, layer: float | None = None) -> Grid:
     """The grid of a validated ``mfg`` config (``grid`` and, for graded meshes, ``params``).
 
     A config without ``grid.time_mesh`` / ``grid.inventory_mesh`` (e.g. one recorded in a ``metrics.json``
-    written before graded meshes existed) was solved on uniform meshes, and gets them here.
+    written before graded meshes existed) was solved on uniform meshes, and gets them here. ``layer``: the
+    graded time mesh's layer scale (default :func:`mesh_layer` of these nodes; the error estimate's companions
+    pass the fine grid's, so that their meshes keep its grading law).
     """
     g, p = config["grid"], config["params"]
+    q = grid_nodes(g, p)
     return make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"], g.get("time_mesh", "uniform"),
-                     layer=layer_scale(p["eta0"], p["gamma_T"]),
-                     max_step_ratio=g.get("max_step_ratio", 1.5), q=grid_nodes(g, p))
+                     layer=mesh_layer(p, g["T"], q) if layer is None else layer,
+                     max_step_ratio=g.get("max_step_ratio", 1.5), q=q)
 
 
 def grid_nodes(grid, params) -> np.ndarray:
@@ -299,6 +339,10 @@ COARSEST = 4.0
 #: ``sigma = 0.02`` problems need 43-1500 times the budget; the stiff baseline, the sweep corners and the
 #: ``gamma_T`` ladder 0.9-4.8 times).
 TRANSPORT_DOMINATED = 10.0
+#: ... and there the terminal law gets this many cells a std: it is an outcome, and the variance the upwind
+#: cells add in the terminal layer reaches T undiminished (check set 3's terminal std: +16.9 % with 4 cells,
+#: -3.9 % with 8, -3.1 % with 12, -2.4 % with 16, while the other outcomes stay within 1 %).
+TERMINAL_CELLS_PER_STD = 8.0
 
 
 def _side_levels(extent: float, count: int, cell: float) -> np.ndarray:
@@ -313,14 +357,16 @@ def _side_levels(extent: float, count: int, cell: float) -> np.ndarray:
 
 
 def _budgeted_monitor(sample: np.ndarray, resolve: np.ndarray, central: np.ndarray, travel: np.ndarray,
-                      floor: float, budget: float) -> np.ndarray:
+                      floor: float, budget: float, terminal: np.ndarray | None = None) -> np.ndarray:
     r"""The monitor (nodes per inventory unit) on ``sample``.
 
     ``resolve = 1 / h_res`` (the law's std in ``CELLS_PER_STD`` cells), ``central = 1 / h_pec`` (cell Peclet
     number at most ``TARGET_PECLET``), ``travel = W`` (the time-integrated ``|alpha| x density``), ``floor`` the
-    coarsest allowed, ``budget = nx - 1`` cells. The wanted monitor ``max(1 / h_res, 1 / h_pec, floor)``
-    (squeezed alike everywhere by the equidistribution) unless its integral exceeds ``TRANSPORT_DOMINATED``
-    budgets. Then the central (Peclet) part is what cannot be afforded, and the
+    coarsest allowed, ``budget = nx - 1`` cells, ``terminal`` the terminal law's ``1 / h`` at
+    ``TERMINAL_CELLS_PER_STD`` cells a std (used for transport-dominated laws). The wanted monitor
+    ``max(1 / h_res, 1 / h_pec, floor)`` (squeezed alike everywhere by the equidistribution) unless its
+    integral exceeds ``TRANSPORT_DOMINATED`` budgets. Then the central (Peclet) part is what cannot be
+    afforded, the terminal law is resolved with ``terminal``, and the
     spacing minimises the numerical diffusion the upwind cells then add, ``int W (h - h_pec)^+ dq``, for
     ``int dq / h = budget``: ``h = max(h_pec, sqrt(lambda / W))`` (Lagrange), i.e.
     ``M = max(1 / h_res, min(1 / h_pec, sqrt(W / lambda)), floor)`` with ``lambda`` found by bisection.
@@ -339,6 +385,8 @@ def _budgeted_monitor(sample: np.ndarray, resolve: np.ndarray, central: np.ndarr
     if integral(monitor) <= TRANSPORT_DOMINATED * budget or not np.any(travel > 0.0):
         return monitor
     root = np.sqrt(travel)
+    if terminal is not None:        # the terminal law finer (TERMINAL_CELLS_PER_STD)
+        resolve = np.maximum(resolve, terminal)
 
     def trial(log_lam):
         return np.maximum(np.maximum(resolve, np.minimum(central, root * math.exp(-0.5 * log_lam))), floor)
@@ -405,6 +453,7 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
     sample = sample[(sample >= x_min) & (sample <= x_max)]
     resolve = np.full(sample.size, np.inf)       # cells a std
     central = np.full(sample.size, np.inf)       # cell Peclet number
+    terminal = np.full(sample.size, np.inf)      # cells a std of the terminal law
     travel = np.zeros(sample.size)
     absq = np.maximum(np.abs(sample), 1e-300)
     for envelope, sigma in laws:
@@ -416,6 +465,8 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
             if j <= i:
                 continue
             resolve[i:j] = np.minimum(resolve[i:j], S[n] / CELLS_PER_STD)
+            if n == times[-1]:
+                terminal[i:j] = np.minimum(terminal[i:j], S[n] / TERMINAL_CELLS_PER_STD)
             if sigma > 0.0 and envelope.slope[n] > 0.0:
                 central[i:j] = np.minimum(central[i:j],
                                           TARGET_PECLET * sigma * sigma / (envelope.slope[n] * absq[i:j]))
@@ -424,7 +475,7 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
             z = (sample[i:j] - envelope.mean[n]) / S[n]
             travel[i:j] += span * envelope.slope[n] * absq[i:j] * np.exp(-0.5 * z * z) / S[n]
     floor = (nx - 1) / (COARSEST * L)
-    monitor = _budgeted_monitor(sample, 1.0 / resolve, 1.0 / central, travel, floor, nx - 1)
+    monitor = _budgeted_monitor(sample, 1.0 / resolve, 1.0 / central, travel, floor, nx - 1, 1.0 / terminal)
     reach = min(-x_min, x_max)
     if reach > 0.0:      # symmetric around 0 where both sides exist (see the mirrored core below)
         inside = np.abs(sample) <= reach
@@ -605,6 +656,12 @@ def _max_entropy(q: np.ndarray, w: np.ndarray, mean: float, std: float) -> np.nd
         hess = (centred * p) @ centred.T
         step = np.linalg.solve(hess, grad)
         f0, t = dual(theta), 1.0
+        if grad @ step <= 1e-13 * max(1.0, abs(f0)):
+            # Newton's quadratic region: the predicted decrease is below the dual's round-off, where a line
+            # search tells nothing (it took steps of 1e-5 for 100 iterations on some graded grids, the moments
+            # stuck at 5e-12); the full step is right
+            theta = theta - step
+            continue
         while dual(theta - t * step) > f0 - 1e-4 * t * (grad @ step) and t > 1e-10:
             t *= 0.5
         theta = theta - t * step

@@ -61,6 +61,9 @@ class MfgSolution:
     dts: np.ndarray | None = field(default=None)
     domain: dict[str, Any] | None = field(default=None)
     accuracy: dict[str, Any] | None = field(default=None)
+    #: True when the last interval ``[t_{N-1}, T]`` was solved in closed form (:mod:`mfg_finance.mfg.terminal_interval`):
+    #: ``u[nt-1]`` is then its exact cost-to-go and ``alpha[nt-1]`` its average feedback.
+    exact_last_interval: bool = field(default=False)
 
     # ---- grid -------------------------------------------------------------------------------
     @property
@@ -157,13 +160,18 @@ class MfgSolution:
 
         ``J = sum_n dt_n <mu^{n+1}, phi q^2 + eta^n (alpha^n)^2> + <mu^N, gamma_T q^2>`` (cost units),
         the discrete counterpart of ``E[int_0^T (eta alpha^2 + phi q^2) dt + gamma_T q_T^2]`` for
-        the implicit scheme. By discrete duality it equals ``<mu^0, u^0>`` up to round-off.
+        the implicit scheme. By discrete duality it equals ``<mu^0, u^0>`` up to round-off. With an exact last
+        interval (``exact_last_interval``) its running and terminal cost is its exact cost-to-go from the law at
+        ``t_{N-1}``: ``J = sum_{n < N-1} dt_n <mu^{n+1}, c^n> + <mu^{N-1}, u^{N-1}>``.
         """
         p = self.config["params"]
         q2 = self.q * self.q
         running = p["phi"] * q2[None, :] + self.eta[:-1, None] * self.alpha[:-1] ** 2
         masses = self.masses
         dts = self.time_steps
+        if self.exact_last_interval:
+            flow = float(dts[:-1] @ np.sum(masses[1:-1] * running[:-1], axis=1))
+            return flow + float(masses[-2] @ self.u[-2])
         flow = float(dts @ np.sum(masses[1:] * running, axis=1))
         terminal = p["gamma_T"] * float(masses[-1] @ q2)
         return flow + terminal

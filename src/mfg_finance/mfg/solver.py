@@ -36,9 +36,9 @@ from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
 from mfg_finance.mfg.grid import AUTO, Grid, grid_from_config, initial_density
-from mfg_finance.mfg.hjb import solve_sweep
 from mfg_finance.mfg.price import clearing_price, supply_path
 from mfg_finance.mfg.solution import MfgSolution
+from mfg_finance.mfg.terminal_interval import needs_exact_end, sweep_exact_end
 
 
 #: ``offset(t_nodes) -> (nt+1,) values``: an exogenous addition to the cost path (see :func:`solve`).
@@ -60,13 +60,16 @@ class Problem:
     #: (nt+1,) cost floor ``eta0 + offset^n`` when an exogenous offset is added (``solve(eta_offset=...)``),
     #: else ``None`` (the floor is the constant ``eta0``)
     eta_floor: np.ndarray | None = None
+    #: the last interval solved exactly (:func:`mfg_finance.mfg.terminal_interval.needs_exact_end`)
+    exact_end: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], eta_offset: "EtaOffset | None" = None,
-                    nodes: np.ndarray | None = None) -> "Problem":
-        """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's)."""
+                    nodes: np.ndarray | None = None, time_layer: float | None = None) -> "Problem":
+        """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's),
+        ``time_layer`` the graded time mesh's layer scale (:func:`mfg_finance.mfg.grid.mesh_layer`)."""
         p = config["params"]
-        grid = grid_from_config(config)
+        grid = grid_from_config(config, layer=time_layer)
         if nodes is not None:
             grid = Grid(q=np.asarray(nodes, dtype=float), t=grid.t, dts=grid.dts)
         floor = None
@@ -78,7 +81,8 @@ class Problem:
             floor = p["eta0"] + offset
         return cls(grid=grid, sigma=p["sigma"], eta0=p["eta0"], eta1=p["eta1"], phi=p["phi"],
                    gamma_T=p["gamma_T"], mu0=initial_density(grid.q, p["m0_mean"], p["m0_std"]),
-                   weights=grid.weights, eta_floor=floor)
+                   weights=grid.weights, eta_floor=floor,
+                   exact_end=needs_exact_end(grid.dts, p["eta0"], p["gamma_T"]))
 
     @property
     def floor(self):
@@ -99,12 +103,17 @@ class Sweep:
 def sweep(problem: Problem, eta: np.ndarray, start: np.ndarray | None = None) -> Sweep:
     """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint).
 
-    ``start``: (nt+1, nx) policies to start each HJB step's policy iteration from (a previous sweep's
-    ``alpha``; :func:`mfg_finance.mfg.hjb.solve_sweep`), which changes the result by round-off only."""
+    When the last step is longer than the terminal layer (``problem.exact_end``), the last interval
+    ``[t_{N-1}, T]`` is solved in closed form with ``eta^{N-1}`` held over it
+    (:mod:`mfg_finance.mfg.terminal_interval`): the implicit steps run from its exact cost-to-go ``H q^2 + C``
+    at ``t_{N-1}`` (the constant ``C`` added afterwards: a constant does not change any policy), and the law
+    crosses it by the interval's Markov kernel. ``start``: (nt+1, nx) policies to start each HJB step's policy
+    iteration from (a previous sweep's ``alpha``; :func:`mfg_finance.mfg.hjb.solve_sweep`), which changes the
+    result by round-off only.
+    """
     grid = problem.grid
-    u, alpha, masses, flow = solve_sweep(eta, grid.q, grid.dts, problem.mu0 * problem.weights, sigma=problem.sigma,
-                                         phi=problem.phi, gamma_T=problem.gamma_T, start=start)
-    return Sweep(u, alpha, masses / problem.weights, flow)
+    return Sweep(*sweep_exact_end(eta, grid.q, problem.weights, grid.dts, problem.mu0, sigma=problem.sigma,
+                                  phi=problem.phi, gamma_T=problem.gamma_T, start=start, exact=problem.exact_end))
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start: np.ndarray | None = None) -> Evaluation:
@@ -173,7 +182,7 @@ def initial_eta(problem: Problem) -> np.ndarray:
 
 def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
           eta_offset: "EtaOffset | None" = None, nodes: np.ndarray | None = None,
-          eta_start=None) -> MfgSolution:
+          eta_start=None, time_layer: float | None = None) -> MfgSolution:
     """Solve the MFG equilibrium described by an ``mfg`` config block.
 
     Parameters
@@ -191,6 +200,8 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         or every other one of them); ``grid.nx`` must equal their number.
     eta_start : callable ``t -> eta`` giving the first iterate of the cost path on this grid's times
         (the companions start from the fine solve's path); default :func:`initial_eta`.
+    time_layer : layer scale of the graded time mesh (trading days) instead of the config's
+        (:func:`mfg_finance.mfg.grid.mesh_layer`); the companions pass the fine grid's.
 
     Returns
     -------
@@ -209,7 +220,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     if cfg["params"]["sigma0"] > 0.0:
         raise ConfigError(f"mfg.params.sigma0: {cfg['params']['sigma0']!r} > 0 needs the common-noise solver "
                           "(mfg_finance.mfg.common_noise); this solver has idiosyncratic noise only")
-    problem = Problem.from_config(cfg, eta_offset, nodes)
+    problem = Problem.from_config(cfg, eta_offset, nodes, time_layer)
     solver = cfg["solver"]
     method = solver["method"]
     x0 = initial_eta(problem) if eta_start is None else np.maximum(
@@ -224,7 +235,11 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     if not ev.residual <= solver["tol"]:   # defensive: the solvers raise before this
         raise MfgConvergenceError(f"{method}: returned a residual above tol", result.residuals)
     grid = problem.grid
-    domain = domain_diagnostics(grid.q, grid.dts, s.density, problem.sigma)
+    if problem.exact_end:     # the reflection over the implicit steps, then the exact interval's defect
+        domain = domain_diagnostics(grid.q, grid.dts[:-1], s.density, problem.sigma,
+                                    last_interval=(float(grid.dts[-1]), float(s.mean_flow[-2])))
+    else:
+        domain = domain_diagnostics(grid.q, grid.dts, s.density, problem.sigma)
     check_domain(domain, cfg)
     domain.update(x_min=cfg["grid"]["x_min"], x_max=cfg["grid"]["x_max"], sized=domain_sizing(config))
     price = None
@@ -236,7 +251,8 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         t=problem.grid.t, dts=problem.grid.dts, q=problem.grid.q, u=s.u, density=s.density, alpha=s.alpha,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
-        config=cfg, wall_time_s=time.perf_counter() - start, domain=domain)
+        config=cfg, wall_time_s=time.perf_counter() - start, domain=domain,
+        exact_last_interval=problem.exact_end)
     if not estimate_errors:
         return solution
     accuracy = accuracy_of(solution, solve if eta_offset is None else functools.partial(solve, eta_offset=eta_offset))

@@ -185,6 +185,7 @@ def _solve_types_cn(cfg, cn, *, estimate: bool):
 def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Two types under common noise: the (t, X, D) solve with its error bounds and the fan-chart paths."""
+    from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
     from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
     cn = _settings(settings, "common_noise")
@@ -199,6 +200,10 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
                                    "Q_T": _mean_se(paths.Q_by_type[k][:, -1]),
                                    "liquidation_speed": _speed(paths.Q_by_type[k].mean(axis=0), T)}
                          for k, ty in enumerate(sol.types)}
+    dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+    outcomes["terminal_dispersion"] = dispersion["crowd"].as_dict()
+    for ty in sol.types:
+        outcomes["types"][ty.name]["terminal_dispersion"] = dispersion[ty.name].as_dict()
     summary = {
         "kind": "types_common_noise",
         "params": dict(sol.params), "sigma0_source": cfg.get("sigma0_source", "config"),
@@ -352,11 +357,13 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     cn = _settings(settings, "common_noise")
     try:
         if cfg["types"] and sigma0 > 0.0:
+            from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
             from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
             kind, est = "types_common_noise", _solve_types_cn(cfg, cn, estimate=True)
             paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
-            outcomes, errors, se = _mean_path_outcomes(paths, est.fine.total_cost, est.total_cost_error)
+            dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))["crowd"]
+            outcomes, errors, se = _mean_path_outcomes(paths, est.fine.total_cost, est.total_cost_error, dispersion)
             iterations, residual = 0, None
         elif cfg["types"]:
             kind, sol = "types", _types_solution(cfg)
@@ -382,12 +389,11 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                   outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
                   unresolved=(point["unresolved"] if kind == "types" else
-                              ["terminal_dispersion"] if kind == "types_common_noise" or "total" in dispersion.unresolved
-                              else []),
+                              ["terminal_dispersion"] if "total" in dispersion.unresolved else []),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
     if kind == "types":
         record.update(type_outcomes=point["type_outcomes"], type_outcome_errors=point["type_outcome_errors"],
                       type_unresolved=point["type_unresolved"])
-    if kind == "common_noise":
+    if kind != "types":
         record["outcome_parts"] = _dispersion_parts(dispersion)
     return record

@@ -51,6 +51,12 @@ def _companion(config: dict, *, nt_divisor: int, halve_nx: bool) -> dict:
 def _excess(solution, k: int) -> float:
     from mfg_finance.mfg.hjb import excess_diffusion
 
+    from mfg_finance.mfg.terminal_interval import needs_exact_end
+
+    if needs_exact_end(solution.grid.dts, solution.config["params"]["eta0"], solution.types[k].gamma_T):
+        # the implicit steps: the exact last interval's kernel adds no numerical diffusion
+        return excess_diffusion(solution.alpha[k][:-1], solution.masses[k][:-1], solution.grid.q,
+                                solution.grid.dts[:-1], solution.types[k].sigma)
     return excess_diffusion(solution.alpha[k], solution.masses[k], solution.grid.q, solution.grid.dts,
                             solution.types[k].sigma)
 
@@ -86,8 +92,10 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     nodes = {"time_half": grid.q, "time_quarter": grid.q, "space": companion_nodes(grid.q)}
     coarse_config = _companion(configs["space"], nt_divisor=1, halve_nx=True)
     coarse_nodes = companion_nodes(nodes["space"])
-    layer = solution.config["params"]["eta0"] / max(ty.gamma_T for ty in solution.types) \
-        if max(ty.gamma_T for ty in solution.types) > 0 else math.inf
+    from mfg_finance.mfg.agent_types_solver import types_layer
+
+    # the fine grid's time-mesh layer: every companion mesh keeps its grading law (nested steps)
+    mesh = types_layer(solution.config["params"], solution.types, float(grid.t[-1]), grid.q)
     Q, V = solution.mean_inventory, solution.variance
     cells = {name: math.sqrt(max(V[k, -1], 0.0)) / _spacing_at(grid.q, float(Q[k, -1]))
              for k, name in enumerate(names)}
@@ -95,7 +103,8 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         "method": METHOD,
         "companions": {k: {"nx": int(nodes[k].size), "nt": c["grid"]["nt"]} for k, c in configs.items()},
         "terminal_std_cells": {"crowd": min(cells.values()), "types": cells},
-        "terminal_layer_resolved": bool(float(grid.dts[-1]) <= layer),
+        # a last step longer than a type's layer is solved exactly (mfg.terminal_interval): always resolved
+        "terminal_layer_resolved": True,
         "grid_outcomes": fine}
     record["companions"]["space_coarse"] = {"nx": int(coarse_nodes.size), "nt": coarse_config["grid"]["nt"]}
 
@@ -105,7 +114,8 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     companions = {}
     try:
         for name, cfg in configs.items():
-            companions[name] = solve(cfg, types, estimate_errors=False, nodes=nodes[name], eta_start=start)
+            companions[name] = solve(cfg, types, estimate_errors=False, nodes=nodes[name], time_layer=mesh,
+                                     eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         def unresolved_dispersion(n_cells):
             return ["terminal_dispersion"] if n_cells < RESOLVED_CELLS else []
@@ -122,7 +132,7 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     coarse_error = None
     try:      # every fourth node: only for the spatial extrapolation, which is skipped without it
         companions["space_coarse"] = solve(coarse_config, types, estimate_errors=False, nodes=coarse_nodes,
-                                           eta_start=start)
+                                           time_layer=mesh, eta_start=start)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         coarse_error = f"no companion solve (space_coarse): {exc}"
     excess = {n: {"fine": _excess(solution, k), **{c: _excess(s, k) for c, s in companions.items()

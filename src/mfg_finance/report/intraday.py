@@ -126,7 +126,8 @@ def intraday_section(estimates_path: str | None, figures, mfg_doc: Mapping[str, 
         "comparison": html_table(pd.DataFrame(rows), classes="sortable wrap") if rows else None,
         "mfg_note": mfg_doc.get("intraday", {}),
         "flow_share": mm_doc.get("constants", {}).get("flow_share"),
-        "figures": [figure(p, FIGURE_TITLES.get(Path(p).stem)) for p in figures],
+        # without an estimated ticker the figures are empty axes: the "missing" notes say why instead
+        "figures": [figure(p, FIGURE_TITLES.get(Path(p).stem)) for p in figures] if doc["tickers"] else [],
         "quote_changes": html_table(quote_changes(mm_doc), classes="sortable fitwrap") if mm_doc.get("tickers") else None,
         "mfg_changes": mfg_changes(comparison_path),
     }

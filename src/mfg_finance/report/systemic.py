@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.report.formatting import figure, html_table, num, plus_minus
+from mfg_finance.report.formatting import figure, html_table, html_tables_fitting, num, plus_minus
 
 
 def _ms(entry) -> tuple[float | None, float | None]:
@@ -44,15 +44,17 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
                          "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
-                         "terminal std of q (inventory units)": "not computed (docs/mfg.md, section 8c)"})
+                         "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
         else:
             o = m["outcomes"]
             e = m.get("outcome_errors") or {}
             te = e.get("types") or {}
-            types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
-                              f"{plus_minus(t['total_cost'], (te.get(name) or {}).get('total_cost'))}, speed "
-                              f"{plus_minus(t['liquidation_speed'], (te.get(name) or {}).get('liquidation_speed'))}"
-                              for name, t in o["types"].items())
+            tu = (m.get("unresolved") or {}).get("types") or {}
+
+            def shown(name, t, key):
+                return _resolved(plus_minus(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
+            types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost {shown(name, t, 'total_cost')}, speed "
+                              f"{shown(name, t, 'liquidation_speed')}" for name, t in o["types"].items())
             rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types ({types})",
                          "sigma0": "0", "expected cost": plus_minus(o["total_cost"], e.get("total_cost")),
                          "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
@@ -79,14 +81,14 @@ def _dispersion(d: Mapping[str, Any] | None) -> str:
     return _resolved(text, "total" in (d.get("unresolved") or []))
 
 
-#: Columns of a systemic sweep table shown in the section (``results/sweeps/<name>.parquet``).
-_SWEEP_COLUMNS = {"used_sigma0": "sigma0", "used_sigma": "sigma (idiosyncratic)", "total_cost": "expected cost",
-                  "total_cost_error": "± (bound)", "liquidation_speed": "liquidation speed (1/day)",
-                  "liquidation_speed_error": "± (estimate)", "terminal_dispersion": "terminal std (inventory units)",
-                  "terminal_dispersion_error": "± (estimate) ",
-                  "price_impact": "price impact (BRL)", "price_impact_error": "± (estimate)  ",
-                  "price_impact_se": "± (SE)"}
-#: Per-type columns of a multi-type sweep (``type_<name>_<key>``), with their estimated errors.
+#: Outcome columns of a systemic sweep table shown in the section (``results/sweeps/<name>.parquet``), each shown
+#: as ``value ± error`` with the first of its error columns present (the Monte Carlo SE of a mean path's price
+#: impact, else the discretisation estimate).
+_SWEEP_COLUMNS = {"total_cost": ("expected cost", ("total_cost_error",)),
+                  "liquidation_speed": ("liquidation speed (1/day)", ("liquidation_speed_error",)),
+                  "terminal_dispersion": ("terminal std of q (inventory units)", ("terminal_dispersion_error",)),
+                  "price_impact": ("price impact (BRL)", ("price_impact_se", "price_impact_error"))}
+#: Per-type columns of a multi-type sweep (``type_<name>_<key>`` and ``_error``).
 _TYPE_COLUMNS = {"total_cost": "cost", "liquidation_speed": "speed (1/day)"}
 
 
@@ -107,18 +109,38 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     return key, rows
 
 
+def _with_error(row: pd.Series, value: str, errors, unresolved: str = "unresolved", key: str | None = None) -> str:
+    """``value ± error`` of a sweep row, marked when the row lists the outcome ``key`` as unresolved."""
+    flagged = str(row.get(unresolved) or "")
+    mark = " (unresolved)" if (key or value) in flagged.split(",") else ""
+    for err in errors:
+        if err in row.index and pd.notna(row[err]):
+            return plus_minus(row[value], row[err]) + mark
+    return (num(row[value], 4) + mark) if pd.notna(row[value]) else "—"
+
+
 def _sweep_table(table: pd.DataFrame) -> str:
+    """The sweep's values used and outcomes (``value ± error``), split into tables that fit the page."""
     params = [c for c in table.columns if c.startswith("param_")]
     weights = [c for c in table.columns if c.startswith("used_weight_")]
-    names = [c.removeprefix("used_weight_") for c in weights]
-    per_type = {f"type_{n}_{k}{suffix}": (f"{n} {label}" if not suffix else f"± {n} {label}")
-                for n in names for k, label in _TYPE_COLUMNS.items() for suffix in ("", "_error")}
-    cols = (params + [c for c in _SWEEP_COLUMNS if c in table.columns] + weights
-            + [c for c in per_type if c in table.columns])
-    shown = table.sort_values(params)[cols].rename(columns={**_SWEEP_COLUMNS, **{c: c.removeprefix("param_") for c in params},
-                                                            **{c: "w " + c.removeprefix("used_weight_") for c in weights},
-                                                            **per_type})
-    return html_table(shown.dropna(axis=1, how="all"), digits=4)
+    rows = []
+    for _, r in table.sort_values(params).iterrows():
+        row = {c.removeprefix("param_"): r[c] for c in params}
+        for col, label in (("used_sigma0", "sigma0"), ("used_sigma", "sigma (idiosyncratic)")):
+            if col in r.index:
+                row[label] = num(r[col], 4)
+        row.update({"w " + c.removeprefix("used_weight_"): num(r[c], 3) for c in weights})
+        for col, (label, errors) in _SWEEP_COLUMNS.items():
+            if col in r.index and pd.notna(r[col]):
+                row[label] = _with_error(r, col, errors)
+        for name in (c.removeprefix("used_weight_") for c in weights):
+            for key, label in _TYPE_COLUMNS.items():
+                col = f"type_{name}_{key}"
+                if col in r.index and pd.notna(r[col]):
+                    row[f"{name} {label}"] = _with_error(r, col, (f"{col}_error",), f"type_{name}_unresolved", key)
+        rows.append(row)
+    keys = [c.removeprefix("param_") for c in params]
+    return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None)
 
 
 def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -65,19 +65,54 @@ def _check_settings(trading_days_per_year, rolling_window, min_sessions) -> None
         raise DataError(f"stats.min_sessions must be an integer >= 2, got {min_sessions!r}")
 
 
-def _check_rolling_window_fits(returns: pd.DataFrame, asset_stats: pd.DataFrame, rolling_window: int) -> None:
+@dataclass
+class Tally:
+    """What the summary and the final checks need from the returns, accumulated batch by batch of tickers.
+
+    ``pooled`` holds the finite log returns of the included tickers, in returns order (8 bytes a row).
+    """
+
+    rows: int = 0
+    status: dict[str, int] = field(default_factory=dict)
+    missing_sessions: int = 0
+    included_rows: int = 0
+    rolling_filled: bool = False
+    longest: int = 0
+    pooled: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, returns: pd.DataFrame, asset_stats: pd.DataFrame) -> None:
+        """Count one batch (its tickers appear in no other batch)."""
+        self.rows += len(returns)
+        for status, n in returns["return_status"].value_counts().items():
+            self.status[status] = self.status.get(status, 0) + int(n)
+        self.missing_sessions += int(returns["gap_sessions"].sum())
+        mine = returns[returns["ticker"].isin(set(asset_stats.loc[asset_stats["included"], "ticker"]))]
+        self.included_rows += len(mine)
+        if len(mine):
+            self.rolling_filled |= bool(mine["rolling_vol_annual"].notna().any())
+            self.longest = max(self.longest, int(mine.groupby("ticker", sort=False)["log_return"].count().max()))
+        r = mine["log_return"].to_numpy(dtype=float)
+        self.pooled.append(r[np.isfinite(r)])
+
+
+def _check_rolling_window_fits(tally: Tally, rolling_window: int) -> None:
     """Refuse a window that no included ticker's history fills (the column would be all NaN, silently).
 
     With no included ticker at all the data are too short for anything, which calibration reports.
     """
-    included = set(asset_stats.loc[asset_stats["included"], "ticker"])
-    mine = returns[returns["ticker"].isin(included)]
-    if len(mine) and not mine["rolling_vol_annual"].notna().any():
-        longest = int(mine.groupby("ticker", sort=False)["log_return"].count().max())
+    if tally.included_rows and not tally.rolling_filled:
+        longest = tally.longest
         raise DataError(f"stats.rolling_window = {rolling_window} sessions: no included ticker has enough returns "
                         f"to fill it (the longest history has {longest} valid returns; a value needs 80% of "
                         f"the window), so the rolling volatility would be empty; use a window of at most "
                         f"{max(2, int(longest / 0.8))} sessions or more data")
+
+
+def check_settings(trading_days_per_year, rolling_window, min_sessions, adjust) -> None:
+    """DataError naming the ``stats`` key whose value is invalid."""
+    _check_settings(trading_days_per_year, rolling_window, min_sessions)
+    if adjust not in ADJUST_MODES:
+        raise DataError(f"stats.adjust must be one of {list(ADJUST_MODES)}, got {adjust!r}")
 
 
 def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252, rolling_window: int = 21,
@@ -113,13 +148,33 @@ def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252,
     ------
     DataError
         Missing columns, empty input, duplicated (ticker, date) rows or invalid settings.
+
+    See :func:`mfg_finance.stats.batched.compute_stats_from_parquet` for the same statistics with
+    memory bounded by a batch of tickers (the pipeline's rule).
     """
-    _check_settings(trading_days_per_year, rolling_window, min_sessions)
-    if adjust not in ADJUST_MODES:
-        raise DataError(f"stats.adjust must be one of {list(ADJUST_MODES)}, got {adjust!r}")
-    adjustment = adjust_prices(prepare_equities(equities), events, adjust)
-    frame = adjustment.frame
+    check_settings(trading_days_per_year, rolling_window, min_sessions, adjust)
+    frame = prepare_equities(equities)
     calendar = session_calendar(frame["date"])
+    settings = dict(trading_days_per_year=trading_days_per_year, rolling_window=rolling_window,
+                    min_sessions=min_sessions, adjust=adjust)
+    returns, asset_stats = ticker_batch_stats(frame, equities, calendar, events, **settings)
+    tally = Tally()
+    tally.add(returns, asset_stats)
+    return StatsResult(returns=returns, asset_stats=asset_stats, summary=finish_stats(asset_stats, tally, calendar,
+                                                                                        **settings))
+
+
+def ticker_batch_stats(frame: pd.DataFrame, equities: pd.DataFrame, calendar: pd.DatetimeIndex,
+                       events: pd.DataFrame | None, *, trading_days_per_year: float, rolling_window: int,
+                       min_sessions: int, adjust: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Returns and per-asset rows (exclusions marked) of the tickers of ``frame``.
+
+    ``frame`` is :func:`~.returns.prepare_equities` of ``equities`` (every row of its tickers);
+    ``calendar`` the session calendar of *all* tickers. Every statistic is per ticker, so the
+    tickers can be taken a batch at a time.
+    """
+    adjustment = adjust_prices(frame, events, adjust)
+    frame = adjustment.frame
     returns = session_returns(frame, calendar)
     breaks = adjustment.break_reason != ""
     returns.loc[breaks, "log_return"] = np.nan
@@ -132,10 +187,15 @@ def compute_stats(equities: pd.DataFrame, *, trading_days_per_year: float = 252,
         classes = equities.groupby(equities["ticker"].astype(str), observed=True)["instrument_class"].last()
         asset_stats.insert(1, "instrument_class", asset_stats["ticker"].map(classes.astype(str)).fillna("").to_numpy())
     _mark_exclusions(asset_stats, min_sessions)
-    _check_rolling_window_fits(returns, asset_stats, rolling_window)
-    summary = _summary(asset_stats, returns, calendar, trading_days_per_year=trading_days_per_year,
-                       rolling_window=rolling_window, min_sessions=min_sessions, adjust=adjust)
-    return StatsResult(returns=returns, asset_stats=asset_stats, summary=summary)
+    return returns, asset_stats
+
+
+def finish_stats(asset_stats: pd.DataFrame, tally: Tally, calendar: pd.DatetimeIndex, *,
+                 trading_days_per_year: float, rolling_window: int, min_sessions: int, adjust: str) -> dict:
+    """The checks across all tickers and the summary, from the per-asset table and the batches' tally."""
+    _check_rolling_window_fits(tally, rolling_window)
+    return _summary(asset_stats, tally, calendar, trading_days_per_year=trading_days_per_year,
+                    rolling_window=rolling_window, min_sessions=min_sessions, adjust=adjust)
 
 
 def _row_terms(frame: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
@@ -274,9 +334,8 @@ def _quantiles(values: pd.Series) -> dict[str, float | None]:
     return out
 
 
-def _pooled_returns(returns: pd.DataFrame) -> dict[str, float | int | None]:
-    r = returns["log_return"].to_numpy(dtype=float)
-    r = r[np.isfinite(r)]
+def _pooled_returns(r: np.ndarray) -> dict[str, float | int | None]:
+    """Moments of the pooled finite log returns ``r``."""
     if r.size < 4:
         return {"n": int(r.size)}
     z = (r - r.mean()) / r.std(ddof=1) if r.std(ddof=1) > 0 else np.zeros_like(r)
@@ -284,10 +343,10 @@ def _pooled_returns(returns: pd.DataFrame) -> dict[str, float | int | None]:
             "skewness": float(np.mean(z ** 3)), "excess_kurtosis": float(np.mean(z ** 4) - 3.0)}
 
 
-def _summary(asset_stats, returns, calendar, **settings) -> dict[str, Any]:
+def _summary(asset_stats, tally: Tally, calendar, **settings) -> dict[str, Any]:
     included = asset_stats[asset_stats["included"]]
     excluded = asset_stats[~asset_stats["included"]]
-    status_counts = returns["return_status"].value_counts()
+    pooled = np.concatenate(tally.pooled) if tally.pooled else np.empty(0)
     return {
         "period": {"start": f"{calendar[0]:%Y-%m-%d}", "end": f"{calendar[-1]:%Y-%m-%d}",
                    "n_sessions": int(len(calendar))},
@@ -295,12 +354,12 @@ def _summary(asset_stats, returns, calendar, **settings) -> dict[str, Any]:
         "settings": dict(settings),
         "counts": {
             "tickers": int(len(asset_stats)), "included": int(len(included)), "excluded": int(len(excluded)),
-            "rows": int(len(returns)), "valid_returns": int(status_counts.get("ok", 0)),
-            "gap_events": int(status_counts.get("gap", 0)),
-            "event_breaks": int(status_counts.get(STATUS_EVENT, 0)),
-            "missing_ticker_sessions": int(returns["gap_sessions"].sum()),
+            "rows": int(tally.rows), "valid_returns": int(tally.status.get("ok", 0)),
+            "gap_events": int(tally.status.get("gap", 0)),
+            "event_breaks": int(tally.status.get(STATUS_EVENT, 0)),
+            "missing_ticker_sessions": int(tally.missing_sessions),
         },
         "excluded": dict(zip(excluded["ticker"].astype(str), excluded["exclusion_reason"])),
         "quantiles": {col: _quantiles(included[col]) for col in SUMMARY_COLUMNS},
-        "pooled_returns_included": _pooled_returns(returns[returns["ticker"].isin(included["ticker"])]),
+        "pooled_returns_included": _pooled_returns(pooled),
     }

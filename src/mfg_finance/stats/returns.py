@@ -59,13 +59,18 @@ def prepare_equities(equities: pd.DataFrame) -> pd.DataFrame:
     frame = equities.loc[:, keep].copy()
     frame["ticker"] = frame["ticker"].astype(str)
     frame["date"] = pd.to_datetime(frame["date"])
+    check_one_row_per_session(frame)
+    return frame.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
+
+
+def check_one_row_per_session(frame: pd.DataFrame) -> None:
+    """DataError naming the first (ticker, date) that has several rows in ``frame``."""
     dup = frame.duplicated(["ticker", "date"], keep=False)
     if dup.any():
         first = frame.loc[dup, ["ticker", "date"]].iloc[0]
         raise DataError(f"equities: {int(dup.sum())} rows share a (ticker, date), e.g. "
-                        f"{first['ticker']} on {first['date']:%Y-%m-%d}; expected one row per ticker and "
-                        "session (select_equities de-duplicates)")
-    return frame.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
+                        f"{first['ticker']} on {pd.Timestamp(first['date']):%Y-%m-%d}; expected one row per "
+                        "ticker and session (select_equities de-duplicates)")
 
 
 def session_calendar(dates: pd.Series) -> pd.DatetimeIndex:

@@ -351,6 +351,19 @@ def first_symbol_mismatch(buf, sym_start, sym_len, codes, rep_start, rep_len):
 
 
 @njit(cache=True, nogil=True)
+def narrow_codes(labels, n_codes):
+    """``labels`` (0..n_codes-1, first appearances in order) as int32, and the first index of each."""
+    codes = np.empty(labels.shape[0], dtype=np.int32)
+    first = np.full(n_codes, -1, dtype=np.int64)
+    for i in range(labels.shape[0]):
+        c = labels[i]
+        codes[i] = c
+        if first[c] < 0:
+            first[c] = i
+    return codes, first
+
+
+@njit(cache=True, nogil=True)
 def is_identity(perm):
     """Whether ``perm`` is 0, 1, 2, ... (the lines were already in order)."""
     for i in range(perm.shape[0]):

@@ -11,16 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mfg_finance.trades.kernels import first_symbol_mismatch
+from mfg_finance.trades.kernels import first_symbol_mismatch, narrow_codes
 
 
 def factorize_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes (int32, in order of first appearance) and the first index of each distinct key."""
-    codes, uniques = pd.factorize(keys)
-    first = np.empty(uniques.size, dtype=np.int64)
-    backwards = np.arange(codes.size - 1, -1, -1, dtype=np.int64)
-    first[codes[backwards]] = backwards   # later writes (earlier indices) win
-    return codes.astype(np.int32), first
+    labels, uniques = pd.factorize(keys)
+    return narrow_codes(labels, uniques.size)
 
 
 def factorize_symbols(buf: np.ndarray, keys: np.ndarray, sym_start: np.ndarray,

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -269,11 +270,14 @@ def plot_volume_profile(equities: pd.DataFrame, included: pd.DataFrame, tickers:
         colors[-1] = "0.75"
     # One bar per session of the calendar (x = session number, so weekends and holidays, which are
     # not sessions, leave no holes); a missing session of one asset is a missing slice.
+    # Each group is one filled step outline over the sessions (bars of width 1 drawn as one patch, not one
+    # Rectangle per session: the same picture, ~30x fewer artists to lay out and draw).
     x = np.arange(len(table))
+    edges = np.arange(len(table) + 1) - 0.5
     bottom = np.zeros(len(table))
     for col, color in zip(order, colors):
         heights = table[col].to_numpy(dtype=float)
-        ax.bar(x, heights, bottom=bottom, color=color, label=col, width=1.0, linewidth=0)
+        ax.stairs(bottom + heights, edges, baseline=bottom, fill=True, color=color, label=col, linewidth=0)
         bottom = bottom + heights
     if len(table) >= 2 * VOLUME_SMOOTHING_SESSIONS:
         smooth = pd.Series(bottom).rolling(VOLUME_SMOOTHING_SESSIONS, center=True).mean()
@@ -285,5 +289,9 @@ def plot_volume_profile(equities: pd.DataFrame, included: pd.DataFrame, tickers:
     ax.set_ylabel("traded value (million BRL per session)")
     ax.set_title(f"Volume profile: {len(included)} included assets, top {len(order) - ('other included' in order)} "
                  "by median traded value stacked")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    first = [i for i, h in enumerate(handles) if isinstance(h, Line2D)]  # the smoothed total above the groups
+    legend_order = first + [i for i in range(len(handles)) if i not in first]
+    ax.legend([handles[i] for i in legend_order], [labels[i] for i in legend_order], loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig

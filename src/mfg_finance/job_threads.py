@@ -1,0 +1,35 @@
+"""How many threads a pipeline job's compiled kernels use: the job's own ``threads``.
+
+numba starts as many threads as the machine has cores (``NUMBA_NUM_THREADS``). Snakemake runs several
+jobs at once, each counted as ``threads`` cores (1 unless a rule or profile says otherwise), so every job
+starting a thread per core would put ``jobs x cores`` threads on the cores. The workflow therefore sets
+``NUMBA_NUM_THREADS=1`` for every job (``workflow/rules/common.smk``, unless the user set it), and a job
+that runs a parallel kernel (COTAHIST and trade parsing, the Monte Carlo backtests) calls
+:func:`use_job_threads` with its ``snakemake.threads`` first. Results do not depend on the thread count
+(docs/cotahist.md, docs/market_making.md).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def use_job_threads(threads: int) -> int:
+    """Run numba's parallel kernels on ``threads`` threads in this process; returns the number set.
+
+    Called before numba is imported it only sets ``NUMBA_NUM_THREADS`` (numba reads it when it starts
+    its threads; nothing is loaded here). Once numba is imported its thread pool may already be sized,
+    so the count is capped at that size and set with ``numba.set_num_threads``.
+    """
+    n = int(threads)
+    if n < 1:
+        raise ValueError(f"threads: expected an integer >= 1, got {threads!r}")
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = str(n)
+        return n
+    import numba
+
+    n = min(n, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(n)
+    return n
