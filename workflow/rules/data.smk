@@ -50,8 +50,8 @@ rule ingest_cotahist:
     priority: CRITICAL_PATH
     input:
         cotahist_file_path,
-        # several files: compile once for all their jobs; one file: the job compiles as soon as it starts
-        kernels=kernel_inputs("cotahist") if len(COTAHIST_FILES) > 1 else [],
+        # always (not only with several files): adding a file must not change the inputs of the others' jobs
+        kernels=kernel_inputs("cotahist"),
     output:
         quotes=directory("results/data/quotes/{cotahist_file}"),
         record="results/data/ingest/{cotahist_file}.json",
