@@ -15,6 +15,7 @@ configfile: "config/config.yaml"
 # common.smk validates the config first (schema with defaults, cross-field checks): a bad config
 # fails here, naming the key, before any job runs.
 include: "workflow/rules/common.smk"
+include: "workflow/rules/kernels.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/stats.smk"
 include: "workflow/rules/trades.smk"

@@ -98,6 +98,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None,
                         help="run the cold run in this (new) folder and keep it, to inspect or compare its outputs")
     parser.add_argument("--dry-run-only", action="store_true", help="only the 10,000-point dry run (no pipeline run)")
+    parser.add_argument("--log", type=Path, default=None,
+                        help="write the cold run's Snakemake output here (with NUMBA_DEBUG_CACHE=1 in the "
+                             "environment it lists which job compiled which kernel)")
     args = parser.parse_args()
     cores = str(args.cores)
     load_before = os.getloadavg()
@@ -114,6 +117,8 @@ def main() -> None:
             process_log.parent.mkdir(exist_ok=True)
             cold.append(run_snakemake(workdir, "--cores", cores, "all", process_log=process_log))
             job_cpu, snakemake_cpu = cpu_by_process(process_log)
+            if args.log is not None and run == 0:
+                args.log.write_text(cold[-1]["output"])
             noop.extend(run_snakemake(workdir, "--cores", cores, "all") for _ in range(args.repeats))
             if args.warm and not warm:
                 warm.append(run_snakemake(workdir, "--cores", cores, "--forceall", "all"))

@@ -8,12 +8,18 @@ import numpy as np
 import pytest
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.mfg.common_noise import default_halfwidth, solve_system, solve_with_estimate
+from mfg_finance.mfg.common_noise import (core_width, hybrid_rates, default_halfwidth, q_nodes, solve_system,
+                                          solve_with_estimate)
+from mfg_finance.mfg.hjb import hybrid_offdiagonals
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.exact import closed_form, coupled
 
 STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
 MILD = dict(sigma=0.3, eta0=0.1, eta1=0.1, phi=0.5, gamma_T=1.0, m0_mean=1.0, m0_std=0.4)
+#: Parameters like those calibrated on real B3 data (COTAHIST, January 2021; parameters only, no data): a
+#: stiff terminal layer (eta0/gamma_T = 8e-4 day), large noise and an eta kink 0.003 wide in Q.
+REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
+                 m0_std=0.5)
 CASES = {"stiff": (STIFF, 0.5), "mild": (MILD, 1.0)}
 #: Grids of the exact checks: the stiff terminal layer (eta0/gamma_T ~ 1e-3 day) is pre-asymptotic
 #: below nt ~ 300 (observed order > 1 on the coarsest pair, ~0.8 on the next).
@@ -76,8 +82,12 @@ def test_sigma0_to_zero_recovers_the_deterministic_equilibrium_along_its_path(ca
         assert err <= 0.1 * (w @ exact[::2])
     # b vanishes without common noise, and the limit is continuous in sigma0
     assert np.max(np.abs(f.b)) == 0.0
-    small = solve_system(dict(base, sigma0=1e-4), T=T, nt=nt, nQ=nQ, halfwidth=f.Q[-1])
-    assert np.max(np.abs(small.a - f.a)) <= 1e-3 * np.max(s.estimate("a"))
+    # (the change is largest at the kink Q = 0, where the graded nodes resolve even a tiny diffusion: it
+    # falls like sigma0^2)
+    change = [np.max(np.abs(solve_system(dict(base, sigma0=s0), T=T, nt=nt, nQ=nQ, halfwidth=f.Q[-1]).a - f.a))
+              for s0 in (1e-4, 1e-5)]
+    assert 50.0 < change[0] / change[1] < 200.0
+    assert change[1] <= 1e-3 * np.max(s.estimate("a"))
 
 
 def test_solution_is_symmetric_in_Q_and_a_is_positive():
@@ -100,7 +110,7 @@ def test_common_noise_refines_at_first_order():
 
 
 def test_error_estimate_needs_nested_grids():
-    with pytest.raises(ConfigError, match="multiples of 4"):
+    with pytest.raises(ConfigError, match="multiple of 4"):
         _solve(dict(MILD, sigma0=0.3), 1.0, nt=150, nQ=201)
     with pytest.raises(ConfigError, match="Q_halfwidth"):
         solve_system(dict(MILD, sigma0=0.3), T=1.0, nt=10, nQ=11, halfwidth=0.5)
@@ -139,3 +149,52 @@ def test_paths_are_seeded_and_carry_the_price():
     bands = one.quantiles([0.05, 0.5, 0.95])
     assert bands["Q"].shape == (3, s.t.size) and np.all(np.diff(bands["price"], axis=0) >= 0.0)
     assert simulate_paths(s, n_paths=5, seed=1).price is None
+
+
+def test_Q_nodes_are_graded_symmetric_and_nested():
+    Q = q_nodes(5.0, 201, 0.003)
+    np.testing.assert_array_equal(Q, -Q[::-1])
+    assert Q[100] == 0.0 and Q[0] == -5.0 and Q[-1] == 5.0
+    h = np.diff(Q)
+    assert h[100] < 0.003 and h[-1] > 50.0 * h[100]          # fine at 0, coarse at the ends
+    np.testing.assert_allclose(q_nodes(5.0, 101, 0.003), Q[::2], rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(q_nodes(5.0, 201, 5.0), np.linspace(-5, 5, 201), atol=0.3)   # delta = L: nearly uniform
+    # the core is the eta kink's width at T; no kink (eta1 = 0): nearly uniform nodes
+    assert core_width(REALISTIC, 5.0, 401) == pytest.approx(5.83e-3 ** 2 / (4 * 3.67e-4 * 7.35))
+    assert core_width(dict(REALISTIC, eta1=0.0), 5.0, 401) == 5.0
+    # few nodes: the core widens so that the outer spacing stays 8% of |Q|
+    assert core_width(REALISTIC, 5.0, 41) == pytest.approx(5.0 / math.sinh(0.04 * 40))
+    with pytest.raises(ConfigError, match="odd"):
+        q_nodes(5.0, 200, 0.003)
+    # the march's rates are the deterministic solver's hybrid generator on these nodes
+    m = -40.0 * Q + 0.3
+    up, down = hybrid_rates(m, Q, 1.19)
+    ref_up, ref_down = hybrid_offdiagonals(m, Q, 1.19)
+    np.testing.assert_allclose(up, ref_up, rtol=1e-12)
+    np.testing.assert_allclose(down, ref_down, rtol=1e-12)
+
+
+def test_cost_and_its_bound_on_a_stiff_coupled_calibration():
+    """Against a reference 4x finer in time and 2x in Q (its own bound 6e-5): the default grid's
+    expected cost is within its bound, and both directions of the bound are needed."""
+    T = 0.5
+    L = default_halfwidth(REALISTIC, T)
+    est = solve_with_estimate(REALISTIC, T=T, nt=320, nQ=201, halfwidth=L)
+    ref = solve_with_estimate(REALISTIC, T=T, nt=1280, nQ=401, halfwidth=L)
+    assert ref.cost_detail["extrapolated"] and ref.cost_error < 0.1 * est.cost_error
+    err = abs(est.expected_cost - ref.expected_cost)
+    assert err + ref.cost_error <= est.cost_error
+    assert est.cost_error < 0.003 * ref.expected_cost             # and accurate: 0.2%
+    assert abs(est.fine.expected_cost - ref.expected_cost) > 0.01 * ref.expected_cost   # the grid alone: 1.1% off
+    # exact limit eta1 = 0 (closed form with the total noise) on the same grid
+    exact0 = dict(REALISTIC, eta1=0.0)
+    e0 = solve_with_estimate(exact0, T=T, nt=320, nQ=201, halfwidth=L)
+    ex = closed_form(np.array([0.0]), T=T, sigma=math.hypot(REALISTIC["sigma"], REALISTIC["sigma0"]),
+                     eta=REALISTIC["eta0"], phi=REALISTIC["phi"], gamma_T=REALISTIC["gamma_T"], m0_mean=1.0, m0_std=1.0)
+    exact_cost = ex.h2[0] * 0.5 + ex.h0[0]
+    assert abs(e0.expected_cost - exact_cost) <= e0.cost_error < 0.003 * exact_cost
+    # uniform nodes with upwind rates (the former scheme) leave a space error the graded nodes remove; the
+    # separate time and space companions see it (refining both at once, the errors cancelled)
+    uniform = solve_with_estimate(REALISTIC, T=T, nt=320, nQ=201, halfwidth=L, nodes="uniform")
+    assert abs(uniform.expected_cost - ref.expected_cost) > 5.0 * err
+    assert abs(uniform.expected_cost - ref.expected_cost) <= uniform.cost_error

@@ -81,7 +81,7 @@ def test_identical_types_reduce_to_the_one_type_common_noise_solver(weights):
     types = validate_types([{"name": "one", "weight": weights[0]}, {"name": "two", "weight": weights[1]}], base)
     L, LD = tcn.default_halfwidths(types, base["sigma0"], T)
     two = tcn.solve_system(types, base, T=T, nt=40, nX=51, nD=9, halfwidth=L, D_halfwidth=LD)
-    one = solve_one_type(base, T=T, nt=40, nQ=51, halfwidth=L)
+    one = solve_one_type(base, T=T, nt=40, nQ=51, halfwidth=L, nodes="uniform")   # the X axis's nodes and rates
     centre = two.D.size // 2
     assert two.D[centre] == 0.0
     for name in ("a", "b", "c", "k", "l"):

@@ -3,6 +3,7 @@
 
 
 rule calibrate:
+    priority: CRITICAL_PATH
     input:
         stats="results/stats/asset_stats.parquet",
         intraday=intraday_input,

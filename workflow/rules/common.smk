@@ -25,6 +25,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, sweep_run_overrides
 from mfg_finance.config_limits import check_config_limits
+from mfg_finance.check_cache import run_once
 from mfg_finance.config_overrides import coerce_command_line_strings, config_sources
 from mfg_finance.cotahist.local_files import file_fingerprints, file_keys, local_input_files
 from mfg_finance.errors import ConfigError
@@ -56,12 +57,15 @@ if _problems:
 validate(config, str(SCHEMA))
 # Beyond the schema (mfg_finance.config_limits): no NaN/inf, bounded sizes and memory, scenario
 # values, horizon/step, URL template; sizes are checked before check_config expands the sweeps.
-try:
+# Both are pure functions of the config and the package's code: a pass is remembered under that pair and
+# not repeated at every Snakemake start (mfg_finance.check_cache; the scenario checks size grids with numba).
+def _config_checks():
     check_config_limits(config)
-except ConfigError as exc:
-    raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
-try:
     check_config(config)
+
+
+try:
+    run_once(_config_checks, config, Path(".snakemake", "mfg-finance", "config-checks"))
 except ConfigError as exc:
     raise WorkflowError(f"Invalid configuration ({CONFIG_SOURCES}): {exc}")
 
@@ -75,6 +79,10 @@ if _links:
                         "outputs would be written through them. Remove them:\n  " + "\n  ".join(_links))
 
 ENV = "../../envs/mfg-finance.yaml"
+# Priority of the serial chain every model waits for (COTAHIST -> statistics -> sample trades -> intraday
+# estimates -> calibration): Snakemake's greedy scheduler otherwise prefers ready jobs with larger inputs
+# (a figure, a Heston study) and leaves the chain waiting while a core is busy elsewhere.
+CRITICAL_PATH = 10
 
 ANALYTICS_FIGURES = expand(
     "reports/analytics/{name}.png",
@@ -179,7 +187,7 @@ def cotahist_fingerprint(wildcards=None):
 
 def sweep_point_inputs(wildcards):
     """The calibration a sweep point reads: the MFG parameters, and the sigma0 calibration for a systemic sweep."""
-    inputs = {"mfg_params": MFG_PARAMS}
+    inputs = {"mfg_params": MFG_PARAMS, "kernels": kernel_inputs("mfg")}
     if wildcards.sweep in SYSTEMIC_SWEEPS:
         inputs["systemic_params"] = SYSTEMIC_PARAMS
     return inputs

@@ -4,6 +4,7 @@ import re
 
 
 rule make_sample_cotahist:
+    priority: CRITICAL_PATH
     output:
         cotahist="resources/cotahist/sample/COTAHIST_SAMPLE.TXT",
         truth="resources/cotahist/sample/COTAHIST_SAMPLE_events.csv",
@@ -46,8 +47,11 @@ rule download_cotahist:
 # One job per input file (parallel locally, one cluster job each): its records, year by year, in
 # results/data/quotes/{cotahist_file}/year=YYYY/part-0.parquet (docs/cotahist.md, "Forty years").
 rule ingest_cotahist:
+    priority: CRITICAL_PATH
     input:
         cotahist_file_path,
+        # always (not only with several files): adding a file must not change the inputs of the others' jobs
+        kernels=kernel_inputs("cotahist"),
     output:
         quotes=directory("results/data/quotes/{cotahist_file}"),
         record="results/data/ingest/{cotahist_file}.json",
@@ -87,6 +91,7 @@ rule summarize_ingest:
 
 
 rule select_equities:
+    priority: CRITICAL_PATH
     input:
         quotes=QUOTES_DATASET,
     output:
@@ -107,6 +112,7 @@ rule select_equities:
 
 
 rule infer_corporate_events:
+    priority: CRITICAL_PATH
     input:
         equities="results/data/equities.parquet",
         files=[entry["path"] for entry in config["corporate_actions"]["files"]],

@@ -29,6 +29,7 @@ rule solve_equilibrium:
     input:
         mfg_params=MFG_PARAMS,
         mm_params=MM_PARAMS,
+        kernels=kernel_inputs("mfg", "equilibrium"),
     output:
         solution="results/equilibrium/{eq_scenario}/solution.npz",
         metrics="results/equilibrium/{eq_scenario}/metrics.json",
@@ -53,6 +54,7 @@ rule sweep_regimes:
     input:
         mfg_params=MFG_PARAMS,
         mm_params=MM_PARAMS,
+        kernels=kernel_inputs("mfg", "equilibrium"),
     output:
         table="results/equilibrium/regimes.parquet",
         summary="results/equilibrium/regimes.json",

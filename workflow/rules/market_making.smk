@@ -7,6 +7,7 @@
 rule backtest_market_making:
     input:
         "results/calibration/mm_params.yaml",
+        kernels=kernel_inputs("market_making"),
     output:
         expand("results/market_making/{{ticker}}/{strategy}.parquet", strategy=MM["strategies"]),
     params:

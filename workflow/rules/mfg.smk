@@ -4,6 +4,7 @@
 rule solve_mfg:
     input:
         "results/calibration/mfg_params.yaml",
+        kernels=kernel_inputs("mfg"),
     output:
         solution="results/mfg/{scenario}/solution.npz",
         metrics="results/mfg/{scenario}/metrics.json",
@@ -26,6 +27,7 @@ rule solve_mfg:
 rule verify_mfg:
     input:
         "results/calibration/mfg_params.yaml",
+        kernels=kernel_inputs("mfg"),
     output:
         metrics="results/mfg/verification/metrics.json",
         refinement="results/mfg/verification/refinement.csv",

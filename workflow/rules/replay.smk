@@ -9,6 +9,7 @@ rule replay_market_making:
     input:
         trades="results/trades/sessions/{session}.parquet",
         params=MM_PARAMS,
+        kernels=kernel_inputs("replay"),
     output:
         expand("results/market_making/replay/{{session}}/{ticker}/{strategy}.parquet", ticker=MM["tickers"],
                strategy=REPLAY_STRATEGIES),

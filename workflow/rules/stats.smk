@@ -2,6 +2,7 @@
 
 
 rule compute_stats:
+    priority: CRITICAL_PATH
     input:
         equities="results/data/equities.parquet",
         events="results/data/corporate_events.parquet",

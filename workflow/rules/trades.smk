@@ -4,6 +4,7 @@
 
 
 rule make_sample_trades:
+    priority: CRITICAL_PATH
     # one job writes every synthetic session (each takes a fraction of a job's start-up)
     input:
         "results/stats/asset_stats.parquet",
@@ -44,8 +45,10 @@ rule download_trades:
 
 
 rule ingest_trades:
+    priority: CRITICAL_PATH
     input:
         lambda w: TRADE_FILES[w.session],
+        kernels=kernel_inputs("trades"),
     output:
         trades="results/trades/sessions/{session}.parquet",
         bars="results/trades/sessions/{session}_bars.parquet",
@@ -66,6 +69,7 @@ rule ingest_trades:
 
 
 rule estimate_intraday:
+    priority: CRITICAL_PATH
     input:
         expand("results/trades/sessions/{session}.parquet", session=TRADE_SESSIONS),
     output:

@@ -7,10 +7,13 @@ r"""The crowd's best response to a spread path: the MFG of :mod:`mfg_finance.mfg
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any, Mapping
 
 import numpy as np
 
+from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.solution import MfgSolution
 from mfg_finance.mfg.solver import solve
 
@@ -46,9 +49,31 @@ class StepPath:
 
 
 def best_response(mfg_config: Mapping[str, Any], t: np.ndarray, spread: np.ndarray, theta: float, *,
-                  estimate_errors: bool = False) -> MfgSolution:
+                  estimate_errors: bool = False, near: tuple[MfgSolution, np.ndarray] | None = None) -> MfgSolution:
     """The crowd's equilibrium given the market maker's spread path ``spread`` (BRL, on the nodes ``t``,
-    value ``n`` in force on step ``n``); ``theta`` in cost units x day / units^2 per BRL."""
+    value ``n`` in force on step ``n``); ``theta`` in cost units x day / units^2 per BRL.
+
+    ``near = (crowd, its spread)``: the crowd's equilibrium at a nearby spread path (the previous round of the
+    fixed point), whose cost path, shifted by the change of the offset ``theta (spread - its spread)``, is the
+    MFG solver's first iterate instead of its own guess. The solve still runs to ``solver.tol``.
+    """
+    spread = np.asarray(spread, dtype=float)
+    start = None
+    if near is not None:
+        crowd, near_spread = near
+        guess = crowd.eta + theta * (spread - np.asarray(near_spread, dtype=float))
+
+        def start(nodes, _t=np.asarray(t, dtype=float), _guess=guess):
+            return _guess.copy() if np.array_equal(nodes, _t) else np.interp(nodes, _t, _guess)
     # theta = 0 still goes through the offset path: the decoupled check then tests the hook too
-    return solve(mfg_config, estimate_errors=estimate_errors,
-                 eta_offset=StepPath(t, theta * np.asarray(spread, dtype=float)))
+    return solve(mfg_config, estimate_errors=estimate_errors, eta_offset=StepPath(t, theta * spread),
+                 eta_start=start)
+
+
+def with_error_estimates(crowd: MfgSolution, t: np.ndarray, spread: np.ndarray, theta: float) -> MfgSolution:
+    """``crowd`` (the crowd's equilibrium given ``spread``, solved without error estimates) with the MFG
+    solver's two-grid error estimates attached: the companion solves of ``solve(estimate_errors=True)``,
+    without solving the fine grid again."""
+    offset = StepPath(t, theta * np.asarray(spread, dtype=float))
+    accuracy = accuracy_of(crowd, functools.partial(solve, eta_offset=offset))
+    return dataclasses.replace(crowd, accuracy=accuracy)

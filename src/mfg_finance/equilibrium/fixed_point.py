@@ -26,7 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError
-from mfg_finance.equilibrium.crowd import best_response
+from mfg_finance.equilibrium.crowd import best_response, with_error_estimates
 from mfg_finance.equilibrium.market_maker import (MarketMakerParams, MarketMakerSolution, richardson_errors,
                                                   solve_market_maker)
 from mfg_finance.equilibrium.units import Units, intensities
@@ -180,8 +180,11 @@ def solve_equilibrium(mfg_config: Mapping[str, Any], mm: MarketMakerParams, coup
     flat = np.zeros(t.size)
     start = node_spread(market_maker_response(mm, coupling, t, flat))
 
+    last: list = []     # the previous round's (crowd, spread): its cost path starts the next crowd solve
+
     def evaluate(spread: np.ndarray) -> Evaluation:
-        crowd = best_response(cfg, t, spread, coupling.theta)
+        crowd = best_response(cfg, t, spread, coupling.theta, near=last[-1] if last else None)
+        last[:] = [(crowd, np.array(spread, dtype=float))]
         mm_solution = market_maker_response(mm, coupling, crowd.t, crowd.mean_flow)
         new = paid_spread(mm_solution, crowd.mean_flow, coupling.crowd_pays)
         residual = float(np.max(np.abs(new - spread)) / np.max(np.abs(spread)))
@@ -199,7 +202,7 @@ def solve_equilibrium(mfg_config: Mapping[str, Any], mm: MarketMakerParams, coup
     spread = np.asarray(ev.x, dtype=float)
     mm_errors: dict[str, float] = {}
     if estimate_errors:
-        crowd = best_response(cfg, t, spread, coupling.theta, estimate_errors=True)
+        crowd = with_error_estimates(crowd, t, spread, coupling.theta)   # the crowd at ``spread``: companions only
         coarse = market_maker_response(mm, coupling, crowd.t, crowd.mean_flow, coarse=True)
         mm_errors = richardson_errors(mm_solution, coarse)
     return EquilibriumSolution(crowd=crowd, mm=mm_solution, coupling=coupling, spread=spread,

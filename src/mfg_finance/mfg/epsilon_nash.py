@@ -16,7 +16,7 @@ environment *frozen* (``m``, ``eta`` the equilibrium's) and the variances
     -b_t = -a b/eta + 2 s_x a_Q + m b_Q + (s_Q/2) b_QQ,
     -c_t = -b^2/(4 eta) + (sigma^2 + sigma0^2) a + s_x b_Q + m c_Q + (s_Q/2) c_QQ,
 
-solved by the same monotone steps (its own policy from ``a^{n+1}, b^{n+1}``). The MFG feedback's
+solved by the same monotone steps on the same graded nodes (its own policy from ``a^{n+1}, b^{n+1}``). The MFG feedback's
 value in the same environment is the same system with the policy ``(k, l)`` held at the
 equilibrium's. ``epsilon_N = E[V_MFG - V_BR]`` at ``t = 0``, ``q ~ N(m0_mean, m0_std^2)``,
 ``Qbar = m0_mean``. Both are solved on the same grid, so most of the discretisation error cancels
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mfg_finance.mfg.common_noise import CommonNoiseSolution, centred_gradient
-from mfg_finance.mfg.hjb import generator_offdiagonals
+from mfg_finance.mfg.common_noise import CommonNoiseSolution, graded_gradient
+from mfg_finance.mfg.hjb import hybrid_offdiagonals
 from mfg_finance.mfg.killed_tridiag import solve_killed
 
 
@@ -48,7 +48,7 @@ def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_respons
     MFG feedback (``best_response=False``) can only do worse on the same grid.
     """
     p = sol.params
-    Q, dQ, dts = sol.Q, sol.dQ, sol.dts
+    Q, dts = sol.Q, sol.dts
     nt = dts.size
     a, b, c = np.full(Q.size, p["gamma_T"]), np.zeros(Q.size), np.zeros(Q.size)
     noise = p["sigma"] ** 2 + p["sigma0"] ** 2
@@ -56,17 +56,17 @@ def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_respons
     for n in range(nt - 1, -1, -1):
         eta = sol.eta[n]
         m = -(sol.k[n] * Q + sol.l[n])
-        up, down = generator_offdiagonals(m, np.sqrt(var_Q), dQ)
+        up, down = hybrid_offdiagonals(m, Q, np.sqrt(var_Q))
         h = float(dts[n])
         k, l_ = (a / eta, b / (2.0 * eta)) if best_response else (sol.k[n], sol.l[n])
         for _ in range(BR_ITERATIONS if best_response else 1):
             a_new = solve_killed(up, down, 2.0 * k, h, a + h * (p["phi"] + eta * k * k))
             b_new = solve_killed(up, down, k, h, b + h * (2.0 * eta * k * l_ - 2.0 * l_ * a_new
-                                                           + 2.0 * var_x * centred_gradient(a_new, dQ)))
+                                                           + 2.0 * var_x * graded_gradient(a_new, Q)))
             if best_response:
                 k, l_ = a_new / eta, b_new / (2.0 * eta)
         c = solve_killed(up, down, zeros, h, c + h * (eta * l_ * l_ - l_ * b_new + noise * a_new
-                                                      + var_x * centred_gradient(b_new, dQ)))
+                                                      + var_x * graded_gradient(b_new, Q)))
         a, b = a_new, b_new
     return a, b, c
 
@@ -119,7 +119,8 @@ class EpsilonRow:
 
 
 def epsilon_study(fine: CommonNoiseSolution, coarse: CommonNoiseSolution, Ns) -> list[EpsilonRow]:
-    """``epsilon_N`` for each ``N`` from a solution and its companion with half the nodes.
+    """``epsilon_N`` for each ``N`` from a solution and its time companion (every other time node,
+    :attr:`~mfg_finance.mfg.common_noise.SolutionWithEstimate.coarse`).
 
     On a grid the MFG feedback (lagged one step) is itself ``O(dt^2)``-suboptimal against the
     discrete best response even for ``N = inf``; that offset ``delta_h`` (computed with ``N = 1e15``)

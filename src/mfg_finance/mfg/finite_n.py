@@ -26,9 +26,22 @@ agent has a *twin* in that limit: same initial draw, same ``Z_i`` and ``Z0``, fe
 ``E[J_N] - E[J_inf]`` is estimated by ``mean (J_i - J_i^inf)``: it only depends on ``Qbar - Q =
 O(N^{-1/2})``; its part linear in ``Qbar - Q`` (mean zero, standard deviation ``O(N^{-1/2})``) is
 removed by antithetic pairs (idiosyncratic draws mirrored, ``Z0`` shared), so what is left, like
-the bias it measures, is ``O(1/N)``; ``E[J_inf]`` comes from an independent, larger sample of limit paths, and the
-N-player mean cost is their sum (standard errors add in quadrature). Everything is vectorised over agents and replications and seeded
-(``numpy.random.SeedSequence``): same seed, same bytes.
+the bias it measures, is ``O(1/N)``; ``E[J_inf]`` comes from an independent, larger sample of limit
+paths (:func:`simulate_limit`), and the N-player mean cost is their sum (standard errors add in quadrature).
+
+Time step of the limit sample. On the solver's steps the linearly implicit step, with the running
+cost charged at the step's end, is biased at first order: on the real-data calibration (B3, January
+2021: ``k dt ~ 0.07`` through a terminal layer of ``eta0/gamma_T = 8e-4`` day) by -1.1% of the cost at 320
+steps (-2.6% at 160), several times the Monte Carlo error of the default sample; with the solver's
+cancelling companions this bias made the N = 10,000 check fail. So :func:`simulate_limit` runs the
+paths at one sub-step and a tenth of them also at 2 and 4 sub-steps of each solver step, driven by the
+*same* Brownian path (the fine normals drawn given the coarse one), with the policy's coefficients
+interpolated linearly in time between the solver's nodes (at one sub-step this is the step's policy).
+The cost is extrapolated per correction path, ``R = 2 J_4 - J_2`` (Richardson, first order), and the
+mean is ``mean(J_1) + mean(R - J_1)`` (multilevel Monte Carlo: with common random numbers the
+correction varies far less than the cost); ``1.25 |R - R'| / 3`` with ``R' = 2 J_2 - J_1`` estimates the
+residual. The game's finite-population gap is measured at one sub-step: its own time bias is a relative
+``O(k dt)`` of a gap that is already ``O(1/N)``.
 """
 
 from __future__ import annotations
@@ -135,20 +148,109 @@ def simulate_game(sol: CommonNoiseSolution, *, N: int, M: int, seed: int | np.ra
                       limit_cost=pair(limit), limit_Q_T=Q, twin_gap=pair((cost - twin_cost).mean(axis=1)))
 
 
+#: Sub-steps per solver step of the limit sample's three levels (each level halves the previous step).
+LIMIT_LEVELS = (1, 2, 4)
+#: Paths that also run the finer levels (multilevel Monte Carlo: the corrections between levels, with common
+#: random numbers, vary far less than the cost, so a tenth of the paths, at least this many, suffices).
+MIN_CORRECTION_PATHS = 500
+
+
+def _limit_substeps(Q, V, J, grid, a0, a1, b0, b1, h, z, sigma, sigma0, eta0, eta1, phi):
+    """``s = z.shape[0]`` equal sub-steps of one solver step for every path; returns the new ``(Q, V, J)``.
+
+    The coefficients are ``(1 - w) f^n + w f^{n+1}`` at the sub-step's end ``w = (j + 1)/s``, linear in
+    ``Q`` on ``grid``; the step is linearly implicit and the running cost charged at its end (the
+    solver's convention). NumPy over the paths (no kernel to compile in a cold pipeline run)."""
+    s = z.shape[0]
+    hs = h / s
+    root = math.sqrt(hs)
+    last = grid.size - 2
+    for j in range(s):
+        w = (j + 1.0) / s
+        i = np.clip(np.searchsorted(grid, Q) - 1, 0, last)
+        f = np.clip((Q - grid[i]) / (grid[i + 1] - grid[i]), 0.0, 1.0)
+        a_lo, a_hi = (1.0 - w) * a0[i] + w * a1[i], (1.0 - w) * a0[i + 1] + w * a1[i + 1]
+        b_lo, b_hi = (1.0 - w) * b0[i] + w * b1[i], (1.0 - w) * b0[i + 1] + w * b1[i + 1]
+        a = a_lo + f * (a_hi - a_lo)
+        b = b_lo + f * (b_hi - b_lo)
+        eta = 0.5 * (eta0 + np.sqrt(eta0 * eta0 + 2.0 * eta1 * np.abs(2.0 * a * Q + b)))
+        k, l_ = a / eta, b / (2.0 * eta)
+        step = 1.0 + k * hs
+        Q = (Q - l_ * hs + sigma0 * root * z[j]) / step
+        V = (V + sigma * sigma * hs) / (step * step)
+        m = -(k * Q + l_)
+        J = J + hs * ((eta0 + eta1 * np.abs(m)) * (m * m + k * k * V) + phi * (Q * Q + V))
+    return Q, V, J
+
+
+@dataclass(frozen=True)
+class LimitSample:
+    """``M`` paths of the ``N = inf`` limit (multilevel, :func:`simulate_limit`).
+
+    ``cost_one``, ``Q_T`` (M,): every path's cost and ``Q_T`` at one sub-step (the solver's steps);
+    ``levels[s]`` (Mc,): the costs of the first ``Mc`` paths at ``s`` = 1, 2, 4 sub-steps, driven by the
+    same Brownian paths (``levels[1]`` is ``cost_one[:Mc]``)."""
+
+    cost_one: np.ndarray
+    Q_T: np.ndarray
+    levels: dict[int, np.ndarray]
+
+    @property
+    def correction(self) -> np.ndarray:
+        """Per correction path, the extrapolated cost ``2 J_4 - J_2`` minus the one-sub-step cost ``J_1``."""
+        return 2.0 * self.levels[4] - self.levels[2] - self.levels[1]
+
+    @property
+    def mean_cost(self) -> float:
+        """``mean(J_1)`` over all paths + ``mean(2 J_4 - J_2 - J_1)`` over the correction paths (cost units)."""
+        return float(self.cost_one.mean() + self.correction.mean())
+
+    @property
+    def mean_cost_se(self) -> float:
+        """Standard error of :attr:`mean_cost`: the two means' variances added (the correction paths are
+        among the others; their covariance is small against either variance and not counted)."""
+        c = self.correction
+        return float(math.sqrt(self.cost_one.var(ddof=1) / self.cost_one.size + c.var(ddof=1) / c.size))
+
+    @property
+    def time_error(self) -> float:
+        """Estimate of what the extrapolation leaves: ``1.25 |R - R'| / 3``, ``R = 2 J_4 - J_2``,
+        ``R' = 2 J_2 - J_1`` (cost units)."""
+        from mfg_finance.mfg.common_noise import SAFETY
+
+        L = self.levels
+        return float(SAFETY * abs(np.mean((2.0 * L[4] - L[2]) - (2.0 * L[2] - L[1]))) / 3.0)
+
+
 def simulate_limit(sol: CommonNoiseSolution, *, M: int, seed: int | np.random.SeedSequence,
-                   substeps: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """``M`` paths of the ``N = inf`` limit: conditional expected cost and ``Q_T``, each (M,)."""
+                   correction_paths: int | None = None) -> LimitSample:
+    """``M`` paths of the ``N = inf`` limit (conditional law ``N(Q, V)`` given ``W0``, conditional expected
+    cost) at one sub-step of each solver step, and the first ``Mc`` of them (``correction_paths``; default
+    ``max(M // 10, MIN_CORRECTION_PATHS)``, at most ``M``) also at 2 and 4 sub-steps, driven by the same
+    Brownian paths (module docstring)."""
     p = sol.params
-    rng = np.random.default_rng(seed)
-    Q = np.full(M, p["m0_mean"])
-    V = np.full(M, p["m0_std"] ** 2)
-    limit = np.zeros(M)
+    # level one's normals from their own stream, so its paths do not depend on Mc; the finer levels' are
+    # drawn given them (Brownian bridge: z_j = z / 2 + e_j - mean(e), i.i.d. N(0, 1) summing to 2 z)
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rng_one, rng_fine = (np.random.default_rng(s) for s in root.spawn(2))
+    Mc = min(M, max(M // 10, MIN_CORRECTION_PATHS) if correction_paths is None else int(correction_paths))
+    finest = LIMIT_LEVELS[-1]
+    sizes = {s: (M if s == 1 else Mc) for s in LIMIT_LEVELS}
+    state = {s: (np.full(n, float(p["m0_mean"])), np.full(n, float(p["m0_std"]) ** 2), np.zeros(n))
+             for s, n in sizes.items()}
+    args = tuple(float(p[name]) for name in ("sigma", "sigma0", "eta0", "eta1", "phi"))
     for n, dt in enumerate(sol.dts):
-        h = float(dt) / substeps
-        for _ in range(substeps):
-            Q, V, c = _limit_step(sol, n, Q, V, h, rng.standard_normal(M), p)
-            limit += c
-    return limit + p["gamma_T"] * (Q * Q + V), Q
+        one = rng_one.standard_normal((1, M))
+        e = rng_fine.standard_normal((finest, Mc))
+        fine = one[:, :Mc] / math.sqrt(finest) + e - e.mean(axis=0)
+        for s in LIMIT_LEVELS:
+            group = finest // s     # the level's increment is the sum of `group` finest ones
+            zs = one if s == 1 else fine.reshape(s, group, Mc).sum(axis=1) / math.sqrt(group)
+            state[s] = _limit_substeps(*state[s], sol.Q, sol.a[n], sol.a[n + 1], sol.b[n], sol.b[n + 1], float(dt),
+                                       zs, *args)
+    costs = {s: J + p["gamma_T"] * (Q * Q + V) for s, (Q, V, J) in state.items()}
+    return LimitSample(cost_one=costs[1], Q_T=state[1][0],
+                       levels={s: (c[:Mc] if s == 1 else c) for s, c in costs.items()})
 
 
 @dataclass(frozen=True)
@@ -187,11 +289,14 @@ def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_path
     Returns the rows and the limit's estimates ``{mean_cost, mean_cost_se, mean_Q_T, var_Q_T, ...}``.
     """
     seeds = np.random.SeedSequence(seed).spawn(len(Ns) + 1)
-    limit_cost, limit_Q = simulate_limit(sol, M=limit_paths, seed=seeds[0], substeps=substeps)
-    lim = {"mean_cost": float(limit_cost.mean()),
-           "mean_cost_se": float(limit_cost.std(ddof=1) / math.sqrt(limit_paths)),
+    sample = simulate_limit(sol, M=limit_paths, seed=seeds[0])
+    limit_Q = sample.Q_T
+    lim = {"mean_cost": sample.mean_cost, "mean_cost_se": sample.mean_cost_se,
            "mean_Q_T": float(limit_Q.mean()), "mean_Q_T_se": float(limit_Q.std(ddof=1) / math.sqrt(limit_paths)),
-           "var_Q_T": float(limit_Q.var(ddof=1)), "var_Q_T_se": _var_se(limit_Q), "paths": int(limit_paths)}
+           "var_Q_T": float(limit_Q.var(ddof=1)), "var_Q_T_se": _var_se(limit_Q), "paths": int(limit_paths),
+           "correction_paths": int(sample.correction.size),
+           "mean_cost_by_substeps": {str(s): float(c.mean()) for s, c in sample.levels.items()},
+           "time_step_correction": float(sample.correction.mean()), "time_step_error": sample.time_error}
     rows = []
     for N, ss in zip(Ns, seeds[1:]):
         M = max(agent_paths // N, min_replications)

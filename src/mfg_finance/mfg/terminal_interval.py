@@ -32,7 +32,10 @@ and ``alpha^{N-1} = -(1 - r) q / d`` (equal to the exact feedback at ``t_{N-1}``
 
 This is exact for the model (the cost path is held at ``eta^{N-1}`` over the interval, as every implicit step
 holds it over its own): no step need be shorter than the layer, and the layer's ``ln(l / tau)`` e-folds cost no
-steps. The graded time mesh therefore grades only from ``TERMINAL_LAYER_FLOOR`` (:mod:`mfg_finance.mfg.grid`).
+steps. The graded time mesh therefore grades only from :func:`mfg_finance.mfg.grid.mesh_layer` (at least
+``1e-4 T``). It is used where the last step is longer than the layer (:func:`needs_exact_end`: uniform time
+meshes, thin layers); a last step inside the layer keeps the implicit step. The terminal feedback is
+``alpha^N = -gamma_T q / eta^N`` exactly (linear, so the crowd's terminal flow is smooth in the cost path).
 """
 
 from __future__ import annotations
@@ -79,8 +82,9 @@ def terminal_interval(d: float, *, eta: float, phi: float, sigma: float, gamma_T
                             v=sigma * sigma * th_over_omega / (1.0 + b), gamma_T=float(gamma_T))
 
 
-#: Rows wider than this many node spacings are projected with their exact moments by an exponential tilt.
+#: Newton iterations of the exponential tilt of a wide row (quadratic convergence: 3-6 suffice) ...
 _TILT_ITERATIONS = 30
+#: ... on the nodes within this many target stds of its mean.
 _TILT_REACH = 9.0
 
 

@@ -1,0 +1,109 @@
+"""Compile one family of numba kernels into the cache before the jobs that use them start.
+
+numba compiles a kernel the first time a process calls it and, with ``cache=True``, stores the machine
+code (``NUMBA_CACHE_DIR``; the workflow's is ``.snakemake/numba-cache``, docs/workflow.md). A job that
+finds the cache empty compiles everything it calls: 3-8 CPU-seconds per family here, for a job whose
+work is often a fraction of a second. When several jobs of a family start at once on an empty cache
+(the two trade sessions, the MFG solves and sweep batches after calibration, a hundred sweep jobs on
+a cluster), each compiles the same kernels.
+
+:func:`warm` runs a tiny problem of one family through the same public functions the jobs call, so
+the same kernels are compiled with the same argument types; the workflow's ``compile_kernels`` rule
+runs it once per family with no inputs (so on the laptop it fills an idle core while the data stage
+runs), and the family's jobs wait for it. Results never depend on it: a job whose kernels are missing
+from the cache compiles them itself, as before.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+#: The families the workflow compiles ahead (the argument of :func:`warm`).
+FAMILIES = ("cotahist", "trades", "mfg", "equilibrium", "market_making", "replay")
+
+# The stiff baseline of docs/mfg.md on a tiny grid: the solver's kernels with the pipeline's types.
+_MFG = {"grid": {"nx": 21, "nt": 12, "T": 0.5},
+        "params": {"sigma": 0.5, "eta0": 5e-4, "eta1": 1e-3, "phi": 0.035, "gamma_T": 0.57}}
+_MARKET = {"sigma": 0.01, "A": 0.5, "k": 50.0, "gamma": 0.1, "Q_max": 5, "S0": 20.0, "tick_size": 0.01,
+           "order_size": 100}
+
+
+def _cotahist(tmp: Path) -> None:
+    from mfg_finance.cotahist.file_ingest import ingest_file
+    from mfg_finance.cotahist.sample import write_sample_cotahist
+
+    path = tmp / "COTAHIST_WARMUP.TXT"
+    write_sample_cotahist(path, seed=1, n_tickers=2, n_sessions=3)
+    ingest_file(path, tmp / "quotes", strict=False)
+
+
+def _trades(tmp: Path) -> None:
+    """A tiny synthetic session in both layouts, parsed and written as the ingest job does."""
+    from mfg_finance.trades import parse_session
+    from mfg_finance.trades.bars import write_session
+    from mfg_finance.trades.synthetic import SyntheticInstrument, simulate_session, write_neg, write_negocios
+
+    trades = simulate_session([SyntheticInstrument("WARM3"), SyntheticInstrument("WARM4")], date="2024-01-02",
+                              seed=1, seconds=600.0)
+    for name, write in (("neg.zip", write_neg), ("negocios.zip", write_negocios)):
+        write(trades, tmp / name)
+        session = parse_session(tmp / name, strict=False)
+        write_session(session.trades, tmp / f"{name}.parquet", tmp / f"{name}_bars.parquet")
+
+
+def _mfg(tmp: Path) -> None:
+    from mfg_finance.mfg import solve
+
+    solve(_MFG, estimate_errors=True)
+
+
+def _equilibrium(tmp: Path) -> None:
+    import numpy as np
+
+    from mfg_finance.equilibrium.market_maker import MarketMakerParams, richardson_errors, solve_market_maker
+
+    mm = MarketMakerParams(sigma=0.01, A=0.5, k=50.0, gamma=0.1, Q_max=5)
+    t = np.linspace(0.0, 600.0, 7)
+    lam = np.full(t.size - 1, 0.5)
+    fine = solve_market_maker(mm, t, lam, lam * 1.1, substep_s=10.0)
+    richardson_errors(fine, solve_market_maker(mm, t, lam, lam * 1.1, substep_s=10.0, coarse=True))
+
+
+def _market_making(tmp: Path) -> None:
+    from mfg_finance.market_making.backtest import run_backtest
+
+    run_backtest("hjb", _MARKET, horizon_s=60.0, dt_s=1.0, n_paths=8, seed=1, engine="numba")
+
+
+def _replay(tmp: Path) -> None:
+    from mfg_finance.market_making.market import MarketParameters
+    from mfg_finance.market_making.replay import ReplaySettings, tape_from_frame
+    from mfg_finance.market_making.replay.compare import replay_variants
+
+    from mfg_finance.trades.synthetic import SyntheticInstrument, simulate_session
+
+    # the synthetic frame has the parsed sessions' schema: no trade parsing (another family) needed here
+    trades = simulate_session([SyntheticInstrument("WARM3")], date="2024-01-02", seed=1, seconds=600.0)
+    market = MarketParameters(**_MARKET)
+    tape = tape_from_frame(trades, "WARM3", where="warm-up")
+    replay_variants(tape, "hjb", market, ReplaySettings(tick_size=market.tick_size), session="warm-up")
+
+
+_WARM: dict[str, Callable[[Path], None]] = {
+    "cotahist": _cotahist, "trades": _trades, "mfg": _mfg, "equilibrium": _equilibrium,
+    "market_making": _market_making, "replay": _replay,
+}
+
+
+def warm(family: str) -> dict:
+    """Compile (or load from the cache) the kernels of ``family`` (one of :data:`FAMILIES`); returns
+    ``{"family", "seconds"}`` (wall time of the tiny problem, compilation included)."""
+    if family not in _WARM:
+        raise ValueError(f"kernel family {family!r}: expected one of {list(FAMILIES)}")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"warm_{family}_") as tmp:
+        _WARM[family](Path(tmp))
+    return {"family": family, "seconds": round(time.perf_counter() - start, 3)}
