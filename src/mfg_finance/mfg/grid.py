@@ -461,19 +461,22 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
         t = envelope.t
         first = np.searchsorted(sample, envelope.mean[times] - COVER_STDS * S[times], side="left")
         last = np.searchsorted(sample, envelope.mean[times] + COVER_STDS * S[times], side="right")
-        for n, i, j in zip(times, first, last):      # the law at t_n covers sample[i:j]
-            if j <= i:
-                continue
-            resolve[i:j] = np.minimum(resolve[i:j], S[n] / CELLS_PER_STD)
-            if n == times[-1]:
-                terminal[i:j] = np.minimum(terminal[i:j], S[n] / TERMINAL_CELLS_PER_STD)
-            if sigma > 0.0 and envelope.slope[n] > 0.0:
-                central[i:j] = np.minimum(central[i:j],
-                                          TARGET_PECLET * sigma * sigma / (envelope.slope[n] * absq[i:j]))
-            # time-integrated |alpha| x density: where upwinding adds its variance |alpha| h per unit time
-            span = t[min(n + 4, t.size - 1)] - t[n]
-            z = (sample[i:j] - envelope.mean[n]) / S[n]
-            travel[i:j] += span * envelope.slope[n] * absq[i:j] * np.exp(-0.5 * z * z) / S[n]
+        # near q = 0 (|q| floored at 1e-300) or for a law narrower than round-off a Peclet bound or a
+        # standardised distance overflows to inf: the intended 'no constraint' (min with inf) or zero weight
+        with np.errstate(over="ignore"):
+            for n, i, j in zip(times, first, last):      # the law at t_n covers sample[i:j]
+                if j <= i:
+                    continue
+                resolve[i:j] = np.minimum(resolve[i:j], S[n] / CELLS_PER_STD)
+                if n == times[-1]:
+                    terminal[i:j] = np.minimum(terminal[i:j], S[n] / TERMINAL_CELLS_PER_STD)
+                if sigma * sigma > 0.0 and envelope.slope[n] > 0.0:   # sigma^2 may underflow
+                    central[i:j] = np.minimum(central[i:j],
+                                              TARGET_PECLET * sigma * sigma / (envelope.slope[n] * absq[i:j]))
+                # time-integrated |alpha| x density: where upwinding adds its variance |alpha| h per unit time
+                span = t[min(n + 4, t.size - 1)] - t[n]
+                z = (sample[i:j] - envelope.mean[n]) / S[n]
+                travel[i:j] += span * envelope.slope[n] * absq[i:j] * np.exp(-0.5 * z * z) / S[n]
     floor = (nx - 1) / (COARSEST * L)
     monitor = _budgeted_monitor(sample, 1.0 / resolve, 1.0 / central, travel, floor, nx - 1, 1.0 / terminal)
     reach = min(-x_min, x_max)
