@@ -16,8 +16,11 @@ sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")])))
 # numba's compiled kernels are cached in the working directory (docs/workflow.md, "numba cache"): only the
 # first run compiles, also on cluster nodes (they share the working directory, not always a writable source
-# tree or home). A NUMBA_CACHE_DIR set by the user wins.
-os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".snakemake", "numba-cache").absolute()))
+# tree or home), under a digest of the kernels' source so that a changed kernel module is never served
+# stale machine code (mfg_finance.numba_cache). A NUMBA_CACHE_DIR set by the user wins.
+from mfg_finance.numba_cache import numba_cache_dir
+
+os.environ.setdefault("NUMBA_CACHE_DIR", numba_cache_dir(Path(".snakemake", "numba-cache")))
 # One numba thread per job unless it asks for more: a job counts as its rule's `threads` cores, and numba
 # would otherwise start one thread per core in every job. Scripts of parallel kernels raise it to their
 # snakemake.threads (mfg_finance.job_threads, docs/workflow.md "Threads").
