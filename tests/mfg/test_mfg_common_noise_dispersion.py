@@ -143,12 +143,15 @@ def test_two_types_identical_types_are_one_type_and_eta1_zero_closed_form():
 
     params = dict(MILD, sigma0=0.3)
     # two identical types: D = 0 on every path, the row D = 0 is section 8's solver: the one-type dispersion
-    est, L, _ = _types_solve([{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}], params)
+    # (section 8's uniform nodes, the two-type solver's X axis; nQ - 1 a multiple of 8 for the one-type estimate,
+    # whose companions now refine t and Q separately, so only the fine grids, not the estimates, coincide)
+    est, L, _ = _types_solve([{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}], params, nX=105)
     d = types_terminal_dispersion(est, n_paths=500, seed=3)
-    one = terminal_dispersion(solve_with_estimate(params, T=1.0, nt=80, nQ=101, halfwidth=L), n_paths=500, seed=3)
+    one = terminal_dispersion(solve_with_estimate(params, T=1.0, nt=80, nQ=105, halfwidth=L, nodes="uniform"),
+                              n_paths=500, seed=3)
     for group in ("crowd", "a", "b"):
         assert d[group].std == pytest.approx(one.std, rel=1e-10)
-        assert d[group].error["total"] == pytest.approx(one.error["total"], rel=1e-8)
+        assert 0.0 < d[group].error["total"] < d[group].std and 0.0 < one.error["total"] < one.std
     # the paths are the fan charts'
     Q, _ = types_paths(est.fine, np.random.default_rng(3).standard_normal((80, 500)))
     np.testing.assert_array_equal(Q, simulate_types_paths(est.fine, n_paths=500, seed=3).Q_by_type[:, :, -1])

@@ -139,14 +139,10 @@ class TerminalDispersion:
                           "error from the companion grids driven by the same Brownian paths"}
 
 
-def terminal_dispersion(estimate, *, n_paths: int, seed: int) -> TerminalDispersion:
-    """Terminal std of an agent's inventory, its common/idiosyncratic split, Monte Carlo SEs and the
-    discretisation error estimate, from a :class:`~mfg_finance.mfg.common_noise.SolutionWithEstimate`
-    (``fine``, ``coarse``, ``coarser``). The paths are those of
-    :func:`~mfg_finance.mfg.common_noise_paths.simulate_paths` with the same ``seed``.
+def grids_and_normals(estimate, *, n_paths: int, seed: int) -> tuple[tuple, list[np.ndarray]]:
+    """The three grids (fine, coarse, coarser) of an estimate and the same Brownian paths' normals on each.
 
-    Raises MfgConvergenceError if the companions' time nodes are not every other node of the finer grid's.
-    """
+    Raises MfgConvergenceError if the companions' time nodes are not every other node of the finer grid's."""
     grids = (estimate.fine, estimate.coarse, estimate.coarser)
     for finer, coarser in zip(grids[:-1], grids[1:]):
         if finer.t.size != 2 * (coarser.t.size - 1) + 1 or not np.allclose(finer.t[::2], coarser.t, rtol=0,
@@ -155,6 +151,18 @@ def terminal_dispersion(estimate, *, n_paths: int, seed: int) -> TerminalDispers
     z = np.random.default_rng(seed).standard_normal((estimate.fine.t.size - 1, n_paths))
     normals = [z, coarse_normals(z, estimate.fine.dts)]
     normals.append(coarse_normals(normals[1], estimate.coarse.dts))
+    return grids, normals
+
+
+def terminal_dispersion(estimate, *, n_paths: int, seed: int) -> TerminalDispersion:
+    """Terminal std of an agent's inventory, its common/idiosyncratic split, Monte Carlo SEs and the
+    discretisation error estimate, from a :class:`~mfg_finance.mfg.common_noise.SolutionWithEstimate`
+    (``fine``, ``coarse``, ``coarser``). The paths are those of
+    :func:`~mfg_finance.mfg.common_noise_paths.simulate_paths` with the same ``seed``.
+
+    Raises MfgConvergenceError if the companions' time nodes are not every other node of the finer grid's.
+    """
+    grids, normals = grids_and_normals(estimate, n_paths=n_paths, seed=seed)
     moments = [dispersion_moments(*conditional_paths(s, zz)) for s, zz in zip(grids, normals)]
     error, order, companions, unresolved = {}, {}, {}, []
     for part in PARTS:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfg_finance.errors import MfgConvergenceError
 from mfg_finance.mfg.accuracy import UNRESOLVED_RELATIVE
 from mfg_finance.mfg.common_noise import SAFETY, coupled_eta
-from mfg_finance.mfg.common_noise_dispersion import (PARTS, TerminalDispersion, _order, coarse_normals,
-                                                     dispersion_moments)
+from mfg_finance.mfg.common_noise_dispersion import (PARTS, TerminalDispersion, _order, dispersion_moments,
+                                                     grids_and_normals)
 
 
 def conditional_paths(sol, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,14 +57,7 @@ def _groups(sol, Q: np.ndarray, V: np.ndarray) -> dict[str, dict[str, dict[str, 
 def types_terminal_dispersion(estimate, *, n_paths: int, seed: int) -> dict[str, TerminalDispersion]:
     """``{"crowd": ..., <type name>: ...}`` terminal dispersions of a
     :class:`~mfg_finance.mfg.types_common_noise.SolutionWithEstimate` (see the module docstring)."""
-    grids = (estimate.fine, estimate.coarse, estimate.coarser)
-    for finer, coarser in zip(grids[:-1], grids[1:]):
-        if finer.t.size != 2 * (coarser.t.size - 1) + 1 or not np.allclose(finer.t[::2], coarser.t, rtol=0,
-                                                                          atol=1e-12 * finer.t[-1]):
-            raise MfgConvergenceError("terminal dispersion: the companion grids' time nodes are not nested")
-    z = np.random.default_rng(seed).standard_normal((estimate.fine.t.size - 1, n_paths))
-    normals = [z, coarse_normals(z, estimate.fine.dts)]
-    normals.append(coarse_normals(normals[1], estimate.coarse.dts))
+    grids, normals = grids_and_normals(estimate, n_paths=n_paths, seed=seed)
     moments = [_groups(s, *conditional_paths(s, zz)) for s, zz in zip(grids, normals)]
     out = {}
     for group in moments[0]:
