@@ -249,6 +249,18 @@ def surviving_fraction(solution) -> np.ndarray:
     return np.cumprod(factor[::-1])[::-1]
 
 
+def companion_plan(config: Mapping[str, Any], q: np.ndarray, make: Callable[..., dict] = companion_config
+                   ) -> tuple[dict[str, dict], dict[str, np.ndarray], dict, np.ndarray]:
+    """The companions' configs and nodes: ``time_half`` (nt/2) and ``time_quarter`` (nt/4) on the fine nodes,
+    ``space`` (nt/2, every other node), and ``space_coarse`` (every fourth node, nt/2), returned apart as it is
+    optional; ``make`` builds a companion config (``companion_config`` or a multi-type equivalent)."""
+    configs = {"time_half": make(config, nt_divisor=2, halve_nx=False),
+               "time_quarter": make(config, nt_divisor=4, halve_nx=False),
+               "space": make(config, nt_divisor=2, halve_nx=True)}
+    nodes = {"time_half": q, "time_quarter": q, "space": companion_nodes(q)}
+    return configs, nodes, make(configs["space"], nt_divisor=1, halve_nx=True), companion_nodes(nodes["space"])
+
+
 def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     """Solve the companions and return the ``accuracy`` record of ``solution``.
 
@@ -261,12 +273,7 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     """
     fine = solution.grid_outcomes()
     nt = solution.t.size - 1
-    configs = {"time_half": companion_config(solution.config, nt_divisor=2, halve_nx=False),
-               "time_quarter": companion_config(solution.config, nt_divisor=4, halve_nx=False),
-               "space": companion_config(solution.config, nt_divisor=2, halve_nx=True)}
-    nodes = {"time_half": solution.q, "time_quarter": solution.q, "space": companion_nodes(solution.q)}
-    coarse_config = companion_config(configs["space"], nt_divisor=1, halve_nx=True)
-    coarse_nodes = companion_nodes(nodes["space"])
+    configs, nodes, coarse_config, coarse_nodes = companion_plan(solution.config, solution.q)
     p = solution.config["params"]
     layer = p["eta0"] / p["gamma_T"] if p["gamma_T"] > 0 else math.inf
     at_end = solution.spacing_at(solution.mean_inventory[-1])

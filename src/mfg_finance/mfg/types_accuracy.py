@@ -33,7 +33,8 @@ from typing import Any, Callable
 import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
-from mfg_finance.mfg.accuracy import RESOLVED_CELLS, combine, companion_config, companion_nodes, flag_unresolved
+from mfg_finance.mfg.accuracy import (RESOLVED_CELLS, combine, companion_config, companion_plan,
+                                      flag_unresolved)
 
 METHOD = "richardson-time+space-companion"
 
@@ -86,12 +87,7 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     grid = solution.grid
     names = [ty.name for ty in solution.types]
     types = [dataclasses.asdict(ty) for ty in solution.types]
-    configs = {"time_half": _companion(solution.config, nt_divisor=2, halve_nx=False),
-               "time_quarter": _companion(solution.config, nt_divisor=4, halve_nx=False),
-               "space": _companion(solution.config, nt_divisor=2, halve_nx=True)}
-    nodes = {"time_half": grid.q, "time_quarter": grid.q, "space": companion_nodes(grid.q)}
-    coarse_config = _companion(configs["space"], nt_divisor=1, halve_nx=True)
-    coarse_nodes = companion_nodes(nodes["space"])
+    configs, nodes, coarse_config, coarse_nodes = companion_plan(solution.config, grid.q, _companion)
     from mfg_finance.mfg.agent_types_solver import types_layer
 
     # the fine grid's time-mesh layer: every companion mesh keeps its grading law (nested steps)
