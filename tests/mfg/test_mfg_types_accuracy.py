@@ -128,13 +128,21 @@ def test_opposite_positions_and_a_hundredfold_urgency_estimates_against_the_exac
                              {"name": "patient", "weight": 0.7, "m0_mean": 0.8, "sigma": 0.3}]),
 ])
 def test_extreme_types_estimates_cover_the_error(params, types):
-    """A 1000x urgency ratio, and no coupling (docs/mfg.md, section 9, "not met"): the costs within 4% (1.3-3.8%:
-    without coupling the urgent law contracts below 2 cells, upwind) and their estimates within a factor 3; what is
+    """A 1000x urgency ratio, and no coupling (docs/mfg.md, section 9, "not met"): no outcome is NaN (the urgent
+    speed, whose terminal mean overshoots zero on the grid, is reported unresolved as a lower bound with an
+    estimate its own size); the costs within 2% (1000x: 1.3-1.6%) or, without coupling, within 4% (3.6-3.8%: upwind
+    transport at 201 nodes, the terminal laws under 2 cells) and their estimates within a factor 3; what is
     unresolved is covered by its widened estimate."""
     s = solve_types({"grid": {"nx": 201, "nt": 150, "T": 0.5}, "params": dict(params)}, types)
+    for group in [s.accuracy["outcomes"]["crowd"], *s.accuracy["outcomes"]["types"].values()]:
+        assert all(group[key] is None or math.isfinite(group[key]) for key in TYPE_KEYS), group
     rows = compare(s, exact_outcomes(s.types, T=0.5, eta0=params["eta0"], eta1=params["eta1"]))
+    assert ("urgent", "liquidation_speed") in {(g, k) for g, k, *_ in rows}
+    limit = TARGET if params["eta1"] > 0.0 else 2.0 * TARGET
     for group, key, value, est, ref, unresolved, _ in rows:
         if key == "total_cost":
-            assert abs(value - ref) / abs(ref) < 2.0 * TARGET and 1.0 / 3.0 <= est / abs(value - ref) <= 3.0, (group, est, value, ref)
+            assert abs(value - ref) / abs(ref) < limit and 1.0 / 3.0 <= est / abs(value - ref) <= 3.0, (group, est, value, ref)
         if unresolved:
             assert abs(value - ref) <= est, (group, key)
+        if (group, key) == ("urgent", "liquidation_speed"):
+            assert unresolved and value <= ref, (value, est, ref)
