@@ -146,3 +146,24 @@ def test_extreme_types_estimates_cover_the_error(params, types):
             assert abs(value - ref) <= est, (group, key)
         if (group, key) == ("urgent", "liquidation_speed"):
             assert unresolved and value <= ref, (value, est, ref)
+
+
+def test_a_terminal_mean_past_zero_gives_an_unresolved_lower_bound_on_the_speed_not_nan():
+    from mfg_finance.mfg.types_accuracy import speed_past_zero
+
+    values = {"liquidation_speed": math.nan, "mean_inventory_initial": 1.0, "mean_inventory_terminal": -8.9e-10}
+    errors, unresolved = {"liquidation_speed": None, "mean_inventory_terminal": 1.86e-9}, []
+    speed_past_zero(values, errors, unresolved, 0.5)
+    bound = -math.log(1.86e-9 - 8.9e-10) / 0.5              # the largest Q_T / Q_0 the estimate allows
+    assert values["liquidation_speed"] == pytest.approx(bound) and errors["liquidation_speed"] == values["liquidation_speed"]
+    assert set(unresolved) == {"liquidation_speed", "mean_inventory_terminal"}
+    # a negative start: the same in the direction of Q_0; an estimate that does not reach zero: est alone
+    values = {"liquidation_speed": math.nan, "mean_inventory_initial": -2.0, "mean_inventory_terminal": 1e-6}
+    errors, unresolved = {"liquidation_speed": None, "mean_inventory_terminal": 1e-7}, []
+    speed_past_zero(values, errors, unresolved, 1.0)
+    assert values["liquidation_speed"] == pytest.approx(-math.log(0.5e-7))
+    # a computable speed, or no position, stays as it is
+    for start, speed in ((1.0, 3.0), (0.0, math.nan)):
+        values = {"liquidation_speed": speed, "mean_inventory_initial": start, "mean_inventory_terminal": 0.1}
+        speed_past_zero(values, {"mean_inventory_terminal": 0.01}, [], 1.0)
+        assert values["liquidation_speed"] is speed
