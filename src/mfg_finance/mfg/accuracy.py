@@ -49,7 +49,7 @@ else the fine value ``O_h`` (less the spatial correction) with the estimate ``|O
 * ``mean_inventory_terminal`` when the terminal law is narrower than one cell and its mean is less than a cell
   from 0, or the law narrower than 2 cells and the mean less than ``MEAN_CELL_FRACTION`` = 1 % of a cell from 0
   (estimate ``max(|est|, |Q_T|)``): where in its cell the mean sits is the grid's doing (the ``gamma_T`` ladder's
-  ``Q_T``, ``1e-6 ... 1e-16`` of ``Q_0``, was off by +5 ... +41 % with estimates 0.07 ... 8 of that);
+  ``Q_T``, ``1e-6 ... 1e-16`` of ``Q_0``, was off by -17 ... +41 % with estimates 0.07 ... 8 of that);
 * any outcome whose estimate is at least half its magnitude (e.g. a terminal mean ``e^-16`` times the
   initial one: its relative error is the error of the decay exponent times 16), and then the speed
   ``-ln(Q_T / Q_0) / T`` with it (estimate widened to ``ln(1 + est(Q_T) / |Q_T|) / T``, or to the speed
@@ -216,7 +216,7 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
                 errors[key] = max(est, abs(value))
         elif key == "mean_inventory_terminal" and inside_a_cell and est is not None and _finite(value):
             # where in its cell the mean of an unresolved law sits is the split of the mass between the nodes
-            # around it, the grid's doing (gamma_T ladder, Q_T 1e-3 ... 1e-15 of a cell: +5 ... +41 %, estimates
+            # around it, the grid's doing (gamma_T ladder, Q_T 1e-3 ... 1e-15 of a cell: -17 ... +41 %, estimates
             # 0.07 ... 8 of that; stiff baseline on uniform nodes, law 0.63 cells, Q_T 0.025 cells: +11 %)
             unresolved.append(key)
             errors[key] = max(est, abs(value))
