@@ -36,13 +36,14 @@ def true_errors(solution):
 
 
 def assert_estimates_within_factor_3(solution, skip=()):
-    """Each resolved headline outcome's estimate is within a factor 3 of its true error (above ``FLOOR``)."""
-    checked = 0
+    """Each resolved headline outcome's estimate is within a factor 3 of its true error (above ``FLOOR``); the keys
+    checked."""
+    checked = set()
     for key, (c, e, est) in true_errors(solution).items():
         if key in solution.accuracy["unresolved"] or abs(c - e) <= FLOOR * abs(e) or key in skip:
             continue
         assert est is not None and abs(c - e) / 3.0 <= est <= 3.0 * abs(c - e), (key, c, e, est)
-        checked += 1
+        checked.add(key)
     return checked
 
 
@@ -195,12 +196,15 @@ def test_sweep_corners_meet_the_target(phi, gamma_T):
     assert_within_target(s)
     # phi = 0.5, gamma_T = 5: half-life +1.1 %, peak eta -1.0 %, cost +0.77 % (estimates 0.28, 0.26, 1.25 of them
     # with the nested companions; 1.8, 0.57, 2.1 with the graded ones and the order fit, docs/mfg.md 11)
-    assert assert_estimates_within_factor_3(s) >= (3 if phi > 0.1 else 0)
+    checked = assert_estimates_within_factor_3(s)
+    assert checked >= ({"liquidation_half_life", "eta_max", "total_cost"} if phi > 0.1 else set())
 
 
 @pytest.mark.parametrize("params, grid, checked", [
-    ({"eta1": 0.0}, {}, 3),                     # half-life +1.5 %: estimate 0.23 of it with the nested companions
-    ({}, {"nx": 61, "nt": 40}, 4),              # the small config's grid: half-life +2.0 %, peak eta -1.5 %
+    # half-life +1.5 %: estimate 0.23 of it with the nested companions
+    ({"eta1": 0.0}, {}, {"liquidation_half_life", "liquidation_speed", "total_cost"}),
+    # the small config's grid: half-life +2.0 %, peak eta -1.5 % (0.25 and 0.25 with the nested companions)
+    ({}, {"nx": 61, "nt": 40}, {"liquidation_half_life", "eta_max", "total_cost"}),
 ])
 def test_half_life_and_peak_eta_estimates_track_their_errors(params, grid, checked):
     s = solve(make(STIFF, params=params, grid=grid))
