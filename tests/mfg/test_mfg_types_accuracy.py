@@ -85,7 +85,8 @@ def check_estimates(rows, *, half_life_floor=0.15):
 
 
 def test_one_type_through_the_multi_type_solver_is_the_one_type_solve():
-    # the same nodes, steps and companions: the same outcomes and error estimates
+    # the same nodes, steps and time companions: the same outcomes (the one-type error estimate's space companions
+    # are graded meshes with an order fit, docs/mfg.md section 11; the multi-type one keeps the nested ones)
     cfg = {"grid": {"nx": 101, "nt": 80, "T": 0.5}, "params": dict(STIFF)}
     single = solve(cfg)
     multi = solve_types(cfg, None)
@@ -95,7 +96,7 @@ def test_one_type_through_the_multi_type_solver_is_the_one_type_solve():
         if value is None or not math.isfinite(value):
             continue
         assert crowd[key] == pytest.approx(value, rel=1e-7, abs=1e-14), key
-        assert errors[key] == pytest.approx(single.accuracy["outcome_errors"][key], rel=1e-5, abs=1e-12), key
+        assert errors[key] is not None and errors[key] >= 0.0, key
     assert multi.accuracy["unresolved"]["crowd"] == single.accuracy["unresolved"]
     # the per-type record of the only type is the crowd's
     assert multi.accuracy["outcomes"]["types"]["all"]["total_cost"] == crowd["total_cost"]

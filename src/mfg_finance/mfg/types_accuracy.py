@@ -38,15 +38,15 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 from mfg_finance.mfg.accuracy import (RESOLVED_CELLS, combine, companion_config, companion_plan,
-                                      flag_unresolved)
+                                      flag_unresolved, spacing_ratios)
 
 METHOD = "richardson-time+space-companion"
 
 
-def _companion(config: dict, *, nt_divisor: int, halve_nx: bool) -> dict:
+def _companion(config: dict, *, nt_divisor: int, halve_nx: bool, nx: int | None = None) -> dict:
     """:func:`~mfg_finance.mfg.accuracy.companion_config`; a supply path it cannot subsample leaves the
     companion without a price (the multi-type price needs only ``kappa`` and ``p_ref``)."""
-    cfg = companion_config(config, nt_divisor=nt_divisor, halve_nx=halve_nx)
+    cfg = companion_config(config, nt_divisor=nt_divisor, halve_nx=halve_nx, nx=nx)
     if isinstance((config.get("price") or {}).get("supply"), (list, tuple)) and \
             not isinstance(cfg["price"].get("supply"), (list, tuple)):
         cfg["price"]["kappa"] = None
@@ -112,7 +112,10 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     grid = solution.grid
     names = [ty.name for ty in solution.types]
     types = [dataclasses.asdict(ty) for ty in solution.types]
-    configs, nodes, coarse_config, coarse_nodes = companion_plan(solution.config, grid.q, _companion)
+    # nested space companions (every other and every fourth node) for several types: the graded companions'
+    # order fit is measured for one type only (docs/mfg.md, section 11)
+    nested = True
+    configs, nodes, coarse_config, coarse_nodes = companion_plan(solution.config, grid.q, _companion, nested=nested)
     from mfg_finance.mfg.agent_types_solver import types_layer
 
     # the fine grid's time-mesh layer: every companion mesh keeps its grading law (nested steps)
@@ -122,12 +125,14 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
              for k, name in enumerate(names)}
     record: dict[str, Any] = {
         "method": METHOD,
-        "companions": {k: {"nx": int(nodes[k].size), "nt": c["grid"]["nt"]} for k, c in configs.items()},
+        "companions": {k: {"nx": c["grid"]["nx"], "nt": c["grid"]["nt"]} for k, c in configs.items()},
         "terminal_std_cells": {"crowd": min(cells.values()), "types": cells},
         # a last step longer than a type's layer is solved exactly (mfg.terminal_interval): always resolved
         "terminal_layer_resolved": True,
         "grid_outcomes": fine}
-    record["companions"]["space_coarse"] = {"nx": int(coarse_nodes.size), "nt": coarse_config["grid"]["nt"]}
+    record["companions"]["space_coarse"] = {"nx": coarse_config["grid"]["nx"], "nt": coarse_config["grid"]["nt"]}
+    spacing = spacing_ratios(grid.q.size, configs["space"]["grid"]["nx"], coarse_config["grid"]["nx"])
+    record["spacing"] = list(spacing)
 
     def start(t_c, _s=solution):
         return np.interp(t_c, _s.grid.t, _s.eta)
@@ -169,18 +174,13 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     def one(group: dict, pick: Callable[[dict], dict], diffusions: dict[str, float], n_cells: float):
         coarse = pick(outs["space_coarse"]) if "space_coarse" in outs else None
         combined = combine(group, pick(outs["time_half"]), pick(outs["time_quarter"]), pick(outs["space"]),
-                           ratio=ratio, ratio2=ratio2, space_coarse=coarse, excess=diffusions)
+                           ratio=ratio, ratio2=ratio2, spacing=spacing, space_coarse=coarse,
+                           excess=diffusions, share=True)
         values = {k: c["value"] for k, c in combined.items()}
         errors = {k: c["error"] for k, c in combined.items()}
+        # (a value a companion cannot compute is marked there too, its estimate its own size)
         unresolved = flag_unresolved({**values, "_horizon": horizon}, errors, terminal_std_cells=n_cells,
                                      layer_resolved=layer_ok)
-        # a value a companion cannot even compute (e.g. the speed of a terminal mean that overshoots zero
-        # there): not resolved, and as uncertain as itself
-        for key, value in values.items():
-            if errors[key] is None and value is not None and math.isfinite(value):
-                errors[key] = abs(value)
-                if key not in unresolved:
-                    unresolved.append(key)
         speed_past_zero(values, errors, unresolved, horizon)
         return (values, errors, [k for k, c in combined.items() if c["extrapolated"]], unresolved,
                 [k for k, c in combined.items() if c["space_extrapolated"]])
