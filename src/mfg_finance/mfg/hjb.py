@@ -279,7 +279,7 @@ def run_sweep(eta: np.ndarray, q: np.ndarray, dts: np.ndarray, mass0: np.ndarray
     ``u`` row (:mod:`mfg_finance.mfg.terminal_interval`), ``extra_rows`` rows left after the last (uninitialised) in
     ``u``, ``alpha``, ``density`` and ``flow`` for the caller to fill (the exact last interval), ``keep_rates``
     whether to return each step's rates (else ``up``, ``down`` have no rows: less memory to touch), ``workspace``
-    a :class:`Workspace` to take the large arrays from (default: new ones).
+    a :class:`Workspace` to take the large arrays from (default: this thread's, :func:`thread_workspace`).
     """
     from mfg_finance.mfg.kernels import backend
 
@@ -294,7 +294,7 @@ def run_sweep(eta: np.ndarray, q: np.ndarray, dts: np.ndarray, mass0: np.ndarray
             raise ValueError(f"start: expected policies of shape {(nt + 1, nx)}, got {start.shape}")
         start = WarmStart(start, np.empty((0, nx)), np.empty((0, nx - 1)), np.empty((0, nx)))
     rows = nt + 1 + extra_rows
-    empty = np.empty if workspace is None else workspace.empty
+    empty = (thread_workspace() if workspace is None else workspace).empty
     u, alpha, density = empty((rows, nx)), empty((rows, nx)), empty((rows, nx))
     flow = np.empty(rows)
     iters = np.zeros(nt, dtype=np.int64)

@@ -104,7 +104,7 @@ class Sweep:
     finite: bool | None = None
 
 
-def sweep(problem: Problem, eta: np.ndarray, start=None, workspace=None) -> Sweep:
+def sweep(problem: Problem, eta: np.ndarray, start=None) -> Sweep:
     """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint).
 
     When the last step is longer than the terminal layer (``problem.exact_end``), the last interval
@@ -114,19 +114,18 @@ def sweep(problem: Problem, eta: np.ndarray, start=None, workspace=None) -> Swee
     crosses it by the interval's Markov kernel. ``start``: (nt+1, nx) policies to start each HJB step's policy
     iteration from (a previous sweep's ``alpha``; :func:`mfg_finance.mfg.hjb.solve_sweep`), which changes the
     result by round-off only, or a previous sweep's ``warm`` (its feedback with its matrices' factors: the same
-    result as its ``alpha``, with one factorisation a step fewer). ``workspace``: arrays to recycle between the
-    sweeps of a solve (:class:`mfg_finance.mfg.hjb.Workspace`).
+    result as its ``alpha``, with one factorisation a step fewer).
     """
     grid = problem.grid
     return Sweep(*sweep_exact_end(eta, grid.q, problem.weights, grid.dts, problem.mu0, sigma=problem.sigma,
                                   phi=problem.phi, gamma_T=problem.gamma_T, start=start, exact=problem.exact_end,
-                                  with_warm_start=True, workspace=workspace))
+                                  with_warm_start=True))
 
 
-def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start=None, workspace=None) -> Evaluation:
-    """One fixed-point evaluation: a sweep (from the policies ``start``, with the ``workspace``, see :func:`sweep`),
-    the map value and the residual ``r(eta)``."""
-    s = sweep(problem, eta, start) if workspace is None else sweep(problem, eta, start, workspace)
+def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start=None) -> Evaluation:
+    """One fixed-point evaluation: a sweep (from the policies ``start``, see :func:`sweep`), the map value and
+    the residual ``r(eta)``."""
+    s = sweep(problem, eta, start)
     finite = s.finite if s.finite is not None else bool(np.all(np.isfinite(s.u)) and np.all(np.isfinite(s.density)))
     if not finite:
         return Evaluation(eta, np.full_like(eta, np.nan), float("nan"), s)
@@ -145,16 +144,13 @@ class _Evaluator:
     """``x -> evaluate(problem, x)`` for the coupling solvers, each sweep's policy iteration started from the
     previous sweep's feedback and its matrices' factors: once the cost path moves little between iterations,
     every HJB step then needs the minimum of two linear solves (three or four from the policy of the later
-    value), the first with factors already computed. The sweeps' large arrays are recycled once the coupling has
-    dropped them (:func:`mfg_finance.mfg.hjb.thread_workspace`)."""
+    value), the first with factors already computed."""
 
     def __init__(self, problem: Problem, *, newton: bool):
-        from mfg_finance.mfg.hjb import thread_workspace
-
-        self.problem, self.newton, self.start, self.workspace = problem, newton, None, thread_workspace()
+        self.problem, self.newton, self.start = problem, newton, None
 
     def __call__(self, x: np.ndarray) -> Evaluation:
-        ev = evaluate(self.problem, x, newton=self.newton, start=self.start, workspace=self.workspace)
+        ev = evaluate(self.problem, x, newton=self.newton, start=self.start)
         if math.isfinite(ev.residual):
             s = ev.state
             self.start = s.warm if s.warm is not None else s.alpha

@@ -188,7 +188,7 @@ def needs_exact_end(dts: np.ndarray, eta0: float, gamma_T: float) -> bool:
 
 def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np.ndarray, mu0: np.ndarray, *,
                     sigma: float, phi: float, gamma_T: float, start=None, exact: bool = True,
-                    with_warm_start: bool = False, workspace=None):
+                    with_warm_start: bool = False):
     """One HJB/FP sweep at the cost path ``eta`` (nt+1,) with the last interval exact: ``(u, alpha, density, flow)``.
 
     The implicit steps (:func:`mfg_finance.mfg.hjb.solve_hjb`, :func:`mfg_finance.mfg.fp.solve_fp`) run on
@@ -199,14 +199,13 @@ def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np
     start the implicit steps' policy iterations from (:func:`mfg_finance.mfg.hjb.solve_sweep`), a previous sweep's
     :class:`mfg_finance.mfg.hjb.WarmStart`, or ``None``. ``exact = False``: every step implicit
     (:func:`needs_exact_end` decides). ``with_warm_start``: also return this sweep's ``WarmStart`` (fifth item) and
-    whether the arrays are finite (sixth), for the next sweep; ``workspace``: arrays to recycle
-    (:class:`mfg_finance.mfg.hjb.Workspace`).
+    whether the arrays are finite (sixth), for the next sweep.
     """
     from mfg_finance.mfg.hjb import run_sweep
 
     q = np.asarray(q, dtype=float)
     w = np.broadcast_to(np.asarray(weights, dtype=float), q.shape)
-    kw = dict(sigma=sigma, phi=phi, start=start, workspace=workspace)
+    kw = dict(sigma=sigma, phi=phi, start=start)
     if not exact:
         s = run_sweep(eta, q, dts, mu0 * w, w, gamma_T=gamma_T, **kw)
         out = (s.u, s.alpha, s.density, s.flow)
