@@ -21,7 +21,11 @@ std spanning fewer than 2 cells where its terminal law sits (the crowd's termina
 does), an outcome whose estimate is at least half its size, the speed with its terminal mean, every
 outcome when the narrowest terminal layer ``eta0 / max_k gamma_T,k`` is shorter than the last step, and an
 outcome a companion cannot compute (a speed whose terminal mean overshoots zero there), its estimate then its
-own size.
+own size. When the fine grid's own terminal mean overshoots zero (``Q_T / Q_0 <= 0``: an urgent type liquidated
+to ``e^-30`` of its position), the speed ``-ln(Q_T / Q_0) / T`` is undefined on the grid; the true mean keeps
+its sign (``Q' = -k Q``), so the speed is at least the one of the largest terminal mean the estimate allows,
+``Q_hi = Q_T + est(Q_T)`` (in the direction of ``Q_0``; ``est(Q_T)`` if that is not past zero either), and it is
+reported as that lower bound, unresolved, with an estimate of its own size (:func:`speed_past_zero`).
 """
 
 from __future__ import annotations
@@ -71,6 +75,27 @@ def _share(excess: dict[str, float]) -> float:
 def _spacing_at(q: np.ndarray, x: float) -> float:
     j = int(np.clip(np.searchsorted(q, x, side="right") - 1, 0, q.size - 2))
     return float(q[j + 1] - q[j])
+
+
+def speed_past_zero(values: dict, errors: dict, unresolved: list, horizon: float) -> None:
+    """Where the terminal mean overshoots zero (``Q_T / Q_0 <= 0``) the grid's speed is NaN: replace it in place by
+    the lower bound of the module docstring, unresolved, its estimate its own size. No position (``Q_0 = 0``) or
+    a finite speed: nothing changes."""
+    speed, q0, qt = (values.get(k) for k in ("liquidation_speed", "mean_inventory_initial", "mean_inventory_terminal"))
+    if speed is None or math.isfinite(speed) or not q0 or qt is None or not math.isfinite(qt) or qt / q0 > 0.0:
+        return
+    est = errors.get("mean_inventory_terminal")
+    est = est / abs(q0) if est is not None and math.isfinite(est) else 0.0
+    ratio = qt / q0 + est                         # the largest Q_T / Q_0 within the estimate
+    if not ratio > 0.0:
+        ratio = est if est > 0.0 else abs(qt / q0)
+    if not ratio > 0.0:                           # Q_T exactly 0 and no estimate: nothing bounds the speed
+        return
+    bound = max(-math.log(ratio) / horizon, 0.0)
+    values["liquidation_speed"], errors["liquidation_speed"] = bound, bound
+    for key in ("liquidation_speed", "mean_inventory_terminal"):
+        if key not in unresolved:
+            unresolved.append(key)
 
 
 def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
@@ -156,6 +181,7 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         # (a value a companion cannot compute is marked there too, its estimate its own size)
         unresolved = flag_unresolved({**values, "_horizon": horizon}, errors, terminal_std_cells=n_cells,
                                      layer_resolved=layer_ok)
+        speed_past_zero(values, errors, unresolved, horizon)
         return (values, errors, [k for k, c in combined.items() if c["extrapolated"]], unresolved,
                 [k for k, c in combined.items() if c["space_extrapolated"]])
 
