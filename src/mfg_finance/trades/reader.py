@@ -1,7 +1,8 @@
 """Reading B3 trade-by-trade files into a typed DataFrame: :func:`parse_session`, :func:`read_trades`.
 
 One file (one session) is read in five vectorized steps: the bytes (a ``.TXT`` or a ZIP holding one
-file, :mod:`mfg_finance.cotahist.source`), the line ends (NumPy), the layout (recognised by the
+file, :mod:`mfg_finance.cotahist.source`; a plain ZIP is framed and parsed while it is inflated, :mod:`.streaming`,
+with the same outputs), the line ends (NumPy), the layout (recognised by the
 first line: ``RH NEG`` header or the NEGOCIOS column names), every trade line validated and
 converted in one compiled pass (:mod:`.kernels`), and the instrument codes factorized
 (:mod:`.tickers`). Each problem is a :class:`~.rejects.Reject`; with ``strict=True`` the first
@@ -150,9 +151,13 @@ class _Outputs(NamedTuple):
     sym_len: np.ndarray
 
 
-def _allocate(n: int, *, conditions: bool) -> tuple[_Outputs, np.ndarray, np.ndarray]:
-    """Output arrays for n lines (the NEG order conditions only when asked), and the error arrays."""
-    arrays = {name: np.zeros(n if conditions or "condition" not in name else 0, dtype=dtype)
+def _allocate(n: int, *, conditions: bool, zeroed: bool = True) -> tuple[_Outputs, np.ndarray, np.ndarray]:
+    """Output arrays for n lines (the NEG order conditions only when asked), and the error arrays.
+
+    ``zeroed=False``: left uninitialised, for a caller that zeroes the part it uses (an over-sized array whose
+    tail is never touched then costs no memory; ``np.zeros`` may write every page of it)."""
+    new = np.zeros if zeroed else np.empty
+    arrays = {name: new(n if conditions or "condition" not in name else 0, dtype=dtype)
               for name, dtype in kernels.OUTPUTS}
     return _Outputs(**arrays), np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int8)
 

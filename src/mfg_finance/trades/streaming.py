@@ -84,58 +84,103 @@ def _sniffed(inflater: MemberInflater, sniff: Callable, path) -> None:
     sniff(head, whole=filled >= size and size <= SNIFF_BYTES, path=path)
 
 
-def _parse_piece(buf, starts, ends, layout, first_piece, allocate):
-    if layout == NEG:
-        sel = (ends - starts) == NEG_LINE_BYTES
-    else:
-        sel = ends > starts
-        if first_piece and sel.size:
-            sel[0] = False                      # the NEGOCIOS column names
-    s = starts[sel]
-    o, err_field, err_reason = allocate(s.size, conditions=layout == NEG)
-    if layout == NEG:
-        fast_kernels.parse_fixed(buf, s, o, err_field, err_reason)
-    else:
-        fast_kernels.parse_delimited(buf, s, ends[sel], NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
-    return o, err_field, err_reason
+class _Lines:
+    """Line offsets and kernel outputs written piece after piece into arrays sized once (an estimate of the
+    line count; grown by half when it falls short): no piece is copied or joined at the end, and the
+    untouched tail of an array costs no memory. ``allocate(n, conditions=, zeroed=)`` gives the kernels'
+    outputs (uninitialised here; each piece's part is zeroed before the kernel fills it)."""
+
+    def __init__(self, layout: str, allocate: Callable, capacity: int):
+        self.layout, self.allocate, self.n_lines, self.n_parsed = layout, allocate, 0, 0
+        self.starts, self.ends = np.empty(capacity, np.int64), np.empty(capacity, np.int64)
+        self.o, self.err_field, self.err_reason = allocate(capacity, conditions=layout == NEG, zeroed=False)
+
+    def _grow_lines(self, need: int) -> None:
+        size = max(need, self.starts.size + self.starts.size // 2)
+        for name in ("starts", "ends"):
+            old, new = getattr(self, name), np.empty(size, np.int64)
+            new[:self.n_lines] = old[:self.n_lines]
+            setattr(self, name, new)
+
+    def _grow_parsed(self, need: int) -> None:
+        size = max(need, self.err_field.size + self.err_field.size // 2)
+        o, err_field, err_reason = self.allocate(size, conditions=self.layout == NEG, zeroed=False)
+        for new, old in zip((*o, err_field, err_reason), (*self.o, self.err_field, self.err_reason)):
+            if old.size:                        # the NEGOCIOS outputs hold no order conditions
+                new[:self.n_parsed] = old[:self.n_parsed]
+        self.o, self.err_field, self.err_reason = o, err_field, err_reason
+
+    def add(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, first_piece: bool) -> None:
+        """Record a piece's lines and parse those the layout parses (NEG: 237 bytes; NEGOCIOS: non-empty,
+        after the header)."""
+        k = starts.size
+        if self.n_lines + k > self.starts.size:
+            self._grow_lines(self.n_lines + k)
+        self.starts[self.n_lines:self.n_lines + k] = starts
+        self.ends[self.n_lines:self.n_lines + k] = ends
+        self.n_lines += k
+        if self.layout == NEG:
+            sel = (ends - starts) == NEG_LINE_BYTES
+        else:
+            sel = ends > starts
+            if first_piece and sel.size:
+                sel[0] = False                  # the NEGOCIOS column names
+        s = starts[sel]
+        m, lo = s.size, self.n_parsed
+        if lo + m > self.err_field.size:
+            self._grow_parsed(lo + m)
+        o = type(self.o)(*(a[lo:lo + m] if a.size else a for a in self.o))      # views: the kernel writes in place
+        for view in o:
+            view[...] = 0                       # as the reader's zeroed arrays, only where used
+        if self.layout == NEG:
+            fast_kernels.parse_fixed(buf, s, o, self.err_field[lo:lo + m], self.err_reason[lo:lo + m])
+        else:
+            fast_kernels.parse_delimited(buf, s, ends[sel], NEGOCIOS_MAX_DECIMALS, o, self.err_field[lo:lo + m],
+                                         self.err_reason[lo:lo + m])
+        self.n_parsed += m
+
+    def result(self):
+        n = self.n_parsed
+        o = type(self.o)(*(a[:n] if a.size else a for a in self.o))
+        parsed = Parsed(self.layout, n, o, self.err_field[:n], self.err_reason[:n])
+        return self.starts[:self.n_lines], self.ends[:self.n_lines], parsed
 
 
-def _concat(parts: list) -> np.ndarray:
-    out = np.concatenate(parts) if len(parts) != 1 else parts[0]
-    parts.clear()                               # each piece is freed once joined: one array's worth extra
-    return out
+def _capacity(layout: str, size: int, piece_lines: int, piece_bytes: int) -> int:
+    """Lines to allocate for: exact bound for NEG (237 bytes and a line end each), else the first piece's mean
+    line length with 5% more (an array's unused tail may still cost memory when the allocator reuses freed
+    pages for it)."""
+    if layout == NEG:
+        return size // (NEG_LINE_BYTES + 1) + 2
+    return int(size / max(piece_bytes, 1) * piece_lines * 1.05) + 1024
 
 
 def _stream(inflater: MemberInflater, allocate: Callable, piece_bytes: int):
     """Frame and parse whole lines as they arrive. Returns ``(starts, ends, Parsed | None)``."""
     buf, size = inflater.data, inflater.data.size
-    starts, ends, outs, errs, reasons = [], [], [], [], []
-    layout, done = None, 0
+    lines: _Lines | None = None
+    done = 0
     while done < size:
         filled = inflater.wait(min(done + piece_bytes, size))
         stop = size if filled == size else _last_line_end(buf, done, filled)
         if stop == done:                        # no whole line yet (a line longer than a piece)
-            filled = inflater.wait(filled + piece_bytes)
+            inflater.wait(filled + piece_bytes)
             continue
         s, e = fast_kernels.line_bounds(buf[done:stop])
         s += done
         e += done
-        if layout is None:
+        if lines is None:
             layout = _layout_of(buf[s[0]:e[0]].tobytes())
             if layout is None:                  # the reader's whole-text path names the problem
                 inflater.join()
                 return None
-        o, err_field, err_reason = _parse_piece(buf, s, e, layout, done == 0, allocate)
-        starts.append(s), ends.append(e), outs.append(o), errs.append(err_field), reasons.append(err_reason)
+            lines = _Lines(layout, allocate, _capacity(layout, size, s.size, stop))
+        lines.add(buf, s, e, done == 0)
         done = stop
     inflater.join()
-    if layout is None:
+    if lines is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), None
-    columns = [_concat([o[i] for o in outs]) for i in range(len(outs[0]))]
-    o = type(outs[0])(*columns)
-    outs.clear()
-    parsed = Parsed(layout, int(o[0].size), o, _concat(errs), _concat(reasons))
-    return _concat(starts), _concat(ends), parsed
+    return lines.result()
 
 
 def read_zip(path, *, checksum: bool, sniff: Callable, allocate: Callable):
