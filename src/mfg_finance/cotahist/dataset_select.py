@@ -6,20 +6,38 @@ bounded by one year of the selected markets' rows: each year is read with the ma
 code) filter pushed into the Parquet scan, selected and de-duplicated (:func:`.select.selected_rows`:
 duplicates share their date, hence their year), and summarised per ticker (:func:`.universe.ticker_rows`);
 the years are then put together and sorted as the one-frame selection sorts.
+
+:func:`select_to_parquet` (the pipeline's rule) does not hold the years' equities together either: each
+year's selected rows, sorted by (ticker, date), go to a temporary Parquet file beside the output; the
+output is then written a batch of whole tickers at a time, each batch gathered from the years' files
+(read front to back, once), so the memory is one year of the selected markets or one batch of tickers,
+whichever is larger. A year's rows sorted and the years concatenated in time order are the whole
+frame's stable sort, so the file is byte for byte ``write_parquet(select_from_dataset(...)[0])``.
 """
 
 from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
 from mfg_finance.cotahist.classes import classify_instruments
 from mfg_finance.cotahist.dataset import TEXT_COLUMNS, dataset_years, read_year
-from mfg_finance.cotahist.select import finish_selection, nothing_selected_message, selected_rows
+from mfg_finance.cotahist.select import (finish_selection, nothing_selected_message, per_share, selected_rows,
+                                         sort_selected)
 from mfg_finance.cotahist.universe import combine_ticker_rows, ticker_rows, universe_from_rows
 from mfg_finance.errors import DataError
+
+#: Rows of equities written per batch (whole tickers; a longer ticker is a batch alone).
+DEFAULT_BATCH_ROWS = 200_000
+#: Rows per row group of the per-year temporary files (the unit read back at a time).
+SPILL_ROWS = 65_536
 
 
 def _row_filter(market_types: Sequence[int]):
@@ -94,3 +112,105 @@ def select_from_dataset(folders: Sequence[str], *, classes: Iterable[str] | None
     equities = finish_selection(_concat_years(selected))
     universe = universe_from_rows(combine_ticker_rows(per_ticker), classes=classes, codbdi=codbdi)
     return equities, universe
+
+
+class _YearRows:
+    """One year's selected rows, sorted by (ticker, date), in a temporary Parquet file, read back in
+    consecutive pieces (front to back, one row group of :data:`SPILL_ROWS` rows decoded at a time)."""
+
+    def __init__(self, rows: pd.DataFrame, path: Path):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        rows = sort_selected(rows)
+        counts = rows["ticker"].astype(str).value_counts(sort=False)
+        self.counts = dict(zip(counts.index.tolist(), counts.to_numpy().tolist()))
+        self.categories = {c: rows[c].cat.remove_unused_categories().cat.categories
+                           for c in TEXT_COLUMNS if c in rows.columns}
+        pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), path, row_group_size=SPILL_ROWS,
+                       compression="lz4")
+        self.path, self._batches, self._pending = path, None, None
+
+    def take(self, n: int):
+        """The next ``n`` rows (an Arrow table)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._batches is None:
+            self._batches = pq.ParquetFile(self.path).iter_batches(batch_size=SPILL_ROWS)
+            self._pending = pa.Table.from_batches([next(self._batches)])
+        while len(self._pending) < n:
+            self._pending = pa.concat_tables([self._pending, pa.Table.from_batches([next(self._batches)])])
+        piece, self._pending = self._pending.slice(0, n), self._pending.slice(n)
+        return piece
+
+
+def _with_categories(frame: pd.DataFrame, categories: dict[str, pd.Index]) -> pd.DataFrame:
+    """Text columns as categoricals with the given (sorted, global) categories (recoded by value)."""
+    for column, values in categories.items():
+        frame[column] = frame[column].cat.set_categories(values)
+    return frame
+
+
+def select_to_parquet(folders: Sequence[str], equities_path: str | os.PathLike, *,
+                      classes: Iterable[str] | None = None, codbdi: Iterable[int] | None = None,
+                      market_types: Iterable[int] = (10,),
+                      batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, dict]:
+    """Write the equities of the dataset to ``equities_path``; return (universe, counts).
+
+    Same file, byte for byte, as ``write_parquet(equities_path, select_from_dataset(folders, ...)[0])``,
+    and the same universe table, with memory bounded by one year of the selected markets' rows or
+    ``batch_rows`` rows of equities (see the module docstring). ``counts``: ``rows`` and ``tickers``
+    written. The file appears whole or not at all (:func:`mfg_finance.io.atomic_path`).
+
+    Raises
+    ------
+    DataError
+        As :func:`select_from_dataset`; nothing is written then.
+    """
+    from mfg_finance.io import atomic_path
+    from mfg_finance.parquet_stream import FrameAppender, group_counts
+
+    market_types = list(market_types)
+    codbdi = None if codbdi is None else list(codbdi)
+    classes = None if classes is None else list(classes)
+    folders = [str(f) for f in folders]
+    years = dataset_years(folders)
+    destination = Path(equities_path)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    # Beside the output (a cluster node's /tmp may be small), removed whatever happens.
+    with tempfile.TemporaryDirectory(prefix=f".{destination.name}.years-", dir=destination.parent) as spill:
+        parts, per_ticker = [], []
+        for year in years:
+            quotes = read_year(folders, year, filter=_row_filter(market_types))
+            if len(quotes) == 0:
+                continue
+            per_ticker.append(ticker_rows(quotes, market_types=market_types))
+            rows = selected_rows(quotes, classes=classes, codbdi=codbdi, market_types=market_types)
+            del quotes
+            if len(rows):
+                parts.append(_YearRows(rows, Path(spill) / f"{year}.parquet"))
+            del rows
+        if not parts:
+            raise DataError(nothing_selected_message(classes=classes, codbdi=codbdi, market_types=market_types,
+                                                     **_presence(folders, years, market_types)))
+        universe = universe_from_rows(combine_ticker_rows(per_ticker), classes=classes, codbdi=codbdi)
+        categories = {column: pd.Index(sorted(set().union(*(p.categories[column].tolist() for p in parts))),
+                                       dtype="str")
+                      for column in parts[0].categories}
+        tickers = sorted(set().union(*(p.counts for p in parts)))
+        totals = [sum(p.counts.get(t, 0) for p in parts) for t in tickers]
+        with atomic_path(destination) as tmp:
+            writer = FrameAppender(tmp)
+            try:
+                for first, end in group_counts(totals, batch_rows):
+                    batch = tickers[first:end]
+                    pieces = [p.take(sum(p.counts.get(t, 0) for t in batch)) for p in parts]
+                    frame = pd.concat([_with_categories(t.to_pandas(), categories) for t in pieces if len(t)],
+                                      ignore_index=True)
+                    del pieces
+                    writer.add(per_share(sort_selected(frame)))
+                    del frame
+            finally:
+                writer.close()
+    return universe, {"rows": int(np.sum(totals)), "tickers": len(tickers)}
