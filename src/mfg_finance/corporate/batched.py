@@ -27,7 +27,7 @@ from mfg_finance.corporate.infer import DEFAULT_QUANTITY_WINDOW, DEFAULT_TOLERAN
 from mfg_finance.corporate.merge import merge_events
 
 #: Rows of equities held at a time (whole tickers; a longer ticker is a batch alone).
-DEFAULT_BATCH_ROWS = 200_000
+DEFAULT_BATCH_ROWS = 25_000
 
 
 def events_from_parquet(equities_path: str | os.PathLike, *, columns: Iterable[str],

@@ -12,7 +12,8 @@ year's selected rows, sorted by (ticker, date), go to a temporary Parquet file b
 output is then written a batch of whole tickers at a time, each batch gathered from the years' files
 (read front to back, once), so the memory is one year of the selected markets or one batch of tickers,
 whichever is larger. A year's rows sorted and the years concatenated in time order are the whole
-frame's stable sort, so the file is byte for byte ``write_parquet(select_from_dataset(...)[0])``.
+frame's stable sort, so the file holds the rows of ``write_parquet(select_from_dataset(...)[0])`` in the
+same order, in row groups of :data:`EQUITIES_ROW_GROUP_ROWS` rows (byte for byte that file below that size).
 """
 
 from __future__ import annotations
@@ -35,9 +36,13 @@ from mfg_finance.cotahist.universe import combine_ticker_rows, ticker_rows, univ
 from mfg_finance.errors import DataError
 
 #: Rows of equities written per batch (whole tickers; a longer ticker is a batch alone).
-DEFAULT_BATCH_ROWS = 200_000
+DEFAULT_BATCH_ROWS = 100_000
+#: Rows per row group of ``equities.parquet``: the writer holds at most this many rows (a one-shot
+#: write's 1,048,576 would hold every row of up to 4 years of B3 shares). A file of fewer rows (the
+#: sample, a year or two of B3) is byte for byte the one-shot write's.
+EQUITIES_ROW_GROUP_ROWS = 65_536
 #: Rows per row group of the per-year temporary files (the unit read back at a time).
-SPILL_ROWS = 65_536
+SPILL_ROWS = 16_384
 
 
 def _row_filter(market_types: Sequence[int]):
@@ -116,7 +121,8 @@ def select_from_dataset(folders: Sequence[str], *, classes: Iterable[str] | None
 
 class _YearRows:
     """One year's selected rows, sorted by (ticker, date), in a temporary Parquet file, read back in
-    consecutive pieces (front to back, one row group of :data:`SPILL_ROWS` rows decoded at a time)."""
+    consecutive pieces: only the row groups (:data:`SPILL_ROWS` rows) a piece covers are decoded, and
+    nothing is held between pieces, so the years' files cost no memory while the batches are written."""
 
     def __init__(self, rows: pd.DataFrame, path: Path):
         import pyarrow as pa
@@ -129,19 +135,16 @@ class _YearRows:
                            for c in TEXT_COLUMNS if c in rows.columns}
         pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), path, row_group_size=SPILL_ROWS,
                        compression="lz4")
-        self.path, self._batches, self._pending = path, None, None
+        self.path, self.position = path, 0
 
     def take(self, n: int):
         """The next ``n`` rows (an Arrow table)."""
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if self._batches is None:
-            self._batches = pq.ParquetFile(self.path).iter_batches(batch_size=SPILL_ROWS)
-            self._pending = pa.Table.from_batches([next(self._batches)])
-        while len(self._pending) < n:
-            self._pending = pa.concat_tables([self._pending, pa.Table.from_batches([next(self._batches)])])
-        piece, self._pending = self._pending.slice(0, n), self._pending.slice(n)
+        first, last = self.position // SPILL_ROWS, (self.position + n - 1) // SPILL_ROWS
+        table = pq.ParquetFile(self.path).read_row_groups(list(range(first, last + 1)))
+        piece = table.slice(self.position - first * SPILL_ROWS, n)
+        self.position += n
         return piece
 
 
@@ -158,8 +161,9 @@ def select_to_parquet(folders: Sequence[str], equities_path: str | os.PathLike, 
                       batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, dict]:
     """Write the equities of the dataset to ``equities_path``; return (universe, counts).
 
-    Same file, byte for byte, as ``write_parquet(equities_path, select_from_dataset(folders, ...)[0])``,
-    and the same universe table, with memory bounded by one year of the selected markets' rows or
+    Same rows as ``write_parquet(equities_path, select_from_dataset(folders, ...)[0])`` (the same bytes
+    up to :data:`EQUITIES_ROW_GROUP_ROWS` rows; row groups of that many rows above), and the same
+    universe table, with memory bounded by one year of the selected markets' rows or
     ``batch_rows`` rows of equities (see the module docstring). ``counts``: ``rows`` and ``tickers``
     written. The file appears whole or not at all (:func:`mfg_finance.io.atomic_path`).
 
@@ -201,13 +205,16 @@ def select_to_parquet(folders: Sequence[str], equities_path: str | os.PathLike, 
         tickers = sorted(set().union(*(p.counts for p in parts)))
         totals = [sum(p.counts.get(t, 0) for p in parts) for t in tickers]
         with atomic_path(destination) as tmp:
-            writer = FrameAppender(tmp)
+            writer = FrameAppender(tmp, EQUITIES_ROW_GROUP_ROWS)
             try:
                 for first, end in group_counts(totals, batch_rows):
                     batch = tickers[first:end]
-                    pieces = [p.take(sum(p.counts.get(t, 0) for t in batch)) for p in parts]
-                    frame = pd.concat([_with_categories(t.to_pandas(), categories) for t in pieces if len(t)],
-                                      ignore_index=True)
+                    pieces = []
+                    for part in parts:
+                        n = sum(part.counts.get(t, 0) for t in batch)
+                        if n:
+                            pieces.append(_with_categories(part.take(n).to_pandas(), categories))
+                    frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
                     del pieces
                     writer.add(per_share(sort_selected(frame)))
                     del frame

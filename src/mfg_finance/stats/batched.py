@@ -11,13 +11,14 @@ cross-sectional summary, so :func:`compute_stats_from_parquet`
    (:func:`mfg_finance.parquet_stream.iter_ticker_frames`: one pass over a file sorted by ticker, as
    the selection writes it), and computes their returns and per-asset rows
    (:func:`~.compute.ticker_batch_stats`);
-3. appends the returns to the output file in row groups of the size a one-shot write uses, and keeps
+3. appends the returns to the output file in row groups of :data:`RETURNS_ROW_GROUP_ROWS` rows, and keeps
    only the per-asset rows and a :class:`~.compute.Tally` (counts, and the included tickers' finite
    returns, 8 bytes a row, for the pooled moments);
 4. finishes with the same checks and summary as :func:`~mfg_finance.stats.compute_stats`.
 
-The outputs are those of ``compute_stats`` on the whole file, byte for byte (tested on the sample and
-with batches of one ticker).
+The outputs are those of ``compute_stats`` on the whole file, byte for byte up to
+:data:`RETURNS_ROW_GROUP_ROWS` returns (tested on the sample and with batches of one ticker; above, the
+returns file holds the same rows in smaller row groups).
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ from typing import Sequence
 import pandas as pd
 
 from mfg_finance.errors import DataError
-from mfg_finance.parquet_stream import ONE_SHOT_ROW_GROUP_ROWS, FrameAppender, iter_ticker_frames
+from mfg_finance.parquet_stream import FrameAppender, iter_ticker_frames
 from mfg_finance.stats.compute import StatsResult, Tally, check_settings, finish_stats, ticker_batch_stats
 from mfg_finance.stats.returns import check_one_row_per_session, prepare_equities, session_calendar
 
 #: Rows of equities read per batch (whole tickers; a ticker longer than this is one batch alone).
-DEFAULT_BATCH_ROWS = 100_000
-#: Rows per row group of the returns file: pyarrow's default, so the file matches a one-shot write.
-RETURNS_ROW_GROUP_ROWS = ONE_SHOT_ROW_GROUP_ROWS
+DEFAULT_BATCH_ROWS = 25_000
+#: Rows per row group of the returns file: the writer holds at most this many rows. A file of fewer rows
+#: is byte for byte a one-shot write's (whose row groups are 1,048,576 rows).
+RETURNS_ROW_GROUP_ROWS = 65_536
 
 
 def _ticker_index(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
