@@ -427,7 +427,7 @@ def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope |
     the two sides' node counts is absorbed by their outer halves): on a lopsided core, a policy at the
     central/upwind switch (``|alpha| h = sigma^2``) would take different values at ``+-h`` and make a
     spurious mean flow, which destabilised the coupling on coarse meshes. Without an envelope the nodes are uniform.
-    The error estimate's companion solve takes every other node of these (nested grids).
+    The error estimate's space companions are meshes of this rule with fewer nodes (mfg.accuracy).
     """
     return inventory_nodes_for_laws(x_min, x_max, nx, [(envelope, sigma)])
 

@@ -21,7 +21,11 @@ std spanning fewer than 2 cells where its terminal law sits (the crowd's termina
 does), an outcome whose estimate is at least half its size, the speed with its terminal mean, every
 outcome when the narrowest terminal layer ``eta0 / max_k gamma_T,k`` is shorter than the last step, and an
 outcome a companion cannot compute (a speed whose terminal mean overshoots zero there), its estimate then its
-own size.
+own size. When the fine grid's own terminal mean overshoots zero (``Q_T / Q_0 <= 0``: an urgent type liquidated
+to ``e^-30`` of its position), the speed ``-ln(Q_T / Q_0) / T`` is undefined on the grid; the true mean keeps
+its sign (``Q' = -k Q``), so the speed is at least the one of the largest terminal mean the estimate allows,
+``Q_hi = Q_T + est(Q_T)`` (in the direction of ``Q_0``; ``est(Q_T)`` if that is not past zero either), and it is
+reported as that lower bound, unresolved, with an estimate of its own size (:func:`speed_past_zero`).
 """
 
 from __future__ import annotations
@@ -34,15 +38,15 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 from mfg_finance.mfg.accuracy import (RESOLVED_CELLS, combine, companion_config, companion_plan,
-                                      flag_unresolved)
+                                      flag_unresolved, spacing_ratios)
 
 METHOD = "richardson-time+space-companion"
 
 
-def _companion(config: dict, *, nt_divisor: int, halve_nx: bool) -> dict:
+def _companion(config: dict, *, nt_divisor: int, halve_nx: bool, nx: int | None = None) -> dict:
     """:func:`~mfg_finance.mfg.accuracy.companion_config`; a supply path it cannot subsample leaves the
     companion without a price (the multi-type price needs only ``kappa`` and ``p_ref``)."""
-    cfg = companion_config(config, nt_divisor=nt_divisor, halve_nx=halve_nx)
+    cfg = companion_config(config, nt_divisor=nt_divisor, halve_nx=halve_nx, nx=nx)
     if isinstance((config.get("price") or {}).get("supply"), (list, tuple)) and \
             not isinstance(cfg["price"].get("supply"), (list, tuple)):
         cfg["price"]["kappa"] = None
@@ -73,6 +77,27 @@ def _spacing_at(q: np.ndarray, x: float) -> float:
     return float(q[j + 1] - q[j])
 
 
+def speed_past_zero(values: dict, errors: dict, unresolved: list, horizon: float) -> None:
+    """Where the terminal mean overshoots zero (``Q_T / Q_0 <= 0``) the grid's speed is NaN: replace it in place by
+    the lower bound of the module docstring, unresolved, its estimate its own size. No position (``Q_0 = 0``) or
+    a finite speed: nothing changes."""
+    speed, q0, qt = (values.get(k) for k in ("liquidation_speed", "mean_inventory_initial", "mean_inventory_terminal"))
+    if speed is None or math.isfinite(speed) or not q0 or qt is None or not math.isfinite(qt) or qt / q0 > 0.0:
+        return
+    est = errors.get("mean_inventory_terminal")
+    est = est / abs(q0) if est is not None and math.isfinite(est) else 0.0
+    ratio = qt / q0 + est                         # the largest Q_T / Q_0 within the estimate
+    if not ratio > 0.0:
+        ratio = est if est > 0.0 else abs(qt / q0)
+    if not ratio > 0.0:                           # Q_T exactly 0 and no estimate: nothing bounds the speed
+        return
+    bound = max(-math.log(ratio) / horizon, 0.0)
+    values["liquidation_speed"], errors["liquidation_speed"] = bound, bound
+    for key in ("liquidation_speed", "mean_inventory_terminal"):
+        if key not in unresolved:
+            unresolved.append(key)
+
+
 def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     """Solve the companions of ``solution`` (a :class:`~mfg_finance.mfg.agent_types_solver.TypesSolution`)
     with ``solve(config, types, estimate_errors=False, nodes=..., eta_start=...)`` and return its record.
@@ -87,7 +112,10 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     grid = solution.grid
     names = [ty.name for ty in solution.types]
     types = [dataclasses.asdict(ty) for ty in solution.types]
-    configs, nodes, coarse_config, coarse_nodes = companion_plan(solution.config, grid.q, _companion)
+    # nested space companions (every other and every fourth node) for several types: the graded companions'
+    # order fit is measured for one type only (docs/mfg.md, section 11)
+    nested = True
+    configs, nodes, coarse_config, coarse_nodes = companion_plan(solution.config, grid.q, _companion, nested=nested)
     from mfg_finance.mfg.agent_types_solver import types_layer
 
     # the fine grid's time-mesh layer: every companion mesh keeps its grading law (nested steps)
@@ -97,12 +125,14 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
              for k, name in enumerate(names)}
     record: dict[str, Any] = {
         "method": METHOD,
-        "companions": {k: {"nx": int(nodes[k].size), "nt": c["grid"]["nt"]} for k, c in configs.items()},
+        "companions": {k: {"nx": c["grid"]["nx"], "nt": c["grid"]["nt"]} for k, c in configs.items()},
         "terminal_std_cells": {"crowd": min(cells.values()), "types": cells},
         # a last step longer than a type's layer is solved exactly (mfg.terminal_interval): always resolved
         "terminal_layer_resolved": True,
         "grid_outcomes": fine}
-    record["companions"]["space_coarse"] = {"nx": int(coarse_nodes.size), "nt": coarse_config["grid"]["nt"]}
+    record["companions"]["space_coarse"] = {"nx": coarse_config["grid"]["nx"], "nt": coarse_config["grid"]["nt"]}
+    spacing = spacing_ratios(grid.q.size, configs["space"]["grid"]["nx"], coarse_config["grid"]["nx"])
+    record["spacing"] = list(spacing)
 
     def start(t_c, _s=solution):
         return np.interp(t_c, _s.grid.t, _s.eta)
@@ -144,18 +174,14 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     def one(group: dict, pick: Callable[[dict], dict], diffusions: dict[str, float], n_cells: float):
         coarse = pick(outs["space_coarse"]) if "space_coarse" in outs else None
         combined = combine(group, pick(outs["time_half"]), pick(outs["time_quarter"]), pick(outs["space"]),
-                           ratio=ratio, ratio2=ratio2, space_coarse=coarse, excess=diffusions)
+                           ratio=ratio, ratio2=ratio2, spacing=spacing, space_coarse=coarse,
+                           excess=diffusions, share=True)
         values = {k: c["value"] for k, c in combined.items()}
         errors = {k: c["error"] for k, c in combined.items()}
+        # (a value a companion cannot compute is marked there too, its estimate its own size)
         unresolved = flag_unresolved({**values, "_horizon": horizon}, errors, terminal_std_cells=n_cells,
                                      layer_resolved=layer_ok)
-        # a value a companion cannot even compute (e.g. the speed of a terminal mean that overshoots zero
-        # there): not resolved, and as uncertain as itself
-        for key, value in values.items():
-            if errors[key] is None and value is not None and math.isfinite(value):
-                errors[key] = abs(value)
-                if key not in unresolved:
-                    unresolved.append(key)
+        speed_past_zero(values, errors, unresolved, horizon)
         return (values, errors, [k for k, c in combined.items() if c["extrapolated"]], unresolved,
                 [k for k, c in combined.items() if c["space_extrapolated"]])
 
