@@ -210,3 +210,27 @@ def test_half_life_and_peak_eta_estimates_track_their_errors(params, grid, check
     s = solve(make(STIFF, params=params, grid=grid))
     # (the terminal mean, e^-8 of the initial one, is overestimated 10-18x: its estimate is conservative)
     assert assert_estimates_within_factor_3(s, skip=("mean_inventory_terminal",)) >= checked
+
+
+#: The estimate misses left on the sweep corners (docs/mfg.md, section 11): on 61 x 40 the 46- and 31-node graded
+#: meshes are no worse than 61 where the law starts, so no coarser companion sees the half-life's error; the
+#: phi = 0.005 corners there are over-estimated (errors below 0.4 %).
+CORNER_MISSES = {(0.5, 0.05, 201): "peak eta -0.83 %, estimate 0.33 of it (just below a third)",
+                 (0.5, 0.05, 61): "half-life +2.6 %, estimate 0.25 of it",
+                 (0.5, 5.0, 61): "half-life +3.1 %, peak eta -3.3 %: estimates 0.22, 0.32 of them",
+                 (0.005, 0.05, 61): "cost +0.33 %, estimate 4.4 times it",
+                 (0.005, 5.0, 61): "half-life -0.36 %, estimate 5.1 times it"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phi, gamma_T, nx", [
+    pytest.param(phi, g, nx, marks=pytest.mark.xfail(strict=True, reason=CORNER_MISSES[(phi, g, nx)]))
+    if (phi, g, nx) in CORNER_MISSES else (phi, g, nx)
+    for nx in (201, 61) for phi in (0.005, 0.5) for g in (0.05, 5.0)])
+def test_sweep_corners_estimates_on_the_automatic_range(phi, gamma_T, nx):
+    """The default sweep's corners as the pipeline solves them (automatic range) on the default and the small
+    config's grid: every resolved outcome's estimate within a factor 3 (the terminal mean's may exceed it)."""
+    cfg = make(STIFF, params={"phi": phi, "gamma_T": gamma_T}, grid={"nx": nx, "nt": 150 if nx == 201 else 40})
+    del cfg["grid"]["x_min"], cfg["grid"]["x_max"]
+    s = solve(cfg)
+    assert_estimates_within_factor_3(s, skip=("mean_inventory_terminal",))
