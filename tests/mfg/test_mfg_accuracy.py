@@ -9,8 +9,8 @@ import pytest
 
 from mfg_cases import STIFF, make
 from mfg_finance.mfg import solve
-from mfg_finance.mfg.accuracy import (combine, companion_config, companion_nodes, fitted_order, flag_unresolved,
-                                      order_fit_error, space_extrapolation)
+from mfg_finance.mfg.accuracy import (combine, companion_config, companion_nodes, companion_plan, fitted_order,
+                                      flag_unresolved, order_fit_error, space_extrapolation)
 from mfg_finance.mfg.exact import exact_outcomes
 from mfg_finance.mfg.outcomes import HEADLINE
 from mfg_finance.mfg.outputs import solution_metrics
@@ -112,6 +112,15 @@ def test_companions_and_failures_are_recorded():
     assert companion_config(odd)["price"]["enabled"] is False
     q = np.linspace(0.0, 1.0, 6)
     assert list(companion_nodes(q)) == [0.0, 0.4, 0.8, 1.0]
+    # graded meshes: 3/4 and 1/2 of the cells by the mesh rule (no nodes given); too small for two coarser: nested
+    graded = {"grid": {"nx": 201, "nt": 150, "inventory_mesh": "graded"}}
+    configs, nodes, coarse, coarse_nodes = companion_plan(graded, np.linspace(-1.0, 1.0, 201))
+    assert (configs["space"]["grid"], coarse["grid"]) == ({**graded["grid"], "nt": 75, "nx": 151},
+                                                          {**graded["grid"], "nt": 75, "nx": 101})
+    assert nodes["space"] is None and coarse_nodes is None
+    assert companion_plan(graded, np.linspace(-1.0, 1.0, 201), nested=True)[1]["space"].size == 101
+    tiny = {"grid": {"nx": 4, "nt": 8, "inventory_mesh": "graded"}}
+    assert companion_plan(tiny, np.linspace(-1.0, 1.0, 4))[1]["space"].size == 3
     # the initial law fits the fine grid's cells but not the space companion's: no estimate, and why
     s = solve(make(STIFF, params={"m0_mean": 0.51, "m0_std": 0.021, "eta1": 0.0}, grid={"inventory_mesh": "uniform"}))
     assert all(v is None for v in s.accuracy["outcome_errors"].values())

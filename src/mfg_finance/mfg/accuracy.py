@@ -361,9 +361,10 @@ def companion_plan(config: Mapping[str, Any], q: np.ndarray, make: Callable[...,
     configs = {"time_half": make(config, nt_divisor=2, halve_nx=False),
                "time_quarter": make(config, nt_divisor=4, halve_nx=False)}
     nodes: dict[str, np.ndarray | None] = {"time_half": q, "time_quarter": q}
-    if not nested and config["grid"].get("inventory_mesh", "uniform") == "graded":
-        cells = q.size - 1
-        counts = [max(3, int(round(f * cells)) + 1) for f in SPACE_FRACTIONS]
+    cells = q.size - 1
+    counts = [max(3, int(round(f * cells)) + 1) for f in SPACE_FRACTIONS]
+    # (a mesh too small to have two coarser ones, nx < 6: the nested companions)
+    if not nested and config["grid"].get("inventory_mesh", "uniform") == "graded" and q.size > counts[0] > counts[1]:
         configs["space"] = make(config, nt_divisor=2, halve_nx=False, nx=counts[0])
         nodes["space"] = None
         return configs, nodes, make(config, nt_divisor=2, halve_nx=False, nx=counts[1]), None
