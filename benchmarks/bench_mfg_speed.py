@@ -125,9 +125,11 @@ def main() -> None:
             fresh_process(FRESH, args.fresh),
     }
     rows.update({name: fresh_process(code, args.fresh) for name, code in FLOORS.items()})
-    from mfg_finance.mfg.kernels import backend_name
-
-    print(f"kernels: {backend_name()} build")
+    try:
+        from mfg_finance.mfg.kernels import backend_name
+        print(f"kernels: {backend_name()} build")
+    except ImportError:                                                   # (a checkout before the C build)
+        print("kernels: numba (a checkout before mfg.kernels)")
     print(f"{'':78s} {'CPU ms':>9s} {'wall ms':>9s}")
     for name, (cpu, wall) in rows.items():
         print(f"{name:78s} {cpu * 1e3:9.1f} {wall * 1e3:9.1f}")

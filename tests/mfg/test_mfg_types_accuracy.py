@@ -63,11 +63,11 @@ def compare(solution, exact):
     return rows
 
 
-def check_estimates(rows, *, half_life_floor=0.15):
+def check_estimates(rows):
     """Each computed outcome within 2% of exact (or, an exponentially small terminal mean, within its estimate);
     each estimate within a factor 3 of the true error where that error is resolvable (at least a tenth of the
-    target); the half-life's at least ``half_life_floor`` of it (docs/mfg.md, section 9: its spatial error
-    escapes the excess-diffusion measure, as for one type)."""
+    target), the half-life's too (its spatial error, which the nested companions miss, the graded ones see:
+    docs/mfg.md, section 9)."""
     for group, key, value, est, ref, unresolved, start in rows:
         true = abs(value - ref)
         assert est is not None and math.isfinite(est), (group, key)
@@ -80,8 +80,7 @@ def check_estimates(rows, *, half_life_floor=0.15):
             assert true <= TARGET * abs(ref), (group, key, value, ref, true / abs(ref))
         if true < 0.1 * TARGET * abs(ref):
             continue
-        low = half_life_floor if key == "liquidation_half_life" else 1.0 / 3.0
-        assert low <= est / true <= 3.0, (group, key, est, true)
+        assert 1.0 / 3.0 <= est / true <= 3.0, (group, key, est, true)
 
 
 def test_one_type_through_the_multi_type_solver_is_the_one_type_solve():
@@ -147,6 +146,8 @@ def test_extreme_types_estimates_cover_the_error(params, types):
             assert abs(value - ref) <= est, (group, key)
         if (group, key) == ("urgent", "liquidation_speed"):
             assert unresolved and value <= ref, (value, est, ref)
+        if key == "liquidation_half_life":     # 0.30-2.9 of the true error (0.13-0.76 with the nested companions alone)
+            assert 0.25 <= est / abs(value - ref) <= 3.0, (group, est, value, ref)
 
 
 def test_a_terminal_mean_past_zero_gives_an_unresolved_lower_bound_on_the_speed_not_nan():

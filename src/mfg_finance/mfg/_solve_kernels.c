@@ -22,6 +22,11 @@
 #else
 #define CLONES
 #endif
+#if defined(__GNUC__)
+#define INLINE static inline __attribute__((always_inline))   /* into each clone: its vector width */
+#else
+#define INLINE static inline
+#endif
 
 enum { G_HM, G_HP, G_CU, G_CD, G_GP, G_GM, G_LO, G_HI, G_IHM, G_IHP, GEOMETRY_ROWS };
 
@@ -30,7 +35,7 @@ static inline double dmin(double x, double y) { return x < y ? x : y; }
 
 /* ---- twisted GTH factorisation of I - dt A and its two solves (mfg_finance/mfg/tridiag.py) ---------------- */
 
-static inline void twisted_factor(const double *restrict up, const double *restrict down, Py_ssize_t n, double dt,
+INLINE void twisted_factor(const double *restrict up, const double *restrict down, Py_ssize_t n, double dt,
                                   double *restrict piv, double *restrict mult, double *restrict outer)
 {
     Py_ssize_t k = (n - 1) / 2, j, i;
@@ -94,7 +99,7 @@ static inline void twisted_factor(const double *restrict up, const double *restr
     piv[k] = 1.0 / twist;
 }
 
-static inline void twisted_solve(const double *restrict piv, const double *restrict mult,
+INLINE void twisted_solve(const double *restrict piv, const double *restrict mult,
                                  const double *restrict outer, const double *restrict b, double *restrict x,
                                  Py_ssize_t n)
 {
@@ -139,7 +144,7 @@ static inline void twisted_solve(const double *restrict piv, const double *restr
     }
 }
 
-static inline void twisted_solve_transpose(const double *restrict piv, const double *restrict mult,
+INLINE void twisted_solve_transpose(const double *restrict piv, const double *restrict mult,
                                            const double *restrict outer, const double *restrict b,
                                            double *restrict x, Py_ssize_t n)
 {
@@ -186,7 +191,7 @@ static inline void twisted_solve_transpose(const double *restrict piv, const dou
 
 /* ---- the hybrid scheme (mfg_finance/mfg/sweep_kernel.py) ------------------------------------------------- */
 
-static inline void geometry(const double *restrict q, Py_ssize_t n, double D, double *restrict geo)
+INLINE void geometry(const double *restrict q, Py_ssize_t n, double D, double *restrict geo)
 {
     Py_ssize_t i;
     double hm, hp, W;
@@ -212,7 +217,7 @@ static inline void geometry(const double *restrict q, Py_ssize_t n, double D, do
 
 #define GEO(row, i) geo[(row) * n + (i)]
 
-static inline void rates(double a, const double *restrict geo, Py_ssize_t n, Py_ssize_t i, double D,
+INLINE void rates(double a, const double *restrict geo, Py_ssize_t n, Py_ssize_t i, double D,
                          double *restrict r_up, double *restrict r_down)
 {
     double hm = GEO(G_HM, i), hp = GEO(G_HP, i);
@@ -221,7 +226,7 @@ static inline void rates(double a, const double *restrict geo, Py_ssize_t n, Py_
     *r_down = dmax((2.0 * De - a * hp) * GEO(G_CD, i), 0.0);
 }
 
-static inline void policy(const double *restrict u, double eta, const double *restrict geo, Py_ssize_t n, double D,
+INLINE void policy(const double *restrict u, double eta, const double *restrict geo, Py_ssize_t n, double D,
                           double *restrict out)
 {
     Py_ssize_t i;
@@ -250,7 +255,7 @@ static inline void policy(const double *restrict u, double eta, const double *re
     out[n - 1] = dmin((u[n - 2] - u[n - 1]) * GEO(G_IHM, n - 1), 0.0) * half;
 }
 
-static inline void fill_rates(const double *restrict a, const double *restrict geo, Py_ssize_t n, double D,
+INLINE void fill_rates(const double *restrict a, const double *restrict geo, Py_ssize_t n, double D,
                               double *restrict up, double *restrict down)
 {
     Py_ssize_t i;
