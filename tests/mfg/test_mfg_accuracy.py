@@ -9,8 +9,8 @@ import pytest
 
 from mfg_cases import STIFF, make
 from mfg_finance.mfg import solve
-from mfg_finance.mfg.accuracy import (combine, companion_config, companion_nodes, fitted_order, flag_unresolved,
-                                      order_fit_error, space_extrapolation)
+from mfg_finance.mfg.accuracy import (combine, companion_config, companion_nodes, companion_plan, fitted_order,
+                                      flag_unresolved, order_fit_error, space_extrapolation)
 from mfg_finance.mfg.exact import exact_outcomes
 from mfg_finance.mfg.outcomes import HEADLINE
 from mfg_finance.mfg.outputs import solution_metrics
@@ -112,6 +112,15 @@ def test_companions_and_failures_are_recorded():
     assert companion_config(odd)["price"]["enabled"] is False
     q = np.linspace(0.0, 1.0, 6)
     assert list(companion_nodes(q)) == [0.0, 0.4, 0.8, 1.0]
+    # graded meshes: 3/4 and 1/2 of the cells by the mesh rule (no nodes given); too small for two coarser: nested
+    graded = {"grid": {"nx": 201, "nt": 150, "inventory_mesh": "graded"}}
+    configs, nodes, coarse, coarse_nodes = companion_plan(graded, np.linspace(-1.0, 1.0, 201))
+    assert (configs["space"]["grid"], coarse["grid"]) == ({**graded["grid"], "nt": 75, "nx": 151},
+                                                          {**graded["grid"], "nt": 75, "nx": 101})
+    assert nodes["space"] is None and coarse_nodes is None
+    assert companion_plan(graded, np.linspace(-1.0, 1.0, 201), nested=True)[1]["space"].size == 101
+    tiny = {"grid": {"nx": 4, "nt": 8, "inventory_mesh": "graded"}}
+    assert companion_plan(tiny, np.linspace(-1.0, 1.0, 4))[1]["space"].size == 3
     # the initial law fits the fine grid's cells but not the space companion's: no estimate, and why
     s = solve(make(STIFF, params={"m0_mean": 0.51, "m0_std": 0.021, "eta1": 0.0}, grid={"inventory_mesh": "uniform"}))
     assert all(v is None for v in s.accuracy["outcome_errors"].values())
@@ -210,3 +219,27 @@ def test_half_life_and_peak_eta_estimates_track_their_errors(params, grid, check
     s = solve(make(STIFF, params=params, grid=grid))
     # (the terminal mean, e^-8 of the initial one, is overestimated 10-18x: its estimate is conservative)
     assert assert_estimates_within_factor_3(s, skip=("mean_inventory_terminal",)) >= checked
+
+
+#: The estimate misses left on the sweep corners (docs/mfg.md, section 11): on 61 x 40 the 46- and 31-node graded
+#: meshes are no worse than 61 where the law starts, so no coarser companion sees the half-life's error; the
+#: phi = 0.005 corners there are over-estimated (errors below 0.4 %).
+CORNER_MISSES = {(0.5, 0.05, 201): "peak eta -0.83 %, estimate 0.33 of it (just below a third)",
+                 (0.5, 0.05, 61): "half-life +2.6 %, estimate 0.25 of it",
+                 (0.5, 5.0, 61): "half-life +3.1 %, peak eta -3.3 %: estimates 0.22, 0.32 of them",
+                 (0.005, 0.05, 61): "cost +0.33 %, estimate 4.4 times it",
+                 (0.005, 5.0, 61): "half-life -0.36 %, estimate 5.1 times it"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phi, gamma_T, nx", [
+    pytest.param(phi, g, nx, marks=pytest.mark.xfail(strict=True, reason=CORNER_MISSES[(phi, g, nx)]))
+    if (phi, g, nx) in CORNER_MISSES else (phi, g, nx)
+    for nx in (201, 61) for phi in (0.005, 0.5) for g in (0.05, 5.0)])
+def test_sweep_corners_estimates_on_the_automatic_range(phi, gamma_T, nx):
+    """The default sweep's corners as the pipeline solves them (automatic range) on the default and the small
+    config's grid: every resolved outcome's estimate within a factor 3 (the terminal mean's may exceed it)."""
+    cfg = make(STIFF, params={"phi": phi, "gamma_T": gamma_T}, grid={"nx": nx, "nt": 150 if nx == 201 else 40})
+    del cfg["grid"]["x_min"], cfg["grid"]["x_max"]
+    s = solve(cfg)
+    assert_estimates_within_factor_3(s, skip=("mean_inventory_terminal",))

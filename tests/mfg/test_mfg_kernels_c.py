@@ -160,3 +160,15 @@ def test_workspace_recycles_only_arrays_nobody_holds_and_caps_its_memory():
     del spare                                          # free, but kept: 4 x 800 bytes of (10, 10) and the (5, 2)
     big = workspace.empty((20, 20))                    # past the cap: the free ones are let go, not `held`
     assert {id(a) for a in workspace._arrays} == {id(held), id(big)}
+
+
+def test_a_c_build_older_than_its_source_is_stale(tmp_path):
+    built, source = tmp_path / "_solve_kernels.so", tmp_path / "_solve_kernels.c"
+    built.write_bytes(b"")
+    assert not kernels.is_stale(str(built))                 # no source beside it (a wheel): used
+    source.write_text("/* edited */")
+    os.utime(built, ns=(10 ** 18, 10 ** 18))
+    os.utime(source, ns=(2 * 10 ** 18, 2 * 10 ** 18))
+    assert kernels.is_stale(str(built))                     # edited after the build: not used
+    os.utime(built, ns=(3 * 10 ** 18, 3 * 10 ** 18))
+    assert not kernels.is_stale(str(built))

@@ -9,7 +9,9 @@ same bits (``tests/mfg/test_mfg_kernels_c.py``).
 
 ``MFG_FINANCE_KERNELS=numba`` in the environment selects the numba build even where the C one is installed
 (benchmarks, comparisons); ``MFG_FINANCE_KERNELS=c`` makes a missing C build an error instead of a fallback.
-Imports neither numpy nor numba itself.
+A C build older than its source beside it (an editable install after ``git pull`` or an edit, not yet rebuilt
+with ``pip install -e .``) is not used: numba's build, compiled from the current source, runs instead, with a
+warning. Imports neither numpy nor numba itself.
 """
 
 from __future__ import annotations
@@ -33,11 +35,30 @@ def backend() -> ModuleType:
         raise ConfigError(f"{ENV}={choice!r}: expected 'c', 'numba' or unset")
     if choice != "numba":
         try:
-            return importlib.import_module("mfg_finance.mfg._solve_kernels")
+            module = importlib.import_module("mfg_finance.mfg._solve_kernels")
         except ImportError:
             if choice == "c":
                 raise
+        else:
+            if not is_stale(module.__file__):
+                return module
+            message = (f"{module.__file__} is older than its source _solve_kernels.c: rebuild it with "
+                       "`pip install -e .`; the numba build runs meanwhile")
+            if choice == "c":
+                raise ImportError(message)
+            import warnings
+
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
     return importlib.import_module("mfg_finance.mfg.sweep_kernel")
+
+
+def is_stale(built: str) -> bool:
+    """Whether the compiled file ``built`` is older than ``_solve_kernels.c`` beside it (absent: not stale)."""
+    source = os.path.join(os.path.dirname(built), "_solve_kernels.c")
+    try:
+        return os.stat(source).st_mtime_ns > os.stat(built).st_mtime_ns
+    except FileNotFoundError:
+        return False
 
 
 def backend_name() -> str:
