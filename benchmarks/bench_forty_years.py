@@ -9,13 +9,13 @@ real year's records). Files are cached in ``--cache`` (default ``$TMPDIR/mfg_for
 a year takes about a minute and is not measured.
 
 The pipeline runs in a fresh copy of the workflow (``data.source: local`` on the cached files, the
-default selection and statistics), ``snakemake --cores N`` up to ``results/stats/asset_stats.parquet``:
-one ``ingest_cotahist`` job per year, then ``summarize_ingest``, ``select_equities``,
-``infer_corporate_events``, ``compute_stats``. Reported: the run's wall time, and per rule the jobs'
-wall time and peak RSS from Snakemake's benchmark files (sampled). The largest ingestion, the
-selection and the statistics (as the rule computes them, a batch of tickers at a time, and for
-comparison on the whole frame) are then rerun alone in fresh processes for their exact peak RSS
-(``wait4``), interpreter and libraries included.
+default selection and statistics), ``snakemake --cores N`` up to ``results/stats/asset_stats.parquet``
+and the analytics charts: one ``ingest_cotahist`` job per year, then ``summarize_ingest``,
+``select_equities``, ``infer_corporate_events``, ``compute_stats``, ``plot_analytics``. Reported: the
+run's wall time, and per rule the jobs' wall time and peak RSS from Snakemake's benchmark files
+(sampled). The largest ingestion and each later stage (as the rule computes it, streamed or a batch of
+tickers at a time, and for comparison the way it held every row before) are then rerun alone in fresh
+processes for their exact peak RSS and CPU time (``wait4``), interpreter and libraries included.
 
 Usage::
 
@@ -44,7 +44,8 @@ from machine import describe  # benchmarks/machine.py (script directory is on sy
 REPO = Path(__file__).resolve().parents[1]
 COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs", "src")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "reports", "logs")
-TARGETS = ("results/data/ingest_summary.json", "results/stats/asset_stats.parquet")
+TARGETS = ("results/data/ingest_summary.json", "results/stats/asset_stats.parquet",
+           "reports/analytics/volume_profile.png")
 OPTION_CODBDI = (b"78", b"82")
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -130,15 +131,57 @@ def job_table(workdir: Path) -> dict[str, list[tuple[float, float]]]:
     return rules
 
 
-def exact_peak(code: str, cwd: Path) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MB) of ``python -c code`` in a fresh process (``wait4``'s rusage)."""
+def exact_peak(code: str, cwd: Path) -> tuple[float, float, float]:
+    """Wall time (s), CPU time (s) and peak RSS (MB) of ``python -c code`` in a fresh process (``wait4``)."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=cwd, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(proc.stderr.read().decode()[-3000:])
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def exact_codes(one_year: Path, folders: list[str]) -> dict[str, str]:
+    """Python code of each job measured alone: the rule's way and, for comparison, the one-frame way."""
+    events = "read_parquet('results/data/corporate_events.parquet')"
+    head = "from mfg_finance.io import read_parquet, write_parquet; "
+    return {
+        "ingest_cotahist (one year)": (f"from mfg_finance.cotahist.file_ingest import ingest_file; "
+                                       f"ingest_file({str(one_year)!r}, 'exact_ingest', strict=True)"),
+        "select_equities, streamed (the rule)": (
+            "from mfg_finance.cotahist.dataset_select import select_to_parquet; "
+            f"select_to_parquet({folders!r}, 'exact/equities.parquet', classes=['stock'])"),
+        "select_equities, years held together (before)": (
+            head + "from mfg_finance.cotahist.dataset_select import select_from_dataset; "
+            f"write_parquet('exact/equities_1.parquet', select_from_dataset({folders!r}, classes=['stock'])[0])"),
+        "infer_corporate_events, batches of tickers (the rule)": (
+            "from mfg_finance.corporate import EQUITY_COLUMNS; "
+            "from mfg_finance.corporate.batched import events_from_parquet; "
+            "events_from_parquet('results/data/equities.parquet', columns=EQUITY_COLUMNS)"),
+        "infer_corporate_events on the whole frame (before)": (
+            head + "from mfg_finance.corporate import EQUITY_COLUMNS, infer_events, merge_events, read_event_files; "
+            "q = read_parquet('results/data/equities.parquet', columns=EQUITY_COLUMNS); "
+            "merge_events(infer_events(q), read_event_files([], q)[0])"),
+        "compute_stats, batches of tickers (the rule)": (
+            head + "from mfg_finance.stats import EQUITY_COLUMNS; "
+            "from mfg_finance.stats.batched import compute_stats_from_parquet; "
+            "compute_stats_from_parquet('results/data/equities.parquet', 'exact/returns.parquet', "
+            f"columns=EQUITY_COLUMNS, events={events})"),
+        "compute_stats on the whole frame (before)": (
+            head + "from mfg_finance.stats import EQUITY_COLUMNS, compute_stats; "
+            "compute_stats(read_parquet('results/data/equities.parquet', columns=EQUITY_COLUMNS), "
+            f"events={events})"),
+        "plot_analytics, reduced inputs (the rule)": (
+            "from mfg_finance.report.figures.analytics import analytics_inputs, plot_analytics; "
+            "plot_analytics(*analytics_inputs('results/stats/returns.parquet', 'results/stats/asset_stats.parquet', "
+            "'results/data/equities.parquet'), 'exact/figures')"),
+        "plot_analytics on the whole files (before)": (
+            head + "from mfg_finance.report.figures.analytics import plot_analytics; "
+            "plot_analytics(read_parquet('results/stats/returns.parquet'), "
+            "read_parquet('results/stats/asset_stats.parquet'), read_parquet('results/data/equities.parquet'), "
+            "'exact/figures_1')"),
+    }
 
 
 def main() -> int:
@@ -179,23 +222,8 @@ def main() -> int:
         load_after = os.getloadavg()
         jobs = job_table(workdir)
         folders = sorted(str(p) for p in (workdir / "results/data/quotes").iterdir())
-        ingest_code = (f"from mfg_finance.cotahist.file_ingest import ingest_file; "
-                       f"ingest_file({str(files[-1])!r}, 'exact_ingest', strict=True)")
-        select_code = (f"from mfg_finance.cotahist.dataset_select import select_from_dataset; "
-                       f"select_from_dataset({folders!r}, classes=['stock'])")
-        events = "read_parquet('results/data/corporate_events.parquet')"
-        stats_code = ("from mfg_finance.io import read_parquet; from mfg_finance.stats import EQUITY_COLUMNS; "
-                      "from mfg_finance.stats.batched import compute_stats_from_parquet; "
-                      "compute_stats_from_parquet('results/data/equities.parquet', 'exact_returns.parquet', "
-                      f"columns=EQUITY_COLUMNS, events={events})")
-        one_frame_code = ("from mfg_finance.io import read_parquet; "
-                          "from mfg_finance.stats import EQUITY_COLUMNS, compute_stats; "
-                          "compute_stats(read_parquet('results/data/equities.parquet', columns=EQUITY_COLUMNS), "
-                          f"events={events})")
-        exact = {"ingest_cotahist (one year)": exact_peak(ingest_code, workdir),
-                 "select_equities": exact_peak(select_code, workdir),
-                 "compute_stats (batches of tickers, the rule)": exact_peak(stats_code, workdir),
-                 "compute_stats on the whole frame (before)": exact_peak(one_frame_code, workdir)}
+        (workdir / "exact").mkdir()
+        exact = {name: exact_peak(code, workdir) for name, code in exact_codes(files[-1], folders).items()}
         equities = pd.read_parquet(workdir / "results/data/equities.parquet", columns=["ticker"])
     finally:
         if not args.keep:
@@ -212,10 +240,10 @@ def main() -> int:
         walls, rss = [r[0] for r in rows], [r[1] for r in rows]
         print(f"| {rule} | {len(rows)} | {np.median(walls):.1f} ({max(walls):.1f}) | {max(rss):.0f} |")
     print("\nExact peak RSS in a fresh process (`wait4`):\n")
-    print("| job | wall (s) | peak RSS (MB) | target |")
-    print("|---|---|---|---|")
-    for name, (seconds, peak) in exact.items():
-        print(f"| {name} | {seconds:.1f} | {peak:.0f} | < 2,500 MB |")
+    print("| job | wall (s) | CPU (s) | peak RSS (MB) | target |")
+    print("|---|---|---|---|---|")
+    for name, (seconds, cpu, peak) in exact.items():
+        print(f"| {name} | {seconds:.1f} | {cpu:.1f} | {peak:.0f} | < 2,500 MB |")
     return 0
 
 

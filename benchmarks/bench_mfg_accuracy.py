@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_mfg_accuracy.py [--cases stiff,corners,musthold,ladder] [--json OUT]
+    python benchmarks/bench_mfg_accuracy.py [--cases stiff,corners,small,musthold,ladder] [--json OUT]
     python benchmarks/bench_mfg_accuracy.py --raw-only --json OUT   # only the solver's outcomes
 
 For each case (the default grid 201 x 150 unless the case says otherwise) it prints the relative
@@ -13,8 +13,9 @@ with the helpers below (which mirror :mod:`mfg_finance.mfg.outcomes`), so an old
 solver can be measured the same way (``PYTHONPATH=<old>/src``) for a before/after table.
 
 Cases: the stiff baseline (eta1 = 1e-3 and 0), the four corners of the default ``phi_gamma`` sweep
-on it, the 14 parameter sets of issue 14 (eta1 in {0, 1}, m0_mean in {0, 1, -1.5}, phi in {0, 5},
-gamma_T in {0, 50}, sigma in {0.02, 1.5}, T in {0.1, 5}; eta0 = 0.1, m0_std = 0.5) and the
+on it, the same six on the small config's 61 x 40 grid (``small``), the 14 parameter sets of issue 14
+(eta1 in {0, 1}, m0_mean in {0, 1, -1.5}, phi in {0, 5}, gamma_T in {0, 50}, sigma in {0.02, 1.5},
+T in {0.1, 5}; eta0 = 0.1, m0_std = 0.5) and the
 gamma_T ladder (eta1 = 0, 1e2 .. 1e12, graded and uniform time meshes, each on graded and uniform inventory nodes).
 """
 
@@ -56,6 +57,13 @@ def cases(groups: set[str]):
         for phi in (0.005, 0.5):
             for g in (0.05, 5.0):
                 yield f"corner phi={phi:g} gamma_T={g:g}", make(STIFF, params={"phi": phi, "gamma_T": g})
+    if "small" in groups:      # the small config's grid (tests/configs/small.yaml): 61 x 40
+        yield "stiff 61x40 eta1=1e-3", make(STIFF, grid={"nx": 61, "nt": 40})
+        yield "stiff 61x40 eta1=0", make(STIFF, params={"eta1": 0.0}, grid={"nx": 61, "nt": 40})
+        for phi in (0.005, 0.5):
+            for g in (0.05, 5.0):
+                yield (f"corner 61x40 phi={phi:g} gamma_T={g:g}",
+                       make(STIFF, params={"phi": phi, "gamma_T": g}, grid={"nx": 61, "nt": 40}))
     if "musthold" in groups:
         for k, (eta1, m0, phi, g, sigma, T) in enumerate(MUST_HOLD):
             yield (f"set {k + 1:2d} eta1={eta1} m0={m0} phi={phi} gT={g} sigma={sigma} T={T}",
@@ -98,7 +106,7 @@ def raw_outcomes(sol) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="stiff,corners,musthold,ladder")
+    parser.add_argument("--cases", default="stiff,corners,small,musthold,ladder")
     parser.add_argument("--raw-only", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()

@@ -10,8 +10,9 @@ FP forward sweep (refactoring the matrices, as :func:`mfg_finance.mfg.fp.solve_f
 without and with the error estimate's three companion solves (the same config each time, and with new
 parameters each run so that no cache of the grid or envelope helps); then the first solve in
 ``--fresh`` fresh processes (``python -c``, warm numba cache on disk, import included) and, for
-comparison, the floor of any numba-compiled solve: a fresh process that imports numpy and numba and
-calls one cached kernel.
+comparison, the floors of a fresh process part by part (Python, numpy, the solver's modules, numba, one
+cached numba kernel). The kernels' build (:mod:`mfg_finance.mfg.kernels`: the C extension if installed, else
+numba; ``MFG_FINANCE_KERNELS=numba`` selects numba) is printed first.
 
 Each row gives the CPU time of the process (``time.process_time``; for a fresh process, its total CPU
 time from start-up, children excluded) and the wall time. The machine is shared: the CPU time is the
@@ -33,9 +34,18 @@ STIFF = {"grid": {"nx": 201, "nt": 150, "T": 0.5},
 _REPORT = "import time; print(time.process_time(), time.perf_counter() - t0)"
 FRESH = ("import time; t0 = time.perf_counter(); from mfg_finance.mfg import solve; "
          f"s = solve({STIFF!r}, estimate_errors=False); " + _REPORT)
-#: The floor of any numba-compiled solve in a fresh process: numpy, numba and one cached kernel.
-FLOOR = ("import time; t0 = time.perf_counter(); import numpy as np; from mfg_finance.mfg import tridiag; "
-         "tridiag.factor(np.ones(4), np.ones(4), 0.1); " + _REPORT)
+#: The floors of a fresh process, part by part: Python alone; numpy; numpy and the solver's modules (no kernel
+#: loaded); numpy and numba; numpy, numba and one cached numba kernel call (the floor of any numba-compiled solve).
+FLOORS = {
+    "  floor: Python start-up alone": "import time; t0 = time.perf_counter(); " + _REPORT,
+    "  floor: + import numpy": "import time; t0 = time.perf_counter(); import numpy; " + _REPORT,
+    "  floor: + import numpy and the solver's modules (no kernel)":
+        "import time; t0 = time.perf_counter(); import numpy; from mfg_finance.mfg import solver; " + _REPORT,
+    "  floor: + import numpy and numba": "import time; t0 = time.perf_counter(); import numpy, numba; " + _REPORT,
+    "  floor: + numpy, numba and one cached numba kernel call":
+        ("import time; t0 = time.perf_counter(); import numpy as np; from mfg_finance.mfg import tridiag; "
+         "tridiag.factor(np.ones(4), np.ones(4), 0.1); " + _REPORT),
+}
 
 
 def median_time(fn, repeats: int) -> tuple[float, float]:
@@ -113,8 +123,13 @@ def main() -> None:
         "steady solve with the error companions": median_time(lambda: solve(STIFF), args.repeats),
         "first solve in a fresh process (warm numba cache; start-up and import included)":
             fresh_process(FRESH, args.fresh),
-        "  floor: fresh process importing numpy + numba, one cached kernel call": fresh_process(FLOOR, args.fresh),
     }
+    rows.update({name: fresh_process(code, args.fresh) for name, code in FLOORS.items()})
+    try:
+        from mfg_finance.mfg.kernels import backend_name
+        print(f"kernels: {backend_name()} build")
+    except ImportError:                                                   # (a checkout before the C build)
+        print("kernels: numba (a checkout before mfg.kernels)")
     print(f"{'':78s} {'CPU ms':>9s} {'wall ms':>9s}")
     for name, (cpu, wall) in rows.items():
         print(f"{name:78s} {cpu * 1e3:9.1f} {wall * 1e3:9.1f}")

@@ -44,7 +44,7 @@ def main() -> None:
     L2, LD = tcn.default_halfwidths(types, PARAMS["sigma0"], T)
 
     def two_types_common_noise():
-        est2 = tcn.solve_with_estimate(types, PARAMS, T=T, nt=160, nX=201, nD=41, halfwidth=L2, D_halfwidth=LD)
+        est2 = tcn.solve_with_estimate(types, PARAMS, T=T, nt=320, nX=201, nD=41, halfwidth=L2, D_halfwidth=LD)
         simulate_types_paths(est2.fine, n_paths=2000, seed=1)
 
     cases = {
@@ -57,7 +57,7 @@ def main() -> None:
             {"grid": {"nx": 201, "nt": 150, "T": T}, "params": det}, TYPES),
         "terminal dispersion, 2000 paths on the three (t, Q) grids": lambda: terminal_dispersion(
             est, n_paths=2000, seed=1),
-        "two types + common noise, (t, X, D) 160 x 201 x 41 + 2 companions + 2000 paths": two_types_common_noise,
+        "two types + common noise, (t, Y, D) 320 x 201 x 41 + 4 companions + 2000 paths": two_types_common_noise,
         "finite-N study, N = 10..10^4, 10^4 agent paths, 5000 limit paths": lambda: convergence_study(
             est.fine, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=5000, seed=1, min_replications=10),
         "epsilon-Nash, N = 10 and 100 (two grids)": lambda: epsilon_study(est.fine, est.coarse, [10, 100]),

@@ -21,7 +21,7 @@ import pytest
 
 from mfg_finance.cotahist import ingest, read_cotahist, select_equities, universe_table
 from mfg_finance.cotahist.dataset import FRAGMENT, dataset_years, read_year
-from mfg_finance.cotahist.dataset_select import select_from_dataset
+from mfg_finance.cotahist.dataset_select import select_from_dataset, select_to_parquet
 from mfg_finance.cotahist.file_ingest import combine_records, ingest_file
 from mfg_finance.cotahist.local_files import file_keys
 from mfg_finance.cotahist.sample import sample_cotahist_bytes
@@ -53,8 +53,16 @@ def assert_same_as_one_frame(paths, folders, records, strict=True, selections=SE
     assert rejects == whole.rejects
     for selection in selections:
         equities, universe = select_from_dataset(folders, **selection)
-        assert parquet_bytes(equities) == parquet_bytes(select_equities(whole.quotes, **selection)), selection
+        expected = parquet_bytes(select_equities(whole.quotes, **selection))
+        assert parquet_bytes(equities) == expected, selection
         assert parquet_bytes(universe) == parquet_bytes(universe_table(whole.quotes, **selection)), selection
+        # streamed to the file, a few tickers at a time: the same bytes, and no temporary file left
+        out = Path(folders[0]).parent / "streamed" / "equities.parquet"
+        streamed_universe, counts = select_to_parquet(folders, out, batch_rows=700, **selection)
+        assert out.read_bytes() == expected, selection
+        assert parquet_bytes(streamed_universe) == parquet_bytes(universe), selection
+        assert counts == {"rows": len(equities), "tickers": equities["ticker"].nunique()}
+        assert os.listdir(out.parent) == ["equities.parquet"]
 
 
 # -- real B3 files that overlap ----------------------------------------------------------------------
@@ -184,6 +192,10 @@ def test_nothing_selected_names_the_filters_and_what_is_present(tmp_path):
     with pytest.raises(DataError) as reference:
         select_equities(read_cotahist([path]), classes=["stock"], codbdi=[99])
     assert str(caught.value) == str(reference.value)
+    with pytest.raises(DataError) as streamed:
+        select_to_parquet(folders, tmp_path / "out" / "equities.parquet", classes=["stock"], codbdi=[99])
+    assert str(streamed.value) == str(reference.value)
+    assert os.listdir(tmp_path / "out") == []       # no output, no temporary file left
     with pytest.raises(DataError, match="unknown class"):
         select_from_dataset(folders, classes=["stocks"])
 

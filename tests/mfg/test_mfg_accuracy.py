@@ -9,8 +9,8 @@ import pytest
 
 from mfg_cases import STIFF, make
 from mfg_finance.mfg import solve
-from mfg_finance.mfg.accuracy import (combine, companion_config, companion_nodes, flag_unresolved,
-                                      space_extrapolation)
+from mfg_finance.mfg.accuracy import (combine, companion_config, companion_nodes, companion_plan, fitted_order,
+                                      flag_unresolved, order_fit_error, space_extrapolation)
 from mfg_finance.mfg.exact import exact_outcomes
 from mfg_finance.mfg.outcomes import HEADLINE
 from mfg_finance.mfg.outputs import solution_metrics
@@ -35,14 +35,15 @@ def true_errors(solution):
     return out
 
 
-def assert_estimates_within_factor_3(solution):
-    """Each resolved headline outcome's estimate is within a factor 3 of its true error (above ``FLOOR``)."""
-    checked = 0
+def assert_estimates_within_factor_3(solution, skip=()):
+    """Each resolved headline outcome's estimate is within a factor 3 of its true error (above ``FLOOR``); the keys
+    checked."""
+    checked = set()
     for key, (c, e, est) in true_errors(solution).items():
-        if key in solution.accuracy["unresolved"] or abs(c - e) <= FLOOR * abs(e):
+        if key in solution.accuracy["unresolved"] or abs(c - e) <= FLOOR * abs(e) or key in skip:
             continue
         assert est is not None and abs(c - e) / 3.0 <= est <= 3.0 * abs(c - e), (key, c, e, est)
-        checked += 1
+        checked.add(key)
     return checked
 
 
@@ -60,8 +61,10 @@ def test_metrics_carry_an_error_for_every_outcome(stiff_solution):
     assert metrics["outcome_errors"].keys() == metrics["outcomes"].keys()
     acc = metrics["accuracy"]
     assert acc["method"] == "richardson-time+space-companion"
+    # graded nodes: the space companions' meshes are built by the same rule with 3/4 and 1/2 of the cells
     assert acc["companions"] == {"time_half": {"nx": 201, "nt": 75}, "time_quarter": {"nx": 201, "nt": 38},
-                                 "space": {"nx": 101, "nt": 75}, "space_coarse": {"nx": 51, "nt": 75}}
+                                 "space": {"nx": 151, "nt": 75}, "space_coarse": {"nx": 101, "nt": 75}}
+    assert acc["space_companions"] == "graded" and acc["spacing"] == pytest.approx([4.0 / 3.0, 2.0])
     assert acc["ratio"] == pytest.approx(2.0)
     assert metrics["outcome_errors"]["price_impact"] is None      # price disabled: no outcome, no error
     assert all(v >= 0 for v in metrics["outcome_errors"].values() if v is not None)
@@ -109,6 +112,15 @@ def test_companions_and_failures_are_recorded():
     assert companion_config(odd)["price"]["enabled"] is False
     q = np.linspace(0.0, 1.0, 6)
     assert list(companion_nodes(q)) == [0.0, 0.4, 0.8, 1.0]
+    # graded meshes: 3/4 and 1/2 of the cells by the mesh rule (no nodes given); too small for two coarser: nested
+    graded = {"grid": {"nx": 201, "nt": 150, "inventory_mesh": "graded"}}
+    configs, nodes, coarse, coarse_nodes = companion_plan(graded, np.linspace(-1.0, 1.0, 201))
+    assert (configs["space"]["grid"], coarse["grid"]) == ({**graded["grid"], "nt": 75, "nx": 151},
+                                                          {**graded["grid"], "nt": 75, "nx": 101})
+    assert nodes["space"] is None and coarse_nodes is None
+    assert companion_plan(graded, np.linspace(-1.0, 1.0, 201), nested=True)[1]["space"].size == 101
+    tiny = {"grid": {"nx": 4, "nt": 8, "inventory_mesh": "graded"}}
+    assert companion_plan(tiny, np.linspace(-1.0, 1.0, 4))[1]["space"].size == 3
     # the initial law fits the fine grid's cells but not the space companion's: no estimate, and why
     s = solve(make(STIFF, params={"m0_mean": 0.51, "m0_std": 0.021, "eta1": 0.0}, grid={"inventory_mesh": "uniform"}))
     assert all(v is None for v in s.accuracy["outcome_errors"].values())
@@ -122,10 +134,10 @@ def test_combine_extrapolates_a_first_order_sequence_and_refuses_a_wild_one():
     out = combine(fine, half, quarter, half, ratio=2.0, ratio2=2.0)["a"]
     assert out["extrapolated"] and out["value"] == pytest.approx(1.0 - 2 * h * h, abs=1e-15)
     assert out["error"] == pytest.approx(2 * h * h, rel=1e-9)   # |R - R2| / 3 = R's true error; no space error
-    # space: the companion on every other node differs; the fine grid's share of it is space_share
+    # space: one companion on twice the spacing differs; without the second its error is taken first order
     space = {"a": half["a"] + 0.003}
-    assert combine(fine, half, quarter, space, ratio=2.0, ratio2=2.0, space_share=0.5)["a"]["error"] == \
-        pytest.approx(2 * h * h + 0.0015, rel=1e-9)
+    assert combine(fine, half, quarter, space, ratio=2.0, ratio2=2.0, spacing=(2.0, 4.0))["a"]["error"] == \
+        pytest.approx(2 * h * h + 0.003, rel=1e-9)
     # a sequence that is not asymptotic (the second difference exceeds the first) is not extrapolated
     wild = combine({"a": 1.0}, {"a": 1.1}, {"a": 0.5}, {"a": 1.1}, ratio=2.0, ratio2=2.0)["a"]
     assert not wild["extrapolated"] and wild["value"] == 1.0 and wild["error"] == pytest.approx(0.1)
@@ -139,17 +151,29 @@ def test_space_extrapolation_removes_an_error_linear_in_the_numerical_diffusion(
     excess = {"fine": e, "time_half": e, "space": 2 * e, "space_coarse": 4 * e}
     correction, error, done = space_extrapolation(value["t"], value["x"], value["xx"], excess=excess)
     assert done and value["t"] - correction == pytest.approx(1.0 - 2 * d * e * e, abs=1e-15)
-    assert error == pytest.approx(2 * d * e * e, rel=1e-9)        # the quadratic term's remainder, exactly
+    assert error == pytest.approx(3 * d * e * e, rel=1e-9)        # 1.5 x the quadratic term's remainder, 2 d e^2
     # in the combination: time and space together
     out = combine({"a": value["t"]}, {"a": value["t"]}, {"a": value["t"]}, {"a": value["x"]}, ratio=2.0,
                   ratio2=2.0, space_coarse={"a": value["xx"]}, excess=excess)["a"]
     assert out["space_extrapolated"] and out["value"] == pytest.approx(1.0 - 2 * d * e * e, abs=1e-15)
-    # not asymptotic (the coarse level's slope is far off): no correction, the first-order share as the error
+    # not asymptotic (the coarse level's slope is far off): no correction, the order fit's error (p = 3, the top)
     correction, error, done = space_extrapolation(1.0, 1.01, 1.5, excess=excess)
-    assert not done and correction == 0.0 and error == pytest.approx(0.01)
-    # nothing upwind: no correction, the companions' difference as the error
+    assert not done and correction == 0.0 and error == pytest.approx(0.5 * (0.01 / 7.0 + 0.5 / 63.0))
+    # nothing upwind: no correction; differences growing slower than first order: p = 1, the mean of both
     flat = {"fine": 0.0, "time_half": 0.0, "space": 0.0, "space_coarse": 0.0}
-    assert space_extrapolation(1.0, 1.001, 1.002, excess=flat) == (0.0, pytest.approx(0.001), False)
+    assert space_extrapolation(1.0, 1.001, 1.002, excess=flat) == (0.0, pytest.approx(0.5 * (0.001 + 0.002 / 3.0)),
+                                                                    False)
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 2.7])
+def test_the_order_fit_recovers_the_error_of_a_power_law(p):
+    # O(s h) = 1 + C (s h)^p on the fine spacing and on 4/3 and 2 times it (the graded companions' 3/4, 1/2 cells)
+    c, h = 0.7, 0.01
+    o_t, o_x, o_xx = (1.0 + c * (s * h) ** p for s in (1.0, 4.0 / 3.0, 2.0))
+    assert fitted_order(o_x - o_t, o_xx - o_t, 4.0 / 3.0, 2.0) == pytest.approx(p, abs=1e-9)
+    assert order_fit_error(o_t, o_x, o_xx, 4.0 / 3.0, 2.0) == pytest.approx(c * h ** p, rel=1e-9)
+    # outside the range: clamped (a ratio below first order, e.g. opposite signs, is taken first order)
+    assert fitted_order(0.001, -0.001, 4.0 / 3.0, 2.0) == 1.0
 
 
 def test_flag_unresolved_widens_the_estimates():
@@ -168,13 +192,54 @@ def test_flag_unresolved_widens_the_estimates():
     assert errors["liquidation_speed"] == 50.0
     assert errors["total_cost"] == 0.01
     assert flag_unresolved(values, dict(errors), terminal_std_cells=5.0, layer_resolved=False) == list(errors)
+    # a value a companion cannot compute (no estimate): unresolved, its estimate its own size (as for types)
+    errors = {"liquidation_speed": None, "total_cost": 0.01, "price_impact": None}
+    flagged = flag_unresolved({**values, "price_impact": None}, errors, terminal_std_cells=5.0, layer_resolved=True)
+    assert flagged == ["liquidation_speed"] and errors["liquidation_speed"] == 50.0
+    assert errors["price_impact"] is None         # no outcome (price disabled): no error, not flagged
 
 
 @pytest.mark.parametrize("phi, gamma_T", [(0.005, 0.05), (0.5, 5.0)])
 def test_sweep_corners_meet_the_target(phi, gamma_T):
     s = solve(make(STIFF, params={"phi": phi, "gamma_T": gamma_T}))
     assert_within_target(s)
-    if phi < 0.1:
-        assert_estimates_within_factor_3(s)     # every true error above 0.1% (here: few or none)
-    # phi = 0.5, gamma_T = 5: the half-life is 0.94% off and its estimate 0.013% (a known miss: the error is
-    # spatial, in the upwind cells far from 0, and the excess-diffusion share underrates it; docs/mfg.md 11)
+    # phi = 0.5, gamma_T = 5: half-life +1.1 %, peak eta -1.0 %, cost +0.77 % (estimates 0.28, 0.26, 1.25 of them
+    # with the nested companions; 1.8, 0.57, 2.1 with the graded ones and the order fit, docs/mfg.md 11)
+    checked = assert_estimates_within_factor_3(s)
+    assert checked >= ({"liquidation_half_life", "eta_max", "total_cost"} if phi > 0.1 else set())
+
+
+@pytest.mark.parametrize("params, grid, checked", [
+    # half-life +1.5 %: estimate 0.23 of it with the nested companions
+    ({"eta1": 0.0}, {}, {"liquidation_half_life", "liquidation_speed", "total_cost"}),
+    # the small config's grid: half-life +2.0 %, peak eta -1.5 % (0.25 and 0.25 with the nested companions)
+    ({}, {"nx": 61, "nt": 40}, {"liquidation_half_life", "eta_max", "total_cost"}),
+])
+def test_half_life_and_peak_eta_estimates_track_their_errors(params, grid, checked):
+    s = solve(make(STIFF, params=params, grid=grid))
+    # (the terminal mean, e^-8 of the initial one, is overestimated 10-18x: its estimate is conservative)
+    assert assert_estimates_within_factor_3(s, skip=("mean_inventory_terminal",)) >= checked
+
+
+#: The estimate misses left on the sweep corners (docs/mfg.md, section 11): on 61 x 40 the 46- and 31-node graded
+#: meshes are no worse than 61 where the law starts, so no coarser companion sees the half-life's error; the
+#: phi = 0.005 corners there are over-estimated (errors below 0.4 %).
+CORNER_MISSES = {(0.5, 0.05, 201): "peak eta -0.83 %, estimate 0.33 of it (just below a third)",
+                 (0.5, 0.05, 61): "half-life +2.6 %, estimate 0.25 of it",
+                 (0.5, 5.0, 61): "half-life +3.1 %, peak eta -3.3 %: estimates 0.22, 0.32 of them",
+                 (0.005, 0.05, 61): "cost +0.33 %, estimate 4.4 times it",
+                 (0.005, 5.0, 61): "half-life -0.36 %, estimate 5.1 times it"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phi, gamma_T, nx", [
+    pytest.param(phi, g, nx, marks=pytest.mark.xfail(strict=True, reason=CORNER_MISSES[(phi, g, nx)]))
+    if (phi, g, nx) in CORNER_MISSES else (phi, g, nx)
+    for nx in (201, 61) for phi in (0.005, 0.5) for g in (0.05, 5.0)])
+def test_sweep_corners_estimates_on_the_automatic_range(phi, gamma_T, nx):
+    """The default sweep's corners as the pipeline solves them (automatic range) on the default and the small
+    config's grid: every resolved outcome's estimate within a factor 3 (the terminal mean's may exceed it)."""
+    cfg = make(STIFF, params={"phi": phi, "gamma_T": gamma_T}, grid={"nx": nx, "nt": 150 if nx == 201 else 40})
+    del cfg["grid"]["x_min"], cfg["grid"]["x_max"]
+    s = solve(cfg)
+    assert_estimates_within_factor_3(s, skip=("mean_inventory_terminal",))

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.slow
 #: penalty; the terminal law (std 0.002) is squeezed in the terminal layer on upwind cells, and its std's
 #: spatial error is not extrapolated there (its estimate covers it).
 TARGET_MISSES = {(1, -1.5, 0, 50, 0.02, 5): "terminal std -3.9% (estimate 2.2%)"}
-ESTIMATE_MISSES = {(1, -1.5, 0, 50, 0.02, 5): "speed -0.24%, estimate 0.32x the error"}
 IDS = "eta1={}-m0={}-phi={}-gT={}-sigma={}-T={}".format
 
 
@@ -27,9 +26,10 @@ def solved():
     return {case: solve(must_hold_config(*case)) for case in MUST_HOLD}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=ESTIMATE_MISSES[c]))
-                                  if c in ESTIMATE_MISSES else c for c in MUST_HOLD], ids=lambda c: IDS(*c))
+@pytest.mark.parametrize("case", MUST_HOLD, ids=lambda c: IDS(*c))
 def test_check_set_solves_and_estimates_its_errors(case, solved):
+    # (set 3's speed, -0.24 %, had an estimate 0.32 of its error: the space extrapolation's remainder now
+    # |c2 - c1| E_h, 0.46 of it; docs/mfg.md section 11)
     s = solved[case]
     assert s.iterations <= 10
     assert s.domain["boundary_mass"] < 1e-8                      # the automatic range holds the law
@@ -45,20 +45,33 @@ def test_check_set_meets_the_target(case, solved):
     assert_within_target(solved[case])
 
 
+def assert_terminal_mean_flagged(s, exact):
+    """A terminal mean inside a cell of 0 with an unresolved terminal law is flagged, and its error bar covers it."""
+    acc = s.accuracy
+    assert {"terminal_dispersion", "mean_inventory_terminal"} <= set(acc["unresolved"])
+    error = abs(acc["outcomes"]["mean_inventory_terminal"] - exact["mean_inventory_terminal"])
+    assert error <= acc["outcome_errors"]["mean_inventory_terminal"]
+    if acc["outcome_errors"]["liquidation_speed"] is not None:
+        assert abs(acc["outcomes"]["liquidation_speed"] - exact["liquidation_speed"]) <= \
+            acc["outcome_errors"]["liquidation_speed"]
+
+
 @pytest.mark.parametrize("gamma_T", LADDER)
 def test_ladder_on_the_graded_mesh(gamma_T):
     s = solve(make(STIFF, params={"eta1": 0.0, "gamma_T": gamma_T}))
     assert s.total_cost <= do_nothing_cost(s)
-    cost, exact = s.outcomes()["total_cost"], exact_outcomes(s.config)["total_cost"]
-    if gamma_T < 1e10:          # measured +0.8, +0.7, -1.2 %
-        assert abs(cost / exact - 1.0) < 0.05
-    else:                       # a known miss: +24 % (the layer's 32 e-folds on 150 steps), within the estimate x 3
-        assert abs(cost - exact) <= 3.0 * s.accuracy["outcome_errors"]["total_cost"]
+    exact = exact_outcomes(s.config)
+    # measured +1.6, +2.5, +2.6, +2.7 % (before the exact last interval: +0.8, +0.7, -1.2, +24 %)
+    assert abs(s.outcomes()["total_cost"] / exact["total_cost"] - 1.0) < 0.05
+    assert_terminal_mean_flagged(s, exact)        # Q_T: 1e-6 ... 1e-16 of Q_0, off by +10 ... +41 %
 
 
 @pytest.mark.parametrize("gamma_T", LADDER)
-def test_ladder_on_the_uniform_mesh_is_flagged(gamma_T):
+def test_ladder_on_the_uniform_time_mesh(gamma_T):
+    # the exact last interval holds the layer however long the last step (this used to be flagged unresolved)
     s = solve(make(STIFF, params={"eta1": 0.0, "gamma_T": gamma_T}, grid={"time_mesh": "uniform"}))
     assert s.total_cost <= do_nothing_cost(s)
-    assert s.accuracy["terminal_layer_resolved"] is False
-    assert {"total_cost", "terminal_dispersion"} <= set(s.accuracy["unresolved"])
+    assert s.exact_last_interval and s.accuracy["terminal_layer_resolved"]
+    exact = exact_outcomes(s.config)
+    assert abs(s.outcomes()["total_cost"] / exact["total_cost"] - 1.0) < 0.05
+    assert_terminal_mean_flagged(s, exact)

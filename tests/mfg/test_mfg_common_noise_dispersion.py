@@ -127,7 +127,7 @@ def test_monte_carlo_against_the_finite_n_game():
     assert d.moments["common"]["std"] > 0.3 * d.std and d.moments["idiosyncratic"]["std"] > 0.3 * d.std
 
 
-def _types_solve(types, params, T=1.0, nt=80, nX=101, nD=17):
+def _types_solve(types, params, T=1.0, nt=80, nX=97, nD=17):
     from mfg_finance.mfg import types_common_noise as tcn
     from mfg_finance.mfg.agent_types import validate_types
 
@@ -142,15 +142,15 @@ def test_two_types_identical_types_are_one_type_and_eta1_zero_closed_form():
     from mfg_finance.mfg.types_common_noise_paths import simulate_paths as simulate_types_paths
 
     params = dict(MILD, sigma0=0.3)
-    # two identical types: D = 0 on every path, the row D = 0 is section 8's solver: the one-type dispersion
-    # (section 8's uniform nodes, the two-type solver's X axis; nQ - 1 a multiple of 8 for the one-type estimate,
-    # whose companions now refine t and Q separately, so only the fine grids, not the estimates, coincide)
-    est, L, _ = _types_solve([{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}], params, nX=105)
+    # two identical types: D = 0 on every path, the row D = 0 is section 8's solver on the same graded nodes
+    # (no shear): the one-type dispersion, estimate too (its time companions are the same grids' rows)
+    est, L, _ = _types_solve([{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}], params)
     d = types_terminal_dispersion(est, n_paths=500, seed=3)
-    one = terminal_dispersion(solve_with_estimate(params, T=1.0, nt=80, nQ=105, halfwidth=L, nodes="uniform"),
+    one = terminal_dispersion(solve_with_estimate(params, T=1.0, nt=80, nQ=97, halfwidth=L, core=est.fine.extra["core"]),
                               n_paths=500, seed=3)
     for group in ("crowd", "a", "b"):
         assert d[group].std == pytest.approx(one.std, rel=1e-10)
+        assert d[group].error["total"] == pytest.approx(one.error["total"], rel=1e-8)
         assert 0.0 < d[group].error["total"] < d[group].std and 0.0 < one.error["total"] < one.std
     # the paths are the fan charts'
     Q, _ = types_paths(est.fine, np.random.default_rng(3).standard_normal((80, 500)))

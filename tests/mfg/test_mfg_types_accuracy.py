@@ -63,11 +63,11 @@ def compare(solution, exact):
     return rows
 
 
-def check_estimates(rows, *, half_life_floor=0.15):
+def check_estimates(rows):
     """Each computed outcome within 2% of exact (or, an exponentially small terminal mean, within its estimate);
     each estimate within a factor 3 of the true error where that error is resolvable (at least a tenth of the
-    target); the half-life's at least ``half_life_floor`` of it (docs/mfg.md, section 9: its spatial error
-    escapes the excess-diffusion measure, as for one type)."""
+    target), the half-life's too (its spatial error, which the nested companions miss, the graded ones see:
+    docs/mfg.md, section 9)."""
     for group, key, value, est, ref, unresolved, start in rows:
         true = abs(value - ref)
         assert est is not None and math.isfinite(est), (group, key)
@@ -80,12 +80,12 @@ def check_estimates(rows, *, half_life_floor=0.15):
             assert true <= TARGET * abs(ref), (group, key, value, ref, true / abs(ref))
         if true < 0.1 * TARGET * abs(ref):
             continue
-        low = half_life_floor if key == "liquidation_half_life" else 1.0 / 3.0
-        assert low <= est / true <= 3.0, (group, key, est, true)
+        assert 1.0 / 3.0 <= est / true <= 3.0, (group, key, est, true)
 
 
 def test_one_type_through_the_multi_type_solver_is_the_one_type_solve():
-    # the same nodes, steps and companions: the same outcomes and error estimates
+    # the same nodes, steps and time companions: the same outcomes (the one-type error estimate's space companions
+    # are graded meshes with an order fit, docs/mfg.md section 11; the multi-type one keeps the nested ones)
     cfg = {"grid": {"nx": 101, "nt": 80, "T": 0.5}, "params": dict(STIFF)}
     single = solve(cfg)
     multi = solve_types(cfg, None)
@@ -95,7 +95,7 @@ def test_one_type_through_the_multi_type_solver_is_the_one_type_solve():
         if value is None or not math.isfinite(value):
             continue
         assert crowd[key] == pytest.approx(value, rel=1e-7, abs=1e-14), key
-        assert errors[key] == pytest.approx(single.accuracy["outcome_errors"][key], rel=1e-5, abs=1e-12), key
+        assert errors[key] is not None and errors[key] >= 0.0, key
     assert multi.accuracy["unresolved"]["crowd"] == single.accuracy["unresolved"]
     # the per-type record of the only type is the crowd's
     assert multi.accuracy["outcomes"]["types"]["all"]["total_cost"] == crowd["total_cost"]
@@ -128,13 +128,44 @@ def test_opposite_positions_and_a_hundredfold_urgency_estimates_against_the_exac
                              {"name": "patient", "weight": 0.7, "m0_mean": 0.8, "sigma": 0.3}]),
 ])
 def test_extreme_types_estimates_cover_the_error(params, types):
-    """A 1000x urgency ratio, and no coupling (docs/mfg.md, section 9, "not met"): the costs within 4% (1.3-3.8%:
-    without coupling the urgent law contracts below 2 cells, upwind) and their estimates within a factor 3; what is
+    """A 1000x urgency ratio, and no coupling (docs/mfg.md, section 9, "not met"): no outcome is NaN (the urgent
+    speed, whose terminal mean overshoots zero on the grid, is reported unresolved as a lower bound with an
+    estimate its own size); the costs within 2% (1000x: 1.3-1.6%) or, without coupling, within 4% (3.6-3.8%: upwind
+    transport at 201 nodes, the terminal laws under 2 cells) and their estimates within a factor 3; what is
     unresolved is covered by its widened estimate."""
     s = solve_types({"grid": {"nx": 201, "nt": 150, "T": 0.5}, "params": dict(params)}, types)
+    for group in [s.accuracy["outcomes"]["crowd"], *s.accuracy["outcomes"]["types"].values()]:
+        assert all(group[key] is None or math.isfinite(group[key]) for key in TYPE_KEYS), group
     rows = compare(s, exact_outcomes(s.types, T=0.5, eta0=params["eta0"], eta1=params["eta1"]))
+    assert ("urgent", "liquidation_speed") in {(g, k) for g, k, *_ in rows}
+    limit = TARGET if params["eta1"] > 0.0 else 2.0 * TARGET
     for group, key, value, est, ref, unresolved, _ in rows:
         if key == "total_cost":
-            assert abs(value - ref) / abs(ref) < 2.0 * TARGET and 1.0 / 3.0 <= est / abs(value - ref) <= 3.0, (group, est, value, ref)
+            assert abs(value - ref) / abs(ref) < limit and 1.0 / 3.0 <= est / abs(value - ref) <= 3.0, (group, est, value, ref)
         if unresolved:
             assert abs(value - ref) <= est, (group, key)
+        if (group, key) == ("urgent", "liquidation_speed"):
+            assert unresolved and value <= ref, (value, est, ref)
+        if key == "liquidation_half_life":     # 0.30-2.9 of the true error (0.13-0.76 with the nested companions alone)
+            assert 0.25 <= est / abs(value - ref) <= 3.0, (group, est, value, ref)
+
+
+def test_a_terminal_mean_past_zero_gives_an_unresolved_lower_bound_on_the_speed_not_nan():
+    from mfg_finance.mfg.types_accuracy import speed_past_zero
+
+    values = {"liquidation_speed": math.nan, "mean_inventory_initial": 1.0, "mean_inventory_terminal": -8.9e-10}
+    errors, unresolved = {"liquidation_speed": None, "mean_inventory_terminal": 1.86e-9}, []
+    speed_past_zero(values, errors, unresolved, 0.5)
+    bound = -math.log(1.86e-9 - 8.9e-10) / 0.5              # the largest Q_T / Q_0 the estimate allows
+    assert values["liquidation_speed"] == pytest.approx(bound) and errors["liquidation_speed"] == values["liquidation_speed"]
+    assert set(unresolved) == {"liquidation_speed", "mean_inventory_terminal"}
+    # a negative start: the same in the direction of Q_0; an estimate that does not reach zero: est alone
+    values = {"liquidation_speed": math.nan, "mean_inventory_initial": -2.0, "mean_inventory_terminal": 1e-6}
+    errors, unresolved = {"liquidation_speed": None, "mean_inventory_terminal": 1e-7}, []
+    speed_past_zero(values, errors, unresolved, 1.0)
+    assert values["liquidation_speed"] == pytest.approx(-math.log(0.5e-7))
+    # a computable speed, or no position, stays as it is
+    for start, speed in ((1.0, 3.0), (0.0, math.nan)):
+        values = {"liquidation_speed": speed, "mean_inventory_initial": start, "mean_inventory_terminal": 0.1}
+        speed_past_zero(values, {"mean_inventory_terminal": 0.01}, [], 1.0)
+        assert values["liquidation_speed"] is speed

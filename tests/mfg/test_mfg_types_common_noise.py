@@ -20,7 +20,7 @@ MILD = dict(sigma=0.3, eta0=0.1, eta1=0.1, phi=0.5, gamma_T=1.0, m0_mean=1.0, m0
 #: (params, T, types, grid (nt, nX, nD)): an urgent and a patient type starting apart
 CASES = {
     "mild": (MILD, 1.0, [{"name": "urgent", "weight": 0.3, "phi": 2.0, "gamma_T": 5.0},
-                         {"name": "patient", "weight": 0.7, "m0_mean": 0.8}], (80, 101, 17)),
+                         {"name": "patient", "weight": 0.7, "m0_mean": 0.8}], (80, 97, 17)),
     "stiff": (STIFF, 0.5, [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7},
                            {"name": "patient", "weight": 0.7, "m0_mean": 0.8, "sigma": 0.3}], (160, 201, 33)),
 }
@@ -66,7 +66,7 @@ def test_sigma0_zero_matches_the_exact_multi_type_equilibrium_along_its_path(cas
     assert np.max(np.abs(f.b)) == 0.0
     ref = exact_types(f.t, types, T=T, eta0=f.params["eta0"], eta1=f.params["eta1"])
     X_path, D_path = ref.weights @ ref.mean, ref.mean[1] - ref.mean[0]
-    assert np.all(np.abs(D_path) < f.D[-1]) and np.all(np.abs(X_path) < f.X[-1])
+    assert not np.any(f.outside(X_path, D_path))
     w = _weights(est.coarse.t)
     for name, k, exact in (("a", 0, ref.h2[0]), ("a", 1, ref.h2[1]), ("eta", None, ref.eta)):
         fine, bound = est.along_path(name, k, X_path, D_path)
@@ -80,8 +80,10 @@ def test_identical_types_reduce_to_the_one_type_common_noise_solver(weights):
     base, T = dict(MILD, sigma0=0.3), 1.0
     types = validate_types([{"name": "one", "weight": weights[0]}, {"name": "two", "weight": weights[1]}], base)
     L, LD = tcn.default_halfwidths(types, base["sigma0"], T)
-    two = tcn.solve_system(types, base, T=T, nt=40, nX=51, nD=9, halfwidth=L, D_halfwidth=LD)
-    one = solve_one_type(base, T=T, nt=40, nQ=51, halfwidth=L, nodes="uniform")   # the X axis's nodes and rates
+    two = tcn.solve_system(types, base, T=T, nt=40, nX=49, nD=9, halfwidth=L, D_halfwidth=LD)
+    assert two.shear == 0.0
+    one = solve_one_type(base, T=T, nt=40, nQ=49, halfwidth=L, core=two.extra["core"])   # the Y axis's nodes and rates
+    np.testing.assert_array_equal(two.Y, one.Q)
     centre = two.D.size // 2
     assert two.D[centre] == 0.0
     for name in ("a", "b", "c", "k", "l"):
@@ -98,10 +100,11 @@ def test_more_than_two_types_or_a_bad_grid_is_refused_naming_the_key():
     kw = dict(T=1.0, nt=8, nX=9, nD=9, halfwidth=3.0, D_halfwidth=1.0)
     with pytest.raises(ConfigError, match=r"mfg.types: 3 types with common noise .* at most 2"):
         tcn.solve_system(three, dict(MILD, sigma0=0.3), **kw)
-    with pytest.raises(ConfigError, match="odd nD"):
+    with pytest.raises(ConfigError, match="odd nQ >= 3 and nD"):
         tcn.solve_system(types, dict(MILD, sigma0=0.3), **{**kw, "nD": 8})
-    with pytest.raises(ConfigError, match="multiple of 8"):
-        tcn.solve_with_estimate(types, dict(MILD, sigma0=0.3), **{**kw, "nD": 13})
+    for bad in ({"nD": 13}, {"nX": 13}):
+        with pytest.raises(ConfigError, match="multiples of 8"):
+            tcn.solve_with_estimate(types, dict(MILD, sigma0=0.3), **{**kw, **bad})
 
 
 def test_paths_are_seeded_and_follow_the_solution():
@@ -117,3 +120,44 @@ def test_paths_are_seeded_and_follow_the_solution():
     assert np.all(np.abs(one.Q_by_type[:, :, -1].mean(axis=1)) < 0.5 * np.abs([ty.m0_mean for ty in types]))
     bands = one.quantiles([0.1, 0.5, 0.9])
     assert set(bands) == {"Q", "m", "eta", "Q_type0", "Q_type1"}
+
+
+#: Parameters like those calibrated on real B3 data (COTAHIST, January 2021; parameters only, no data), as in
+#: tests/mfg/test_mfg_common_noise.py: a stiff terminal layer and an eta kink under 1e-3 wide in Y.
+REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
+                 m0_std=0.5)
+REALISTIC_TYPES = {
+    # the two_types scenario of config/config.yaml with the calibrated common noise (docs/mfg.md, section 8b)
+    "two_types": [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7}, {"name": "patient", "weight": 0.7}],
+    # urgent 10x the calibrated phi and gamma_T, the patient type further from liquidated
+    "tenfold": [{"name": "urgent", "weight": 0.3, "phi": 0.702, "gamma_T": 73.5},
+                {"name": "patient", "weight": 0.7, "m0_mean": 0.8}],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(REALISTIC_TYPES))
+def test_costs_and_their_bounds_on_a_realistic_calibration(case):
+    """The default grid (320, 201, 41) against a reference 4x finer in t (Richardson of 1280 and 640 steps) and
+    4x in D (161 nodes; Y is resolved at 201): each type's expected cost within its bound, the reference's own
+    uncertainty (its change from 81 D nodes and from Richardson of 640 and 320 steps) added to the error."""
+    T = 0.5
+    types = validate_types(REALISTIC_TYPES[case], REALISTIC)
+    params = {k: REALISTIC[k] for k in ("eta0", "eta1", "sigma0")}
+    L, LD = tcn.default_halfwidths(types, params["sigma0"], T)
+    est = tcn.solve_with_estimate(types, params, T=T, nt=320, nX=201, nD=41, halfwidth=L, D_halfwidth=LD)
+    assert est.fine.shear != 0.0 and est.fine.extra["core"] < 0.01
+
+    def costs(nt, nD):
+        sol = tcn.solve_system(types, params, T=T, nt=nt, nX=201, nD=nD, halfwidth=L, D_halfwidth=LD)
+        return np.array([sol.expected_cost(k) for k in range(2)])
+
+    v1280, v640, v320, v640_81 = costs(1280, 161), costs(640, 161), costs(320, 161), costs(640, 81)
+    ref = 2.0 * v1280 - v640
+    uncertainty = np.abs(ref - (2.0 * v640 - v320)) + np.abs(v640 - v640_81)
+    for k in range(2):
+        detail = est.cost_detail(k)
+        err = abs(detail["value"] - ref[k])
+        assert detail["extrapolated"] and detail["time_part"] > 0.0 and detail["space_part"] > 0.0
+        assert err + uncertainty[k] <= detail["error_bound"], (k, err, uncertainty[k], detail)
+        assert detail["error_bound"] < 0.02 * ref[k]

@@ -81,3 +81,26 @@ def test_charts_have_titles_unit_labels_log_axes_and_no_excluded_asset(tmp_path,
     finally:
         for fig in captured.values():
             plt.close(fig)
+
+
+def test_inputs_read_from_the_files_give_the_same_charts(tmp_path, small_market):
+    """The two charts whose inputs analytics_inputs reduces (returns, equity volumes): same PNG bytes."""
+    from mfg_finance.io import save_figure, write_parquet
+    from mfg_finance.report.figures import analytics
+
+    frame, result = small_market
+    for name, table in (("equities", frame), ("returns", result.returns), ("asset_stats", result.asset_stats)):
+        write_parquet(tmp_path / f"{name}.parquet", table)
+    returns, asset_stats, equities = analytics.analytics_inputs(
+        tmp_path / "returns.parquet", tmp_path / "asset_stats.parquet", tmp_path / "equities.parquet")
+    assert list(returns.columns) == ["ticker", "log_return"] and list(equities.columns) == ["date", "ticker", "volume"]
+    included = analytics._included(result.asset_stats)
+    pooled, top = list(included["ticker"]), list(included["ticker"])[:3]
+    for name, (before, after) in {
+            "returns": (lambda: analytics.plot_return_distribution(result.returns, pooled, top),
+                        lambda: analytics.plot_return_distribution(returns, pooled, top)),
+            "volume": (lambda: analytics.plot_volume_profile(frame, included, top),
+                       lambda: analytics.plot_volume_profile(equities, analytics._included(asset_stats), top))}.items():
+        save_figure(before(), tmp_path / f"{name}_1.png")
+        save_figure(after(), tmp_path / f"{name}_2.png")
+        assert (tmp_path / f"{name}_1.png").read_bytes() == (tmp_path / f"{name}_2.png").read_bytes(), name

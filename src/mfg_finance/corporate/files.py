@@ -55,17 +55,27 @@ def b3_date(text: Any, *, where: str) -> pd.Timestamp:
         raise DataError(f"{where}: {text!r} is not a date DD/MM/YYYY") from exc
 
 
+def last_records(equities: pd.DataFrame) -> pd.DataFrame:
+    """Per ticker (index, sorted text): ESPECI and ISIN of its last session (last non-missing value)."""
+    return (equities.loc[:, ["ticker", "date", "spec", "isin"]].assign(ticker=equities["ticker"].astype(str))
+            .sort_values(["ticker", "date"], kind="stable").groupby("ticker").last()[["spec", "isin"]])
+
+
 class Listing:
     """What the files are matched against: the tickers of the data, their ESPECI class and ISIN, and
     the session calendar."""
 
-    def __init__(self, equities: pd.DataFrame):
-        last = (equities.assign(ticker=equities["ticker"].astype(str))
-                .sort_values(["ticker", "date"], kind="stable").groupby("ticker").last())
+    def __init__(self, equities: pd.DataFrame | None = None, *, last: pd.DataFrame | None = None,
+                 calendar: pd.DatetimeIndex | None = None):
+        """From the equities, or (a batch of tickers at a time) from the :func:`last_records` of every
+        batch put together and the sorted distinct session dates."""
+        if equities is not None:
+            last = last_records(equities)
+            calendar = pd.DatetimeIndex(np.unique(pd.to_datetime(equities["date"]).to_numpy()))
         self.tickers = last.index.to_numpy(dtype=str)
         self.spec_class = np.array([(str(s).split() or [""])[0] for s in last["spec"]])
         self.isin = last["isin"].astype(str).to_numpy()
-        self.calendar = pd.DatetimeIndex(np.unique(pd.to_datetime(equities["date"]).to_numpy()))
+        self.calendar = calendar
 
     def by_class(self, issuer: str, spec_class: str) -> list[str]:
         return [t for t, c in zip(self.tickers, self.spec_class) if t.startswith(issuer) and c == spec_class]
@@ -200,13 +210,15 @@ def read_csv_events(path) -> list[tuple]:
     return rows
 
 
-def read_event_files(entries: Iterable[dict | str], equities: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def read_event_files(entries: Iterable[dict | str],
+                     equities: pd.DataFrame | Listing) -> tuple[pd.DataFrame, list[str]]:
     """Events of every file of config ``corporate_actions.files``, and notes about what was left out.
 
-    Each entry is a path or ``{path: ..., issuer: ...}``. Identical rows given by two files (B3's
-    supplement repeats the latest cash events) are kept once.
+    Each entry is a path or ``{path: ..., issuer: ...}``; the files are matched against ``equities``
+    (or its :class:`Listing`). Identical rows given by two files (B3's supplement repeats the latest
+    cash events) are kept once.
     """
-    listing = Listing(equities)
+    listing = equities if isinstance(equities, Listing) else Listing(equities)
     rows: list[tuple] = []
     notes: list[str] = []
     for entry in entries:

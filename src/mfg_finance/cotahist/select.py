@@ -98,7 +98,22 @@ def selected_rows(quotes: pd.DataFrame, *, classes: Iterable[str] | None = None,
 
 def finish_selection(out: pd.DataFrame) -> pd.DataFrame:
     """Sort :func:`selected_rows`' rows by (ticker, date), prices per share, unused categories dropped."""
-    out = out.sort_values(["ticker", "date"], kind="stable", key=_sort_key).reset_index(drop=True)
+    out = per_share(sort_selected(out))
+    for column in out.select_dtypes("category").columns.drop("instrument_class"):
+        out[column] = out[column].cat.remove_unused_categories()
+    return out
+
+
+def sort_selected(out: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by (ticker text, date), stably (rows of one key keep their order), fresh index."""
+    return out.sort_values(["ticker", "date"], kind="stable", key=_sort_key).reset_index(drop=True)
+
+
+def per_share(out: pd.DataFrame) -> pd.DataFrame:
+    """Prices divided by ``quote_factor`` (BRL per share); sessions before the real converted to BRL.
+
+    Row by row, so it may be applied to any batch of rows (the streamed selection does).
+    """
     factor = out["quote_factor"].to_numpy(dtype="float64")
     out = out.assign(**{c: out[c].to_numpy() / factor for c in PRICE_COLUMNS})
     if "currency" in out.columns:   # a frame without MODREF (built by hand) is taken as in BRL
@@ -106,8 +121,6 @@ def finish_selection(out: pd.DataFrame) -> pd.DataFrame:
         if (units != 1.0).any():    # sessions before the real (1994-07-01): in BRL, see .currency
             out = out.assign(**{c: out[c].to_numpy() / units for c in (*PRICE_COLUMNS, *VALUE_COLUMNS)
                                 if c in out.columns})
-    for column in out.select_dtypes("category").columns.drop("instrument_class"):
-        out[column] = out[column].cat.remove_unused_categories()
     return out
 
 

@@ -9,13 +9,18 @@ at ``nt = 150`` changes nothing). Where the drift dominates the noise (cell Pecl
 the mass is, e.g. ``sigma = 0.02``: no affordable mesh keeps it central) the scheme is upwind there and
 first order in space as well.
 
-Four companion solves, each warm-started from the fine cost path:
+Four companion solves, each from its own first guess (:func:`mfg_finance.mfg.solver.initial_eta`; fewer
+sweeps in total than from the fine cost path, measured: docs/mfg.md, section 11):
 
 * ``T``: the same nodes, ``nt_T = nt / 2`` steps of the same mesh law (a graded mesh is the image of a
   fixed map of ``k / nt``, so every step scales by ``r = nt / nt_T``);
 * ``T2``: the same nodes, ``nt_T2 = nt / 4`` steps;
-* ``X``: every other node (:func:`companion_nodes`), ``nt_T`` steps;
-* ``XX``: every fourth node, ``nt_T`` steps (``space_coarse``; only for the spatial extrapolation).
+* ``X`` and ``XX`` (``space``, ``space_coarse``), ``nt_T`` steps each: on a graded inventory mesh, meshes built
+  by the same rule with ``SPACE_FRACTIONS`` = 3/4 and 1/2 of the fine cells (spacing ratios ``s1 = 4/3``,
+  ``s2 = 2``), *not* subsets of the fine nodes (the order fit below on every other and every fourth node missed
+  the factor 3 more often, e.g. the 61 x 40 half-lives at 0.21-0.29 of their error: docs/mfg.md, section 11); on
+  a uniform mesh, and for a transport-dominated law (:func:`transport_dominated`), every other and
+  every fourth node (``s1 = 2``, ``s2 = 4``; uniform: the same rule).
 
 For each outcome ``O`` with fine value ``O_h`` (``O_h = O + C dt + D dt^2 + e_x``)::
 
@@ -23,19 +28,22 @@ For each outcome ``O`` with fine value ``O_h`` (``O_h = O + C dt + D dt^2 + e_x`
     the same one level down  R2 = O_T + (O_T - O_T2) / (r2 - 1)
     its time remainder  e_R = |R - R2| / (r^2 - 1)                (the next, second-order, term)
 
-*Space*. ``E`` is the numerical diffusion the scheme added where it is upwind, integrated over the law
-(:func:`mfg_finance.mfg.hjb.excess_diffusion`): the spatial error is that of the upwind cells, first
-order and proportional to ``E`` (zero where the scheme is central, where it reproduces the quadratic value
-and the law's moments exactly), so ``O_X - O_T ~ c1 (E_X - E_T)`` and the fine grid's spatial error is
-``c1 E_h``. Where the law is upwind wherever it is (transport-dominated, ``sigma = 0.02``), ``E`` doubles
-with the spacing and the sequence ``O_T, O_X, O_XX`` is first order (measured: differences in the ratio
-1.96-2.06 on the check set's transport-dominated problems); there the spatial error is extrapolated away
-(:func:`space_extrapolation`: reported ``R - c1 E_h``, space error ``e_x`` = the remainder of that linear
-extrapolation from the slope ``c2`` of the next level). Elsewhere (part of the law on central cells, where
-the upwind share changes with the spacing) nothing is extrapolated in space and
-``e_x = |O_X - O_T| min(1, E_h / (E_X - E_T))``. The terminal std uses ``E`` weighted by what of each step's
-variance the law keeps to ``T`` (:func:`surviving_fraction`): it feels the terminal layer's cells, not the
-transport the law has forgotten.
+*Space: the order fit* (:func:`order_fit_error`). With ``d_k = O_{X_k} - O_T`` (same steps) and
+``O(s h) = O + C (s h)^p``, ``d2 / d1 = (s2^p - 1) / (s1^p - 1)`` gives the order ``p`` (:func:`fitted_order`,
+kept within ``ORDER_RANGE`` = [1, 3]: first order where the scheme is upwind, second where it is central, up to
+3 where a coarse companion under-resolves the terminal law) and the fine grid's spatial error
+``e_x = |d_k| / (s_k^p - 1)`` (the mean of the two when ``p`` is clamped).
+
+*Space: transport-dominated laws.* ``E`` is the numerical diffusion the scheme added where it is upwind,
+integrated over the law (:func:`mfg_finance.mfg.hjb.excess_diffusion`). When it exceeds the noise's
+``sigma^2 T`` the law is upwind wherever it is (``sigma = 0.02``), the companions are nested, ``E`` doubles
+with the spacing and the sequence ``O_T, O_X, O_XX`` is first order in ``E`` (measured: differences in the
+ratio 1.96-2.06 on the check set's transport-dominated problems); there the spatial error is extrapolated away
+(:func:`space_extrapolation`: reported ``R - c1 E_h`` with ``c1 = (O_X - O_T) / (E_X - E_T)``, space error
+``e_x = |c2 - c1| E_h`` from the slope ``c2`` of the next level), and where ``E``
+does not scale, the order fit. The terminal std uses ``E`` weighted by what of each step's variance the law
+keeps to ``T`` (:func:`surviving_fraction`): it feels the terminal layer's cells, not the transport the law
+has forgotten.
 
 The reported outcome is ``R`` (less the spatial correction) with the error estimate ``e_R + e_x`` when the
 time sequence is asymptotic (``|R - R2| <= |O_h - O_T|``: the second-order term smaller than the first),
@@ -46,10 +54,16 @@ else the fine value ``O_h`` (less the spatial correction) with the estimate ``|O
 
 * ``terminal_dispersion`` when the terminal std spans fewer than 2 cells where the terminal law sits
   (estimate ``max(|est|, value)``);
+* ``mean_inventory_terminal`` when the terminal law is narrower than one cell and its mean is less than a cell
+  from 0, or the law narrower than 2 cells and the mean less than ``MEAN_CELL_FRACTION`` = 1 % of a cell from 0
+  (estimate ``max(|est|, |Q_T|)``): where in its cell the mean sits is the grid's doing (the ``gamma_T`` ladder's
+  ``Q_T``, ``1e-6 ... 1e-16`` of ``Q_0``, was off by -17 ... +41 % with estimates 0.07 ... 8 of that);
 * any outcome whose estimate is at least half its magnitude (e.g. a terminal mean ``e^-16`` times the
   initial one: its relative error is the error of the decay exponent times 16), and then the speed
   ``-ln(Q_T / Q_0) / T`` with it (estimate widened to ``ln(1 + est(Q_T) / |Q_T|) / T``, or to the speed
-  itself when ``est(Q_T) >= |Q_T|``: not even the order of magnitude of ``Q_T`` is known);
+  itself when ``est(Q_T) > |Q_T|``: not even the order of magnitude of ``Q_T`` is known);
+* an outcome the fine grid computes and a companion cannot (e.g. a speed whose terminal mean overshoots zero
+  there): estimate ``|value|``;
 * every outcome when the terminal layer ``eta0 / gamma_T`` is shorter than the last time step and that step is
   an implicit one (a solution without the exact last interval of :mod:`mfg_finance.mfg.terminal_interval`,
   which holds such a layer): every grid is then pre-asymptotic.
@@ -68,17 +82,31 @@ from mfg_finance.mfg.grid import mesh_layer
 
 #: Terminal std below this many cells: ``terminal_dispersion`` is unresolved.
 RESOLVED_CELLS = 2.0
+#: A terminal mean this fraction of a cell from 0, with a terminal law narrower than ``RESOLVED_CELLS``, is unresolved
+#: (as is one within a cell of 0 with a law narrower than a cell): :func:`flag_unresolved`.
+MEAN_CELL_FRACTION = 0.01
 #: An outcome whose estimated error is at least this fraction of its magnitude is unresolved.
 UNRESOLVED_RELATIVE = 0.5
 #: The spatial error is extrapolated only where it is in its asymptotic first-order regime: the law upwind
-#: wherever it is, so that the numerical diffusion doubles with the spacing, ``E_X / E_T`` and ``E_XX / E_X``
-#: within this relative distance of 2. Where part of the law is on central cells the upwind share changes
-#: with the spacing and the error is not linear in it (measured: docs/mfg.md, section 11).
-DOUBLING_TOLERANCE = 0.1
+#: wherever it is, so that the numerical diffusion grows with the spacing, ``E_X / E_T`` and ``E_XX / E_X``
+#: within this relative distance of the spacing ratios. Where part of the law is on central cells the upwind
+#: share changes with the spacing and the error is not linear in it (measured: docs/mfg.md, section 11).
+SCALING_TOLERANCE = 0.1
+#: The order of the spatial error fitted from the two space companions is taken in this range: first order
+#: where the scheme is upwind, second where it is central (docs/mfg.md, section 11).
+ORDER_RANGE = (1.0, 3.0)
+#: The space companions on a graded inventory mesh: this fraction of the fine cells and half of them, each
+#: mesh built by the same rule (:func:`mfg_finance.mfg.grid.inventory_nodes`), not a subset of the fine nodes.
+SPACE_FRACTIONS = (0.75, 0.5)
+#: ... unless the fine solve's numerical diffusion is above this many times the noise's variance ``sigma^2 T``
+#: (:func:`transport_dominated`): then every other and every fourth node, on which ``E`` doubles.
+TRANSPORT_EXCESS = 1.0
 
 
-def companion_config(config: Mapping[str, Any], *, nt_divisor: int = 2, halve_nx: bool = True) -> dict:
-    """The validated config with ``nt_c = max(1, round(nt / nt_divisor))`` and, with ``halve_nx``, ``nx_c = (nx - 1)//2 + 1``.
+def companion_config(config: Mapping[str, Any], *, nt_divisor: int = 2, halve_nx: bool = True,
+                     nx: int | None = None) -> dict:
+    """The validated config with ``nt_c = max(1, round(nt / nt_divisor))`` and ``nx`` nodes (default: with
+    ``halve_nx``, ``nx_c = (nx - 1)//2 + 1``, else the fine count).
 
     A supply path (``price.supply``, one value a time node) is taken at every ``nt_divisor``-th node when
     the companion's nodes are a subset of the fine ones, else the companion has no price.
@@ -86,7 +114,9 @@ def companion_config(config: Mapping[str, Any], *, nt_divisor: int = 2, halve_nx
     cfg = copy.deepcopy(dict(config))
     g = cfg["grid"]
     nt = g["nt"]
-    if halve_nx:
+    if nx is not None:
+        g["nx"] = int(nx)
+    elif halve_nx:
         g["nx"] = max(3, (g["nx"] - 1) // 2 + 1)
     g["nt"] = max(1, int(round(nt / nt_divisor)))
     supply = (cfg.get("price") or {}).get("supply")
@@ -108,59 +138,100 @@ def _finite(*values) -> bool:
     return all(v is not None and math.isfinite(v) for v in values)
 
 
-def _doubles(e_fine: float, e_coarse: float) -> bool:
-    return e_fine > 0.0 and abs(e_coarse / e_fine - 2.0) <= 2.0 * DOUBLING_TOLERANCE
+def _scales(e_fine: float, e_coarse: float, ratio: float) -> bool:
+    """``E`` grew by the spacing ratio between two levels (the law upwind wherever it is), within ``SCALING_TOLERANCE``."""
+    return e_fine > 0.0 and abs(e_coarse / (e_fine * ratio) - 1.0) <= SCALING_TOLERANCE
 
 
-def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float],
-                        reaching: Mapping[str, float] | None = None) -> tuple[float, float, bool]:
+def fitted_order(d1: float, d2: float, s1: float, s2: float) -> float:
+    """The order ``p`` of ``d_k = C (s_k^p - 1)`` within ``ORDER_RANGE``: ``d_k`` the companions' differences from
+    the fine nodes (same steps), ``s_k`` their spacing ratios (``1 < s1 < s2``). ``(s2^p - 1)/(s1^p - 1)`` grows
+    with ``p``; a ratio below the range (differences of opposite signs, noise) gives its low end."""
+    lo, hi = ORDER_RANGE
+
+    def growth(p):
+        return (s2 ** p - 1.0) / (s1 ** p - 1.0)
+
+    if d1 == 0.0 or not d2 / d1 > growth(lo):
+        return lo
+    if d2 / d1 >= growth(hi):
+        return hi
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if growth(mid) < d2 / d1 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def order_fit_error(o_t, o_x, o_xx, s1: float, s2: float) -> float:
+    """The fine nodes' spatial error from the two space companions (module docstring, *space*).
+
+    ``o_t``, ``o_x``, ``o_xx``: the outcome on the fine nodes and the companions' (spacing ratios ``s1 < s2``), all
+    at ``nt_T`` steps. The order ``p`` (:func:`fitted_order`) gives two estimates ``|d_k| / (s_k^p - 1)``; their
+    mean (they are equal when ``p`` is inside the range). Without ``o_xx``, first order: ``|d1| / (s1 - 1)``.
+    """
+    d1 = o_x - o_t
+    if not _finite(o_xx):
+        return abs(d1) / (s1 - 1.0)
+    d2 = o_xx - o_t
+    p = fitted_order(d1, d2, s1, s2)
+    return 0.5 * (abs(d1) / (s1 ** p - 1.0) + abs(d2) / (s2 ** p - 1.0))
+
+
+def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float], spacing: tuple[float, float] = (2.0, 4.0),
+                        reaching: Mapping[str, float] | None = None, share: bool = False) -> tuple[float, float, bool]:
     """``(correction, error, extrapolated)`` of one outcome's spatial error (module docstring, *space*).
 
-    ``o_t``, ``o_x``, ``o_xx``: the outcome on the fine nodes, every other and every fourth node, all at ``nt_T``
-    steps; ``excess``: their numerical diffusions ``time_half``, ``space``, ``space_coarse`` and the fine
-    solve's ``fine`` (:func:`mfg_finance.mfg.hjb.excess_diffusion`). The fine value's spatial error is
-    ``c1 E_h`` with ``c1 = (O_X - O_T) / (E_X - E_T)``; the next level's slope ``c2`` gives its remainder
-    ``|c2 - c1| E_h (E_X + E_T - E_h) / (E_XX - E_T)`` (a quadratic in ``E``). Extrapolated (``O_h - c1 E_h``) when
-    the law is upwind wherever it is (``E`` doubles with the spacing at both levels, ``DOUBLING_TOLERANCE``) and
-    that remainder is below the correction itself; else no correction and the error
-    ``|O_X - O_T| min(1, E_h / (E_X - E_T))`` (``|O_X - O_T|`` where nothing is upwind).
+    ``o_t``, ``o_x``, ``o_xx``: the outcome on the fine nodes and the two space companions (spacing ratios
+    ``spacing = (s1, s2)``), all at ``nt_T`` steps; ``excess``: their numerical diffusions ``time_half``,
+    ``space``, ``space_coarse`` and the fine solve's ``fine`` (:func:`mfg_finance.mfg.hjb.excess_diffusion`). The
+    fine value's spatial error is ``c1 E_h`` with ``c1 = (O_X - O_T) / (E_X - E_T)``; the next level's slope
+    ``c2`` gives its remainder ``|c2 - c1| E_h`` (the slope's uncertainty; for an error quadratic in ``E`` it is
+    1.5 times the quadratic term's remainder ``|c2 - c1| E_h (E_X + E_T - E_h) / (E_XX - E_T)``).
+    Extrapolated (``O_h - c1 E_h``) when the law is upwind wherever it is (``E`` grows with the spacing at both
+    levels, ``SCALING_TOLERANCE``) and that remainder is below the correction itself; else no correction and the
+    error of the order fit (:func:`order_fit_error`), or with ``share`` (the multi-type estimate, on nested
+    companions) the fine grid's share of the first difference, ``|O_X - O_T| min(1, E_h / (E_X - E_T))``.
 
     ``reaching`` (the terminal std): the same diffusions weighted by what of them reaches ``T``
-    (:func:`surviving_fraction`); they must double too, and give the share of the unextrapolated error.
+    (:func:`surviving_fraction`); they must scale too.
     """
+    s1, s2 = spacing
     e_h, e_t, e_x = excess["fine"], excess["time_half"], excess["space"]
     e_xx = excess.get("space_coarse")
     gate = reaching or excess
-    if not e_x > e_t:
-        return 0.0, abs(o_x - o_t), False
-    slope = (o_x - o_t) / (e_x - e_t)
-    first = slope * e_h
-    if _finite(o_xx, e_xx) and _doubles(e_t, e_x) and _doubles(e_x, e_xx) and \
-            _doubles(gate["time_half"], gate["space"]) and _doubles(gate["space"], gate["space_coarse"]):
+    if e_x > e_t and _finite(o_xx, e_xx) and _scales(e_t, e_x, s1) and _scales(e_x, e_xx, s2 / s1) and \
+            _scales(gate["time_half"], gate["space"], s1) and _scales(gate["space"], gate["space_coarse"], s2 / s1):
+        slope = (o_x - o_t) / (e_x - e_t)
+        first = slope * e_h
         slope2 = (o_xx - o_x) / (e_xx - e_x)
-        remainder = abs(slope2 - slope) * e_h * (e_x + e_t - e_h) / (e_xx - e_t)
+        # the slope's change between the levels, over the fine grid's E: the measured sequences are not quadratic
+        # in E (set 3's speed: a quadratic's remainder, 2/3 of this, was 0.28 of the error left)
+        remainder = abs(slope2 - slope) * e_h
         if remainder <= abs(first):
             return first, remainder, True
-    if not gate["space"] > gate["time_half"]:
-        return 0.0, abs(o_x - o_t), False
-    return 0.0, abs(o_x - o_t) * min(1.0, gate["fine"] / (gate["space"] - gate["time_half"])), False
+    if share:
+        if not gate["space"] > gate["time_half"]:
+            return 0.0, abs(o_x - o_t), False
+        return 0.0, abs(o_x - o_t) * min(1.0, gate["fine"] / (gate["space"] - gate["time_half"])), False
+    return 0.0, order_fit_error(o_t, o_x, o_xx, s1, s2), False
 
 
 def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | None],
             time_quarter: Mapping[str, float | None], space: Mapping[str, float | None], *,
-            ratio: float, ratio2: float, space_share: float = 1.0,
+            ratio: float, ratio2: float, spacing: tuple[float, float] = (2.0, 4.0),
             space_coarse: Mapping[str, float | None] | None = None,
             excess: Mapping[str, float] | None = None,
-            reaching: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, dict[str, Any]]:
+            reaching: Mapping[str, Mapping[str, float]] | None = None,
+            share: bool = False) -> dict[str, dict[str, Any]]:
     """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
-    ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``. Space: with ``excess`` (the four numerical diffusions of
-    :func:`space_extrapolation`) and ``space_coarse`` the spatial error is extrapolated away where the sequence
-    is asymptotic; without them ``space_share`` (``E_h / (E_X - E_h)``) scales the space companion's difference
-    to the fine grid's spatial error, which is only estimated. ``reaching`` gives an outcome the diffusions
-    that reach it (the terminal std: weighted by what reaches ``T``, :func:`space_extrapolation`). An outcome missing (None/NaN) in the
-    fine solve keeps its value with no error; missing in a companion, it is reported unextrapolated with
-    no error.
+    ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``; ``spacing``: the space companions' spacing ratios to the
+    fine nodes. Space: with ``excess`` (the four numerical diffusions of :func:`space_extrapolation`) the spatial
+    error is extrapolated away where the sequence is asymptotic; otherwise it is estimated by the order fit
+    (:func:`order_fit_error`). ``reaching`` gives an outcome the diffusions that reach it (the terminal std:
+    weighted by what reaches ``T``, :func:`space_extrapolation`). An outcome missing (None/NaN) in the fine solve
+    keeps its value with no error; missing in a companion, it is reported unextrapolated with no error (and
+    :func:`flag_unresolved` marks it).
     """
     out: dict[str, dict[str, Any]] = {}
     coarse = space_coarse or {}
@@ -172,11 +243,12 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
         first = (o_h - o_t) / (ratio - 1.0)              # the fine value's first-order time error
         correction, e_x, in_space = 0.0, None, False
         if _finite(o_x):
-            if excess is None:
-                e_x = abs(o_x - o_t) * space_share
+            if excess is None:     # (no diffusions: the space companions are not nested, E is not comparable)
+                e_x = order_fit_error(o_t, o_x, coarse.get(key), *spacing)
             else:
                 correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess,
-                                                                reaching=(reaching or {}).get(key))
+                                                                spacing=spacing, reaching=(reaching or {}).get(key),
+                                                                share=share)
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
@@ -190,17 +262,37 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
 
 
 def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float | None], *,
-                    terminal_std_cells: float, layer_resolved: bool) -> list[str]:
-    """Keys of the outcomes the grid does not resolve (module docstring); widens their ``errors`` in place."""
+                    terminal_std_cells: float, layer_resolved: bool,
+                    terminal_mean_cells: float = math.inf) -> list[str]:
+    """Keys of the outcomes the grid does not resolve (module docstring); widens their ``errors`` in place.
+
+    ``terminal_mean_cells``: ``|Q_T|`` over the spacing where it sits (default: not checked; ``terminal_std_cells``
+    likewise the terminal std)."""
+    unresolved = []
+    inside_a_cell = (terminal_std_cells < 1.0 and terminal_mean_cells < 1.0) or \
+        (terminal_std_cells < RESOLVED_CELLS and terminal_mean_cells < MEAN_CELL_FRACTION)
+    for key, est in errors.items():
+        # a value a companion cannot even compute (e.g. the speed of a terminal mean that overshoots zero
+        # there): not resolved, and as uncertain as itself
+        if est is None and _finite(values.get(key)):
+            errors[key] = abs(values[key])
+            unresolved.append(key)
     if not layer_resolved:
         return [k for k, v in errors.items() if v is not None]
-    unresolved = []
     for key, est in errors.items():
         value = values.get(key)
+        if key in unresolved:
+            continue
         if key == "terminal_dispersion" and terminal_std_cells < RESOLVED_CELLS:
             unresolved.append(key)
             if est is not None and _finite(value):
                 errors[key] = max(est, abs(value))
+        elif key == "mean_inventory_terminal" and inside_a_cell and est is not None and _finite(value):
+            # where in its cell the mean of an unresolved law sits is the split of the mass between the nodes
+            # around it, the grid's doing (gamma_T ladder, Q_T 1e-3 ... 1e-15 of a cell: -17 ... +41 %, estimates
+            # 0.07 ... 8 of that; stiff baseline on uniform nodes, law 0.63 cells, Q_T 0.025 cells: +11 %)
+            unresolved.append(key)
+            errors[key] = max(est, abs(value))
         elif est is not None and _finite(value) and est >= UNRESOLVED_RELATIVE * abs(value) > 0.0:
             unresolved.append(key)
     # the speed is -ln(Q_T / Q_0) / T: unresolved with Q_T, and as uncertain as ln Q_T
@@ -210,7 +302,7 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
         q_t, horizon = values.get("mean_inventory_terminal"), values.get("_horizon")
         est_q, speed = errors["mean_inventory_terminal"], values.get("liquidation_speed")
         if _finite(q_t, horizon, est_q) and q_t != 0.0:
-            if est_q >= abs(q_t) and _finite(speed):
+            if est_q > abs(q_t) and _finite(speed):
                 # not even the order of magnitude of Q_T is known (e.g. below round-off): nor the speed
                 errors["liquidation_speed"] = max(errors["liquidation_speed"], abs(speed))
             else:
@@ -249,16 +341,41 @@ def surviving_fraction(solution) -> np.ndarray:
     return np.cumprod(factor[::-1])[::-1]
 
 
-def companion_plan(config: Mapping[str, Any], q: np.ndarray, make: Callable[..., dict] = companion_config
-                   ) -> tuple[dict[str, dict], dict[str, np.ndarray], dict, np.ndarray]:
+def transport_dominated(excess: float, sigma: float, horizon: float) -> bool:
+    """The scheme's numerical diffusion ``E`` (variance added by its upwind cells, integrated over the law) exceeds
+    the noise's ``sigma^2 T``: the law is upwind wherever it is (measured: 4-240 on the ``sigma = 0.02`` check sets,
+    at most 0.43 on the stiff baseline and the sweep corners down to 61 x 40)."""
+    return excess > TRANSPORT_EXCESS * sigma * sigma * horizon
+
+
+def companion_plan(config: Mapping[str, Any], q: np.ndarray, make: Callable[..., dict] = companion_config, *,
+                   nested: bool = False) -> tuple[dict[str, dict], dict[str, np.ndarray | None], dict, np.ndarray | None]:
     """The companions' configs and nodes: ``time_half`` (nt/2) and ``time_quarter`` (nt/4) on the fine nodes,
-    ``space`` (nt/2, every other node), and ``space_coarse`` (every fourth node, nt/2), returned apart as it is
-    optional; ``make`` builds a companion config (``companion_config`` or a multi-type equivalent)."""
+    ``space`` and ``space_coarse`` (both nt/2; the latter returned apart as it is optional). On a graded inventory
+    mesh the space companions have ``SPACE_FRACTIONS`` of the fine cells on meshes built by the same rule from
+    their config (nodes ``None``: the solver builds them), not subsets of the fine nodes (docs/mfg.md, section 11:
+    the order fit on every other and every fourth node missed more often); on a uniform mesh, or with ``nested`` (a
+    transport-dominated law, :func:`transport_dominated`, whose spatial error is extrapolated on the numerical
+    diffusion of merged cells), every other and every fourth node. ``make`` builds a companion config (``companion_config`` or a multi-type equivalent,
+    keywords ``nt_divisor``, ``halve_nx`` and ``nx``)."""
     configs = {"time_half": make(config, nt_divisor=2, halve_nx=False),
-               "time_quarter": make(config, nt_divisor=4, halve_nx=False),
-               "space": make(config, nt_divisor=2, halve_nx=True)}
-    nodes = {"time_half": q, "time_quarter": q, "space": companion_nodes(q)}
+               "time_quarter": make(config, nt_divisor=4, halve_nx=False)}
+    nodes: dict[str, np.ndarray | None] = {"time_half": q, "time_quarter": q}
+    cells = q.size - 1
+    counts = [max(3, int(round(f * cells)) + 1) for f in SPACE_FRACTIONS]
+    # (a mesh too small to have two coarser ones, nx < 6: the nested companions)
+    if not nested and config["grid"].get("inventory_mesh", "uniform") == "graded" and q.size > counts[0] > counts[1]:
+        configs["space"] = make(config, nt_divisor=2, halve_nx=False, nx=counts[0])
+        nodes["space"] = None
+        return configs, nodes, make(config, nt_divisor=2, halve_nx=False, nx=counts[1]), None
+    configs["space"] = make(config, nt_divisor=2, halve_nx=True)
+    nodes["space"] = companion_nodes(q)
     return configs, nodes, make(configs["space"], nt_divisor=1, halve_nx=True), companion_nodes(nodes["space"])
+
+
+def spacing_ratios(fine_nx: int, space_nx: int, coarse_nx: int) -> tuple[float, float]:
+    """The space companions' nominal spacing over the fine one's, ``(nx - 1) / (nx_c - 1)``."""
+    return (fine_nx - 1) / (space_nx - 1), (fine_nx - 1) / (coarse_nx - 1)
 
 
 def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
@@ -273,29 +390,31 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     """
     fine = solution.grid_outcomes()
     nt = solution.t.size - 1
-    configs, nodes, coarse_config, coarse_nodes = companion_plan(solution.config, solution.q)
     p = solution.config["params"]
+    horizon = float(solution.t[-1] - solution.t[0])
+    nested = transport_dominated(_excess(solution), p["sigma"], horizon)
+    configs, nodes, coarse_config, coarse_nodes = companion_plan(solution.config, solution.q, nested=nested)
     layer = p["eta0"] / p["gamma_T"] if p["gamma_T"] > 0 else math.inf
     at_end = solution.spacing_at(solution.mean_inventory[-1])
     record: dict[str, Any] = {
         "method": "richardson-time+space-companion",
-        "companions": {k: {"nx": int(nodes[k].size), "nt": c["grid"]["nt"]} for k, c in configs.items()},
+        "companions": {k: {"nx": c["grid"]["nx"], "nt": c["grid"]["nt"]} for k, c in configs.items()},
         "terminal_std_cells": solution.terminal_dispersion / at_end,
         # an exact last interval holds the whole layer below its step (mfg.terminal_interval)
         "terminal_layer_resolved": bool(solution.exact_last_interval or float(solution.time_steps[-1]) <= layer),
-        "grid_outcomes": fine}
-    record["companions"]["space_coarse"] = {"nx": int(coarse_nodes.size), "nt": coarse_config["grid"]["nt"]}
-
-    def start(t_c, _s=solution):
-        return np.interp(t_c, _s.t, _s.eta)
-
+        "grid_outcomes": fine,
+        "space_companions": "nested" if nodes["space"] is not None else "graded"}
+    record["companions"]["space_coarse"] = {"nx": coarse_config["grid"]["nx"], "nt": coarse_config["grid"]["nt"]}
+    spacing = spacing_ratios(solution.q.size, configs["space"]["grid"]["nx"], coarse_config["grid"]["nx"])
+    record["spacing"] = list(spacing)
     companions = {}
     # the fine grid's time-mesh layer: every companion mesh keeps its grading law (nested steps)
     layer = mesh_layer(p, float(solution.t[-1]), solution.q)
     try:
         for name, cfg in configs.items():
-            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], time_layer=layer,
-                                     eta_start=start)
+            # each from its own first guess (initial_eta): fewer sweeps than from the fine cost path (measured,
+            # docs/mfg.md section 11)
+            companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], time_layer=layer)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         unresolved = ["terminal_dispersion"] if record["terminal_std_cells"] < RESOLVED_CELLS else []
         record.update(ratio=None, outcomes=dict(fine), outcome_errors={k: None for k in fine}, extrapolated=[],
@@ -304,8 +423,7 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         return record
     coarse_error = None
     try:      # every fourth node: only for the spatial extrapolation, which is skipped without it
-        companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, time_layer=layer,
-                                           eta_start=start)
+        companions["space_coarse"] = solve(coarse_config, estimate_errors=False, nodes=coarse_nodes, time_layer=layer)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
         coarse_error = f"no companion solve (space_coarse): {exc}"
     spatial = {"fine": solution, **{name: c for name, c in companions.items() if name != "time_quarter"}}
@@ -315,13 +433,14 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     ratio2 = (companions["time_half"].t.size - 1) / (companions["time_quarter"].t.size - 1)
     outs = {name: s.grid_outcomes() for name, s in companions.items()}
     combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
-                       space_coarse=outs.get("space_coarse"), excess=excess,
+                       spacing=spacing, space_coarse=outs.get("space_coarse"), excess=excess if nested else None,
                        reaching={"terminal_dispersion": terminal_excess})
     values = {k: c["value"] for k, c in combined.items()}
     errors = {k: c["error"] for k, c in combined.items()}
     unresolved = flag_unresolved({**values, "_horizon": float(solution.t[-1] - solution.t[0])}, errors,
                                  terminal_std_cells=record["terminal_std_cells"],
-                                 layer_resolved=record["terminal_layer_resolved"])
+                                 layer_resolved=record["terminal_layer_resolved"],
+                                 terminal_mean_cells=abs(float(solution.mean_inventory[-1])) / at_end)
     record.update(ratio=ratio, excess_diffusion={**excess, "terminal": terminal_excess}, outcomes=values, outcome_errors=errors,
                   extrapolated=[k for k, c in combined.items() if c["extrapolated"]],
                   space_extrapolated=[k for k, c in combined.items() if c["space_extrapolated"]],

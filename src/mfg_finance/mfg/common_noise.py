@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -103,13 +103,14 @@ def centred_gradient(f: np.ndarray, dQ: float) -> np.ndarray:
 
 
 def graded_gradient(f: np.ndarray, Q: np.ndarray) -> np.ndarray:
-    """``D_Q f`` on any nodes: the three-point centred difference (second order), one-sided at the ends."""
+    """``D_Q f`` along the last axis on any nodes ``Q``: the three-point centred difference (second order),
+    one-sided at the ends."""
     h = np.diff(Q)
     hm, hp = h[:-1], h[1:]
     g = np.empty_like(f)
-    g[1:-1] = (hm * hm * (f[2:] - f[1:-1]) + hp * hp * (f[1:-1] - f[:-2])) / (hm * hp * (hm + hp))
-    g[0] = (f[1] - f[0]) / h[0]
-    g[-1] = (f[-1] - f[-2]) / h[-1]
+    g[..., 1:-1] = (hm * hm * (f[..., 2:] - f[..., 1:-1]) + hp * hp * (f[..., 1:-1] - f[..., :-2])) / (hm * hp * (hm + hp))
+    g[..., 0] = (f[..., 1] - f[..., 0]) / h[0]
+    g[..., -1] = (f[..., -1] - f[..., -2]) / h[-1]
     return g
 
 
@@ -224,21 +225,22 @@ def default_halfwidth(params: Mapping[str, float], T: float) -> float:
 
 
 def hybrid_rates(m: np.ndarray, Q: np.ndarray, sigma0: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rates ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]`` of the hybrid generator in ``Q`` (drift ``m``,
-    diffusion ``sigma0``; :func:`mfg_finance.mfg.hjb.hybrid_offdiagonals`, the same formula vectorised):
-    inner node ``i`` with spacings ``h-``, ``h+``, ``W = h- + h+`` jumps up at ``(2 D_m + m h-)/(h+ W)`` and
-    down at ``(2 D_m - m h+)/(h- W)``, ``D_m = max(D, m h+/2, -m h-/2)``, ``D = sigma0^2/2``; the end nodes
-    jump inwards only (upwind drift plus ``D / h^2``)."""
+    """Rates ``up[..., i] = A[i, i+1]``, ``down[..., i] = A[i+1, i]`` of the hybrid generator along the last
+    axis (drift ``m``, diffusion ``sigma0``; :func:`mfg_finance.mfg.hjb.hybrid_offdiagonals`, the same formula
+    vectorised, for a stack of rows): inner node ``i`` with spacings ``h-``, ``h+``, ``W = h- + h+`` jumps up
+    at ``(2 D_m + m h-)/(h+ W)`` and down at ``(2 D_m - m h+)/(h- W)``, ``D_m = max(D, m h+/2, -m h-/2)``,
+    ``D = sigma0^2/2``; the end nodes jump inwards only (upwind drift plus ``D / h^2``). With ``sigma0 = 0``
+    this is the upwind transport."""
     D = 0.5 * sigma0 * sigma0
     h = np.diff(Q)
-    hm, hp, mi = h[:-1], h[1:], m[1:-1]
+    hm, hp, mi = h[:-1], h[1:], m[..., 1:-1]
     W = hm + hp
     De = np.maximum(np.maximum(D, 0.5 * mi * hp), -0.5 * mi * hm)
-    up, down = np.empty(Q.size - 1), np.empty(Q.size - 1)
-    up[1:] = np.maximum((2.0 * De + mi * hm) / (hp * W), 0.0)
-    down[:-1] = np.maximum((2.0 * De - mi * hp) / (hm * W), 0.0)
-    up[0] = D / (h[0] * h[0]) + max(m[0], 0.0) / h[0]
-    down[-1] = D / (h[-1] * h[-1]) + max(-m[-1], 0.0) / h[-1]
+    up, down = np.empty(m.shape[:-1] + (Q.size - 1,)), np.empty(m.shape[:-1] + (Q.size - 1,))
+    up[..., 1:] = np.maximum((2.0 * De + mi * hm) / (hp * W), 0.0)
+    down[..., :-1] = np.maximum((2.0 * De - mi * hp) / (hm * W), 0.0)
+    up[..., 0] = D / (h[0] * h[0]) + np.maximum(m[..., 0], 0.0) / h[0]
+    down[..., -1] = D / (h[-1] * h[-1]) + np.maximum(-m[..., -1], 0.0) / h[-1]
     return up, down
 
 
@@ -287,8 +289,7 @@ def solve_system(params: Mapping[str, float], *, T: float, nt: int, nQ: int, hal
     :mod:`mfg_finance.mfg.config`; ``sigma0`` in inventory units / sqrt(trading day)). ``nodes``:
     ``graded`` (:func:`q_nodes`, hybrid generator; ``core`` the width of the fine core around ``Q = 0``,
     default :func:`core_width`) or ``uniform`` (``linspace`` nodes and the upwind generator: the former
-    scheme, kept as the reference of section 8b's solver, which uses it on its ``X`` axis, and for the
-    comparison of docs/mfg.md, section 8).
+    scheme, kept for the comparison of docs/mfg.md, section 8).
     """
     if nQ < 3 or nt < 1:
         raise ConfigError(f"mfg.common_noise: need nQ >= 3 and nt >= 1, got nQ={nQ}, nt={nt}")
@@ -315,9 +316,80 @@ def _order(d_fine: float, d_coarse: float) -> float:
 
 
 def _time_norm(diff: np.ndarray, t: np.ndarray) -> float:
-    """Time-integrated sup norm over ``Q`` of a (len(t), ...) array."""
+    """Time-integrated sup norm over the space axes of a (len(t), ...) array."""
     w = np.append(np.diff(t), np.diff(t)[-1:])
     return float(w @ np.max(np.abs(diff.reshape(diff.shape[0], -1)), axis=1))
+
+
+def _every(step: int, ndim: int) -> tuple[slice, ...]:
+    """Every ``step``-th node along each space axis of a (time, space...) array (all time nodes)."""
+    return (slice(None),) + (slice(None, None, step),) * (ndim - 1)
+
+
+# The estimate's rules, shared with the two-type solver (mfg.types_common_noise): a field is a (nt+1, ...)
+# array on the fine grid; ``coarse``/``coarser`` the time companions (same space nodes), ``space``/``spacer`` the
+# space companions (every other / every fourth node along each space axis, same time nodes).
+
+def time_order_of(fine: np.ndarray, coarse: np.ndarray, coarser: np.ndarray, t_coarser: np.ndarray) -> float:
+    """Observed order in time, the three grids compared on the coarser's time nodes."""
+    return _order(_time_norm(fine[::4] - coarse[::2], t_coarser), _time_norm(coarse[::2] - coarser, t_coarser))
+
+
+def space_order_of(fine: np.ndarray, space: np.ndarray, spacer: np.ndarray, t: np.ndarray) -> float:
+    """Observed order in space, the three grids compared on the spacer's nodes."""
+    n = fine.ndim
+    return _order(_time_norm(fine[_every(4, n)] - space[_every(2, n)], t), _time_norm(space[_every(2, n)] - spacer, t))
+
+
+def field_estimate(fine: np.ndarray, coarse: np.ndarray, space: np.ndarray, p_time: float, p_space: float
+                   ) -> np.ndarray:
+    """Error estimate of ``fine`` at the nodes shared by every companion (every other node in time and along
+    each space axis): ``1.25 (|f_h - f_2h,t| / (2^p_t - 1) + |f_h - f_2h,x| / (2^p_x - 1))``."""
+    shared = (slice(None, None, 2),) * fine.ndim
+    time_part = np.abs(fine[shared] - coarse[_every(2, coarse.ndim)]) / (2.0 ** p_time - 1.0)
+    space_part = np.abs(fine[shared] - space[::2]) / (2.0 ** p_space - 1.0)
+    return SAFETY * (time_part + space_part)
+
+
+def path_estimate(fine: np.ndarray, coarse: np.ndarray, coarser: np.ndarray, space: np.ndarray,
+                  spacer: np.ndarray, t_fine: np.ndarray, t_coarser: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A field along one path of the state, evaluated on each grid at its own time nodes (``fine``, ``space``,
+    ``spacer`` on the fine time nodes, ``coarse`` every other, ``coarser`` every fourth): the fine values at the
+    coarse time nodes and their bound there (orders observed along the path, clipped as the fields')."""
+    p_t = _order(_time_norm(fine[::4] - coarse[::2], t_coarser), _time_norm(coarse[::2] - coarser, t_coarser))
+    p_x = _order(_time_norm(fine - space, t_fine), _time_norm(space - spacer, t_fine))
+    bound = np.abs(fine[::2] - coarse) / (2.0 ** p_t - 1.0) + np.abs(fine[::2] - space[::2]) / (2.0 ** p_x - 1.0)
+    return fine[::2], SAFETY * bound
+
+
+def extrapolated_cost(coeffs: Sequence[Mapping[str, float]], weights: Mapping[str, float]) -> dict[str, Any]:
+    """An expected cost ``J = sum_f w_f f`` of value coefficients at the start, from the five grids' ``coeffs``
+    (fine, coarse, coarser, space, spacer): extrapolated in time (Richardson per coefficient) when every
+    coefficient's time sequence is asymptotic, bounded by the time part plus the space part (see
+    :class:`SolutionWithEstimate`). Returns ``value``, ``error_bound``, ``extrapolated``, ``time_part``,
+    ``space_part`` and ``grid_values`` (the five grids' ``J``)."""
+    def cost(x):
+        return float(sum(w * x[n] for n, w in weights.items()))
+
+    f, c, cc, s, ss = coeffs
+    rich = {n: 2.0 * f[n] - c[n] for n in weights}
+    rich2 = {n: 2.0 * c[n] - cc[n] for n in weights}
+    # a coefficient whose weighted differences are round-off (b = 0 without coupling) cannot fail the test
+    noise = ROUNDOFF * abs(cost(f))
+    asymptotic = all(abs(rich[n] - rich2[n]) <= abs(f[n] - c[n]) or abs(w * (rich[n] - rich2[n])) <= noise
+                     for n, w in weights.items())
+    if asymptotic:
+        value = cost(rich)
+        time_part = sum(abs(w) * abs(rich[n] - rich2[n]) / 3.0 for n, w in weights.items())
+    else:
+        value = cost(f)
+        time_part = sum(abs(w) * abs(f[n] - c[n]) / (2.0 ** _order(abs(f[n] - c[n]), abs(c[n] - cc[n])) - 1.0)
+                        for n, w in weights.items())
+    space_part = sum(abs(w) * abs(f[n] - s[n]) / (2.0 ** _order(abs(f[n] - s[n]), abs(s[n] - ss[n])) - 1.0)
+                     for n, w in weights.items())
+    grids = {key: cost(x) for key, x in zip(("fine", "coarse", "coarser", "space", "spacer"), coeffs)}
+    return {"value": value, "error_bound": SAFETY * (time_part + space_part), "extrapolated": asymptotic,
+            "time_part": SAFETY * time_part, "space_part": SAFETY * space_part, "grid_values": grids}
 
 
 @dataclass(frozen=True, eq=False)
@@ -339,7 +411,9 @@ class SolutionWithEstimate:
     is not asymptotic (``|R - R2| > |f_h - f_2h|``, contributions below 1e-10 of ``J`` being round-off) the
     fine grid's ``J`` is reported with the first-order
     time bound instead. The space part is the first-order estimate from the space companions. Absolute
-    parts are added over coefficients (their errors may cancel in ``J``).
+    parts are added over coefficients (their errors may cancel in ``J``). The rules are the module-level
+    :func:`time_order_of`, :func:`space_order_of`, :func:`field_estimate`, :func:`path_estimate` and
+    :func:`extrapolated_cost`, which the two-type solver shares.
     """
 
     fine: CommonNoiseSolution
@@ -348,16 +422,20 @@ class SolutionWithEstimate:
     space: CommonNoiseSolution
     spacer: CommonNoiseSolution
 
+    @property
+    def grids(self) -> tuple[CommonNoiseSolution, ...]:
+        return self.fine, self.coarse, self.coarser, self.space, self.spacer
+
     # ---- fields -------------------------------------------------------------------------------------------
     def time_order(self, name: str) -> float:
         """Observed order in time of ``name`` (fine, coarse, coarser on the coarser's time nodes)."""
         f, c, cc = (getattr(s, name) for s in (self.fine, self.coarse, self.coarser))
-        return _order(_time_norm(f[::4] - c[::2], self.coarser.t), _time_norm(c[::2] - cc, self.coarser.t))
+        return time_order_of(f, c, cc, self.coarser.t)
 
     def space_order(self, name: str) -> float:
         """Observed order in ``Q`` of ``name`` (fine, space, spacer at the spacer's nodes)."""
         f, s, ss = (getattr(g, name) for g in (self.fine, self.space, self.spacer))
-        return _order(_time_norm(f[:, ::4] - s[:, ::2], self.fine.t), _time_norm(s[:, ::2] - ss, self.fine.t))
+        return space_order_of(f, s, ss, self.fine.t)
 
     def order(self, name: str) -> float:
         """The smaller of the two observed orders (the slower direction)."""
@@ -366,10 +444,8 @@ class SolutionWithEstimate:
     def estimate(self, name: str) -> np.ndarray:
         """(nt/2+1, (nQ+1)/2) estimate of the error of ``fine.<name>`` at the nodes shared by all companions
         (every other time and ``Q`` node): time part + space part."""
-        f = getattr(self.fine, name)
-        time_part = np.abs(f[::2, ::2] - getattr(self.coarse, name)[:, ::2]) / (2.0 ** self.time_order(name) - 1.0)
-        space_part = np.abs(f[::2, ::2] - getattr(self.space, name)[::2]) / (2.0 ** self.space_order(name) - 1.0)
-        return SAFETY * (time_part + space_part)
+        return field_estimate(getattr(self.fine, name), getattr(self.coarse, name), getattr(self.space, name),
+                              self.time_order(name), self.space_order(name))
 
     def along_path(self, name: str, Q_path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``fine.<name>(t_n, Q_path[n])`` at the coarse time nodes and its error bound there.
@@ -381,41 +457,14 @@ class SolutionWithEstimate:
             f = getattr(sol, name)
             return np.array([np.interp(Q_path[n * every], sol.Q, f[n]) for n in range(sol.t.size)])
 
-        fine, coarse, coarser = path(self.fine, 1), path(self.coarse, 2), path(self.coarser, 4)
-        space, spacer = path(self.space, 1), path(self.spacer, 1)
-        p_t = _order(_time_norm(fine[::4] - coarse[::2], self.coarser.t),
-                     _time_norm(coarse[::2] - coarser, self.coarser.t))
-        p_x = _order(_time_norm(fine - space, self.fine.t), _time_norm(space - spacer, self.fine.t))
-        bound = (np.abs(fine[::2] - coarse) / (2.0 ** p_t - 1.0)
-                 + np.abs(fine[::2] - space[::2]) / (2.0 ** p_x - 1.0))
-        return fine[::2], SAFETY * bound
+        return path_estimate(path(self.fine, 1), path(self.coarse, 2), path(self.coarser, 4), path(self.space, 1),
+                             path(self.spacer, 1), self.fine.t, self.coarser.t)
 
     # ---- expected cost ------------------------------------------------------------------------------------
     @property
     def cost_detail(self) -> dict[str, Any]:
         """The expected cost's extrapolation: grid values, parts of the bound, whether extrapolated."""
-        weights = cost_weights(self.fine.params)
-        coeffs = [s.initial_coefficients() for s in (self.fine, self.coarse, self.coarser, self.space, self.spacer)]
-        f, c, cc, s, ss = coeffs
-        rich = {n: 2.0 * f[n] - c[n] for n in weights}
-        rich2 = {n: 2.0 * c[n] - cc[n] for n in weights}
-        # a coefficient whose weighted differences are round-off (b = 0 without coupling) cannot fail the test
-        noise = ROUNDOFF * abs(cost_from_coefficients(f, self.fine.params))
-        asymptotic = all(abs(rich[n] - rich2[n]) <= abs(f[n] - c[n]) or abs(w * (rich[n] - rich2[n])) <= noise
-                         for n, w in weights.items())
-        if asymptotic:
-            value = cost_from_coefficients(rich, self.fine.params)
-            time_part = sum(w * abs(rich[n] - rich2[n]) / 3.0 for n, w in weights.items())
-        else:
-            value = cost_from_coefficients(f, self.fine.params)
-            time_part = sum(w * abs(f[n] - c[n]) / (2.0 ** _order(abs(f[n] - c[n]), abs(c[n] - cc[n])) - 1.0)
-                            for n, w in weights.items())
-        space_part = sum(w * abs(f[n] - s[n]) / (2.0 ** _order(abs(f[n] - s[n]), abs(s[n] - ss[n])) - 1.0)
-                         for n, w in weights.items())
-        grids = {key: cost_from_coefficients(x, self.fine.params)
-                 for key, x in zip(("fine", "coarse", "coarser", "space", "spacer"), coeffs)}
-        return {"value": value, "error_bound": SAFETY * (time_part + space_part), "extrapolated": asymptotic,
-                "time_part": SAFETY * time_part, "space_part": SAFETY * space_part, "grid_values": grids}
+        return extrapolated_cost([s.initial_coefficients() for s in self.grids], cost_weights(self.fine.params))
 
     @property
     def expected_cost(self) -> float:

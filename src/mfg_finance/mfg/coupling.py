@@ -211,7 +211,7 @@ def lq_moment_map(eta: np.ndarray, *, dt, phi: float, gamma_T: float, eta0: floa
     ``dt``: the (nt,) steps of the mesh (trading days), or one scalar for a uniform mesh.
     Returns ``(G(eta), m)`` with ``G = eta0 + eta1 |m|`` (a cheap model of the PDE map, O(dx) away).
     """
-    from mfg_finance.mfg.moments import moment_recursions   # compiled (numba): loaded with the solver only
+    from mfg_finance.mfg.moments import moment_recursions   # compiled (C or numba): loaded with the solver only
 
     nt = eta.size - 1
     dts = np.asarray(dt, dtype=float)

@@ -51,21 +51,24 @@ a tridiagonal M-matrix system solved by an LU factorisation with GTH pivots
 (:mod:`mfg_finance.mfg.tridiag`: O(nx) work, no dense matrix, accurate at every node). The
 Fokker-Planck step (:mod:`mfg_finance.mfg.fp`) solves with the transpose of the very same factors.
 
-*Compiled*: the whole backward sweep (every step's policy iteration, rates, factorisation and solves) is
-one numba kernel, and :func:`solve_sweep` also runs the Fokker-Planck sweep with the HJB's own factors
-and the mean flow in the same call (one call per coupling iteration). The per-node constants of the
-generator are built once a sweep (:func:`_geometry`); :func:`_rates` is the one definition of the
-jump rates, used by the minimiser, the generator and the Python helpers alike.
+*Compiled*: the whole backward sweep (every step's policy iteration, rates, factorisation and solves), the
+Fokker-Planck sweep with the HJB's own factors and the mean flow are one compiled call per coupling
+iteration (:func:`run_sweep`): a C extension built at install, or the same kernel compiled by numba where
+no C compiler was found (:mod:`mfg_finance.mfg.kernels`, :mod:`mfg_finance.mfg.sweep_kernel`, where the
+per-node constants of the generator, the jump rates and the exact minimiser are defined once). A sweep
+started from the previous one's feedback also reuses the factors of that feedback's matrices
+(:class:`WarmStart`): the matrix of a step depends on the policy, not on the cost path.
 :func:`implicit_banded` gives the same matrix in LAPACK band storage (used by the tests to check
 the factorisation against :func:`scipy.linalg.solve_banded`).
 """
 
 from __future__ import annotations
 
-import numba
-import numpy as np
+import sys
+import threading
+from dataclasses import dataclass
 
-from mfg_finance.mfg import tridiag
+import numpy as np
 
 
 def upwind_policy(u: np.ndarray, eta: float, dx: float) -> np.ndarray:
@@ -138,217 +141,6 @@ def step_sizes(dt, nt: int) -> np.ndarray:
     return dts
 
 
-# ---- the compiled scheme -----------------------------------------------------------------------
-# One definition, used by the HJB sweep, the fused HJB/FP sweep (:mod:`mfg_finance.mfg.sweep_kernel`) and
-# the Python helpers below: :func:`_geometry` builds the per-node constants of the generator (change the
-# spatial scheme there and in :func:`_rates`), :func:`_rates` gives a node's jump rates under a control,
-# :func:`_policy` the exact minimiser of the discrete Hamiltonian, :func:`_fill_rates` the generator of a
-# policy. The constants are reciprocals computed once a sweep, so the node loops never divide, and
-# ``_max``/``_min``/conditional expressions instead of branches let the compiler vectorise them (SIMD).
-
-#: Rows of the per-node geometry table of :func:`_geometry`.
-G_HM, G_HP, G_CU, G_CD, G_GP, G_GM, G_LO, G_HI, G_IHM, G_IHP = range(10)
-GEOMETRY_ROWS = 10
-
-
-@numba.njit(cache=True)
-def _geometry(q: np.ndarray, D: float) -> np.ndarray:
-    """(GEOMETRY_ROWS, nx) constants of the hybrid generator on the nodes ``q`` (``D = sigma^2 / 2``).
-
-    Inner node ``i`` (``h- = q_i - q_{i-1}``, ``h+ = q_{i+1} - q_i``, ``W = h- + h+``): ``h-``, ``h+``,
-    ``1 / (h+ W)``, ``1 / (h- W)`` (the rates' denominators), ``h- / (h+ W)``, ``h+ / (h- W)`` (the
-    centred gradient ``g = dp h- / (h+ W) - dm h+ / (h- W)``), the central range ``[-2D / h-, 2D / h+]``
-    and ``1 / h-``, ``1 / h+``. Node 0 holds ``1 / h+`` and node ``nx-1`` ``1 / h-`` (the end nodes'
-    one-sided spacings); their other entries are unused.
-    """
-    n = q.size
-    geo = np.zeros((GEOMETRY_ROWS, n))
-    geo[G_IHP, 0] = 1.0 / (q[1] - q[0])
-    geo[G_IHM, n - 1] = 1.0 / (q[n - 1] - q[n - 2])
-    for i in range(1, n - 1):
-        hm = q[i] - q[i - 1]
-        hp = q[i + 1] - q[i]
-        W = hm + hp
-        geo[G_HM, i] = hm
-        geo[G_HP, i] = hp
-        geo[G_CU, i] = 1.0 / (hp * W)
-        geo[G_CD, i] = 1.0 / (hm * W)
-        geo[G_GP, i] = hm / (hp * W)
-        geo[G_GM, i] = hp / (hm * W)
-        geo[G_LO, i] = -2.0 * D / hm
-        geo[G_HI, i] = 2.0 * D / hp
-        geo[G_IHM, i] = 1.0 / hm
-        geo[G_IHP, i] = 1.0 / hp
-    return geo
-
-
-@numba.njit(cache=True, inline="always")
-def _max(x: float, y: float) -> float:
-    return x if x > y else y
-
-
-@numba.njit(cache=True, inline="always")
-def _min(x: float, y: float) -> float:
-    return x if x < y else y
-
-
-@numba.njit(cache=True, inline="always")
-def _rates(a: float, geo: np.ndarray, i: int, D: float) -> tuple[float, float]:
-    """Jump rates ``(up, down)`` of the inner node ``i`` under the control ``a``:
-    ``up = (2 D_a + a h-) / (h+ W)``, ``down = (2 D_a - a h+) / (h- W)``, ``D_a = max(D, a h+ / 2, -a h- / 2)``."""
-    hm = geo[G_HM, i]
-    hp = geo[G_HP, i]
-    De = _max(_max(D, 0.5 * a * hp), -0.5 * a * hm)
-    return _max((2.0 * De + a * hm) * geo[G_CU, i], 0.0), _max((2.0 * De - a * hp) * geo[G_CD, i], 0.0)
-
-
-@numba.njit(cache=True)
-def _policy(u: np.ndarray, eta: float, geo: np.ndarray, D: float, out: np.ndarray) -> None:
-    """Minimiser of the discrete Hamiltonian at every node, written into ``out`` (:func:`hybrid_policy`).
-
-    At an inner node, the best of three clipped closed-form candidates, one a piece of ``D_a``: central
-    ``-g / (2 eta)`` in ``[lo, hi]``; upwind buying ``-D^+u / (2 eta) >= hi``; upwind selling
-    ``-D^-u / (2 eta) <= lo`` (first one wins a tie). The end nodes move inwards only.
-    """
-    n = u.size
-    half = 0.5 / eta
-    for i in range(1, n - 1):
-        dp = u[i + 1] - u[i]
-        dm = u[i - 1] - u[i]
-        lo = geo[G_LO, i]
-        hi = geo[G_HI, i]
-        a = _min(_max(-(dp * geo[G_GP, i] - dm * geo[G_GM, i]) * half, lo), hi)     # central piece
-        r_up, r_down = _rates(a, geo, i, D)
-        best = a
-        lowest = r_up * dp + r_down * dm + eta * a * a
-        a = _max(-dp * geo[G_IHP, i] * half, hi)                                    # upwind, buying
-        r_up, r_down = _rates(a, geo, i, D)
-        value = r_up * dp + r_down * dm + eta * a * a
-        better = value < lowest
-        best = a if better else best
-        lowest = value if better else lowest
-        a = _min(dm * geo[G_IHM, i] * half, lo)                                     # upwind, selling
-        r_up, r_down = _rates(a, geo, i, D)
-        value = r_up * dp + r_down * dm + eta * a * a
-        out[i] = a if value < lowest else best
-    out[0] = _max((u[0] - u[1]) * geo[G_IHP, 0], 0.0) * half
-    out[n - 1] = _min((u[n - 2] - u[n - 1]) * geo[G_IHM, n - 1], 0.0) * half
-
-
-@numba.njit(cache=True)
-def _fill_rates(a: np.ndarray, geo: np.ndarray, D: float, up: np.ndarray, down: np.ndarray) -> None:
-    """Rates of the generator ``A_a`` into ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]`` (:func:`hybrid_offdiagonals`).
-
-    The end nodes jump inwards only: upwind drift plus ``D / h^2`` (reflecting chain)."""
-    n = a.size
-    for i in range(1, n - 1):
-        r_up, r_down = _rates(a[i], geo, i, D)
-        up[i] = r_up
-        down[i - 1] = r_down
-    ih = geo[G_IHP, 0]
-    up[0] = D * ih * ih + _max(a[0], 0.0) * ih
-    ih = geo[G_IHM, n - 1]
-    down[n - 2] = D * ih * ih + _max(-a[n - 1], 0.0) * ih
-
-
-@numba.njit(cache=True)
-def _backward_into(eta, q, geo, dts, D, phi, gamma_T, tol, max_iter, start, u, alpha, up, down, piv, mult, outer,
-                   iters):
-    """The HJB sweep (:func:`solve_hjb`) into preallocated arrays; also keeps each step's twisted GTH factors
-    ``piv``, ``outer`` (nt, nx) and ``mult`` (nt, nx-1) (:mod:`mfg_finance.mfg.tridiag`), those of the policy
-    in force, for the FP sweep. Policy iteration on step ``n`` starts from ``start[n]`` when ``start`` has
-    ``nt + 1`` rows (:func:`solve_sweep`), else from the policy of ``u^{n+1}``."""
-    nt = eta.size - 1
-    nx = q.size
-    rhs = np.empty(nx)
-    new = np.empty(nx)
-    a = np.empty(nx)
-    cost = np.empty(nx)
-    for i in range(nx):
-        u[nt, i] = gamma_T * q[i] * q[i]
-        cost[i] = phi * q[i] * q[i]
-    _policy(u[nt], eta[nt], geo, D, alpha[nt])
-    for n in range(nt - 1, -1, -1):
-        h = dts[n]
-        e = eta[n]
-        if start.shape[0] == nt + 1:
-            a[:] = start[n]                          # first guess: the given policy (a previous sweep's) ...
-        else:
-            _policy(u[n + 1], e, geo, D, a)          # ... or the policy of the later value
-        for k in range(max_iter):
-            _fill_rates(a, geo, D, up[n], down[n])
-            for i in range(nx):
-                rhs[i] = u[n + 1, i] + h * (cost[i] + e * a[i] * a[i])
-            tridiag.twisted_factor_into(up[n], down[n], h, piv[n], mult[n], outer[n])
-            tridiag.twisted_solve_into(piv[n], mult[n], outer[n], rhs, new)
-            change = 0.0
-            if k > 0:
-                for i in range(nx):
-                    d = abs(new[i] - u[n, i]) / (abs(new[i]) + 1e-300)
-                    if d > change:
-                        change = d
-            u[n] = new
-            alpha[n] = a                             # the policy whose value u[n] is
-            iters[n] = k + 1
-            if k > 0 and change <= tol:
-                break
-            _policy(new, e, geo, D, a)               # improvement step (Howard = Newton on the step)
-
-
-@numba.njit(cache=True)
-def _backward(eta, q, dts, sigma, phi, gamma_T, tol, max_iter):
-    """The cold HJB sweep of :func:`solve_hjb` (rates of every step kept for :func:`mfg_finance.mfg.fp.solve_fp`)."""
-    nt = eta.size - 1
-    nx = q.size
-    D = 0.5 * sigma * sigma
-    u = np.empty((nt + 1, nx))
-    alpha = np.empty((nt + 1, nx))
-    up = np.empty((nt, nx - 1))
-    down = np.empty((nt, nx - 1))
-    piv = np.empty((nt, nx))
-    mult = np.empty((nt, nx - 1))
-    outer = np.empty((nt, nx))
-    iters = np.zeros(nt, dtype=np.int64)
-    _backward_into(eta, q, _geometry(q, D), dts, D, phi, gamma_T, tol, max_iter, np.empty((0, nx)), u, alpha, up,
-                   down, piv, mult, outer, iters)
-    return u, alpha, up, down, iters
-
-
-@numba.njit(cache=True)
-def _sweep(eta, q, dts, sigma, phi, gamma_T, tol, max_iter, mass0, start):
-    """One HJB/FP sweep in one compiled call: :func:`_backward_into`, then the Fokker-Planck steps
-    ``M_n^T p^{n+1} = p^n`` (:mod:`mfg_finance.mfg.fp`) with the HJB's own GTH factors of each ``M_n``
-    (the same numbers :func:`mfg_finance.mfg.tridiag.forward_sweep` would recompute), and the mean flow
-    ``m^n = <alpha^n, p^{n+1}>``, ``m^N = <alpha^N, p^N>`` (:func:`mfg_finance.mfg.fp.mean_flow`)."""
-    nt = eta.size - 1
-    nx = q.size
-    D = 0.5 * sigma * sigma
-    u = np.empty((nt + 1, nx))
-    alpha = np.empty((nt + 1, nx))
-    up = np.empty((nt, nx - 1))
-    down = np.empty((nt, nx - 1))
-    piv = np.empty((nt, nx))
-    mult = np.empty((nt, nx - 1))
-    outer = np.empty((nt, nx))
-    iters = np.zeros(nt, dtype=np.int64)
-    _backward_into(eta, q, _geometry(q, D), dts, D, phi, gamma_T, tol, max_iter, start, u, alpha, up, down, piv,
-                   mult, outer, iters)
-    masses = np.empty((nt + 1, nx))
-    masses[0] = mass0
-    flow = np.empty(nt + 1)
-    for n in range(nt):
-        tridiag.twisted_solve_transpose_into(piv[n], mult[n], outer[n], masses[n], masses[n + 1])
-        m = 0.0
-        for i in range(nx):
-            m += alpha[n, i] * masses[n + 1, i]
-        flow[n] = m
-    m = 0.0
-    for i in range(nx):
-        m += alpha[nt, i] * masses[nt, i]
-    flow[nt] = m
-    return u, alpha, masses, flow, iters
-
-
 def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: np.ndarray, sigma: float,
                      step_weights: np.ndarray | None = None) -> float:
     r"""The numerical diffusion the scheme added where it is upwind, integrated over the law (inventory units^2).
@@ -373,6 +165,8 @@ def hybrid_policy(u: np.ndarray, eta: float, q: np.ndarray, sigma: float) -> np.
 
     ``u`` (nx,) value (cost units), ``eta`` execution cost, ``q`` (nx,) nodes, ``sigma`` inventory volatility.
     """
+    from mfg_finance.mfg.sweep_kernel import _geometry, _policy   # numba: only for these helpers
+
     out = np.empty(len(u))
     D = 0.5 * float(sigma) ** 2
     _policy(np.ascontiguousarray(u, dtype=float), float(eta), _geometry(np.ascontiguousarray(q, dtype=float), D),
@@ -382,6 +176,8 @@ def hybrid_policy(u: np.ndarray, eta: float, q: np.ndarray, sigma: float) -> np.
 
 def hybrid_offdiagonals(alpha: np.ndarray, q: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Jump rates of the hybrid generator ``A_alpha`` (per trading day): ``up[i] = A[i, i+1]``, ``down[i] = A[i+1, i]``."""
+    from mfg_finance.mfg.sweep_kernel import _fill_rates, _geometry   # numba: only for these helpers
+
     q = np.ascontiguousarray(q, dtype=float)
     up = np.empty(q.size - 1)
     down = np.empty(q.size - 1)
@@ -394,6 +190,126 @@ def hybrid_offdiagonals(alpha: np.ndarray, q: np.ndarray, sigma: float) -> tuple
 #: (relative, componentwise); Newton converges quadratically, so this costs 2-5 linear solves a step.
 HOWARD_TOL = 1.0e-12
 HOWARD_MAX_ITER = 60
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """Where the next sweep's policy iterations start: a sweep's feedback ``alpha`` (at least ``nt`` rows, nx) and the
+    twisted GTH factors ``piv``, ``outer`` (nt, nx) and ``mult`` (nt, nx-1) of its implicit steps' matrices
+    ``I - dt_n A_{alpha^n}`` (:mod:`mfg_finance.mfg.tridiag`). The matrix of a step depends on the policy, the nodes
+    and the step, not on the cost path, so the next sweep's first iteration of each step solves with these factors
+    instead of computing the same numbers again (the result is the same bits)."""
+
+    alpha: np.ndarray
+    piv: np.ndarray
+    mult: np.ndarray
+    outer: np.ndarray
+
+
+@dataclass(frozen=True)
+class SweepArrays:
+    """The arrays of :func:`run_sweep`: ``u``, ``alpha``, ``density`` (rows, nx), ``flow`` (rows,), the node masses
+    ``last_mass`` (nx,) at the last implicit time, the rates ``up``, ``down`` (nt, nx-1) of each step (no rows unless
+    asked for), ``warm``
+    (:class:`WarmStart` for the next sweep) and whether ``u`` and ``density`` are finite on the implicit rows."""
+
+    u: np.ndarray
+    alpha: np.ndarray
+    density: np.ndarray
+    flow: np.ndarray
+    last_mass: np.ndarray
+    up: np.ndarray
+    down: np.ndarray
+    warm: WarmStart
+    finite: bool
+
+
+class Workspace:
+    """Large arrays recycled between sweeps, handed out only when nothing else holds them.
+
+    A coupling iteration allocates about 1.5 MB of arrays a sweep (201 x 150) and drops the previous sweep's; the
+    C library then returns the freed heap to the system and the next sweep faults every page in again (about 1,300
+    page faults a solve of the baseline, 15% of its time). :meth:`empty` gives back an array of the same shape
+    that it made earlier and that no one else references any more (CPython's reference count: the evaluations
+    the coupling still keeps, and the solutions returned, hold theirs), else a new one. Like :func:`numpy.empty`,
+    the contents are undefined; the sweep overwrites every entry. At most ``max_bytes`` are kept: past that, the
+    oldest free arrays are let go. Not shared between threads (:func:`thread_workspace`).
+    """
+
+    def __init__(self, max_bytes: int = 64 * 2 ** 20):
+        self.max_bytes = max_bytes
+        self._arrays: list[np.ndarray] = []
+
+    def empty(self, shape: tuple[int, ...]) -> np.ndarray:
+        for array in self._arrays:
+            # three references: the list, the loop variable and getrefcount's argument
+            if array.shape == shape and sys.getrefcount(array) <= 3:
+                return array
+        array = np.empty(shape)
+        self._arrays.append(array)
+        kept, i = sum(a.nbytes for a in self._arrays), 0
+        while kept > self.max_bytes and i < len(self._arrays) - 1:
+            if sys.getrefcount(self._arrays[i]) <= 2:      # the list and getrefcount's argument: free
+                kept -= self._arrays.pop(i).nbytes
+            else:
+                i += 1
+        return array
+
+
+_THREAD = threading.local()
+
+
+def thread_workspace() -> Workspace:
+    """This thread's :class:`Workspace`, kept between solves (a sweep job runs many on the same grid)."""
+    workspace = getattr(_THREAD, "workspace", None)
+    if workspace is None:
+        workspace = _THREAD.workspace = Workspace()
+    return workspace
+
+
+def run_sweep(eta: np.ndarray, q: np.ndarray, dts: np.ndarray, mass0: np.ndarray, weights, *, sigma: float,
+              phi: float, gamma_T: float, start: "np.ndarray | WarmStart | None" = None, shift: float = 0.0,
+              extra_rows: int = 0, keep_rates: bool = False, workspace: "Workspace | None" = None) -> SweepArrays:
+    """One HJB/FP sweep (:func:`solve_sweep`) in one compiled call (:mod:`mfg_finance.mfg.kernels`: the C build if
+    installed, else numba's), the arrays allocated here.
+
+    ``eta`` (nt+1,) cost path, ``q`` (nx,) nodes, ``dts`` (nt,) steps, ``mass0`` (nx,) initial node masses,
+    ``weights`` (nx,) cell widths or one scalar (``density = masses / weights``), ``start`` policies (at least ``nt``
+    rows) or a :class:`WarmStart` to start each step's policy iteration from, ``shift`` a constant added to every
+    ``u`` row (:mod:`mfg_finance.mfg.terminal_interval`), ``extra_rows`` rows left after the last (uninitialised) in
+    ``u``, ``alpha``, ``density`` and ``flow`` for the caller to fill (the exact last interval), ``keep_rates``
+    whether to return each step's rates (else ``up``, ``down`` have no rows: less memory to touch), ``workspace``
+    a :class:`Workspace` to take the large arrays from (default: this thread's, :func:`thread_workspace`).
+    """
+    from mfg_finance.mfg.kernels import backend
+
+    nt = eta.size - 1
+    q = np.ascontiguousarray(q, dtype=float)
+    nx = q.size
+    if start is None:
+        start = WarmStart(np.empty((0, nx)), np.empty((0, nx)), np.empty((0, nx - 1)), np.empty((0, nx)))
+    elif not isinstance(start, WarmStart):
+        start = np.ascontiguousarray(start, dtype=float)
+        if start.ndim != 2 or start.shape[0] < nt or start.shape[1] != nx:
+            raise ValueError(f"start: expected policies of shape {(nt + 1, nx)}, got {start.shape}")
+        start = WarmStart(start, np.empty((0, nx)), np.empty((0, nx - 1)), np.empty((0, nx)))
+    rows = nt + 1 + extra_rows
+    empty = (thread_workspace() if workspace is None else workspace).empty
+    u, alpha, density = empty((rows, nx)), empty((rows, nx)), empty((rows, nx))
+    flow = np.empty(rows)
+    iters = np.zeros(nt, dtype=np.int64)
+    rate_rows = nt if keep_rates else 0
+    up, down = np.empty((rate_rows, nx - 1)), np.empty((rate_rows, nx - 1))
+    mult = empty((nt, nx - 1))
+    piv, outer, last_mass = empty((nt, nx)), empty((nt, nx)), np.empty(nx)
+    w = np.ascontiguousarray(np.broadcast_to(np.asarray(weights, dtype=float), (nx,)))
+    finite = backend().sweep_into(np.ascontiguousarray(eta, dtype=float), q, np.ascontiguousarray(dts, dtype=float),
+                                  float(sigma), float(phi), float(gamma_T), HOWARD_TOL, HOWARD_MAX_ITER,
+                                  np.ascontiguousarray(mass0, dtype=float), w, float(shift), start.alpha, start.piv,
+                                  start.mult, start.outer, u[:nt + 1], alpha[:nt + 1], density[:nt + 1],
+                                  flow[:nt + 1], iters, up, down, piv, mult, outer, last_mass)
+    _check_howard(iters)
+    return SweepArrays(u, alpha, density, flow, last_mass, up, down, WarmStart(alpha, piv, mult, outer), bool(finite))
 
 
 def solve_hjb(eta: np.ndarray, q: np.ndarray, dt, *, sigma: float, phi: float,
@@ -425,40 +341,33 @@ def solve_hjb(eta: np.ndarray, q: np.ndarray, dt, *, sigma: float, phi: float,
         :func:`mfg_finance.mfg.fp.solve_fp` transposes.
     """
     nt = eta.size - 1
-    dts = step_sizes(dt, nt)
-    u, alpha, up, down, iters = _backward(np.ascontiguousarray(eta, dtype=float),
-                                          np.ascontiguousarray(q, dtype=float), dts, float(sigma),
-                                          float(phi), float(gamma_T), HOWARD_TOL, HOWARD_MAX_ITER)
-    _check_howard(iters)
-    return u, alpha, up, down
+    q = np.ascontiguousarray(q, dtype=float)
+    s = run_sweep(eta, q, step_sizes(dt, nt), np.zeros(q.size), 1.0, sigma=sigma, phi=phi, gamma_T=gamma_T,
+                  keep_rates=True)
+    return s.u, s.alpha, s.up, s.down
 
 
 def solve_sweep(eta: np.ndarray, q: np.ndarray, dt, mass0: np.ndarray, *, sigma: float, phi: float,
-                gamma_T: float, start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                gamma_T: float, start: "np.ndarray | WarmStart | None" = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`solve_hjb` with the cost path ``eta``, then the Fokker-Planck sweep from the node masses
     ``mass0`` (``mu0 w``), in one compiled call that reuses the HJB's factors for the FP steps.
 
     ``start``: optional (nt+1, nx) policies to start each step's policy iteration from (the coupling passes
     the previous sweep's feedback: when the cost path moved little, that is within round-off of the answer
-    and the step takes the minimum of two linear solves instead of three or four). The iteration stops on
-    the same test whatever the start, so the result is the same up to round-off.
+    and the step takes the minimum of two linear solves instead of three or four), or a :class:`WarmStart`
+    (the previous sweep's feedback with its factors). The iteration stops on the same test whatever the start,
+    so the result is the same up to round-off.
 
     Returns ``u``, ``alpha`` (as :func:`solve_hjb`), the (nt+1, nx) node masses ``p^n`` (the density is
     ``p / w``: :func:`mfg_finance.mfg.fp.solve_fp`) and the (nt+1,) mean flow
     (:func:`mfg_finance.mfg.fp.mean_flow`), identical to those functions up to round-off.
     """
     nt = eta.size - 1
-    q = np.ascontiguousarray(q, dtype=float)
-    if start is None:
-        start = np.empty((0, q.size))
-    elif start.shape != (nt + 1, q.size):
-        raise ValueError(f"start: expected policies of shape {(nt + 1, q.size)}, got {start.shape}")
-    u, alpha, masses, flow, iters = _sweep(np.ascontiguousarray(eta, dtype=float), q, step_sizes(dt, nt), float(sigma),
-                                           float(phi), float(gamma_T), HOWARD_TOL, HOWARD_MAX_ITER,
-                                           np.ascontiguousarray(mass0, dtype=float),
-                                           np.ascontiguousarray(start, dtype=float))
-    _check_howard(iters)
-    return u, alpha, masses, flow
+    if start is not None and not isinstance(start, WarmStart) and np.shape(start) != (nt + 1, np.size(q)):
+        raise ValueError(f"start: expected policies of shape {(nt + 1, np.size(q))}, got {np.shape(start)}")
+    s = run_sweep(eta, q, step_sizes(dt, nt), mass0, 1.0, sigma=sigma, phi=phi, gamma_T=gamma_T, start=start)
+    return s.u, s.alpha, s.density, s.flow
 
 
 def _check_howard(iters: np.ndarray) -> None:

@@ -11,36 +11,22 @@ mesh, with the policy of each step implicit (the policy of the value it produces
 
 These recursions serve the coupling's first guess (:func:`mfg_finance.mfg.coupling.lq_moment_map`) and the
 law's envelope that sizes and grades the grid (:func:`mfg_finance.mfg.grid.law_envelope`). Both evaluate
-them tens of times per solve inside a fixed-point iteration; compiled, one evaluation costs microseconds.
+them tens of times per solve inside a fixed-point iteration; compiled, one evaluation costs microseconds
+(:mod:`mfg_finance.mfg.kernels`: the C build if installed, else :mod:`mfg_finance.mfg.sweep_kernel`'s numba one).
 """
 
 from __future__ import annotations
 
-import math
-
-import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
 def moment_recursions(eta: np.ndarray, dts: np.ndarray, phi: float, gamma_T: float, mean0: float,
                       var0: float, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(h, rate, Q, V)``, each (nt+1,), of the recursions above for the (nt+1,) path ``eta`` and the (nt,) steps ``dts``."""
-    nt = eta.size - 1
-    h = np.empty(nt + 1)
-    h[nt] = gamma_T
-    for n in range(nt - 1, -1, -1):
-        r = dts[n] / eta[n]
-        c = h[n + 1] + dts[n] * phi
-        h[n] = 2.0 * c / (1.0 + math.sqrt(1.0 + 4.0 * r * c))
-    rate = np.empty(nt + 1)
-    for n in range(nt + 1):
-        rate[n] = h[n] / eta[n]
-    mean = np.empty(nt + 1)
-    var = np.empty(nt + 1)
-    mean[0] = mean0
-    var[0] = var0
-    for n in range(nt):
-        mean[n + 1] = mean[n] / (1.0 + dts[n] * rate[n])
-        var[n + 1] = (var[n] + sigma * sigma * dts[n]) / (1.0 + 2.0 * dts[n] * rate[n])
+    from mfg_finance.mfg.kernels import backend
+
+    eta = np.ascontiguousarray(eta, dtype=float)
+    h, rate, mean, var = (np.empty(eta.size) for _ in range(4))
+    backend().moment_recursions_into(eta, np.ascontiguousarray(dts, dtype=float), float(phi), float(gamma_T),
+                                     float(mean0), float(var0), float(sigma), h, rate, mean, var)
     return h, rate, mean, var

@@ -98,29 +98,36 @@ class Sweep:
     alpha: np.ndarray
     density: np.ndarray
     mean_flow: np.ndarray
+    #: the next sweep's start (this sweep's feedback and factors, :class:`mfg_finance.mfg.hjb.WarmStart`)
+    warm: Any = None
+    #: whether ``u`` and ``density`` are finite everywhere (``None``: not known, :func:`evaluate` checks)
+    finite: bool | None = None
 
 
-def sweep(problem: Problem, eta: np.ndarray, start: np.ndarray | None = None) -> Sweep:
+def sweep(problem: Problem, eta: np.ndarray, start=None) -> Sweep:
     """Solve the HJB backward with the cost path ``eta``, then the FP forward (its adjoint).
 
     When the last step is longer than the terminal layer (``problem.exact_end``), the last interval
     ``[t_{N-1}, T]`` is solved in closed form with ``eta^{N-1}`` held over it
     (:mod:`mfg_finance.mfg.terminal_interval`): the implicit steps run from its exact cost-to-go ``H q^2 + C``
-    at ``t_{N-1}`` (the constant ``C`` added afterwards: a constant does not change any policy), and the law
+    at ``t_{N-1}`` (the constant added afterwards: a constant does not change any policy), and the law
     crosses it by the interval's Markov kernel. ``start``: (nt+1, nx) policies to start each HJB step's policy
     iteration from (a previous sweep's ``alpha``; :func:`mfg_finance.mfg.hjb.solve_sweep`), which changes the
-    result by round-off only.
+    result by round-off only, or a previous sweep's ``warm`` (its feedback with its matrices' factors: the same
+    result as its ``alpha``, with one factorisation a step fewer).
     """
     grid = problem.grid
     return Sweep(*sweep_exact_end(eta, grid.q, problem.weights, grid.dts, problem.mu0, sigma=problem.sigma,
-                                  phi=problem.phi, gamma_T=problem.gamma_T, start=start, exact=problem.exact_end))
+                                  phi=problem.phi, gamma_T=problem.gamma_T, start=start, exact=problem.exact_end,
+                                  with_warm_start=True))
 
 
-def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start: np.ndarray | None = None) -> Evaluation:
+def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start=None) -> Evaluation:
     """One fixed-point evaluation: a sweep (from the policies ``start``, see :func:`sweep`), the map value and
     the residual ``r(eta)``."""
     s = sweep(problem, eta, start)
-    if not (np.all(np.isfinite(s.u)) and np.all(np.isfinite(s.density))):
+    finite = s.finite if s.finite is not None else bool(np.all(np.isfinite(s.u)) and np.all(np.isfinite(s.density)))
+    if not finite:
         return Evaluation(eta, np.full_like(eta, np.nan), float("nan"), s)
     abs_m = np.abs(s.mean_flow)
     floor = problem.floor
@@ -135,16 +142,18 @@ def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start: np.ndarr
 
 class _Evaluator:
     """``x -> evaluate(problem, x)`` for the coupling solvers, each sweep's policy iteration started from the
-    previous sweep's feedback: once the cost path moves little between iterations, every HJB step then
-    needs the minimum of two linear solves (three or four from the policy of the later value)."""
+    previous sweep's feedback and its matrices' factors: once the cost path moves little between iterations,
+    every HJB step then needs the minimum of two linear solves (three or four from the policy of the later
+    value), the first with factors already computed."""
 
     def __init__(self, problem: Problem, *, newton: bool):
-        self.problem, self.newton, self.alpha = problem, newton, None
+        self.problem, self.newton, self.start = problem, newton, None
 
     def __call__(self, x: np.ndarray) -> Evaluation:
-        ev = evaluate(self.problem, x, newton=self.newton, start=self.alpha)
+        ev = evaluate(self.problem, x, newton=self.newton, start=self.start)
         if math.isfinite(ev.residual):
-            self.alpha = ev.state.alpha
+            s = ev.state
+            self.start = s.warm if s.warm is not None else s.alpha
         return ev
 
 

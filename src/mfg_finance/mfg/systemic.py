@@ -3,7 +3,7 @@ r"""Pipeline side of the systemic scenarios: common noise, agent types, finite-N
 A scenario is *systemic* when its ``params.sigma0`` is positive or null (null: the calibrated
 value of :mod:`mfg_finance.mfg.systemic_calibration`, which also splits ``sigma`` into its
 idiosyncratic part) or when it lists ``types``. Those are solved here rather than by
-:func:`mfg_finance.mfg.solve`; two agent types with common noise are solved on the ``(t, X, D)`` grid
+:func:`mfg_finance.mfg.solve`; two agent types with common noise are solved on the ``(t, Y, D)`` grid
 of :mod:`mfg_finance.mfg.types_common_noise` (more than two are refused with a :class:`ConfigError`).
 Every function returns JSON-able summaries (numbers with their error bounds
 or Monte Carlo standard errors) and, where useful, arrays for ``.npz`` files.
@@ -127,9 +127,9 @@ def path_outcomes(paths, T: float) -> dict[str, Any]:
     return out
 
 
-def _cost_summary(est) -> dict[str, Any]:
-    """Expected cost (time-extrapolated), its bound, and how: parts of the bound and the grids' values."""
-    detail = est.cost_detail
+def _cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """Expected cost (time-extrapolated), its bound, and how: parts of the bound and the grids' values
+    (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`)."""
     return {"value": detail["value"], "error_bound": detail["error_bound"], "extrapolated": detail["extrapolated"],
             "error_time": detail["time_part"], "error_space": detail["space_part"], "grid_values": detail["grid_values"]}
 
@@ -156,7 +156,7 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
         "grid": {"nt": int(sol.t.size - 1), "nQ": int(sol.Q.size), "Q_halfwidth": float(sol.Q[-1]),
                  "Q_core": float(sol.extra["core"]), "dQ_min": sol.dQ, "dQ_max": float(np.max(np.diff(sol.Q))),
                  "time_mesh": cfg["grid"].get("time_mesh", "graded")},
-        "expected_cost": _cost_summary(est),
+        "expected_cost": _cost_summary(est.cost_detail),
         "observed_order": {direction: {name: getattr(est, f"{direction}_order")(name) for name in ("a", "b", "c", "eta")}
                            for direction in ("time", "space")},
         "error_bound_max": {name: float(np.max(est.estimate(name))) for name in ("a", "b", "c", "eta")},
@@ -184,7 +184,7 @@ def _solve_types_cn(cfg, cn, *, estimate: bool):
 
 def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Two types under common noise: the (t, X, D) solve with its error bounds and the fan-chart paths."""
+    """Two types under common noise: the (t, Y, D) solve with its error bounds and the fan-chart paths."""
     from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
     from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
@@ -195,8 +195,7 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
     probs = [float(p) for p in cn["quantiles"]]
     T = float(sol.t[-1])
     outcomes = path_outcomes(paths, T)
-    outcomes["types"] = {ty.name: {"weight": ty.weight,
-                                   "expected_cost": {"value": sol.expected_cost(k), "error_bound": est.cost_error(k)},
+    outcomes["types"] = {ty.name: {"weight": ty.weight, "expected_cost": _cost_summary(est.cost_detail(k)),
                                    "Q_T": _mean_se(paths.Q_by_type[k][:, -1]),
                                    "liquidation_speed": _speed(paths.Q_by_type[k].mean(axis=0), T)}
                          for k, ty in enumerate(sol.types)}
@@ -208,17 +207,20 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
         "kind": "types_common_noise",
         "params": dict(sol.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "types": [ty.__dict__ for ty in sol.types],
-        "grid": {"nt": int(sol.t.size - 1), "nQ": int(sol.X.size), "nD": int(sol.D.size),
-                 "Q_halfwidth": float(sol.X[-1]), "D_halfwidth": float(sol.D[-1]),
+        "grid": {"nt": int(sol.t.size - 1), "nQ": int(sol.Y.size), "nD": int(sol.D.size),
+                 "Q_halfwidth": sol.extra["X_halfwidth"], "Y_halfwidth": float(sol.Y[-1]), "shear": sol.shear,
+                 "Y_core": float(sol.extra["core"]), "dY_min": float(np.min(np.diff(sol.Y))),
+                 "dY_max": float(np.max(np.diff(sol.Y))), "D_halfwidth": float(sol.D[-1]),
                  "time_mesh": cfg["grid"].get("time_mesh", "graded")},
-        "expected_cost": {"value": sol.total_cost, "error_bound": est.total_cost_error},
-        "observed_order": {f"{name}_{ty.name}": est.order(name, k) for k, ty in enumerate(sol.types)
-                           for name in ("a", "b", "c")} | {"eta": est.order("eta")},
+        "expected_cost": {"value": est.total_cost, "error_bound": est.total_cost_error},
+        "observed_order": {direction: {f"{name}_{ty.name}": getattr(est, f"{direction}_order")(name, k)
+                                       for k, ty in enumerate(sol.types) for name in ("a", "b", "c")}
+                           | {"eta": getattr(est, f"{direction}_order")("eta")} for direction in ("time", "space")},
         "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs,
                   "share_outside_grid": paths.outside},
         "outcomes": outcomes,
     }
-    arrays = {"t": sol.t, "X_grid": sol.X, "D_grid": sol.D, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k,
+    arrays = {"t": sol.t, "Y_grid": sol.Y, "shear": np.asarray(sol.shear), "D_grid": sol.D, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k,
               "l": sol.l, "eta": sol.eta, "weights": sol.weights, "quantile_probs": np.asarray(probs)}
     for name, band in paths.quantiles(probs).items():
         arrays[f"band_{name}"] = band
@@ -265,7 +267,7 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     rows, limit = convergence_study(est.fine, Ns=[int(n) for n in fn["Ns"]], agent_paths=int(fn["agent_paths"]),
                                     limit_paths=int(fn["limit_paths"]), seed=int(fn["seed"]),
                                     min_replications=int(fn["min_replications"]))
-    mfg_value = _cost_summary(est)
+    mfg_value = _cost_summary(est.cost_detail)
     largest = rows[-1]
     gap = abs(largest.mean_cost - mfg_value["value"])
     allowed = 3.0 * largest.mean_cost_se + mfg_value["error_bound"]
@@ -363,7 +365,7 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             kind, est = "types_common_noise", _solve_types_cn(cfg, cn, estimate=True)
             paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
             dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))["crowd"]
-            outcomes, errors, se = _mean_path_outcomes(paths, est.fine.total_cost, est.total_cost_error, dispersion)
+            outcomes, errors, se = _mean_path_outcomes(paths, est.total_cost, est.total_cost_error, dispersion)
             iterations, residual = 0, None
         elif cfg["types"]:
             kind, sol = "types", _types_solution(cfg)

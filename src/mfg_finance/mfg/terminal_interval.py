@@ -187,8 +187,8 @@ def needs_exact_end(dts: np.ndarray, eta0: float, gamma_T: float) -> bool:
 
 
 def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np.ndarray, mu0: np.ndarray, *,
-                    sigma: float, phi: float, gamma_T: float, start: np.ndarray | None = None,
-                    exact: bool = True):
+                    sigma: float, phi: float, gamma_T: float, start=None, exact: bool = True,
+                    with_warm_start: bool = False):
     """One HJB/FP sweep at the cost path ``eta`` (nt+1,) with the last interval exact: ``(u, alpha, density, flow)``.
 
     The implicit steps (:func:`mfg_finance.mfg.hjb.solve_hjb`, :func:`mfg_finance.mfg.fp.solve_fp`) run on
@@ -196,27 +196,36 @@ def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np
     no policy); the law crosses the interval by :func:`transition_kernel`. ``u[N] = gamma_T q^2``, ``alpha[N] = -gamma_T q / eta^N`` the
     terminal feedback, ``alpha[N-1]`` the interval's average feedback and ``flow[N-1] = (Q_T - Q_{N-1}) / d``.
     ``weights``: the cell widths (or one ``dx``); ``mu0``: the initial density; ``start``: (nt+1, nx) policies to
-    start the implicit steps' policy iterations from (:func:`mfg_finance.mfg.hjb.solve_sweep`), or ``None``.
-    ``exact = False``: every step implicit (:func:`needs_exact_end` decides).
+    start the implicit steps' policy iterations from (:func:`mfg_finance.mfg.hjb.solve_sweep`), a previous sweep's
+    :class:`mfg_finance.mfg.hjb.WarmStart`, or ``None``. ``exact = False``: every step implicit
+    (:func:`needs_exact_end` decides). ``with_warm_start``: also return this sweep's ``WarmStart`` (fifth item) and
+    whether the arrays are finite (sixth), for the next sweep.
     """
-    from mfg_finance.mfg.hjb import solve_sweep
+    from mfg_finance.mfg.hjb import run_sweep
 
     q = np.asarray(q, dtype=float)
     w = np.broadcast_to(np.asarray(weights, dtype=float), q.shape)
+    kw = dict(sigma=sigma, phi=phi, start=start)
     if not exact:
-        u, alpha, masses, flow = solve_sweep(eta, q, dts, mu0 * w, sigma=sigma, phi=phi, gamma_T=gamma_T, start=start)
-        return u, alpha, masses / w, flow
+        s = run_sweep(eta, q, dts, mu0 * w, w, gamma_T=gamma_T, **kw)
+        out = (s.u, s.alpha, s.density, s.flow)
+        return out + (s.warm, s.finite) if with_warm_start else out
     last = terminal_interval(float(dts[-1]), eta=float(eta[-2]), phi=phi, sigma=sigma, gamma_T=gamma_T)
-    u, alpha, masses, flow = solve_sweep(eta[:-1], q, dts[:-1], mu0 * w, sigma=sigma, phi=phi, gamma_T=last.H,
-                                         start=None if start is None else np.ascontiguousarray(start[:-1]))
-    u = np.vstack([u + last.C, gamma_T * q * q])
+    # the implicit steps fill rows 0..N-1 (u shifted by C: a constant changes no policy); row N is the exact end's
+    s = run_sweep(eta[:-1], q, dts[:-1], mu0 * w, w, gamma_T=last.H, shift=last.C, extra_rows=1, **kw)
+    u, alpha, density, flow = s.u, s.alpha, s.density, s.flow
+    u[-1] = gamma_T * q * q
     cols, probs = transition_kernel(q, w, last.r, last.v)
-    masses = np.vstack([masses, carry(masses[-1], cols, probs)])
-    alpha_last = last.average_feedback(q)
+    mass_end = carry(s.last_mass, cols, probs)
+    density[-1] = mass_end / w
+    alpha[-2] = last.average_feedback(q)
     # the terminal feedback -D(gamma_T q^2) / (2 eta^N), exactly: linear, so the crowd's terminal flow is
     # -(gamma_T / eta^N) Q_T, smooth in the cost path (a discrete minimiser would clip it at the upwind switch)
-    alpha_end = -(gamma_T / float(eta[-1])) * q
-    alpha = np.vstack([alpha[:-1], alpha_last, alpha_end])
+    alpha[-1] = -(gamma_T / float(eta[-1])) * q
     # the interval's average flow (Q_T - Q_{N-1}) / d, then the terminal feedback's flow at T
-    flow = np.concatenate([flow[:-1], [float(alpha_last @ masses[-2]), float(alpha_end @ masses[-1])]])
-    return u, alpha, masses / w, flow
+    flow[-2] = float(alpha[-2] @ s.last_mass)
+    flow[-1] = float(alpha[-1] @ mass_end)
+    if not with_warm_start:
+        return u, alpha, density, flow
+    finite = s.finite and bool(np.all(np.isfinite(u[-1])) and np.all(np.isfinite(density[-1])))
+    return u, alpha, density, flow, s.warm, finite

@@ -29,7 +29,9 @@ The kernels are compiled with numba (``cache=True``); the first call in a fresh 
 compiles them (about a second). numba's on-disk cache of a function is refreshed when *its own*
 source file changes, not when a kernel it calls (from another module) does: after editing this
 module, delete the ``*.nbi``/``*.nbc`` files of the MFG package (``__pycache__`` or
-``NUMBA_CACHE_DIR``) so that the HJB sweep of :mod:`mfg_finance.mfg.hjb` is recompiled with it.
+``NUMBA_CACHE_DIR``) so that the sweep of :mod:`mfg_finance.mfg.sweep_kernel` is recompiled with it (the
+workflow's cache is keyed by the kernels' source, :mod:`mfg_finance.numba_cache`). The C build of the sweep
+(``_solve_kernels.c``) has its own copy of the twisted factorisation below: change both.
 """
 
 from __future__ import annotations

@@ -24,27 +24,39 @@ gives, coefficient by coefficient::
 
 Coordinates (``K = 2``). ``X = w_1 Q_1 + w_2 Q_2`` (the crowd's mean inventory) and ``D = Q_2 - Q_1``:
 ``dX = m dt + sigma0 dW0`` and ``dD = (m_2 - m_1) dt``, ``S = d_X``. The common noise only diffuses
-``X``; ``D`` is transported. So the system is the one-type system of
-:mod:`mfg_finance.mfg.common_noise` in ``X`` (drift ``m``, diffusion ``sigma0``) plus an upwind
-transport in ``D`` (drift ``m_2 - m_1``); ``Q_1 = X - w_2 D``, ``Q_2 = X + w_1 D``.
+``X``; ``D`` is transported. The grid's axis is the sheared ``Y = X - s D`` (``s`` constant; ``S = d_Y`` at
+fixed ``D``, ``dY = (m - s (m_2 - m_1)) dt + sigma0 dW0``), so the system is the one-type system of
+:mod:`mfg_finance.mfg.common_noise` in ``Y`` (drift ``m - s (m_2 - m_1)``, diffusion ``sigma0``) plus an upwind
+transport in ``D`` (drift ``m_2 - m_1``); ``Q_1 = Y + (s - w_2) D``, ``Q_2 = Y + (s + w_1) D``.
+
+Why the shear and graded ``Y`` nodes. As in the one-type solver the cost ``eta`` has a kink where the crowd's
+flow changes sign, ``z = sum_k w_k (2 a_k Q_k + b_k) = 0``, of width ``eta0^2 / (4 eta1 G)`` in ``Y``
+(``G = sum_k w_k a_k``), narrowest at ``T`` where ``a_k = gamma_T,k``, ``b_k = 0`` and the paths sit on it.
+There ``z = 2 (G X - w_1 w_2 (gamma_T,1 - gamma_T,2) D)``: for types of different ``gamma_T`` the kink is the
+line ``X = s D``, ``s = w_1 w_2 (gamma_T,1 - gamma_T,2) / G`` (:func:`terminal_shear`), not ``X = 0``; with that
+``s`` it is ``Y = 0`` at every ``D``, and the ``Y`` nodes are the one-type solver's graded nodes
+(:func:`mfg_finance.mfg.common_noise.q_nodes`, core :func:`mfg_finance.mfg.common_noise.core_width` with
+``gamma_T = G``). Identical types: ``s = 0``, ``Y = X``.
 
 Scheme (first order, monotone). Time nodes of :func:`mfg_finance.mfg.grid.time_mesh` (graded with the
-narrowest layer ``eta0 / max_k gamma_T,k``), ``X`` uniform on ``[-L, L]``, ``D`` uniform on
-``[-L_D, L_D]`` (``D = 0`` a node). On ``[t_n, t_{n+1}]`` each type's policy ``alpha = -k_k q - l_k``,
-``k_k = a_k^{n+1}/eta^n``, ``l_k = b_k^{n+1}/(2 eta^n)``, is held and its quadratic value computed
-implicitly, as in the one-type solver, with the operator split in the two directions (Lie splitting)::
+narrowest layer ``eta0 / max_k gamma_T,k``), ``Y`` graded on ``[-L_Y, L_Y]`` (``L_Y = L + |s| L_D`` holds the
+``X`` box ``[-L, L]`` at every ``D``), ``D`` uniform on ``[-L_D, L_D]`` (``D = 0`` a node). On ``[t_n, t_{n+1}]``
+each type's policy ``alpha = -k_k q - l_k``, ``k_k = a_k^{n+1}/eta^n``, ``l_k = b_k^{n+1}/(2 eta^n)``, is held
+and its quadratic value computed implicitly, as in the one-type solver, with the operator split in the two
+directions (Lie splitting)::
 
-    M_r = ((1 + r dt) I - dt A_X)   per D-row (upwind in X, drift m, diffusion sigma0, killing r),
-    N   = (I - dt A_D)              per X-column (upwind in D, drift m_2 - m_1),
+    M_r = ((1 + r dt) I - dt A_Y)   per D-row (hybrid in Y, drift m - s (m_2 - m_1), diffusion sigma0, killing r),
+    N   = (I - dt A_D)              per Y-column (upwind in D, drift m_2 - m_1),
     a_k^n = M_{2 k_k}^{-1} N^{-1} [a_k^{n+1} + dt (phi_k + eta k_k^2)],
-    b_k^n = M_{k_k}^{-1}   N^{-1} [b_k^{n+1} + dt (2 eta k_k l_k - 2 l_k a_k^n + 2 sigma0^2 D_X a_k^n)],
+    b_k^n = M_{k_k}^{-1}   N^{-1} [b_k^{n+1} + dt (2 eta k_k l_k - 2 l_k a_k^n + 2 sigma0^2 D_Y a_k^n)],
     c_k^n = M_0^{-1}       N^{-1} [c_k^{n+1} + dt (eta l_k^2 - l_k b_k^n + (sigma_k^2 + sigma0^2) a_k^n
-                                                  + sigma0^2 D_X b_k^n)].
+                                                  + sigma0^2 D_Y b_k^n)],
 
-``M_r`` and ``N`` are tridiagonal M-matrices (row sums ``>= 1``), solved by
-:func:`mfg_finance.mfg.killed_tridiag.solve_killed`; their inverses are non-negative, so the product
+``A_Y`` the one-type solver's hybrid generator (:func:`mfg_finance.mfg.common_noise.hybrid_rates`) and ``D_Y``
+its centred difference on the graded nodes. ``M_r`` and ``N`` are tridiagonal M-matrices (row sums ``>= 1``),
+solved by :func:`mfg_finance.mfg.killed_tridiag.solve_killed`; their inverses are non-negative, so the product
 is monotone, and the splitting error is ``O(dt)``: the scheme stays first order. Three exact
-properties follow and are tested: ``eta1 = 0`` keeps ``a_k`` constant in ``(X, D)`` and ``b_k = 0``
+properties follow and are tested: ``eta1 = 0`` keeps ``a_k`` constant in ``(Y, D)`` and ``b_k = 0``
 (constants are transported exactly); on the row ``D = 0`` of two identical types the drift of ``D``
 vanishes, ``N`` is the identity there and the row *is* the one-type solver's step; ``sigma0 = 0``
 gives ``b_k = 0``.
@@ -53,14 +65,15 @@ gives ``b_k = 0``.
 dimensions and the cost of a grid solve grows like ``n^K`` (``K = 3`` at the default resolution: 41 times
 the two-type grid, about a minute with the companions).
 
-Error estimate: as the one-type solver, three nested grids (every other and every fourth node in
-``t``, ``X`` and ``D``), Richardson with the observed order clipped to ``[0.5, 1]`` and the safety
-factor 1.25.
+Error estimate (:func:`solve_with_estimate`): the one-type solver's, time and space refined separately
+(time companions ``nt/2``, ``nt/4`` on the same nodes; space companions every other and every fourth node in
+``Y`` and ``D`` on the same time nodes), bound = time part + space part, the expected cost of each type
+extrapolated in time; the rules are shared (:func:`mfg_finance.mfg.common_noise.extrapolated_cost` and the
+other estimate functions there).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -69,8 +82,9 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg.agent_types import AgentType
-from mfg_finance.mfg.common_noise import (FORMAL_ORDER, MIN_ORDER, SAFETY, centred_gradient, coupled_eta,
-                                          default_halfwidth)
+from mfg_finance.mfg.common_noise import (core_width, coupled_eta, default_halfwidth, extrapolated_cost,
+                                          field_estimate, graded_gradient, hybrid_rates, path_estimate, q_nodes,
+                                          space_order_of, time_order_of)
 from mfg_finance.mfg.grid import layer_scale, time_mesh
 from mfg_finance.mfg.killed_tridiag import solve_killed
 
@@ -87,14 +101,6 @@ def solve_killed_rows(up: np.ndarray, down: np.ndarray, rate: np.ndarray, dt: fl
     return out
 
 
-def offdiagonals(drift: np.ndarray, sigma: float, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """Upwind jump rates along the last axis (:func:`mfg_finance.mfg.hjb.generator_offdiagonals` on stacks)."""
-    diffusion = 0.5 * sigma * sigma / (h * h)
-    up = diffusion + np.maximum(drift[..., :-1], 0.0) / h
-    down = diffusion + np.maximum(-drift[..., 1:], 0.0) / h
-    return np.ascontiguousarray(up), np.ascontiguousarray(down)
-
-
 def check_type_count(types: Sequence[Any], key: str = "mfg.types") -> None:
     """Refuse ``K > 2`` types with common noise, naming ``key``."""
     if len(types) > MAX_TYPES:
@@ -109,16 +115,17 @@ def check_type_count(types: Sequence[Any], key: str = "mfg.types") -> None:
 
 @dataclass(frozen=True, eq=False)
 class TypesCommonNoiseSolution:
-    """Solution on the ``(t, D, X)`` grid.
+    """Solution on the ``(t, D, Y)`` grid.
 
-    ``t`` (nt+1,) trading days; ``X`` (nX,) crowd mean inventory ``w_1 Q_1 + w_2 Q_2`` and ``D`` (nD,)
-    ``Q_2 - Q_1`` (inventory units); ``a, b, c`` (2, nt+1, nD, nX) value coefficients of each type;
-    ``k, l`` (2, nt+1, nD, nX) each type's policy ``alpha = -k q - l`` on ``[t_n, t_{n+1})``;
-    ``eta`` (nt+1, nD, nX); ``types`` the two :class:`AgentType`; ``params`` ``eta0, eta1, sigma0``.
+    ``t`` (nt+1,) trading days; ``Y`` (nY,) the sheared crowd mean ``X - shear D`` (graded towards 0) and
+    ``D`` (nD,) ``Q_2 - Q_1`` (inventory units; ``X = w_1 Q_1 + w_2 Q_2``); ``a, b, c`` (2, nt+1, nD, nY) value
+    coefficients of each type; ``k, l`` (2, nt+1, nD, nY) each type's policy ``alpha = -k q - l`` on
+    ``[t_n, t_{n+1})``; ``eta`` (nt+1, nD, nY); ``types`` the two :class:`AgentType`; ``params``
+    ``eta0, eta1, sigma0``; ``shear`` the ``s`` of ``Y = X - s D``; ``extra`` the grid's core width and box.
     """
 
     t: np.ndarray
-    X: np.ndarray
+    Y: np.ndarray
     D: np.ndarray
     a: np.ndarray
     b: np.ndarray
@@ -128,6 +135,7 @@ class TypesCommonNoiseSolution:
     eta: np.ndarray
     types: list[AgentType]
     params: dict[str, float]
+    shear: float
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -139,84 +147,111 @@ class TypesCommonNoiseSolution:
         return np.diff(self.t)
 
     @property
-    def dX(self) -> float:
-        return float(self.X[1] - self.X[0])
-
-    @property
-    def dD(self) -> float:
-        return float(self.D[1] - self.D[0])
-
-    @property
     def start(self) -> tuple[float, float]:
         """``(X_0, D_0)`` of the initial laws (inventory units)."""
         w, m0 = self.weights, [ty.m0_mean for ty in self.types]
         return float(w @ m0), float(m0[1] - m0[0])
 
     def coefficient(self, name: str, k: int | None = None) -> np.ndarray:
-        """``a, b, c, k, l`` of type ``k`` or ``eta``: (nt+1, nD, nX)."""
+        """``a, b, c, k, l`` of type ``k`` or ``eta``: (nt+1, nD, nY)."""
         f = getattr(self, name)
         return f if name == "eta" else f[k]
 
     def interpolate(self, f: np.ndarray, X: np.ndarray | float, D: np.ndarray | float) -> np.ndarray:
-        """Bilinear interpolation of a (nD, nX) field at ``(X, D)`` (clamped to the box)."""
-        return bilinear(f, self.X, self.D, X, D)
+        """Bilinear interpolation in ``(Y, D)`` of a (nD, nY) field at ``(X, D)`` (clamped to the box)."""
+        D = np.asarray(D, dtype=float)
+        return bilinear(f, self.Y, self.D, np.asarray(X, dtype=float) - self.shear * D, D)
+
+    def outside(self, X: np.ndarray, D: np.ndarray) -> np.ndarray:
+        """Mask of the states ``(X, D)`` outside the grid's box."""
+        Y = X - self.shear * D
+        return (D < self.D[0]) | (D > self.D[-1]) | (Y < self.Y[0]) | (Y > self.Y[-1])
+
+    def initial_coefficients(self, k: int) -> dict[str, float]:
+        """Type ``k``'s ``a, b, c`` at ``(t = 0, X_0, D_0)``."""
+        X0, D0 = self.start
+        return {name: float(self.interpolate(getattr(self, name)[k, 0], X0, D0)) for name in ("a", "b", "c")}
+
+    def cost_weights(self, k: int) -> dict[str, float]:
+        """Weights of type ``k``'s ``a, b, c`` in its expected cost: ``m0^2 + s0^2``, ``m0``, ``1``."""
+        ty = self.types[k]
+        return {"a": ty.m0_mean ** 2 + ty.m0_std ** 2, "b": ty.m0_mean, "c": 1.0}
 
     def expected_cost(self, k: int) -> float:
-        """Type ``k``'s ``E[V_k(0, q0, Q0)] = a (m0^2 + s0^2) + b m0 + c`` at ``(X_0, D_0)`` (cost units)."""
-        ty = self.types[k]
-        X0, D0 = self.start
-        a, b, c = (float(self.interpolate(f[k, 0], X0, D0)) for f in (self.a, self.b, self.c))
-        return a * (ty.m0_mean ** 2 + ty.m0_std ** 2) + b * ty.m0_mean + c
+        """Type ``k``'s ``E[V_k(0, q0, Q0)] = a (m0^2 + s0^2) + b m0 + c`` at ``(X_0, D_0)`` on this grid
+        (cost units; :meth:`TypesCommonNoiseEstimate.expected_cost` is the time-extrapolated value)."""
+        coeffs = self.initial_coefficients(k)
+        return float(sum(w * coeffs[n] for n, w in self.cost_weights(k).items()))
 
     @property
     def total_cost(self) -> float:
-        """Crowd's ``sum_k w_k E[V_k]`` (cost units)."""
+        """Crowd's ``sum_k w_k E[V_k]`` on this grid (cost units)."""
         return float(sum(ty.weight * self.expected_cost(k) for k, ty in enumerate(self.types)))
 
 
-def bilinear(f: np.ndarray, X: np.ndarray, D: np.ndarray, x, d) -> np.ndarray:
-    """Bilinear interpolation of ``f`` (nD, nX) on the uniform nodes ``X``, ``D`` at ``(x, d)``, clamped."""
-    x, d = np.asarray(x, dtype=float), np.asarray(d, dtype=float)
-    hx, hd = X[1] - X[0], D[1] - D[0]
-    sx = np.clip((x - X[0]) / hx, 0.0, X.size - 1.0)
-    sd = np.clip((d - D[0]) / hd, 0.0, D.size - 1.0)
-    ix = np.minimum(sx.astype(np.int64), X.size - 2)
-    jd = np.minimum(sd.astype(np.int64), D.size - 2)
-    fx, fd = sx - ix, sd - jd
-    return ((1 - fd) * ((1 - fx) * f[jd, ix] + fx * f[jd, ix + 1])
-            + fd * ((1 - fx) * f[jd + 1, ix] + fx * f[jd + 1, ix + 1]))
+def bilinear(f: np.ndarray, Y: np.ndarray, D: np.ndarray, y, d) -> np.ndarray:
+    """Bilinear interpolation of ``f`` (nD, nY) on the nodes ``Y``, ``D`` (any increasing nodes) at ``(y, d)``,
+    clamped to the box."""
+    y = np.clip(np.asarray(y, dtype=float), Y[0], Y[-1])
+    d = np.clip(np.asarray(d, dtype=float), D[0], D[-1])
+    iy = np.clip(np.searchsorted(Y, y, side="right") - 1, 0, Y.size - 2)
+    jd = np.clip(np.searchsorted(D, d, side="right") - 1, 0, D.size - 2)
+    fy = (y - Y[iy]) / (Y[iy + 1] - Y[iy])
+    fd = (d - D[jd]) / (D[jd + 1] - D[jd])
+    return ((1 - fd) * ((1 - fy) * f[jd, iy] + fy * f[jd, iy + 1])
+            + fd * ((1 - fy) * f[jd + 1, iy] + fy * f[jd + 1, iy + 1]))
 
 
 def default_halfwidths(types: Sequence[AgentType], sigma0: float, T: float) -> tuple[float, float]:
-    """``(L, L_D)``: ``L`` the one-type default of the widest type, ``L_D = 1.5 max(|m0_1|, |m0_2|)``
-    (``D`` is transported between ``D_0`` and the spread the types' speeds open; inventory units)."""
+    """``(L, L_D)``: ``L`` the one-type default of the widest type (the box of ``X``), ``L_D = 1.5 max(|m0_1|,
+    |m0_2|)`` (``D`` is transported between ``D_0`` and the spread the types' speeds open; inventory units)."""
     L = max(default_halfwidth({"m0_mean": ty.m0_mean, "sigma0": sigma0}, T) for ty in types)
     return L, 1.5 * max(max(abs(ty.m0_mean) for ty in types), 1e-3)
 
 
+def terminal_shear(types: Sequence[AgentType]) -> float:
+    """``s = w_1 w_2 (gamma_T,1 - gamma_T,2) / G``, ``G = w_1 gamma_T,1 + w_2 gamma_T,2``: at ``T`` the kink of
+    ``eta`` is the line ``X = s D`` (module docstring); 0 when ``G = 0``."""
+    w1, w2 = (ty.weight for ty in types)
+    G = w1 * types[0].gamma_T + w2 * types[1].gamma_T
+    return float(w1 * w2 * (types[0].gamma_T - types[1].gamma_T) / G) if G > 0.0 else 0.0
+
+
+def y_core_width(types: Sequence[AgentType], params: Mapping[str, float], halfwidth: float, nY: int) -> float:
+    """Core of the graded ``Y`` nodes: :func:`mfg_finance.mfg.common_noise.core_width` of the crowd's
+    ``G = sum_k w_k gamma_T,k`` (the kink ``eta0^2 / (4 eta1 G)`` at ``T``)."""
+    G = float(sum(ty.weight * ty.gamma_T for ty in types))
+    return core_width({"eta0": params["eta0"], "eta1": params["eta1"], "gamma_T": G}, halfwidth, nY)
+
+
 def solve_system(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int, nD: int,
-                 halfwidth: float, D_halfwidth: float, time_kind: str = "graded",
-                 max_step_ratio: float = 1.5) -> TypesCommonNoiseSolution:
+                 halfwidth: float, D_halfwidth: float, core: float | None = None, shear: float | None = None,
+                 time_kind: str = "graded", max_step_ratio: float = 1.5) -> TypesCommonNoiseSolution:
     """March the two types' ``(a_k, b_k, c_k)`` backward from ``T`` (see the module docstring).
 
-    ``params``: ``eta0, eta1, sigma0`` (units of :mod:`mfg_finance.mfg.config`).
+    ``params``: ``eta0, eta1, sigma0`` (units of :mod:`mfg_finance.mfg.config`). ``nX`` nodes in ``Y`` on
+    ``[-L_Y, L_Y]``, ``L_Y = halfwidth + |shear| D_halfwidth`` (the ``X`` box ``[-halfwidth, halfwidth]`` at every
+    ``D``), graded with the core ``core`` (default :func:`y_core_width`); ``nD`` uniform nodes of ``D`` on
+    ``[-D_halfwidth, D_halfwidth]``; ``shear`` default :func:`terminal_shear`.
     """
     check_type_count(types)
-    if nX < 3 or nD < 3 or nt < 1 or nD % 2 == 0:
-        raise ConfigError(f"systemic.common_noise: need nX >= 3, an odd nD >= 3 (D = 0 a node) and nt >= 1, "
-                          f"got nX={nX}, nD={nD}, nt={nt}")
+    if nX < 3 or nD < 3 or nt < 1 or nD % 2 == 0 or nX % 2 == 0:
+        raise ConfigError(f"systemic.common_noise: need odd nQ >= 3 and nD >= 3 (Y = 0 and D = 0 nodes) and nt >= 1, "
+                          f"got nQ={nX}, nD={nD}, nt={nt}")
     w1, w2 = (ty.weight for ty in types)
     X0, D0 = w1 * types[0].m0_mean + w2 * types[1].m0_mean, types[1].m0_mean - types[0].m0_mean
     if not halfwidth > abs(X0) or not D_halfwidth > abs(D0):
         raise ConfigError(f"systemic.common_noise: the (X, D) box [+-{halfwidth!r}] x [+-{D_halfwidth!r}] must "
                           f"contain the start ({X0!r}, {D0!r}) inside")
     eta0, eta1, sigma0 = params["eta0"], params["eta1"], params["sigma0"]
+    s = terminal_shear(types) if shear is None else float(shear)
+    LY = halfwidth + abs(s) * D_halfwidth
+    delta = y_core_width(types, params, LY, nX) if core is None else float(core)
     t, dts = time_mesh(T, nt, time_kind, layer=layer_scale(eta0, max(ty.gamma_T for ty in types)),
                        max_step_ratio=max_step_ratio)
-    X = np.linspace(-halfwidth, halfwidth, nX)
+    Y = q_nodes(LY, nX, delta)
     D = np.linspace(-D_halfwidth, D_halfwidth, nD)
-    dX, dD = float(X[1] - X[0]), float(D[1] - D[0])
-    Q = (X[None, :] - w2 * D[:, None], X[None, :] + w1 * D[:, None])
+    Q = (Y[None, :] + (s - w2) * D[:, None], Y[None, :] + (s + w1) * D[:, None])
     shape = (2, nt + 1, nD, nX)
     a, b, c, k, l_ = (np.empty(shape) for _ in range(5))
     eta = np.empty(shape[1:])
@@ -230,95 +265,97 @@ def solve_system(types: Sequence[AgentType], params: Mapping[str, float], *, T: 
         l_[:, n] = b[:, n_next] / (2.0 * eta[n])
 
     policy(nt, nt)
-    zero_x, zero_d = np.zeros((nD, nX)), np.zeros((nX, nD))
+    zero_y, zero_d = np.zeros((nD, nX)), np.zeros((nX, nD))
+    s02 = sigma0 * sigma0
     for n in range(nt - 1, -1, -1):
         policy(n + 1, n)
         h, en = float(dts[n]), eta[n]
         m = [-(k[j, n] * Q[j] + l_[j, n]) for j in range(2)]
-        upX, downX = offdiagonals(w1 * m[0] + w2 * m[1], sigma0, dX)
-        upD, downD = offdiagonals(np.ascontiguousarray((m[1] - m[0]).T), 0.0, dD)
+        spread = m[1] - m[0]
+        upY, downY = (np.ascontiguousarray(r) for r in hybrid_rates(w1 * m[0] + w2 * m[1] - s * spread, Y, sigma0))
+        upD, downD = (np.ascontiguousarray(r) for r in hybrid_rates(np.ascontiguousarray(spread.T), D, 0.0))
 
         def step(rhs: np.ndarray, rate: np.ndarray) -> np.ndarray:
             moved = solve_killed_rows(upD, downD, zero_d, h, np.ascontiguousarray(rhs.T)).T
-            return solve_killed_rows(upX, downX, np.ascontiguousarray(rate), h, np.ascontiguousarray(moved))
+            return solve_killed_rows(upY, downY, np.ascontiguousarray(rate), h, np.ascontiguousarray(moved))
 
         for j, ty in enumerate(types):
             kj, lj = k[j, n], l_[j, n]
             a[j, n] = step(a[j, n + 1] + h * (ty.phi + en * kj * kj), 2.0 * kj)
             b[j, n] = step(b[j, n + 1] + h * (2.0 * en * kj * lj - 2.0 * lj * a[j, n]
-                                              + 2.0 * sigma0 * sigma0 * gradient_x(a[j, n], dX)), kj)
-            c[j, n] = step(c[j, n + 1] + h * (en * lj * lj - lj * b[j, n]
-                                              + (ty.sigma ** 2 + sigma0 * sigma0) * a[j, n]
-                                              + sigma0 * sigma0 * gradient_x(b[j, n], dX)), zero_x)
-    return TypesCommonNoiseSolution(t=t, X=X, D=D, a=a, b=b, c=c, k=k, l=l_, eta=eta, types=list(types),
-                                    params={"eta0": eta0, "eta1": eta1, "sigma0": sigma0})
-
-
-def gradient_x(f: np.ndarray, dX: float) -> np.ndarray:
-    """``D_X f`` row by row (centred inside, one-sided at the ends), as the one-type solver's ``D_Q``."""
-    return centred_gradient(f.T, dX).T
-
-
-def _order(d_fine: float, d_coarse: float) -> float:
-    if not (d_fine > 0.0 and d_coarse > 0.0):
-        return 1.0
-    return float(np.clip(math.log2(d_coarse / d_fine), MIN_ORDER, FORMAL_ORDER))
-
-
-def _time_norm(diff: np.ndarray, t: np.ndarray) -> float:
-    """Time-integrated sup norm of (nt+1, ...) differences."""
-    w = np.append(np.diff(t), np.diff(t)[-1:])
-    return float(w @ np.max(np.abs(diff.reshape(diff.shape[0], -1)), axis=1))
+                                              + 2.0 * s02 * graded_gradient(a[j, n], Y)), kj)
+            c[j, n] = step(c[j, n + 1] + h * (en * lj * lj - lj * b[j, n] + (ty.sigma ** 2 + s02) * a[j, n]
+                                              + s02 * graded_gradient(b[j, n], Y)), zero_y)
+    return TypesCommonNoiseSolution(t=t, Y=Y, D=D, a=a, b=b, c=c, k=k, l=l_, eta=eta, types=list(types),
+                                    params={"eta0": eta0, "eta1": eta1, "sigma0": sigma0}, shear=s,
+                                    extra={"core": delta, "Y_halfwidth": LY, "X_halfwidth": float(halfwidth)})
 
 
 @dataclass(frozen=True, eq=False)
 class TypesCommonNoiseEstimate:
-    """A fine solve, its two companions (every other, every fourth node in ``t``, ``X``, ``D``) and the
-    Richardson error estimates of the fine solution (the rules of
-    :class:`mfg_finance.mfg.common_noise.SolutionWithEstimate`)."""
+    """A fine solve, its time companions (``coarse``, ``coarser``: every other and every fourth time node, same
+    ``(Y, D)`` nodes), its space companions (``space``, ``spacer``: every other and every fourth node in ``Y``
+    and ``D``, same time nodes) and the error estimates of the fine solution, by the rules of
+    :class:`mfg_finance.mfg.common_noise.SolutionWithEstimate` (time part + space part; each type's expected
+    cost extrapolated in time)."""
 
     fine: TypesCommonNoiseSolution
     coarse: TypesCommonNoiseSolution
     coarser: TypesCommonNoiseSolution
+    space: TypesCommonNoiseSolution
+    spacer: TypesCommonNoiseSolution
 
-    def _fields(self, name: str, k: int | None):
-        return [s.coefficient(name, k) for s in (self.fine, self.coarse, self.coarser)]
+    @property
+    def grids(self) -> tuple[TypesCommonNoiseSolution, ...]:
+        return self.fine, self.coarse, self.coarser, self.space, self.spacer
+
+    def _fields(self, name: str, k: int | None) -> list[np.ndarray]:
+        return [s.coefficient(name, k) for s in self.grids]
+
+    def time_order(self, name: str, k: int | None = None) -> float:
+        f, c, cc, _, _ = self._fields(name, k)
+        return time_order_of(f, c, cc, self.coarser.t)
+
+    def space_order(self, name: str, k: int | None = None) -> float:
+        f, _, _, s, ss = self._fields(name, k)
+        return space_order_of(f, s, ss, self.fine.t)
 
     def order(self, name: str, k: int | None = None) -> float:
-        """Observed order of ``name`` (of type ``k``) over the three grids."""
-        f, c, cc = self._fields(name, k)
-        return _order(_time_norm(f[::4, ::4, ::4] - c[::2, ::2, ::2], self.coarser.t),
-                      _time_norm(c[::2, ::2, ::2] - cc, self.coarser.t))
+        """The smaller of the observed orders in time and in space of ``name`` (of type ``k``)."""
+        return min(self.time_order(name, k), self.space_order(name, k))
 
     def estimate(self, name: str, k: int | None = None) -> np.ndarray:
-        """Error estimate of ``fine.<name>`` at the nodes shared with ``coarse``: (nt/2+1, (nD+1)/2, (nX+1)/2)."""
-        f, c, _ = self._fields(name, k)
-        return SAFETY * np.abs(f[::2, ::2, ::2] - c) / (2.0 ** self.order(name, k) - 1.0)
+        """Error estimate of ``fine.<name>`` at the nodes shared by every companion (every other node in ``t``,
+        ``D`` and ``Y``): (nt/2+1, (nD+1)/2, (nY+1)/2), time part + space part."""
+        f, c, _, s, _ = self._fields(name, k)
+        return field_estimate(f, c, s, self.time_order(name, k), self.space_order(name, k))
 
     def along_path(self, name: str, k: int | None, X_path: np.ndarray, D_path: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
         """``fine.<name>(t_n, X_path[n], D_path[n])`` at the coarse time nodes and its error bound there
-        (paths on the fine time nodes; order observed along the path)."""
-        vals = []
-        for s, r in ((self.fine, 1), (self.coarse, 2), (self.coarser, 4)):
-            f = s.coefficient(name, k)
-            vals.append(np.array([s.interpolate(f[n], X_path[n * r], D_path[n * r]) for n in range(s.t.size)]))
-        fine, coarse, coarser = vals[0][::2], vals[1], vals[2]
-        p = _order(_time_norm(fine[::2] - coarse[::2], self.coarser.t), _time_norm(coarse[::2] - coarser,
-                                                                                    self.coarser.t))
-        return fine, SAFETY * np.abs(fine - coarse) / (2.0 ** p - 1.0)
+        (paths on the fine time nodes; orders observed along the path)."""
+        def path(sol, every):
+            f = sol.coefficient(name, k)
+            return np.array([sol.interpolate(f[n], X_path[n * every], D_path[n * every]) for n in range(sol.t.size)])
+
+        return path_estimate(path(self.fine, 1), path(self.coarse, 2), path(self.coarser, 4), path(self.space, 1),
+                             path(self.spacer, 1), self.fine.t, self.coarser.t)
+
+    def cost_detail(self, k: int) -> dict[str, Any]:
+        """Type ``k``'s expected cost: value (extrapolated in time when asymptotic), bound, its parts, grids."""
+        return extrapolated_cost([s.initial_coefficients(k) for s in self.grids], self.fine.cost_weights(k))
+
+    def expected_cost(self, k: int) -> float:
+        return self.cost_detail(k)["value"]
 
     def cost_error(self, k: int) -> float:
-        """Estimate of the error of ``fine.expected_cost(k)``: each coefficient extrapolated on its own at
-        the start (order observed there), absolute estimates added (cost units)."""
-        ty = self.fine.types[k]
-        X0, D0 = self.fine.start
-        total = 0.0
-        for name, weight in (("a", ty.m0_mean ** 2 + ty.m0_std ** 2), ("b", abs(ty.m0_mean)), ("c", 1.0)):
-            f, c, cc = (float(s.interpolate(s.coefficient(name, k)[0], X0, D0))
-                        for s in (self.fine, self.coarse, self.coarser))
-            total += weight * abs(f - c) / (2.0 ** _order(abs(f - c), abs(c - cc)) - 1.0)
-        return SAFETY * total
+        """Bound on the error of :meth:`expected_cost` (cost units): time part + space part."""
+        return self.cost_detail(k)["error_bound"]
+
+    @property
+    def total_cost(self) -> float:
+        """Crowd's ``sum_k w_k J_k`` of the extrapolated costs (cost units)."""
+        return float(sum(ty.weight * self.expected_cost(k) for k, ty in enumerate(self.fine.types)))
 
     @property
     def total_cost_error(self) -> float:
@@ -326,13 +363,19 @@ class TypesCommonNoiseEstimate:
 
 
 def solve_with_estimate(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int,
-                        nD: int, halfwidth: float, D_halfwidth: float, time_kind: str = "graded",
+                        nD: int, halfwidth: float, D_halfwidth: float, core: float | None = None,
+                        shear: float | None = None, time_kind: str = "graded",
                         max_step_ratio: float = 1.5) -> TypesCommonNoiseEstimate:
-    """Fine solve on ``(nt, nX, nD)`` and companions with every other and every fourth node:
-    ``nt`` and ``nX - 1`` multiples of 4, ``nD - 1`` of 8."""
-    if nt % 4 or (nX - 1) % 4 or (nD - 1) % 8:
-        raise ConfigError(f"systemic.common_noise: the error estimate needs nt and nQ - 1 multiples of 4 and nD - 1 "
-                          f"a multiple of 8 (D = 0 a node of every grid), got nt={nt}, nQ={nX}, nD={nD}")
-    kw = dict(T=T, halfwidth=halfwidth, D_halfwidth=D_halfwidth, time_kind=time_kind, max_step_ratio=max_step_ratio)
-    return TypesCommonNoiseEstimate(*(solve_system(types, params, nt=nt // r, nX=(nX - 1) // r + 1,
-                                                   nD=(nD - 1) // r + 1, **kw) for r in (1, 2, 4)))
+    """Fine solve on ``(nt, nX, nD)``, time companions ``(nt/2, nX, nD)``, ``(nt/4, nX, nD)`` and space
+    companions with every other and every fourth node in ``Y`` and ``D`` (nested: one core and one shear):
+    ``nt`` a multiple of 4, ``nX - 1`` and ``nD - 1`` of 8 (``Y = 0`` and ``D = 0`` nodes of every grid)."""
+    if nt % 4 or (nX - 1) % 8 or (nD - 1) % 8:
+        raise ConfigError(f"systemic.common_noise: the error estimate needs nt a multiple of 4 and nQ - 1 and nD - 1 "
+                          f"multiples of 8 (Y = 0 and D = 0 nodes of every grid), got nt={nt}, nQ={nX}, nD={nD}")
+    s = terminal_shear(types) if shear is None else float(shear)
+    delta = y_core_width(types, params, halfwidth + abs(s) * D_halfwidth, nX) if core is None else float(core)
+    kw = dict(T=T, halfwidth=halfwidth, D_halfwidth=D_halfwidth, core=delta, shear=s, time_kind=time_kind,
+              max_step_ratio=max_step_ratio)
+    grids = ((nt, nX, nD), (nt // 2, nX, nD), (nt // 4, nX, nD), (nt, (nX - 1) // 2 + 1, (nD - 1) // 2 + 1),
+             (nt, (nX - 1) // 4 + 1, (nD - 1) // 4 + 1))
+    return TypesCommonNoiseEstimate(*(solve_system(types, params, nt=n, nX=x, nD=d, **kw) for n, x, d in grids))

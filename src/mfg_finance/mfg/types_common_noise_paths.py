@@ -1,4 +1,4 @@
-r"""Common-noise paths of two agent types, simulated from the ``(t, X, D)`` solution, and their bands.
+r"""Common-noise paths of two agent types, simulated from the ``(t, Y, D)`` solution (``Y = X - s D``), and their bands.
 
 Given a :class:`~mfg_finance.mfg.types_common_noise.TypesCommonNoiseSolution`, each type's conditional
 mean inventory follows ``dQ_k = m_k dt + sigma0 dW0`` (one ``W0``), stepped on the solver's time nodes
@@ -26,7 +26,7 @@ from mfg_finance.mfg.types_common_noise import TypesCommonNoiseSolution
 class TypesCommonNoisePaths:
     """Simulated paths: ``Q_by_type`` (2, n_paths, nt+1) conditional means of each type and, each
     (n_paths, nt+1), the crowd's mean ``Q`` (inventory units), flow ``m`` (inventory units / day),
-    ``eta``, ``price`` (BRL) or ``None``; ``D_outside`` the share of (path, step) pairs whose ``D`` left
+    ``eta``, ``price`` (BRL) or ``None``; ``outside`` the share of (path, step) pairs whose ``(X, D)`` left
     the grid's box (there the coefficients are clamped to the edge)."""
 
     t: np.ndarray
@@ -67,7 +67,7 @@ def simulate_paths(sol: TypesCommonNoiseSolution, *, n_paths: int, seed: int,
     for n in range(nt + 1):
         nxt = min(n + 1, nt)
         X, D = w @ Q[:, n], Q[1, n] - Q[0, n]
-        outside += int(np.count_nonzero((D < sol.D[0]) | (D > sol.D[-1]) | (X < sol.X[0]) | (X > sol.X[-1])))
+        outside += int(np.count_nonzero(sol.outside(X, D)))
         a = np.array([sol.interpolate(sol.a[j, nxt], X, D) for j in range(2)])
         b = np.array([sol.interpolate(sol.b[j, nxt], X, D) for j in range(2)])
         eta[n] = coupled_eta(w @ (2.0 * a * Q[:, n] + b), p["eta0"], p["eta1"])

@@ -7,16 +7,18 @@ cross-sectional summary, so :func:`compute_stats_from_parquet`
 
 1. reads only the ``ticker`` and ``date`` columns (12 bytes a row): the calendar, the tickers and
    their row counts, and the (ticker, date) uniqueness check over all rows;
-2. reads the rows of consecutive tickers (in sorted order) up to ``batch_rows`` rows at a time, with
-   the ticker filter pushed into the Parquet scan, and computes their returns and per-asset rows
+2. reads the rows of consecutive tickers (in sorted order) up to ``batch_rows`` rows at a time
+   (:func:`mfg_finance.parquet_stream.iter_ticker_frames`: one pass over a file sorted by ticker, as
+   the selection writes it), and computes their returns and per-asset rows
    (:func:`~.compute.ticker_batch_stats`);
-3. appends the returns to the output file in row groups of the size a one-shot write uses, and keeps
+3. appends the returns to the output file in row groups of :data:`RETURNS_ROW_GROUP_ROWS` rows, and keeps
    only the per-asset rows and a :class:`~.compute.Tally` (counts, and the included tickers' finite
    returns, 8 bytes a row, for the pooled moments);
 4. finishes with the same checks and summary as :func:`~mfg_finance.stats.compute_stats`.
 
-The outputs are those of ``compute_stats`` on the whole file, byte for byte (tested on the sample and
-with batches of one ticker).
+The outputs are those of ``compute_stats`` on the whole file, byte for byte up to
+:data:`RETURNS_ROW_GROUP_ROWS` returns (tested on the sample and with batches of one ticker; above, the
+returns file holds the same rows in smaller row groups).
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from mfg_finance.errors import DataError
+from mfg_finance.parquet_stream import FrameAppender, iter_ticker_frames
 from mfg_finance.stats.compute import StatsResult, Tally, check_settings, finish_stats, ticker_batch_stats
 from mfg_finance.stats.returns import check_one_row_per_session, prepare_equities, session_calendar
 
 #: Rows of equities read per batch (whole tickers; a ticker longer than this is one batch alone).
-DEFAULT_BATCH_ROWS = 100_000
-#: Rows per row group of the returns file: pyarrow's default, so the file matches a one-shot write.
-RETURNS_ROW_GROUP_ROWS = 1024 * 1024
+DEFAULT_BATCH_ROWS = 25_000
+#: Rows per row group of the returns file: the writer holds at most this many rows. A file of fewer rows
+#: is byte for byte a one-shot write's (whose row groups are 1,048,576 rows).
+RETURNS_ROW_GROUP_ROWS = 65_536
 
 
 def _ticker_index(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
@@ -47,81 +50,6 @@ def _ticker_index(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.DatetimeInd
     index["ticker"] = index["ticker"].astype("category")
     check_one_row_per_session(index)
     return index, session_calendar(index["date"])
-
-
-def ticker_batches(index: pd.DataFrame, batch_rows: int) -> list[list[str]]:
-    """Consecutive tickers in sorted order, grouped up to ``batch_rows`` rows (a longer ticker alone)."""
-    counts = index["ticker"].value_counts(sort=False)      # per category: no string per row
-    counts = counts[counts > 0]
-    counts.index = counts.index.astype(str)
-    counts = counts.sort_index()
-    batches, current, size = [], [], 0
-    for ticker, n in counts.items():
-        if current and size + n > batch_rows:
-            batches.append(current)
-            current, size = [], 0
-        current.append(ticker)
-        size += int(n)
-    if current:
-        batches.append(current)
-    return batches
-
-
-#: Rows decoded at a time while looking for a batch's tickers (bounds the scan's memory).
-SCAN_ROWS = 65_536
-
-
-def _read_tickers(path, columns: Sequence[str], tickers: list[str]) -> pd.DataFrame:
-    """The rows of ``tickers`` (file order), decoded :data:`SCAN_ROWS` rows at a time, typed as
-    :func:`pandas.read_parquet` types them."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    wanted = pa.array(tickers, type=pa.string())
-    parquet = pq.ParquetFile(path)
-    parts = []
-    for batch in parquet.iter_batches(batch_size=SCAN_ROWS, columns=list(columns)):
-        keep = pc.is_in(batch.column("ticker").cast(pa.string()), value_set=wanted)
-        if pc.any(keep).as_py():
-            parts.append(batch.filter(keep))
-    if not parts:   # not reached from the index's batches; the pushed-down read gives the empty frame
-        return pd.read_parquet(path, columns=list(columns), filters=[("ticker", "in", tickers)])
-    return pa.Table.from_batches(parts).to_pandas()
-
-
-class _ReturnsWriter:
-    """Appends returns batches to one Parquet file in row groups of :data:`RETURNS_ROW_GROUP_ROWS`
-    rows, exactly as :func:`mfg_finance.io.write_parquet` would write their concatenation."""
-
-    def __init__(self, path):
-        self.path, self.writer, self.pending, self.n_pending = path, None, [], 0
-
-    def add(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd", write_statistics=True)
-        self.pending.append(table)
-        self.n_pending += len(table)
-        while self.n_pending >= RETURNS_ROW_GROUP_ROWS:
-            self._flush(RETURNS_ROW_GROUP_ROWS)
-
-    def _flush(self, n: int) -> None:
-        import pyarrow as pa
-
-        table = pa.concat_tables(self.pending).combine_chunks()
-        self.writer.write_table(table.slice(0, n), row_group_size=RETURNS_ROW_GROUP_ROWS)
-        rest = table.slice(n)
-        self.pending, self.n_pending = ([rest] if len(rest) else []), len(rest)
-
-    def close(self) -> None:
-        if self.n_pending:
-            self._flush(self.n_pending)
-        if self.writer is not None:
-            self.writer.close()
 
 
 def compute_stats_from_parquet(equities_path: str | os.PathLike, returns_path: str | os.PathLike, *,
@@ -154,14 +82,12 @@ def compute_stats_from_parquet(equities_path: str | os.PathLike, returns_path: s
                     min_sessions=min_sessions, adjust=adjust)
     check_settings(**settings)
     index, calendar = _ticker_index(equities_path)
-    batches = ticker_batches(index, batch_rows)
     del index
     tally, per_asset = Tally(), []
     with atomic_path(returns_path) as tmp:
-        writer = _ReturnsWriter(tmp)
+        writer = FrameAppender(tmp, RETURNS_ROW_GROUP_ROWS)
         try:
-            for tickers in batches:
-                equities = _read_tickers(equities_path, columns, tickers)
+            for equities in iter_ticker_frames(equities_path, columns, batch_rows):
                 returns, asset_stats = ticker_batch_stats(prepare_equities(equities), equities, calendar, events,
                                                           **settings)
                 del equities

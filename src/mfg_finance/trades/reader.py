@@ -1,7 +1,8 @@
 """Reading B3 trade-by-trade files into a typed DataFrame: :func:`parse_session`, :func:`read_trades`.
 
 One file (one session) is read in five vectorized steps: the bytes (a ``.TXT`` or a ZIP holding one
-file, :mod:`mfg_finance.cotahist.source`), the line ends (NumPy), the layout (recognised by the
+file, :mod:`mfg_finance.cotahist.source`; a plain ZIP is framed and parsed while it is inflated, :mod:`.streaming`,
+with the same outputs), the line ends (NumPy), the layout (recognised by the
 first line: ``RH NEG`` header or the NEGOCIOS column names), every trade line validated and
 converted in one compiled pass (:mod:`.kernels`), and the instrument codes factorized
 (:mod:`.tickers`). Each problem is a :class:`~.rejects.Reject`; with ``strict=True`` the first
@@ -23,7 +24,7 @@ import pandas as pd
 from mfg_finance.cotahist.source import read_source
 from mfg_finance.errors import CotahistError, TradesError
 from mfg_finance.job_threads import several_threads
-from mfg_finance.trades import fast_kernels, kernels
+from mfg_finance.trades import fast_kernels, kernels, streaming
 from mfg_finance.trades.fields import FieldValueError, decode_date
 from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES, NEG_LINE_BYTES,
                                        NEG_TRAILER, NEGOCIOS_HEADER, NEGOCIOS_MAX_DECIMALS)
@@ -201,14 +202,26 @@ class _Outputs(NamedTuple):
     sym_len: np.ndarray
 
 
-def _allocate(n: int, *, conditions: bool) -> tuple[_Outputs, np.ndarray, np.ndarray]:
-    """Output arrays for n lines (the NEG order conditions only when asked), and the error arrays."""
-    arrays = {name: np.zeros(n if conditions or "condition" not in name else 0, dtype=dtype)
+def _allocate(n: int, *, conditions: bool, zeroed: bool = True) -> tuple[_Outputs, np.ndarray, np.ndarray]:
+    """Output arrays for n lines (the NEG order conditions only when asked), and the error arrays.
+
+    ``zeroed=False``: left uninitialised, for a caller that zeroes the part it uses (an over-sized array whose
+    tail is never touched then costs no memory; ``np.zeros`` may write every page of it)."""
+    new = np.zeros if zeroed else np.empty
+    arrays = {name: new(n if conditions or "condition" not in name else 0, dtype=dtype)
               for name, dtype in kernels.OUTPUTS}
     return _Outputs(**arrays), np.empty(n, dtype=np.int16), np.empty(n, dtype=np.int8)
 
 
-def _parse_neg(buf, starts, ends, path, rejects, limit, parsers):
+def _kernel_outputs(parsed, layout: str, n: int):
+    """The streamed kernel outputs when they are those of the ``n`` lines to parse (same layout and count: the
+    streamed lines are a superset of these, so the same set), else None."""
+    if parsed is not None and parsed.layout == layout and parsed.count == n:
+        return parsed.o, parsed.err_field, parsed.err_reason
+    return None
+
+
+def _parse_neg(buf, starts, ends, path, rejects, limit, parsers, parsed=None):
     n_lines = starts.size
     header = _neg_frame_line(bytes(buf[starts[0]:ends[0]]), NEG_HEADER, 1, path, rejects)
     trailer, body_end = None, n_lines
@@ -233,8 +246,12 @@ def _parse_neg(buf, starts, ends, path, rejects, limit, parsers):
         rejects.append(Reject(int(line_numbers[i]), path, "line", f"{int(ends[i] - starts[i])} bytes, expected "
                               f"{NEG_LINE_BYTES} (fixed-width NEG trade line)"))
     starts, line_numbers = starts[good], line_numbers[good]
-    o, err_field, err_reason = _allocate(starts.size, conditions=True)
-    parsers.parse_fixed(buf, starts, o, err_field, err_reason)
+    streamed = _kernel_outputs(parsed, NEG, starts.size)
+    if streamed is not None:
+        o, err_field, err_reason = streamed
+    else:
+        o, err_field, err_reason = _allocate(starts.size, conditions=True)
+        parsers.parse_fixed(buf, starts, o, err_field, err_reason)
     rejects.extend(neg_rejects(buf, starts, line_numbers, err_field, err_reason, path, limit))
     ok = err_field < 0
     session = None
@@ -254,7 +271,7 @@ def _parse_neg(buf, starts, ends, path, rejects, limit, parsers):
     return ok, o, side, session, extra
 
 
-def _parse_negocios(buf, starts, ends, path, rejects, limit, parsers):
+def _parse_negocios(buf, starts, ends, path, rejects, limit, parsers, parsed=None):
     starts, ends = starts[1:], ends[1:]
     line_numbers = np.arange(2, 2 + starts.size, dtype=np.int64)
     nonblank = ends > starts
@@ -262,8 +279,12 @@ def _parse_negocios(buf, starts, ends, path, rejects, limit, parsers):
         rejects.append(Reject(int(line_numbers[i]), path, "line", "empty line, expected a trade"))
     if not nonblank.all():
         starts, ends, line_numbers = starts[nonblank], ends[nonblank], line_numbers[nonblank]
-    o, err_field, err_reason = _allocate(starts.size, conditions=False)
-    parsers.parse_delimited(buf, starts, ends, NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
+    streamed = _kernel_outputs(parsed, NEGOCIOS, starts.size)
+    if streamed is not None:
+        o, err_field, err_reason = streamed
+    else:
+        o, err_field, err_reason = _allocate(starts.size, conditions=False)
+        parsers.parse_delimited(buf, starts, ends, NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
     rejects.extend(negocios_rejects(buf, starts, ends, line_numbers, err_field, err_reason, path, limit))
     ok = err_field < 0
     session = int(o.date[np.argmax(ok)]) if ok.any() else None
@@ -350,6 +371,16 @@ def _source(path: PathLike, checksum: bool):
         raise TradesError(str(exc).replace("COTAHIST", "trade")) from exc
 
 
+def _read(path: PathLike, checksum: bool):
+    """``(source, line starts, line ends, streamed kernel outputs)``: a plain ZIP is parsed while it is inflated
+    (:mod:`.streaming`; starts/ends None when it was inflated first), anything else read whole by the
+    reference reader (``None, None, None``)."""
+    streamed = streaming.read_zip(path, checksum=checksum, sniff=_sniff, allocate=_allocate)
+    if streamed is None:
+        return _source(path, checksum), None, None, None
+    return streamed
+
+
 def parse_session(path: PathLike, *, strict: bool = True, checksum: bool = True,
                   fast: bool | None = None) -> TradeSession:
     """Read one B3 trade file (NEG or NEGOCIOS layout; ``.TXT`` or a ZIP holding one file).
@@ -363,15 +394,17 @@ def parse_session(path: PathLike, *, strict: bool = True, checksum: bool = True,
         Naming the file, line and field: with ``strict=True`` at the first problem in line order;
         with ``strict=False`` only when the file cannot be read or its layout is not recognised.
     """
-    src = _source(path, checksum)
+    src, starts, ends, parsed = _read(path, checksum)
     name, buf = str(path), src.data
     parsers = _kernels_for(buf.size, fast)
-    starts, ends = _lines(buf, compiled=parsers.compiled_line_bounds)
+    if starts is None:
+        starts, ends = _lines(buf, compiled=parsers.compiled_line_bounds)
     layout = _layout(buf, starts, ends, name)
     limit = 1 if strict else None
     rejects: list[Reject] = []
     parse = _parse_neg if layout == NEG else _parse_negocios
-    ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit, parsers)
+    ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit, parsers, parsed)
+    del parsed
     if rejects and layout == NEG:  # number the lines as an editor would (see _lines)
         starts, ends = _lines(buf, fast=False, compiled=parsers.compiled_line_bounds)
         rejects = []

@@ -77,6 +77,31 @@ def plot_analytics(returns: pd.DataFrame, asset_stats: pd.DataFrame, equities: p
     return written
 
 
+def analytics_inputs(returns_path, asset_stats_path, equities_path) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                            pd.DataFrame]:
+    """(returns, asset_stats, equities) as :func:`plot_analytics` uses them, read from the stage's files.
+
+    Only what the charts use: ``ticker, log_return`` of the returns (ticker as a categorical), and
+    ``date, ticker, volume`` of the included assets' equity rows, read a slice of the file at a time.
+    About 12 bytes per return and 20 per included equity row, whatever else the files hold.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from mfg_finance.parquet_stream import SCAN_ROWS
+
+    asset_stats = pd.read_parquet(asset_stats_path)
+    returns = pq.read_table(returns_path, columns=["ticker", "log_return"], read_dictionary=["ticker"]).to_pandas()
+    wanted = pa.array(sorted(set(_included(asset_stats)["ticker"])), type=pa.string())
+    kept = []
+    for batch in pq.ParquetFile(equities_path).iter_batches(batch_size=SCAN_ROWS, columns=["date", "ticker", "volume"]):
+        kept.append(batch.filter(pc.is_in(batch.column("ticker").cast(pa.string()), value_set=wanted)))
+    equities = pa.Table.from_batches(kept).to_pandas() if kept else \
+        pd.read_parquet(equities_path, columns=["date", "ticker", "volume"])
+    return returns, asset_stats, equities
+
+
 # ----------------------------------------------------------------------------- helpers
 
 def _included(asset_stats: pd.DataFrame) -> pd.DataFrame:
@@ -112,14 +137,15 @@ def plot_return_distribution(returns: pd.DataFrame, pooled_tickers: list[str], t
     Returns in % per session; the title reports the excess kurtosis (0 for a normal). Pooling mixes
     assets of different volatility, which by itself fattens the tails.
     """
-    r_all = returns.assign(ticker=returns["ticker"].astype(str))
+    ticker_of_row = returns["ticker"]      # text or categorical: compared by value, no text per row
+    log_return = returns["log_return"]
     n_small = len(tickers)
     ncols = min(5, max(1, n_small))
     nrows_small = int(np.ceil(n_small / ncols)) if n_small else 0
     fig = plt.figure(figsize=(13, 3.6 + 2.4 * nrows_small), constrained_layout=True)
     grid = fig.add_gridspec(1 + nrows_small, ncols, height_ratios=[1.6] + [1.0] * nrows_small)
     ax = fig.add_subplot(grid[0, :])
-    pooled = 100 * r_all.loc[r_all["ticker"].isin(set(pooled_tickers)), "log_return"].to_numpy(dtype=float)
+    pooled = 100 * log_return[ticker_of_row.isin(set(pooled_tickers)).to_numpy()].to_numpy(dtype=float)
     pooled = pooled[np.isfinite(pooled)]
     if pooled.size < 2:
         _empty(ax, "fewer than 2 valid returns")
@@ -139,7 +165,7 @@ def plot_return_distribution(returns: pd.DataFrame, pooled_tickers: list[str], t
         ax.legend(loc="upper right")
     for i, ticker in enumerate(tickers):
         sub = fig.add_subplot(grid[1 + i // ncols, i % ncols])
-        r = 100 * r_all.loc[r_all["ticker"] == ticker, "log_return"].to_numpy(dtype=float)
+        r = 100 * log_return[(ticker_of_row == ticker).to_numpy()].to_numpy(dtype=float)
         r = r[np.isfinite(r)]
         if r.size < 2:
             _empty(sub, f"{ticker}: too few returns")
@@ -252,14 +278,19 @@ def plot_liquidity_vs_volatility(included: pd.DataFrame, tickers: list[str]):
 def plot_volume_profile(equities: pd.DataFrame, included: pd.DataFrame, tickers: list[str]):
     """Traded value per session over time: the top assets stacked, the other included assets as one band."""
     fig, ax = plt.subplots(figsize=(12, 5), constrained_layout=True)
-    frame = equities.loc[:, ["date", "ticker", "volume"]].copy()
-    frame["ticker"] = frame["ticker"].astype(str)
-    frame = frame[frame["ticker"].isin(set(included["ticker"]))]
+    frame = equities.loc[equities["ticker"].isin(set(included["ticker"])).to_numpy(), ["date", "ticker", "volume"]]
     if frame.empty:
         _empty(ax)
         return fig
-    frame["group"] = np.where(frame["ticker"].isin(tickers), frame["ticker"], "other included")
-    table = (frame.pivot_table(index="date", columns="group", values="volume", aggfunc="sum", fill_value=0.0)
+    # The group of each row through the ticker's category (a label per ticker, not a string per row).
+    ticker = frame["ticker"].astype("category").cat.remove_unused_categories()
+    names = ticker.cat.categories.astype(str)
+    labels = np.where(names.isin(tickers), names, "other included")
+    groups, label_codes = np.unique(labels, return_inverse=True)
+    group = pd.Categorical.from_codes(label_codes[ticker.cat.codes.to_numpy()], categories=groups)
+    table = (frame.loc[:, ["date", "volume"]].assign(group=group)
+             .pivot_table(index="date", columns="group", values="volume", aggfunc="sum", fill_value=0.0,
+                          observed=True)
              .sort_index())
     order = [t for t in tickers if t in table.columns] + (["other included"] if "other included" in table else [])
     table = table[order] / 1e6
