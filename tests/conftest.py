@@ -11,13 +11,11 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-# One numba cache for the tests and for the Snakemake runs of the workflow tests that share it (all but the
-# whole-pipeline runs from scratch; docs/testing.md, "numba kernels"): a kernel compiled by a unit test is loaded
-# by a workflow test's jobs and the other way round, instead of being compiled again in every temporary copy.
-# Under the digest of the kernels' source (mfg_finance.numba_cache), so that a changed kernel module starts a
-# fresh cache (numba alone would keep a changed callee's old machine code); apart from the checkout's own
-# pipeline cache (.snakemake/numba-cache), which a Snakemake run beside the tests may be writing. Set before
-# anything imports numba, which reads it once. A NUMBA_CACHE_DIR set by the user wins.
+# numba's cache of the test process, under the digest of the kernels' source (mfg_finance.numba_cache, as the
+# workflow's): numba alone checks only the compiled function's own file, so after an edit of a kernel module
+# that another kernel calls, the tests would run the caller's old machine code. Kept beside pytest's cache;
+# the Snakemake runs of the workflow tests use their own (tests/workflow/wfkernels.py). Set before anything
+# imports numba, which reads it once. A NUMBA_CACHE_DIR set by the user wins.
 from mfg_finance.numba_cache import numba_cache_dir  # noqa: E402
 
 os.environ.setdefault("NUMBA_CACHE_DIR", numba_cache_dir(REPO_ROOT / ".pytest_cache" / "numba-cache"))
@@ -27,6 +25,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", numba_cache_dir(REPO_ROOT / ".pytest_ca
 sys.path.insert(0, str(REPO_ROOT / "tests" / "workflow"))
 
 import reproducibility  # noqa: E402
+import wfkernels  # noqa: E402
 import wfutils  # noqa: E402
 
 # Runs of the whole pipeline that start in the background when the session starts, if a selected test asks
@@ -70,6 +69,7 @@ def pipeline_runs_in_background(request, tmp_path_factory):
     """Start the whole-pipeline runs the selected tests ask for (BACKGROUND_RUNS); their fixtures wait for them.
     Those still running when the session ends (stopped early) are ended."""
     asked = set().union(*(getattr(item, "fixturenames", ()) for item in request.session.items))
+    wfkernels.start_session(tmp_path_factory.mktemp("session"))      # the package the Snakemake runs import
     for fixture, start in BACKGROUND_RUNS.items():
         if fixture in asked:
             start(REPO_ROOT, tmp_path_factory)

@@ -10,11 +10,8 @@ The session's run starts in the background as soon as the session starts (:func:
 by ``tests/conftest.py`` when a selected test needs it), so that it runs on the core the single-threaded unit
 tests leave idle; the first test that needs it waits for it (:func:`small_pipeline`).
 
-Package and numba kernels of a copy (docs/testing.md, "numba kernels"): a copy holds no ``src/``, its jobs
-import the checkout's package (``PYTHONPATH``). A copy made with ``own_kernel_cache=True`` (the session's run
-and the reproducibility runs) compiles its kernels into its own ``.snakemake/numba-cache``, as a fresh clone
-does; every other copy uses the test session's numba cache (``NUMBA_CACHE_DIR``, set by ``tests/conftest.py``),
-so a kernel the unit tests or an earlier copy compiled is loaded, not compiled again in every copy.
+A copy holds no ``src/``: its Snakemake runs import the session's snapshot of the package, and load the numba
+kernels an earlier run compiled unless the copy was made with ``own_kernel_cache=True`` (``wfkernels.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +28,9 @@ from pathlib import Path
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# Not src/: the jobs of a copy import the checkout's package (snakemake_env), whose path keys numba's cache.
+import wfkernels
+
+# Not src/: the runs import the session's snapshot of the package (wfkernels.py).
 COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "reports", "logs",
                                  "*.egg-info")
@@ -41,7 +39,6 @@ SMALL_CONFIG = Path("tests") / "configs" / "small.yaml"
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background-run")
 _BACKGROUND: dict[str, Future] = {}          # work started in the background, by name
 _LIVE: set[subprocess.Popen] = set()         # Snakemake processes running now, each in its own process group
-_OWN_KERNEL_CACHE: set[Path] = set()         # copies that compile into their own numba cache (copy_workflow)
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 3600,
@@ -66,20 +63,10 @@ def start_snakemake(workdir: Path, *args: str, niceness: int = 0, **popen) -> su
     command = [sys.executable, "-m", "snakemake", *args]
     if niceness and shutil.which("nice"):
         command = ["nice", "-n", str(niceness), *command]     # nice execs the command: same pid, same group
-    proc = subprocess.Popen(command, cwd=workdir, text=True, start_new_session=True, env=snakemake_env(workdir),
-                            **popen)
+    proc = subprocess.Popen(command, cwd=workdir, text=True, start_new_session=True,
+                            env=wfkernels.environment(Path(workdir)), **popen)
     _LIVE.add(proc)
     return proc
-
-
-def snakemake_env(workdir: Path) -> dict[str, str]:
-    """Environment of Snakemake in a copy: the checkout's package first on ``PYTHONPATH``; the session's numba
-    cache, or none for a copy with its own (the workflow then keeps it in ``.snakemake/numba-cache``)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT / "src"),
-                                                                     os.environ.get("PYTHONPATH")])))
-    if Path(workdir).resolve() in _OWN_KERNEL_CACHE:
-        env.pop("NUMBA_CACHE_DIR", None)
-    return env
 
 
 def end_process_group(proc: subprocess.Popen, sig: signal.Signals = signal.SIGKILL) -> None:
@@ -125,10 +112,10 @@ def stop_background_runs() -> None:
 def copy_workflow(repo_root: Path, dest: Path, config: Path, *, own_kernel_cache: bool = False) -> Path:
     """An empty working directory with the workflow of ``repo_root`` and ``config`` as config/config.yaml.
     ``own_kernel_cache``: its jobs compile their numba kernels into the copy's own cache, as in a fresh clone;
-    otherwise they share the test session's compiled kernels (module docstring)."""
+    otherwise they load those an earlier run of the session compiled (``wfkernels.py``)."""
     dest.mkdir(parents=True, exist_ok=True)
     if own_kernel_cache:
-        _OWN_KERNEL_CACHE.add(dest.resolve())
+        wfkernels.own_cache(dest)
     for name in COPIED:
         src = repo_root / name
         if src.is_dir():
@@ -166,9 +153,6 @@ def planned_jobs(output: str) -> dict[str, int]:
     return jobs
 
 
-_SESSION_RUN: dict[Path, Path] = {}         # {repo_root: work directory of the session's run}
-
-
 def _small_pipeline_name(repo_root: Path) -> str:
     return f"small pipeline {repo_root}"
 
@@ -179,7 +163,7 @@ def start_small_pipeline(repo_root: Path, tmp_path_factory) -> None:
     if started(name):
         return
     workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("wf"), repo_root / SMALL_CONFIG, own_kernel_cache=True)
-    _SESSION_RUN[repo_root] = workdir
+    wfkernels.session_run_started(workdir)
 
     def run() -> Path:
         snakemake(workdir, "--cores", "2", "all")
@@ -188,14 +172,10 @@ def start_small_pipeline(repo_root: Path, tmp_path_factory) -> None:
     start_in_background(name, run)
 
 
-def session_run_dir(repo_root: Path) -> Path | None:
-    """Work directory of the session's run (finished or not), if it was started."""
-    return _SESSION_RUN.get(repo_root)
-
-
 def session_run_ended(repo_root: Path) -> bool:
-    """The session's run has ended (finished or failed)."""
-    return _BACKGROUND[_small_pipeline_name(repo_root)].done()
+    """The session's run has ended (finished or failed), or was never started."""
+    future = _BACKGROUND.get(_small_pipeline_name(repo_root))
+    return future is None or future.done()
 
 
 def small_pipeline(repo_root: Path, tmp_path_factory) -> Path:
@@ -216,7 +196,7 @@ def finished_copy(finished: Path, dest: Path) -> Path:
     outputs there reruns only what that change affects, not the whole pipeline from an empty directory.
 
     A real copy, not hard links: jobs and logs may write files in place, which would reach the shared run.
-    Jobs run there use the test session's numba cache (not the run's own, copied along with it).
+    Jobs run there use the session's shared numba cache (``wfkernels.py``), not the run's own copied along.
     """
     proc = subprocess.run(["cp", "-a", str(finished), str(dest)], capture_output=True, text=True)
     if proc.returncode != 0:
