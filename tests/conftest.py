@@ -64,6 +64,14 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=waits_for)      # stable
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """The first workflow test (marker ``workflow``, or waiting for a background run) lets the second run from
+    scratch start (reproducibility.start_interrupted_run)."""
+    if item.get_closest_marker("workflow") or set(BACKGROUND_RUNS) & set(getattr(item, "fixturenames", ())):
+        wfutils.workflow_tests_reached()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def pipeline_runs_in_background(request, tmp_path_factory):
     """Start the whole-pipeline runs the selected tests ask for (BACKGROUND_RUNS); their fixtures wait for them.

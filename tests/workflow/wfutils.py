@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -39,6 +40,8 @@ SMALL_CONFIG = Path("tests") / "configs" / "small.yaml"
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background-run")
 _BACKGROUND: dict[str, Future] = {}          # work started in the background, by name
 _LIVE: set[subprocess.Popen] = set()         # Snakemake processes running now, each in its own process group
+_WORKFLOW_TESTS_REACHED = threading.Event()  # the session has started its first workflow test
+_STOPPING = threading.Event()                # the session is ending: start no more Snakemake processes
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 3600,
@@ -60,6 +63,8 @@ def start_snakemake(workdir: Path, *args: str, niceness: int = 0, **popen) -> su
     """``python -m snakemake *args`` in its own process group (Snakemake and its jobs), as text; end it
     with :func:`end_process_group`. Every such process still running when the session ends is ended.
     ``niceness``: run it (and so its jobs) under ``nice -n niceness``, giving way to the tests."""
+    if _STOPPING.is_set():
+        raise RuntimeError("the test session is ending: no more Snakemake runs")
     command = [sys.executable, "-m", "snakemake", *args]
     if niceness and shutil.which("nice"):
         command = ["nice", "-n", str(niceness), *command]     # nice execs the command: same pid, same group
@@ -100,8 +105,21 @@ def from_background(name: str) -> object:
     return _BACKGROUND[name].result()
 
 
+def workflow_tests_reached() -> None:
+    """Record that the session has started its first workflow test (``tests/conftest.py``)."""
+    _WORKFLOW_TESTS_REACHED.set()
+
+
+def wait_for_workflow_tests() -> None:
+    """Wait (in a background thread) until the session starts its first workflow test; raise if it ends first."""
+    while not _WORKFLOW_TESTS_REACHED.wait(0.2):
+        if _STOPPING.is_set():
+            raise RuntimeError("the test session ended before its workflow tests")
+
+
 def stop_background_runs() -> None:
     """End the Snakemake runs still going at the end of the session (stopped early: -x, Ctrl-C)."""
+    _STOPPING.set()
     for future in _BACKGROUND.values():
         future.cancel()
     for proc in list(_LIVE):
