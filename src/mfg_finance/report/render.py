@@ -86,6 +86,9 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "eta_min": reported("eta_min", float(eta.min())), "eta_max": eta_max,
         "eta_uplift_max_pct": 100.0 * (eta_max / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
         "eta_uplift_mean_pct": 100.0 * (eta_time_mean / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
+        "eta_uplift_max_error_pct": (100.0 * float(errors["eta_max"]) / eta0
+                                     if "eta_max" in outcomes and finite(errors.get("eta_max")) and finite(eta0)
+                                     and eta0 else None),
         "total_cost": outcomes.get("total_cost"),
         # estimated discretisation errors (mfg_finance.mfg.accuracy; None when not estimated)
         "half_life_error": errors.get("liquidation_half_life"),
@@ -128,13 +131,19 @@ def _outcome_table(outcomes: Mapping[str, Any], errors: Mapping[str, Any], unres
     return html_table(frame, digits=4)
 
 
+#: an estimated error below this fraction of its outcome is round-off: shown as the value alone
+ROUND_OFF = 1e-9
+
+
 def _with_error(value, error, unresolved: bool = False, scale: float = 1.0) -> str:
     """A reported outcome as the report shows it: ``value ± error`` (times ``scale``), marked when the grid does
     not resolve it; the value alone when no error was estimated, a dash when there is no value."""
     if not finite(value):
         return "—"
     error = float(error) * scale if finite(error) else None
-    text = plus_minus(float(value) * scale, error) if error else num(float(value) * scale, 4)
+    # an error at round-off level (e.g. the initial mean's, 1e-16 relative) says nothing: the value alone
+    shown_error = error if error and error > ROUND_OFF * abs(float(value) * scale) else None
+    text = plus_minus(float(value) * scale, shown_error) if shown_error else num(float(value) * scale, 4)
     return text + " (unresolved)" if unresolved else text
 
 
