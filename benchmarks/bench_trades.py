@@ -8,7 +8,10 @@ as a ZIP.
 Each (layout, container) is read by ``mfg_finance.trades.parse_session`` in its own process
 pinned to one core (``NUMBA_NUM_THREADS=1``; the kernels spread blocks of lines over the threads when there are more), warmed up first on a small file (imports, JIT), then timed ``--runs`` times
 (median reported, wall-clock and CPU time of the process: on a shared machine the CPU time is the
-fairer figure). Peak memory is the process's peak RSS minus its RSS before the first timed
+fairer figure). ZIP files are read three ways: the reference path (``zipfile``'s zlib inflate, then the parse:
+the reader before the streamed path), the inflate of :mod:`mfg_finance.trades.inflate` (ISA-L when installed)
+then the parse on one core, and the same overlapped with the parse on two cores (:mod:`mfg_finance.trades.streaming`,
+``NUMBA_NUM_THREADS=2``, ``--zip-cpus``): wall time is the figure of that last row. Peak memory is the process's peak RSS minus its RSS before the first timed
 run, as a multiple of the text size (the uncompressed file). Targets (issue 15): >= 2 M trades/s
 and peak < 3x the text size.
 
@@ -36,6 +39,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve()
 # One core, one numba thread (a second thread on the same core only competes with the first).
 ONE_THREAD = dict(os.environ, NUMBA_NUM_THREADS="1")
+def _inflate_backend() -> str:
+    from mfg_finance.trades.inflate import BACKEND
+
+    return BACKEND
+
+
+INFLATE = _inflate_backend()
 STAGES = ("read", "line ends", "compiled parse", "factorize symbols", "build frame", "parse_session (all)")
 
 
@@ -54,10 +64,16 @@ def _high_water_bytes() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def worker(path: str, warm: str, runs: int) -> None:
-    from mfg_finance.trades import parse_session
+def worker(path: str, warm: str, runs: int, mode: str = "default") -> None:
+    from mfg_finance.trades import parse_session, reader, streaming
 
+    if mode == "reference":     # the reader before the streamed ZIP path: zipfile's zlib inflate, then the parse
+        reader._read = lambda p, checksum: (reader._source(p, checksum), None, None, None)
     parse_session(warm)
+    if mode == "default":       # warm the streamed path's kernels on the small file too
+        threshold, streaming.STREAM_MIN_BYTES = streaming.STREAM_MIN_BYTES, 0
+        parse_session(warm)
+        streaming.STREAM_MIN_BYTES = threshold
     base = _rss_bytes()
     times, cpu, n = [], [], 0
     for _ in range(runs):
@@ -126,11 +142,13 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=1_000_000)
     parser.add_argument("--cpu", type=int, default=0)
     parser.add_argument("--stages", action="store_true", help="also time each step of the read")
-    parser.add_argument("--worker", nargs=3, metavar=("PATH", "WARM", "RUNS"))
+    parser.add_argument("--zip-cpus", default="0,1",
+                        help="cores of the two-thread ZIP rows (inflate and parse overlapped), e.g. 0,1")
+    parser.add_argument("--worker", nargs=4, metavar=("PATH", "WARM", "RUNS", "MODE"))
     parser.add_argument("--stage-worker", nargs=3, metavar=("PATH", "WARM", "RUNS"))
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker[0], args.worker[1], int(args.worker[2]))
+        worker(args.worker[0], args.worker[1], int(args.worker[2]), args.worker[3])
         return
     if args.stage_worker:
         stages(args.stage_worker[0], args.stage_worker[1], int(args.stage_worker[2]))
@@ -145,12 +163,18 @@ def main() -> None:
         print("| layout | container | text MB | trades | median wall s | M trades/s (wall) | median CPU s | "
               "M trades/s (CPU) | peak / text |")
         print("|---|---|---|---|---|---|---|---|---|")
+        two_threads = dict(os.environ, NUMBA_NUM_THREADS="2")
         for layout, (txt, size) in files.items():
-            for container, path in (("text", txt), ("zip", folder / f"{layout}.zip")):
-                cmd = ["taskset", "-c", str(args.cpu), sys.executable, str(HERE), "--worker", str(path),
-                       str(folder / f"{layout}_warm.zip"), str(args.runs)]
+            zipped = folder / f"{layout}.zip"
+            for container, path, cpus, env, mode in (
+                    ("text", txt, str(args.cpu), ONE_THREAD, "default"),
+                    ("zip, zipfile + zlib (before)", zipped, str(args.cpu), ONE_THREAD, "reference"),
+                    (f"zip, {INFLATE} then parse, 1 core", zipped, str(args.cpu), ONE_THREAD, "default"),
+                    (f"zip, {INFLATE} overlapped, 2 cores", zipped, args.zip_cpus, two_threads, "default")):
+                cmd = ["taskset", "-c", cpus, sys.executable, str(HERE), "--worker", str(path),
+                       str(folder / f"{layout}_warm.zip"), str(args.runs), mode]
                 result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
-                                                   env=ONE_THREAD).stdout)
+                                                   env=env).stdout)
                 med, cpu = statistics.median(result["times"]), statistics.median(result["cpu"])
                 print(f"| {layout} | {container} | {size / 1e6:.1f} | {result['trades']:,} | {med:.3f} | "
                       f"{result['trades'] / med / 1e6:.2f} | {cpu:.3f} | {result['trades'] / cpu / 1e6:.2f} | "

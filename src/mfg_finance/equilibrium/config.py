@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "ticker": None,            # market maker's ticker in mm_params.yaml; None = the first
     "mfg_scenario": "baseline",
     "gamma": None,             # 1/BRL; None = calibrated
-    "Q_max": None,             # lots; None = calibrated
+    "Q_max": "auto",           # lots; None = calibrated; "auto" = calibrated, enlarged until it does not bind
     "phi": 0.0,                # BRL / lot^2
     "beta": 0.1,               # dimensionless (as market_making.flow_share)
     "theta_share": 0.5,        # dimensionless
@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "solver": {"method": "anderson", "tol": 1.0e-8, "max_iter": 30, "damping": 0.5},
 }
 RUN_KEYS = set(DEFAULTS)
+#: ``Q_max: auto``: the lattice follows the problem (:func:`~.fixed_point.fit_lattice`), starting from the calibrated limit.
+AUTO = "auto"
 SOLVER_METHODS = ("anderson", "picard")
 
 
@@ -67,10 +69,11 @@ def validate_run(run: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"equilibrium.mfg_scenario: expected a scenario name, got {out['mfg_scenario']!r}")
     if out["gamma"] is not None:
         out["gamma"] = _number("gamma", out["gamma"], lower=0.0, strict=True)
-    if out["Q_max"] is not None:
+    if out["Q_max"] is not None and out["Q_max"] != AUTO:
         q = out["Q_max"]
         if isinstance(q, bool) or not isinstance(q, (int, float)) or q != int(q) or not 1 <= q <= 10_000:
-            raise ConfigError(f"equilibrium.Q_max: expected an integer in [1, 10000] lots or null, got {q!r}")
+            raise ConfigError(f"equilibrium.Q_max: expected an integer in [1, 10000] lots, null or {AUTO!r}, "
+                              f"got {q!r}")
         out["Q_max"] = int(q)
     out["phi"] = _number("phi", out["phi"], lower=0.0)
     out["beta"] = _number("beta", out["beta"], lower=0.0)
@@ -110,7 +113,8 @@ def _values(entry: Mapping[str, Any]) -> dict[str, float]:
 
 
 def market_maker_of(mm_doc: Mapping[str, Any], run: Mapping[str, Any]) -> tuple[str, MarketMakerParams]:
-    """The market maker of ``mm_params.yaml`` (``tickers.<TICKER>``) with the run's gamma/Q_max/phi."""
+    """The market maker of ``mm_params.yaml`` (``tickers.<TICKER>``) with the run's gamma/Q_max/phi (``Q_max``
+    null or ``auto``: the calibrated limit, which ``auto`` may enlarge when the equilibrium is solved)."""
     from mfg_finance.equilibrium.market_maker import MarketMakerParams  # numba: not when jobs are planned
 
     tickers = mm_doc.get("tickers") or {}
@@ -124,7 +128,7 @@ def market_maker_of(mm_doc: Mapping[str, Any], run: Mapping[str, Any]) -> tuple[
     if missing:
         raise ConfigError(f"mm_params: tickers.{ticker} lacks {missing}")
     gamma = run["gamma"] if run["gamma"] is not None else values.get("gamma")
-    q_max = run["Q_max"] if run["Q_max"] is not None else values.get("Q_max")
+    q_max = run["Q_max"] if run["Q_max"] not in (None, AUTO) else values.get("Q_max")   # auto starts there
     if gamma is None or q_max is None:
         raise ConfigError(f"equilibrium: gamma and Q_max are neither set nor calibrated for {ticker}")
     return ticker, MarketMakerParams(sigma=values["sigma"], A=values["A"], k=values["k"], gamma=float(gamma),
@@ -161,7 +165,8 @@ def build_problem(mfg_config: Mapping[str, Any], mfg_doc: Mapping[str, Any], mm_
     eta0 = float(mfg_config["params"]["eta0"])
     theta = spread_cost_coefficient(run["theta_share"], eta0=eta0, spread_ref=spread_ref)
     coupling = Coupling(theta=theta, beta=run["beta"], units=units, substep_s=run["substep_s"],
-                        max_limit_mass=run["max_limit_mass"], crowd_pays=run["crowd_pays"])
+                        max_limit_mass=run["max_limit_mass"], crowd_pays=run["crowd_pays"],
+                        auto_lattice=run["Q_max"] == AUTO)
     record = {"run": run, "ticker": ticker, "theta": theta, "spread_ref_brl": spread_ref,
               "units": {"seconds_per_trading_day": seconds, "inventory_unit_shares": shares,
                         "lot_shares": run["lot_shares"], "crowd_size": run["crowd_size"],

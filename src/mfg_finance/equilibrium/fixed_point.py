@@ -19,6 +19,7 @@ terminal feedback) is the last step's.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -27,8 +28,8 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError
 from mfg_finance.equilibrium.crowd import best_response, with_error_estimates
-from mfg_finance.equilibrium.market_maker import (MarketMakerParams, MarketMakerSolution, richardson_errors,
-                                                  solve_market_maker)
+from mfg_finance.equilibrium.market_maker import (EquilibriumError, MarketMakerParams, MarketMakerSolution,
+                                                  richardson_errors, solve_market_maker)
 from mfg_finance.equilibrium.units import Units, intensities
 from mfg_finance.market_making.glft import HJBParameters, InventoryHJB
 from mfg_finance.mfg.config import validate_config
@@ -44,6 +45,7 @@ CROWD_PAYS = ("side", "quoted")
 class Coupling:
     """How the two sides meet: ``theta`` (cost units x day / units^2 per BRL), ``beta`` (dimensionless share
     of the crowd's flow reaching the market maker), the units, the market maker's sub-step (s), limit mass, and
+    whether the market maker's inventory lattice follows the problem (``auto_lattice``, :func:`fit_lattice`), and
     which spread the crowd pays: ``crowd_pays = "side"`` (twice the distance of the quote it hits: the bid for
     a selling crowd, ``S + K``; the ask for a buying one, ``S - K``; ``S`` when its flow is 0) or ``"quoted"``
     (the quoted spread ``S`` whatever the side)."""
@@ -54,6 +56,7 @@ class Coupling:
     substep_s: float
     max_limit_mass: float = 0.1
     crowd_pays: str = "side"
+    auto_lattice: bool = False
 
     def __post_init__(self):
         if self.crowd_pays not in CROWD_PAYS:
@@ -65,7 +68,9 @@ class EquilibriumSolution:
     """The crowd's MFG solution, the market maker's solution and the fixed point's record.
 
     ``spread`` (nt+1,) BRL: the spread the crowd pays (``coupling.crowd_pays``); ``crowd_flow`` (nt+1,) lots / s (``crowd_size x m``); ``residuals`` after each
-    round; ``mm_errors`` the Richardson estimates of the market maker's sub-step error (BRL, lots).
+    round; ``mm_errors`` the Richardson estimates of the market maker's sub-step error (BRL, lots); ``lattice`` how
+    its inventory lattice was chosen (``rule`` fixed | auto, ``Q_max_given``, ``Q_max`` used, and for an automatic
+    lattice the ``[Q_max, mass at the limits]`` ``tried`` for the market maker alone and facing the crowd).
     """
 
     crowd: MfgSolution
@@ -78,6 +83,7 @@ class EquilibriumSolution:
     tol: float
     method: str
     mm_errors: dict[str, float] = field(default_factory=dict)
+    lattice: dict[str, Any] = field(default_factory=dict)
 
     def outcomes(self) -> dict[str, float]:
         """Headline numbers of a regime (units in docs/equilibrium.md, section 5)."""
@@ -140,12 +146,21 @@ def reference_spread(params: MarketMakerParams) -> float:
 
 
 def market_maker_response(mm: MarketMakerParams, coupling: Coupling, t_days: np.ndarray, mean_flow: np.ndarray, *,
-                          coarse: bool = False) -> MarketMakerSolution:
+                          coarse: bool = False, check_limits: bool = True) -> MarketMakerSolution:
     """The market maker's best response to the crowd's mean flow path (inventory units / day on ``t_days``)."""
     flow = coupling.units.crowd_flow_lots_per_s(mean_flow[:-1])
     lam_b, lam_a = intensities(flow, A=mm.A, beta=coupling.beta)
     return solve_market_maker(mm, coupling.units.seconds(t_days), lam_b, lam_a,
-                              substep_s=coupling.substep_s, max_limit_mass=coupling.max_limit_mass, coarse=coarse)
+                              substep_s=coupling.substep_s, max_limit_mass=coupling.max_limit_mass, coarse=coarse,
+                              check_limits=check_limits)
+
+
+#: Largest probability at an inventory limit that an automatic lattice leaves (a hundredth of the default
+#: ``max_limit_mass``: the limit then barely binds, and the fixed point's rounds, which move the flow little,
+#: stay far from the ``max_limit_mass`` error).
+AUTO_LIMIT_MASS = 1.0e-3
+#: Largest lattice (lots), the bound of :class:`MarketMakerParams`.
+MAX_LATTICE = 10_000
 
 
 def paid_spread(mm_solution: MarketMakerSolution, mean_flow: np.ndarray, crowd_pays: str = "side") -> np.ndarray:
@@ -171,21 +186,58 @@ def solve_equilibrium(mfg_config: Mapping[str, Any], mm: MarketMakerParams, coup
     ``coupling``: ``theta``, ``beta`` and the units. ``estimate_errors``: attach the crowd's two-grid and the
     market maker's sub-step error estimates (one more solve of each side at the fixed point).
 
+    With ``coupling.auto_lattice`` the market maker's lattice follows the problem, as the crowd's automatic
+    inventory domain does (docs/mfg.md): when the equilibrium's inventory law puts more than
+    :data:`AUTO_LIMIT_MASS` at the limits ``+-Q_max`` (a crowd trading a large share of the ticker's volume
+    pushes the inventory further than the given limit), ``Q_max`` is doubled and the fixed point solved again
+    from the spread path just found, up to :data:`MAX_LATTICE` lots.
+
     Raises ``MfgConvergenceError`` (no fixed point: residual history in the message),
     :class:`~mfg_finance.equilibrium.market_maker.EquilibriumError` (the spread path leaves the market
     maker's lattice), ``ConfigError``/``MfgDomainError`` from the two sides.
     """
     cfg = validate_config(mfg_config)
     t = np.asarray(_time_nodes(cfg), dtype=float)
-    flat = np.zeros(t.size)
-    start = node_spread(market_maker_response(mm, coupling, t, flat))
-
+    auto = coupling.auto_lattice
+    start = node_spread(market_maker_response(mm, coupling, t, np.zeros(t.size), check_limits=not auto))
+    lattice: dict[str, Any] = {"rule": "auto" if auto else "fixed", "Q_max_given": mm.Q_max}
+    tried: list[list[float]] = []
     last: list = []     # the previous round's (crowd, spread): its cost path starts the next crowd solve
+    while True:
+        result = _fixed_point(cfg, t, mm, coupling, start, last, method=method, tol=tol, max_iter=max_iter,
+                              damping=damping)
+        crowd, mm_solution = result.evaluation.state
+        tried.append([mm.Q_max, float(mm_solution.max_limit_mass)])
+        if not auto or mm_solution.max_limit_mass <= AUTO_LIMIT_MASS:
+            break
+        if mm.Q_max >= MAX_LATTICE:
+            raise EquilibriumError(f"market maker: no lattice up to Q_max = {MAX_LATTICE} lots keeps the mass at "
+                                   f"the limits below {AUTO_LIMIT_MASS:g} (tried [Q_max, mass] {tried}); lower the "
+                                   "crowd's flow (beta, size) or raise gamma")
+        mm = dataclasses.replace(mm, Q_max=min(2 * mm.Q_max, MAX_LATTICE))
+        start = np.asarray(result.evaluation.x, dtype=float)
+    lattice.update(Q_max=mm.Q_max, tried=tried)
+    spread = np.asarray(result.evaluation.x, dtype=float)
+    mm_errors: dict[str, float] = {}
+    if estimate_errors:
+        crowd = with_error_estimates(crowd, t, spread, coupling.theta)   # the crowd at ``spread``: companions only
+        coarse = market_maker_response(mm, coupling, crowd.t, crowd.mean_flow, coarse=True, check_limits=False)
+        mm_errors = richardson_errors(mm_solution, coarse)
+    return EquilibriumSolution(crowd=crowd, mm=mm_solution, coupling=coupling, spread=spread,
+                               crowd_flow=coupling.units.crowd_flow_lots_per_s(crowd.mean_flow),
+                               residuals=[float(r) for r in result.residuals], iterations=result.iterations,
+                               tol=tol, method=method, mm_errors=mm_errors, lattice=lattice)
+
+
+def _fixed_point(cfg, t, mm, coupling, start, last, *, method, tol, max_iter, damping):
+    """The fixed point on the spread path for one lattice (limits checked in every round unless the lattice is
+    automatic: then the caller checks the equilibrium's law)."""
+    check = not coupling.auto_lattice
 
     def evaluate(spread: np.ndarray) -> Evaluation:
         crowd = best_response(cfg, t, spread, coupling.theta, near=last[-1] if last else None)
         last[:] = [(crowd, np.array(spread, dtype=float))]
-        mm_solution = market_maker_response(mm, coupling, crowd.t, crowd.mean_flow)
+        mm_solution = market_maker_response(mm, coupling, crowd.t, crowd.mean_flow, check_limits=check)
         new = paid_spread(mm_solution, crowd.mean_flow, coupling.crowd_pays)
         residual = float(np.max(np.abs(new - spread)) / np.max(np.abs(spread)))
         return Evaluation(spread, new, residual, (crowd, mm_solution))
@@ -195,20 +247,9 @@ def solve_equilibrium(mfg_config: Mapping[str, Any], mm: MarketMakerParams, coup
         result = picard(evaluate, start, name="equilibrium (picard)", **opts)
     else:
         result = anderson(evaluate, start, lower=0.0, name="equilibrium (anderson)", **opts)
-    ev = result.evaluation
-    if not ev.residual <= tol:          # defensive: the iterations raise before this
+    if not result.evaluation.residual <= tol:          # defensive: the iterations raise before this
         raise MfgConvergenceError("equilibrium: returned a residual above tol", result.residuals)
-    crowd, mm_solution = ev.state
-    spread = np.asarray(ev.x, dtype=float)
-    mm_errors: dict[str, float] = {}
-    if estimate_errors:
-        crowd = with_error_estimates(crowd, t, spread, coupling.theta)   # the crowd at ``spread``: companions only
-        coarse = market_maker_response(mm, coupling, crowd.t, crowd.mean_flow, coarse=True)
-        mm_errors = richardson_errors(mm_solution, coarse)
-    return EquilibriumSolution(crowd=crowd, mm=mm_solution, coupling=coupling, spread=spread,
-                               crowd_flow=coupling.units.crowd_flow_lots_per_s(crowd.mean_flow),
-                               residuals=[float(r) for r in result.residuals], iterations=result.iterations,
-                               tol=tol, method=method, mm_errors=mm_errors)
+    return result
 
 
 def _time_nodes(cfg: Mapping[str, Any]) -> np.ndarray:

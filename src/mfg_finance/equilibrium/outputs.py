@@ -46,7 +46,7 @@ def law_mass_error(solution: EquilibriumSolution) -> float:
 
 def solution_metrics(solution: EquilibriumSolution, record: Mapping[str, Any]) -> dict[str, Any]:
     crowd = solution.crowd
-    return {
+    out = {
         "converged": True,
         "method": solution.method,
         "iterations": int(solution.iterations),
@@ -59,10 +59,14 @@ def solution_metrics(solution: EquilibriumSolution, record: Mapping[str, Any]) -
                   "mass_error": crowd.mass_error, "domain": crowd.domain, "accuracy": accuracy_summary(crowd)},
         "market_maker": {"law_mass_error": law_mass_error(solution), "min_probability": float(solution.mm.law.min()),
                          "max_limit_mass": float(solution.mm.max_limit_mass),
-                         "substeps": int(solution.mm.step_of.size), "substep_errors": solution.mm_errors},
+                         "substeps": int(solution.mm.step_of.size), "substep_errors": solution.mm_errors,
+                         "lattice": solution.lattice},
         **{k: v for k, v in record.items()},
         "crowd_config": crowd.config,
     }
+    if "market_maker_params" in out:   # the lattice solved on (``Q_max: auto`` may have enlarged the given one)
+        out["market_maker_params"] = {**out["market_maker_params"], "Q_max": int(solution.mm.params.Q_max)}
+    return out
 
 
 def _check_good(solution: EquilibriumSolution) -> None:
