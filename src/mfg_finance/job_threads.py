@@ -33,3 +33,15 @@ def use_job_threads(threads: int) -> int:
     n = min(n, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(n)
     return n
+
+
+def several_threads() -> bool:
+    """Whether numba's parallel kernels would run on more than one thread in this process.
+
+    Callers with a parallel kernel (``parallel=True``, ``prange`` over blocks) run its serial body
+    instead when not: the same outputs, and numba compiles no parallel variant on an empty cache
+    (about 1-2 CPU-seconds each; a pipeline job has one thread unless its rule says otherwise).
+    """
+    import numba
+
+    return numba.get_num_threads() > 1

@@ -8,9 +8,10 @@ work is often a fraction of a second. When several jobs of a family start at onc
 a cluster), each compiles the same kernels.
 
 :func:`warm` runs a tiny problem of one family through the same public functions the jobs call, so
-the same kernels are compiled with the same argument types; the workflow's ``compile_kernels`` rule
-runs it once per family with no inputs (so on the laptop it fills an idle core while the data stage
-runs), and the family's jobs wait for it. Results never depend on it: a job whose kernels are missing
+the same kernels are compiled with the same argument types; the workflow's ``compile_kernels_{group}``
+rules run it for the families of a group (``KERNEL_GROUPS`` in ``workflow/rules/kernels.smk``) with no
+inputs (so on the laptop they fill an idle core while the data stage runs), and the families' jobs wait
+for them. Results never depend on it: a job whose kernels are missing
 from the cache compiles them itself, as before.
 """
 
@@ -31,7 +32,7 @@ _MARKET = {"sigma": 0.01, "A": 0.5, "k": 50.0, "gamma": 0.1, "Q_max": 5, "S0": 2
            "order_size": 100}
 
 
-def _cotahist(tmp: Path) -> None:
+def _cotahist(tmp: Path, large_inputs: bool) -> None:
     from mfg_finance.cotahist.file_ingest import ingest_file
     from mfg_finance.cotahist.sample import write_sample_cotahist
 
@@ -40,8 +41,10 @@ def _cotahist(tmp: Path) -> None:
     ingest_file(path, tmp / "quotes", strict=False)
 
 
-def _trades(tmp: Path) -> None:
-    """A tiny synthetic session in both layouts, parsed and written as the ingest job does."""
+def _trades(tmp: Path, large_inputs: bool) -> None:
+    """A tiny synthetic session in both layouts, parsed and written as the ingest job does: with the exact
+    kernels, as files below ``FAST_KERNELS_MIN_BYTES`` are (the sample's), and with ``large_inputs`` also with
+    the fast ones (B3's files), on this job's numba threads (:func:`mfg_finance.trades.reader._kernels_for`)."""
     from mfg_finance.trades import parse_session
     from mfg_finance.trades.bars import write_session
     from mfg_finance.trades.synthetic import SyntheticInstrument, simulate_session, write_neg, write_negocios
@@ -50,17 +53,18 @@ def _trades(tmp: Path) -> None:
                               seed=1, seconds=600.0)
     for name, write in (("neg.zip", write_neg), ("negocios.zip", write_negocios)):
         write(trades, tmp / name)
-        session = parse_session(tmp / name, strict=False)
+        for fast in (False, True) if large_inputs else (False,):
+            session = parse_session(tmp / name, strict=False, fast=fast)
         write_session(session.trades, tmp / f"{name}.parquet", tmp / f"{name}_bars.parquet")
 
 
-def _mfg(tmp: Path) -> None:
+def _mfg(tmp: Path, large_inputs: bool) -> None:
     from mfg_finance.mfg import solve
 
     solve(_MFG, estimate_errors=True)
 
 
-def _equilibrium(tmp: Path) -> None:
+def _equilibrium(tmp: Path, large_inputs: bool) -> None:
     import numpy as np
 
     from mfg_finance.equilibrium.market_maker import MarketMakerParams, richardson_errors, solve_market_maker
@@ -72,13 +76,13 @@ def _equilibrium(tmp: Path) -> None:
     richardson_errors(fine, solve_market_maker(mm, t, lam, lam * 1.1, substep_s=10.0, coarse=True))
 
 
-def _market_making(tmp: Path) -> None:
+def _market_making(tmp: Path, large_inputs: bool) -> None:
     from mfg_finance.market_making.backtest import run_backtest
 
     run_backtest("hjb", _MARKET, horizon_s=60.0, dt_s=1.0, n_paths=8, seed=1, engine="numba")
 
 
-def _replay(tmp: Path) -> None:
+def _replay(tmp: Path, large_inputs: bool) -> None:
     from mfg_finance.market_making.market import MarketParameters
     from mfg_finance.market_making.replay import ReplaySettings, tape_from_frame
     from mfg_finance.market_making.replay.compare import replay_variants
@@ -92,18 +96,23 @@ def _replay(tmp: Path) -> None:
     replay_variants(tape, "hjb", market, ReplaySettings(tick_size=market.tick_size), session="warm-up")
 
 
-_WARM: dict[str, Callable[[Path], None]] = {
+_WARM: dict[str, Callable[[Path, bool], None]] = {
     "cotahist": _cotahist, "trades": _trades, "mfg": _mfg, "equilibrium": _equilibrium,
     "market_making": _market_making, "replay": _replay,
 }
 
 
-def warm(family: str) -> dict:
+def warm(family: str, *, large_inputs: bool = False) -> dict:
     """Compile (or load from the cache) the kernels of ``family`` (one of :data:`FAMILIES`); returns
-    ``{"family", "seconds"}`` (wall time of the tiny problem, compilation included)."""
+    ``{"family", "seconds"}`` (wall time of the tiny problem, compilation included).
+
+    ``large_inputs``: also the kernels only large inputs use (the trade readers' fast kernels; the workflow
+    sets it when the data are not the synthetic sample). Kernels of a parallel and a serial variant are
+    compiled as this process's numba thread count selects (:func:`mfg_finance.job_threads.several_threads`),
+    the same as the family's jobs with the same ``threads``."""
     if family not in _WARM:
         raise ValueError(f"kernel family {family!r}: expected one of {list(FAMILIES)}")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"warm_{family}_") as tmp:
-        _WARM[family](Path(tmp))
+        _WARM[family](Path(tmp), large_inputs)
     return {"family": family, "seconds": round(time.perf_counter() - start, 3)}

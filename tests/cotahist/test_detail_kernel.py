@@ -183,3 +183,26 @@ def test_word_checks_match_the_byte_rules_for_every_byte_value_and_position():
             assert (bad != 0) == (not 0x30 <= value <= 0x39), (position, value)
             if not bad:
                 assert number == int(bytes(np.uint64(word).tobytes()).decode())
+
+
+def test_a_file_parses_the_same_on_the_serial_and_the_parallel_route(tmp_path, monkeypatch):
+    # With one numba thread parse_file runs the kernels' serial bodies (parse_block over every record, the
+    # byte-loop text check, NumPy framing) so that no parallel variant is compiled: the same ParsedFile
+    from mfg_finance.cotahist import framing, parser, textcodes
+
+    records = valid_records(2 * detail_kernel.RECORDS_PER_BLOCK + 5, seed=8)
+    records[9000, 60] = ord("x")                            # one rejected record, in the second block
+    lines = np.pad(records, ((0, 0), (0, 2)), constant_values=10)
+    lines[:, RECORD_BYTES] = 13
+    path = tmp_path / "COTAHIST_A2001.TXT"
+    path.write_bytes(lines.tobytes())
+    results = []
+    for parallel in (True, False):
+        for module in (framing, parser, textcodes):
+            monkeypatch.setattr(module, "several_threads", lambda parallel=parallel: parallel)
+        results.append(parser.parse_file(path, strict=False))
+    a, b = results
+    assert a.summary == b.summary and a.rejects == b.rejects and a.summary["rejected"] == 1
+    for x, y in ((a.ints, b.ints), (a.floats, b.floats), (a.text.codes, b.text.codes), (a.text.rows, b.text.rows),
+                 (a.text.keys, b.text.keys)):
+        np.testing.assert_array_equal(x, y)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+import pandas as pd
 import pytest
 
 from mfg_finance.trades import fast_kernels, kernels, reader
@@ -135,13 +136,14 @@ def test_fast_kernels_give_the_same_output_for_any_thread_count(session):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
 
 
-def test_line_bounds_match_a_plain_split():
+@pytest.mark.parametrize("line_bounds", [fast_kernels.line_bounds, reader.line_bounds], ids=["compiled", "numpy"])
+def test_line_bounds_match_a_plain_split(line_bounds):
     rng = np.random.default_rng(3)
     texts = [b"", b"\n", b"\r", b"\r\n", b"a", b"a\r", b"\n\n", b"ab\r\ncd", b"ab\ncd\r", b"x\r\n\r\n"]
     texts += [bytes(rng.choice(list(b"\n\r\x8aA;"), size=int(rng.integers(0, 70)))) for _ in range(300)]
     texts.append(bytes(rng.choice(list(b"\n\rAB"), size=2 * fast_kernels.BYTES_PER_BLOCK + 13)))
     for text in texts:
-        starts, ends = fast_kernels.line_bounds(np.frombuffer(text, dtype=np.uint8))
+        starts, ends = line_bounds(np.frombuffer(text, dtype=np.uint8))
         lines = text.split(b"\n")
         if lines[-1] == b"":
             lines.pop()
@@ -162,3 +164,27 @@ def test_neg_fast_kernel_agrees_at_the_edges_of_each_rule(session):
         lines += [clean, line, line]
     buf, starts, ends = _buffer(lines)
     _assert_same(buf, starts[1:], ends[1:], fixed=True)
+
+
+@pytest.mark.parametrize("layout", ["neg", "negocios"])
+def test_a_session_reads_the_same_with_the_fast_or_the_exact_kernels(tmp_path, session, layout, monkeypatch):
+    # parse_session picks the exact kernels and NumPy line ends for small files (reader.FAST_KERNELS_MIN_BYTES),
+    # and the fast kernels' one-block bodies with one numba thread: the frame, summary and rejects must not
+    # depend on those choices, damaged lines and CRLF ends included
+    lines = (neg_lines if layout == "neg" else negocios_lines)(session)
+    rng = np.random.default_rng(11)
+    body = [bytearray(x) for x in lines[1:-1]]
+    for i in rng.choice(len(body), size=min(40, len(body)), replace=False):
+        body[i][rng.integers(0, len(body[i]))] = rng.choice(list(b"X ;,.:-0123456789"))
+    text = b"\n".join([lines[0], *map(bytes, body), lines[-1]]) + b"\n"
+    if layout == "negocios":
+        text = text.replace(b"\n", b"\r\n")
+    path = tmp_path / ("NEG_20240701.TXT" if layout == "neg" else "01-07-2024_NEGOCIOSAVISTA.txt")
+    path.write_bytes(text)
+    exact, fast, chosen = (reader.parse_session(path, strict=False, fast=f) for f in (False, True, None))
+    monkeypatch.setattr(reader, "several_threads", lambda: False)
+    serial = reader.parse_session(path, strict=False, fast=True)
+    assert exact.rejects and len(exact.trades) > 100
+    for other in (fast, chosen, serial):
+        pd.testing.assert_frame_equal(other.trades, exact.trades)
+        assert other.summary == exact.summary and other.rejects == exact.rejects

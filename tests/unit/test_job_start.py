@@ -40,9 +40,9 @@ def test_job_threads_refuse_less_than_one():
 
 
 @pytest.mark.slow  # compiles every family on a cold cache; the workflow tests run the warm-up jobs too
-@pytest.mark.parametrize("family", FAMILIES)
-def test_warm_runs_each_family(family):
-    record = warm(family)
+@pytest.mark.parametrize("family, large_inputs", [(f, False) for f in FAMILIES] + [("trades", True)])
+def test_warm_runs_each_family(family, large_inputs):
+    record = warm(family, large_inputs=large_inputs)
     assert record["family"] == family and record["seconds"] >= 0
 
 

@@ -1,34 +1,42 @@
 # numba kernels compiled into the cache once, before the jobs that call them (mfg_finance.kernel_warmup,
-# docs/workflow.md "numba cache"). One job per family; no inputs, high priority: on a laptop they fill the
-# core the (serial) data stage leaves idle. A job of a family lists kernel_inputs(family) as an input,
-# ancient(): a new warm-up record (e.g. after deleting results/kernels) never reruns the jobs that use it.
+# docs/workflow.md "numba cache"). One job per group of families; no inputs, high priority: on a laptop they
+# fill the core the (serial) data stage leaves idle. A job calling kernels of a family lists
+# kernel_inputs(family) as an input, ancient(): a new warm-up record (e.g. after deleting results/kernels)
+# never reruns the jobs that use it.
 
-from mfg_finance.kernel_warmup import FAMILIES as KERNEL_FAMILIES
+# the families each warm-up job compiles: the readers' alone (their jobs start first, in the data stage), the
+# models' together (one process start instead of four; their jobs start after calibration, by when it is done)
+KERNEL_GROUPS = {"cotahist": ["cotahist"], "trades": ["trades"],
+                 "models": ["mfg", "equilibrium", "market_making", "replay"]}
+_KERNEL_GROUP_OF = {family: group for group, families in KERNEL_GROUPS.items() for family in families}
 
-# in the order the pipeline needs them (higher first): below the serial data chain (CRITICAL_PATH), above
-# every other job, so they fill the core the chain leaves idle rather than wait until the end of the run
-_KERNEL_PRIORITY = {"cotahist": 5, "trades": 5, "mfg": 4, "equilibrium": 3, "market_making": 2, "replay": 2}
+# below the serial data chain (CRITICAL_PATH), above every other job, so they fill the core the chain leaves
+# idle rather than wait until the end of the run; the trade readers' first (ingest_trades is in the chain)
+_KERNEL_PRIORITY = {"cotahist": 5, "trades": 5, "models": 4}
 
 
 def kernel_inputs(*families):
     """The warm-up records of the kernel ``families`` a job calls (inputs of its rule)."""
-    return [ancient(f"results/kernels/{family}.json") for family in families]
+    groups = dict.fromkeys(_KERNEL_GROUP_OF[family] for family in families)
+    return [ancient(f"results/kernels/{group}.json") for group in groups]
 
 
-for _family in KERNEL_FAMILIES:
+for _group, _families in KERNEL_GROUPS.items():
 
     rule:
         name:
-            f"compile_kernels_{_family}"
+            f"compile_kernels_{_group}"
         output:
-            f"results/kernels/{_family}.json",
+            f"results/kernels/{_group}.json",
         params:
-            family=_family,
-        priority: _KERNEL_PRIORITY[_family]
+            families=_families,
+            # the trade readers' fast kernels are for files of B3's size (mfg_finance.trades.reader)
+            large_inputs="trades" in _families and TRADES_SOURCE != "sample",
+        priority: _KERNEL_PRIORITY[_group]
         log:
-            f"logs/kernels/compile_kernels_{_family}.log",
+            f"logs/kernels/compile_kernels_{_group}.log",
         benchmark:
-            f"results/benchmarks/compile_kernels_{_family}.tsv"
+            f"results/benchmarks/compile_kernels_{_group}.tsv"
         conda:
             ENV
         script:

@@ -29,6 +29,7 @@ from mfg_finance.cotahist.source import read_source
 from mfg_finance.cotahist.textcodes import (TextTable, categorical_columns, factorize_records, merge_tables,
                                             text_columns)
 from mfg_finance.errors import CotahistError
+from mfg_finance.job_threads import several_threads
 
 PathLike = str | os.PathLike
 
@@ -139,7 +140,10 @@ def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) ->
     keys = np.empty(n, dtype=np.uint64)
     err_field = np.empty(n, dtype=np.int16)
     err_reason = np.empty(n, dtype=np.int8)
-    detail_kernel.parse_detail_records(buf, starts, ints, floats, keys, err_field, err_reason)
+    if several_threads():
+        detail_kernel.parse_detail_records(buf, starts, ints, floats, keys, err_field, err_reason)
+    else:            # its one-block body: the same outputs, no parallel variant to compile
+        detail_kernel.parse_block(buf, starts, 0, n, ints, floats, keys, err_field, err_reason)
     _flag_zero_positive_fields(ints, err_field)
     rejects.extend(kernel_rejects(buf, starts, line_numbers, err_field, name, limit))
     if strict and rejects:

@@ -16,6 +16,14 @@ from numba import njit
 SERIES_TOL = 1.0e-17
 
 
+@njit(cache=True, inline="always")
+def _copy(src, dst):
+    """``dst[:] = src`` as a loop: numba's slice assignment brings in its broadcasting checks and their
+    error-message formatting, about 2 CPU-seconds of compilation on an empty cache for a plain copy."""
+    for i in range(src.size):
+        dst[i] = src[i]
+
+
 @njit(cache=True)
 def _apply_k(w, diag, up, down, out):
     """``out = K w`` with ``K`` tridiagonal: ``diag`` on the diagonal, ``up`` above, ``down`` below."""
@@ -54,8 +62,8 @@ def backward_step(log_v, alpha_q2, eta_b, eta_a, h):
     total = np.empty(n)
     for _ in range(pieces):
         lam = c * hp
-        total[:] = w
-        term[:] = w
+        _copy(w, total)
+        _copy(w, term)
         k = 0
         while True:
             k += 1
@@ -113,7 +121,7 @@ def forward_step(p, up_rate, down_rate, h):
         lam = c * hp
         weight = math.exp(-lam)        # Poisson(lam) probability of n
         tail = 1.0 - weight            # P(N > n)
-        term[:] = cur
+        _copy(cur, term)
         for i in range(n):
             total[i] = weight * cur[i]
             acc[i] = tail * cur[i]
@@ -127,7 +135,7 @@ def forward_step(p, up_rate, down_rate, h):
                 if i + 1 < n:
                     s += from_above[i] * term[i + 1]
                 nxt[i] = s
-            term[:] = nxt
+            _copy(nxt, term)
             weight *= lam / k
             tail -= weight
             if tail < 0.0:
@@ -139,5 +147,5 @@ def forward_step(p, up_rate, down_rate, h):
                 break
         for i in range(n):
             integral[i] += acc[i] / c
-        cur[:] = total
+        _copy(total, cur)
     return cur, integral

@@ -287,8 +287,9 @@ def simulate_table(table: QuoteTable, dyn: Dynamics, *, n_paths: int, seed, q0: 
     engine = choose_engine(engine, n_paths * dyn.n_steps)
     Q = table.Q_max
     if engine == "numba":
-        from mfg_finance.market_making._kernels import table_paths
-        table_paths(*arrays, dyn.n_steps, _numba_seed(seed), scale, drift, binomial, Q, state.q, state.pnl,
+        from mfg_finance.job_threads import several_threads
+        from mfg_finance.market_making._kernels import table_paths, table_paths_serial
+        (table_paths if several_threads() else table_paths_serial)(*arrays, dyn.n_steps, _numba_seed(seed), scale, drift, binomial, Q, state.q, state.pnl,
                     state.price, state.n_bid, state.n_ask, state.max_abs_q, state.spread_sum, state.spread_n)
         return state.results(dyn)
     mid_rng, bid_rng, ask_rng = random_streams(seed)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from mfg_finance.cotahist.source import read_source
 from mfg_finance.errors import CotahistError, TradesError
+from mfg_finance.job_threads import several_threads
 from mfg_finance.trades import fast_kernels, kernels, streaming
 from mfg_finance.trades.fields import FieldValueError, decode_date
 from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES, NEG_LINE_BYTES,
@@ -34,6 +35,14 @@ PathLike = str | os.PathLike
 
 NEG = "neg"
 NEGOCIOS = "negocios"
+
+#: Files of at least this many bytes are read with :mod:`.fast_kernels`, smaller ones with the exact
+#: kernels of :mod:`.kernels` alone and NumPy line ends (:func:`_kernels_for`). The outputs are the same
+#: bytes either way (``tests/trades/test_fast_kernels.py``); only the cost differs. On an empty numba cache
+#: the fast kernels take about 12 CPU-seconds to compile, and save about 0.2-0.5 microseconds a line
+#: (10-20 ms on the pipeline's 46,000-line synthetic sessions): below 32 MiB (about 140,000 NEG or
+#: 500,000 NEGOCIOS lines) the exact kernels finish before the fast ones would have compiled.
+FAST_KERNELS_MIN_BYTES = 32 * 2 ** 20
 _EXACT_INT = 2 ** 53
 _NS_PER_DAY = 86_400_000_000_000
 _BOM = b"\xef\xbb\xbf"
@@ -78,17 +87,59 @@ def _regular_neg_lines(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return starts, ends
 
 
-def _lines(buf: np.ndarray, *, fast: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def _lines(buf: np.ndarray, *, fast: bool = True, compiled: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Start and end offsets of every line (end excludes the LF and a CR before it).
 
     ``fast``: try :func:`_regular_neg_lines` first. It does not look for an LF inside a line; the
     kernel rejects such a line (no field admits an LF), and the caller then re-frames the file
     with ``fast=False`` so that line numbers in messages are those of a text editor.
+    ``compiled``: find the line ends with :func:`.fast_kernels.line_bounds` (else NumPy).
     """
     regular = _regular_neg_lines(buf) if fast else None
     if regular is not None:
         return regular
-    return fast_kernels.line_bounds(buf)
+    return fast_kernels.line_bounds(buf) if compiled else line_bounds(buf)
+
+
+def line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`.fast_kernels.line_bounds` in NumPy (the same offsets; nothing to compile, slower on large text)."""
+    lf = np.flatnonzero(buf == 10)
+    n_lines = lf.size + (1 if buf.size and buf[-1] != 10 else 0)
+    starts = np.zeros(n_lines, dtype=np.int64)
+    ends = np.empty(n_lines, dtype=np.int64)
+    starts[1:] = lf[:n_lines - 1] + 1
+    ends[:lf.size] = lf - ((lf > 0) & (buf[np.maximum(lf - 1, 0)] == 13))   # a CR before the LF is outside
+    if n_lines > lf.size:                                                   # a last line without a line end
+        ends[-1] = buf.size - 1 if buf[-1] == 13 else buf.size
+    return starts, ends
+
+
+class _Kernels(NamedTuple):
+    """The line parsers and the line-end search of one read (:func:`_kernels_for`)."""
+
+    parse_fixed: object
+    parse_delimited: object
+    compiled_line_bounds: bool
+
+
+def _kernels_for(size_bytes: int, fast: bool | None) -> _Kernels:
+    """The exact kernels and NumPy line ends for small files (below :data:`FAST_KERNELS_MIN_BYTES`) or when
+    ``fast`` is False, else the fast kernels: the parallel ones with more than one numba thread, else their
+    one-block body and NumPy line ends (the same outputs: each block starts its caches afresh, and a cache
+    only skips re-checking equal bytes; numba then compiles no parallel variant)."""
+    if not (fast if fast is not None else size_bytes >= FAST_KERNELS_MIN_BYTES):
+        return _Kernels(kernels.parse_fixed, kernels.parse_delimited, False)
+    if several_threads():
+        return _Kernels(fast_kernels.parse_fixed, fast_kernels.parse_delimited, True)
+
+    def parse_fixed(buf, starts, o, err_field, err_reason):
+        fast_kernels.parse_fixed_block(buf, starts, 0, starts.shape[0], o, err_field, err_reason)
+
+    def parse_delimited(buf, starts, ends, max_decimals, o, err_field, err_reason):
+        fast_kernels.parse_delimited_block(buf, starts, ends, 0, starts.shape[0], max_decimals, o, err_field,
+                                           err_reason)
+
+    return _Kernels(parse_fixed, parse_delimited, False)
 
 
 def _layout(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, path: str) -> str:
@@ -170,7 +221,7 @@ def _kernel_outputs(parsed, layout: str, n: int):
     return None
 
 
-def _parse_neg(buf, starts, ends, path, rejects, limit, parsed=None):
+def _parse_neg(buf, starts, ends, path, rejects, limit, parsers, parsed=None):
     n_lines = starts.size
     header = _neg_frame_line(bytes(buf[starts[0]:ends[0]]), NEG_HEADER, 1, path, rejects)
     trailer, body_end = None, n_lines
@@ -200,7 +251,7 @@ def _parse_neg(buf, starts, ends, path, rejects, limit, parsed=None):
         o, err_field, err_reason = streamed
     else:
         o, err_field, err_reason = _allocate(starts.size, conditions=True)
-        fast_kernels.parse_fixed(buf, starts, o, err_field, err_reason)
+        parsers.parse_fixed(buf, starts, o, err_field, err_reason)
     rejects.extend(neg_rejects(buf, starts, line_numbers, err_field, err_reason, path, limit))
     ok = err_field < 0
     session = None
@@ -220,7 +271,7 @@ def _parse_neg(buf, starts, ends, path, rejects, limit, parsed=None):
     return ok, o, side, session, extra
 
 
-def _parse_negocios(buf, starts, ends, path, rejects, limit, parsed=None):
+def _parse_negocios(buf, starts, ends, path, rejects, limit, parsers, parsed=None):
     starts, ends = starts[1:], ends[1:]
     line_numbers = np.arange(2, 2 + starts.size, dtype=np.int64)
     nonblank = ends > starts
@@ -233,7 +284,7 @@ def _parse_negocios(buf, starts, ends, path, rejects, limit, parsed=None):
         o, err_field, err_reason = streamed
     else:
         o, err_field, err_reason = _allocate(starts.size, conditions=False)
-        fast_kernels.parse_delimited(buf, starts, ends, NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
+        parsers.parse_delimited(buf, starts, ends, NEGOCIOS_MAX_DECIMALS, o, err_field, err_reason)
     rejects.extend(negocios_rejects(buf, starts, ends, line_numbers, err_field, err_reason, path, limit))
     ok = err_field < 0
     session = int(o.date[np.argmax(ok)]) if ok.any() else None
@@ -330,8 +381,12 @@ def _read(path: PathLike, checksum: bool):
     return streamed
 
 
-def parse_session(path: PathLike, *, strict: bool = True, checksum: bool = True) -> TradeSession:
+def parse_session(path: PathLike, *, strict: bool = True, checksum: bool = True,
+                  fast: bool | None = None) -> TradeSession:
     """Read one B3 trade file (NEG or NEGOCIOS layout; ``.TXT`` or a ZIP holding one file).
+
+    ``fast``: read the lines with the fast kernels (True) or the exact ones (False); None chooses by the
+    text's size (:data:`FAST_KERNELS_MIN_BYTES`). The result is the same either way.
 
     Raises
     ------
@@ -341,18 +396,19 @@ def parse_session(path: PathLike, *, strict: bool = True, checksum: bool = True)
     """
     src, starts, ends, parsed = _read(path, checksum)
     name, buf = str(path), src.data
+    parsers = _kernels_for(buf.size, fast)
     if starts is None:
-        starts, ends = _lines(buf)
+        starts, ends = _lines(buf, compiled=parsers.compiled_line_bounds)
     layout = _layout(buf, starts, ends, name)
     limit = 1 if strict else None
     rejects: list[Reject] = []
     parse = _parse_neg if layout == NEG else _parse_negocios
-    ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit, parsed)
+    ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit, parsers, parsed)
     del parsed
     if rejects and layout == NEG:  # number the lines as an editor would (see _lines)
-        starts, ends = _lines(buf, fast=False)
+        starts, ends = _lines(buf, fast=False, compiled=parsers.compiled_line_bounds)
         rejects = []
-        ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit)
+        ok, o, side, session, extra = parse(buf, starts, ends, name, rejects, limit, parsers)
     if strict and rejects:
         raise min(rejects).error()
     _exact_large_prices(o.prices, o.mantissa, o.decimals)
