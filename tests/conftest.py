@@ -11,6 +11,17 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+# One numba cache for the tests and for the Snakemake runs of the workflow tests that share it (all but the
+# whole-pipeline runs from scratch; docs/testing.md, "numba kernels"): a kernel compiled by a unit test is loaded
+# by a workflow test's jobs and the other way round, instead of being compiled again in every temporary copy.
+# Under the digest of the kernels' source (mfg_finance.numba_cache), so that a changed kernel module starts a
+# fresh cache (numba alone would keep a changed callee's old machine code); apart from the checkout's own
+# pipeline cache (.snakemake/numba-cache), which a Snakemake run beside the tests may be writing. Set before
+# anything imports numba, which reads it once. A NUMBA_CACHE_DIR set by the user wins.
+from mfg_finance.numba_cache import numba_cache_dir  # noqa: E402
+
+os.environ.setdefault("NUMBA_CACHE_DIR", numba_cache_dir(REPO_ROOT / ".pytest_cache" / "numba-cache"))
+
 # The workflow helpers, under the one module name that shares their record of the pipeline run
 # (tests/workflow/wfutils.py).
 sys.path.insert(0, str(REPO_ROOT / "tests" / "workflow"))

@@ -90,8 +90,11 @@ def test_schema_errors_name_every_key_value_and_what_is_allowed(repo_root):
     cfg["mfg"]["grid"]["nx"] = 2
     cfg["mfg"]["params"]["sigma"] = -0.1
     cfg["mfg"]["solver"]["max_iters"] = 5
+    cfg["market_making"]["n_path"] = 100
+    cfg["market_making"]["Q_max"] = 0
+    cfg["stats"]["min_sessions"] = 1
     problems = schema_errors(cfg, schema)
-    assert len(problems) == 5
+    assert len(problems) == 8
     assert problems[0].startswith("unknown key(s) ['colour'] at the top level")
     assert problems[0].endswith("allowed keys: ['analytics', 'batching', 'calibration', 'corporate_actions', 'data', "
                                 "'equilibrium', 'ingest', 'market_making', "
@@ -101,6 +104,9 @@ def test_schema_errors_name_every_key_value_and_what_is_allowed(repo_root):
     assert any(p.startswith("mfg.params.sigma: -0.1 is not valid") and "less than the minimum of 0" in p
                for p in problems)
     assert any(p.startswith("unknown key(s) ['max_iters'] under mfg.solver") and "'max_iter'" in p for p in problems)
+    assert any(p.startswith("unknown key(s) ['n_path'] under market_making") and "'n_paths'" in p for p in problems)
+    assert "market_making.Q_max: 0 is less than the minimum of 1" in problems
+    assert "stats.min_sessions: 1 is less than the minimum of 2" in problems
 
 
 def test_a_sweep_point_sits_on_its_scenario(config):

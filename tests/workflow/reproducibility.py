@@ -18,7 +18,10 @@ Everything else (Parquet, NPZ, JSON, YAML, CSV, PNG, the notebooks' HTML export,
 must be byte-identical.
 
 The second run from scratch of the default test session (:func:`start_interrupted_run`) is also interrupted:
-killed mid-run, then resumed (``tests/workflow/test_reproducibility.py``).
+killed mid-run, then resumed (``tests/workflow/test_reproducibility.py``). It starts with the numba kernels
+the session's run compiled (:func:`seed_kernel_cache`): the session's run compiles them from nothing, as a
+fresh clone does, and the comparison then also shows that results do not depend on whether a job compiled
+its kernels or loaded them.
 """
 
 from __future__ import annotations
@@ -26,14 +29,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wfutils import (SMALL_CONFIG, copy_workflow, end_process_group, snakemake, start_in_background,
-                     start_snakemake, started)
+from wfutils import (SMALL_CONFIG, copy_workflow, end_process_group, session_run_dir, session_run_ended,
+                     snakemake, start_in_background, start_snakemake, started)
 
 OUTPUT_ROOTS = ("results", "reports", "resources")
 EXCLUDED_PREFIXES = ("results/benchmarks/",)
@@ -147,16 +152,49 @@ def interrupted_and_resumed(workdir: Path, sig: signal.Signals, after: str, nice
 
 
 INTERRUPTED_RUN = "second run from scratch, killed and resumed"
+NUMBA_CACHE = Path(".snakemake") / "numba-cache"      # the workflow's own (workflow/rules/common.smk)
+
+
+def seed_kernel_cache(workdir: Path, source: Path, done: Callable[[], bool], timeout: float = 3600) -> None:
+    """Copy the numba cache of the run in ``source`` into ``workdir`` once that run's ``compile_kernels`` jobs
+    have written their records (or the run ended: ``done()``). Both runs import the checkout's package, so
+    the cache's keys (the source files' paths) hold for both. numba writes every cache file under a temporary
+    name and renames it: a copy taken while the run goes on holds complete files, and an index entry whose
+    data file is not there yet is a cache miss (the kernel is compiled again)."""
+    from mfg_finance.kernel_warmup import FAMILIES
+
+    records = [source / "results" / "kernels" / f"{family}.json" for family in FAMILIES]
+    deadline = time.monotonic() + timeout
+    while not all(r.exists() for r in records) and not done():
+        assert time.monotonic() < deadline, f"{source}: no numba kernels compiled within {timeout} s"
+        time.sleep(0.2)
+    for path in sorted((source / NUMBA_CACHE).rglob("*")):
+        if path.is_file() and ".tmp." not in path.name:
+            target = workdir / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                shutil.copy2(path, target)
+            except FileNotFoundError:      # replaced meanwhile (same name, new content): a miss at worst
+                pass
 
 
 def start_interrupted_run(repo_root: Path, tmp_path_factory) -> None:
     """Start the session's second run from scratch (SIGKILL once the calibration is written, then resumed) in
     the background; ``wfutils.from_background(INTERRUPTED_RUN)`` gives its :class:`InterruptedRun`.
 
-    It runs under ``nice``: the session's run and the tests, which wait for it, go first; this one, needed
-    only by the last tests, takes the core they leave idle."""
+    It starts with the numba kernels of the session's run when that run was started (:func:`seed_kernel_cache`:
+    its outputs are computed from nothing the session's run wrote, its kernels are loaded rather than compiled
+    a second time), and runs under ``nice``: the session's run and the tests, which wait for it, go first;
+    this one, needed only by the last tests, takes the core they leave idle."""
     if started(INTERRUPTED_RUN):
         return
-    workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("interrupted"), repo_root / SMALL_CONFIG)
-    start_in_background(INTERRUPTED_RUN, lambda: interrupted_and_resumed(
-        workdir, signal.SIGKILL, "results/calibration/mfg_params.yaml", niceness=5))
+    workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("interrupted"), repo_root / SMALL_CONFIG,
+                            own_kernel_cache=True)
+    session = session_run_dir(repo_root)
+
+    def run() -> InterruptedRun:
+        if session is not None:
+            seed_kernel_cache(workdir, session, lambda: session_run_ended(repo_root))
+        return interrupted_and_resumed(workdir, signal.SIGKILL, "results/calibration/mfg_params.yaml", niceness=5)
+
+    start_in_background(INTERRUPTED_RUN, run)

@@ -168,11 +168,14 @@ def test_dangling_symlink_is_refused_before_any_job(repo_root, tmp_path):
 
 # -- bad configuration: refused before any job runs, naming the key --------------------------------------
 
+# One case in the default run (a run without -n, refused before any job); the other three (-m slow) take the same
+# path, and their messages are checked in process by tests/unit/test_config.py
+# (test_schema_errors_name_every_key_value_and_what_is_allowed).
 @pytest.mark.parametrize("edit, expected", [
     (lambda c: c["mfg"]["solver"].update(max_iters=5), "'max_iters' was unexpected"),
-    (lambda c: c["market_making"].update(n_path=100), "'n_path' was unexpected"),
-    (lambda c: c["stats"].update(min_sessions=1), "1 is less than the minimum of 2"),
-    (lambda c: c["market_making"].update(Q_max=0), "0 is less than the minimum of 1"),
+    pytest.param(lambda c: c["market_making"].update(n_path=100), "'n_path' was unexpected", marks=pytest.mark.slow),
+    pytest.param(lambda c: c["stats"].update(min_sessions=1), "1 is less than the minimum of 2", marks=pytest.mark.slow),
+    pytest.param(lambda c: c["market_making"].update(Q_max=0), "0 is less than the minimum of 1", marks=pytest.mark.slow),
 ], ids=["typo_nested_key", "typo_mm_key", "min_sessions_out_of_range", "q_max_out_of_range"])
 def test_bad_config_is_refused_before_any_job(repo_root, tmp_path, edit, expected):
     workdir = workflow_copy(repo_root, tmp_path / "wf", edit)

@@ -5,11 +5,14 @@ The reference is the session's pipeline run on the small config (the ``pipeline`
 runs the same workflow from an empty temporary copy, is killed with SIGKILL once the calibration is written
 (jobs running), unlocked and resumed. Every one of its outputs was computed by its own processes, from
 nothing the session's run wrote, so comparing all of them with the reference tests both properties at the
-cost of one run: two runs from scratch give the same bytes, and an interrupted run resumes to them. Each
+cost of one run: two runs from scratch give the same bytes, and an interrupted run resumes to them. Only its
+numba kernels come from the session's run, which compiled them from nothing (``seed_kernel_cache``): the
+comparison also shows that no result depends on whether a job compiled its kernels or loaded them. Each
 output is compared with :func:`reproducibility.differences` (its module docstring lists what is excluded and
 why: logs, Snakemake's benchmark files, and the run timestamps inside the executed notebooks and the report).
 
-With ``-m slow``: a second run that is not interrupted, and the SIGTERM interruption (a clean stop).
+With ``-m slow``: a second run that is not interrupted, and the SIGTERM interruption (a clean stop), each
+compiling its kernels from nothing.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def test_killed_run_resumes_to_identical_outputs(pipeline, interrupted):
 
 @pytest.mark.slow
 def test_two_uninterrupted_clean_runs_give_identical_outputs(pipeline, repo_root, tmp_path):
-    other = copy_workflow(repo_root, tmp_path / "wf", repo_root / SMALL_CONFIG)
+    other = copy_workflow(repo_root, tmp_path / "wf", repo_root / SMALL_CONFIG, own_kernel_cache=True)
     snakemake(other, "--cores", "2", "all")
     assert differences(pipeline, other) == []
 
@@ -70,6 +73,6 @@ def test_two_uninterrupted_clean_runs_give_identical_outputs(pipeline, repo_root
 @pytest.mark.slow
 def test_terminated_run_resumes_to_identical_outputs(pipeline, repo_root, tmp_path):
     # SIGTERM (a clean stop), earlier in the run than the default run's SIGKILL
-    workdir = copy_workflow(repo_root, tmp_path / "wf", repo_root / SMALL_CONFIG)
+    workdir = copy_workflow(repo_root, tmp_path / "wf", repo_root / SMALL_CONFIG, own_kernel_cache=True)
     run = interrupted_and_resumed(workdir, signal.SIGTERM, "results/stats/asset_stats.parquet")
     assert_resumed_to_identical_outputs(pipeline, run)

@@ -9,6 +9,12 @@ pipeline run is shared by every fixture that asks for it: ONE pipeline run per s
 The session's run starts in the background as soon as the session starts (:func:`start_small_pipeline`, called
 by ``tests/conftest.py`` when a selected test needs it), so that it runs on the core the single-threaded unit
 tests leave idle; the first test that needs it waits for it (:func:`small_pipeline`).
+
+Package and numba kernels of a copy (docs/testing.md, "numba kernels"): a copy holds no ``src/``, its jobs
+import the checkout's package (``PYTHONPATH``). A copy made with ``own_kernel_cache=True`` (the session's run
+and the reproducibility runs) compiles its kernels into its own ``.snakemake/numba-cache``, as a fresh clone
+does; every other copy uses the test session's numba cache (``NUMBA_CACHE_DIR``, set by ``tests/conftest.py``),
+so a kernel the unit tests or an earlier copy compiled is loaded, not compiled again in every copy.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from pathlib import Path
 
 import yaml
 
-COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs", "src")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Not src/: the jobs of a copy import the checkout's package (snakemake_env), whose path keys numba's cache.
+COPIED = ("Snakefile", "workflow", "scripts", "config", "profiles", "envs")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".snakemake", "results", "reports", "logs",
                                  "*.egg-info")
 SMALL_CONFIG = Path("tests") / "configs" / "small.yaml"
@@ -33,6 +41,7 @@ SMALL_CONFIG = Path("tests") / "configs" / "small.yaml"
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="background-run")
 _BACKGROUND: dict[str, Future] = {}          # work started in the background, by name
 _LIVE: set[subprocess.Popen] = set()         # Snakemake processes running now, each in its own process group
+_OWN_KERNEL_CACHE: set[Path] = set()         # copies that compile into their own numba cache (copy_workflow)
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 3600,
@@ -57,9 +66,20 @@ def start_snakemake(workdir: Path, *args: str, niceness: int = 0, **popen) -> su
     command = [sys.executable, "-m", "snakemake", *args]
     if niceness and shutil.which("nice"):
         command = ["nice", "-n", str(niceness), *command]     # nice execs the command: same pid, same group
-    proc = subprocess.Popen(command, cwd=workdir, text=True, start_new_session=True, **popen)
+    proc = subprocess.Popen(command, cwd=workdir, text=True, start_new_session=True, env=snakemake_env(workdir),
+                            **popen)
     _LIVE.add(proc)
     return proc
+
+
+def snakemake_env(workdir: Path) -> dict[str, str]:
+    """Environment of Snakemake in a copy: the checkout's package first on ``PYTHONPATH``; the session's numba
+    cache, or none for a copy with its own (the workflow then keeps it in ``.snakemake/numba-cache``)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT / "src"),
+                                                                     os.environ.get("PYTHONPATH")])))
+    if Path(workdir).resolve() in _OWN_KERNEL_CACHE:
+        env.pop("NUMBA_CACHE_DIR", None)
+    return env
 
 
 def end_process_group(proc: subprocess.Popen, sig: signal.Signals = signal.SIGKILL) -> None:
@@ -102,8 +122,13 @@ def stop_background_runs() -> None:
     _POOL.shutdown(wait=True)
 
 
-def copy_workflow(repo_root: Path, dest: Path, config: Path) -> Path:
+def copy_workflow(repo_root: Path, dest: Path, config: Path, *, own_kernel_cache: bool = False) -> Path:
+    """An empty working directory with the workflow of ``repo_root`` and ``config`` as config/config.yaml.
+    ``own_kernel_cache``: its jobs compile their numba kernels into the copy's own cache, as in a fresh clone;
+    otherwise they share the test session's compiled kernels (module docstring)."""
     dest.mkdir(parents=True, exist_ok=True)
+    if own_kernel_cache:
+        _OWN_KERNEL_CACHE.add(dest.resolve())
     for name in COPIED:
         src = repo_root / name
         if src.is_dir():
@@ -141,18 +166,36 @@ def planned_jobs(output: str) -> dict[str, int]:
     return jobs
 
 
+_SESSION_RUN: dict[Path, Path] = {}         # {repo_root: work directory of the session's run}
+
+
+def _small_pipeline_name(repo_root: Path) -> str:
+    return f"small pipeline {repo_root}"
+
+
 def start_small_pipeline(repo_root: Path, tmp_path_factory) -> None:
     """Start the session's pipeline run (:func:`small_pipeline`) in the background, once per session."""
-    name = f"small pipeline {repo_root}"
+    name = _small_pipeline_name(repo_root)
     if started(name):
         return
-    workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("wf"), repo_root / SMALL_CONFIG)
+    workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("wf"), repo_root / SMALL_CONFIG, own_kernel_cache=True)
+    _SESSION_RUN[repo_root] = workdir
 
     def run() -> Path:
         snakemake(workdir, "--cores", "2", "all")
         return workdir
 
     start_in_background(name, run)
+
+
+def session_run_dir(repo_root: Path) -> Path | None:
+    """Work directory of the session's run (finished or not), if it was started."""
+    return _SESSION_RUN.get(repo_root)
+
+
+def session_run_ended(repo_root: Path) -> bool:
+    """The session's run has ended (finished or failed)."""
+    return _BACKGROUND[_small_pipeline_name(repo_root)].done()
 
 
 def small_pipeline(repo_root: Path, tmp_path_factory) -> Path:
@@ -164,7 +207,7 @@ def small_pipeline(repo_root: Path, tmp_path_factory) -> Path:
     test that asks for it, with Snakemake's output, without being run again.
     """
     start_small_pipeline(repo_root, tmp_path_factory)
-    return from_background(f"small pipeline {repo_root}")
+    return from_background(_small_pipeline_name(repo_root))
 
 
 def finished_copy(finished: Path, dest: Path) -> Path:
@@ -173,6 +216,7 @@ def finished_copy(finished: Path, dest: Path) -> Path:
     outputs there reruns only what that change affects, not the whole pipeline from an empty directory.
 
     A real copy, not hard links: jobs and logs may write files in place, which would reach the shared run.
+    Jobs run there use the test session's numba cache (not the run's own, copied along with it).
     """
     proc = subprocess.run(["cp", "-a", str(finished), str(dest)], capture_output=True, text=True)
     if proc.returncode != 0:
