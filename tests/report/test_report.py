@@ -129,8 +129,12 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
 
     # how much the flow-dependent cost raises eta above eta0
     eta0 = yaml.safe_load((pipeline / "results/calibration/mfg_params.yaml").read_text())["parameters"]["eta0"]["value"]
-    match = re.search(r"eta is up to ([0-9.]+)% above its no-crowd level eta0", summary)
-    assert match and float(match.group(1)) == pytest.approx(100 * (eta.max() / eta0 - 1), rel=1e-2)
+    # (the reported peak eta of metrics.json, extrapolated, with its error: not the grid's eta.max())
+    match = re.search(r"eta is up to ([0-9.]+)(?: ± ([0-9.]+))?% above its no-crowd level eta0", summary)
+    peak, peak_error = metrics["outcomes"]["eta_max"], metrics["outcome_errors"]["eta_max"]
+    assert match and float(match.group(1)) == pytest.approx(100 * (peak / eta0 - 1), rel=1e-2, abs=1e-2)
+    if peak_error:
+        assert float(match.group(2)) == pytest.approx(100 * peak_error / eta0, rel=0.1, abs=1e-12)
 
     # price impact in BRL and bp
     with np.load(pipeline / "results/mfg/endogenous_price/solution.npz") as sol:
@@ -219,6 +223,15 @@ def test_mfg_and_verification_sections(report_html, pipeline):
         assert mfg.count(f"<figcaption>{title}") == 1, title
         assert title.lower() in text_of(mfg.split("Scenario: endogenous_price", 1)[1])   # named as not repeated
     assert mfg.count("<figcaption>Mean flow, execution cost eta") == 2
+    # the glance table shows each scenario's reported outcomes of metrics.json with their errors (issue 14)
+    from mfg_finance.report.render import _with_error
+    glance = text_of(mfg.split("Parameters used", 1)[0])
+    for scenario in ("baseline", "endogenous_price"):
+        doc = json.loads((pipeline / f"results/mfg/{scenario}/metrics.json").read_text())
+        unresolved = doc.get("accuracy", {}).get("unresolved", [])
+        for key in ("mean_inventory_terminal", "total_cost", "liquidation_half_life"):
+            shown = _with_error(doc["outcomes"][key], doc["outcome_errors"][key], key in unresolved)
+            assert shown in glance, (scenario, key, shown)
     verification = section(report_html, "verification")
     refinement = pd.read_csv(pipeline / "results/mfg/verification/refinement.csv")
     for nx in refinement["nx"]:

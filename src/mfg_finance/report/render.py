@@ -61,32 +61,50 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
     outcomes = metrics.get("outcomes", {})
     errors = metrics.get("outcome_errors") or {}
     # the solver's outcomes (sums over the nodes) when recorded, else the arrays' trapezoid
+    unresolved = list((metrics.get("accuracy") or {}).get("unresolved") or [])
+
+    def reported(key: str, grid_value: float) -> float:
+        """The reported (extrapolated) outcome of metrics.json; the arrays' own value only when it has none."""
+        value = outcomes.get(key)
+        return float(value) if finite(value) else grid_value
+
+    # the solver's outcomes (sums over the nodes) when recorded, else the arrays' trapezoid
     t_half = outcomes["liquidation_half_life"] if "liquidation_half_life" in outcomes else half_life(t, mean_q)
     t_half = math.nan if t_half is None else float(t_half)
-    eta_time_mean = float(np.trapezoid(eta, t) / (t[-1] - t[0]))   # time average: steps are not uniform
+    eta_time_mean = reported("eta_mean", float(np.trapezoid(eta, t) / (t[-1] - t[0])))   # steps not uniform
+    eta_max = reported("eta_max", float(eta.max()))
     scenario = {
         "name": name, "metrics": metrics, "figures": figures,
-        "mean_q0": float(mean_q[0]), "mean_qT": float(mean_q[-1]),
-        "liquidated_pct": 100.0 * (1.0 - mean_q[-1] / mean_q[0]) if mean_q[0] else math.nan,
+        "mean_q0": reported("mean_inventory_initial", float(mean_q[0])),
+        "mean_qT": reported("mean_inventory_terminal", float(mean_q[-1])),
         "horizon_days": float(t[-1] - t[0]),
         "horizon_text": duration(float(t[-1] - t[0]), seconds_per_day),
         "half_life_days": t_half,
         "half_life_text": duration(t_half, seconds_per_day),
-        "flow0": float(arrays["mean_flow"][0]),
+        "flow0": reported("mean_flow_initial", float(arrays["mean_flow"][0])),
         "eta0": float(eta0) if finite(eta0) else math.nan,
-        "eta_min": float(eta.min()), "eta_max": float(eta.max()),
-        "eta_uplift_max_pct": 100.0 * (float(eta.max()) / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
+        "eta_min": reported("eta_min", float(eta.min())), "eta_max": eta_max,
+        "eta_uplift_max_pct": 100.0 * (eta_max / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
         "eta_uplift_mean_pct": 100.0 * (eta_time_mean / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
+        "eta_uplift_max_error_pct": (100.0 * float(errors["eta_max"]) / eta0
+                                     if "eta_max" in outcomes and finite(errors.get("eta_max")) and finite(eta0)
+                                     and eta0 else None),
         "total_cost": outcomes.get("total_cost"),
         # estimated discretisation errors (mfg_finance.mfg.accuracy; None when not estimated)
         "half_life_error": errors.get("liquidation_half_life"),
         "total_cost_error": errors.get("total_cost"),
         "liquidation_speed": outcomes.get("liquidation_speed"),
         "liquidation_speed_error": errors.get("liquidation_speed"),
-        "unresolved": list((metrics.get("accuracy") or {}).get("unresolved") or []),
-        "outcome_table": _outcome_table(outcomes, errors, (metrics.get("accuracy") or {}).get("unresolved") or []),
+        "unresolved": unresolved,
+        "outcome_table": _outcome_table(outcomes, errors, unresolved),
         "price_start": None, "price_end": None, "p_ref": None,
     }
+    scenario["liquidated_pct"] = (100.0 * (1.0 - scenario["mean_qT"] / scenario["mean_q0"])
+                                  if scenario["mean_q0"] else math.nan)
+    # what the text and the glance table show: each reported outcome with its estimated error
+    scenario["shown"] = {key: _with_error(scenario[field] if field else outcomes.get(key),
+                                          errors.get(key) if key in outcomes else None, key in unresolved)
+                         for key, field in REPORTED_OUTCOMES.items()}
     if price is not None:
         p_ref = float(p_ref) if finite(p_ref) else float(price[-1])
         deviation = price - p_ref
@@ -113,18 +131,54 @@ def _outcome_table(outcomes: Mapping[str, Any], errors: Mapping[str, Any], unres
     return html_table(frame, digits=4)
 
 
+#: an estimated error below this fraction of its outcome is round-off: shown as the value alone
+ROUND_OFF = 1e-9
+
+
+def _with_error(value, error, unresolved: bool = False, scale: float = 1.0) -> str:
+    """A reported outcome as the report shows it: ``value ± error`` (times ``scale``), marked when the grid does
+    not resolve it; the value alone when no error was estimated, a dash when there is no value."""
+    if not finite(value):
+        return "—"
+    error = float(error) * scale if finite(error) else None
+    # an error at round-off level (e.g. the initial mean's, 1e-16 relative) says nothing: the value alone
+    shown_error = error if error and error > ROUND_OFF * abs(float(value) * scale) else None
+    text = plus_minus(float(value) * scale, shown_error) if shown_error else num(float(value) * scale, 4)
+    return text + " (unresolved)" if unresolved else text
+
+
+#: outcomes of metrics.json the scenario text and the glance table show (with their errors, ``shown``)
+#: (key of metrics.json: the scenario's field holding it, or None)
+REPORTED_OUTCOMES = {"mean_inventory_initial": "mean_q0", "mean_inventory_terminal": "mean_qT",
+                     "liquidation_half_life": "half_life_days", "total_cost": "total_cost", "eta_min": "eta_min",
+                     "eta_max": "eta_max", "price_impact": None}
+
+
 def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | None) -> str:
+    """One row per scenario; every outcome is the reported one of metrics.json with its estimated error."""
     rows = []
     for sc in scenarios:
         m = sc["metrics"]
+        outcomes, errors = m.get("outcomes") or {}, m.get("outcome_errors") or {}
+        unresolved = set(sc["unresolved"])
+
+        def shown(key: str, value, scale: float = 1.0) -> str:
+            # value: the scenario's (the reported outcome, or the arrays' when metrics.json has none)
+            return _with_error(value, errors.get(key) if key in outcomes else None, key in unresolved, scale)
+
+        minutes = seconds_per_day / 60 if seconds_per_day else math.nan
         rows.append({
             "scenario": sc["name"], "converged": bool(m.get("converged")), "iterations": m.get("iterations"),
-            "residual": m.get("residual"), "mean inventory t=0 (units)": sc["mean_q0"],
-            "mean inventory T (units)": sc["mean_qT"], "time to halve (trading days)": sc["half_life_days"],
-            "time to halve (min)": sc["half_life_days"] * seconds_per_day / 60 if seconds_per_day else np.nan,
-            "max eta / eta0": sc["eta_max"] / sc["eta0"] if sc["eta0"] else np.nan,
-            "total cost (cost units)": sc["total_cost"] if finite(sc["total_cost"]) else np.nan,
-            "price change p_T - p_0 (BRL)": sc.get("price_change", np.nan),
+            "residual": m.get("residual"),
+            "mean inventory t=0 (units)": shown("mean_inventory_initial", sc["mean_q0"]),
+            "mean inventory T (units)": shown("mean_inventory_terminal", sc["mean_qT"]),
+            "time to halve (trading days)": shown("liquidation_half_life", sc["half_life_days"]),
+            "time to halve (min)": shown("liquidation_half_life", sc["half_life_days"], minutes),
+            "max eta / eta0": (shown("eta_max", sc["eta_max"], 1.0 / sc["eta0"])
+                               if finite(sc["eta0"]) and sc["eta0"] else "—"),
+            "total cost (cost units)": shown("total_cost", sc["total_cost"]),
+            "price change p_T - p_0 (BRL)": shown("price_impact", outcomes.get("price_impact",
+                                                                               sc.get("price_change"))),
             "largest gap p - p_ref (bp)": sc.get("price_gap_max_bp", np.nan),
         })
     return html_table(pd.DataFrame(rows), digits=4)

@@ -94,9 +94,13 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
                      f"horizon of {base['horizon_text']} (it never gets down to half)")
         paragraphs.append(text + f" (scenario '{base['name']}').")
     if finite(base["eta_uplift_max_pct"]):
+        # the reported (extrapolated) peak eta, with its estimated discretisation error when there is one
+        bar = base.get("eta_uplift_max_error_pct")
+        uplift = (plus_minus(base["eta_uplift_max_pct"], bar) if finite(bar) and bar > 0
+                  else f"{base['eta_uplift_max_pct']:.3g}")
         text = (f"Because everyone trades in the same direction at the same time, trading is dearer: the "
                 f"execution cost eta is up to "
-                f"{base['eta_uplift_max_pct']:.3g}% above its no-crowd level eta0 when the crowd trades fastest "
+                f"{uplift}% above its no-crowd level eta0 when the crowd trades fastest "
                 f"(at the start, {abs(base['flow0']):.3g} units per day), {base['eta_uplift_mean_pct']:.2g}% above "
                 "on average over the horizon")
         eta_sweep = next((sw for sw in sweeps if sw["params"] == ["eta1"]), None)
