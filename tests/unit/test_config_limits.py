@@ -126,7 +126,11 @@ def outcome(config: dict, schema: dict) -> str:
         lines = str(exc).splitlines()
         assert lines and all(NAMES_A_KEY.match(line) for line in lines), str(exc)
         return "refused"
-    plan(filled)
+    try:
+        plan(filled)
+    except ConfigError as exc:     # a job's own check (e.g. an initial law narrower than a uniform mesh allows)
+        assert NAMES_A_KEY.match(str(exc)), str(exc)
+        return "refused"
     return "runs"
 
 

@@ -464,8 +464,9 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
         first = np.searchsorted(sample, envelope.mean[times] - COVER_STDS * S[times], side="left")
         last = np.searchsorted(sample, envelope.mean[times] + COVER_STDS * S[times], side="right")
         # near q = 0 (|q| floored at 1e-300) or for a law narrower than round-off a Peclet bound or a
-        # standardised distance overflows to inf: the intended 'no constraint' (min with inf) or zero weight
-        with np.errstate(over="ignore"):
+        # standardised distance overflows to inf, or slope x |q| underflows to 0 (a division by zero): the
+        # intended 'no constraint' (min with inf) or zero weight
+        with np.errstate(over="ignore", divide="ignore"):
             for n, i, j in zip(times, first, last):      # the law at t_n covers sample[i:j]
                 if j <= i:
                     continue

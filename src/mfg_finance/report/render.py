@@ -181,7 +181,8 @@ def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | No
                                                                                sc.get("price_change"))),
             "largest gap p - p_ref (bp)": sc.get("price_gap_max_bp", np.nan),
         })
-    return html_table(pd.DataFrame(rows), digits=4)
+    # "value ± error" cells are wide: consecutive narrower tables keep every column on the page
+    return html_tables_fitting(pd.DataFrame(rows), ["scenario"], max_columns=5, digits=4)
 
 
 #: parameters of a solve shown in the report, as (section of the solver config, key)
