@@ -11,8 +11,13 @@ that runs a parallel kernel (COTAHIST and trade parsing, the Monte Carlo backtes
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+
+#: An input at least this large runs the compiled parallel kernels even on one thread: their per-byte speed
+#: (word-wise checks, compiled line ends) is worth compiling them (a synthetic sample stays below it).
+LARGE_INPUT_BYTES = 8 * 2 ** 20
 
 
 def use_job_threads(threads: int) -> int:
@@ -45,3 +50,20 @@ def several_threads() -> bool:
     import numba
 
     return numba.get_num_threads() > 1
+
+
+def parallel_kernels(nbytes: int) -> bool:
+    """Whether an input of ``nbytes`` runs the parallel kernels (more than one thread, or a large input; on one
+    thread they run as fast as their serial bodies and faster than the NumPy and byte-loop helpers beside them)."""
+    return nbytes >= LARGE_INPUT_BYTES or several_threads()
+
+
+@contextlib.contextmanager
+def large_input_kernels():
+    """Inputs of any size take the large inputs' kernels (the warm-up jobs compile those for B3's files)."""
+    global LARGE_INPUT_BYTES
+    saved, LARGE_INPUT_BYTES = LARGE_INPUT_BYTES, 0
+    try:
+        yield
+    finally:
+        LARGE_INPUT_BYTES = saved

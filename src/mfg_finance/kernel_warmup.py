@@ -17,6 +17,8 @@ from the cache compiles them itself, as before.
 
 from __future__ import annotations
 
+import contextlib
+
 import tempfile
 import time
 from pathlib import Path
@@ -36,15 +38,19 @@ def _cotahist(tmp: Path, large_inputs: bool) -> None:
     from mfg_finance.cotahist.file_ingest import ingest_file
     from mfg_finance.cotahist.sample import write_sample_cotahist
 
+    from mfg_finance.job_threads import large_input_kernels
+
     path = tmp / "COTAHIST_WARMUP.TXT"
     write_sample_cotahist(path, seed=1, n_tickers=2, n_sessions=3)
-    ingest_file(path, tmp / "quotes", strict=False)
+    with large_input_kernels():         # this job runs only for B3's files: the kernels large files take
+        ingest_file(path, tmp / "quotes", strict=False)
 
 
 def _trades(tmp: Path, large_inputs: bool) -> None:
     """A tiny synthetic session in both layouts, parsed and written as the ingest job does: with the exact
     kernels, as files below ``FAST_KERNELS_MIN_BYTES`` are (the sample's), and with ``large_inputs`` also with
     the fast ones (B3's files), on this job's numba threads (:func:`mfg_finance.trades.reader._kernels_for`)."""
+    from mfg_finance.job_threads import large_input_kernels
     from mfg_finance.trades import parse_session
     from mfg_finance.trades.bars import write_session
     from mfg_finance.trades.synthetic import SyntheticInstrument, simulate_session, write_neg, write_negocios
@@ -54,7 +60,8 @@ def _trades(tmp: Path, large_inputs: bool) -> None:
     for name, write in (("neg.zip", write_neg), ("negocios.zip", write_negocios)):
         write(trades, tmp / name)
         for fast in (False, True) if large_inputs else (False,):
-            session = parse_session(tmp / name, strict=False, fast=fast)
+            with large_input_kernels() if fast else contextlib.nullcontext():   # as B3's files take them
+                session = parse_session(tmp / name, strict=False, fast=fast)
         write_session(session.trades, tmp / f"{name}.parquet", tmp / f"{name}_bars.parquet")
 
 
@@ -108,8 +115,8 @@ def warm(family: str, *, large_inputs: bool = False) -> dict:
 
     ``large_inputs``: also the kernels only large inputs use (the trade readers' fast kernels; the workflow
     sets it when the data are not the synthetic sample). Kernels of a parallel and a serial variant are
-    compiled as this process's numba thread count selects (:func:`mfg_finance.job_threads.several_threads`),
-    the same as the family's jobs with the same ``threads``."""
+    compiled as this process's numba thread count and the inputs' size select
+    (:func:`mfg_finance.job_threads.parallel_kernels`: large inputs take the parallel ones on any thread count)."""
     if family not in _WARM:
         raise ValueError(f"kernel family {family!r}: expected one of {list(FAMILIES)}")
     start = time.perf_counter()

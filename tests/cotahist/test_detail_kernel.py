@@ -186,7 +186,7 @@ def test_word_checks_match_the_byte_rules_for_every_byte_value_and_position():
 
 
 def test_a_file_parses_the_same_on_the_serial_and_the_parallel_route(tmp_path, monkeypatch):
-    # With one numba thread parse_file runs the kernels' serial bodies (parse_block over every record, the
+    # With one numba thread and a small input parse_file runs the kernels' serial bodies (parse_block over every record, the
     # byte-loop text check, NumPy framing) so that no parallel variant is compiled: the same ParsedFile
     from mfg_finance.cotahist import framing, parser, textcodes
 
@@ -199,7 +199,7 @@ def test_a_file_parses_the_same_on_the_serial_and_the_parallel_route(tmp_path, m
     results = []
     for parallel in (True, False):
         for module in (framing, parser, textcodes):
-            monkeypatch.setattr(module, "several_threads", lambda parallel=parallel: parallel)
+            monkeypatch.setattr(module, "parallel_kernels", lambda nbytes, parallel=parallel: parallel)
         results.append(parser.parse_file(path, strict=False))
     a, b = results
     assert a.summary == b.summary and a.rejects == b.rejects and a.summary["rejected"] == 1

@@ -182,7 +182,7 @@ def test_a_session_reads_the_same_with_the_fast_or_the_exact_kernels(tmp_path, s
     path = tmp_path / ("NEG_20240701.TXT" if layout == "neg" else "01-07-2024_NEGOCIOSAVISTA.txt")
     path.write_bytes(text)
     exact, fast, chosen = (reader.parse_session(path, strict=False, fast=f) for f in (False, True, None))
-    monkeypatch.setattr(reader, "several_threads", lambda: False)
+    monkeypatch.setattr(reader, "parallel_kernels", lambda nbytes: False)
     serial = reader.parse_session(path, strict=False, fast=True)
     assert exact.rejects and len(exact.trades) > 100
     for other in (fast, chosen, serial):

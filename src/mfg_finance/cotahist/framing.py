@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from mfg_finance.cotahist.layout import LINE_BYTES, RECORD_BYTES
-from mfg_finance.job_threads import several_threads
+from mfg_finance.job_threads import parallel_kernels
 
 _SCAN_CHUNK = 1 << 21  # bytes scanned per step (bounds the temporaries: ~40 bytes per line in a chunk)
 #: Bad lines whose number and length are kept (every one is counted in ``Framing.n_bad``).
@@ -59,7 +59,7 @@ def _regular(buf: np.ndarray) -> bool:
     """Whether ``buf`` is a whole number of 245-byte + CRLF lines (the common case)."""
     if buf.size == 0 or buf.size % LINE_BYTES:
         return False
-    if several_threads():
+    if parallel_kernels(buf.size):
         return _crlf_every_line(buf)
     ends = buf.reshape(-1, LINE_BYTES)[:, RECORD_BYTES:]         # one thread: NumPy, nothing to compile
     return bool((ends[:, 0] == 13).all() and (ends[:, 1] == 10).all())

@@ -29,7 +29,7 @@ from mfg_finance.cotahist.source import read_source
 from mfg_finance.cotahist.textcodes import (TextTable, categorical_columns, factorize_records, merge_tables,
                                             text_columns)
 from mfg_finance.errors import CotahistError
-from mfg_finance.job_threads import several_threads
+from mfg_finance.job_threads import parallel_kernels
 
 PathLike = str | os.PathLike
 
@@ -140,7 +140,7 @@ def parse_file(path: PathLike, *, strict: bool = True, checksum: bool = True) ->
     keys = np.empty(n, dtype=np.uint64)
     err_field = np.empty(n, dtype=np.int16)
     err_reason = np.empty(n, dtype=np.int8)
-    if several_threads():
+    if parallel_kernels(buf.size):
         detail_kernel.parse_detail_records(buf, starts, ints, floats, keys, err_field, err_reason)
     else:            # its one-block body: the same outputs, no parallel variant to compile
         detail_kernel.parse_block(buf, starts, 0, n, ints, floats, keys, err_field, err_reason)

@@ -18,7 +18,7 @@ import pandas as pd
 from mfg_finance.cotahist import detail_kernel
 from mfg_finance.cotahist.kernel import first_text_mismatch, gather_bytes
 from mfg_finance.cotahist.layout import DETAIL_FIELDS, TEXT, Field
-from mfg_finance.job_threads import several_threads
+from mfg_finance.job_threads import parallel_kernels
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _exact_factorize(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _first_mismatch(buf, starts, columns, rows, codes, first_starts) -> int:
     """First record whose text differs from its code's row: word-wise for quote records' text columns."""
-    if np.array_equal(columns, _DETAIL_TEXT_COLUMNS) and several_threads():   # else the serial byte loop
+    if np.array_equal(columns, _DETAIL_TEXT_COLUMNS) and parallel_kernels(buf.size):   # else the serial byte loop
         return detail_kernel.first_text_mismatch(buf, starts, first_starts, codes)
     return first_text_mismatch(buf, starts, columns, rows, codes)
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from mfg_finance.cotahist.source import read_source
 from mfg_finance.errors import CotahistError, TradesError
-from mfg_finance.job_threads import several_threads
+from mfg_finance.job_threads import parallel_kernels
 from mfg_finance.trades import fast_kernels, kernels, streaming
 from mfg_finance.trades.fields import FieldValueError, decode_date
 from mfg_finance.trades.layout import (COLUMNS, NEG_FIELDS, NEG_HEADER, NEG_HEADER_BYTES, NEG_LINE_BYTES,
@@ -129,7 +129,7 @@ def _kernels_for(size_bytes: int, fast: bool | None) -> _Kernels:
     only skips re-checking equal bytes; numba then compiles no parallel variant)."""
     if not (fast if fast is not None else size_bytes >= FAST_KERNELS_MIN_BYTES):
         return _Kernels(kernels.parse_fixed, kernels.parse_delimited, False)
-    if several_threads():
+    if parallel_kernels(size_bytes):
         return _Kernels(fast_kernels.parse_fixed, fast_kernels.parse_delimited, True)
 
     def parse_fixed(buf, starts, o, err_field, err_reason):
