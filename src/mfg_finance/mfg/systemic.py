@@ -440,7 +440,8 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                   outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
                   unresolved=(point["unresolved"] if kind == "types" else
-                              (list(estimated.unresolved) if kind == "common_noise" else [])
+                              ([k for k in estimated.unresolved if k in OUTCOME_COLUMNS] if kind == "common_noise"
+                               else [])
                               + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
     if kind == "types":
