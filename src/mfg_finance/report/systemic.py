@@ -310,7 +310,8 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
 
         out.append("With the deviator's own influence (its flow in the realised cost and in the mean inventory): the "
                    "gain of the deviation greedy against the value of the MFG strategy, a lower bound on epsilon by "
-                   f"the continuous-time performance-difference identity (± SE), {each('greedy_gain')}; the first-order "
+                   "the continuous-time performance-difference identity (± SE; computed on the solver's grid, where it "
+                   f"can exceed its continuous-time value), {each('greedy_gain')}; the first-order "
                    f"estimate over every agent, {each('first_order')}. The same deviation played in the simulated game "
                    f"on the solver's time steps gains {each('simulated_gain')}: on these steps the MFG strategy's own "
                    "first-order time-step error outweighs the deviator's 1/N advantage, and the two figures approach "
