@@ -57,7 +57,10 @@ GRIDS = ("fine", "coarse", "coarser", "space", "spacer")
 
 
 def _se_of_mean(x: np.ndarray) -> float:
-    return float(np.std(x, ddof=1) / math.sqrt(x.size)) if x.size > 1 else 0.0
+    """Sample SE of the mean; 0 for identical values (``sigma0 = 0``: the std's round-off is no sampling error)."""
+    if x.size < 2 or float(np.ptp(x)) == 0.0:
+        return 0.0
+    return float(np.std(x, ddof=1) / math.sqrt(x.size))
 
 
 def outcome_values(paths: CommonNoisePaths) -> dict[str, float | None]:

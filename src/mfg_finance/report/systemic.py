@@ -22,12 +22,18 @@ def _ms(entry) -> tuple[float | None, float | None]:
     return entry, None
 
 
+#: An SE below this fraction of its value is round-off (the std of identical paths), not shown.
+SE_ROUNDOFF = 1e-9
+
+
 def value_error_se(value, error=None, se=None, unit: str = "") -> str:
     """``value ± error`` (the discretisation estimate) with its ``unit`` and Monte Carlo SE:
     ``12.29 ± 0.06 per day (SE 1.0)``; either part left out when absent (a plain value when both are)."""
     if not finite(value):
         return "—"
-    has_error, has_se = finite(error) and float(error) > 0, finite(se) and float(se) > 0
+    # an SE at round-off of the value (identical paths, sigma0 = 0) is no sampling error
+    has_error = finite(error) and float(error) > 0
+    has_se = finite(se) and float(se) > SE_ROUNDOFF * abs(float(value))
     if has_error and has_se:
         # rounded to the larger uncertainty's second significant digit, as plus_minus does
         digits = plus_minus(value, max(float(error), float(se))).split(" ± ")[0]
