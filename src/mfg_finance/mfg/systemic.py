@@ -388,8 +388,10 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     Every point of such a sweep uses the same solver, including ``sigma0 = 0`` (so a sweep has no
     jump from switching solvers): two types with common noise, section 8b; types alone, section 9;
     otherwise the ``(t, Q)`` system of section 8. Outcomes: :data:`mfg_finance.sweeps.OUTCOME_COLUMNS`
-    of the mean paths over ``systemic.common_noise.n_paths`` seeded common-noise paths, with the
-    expected cost's error bound in ``outcome_errors`` and Monte Carlo SEs in ``outcome_se``;
+    of the mean paths over ``systemic.common_noise.n_paths`` seeded common-noise paths, with their
+    discretisation errors in ``outcome_errors`` (one type: every path outcome, from the companion grids driven by
+    the same Brownian path, :mod:`mfg_finance.mfg.common_noise_outcomes`, and the cost's bound; two types: the
+    cost's bound and the terminal std's only) and Monte Carlo SEs in ``outcome_se``;
     ``derived`` holds ``sigma0``, ``sigma`` and the type weights actually used. A solver failure is
     recorded (``converged`` false, ``error``), not raised.
     """
