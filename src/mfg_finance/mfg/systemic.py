@@ -291,8 +291,9 @@ def run_types(cfg: Mapping[str, Any], sol=None) -> tuple[dict[str, Any], dict[st
 
 def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The finite-N convergence study and the epsilon-Nash estimates for the common-noise config."""
+    from mfg_finance.mfg.deviation import complete_epsilon_study
     from mfg_finance.mfg.epsilon_nash import epsilon_study
-    from mfg_finance.mfg.finite_n import convergence_study, fitted_rate
+    from mfg_finance.mfg.finite_n import convergence_study, rate_fit_of
 
     cn, fn = _settings(settings, "common_noise"), _settings(settings, "finite_n")
     est = _solve_cn(cfg, cn, estimate=True)
@@ -303,19 +304,27 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     largest = rows[-1]
     gap = abs(largest.mean_cost - mfg_value["value"])
     allowed = 3.0 * largest.mean_cost_se + mfg_value["error_bound"]
-    resolved = [r for r in rows if abs(r.cost_gap) > 2.0 * r.cost_gap_se]
+    rate = rate_fit_of(rows) if len(rows) >= 3 else None
+    epsilon_Ns = [int(n) for n in fn["epsilon_Ns"]]
     return {
         "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
-        "fitted_rate": fitted_rate(resolved) if len(resolved) >= 2 else None,
-        "rate_points": [r.N for r in resolved],
+        # gap = C N^-p fitted to every N with the Monte Carlo SEs as weights (finite_n.fit_rate)
+        "rate_fit": None if rate is None else rate.as_dict(),
+        "fitted_rate": None if rate is None else -rate.exponent,
+        "rate_points": [r.N for r in rows] if rate is not None else [],
         "largest_N_check": {"N": largest.N, "abs_difference": gap, "allowed": allowed, "holds": bool(gap <= allowed),
                             "mean_cost": largest.mean_cost, "mean_cost_se": largest.mean_cost_se,
                             "mfg_error_bound": mfg_value["error_bound"],
                             # the limit sample's remaining time-step error (extrapolated over sub-steps): shown, it
                             # is not part of the allowance and is far below one standard error
                             "simulation_time_error": limit["time_step_error"]},
-        "epsilon": [r.as_dict() for r in epsilon_study(est.fine, est.coarse, [int(n) for n in fn["epsilon_Ns"]])],
+        # the environment part only (the deviator's own influence left out): epsilon_nash
+        "epsilon": [r.as_dict() for r in epsilon_study(est.fine, est.coarse, epsilon_Ns)],
+        # with the deviator's own influence (deviation.py; continuous-time estimate, see docs/mfg.md 10)
+        "epsilon_complete": [r.as_dict() for r in complete_epsilon_study(
+            est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]), min_games=int(fn["min_replications"]),
+            seed=int(fn["seed"]) + 1)],
         "settings": {"Ns": [int(n) for n in fn["Ns"]], "agent_paths": int(fn["agent_paths"]),
                      "limit_paths": int(fn["limit_paths"]), "min_replications": int(fn["min_replications"]),
                      "seed": int(fn["seed"])},
