@@ -5,9 +5,18 @@
 # never reruns the jobs that use it.
 
 # the families each warm-up job compiles: the readers' alone (their jobs start first, in the data stage), the
-# models' together (one process start instead of four; their jobs start after calibration, by when it is done)
+# models' together (one process start instead of four; their jobs start after calibration, by when it is done).
+# A family no job of this config calls compiled is left out (its warm-up would cost CPU the run never repays):
+# the Monte Carlo kernels when the backtests are small enough for the numpy engine, the replay kernels
+# without replays, the common-noise and finite-N kernels without systemic scenarios or sweeps.
+from mfg_finance.market_making._checks import n_steps_of
+from mfg_finance.market_making.engines import compiled_engine_pays
+
+_FAMILY_USED = {"market_making": compiled_engine_pays(MM["n_paths"] * n_steps_of(MM["horizon_s"], MM["dt_s"])),
+                "replay": bool(REPLAY_JOBS), "systemic": bool(SYSTEMIC_SCENARIOS or SYSTEMIC_SWEEPS)}
 KERNEL_GROUPS = {"cotahist": ["cotahist"], "trades": ["trades"],
-                 "models": ["mfg", "equilibrium", "market_making", "replay"]}
+                 "models": [family for family in ("mfg", "systemic", "equilibrium", "market_making", "replay")
+                            if _FAMILY_USED.get(family, True)]}
 _KERNEL_GROUP_OF = {family: group for group, families in KERNEL_GROUPS.items() for family in families}
 
 # below the serial data chain (CRITICAL_PATH), above every other job, so they fill the core the chain leaves
@@ -16,8 +25,9 @@ _KERNEL_PRIORITY = {"cotahist": 5, "trades": 5, "models": 4}
 
 
 def kernel_inputs(*families):
-    """The warm-up records of the kernel ``families`` a job calls (inputs of its rule)."""
-    groups = dict.fromkeys(_KERNEL_GROUP_OF[family] for family in families)
+    """The warm-up records of the kernel ``families`` a job calls (inputs of its rule); none for a family this
+    run does not compile ahead (the job takes another engine, or compiles what it calls itself)."""
+    groups = dict.fromkeys(_KERNEL_GROUP_OF[family] for family in families if family in _KERNEL_GROUP_OF)
     return [ancient(f"results/kernels/{group}.json") for group in groups]
 
 
