@@ -127,6 +127,31 @@ def path_outcomes(paths, T: float) -> dict[str, Any]:
     return out
 
 
+#: metrics.json outcome of a common-noise scenario <- the estimated path outcome it reports
+#: (:data:`mfg_finance.mfg.common_noise_outcomes.KEYS`); each is ``{"mean", "se", "error"}``.
+_SCENARIO_OUTCOMES = {"Q_T": "mean_inventory_terminal", "liquidation_speed": "liquidation_speed",
+                      "liquidation_half_life": "liquidation_half_life", "eta_max": "eta_max_per_path",
+                      "eta_mean": "eta_mean", "price_impact": "price_impact"}
+
+
+def estimated_path_outcomes(estimated) -> dict[str, Any]:
+    """Scenario outcomes of the common-noise paths with their discretisation errors
+    (``estimated``: :class:`mfg_finance.mfg.common_noise_outcomes.PathOutcomes`): each of
+    :data:`_SCENARIO_OUTCOMES` as ``{"mean", "se", "error"}`` (value time-extrapolated where asymptotic,
+    Monte Carlo SE, discretisation error estimate; ``None`` without a price), and the 5-95% bands of the fine
+    grid's paths."""
+    paths = estimated.paths
+    out: dict[str, Any] = {}
+    for name, key in _SCENARIO_OUTCOMES.items():
+        value = estimated.values[key]
+        out[name] = None if value is None else {"mean": value, "se": estimated.se[key], "error": estimated.errors[key]}
+    out["Q_T_band_5_95"] = [float(v) for v in np.quantile(paths.Q[:, -1], [0.05, 0.95])]
+    if paths.price is not None:
+        impact = paths.price[:, -1] - paths.price[:, 0]
+        out["price_impact_band_5_95"] = [float(v) for v in np.quantile(impact, [0.05, 0.95])]
+    return out
+
+
 def _cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
     """Expected cost (time-extrapolated), its bound, and how: parts of the bound and the grids' values
     (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`)."""
@@ -138,17 +163,18 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Solve the (t, Q) system with its error bounds and simulate the fan-chart paths."""
     from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
-    from mfg_finance.mfg.common_noise_paths import simulate_paths
+    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 
     cn = _settings(settings, "common_noise")
     est = _solve_cn(cfg, cn, estimate=True)
     sol = est.fine
-    paths = simulate_paths(sol, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+    estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                            price=_price_args(cfg))
+    paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     bands = paths.quantiles(probs)
-    T = float(sol.t[-1])
     dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
-    outcomes = path_outcomes(paths, T)
+    outcomes = estimated_path_outcomes(estimated)
     outcomes["terminal_dispersion"] = dispersion.as_dict()
     summary = {
         "kind": "common_noise",
@@ -162,6 +188,12 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
         "error_bound_max": {name: float(np.max(est.estimate(name))) for name in ("a", "b", "c", "eta")},
         "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs},
         "outcomes": outcomes,
+        # every path outcome on the five grids driven by the same Brownian path: value (time-extrapolated where
+        # asymptotic), discretisation error and its parts, Monte Carlo SE (mfg.common_noise_outcomes)
+        "outcome_estimates": estimated.as_dict(),
+        "outcome_errors": {name: (o or {}).get("error") for name, o in outcomes.items()
+                           if name in _SCENARIO_OUTCOMES},
+        "unresolved": list(estimated.unresolved),
     }
     arrays = {"t": sol.t, "Q_grid": sol.Q, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k, "l": sol.l,
               "eta": sol.eta, "quantile_probs": np.asarray(probs)}
@@ -290,6 +322,22 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     }
 
 
+def _estimated_point_outcomes(estimated, total_cost: float, cost_error: float, dispersion) -> tuple[dict, dict, dict]:
+    """Sweep outcomes (:data:`mfg_finance.sweeps.OUTCOME_COLUMNS`) of the common-noise paths with their
+    discretisation errors and Monte Carlo SEs (``estimated``: :class:`mfg_finance.mfg.common_noise_outcomes.
+    PathOutcomes`), the expected cost with its bound and the terminal std with its estimate."""
+    from mfg_finance.sweeps import OUTCOME_COLUMNS
+
+    keys = [k for k in OUTCOME_COLUMNS if k in estimated.values]
+    out = {k: estimated.values[k] for k in keys}
+    errors = {k: estimated.errors[k] for k in keys}
+    se = {k: estimated.se[k] for k in keys if estimated.se[k] is not None}
+    out.update(total_cost=total_cost, terminal_dispersion=dispersion.std)
+    errors.update(total_cost=cost_error, terminal_dispersion=dispersion.error["total"])
+    se["terminal_dispersion"] = dispersion.moments["total"]["std_se"]
+    return out, errors, se
+
+
 def _mean_path_outcomes(paths, total_cost: float, cost_error: float, dispersion=None) -> tuple[dict, dict, dict]:
     """Sweep outcomes (:data:`mfg_finance.sweeps.OUTCOME_COLUMNS`) of the mean paths over common-noise
     paths (``E[Q_t]``, ``E[m_t]``, ``E[eta_t]``, ``E[p_t]``), their discretisation errors (the expected
@@ -375,12 +423,13 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             iterations, residual = summary["iterations"], summary["residual"]
         else:
             from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
-            from mfg_finance.mfg.common_noise_paths import simulate_paths
+            from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 
             kind, est = "common_noise", _solve_cn(cfg, cn, estimate=True)
-            paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+            estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                                    price=_price_args(cfg))
             dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
-            outcomes, errors, se = _mean_path_outcomes(paths, est.expected_cost, est.cost_error, dispersion)
+            outcomes, errors, se = _estimated_point_outcomes(estimated, est.expected_cost, est.cost_error, dispersion)
             iterations, residual = 0, None
     except (MfgConvergenceError, MfgDomainError) as exc:
         record.update(solver="systemic", converged=False, iterations=0, residual=None, error=str(exc), outcomes=None)
@@ -391,7 +440,9 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                   outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
                   unresolved=(point["unresolved"] if kind == "types" else
-                              ["terminal_dispersion"] if "total" in dispersion.unresolved else []),
+                              ([k for k in estimated.unresolved if k in OUTCOME_COLUMNS] if kind == "common_noise"
+                               else [])
+                              + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
     if kind == "types":
         record.update(type_outcomes=point["type_outcomes"], type_outcome_errors=point["type_outcome_errors"],

@@ -6,13 +6,14 @@ report rule's inputs ``systemic_*`` / ``finite_n_*``); absent inputs give no sec
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.report.formatting import figure, html_table, html_tables_fitting, num, plus_minus
+from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num, plus_minus
 
 
 def _ms(entry) -> tuple[float | None, float | None]:
@@ -21,16 +22,48 @@ def _ms(entry) -> tuple[float | None, float | None]:
     return entry, None
 
 
+def value_error_se(value, error=None, se=None, unit: str = "") -> str:
+    """``value ± error`` (the discretisation estimate) with its ``unit`` and Monte Carlo SE:
+    ``12.29 ± 0.06 per day (SE 1.0)``; either part left out when absent (a plain value when both are)."""
+    if not finite(value):
+        return "—"
+    has_error, has_se = finite(error) and float(error) > 0, finite(se) and float(se) > 0
+    if has_error and has_se:
+        # rounded to the larger uncertainty's second significant digit, as plus_minus does
+        digits = plus_minus(value, max(float(error), float(se))).split(" ± ")[0]
+        return f"{digits} ± {num(error, 2)}{unit} (SE {num(se, 2)})"
+    if has_error:
+        return f"{plus_minus(value, error)}{unit}"
+    if has_se:
+        return f"{plus_minus(value, se)}{unit} (SE)"
+    return f"{num(value, 4)}{unit}"
+
+
+def _estimated(entry) -> str:
+    """An estimated path outcome of metrics.json (``{"mean", "se", "error"}``, or a number) as
+    :func:`value_error_se`."""
+    if entry is None:
+        return "—"
+    if isinstance(entry, Mapping):
+        return value_error_se(entry.get("mean"), entry.get("error"), entry.get("se"))
+    return value_error_se(entry)
+
+
 def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     rows = []
     for m in metrics:
         if m["kind"] == "common_noise":
             o = m["outcomes"]
+            unresolved = {name for name, key in (("liquidation_speed", "liquidation_speed"), ("Q_T", "mean_inventory_terminal"),
+                                                 ("price_impact", "price_impact"))
+                          if key in (m.get("unresolved") or [])}
             rows.append({"scenario": m["scenario"], "kind": "common noise",
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
                          "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
-                         "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
-                         "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
+                         "liquidation speed (1/day)": _resolved(_estimated(o["liquidation_speed"]),
+                                                                "liquidation_speed" in unresolved),
+                         "mean Q_T (inventory units)": _resolved(_estimated(o["Q_T"]), "Q_T" in unresolved),
+                         "price impact (BRL)": _resolved(_estimated(o["price_impact"]), "price_impact" in unresolved),
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
         elif m["kind"] == "types_common_noise":
@@ -82,41 +115,50 @@ def _dispersion(d: Mapping[str, Any] | None) -> str:
 
 
 #: Outcome columns of a systemic sweep table shown in the section (``results/sweeps/<name>.parquet``), each shown
-#: as ``value ± error`` with the first of its error columns present (the Monte Carlo SE of a mean path's price
-#: impact, else the discretisation estimate).
-_SWEEP_COLUMNS = {"total_cost": ("expected cost", ("total_cost_error",)),
-                  "liquidation_speed": ("liquidation speed (1/day)", ("liquidation_speed_error",)),
-                  "terminal_dispersion": ("terminal std of q (inventory units)", ("terminal_dispersion_error",)),
-                  "price_impact": ("price impact (BRL)", ("price_impact_se", "price_impact_error"))}
+#: as ``value ± error`` (its ``_error`` column, the discretisation estimate) and, on common-noise points, its
+#: Monte Carlo SE (``_se`` column).
+_SWEEP_COLUMNS = {"total_cost": "expected cost",
+                  "liquidation_speed": "liquidation speed (1/day)",
+                  "liquidation_half_life": "half-life (days)",
+                  "mean_inventory_terminal": "mean Q_T (inventory units)",
+                  "terminal_dispersion": "terminal std of q (inventory units)",
+                  "eta_max": "peak eta",
+                  "price_impact": "price impact (BRL)"}
 #: Per-type columns of a multi-type sweep (``type_<name>_<key>`` and ``_error``).
 _TYPE_COLUMNS = {"total_cost": "cost", "liquidation_speed": "speed (1/day)"}
 
 
+def _cell(row, col: str) -> float | None:
+    return None if col not in row or pd.isna(row[col]) else float(row[col])
+
+
 def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
-    """The swept key of a one-axis systemic sweep table and its rows (``{key, sigma0, expected_cost, ...}``)."""
+    """The swept key of a one-axis systemic sweep table and its rows (``{key, sigma0, <outcome>: {"mean", "error",
+    "se"}}``: value, discretisation estimate, Monte Carlo SE, each ``None`` where the table has none)."""
     params = [c for c in table.columns if c.startswith("param_")]
     key = params[0].removeprefix("param_")
     rows = []
     for _, r in table.sort_values(params).iterrows():
-        def value(col):
-            return None if col not in r or pd.isna(r[col]) else float(r[col])
-        impact = value("price_impact")
-        impact_error = value("price_impact_se") if value("price_impact_se") is not None else value("price_impact_error")
-        rows.append({key: float(r[params[0]]), "sigma0": value("used_sigma0"),
-                     "expected_cost": {"mean": value("total_cost"), "se": value("total_cost_error")},
-                     "liquidation_speed": {"mean": value("liquidation_speed"), "se": value("liquidation_speed_error")},
-                     "price_impact": None if impact is None else {"mean": impact, "se": impact_error}})
+        row = {key: float(r[params[0]]), "sigma0": _cell(r, "used_sigma0")}
+        for name, col in (("expected_cost", "total_cost"), ("liquidation_speed", "liquidation_speed"),
+                          ("price_impact", "price_impact")):
+            value = _cell(r, col)
+            row[name] = None if value is None else {"mean": value, "error": _cell(r, f"{col}_error"),
+                                                    "se": _cell(r, f"{col}_se")}
+        rows.append(row)
     return key, rows
 
 
 def _with_error(row: pd.Series, value: str, errors, unresolved: str = "unresolved", key: str | None = None) -> str:
-    """``value ± error`` of a sweep row, marked when the row lists the outcome ``key`` as unresolved."""
+    """``value ± error, SE se`` of a sweep row (:func:`value_error_se`: the first of the ``errors`` columns
+    present, the ``<value>_se`` column if any), marked when the row lists the outcome ``key`` as unresolved."""
     flagged = str(row.get(unresolved) or "")
     mark = " (unresolved)" if (key or value) in flagged.split(",") else ""
-    for err in errors:
-        if err in row.index and pd.notna(row[err]):
-            return plus_minus(row[value], row[err]) + mark
-    return (num(row[value], 4) + mark) if pd.notna(row[value]) else "—"
+    if not pd.notna(row[value]):
+        return "—"
+    error = next((row[err] for err in errors if err in row.index and pd.notna(row[err])), None)
+    se = row[f"{value}_se"] if f"{value}_se" in row.index and pd.notna(row[f"{value}_se"]) else None
+    return value_error_se(row[value], error, se) + mark
 
 
 def _sweep_table(table: pd.DataFrame) -> str:
@@ -130,9 +172,9 @@ def _sweep_table(table: pd.DataFrame) -> str:
             if col in r.index:
                 row[label] = num(r[col], 4)
         row.update({"w " + c.removeprefix("used_weight_"): num(r[c], 3) for c in weights})
-        for col, (label, errors) in _SWEEP_COLUMNS.items():
+        for col, label in _SWEEP_COLUMNS.items():
             if col in r.index and pd.notna(r[col]):
-                row[label] = _with_error(r, col, errors)
+                row[label] = _with_error(r, col, (f"{col}_error",))
         for name in (c.removeprefix("used_weight_") for c in weights):
             for key, label in _TYPE_COLUMNS.items():
                 col = f"type_{name}_{key}"
@@ -182,12 +224,42 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     return section
 
 
-def _change(rows: Sequence[Mapping[str, Any]], key: str, name: str) -> str | None:
-    first, last = rows[0], rows[-1]
-    (a, ea), (b, eb) = _ms(first.get(name)), _ms(last.get(name))
-    if a is None or b is None:
+def _mes(entry) -> tuple[float | None, float, float]:
+    """``(value, discretisation error, Monte Carlo SE)`` of a sweep row's outcome (0 for an absent part)."""
+    if isinstance(entry, Mapping):
+        return entry.get("mean"), float(entry.get("error") or 0.0), float(entry.get("se") or 0.0)
+    return entry, 0.0, 0.0
+
+
+#: Monte Carlo SEs a change must exceed (with the discretisation errors) to be called an effect: the two ends'
+#: SEs combined as independent (conservative: the sweep points share their seed, which correlates them).
+EFFECT_SES = 2.0
+
+
+def combined_uncertainty(first, last) -> float:
+    """Uncertainty of the change between two outcomes ``(value, error, se)``: the discretisation errors added
+    (bounds, not random) plus :data:`EFFECT_SES` times the two Monte Carlo SEs in quadrature."""
+    return first[1] + last[1] + EFFECT_SES * math.hypot(first[2], last[2])
+
+
+def describe_change(rows: Sequence[Mapping[str, Any]], name: str, label: str, unit: str = "") -> str | None:
+    """How ``name`` changes from the first to the last row, every number with its uncertainty: an effect only
+    when the change exceeds :func:`combined_uncertainty`, else "no change distinguishable from noise"."""
+    first, last = _mes(rows[0].get(name)), _mes(rows[-1].get(name))
+    if not (finite(first[0]) and finite(last[0])):
         return None
-    return f"{plus_minus(a, ea) if ea else num(a, 3)} to {plus_minus(b, eb) if eb else num(b, 3)}"
+    ends = f"{value_error_se(*first, unit=unit)} to {value_error_se(*last, unit=unit)}"
+    delta, bound = float(last[0]) - float(first[0]), combined_uncertainty(first, last)
+    if bound > 0.0 and abs(delta) <= bound:
+        return (f"{label} shows no change distinguishable from noise ({ends}: the difference {num(delta, 2)} is "
+                f"within its combined uncertainty {num(bound, 2)})")
+    size = (f"more than its combined uncertainty {num(bound, 2)}" if bound > 0.0 else "no uncertainty estimated")
+    return f"{label} {'rises' if delta > 0 else 'falls'} from {ends} (by {num(abs(delta), 2)}{unit}, {size})"
+
+
+#: How the summary states its numbers (appended once when it states a change).
+_CONVENTION = ("(± is the estimated discretisation error, SE the Monte Carlo standard error; a change is called "
+               f"an effect only when it exceeds the two errors plus {EFFECT_SES:g} combined SEs)")
 
 
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
@@ -196,24 +268,23 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
     raw = (section.get("sweeps") or {}).get("raw") or {}
     s0 = raw.get("market_share") or raw.get("sigma0")
     if s0 and len(s0) >= 2:
-        cost, speed = _change(s0, "sigma0", "expected_cost"), _change(s0, "sigma0", "liquidation_speed")
-        impact = _change(s0, "sigma0", "price_impact")
         what = ("making a larger share of the same total noise common to all agents"
                 if "market_share" in raw else "adding noise common to all agents")
-        parts.append(f"Market-wide shocks: {what} "
-                     f"(sigma0 from {num(s0[0]['sigma0'], 3)} to {num(s0[-1]['sigma0'], 3)}) moves the expected liquidation cost from {cost}, the speed of "
-                     f"the crowd's mean inventory from {speed} per day"
-                     + (f" and the mean price impact from {impact} BRL" if impact else "")
-                     + "; the fan charts show the spread of outcomes across shocks.")
+        changes = [c for c in (describe_change(s0, "expected_cost", "the expected liquidation cost"),
+                               describe_change(s0, "liquidation_speed", "the speed of the crowd's mean inventory",
+                                               " per day"),
+                               describe_change(s0, "price_impact", "the mean price impact", " BRL")) if c]
+        parts.append(f"Market-wide shocks {_CONVENTION}: {what} "
+                     f"(sigma0 from {num(s0[0]['sigma0'], 3)} to {num(s0[-1]['sigma0'], 3)}): " + "; ".join(changes)
+                     + ". The fan charts show the spread of outcomes across shocks.")
     sh = raw.get("urgent_share")
     if sh and len(sh) >= 2:
-        parts.append(f"A more urgent crowd: raising the share of urgent liquidators from {num(sh[0]['urgent_share'], 2)} "
-                     f"to {num(sh[-1]['urgent_share'], 2)} moves the average cost from "
-                     f"{_change(sh, 'urgent_share', 'expected_cost')}, the crowd's liquidation speed from "
-                     f"{_change(sh, 'urgent_share', 'liquidation_speed')} per day"
-                     + (f" and the price impact from {_change(sh, 'urgent_share', 'price_impact')} BRL"
-                        if _change(sh, "urgent_share", "price_impact") else "")
-                     + ".")
+        changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
+                               describe_change(sh, "liquidation_speed", "the crowd's liquidation speed", " per day"),
+                               describe_change(sh, "price_impact", "the price impact", " BRL")) if c]
+        parts.append(f"A more urgent crowd{'' if parts else ' ' + _CONVENTION}: raising the share of urgent "
+                     f"liquidators from {num(sh[0]['urgent_share'], 2)} to {num(sh[-1]['urgent_share'], 2)}: "
+                     + "; ".join(changes) + ".")
     fn = section.get("finite_n")
     if fn:
         check = fn["largest_N_check"]
