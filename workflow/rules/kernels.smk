@@ -15,9 +15,10 @@ from mfg_finance.market_making.engines import compiled_engine_pays
 _FAMILY_USED = {"market_making": compiled_engine_pays(MM["n_paths"] * n_steps_of(MM["horizon_s"], MM["dt_s"])),
                 "replay": bool(REPLAY_JOBS), "systemic": bool(SYSTEMIC_SCENARIOS or SYSTEMIC_SWEEPS)}
 KERNEL_GROUPS = {"cotahist": ["cotahist"], "trades": ["trades"],
-                 "models": [family for family in ("mfg", "systemic", "equilibrium", "market_making", "replay")
-                            if _FAMILY_USED.get(family, True)]}
-_KERNEL_GROUP_OF = {family: group for group, families in KERNEL_GROUPS.items() for family in families}
+                 "models": ["mfg", "systemic", "equilibrium", "market_making", "replay"]}
+_COMPILED_GROUPS = {group: [family for family in families if _FAMILY_USED.get(family, True)]
+                    for group, families in KERNEL_GROUPS.items()}
+_KERNEL_GROUP_OF = {family: group for group, families in _COMPILED_GROUPS.items() for family in families}
 
 # below the serial data chain (CRITICAL_PATH), above every other job, so they fill the core the chain leaves
 # idle rather than wait until the end of the run; the trade readers' first (ingest_trades is in the chain)
@@ -31,7 +32,7 @@ def kernel_inputs(*families):
     return [ancient(f"results/kernels/{group}.json") for group in groups]
 
 
-for _group, _families in KERNEL_GROUPS.items():
+for _group, _families in _COMPILED_GROUPS.items():
 
     rule:
         name:
