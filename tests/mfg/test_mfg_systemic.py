@@ -144,6 +144,9 @@ def test_two_types_with_common_noise_scenario_summary():
     assert all(c["error_bound"] > 0.0 for c in costs)
     assert one["expected_cost"]["value"] == pytest.approx(0.3 * costs[0]["value"] + 0.7 * costs[1]["value"])
     assert one["paths"]["share_outside_grid"] == 0.0 and o["price_impact"]["se"] > 0.0
+    # the crowd's path outcomes carry their discretisation errors (the companion grids on the same Brownian path)
+    for name in ("liquidation_speed", "Q_T", "price_impact", "eta_max"):
+        assert o[name]["error"] > 0.0 and o[name]["se"] > 0.0 and one["outcome_errors"][name] == o[name]["error"]
     assert arrays["band_Q"].shape == (5, 41) and {"band_Q_type0", "band_price"} <= set(arrays)
     # one agent's terminal std, per type and for the crowd's mixture, with its estimate and split
     d = o["terminal_dispersion"]

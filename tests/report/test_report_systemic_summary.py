@@ -54,6 +54,7 @@ def test_combined_uncertainty_and_formats():
     assert value_error_se(12.2882, 0.0639, None) == "12.288 ± 0.064"
     assert value_error_se(0.03, None, 0.004, " BRL") == "0.0300 ± 0.0040 BRL (SE)"
     assert value_error_se(float("nan"), 0.1, 0.1) == "—"
+    assert value_error_se(15.443, 0.023, 1.3e-17, " per day") == "15.443 ± 0.023 per day"    # round-off SE
     # a change with no uncertainty at all is stated as such, never as within noise
     rows = [{"x": {"mean": 1.0}}, {"x": {"mean": 2.0}}]
     assert describe_change(rows, "x", "x") == "x rises from 1 to 2 (by 1, no uncertainty estimated)"

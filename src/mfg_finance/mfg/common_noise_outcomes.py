@@ -57,7 +57,10 @@ GRIDS = ("fine", "coarse", "coarser", "space", "spacer")
 
 
 def _se_of_mean(x: np.ndarray) -> float:
-    return float(np.std(x, ddof=1) / math.sqrt(x.size)) if x.size > 1 else 0.0
+    """Sample SE of the mean; 0 for identical values (``sigma0 = 0``: the std's round-off is no sampling error)."""
+    if x.size < 2 or float(np.ptp(x)) == 0.0:
+        return 0.0
+    return float(np.std(x, ddof=1) / math.sqrt(x.size))
 
 
 def outcome_values(paths: CommonNoisePaths) -> dict[str, float | None]:
@@ -171,10 +174,13 @@ def estimate_outcome(grid_values: Mapping[str, float | None]) -> dict[str, Any]:
             "error_time": SAFETY * time_part, "error_space": SAFETY * space_part, "grid_values": dict(grid_values)}
 
 
-def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dict | None = None) -> PathOutcomes:
+def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dict | None = None,
+                                simulate=simulate_paths) -> PathOutcomes:
     """The outcomes of ``n_paths`` seeded common-noise paths with their discretisation and Monte Carlo errors,
     from a :class:`~mfg_finance.mfg.common_noise.SolutionWithEstimate` (its five grids driven by the same
-    Brownian path; the fine grid's paths are those of ``simulate_paths(estimate.fine, n_paths, seed)``).
+    Brownian path; the fine grid's paths are those of ``simulate(estimate.fine, n_paths, seed)``). Two types
+    (:class:`~mfg_finance.mfg.types_common_noise.TypesCommonNoiseEstimate`): ``simulate`` the two-type paths'
+    (:func:`mfg_finance.mfg.types_common_noise_paths.simulate_paths`), the outcomes the crowd's.
 
     Raises MfgConvergenceError if the companions' time nodes are not nested
     (:func:`mfg_finance.mfg.common_noise_dispersion.grids_and_normals`)."""
@@ -184,8 +190,7 @@ def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dic
     normals = {"fine": z, "coarse": z_coarse, "coarser": z_coarser, "space": z, "spacer": z}
     per_grid, fine_paths = {}, None
     for name in GRIDS:
-        paths = simulate_paths(getattr(estimate, name), n_paths=n_paths, seed=seed, price=price,
-                               normals=normals[name])
+        paths = simulate(getattr(estimate, name), n_paths=n_paths, seed=seed, price=price, normals=normals[name])
         per_grid[name] = outcome_values(paths)
         if name == "fine":
             fine_paths = paths

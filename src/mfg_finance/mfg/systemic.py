@@ -113,20 +113,6 @@ def _mean_se(x: np.ndarray) -> dict[str, float]:
     return {"mean": float(np.mean(x)), "se": float(np.std(x, ddof=1) / math.sqrt(x.size))}
 
 
-def path_outcomes(paths, T: float) -> dict[str, Any]:
-    """Outcomes over common-noise paths: mean and SE of ``Q_T``, speed of the mean path, price impact."""
-    out = {"Q_T": _mean_se(paths.Q[:, -1]),
-           "Q_T_band_5_95": [float(v) for v in np.quantile(paths.Q[:, -1], [0.05, 0.95])],
-           "liquidation_speed": _speed(paths.Q.mean(axis=0), T),
-           "eta_max": _mean_se(paths.eta.max(axis=1)),
-           "price_impact": None}
-    if paths.price is not None:
-        impact = paths.price[:, -1] - paths.price[:, 0]
-        out["price_impact"] = _mean_se(impact)
-        out["price_impact_band_5_95"] = [float(v) for v in np.quantile(impact, [0.05, 0.95])]
-    return out
-
-
 #: metrics.json outcome of a common-noise scenario <- the estimated path outcome it reports
 #: (:data:`mfg_finance.mfg.common_noise_outcomes.KEYS`); each is ``{"mean", "se", "error"}``.
 _SCENARIO_OUTCOMES = {"Q_T": "mean_inventory_terminal", "liquidation_speed": "liquidation_speed",
@@ -217,16 +203,19 @@ def _solve_types_cn(cfg, cn, *, estimate: bool):
 def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Two types under common noise: the (t, Y, D) solve with its error bounds and the fan-chart paths."""
+    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
     from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
     from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
     cn = _settings(settings, "common_noise")
     est = _solve_types_cn(cfg, cn, estimate=True)
     sol = est.fine
-    paths = simulate_paths(sol, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+    estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                            price=_price_args(cfg), simulate=simulate_paths)
+    paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     T = float(sol.t[-1])
-    outcomes = path_outcomes(paths, T)
+    outcomes = estimated_path_outcomes(estimated)     # the crowd's, with their errors; per type below (no error)
     outcomes["types"] = {ty.name: {"weight": ty.weight, "expected_cost": _cost_summary(est.cost_detail(k)),
                                    "Q_T": _mean_se(paths.Q_by_type[k][:, -1]),
                                    "liquidation_speed": _speed(paths.Q_by_type[k].mean(axis=0), T)}
@@ -251,6 +240,10 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
         "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs,
                   "share_outside_grid": paths.outside},
         "outcomes": outcomes,
+        "outcome_estimates": estimated.as_dict(),
+        "outcome_errors": {name: (o or {}).get("error") for name, o in outcomes.items()
+                           if name in _SCENARIO_OUTCOMES},
+        "unresolved": list(estimated.unresolved),
     }
     arrays = {"t": sol.t, "Y_grid": sol.Y, "shear": np.asarray(sol.shear), "D_grid": sol.D, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k,
               "l": sol.l, "eta": sol.eta, "weights": sol.weights, "quantile_probs": np.asarray(probs)}
@@ -347,30 +340,6 @@ def _estimated_point_outcomes(estimated, total_cost: float, cost_error: float, d
     return out, errors, se
 
 
-def _mean_path_outcomes(paths, total_cost: float, cost_error: float, dispersion=None) -> tuple[dict, dict, dict]:
-    """Sweep outcomes (:data:`mfg_finance.sweeps.OUTCOME_COLUMNS`) of the mean paths over common-noise
-    paths (``E[Q_t]``, ``E[m_t]``, ``E[eta_t]``, ``E[p_t]``), their discretisation errors (the expected
-    cost's bound and, with ``dispersion`` (:class:`~mfg_finance.mfg.common_noise_dispersion.TerminalDispersion`),
-    the terminal std's estimate; ``None`` elsewhere) and the Monte Carlo SEs of the terminal values."""
-    from mfg_finance.mfg.outcomes import path_outcomes as outcomes_of
-
-    price = None if paths.price is None else paths.price.mean(axis=0)
-    m = paths.m.mean(axis=0)
-    out = outcomes_of(paths.t, paths.Q.mean(axis=0), math.nan, m, paths.eta.mean(axis=0), total_cost, price)
-    out["terminal_dispersion"] = None if dispersion is None else dispersion.std
-    out["mean_flow_abs_max"] = float(np.max(np.abs(m)))
-    se = {"mean_inventory_terminal": _mean_se(paths.Q[:, -1])["se"],
-          "mean_flow_terminal": _mean_se(paths.m[:, -1])["se"]}
-    errors = {"total_cost": cost_error}
-    if dispersion is not None:
-        se["terminal_dispersion"] = dispersion.moments["total"]["std_se"]
-        errors["terminal_dispersion"] = dispersion.error["total"]
-    if paths.price is not None:
-        se["price_terminal"] = _mean_se(paths.price[:, -1])["se"]
-        se["price_impact"] = _mean_se(paths.price[:, -1] - paths.price[:, 0])["se"]
-    return out, errors, se
-
-
 def _dispersion_parts(dispersion) -> dict[str, dict[str, float]]:
     """Sweep columns of the common/idiosyncratic split of the terminal std (value, error estimate, SE)."""
     return {f"terminal_dispersion_{part}": {"value": dispersion.moments[part]["std"],
@@ -397,8 +366,10 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     Every point of such a sweep uses the same solver, including ``sigma0 = 0`` (so a sweep has no
     jump from switching solvers): two types with common noise, section 8b; types alone, section 9;
     otherwise the ``(t, Q)`` system of section 8. Outcomes: :data:`mfg_finance.sweeps.OUTCOME_COLUMNS`
-    of the mean paths over ``systemic.common_noise.n_paths`` seeded common-noise paths, with the
-    expected cost's error bound in ``outcome_errors`` and Monte Carlo SEs in ``outcome_se``;
+    of the mean paths over ``systemic.common_noise.n_paths`` seeded common-noise paths, with their
+    discretisation errors in ``outcome_errors`` (one type: every path outcome, from the companion grids driven by
+    the same Brownian path, :mod:`mfg_finance.mfg.common_noise_outcomes`, the crowd's with two types, and the
+    cost's bound) and Monte Carlo SEs in ``outcome_se``;
     ``derived`` holds ``sigma0``, ``sigma`` and the type weights actually used. A solver failure is
     recorded (``converged`` false, ``error``), not raised.
     """
@@ -416,13 +387,16 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     cn = _settings(settings, "common_noise")
     try:
         if cfg["types"] and sigma0 > 0.0:
+            from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
             from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
             from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
             kind, est = "types_common_noise", _solve_types_cn(cfg, cn, estimate=True)
-            paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+            estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                                    price=_price_args(cfg), simulate=simulate_paths)
             dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))["crowd"]
-            outcomes, errors, se = _mean_path_outcomes(paths, est.total_cost, est.total_cost_error, dispersion)
+            outcomes, errors, se = _estimated_point_outcomes(estimated, est.total_cost, est.total_cost_error,
+                                                             dispersion)
             iterations, residual = 0, None
         elif cfg["types"]:
             kind, sol = "types", _types_solution(cfg)
@@ -449,8 +423,7 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                   outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
                   unresolved=(point["unresolved"] if kind == "types" else
-                              ([k for k in estimated.unresolved if k in OUTCOME_COLUMNS] if kind == "common_noise"
-                               else [])
+                              ([k for k in estimated.unresolved if k in OUTCOME_COLUMNS] if kind != "types" else [])
                               + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
     if kind == "types":

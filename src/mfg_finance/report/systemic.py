@@ -16,10 +16,8 @@ from mfg_finance.io import read_json, read_parquet, read_yaml
 from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num, plus_minus
 
 
-def _ms(entry) -> tuple[float | None, float | None]:
-    if isinstance(entry, Mapping):
-        return entry.get("mean"), entry.get("se")
-    return entry, None
+#: An SE below this fraction of its value is round-off (the std of identical paths), not shown.
+SE_ROUNDOFF = 1e-9
 
 
 def value_error_se(value, error=None, se=None, unit: str = "") -> str:
@@ -27,7 +25,9 @@ def value_error_se(value, error=None, se=None, unit: str = "") -> str:
     ``12.29 ± 0.06 per day (SE 1.0)``; either part left out when absent (a plain value when both are)."""
     if not finite(value):
         return "—"
-    has_error, has_se = finite(error) and float(error) > 0, finite(se) and float(se) > 0
+    # an SE at round-off of the value (identical paths, sigma0 = 0) is no sampling error
+    has_error = finite(error) and float(error) > 0
+    has_se = finite(se) and float(se) > SE_ROUNDOFF * abs(float(value))
     if has_error and has_se:
         # rounded to the larger uncertainty's second significant digit, as plus_minus does
         digits = plus_minus(value, max(float(error), float(se))).split(" ± ")[0]
@@ -49,33 +49,33 @@ def _estimated(entry) -> str:
     return value_error_se(entry)
 
 
+def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
+    """The crowd's path outcomes of a common-noise scenario's metrics as ``value ± error (SE se)`` cells, marked
+    where the estimate is at least half the value."""
+    o, unresolved = m["outcomes"], set(m.get("unresolved") or [])
+    cells = {}
+    for label, name, key in (("liquidation speed (1/day)", "liquidation_speed", "liquidation_speed"),
+                             ("mean Q_T (inventory units)", "Q_T", "mean_inventory_terminal"),
+                             ("price impact (BRL)", "price_impact", "price_impact")):
+        cells[label] = _resolved(_estimated(o.get(name)), key in unresolved)
+    return cells
+
+
 def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     rows = []
     for m in metrics:
-        if m["kind"] == "common_noise":
+        if m["kind"] in ("common_noise", "types_common_noise"):
             o = m["outcomes"]
-            unresolved = {name for name, key in (("liquidation_speed", "liquidation_speed"), ("Q_T", "mean_inventory_terminal"),
-                                                 ("price_impact", "price_impact"))
-                          if key in (m.get("unresolved") or [])}
-            rows.append({"scenario": m["scenario"], "kind": "common noise",
+            kind = "common noise"
+            if m["kind"] == "types_common_noise":     # per type: the grid's own speed (no error estimate per type)
+                types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
+                                  f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
+                                  f"{num(t['liquidation_speed'], 4)}" for name, t in o["types"].items())
+                kind = f"{len(o['types'])} types + common noise ({types})"
+            rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
                          "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
-                         "liquidation speed (1/day)": _resolved(_estimated(o["liquidation_speed"]),
-                                                                "liquidation_speed" in unresolved),
-                         "mean Q_T (inventory units)": _resolved(_estimated(o["Q_T"]), "Q_T" in unresolved),
-                         "price impact (BRL)": _resolved(_estimated(o["price_impact"]), "price_impact" in unresolved),
-                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
-                         "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
-        elif m["kind"] == "types_common_noise":
-            o = m["outcomes"]
-            types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
-                              f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
-                              f"{num(t['liquidation_speed'], 4)}" for name, t in o["types"].items())
-            rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types + common noise ({types})",
-                         "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
-                         "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
-                         "liquidation speed (1/day)": num(o["liquidation_speed"], 4),
-                         "price impact (BRL)": plus_minus(*_ms(o["price_impact"])) if o["price_impact"] else "—",
+                         **_crowd_path_cells(m),
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
         else:
