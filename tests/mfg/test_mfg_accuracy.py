@@ -247,7 +247,8 @@ def test_half_life_estimate_on_the_small_grid():
 #: meshes are no worse than 61 where the law starts, so no coarser companion sees the half-life's error; the
 #: phi = 0.005 corners there are over-estimated (errors below 0.4 %).
 CORNER_MISSES = {(0.5, 0.05, 201): "peak eta -0.83 %, estimate 0.33 of it (just below a third)",
-                 (0.5, 0.05, 61): "half-life -1.2 % from the mean path (+2.6 % from the density's), estimate 0.16 of it",
+                 (0.5, 0.05, 61): "half-life -1.2 % from the mean path (+2.6 % from the density's), estimate "
+                                  "0.16 of it",
                  (0.5, 5.0, 61): "half-life -1.4 %, speed -0.45 % from the mean path, peak eta -3.3 %: estimates "
                                  "0.19, 0.30, 0.32 of them",
                  (0.005, 0.05, 61): "cost +0.33 %, estimate 4.4 times it"}

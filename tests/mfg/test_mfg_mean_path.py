@@ -1,4 +1,4 @@
-"""The mean-path outcomes (terminal mean, liquidation speed, half-life) from the cost path: relative accuracy at any size."""
+"""The mean-path outcomes (terminal mean, speed, half-life) from the cost path: relative accuracy at any size."""
 
 from __future__ import annotations
 
