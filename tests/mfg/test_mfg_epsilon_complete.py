@@ -58,7 +58,7 @@ def test_value_of_the_mfg_feedback_matches_the_simulated_game(solved):
 
 
 def test_complete_epsilon_is_resolved_decreases_in_N_and_exceeds_the_environment_part(solved):
-    rows = complete_epsilon_study(solved.fine, [10, 100], agent_paths=10000, min_games=20, seed=4)
+    rows = complete_epsilon_study(solved.fine, [10, 100], agent_paths=20000, min_games=20, seed=4)
     ten, hundred = rows
     assert ten.greedy_gain > 10.0 * ten.greedy_gain_se                  # told apart from zero at N = 10
     assert hundred.first_order > 5.0 * hundred.first_order_se
@@ -67,7 +67,7 @@ def test_complete_epsilon_is_resolved_decreases_in_N_and_exceeds_the_environment
     assert ten.first_order >= ten.greedy_gain                          # the measure change lowers G on beta*
     env = epsilon_study(solved.fine, solved.coarse, [10])[0]
     assert ten.greedy_gain > 5.0 * (abs(env.epsilon) + env.bound)     # the own influence dominates
-    again = complete_epsilon_study(solved.fine, [10, 100], agent_paths=10000, min_games=20, seed=4)
+    again = complete_epsilon_study(solved.fine, [10, 100], agent_paths=20000, min_games=20, seed=4)
     assert [r.as_dict() for r in again] == [r.as_dict() for r in rows]
 
 
