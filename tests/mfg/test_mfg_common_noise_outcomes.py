@@ -120,7 +120,11 @@ def test_same_seed_same_outcomes_and_undefined_outcomes_carry_no_error():
     assert path_outcomes_with_estimate(est, n_paths=50, seed=7).values["price_impact"] is None
     flat = path_outcomes_with_estimate(_estimate(dict(params, m0_mean=0.0), T, nt=40, nQ=41), n_paths=50, seed=7)
     for key in ("liquidation_speed", "liquidation_half_life"):
-        assert math.isnan(flat.values[key]) and flat.errors[key] is None
+        assert math.isnan(flat.values[key]) and flat.errors[key] is None and key not in flat.unresolved
+    # defined on the fine grid, undefined on a companion: no estimate, and said to be unresolved
+    from mfg_finance.mfg.common_noise_outcomes import estimate_outcome
+    one_undefined = estimate_outcome({"fine": 1.0, "coarse": 1.1, "coarser": math.nan, "space": 1.0, "spacer": 1.0})
+    assert one_undefined["value"] == 1.0 and one_undefined["error"] is None
 
 
 def test_two_types_sigma0_zero_crowd_outcomes_within_their_estimates():

@@ -39,6 +39,7 @@ def _rung(time_mesh_kind, inventory_mesh, gamma_T, nt=150):
 def test_ladder_cost_within_2_percent_with_its_error_estimate(time_mesh_kind, inventory_mesh):
     # before: +1.6 ... +2.7 % (graded / graded), +2.2 ... +3.8 % (graded / uniform nodes), +2.1 ... +2.4 % (uniform
     # time, graded nodes), +0.7 ... +1.3 % (both uniform); after: 0.36-0.70, 0.02-0.03, 1.04-1.88, 0.72-1.26 %
+    # (automatic range; on [-5, 5] a uniform time mesh is still +2.0-2.2 % at gamma_T = 1e2)
     for gamma_T in LADDER:
         s = solve(_rung(time_mesh_kind, inventory_mesh, gamma_T))
         exact = exact_outcomes(s.config)["total_cost"]
@@ -114,3 +115,14 @@ def test_graded_nodes_do_not_spend_the_budget_on_the_exactly_carried_law():
     # so the cells where the law starts (N(0.5, 0.5^2)) are finer
     inside = (q > 0.2) & (q < 1.5)
     assert h[inside[:-1]].max() < 0.1      # 0.079 (0.17 before)
+
+
+@pytest.mark.parametrize("gamma_T", [1e2, 1e12])
+def test_uniform_nodes_on_a_fixed_range_hold_the_unresolved_stretch_exactly(gamma_T):
+    # [-5, 5]: spacing 0.05, the law narrower than the cells for the last 0.1 day (mesh_layer's c); the exact
+    # interval now holds that stretch (+5.96 / +3.40 % before, +0.26 / +0.15 % after)
+    s = solve(make(STIFF, params={"eta1": 0.0, "gamma_T": gamma_T}, grid={"inventory_mesh": "uniform"}))
+    exact = exact_outcomes(s.config)["total_cost"]
+    assert s.exact_last_interval and s.time_steps[-1] > 0.09
+    assert abs(s.outcomes()["total_cost"] / exact - 1.0) < 0.01
+    assert s.total_cost == pytest.approx(float(s.masses[0] @ s.u[0]), rel=1e-10)     # one discrete program

@@ -18,7 +18,9 @@ companions carry both. Each outcome is then treated as the expected cost
 (:func:`mfg_finance.mfg.common_noise.extrapolated_cost`): extrapolated in time (Richardson, ``R = 2 O_h - O_2h``,
 ``R2 = 2 O_2h - O_4h``) when its time sequence is asymptotic (``|R - R2| <= |O_h - O_2h|``), with the time part
 ``|R - R2| / 3``, else the fine grid's value with the first-order time part; the space part is first order; the
-bound is ``1.25 (time + space)``. A first-order part is ``max(d_h, d_2h / 2) / (2^p - 1)`` (``d`` the
+bound is ``1.25 (time + space)``. No estimate (``None``) when a grid's value is undefined (a mean inventory that
+crosses zero on a coarse companion has no speed): then, as when the estimate is at least half the value, the
+outcome is ``unresolved``. A first-order part is ``max(d_h, d_2h / 2) / (2^p - 1)`` (``d`` the
 companions' differences, ``p`` the observed order clipped to ``[0.5, 1]``): a fine difference far below half
 the coarse one is a crossing, not convergence. ``unresolved``: the estimate is at least half the value.
 
@@ -202,7 +204,8 @@ def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dic
         est = estimate_outcome({g: per_grid[g][key] for g in GRIDS})
         values[key], errors[key] = est["value"], est["error"]
         detail[key] = {k: v for k, v in est.items() if k not in ("value", "error")}
-        if _finite(est["value"]) and _finite(est["error"]) and est["error"] >= UNRESOLVED_RELATIVE * abs(est["value"]) > 0.0:
+        if _finite(est["value"]) and (not _finite(est["error"])      # a companion's value undefined (e.g. Q_T <= 0)
+                                      or est["error"] >= UNRESOLVED_RELATIVE * abs(est["value"]) > 0.0):
             unresolved.append(key)
     se = outcome_ses(fine_paths, per_grid["fine"])
     return PathOutcomes(values=values, errors=errors, se=se, detail=detail, unresolved=unresolved, paths=fine_paths)

@@ -252,7 +252,7 @@ def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.i
 #: The graded mesh grades from the exact last interval (``true_layer`` of :func:`time_mesh`) when that interval
 #: is at most this fraction of the horizon; a wider one (coarse nodes, :func:`mesh_layer`'s ``c``) keeps the
 #: law ``dt = kappa (s + layer)``.
-EXACT_END_MAX_FRACTION = 0.1
+EXACT_END_MAX_FRACTION = 0.25
 
 
 def _exact_end_distances(T: float, nt: int, layer: float, tau0: float, beta: float) -> np.ndarray:
