@@ -26,11 +26,12 @@ H(beta)] dt`` (performance difference). With ``beta*`` the minimiser of ``H`` (g
     E_{beta*} int G dt  =  J(alpha) - J(beta*)  <=  epsilon_N  <=  E_BR int G dt ,
 
 and, for a deviation small enough that it moves the law of ``(q, Qbar)`` by ``O(1/N)``, both ends are
-``E_alpha int G dt`` up to a relative ``O(1/N)``. The estimate is ``E_alpha int G dt`` over simulated
-games, every agent of every game in turn the would-be deviator (their ``G``'s averaged: ``G >= 0``, so
-the standard error is small). Caveat (docs/mfg.md section 10): at N = 10 and 100 most of ``G`` comes from
-*kink* trades (the deviator trading against the crowd so that the realised flow is zero), which are not
-small, and the simulated gain of ``beta*`` has not been shown to reach this estimate.
+``E_alpha int G dt`` up to a relative ``O(1/N)``. :func:`complete_epsilon_study` reports the lower bound
+``E_{beta*} int G dt`` (along the greedy deviator's simulated paths), ``E_alpha int G dt`` (every agent of
+the games on ``alpha`` in turn the would-be deviator) and the gain of ``beta*`` played in the game. At
+N = 10 and 100 most of ``G`` comes from *kink* trades (the deviator trading against the crowd so that the
+realised flow is zero), which are not small: ``E_alpha int G`` then overstates the greedy gain
+(docs/mfg.md section 10).
 
 Time grid. On the solver's steps the value of the (lagged) MFG feedback is not exactly its continuous
 counterpart, and ``G`` is not zero even for ``N = inf`` (``V`` from ``s = sigma0^2``, no ``1/N`` terms):
@@ -132,7 +133,8 @@ class DeviationSample:
     ``gap_sum``: ``(1/N) sum_i sum_n h G_N`` along the game (every agent the would-be deviator);
     ``offset_sum``: the same with the ``N = inf`` value and no own influence (the grid's offset);
     with ``deviate``: ``cost_mfg``, ``cost_greedy`` agent 0's cost on ``alpha`` and on ``beta*``
-    (same noises), ``control`` (M, 2) the difference of the two games' martingale increments of ``V``."""
+    (same noises), ``control`` (M, 2) the difference of the two games' martingale increments of ``V``,
+    ``gap_greedy`` ``sum_n h G`` along agent 0's path on ``beta*`` (continuous time: ``E`` of it is the gain)."""
 
     N: int
     gap_sum: np.ndarray
@@ -140,6 +142,7 @@ class DeviationSample:
     cost_mfg: np.ndarray | None = None
     cost_greedy: np.ndarray | None = None
     control: np.ndarray | None = None
+    gap_greedy: np.ndarray | None = None
 
     @property
     def estimate(self) -> tuple[float, float]:
@@ -177,19 +180,25 @@ def _gap_terms(value: PolicyValue, n: int, q, Qbar, k, l_):
     return alpha, m, 2.0 * a * q + b, (a_Q * q + b_Q) * q + c_Q
 
 
-def simulate_deviation(sol: CommonNoiseSolution, value: PolicyValue, limit: PolicyValue, *, M: int,
+#: Agents per game whose ``G`` enters ``E_alpha int G dt`` (agents are exchangeable; more adds cost, little precision).
+WATCHED_AGENTS = 10
+
+
+def simulate_deviation(sol: CommonNoiseSolution, value: PolicyValue, limit: PolicyValue | None, *, M: int,
                        seed: int | np.random.SeedSequence, deviate: bool = False) -> DeviationSample:
-    """``M`` games of ``N = value.N`` players on ``alpha``: ``sum h G`` per game (module docstring), and with
+    """``M`` games of ``N = value.N`` players on ``alpha``: ``sum h G`` per game over the first
+    :data:`WATCHED_AGENTS` agents (module docstring; ``offset_sum`` with ``limit``, else zeros), and with
     ``deviate`` the same games with agent 0 on ``beta*`` (greedy against ``value``)."""
     p = sol.params
     N = int(value.N)
+    watched = min(N, WATCHED_AGENTS)
     eta0, eta1, phi, sigma, sigma0 = (float(p[k]) for k in ("eta0", "eta1", "phi", "sigma", "sigma0"))
     rng = np.random.default_rng(seed)
     q = p["m0_mean"] + p["m0_std"] * rng.standard_normal((M, N))
     gap_sum, offset_sum = np.zeros(M), np.zeros(M)
     if deviate:
         qd = q.copy()
-        cost_a, cost_d, control = np.zeros(M), np.zeros(M), np.zeros((M, 2))
+        cost_a, cost_d, control, gap_greedy = np.zeros(M), np.zeros(M), np.zeros((M, 2)), np.zeros(M)
     for n, dt in enumerate(sol.dts):
         h = float(dt)
         z0 = rng.standard_normal(M)
@@ -199,15 +208,19 @@ def simulate_deviation(sol: CommonNoiseSolution, value: PolicyValue, limit: Poli
         noise_Q = common + sigma * math.sqrt(h) * z.mean(axis=1)
         Qbar = q.mean(axis=1)
         k, l_, _ = policy_at(sol, n, Qbar)
-        alpha, m, vq, vQ = _gap_terms(value, n + 1, q, Qbar, k, l_)
-        gap_sum += h * hamiltonian_gap(q, alpha, m, vq, vQ, eta0=eta0, eta1=eta1, inv_N=1.0 / N)[0].mean(axis=1)
-        _, _, vq_inf, vQ_inf = _gap_terms(limit, n + 1, q, Qbar, k, l_)
-        offset_sum += h * hamiltonian_gap(q, alpha, m, vq_inf, vQ_inf, eta0=eta0, eta1=eta1, inv_N=0.0)[0].mean(axis=1)
+        seen = q[:, :watched]       # exchangeable agents: the first ones stand for all
+        alpha, m, vq, vQ = _gap_terms(value, n + 1, seen, Qbar, k, l_)
+        gap_sum += h * hamiltonian_gap(seen, alpha, m, vq, vQ, eta0=eta0, eta1=eta1, inv_N=1.0 / N)[0].mean(axis=1)
+        if limit is not None:
+            _, _, vq_inf, vQ_inf = _gap_terms(limit, n + 1, seen, Qbar, k, l_)
+            offset_sum += h * hamiltonian_gap(seen, alpha, m, vq_inf, vQ_inf, eta0=eta0, eta1=eta1,
+                                              inv_N=0.0)[0].mean(axis=1)
         if deviate:
             Qd = qd.mean(axis=1)
             kd, ld, _ = policy_at(sol, n, Qd)
             alpha_d, m_d, vq_d, vQ_d = _gap_terms(value, n + 1, qd[:, :1], Qd, kd, ld)
-            beta = hamiltonian_gap(qd[:, :1], alpha_d, m_d, vq_d, vQ_d, eta0=eta0, eta1=eta1, inv_N=1.0 / N)[1]
+            G_d, beta = hamiltonian_gap(qd[:, :1], alpha_d, m_d, vq_d, vQ_d, eta0=eta0, eta1=eta1, inv_N=1.0 / N)
+            gap_greedy += h * G_d[:, 0]
             delta = (beta - alpha_d)[:, 0]
             # same noises in both games: the increments differ by their coefficients only
             control[:, 0] += (vq[:, 0] - vq_d[:, 0]) * noise[:, 0]
@@ -227,35 +240,45 @@ def simulate_deviation(sol: CommonNoiseSolution, value: PolicyValue, limit: Poli
         return DeviationSample(N=N, gap_sum=gap_sum, offset_sum=offset_sum)
     gamma = float(p["gamma_T"])
     return DeviationSample(N=N, gap_sum=gap_sum, offset_sum=offset_sum, cost_mfg=cost_a + gamma * q[:, 0] ** 2,
-                           cost_greedy=cost_d + gamma * qd[:, 0] ** 2, control=control)
+                           cost_greedy=cost_d + gamma * qd[:, 0] ** 2, control=control, gap_greedy=gap_greedy)
 
 
 @dataclass(frozen=True)
 class CompleteEpsilonRow:
-    """``epsilon_N`` with the deviator's own influence: ``E_alpha int G dt`` (cost units), its Monte Carlo
-    SE, the ``N = inf`` grid offset removed from it, and the number of simulated games."""
+    """Epsilon-Nash with the deviator's own influence for one ``N`` (cost units, each with its Monte Carlo SE).
+
+    ``greedy_gain``: ``E_{beta*} int G dt`` along the greedy deviator's paths, the gain ``J(alpha) - J(beta*)``
+    by the performance-difference identity, so a lower bound on ``epsilon_N`` (continuous time);
+    ``first_order``: ``E_alpha int G dt`` over every agent of the games on ``alpha`` (equal to it when the
+    deviation is small, larger when kink trades dominate); ``simulated_gain``: ``J(alpha) - J(beta*)``
+    played in the discretised game with the same noises (control variates removed), which on the
+    solver's steps also carries the MFG feedback's own ``O(k dt)`` suboptimality (docs/mfg.md section 10)."""
 
     N: int
-    epsilon: float
-    se: float
-    grid_offset: float
+    greedy_gain: float
+    greedy_gain_se: float
+    first_order: float
+    first_order_se: float
+    simulated_gain: float
+    simulated_gain_se: float
     games: int
 
     def as_dict(self) -> dict:
-        return {"N": self.N, "epsilon": self.epsilon, "se": self.se, "grid_offset": self.grid_offset,
-                "games": self.games}
+        return {k: (int(v) if k in ("N", "games") else float(v)) for k, v in self.__dict__.items()}
 
 
 def complete_epsilon_study(sol: CommonNoiseSolution, Ns: Sequence[int], *, agent_paths: int, min_games: int,
                            seed: int) -> list[CompleteEpsilonRow]:
-    """``E_alpha int (G_N - G_inf) dt`` for each ``N`` from ``max(agent_paths // (2 N), min_games)`` games
-    (half the convergence study's agent budget; seeds spawned from ``seed``)."""
-    limit = policy_value(sol, None)
+    """:class:`CompleteEpsilonRow` for each ``N`` from ``max(agent_paths // (2 N), min_games)`` pairs of games
+    (on ``alpha`` and with agent 0 on ``beta*``, same noises; seeds spawned from ``seed``)."""
     rows = []
     for N, ss in zip(Ns, np.random.SeedSequence(seed).spawn(len(Ns))):
-        M = max(int(agent_paths) // (2 * int(N)), int(min_games), 2)
-        sample = simulate_deviation(sol, policy_value(sol, int(N)), limit, M=M, seed=ss)
-        eps, se = sample.estimate
-        rows.append(CompleteEpsilonRow(N=int(N), epsilon=eps, se=se, grid_offset=float(sample.offset_sum.mean()),
-                                       games=M))
+        M = max(int(agent_paths) // (2 * int(N)), int(min_games), 3)
+        s = simulate_deviation(sol, policy_value(sol, int(N)), None, M=M, seed=ss, deviate=True)
+        first, first_se = s.raw_estimate
+        sim, sim_se = s.simulated_gain
+        rows.append(CompleteEpsilonRow(N=int(N), greedy_gain=float(s.gap_greedy.mean()),
+                                       greedy_gain_se=float(s.gap_greedy.std(ddof=1) / math.sqrt(M)),
+                                       first_order=first, first_order_se=first_se, simulated_gain=sim,
+                                       simulated_gain_se=sim_se, games=M))
     return rows

@@ -341,7 +341,8 @@ class RateFit:
     ``exponent`` ``p`` and ``exponent_se`` (Gauss-Newton: inverse of ``J^T W J`` at the optimum);
     ``exponent_interval`` the profile-likelihood 68% interval (``chi2(p) <= chi2_min + 1``; an end is
     ``None`` where ``chi2`` stays below that inside :data:`EXPONENT_RANGE`, i.e. the data do not bound it);
-    ``constant`` ``C`` and its SE; ``chi2`` at the optimum with ``dof = len(N) - 2``; ``constant_one_over_N``
+    ``constant`` ``C`` and its SE; ``chi2`` at the optimum with ``dof = len(N) - 2`` and its goodness-of-fit
+    p-value ``p_value_fit`` (small: the points scatter more than their SEs about ``C N^-p``); ``constant_one_over_N``
     and ``chi2_one_over_N``: the fit with ``p = 1`` held; ``p_value_one_over_N`` the likelihood-ratio test
     of ``p = 1`` (``chi2_one_over_N - chi2`` against chi-square with one degree of freedom);
     ``resolved``: the ``N`` whose gap exceeds twice its SE."""
@@ -353,6 +354,7 @@ class RateFit:
     constant_se: float
     chi2: float
     dof: int
+    p_value_fit: float
     constant_one_over_N: float
     chi2_one_over_N: float
     p_value_one_over_N: float
@@ -405,6 +407,7 @@ def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> R
     return RateFit(exponent=p_hat, exponent_se=float(math.sqrt(max(cov[1, 1], 0.0))),
                    exponent_interval=(crossing(lo), crossing(hi)), constant=C,
                    constant_se=float(math.sqrt(max(cov[0, 0], 0.0))), chi2=c_min, dof=int(N.size - 2),
+                   p_value_fit=float(chi2_dist.sf(c_min, N.size - 2)),
                    constant_one_over_N=best_constant(1.0), chi2_one_over_N=c_one,
                    p_value_one_over_N=float(chi2_dist.sf(max(c_one - c_min, 0.0), 1)),
                    resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si))
