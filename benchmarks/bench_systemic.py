@@ -15,6 +15,7 @@ from mfg_finance.mfg.agent_types_solver import solve_types
 from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
+from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 from mfg_finance.mfg.epsilon_nash import epsilon_study
 from mfg_finance.mfg.finite_n import convergence_study
 from mfg_finance.mfg import types_common_noise as tcn
@@ -57,6 +58,8 @@ def main() -> None:
             {"grid": {"nx": 201, "nt": 150, "T": T}, "params": det}, TYPES),
         "terminal dispersion, 2000 paths on the three (t, Q) grids": lambda: terminal_dispersion(
             est, n_paths=2000, seed=1),
+        "path outcomes with their errors, 2000 paths on the five (t, Q) grids (160 x 201)":
+            lambda: path_outcomes_with_estimate(est, n_paths=2000, seed=1),
         "two types + common noise, (t, Y, D) 320 x 201 x 41 + 4 companions + 2000 paths": two_types_common_noise,
         "finite-N study, N = 10..10^4, 10^4 agent paths, 5000 limit paths": lambda: convergence_study(
             est.fine, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=5000, seed=1, min_replications=10),

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 #: The families the workflow compiles ahead (the argument of :func:`warm`).
-FAMILIES = ("cotahist", "trades", "mfg", "equilibrium", "market_making", "replay")
+FAMILIES = ("cotahist", "trades", "mfg", "systemic", "equilibrium", "market_making", "replay")
 
 # The stiff baseline of docs/mfg.md on a tiny grid: the solver's kernels with the pipeline's types.
 _MFG = {"grid": {"nx": 21, "nt": 12, "T": 0.5},
@@ -71,6 +71,28 @@ def _mfg(tmp: Path, large_inputs: bool) -> None:
     solve(_MFG, estimate_errors=True)
 
 
+# A common-noise run on tiny nested grids (the error estimate needs nt % 4 == 0, (nQ - 1) % 8 == 0) and a
+# finite-N study of two small games: the killed tridiagonal solves, the hybrid generator's rates and the
+# N-player step, as mfg_finance.mfg.systemic calls them for the workflow's scenarios, sweeps and check.
+_SYSTEMIC_CALIBRATION = {"sigma": 0.5, "eta0": 5e-4, "eta1": 1e-3, "phi": 0.035, "gamma_T": 0.57}
+_SYSTEMIC_RUN = {"grid": {"x_min": -5.0, "x_max": 5.0, "nx": 21, "T": 0.5, "nt": 12},
+                 "params": {"m0_mean": 0.5, "m0_std": 0.5, "sigma0": None},
+                 "solver": {"method": "newton", "tol": 1e-10, "max_iter": 50, "damping": 0.5},
+                 "price": {"enabled": False, "supply": 0.0}}
+_SYSTEMIC_SETTINGS = {"common_noise": {"nt": 8, "nQ": 17, "nD": 9, "n_paths": 20, "seed": 1},
+                      "finite_n": {"Ns": [2, 4], "agent_paths": 8, "limit_paths": 8, "min_replications": 2,
+                                   "seed": 1, "epsilon_Ns": [2]}}
+
+
+def _systemic(tmp: Path, large_inputs: bool) -> None:
+    from mfg_finance.mfg.systemic import run_common_noise, run_finite_n, systemic_config
+
+    cfg = systemic_config(_SYSTEMIC_CALIBRATION, {"sigma0": {"value": 0.3}, "sigma_idiosyncratic": {"value": 0.4}},
+                          _SYSTEMIC_RUN)
+    run_common_noise(cfg, _SYSTEMIC_SETTINGS)
+    run_finite_n(cfg, _SYSTEMIC_SETTINGS)
+
+
 def _equilibrium(tmp: Path, large_inputs: bool) -> None:
     import numpy as np
 
@@ -104,7 +126,7 @@ def _replay(tmp: Path, large_inputs: bool) -> None:
 
 
 _WARM: dict[str, Callable[[Path, bool], None]] = {
-    "cotahist": _cotahist, "trades": _trades, "mfg": _mfg, "equilibrium": _equilibrium,
+    "cotahist": _cotahist, "trades": _trades, "mfg": _mfg, "systemic": _systemic, "equilibrium": _equilibrium,
     "market_making": _market_making, "replay": _replay,
 }
 

@@ -129,6 +129,13 @@ def test_output_is_identical_for_any_thread_count():
     assert one[3][5000] >= 0 and (np.delete(one[3], 5000) < 0).all()
 
 
+def first_text_mismatch(buf, starts, first_starts, codes):
+    """detail_kernel.renumber_and_check with the codes already global (one chunk, nothing to renumber)."""
+    bounds = np.array([0, starts.size], dtype=np.int64)
+    return detail_kernel.renumber_and_check(buf, starts, codes.copy(), bounds, np.empty(0, dtype=np.int64),
+                                            first_starts)
+
+
 def test_text_mismatch_is_found_at_its_first_record():
     records = valid_records(20_000, seed=5)
     buf = np.concatenate([np.zeros(LINE_BYTES, dtype=np.uint8),
@@ -139,13 +146,13 @@ def test_text_mismatch_is_found_at_its_first_record():
                                        *outputs(records.shape[0])[3:])
     codes, uniques = pd.factorize(keys)
     first = np.array([np.flatnonzero(codes == c)[0] for c in range(uniques.size)])
-    assert detail_kernel.first_text_mismatch(buf, starts, starts[first], codes.astype(np.int64)) == -1
+    assert first_text_mismatch(buf, starts, starts[first], codes.astype(np.int64)) == -1
     # claim that record 12345 holds another record's text: found there, whichever field differs
     other = (codes[12345] + 1) % uniques.size
     wrong = codes.astype(np.int64)
     wrong[12345] = other
     wrong[17000] = (codes[17000] + 1) % uniques.size
-    assert detail_kernel.first_text_mismatch(buf, starts, starts[first], wrong) == 12345
+    assert first_text_mismatch(buf, starts, starts[first], wrong) == 12345
 
 
 def test_text_mismatch_covers_every_text_byte():
@@ -157,16 +164,16 @@ def test_text_mismatch_covers_every_text_byte():
     starts = (np.arange(64, dtype=np.int64) + 1) * LINE_BYTES
     codes = np.zeros(64, dtype=np.int64)
     first_starts = starts[:1]
-    assert detail_kernel.first_text_mismatch(buf0, starts, first_starts, codes) == -1
+    assert first_text_mismatch(buf0, starts, first_starts, codes) == -1
     for column in text_columns(detail_kernel.DETAIL_FIELDS):
         buf = buf0.copy()
         buf[starts[40] + column] ^= 0x01                    # another printable byte
-        assert detail_kernel.first_text_mismatch(buf, starts, first_starts, codes) == 40, column
+        assert first_text_mismatch(buf, starts, first_starts, codes) == 40, column
     # bytes outside the text fields are not compared
     buf = buf0.copy()
     others = np.setdiff1d(np.arange(RECORD_BYTES), text_columns(detail_kernel.DETAIL_FIELDS))
     buf[starts[40] + others] = ord("7")
-    assert detail_kernel.first_text_mismatch(buf, starts, first_starts, codes) == -1
+    assert first_text_mismatch(buf, starts, first_starts, codes) == -1
 
 
 def test_word_checks_match_the_byte_rules_for_every_byte_value_and_position():

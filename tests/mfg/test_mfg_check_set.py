@@ -42,15 +42,14 @@ def test_check_set_meets_the_target(case, solved):
     assert_within_target(solved[case])
 
 
-def assert_terminal_mean_flagged(s, exact):
-    """A terminal mean inside a cell of 0 with an unresolved terminal law is flagged, and its error bar covers it."""
+def assert_terminal_mean_resolved(s, exact):
+    """A terminal mean inside a cell of 0 (1e-6 ... 1e-16 of Q_0) is resolved by the mean path (mfg.mean_path) with
+    its speed and half-life: within 2 % of exact (round-off here, eta1 = 0; the density's was -17 ... +41 % off)."""
     acc = s.accuracy
-    assert {"terminal_dispersion", "mean_inventory_terminal"} <= set(acc["unresolved"])
-    error = abs(acc["outcomes"]["mean_inventory_terminal"] - exact["mean_inventory_terminal"])
-    assert error <= acc["outcome_errors"]["mean_inventory_terminal"]
-    if acc["outcome_errors"]["liquidation_speed"] is not None:
-        assert abs(acc["outcomes"]["liquidation_speed"] - exact["liquidation_speed"]) <= \
-            acc["outcome_errors"]["liquidation_speed"]
+    assert "terminal_dispersion" in acc["unresolved"]
+    for key in ("mean_inventory_terminal", "liquidation_speed", "liquidation_half_life"):
+        assert key not in acc["unresolved"]
+        assert acc["outcomes"][key] == pytest.approx(exact[key], rel=0.02), key
 
 
 @pytest.mark.parametrize("gamma_T", LADDER)
@@ -58,9 +57,10 @@ def test_ladder_on_the_graded_mesh(gamma_T):
     s = solve(make(STIFF, params={"eta1": 0.0, "gamma_T": gamma_T}))
     assert s.total_cost <= do_nothing_cost(s)
     exact = exact_outcomes(s.config)
-    # measured +1.6, +2.5, +2.6, +2.7 % (before the exact last interval: +0.8, +0.7, -1.2, +24 %)
+    # measured +0.70, +0.59, +0.43, +0.36 % (+1.6 ... +2.7 % before the mesh of issue 14ladder; before the exact
+    # last interval: +0.8, +0.7, -1.2, +24 %)
     assert abs(s.outcomes()["total_cost"] / exact["total_cost"] - 1.0) < 0.05
-    assert_terminal_mean_flagged(s, exact)        # Q_T: 1e-6 ... 1e-16 of Q_0, off by +10 ... +41 %
+    assert_terminal_mean_resolved(s, exact)       # Q_T: 1e-6 ... 1e-16 of Q_0
 
 
 @pytest.mark.parametrize("gamma_T", LADDER)
@@ -71,4 +71,4 @@ def test_ladder_on_the_uniform_time_mesh(gamma_T):
     assert s.exact_last_interval and s.accuracy["terminal_layer_resolved"]
     exact = exact_outcomes(s.config)
     assert abs(s.outcomes()["total_cost"] / exact["total_cost"] - 1.0) < 0.05
-    assert_terminal_mean_flagged(s, exact)
+    assert_terminal_mean_resolved(s, exact)

@@ -22,6 +22,8 @@ MILD = dict(sigma=1.0, eta0=1e-2, eta1=5e-3, phi=0.5, gamma_T=5.0, m0_mean=1.0, 
 MILD_TYPES = [{"name": "urgent", "weight": 0.4, "phi": 5.0, "gamma_T": 50.0},
               {"name": "patient", "weight": 0.6, "phi": 0.05, "m0_mean": -0.5}]
 #: Every headline outcome of docs/mfg.md, section 11 (a type has no eta or price of its own).
+#: The outcomes the one-type solve takes from its mean path (mfg.mean_path).
+MEAN_PATH_KEYS = ("liquidation_half_life", "liquidation_speed", "mean_inventory_terminal")
 CROWD_KEYS = ("liquidation_half_life", "liquidation_speed", "total_cost", "mean_inventory_terminal",
               "terminal_dispersion", "eta_max", "eta_mean", "price_impact")
 TYPE_KEYS = CROWD_KEYS[:5]
@@ -94,9 +96,15 @@ def test_one_type_through_the_multi_type_solver_is_the_one_type_solve():
     for key, value in single.accuracy["outcomes"].items():
         if value is None or not math.isfinite(value):
             continue
-        assert crowd[key] == pytest.approx(value, rel=1e-7, abs=1e-14), key
         assert errors[key] is not None and errors[key] >= 0.0, key
-    assert multi.accuracy["unresolved"]["crowd"] == single.accuracy["unresolved"]
+        if key in MEAN_PATH_KEYS:
+            # the one-type solve reads these from the mean path on its cost path (mfg.mean_path), the multi-type
+            # solver from its moments: the same within their estimates
+            assert abs(crowd[key] - value) <= errors[key] + single.accuracy["outcome_errors"][key], key
+            continue
+        assert crowd[key] == pytest.approx(value, rel=1e-7, abs=1e-14), key
+    assert [k for k in multi.accuracy["unresolved"]["crowd"] if k not in MEAN_PATH_KEYS] == \
+        [k for k in single.accuracy["unresolved"] if k not in MEAN_PATH_KEYS]
     # the per-type record of the only type is the crowd's
     assert multi.accuracy["outcomes"]["types"]["all"]["total_cost"] == crowd["total_cost"]
 

@@ -54,6 +54,29 @@ def _load(path: str) -> dict:
     return _SCHEMAS[path]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def schema_parsed_once():
+    """``snakemake.utils.validate`` takes the schema's path and parses the YAML file on every call (about 0.2
+    CPU-s, pure-Python YAML): most of the fuzz test's time. Its parse is kept here (a copy for each call,
+    which ``validate`` edits); the validation and the defaults it fills in are Snakemake's own."""
+    import snakemake.utils
+
+    parse = snakemake.utils._load_configfile
+    parsed: dict = {}
+
+    def parse_once(source, filetype="Config"):
+        if not isinstance(source, (str, Path)):
+            return parse(source, filetype)
+        key = (str(source), filetype)
+        if key not in parsed:
+            parsed[key] = parse(source, filetype)
+        return copy.deepcopy(parsed[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(snakemake.utils, "_load_configfile", parse_once)
+        yield
+
+
 def validated(config: dict, schema: dict) -> dict:
     """common.smk's checks, in its order; Refused (with the message) when the config is refused."""
     from snakemake.utils import validate

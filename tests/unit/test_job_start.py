@@ -81,3 +81,44 @@ def test_code_fingerprint_follows_the_package_files(tmp_path):
     first = code_fingerprint(tmp_path)
     (tmp_path / "m.py").write_text("x = 22\n")
     assert code_fingerprint(tmp_path) != first
+
+
+def test_auto_engine_is_the_one_the_workflow_compiles_ahead_for():
+    # kernels.smk compiles the Monte Carlo kernels ahead only when compiled_engine_pays says the backtests
+    # take numba: the same threshold as engine="auto"
+    from mfg_finance.market_making.engines import NUMBA_MIN_PATH_STEPS, compiled_engine_pays
+    from mfg_finance.market_making.simulator import choose_engine
+
+    for path_steps in (1, NUMBA_MIN_PATH_STEPS - 1, NUMBA_MIN_PATH_STEPS, 4 * NUMBA_MIN_PATH_STEPS):
+        assert (choose_engine("auto", path_steps) == "numba") == compiled_engine_pays(path_steps)
+    assert not compiled_engine_pays(2000 * 3600) and compiled_engine_pays(5000 * 3600)
+
+
+_SYSTEMIC_JOB = """
+from mfg_finance.mfg.systemic import run_common_noise, run_finite_n, systemic_config
+from mfg_finance.kernel_warmup import _SYSTEMIC_CALIBRATION, _SYSTEMIC_RUN
+run = {**_SYSTEMIC_RUN, "grid": {**_SYSTEMIC_RUN["grid"], "nx": 41, "nt": 20}}
+cfg = systemic_config({**_SYSTEMIC_CALIBRATION, "phi": 0.05}, {"sigma0": {"value": 0.25},
+                      "sigma_idiosyncratic": {"value": 0.45}}, run)
+settings = {"common_noise": {"nt": 12, "nQ": 25, "nD": 9, "n_paths": 30, "seed": 5},
+            "finite_n": {"Ns": [3, 6, 12], "agent_paths": 24, "limit_paths": 16, "min_replications": 2,
+                         "seed": 2, "epsilon_Ns": [3, 6]}}
+run_common_noise(cfg, settings)
+run_finite_n(cfg, settings)
+"""
+
+
+@pytest.mark.slow  # two processes, one compiling the systemic kernels on a cold cache
+def test_systemic_warm_up_compiles_what_the_systemic_jobs_call(tmp_path):
+    # a job after the warm-up (other sizes and values, as the workflow's scenarios, sweeps and finite-N check
+    # have) loads every kernel it calls and compiles none (NUMBA_DEBUG_CACHE prints "data saved" per compile)
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "NUMBA_NUM_THREADS": "1", "NUMBA_DEBUG_CACHE": "1"}
+    warmed = subprocess.run([sys.executable, "-c", "from mfg_finance.kernel_warmup import warm; warm('systemic')"],
+                            env=env, capture_output=True, text=True, check=True)
+    assert "data saved" in warmed.stdout
+    job = subprocess.run([sys.executable, "-c", _SYSTEMIC_JOB], env=env, capture_output=True, text=True, check=True)
+    assert "data loaded" in job.stdout and "data saved" not in job.stdout, job.stdout[-2000:]

@@ -193,6 +193,7 @@ def sweep_point_inputs(wildcards):
     inputs = {"mfg_params": MFG_PARAMS, "kernels": kernel_inputs("mfg")}
     if wildcards.sweep in SYSTEMIC_SWEEPS:
         inputs["systemic_params"] = SYSTEMIC_PARAMS
+        inputs["kernels"] = kernel_inputs("mfg", "systemic")
     return inputs
 
 

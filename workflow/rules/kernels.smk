@@ -5,10 +5,20 @@
 # never reruns the jobs that use it.
 
 # the families each warm-up job compiles: the readers' alone (their jobs start first, in the data stage), the
-# models' together (one process start instead of four; their jobs start after calibration, by when it is done)
+# models' together (one process start instead of four; their jobs start after calibration, by when it is done).
+# A family no job of this config calls compiled is left out (its warm-up would cost CPU the run never repays):
+# the Monte Carlo kernels when the backtests are small enough for the numpy engine, the replay kernels
+# without replays, the common-noise and finite-N kernels without systemic scenarios or sweeps.
+from mfg_finance.market_making._checks import n_steps_of
+from mfg_finance.market_making.engines import compiled_engine_pays
+
+_FAMILY_USED = {"market_making": compiled_engine_pays(MM["n_paths"] * n_steps_of(MM["horizon_s"], MM["dt_s"])),
+                "replay": bool(REPLAY_JOBS), "systemic": bool(SYSTEMIC_SCENARIOS or SYSTEMIC_SWEEPS)}
 KERNEL_GROUPS = {"cotahist": ["cotahist"], "trades": ["trades"],
-                 "models": ["mfg", "equilibrium", "market_making", "replay"]}
-_KERNEL_GROUP_OF = {family: group for group, families in KERNEL_GROUPS.items() for family in families}
+                 "models": ["mfg", "systemic", "equilibrium", "market_making", "replay"]}
+_COMPILED_GROUPS = {group: [family for family in families if _FAMILY_USED.get(family, True)]
+                    for group, families in KERNEL_GROUPS.items()}
+_KERNEL_GROUP_OF = {family: group for group, families in _COMPILED_GROUPS.items() for family in families}
 
 # below the serial data chain (CRITICAL_PATH), above every other job, so they fill the core the chain leaves
 # idle rather than wait until the end of the run; the trade readers' first (ingest_trades is in the chain)
@@ -16,12 +26,13 @@ _KERNEL_PRIORITY = {"cotahist": 5, "trades": 5, "models": 4}
 
 
 def kernel_inputs(*families):
-    """The warm-up records of the kernel ``families`` a job calls (inputs of its rule)."""
-    groups = dict.fromkeys(_KERNEL_GROUP_OF[family] for family in families)
+    """The warm-up records of the kernel ``families`` a job calls (inputs of its rule); none for a family this
+    run does not compile ahead (the job takes another engine, or compiles what it calls itself)."""
+    groups = dict.fromkeys(_KERNEL_GROUP_OF[family] for family in families if family in _KERNEL_GROUP_OF)
     return [ancient(f"results/kernels/{group}.json") for group in groups]
 
 
-for _group, _families in KERNEL_GROUPS.items():
+for _group, _families in _COMPILED_GROUPS.items():
 
     rule:
         name:

@@ -24,6 +24,7 @@ rule solve_systemic:
     input:
         mfg_params=MFG_PARAMS,
         systemic_params=SYSTEMIC_PARAMS,
+        kernels=kernel_inputs("systemic"),
     output:
         metrics="results/systemic/{systemic_scenario}/metrics.json",
         arrays="results/systemic/{systemic_scenario}/arrays.npz",
@@ -46,6 +47,7 @@ rule finite_n_check:
     input:
         mfg_params=MFG_PARAMS,
         systemic_params=SYSTEMIC_PARAMS,
+        kernels=kernel_inputs("systemic"),
     output:
         metrics="results/systemic/finite_n/metrics.json",
         figure=report("results/systemic/finite_n/convergence.png", caption="../report/systemic.rst",

@@ -367,25 +367,29 @@ def parse_block(buf, starts, first, stop, ints, floats, keys, err_field, err_rea
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def first_text_mismatch(buf, starts, first_starts, codes):
-    """Index of the first record whose text bytes differ from those of its code's first record, or -1.
+def renumber_and_check(buf, starts, codes, bounds, global_of, first_starts):
+    """Renumber chunk-local codes and check every record's text, in one pass over the records.
 
-    Record ``i`` (at ``starts[i]``) claims the text of the record at ``first_starts[codes[i]]``;
-    both are compared through the same words :func:`text_key` hashes (they cover exactly the text
-    bytes).
+    ``codes``, ``bounds`` and ``global_of`` are those of :class:`.hashcodes.ChunkCodes` (chunk ``k``'s
+    local code ``c`` becomes ``global_of[bounds[k] + c]``; nothing is renumbered when ``global_of`` is
+    empty). Returns the index of the first record whose text differs from that of its code's first record
+    (at ``first_starts[code]``), or -1; the codes are left unfinished then. Text is compared through the same
+    words :func:`text_key` hashes (they cover exactly the text bytes).
     """
-    n = starts.shape[0]
-    n_blocks = (n + RECORDS_PER_BLOCK - 1) // RECORDS_PER_BLOCK
-    found = np.full(n_blocks, -1, dtype=np.int64)
-    for block in numba.prange(n_blocks):
-        for i in range(block * RECORDS_PER_BLOCK, min((block + 1) * RECORDS_PER_BLOCK, n)):
-            a, b = starts[i], first_starts[codes[i]]
-            if not _same_text(buf, a, b):
-                found[block] = i
+    n_chunks = bounds.shape[0] - 1
+    found = np.full(n_chunks, -1, dtype=np.int64)
+    renumber = global_of.shape[0] > 0
+    for chunk in numba.prange(n_chunks):
+        base = bounds[chunk]
+        for i in range(base, bounds[chunk + 1]):
+            code = global_of[base + codes[i]] if renumber else codes[i]
+            codes[i] = code
+            if not _same_text(buf, starts[i], first_starts[code]):
+                found[chunk] = i
                 break
-    for block in range(n_blocks):
-        if found[block] >= 0:
-            return found[block]
+    for chunk in range(n_chunks):
+        if found[chunk] >= 0:
+            return found[chunk]
     return -1
 
 

@@ -23,7 +23,7 @@ from mfg_finance.cotahist import detail_kernel, kernel
 from mfg_finance.cotahist.fields import POSITIVE_FIELDS
 from mfg_finance.cotahist.framing import frame
 from mfg_finance.cotahist.layout import (COLUMNS, DATE, DATE_OR_NEVER, DETAIL_FIELDS, HEADER_FIELDS,
-                                         INT_OR_BLANK, TRAILER_FIELDS)
+                                         INT_OR_BLANK, RECORD_BYTES, TRAILER_FIELDS)
 from mfg_finance.cotahist.rejects import Reject, header_and_trailer, kernel_rejects, length_rejects
 from mfg_finance.cotahist.source import read_source
 from mfg_finance.cotahist.textcodes import (TextTable, categorical_columns, factorize_records, merge_tables,
@@ -46,6 +46,8 @@ MAX_REJECTS_LISTED = 1000
 _HEADER_TRAILER_FIELDS = {f.name for f in HEADER_FIELDS + TRAILER_FIELDS} - {"TIPREG"}
 _POSITIVE_ROWS = [(DETAIL_FIELDS.index(f), row) for row, f in enumerate(_SPEC.int_fields)
                   if f.name in POSITIVE_FIELDS]
+# float rows whose field has room for integers of 2**53 or more (a field of w digits holds less than 10**w)
+_WIDE_FLOAT_ROWS = [(k, f) for k, f in enumerate(_SPEC.float_fields) if 10 ** f.width > _EXACT_INT]
 _DATE_ROW = next(i for i, f in enumerate(_SPEC.int_fields) if f.column == "date")
 
 
@@ -89,7 +91,8 @@ def _redo_large_values(buf: np.ndarray, starts: np.ndarray, floats: np.ndarray) 
     The kernel's int64 -> float64 conversion is exact below 2**53; above, Python's integer true
     division gives the float nearest to the exact decimal value.
     """
-    for row, f in zip(floats, _SPEC.float_fields):
+    for k, f in _WIDE_FLOAT_ROWS:
+        row = floats[k]
         for i in np.flatnonzero(row >= _EXACT_INT / 10.0 ** f.decimals):
             raw = buf[starts[i] + f.offset:starts[i] + f.end].tobytes()
             row[i] = int(raw) / 10 ** f.decimals
@@ -177,12 +180,41 @@ def _header_trailer_dropped(rejects: list[Reject]) -> int:
     return len({r.line for r in rejects if r.line_dropped and r.field in _HEADER_TRAILER_FIELDS})
 
 
+_NARROW_DTYPES = (np.int8, np.int16, np.int32, np.int64)
+# The integer rows that become typed columns (dates are used as they are): where each one goes in
+# kernel.narrow_rows' outputs, by dtype
+_NARROWED = [(row, f) for row, f in enumerate(_SPEC.int_fields) if f.kind not in (DATE, DATE_OR_NEVER)]
+_NARROW_WIDTHS = [_NARROW_DTYPES.index(np.dtype(INT_DTYPES[f.column])) for _, f in _NARROWED]
+_NARROW_TARGETS = [_NARROW_WIDTHS[:k].count(w) for k, w in enumerate(_NARROW_WIDTHS)]
+_NARROW_BLANKS = [[f.kind for _, f in _NARROWED][:k + 1].count(INT_OR_BLANK) - 1 if f.kind == INT_OR_BLANK else -1
+                  for k, (_, f) in enumerate(_NARROWED)]
+
+
+def _narrowed_columns(ints: np.ndarray) -> dict[str, object]:
+    """The non-date integer columns of :func:`_columns`, converted in one parallel pass (large inputs)."""
+    n = ints.shape[1]
+    outs = [np.empty((_NARROW_WIDTHS.count(w), n), dtype=dtype) for w, dtype in enumerate(_NARROW_DTYPES)]
+    blank = np.empty((max(_NARROW_BLANKS) + 1, n), dtype=bool)
+    kernel.narrow_rows(ints, np.array([row for row, _ in _NARROWED], dtype=np.int64),
+                       np.array(_NARROW_WIDTHS, dtype=np.int64), np.array(_NARROW_TARGETS, dtype=np.int64),
+                       np.array(_NARROW_BLANKS, dtype=np.int64), *outs, blank)
+    out: dict[str, object] = {}
+    for (_, f), width, target, blank_row in zip(_NARROWED, _NARROW_WIDTHS, _NARROW_TARGETS, _NARROW_BLANKS):
+        values = outs[width][target]
+        out[f.column] = values if blank_row < 0 else pd.arrays.IntegerArray(values, blank[blank_row])
+    return out
+
+
 def _columns(ints: np.ndarray, floats: np.ndarray) -> dict[str, object]:
     """Typed columns from the kernel's outputs (float rows are used as they are, without a copy)."""
     out: dict[str, object] = {f.column: row for row, f in zip(floats, _SPEC.float_fields)}
+    if parallel_kernels(ints.shape[1] * RECORD_BYTES):
+        out.update(_narrowed_columns(ints))
     for row, f in zip(ints, _SPEC.int_fields):
         if f.kind in (DATE, DATE_OR_NEVER):
             out[f.column] = row.view("M8[ns]")
+        elif f.column in out:
+            continue
         elif f.kind == INT_OR_BLANK:
             blank = row < 0
             out[f.column] = pd.arrays.IntegerArray(np.where(blank, 0, row).astype(INT_DTYPES[f.column]), blank)

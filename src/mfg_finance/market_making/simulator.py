@@ -36,6 +36,7 @@ import pandas as pd
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.market_making import _checks
+from mfg_finance.market_making.engines import NUMBA_MIN_PATH_STEPS, compiled_engine_pays
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,8 @@ MID_MODELS = ("gaussian", "binomial")
 ENGINES = ("auto", "numba", "numpy")
 #: random numbers drawn per block and stream (bounds memory at ~6 MB for the three streams)
 _BLOCK_ELEMENTS = 1 << 18
-#: below this many path-steps the numpy engine (~35 ns/path-step) finishes before numba would
-#: have repaid its import and cache load (~0.3 s in a fresh process) at ~7-14 ns/path-step
-_NUMBA_MIN_PATH_STEPS = 10_000_000
+#: below this many path-steps "auto" takes the numpy engine (mfg_finance.market_making.engines)
+_NUMBA_MIN_PATH_STEPS = NUMBA_MIN_PATH_STEPS
 
 Policy = Callable[[float, np.ndarray, np.ndarray], tuple]
 
@@ -252,7 +252,7 @@ def choose_engine(engine: str, path_steps: int) -> str:
     _checks.choice("engine", engine, ENGINES)
     if engine != "auto":
         return engine
-    if path_steps < _NUMBA_MIN_PATH_STEPS:
+    if not compiled_engine_pays(path_steps):
         return "numpy"
     try:
         import numba  # noqa: F401

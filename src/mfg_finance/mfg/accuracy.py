@@ -62,16 +62,17 @@ time sequence is asymptotic (``|R - R2| <= |O_h - O_T|``: the second-order term 
 else the fine value ``O_h`` (less the spatial correction) with the estimate ``|O_h - O_T| / (r - 1) + e_x``
 (``extrapolated`` and ``space_extrapolated`` list the outcomes that were).
 
+*The mean-path outcomes* (``liquidation_half_life``, ``liquidation_speed``, ``mean_inventory_terminal``) are those of
+the linear feedback on each solve's cost path (:mod:`mfg_finance.mfg.mean_path`), not of the density's mean: their
+relative accuracy is that of the cost path however small ``Q_T`` is. The speed is extrapolated like every outcome
+(it is ``-ln(Q_T/Q_0)/T``, in which the path's error is linear) and the reported ``Q_T = Q_0 exp(-T speed)`` with
+the error ``|Q_T| (exp(T est(speed)) - 1)`` (:func:`mfg_finance.mfg.mean_path.terminal_mean_from_speed`).
+
 ``unresolved``: outcomes the grid cannot resolve, with the estimate widened to what they may be:
 
 * ``terminal_dispersion`` when the terminal std spans fewer than 2 cells where the terminal law sits
   (estimate ``max(|est|, value)``);
-* ``mean_inventory_terminal`` when the terminal law is narrower than one cell and its mean is less than a cell
-  from 0, or the law narrower than 2 cells and the mean less than ``MEAN_CELL_FRACTION`` = 1 % of a cell from 0
-  (estimate ``max(|est|, |Q_T|)``): where in its cell the mean sits is the grid's doing (the ``gamma_T`` ladder's
-  ``Q_T``, ``1e-6 ... 1e-16`` of ``Q_0``, was off by -17 ... +41 % with estimates 0.07 ... 8 of that);
-* any outcome whose estimate is at least half its magnitude (e.g. a terminal mean ``e^-16`` times the
-  initial one: its relative error is the error of the decay exponent times 16), and then the speed
+* any outcome whose estimate is at least half its magnitude, and for ``mean_inventory_terminal`` then the speed
   ``-ln(Q_T / Q_0) / T`` with it (estimate widened to ``ln(1 + est(Q_T) / |Q_T|) / T``, or to the speed
   itself when ``est(Q_T) > |Q_T|``: not even the order of magnitude of ``Q_T`` is known);
 * an outcome the fine grid computes and a companion cannot (e.g. a speed whose terminal mean overshoots zero
@@ -91,12 +92,10 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 from mfg_finance.mfg.grid import mesh_layer
+from mfg_finance.mfg.mean_path import terminal_mean_from_speed
 
 #: Terminal std below this many cells: ``terminal_dispersion`` is unresolved.
 RESOLVED_CELLS = 2.0
-#: A terminal mean this fraction of a cell from 0, with a terminal law narrower than ``RESOLVED_CELLS``, is unresolved
-#: (as is one within a cell of 0 with a law narrower than a cell): :func:`flag_unresolved`.
-MEAN_CELL_FRACTION = 0.01
 #: An outcome whose estimated error is at least this fraction of its magnitude is unresolved.
 UNRESOLVED_RELATIVE = 0.5
 #: The spatial error is extrapolated only where it is in its asymptotic first-order regime: the law upwind
@@ -318,15 +317,11 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
 
 
 def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float | None], *,
-                    terminal_std_cells: float, layer_resolved: bool,
-                    terminal_mean_cells: float = math.inf) -> list[str]:
+                    terminal_std_cells: float, layer_resolved: bool) -> list[str]:
     """Keys of the outcomes the grid does not resolve (module docstring); widens their ``errors`` in place.
 
-    ``terminal_mean_cells``: ``|Q_T|`` over the spacing where it sits (default: not checked; ``terminal_std_cells``
-    likewise the terminal std)."""
+    ``terminal_std_cells``: the terminal std over the spacing where the terminal law sits."""
     unresolved = []
-    inside_a_cell = (terminal_std_cells < 1.0 and terminal_mean_cells < 1.0) or \
-        (terminal_std_cells < RESOLVED_CELLS and terminal_mean_cells < MEAN_CELL_FRACTION)
     for key, est in errors.items():
         # a value a companion cannot even compute (e.g. the speed of a terminal mean that overshoots zero
         # there): not resolved, and as uncertain as itself
@@ -343,12 +338,6 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
             unresolved.append(key)
             if est is not None and _finite(value):
                 errors[key] = max(est, abs(value))
-        elif key == "mean_inventory_terminal" and inside_a_cell and est is not None and _finite(value):
-            # where in its cell the mean of an unresolved law sits is the split of the mass between the nodes
-            # around it, the grid's doing (gamma_T ladder, Q_T 1e-3 ... 1e-15 of a cell: -17 ... +41 %, estimates
-            # 0.07 ... 8 of that; stiff baseline on uniform nodes, law 0.63 cells, Q_T 0.025 cells: +11 %)
-            unresolved.append(key)
-            errors[key] = max(est, abs(value))
         elif est is not None and _finite(value) and est >= UNRESOLVED_RELATIVE * abs(value) > 0.0:
             unresolved.append(key)
     # the speed is -ln(Q_T / Q_0) / T: unresolved with Q_T, and as uncertain as ln Q_T
@@ -547,12 +536,14 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
             combined[key] = {**combined[key], "value": in_variance[0], "error": in_variance[1]}
     values = {k: c["value"] for k, c in combined.items()}
     errors = {k: c["error"] for k, c in combined.items()}
+    # Q_T from the mean path (mfg.mean_path): its error is linear in ln Q_T, i.e. in the speed, whose extrapolation
+    # and estimate it takes; where in its cell the density's mass sits no longer matters (no cell rule for Q_T)
+    terminal_mean_from_speed(values, errors, horizon)
     if "price_impact" in errors:
         errors["price_impact"] = impact_error(errors)
-    unresolved = flag_unresolved({**values, "_horizon": float(solution.t[-1] - solution.t[0])}, errors,
+    unresolved = flag_unresolved({**values, "_horizon": horizon}, errors,
                                  terminal_std_cells=record["terminal_std_cells"],
-                                 layer_resolved=record["terminal_layer_resolved"],
-                                 terminal_mean_cells=abs(float(solution.mean_inventory[-1])) / at_end)
+                                 layer_resolved=record["terminal_layer_resolved"])
     record.update(ratio=ratio, excess_diffusion={**excess, "terminal": terminal_excess}, outcomes=values, outcome_errors=errors,
                   extrapolated=[k for k, c in combined.items() if c["extrapolated"]],
                   space_extrapolated=[k for k, c in combined.items() if c["space_extrapolated"]],

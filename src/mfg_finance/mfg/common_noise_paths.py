@@ -53,18 +53,22 @@ class CommonNoisePaths:
 
 
 def simulate_paths(sol: CommonNoiseSolution, *, n_paths: int, seed: int, Q0: float | None = None,
-                   price: dict | None = None) -> CommonNoisePaths:
+                   price: dict | None = None, normals: np.ndarray | None = None) -> CommonNoisePaths:
     """Simulate ``n_paths`` common-noise paths from ``Q0`` (default ``m0_mean``).
 
     ``price``: ``{kappa, p_ref, supply}`` (supply a number or a list of nt+1 numbers) to add the
-    clearing price; ``None`` for no price.
+    clearing price; ``None`` for no price. ``normals``: the (nt, n_paths) standard normals ``Z_n`` of the
+    steps instead of those drawn from ``seed`` (the error estimate drives the companion grids with the same
+    Brownian path, :func:`mfg_finance.mfg.common_noise_dispersion.coarse_normals`).
     """
     from mfg_finance.mfg.price import clearing_price, supply_path
 
     nt = sol.t.size - 1
     sigma0 = sol.params["sigma0"]
     dts = sol.dts
-    z = np.random.default_rng(seed).standard_normal((nt, n_paths))
+    z = np.random.default_rng(seed).standard_normal((nt, n_paths)) if normals is None else np.asarray(normals)
+    if z.shape != (nt, n_paths):
+        raise ValueError(f"simulate_paths: normals of shape {z.shape} for {nt} steps and {n_paths} paths")
     Q = np.empty((nt + 1, n_paths))
     m = np.empty_like(Q)
     eta = np.empty_like(Q)

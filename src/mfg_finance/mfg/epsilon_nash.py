@@ -40,8 +40,9 @@ from mfg_finance.mfg.killed_tridiag import solve_killed
 BR_ITERATIONS = 8
 
 
-def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_response: bool):
-    """Value coefficients ``(a, b, c)`` at ``t = 0`` (nQ,) in the frozen environment of ``sol``.
+def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_response: bool, history: bool = False):
+    """Value coefficients ``(a, b, c)`` at ``t = 0`` (nQ,) in the frozen environment of ``sol``
+    (``history``: at every time node, each (nt+1, nQ)).
 
     ``best_response``: the deviator's policy ``k = a^n/eta``, ``l = b^n/(2 eta)`` is found by policy
     iteration on each step (fully implicit), so it minimises the discrete step exactly and the
@@ -53,6 +54,7 @@ def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_respons
     a, b, c = np.full(Q.size, p["gamma_T"]), np.zeros(Q.size), np.zeros(Q.size)
     noise = p["sigma"] ** 2 + p["sigma0"] ** 2
     zeros = np.zeros(Q.size)
+    steps = [(a, b, c)]
     for n in range(nt - 1, -1, -1):
         eta = sol.eta[n]
         m = -(sol.k[n] * Q + sol.l[n])
@@ -68,6 +70,10 @@ def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_respons
         c = solve_killed(up, down, zeros, h, c + h * (eta * l_ * l_ - l_ * b_new + noise * a_new
                                                       + var_x * graded_gradient(b_new, Q)))
         a, b = a_new, b_new
+        if history:
+            steps.append((a, b, c))
+    if history:
+        return tuple(np.array(f[::-1]) for f in zip(*steps))
     return a, b, c
 
 

@@ -81,7 +81,9 @@ def closed_form(t: np.ndarray, *, T: float, sigma: float, eta: float, phi: float
         V  = m0_std^2 e^{-2 omega t} d(tau)^2 / d(T)^2 + sigma^2 d(tau) (1 - e^{-2 omega t}) / (2 omega d(T)),
         h0 = sigma^2 eta [omega tau + ln(d(tau) / (2 k))],
 
-    written with decaying exponentials only (no overflow for large ``omega T``). For ``phi = 0``,
+    written with decaying exponentials only (no overflow for large ``omega T``) and evaluated as
+    ``d = k (1 + e) - gamma_T expm1(-2 omega tau)``, ``e = exp(-2 omega tau)`` (no cancellation for
+    ``gamma_T >> k``: the form above loses ``log10(gamma_T / k)`` digits at ``tau = 0``). For ``phi = 0``,
     with ``s(t) = eta + gamma_T (T - t)``: ``h2 = gamma_T eta / s``, ``Q = m0_mean s / s(0)``,
     ``V = m0_std^2 (s/s(0))^2 + sigma^2 s t / s(0)``, ``h0 = sigma^2 eta ln(s / eta)``.
     """
@@ -90,11 +92,16 @@ def closed_form(t: np.ndarray, *, T: float, sigma: float, eta: float, phi: float
     if phi > 0.0:
         omega, k = math.sqrt(phi / eta), math.sqrt(phi * eta)
 
+        # d = k (1 + e) + gamma_T (1 - e) with e = exp(-2 omega x), 1 - e = -expm1(-2 omega x): the form
+        # (k + gamma_T) + (k - gamma_T) e cancels to 2k at x = 0 and lost its digits for gamma_T >> k
+        # (gamma_T = 1e12, k = 4e-3: Q_T 0.8 % off)
         def d(x):
-            return (k + gamma_T) + (k - gamma_T) * np.exp(-2.0 * omega * x)
+            e = np.exp(-2.0 * omega * x)
+            return k * (1.0 + e) - gamma_T * np.expm1(-2.0 * omega * x)
 
         dtau, dT = d(tau), d(T)
-        h2 = k * ((k + gamma_T) - (k - gamma_T) * np.exp(-2.0 * omega * tau)) / dtau
+        e_tau = np.exp(-2.0 * omega * tau)
+        h2 = k * (k * -np.expm1(-2.0 * omega * tau) + gamma_T * (1.0 + e_tau)) / dtau
         decay = np.exp(-omega * t) * dtau / dT
         mean = m0_mean * decay
         variance = (m0_std ** 2 * decay ** 2

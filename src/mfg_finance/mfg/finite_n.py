@@ -322,8 +322,97 @@ def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_path
 
 
 def fitted_rate(rows: Sequence[ConvergenceRow]) -> float:
-    """Least-squares slope of ``log |cost_gap|`` against ``log N`` (``-1`` for an ``O(1/N)`` gap)."""
+    """Least-squares slope of ``log |cost_gap|`` against ``log N`` (``-1`` for an ``O(1/N)`` gap): unweighted,
+    on the rows given (kept for quick looks; :func:`fit_rate` is the study's fit, over every ``N``)."""
     N = np.array([r.N for r in rows], dtype=float)
     gap = np.abs([r.cost_gap for r in rows])
     keep = gap > 0
     return float(np.polyfit(np.log(N[keep]), np.log(gap[keep]), 1)[0])
+
+
+#: Range of exponents searched by :func:`fit_rate` (the gap is a positive, decreasing effect).
+EXPONENT_RANGE = (0.0, 4.0)
+
+
+@dataclass(frozen=True)
+class RateFit:
+    """Fit of ``gap_N = C N^{-p}`` to every ``N`` with the Monte Carlo standard errors (cost units).
+
+    ``exponent`` ``p`` and ``exponent_se`` (Gauss-Newton: inverse of ``J^T W J`` at the optimum);
+    ``exponent_interval`` the profile-likelihood 68% interval (``chi2(p) <= chi2_min + 1``; an end is
+    ``None`` where ``chi2`` stays below that inside :data:`EXPONENT_RANGE`, i.e. the data do not bound it);
+    ``constant`` ``C`` and its SE; ``chi2`` at the optimum with ``dof = len(N) - 2`` and its goodness-of-fit
+    p-value ``p_value_fit`` (small: the points scatter more than their SEs about ``C N^-p``); ``constant_one_over_N``
+    and ``chi2_one_over_N``: the fit with ``p = 1`` held; ``p_value_one_over_N`` the likelihood-ratio test
+    of ``p = 1`` (``chi2_one_over_N - chi2`` against chi-square with one degree of freedom);
+    ``resolved``: the ``N`` whose gap exceeds twice its SE."""
+
+    exponent: float
+    exponent_se: float
+    exponent_interval: tuple[float | None, float | None]
+    constant: float
+    constant_se: float
+    chi2: float
+    dof: int
+    p_value_fit: float
+    constant_one_over_N: float
+    chi2_one_over_N: float
+    p_value_one_over_N: float
+    resolved: tuple[int, ...]
+
+    def as_dict(self) -> dict:
+        out = {k: v for k, v in self.__dict__.items()}
+        out["exponent_interval"] = list(self.exponent_interval)
+        out["resolved"] = list(self.resolved)
+        return out
+
+
+def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> RateFit:
+    """Weighted least squares (the Gaussian likelihood) of ``gap = C N^{-p}`` over every point, negative
+    or unresolved gaps included: ``C`` is profiled out in closed form, ``p`` minimised over
+    :data:`EXPONENT_RANGE` (grid, then bounded refinement). Needs three points or more, every SE > 0."""
+    from scipy.optimize import brentq, minimize_scalar
+    from scipy.stats import chi2 as chi2_dist
+
+    N, g, s = (np.asarray(x, dtype=float) for x in (N, gap, se))
+    if N.size < 3 or np.any(s <= 0.0) or not np.all(np.isfinite(np.concatenate([N, g, s]))):
+        raise ValueError(f"fit_rate needs >= 3 points with finite values and SE > 0; got N={N}, SE={s}")
+    w = 1.0 / (s * s)
+
+    def best_constant(p):
+        x = N ** -p
+        return float(np.sum(w * g * x) / np.sum(w * x * x))
+
+    def chi2(p):
+        return float(np.sum(w * (g - best_constant(p) * N ** -p) ** 2))
+
+    lo, hi = EXPONENT_RANGE
+    grid = np.linspace(lo, hi, 401)
+    values = np.array([chi2(p) for p in grid])
+    i = int(np.argmin(values))
+    bracket = (grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)])
+    p_hat = float(minimize_scalar(chi2, bounds=bracket, method="bounded", options={"xatol": 1e-10}).x)
+    c_min = chi2(p_hat)
+    C = best_constant(p_hat)
+    x = N ** -p_hat
+    J = np.column_stack([x, -C * x * np.log(N)]) / s[:, None]
+    cov = np.linalg.pinv(J.T @ J)
+
+    def crossing(end):
+        if chi2(end) <= c_min + 1.0:
+            return None
+        return float(brentq(lambda p: chi2(p) - c_min - 1.0, *sorted((p_hat, end))))
+
+    c_one = chi2(1.0)
+    return RateFit(exponent=p_hat, exponent_se=float(math.sqrt(max(cov[1, 1], 0.0))),
+                   exponent_interval=(crossing(lo), crossing(hi)), constant=C,
+                   constant_se=float(math.sqrt(max(cov[0, 0], 0.0))), chi2=c_min, dof=int(N.size - 2),
+                   p_value_fit=float(chi2_dist.sf(c_min, N.size - 2)),
+                   constant_one_over_N=best_constant(1.0), chi2_one_over_N=c_one,
+                   p_value_one_over_N=float(chi2_dist.sf(max(c_one - c_min, 0.0), 1)),
+                   resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si))
+
+
+def rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:
+    """:func:`fit_rate` of the study's cost gaps."""
+    return fit_rate([r.N for r in rows], [r.cost_gap for r in rows], [r.cost_gap_se for r in rows])

@@ -153,7 +153,7 @@ def _log_root(c: float) -> float:
 
 
 def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.inf,
-              max_step_ratio: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+              max_step_ratio: float = 1.5, true_layer: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Time nodes ``t`` (nt+1,) and steps ``dts`` (nt,) on ``[0, T]`` (trading days).
 
     ``uniform``: ``t = linspace(0, T, nt + 1)``, every step ``T / nt``.
@@ -200,6 +200,23 @@ def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.i
     are continuous: ``tau = inf`` (``gamma_T = 0``, no layer) or ``beta = 1`` gives the uniform
     mesh; if the layer is so wide that ``l > T + tau`` the mesh is purely geometric,
     ``kappa = ln(1 + T / tau) / nt`` (every step below ``beta T / nt``).
+
+    ``true_layer`` (``eta0 / gamma_T``) below ``layer`` (:func:`mesh_layer`: the exact last interval holds the
+    layer below that scale, :mod:`mfg_finance.mfg.terminal_interval`): the steps grade from the exact interval
+    at the rate of the true layer, ``dt(s) = kappa min(s + tau_0, l)`` with ``tau_0 = true_layer``, and the last
+    step is the whole of ``s < layer``::
+
+        S(k) = (L + tau_0) e^{kappa k} - tau_0   for 0 < k <= k*,   S(0) = 0,   L = layer,
+
+    (then uniform as above, ``l`` from :func:`graded_smooth_scale` at ``L + tau_0``), so the last step is
+    ``~ L (1 + kappa)`` and every implicit step before it has the ratio ``dt / (s + tau_0) = kappa``. Why: with
+    ``dt = kappa (s + L)`` the steps inside ``s < L`` are nearly uniform, ``~ kappa L``, while
+    ``h2 ~ eta / (s + tau_0)`` varies on the scale ``s`` there: the ``k``-th step from the end has a relative error
+    ``~ 1 / k`` in ``h2`` whatever ``kappa``, and the noise cost ``sigma^2 int h2 dt`` gets
+    ``~ sigma^2 eta sum 1 / (2 k^2)``, which does not vanish under refinement (``gamma_T`` ladder: +0.8 ... +1.3 %
+    of the cost left after the time extrapolation, docs/mfg.md section 11). The map is still fixed in ``k / nt``
+    for ``k >= 1`` (doubling ``nt`` splits every implicit step in two; the coarser mesh's last step covers the
+    finer one's last two). Used only when ``L`` is below ``EXACT_END_MAX_FRACTION T``.
     """
     if kind == "uniform":
         t = np.linspace(0.0, T, nt + 1)
@@ -208,11 +225,14 @@ def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.i
         raise ValueError(f"time mesh {kind!r} is not one of {TIME_MESHES}")
     # a layer narrower than 1e-16 T is not worth resolving (the terminal penalty is then a hard constraint)
     tau = max(float(layer), MIN_LAYER * T)
+    k = np.arange(nt + 1, dtype=float)
+    if true_layer is not None and true_layer < tau <= EXACT_END_MAX_FRACTION * T and max_step_ratio > 1.0:
+        s = _exact_end_distances(T, nt, tau, float(true_layer), max_step_ratio)
+        return T - s[::-1], np.diff(s)[::-1].copy()
     ell = graded_smooth_scale(T, tau, max_step_ratio)
     if not ell > tau:
         t = np.linspace(0.0, T, nt + 1)
         return t, np.full(nt, t[1] - t[0])
-    k = np.arange(nt + 1, dtype=float)
     if ell >= T + tau:   # the layer reaches t = 0: purely geometric
         kappa = math.log1p(T / tau) / nt
         s = tau * np.expm1(kappa * k)
@@ -229,10 +249,37 @@ def time_mesh(T: float, nt: int, kind: str = "uniform", *, layer: float = math.i
     return t, np.diff(s)[::-1].copy()
 
 
+#: The graded mesh grades from the exact last interval (``true_layer`` of :func:`time_mesh`) when that interval
+#: is at most this fraction of the horizon; a wider one (coarse nodes, :func:`mesh_layer`'s ``c``) keeps the
+#: law ``dt = kappa (s + layer)``.
+EXACT_END_MAX_FRACTION = 0.25
+
+
+def _exact_end_distances(T: float, nt: int, layer: float, tau0: float, beta: float) -> np.ndarray:
+    """Distances to ``T`` of the nodes of :func:`time_mesh`'s graded law above an exact last interval (its
+    docstring): ``S(0) = 0``, ``S(k) = (L + tau0) e^{kappa k} - tau0`` up to ``l``, then uniform, ``S(nt) = T``."""
+    base = layer + tau0
+    ell = graded_smooth_scale(T, base, beta)
+    k = np.arange(nt + 1, dtype=float)
+    if ell >= T + tau0:      # geometric all the way to t = 0
+        kappa = math.log((T + tau0) / base) / nt
+        s = base * np.exp(kappa * k) - tau0
+    else:
+        log_ratio = math.log(ell / base)
+        kappa = (log_ratio + (T - ell + tau0) / ell) / nt
+        k_star = log_ratio / kappa
+        s = np.where(k <= k_star, base * np.exp(kappa * np.minimum(k, k_star)) - tau0,
+                     ell - tau0 + kappa * ell * (k - k_star))
+    s[0], s[-1] = 0.0, T
+    return s
+
+
 def make_grid(x_min: float, x_max: float, nx: int, T: float, nt: int, kind: str = "uniform", *,
-              layer: float = math.inf, max_step_ratio: float = 1.5, q: np.ndarray | None = None) -> Grid:
-    """Grid on ``[x_min, x_max] x [0, T]``: ``nx`` space nodes (uniform, or the given ``q``), ``nt`` steps of :func:`time_mesh`."""
-    t, dts = time_mesh(T, nt, kind, layer=layer, max_step_ratio=max_step_ratio)
+              layer: float = math.inf, max_step_ratio: float = 1.5, q: np.ndarray | None = None,
+              true_layer: float | None = None) -> Grid:
+    """Grid on ``[x_min, x_max] x [0, T]``: ``nx`` space nodes (uniform, or the given ``q``), ``nt`` steps of
+    :func:`time_mesh` (``true_layer``: the physical layer ``eta0 / gamma_T``, see there)."""
+    t, dts = time_mesh(T, nt, kind, layer=layer, max_step_ratio=max_step_ratio, true_layer=true_layer)
     nodes = np.linspace(x_min, x_max, nx) if q is None else np.asarray(q, dtype=float)
     return Grid(q=nodes, t=t, dts=dts)
 
@@ -249,7 +296,8 @@ def grid_from_config(config, *, layer: float | None = None) -> Grid:
     q = grid_nodes(g, p)
     return make_grid(g["x_min"], g["x_max"], g["nx"], g["T"], g["nt"], g.get("time_mesh", "uniform"),
                      layer=mesh_layer(p, g["T"], q) if layer is None else layer,
-                     max_step_ratio=g.get("max_step_ratio", 1.5), q=q)
+                     max_step_ratio=g.get("max_step_ratio", 1.5), q=q,
+                     true_layer=layer_scale(p["eta0"], p["gamma_T"]))
 
 
 def grid_nodes(grid, params) -> np.ndarray:
@@ -267,7 +315,17 @@ def _graded_nodes(key: tuple) -> np.ndarray:
     (the config check, the grid, the error estimate's companions)."""
     x_min, x_max, nx, T, *values = key
     params = dict(zip(_ENVELOPE_KEYS, values))
-    return inventory_nodes(x_min, x_max, nx, law_envelope(params, T), sigma=params["sigma"])
+    return inventory_nodes(x_min, x_max, nx, law_envelope(params, T), sigma=params["sigma"],
+                           carried=exactly_carried(params, T))
+
+
+def exactly_carried(params, T: float) -> float:
+    """Distance to ``T`` (trading days) below which the exact last interval carries the law whatever the nodes
+    (:mod:`mfg_finance.mfg.terminal_interval`): ``TERMINAL_LAYER_FLOOR T`` when the layer ``eta0 / gamma_T`` is
+    thinner than that (the graded time mesh's last step then spans it, :func:`time_mesh`), else 0 (the implicit
+    steps resolve the layer and the nodes must hold the law up to ``T``)."""
+    floor = TERMINAL_LAYER_FLOOR * T
+    return floor if layer_scale(params["eta0"], params["gamma_T"]) < floor else 0.0
 
 
 # ---- where the law goes: the Gaussian (LQ moment) envelope ---------------------------------------
@@ -402,7 +460,7 @@ def _budgeted_monitor(sample: np.ndarray, resolve: np.ndarray, central: np.ndarr
 
 
 def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope | None, *,
-                    sigma: float) -> np.ndarray:
+                    sigma: float, carried: float = 0.0) -> np.ndarray:
     r"""``nx`` inventory nodes on ``[x_min, x_max]`` graded to where the law is (inventory units).
 
     The spacing the scheme wants at ``q`` (:mod:`mfg_finance.mfg.hjb`: central, hence second order and
@@ -428,12 +486,19 @@ def inventory_nodes(x_min: float, x_max: float, nx: int, envelope: LawEnvelope |
     central/upwind switch (``|alpha| h = sigma^2``) would take different values at ``+-h`` and make a
     spurious mean flow, which destabilised the coupling on coarse meshes. Without an envelope the nodes are uniform.
     The error estimate's space companions are meshes of this rule with fewer nodes (mfg.accuracy).
+
+    ``carried`` (trading days, :func:`exactly_carried`): the times closer to ``T`` than this are left out of
+    ``h*``; the exact last interval carries the law there and no implicit step sees it. Why: at ``gamma_T = 1e12``
+    the law contracts to a std of 1e-8 and resolving every scale of that contraction took about 50 of 201 nodes
+    (spacing 1.5e-8 at 0), squeezing the cells where the law starts to 0.10-0.15, upwind there: the quadratic
+    coefficient of the value at ``t = 0`` was 5 % high, +1.7 % of the cost (+1.1 % at ``gamma_T = 1e2``).
     """
-    return inventory_nodes_for_laws(x_min, x_max, nx, [(envelope, sigma)])
+    return inventory_nodes_for_laws(x_min, x_max, nx, [(envelope, sigma)], carried=carried)
 
 
 def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
-                             laws: Sequence[tuple[LawEnvelope | None, float]]) -> np.ndarray:
+                             laws: Sequence[tuple[LawEnvelope | None, float]], *,
+                             carried: float = 0.0) -> np.ndarray:
     """:func:`inventory_nodes` for several laws on one grid (the agent types of
     :mod:`mfg_finance.mfg.agent_types_solver`): ``laws`` = ``(envelope, sigma)`` pairs; the spacing wanted at
     ``q`` is the smallest any of them wants there and the upwinding cost (``travel``) is their sum. Uniform if
@@ -446,6 +511,9 @@ def inventory_nodes_for_laws(x_min: float, x_max: float, nx: int,
     geometric = np.geomspace(smallest / 10.0, L, int(40 * decades) + 2)
     even = np.linspace(x_min, x_max, 801)
     times = np.arange(0, laws[0][0].t.size, 4)      # every fourth time of the 400: ample for a smooth path
+    if carried > 0.0:      # the law the implicit steps see (the exact last interval carries it closer to T)
+        env_t = laws[0][0].t
+        times = times[env_t[times] <= env_t[-1] - carried]
     # each law's own neighbourhood at every time, so that a narrow travelling packet is sampled too
     packets = [env.mean[times, None] + np.maximum(env.std, 1e-300)[times, None]
                * np.linspace(-COVER_STDS, COVER_STDS, 21) for env, _ in laws]

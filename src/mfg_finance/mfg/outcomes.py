@@ -73,15 +73,21 @@ NO_POSITION = 1e-9
 
 def path_outcomes(t: np.ndarray, mean: np.ndarray, std_terminal: float, mean_flow: np.ndarray,
                   eta: np.ndarray, total_cost: float, price: np.ndarray | None,
-                  std_initial: float = 0.0) -> dict[str, float | None]:
+                  std_initial: float = 0.0, log_ratio_terminal: float | None = None) -> dict[str, float | None]:
     """The outcome dict (keys :data:`OUTCOME_KEYS`) from the time paths of an equilibrium.
 
     With ``|Q_0| <= NO_POSITION std_0`` there is no position to liquidate: half-life and speed are NaN.
+    ``log_ratio_terminal``: ``ln(Q_T / Q_0)`` when the caller has it (:mod:`mfg_finance.mfg.mean_path`): the speed is
+    then ``-log_ratio_terminal / T``, defined where ``Q_T`` underflows.
     """
     position = abs(float(mean[0])) > NO_POSITION * std_initial
+    if position and log_ratio_terminal is not None and math.isfinite(log_ratio_terminal):
+        speed = float(-log_ratio_terminal / (t[-1] - t[0]))
+    else:
+        speed = liquidation_speed(t, mean) if position else math.nan
     out: dict[str, float | None] = {
         "liquidation_half_life": half_life(t, mean) if position else math.nan,
-        "liquidation_speed": liquidation_speed(t, mean) if position else math.nan,
+        "liquidation_speed": speed,
         "total_cost": float(total_cost),
         "mean_inventory_initial": float(mean[0]),
         "mean_inventory_terminal": float(mean[-1]),

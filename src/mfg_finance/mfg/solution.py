@@ -141,13 +141,12 @@ class MfgSolution:
     def liquidation_speed(self) -> float:
         """Mean-inventory decay rate ``-ln(Q_T / Q_0) / T`` (1 / trading day).
 
-        NaN when ``Q_T / Q_0 <= 0`` (no initial position, or the crowd overshoots zero).
+        From the mean path of the outcomes (:meth:`mean_path`); NaN without an initial position.
         """
-        mean = self.mean_inventory
-        ratio = mean[-1] / mean[0] if mean[0] != 0.0 else math.nan
-        if not ratio > 0.0:
+        _, log_ratio = self.mean_path()
+        if log_ratio is None:
             return math.nan
-        return float(-math.log(ratio) / (self.t[-1] - self.t[0]))
+        return float(-log_ratio / (self.t[-1] - self.t[0]))
 
     @property
     def terminal_dispersion(self) -> float:
@@ -207,8 +206,26 @@ class MfgSolution:
         """Scalar outcomes of this grid solution's own arrays (keys :data:`mfg_finance.mfg.outcomes.OUTCOME_KEYS`)."""
         from mfg_finance.mfg.outcomes import path_outcomes
 
-        return path_outcomes(self.t, self.mean_inventory, self.terminal_dispersion, self.mean_flow, self.eta,
-                             self.total_cost, self.price, std_initial=float(self.inventory_std[0]))
+        mean, log_ratio = self.mean_path()
+        return path_outcomes(self.t, mean, self.terminal_dispersion, self.mean_flow, self.eta,
+                             self.total_cost, self.price, std_initial=float(self.inventory_std[0]),
+                             log_ratio_terminal=log_ratio)
+
+    def mean_path(self) -> tuple[np.ndarray, float | None]:
+        """``(Q, ln(Q_T / Q_0))``: the mean inventory path of the outcomes (inventory units).
+
+        With a position (``|Q_0|`` above ``NO_POSITION`` times the initial std), the path of the linear feedback
+        on the equilibrium cost path (:mod:`mfg_finance.mfg.mean_path`): relative accuracy however small ``Q_T``
+        is. Without one, the density's mean (:attr:`mean_inventory`, 0 up to round-off) and ``None``.
+        """
+        from mfg_finance.mfg.mean_path import mean_path
+        from mfg_finance.mfg.outcomes import NO_POSITION
+
+        density_mean = self.mean_inventory
+        if not abs(float(density_mean[0])) > NO_POSITION * float(self.inventory_std[0]):
+            return density_mean, None
+        p = self.config["params"]
+        return mean_path(float(density_mean[0]), self.time_steps, self.eta, phi=p["phi"], gamma_T=p["gamma_T"])
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays of ``solution.npz``; ``price`` is omitted (not NaN-filled) when disabled."""

@@ -113,16 +113,27 @@ def _mean_se(x: np.ndarray) -> dict[str, float]:
     return {"mean": float(np.mean(x)), "se": float(np.std(x, ddof=1) / math.sqrt(x.size))}
 
 
-def path_outcomes(paths, T: float) -> dict[str, Any]:
-    """Outcomes over common-noise paths: mean and SE of ``Q_T``, speed of the mean path, price impact."""
-    out = {"Q_T": _mean_se(paths.Q[:, -1]),
-           "Q_T_band_5_95": [float(v) for v in np.quantile(paths.Q[:, -1], [0.05, 0.95])],
-           "liquidation_speed": _speed(paths.Q.mean(axis=0), T),
-           "eta_max": _mean_se(paths.eta.max(axis=1)),
-           "price_impact": None}
+#: metrics.json outcome of a common-noise scenario <- the estimated path outcome it reports
+#: (:data:`mfg_finance.mfg.common_noise_outcomes.KEYS`); each is ``{"mean", "se", "error"}``.
+_SCENARIO_OUTCOMES = {"Q_T": "mean_inventory_terminal", "liquidation_speed": "liquidation_speed",
+                      "liquidation_half_life": "liquidation_half_life", "eta_max": "eta_max_per_path",
+                      "eta_mean": "eta_mean", "price_impact": "price_impact"}
+
+
+def estimated_path_outcomes(estimated) -> dict[str, Any]:
+    """Scenario outcomes of the common-noise paths with their discretisation errors
+    (``estimated``: :class:`mfg_finance.mfg.common_noise_outcomes.PathOutcomes`): each of
+    :data:`_SCENARIO_OUTCOMES` as ``{"mean", "se", "error"}`` (value time-extrapolated where asymptotic,
+    Monte Carlo SE, discretisation error estimate; ``None`` without a price), and the 5-95% bands of the fine
+    grid's paths."""
+    paths = estimated.paths
+    out: dict[str, Any] = {}
+    for name, key in _SCENARIO_OUTCOMES.items():
+        value = estimated.values[key]
+        out[name] = None if value is None else {"mean": value, "se": estimated.se[key], "error": estimated.errors[key]}
+    out["Q_T_band_5_95"] = [float(v) for v in np.quantile(paths.Q[:, -1], [0.05, 0.95])]
     if paths.price is not None:
         impact = paths.price[:, -1] - paths.price[:, 0]
-        out["price_impact"] = _mean_se(impact)
         out["price_impact_band_5_95"] = [float(v) for v in np.quantile(impact, [0.05, 0.95])]
     return out
 
@@ -138,17 +149,18 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Solve the (t, Q) system with its error bounds and simulate the fan-chart paths."""
     from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
-    from mfg_finance.mfg.common_noise_paths import simulate_paths
+    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 
     cn = _settings(settings, "common_noise")
     est = _solve_cn(cfg, cn, estimate=True)
     sol = est.fine
-    paths = simulate_paths(sol, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+    estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                            price=_price_args(cfg))
+    paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     bands = paths.quantiles(probs)
-    T = float(sol.t[-1])
     dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
-    outcomes = path_outcomes(paths, T)
+    outcomes = estimated_path_outcomes(estimated)
     outcomes["terminal_dispersion"] = dispersion.as_dict()
     summary = {
         "kind": "common_noise",
@@ -162,6 +174,12 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
         "error_bound_max": {name: float(np.max(est.estimate(name))) for name in ("a", "b", "c", "eta")},
         "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs},
         "outcomes": outcomes,
+        # every path outcome on the five grids driven by the same Brownian path: value (time-extrapolated where
+        # asymptotic), discretisation error and its parts, Monte Carlo SE (mfg.common_noise_outcomes)
+        "outcome_estimates": estimated.as_dict(),
+        "outcome_errors": {name: (o or {}).get("error") for name, o in outcomes.items()
+                           if name in _SCENARIO_OUTCOMES},
+        "unresolved": list(estimated.unresolved),
     }
     arrays = {"t": sol.t, "Q_grid": sol.Q, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k, "l": sol.l,
               "eta": sol.eta, "quantile_probs": np.asarray(probs)}
@@ -185,16 +203,19 @@ def _solve_types_cn(cfg, cn, *, estimate: bool):
 def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Two types under common noise: the (t, Y, D) solve with its error bounds and the fan-chart paths."""
+    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
     from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
     from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
     cn = _settings(settings, "common_noise")
     est = _solve_types_cn(cfg, cn, estimate=True)
     sol = est.fine
-    paths = simulate_paths(sol, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+    estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                            price=_price_args(cfg), simulate=simulate_paths)
+    paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     T = float(sol.t[-1])
-    outcomes = path_outcomes(paths, T)
+    outcomes = estimated_path_outcomes(estimated)     # the crowd's, with their errors; per type below (no error)
     outcomes["types"] = {ty.name: {"weight": ty.weight, "expected_cost": _cost_summary(est.cost_detail(k)),
                                    "Q_T": _mean_se(paths.Q_by_type[k][:, -1]),
                                    "liquidation_speed": _speed(paths.Q_by_type[k].mean(axis=0), T)}
@@ -219,6 +240,10 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
         "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs,
                   "share_outside_grid": paths.outside},
         "outcomes": outcomes,
+        "outcome_estimates": estimated.as_dict(),
+        "outcome_errors": {name: (o or {}).get("error") for name, o in outcomes.items()
+                           if name in _SCENARIO_OUTCOMES},
+        "unresolved": list(estimated.unresolved),
     }
     arrays = {"t": sol.t, "Y_grid": sol.Y, "shear": np.asarray(sol.shear), "D_grid": sol.D, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k,
               "l": sol.l, "eta": sol.eta, "weights": sol.weights, "quantile_probs": np.asarray(probs)}
@@ -259,8 +284,9 @@ def run_types(cfg: Mapping[str, Any], sol=None) -> tuple[dict[str, Any], dict[st
 
 def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The finite-N convergence study and the epsilon-Nash estimates for the common-noise config."""
+    from mfg_finance.mfg.deviation import complete_epsilon_study
     from mfg_finance.mfg.epsilon_nash import epsilon_study
-    from mfg_finance.mfg.finite_n import convergence_study, fitted_rate
+    from mfg_finance.mfg.finite_n import convergence_study, rate_fit_of
 
     cn, fn = _settings(settings, "common_noise"), _settings(settings, "finite_n")
     est = _solve_cn(cfg, cn, estimate=True)
@@ -271,46 +297,46 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     largest = rows[-1]
     gap = abs(largest.mean_cost - mfg_value["value"])
     allowed = 3.0 * largest.mean_cost_se + mfg_value["error_bound"]
-    resolved = [r for r in rows if abs(r.cost_gap) > 2.0 * r.cost_gap_se]
+    rate = rate_fit_of(rows) if len(rows) >= 3 else None
+    epsilon_Ns = [int(n) for n in fn["epsilon_Ns"]]
     return {
         "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
-        "fitted_rate": fitted_rate(resolved) if len(resolved) >= 2 else None,
-        "rate_points": [r.N for r in resolved],
+        # gap = C N^-p fitted to every N with the Monte Carlo SEs as weights (finite_n.fit_rate)
+        "rate_fit": None if rate is None else rate.as_dict(),
+        "fitted_rate": None if rate is None else -rate.exponent,
+        "rate_points": [r.N for r in rows] if rate is not None else [],
         "largest_N_check": {"N": largest.N, "abs_difference": gap, "allowed": allowed, "holds": bool(gap <= allowed),
                             "mean_cost": largest.mean_cost, "mean_cost_se": largest.mean_cost_se,
                             "mfg_error_bound": mfg_value["error_bound"],
                             # the limit sample's remaining time-step error (extrapolated over sub-steps): shown, it
                             # is not part of the allowance and is far below one standard error
                             "simulation_time_error": limit["time_step_error"]},
-        "epsilon": [r.as_dict() for r in epsilon_study(est.fine, est.coarse, [int(n) for n in fn["epsilon_Ns"]])],
+        # the environment part only (the deviator's own influence left out): epsilon_nash
+        "epsilon": [r.as_dict() for r in epsilon_study(est.fine, est.coarse, epsilon_Ns)],
+        # with the deviator's own influence (deviation.py; continuous-time estimate, see docs/mfg.md 10)
+        "epsilon_complete": [r.as_dict() for r in complete_epsilon_study(
+            est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]), min_games=int(fn["min_replications"]),
+            seed=int(fn["seed"]) + 1)],
         "settings": {"Ns": [int(n) for n in fn["Ns"]], "agent_paths": int(fn["agent_paths"]),
                      "limit_paths": int(fn["limit_paths"]), "min_replications": int(fn["min_replications"]),
                      "seed": int(fn["seed"])},
     }
 
 
-def _mean_path_outcomes(paths, total_cost: float, cost_error: float, dispersion=None) -> tuple[dict, dict, dict]:
-    """Sweep outcomes (:data:`mfg_finance.sweeps.OUTCOME_COLUMNS`) of the mean paths over common-noise
-    paths (``E[Q_t]``, ``E[m_t]``, ``E[eta_t]``, ``E[p_t]``), their discretisation errors (the expected
-    cost's bound and, with ``dispersion`` (:class:`~mfg_finance.mfg.common_noise_dispersion.TerminalDispersion`),
-    the terminal std's estimate; ``None`` elsewhere) and the Monte Carlo SEs of the terminal values."""
-    from mfg_finance.mfg.outcomes import path_outcomes as outcomes_of
+def _estimated_point_outcomes(estimated, total_cost: float, cost_error: float, dispersion) -> tuple[dict, dict, dict]:
+    """Sweep outcomes (:data:`mfg_finance.sweeps.OUTCOME_COLUMNS`) of the common-noise paths with their
+    discretisation errors and Monte Carlo SEs (``estimated``: :class:`mfg_finance.mfg.common_noise_outcomes.
+    PathOutcomes`), the expected cost with its bound and the terminal std with its estimate."""
+    from mfg_finance.sweeps import OUTCOME_COLUMNS
 
-    price = None if paths.price is None else paths.price.mean(axis=0)
-    m = paths.m.mean(axis=0)
-    out = outcomes_of(paths.t, paths.Q.mean(axis=0), math.nan, m, paths.eta.mean(axis=0), total_cost, price)
-    out["terminal_dispersion"] = None if dispersion is None else dispersion.std
-    out["mean_flow_abs_max"] = float(np.max(np.abs(m)))
-    se = {"mean_inventory_terminal": _mean_se(paths.Q[:, -1])["se"],
-          "mean_flow_terminal": _mean_se(paths.m[:, -1])["se"]}
-    errors = {"total_cost": cost_error}
-    if dispersion is not None:
-        se["terminal_dispersion"] = dispersion.moments["total"]["std_se"]
-        errors["terminal_dispersion"] = dispersion.error["total"]
-    if paths.price is not None:
-        se["price_terminal"] = _mean_se(paths.price[:, -1])["se"]
-        se["price_impact"] = _mean_se(paths.price[:, -1] - paths.price[:, 0])["se"]
+    keys = [k for k in OUTCOME_COLUMNS if k in estimated.values]
+    out = {k: estimated.values[k] for k in keys}
+    errors = {k: estimated.errors[k] for k in keys}
+    se = {k: estimated.se[k] for k in keys if estimated.se[k] is not None}
+    out.update(total_cost=total_cost, terminal_dispersion=dispersion.std)
+    errors.update(total_cost=cost_error, terminal_dispersion=dispersion.error["total"])
+    se["terminal_dispersion"] = dispersion.moments["total"]["std_se"]
     return out, errors, se
 
 
@@ -340,8 +366,10 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     Every point of such a sweep uses the same solver, including ``sigma0 = 0`` (so a sweep has no
     jump from switching solvers): two types with common noise, section 8b; types alone, section 9;
     otherwise the ``(t, Q)`` system of section 8. Outcomes: :data:`mfg_finance.sweeps.OUTCOME_COLUMNS`
-    of the mean paths over ``systemic.common_noise.n_paths`` seeded common-noise paths, with the
-    expected cost's error bound in ``outcome_errors`` and Monte Carlo SEs in ``outcome_se``;
+    of the mean paths over ``systemic.common_noise.n_paths`` seeded common-noise paths, with their
+    discretisation errors in ``outcome_errors`` (one type: every path outcome, from the companion grids driven by
+    the same Brownian path, :mod:`mfg_finance.mfg.common_noise_outcomes`, the crowd's with two types, and the
+    cost's bound) and Monte Carlo SEs in ``outcome_se``;
     ``derived`` holds ``sigma0``, ``sigma`` and the type weights actually used. A solver failure is
     recorded (``converged`` false, ``error``), not raised.
     """
@@ -359,13 +387,16 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     cn = _settings(settings, "common_noise")
     try:
         if cfg["types"] and sigma0 > 0.0:
+            from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
             from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
             from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
             kind, est = "types_common_noise", _solve_types_cn(cfg, cn, estimate=True)
-            paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+            estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                                    price=_price_args(cfg), simulate=simulate_paths)
             dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))["crowd"]
-            outcomes, errors, se = _mean_path_outcomes(paths, est.total_cost, est.total_cost_error, dispersion)
+            outcomes, errors, se = _estimated_point_outcomes(estimated, est.total_cost, est.total_cost_error,
+                                                             dispersion)
             iterations, residual = 0, None
         elif cfg["types"]:
             kind, sol = "types", _types_solution(cfg)
@@ -375,12 +406,13 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             iterations, residual = summary["iterations"], summary["residual"]
         else:
             from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
-            from mfg_finance.mfg.common_noise_paths import simulate_paths
+            from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 
             kind, est = "common_noise", _solve_cn(cfg, cn, estimate=True)
-            paths = simulate_paths(est.fine, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]), price=_price_args(cfg))
+            estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                                    price=_price_args(cfg))
             dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
-            outcomes, errors, se = _mean_path_outcomes(paths, est.expected_cost, est.cost_error, dispersion)
+            outcomes, errors, se = _estimated_point_outcomes(estimated, est.expected_cost, est.cost_error, dispersion)
             iterations, residual = 0, None
     except (MfgConvergenceError, MfgDomainError) as exc:
         record.update(solver="systemic", converged=False, iterations=0, residual=None, error=str(exc), outcomes=None)
@@ -391,7 +423,8 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                   outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
                   unresolved=(point["unresolved"] if kind == "types" else
-                              ["terminal_dispersion"] if "total" in dispersion.unresolved else []),
+                              ([k for k in estimated.unresolved if k in OUTCOME_COLUMNS] if kind != "types" else [])
+                              + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
     if kind == "types":
         record.update(type_outcomes=point["type_outcomes"], type_outcome_errors=point["type_outcome_errors"],

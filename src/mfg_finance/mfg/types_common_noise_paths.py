@@ -48,17 +48,21 @@ class TypesCommonNoisePaths:
 
 
 def simulate_paths(sol: TypesCommonNoiseSolution, *, n_paths: int, seed: int,
-                   price: dict | None = None) -> TypesCommonNoisePaths:
+                   price: dict | None = None, normals: np.ndarray | None = None) -> TypesCommonNoisePaths:
     """Simulate ``n_paths`` common-noise paths from ``Q_k(0) = m0_mean,k``.
 
-    ``price``: ``{kappa, p_ref, supply}`` to add the clearing price; ``None`` for none.
+    ``price``: ``{kappa, p_ref, supply}`` to add the clearing price; ``None`` for none. ``normals``: the
+    (nt, n_paths) normals of the steps instead of those drawn from ``seed`` (the companion grids of the error
+    estimate, :mod:`mfg_finance.mfg.common_noise_outcomes`).
     """
     from mfg_finance.mfg.price import clearing_price, supply_path
 
     nt = sol.t.size - 1
     p = sol.params
     w = sol.weights
-    z = np.random.default_rng(seed).standard_normal((nt, n_paths))
+    z = np.random.default_rng(seed).standard_normal((nt, n_paths)) if normals is None else np.asarray(normals)
+    if z.shape != (nt, n_paths):
+        raise ValueError(f"simulate_paths: normals of shape {z.shape} for {nt} steps and {n_paths} paths")
     Q = np.empty((2, nt + 1, n_paths))
     m = np.empty((nt + 1, n_paths))
     eta = np.empty_like(m)

@@ -1,0 +1,212 @@
+r"""Outcomes of the common-noise paths with their discretisation error and Monte Carlo standard error.
+
+The outcomes (units of :mod:`mfg_finance.mfg.outcomes`) are functionals of the mean paths over the simulated
+common-noise paths (:mod:`mfg_finance.mfg.common_noise_paths`): ``E[Q_t]`` (liquidation speed
+``-ln(E[Q_T] / Q_0) / T``, half-life, ``E[Q_T]``), ``E[m_t]`` (initial, terminal, largest ``|.|``),
+``E[eta_t]`` (min, max, time average), ``E[p_t]`` (initial, terminal, ``E[p_T - p_0]``), plus
+``eta_max_per_path = E[max_t eta_t]`` (the peak cost a market-wide shock brings, on average).
+
+**Discretisation error.** Every outcome is computed on the five grids of
+:func:`mfg_finance.mfg.common_noise.solve_with_estimate` -- time companions (every other and every fourth time
+node, same ``Q`` nodes) and space companions (every other and every fourth ``Q`` node, same time nodes) -- from
+paths driven by the *same* Brownian path: the fine grid's normals on the space companions, two fine steps'
+normals summed into one coarse increment on the time companions
+(:func:`mfg_finance.mfg.common_noise_dispersion.coarse_normals`). The grids' differences are then
+discretisation, not sampling (the Monte Carlo noise cancels to the companions' difference times the noise).
+Both the ``(t, Q)`` solve and the paths' linearly implicit step are first order in time, and the time
+companions carry both. Each outcome is then treated as the expected cost
+(:func:`mfg_finance.mfg.common_noise.extrapolated_cost`): extrapolated in time (Richardson, ``R = 2 O_h - O_2h``,
+``R2 = 2 O_2h - O_4h``) when its time sequence is asymptotic (``|R - R2| <= |O_h - O_2h|``), with the time part
+``|R - R2| / 3``, else the fine grid's value with the first-order time part; the space part is first order; the
+bound is ``1.25 (time + space)``. No estimate (``None``) when a grid's value is undefined (a mean inventory that
+crosses zero on a coarse companion has no speed): then, as when the estimate is at least half the value, the
+outcome is ``unresolved``. A first-order part is ``max(d_h, d_2h / 2) / (2^p - 1)`` (``d`` the
+companions' differences, ``p`` the observed order clipped to ``[0.5, 1]``): a fine difference far below half
+the coarse one is a crossing, not convergence. ``unresolved``: the estimate is at least half the value.
+
+Why extrapolate. At ``sigma0 = 0`` the fine grid's path is first-order accurate only: on the stiff baseline
+(``(320, 201)``) ``a(t, Q)`` along the path is up to 5% above the exact ``h2`` mid-horizon (the Riccati step's
+first-order time error, which the coupling amplifies: a larger ``a`` gives a faster flow, a smaller ``|Q|``, a
+cheaper ``eta`` and a larger ``k = a / eta``), so ``Q_T`` came out 13% low and the speed 2% high, where the
+deterministic solver reports extrapolated outcomes within 0.3% (docs/mfg.md, section 8).
+
+**Monte Carlo SE** of each outcome, on the fine grid's paths (the extrapolated value's differs from it by the
+companions' difference, which is discretisation): the sample SE of a mean (``E[Q_T]``, ``E[m_T]``,
+``E[p_T]``, ``E[p_T - p_0]``, the time average of ``eta``, ``E[max eta]``) and, by the delta method, of a
+functional of the mean path: the speed ``SE(E[Q_T]) / (T |E[Q_T]|)``; the half-life ``t*``
+``SE(E[Q_t*]) / |d E[Q_t] / dt|`` at ``t*``; the extremes of ``E[m_t]``, ``E[eta_t]`` the SE at their node.
+Deterministic outcomes (``Q_0``, ``m_0``, ``p_0``: the paths start together) have SE 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from mfg_finance.mfg.accuracy import UNRESOLVED_RELATIVE
+from mfg_finance.mfg.common_noise import FORMAL_ORDER, ROUNDOFF, SAFETY, _order
+from mfg_finance.mfg.common_noise_paths import CommonNoisePaths, simulate_paths
+from mfg_finance.mfg.outcomes import half_life, liquidation_speed, time_average
+
+#: The estimated outcomes, in order (keys of :data:`mfg_finance.sweeps.OUTCOME_COLUMNS` where they share one).
+KEYS = ("liquidation_speed", "liquidation_half_life", "mean_inventory_initial", "mean_inventory_terminal",
+        "mean_flow_initial", "mean_flow_terminal", "mean_flow_abs_max", "eta_min", "eta_max", "eta_mean",
+        "eta_max_per_path", "price_initial", "price_terminal", "price_impact")
+GRIDS = ("fine", "coarse", "coarser", "space", "spacer")
+
+
+def _se_of_mean(x: np.ndarray) -> float:
+    """Sample SE of the mean; 0 for identical values (``sigma0 = 0``: the std's round-off is no sampling error)."""
+    if x.size < 2 or float(np.ptp(x)) == 0.0:
+        return 0.0
+    return float(np.std(x, ddof=1) / math.sqrt(x.size))
+
+
+def outcome_values(paths: CommonNoisePaths) -> dict[str, float | None]:
+    """The outcomes of :data:`KEYS` from one grid's paths (``None``: no price; NaN: undefined, e.g. a mean
+    inventory that never halves)."""
+    t = paths.t
+    Q, m, eta = paths.Q.mean(axis=0), paths.m.mean(axis=0), paths.eta.mean(axis=0)
+    out: dict[str, float | None] = {
+        "liquidation_speed": liquidation_speed(t, Q) if Q[0] != 0.0 else math.nan,
+        "liquidation_half_life": half_life(t, Q),
+        "mean_inventory_initial": float(Q[0]), "mean_inventory_terminal": float(Q[-1]),
+        "mean_flow_initial": float(m[0]), "mean_flow_terminal": float(m[-1]),
+        "mean_flow_abs_max": float(np.max(np.abs(m))),
+        "eta_min": float(np.min(eta)), "eta_max": float(np.max(eta)), "eta_mean": time_average(t, eta),
+        "eta_max_per_path": float(np.mean(paths.eta.max(axis=1))),
+        "price_initial": None, "price_terminal": None, "price_impact": None}
+    if paths.price is not None:
+        p = paths.price.mean(axis=0)
+        out.update(price_initial=float(p[0]), price_terminal=float(p[-1]),
+                   price_impact=float(np.mean(paths.price[:, -1] - paths.price[:, 0])))
+    return out
+
+
+def _half_life_se(paths: CommonNoisePaths, t_half: float) -> float | None:
+    if not math.isfinite(t_half):
+        return None
+    t = paths.t
+    i = int(np.clip(np.searchsorted(t, t_half), 1, t.size - 1))
+    w = (t_half - t[i - 1]) / (t[i] - t[i - 1])
+    at = (1.0 - w) * paths.Q[:, i - 1] + w * paths.Q[:, i]
+    slope = abs(float(np.mean(paths.Q[:, i] - paths.Q[:, i - 1])) / (t[i] - t[i - 1]))
+    return _se_of_mean(at) / slope if slope > 0.0 else None
+
+
+def outcome_ses(paths: CommonNoisePaths, values: Mapping[str, float | None]) -> dict[str, float | None]:
+    """Monte Carlo SE of each outcome of :func:`outcome_values` (module docstring); ``None`` where undefined."""
+    t = paths.t
+    QT, T = paths.Q[:, -1], float(t[-1] - t[0])
+    m, eta = paths.m.mean(axis=0), paths.eta.mean(axis=0)
+    speed = values["liquidation_speed"]
+    out: dict[str, float | None] = {
+        "liquidation_speed": _se_of_mean(QT) / (T * abs(float(QT.mean())))
+        if speed is not None and math.isfinite(speed) else None,
+        "liquidation_half_life": _half_life_se(paths, float(values["liquidation_half_life"])),
+        "mean_inventory_initial": 0.0, "mean_inventory_terminal": _se_of_mean(QT),
+        "mean_flow_initial": _se_of_mean(paths.m[:, 0]), "mean_flow_terminal": _se_of_mean(paths.m[:, -1]),
+        "mean_flow_abs_max": _se_of_mean(paths.m[:, int(np.argmax(np.abs(m)))]),
+        "eta_min": _se_of_mean(paths.eta[:, int(np.argmin(eta))]),
+        "eta_max": _se_of_mean(paths.eta[:, int(np.argmax(eta))]),
+        "eta_mean": _se_of_mean(np.trapezoid(paths.eta, t, axis=1) / T),
+        "eta_max_per_path": _se_of_mean(paths.eta.max(axis=1)),
+        "price_initial": None, "price_terminal": None, "price_impact": None}
+    if paths.price is not None:
+        out.update(price_initial=_se_of_mean(paths.price[:, 0]), price_terminal=_se_of_mean(paths.price[:, -1]),
+                   price_impact=_se_of_mean(paths.price[:, -1] - paths.price[:, 0]))
+    return out
+
+
+@dataclass(frozen=True)
+class PathOutcomes:
+    """Outcomes of the common-noise paths: ``values`` (time-extrapolated where asymptotic), their
+    discretisation ``errors`` and Monte Carlo ``se`` (``None`` where undefined), per outcome the ``detail``
+    of the estimate (``extrapolated``, ``error_time``, ``error_space``, the five grids' values),
+    ``unresolved`` outcomes, and the fine grid's ``paths`` (fan charts)."""
+
+    values: dict[str, float | None]
+    errors: dict[str, float | None]
+    se: dict[str, float | None]
+    detail: dict[str, dict[str, Any]]
+    unresolved: list[str]
+    paths: CommonNoisePaths
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able: ``{key: {"value", "error", "se", "extrapolated", "error_time", "error_space",
+        "grid_values"}}``."""
+        return {key: {"value": self.values[key], "error": self.errors[key], "se": self.se[key],
+                      **self.detail.get(key, {})} for key in KEYS}
+
+
+def _finite(x) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _first_order_part(d_fine: float, d_coarse: float) -> float:
+    """First-order estimate ``max(d_h, d_2h / 2) / (2^p - 1)`` from a direction's two differences
+    ``d_h = |O_h - O_2h|``, ``d_2h = |O_2h - O_4h|`` (``p`` observed, clipped to ``[0.5, 1]``). ``d_2h / 2`` is
+    what ``d_h`` would be at first order: a sequence that seems to converge faster has its companions on either
+    side of a crossing (the stiff baseline's half-life: ``d_h`` 3e-6 against ``d_2h`` 4e-4, true error 2e-4)."""
+    p = _order(d_fine, d_coarse)
+    return max(d_fine, d_coarse / 2.0 ** FORMAL_ORDER) / (2.0 ** p - 1.0)
+
+
+def estimate_outcome(grid_values: Mapping[str, float | None]) -> dict[str, Any]:
+    """One outcome from its five grids' values (:data:`GRIDS`): ``value`` (time-extrapolated when asymptotic),
+    ``error`` (``None`` when a grid's value is undefined), ``extrapolated``, the bound's ``error_time`` and
+    ``error_space`` and the ``grid_values``. The rules of :func:`mfg_finance.mfg.common_noise.extrapolated_cost`
+    for one quantity, the first-order parts guarded against crossings (:func:`_first_order_part`)."""
+    values = [grid_values[g] for g in GRIDS]
+    if not all(_finite(v) for v in values):
+        return {"value": values[0], "error": None, "extrapolated": False, "error_time": None, "error_space": None,
+                "grid_values": dict(grid_values)}
+    f, c, cc, x, xx = (float(v) for v in values)
+    rich, rich2 = 2.0 * f - c, 2.0 * c - cc
+    asymptotic = abs(rich - rich2) <= abs(f - c) or abs(rich - rich2) <= ROUNDOFF * abs(f)
+    if asymptotic:
+        value, time_part = rich, abs(rich - rich2) / 3.0
+    else:
+        value, time_part = f, _first_order_part(abs(f - c), abs(c - cc))
+    space_part = _first_order_part(abs(f - x), abs(x - xx))
+    return {"value": value, "error": SAFETY * (time_part + space_part), "extrapolated": asymptotic,
+            "error_time": SAFETY * time_part, "error_space": SAFETY * space_part, "grid_values": dict(grid_values)}
+
+
+def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dict | None = None,
+                                simulate=simulate_paths) -> PathOutcomes:
+    """The outcomes of ``n_paths`` seeded common-noise paths with their discretisation and Monte Carlo errors,
+    from a :class:`~mfg_finance.mfg.common_noise.SolutionWithEstimate` (its five grids driven by the same
+    Brownian path; the fine grid's paths are those of ``simulate(estimate.fine, n_paths, seed)``). Two types
+    (:class:`~mfg_finance.mfg.types_common_noise.TypesCommonNoiseEstimate`): ``simulate`` the two-type paths'
+    (:func:`mfg_finance.mfg.types_common_noise_paths.simulate_paths`), the outcomes the crowd's.
+
+    Raises MfgConvergenceError if the companions' time nodes are not nested
+    (:func:`mfg_finance.mfg.common_noise_dispersion.grids_and_normals`)."""
+    from mfg_finance.mfg.common_noise_dispersion import grids_and_normals
+
+    _, (z, z_coarse, z_coarser) = grids_and_normals(estimate, n_paths=n_paths, seed=seed)
+    normals = {"fine": z, "coarse": z_coarse, "coarser": z_coarser, "space": z, "spacer": z}
+    per_grid, fine_paths = {}, None
+    for name in GRIDS:
+        paths = simulate(getattr(estimate, name), n_paths=n_paths, seed=seed, price=price, normals=normals[name])
+        per_grid[name] = outcome_values(paths)
+        if name == "fine":
+            fine_paths = paths
+    values, errors, detail, unresolved = {}, {}, {}, []
+    for key in KEYS:
+        if per_grid["fine"][key] is None:
+            values[key] = errors[key] = None
+            continue
+        est = estimate_outcome({g: per_grid[g][key] for g in GRIDS})
+        values[key], errors[key] = est["value"], est["error"]
+        detail[key] = {k: v for k, v in est.items() if k not in ("value", "error")}
+        if _finite(est["value"]) and (not _finite(est["error"])      # a companion's value undefined (e.g. Q_T <= 0)
+                                      or est["error"] >= UNRESOLVED_RELATIVE * abs(est["value"]) > 0.0):
+            unresolved.append(key)
+    se = outcome_ses(fine_paths, per_grid["fine"])
+    return PathOutcomes(values=values, errors=errors, se=se, detail=detail, unresolved=unresolved, paths=fine_paths)
+

@@ -1,0 +1,55 @@
+"""The finite-N rate fit: gap = C N^-p over every N with the Monte Carlo errors as weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mfg_finance.mfg.finite_n import fit_rate
+
+NS = np.array([10.0, 100.0, 1000.0, 10000.0])
+
+
+def _data(C, p, rel_se, seed):
+    rng = np.random.default_rng(seed)
+    truth = C * NS ** -p
+    se = rel_se * truth[0] * (NS / NS[0]) ** -0.5      # SEs fall slower than the gap, as in the study
+    return truth + se * rng.standard_normal(NS.size), se
+
+
+def test_recovers_known_exponent_with_honest_errors():
+    hits, pulls = 0, []
+    for seed in range(200):
+        gap, se = _data(0.3, 1.0, 0.03, seed)
+        fit = fit_rate(NS, gap, se)
+        pulls.append((fit.exponent - 1.0) / fit.exponent_se)
+        lo, hi = fit.exponent_interval
+        hits += (lo is None or lo <= 1.0) and (hi is None or 1.0 <= hi)
+    pulls = np.array(pulls)
+    assert abs(np.median(pulls)) < 0.3
+    assert 0.6 < np.std(pulls) < 1.5                  # the SE is the spread of the estimate
+    assert 0.55 < hits / 200 < 0.8                    # a 68% interval
+
+
+def test_likelihood_ratio_test_of_one_over_N():
+    gap, se = _data(0.3, 2.0, 0.03, 1)                # an O(1/N^2) gap
+    assert fit_rate(NS, gap, se).p_value_one_over_N < 1e-6
+    gap, se = _data(0.3, 1.0, 0.03, 1)
+    fit = fit_rate(NS, gap, se)
+    assert fit.p_value_one_over_N > 0.05 and fit.chi2 >= 0.0 and fit.dof == 2
+
+
+def test_every_point_enters_including_unresolved_and_negative_gaps():
+    gap = np.array([3.0e-2, 3.0e-3, -1.0e-4, 2.0e-6])
+    se = np.array([1.0e-3, 3.0e-4, 1.5e-4, 1.0e-5])
+    fit = fit_rate(NS, gap, se)
+    assert fit.resolved == (10, 100)
+    dropped = fit_rate(NS[:3], gap[:3], se[:3])
+    assert fit.exponent != dropped.exponent           # the N = 10,000 point moves the fit
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="SE > 0"):
+        fit_rate(NS, [1.0, 0.1, 0.01, 0.001], [1.0, 0.1, 0.0, 0.001])
+    with pytest.raises(ValueError, match=">= 3 points"):
+        fit_rate(NS[:2], [1.0, 0.1], [0.1, 0.01])
