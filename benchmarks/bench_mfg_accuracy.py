@@ -12,7 +12,8 @@ estimated error over the true one. ``--raw-only`` computes the outcomes from the
 with the helpers below (which mirror :mod:`mfg_finance.mfg.outcomes`), so an older checkout of the
 solver can be measured the same way (``PYTHONPATH=<old>/src``) for a before/after table.
 
-Cases: the stiff baseline (eta1 = 1e-3 and 0), the four corners of the default ``phi_gamma`` sweep
+Cases: the stiff baseline (eta1 = 1e-3 and 0; with the endogenous price ``PRICE``, as are the corners), the four
+corners of the default ``phi_gamma`` sweep
 on it, the same six on the small config's 61 x 40 grid (``small``), the 14 parameter sets of issue 14
 (eta1 in {0, 1}, m0_mean in {0, 1, -1.5}, phi in {0, 5}, gamma_T in {0, 50}, sigma in {0.02, 1.5},
 T in {0.1, 5}; eta0 = 0.1, m0_std = 0.5) and the
@@ -33,7 +34,10 @@ STIFF = {"grid": {"nx": 201, "nt": 150, "T": 0.5},
                     "m0_mean": 0.5, "m0_std": 0.5},
          "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 100, "damping": 0.5}}
 HEADLINE = ("liquidation_half_life", "liquidation_speed", "total_cost", "mean_inventory_terminal",
-            "terminal_dispersion", "eta_max", "eta_mean")
+            "terminal_dispersion", "eta_max", "eta_mean", "price_impact")
+#: The endogenous price of the stiff baseline and the corners (the ``endogenous_price`` scenario): with a constant
+#: supply the impact ``-(m_T - m_0) / kappa`` has the relative error of the flow's change, whatever ``kappa``.
+PRICE = {"enabled": True, "kappa": -250.0, "p_ref": 12.0, "supply": 0.0}
 #: (eta1, m0_mean, phi, gamma_T, sigma, T)
 MUST_HOLD = [(0, 1, 0, 0, 0.02, 0.1), (1, 1, 5, 50, 1.5, 5), (1, -1.5, 0, 50, 0.02, 5), (0, -1.5, 5, 0, 1.5, 0.1),
              (1, 0, 5, 0, 0.02, 5), (0, 0, 0, 50, 1.5, 5), (1, 1, 0, 0, 1.5, 0.1), (0, 1, 5, 50, 0.02, 5),
@@ -51,19 +55,20 @@ def make(base: dict, **sections) -> dict:
 
 def cases(groups: set[str]):
     if "stiff" in groups:
-        yield "stiff eta1=1e-3", STIFF
-        yield "stiff eta1=0", make(STIFF, params={"eta1": 0.0})
+        yield "stiff eta1=1e-3", make(STIFF, price=PRICE)
+        yield "stiff eta1=0", make(STIFF, params={"eta1": 0.0}, price=PRICE)
     if "corners" in groups:
         for phi in (0.005, 0.5):
             for g in (0.05, 5.0):
-                yield f"corner phi={phi:g} gamma_T={g:g}", make(STIFF, params={"phi": phi, "gamma_T": g})
+                yield (f"corner phi={phi:g} gamma_T={g:g}",
+                       make(STIFF, params={"phi": phi, "gamma_T": g}, price=PRICE))
     if "small" in groups:      # the small config's grid (tests/configs/small.yaml): 61 x 40
-        yield "stiff 61x40 eta1=1e-3", make(STIFF, grid={"nx": 61, "nt": 40})
-        yield "stiff 61x40 eta1=0", make(STIFF, params={"eta1": 0.0}, grid={"nx": 61, "nt": 40})
+        yield "stiff 61x40 eta1=1e-3", make(STIFF, grid={"nx": 61, "nt": 40}, price=PRICE)
+        yield "stiff 61x40 eta1=0", make(STIFF, params={"eta1": 0.0}, grid={"nx": 61, "nt": 40}, price=PRICE)
         for phi in (0.005, 0.5):
             for g in (0.05, 5.0):
                 yield (f"corner 61x40 phi={phi:g} gamma_T={g:g}",
-                       make(STIFF, params={"phi": phi, "gamma_T": g}, grid={"nx": 61, "nt": 40}))
+                       make(STIFF, params={"phi": phi, "gamma_T": g}, grid={"nx": 61, "nt": 40}, price=PRICE))
     if "musthold" in groups:
         for k, (eta1, m0, phi, g, sigma, T) in enumerate(MUST_HOLD):
             yield (f"set {k + 1:2d} eta1={eta1} m0={m0} phi={phi} gT={g} sigma={sigma} T={T}",
@@ -101,7 +106,8 @@ def raw_outcomes(sol) -> dict[str, float]:
             "liquidation_speed": -math.log(ratio) / (t[-1] - t[0]) if ratio > 0 else math.nan,
             "total_cost": float(sol.total_cost), "mean_inventory_terminal": float(mean[-1]),
             "terminal_dispersion": float(math.sqrt(max(var[-1], 0.0))), "eta_max": float(sol.eta.max()),
-            "eta_mean": float(np.trapezoid(sol.eta, t) / (t[-1] - t[0]))}
+            "eta_mean": float(np.trapezoid(sol.eta, t) / (t[-1] - t[0])),
+            "price_impact": None if getattr(sol, "price", None) is None else float(sol.price[-1] - sol.price[0])}
 
 
 def main() -> None:
@@ -122,7 +128,7 @@ def main() -> None:
             continue
         raw = raw_outcomes(sol)
         if getattr(sol, "accuracy", None) and (sol.accuracy.get("outcomes") or {}):
-            raw = {k: sol.accuracy["outcomes"][k] for k in HEADLINE}     # the reported (extrapolated) outcomes
+            raw = {k: sol.accuracy["outcomes"].get(k) for k in HEADLINE}     # the reported (extrapolated) outcomes
         entry = {"iterations": sol.iterations, "computed": raw}
         if not args.raw_only:
             from mfg_finance.mfg.exact import exact_outcomes
@@ -136,7 +142,7 @@ def main() -> None:
             cells = []
             for k in HEADLINE:
                 c, e, s = raw[k], exact[k], est.get(k)
-                if e is None or not (math.isfinite(c) and math.isfinite(e)) or e == 0:
+                if e is None or c is None or not (math.isfinite(c) and math.isfinite(e)) or e == 0:
                     cells.append(f"{k[:8]}=   n/a")
                     continue
                 rel = 100 * (c - e) / abs(e)

@@ -121,3 +121,15 @@ def test_no_position_has_no_speed_and_the_density_mean():
     assert math.isnan(s.liquidation_speed)
     assert out["mean_inventory_terminal"] == float(s.mean_inventory[-1])
     assert abs(out["mean_inventory_terminal"]) < 1e-12
+
+
+def test_the_endogenous_price_does_not_move_the_mean_path():
+    # the price clears the crowd's flow and does not feed back into the agents' problem: the same cost path, the
+    # same mean path (docs/mfg.md section 1), with the price's own outcomes added
+    cfg = make(STIFF, grid={"nx": 101, "nt": 60})
+    plain = solve(cfg, estimate_errors=False)
+    priced = solve(make(cfg, price={"enabled": True, "kappa": -40.0, "p_ref": 25.0, "supply": 0.3}),
+                   estimate_errors=False)
+    assert priced.price is not None
+    for key in MEAN_PATH_KEYS:
+        assert priced.grid_outcomes()[key] == pytest.approx(plain.grid_outcomes()[key], rel=1e-12), key

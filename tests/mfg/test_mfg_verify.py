@@ -10,7 +10,7 @@ import pytest
 
 from mfg_cases import MILD, STIFF, make
 from mfg_finance.errors import ConfigError
-from mfg_finance.mfg.verify import QUANTITIES, run_verification, write_verification
+from mfg_finance.mfg.verify import QUANTITIES, outcome_comparison, run_verification, with_price, write_verification
 
 REFS = [(51, 40), (101, 80), (201, 160)]
 
@@ -90,6 +90,19 @@ def test_write_verification(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["domain_widened"] is False and metrics["domain"] == [-4.0, 4.0]
     assert set(metrics["observed_order"]) == set(QUANTITIES)
+
+
+def test_the_outcome_table_has_the_price_impact_when_the_config_prices():
+    """The verification's outcome table (computed, estimate, exact, true error) lists every headline outcome, the
+    price impact too when the config carries a price (the calibrated kappa, p_ref of the endogenous_price scenario)."""
+    assert with_price({"enabled": False, "kappa": None, "p_ref": None, "supply": 0.0}) == {"enabled": False}
+    price = {"enabled": False, "kappa": -250.0, "p_ref": 12.0, "supply": 0.0}
+    rows = {r["outcome"]: r for r in outcome_comparison(make(STIFF, params={"phi": 0.5, "gamma_T": 0.05}), price)}
+    assert {"liquidation_half_life", "total_cost", "eta_max", "eta_mean", "price_impact"} <= set(rows)
+    impact = rows["price_impact"]
+    # -0.92 % of exact, estimate 0.61 of the error
+    assert abs(impact["true_error"]) <= 0.02 * abs(impact["exact"])
+    assert 1.0 / 3.0 <= impact["estimate_over_true"] <= 3.0
 
 
 @pytest.mark.slow

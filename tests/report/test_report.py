@@ -105,21 +105,25 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
     assert f"{ingest['records']:,} daily quotes" in summary
     assert f"covering {ingest['date_min']} to {ingest['date_max']}" in summary
 
-    # time to halve the mean inventory, recomputed from the solution
+    # time to halve the mean inventory, recomputed from the solution: the mean path of its cost path
+    # (mfg_finance.mfg.mean_path) from the density's initial mean
+    from mfg_finance.mfg.mean_path import mean_path
+    from mfg_finance.mfg.outcomes import half_life
+
+    metrics = json.loads((pipeline / "results/mfg/baseline/metrics.json").read_text())
     with np.load(pipeline / "results/mfg/baseline/solution.npz") as sol:
         t, q, density = sol["t"], sol["q"], sol["density"]
         eta = sol["eta"]
-    mean = np.trapezoid(density * q, q, axis=1)
-    crossing = np.nonzero(np.abs(mean) <= abs(mean[0]) / 2)[0][0]
-    half_days = np.interp(abs(mean[0]) / 2, [abs(mean[crossing]), abs(mean[crossing - 1])],
-                          [t[crossing], t[crossing - 1]])
+    mean0 = np.trapezoid(density[0] * q, q)
+    params = metrics["config"]["params"]
+    path, _ = mean_path(mean0, np.diff(t), eta, phi=params["phi"], gamma_T=params["gamma_T"])
+    half_days = half_life(t, path)
     match = re.search(r"halve it in ([0-9.]+) (seconds|minutes|hours) of trading "
                       r"\(([0-9.e-]+)(?: ± ([0-9.e-]+))? trading days\)", summary)
     assert match, summary
     stated = float(match.group(1)) * {"seconds": 1, "minutes": 60, "hours": 3600}[match.group(2)] / 25200
     # the solution file holds the fine grid; the summary states the outcome extrapolated in time
     # (mfg_finance.mfg.accuracy), with its estimated discretisation error (metrics.json outcome_errors)
-    metrics = json.loads((pipeline / "results/mfg/baseline/metrics.json").read_text())
     assert half_days == pytest.approx(metrics["accuracy"]["grid_outcomes"]["liquidation_half_life"], rel=0.01)
     reported = metrics["outcomes"]["liquidation_half_life"]
     assert stated == pytest.approx(reported, rel=0.03)
@@ -139,12 +143,20 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
     # price impact in BRL and bp
     with np.load(pipeline / "results/mfg/endogenous_price/solution.npz") as sol:
         price = sol["price"]
-    p_ref = json.loads((pipeline / "results/mfg/endogenous_price/metrics.json").read_text())["config"]["price"]["p_ref"]
-    gap = np.max(np.abs(price - p_ref))
-    match = re.search(r"moves the price by up to ([0-9.e-]+) BRL \(([0-9.e-]+) bp\)", summary)
+    priced = json.loads((pipeline / "results/mfg/endogenous_price/metrics.json").read_text())
+    p_ref = priced["config"]["price"]["p_ref"]
+    # the largest gap: at an end of the path it is the reported (extrapolated) price with its error
+    worst = int(np.argmax(np.abs(price - p_ref)))
+    end = {0: "price_initial", price.size - 1: "price_terminal"}.get(worst)
+    gap = abs(priced["outcomes"][end] - p_ref) if end else abs(price[worst] - p_ref)
+    gap_error = priced["outcome_errors"][end] if end else None
+    match = re.search(r"moves the price by up to ([0-9.e-]+)(?: ± ([0-9.e-]+))? BRL \(([0-9.e-]+)(?: ± ([0-9.e-]+))? bp\)",
+                      summary)
     assert match, summary
     assert float(match.group(1)) == pytest.approx(gap, rel=1e-2)
-    assert float(match.group(2)) == pytest.approx(1e4 * gap / p_ref, rel=1e-2)
+    assert float(match.group(3)) == pytest.approx(1e4 * gap / p_ref, rel=1e-2)
+    if gap_error:
+        assert float(match.group(2)) == pytest.approx(gap_error, rel=0.1, abs=1e-12)
 
     # backtests, with the Sharpe ratio defined
     stats = pd.read_parquet(pipeline / "results/market_making/backtest_stats.parquet")

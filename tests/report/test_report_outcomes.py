@@ -64,3 +64,33 @@ def test_an_unresolved_outcome_is_marked_and_a_missing_error_shows_the_value_alo
     cells = _cells(_scenario_table([sc], None))
     assert plus_minus(0.00054392, 4.1e-6) + " (unresolved)" in cells
     assert "0.004412" in cells
+
+
+def test_the_summary_states_each_mfg_number_with_its_error():
+    """The plain-language summary takes its MFG numbers from metrics.json's outcomes with their errors, as the glance
+    table does (issue 14): the share held at the end, the initial flow, the average eta, the prices."""
+    from mfg_finance.report.summary import _mfg_paragraphs
+
+    outcomes = dict(OUTCOMES, price_initial=11.958, price_terminal=11.99996, price_impact=0.04196)
+    errors = dict(ERRORS, price_initial=4e-5, price_terminal=4e-7, price_impact=3e-5)
+    metrics = {"converged": True, "iterations": 4, "residual": 1e-11, "outcomes": outcomes, "outcome_errors": errors,
+               "accuracy": {"unresolved": []}, "config": {"params": {"eta0": 0.1}, "price": {"p_ref": 12.0}}}
+    arrays = _arrays()
+    arrays["price"] = 12.0 + arrays["mean_flow"] / 250.0       # the grid's own path: 11.958 ... 11.99999
+    sc = _scenario("endogenous_price", metrics, arrays, [], 25200.0)
+    assert sc["price_start"] == 11.958 and sc["price_change"] == 0.04196      # the reported, not the arrays'
+    text = " ".join(_mfg_paragraphs({"mfg": {"scenarios": [sc]}}, []))
+    held = 100 * OUTCOMES["mean_inventory_terminal"] / 0.5
+    assert f"hold {plus_minus(held, 100 * ERRORS['mean_inventory_terminal'] / 0.5)}% of it" in text
+    assert f"at the start, {plus_minus(10.5, 0.01)} units per day" in text
+    assert f"{plus_minus(5.2, 100 * ERRORS['eta_mean'] / 0.1)}% above on average" in text
+    assert f"from {plus_minus(11.958, 4e-5)} to {plus_minus(11.99996, 4e-7)} BRL" in text
+    assert f"+{plus_minus(1e4 * 0.04196 / 12.0, 1e4 * 3e-5 / 12.0)} bp" in text
+    # the largest gap is at t = 0: the reported initial price's, with its error
+    assert f"up to {plus_minus(0.042, 4e-5)} BRL" in text
+    assert "configured one, exact on the grid" in text
+    # without estimates (older metrics): the values alone, no ±
+    bare = dict(metrics, outcome_errors={k: None for k in errors})
+    plain = " ".join(_mfg_paragraphs({"mfg": {"scenarios": [_scenario("endogenous_price", bare, arrays, [], 25200.0)]}},
+                                     []))
+    assert "at the start, 10.5 units per day" in plain and "±" not in plain.split("Price impact")[1]

@@ -180,17 +180,28 @@ def verification_domain(config: Mapping[str, Any], exact: LQReference) -> tuple[
     return float(x_min), float(x_max)
 
 
-def outcome_comparison(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+def with_price(price: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The price block of the outcome comparison: the given one enabled when it has ``kappa`` and ``p_ref`` (e.g. the
+    calibrated ones of the ``endogenous_price`` scenario: the price does not enter the traders' problem, so the
+    equilibrium is the same and the comparison gains the price impact), else disabled."""
+    price = dict(price or {})
+    if all(isinstance(price.get(k), (int, float)) and math.isfinite(price[k]) for k in ("kappa", "p_ref")):
+        return {**price, "enabled": True}
+    return {"enabled": False}
+
+
+def outcome_comparison(config: Mapping[str, Any], price: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Each headline outcome at the config's own grid: computed, estimated error, exact, true error.
 
     Rows ``{outcome, computed, error_estimate, exact, true_error, estimate_over_true, unresolved}``
-    (``true_error = computed - exact``; NaN where an outcome is undefined). The price is disabled.
+    (``true_error = computed - exact``; NaN where an outcome is undefined). The price impact is compared when
+    ``price`` has ``kappa`` and ``p_ref`` (:func:`with_price`); the price is disabled otherwise.
     """
     from mfg_finance.mfg.exact import exact_outcomes
     from mfg_finance.mfg.outcomes import HEADLINE
 
     cfg = copy.deepcopy(dict(config))
-    cfg["price"] = {"enabled": False}
+    cfg["price"] = with_price(price)
     solution = solve(cfg)
     computed = solution.outcomes()
     exact = exact_outcomes(solution.config)
@@ -271,11 +282,13 @@ def run_verification(config: Mapping[str, Any],
     own = copy.deepcopy(raw)
     if (x_min, x_max) != requested:    # the requested range is too narrow for the law: use the widened one
         own["grid"] = {**raw_grid, "x_min": x_min, "x_max": x_max}
-    tables = {"baseline": outcome_comparison(own)}
+    # the config's price (calibrated kappa, p_ref): the tables include the price impact
+    price = dict(config.get("price") or {})
+    tables = {"baseline": outcome_comparison(own, price)}
     for name, overrides in (corners or {}).items():
         corner = copy.deepcopy(own)
         corner["params"] = {**dict(corner.get("params") or {}), **{k: float(v) for k, v in overrides.items()}}
-        tables[name] = outcome_comparison(corner)
+        tables[name] = outcome_comparison(corner, price)
     return VerificationResult(config=base, rows=rows, fitted_order=fitted, finest=solution, exact=exact,
                               window=(float(q[w][0]), float(q[w][-1])),
                               requested_domain=(float(requested[0]), float(requested[1])),

@@ -101,20 +101,49 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
     }
     scenario["liquidated_pct"] = (100.0 * (1.0 - scenario["mean_qT"] / scenario["mean_q0"])
                                   if scenario["mean_q0"] else math.nan)
+
+    def error_of(key: str, scale: float = 1.0) -> float | None:
+        """The estimated error of a reported outcome (times ``scale``); None without one (not estimated)."""
+        value = errors.get(key) if key in outcomes else None
+        return float(value) * scale if finite(value) else None
+
+    # what the summary states besides the glance table, each with its estimated error (the initial mean has none:
+    # the initial law is projected on the nodes with exactly the configured mean, section 2a of docs/mfg.md)
+    scenario.update({
+        "held_pct": (100.0 * abs(scenario["mean_qT"] / scenario["mean_q0"]) if scenario["mean_q0"] else math.nan),
+        "held_error_pct": (error_of("mean_inventory_terminal", 100.0 / abs(scenario["mean_q0"]))
+                           if scenario["mean_q0"] else None),
+        "flow0_error": error_of("mean_flow_initial"),
+        "eta_uplift_mean_error_pct": (error_of("eta_mean", 100.0 / eta0) if finite(eta0) and eta0 else None),
+    })
     # what the text and the glance table show: each reported outcome with its estimated error
     scenario["shown"] = {key: _with_error(scenario[field] if field else outcomes.get(key),
                                           errors.get(key) if key in outcomes else None, key in unresolved)
                          for key, field in REPORTED_OUTCOMES.items()}
     if price is not None:
         p_ref = float(p_ref) if finite(p_ref) else float(price[-1])
+        # the reported (extrapolated) prices and impact of metrics.json with their errors; the arrays' only without
+        start, end = reported("price_initial", float(price[0])), reported("price_terminal", float(price[-1]))
+        change = reported("price_impact", float(price[-1] - price[0]))
+        errs = {"start": error_of("price_initial"), "end": error_of("price_terminal"), "change": error_of("price_impact")}
         deviation = price - p_ref
         worst = int(np.argmax(np.abs(deviation)))
+        # the largest gap: a reported outcome when it is at an end of the path, else the grid path's own value
+        gap, gap_error, gap_on_grid = ((start - p_ref, errs["start"], False) if worst == 0 else
+                                       (end - p_ref, errs["end"], False) if worst == price.size - 1 else
+                                       (float(deviation[worst]), None, True))
+
+        def bp(value):
+            return None if value is None else 1e4 * value / p_ref
+
         scenario.update({
-            "price_start": float(price[0]), "price_end": float(price[-1]), "p_ref": p_ref,
-            "price_change": float(price[-1] - price[0]),
-            "price_change_bp": 1e4 * float(price[-1] - price[0]) / p_ref,
-            "price_gap_max": float(deviation[worst]), "price_gap_max_bp": 1e4 * float(deviation[worst]) / p_ref,
-            "price_gap_end": float(deviation[-1]), "price_gap_end_bp": 1e4 * float(deviation[-1]) / p_ref,
+            "price_start": start, "price_end": end, "p_ref": p_ref,
+            "price_start_error": errs["start"], "price_end_error": errs["end"],
+            "price_change": change, "price_change_error": errs["change"],
+            "price_change_bp": bp(change), "price_change_error_bp": bp(errs["change"]),
+            "price_gap_max": gap, "price_gap_max_bp": bp(gap), "price_gap_max_error": gap_error,
+            "price_gap_max_error_bp": bp(gap_error), "price_gap_max_on_grid": gap_on_grid,
+            "price_gap_end": end - p_ref, "price_gap_end_bp": bp(end - p_ref), "price_gap_end_error_bp": bp(errs["end"]),
         })
     return scenario
 
@@ -151,7 +180,7 @@ def _with_error(value, error, unresolved: bool = False, scale: float = 1.0) -> s
 #: (key of metrics.json: the scenario's field holding it, or None)
 REPORTED_OUTCOMES = {"mean_inventory_initial": "mean_q0", "mean_inventory_terminal": "mean_qT",
                      "liquidation_half_life": "half_life_days", "total_cost": "total_cost", "eta_min": "eta_min",
-                     "eta_max": "eta_max", "price_impact": None}
+                     "eta_max": "eta_max", "price_impact": None, "price_initial": None, "price_terminal": None}
 
 
 def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | None) -> str:

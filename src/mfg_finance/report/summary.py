@@ -70,6 +70,14 @@ def _calibration_paragraph(context: Mapping[str, Any]) -> str:
     return text
 
 
+def _pm(value, error, fmt: str = ".3g") -> str:
+    """An MFG outcome as the summary states it: ``value ± error`` (its estimated discretisation error, as in the
+    glance table), the value alone when it has none (not estimated, or zero)."""
+    if finite(error) and float(error) > 0:
+        return plus_minus(value, error)
+    return format(float(value), fmt)
+
+
 def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
     paragraphs = []
     base = context["mfg"]["scenarios"][0] if context["mfg"]["scenarios"] else None
@@ -87,12 +95,16 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
             days = (plus_minus(base["half_life_days"], base.get("half_life_error"))
                     if finite(base.get("half_life_error")) else f"{base['half_life_days']:.3g}")
             text += (f"halve it in {base['half_life_text']} of trading ({days} trading days) "
-                     f"and hold {abs(base['mean_qT'] / base['mean_q0']) * 100:.2g}% of it at the end of the "
-                     f"horizon of {base['horizon_text']}")
+                     f"and hold {_pm(base['held_pct'], base.get('held_error_pct'), '.2g')}% of it at the end of "
+                     f"the horizon of {base['horizon_text']}")
         else:
-            text += (f"still hold {abs(base['mean_qT'] / base['mean_q0']) * 100:.3g}% of it after the "
+            text += (f"still hold {_pm(base['held_pct'], base.get('held_error_pct'))}% of it after the "
                      f"horizon of {base['horizon_text']} (it never gets down to half)")
-        paragraphs.append(text + f" (scenario '{base['name']}').")
+        if "mean_inventory_terminal" in base.get("unresolved", ()):
+            text += " (the grid does not resolve the terminal mean: the ± is how far off it may be)"
+        note = "; ± is the estimated discretisation error" if "±" in text else ""
+        paragraphs.append(text + f" (scenario '{base['name']}'; the starting position is the configured one, "
+                          f"exact on the grid{note}).")
     if finite(base["eta_uplift_max_pct"]):
         # the reported (extrapolated) peak eta, with its estimated discretisation error when there is one
         bar = base.get("eta_uplift_max_error_pct")
@@ -101,7 +113,8 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
         text = (f"Because everyone trades in the same direction at the same time, trading is dearer: the "
                 f"execution cost eta is up to "
                 f"{uplift}% above its no-crowd level eta0 when the crowd trades fastest "
-                f"(at the start, {abs(base['flow0']):.3g} units per day), {base['eta_uplift_mean_pct']:.2g}% above "
+                f"(at the start, {_pm(abs(base['flow0']), base.get('flow0_error'))} units per day), "
+                f"{_pm(base['eta_uplift_mean_pct'], base.get('eta_uplift_mean_error_pct'), '.2g')}% above "
                 "on average over the horizon")
         eta_sweep = next((sw for sw in sweeps if sw["params"] == ["eta1"]), None)
         if eta_sweep is not None and eta_sweep["n_points"] > 1:
@@ -122,26 +135,38 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
                 text += (f". The eta1 sweep shows the effect of this feedback: from eta1 = {lo['param_eta1']:.3g} to "
                          f"{hi['param_eta1']:.3g} the crowd {pace} (liquidation rate "
                          f"{rate(lo)} to {rate(hi)} per trading day) and its "
-                         f"expected cost goes from {lo['total_cost']:.3g} to {hi['total_cost']:.3g} cost units")
+                         f"expected cost goes from {_pm(lo['total_cost'], lo.get('total_cost_error'))} to "
+                         f"{_pm(hi['total_cost'], hi.get('total_cost_error'))} cost units")
                 if len(rated) < len(ok):
                     text += (f" (at {len(ok) - len(rated)} of the {len(ok)} points the mean inventory reaches zero "
                              "within the horizon, so no decay rate is defined there)")
             elif len(ok) > 1:
                 lo, hi = ok.iloc[0], ok.iloc[-1]
                 text += (f". In the eta1 sweep the mean inventory reaches zero within the horizon at almost every "
-                         f"point, so no decay rate is defined; the expected cost goes from {lo['total_cost']:.3g} "
-                         f"(eta1 = {lo['param_eta1']:.3g}) to {hi['total_cost']:.3g} cost units "
+                         f"point, so no decay rate is defined; the expected cost goes from "
+                         f"{_pm(lo['total_cost'], lo.get('total_cost_error'))} "
+                         f"(eta1 = {lo['param_eta1']:.3g}) to {_pm(hi['total_cost'], hi.get('total_cost_error'))} cost units "
                          f"(eta1 = {hi['param_eta1']:.3g})")
         paragraphs.append(text + ".")
     for sc in context["mfg"]["scenarios"]:
         if sc["price_start"] is None:
             continue
-        paragraphs.append(
-            f"Price impact (scenario '{sc['name']}', price set by market clearing): the crowd's trading moves the "
-            f"price by up to {abs(sc['price_gap_max']):.3g} BRL ({abs(sc['price_gap_max_bp']):.3g} bp) "
-            f"{'below' if sc['price_gap_max'] < 0 else 'above'} the reference price of {sc['p_ref']:.4g} BRL; as the "
-            f"flow dies out the price goes from {sc['price_start']:.4f} to {sc['price_end']:.4f} BRL "
-            f"({sc['price_change_bp']:+.3g} bp), ending {abs(sc['price_gap_end_bp']):.2g} bp from the reference.")
+        gap_note = (" (at a time inside the horizon, on the grid's path: no error estimate there)"
+                    if sc.get("price_gap_max_on_grid") else "")
+        change_bp = sc["price_change_bp"]
+        change_text = (plus_minus(change_bp, sc.get("price_change_error_bp"))
+                       if finite(sc.get("price_change_error_bp")) and sc["price_change_error_bp"] > 0 else f"{change_bp:.3g}")
+        body = (f"Price impact (scenario '{sc['name']}', price set by market clearing): the crowd's trading moves the "
+                f"price by up to {_pm(abs(sc['price_gap_max']), sc.get('price_gap_max_error'))} BRL "
+                f"({_pm(abs(sc['price_gap_max_bp']), sc.get('price_gap_max_error_bp'))} bp) "
+                f"{'below' if sc['price_gap_max'] < 0 else 'above'} the reference price of {sc['p_ref']:.4g} BRL"
+                f"{gap_note}; as the flow dies out the price goes from "
+                f"{_pm(sc['price_start'], sc.get('price_start_error'), '.4f')} "
+                f"to {_pm(sc['price_end'], sc.get('price_end_error'), '.4f')} BRL "
+                f"({'+' if change_bp > 0 else ''}{change_text} bp), ending "
+                f"{_pm(abs(sc['price_gap_end_bp']), sc.get('price_gap_end_error_bp'), '.2g')} bp from the reference")
+        note = "± the estimated discretisation error; " if "±" in body else ""
+        paragraphs.append(body + f" ({note}the reference price is an input).")
     return paragraphs
 
 
