@@ -321,15 +321,6 @@ def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_path
     return rows, lim
 
 
-def fitted_rate(rows: Sequence[ConvergenceRow]) -> float:
-    """Least-squares slope of ``log |cost_gap|`` against ``log N`` (``-1`` for an ``O(1/N)`` gap): unweighted,
-    on the rows given (kept for quick looks; :func:`fit_rate` is the study's fit, over every ``N``)."""
-    N = np.array([r.N for r in rows], dtype=float)
-    gap = np.abs([r.cost_gap for r in rows])
-    keep = gap > 0
-    return float(np.polyfit(np.log(N[keep]), np.log(gap[keep]), 1)[0])
-
-
 #: Range of exponents searched by :func:`fit_rate` (the gap is a positive, decreasing effect).
 EXPONENT_RANGE = (0.0, 4.0)
 
