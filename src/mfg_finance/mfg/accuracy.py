@@ -34,6 +34,12 @@ kept within ``ORDER_RANGE`` = [1, 3]: first order where the scheme is upwind, se
 3 where a coarse companion under-resolves the terminal law) and the fine grid's spatial error
 ``e_x = |d_k| / (s_k^p - 1)`` (the mean of the two when ``p`` is clamped).
 
+*The expected cost* takes its spatial error from the fine solve itself wherever it is not extrapolated in space
+(:mod:`mfg_finance.mfg.cost_residual`: the variance the upwind cells add, priced at the value's curvature), not
+from the order fit: on graded meshes the error vanishes at a finite resolution (once every cell the law uses is
+central), which no power law of the companions' spacing shows (corner ``phi = 0.5``, ``gamma_T = 0.05``: the
+fit gave 3.2 times the error, the residual 1.47 times; docs/mfg.md, section 11).
+
 *Outcomes read at* ``t = 0`` (:func:`initial_outcomes`: the initial flow and price, the peak ``eta`` when ``eta``
 peaks there) take ``p = 1`` in the order fit: their error is that of the feedback after the whole backward
 sweep, which the coarser companions see deteriorate faster than the fine grid improves (docs/mfg.md, section
@@ -91,6 +97,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
+from mfg_finance.mfg.cost_residual import cost_spatial_error
 from mfg_finance.mfg.grid import mesh_layer
 from mfg_finance.mfg.mean_path import terminal_mean_from_speed
 
@@ -275,7 +282,8 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
             space_coarse: Mapping[str, float | None] | None = None,
             excess: Mapping[str, float] | None = None,
             reaching: Mapping[str, Mapping[str, float]] | None = None,
-            share: bool = False, first_order: tuple[str, ...] | frozenset = ()) -> dict[str, dict[str, Any]]:
+            share: bool = False, first_order: tuple[str, ...] | frozenset = (),
+            space_errors: Mapping[str, float] | None = None) -> dict[str, dict[str, Any]]:
     """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
     ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``; ``spacing``: the space companions' spacing ratios to the
@@ -285,7 +293,9 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
     weighted by what reaches ``T``, :func:`space_extrapolation`). An outcome missing (None/NaN) in the fine solve
     keeps its value with no error; missing in a companion, it is reported unextrapolated with no error (and
     :func:`flag_unresolved` marks it). ``first_order``: outcomes whose order fit takes ``p = 1``
-    (:func:`initial_outcomes`).
+    (:func:`initial_outcomes`). ``space_errors``: outcomes whose spatial error is known from the fine solve
+    itself (the cost's residual, :mod:`mfg_finance.mfg.cost_residual`), used instead of the order fit or the
+    share wherever the outcome is not extrapolated in space.
     """
     out: dict[str, dict[str, Any]] = {}
     coarse = space_coarse or {}
@@ -304,6 +314,8 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
                 correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess,
                                                                 spacing=spacing, reaching=(reaching or {}).get(key),
                                                                 share=share)
+            if not in_space and key in (space_errors or {}):
+                e_x = space_errors[key]
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
@@ -522,7 +534,10 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
                        spacing=spacing, space_coarse=outs.get("space_coarse"), excess=excess if nested else None,
                        reaching={"terminal_dispersion": terminal_excess},
-                       first_order=initial_outcomes(np.asarray(solution.eta)))
+                       first_order=initial_outcomes(np.asarray(solution.eta)),
+                       # the cost's spatial error from the fine solve's own residual, not the companions'
+                       # sequence (docs/mfg.md section 11, *The cost's spatial error*)
+                       space_errors={"total_cost": abs(cost_spatial_error(solution))})
     key = "terminal_dispersion"
     if "space_fine" in companions and key in combined and combined[key]["space_extrapolated"] and \
             combined[key]["extrapolated"]:
