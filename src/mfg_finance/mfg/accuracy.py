@@ -34,10 +34,12 @@ kept within ``ORDER_RANGE`` = [1, 3]: first order where the scheme is upwind, se
 3 where a coarse companion under-resolves the terminal law) and the fine grid's spatial error
 ``e_x = |d_k| / (s_k^p - 1)`` (the mean of the two when ``p`` is clamped).
 
-*Outcomes read at* ``t = 0`` (:func:`initial_outcomes`: the initial flow and price, the peak ``eta`` when ``eta``
-peaks there) take ``p = 1`` in the order fit: their error is that of the feedback after the whole backward
-sweep, which the coarser companions see deteriorate faster than the fine grid improves (docs/mfg.md, section
-11). The price impact's estimate is at least ``|est(p_0) - est(p_T)|`` (:func:`impact_error`).
+*The peak* ``eta`` *read at* ``t = 0`` (:func:`initial_outcomes`, when ``eta`` peaks there) takes ``p = 1`` in the
+order fit: its error is that of the grid's feedback after the whole backward sweep, which the coarser companions
+see deteriorate faster than the fine grid improves (docs/mfg.md, section 11). The flows and prices at ``t = 0``
+and ``T`` are the mean path's (:meth:`mfg_finance.mfg.solution.MfgSolution.end_flows`), not that feedback's: the
+order fit as for every outcome. The price impact's estimate is at least ``|est(p_0) - est(p_T)|``
+(:func:`impact_error`).
 
 *Space: transport-dominated laws.* ``E`` is the numerical diffusion the scheme added where it is upwind,
 integrated over the law (:func:`mfg_finance.mfg.hjb.excess_diffusion`). When it exceeds the noise's
@@ -356,25 +358,20 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
     return unresolved
 
 
-#: Outcomes read off the first time step: the crowd's flow ``m^0 = <alpha^0, p^1>`` and the price it sets.
-INITIAL_KEYS = ("mean_flow_initial", "price_initial")
-
-
 def initial_outcomes(eta: np.ndarray) -> frozenset:
-    """The outcomes taken at ``t = 0`` (:data:`INITIAL_KEYS`, and ``eta_max`` when the cost path peaks there), whose
-    spatial error the order fit takes as first order.
+    """``{"eta_max"}`` when the cost path peaks at ``t = 0``, else nothing: the outcome read off the grid's first
+    step, whose spatial error the order fit takes as first order.
 
-    Why (docs/mfg.md, section 11, *initial outcomes*): they are the feedback ``alpha^0``, the slope of ``u^0``, the
-    value after the whole backward sweep, on the initial law; the graded 201-node mesh leaves that feedback
-    non-linear in ``q`` by up to 4 % where the law is (corner ``phi = 0.5``: ``m^0`` +0.78 % at ``nt -> inf``,
-    0.00 % on 401 nodes), and the coarser companions' differences grow faster than the first order (fitted
-    ``p`` 1.2-1.9) because their own feedback deteriorates faster, not because the fine grid converges faster:
-    the fit gave 0.19 % for the 0.78 %. The scheme's guaranteed order, 1, does not assume the rate.
+    Why (docs/mfg.md, section 11, *initial outcomes*): ``eta^0 = eta0 + eta1 |m^0|`` with the grid's flow
+    ``m^0 = <alpha^0, p^1>``, the feedback after the whole backward sweep on the initial law; the graded 201-node
+    mesh leaves that feedback non-linear in ``q`` by up to 4 % where the law is (corner ``phi = 0.5``: ``m^0``
+    +0.78 % at ``nt -> inf``, 0.00 % on 401 nodes), and the coarser companions' differences grow faster than the
+    first order (fitted ``p`` 1.2-1.9) because their own feedback deteriorates faster, not because the fine grid
+    converges faster: the fit gave 0.19 % for the 0.78 %. The scheme's guaranteed order, 1, does not assume the
+    rate. (The outcomes' flows and prices are the mean path's, :meth:`mfg_finance.mfg.solution.MfgSolution.
+    end_flows`, which that feedback does not enter: they were taken first order too until then.)
     """
-    keys = set(INITIAL_KEYS)
-    if eta.size and int(np.argmax(eta)) == 0:
-        keys.add("eta_max")
-    return frozenset(keys)
+    return frozenset(("eta_max",)) if eta.size and int(np.argmax(eta)) == 0 else frozenset()
 
 
 def impact_error(errors: Mapping[str, float | None]) -> float | None:
