@@ -128,6 +128,9 @@ def test_companions_and_failures_are_recorded():
     s = solve(make(STIFF, params={"m0_mean": 0.51, "m0_std": 0.021, "eta1": 0.0}, grid={"inventory_mesh": "uniform"}))
     assert all(v is None for v in s.accuracy["outcome_errors"].values())
     assert "no companion solve (space): mfg.params.m0_std" in s.accuracy["error"]
+    # ... so no outcome passes for resolved (the cost, the speed, ...: every one the grid computes)
+    assert set(s.accuracy["unresolved"]) == {k for k, v in s.grid_outcomes().items()
+                                             if v is not None and math.isfinite(v)}
     assert s.outcomes() == s.grid_outcomes()
 
 

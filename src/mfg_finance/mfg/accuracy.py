@@ -393,9 +393,10 @@ def _excess(solution, *, terminal: bool = False) -> float:
     from mfg_finance.mfg.hjb import excess_diffusion
 
     weights = surviving_fraction(solution) if terminal else None
-    if solution.exact_last_interval:     # the last interval is crossed by its exact kernel, not by the chain
-        return excess_diffusion(solution.alpha[:-1], solution.masses[:-1], solution.q, solution.time_steps[:-1],
-                                solution.config["params"]["sigma"], None if weights is None else weights[:-1])
+    if solution.exact_last_interval:     # the exact steps are crossed by their kernels, not by the chain
+        K = max(solution.exact_steps, 1)
+        return excess_diffusion(solution.alpha[:-K], solution.masses[:-K], solution.q, solution.time_steps[:-K],
+                                solution.config["params"]["sigma"], None if weights is None else weights[:-K])
     return excess_diffusion(solution.alpha, solution.masses, solution.q, solution.time_steps,
                             solution.config["params"]["sigma"], weights)
 
@@ -461,7 +462,7 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     "outcome_errors", "extrapolated" (in time), "space_extrapolated", "unresolved", "terminal_std_cells",
     "terminal_layer_resolved", "grid_outcomes" (the fine solve's own)}``; when a companion of the first three
     cannot be solved (e.g. the initial law is narrower than its cells), ``outcome_errors`` holds ``None`` for
-    every key, the outcomes are the fine solve's and ``error`` says why; when only ``space_coarse`` cannot,
+    every key, the outcomes are the fine solve's, every one of them is ``unresolved`` and ``error`` says why; when only ``space_coarse`` cannot,
     nothing is extrapolated in space (``space_coarse_error`` says why).
     """
     fine = solution.grid_outcomes()
@@ -494,9 +495,12 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
             # docs/mfg.md section 11)
             companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], time_layer=layer)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
-        unresolved = ["terminal_dispersion"] if record["terminal_std_cells"] < RESOLVED_CELLS else []
+        # no estimate: every outcome the grid computes is unresolved, and `error` says why (an outcome without an
+        # estimate is never reported as if resolved)
+        unresolved = [k for k, v in fine.items() if _finite(v)]
         record.update(ratio=None, outcomes=dict(fine), outcome_errors={k: None for k in fine}, extrapolated=[],
-                      space_extrapolated=[], unresolved=unresolved, error=f"no companion solve ({name}): {exc}",
+                      space_extrapolated=[], unresolved=unresolved,
+                      error=f"no companion solve ({name}): {exc}; every outcome unresolved (no error estimate)",
                       companion_outcomes=None)
         return record
     coarse_error = None

@@ -64,6 +64,10 @@ class MfgSolution:
     #: True when the last interval ``[t_{N-1}, T]`` was solved in closed form (:mod:`mfg_finance.mfg.terminal_interval`):
     #: ``u[nt-1]`` is then its exact cost-to-go and ``alpha[nt-1]`` its average feedback.
     exact_last_interval: bool = field(default=False)
+    #: how many of the last steps were solved in closed form (1 with ``exact_last_interval``; more on a uniform time
+    #: mesh, :func:`mfg_finance.mfg.terminal_interval.exact_steps`): ``u[n]``, ``alpha[n]`` for ``n >= nt - exact_steps``
+    #: are their exact cost-to-go and average feedback.
+    exact_steps: int = field(default=0)
 
     # ---- grid -------------------------------------------------------------------------------
     @property
@@ -160,8 +164,8 @@ class MfgSolution:
         ``J = sum_n dt_n <mu^{n+1}, phi q^2 + eta^n (alpha^n)^2> + <mu^N, gamma_T q^2>`` (cost units),
         the discrete counterpart of ``E[int_0^T (eta alpha^2 + phi q^2) dt + gamma_T q_T^2]`` for
         the implicit scheme. By discrete duality it equals ``<mu^0, u^0>`` up to round-off. With an exact last
-        interval (``exact_last_interval``) its running and terminal cost is its exact cost-to-go from the law at
-        ``t_{N-1}``: ``J = sum_{n < N-1} dt_n <mu^{n+1}, c^n> + <mu^{N-1}, u^{N-1}>``.
+        interval (``exact_last_interval``; the last ``K = exact_steps``) its running and terminal cost is its exact
+        cost-to-go from the law at ``t_{N-K}``: ``J = sum_{n < N-K} dt_n <mu^{n+1}, c^n> + <mu^{N-K}, u^{N-K}>``.
         """
         p = self.config["params"]
         q2 = self.q * self.q
@@ -169,8 +173,9 @@ class MfgSolution:
         masses = self.masses
         dts = self.time_steps
         if self.exact_last_interval:
-            flow = float(dts[:-1] @ np.sum(masses[1:-1] * running[:-1], axis=1))
-            return flow + float(masses[-2] @ self.u[-2])
+            K = max(self.exact_steps, 1)
+            flow = float(dts[:-K] @ np.sum(masses[1:-K] * running[:-K], axis=1))
+            return flow + float(masses[-1 - K] @ self.u[-1 - K])
         flow = float(dts @ np.sum(masses[1:] * running, axis=1))
         terminal = p["gamma_T"] * float(masses[-1] @ q2)
         return flow + terminal
