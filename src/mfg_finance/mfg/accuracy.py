@@ -40,10 +40,12 @@ from the order fit: on graded meshes the error vanishes at a finite resolution (
 central), which no power law of the companions' spacing shows (corner ``phi = 0.5``, ``gamma_T = 0.05``: the
 fit gave 3.2 times the error, the residual 1.47 times; docs/mfg.md, section 11).
 
-*Outcomes read at* ``t = 0`` (:func:`initial_outcomes`: the initial flow and price, the peak ``eta`` when ``eta``
-peaks there) take ``p = 1`` in the order fit: their error is that of the feedback after the whole backward
-sweep, which the coarser companions see deteriorate faster than the fine grid improves (docs/mfg.md, section
-11). The price impact's estimate is at least ``|est(p_0) - est(p_T)|`` (:func:`impact_error`).
+*The peak* ``eta`` *read at* ``t = 0`` (:func:`initial_outcomes`, when ``eta`` peaks there) takes ``p = 1`` in the
+order fit: its error is that of the grid's feedback after the whole backward sweep, which the coarser companions
+see deteriorate faster than the fine grid improves (docs/mfg.md, section 11). The flows and prices at ``t = 0``
+and ``T`` are the mean path's (:meth:`mfg_finance.mfg.solution.MfgSolution.end_flows`), not that feedback's: the
+order fit as for every outcome. The price impact's estimate is at least ``|est(p_0) - est(p_T)|``
+(:func:`impact_error`).
 
 *Space: transport-dominated laws.* ``E`` is the numerical diffusion the scheme added where it is upwind,
 integrated over the law (:func:`mfg_finance.mfg.hjb.excess_diffusion`). When it exceeds the noise's
@@ -414,25 +416,20 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
     return unresolved
 
 
-#: Outcomes read off the first time step: the crowd's flow ``m^0 = <alpha^0, p^1>`` and the price it sets.
-INITIAL_KEYS = ("mean_flow_initial", "price_initial")
-
-
 def initial_outcomes(eta: np.ndarray) -> frozenset:
-    """The outcomes taken at ``t = 0`` (:data:`INITIAL_KEYS`, and ``eta_max`` when the cost path peaks there), whose
-    spatial error the order fit takes as first order.
+    """``{"eta_max"}`` when the cost path peaks at ``t = 0``, else nothing: the outcome read off the grid's first
+    step, whose spatial error the order fit takes as first order.
 
-    Why (docs/mfg.md, section 11, *initial outcomes*): they are the feedback ``alpha^0``, the slope of ``u^0``, the
-    value after the whole backward sweep, on the initial law; the graded 201-node mesh leaves that feedback
-    non-linear in ``q`` by up to 4 % where the law is (corner ``phi = 0.5``: ``m^0`` +0.78 % at ``nt -> inf``,
-    0.00 % on 401 nodes), and the coarser companions' differences grow faster than the first order (fitted
-    ``p`` 1.2-1.9) because their own feedback deteriorates faster, not because the fine grid converges faster:
-    the fit gave 0.19 % for the 0.78 %. The scheme's guaranteed order, 1, does not assume the rate.
+    Why (docs/mfg.md, section 11, *initial outcomes*): ``eta^0 = eta0 + eta1 |m^0|`` with the grid's flow
+    ``m^0 = <alpha^0, p^1>``, the feedback after the whole backward sweep on the initial law; the graded 201-node
+    mesh leaves that feedback non-linear in ``q`` by up to 4 % where the law is (corner ``phi = 0.5``: ``m^0``
+    +0.78 % at ``nt -> inf``, 0.00 % on 401 nodes), and the coarser companions' differences grow faster than the
+    first order (fitted ``p`` 1.2-1.9) because their own feedback deteriorates faster, not because the fine grid
+    converges faster: the fit gave 0.19 % for the 0.78 %. The scheme's guaranteed order, 1, does not assume the
+    rate. (The outcomes' flows and prices are the mean path's, :meth:`mfg_finance.mfg.solution.MfgSolution.
+    end_flows`, which that feedback does not enter: they were taken first order too until then.)
     """
-    keys = set(INITIAL_KEYS)
-    if eta.size and int(np.argmax(eta)) == 0:
-        keys.add("eta_max")
-    return frozenset(keys)
+    return frozenset(("eta_max",)) if eta.size and int(np.argmax(eta)) == 0 else frozenset()
 
 
 def impact_error(errors: Mapping[str, float | None]) -> float | None:
@@ -454,9 +451,10 @@ def _excess(solution, *, terminal: bool = False) -> float:
     from mfg_finance.mfg.hjb import excess_diffusion
 
     weights = surviving_fraction(solution) if terminal else None
-    if solution.exact_last_interval:     # the last interval is crossed by its exact kernel, not by the chain
-        return excess_diffusion(solution.alpha[:-1], solution.masses[:-1], solution.q, solution.time_steps[:-1],
-                                solution.config["params"]["sigma"], None if weights is None else weights[:-1])
+    if solution.exact_last_interval:     # the exact steps are crossed by their kernels, not by the chain
+        K = max(solution.exact_steps, 1)
+        return excess_diffusion(solution.alpha[:-K], solution.masses[:-K], solution.q, solution.time_steps[:-K],
+                                solution.config["params"]["sigma"], None if weights is None else weights[:-K])
     return excess_diffusion(solution.alpha, solution.masses, solution.q, solution.time_steps,
                             solution.config["params"]["sigma"], weights)
 
@@ -522,7 +520,7 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     "outcome_errors", "extrapolated" (in time), "space_extrapolated", "unresolved", "terminal_std_cells",
     "terminal_layer_resolved", "grid_outcomes" (the fine solve's own)}``; when a companion of the first three
     cannot be solved (e.g. the initial law is narrower than its cells), ``outcome_errors`` holds ``None`` for
-    every key, the outcomes are the fine solve's and ``error`` says why; when only ``space_coarse`` cannot,
+    every key, the outcomes are the fine solve's, every one of them is ``unresolved`` and ``error`` says why; when only ``space_coarse`` cannot,
     nothing is extrapolated in space (``space_coarse_error`` says why).
     """
     fine = solution.grid_outcomes()
@@ -555,9 +553,12 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
             # docs/mfg.md section 11)
             companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], time_layer=layer)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
-        unresolved = ["terminal_dispersion"] if record["terminal_std_cells"] < RESOLVED_CELLS else []
+        # no estimate: every outcome the grid computes is unresolved, and `error` says why (an outcome without an
+        # estimate is never reported as if resolved)
+        unresolved = [k for k, v in fine.items() if _finite(v)]
         record.update(ratio=None, outcomes=dict(fine), outcome_errors={k: None for k in fine}, extrapolated=[],
-                      space_extrapolated=[], unresolved=unresolved, error=f"no companion solve ({name}): {exc}",
+                      space_extrapolated=[], unresolved=unresolved,
+                      error=f"no companion solve ({name}): {exc}; every outcome unresolved (no error estimate)",
                       companion_outcomes=None)
         return record
     coarse_error = None
