@@ -167,3 +167,24 @@ def test_uniform_nodes_on_a_fixed_range_hold_the_unresolved_stretch_exactly(gamm
     assert s.exact_last_interval and s.time_steps[-1] > 0.09
     assert abs(s.outcomes()["total_cost"] / exact - 1.0) < 0.01
     assert s.total_cost == pytest.approx(float(s.masses[0] @ s.u[0]), rel=1e-10)     # one discrete program
+
+
+def test_exact_steps_only_on_uniform_meshes_past_the_layer():
+    from mfg_finance.mfg.grid import exact_stretch_scale, graded_smooth_scale
+    from mfg_finance.mfg.terminal_interval import exact_steps
+
+    dts = np.full(150, 0.5 / 150)
+    # a last step inside the layer: every step implicit, on any mesh
+    assert exact_steps(dts, 1.0, 100.0, uniform=True, smooth_scale=0.1) == 0
+    # a graded mesh: its last step spans what is below its grading scale
+    assert exact_steps(dts, 5e-4, 1e8, uniform=False, smooth_scale=0.1) == 1
+    # a uniform one: every step ending within the scale of T, at least one, and one implicit step left
+    assert exact_steps(dts, 5e-4, 1e8, uniform=True, smooth_scale=0.1) == 30
+    assert exact_steps(dts, 5e-4, 1e8, uniform=True, smooth_scale=1e-4) == 1
+    assert exact_steps(dts, 5e-4, 1e8, uniform=True, smooth_scale=10.0) == 149
+    # the scale: the mesh layer, or where the true layer's graded mesh turns uniform if that is farther
+    p = {"eta0": 5e-4, "gamma_T": 1e8}
+    assert exact_stretch_scale(p, 0.5, 0.1, 1.5) == 0.1
+    assert exact_stretch_scale(p, 0.5, 5e-5, 1.5) == pytest.approx(graded_smooth_scale(0.5, 5e-5, 1.5))
+    # ... and never more than a quarter of the horizon (51 uniform nodes on [-5, 5]: the mesh layer is 1.6 day)
+    assert exact_stretch_scale(p, 0.5, 1.6, 1.5) == 0.125

@@ -212,9 +212,34 @@ class MfgSolution:
         from mfg_finance.mfg.outcomes import path_outcomes
 
         mean, log_ratio = self.mean_path()
-        return path_outcomes(self.t, mean, self.terminal_dispersion, self.mean_flow, self.eta,
-                             self.total_cost, self.price, std_initial=float(self.inventory_std[0]),
+        flow, price = self.mean_flow, self.price
+        ends = self.end_flows() if log_ratio is not None else None
+        if ends is not None:      # (path_outcomes reads the flow and the price at the two ends only)
+            flow, price = ends
+        return path_outcomes(self.t, mean, self.terminal_dispersion, flow, self.eta,
+                             self.total_cost, price, std_initial=float(self.inventory_std[0]),
                              log_ratio_terminal=log_ratio)
+
+    def end_flows(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(m, p)``: the crowd's mean flow at ``t = 0`` and ``T`` on the mean path (:func:`mfg_finance.mfg.mean_path.
+        end_flows`; inventory units / day) and the clearing price of each (BRL; ``None`` without a price), the
+        outcomes' flows and prices when there is a position (:meth:`grid_outcomes`).
+
+        The cost's exogenous part at each end, ``eta0`` plus any offset the solve added, is ``eta^n - eta1 |m^n|``
+        (the converged cost path on the grid's own flow).
+        """
+        from mfg_finance.mfg.mean_path import end_flows
+        from mfg_finance.mfg.price import clearing_price, supply_path
+
+        p = self.config["params"]
+        floor = tuple(float(self.eta[n] - p["eta1"] * abs(self.mean_flow[n])) for n in (0, -1))
+        flows = np.array(end_flows(float(self.mean_inventory[0]), self.time_steps, self.eta, phi=p["phi"],
+                                   gamma_T=p["gamma_T"], eta1=p["eta1"], floor=floor))
+        if self.price is None:
+            return flows, None
+        pc = self.config["price"]
+        supply = supply_path(pc["supply"], self.t.size)[[0, -1]]
+        return flows, clearing_price(flows, supply, kappa=pc["kappa"], p_ref=pc["p_ref"])
 
     def mean_path(self) -> tuple[np.ndarray, float | None]:
         """``(Q, ln(Q_T / Q_0))``: the mean inventory path of the outcomes (inventory units).

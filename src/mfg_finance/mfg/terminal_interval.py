@@ -132,61 +132,25 @@ def transition_kernel(q: np.ndarray, weights: np.ndarray, r: float, v: float) ->
 
 
 def _with_wide_rows(q, w, target, s, wide, cols, probs):
-    """Replace the rows ``wide`` by the tilted Gaussian on the nodes within ``_TILT_REACH`` std (exact mean, variance).
+    """Replace the rows ``wide`` by the tilted Gaussian on the nodes within ``_TILT_REACH`` std (exact mean, variance;
+    :mod:`mfg_finance.mfg.tilt_kernel`, compiled: each row on its own nodes)."""
+    from mfg_finance.mfg.tilt_kernel import tilted_rows
 
-    The rows are tilted in groups of similar window size (powers of two): on a graded mesh a row whose target sits
-    where the nodes are fine spans hundreds of nodes and one in the coarse part a dozen, and one common window
-    made every row as wide as the widest (14 ms a kernel on the ladder's graded nodes, 1 ms now)."""
     nx = q.size
     rows = np.nonzero(wide)[0]
     lo = np.searchsorted(q, target[rows] - _TILT_REACH * s, side="left")
     hi = np.searchsorted(q, target[rows] + _TILT_REACH * s, side="right")
-    sizes = np.maximum(hi - lo, 4)
-    groups = np.ceil(np.log2(sizes)).astype(int)
-    width = max(int(sizes.max()), cols.shape[1])
+    p = tilted_rows(q, w, target[rows], s, lo, hi, _TILT_ITERATIONS)
+    K = p.shape[1]
+    idx = np.clip(lo[:, None] + np.arange(K)[None, :], 0, nx - 1)
+    width = max(K, cols.shape[1])
     all_cols = np.zeros((nx, width), dtype=cols.dtype)
     all_probs = np.zeros((nx, width))
     all_cols[:, :cols.shape[1]], all_probs[:, :cols.shape[1]] = cols, probs
-    for group in np.unique(groups):
-        sel = groups == group
-        idx, p = _tilted_rows(q, w, target[rows[sel]], s, lo[sel], hi[sel])
-        K = idx.shape[1]
-        all_cols[rows[sel]] = np.pad(idx, ((0, 0), (0, width - K)), mode="edge") if K < width else idx[:, :width]
-        all_probs[rows[sel]] = 0.0
-        all_probs[rows[sel], :K] = p
+    all_cols[rows] = idx if K >= width else np.pad(idx, ((0, 0), (0, width - K)), mode="edge")
+    all_probs[rows] = 0.0
+    all_probs[rows, :K] = p
     return all_cols, all_probs
-
-
-def _tilted_rows(q, w, target, s, lo, hi):
-    """``(idx, p)``: for each row the nodes ``lo .. hi - 1`` (padded to a common width, probability 0 there) and the
-    probabilities ``w_j exp(a z + b z^2)`` (``z = (q_j - target) / s``) with mean ``target`` and variance ``s^2``
-    (Newton's method on ``(a, b)`` from the sampled Gaussian)."""
-    nx = q.size
-    K = int(max(np.max(hi - lo), 4))
-    idx = np.clip(lo[:, None] + np.arange(K)[None, :], 0, nx - 1)
-    valid = (lo[:, None] + np.arange(K)[None, :]) < hi[:, None]
-    z = (q[idx] - target[:, None]) / s
-    z2 = z * z
-    powers = np.stack([z, z2, z2 * z, z2 * z2])      # (4, rows, K): the moments as one product
-    logw = np.where(valid, np.log(w[idx]), -np.inf)
-    a = np.zeros(target.size)
-    b = np.full(target.size, -0.5)
-    for _ in range(_TILT_ITERATIONS):
-        logits = logw + a[:, None] * z + b[:, None] * z2
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        m1, m2, m3, m4 = np.einsum("krj,rj->kr", powers, p)
-        g1, g2 = m1, m2 - 1.0
-        if max(np.max(np.abs(g1)), np.max(np.abs(g2))) <= 1e-13:
-            break
-        c11, c12, c22 = m2 - m1 * m1, m3 - m1 * m2, m4 - m2 * m2
-        det = c11 * c22 - c12 * c12
-        ok = det > 1e-300
-        det = np.where(ok, det, 1.0)
-        da = np.where(ok, (c22 * g1 - c12 * g2) / det, 0.0)
-        db = np.where(ok, (c11 * g2 - c12 * g1) / det, 0.0)
-        a, b = a - da, np.minimum(b - db, -1e-3)     # b < 0: a proper (Gaussian-like) tilt
-    return idx, np.where(valid, p, 0.0)
 
 
 def carry(masses: np.ndarray, cols: np.ndarray, probs: np.ndarray) -> np.ndarray:

@@ -311,16 +311,26 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     full = fn.get("epsilon_complete") or []
     if full:
         def each(key):
-            return "; ".join(f"N = {e['N']:,}: {num(e[key], 2)} ± {num(e[key + '_se'], 2)}" for e in full)
+            return "; ".join(f"N = {e['N']:,}: {num(e[key], 2)} ± {num(e[key + '_se'], 2)} ± "
+                             f"{num(e[key + '_time_error'], 2)}" for e in full)
 
-        out.append("With the deviator's own influence (its flow in the realised cost and in the mean inventory): the "
-                   "gain of the deviation greedy against the value of the MFG strategy, a lower bound on epsilon by "
-                   "the continuous-time performance-difference identity (± SE; computed on the solver's grid, where it "
-                   f"can exceed its continuous-time value), {each('greedy_gain')}; the first-order "
-                   f"estimate over every agent, {each('first_order')}. The same deviation played in the simulated game "
-                   f"on the solver's time steps gains {each('simulated_gain')}: on these steps the MFG strategy's own "
-                   "first-order time-step error outweighs the deviator's 1/N advantage, and the two figures approach "
-                   "each other only slowly as the steps are refined (docs/mfg.md section 10).")
+        agree = [e for e in full if e["confirmed"]]
+        apart = [e for e in full if not e["confirmed"]]
+        verdict = []
+        if agree:
+            verdict.append("agrees within 3 SE plus the time errors at N = " + ", ".join(f"{e['N']:,}" for e in agree))
+        if apart:
+            verdict.append("differs at " + "; ".join(
+                f"N = {e['N']:,} by {num(e['difference'], 2)} ± {num(e['difference_se'], 2)} ± "
+                f"{num(e['difference_time_error'], 2)}" for e in apart)
+                + " (the value function's own discretisation error: the identity holds for the exact value)")
+        out.append("Epsilon-Nash with the deviator's own influence (its flow in the realised cost and in the mean "
+                   "inventory), carried to continuous time (value ± Monte Carlo SE ± time-discretisation error): the "
+                   "deviation greedy against the value of the MFG strategy, played in the simulated game against the "
+                   f"N - 1 others on the same information as theirs, gains {each('epsilon')}, a lower bound on "
+                   "epsilon (the best response gains at least this). The performance-difference prediction of the "
+                   f"same gain from the value function, {each('predicted')}, " + "; ".join(verdict)
+                   + " (docs/mfg.md section 10).")
     return out
 
 
