@@ -365,7 +365,7 @@ def _estimated_point_outcomes(estimated, total_cost: float, cost_error: float, d
 
 def _dispersion_parts(dispersion) -> dict[str, dict[str, float]]:
     """Sweep columns of the common/idiosyncratic split of the terminal std (value, error estimate, SE)."""
-    return {f"terminal_dispersion_{part}": {"value": dispersion.moments[part]["std"],
+    return {f"terminal_dispersion_{part}": {"value": dispersion.values[part],
                                             "error": dispersion.error[part], "se": dispersion.moments[part]["std_se"]}
             for part in ("common", "idiosyncratic")}
 
