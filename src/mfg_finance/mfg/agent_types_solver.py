@@ -110,23 +110,50 @@ class TypesSolution:
         """Expected cost of type ``k``: ``<mu_k^0, u_k^0>`` (cost units; = the forward cost by duality)."""
         return float(self.masses[k, 0] @ self.u[k, 0])
 
+    def mean_paths(self) -> tuple[np.ndarray, list[float | None]]:
+        """``(Q, [ln(Q_k,T / Q_k,0)])``: (K, nt+1) each type's mean inventory path of the outcomes (inventory units).
+
+        As the one-type solution's (:meth:`mfg_finance.mfg.solution.Solution.mean_path`): for a type with a
+        position, the path of its linear feedback ``-h2_k q / eta`` on the common cost path
+        (:mod:`mfg_finance.mfg.mean_path` with the type's ``phi_k``, ``gamma_T,k``): relative accuracy however small
+        ``Q_k,T``, none of the density's first-order time error in the exponent. Without one, the density's mean
+        and ``None``."""
+        from mfg_finance.mfg.mean_path import mean_path
+        from mfg_finance.mfg.outcomes import NO_POSITION
+
+        density_mean, std0 = self.mean_inventory, np.sqrt(np.maximum(self.variance[:, 0], 0.0))
+        paths, logs = density_mean.copy(), []
+        for k, ty in enumerate(self.types):
+            if not abs(float(density_mean[k, 0])) > NO_POSITION * float(std0[k]):
+                logs.append(None)
+                continue
+            paths[k], log_ratio = mean_path(float(density_mean[k, 0]), self.grid.dts, self.eta, phi=ty.phi,
+                                            gamma_T=ty.gamma_T)
+            logs.append(log_ratio)
+        return paths, logs
+
     def grid_outcomes(self) -> dict[str, Any]:
         """This grid solution's own outcomes: ``{"crowd": {...}, "types": {name: {...}}}``.
 
         The crowd's are :func:`mfg_finance.mfg.outcomes.path_outcomes` of its paths (mean inventory
         ``sum_k w_k Q_k``, flow ``m``, ``eta``, price; terminal std of the mixture
         ``sqrt(sum_k w_k (V_k + Q_k^2) - Q^2)``; cost ``sum_k w_k J_k``); a type's are those of its own paths
-        (keys :data:`TYPE_OUTCOME_KEYS`)."""
-        t, Q, V = self.grid.t, self.mean_inventory, self.variance
+        (keys :data:`TYPE_OUTCOME_KEYS`), its mean inventory that of :meth:`mean_paths`."""
+        t, V, density_Q = self.grid.t, self.variance, self.mean_inventory
+        Q, log_ratios = self.mean_paths()
         w = self.weights
         costs = [self.total_cost(k) for k in range(len(self.types))]
         per_type = {}
         for k, ty in enumerate(self.types):
             o = path_outcomes(t, Q[k], math.sqrt(max(V[k, -1], 0.0)), self.mean_flow_by_type[k], self.eta,
-                              costs[k], None, std_initial=math.sqrt(max(V[k, 0], 0.0)))
+                              costs[k], None, std_initial=math.sqrt(max(V[k, 0], 0.0)),
+                              log_ratio_terminal=log_ratios[k])
             per_type[ty.name] = {key: o[key] for key in TYPE_OUTCOME_KEYS}
-        crowd_Q = w @ Q
-        second = w @ (V + Q * Q)
+        # the crowd's mean stays the density's: with opposite positions it is a difference of the types' paths, whose
+        # relative errors it amplifies (opposite-positions set: half-life -2.6% from the mean paths, +1.0% from the
+        # density; docs/mfg.md, section 9)
+        crowd_Q = w @ density_Q
+        second = w @ (V + density_Q * density_Q)
         crowd = path_outcomes(t, crowd_Q, math.sqrt(max(second[-1] - crowd_Q[-1] ** 2, 0.0)), self.mean_flow,
                               self.eta, float(w @ costs), self.price,
                               std_initial=math.sqrt(max(second[0] - crowd_Q[0] ** 2, 0.0)))
