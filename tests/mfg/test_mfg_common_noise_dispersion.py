@@ -49,6 +49,10 @@ def test_paths_are_the_fan_charts_and_the_companions_share_the_brownian_path():
     d1 = terminal_dispersion(est, n_paths=50, seed=SEED)
     d2 = terminal_dispersion(est, n_paths=50, seed=SEED)
     assert d1.as_dict() == d2.as_dict()
+    # the path outcomes' own paths on the five grids carry the same terminal states: the same bytes, not resimulated
+    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
+    po = path_outcomes_with_estimate(est, n_paths=50, seed=SEED)
+    assert terminal_dispersion(est, n_paths=50, seed=SEED, terminal=po.terminal).as_dict() == d1.as_dict()
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -148,6 +152,10 @@ def test_two_types_identical_types_are_one_type_and_eta1_zero_closed_form():
     # (no shear): the one-type dispersion, estimate too (its time companions are the same grids' rows)
     est, L, _ = _types_solve([{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}], params)
     d = types_terminal_dispersion(est, n_paths=500, seed=3)
+    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
+    po = path_outcomes_with_estimate(est, n_paths=500, seed=3, simulate=simulate_types_paths)
+    reused = types_terminal_dispersion(est, n_paths=500, seed=3, terminal=po.terminal)
+    assert all(reused[g].as_dict() == d[g].as_dict() for g in d)
     one = terminal_dispersion(solve_with_estimate(params, T=1.0, nt=80, nQ=97, halfwidth=L, core=est.fine.extra["core"]),
                               n_paths=500, seed=3)
     for group in ("crowd", "a", "b"):

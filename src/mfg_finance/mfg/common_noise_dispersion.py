@@ -155,17 +155,32 @@ def grids_and_normals(estimate, *, n_paths: int, seed: int) -> tuple[tuple, list
     return grids, normals
 
 
-def terminal_dispersion(estimate, *, n_paths: int, seed: int) -> TerminalDispersion:
+def terminal_dispersion(estimate, *, n_paths: int, seed: int,
+                        terminal: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> TerminalDispersion:
     """Terminal std of an agent's inventory, its common/idiosyncratic split, Monte Carlo SEs and the
     discretisation error estimate, from a :class:`~mfg_finance.mfg.common_noise.SolutionWithEstimate`
     (``fine``, ``coarse``, ``coarser``). The paths are those of
     :func:`~mfg_finance.mfg.common_noise_paths.simulate_paths` with the same ``seed``.
 
+    ``terminal``: the five grids' ``(Q_T, V_T)`` of those paths when the caller has simulated them
+    (:attr:`mfg_finance.mfg.common_noise_outcomes.PathOutcomes.terminal`, the same bytes); else simulated here.
+
     Raises MfgConvergenceError if the companions' time nodes are not every other node of the finer grid's.
     """
+    return estimated_dispersion([dispersion_moments(*state) for state in terminal_states(
+        estimate, conditional_paths, n_paths=n_paths, seed=seed, terminal=terminal)], n_paths=n_paths, seed=seed)
+
+
+def terminal_states(estimate, simulate, *, n_paths: int, seed: int,
+                    terminal: dict[str, tuple[np.ndarray, np.ndarray]] | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The five grids' terminal ``(Q_T, V_T)`` (order of :func:`five_grids`): ``terminal``'s if given, else
+    ``simulate(grid, normals)`` on each grid with the same Brownian path."""
+    from mfg_finance.mfg.common_noise_outcomes import GRIDS
+
+    if terminal is not None:
+        return [terminal[g] for g in GRIDS]
     grids, normals = five_grids(estimate, n_paths=n_paths, seed=seed)
-    return estimated_dispersion([dispersion_moments(*conditional_paths(s, zz)) for s, zz in zip(grids, normals)],
-                                n_paths=n_paths, seed=seed)
+    return [simulate(s, zz) for s, zz in zip(grids, normals)]
 
 
 def five_grids(estimate, *, n_paths: int, seed: int) -> tuple[tuple, list[np.ndarray]]:

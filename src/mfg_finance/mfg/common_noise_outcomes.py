@@ -158,6 +158,10 @@ class PathOutcomes:
     paths: Any
     types: dict[int, "PathOutcomes"] = field(default_factory=dict)
     keys: tuple[str, ...] = KEYS
+    #: per grid of :data:`GRIDS`, the paths' terminal ``(Q_T, V_T)`` (one type: each (n_paths,); two types: each
+    #: (2, n_paths)), for the terminal dispersion (:mod:`mfg_finance.mfg.common_noise_dispersion`) without
+    #: simulating the same paths again
+    terminal: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: ``{key: {"value", "error", "se", "extrapolated", "error_time", "error_space",
@@ -215,17 +219,27 @@ def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dic
 
     _, (z, z_coarse, z_coarser) = grids_and_normals(estimate, n_paths=n_paths, seed=seed)
     normals = {"fine": z, "coarse": z_coarse, "coarser": z_coarser, "space": z, "spacer": z}
-    per_grid, per_type, fine_paths = {}, {}, None
+    per_grid, per_type, terminal, fine_paths = {}, {}, {}, None
     for name in GRIDS:
         paths = simulate(getattr(estimate, name), n_paths=n_paths, seed=seed, price=price, normals=normals[name])
         per_grid[name] = outcome_values(paths)
+        terminal[name] = terminal_state(paths)
         for k in range(getattr(paths, "Q_by_type", np.empty(0)).shape[0]):
             per_type.setdefault(k, {})[name] = outcome_values(type_paths(paths, k))
         if name == "fine":
             fine_paths = paths
         del paths                                   # one grid's paths at a time (2000 x nt+1 per field)
     types = {k: _estimated(grids, type_paths(fine_paths, k), TYPE_KEYS) for k, grids in per_type.items()}
-    return _estimated(per_grid, fine_paths, KEYS, types)
+    out = _estimated(per_grid, fine_paths, KEYS, types)
+    out.terminal.update(terminal)
+    return out
+
+
+def terminal_state(paths) -> tuple[np.ndarray, np.ndarray]:
+    """``(Q_T, V_T)`` of one grid's paths: each (n_paths,) for one type, (2, n_paths) for two."""
+    if hasattr(paths, "Q_by_type"):
+        return paths.Q_by_type[:, :, -1].copy(), paths.V_T_by_type
+    return paths.Q[:, -1].copy(), paths.V_T
 
 
 def _estimated(per_grid: Mapping[str, Mapping[str, float | None]], fine_paths, keys: tuple[str, ...],

@@ -179,7 +179,8 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
     paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     bands = paths.quantiles(probs)
-    dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+    dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                     terminal=estimated.terminal)       # the paths just simulated on the five grids
     outcomes = estimated_path_outcomes(estimated)
     outcomes["terminal_dispersion"] = dispersion.as_dict()
     summary = {
@@ -236,7 +237,8 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
     probs = [float(p) for p in cn["quantiles"]]
     T = float(sol.t[-1])
     outcomes = estimated_path_outcomes(estimated)     # the crowd's, with their errors; each type's below
-    dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+    dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                           terminal=estimated.terminal)
     outcomes["terminal_dispersion"] = dispersion["crowd"].as_dict()
     outcomes["types"] = {ty.name: {"weight": ty.weight, "expected_cost": _cost_summary(est.cost_detail(k)),
                                    **estimated_type_outcomes(estimated.types[k]),
@@ -434,7 +436,8 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             kind, est = "types_common_noise", _solve_types_cn(cfg, cn, estimate=True)
             estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
                                                     price=_price_args(cfg), simulate=simulate_paths)
-            by_group = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+            by_group = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                                 terminal=estimated.terminal)
             dispersion = by_group["crowd"]
             outcomes, errors, se = _estimated_point_outcomes(estimated, est.total_cost, est.total_cost_error,
                                                              dispersion)
@@ -453,7 +456,8 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             kind, est = "common_noise", _solve_cn(cfg, cn, estimate=True)
             estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
                                                     price=_price_args(cfg))
-            dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+            dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                     terminal=estimated.terminal)       # the paths just simulated on the five grids
             outcomes, errors, se = _estimated_point_outcomes(estimated, est.expected_cost, est.cost_error, dispersion)
             iterations, residual = 0, None
     except (MfgConvergenceError, MfgDomainError) as exc:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from mfg_finance.mfg.common_noise import coupled_eta
-from mfg_finance.mfg.common_noise_dispersion import dispersion_moments, estimated_dispersion, five_grids
+from mfg_finance.mfg.common_noise_dispersion import (TerminalDispersion, dispersion_moments, estimated_dispersion,
+                                                     terminal_states)
 
 
 def conditional_paths(sol, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,10 +53,13 @@ def _groups(sol, Q: np.ndarray, V: np.ndarray) -> dict[str, dict[str, dict[str, 
     return out
 
 
-def types_terminal_dispersion(estimate, *, n_paths: int, seed: int) -> dict[str, TerminalDispersion]:
+def types_terminal_dispersion(estimate, *, n_paths: int, seed: int,
+                              terminal: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                              ) -> dict[str, TerminalDispersion]:
     """``{"crowd": ..., <type name>: ...}`` terminal dispersions of a
-    :class:`~mfg_finance.mfg.types_common_noise.SolutionWithEstimate` (see the module docstring)."""
-    grids, normals = five_grids(estimate, n_paths=n_paths, seed=seed)
-    moments = [_groups(s, *conditional_paths(s, zz)) for s, zz in zip(grids, normals)]
+    :class:`~mfg_finance.mfg.types_common_noise.TypesCommonNoiseEstimate` (see the module docstring); ``terminal``
+    as in :func:`mfg_finance.mfg.common_noise_dispersion.terminal_dispersion`."""
+    states = terminal_states(estimate, conditional_paths, n_paths=n_paths, seed=seed, terminal=terminal)
+    moments = [_groups(estimate.fine, Q, V) for Q, V in states]
     return {group: estimated_dispersion([m[group] for m in moments], n_paths=n_paths, seed=seed)
             for group in moments[0]}

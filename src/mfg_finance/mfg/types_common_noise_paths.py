@@ -26,7 +26,8 @@ from mfg_finance.mfg.types_common_noise import TypesCommonNoiseSolution
 class TypesCommonNoisePaths:
     """Simulated paths: ``Q_by_type`` and ``m_by_type`` (2, n_paths, nt+1) conditional means and flows of each
     type and, each (n_paths, nt+1), the crowd's mean ``Q`` (inventory units), flow ``m`` (inventory units / day),
-    ``eta``, ``price`` (BRL) or ``None``; ``outside`` the share of (path, step) pairs whose ``(X, D)`` left
+    ``eta``, ``price`` (BRL) or ``None``; ``V_T_by_type`` (2, n_paths) each type's conditional variance of
+    ``q_T`` given each path (inventory units^2; :mod:`mfg_finance.mfg.types_common_noise_dispersion`); ``outside`` the share of (path, step) pairs whose ``(X, D)`` left
     the grid's box (there the coefficients are clamped to the edge)."""
 
     t: np.ndarray
@@ -37,6 +38,7 @@ class TypesCommonNoisePaths:
     eta: np.ndarray
     price: np.ndarray | None
     outside: float
+    V_T_by_type: np.ndarray | None = None
 
     def quantiles(self, probs) -> dict[str, np.ndarray]:
         """Bands ``{name: (len(probs), nt+1)}`` of ``Q``, ``m``, ``eta``, ``price`` and ``Q_type<k>``."""
@@ -68,6 +70,8 @@ def simulate_paths(sol: TypesCommonNoiseSolution, *, n_paths: int, seed: int,
     m_type = np.empty((2, nt + 1, n_paths))
     eta = np.empty((nt + 1, n_paths))
     Q[:, 0] = np.array([ty.m0_mean for ty in sol.types])[:, None]
+    V = np.repeat(np.array([ty.m0_std ** 2 for ty in sol.types])[:, None], n_paths, axis=1)
+    sigma2 = np.array([ty.sigma ** 2 for ty in sol.types])[:, None]
     outside = 0
     for n in range(nt + 1):
         nxt = min(n + 1, nt)
@@ -80,7 +84,9 @@ def simulate_paths(sol: TypesCommonNoiseSolution, *, n_paths: int, seed: int,
         m_type[:, n] = -(k * Q[:, n] + l_)
         if n < nt:
             h = sol.dts[n]
-            Q[:, n + 1] = (Q[:, n] - l_ * h + p["sigma0"] * np.sqrt(h) * z[n]) / (1.0 + k * h)
+            step = 1.0 + k * h
+            Q[:, n + 1] = (Q[:, n] - l_ * h + p["sigma0"] * np.sqrt(h) * z[n]) / step
+            V = (V + sigma2 * h) / (step * step)
     m = w @ m_type.reshape(2, -1)
     m = m.reshape(nt + 1, n_paths)
     price_paths = None
@@ -90,4 +96,4 @@ def simulate_paths(sol: TypesCommonNoiseSolution, *, n_paths: int, seed: int,
     return TypesCommonNoisePaths(t=sol.t, Q_by_type=Q.transpose(0, 2, 1).copy(),
                                  m_by_type=m_type.transpose(0, 2, 1).copy(), Q=(w @ Q.reshape(2, -1)).reshape(
         nt + 1, n_paths).T.copy(), m=m.T.copy(), eta=eta.T.copy(), price=price_paths,
-        outside=outside / float((nt + 1) * n_paths))
+        outside=outside / float((nt + 1) * n_paths), V_T_by_type=V)
