@@ -70,6 +70,10 @@ Error estimate (:func:`solve_with_estimate`): the one-type solver's, time and sp
 ``Y`` and ``D`` on the same time nodes), bound = time part + space part, the expected cost of each type
 extrapolated in time; the rules are shared (:func:`mfg_finance.mfg.common_noise.extrapolated_cost` and the
 other estimate functions there).
+
+Memory: :func:`solve_system` keeps every time layer of ``a, b, c, k, l`` (five ``(2, nt+1, nD, nY)`` arrays: 3.3 GB
+at ``(1280, 201, 161)``); the march itself (:func:`_march`) holds two, and :func:`initial_costs` keeps only the
+costs at ``t = 0`` (reference solves).
 """
 
 from __future__ import annotations
