@@ -73,3 +73,26 @@ def test_sweep_table_and_scenario_rows_show_error_and_se():
     assert row["liquidation speed (1/day)"] == "13.90 ± 0.05 (SE 0.4)"
     assert row["mean Q_T (inventory units)"] == "0.00054 ± 1e-05 (SE 0.0003) (not resolved by the grid)"
     assert row["price impact (BRL)"] == "—"
+
+
+def test_types_and_common_noise_rows_have_the_same_columns_in_the_same_order():
+    """The report's scenario table takes its header from the first row: a types row missing a column shifted
+    every cell after it (its price impact was shown as the mean Q_T)."""
+    common = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 0.9},
+              "sigma0_source": "calibrated", "expected_cost": {"value": 0.483, "error_bound": 0.0012},
+              "outcomes": {"liquidation_speed": {"mean": 13.9, "error": 0.05, "se": 0.4},
+                           "Q_T": {"mean": 5.4e-4, "error": 1e-5, "se": 3e-4},
+                           "price_impact": None, "Q_T_band_5_95": [-1e-3, 2e-3]},
+              "unresolved": []}
+    one = {"total_cost": 0.34, "liquidation_speed": 13.6, "weight": 0.7}
+    types = {"kind": "agent_types", "scenario": "two_types",
+             "outcomes": {"total_cost": 0.359, "liquidation_speed": 14.08, "mean_inventory_terminal": 4.37e-4,
+                          "price_impact": 0.01097, "terminal_dispersion": 0.0839,
+                          "types": {"patient": one, "urgent": {**one, "weight": 0.3}}},
+             "outcome_errors": {"total_cost": 4e-5, "liquidation_speed": 2e-3, "mean_inventory_terminal": 1.5e-6,
+                                "price_impact": 1e-5, "terminal_dispersion": 5e-5},
+             "unresolved": {"crowd": [], "types": {}}}
+    rows = _scenario_rows([common, types])
+    assert list(rows[0]) == list(rows[1])
+    assert rows[1]["mean Q_T (inventory units)"] == "0.0004370 ± 0.0000015"
+    assert rows[1]["price impact (BRL)"].startswith("0.010970 ± 0.000010")

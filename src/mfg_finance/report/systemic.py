@@ -87,6 +87,8 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             te = e.get("types") or {}
             tu = (m.get("unresolved") or {}).get("types") or {}
 
+            crowd_unresolved = (m.get("unresolved") or {}).get("crowd") or []
+
             def shown(name, t, key):
                 return _resolved(plus_minus(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
             types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost {shown(name, t, 'total_cost')}, speed "
@@ -94,13 +96,15 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types ({types})",
                          "sigma0": "0", "expected cost": plus_minus(o["total_cost"], e.get("total_cost")),
                          "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
+                         "mean Q_T (inventory units)": _resolved(plus_minus(o["mean_inventory_terminal"],
+                                                                            e.get("mean_inventory_terminal")),
+                                                                 "mean_inventory_terminal" in crowd_unresolved),
                          "price impact (BRL)": plus_minus(o["price_impact"], e.get("price_impact"))
                          if o.get("price_impact") is not None else "—",
                          "Q_T 5-95% (inventory units)": "—",
                          "terminal std of q (inventory units)": _resolved(plus_minus(o["terminal_dispersion"],
                                                                                     e.get("terminal_dispersion")),
-                                                                         "terminal_dispersion" in
-                                                                         ((m.get("unresolved") or {}).get("crowd") or []))})
+                                                                         "terminal_dispersion" in crowd_unresolved)})
     return rows
 
 
