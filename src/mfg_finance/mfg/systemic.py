@@ -339,7 +339,8 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
                             "simulation_time_error": limit["time_step_error"]},
         # the environment part only (the deviator's own influence left out): epsilon_nash
         "epsilon": [r.as_dict() for r in epsilon_study(est.fine, est.coarse, epsilon_Ns)],
-        # with the deviator's own influence (deviation.py; continuous-time estimate, see docs/mfg.md 10)
+        # with the deviator's own influence: the greedy deviation played in the game and its prediction, each
+        # carried to continuous time (deviation.py, deviation_game.py; docs/mfg.md section 10)
         "epsilon_complete": [r.as_dict() for r in complete_epsilon_study(
             est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]), min_games=int(fn["min_replications"]),
             seed=int(fn["seed"]) + 1)],
