@@ -67,10 +67,13 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
         if m["kind"] in ("common_noise", "types_common_noise"):
             o = m["outcomes"]
             kind = "common noise"
-            if m["kind"] == "types_common_noise":     # per type: the grid's own speed (no error estimate per type)
+            if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
+                tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
                                   f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
-                                  f"{num(t['liquidation_speed'], 4)}" for name, t in o["types"].items())
+                                  + _resolved(_estimated(t["liquidation_speed"]),
+                                              "liquidation_speed" in (tu.get(name) or []))
+                                  for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
