@@ -34,6 +34,12 @@ kept within ``ORDER_RANGE`` = [1, 3]: first order where the scheme is upwind, se
 3 where a coarse companion under-resolves the terminal law) and the fine grid's spatial error
 ``e_x = |d_k| / (s_k^p - 1)`` (the mean of the two when ``p`` is clamped).
 
+*The expected cost* takes its spatial error from the fine solve itself wherever it is not extrapolated in space
+(:mod:`mfg_finance.mfg.cost_residual`: the variance the upwind cells add, priced at the value's curvature), not
+from the order fit: on graded meshes the error vanishes at a finite resolution (once every cell the law uses is
+central), which no power law of the companions' spacing shows (corner ``phi = 0.5``, ``gamma_T = 0.05``: the
+fit gave 3.2 times the error, the residual 1.47 times; docs/mfg.md, section 11).
+
 *The peak* ``eta`` *read at* ``t = 0`` (:func:`initial_outcomes`, when ``eta`` peaks there) takes ``p = 1`` in the
 order fit: its error is that of the grid's feedback after the whole backward sweep, which the coarser companions
 see deteriorate faster than the fine grid improves (docs/mfg.md, section 11). The flows and prices at ``t = 0``
@@ -69,6 +75,12 @@ the linear feedback on each solve's cost path (:mod:`mfg_finance.mfg.mean_path`)
 relative accuracy is that of the cost path however small ``Q_T`` is. The speed is extrapolated like every outcome
 (it is ``-ln(Q_T/Q_0)/T``, in which the path's error is linear) and the reported ``Q_T = Q_0 exp(-T speed)`` with
 the error ``|Q_T| (exp(T est(speed)) - 1)`` (:func:`mfg_finance.mfg.mean_path.terminal_mean_from_speed`).
+Their spatial error is the cost path's; where the companions show it first order (:func:`first_order_bracket`:
+both first-order predictions of the fine error agree, the coefficient not growing toward the fine level), the
+fine grid's error lies between 0 and that prediction ``e1`` (the coefficient only falls as the upwind cells
+where the law starts turn central: measured 25.4, 25.2, 23.8, 22.0, 20.1, 10.0 on 101 ... 401 nodes at the
+corner ``phi = 0.5``, ``gamma_T = 5``) and the outcome is reported at the midpoint, ``R - e1 / 2``, with the
+spatial error ``|e1| / 2`` (``Q_T = e^-16 Q_0`` there: +2.0 % -> +0.84 %); elsewhere the order fit.
 
 ``unresolved``: outcomes the grid cannot resolve, with the estimate widened to what they may be:
 
@@ -93,7 +105,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
+from mfg_finance.mfg.cost_residual import cost_spatial_error
 from mfg_finance.mfg.grid import mesh_layer
+from mfg_finance.mfg.held_cost_path import held_cost_path_errors
 from mfg_finance.mfg.mean_path import terminal_mean_from_speed
 
 #: Terminal std below this many cells: ``terminal_dispersion`` is unresolved.
@@ -111,6 +125,13 @@ ORDER_RANGE = (1.0, 3.0)
 #: The space companions on a graded inventory mesh: this fraction of the fine cells and half of them, each
 #: mesh built by the same rule (:func:`mfg_finance.mfg.grid.inventory_nodes`), not a subset of the fine nodes.
 SPACE_FRACTIONS = (0.75, 0.5)
+#: The mean-path outcomes whose spatial error (the cost path's) is bracketed by its first-order prediction where
+#: the companions' sequence is first order (:func:`first_order_bracket`; docs/mfg.md, section 11). The terminal
+#: mean follows the speed.
+MEAN_PATH_BRACKETED = ("liquidation_speed", "liquidation_half_life")
+#: ... first order: the two first-order predictions of the fine grid's error agree within this fraction of
+#: their mean (the companions' coefficient constant; measured on the corners ``phi = 0.5``: 8-9 %).
+BRACKET_AGREEMENT = 0.15
 #: ... unless the fine solve's numerical diffusion is above this many times the noise's variance ``sigma^2 T``
 #: (:func:`transport_dominated`): then every other and every fourth node, on which ``E`` doubles.
 TRANSPORT_EXCESS = 1.0
@@ -189,6 +210,31 @@ def order_fit_error(o_t, o_x, o_xx, s1: float, s2: float, order: float | None = 
     d2 = o_xx - o_t
     p = fitted_order(d1, d2, s1, s2) if order is None else order
     return 0.5 * (abs(d1) / (s1 ** p - 1.0) + abs(d2) / (s2 ** p - 1.0))
+
+
+def first_order_bracket(o_t, o_x, o_xx, s1: float, s2: float) -> tuple[float, float] | None:
+    """``(correction, error)`` of a mean-path outcome's spatial error bracketed by its first-order prediction, or
+    None where the companions' sequence is not first order (module docstring, *the mean-path outcomes*).
+
+    ``o_t``, ``o_x``, ``o_xx``: the outcome on the fine nodes and the two space companions (spacing ratios
+    ``s1 < s2``), all at ``nt_T`` steps. The sequence is first order when both first-order predictions
+    ``c_k = d_k / (s_k - 1)`` (``d_k = O_{X_k} - O_T``) have the same sign and agree within
+    ``BRACKET_AGREEMENT`` of their mean, the nearer companion's not the smaller (``|c1| >= |c2|``: the
+    coefficient ``e(h) / h`` does not grow toward the fine level; the order fit then sits at its low end, 1).
+    The fine grid's error then lies between 0 and ``e1 = (c1 + c2) / 2``: it keeps its sign and its coefficient
+    falls further as the upwind cells where the law is turn central. Correction ``e1 / 2`` (the bracket's
+    midpoint), error ``|e1| / 2``.
+    """
+    if not _finite(o_xx):
+        return None
+    d1, d2 = o_x - o_t, o_xx - o_t
+    if d1 == 0.0 or d2 == 0.0 or (d1 > 0.0) != (d2 > 0.0):
+        return None
+    c1, c2 = d1 / (s1 - 1.0), d2 / (s2 - 1.0)
+    e1 = 0.5 * (c1 + c2)
+    if not 0.0 <= abs(c1) - abs(c2) <= BRACKET_AGREEMENT * abs(e1):
+        return None
+    return 0.5 * e1, 0.5 * abs(e1)
 
 
 def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float], spacing: tuple[float, float] = (2.0, 4.0),
@@ -277,7 +323,9 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
             space_coarse: Mapping[str, float | None] | None = None,
             excess: Mapping[str, float] | None = None,
             reaching: Mapping[str, Mapping[str, float]] | None = None,
-            share: bool = False, first_order: tuple[str, ...] | frozenset = ()) -> dict[str, dict[str, Any]]:
+            share: bool = False, first_order: tuple[str, ...] | frozenset = (),
+            space_errors: Mapping[str, float] | None = None,
+            bracketed: tuple[str, ...] | frozenset = ()) -> dict[str, dict[str, Any]]:
     """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
     ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``; ``spacing``: the space companions' spacing ratios to the
@@ -287,7 +335,11 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
     weighted by what reaches ``T``, :func:`space_extrapolation`). An outcome missing (None/NaN) in the fine solve
     keeps its value with no error; missing in a companion, it is reported unextrapolated with no error (and
     :func:`flag_unresolved` marks it). ``first_order``: outcomes whose order fit takes ``p = 1``
-    (:func:`initial_outcomes`).
+    (:func:`initial_outcomes`). ``space_errors``: outcomes whose spatial error is known from the fine solve
+    itself (the cost's residual, :mod:`mfg_finance.mfg.cost_residual`), used instead of the order fit or the
+    share wherever the outcome is not extrapolated in space. ``bracketed``: outcomes whose spatial error is taken
+    at the midpoint of its first-order bracket where the companions' sequence is first order
+    (:func:`first_order_bracket`; graded companions only, i.e. without ``excess``), else the order fit.
     """
     out: dict[str, dict[str, Any]] = {}
     coarse = space_coarse or {}
@@ -306,6 +358,13 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
                 correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess,
                                                                 spacing=spacing, reaching=(reaching or {}).get(key),
                                                                 share=share)
+            if not in_space and key in (space_errors or {}):
+                e_x = space_errors[key]
+            elif excess is None and key in bracketed:
+                bracket = first_order_bracket(o_t, o_x, coarse.get(key), *spacing)
+                if bracket is not None:
+                    correction, e_x = bracket
+                    in_space = True
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
@@ -523,7 +582,11 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
                        spacing=spacing, space_coarse=outs.get("space_coarse"), excess=excess if nested else None,
                        reaching={"terminal_dispersion": terminal_excess},
-                       first_order=initial_outcomes(np.asarray(solution.eta)))
+                       first_order=initial_outcomes(np.asarray(solution.eta)),
+                       # the cost's spatial error from the fine solve's own residual, not the companions'
+                       # sequence (docs/mfg.md section 11, *The cost's spatial error*)
+                       space_errors={"total_cost": abs(cost_spatial_error(solution))},
+                       bracketed=MEAN_PATH_BRACKETED)
     key = "terminal_dispersion"
     if "space_fine" in companions and key in combined and combined[key]["space_extrapolated"] and \
             combined[key]["extrapolated"]:
@@ -540,6 +603,11 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     # Q_T from the mean path (mfg.mean_path): its error is linear in ln Q_T, i.e. in the speed, whose extrapolation
     # and estimate it takes; where in its cell the density's mass sits no longer matters (no cell rule for Q_T)
     terminal_mean_from_speed(values, errors, horizon)
+    held = held_cost_path_errors(solution)      # the graded mesh's exact interval: in no companion's difference
+    for key, extra in held.items():
+        if errors.get(key) is not None:
+            errors[key] += extra
+    record["held_cost_path"] = held
     if "price_impact" in errors:
         errors["price_impact"] = impact_error(errors)
     unresolved = flag_unresolved({**values, "_horizon": horizon}, errors,
