@@ -9,8 +9,9 @@ at ``nt = 150`` changes nothing). Where the drift dominates the noise (cell Pecl
 the mass is, e.g. ``sigma = 0.02``: no affordable mesh keeps it central) the scheme is upwind there and
 first order in space as well.
 
-Four companion solves (five on a graded mesh: ``R``, below), each from its own first guess (:func:`mfg_finance.mfg.solver.initial_eta`; fewer
-sweeps in total than from the fine cost path, measured: docs/mfg.md, section 11):
+Four companion solves (five on a graded mesh: ``R``, below), each from its own first guess
+(:func:`mfg_finance.mfg.solver.initial_eta`; fewer sweeps in total than from the fine cost path, measured:
+docs/mfg.md, section 11):
 
 * ``T``: the same nodes, ``nt_T = nt / 2`` steps of the same mesh law (a graded mesh is the image of a
   fixed map of ``k / nt``, so every step scales by ``r = nt / nt_T``);
@@ -546,7 +547,8 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     "terminal_layer_resolved", "grid_outcomes" (the fine solve's own)}``; when a companion of the first three
     cannot be solved (e.g. the initial law is narrower than its cells), ``outcome_errors`` holds ``None`` for
     every key, the outcomes are the fine solve's, every one of them is ``unresolved`` and ``error`` says why; when only ``space_coarse`` cannot,
-    nothing is extrapolated in space (``space_coarse_error`` says why).
+    nothing is extrapolated in space (``space_coarse_error`` says why); when the finer graded companion
+    (``space_refined``) cannot, the order fit stands alone (``space_refined_error`` says why).
     """
     fine = solution.grid_outcomes()
     nt = solution.t.size - 1
