@@ -19,7 +19,7 @@ on it (automatic inventory range), the same six on the fixed range [-5, 5] (``fi
 (eta1 in {0, 1}, m0_mean in {0, 1, -1.5}, phi in {0, 5}, gamma_T in {0, 50}, sigma in {0.02, 1.5},
 T in {0.1, 5}; eta0 = 0.1, m0_std = 0.5) and the
 gamma_T ladder (eta1 = 0, 1e2 .. 1e12, graded and uniform time meshes, each on graded and uniform inventory nodes;
-``ladder_fixed``: the same on the fixed range [-5, 5], ``ladder_coupled``: with eta1 = 1e-3; not in the default set).
+``ladder_fixed``: the same on the fixed range [-5, 5], ``ladder_coupled``: with eta1 = 1e-3, ``ladder_coupled_fixed`` both; not in the default set).
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def cases(groups: set[str]):
                                "gamma_T": float(g), "m0_mean": float(m0), "m0_std": 0.5},
                     "solver": STIFF["solver"]})
     # the ladder (eta1 = 0) on the automatic range; "ladder_fixed" on [-5, 5]; "ladder_coupled" with eta1 = 1e-3
-    for group, eta1, fixed in (("ladder", 0.0, False), ("ladder_fixed", 0.0, True), ("ladder_coupled", 1e-3, False)):
+    for group, eta1, fixed in (("ladder", 0.0, False), ("ladder_fixed", 0.0, True), ("ladder_coupled", 1e-3, False),
+                               ("ladder_coupled_fixed", 1e-3, True)):
         if group not in groups:
             continue
         for mesh in ("graded", "uniform"):

@@ -186,3 +186,5 @@ def test_exact_steps_only_on_uniform_meshes_past_the_layer():
     p = {"eta0": 5e-4, "gamma_T": 1e8}
     assert exact_stretch_scale(p, 0.5, 0.1, 1.5) == 0.1
     assert exact_stretch_scale(p, 0.5, 5e-5, 1.5) == pytest.approx(graded_smooth_scale(0.5, 5e-5, 1.5))
+    # ... and never more than a quarter of the horizon (51 uniform nodes on [-5, 5]: the mesh layer is 1.6 day)
+    assert exact_stretch_scale(p, 0.5, 1.6, 1.5) == 0.125

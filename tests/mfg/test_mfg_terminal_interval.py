@@ -179,3 +179,18 @@ def test_coupled_stiff_rung_on_uniform_meshes_estimates_its_errors():
         error = abs(acc["outcomes"][key] - exact[key])
         assert error < 0.002 * abs(exact[key]), key
         assert error <= acc["outcome_errors"][key] <= 0.01 * abs(exact[key]), key
+
+
+def test_cost_path_held_over_the_graded_exact_interval_is_estimated():
+    # graded time, uniform nodes on [-5, 5]: the exact interval is the last 0.1 day (where the 0.05-wide cells cannot
+    # hold the law) and holds eta^{N-1} there; with eta1 = 1e-3 that costs +1.0 % at gamma_T = 1e8, which every
+    # companion shares (estimate 0.005 of it before). mfg.held_cost_path: 1.07 times it.
+    s = solve(make(STIFF, params={"gamma_T": 1e8}, grid={"inventory_mesh": "uniform"}))
+    assert s.exact_last_interval and s.time_steps[-1] > 0.09
+    exact = exact_outcomes(s.config)
+    acc = s.accuracy
+    for key in ("total_cost", "eta_mean"):
+        error = abs(acc["outcomes"][key] - exact[key])
+        assert error / 3.0 <= acc["outcome_errors"][key] <= 3.0 * error, key
+    assert abs(acc["outcomes"]["total_cost"] / exact["total_cost"] - 1.0) > 0.005      # (the error itself is left)
+    assert acc["held_cost_path"]["total_cost"] > 0.5 * abs(acc["outcomes"]["total_cost"] - exact["total_cost"])

@@ -114,6 +114,7 @@ import numpy as np
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 from mfg_finance.mfg.cost_residual import cost_spatial_error
 from mfg_finance.mfg.grid import mesh_layer
+from mfg_finance.mfg.held_cost_path import held_cost_path_errors
 from mfg_finance.mfg.mean_path import terminal_mean_from_speed
 
 #: Terminal std below this many cells: ``terminal_dispersion`` is unresolved.
@@ -641,6 +642,11 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     # Q_T from the mean path (mfg.mean_path): its error is linear in ln Q_T, i.e. in the speed, whose extrapolation
     # and estimate it takes; where in its cell the density's mass sits no longer matters (no cell rule for Q_T)
     terminal_mean_from_speed(values, errors, horizon)
+    held = held_cost_path_errors(solution)      # the graded mesh's exact interval: in no companion's difference
+    for key, extra in held.items():
+        if errors.get(key) is not None:
+            errors[key] += extra
+    record["held_cost_path"] = held
     if "price_impact" in errors:
         errors["price_impact"] = impact_error(errors)
     unresolved = flag_unresolved({**values, "_horizon": horizon}, errors,

@@ -54,10 +54,11 @@ def excess_generator_residual(u: np.ndarray, alpha: np.ndarray, masses: np.ndarr
 
 def cost_spatial_error(solution) -> float:
     """The solve's cost residual ``R`` (cost units, signed; module docstring). With an exact last interval that
-    interval is left out: its law is carried by its closed-form kernel, not by the chain."""
+    interval is left out (on a uniform time mesh the last ``exact_steps``): its law is carried by its closed-form
+    kernel, not by the chain."""
     steps = solution.time_steps
     if solution.exact_last_interval:
-        steps = steps[:-1]
+        steps = steps[:-max(getattr(solution, "exact_steps", 1), 1)]
     return excess_generator_residual(np.asarray(solution.u), np.asarray(solution.alpha), solution.masses,
                                      np.asarray(solution.q, dtype=float), steps,
                                      float(solution.config["params"]["sigma"]))
