@@ -205,6 +205,8 @@ def _coupled_variance(back, tau, *, T, sigma, eta0, eta1, m0_std, log_q0, log_q,
     variance = np.exp(2.0 * (log_q - log_q0)) * m0_std * m0_std
     if sigma == 0.0:
         return variance
+    from scipy.integrate import solve_ivp  # (scipy where used)
+
     # the integrator's sample points: distinct distances, decreasing (the direction of the integration)
     points, where = np.unique(np.clip(tau, 0.0, T), return_inverse=True)
 
