@@ -151,6 +151,7 @@ def coupled(t: np.ndarray, *, T: float, sigma: float, eta0: float, eta1: float, 
     if eta1 == 0.0 or m0_mean == 0.0:
         return closed_form(t, T=T, sigma=sigma, eta=eta0, phi=phi, gamma_T=gamma_T, m0_mean=m0_mean,
                            m0_std=m0_std)
+    from scipy.integrate import solve_ivp
     from scipy.optimize import brentq
 
     kw = dict(T=T, sigma=sigma, eta0=eta0, eta1=eta1, phi=phi, gamma_T=gamma_T)
@@ -204,7 +205,7 @@ def _coupled_variance(back, tau, *, T, sigma, eta0, eta1, m0_std, log_q0, log_q,
     variance = np.exp(2.0 * (log_q - log_q0)) * m0_std * m0_std
     if sigma == 0.0:
         return variance
-    from scipy.integrate import solve_ivp
+    from scipy.integrate import solve_ivp  # (scipy where used)
 
     # the integrator's sample points: distinct distances, decreasing (the direction of the integration)
     points, where = np.unique(np.clip(tau, 0.0, T), return_inverse=True)
