@@ -14,10 +14,12 @@ def _loaded(code: str, packages: tuple[str, ...]) -> list[str]:
 
 
 def test_reading_a_calibration_document_loads_no_pandas():
-    # every model job's first read (solve_mfg, sweep_mfg, solve_systemic, backtests, plot_quotes, ...)
+    # the model jobs' reads of a calibration, the quote figures, the intraday comparison: none uses pandas
     code = ("from mfg_finance.calibration import parameter_values, ticker_values\n"
-            "from mfg_finance.calibration.documents import parameter_values, ticker_values")
-    assert _loaded(code, ("pandas", "scipy")) == []
+            "from mfg_finance.calibration.documents import parameter_values, ticker_values\n"
+            "from mfg_finance.calibration.comparison import heuristic_values\n"      # compare_mfg_intraday
+            "from mfg_finance.report.figures.market_making import plot_quotes")     # plot_quotes
+    assert _loaded(code, ("pandas",)) == []
 
 
 def test_model_modules_import_scipy_where_used():

@@ -86,6 +86,11 @@ ENV = "../../envs/mfg-finance.yaml"
 # estimates -> calibration): Snakemake's greedy scheduler otherwise prefers ready jobs with larger inputs
 # (a figure, a Heston study) and leaves the chain waiting while a core is busy elsewhere.
 CRITICAL_PATH = 10
+# After calibration both cores stay busy to the end, and among ready jobs of equal priority the scheduler takes
+# those with the largest inputs first: the jobs heading the longest chains to the report and notebooks (the
+# CVaR search and portfolio backtests, fed by a small params.yaml; the Avellaneda-Stoikov reproduction, with no
+# input at all) would start last and finish alone on one core. They go first (below the chain and the warm-ups).
+LONG_CHAIN = 2
 
 ANALYTICS_FIGURES = expand(
     "reports/analytics/{name}.png",

@@ -78,6 +78,7 @@ rule reproduce_avellaneda_stoikov:
     params:
         n_paths=MM["reproduction"]["n_paths"],
         seed=MM["reproduction"]["seed"],
+    priority: LONG_CHAIN
     log:
         "logs/market_making/reproduce_avellaneda_stoikov.log",
     benchmark:

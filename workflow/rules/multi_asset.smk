@@ -46,6 +46,7 @@ rule calibrate_portfolio:
         min_common_sessions=MULTI["min_common_sessions"],
     wildcard_constraints:
         portfolio=_alternation(PORTFOLIOS),
+    priority: LONG_CHAIN
     log:
         "logs/market_making/calibrate_portfolio_{portfolio}.log",
     benchmark:
@@ -94,6 +95,7 @@ rule backtest_multi_asset:
         fill_model=MM["fill_model"],
     wildcard_constraints:
         portfolio=_alternation(PORTFOLIOS),
+    priority: LONG_CHAIN
     log:
         "logs/market_making/backtest_multi_asset_{portfolio}.log",
     benchmark:
@@ -163,6 +165,7 @@ rule search_risk_limit:
         fill_model=MM["fill_model"],
     wildcard_constraints:
         portfolio=_alternation(PORTFOLIOS),
+    priority: LONG_CHAIN
     log:
         "logs/market_making/search_risk_limit_{portfolio}.log",
     benchmark:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from mfg_finance.calibration.daily import parameter_values
+from mfg_finance.calibration.documents import parameter_values
 from mfg_finance.errors import CalibrationError
 
 #: Outcomes compared (keys of ``metrics.json["outcomes"]``), in the report's order.

@@ -29,14 +29,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.market_making import _checks
 from mfg_finance.market_making.engines import NUMBA_MIN_PATH_STEPS, compiled_engine_pays
+
+if TYPE_CHECKING:  # pandas where a frame is built: the strategies' importers (quote figures) need none
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,8 @@ class PathResults:
     horizon_s: float = field(default=0.0)
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         n = self.final_pnl.size
         return pd.DataFrame({
             "path": np.arange(n, dtype=np.int64),

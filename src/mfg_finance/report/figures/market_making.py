@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import matplotlib
 
@@ -10,13 +10,15 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from mfg_finance.io import save_figure  # noqa: E402
 from mfg_finance.market_making.avellaneda_stoikov import as_spreads  # noqa: E402
 from mfg_finance.market_making.glft import InventoryHJB, asymptotic_spreads  # noqa: E402
 from mfg_finance.market_making.market import MarketParameters  # noqa: E402
 from mfg_finance.market_making.strategies import glft_parameters  # noqa: E402
+
+if TYPE_CHECKING:  # the frames are the callers'; plot_quotes (a job of its own) needs no pandas
+    import pandas as pd
 
 STRATEGY_COLORS = {"hjb": "tab:blue", "avellaneda_stoikov": "tab:orange", "constant": "tab:green",
                    "inventory_aware": "tab:red"}
