@@ -32,3 +32,23 @@ def test_epsilon_sentences_name_both_parts():
     text = " ".join(finite_n_sentences(fn))
     assert "environment part" in text and "N = 10: 1e-06 ± 2e-06" in text
     assert "lower bound on epsilon" in text and "5e-05 ± 4e-06" in text
+
+
+def _summary(fn):
+    from mfg_finance.report.systemic import systemic_summary
+
+    fn["largest_N_check"] = {"N": 10000, "abs_difference": 1e-6, "holds": True, "allowed": 5e-5}
+    return systemic_summary({"finite_n": fn})
+
+
+def test_the_summary_states_the_exponent_and_what_the_fit_does_not_support():
+    # a large-N point 2 SE off C/N: the summary says so, not just "falling like N^-1"
+    text = _summary(_fn([3.0e-2, 3.0e-3, -3.0e-4, 2.0e-6], [1e-3, 3e-4, 1e-4, 1e-5]))
+    assert "gap falling like N^-p with p = " in text and "fitted over every N" in text
+    assert "p = 1.13 ± 0.05" in text and "O(1/N) expected and rejected" in text
+    assert "the fit is poor (chi-square p-value 4.5e-07)" in text
+    assert "at N = 10,000 the gap is more than 2 SE from C/N" in text
+    # consistent but unresolved large N: said as such
+    text = _summary(_fn([3.0e-2, 3.0e-3, 1.0e-4, 2.0e-5], [1e-3, 3e-4, 2e-4, 1e-5]))
+    assert "N = 1,000, 10,000 do not resolve the gap on their own" in text
+    assert "more than 2 SE" not in text

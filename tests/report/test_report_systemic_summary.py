@@ -17,6 +17,8 @@ def _sweep(impact_end: float, speed_end: float) -> pd.DataFrame:
         "total_cost": [0.4650, 0.4830], "total_cost_error": [0.0010, 0.0012],
         "liquidation_speed": [13.63, speed_end], "liquidation_speed_error": [0.02, 0.05],
         "liquidation_speed_se": [0.0, 0.40],
+        "liquidation_half_life": [0.18356, 0.1852], "liquidation_half_life_error": [0.00002, 0.0001],
+        "liquidation_half_life_se": [0.0, 0.0076],
         "price_impact": [0.0300, impact_end], "price_impact_error": [0.0004, 0.0005],
         "price_impact_se": [0.0, 0.0030], "unresolved": ["", ""]})
 
@@ -33,7 +35,11 @@ def test_a_change_within_the_combined_uncertainty_is_no_effect():
     assert "within its combined uncertainty 0.0069" in text
     # the speeds carry their errors: the first point's SE is 0 (sigma0 = 0), the last one's is shown
     assert "13.630 ± 0.020 per day to 13.90 ± 0.05 per day (SE 0.4)" in text
-    assert "the speed of the crowd's mean inventory shows no change distinguishable from noise" in text
+    assert "its average speed over the horizon, -ln(E[Q_T]/Q_0)/T" in text
+    assert "over the horizon, -ln(E[Q_T]/Q_0)/T (set by the small inventory left at the end, where the shocks' " \
+           "spread matters most) shows no change distinguishable from noise" in text
+    # the half-life is stated beside the speed, so a reader sees both readings of "how fast"
+    assert "the half-life of the crowd's mean inventory shows no change distinguishable from noise" in text
     # the cost rises by 0.018, far beyond 0.0022
     assert "the expected liquidation cost rises from 0.4650 ± 0.0010 to 0.4830 ± 0.0012" in text
     assert "more than its combined uncertainty 0.0022" in text
@@ -43,9 +49,9 @@ def test_a_change_beyond_the_combined_uncertainty_is_an_effect():
     text = _summary(_sweep(impact_end=0.0500, speed_end=12.00))
     assert "the mean price impact rises from 0.03000 ± 0.00040 BRL to 0.0500 ± 0.0005 BRL (SE 0.003)" in text
     assert "more than its combined uncertainty 0.0069" in text
-    assert ("the speed of the crowd's mean inventory falls from 13.630 ± 0.020 per day to 12.00 ± 0.05 per day "
+    assert ("spread matters most) falls from 13.630 ± 0.020 per day to 12.00 ± 0.05 per day "
             "(SE 0.4) (by 1.6 per day, more than its combined uncertainty 0.87)") in text
-    assert "no change distinguishable" not in text
+    assert "no change distinguishable" in text     # the half-life's (0.00164 within 0.0153)
 
 
 def test_combined_uncertainty_and_formats():

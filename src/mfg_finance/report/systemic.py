@@ -141,7 +141,7 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     for _, r in table.sort_values(params).iterrows():
         row = {key: float(r[params[0]]), "sigma0": _cell(r, "used_sigma0")}
         for name, col in (("expected_cost", "total_cost"), ("liquidation_speed", "liquidation_speed"),
-                          ("price_impact", "price_impact")):
+                          ("liquidation_half_life", "liquidation_half_life"), ("price_impact", "price_impact")):
             value = _cell(r, col)
             row[name] = None if value is None else {"mean": value, "error": _cell(r, f"{col}_error"),
                                                     "se": _cell(r, f"{col}_se")}
@@ -319,6 +319,24 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _rate_clause(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
+    """The fitted rate as the summary states it: exponent ± SE, and what the fit does not support."""
+    text = (f"gap falling like N^-p with p = {num(fit['exponent'], 3)} ± {num(fit['exponent_se'], 2)}, fitted over "
+            f"every N; O(1/N) expected and {'not rejected' if fit['p_value_one_over_N'] >= 0.05 else 'rejected'}")
+    caveats = []
+    if fit["p_value_fit"] < 0.05:
+        caveats.append(f"the fit is poor (chi-square p-value {num(fit['p_value_fit'], 2)})")
+    C, resolved = fit["constant_one_over_N"], set(fit["resolved"])
+    off = [r["N"] for r in fn["rows"] if r["N"] not in resolved
+           and abs(r["cost_gap"] - C / r["N"]) > 2.0 * r["cost_gap_se"]]
+    if off:
+        caveats.append(f"at N = {', '.join(f'{n:,}' for n in off)} the gap is more than 2 SE from C/N")
+    unresolved = [r["N"] for r in fn["rows"] if r["N"] not in resolved]
+    if unresolved and not off:
+        caveats.append(f"N = {', '.join(f'{n:,}' for n in unresolved)} do not resolve the gap on their own")
+    return text + ("; " + "; ".join(caveats) if caveats else "")
+
+
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
     """One plain-language paragraph: what common noise and urgent agents change, and the finite-N check."""
     parts = []
@@ -328,8 +346,12 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
         what = ("making a larger share of the same total noise common to all agents"
                 if "market_share" in raw else "adding noise common to all agents")
         changes = [c for c in (describe_change(s0, "expected_cost", "the expected liquidation cost"),
-                               describe_change(s0, "liquidation_speed", "the speed of the crowd's mean inventory",
-                                               " per day"),
+                               describe_change(s0, "liquidation_half_life",
+                                               "the half-life of the crowd's mean inventory", " days"),
+                               describe_change(s0, "liquidation_speed",
+                                               "its average speed over the horizon, -ln(E[Q_T]/Q_0)/T (set by the "
+                                               "small inventory left at the end, where the shocks' spread matters "
+                                               "most)", " per day"),
                                describe_change(s0, "price_impact", "the mean price impact", " BRL")) if c]
         parts.append(f"Market-wide shocks {_CONVENTION}: {what} "
                      f"(sigma0 from {num(s0[0]['sigma0'], 3)} to {num(s0[-1]['sigma0'], 3)}): " + "; ".join(changes)
@@ -346,8 +368,7 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
     if fn:
         check = fn["largest_N_check"]
         fit = fn.get("rate_fit")
-        rate = (f" (gap falling like N^-{num(fit['exponent'], 2)} ± {num(fit['exponent_se'], 1)}, fitted over every N; "
-                "O(1/N) expected)") if fit else ""
+        rate = f" ({_rate_clause(fn, fit)})" if fit else ""
         parts.append(f"A simulated game of N players using the MFG strategy approaches the MFG's predicted cost as N "
                      f"grows" + rate
                      + f"; at N = {check['N']:,} the difference, {num(check['abs_difference'], 2)}, is "
