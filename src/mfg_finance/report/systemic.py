@@ -326,7 +326,8 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
             verdict.append("differs at " + "; ".join(
                 f"N = {e['N']:,} by {num(e['difference'], 2)} ± {num(e['difference_se'], 2)} ± "
                 f"{num(e['difference_time_error'], 2)}" for e in apart)
-                + " (the value function's own discretisation error: the identity holds for the exact value)")
+                + " (the identity holds only for the exact value of the players' strategy; the played gain "
+                  "does not rest on it)")
         out.append("Epsilon-Nash with the deviator's own influence (its flow in the realised cost and in the mean "
                    "inventory), carried to continuous time (value ± Monte Carlo SE ± time-discretisation error): the "
                    "deviation greedy against the value of the MFG strategy, played in the simulated game against the "
