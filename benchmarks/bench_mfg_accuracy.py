@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_mfg_accuracy.py [--cases stiff,corners,small,musthold,ladder] [--json OUT]
+    python benchmarks/bench_mfg_accuracy.py [--cases stiff,corners,fixed,small,musthold,ladder] [--json OUT]
     python benchmarks/bench_mfg_accuracy.py --raw-only --json OUT   # only the solver's outcomes
 
 For each case (the default grid 201 x 150 unless the case says otherwise) it prints the relative
@@ -14,10 +14,12 @@ solver can be measured the same way (``PYTHONPATH=<old>/src``) for a before/afte
 
 Cases: the stiff baseline (eta1 = 1e-3 and 0; with the endogenous price ``PRICE``, as are the corners), the four
 corners of the default ``phi_gamma`` sweep
-on it, the same six on the small config's 61 x 40 grid (``small``), the 14 parameter sets of issue 14
+on it (automatic inventory range), the same six on the fixed range [-5, 5] (``fixed``) and on the small config's
+61 x 40 grid (``small``), the 14 parameter sets of issue 14
 (eta1 in {0, 1}, m0_mean in {0, 1, -1.5}, phi in {0, 5}, gamma_T in {0, 50}, sigma in {0.02, 1.5},
 T in {0.1, 5}; eta0 = 0.1, m0_std = 0.5) and the
-gamma_T ladder (eta1 = 0, 1e2 .. 1e12, graded and uniform time meshes, each on graded and uniform inventory nodes).
+gamma_T ladder (eta1 = 0, 1e2 .. 1e12, graded and uniform time meshes, each on graded and uniform inventory nodes;
+``ladder_fixed``: the same on the fixed range [-5, 5], ``ladder_coupled``: with eta1 = 1e-3, ``ladder_coupled_fixed`` both; not in the default set).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ HEADLINE = ("liquidation_half_life", "liquidation_speed", "total_cost", "mean_in
 #: The endogenous price of the stiff baseline and the corners (the ``endogenous_price`` scenario): with a constant
 #: supply the impact ``-(m_T - m_0) / kappa`` has the relative error of the flow's change, whatever ``kappa``.
 PRICE = {"enabled": True, "kappa": -250.0, "p_ref": 12.0, "supply": 0.0}
+#: The fixed inventory range of the tests' stiff baseline (tests/mfg/mfg_cases.py).
+FIXED = {"x_min": -5.0, "x_max": 5.0}
 #: (eta1, m0_mean, phi, gamma_T, sigma, T)
 MUST_HOLD = [(0, 1, 0, 0, 0.02, 0.1), (1, 1, 5, 50, 1.5, 5), (1, -1.5, 0, 50, 0.02, 5), (0, -1.5, 5, 0, 1.5, 0.1),
              (1, 0, 5, 0, 0.02, 5), (0, 0, 0, 50, 1.5, 5), (1, 1, 0, 0, 1.5, 0.1), (0, 1, 5, 50, 0.02, 5),
@@ -62,6 +66,13 @@ def cases(groups: set[str]):
             for g in (0.05, 5.0):
                 yield (f"corner phi={phi:g} gamma_T={g:g}",
                        make(STIFF, params={"phi": phi, "gamma_T": g}, price=PRICE))
+    if "fixed" in groups:      # the same on the fixed range of the tests' STIFF
+        yield "fixed stiff eta1=1e-3", make(STIFF, grid=FIXED, price=PRICE)
+        yield "fixed stiff eta1=0", make(STIFF, params={"eta1": 0.0}, grid=FIXED, price=PRICE)
+        for phi in (0.005, 0.5):
+            for g in (0.05, 5.0):
+                yield (f"fixed corner phi={phi:g} gamma_T={g:g}",
+                       make(STIFF, params={"phi": phi, "gamma_T": g}, grid=FIXED, price=PRICE))
     if "small" in groups:      # the small config's grid (tests/configs/small.yaml): 61 x 40
         yield "stiff 61x40 eta1=1e-3", make(STIFF, grid={"nx": 61, "nt": 40}, price=PRICE)
         yield "stiff 61x40 eta1=0", make(STIFF, params={"eta1": 0.0}, grid={"nx": 61, "nt": 40}, price=PRICE)
@@ -76,14 +87,21 @@ def cases(groups: set[str]):
                     "params": {"sigma": sigma, "eta0": 0.1, "eta1": float(eta1), "phi": float(phi),
                                "gamma_T": float(g), "m0_mean": float(m0), "m0_std": 0.5},
                     "solver": STIFF["solver"]})
-    if "ladder" in groups:
+    # the ladder (eta1 = 0) on the automatic range; "ladder_fixed" on [-5, 5]; "ladder_coupled" with eta1 = 1e-3
+    for group, eta1, fixed in (("ladder", 0.0, False), ("ladder_fixed", 0.0, True), ("ladder_coupled", 1e-3, False),
+                               ("ladder_coupled_fixed", 1e-3, True)):
+        if group not in groups:
+            continue
         for mesh in ("graded", "uniform"):
             for nodes in ("graded", "uniform"):
-                label = "" if nodes == "graded" else " uniform-nodes"
+                label = ("" if nodes == "graded" else " uniform-nodes") + (" [-5,5]" if fixed else "") + \
+                    (f" eta1={eta1:g}" if eta1 else "")
                 for g in LADDER:
+                    grid = {"time_mesh": mesh, "inventory_mesh": nodes}
+                    if fixed:
+                        grid.update(x_min=-5.0, x_max=5.0)
                     yield (f"ladder {mesh}{label} gamma_T={g:g}",
-                           make(STIFF, params={"eta1": 0.0, "gamma_T": g},
-                                grid={"time_mesh": mesh, "inventory_mesh": nodes}))
+                           make(STIFF, params={"eta1": eta1, "gamma_T": g}, grid=grid))
 
 
 def raw_outcomes(sol) -> dict[str, float]:
@@ -112,7 +130,7 @@ def raw_outcomes(sol) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="stiff,corners,small,musthold,ladder")
+    parser.add_argument("--cases", default="stiff,corners,fixed,small,musthold,ladder")
     parser.add_argument("--raw-only", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -129,15 +147,21 @@ def main() -> None:
         raw = raw_outcomes(sol)
         if getattr(sol, "accuracy", None) and (sol.accuracy.get("outcomes") or {}):
             raw = {k: sol.accuracy["outcomes"].get(k) for k in HEADLINE}     # the reported (extrapolated) outcomes
-        entry = {"iterations": sol.iterations, "computed": raw}
+        acc = getattr(sol, "accuracy", None) or {}
+        est = acc.get("outcome_errors") or {}
+        entry = {"iterations": sol.iterations, "computed": raw, "estimate": {k: est.get(k) for k in HEADLINE},
+                 "unresolved": acc.get("unresolved", []), "accuracy_error": acc.get("error")}
         if not args.raw_only:
             from mfg_finance.mfg.exact import exact_outcomes
 
-            exact = exact_outcomes(sol.config)
-            acc = getattr(sol, "accuracy", None) or {}
-            est = acc.get("outcome_errors") or {}
-            entry.update(exact={k: exact[k] for k in HEADLINE}, estimate={k: est.get(k) for k in HEADLINE},
-                         unresolved=acc.get("unresolved", []), dx=sol.dx,
+            try:
+                exact = exact_outcomes(sol.config)
+            except Exception as exc:   # the reference's own failure is reported, not the case's
+                entry["exact_error"] = f"{type(exc).__name__}: {exc}"[:160]
+                results[name] = entry
+                print(f"{name:58s} exact reference: {entry['exact_error']}")
+                continue
+            entry.update(exact={k: exact[k] for k in HEADLINE}, dx=sol.dx,
                          domain=[sol.config["grid"]["x_min"], sol.config["grid"]["x_max"]])
             cells = []
             for k in HEADLINE:

@@ -3,11 +3,16 @@ with common noise), finite-N.
 
 Stiff baseline parameters with sigma0 = 0.2; median of ``REPEATS`` runs after one warm-up (numba
 kernels compiled). Prints a Markdown table for benchmarks/RESULTS.md.
+
+``python benchmarks/bench_systemic.py epsilon``: the epsilon-Nash confirmation under time refinement instead
+(the greedy deviation played in the game and its prediction on 1, 2, 4, 8 sub-steps of the solver's steps,
+extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters.
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 
 from mfg_finance.mfg.agent_types import validate_types
@@ -16,6 +21,8 @@ from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
 from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
+from mfg_finance.mfg.deviation import complete_epsilon_study, policy_value
+from mfg_finance.mfg.deviation_game import play_deviation
 from mfg_finance.mfg.epsilon_nash import epsilon_study
 from mfg_finance.mfg.finite_n import convergence_study
 from mfg_finance.mfg import types_common_noise as tcn
@@ -24,6 +31,9 @@ from mfg_finance.mfg.types_common_noise_paths import simulate_paths as simulate_
 REPEATS = 3
 PARAMS = dict(sigma=0.5, sigma0=0.2, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
 T = 0.5
+#: Real-data-like parameters (those of tests/mfg/test_mfg_finite_n.py; parameters only, no data).
+REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
+                 m0_std=0.5)
 TYPES = [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7}, {"name": "patient", "weight": 0.7}]
 
 
@@ -64,11 +74,41 @@ def main() -> None:
         "finite-N study, N = 10..10^4, 10^4 agent paths, 5000 limit paths": lambda: convergence_study(
             est.fine, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=5000, seed=1, min_replications=10),
         "epsilon-Nash, N = 10 and 100 (two grids)": lambda: epsilon_study(est.fine, est.coarse, [10, 100]),
+        "epsilon-Nash with own influence, N = 10 and 100, played on 1 and 2 sub-steps": lambda: complete_epsilon_study(
+            est.fine, [10, 100], agent_paths=10000, min_games=10, seed=1),
     }
     print("| case | median wall time (s) |\n|---|---|")
     for name, fn in cases.items():
         print(f"| {name} | {median_time(fn):.3f} |")
 
 
+def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
+    """Markdown table: per case the level means of the played gain and of its prediction, the extrapolations
+    (value ± SE ± time error, from the two finest levels), the observed order and the CPU time."""
+    cases = [("stiff baseline", PARAMS, 160, 10, 1000), ("stiff baseline", PARAMS, 160, 100, 100),
+             ("real-data-like", REALISTIC, 320, 10, 500), ("real-data-like", REALISTIC, 320, 100, 50)]
+    print("| case | steps | N | games | played by sub-steps | predicted by sub-steps | played (extrapolated) "
+          "| predicted (extrapolated) | difference | observed orders (predicted, played) | CPU s |")
+    print("|---" * 11 + "|")
+    for name, params, nt, N, M in cases:
+        sol = solve_with_estimate(params, T=T, nt=nt, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+        start = time.process_time()
+        games = play_deviation(sol, policy_value(sol, N), M=M, seed=1, levels=levels)
+        cpu = time.process_time() - start
+        played, predicted, diff = games.simulated, games.greedy, games.difference
+
+        def fmt(e):
+            return f"{e.value:.3g} ± {e.se:.2g} ± {e.time_error:.2g}"
+
+        def seq(e):
+            return ", ".join(f"{v:.3g}" for v in e.by_substeps.values())
+
+        def order(e):
+            return "-" if e.observed_order is None else f"{e.observed_order:.2f}"
+
+        print(f"| {name} | {nt} | {N} | {M} | {seq(played)} | {seq(predicted)} | {fmt(played)} | {fmt(predicted)} "
+              f"| {fmt(diff)} | {order(predicted)}, {order(played)} | {cpu:.1f} |")
+
+
 if __name__ == "__main__":
-    main()
+    epsilon_confirmation() if sys.argv[1:] == ["epsilon"] else main()

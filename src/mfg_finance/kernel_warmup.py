@@ -9,8 +9,8 @@ a cluster), each compiles the same kernels.
 
 :func:`warm` runs a tiny problem of one family through the same public functions the jobs call, so
 the same kernels are compiled with the same argument types; the workflow's ``compile_kernels_{group}``
-rules run it for the families of a group (``KERNEL_GROUPS`` in ``workflow/rules/kernels.smk``) with no
-inputs (so on the laptop they fill an idle core while the data stage runs), and the families' jobs wait
+rules run it for the families of a group (:data:`KERNEL_GROUPS`, used by ``workflow/rules/kernels.smk``)
+with no inputs (so on the laptop they fill an idle core while the data stage runs), and the families' jobs wait
 for them. Results never depend on it: a job whose kernels are missing
 from the cache compiles them itself, as before.
 """
@@ -26,6 +26,32 @@ from typing import Callable
 
 #: The families the workflow compiles ahead (the argument of :func:`warm`).
 FAMILIES = ("cotahist", "trades", "mfg", "systemic", "equilibrium", "market_making", "replay")
+
+#: The workflow's warm-up jobs (:func:`warmup_rule`) and the families each compiles: the readers' alone (their
+#: jobs start first, in the data stage), the models' together (one process start instead of four; their jobs
+#: start after calibration, by when it is done). A run has the job of a group only if one of its jobs calls
+#: kernels of the group (``kernel_inputs`` in ``workflow/rules/kernels.smk``).
+KERNEL_GROUPS: dict[str, tuple[str, ...]] = {
+    "cotahist": ("cotahist",), "trades": ("trades",),
+    "models": ("mfg", "systemic", "equilibrium", "market_making", "replay"),
+}
+
+
+def _checked(group: str) -> str:
+    if group not in KERNEL_GROUPS:
+        raise ValueError(f"kernel group {group!r}: expected one of {list(KERNEL_GROUPS)}")
+    return group
+
+
+def warmup_rule(group: str) -> str:
+    """The name of the workflow's rule that compiles the kernels of ``group``."""
+    return f"compile_kernels_{_checked(group)}"
+
+
+def warmup_record(group: str) -> str:
+    """The file (relative to the working directory) the warm-up job of ``group`` writes once its kernels are
+    compiled: the input of the jobs that call them, and what the workflow tests wait for before copying a cache."""
+    return f"results/kernels/{_checked(group)}.json"
 
 # The stiff baseline of docs/mfg.md on a tiny grid: the solver's kernels with the pipeline's types.
 _MFG = {"grid": {"nx": 21, "nt": 12, "T": 0.5},

@@ -72,3 +72,21 @@ def test_ladder_on_the_uniform_time_mesh(gamma_T):
     exact = exact_outcomes(s.config)
     assert abs(s.outcomes()["total_cost"] / exact["total_cost"] - 1.0) < 0.05
     assert_terminal_mean_resolved(s, exact)
+
+
+@pytest.mark.parametrize("time_mesh, inventory_mesh", [("graded", "graded"), ("graded", "uniform"),
+                                                        ("uniform", "graded"), ("uniform", "uniform")])
+def test_coupled_ladder_solves_within_2_percent(time_mesh, inventory_mesh):
+    # eta1 = 1e-3 on the automatic range: gamma_T = 1e12 did not solve on the graded time mesh nor on uniform time and
+    # nodes (the terminal flow's round-off held the residual at 5e-7), and the exact reference failed there; the cost
+    # was +0.64 ... +1.99 % on uniform time meshes (measured after: within 0.2 %)
+    for gamma_T in LADDER:
+        s = solve(make(STIFF, params={"gamma_T": gamma_T}, grid={"time_mesh": time_mesh, "inventory_mesh": inventory_mesh,
+                                                                   "x_min": "auto", "x_max": "auto"}))
+        assert s.iterations <= 10 and s.accuracy["error"] is None
+        assert s.total_cost <= do_nothing_cost(s)
+        exact = exact_outcomes(s.config)
+        for key in ("total_cost", "liquidation_half_life", "liquidation_speed", "eta_max", "eta_mean"):
+            assert key not in s.accuracy["unresolved"]
+            error = abs(s.accuracy["outcomes"][key] / exact[key] - 1.0)
+            assert error < 0.02, (time_mesh, inventory_mesh, gamma_T, key, error)

@@ -70,3 +70,33 @@ def test_coupled_reference_is_a_fixed_point(m0_mean):
 def test_symmetric_initial_law_switches_coupling_off():
     ref = coupled(T_FINE[:11], eta0=5e-4, eta1=1e-3, **{**P, "m0_mean": 0.0})
     assert np.all(ref.eta == 5e-4) and np.all(ref.mean == 0.0)
+
+
+@pytest.mark.parametrize("gamma_T", [1e10, 1e12])
+def test_coupled_reference_holds_on_the_stiffest_rungs(gamma_T):
+    # the variance was integrated forward in t: "required step size is less than spacing between numbers" at 1e10
+    # and unsorted t_eval at 1e12 (the graded mesh's last times round onto T); now in the distance to T
+    from mfg_finance.mfg.config import validate_config
+    from mfg_finance.mfg.exact import exact_outcomes
+
+    cfg = {"grid": {"x_min": -5.0, "x_max": 5.0, "nx": 201, "T": 0.5, "nt": 150},
+           "params": {"sigma": 0.5, "eta0": 5e-4, "eta1": 1e-3, "phi": 0.035, "gamma_T": gamma_T,
+                      "m0_mean": 0.5, "m0_std": 0.5}}
+    coupled_out = exact_outcomes(validate_config(cfg))
+    # in the layer the law is held at sigma^2 eta(T) / gamma_T (phi's share is O(tau / T))
+    assert coupled_out["terminal_dispersion"] == pytest.approx(
+        0.5 * (coupled_out["eta_min"] / gamma_T) ** 0.5, rel=1e-6)
+    # vanishing coupling: the shooting's variance, mean and cost meet the closed form
+    weak = exact_outcomes(validate_config({**cfg, "params": {**cfg["params"], "eta1": 1e-12}}))
+    none = exact_outcomes(validate_config({**cfg, "params": {**cfg["params"], "eta1": 0.0}}))
+    for key in ("terminal_dispersion", "total_cost", "mean_inventory_terminal", "liquidation_half_life"):
+        assert weak[key] == pytest.approx(none[key], rel=1e-8), key
+
+
+def test_coupled_variance_matches_the_closed_form_on_a_fine_path():
+    # the variance from the propagator (Q_t / Q_0)^2 m0_std^2 plus the noise's part integrated in T - t
+    t = np.concatenate([np.linspace(0.0, 0.5, 201), 0.5 - np.geomspace(1e-3, 1e-12, 40), [0.5]])
+    t = np.unique(t)
+    a = closed_form(t, eta=5e-4, **{**P, "gamma_T": 1e6})
+    b = coupled(t, eta0=5e-4, eta1=1e-15, **{**P, "gamma_T": 1e6})
+    assert np.allclose(b.variance, a.variance, rtol=1e-9, atol=0.0)

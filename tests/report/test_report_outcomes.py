@@ -94,3 +94,14 @@ def test_the_summary_states_each_mfg_number_with_its_error():
     plain = " ".join(_mfg_paragraphs({"mfg": {"scenarios": [_scenario("endogenous_price", bare, arrays, [], 25200.0)]}},
                                      []))
     assert "at the start, 10.5 units per day" in plain and "±" not in plain.split("Price impact")[1]
+
+
+def test_summary_shows_no_error_at_round_off():
+    """The eta1 sweep's eta1 = 0 point has a speed exact to round-off (error 7e-15): the summary said
+    "13.8160856426 ± 0.0000000000"; it now states the value alone, and a real error as before."""
+    from mfg_finance.report.summary import _pm
+    assert _pm(13.8160856426, 7.105e-15) == "13.8"
+    assert _pm(11.27304, 1.0e-4) == plus_minus(11.27304, 1.0e-4) == "11.27304 ± 0.00010"
+    assert _pm(0.5, None) == "0.5" and _pm(0.5, 0.0) == "0.5"
+    # a tiny genuine error (the real-data end price's 7.5e-9 BRL) is shown, as the start price's 3e-8 is
+    assert _pm(17.16584039465264, 7.48e-9, ".4f") == "17.1658403947 ± 0.0000000075"

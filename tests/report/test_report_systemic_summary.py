@@ -17,8 +17,6 @@ def _sweep(impact_end: float, speed_end: float) -> pd.DataFrame:
         "total_cost": [0.4650, 0.4830], "total_cost_error": [0.0010, 0.0012],
         "liquidation_speed": [13.63, speed_end], "liquidation_speed_error": [0.02, 0.05],
         "liquidation_speed_se": [0.0, 0.40],
-        "liquidation_half_life": [0.18356, 0.1852], "liquidation_half_life_error": [0.00002, 0.0001],
-        "liquidation_half_life_se": [0.0, 0.0076],
         "price_impact": [0.0300, impact_end], "price_impact_error": [0.0004, 0.0005],
         "price_impact_se": [0.0, 0.0030], "unresolved": ["", ""]})
 
@@ -35,11 +33,7 @@ def test_a_change_within_the_combined_uncertainty_is_no_effect():
     assert "within its combined uncertainty 0.0069" in text
     # the speeds carry their errors: the first point's SE is 0 (sigma0 = 0), the last one's is shown
     assert "13.630 ± 0.020 per day to 13.90 ± 0.05 per day (SE 0.4)" in text
-    assert "its average speed over the horizon, -ln(E[Q_T]/Q_0)/T" in text
-    assert "over the horizon, -ln(E[Q_T]/Q_0)/T (set by the small inventory left at the end, where the shocks' " \
-           "spread matters most) shows no change distinguishable from noise" in text
-    # the half-life is stated beside the speed, so a reader sees both readings of "how fast"
-    assert "the half-life of the crowd's mean inventory shows no change distinguishable from noise" in text
+    assert "the speed of the crowd's mean inventory shows no change distinguishable from noise" in text
     # the cost rises by 0.018, far beyond 0.0022
     assert "the expected liquidation cost rises from 0.4650 ± 0.0010 to 0.4830 ± 0.0012" in text
     assert "more than its combined uncertainty 0.0022" in text
@@ -49,9 +43,9 @@ def test_a_change_beyond_the_combined_uncertainty_is_an_effect():
     text = _summary(_sweep(impact_end=0.0500, speed_end=12.00))
     assert "the mean price impact rises from 0.03000 ± 0.00040 BRL to 0.0500 ± 0.0005 BRL (SE 0.003)" in text
     assert "more than its combined uncertainty 0.0069" in text
-    assert ("spread matters most) falls from 13.630 ± 0.020 per day to 12.00 ± 0.05 per day "
+    assert ("the speed of the crowd's mean inventory falls from 13.630 ± 0.020 per day to 12.00 ± 0.05 per day "
             "(SE 0.4) (by 1.6 per day, more than its combined uncertainty 0.87)") in text
-    assert "no change distinguishable" in text     # the half-life's (0.00164 within 0.0153)
+    assert "no change distinguishable" not in text
 
 
 def test_combined_uncertainty_and_formats():
@@ -79,3 +73,60 @@ def test_sweep_table_and_scenario_rows_show_error_and_se():
     assert row["liquidation speed (1/day)"] == "13.90 ± 0.05 (SE 0.4)"
     assert row["mean Q_T (inventory units)"] == "0.00054 ± 1e-05 (SE 0.0003) (not resolved by the grid)"
     assert row["price impact (BRL)"] == "—"
+
+
+def test_types_and_common_noise_rows_have_the_same_columns_in_the_same_order():
+    """The report's scenario table takes its header from the first row: a types row missing a column shifted
+    every cell after it (its price impact was shown as the mean Q_T)."""
+    common = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 0.9},
+              "sigma0_source": "calibrated", "expected_cost": {"value": 0.483, "error_bound": 0.0012},
+              "outcomes": {"liquidation_speed": {"mean": 13.9, "error": 0.05, "se": 0.4},
+                           "Q_T": {"mean": 5.4e-4, "error": 1e-5, "se": 3e-4},
+                           "price_impact": None, "Q_T_band_5_95": [-1e-3, 2e-3]},
+              "unresolved": []}
+    one = {"total_cost": 0.34, "liquidation_speed": 13.6, "weight": 0.7}
+    types = {"kind": "agent_types", "scenario": "two_types",
+             "outcomes": {"total_cost": 0.359, "liquidation_speed": 14.08, "mean_inventory_terminal": 4.37e-4,
+                          "price_impact": 0.01097, "terminal_dispersion": 0.0839,
+                          "types": {"patient": one, "urgent": {**one, "weight": 0.3}}},
+             "outcome_errors": {"total_cost": 4e-5, "liquidation_speed": 2e-3, "mean_inventory_terminal": 1.5e-6,
+                                "price_impact": 1e-5, "terminal_dispersion": 5e-5},
+             "unresolved": {"crowd": [], "types": {}}}
+    rows = _scenario_rows([common, types])
+    assert list(rows[0]) == list(rows[1])
+    assert rows[1]["mean Q_T (inventory units)"] == "0.0004370 ± 0.0000015"
+    assert rows[1]["price impact (BRL)"].startswith("0.010970 ± 0.000010")
+
+
+def test_a_speed_read_from_a_terminal_mean_within_2_se_of_zero_is_not_called_an_effect():
+    """Real data (January 2021): E[Q_T] = 0.0039 (SE 0.0026) at market_share 0.7, so -ln(E[Q_T]/Q_0)/T has no
+    meaningful SE; the summary said the speed "falls ... by 3.9 per day" while the half-life did not move."""
+    table = _sweep(impact_end=0.0290, speed_end=9.8)
+    table["liquidation_speed_se"] = [0.0, 1.4]
+    table["mean_inventory_terminal"] = [5.36e-4, 3.9e-3]
+    table["mean_inventory_terminal_error"] = [1e-5, 6e-5]
+    table["mean_inventory_terminal_se"] = [0.0, 2.6e-3]
+    table["liquidation_half_life"] = [0.18356, 0.1852]
+    table["liquidation_half_life_error"] = [1.4e-4, 3.3e-3]
+    table["liquidation_half_life_se"] = [0.0, 7.6e-3]
+    text = _summary(table)
+    assert "the speed of the crowd's mean inventory is not resolved by the simulated paths" in text
+    assert "0.0039 (SE 0.0026) at sigma0 = 0.9, is within 2 SE of zero" in text
+    assert "falls from 13.630" not in text
+    assert "the half-life of the crowd's mean inventory shows no change distinguishable from noise" in text
+    # a terminal mean many SEs from zero keeps the speed's sentence
+    table["mean_inventory_terminal_se"] = [0.0, 2.6e-4]
+    assert "the speed of the crowd's mean inventory falls from 13.630" in _summary(table)
+
+
+def test_finite_n_summary_carries_the_fit_quality_and_the_n_where_one_over_n_fails():
+    rows = [{"N": 10, "cost_gap": 0.0315, "cost_gap_se": 9.6e-4}, {"N": 100, "cost_gap": 3.4e-3, "cost_gap_se": 3.1e-4},
+            {"N": 1000, "cost_gap": 2.6e-4, "cost_gap_se": 1.3e-4}, {"N": 10000, "cost_gap": 4.6e-6, "cost_gap_se": 8.6e-6}]
+    fit = {"exponent": 1.047, "exponent_se": 0.035, "p_value_fit": 0.018, "resolved": [10, 100],
+           "constant_one_over_N": 0.3144}
+    check = {"N": 10000, "abs_difference": 3.7e-4, "holds": True, "allowed": 5.4e-3}
+    text = systemic_summary({"finite_n": {"rows": rows, "rate_fit": fit, "largest_N_check": check}})
+    # was "gap falling like N^-1 ± 0.03": the exponent to its error's digits, the poor fit and the miss said
+    assert "p = 1.047 ± 0.035" in text
+    assert "a poor fit, chi-square p-value 0.018" in text
+    assert "at N = 10,000 the gap is more than 2 SE from C/N, so O(1/N) is not confirmed there" in text

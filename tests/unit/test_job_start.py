@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mfg_finance.kernel_warmup import FAMILIES, warm
+from mfg_finance.kernel_warmup import FAMILIES, KERNEL_GROUPS, warm, warmup_record
 
 
 def _run(code: str, **env) -> str:
@@ -49,6 +49,15 @@ def test_warm_runs_each_family(family, large_inputs):
 def test_warm_refuses_an_unknown_family():
     with pytest.raises(ValueError, match="kernel family"):
         warm("nope")
+
+
+def test_every_family_is_in_exactly_one_warm_up_group_with_its_own_record():
+    grouped = [family for families in KERNEL_GROUPS.values() for family in families]
+    assert sorted(grouped) == sorted(FAMILIES)                      # each family once, none missing
+    records = [warmup_record(group) for group in KERNEL_GROUPS]
+    assert len(set(records)) == len(records) and all(r.startswith("results/kernels/") for r in records)
+    with pytest.raises(ValueError, match="kernel group"):
+        warmup_record("mfg")                                        # a family is not a group
 
 
 def test_a_passed_check_is_not_repeated_for_the_same_config_and_code(tmp_path):

@@ -1,6 +1,5 @@
 """The SLURM profile sizes every rule that runs a job (mem_mb in MB, runtime in minutes)."""
 
-import ast
 import re
 
 import yaml
@@ -8,15 +7,16 @@ import yaml
 
 def _rule_names(rules_dir) -> set[str]:
     """Every rule of workflow/rules: ``rule name:`` and the rules a loop names (``rule:`` + ``name: f"..."``,
-    the numba warm-up jobs of kernels.smk, one per key of ``KERNEL_GROUPS``)."""
+    the numba warm-up jobs of kernels.smk, one per key of ``mfg_finance.kernel_warmup.KERNEL_GROUPS``)."""
+    from mfg_finance.kernel_warmup import KERNEL_GROUPS, warmup_rule
+
     rules = set()
     for path in rules_dir.glob("*.smk"):
         text = path.read_text()
         rules.update(re.findall(r"^(?:rule|checkpoint)\s+(\w+)\s*:", text, flags=re.MULTILINE))
-        for template in re.findall(r"^\s*rule\s*:\s*\n\s*name\s*:\s*\n?\s*f\"([\w{}]+)\"", text, flags=re.MULTILINE):
-            assert template == "compile_kernels_{_group}", f"{path.name}: a named rule this test cannot expand"
-            groups = re.search(r"^KERNEL_GROUPS = (\{.*?\})\n", text, flags=re.MULTILINE | re.DOTALL)
-            rules.update(template.replace("{_group}", group) for group in ast.literal_eval(groups.group(1)))
+        for name in re.findall(r"^\s*rule\s*:\s*\n\s*name\s*:\s*\n?\s*(.+?)\s*$", text, flags=re.MULTILINE):
+            assert name == "warmup_rule(_group)", f"{path.name}: a named rule this test cannot expand: {name}"
+            rules.update(warmup_rule(group) for group in KERNEL_GROUPS)
     return rules
 
 

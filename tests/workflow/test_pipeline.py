@@ -84,6 +84,19 @@ def test_every_stage_wrote_its_artefacts(pipeline):
     assert "Market maker and crowd in one equilibrium" in report and "A more risk-averse market maker" in report
 
 
+def test_the_tests_find_the_warm_up_records_the_run_wrote(pipeline):
+    """The workflow tests copy the session run's numba cache once its warm-up jobs have written their records
+    (wfkernels.py): the records they look for are the ones the run planned and wrote, no more, no fewer."""
+    import wfkernels
+    from mfg_finance.kernel_warmup import warmup_record
+
+    groups = wfkernels.planned_warmups(pipeline)
+    assert groups and "models" in groups                      # the small config solves MFGs
+    written = sorted(p.relative_to(pipeline).as_posix() for p in (pipeline / "results" / "kernels").glob("*"))
+    assert written == sorted(warmup_record(group) for group in groups)
+    assert wfkernels.kernels_compiled(pipeline)
+
+
 def test_second_run_has_nothing_to_do(pipeline):
     proc = snakemake(pipeline, "-n", "--cores", "2", "all")
     assert "Nothing to be done" in proc.stdout + proc.stderr

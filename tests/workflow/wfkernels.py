@@ -89,11 +89,28 @@ def _digest_dir(root: Path) -> Path:
     return Path(numba_cache_dir(root, package_dir() / "mfg_finance"))
 
 
-def kernels_compiled(run_dir: Path) -> bool:
-    """The run in ``run_dir`` has compiled every kernel family (its ``compile_kernels`` records exist)."""
-    from mfg_finance.kernel_warmup import FAMILIES
+def planned_warmups(run_dir: Path) -> list[str] | None:
+    """The kernel groups whose warm-up job Snakemake planned for the run in ``run_dir`` (the job table of its
+    log; which groups a run has depends on its config), or None while that table is not written yet."""
+    from mfg_finance.kernel_warmup import KERNEL_GROUPS, warmup_rule
+    from wfutils import planned_jobs
 
-    return all((run_dir / "results" / "kernels" / f"{family}.json").exists() for family in FAMILIES)
+    logs = sorted((run_dir / ".snakemake" / "log").glob("*.snakemake.log"))
+    text = logs[0].read_text() if logs else ""
+    table = text.find("Job stats:")
+    if table < 0 or "\ntotal" not in text[table:]:
+        return None
+    planned = planned_jobs(text[table:])
+    return [group for group in KERNEL_GROUPS if warmup_rule(group) in planned]
+
+
+def kernels_compiled(run_dir: Path) -> bool:
+    """The run in ``run_dir`` has compiled its kernels: every warm-up job it planned has written its record
+    (rule and record names from the workflow's own source of them, ``mfg_finance.kernel_warmup``)."""
+    from mfg_finance.kernel_warmup import warmup_record
+
+    groups = planned_warmups(run_dir)
+    return groups is not None and all((run_dir / warmup_record(group)).exists() for group in groups)
 
 
 def copy_cache(source: Path, target: Path) -> None:

@@ -116,8 +116,11 @@ SYSTEMIC_SWEEPS = [name for name, spec in config["sweeps"].items()
                    if is_systemic_sweep(mfg_run_overrides(config["mfg"], SWEEP_SCENARIO[name]), spec)]
 # verify_mfg compares the headline outcomes with the exact ones at the baseline and at each corner of a
 # sweep on the baseline (systemic sweeps have no exact reference)
-VERIFICATION_CORNERS = {f"{name} corner": corner_point(points) for name, points in SWEEPS.items()
-                        if points and name not in SYSTEMIC_SWEEPS and SWEEP_SCENARIO[name] == "baseline"}
+# named with their values (the report's verification tables say which corner they compare)
+VERIFICATION_CORNERS = {f"{name} corner ({', '.join(f'{k} = {v:.4g}' for k, v in corner.items())})": corner
+                        for name, points in SWEEPS.items()
+                        if points and name not in SYSTEMIC_SWEEPS and SWEEP_SCENARIO[name] == "baseline"
+                        for corner in [corner_point(points)]}
 MM = config["market_making"]
 NOTEBOOKS = expand("results/notebooks/{nb}.{ext}", nb=["mfg_pipeline", "market_making"],
                    ext=["ipynb", "html"])

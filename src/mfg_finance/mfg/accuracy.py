@@ -9,8 +9,9 @@ at ``nt = 150`` changes nothing). Where the drift dominates the noise (cell Pecl
 the mass is, e.g. ``sigma = 0.02``: no affordable mesh keeps it central) the scheme is upwind there and
 first order in space as well.
 
-Four companion solves, each from its own first guess (:func:`mfg_finance.mfg.solver.initial_eta`; fewer
-sweeps in total than from the fine cost path, measured: docs/mfg.md, section 11):
+Four companion solves (five on a graded mesh: ``R``, below), each from its own first guess
+(:func:`mfg_finance.mfg.solver.initial_eta`; fewer sweeps in total than from the fine cost path, measured:
+docs/mfg.md, section 11):
 
 * ``T``: the same nodes, ``nt_T = nt / 2`` steps of the same mesh law (a graded mesh is the image of a
   fixed map of ``k / nt``, so every step scales by ``r = nt / nt_T``);
@@ -34,10 +35,24 @@ kept within ``ORDER_RANGE`` = [1, 3]: first order where the scheme is upwind, se
 3 where a coarse companion under-resolves the terminal law) and the fine grid's spatial error
 ``e_x = |d_k| / (s_k^p - 1)`` (the mean of the two when ``p`` is clamped).
 
-*Outcomes read at* ``t = 0`` (:func:`initial_outcomes`: the initial flow and price, the peak ``eta`` when ``eta``
-peaks there) take ``p = 1`` in the order fit: their error is that of the feedback after the whole backward
-sweep, which the coarser companions see deteriorate faster than the fine grid improves (docs/mfg.md, section
-11). The price impact's estimate is at least ``|est(p_0) - est(p_T)|`` (:func:`impact_error`).
+*A finer companion* (``R``, graded meshes; ``space_refined``: ``REFINED_FACTOR`` = 2 times the cells by the same
+rule, ``nt_T`` steps) checks the order fit from above: its first-order estimate ``|O_R - O_T| / (1 - 1/2)``
+(:func:`refined_error`) is a floor under the fit's. Where the coarser companions are no worse than the fine grid
+where the law starts (61 x 40, corners ``phi = 0.5``: the half-life's estimates were 0.16-0.19 of the error)
+only a finer mesh shows the error (docs/mfg.md, section 11).
+
+*The expected cost* takes its spatial error from the fine solve itself wherever it is not extrapolated in space
+(:mod:`mfg_finance.mfg.cost_residual`: the variance the upwind cells add, priced at the value's curvature), not
+from the order fit: on graded meshes the error vanishes at a finite resolution (once every cell the law uses is
+central), which no power law of the companions' spacing shows (corner ``phi = 0.5``, ``gamma_T = 0.05``: the
+fit gave 3.2 times the error, the residual 1.47 times; docs/mfg.md, section 11).
+
+*The peak* ``eta`` *read at* ``t = 0`` (:func:`initial_outcomes`, when ``eta`` peaks there) takes ``p = 1`` in the
+order fit: its error is that of the grid's feedback after the whole backward sweep, which the coarser companions
+see deteriorate faster than the fine grid improves (docs/mfg.md, section 11). The flows and prices at ``t = 0``
+and ``T`` are the mean path's (:meth:`mfg_finance.mfg.solution.MfgSolution.end_flows`), not that feedback's: the
+order fit as for every outcome. The price impact's estimate is at least ``|est(p_0) - est(p_T)|``
+(:func:`impact_error`).
 
 *Space: transport-dominated laws.* ``E`` is the numerical diffusion the scheme added where it is upwind,
 integrated over the law (:func:`mfg_finance.mfg.hjb.excess_diffusion`). When it exceeds the noise's
@@ -67,6 +82,12 @@ the linear feedback on each solve's cost path (:mod:`mfg_finance.mfg.mean_path`)
 relative accuracy is that of the cost path however small ``Q_T`` is. The speed is extrapolated like every outcome
 (it is ``-ln(Q_T/Q_0)/T``, in which the path's error is linear) and the reported ``Q_T = Q_0 exp(-T speed)`` with
 the error ``|Q_T| (exp(T est(speed)) - 1)`` (:func:`mfg_finance.mfg.mean_path.terminal_mean_from_speed`).
+Their spatial error is the cost path's; where the companions show it first order (:func:`first_order_bracket`:
+both first-order predictions of the fine error agree, the coefficient not growing toward the fine level), the
+fine grid's error lies between 0 and that prediction ``e1`` (the coefficient only falls as the upwind cells
+where the law starts turn central: measured 25.4, 25.2, 23.8, 22.0, 20.1, 10.0 on 101 ... 401 nodes at the
+corner ``phi = 0.5``, ``gamma_T = 5``) and the outcome is reported at the midpoint, ``R - e1 / 2``, with the
+spatial error ``|e1| / 2`` (``Q_T = e^-16 Q_0`` there: +2.0 % -> +0.84 %); elsewhere the order fit.
 
 ``unresolved``: outcomes the grid cannot resolve, with the estimate widened to what they may be:
 
@@ -91,7 +112,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
+from mfg_finance.mfg.cost_residual import cost_spatial_error
 from mfg_finance.mfg.grid import mesh_layer
+from mfg_finance.mfg.held_cost_path import held_cost_path_errors
 from mfg_finance.mfg.mean_path import terminal_mean_from_speed
 
 #: Terminal std below this many cells: ``terminal_dispersion`` is unresolved.
@@ -109,6 +132,18 @@ ORDER_RANGE = (1.0, 3.0)
 #: The space companions on a graded inventory mesh: this fraction of the fine cells and half of them, each
 #: mesh built by the same rule (:func:`mfg_finance.mfg.grid.inventory_nodes`), not a subset of the fine nodes.
 SPACE_FRACTIONS = (0.75, 0.5)
+#: The finer graded space companion: this many times the fine cells, at ``nt_T`` steps. Its first-order estimate
+#: bounds the order fit's from below (:func:`refined_error`): on small meshes the coarser companions are no worse
+#: than the fine one where the law starts (61 x 40, corner ``phi = 0.5``: half-life at ``nt_T`` -1.03, -1.03,
+#: -1.08 % on 31, 46, 61 nodes, -0.69 % on 121), so they cannot show its error (docs/mfg.md, section 11).
+REFINED_FACTOR = 2
+#: The mean-path outcomes whose spatial error (the cost path's) is bracketed by its first-order prediction where
+#: the companions' sequence is first order (:func:`first_order_bracket`; docs/mfg.md, section 11). The terminal
+#: mean follows the speed.
+MEAN_PATH_BRACKETED = ("liquidation_speed", "liquidation_half_life")
+#: ... first order: the two first-order predictions of the fine grid's error agree within this fraction of
+#: their mean (the companions' coefficient constant; measured on the corners ``phi = 0.5``: 8-9 %).
+BRACKET_AGREEMENT = 0.15
 #: ... unless the fine solve's numerical diffusion is above this many times the noise's variance ``sigma^2 T``
 #: (:func:`transport_dominated`): then every other and every fourth node, on which ``E`` doubles.
 TRANSPORT_EXCESS = 1.0
@@ -187,6 +222,37 @@ def order_fit_error(o_t, o_x, o_xx, s1: float, s2: float, order: float | None = 
     d2 = o_xx - o_t
     p = fitted_order(d1, d2, s1, s2) if order is None else order
     return 0.5 * (abs(d1) / (s1 ** p - 1.0) + abs(d2) / (s2 ** p - 1.0))
+
+
+def refined_error(o_t, o_r) -> float:
+    """The fine grid's spatial error from the finer graded companion (``REFINED_FACTOR`` times the cells, same
+    steps ``nt_T``) at the scheme's guaranteed order 1: ``|O_R - O_T| / (1 - 1 / REFINED_FACTOR)``."""
+    return abs(o_r - o_t) / (1.0 - 1.0 / REFINED_FACTOR)
+
+
+def first_order_bracket(o_t, o_x, o_xx, s1: float, s2: float) -> tuple[float, float] | None:
+    """``(correction, error)`` of a mean-path outcome's spatial error bracketed by its first-order prediction, or
+    None where the companions' sequence is not first order (module docstring, *the mean-path outcomes*).
+
+    ``o_t``, ``o_x``, ``o_xx``: the outcome on the fine nodes and the two space companions (spacing ratios
+    ``s1 < s2``), all at ``nt_T`` steps. The sequence is first order when both first-order predictions
+    ``c_k = d_k / (s_k - 1)`` (``d_k = O_{X_k} - O_T``) have the same sign and agree within
+    ``BRACKET_AGREEMENT`` of their mean, the nearer companion's not the smaller (``|c1| >= |c2|``: the
+    coefficient ``e(h) / h`` does not grow toward the fine level; the order fit then sits at its low end, 1).
+    The fine grid's error then lies between 0 and ``e1 = (c1 + c2) / 2``: it keeps its sign and its coefficient
+    falls further as the upwind cells where the law is turn central. Correction ``e1 / 2`` (the bracket's
+    midpoint), error ``|e1| / 2``.
+    """
+    if not _finite(o_xx):
+        return None
+    d1, d2 = o_x - o_t, o_xx - o_t
+    if d1 == 0.0 or d2 == 0.0 or (d1 > 0.0) != (d2 > 0.0):
+        return None
+    c1, c2 = d1 / (s1 - 1.0), d2 / (s2 - 1.0)
+    e1 = 0.5 * (c1 + c2)
+    if not 0.0 <= abs(c1) - abs(c2) <= BRACKET_AGREEMENT * abs(e1):
+        return None
+    return 0.5 * e1, 0.5 * abs(e1)
 
 
 def space_extrapolation(o_t, o_x, o_xx, *, excess: Mapping[str, float], spacing: tuple[float, float] = (2.0, 4.0),
@@ -275,7 +341,10 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
             space_coarse: Mapping[str, float | None] | None = None,
             excess: Mapping[str, float] | None = None,
             reaching: Mapping[str, Mapping[str, float]] | None = None,
-            share: bool = False, first_order: tuple[str, ...] | frozenset = ()) -> dict[str, dict[str, Any]]:
+            share: bool = False, first_order: tuple[str, ...] | frozenset = (),
+            space_errors: Mapping[str, float] | None = None,
+            bracketed: tuple[str, ...] | frozenset = (),
+            refined: Mapping[str, float | None] | None = None) -> dict[str, dict[str, Any]]:
     """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
     ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``; ``spacing``: the space companions' spacing ratios to the
@@ -285,7 +354,14 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
     weighted by what reaches ``T``, :func:`space_extrapolation`). An outcome missing (None/NaN) in the fine solve
     keeps its value with no error; missing in a companion, it is reported unextrapolated with no error (and
     :func:`flag_unresolved` marks it). ``first_order``: outcomes whose order fit takes ``p = 1``
-    (:func:`initial_outcomes`).
+    (:func:`initial_outcomes`). ``space_errors``: outcomes whose spatial error is known from the fine solve
+    itself (the cost's residual, :mod:`mfg_finance.mfg.cost_residual`), used instead of the order fit or the
+    share wherever the outcome is not extrapolated in space. ``bracketed``: outcomes whose spatial error is taken
+    at the midpoint of its first-order bracket where the companions' sequence is first order
+    (:func:`first_order_bracket`; graded companions only, i.e. without ``excess``), else the order fit.
+    ``refined``: the finer graded companion's outcomes (``REFINED_FACTOR`` times the cells, ``nt_T`` steps); its
+    first-order estimate :func:`refined_error` is a floor under the order fit's (not for ``space_errors``, nor
+    where the outcome is corrected in space).
     """
     out: dict[str, dict[str, Any]] = {}
     coarse = space_coarse or {}
@@ -304,6 +380,17 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
                 correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess,
                                                                 spacing=spacing, reaching=(reaching or {}).get(key),
                                                                 share=share)
+            if not in_space and key in (space_errors or {}):
+                e_x = space_errors[key]
+            elif excess is None and key in bracketed:
+                bracket = first_order_bracket(o_t, o_x, coarse.get(key), *spacing)
+                if bracket is not None:
+                    correction, e_x = bracket
+                    in_space = True
+            o_r = (refined or {}).get(key)
+            if not in_space and key not in (space_errors or {}) and e_x is not None and _finite(o_r):
+                # the finer companion's first-order estimate |O_R - O_T| / (1 - 1/2): what no coarser one shows
+                e_x = max(e_x, refined_error(o_t, o_r))
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
@@ -356,25 +443,20 @@ def flag_unresolved(values: Mapping[str, float | None], errors: dict[str, float 
     return unresolved
 
 
-#: Outcomes read off the first time step: the crowd's flow ``m^0 = <alpha^0, p^1>`` and the price it sets.
-INITIAL_KEYS = ("mean_flow_initial", "price_initial")
-
-
 def initial_outcomes(eta: np.ndarray) -> frozenset:
-    """The outcomes taken at ``t = 0`` (:data:`INITIAL_KEYS`, and ``eta_max`` when the cost path peaks there), whose
-    spatial error the order fit takes as first order.
+    """``{"eta_max"}`` when the cost path peaks at ``t = 0``, else nothing: the outcome read off the grid's first
+    step, whose spatial error the order fit takes as first order.
 
-    Why (docs/mfg.md, section 11, *initial outcomes*): they are the feedback ``alpha^0``, the slope of ``u^0``, the
-    value after the whole backward sweep, on the initial law; the graded 201-node mesh leaves that feedback
-    non-linear in ``q`` by up to 4 % where the law is (corner ``phi = 0.5``: ``m^0`` +0.78 % at ``nt -> inf``,
-    0.00 % on 401 nodes), and the coarser companions' differences grow faster than the first order (fitted
-    ``p`` 1.2-1.9) because their own feedback deteriorates faster, not because the fine grid converges faster:
-    the fit gave 0.19 % for the 0.78 %. The scheme's guaranteed order, 1, does not assume the rate.
+    Why (docs/mfg.md, section 11, *initial outcomes*): ``eta^0 = eta0 + eta1 |m^0|`` with the grid's flow
+    ``m^0 = <alpha^0, p^1>``, the feedback after the whole backward sweep on the initial law; the graded 201-node
+    mesh leaves that feedback non-linear in ``q`` by up to 4 % where the law is (corner ``phi = 0.5``: ``m^0``
+    +0.78 % at ``nt -> inf``, 0.00 % on 401 nodes), and the coarser companions' differences grow faster than the
+    first order (fitted ``p`` 1.2-1.9) because their own feedback deteriorates faster, not because the fine grid
+    converges faster: the fit gave 0.19 % for the 0.78 %. The scheme's guaranteed order, 1, does not assume the
+    rate. (The outcomes' flows and prices are the mean path's, :meth:`mfg_finance.mfg.solution.MfgSolution.
+    end_flows`, which that feedback does not enter: they were taken first order too until then.)
     """
-    keys = set(INITIAL_KEYS)
-    if eta.size and int(np.argmax(eta)) == 0:
-        keys.add("eta_max")
-    return frozenset(keys)
+    return frozenset(("eta_max",)) if eta.size and int(np.argmax(eta)) == 0 else frozenset()
 
 
 def impact_error(errors: Mapping[str, float | None]) -> float | None:
@@ -396,9 +478,10 @@ def _excess(solution, *, terminal: bool = False) -> float:
     from mfg_finance.mfg.hjb import excess_diffusion
 
     weights = surviving_fraction(solution) if terminal else None
-    if solution.exact_last_interval:     # the last interval is crossed by its exact kernel, not by the chain
-        return excess_diffusion(solution.alpha[:-1], solution.masses[:-1], solution.q, solution.time_steps[:-1],
-                                solution.config["params"]["sigma"], None if weights is None else weights[:-1])
+    if solution.exact_last_interval:     # the exact steps are crossed by their kernels, not by the chain
+        K = max(solution.exact_steps, 1)
+        return excess_diffusion(solution.alpha[:-K], solution.masses[:-K], solution.q, solution.time_steps[:-K],
+                                solution.config["params"]["sigma"], None if weights is None else weights[:-K])
     return excess_diffusion(solution.alpha, solution.masses, solution.q, solution.time_steps,
                             solution.config["params"]["sigma"], weights)
 
@@ -464,8 +547,9 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     "outcome_errors", "extrapolated" (in time), "space_extrapolated", "unresolved", "terminal_std_cells",
     "terminal_layer_resolved", "grid_outcomes" (the fine solve's own)}``; when a companion of the first three
     cannot be solved (e.g. the initial law is narrower than its cells), ``outcome_errors`` holds ``None`` for
-    every key, the outcomes are the fine solve's and ``error`` says why; when only ``space_coarse`` cannot,
-    nothing is extrapolated in space (``space_coarse_error`` says why).
+    every key, the outcomes are the fine solve's, every one of them is ``unresolved`` and ``error`` says why; when only ``space_coarse`` cannot,
+    nothing is extrapolated in space (``space_coarse_error`` says why); when the finer graded companion
+    (``space_refined``) cannot, the order fit stands alone (``space_refined_error`` says why).
     """
     fine = solution.grid_outcomes()
     nt = solution.t.size - 1
@@ -486,6 +570,11 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     record["companions"]["space_coarse"] = {"nx": coarse_config["grid"]["nx"], "nt": coarse_config["grid"]["nt"]}
     if nested:
         record["companions"]["space_fine"] = {"nx": configs["space"]["grid"]["nx"], "nt": nt}
+    elif nodes["space"] is None:      # graded companions: one finer too (REFINED_FACTOR the cells, at nt_T)
+        refined_config = companion_config(solution.config, nt_divisor=2, halve_nx=False,
+                                          nx=REFINED_FACTOR * (solution.q.size - 1) + 1)
+        record["companions"]["space_refined"] = {"nx": refined_config["grid"]["nx"],
+                                                 "nt": refined_config["grid"]["nt"]}
     spacing = spacing_ratios(solution.q.size, configs["space"]["grid"]["nx"], coarse_config["grid"]["nx"])
     record["spacing"] = list(spacing)
     companions = {}
@@ -497,9 +586,12 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
             # docs/mfg.md section 11)
             companions[name] = solve(cfg, estimate_errors=False, nodes=nodes[name], time_layer=layer)
     except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
-        unresolved = ["terminal_dispersion"] if record["terminal_std_cells"] < RESOLVED_CELLS else []
+        # no estimate: every outcome the grid computes is unresolved, and `error` says why (an outcome without an
+        # estimate is never reported as if resolved)
+        unresolved = [k for k, v in fine.items() if _finite(v)]
         record.update(ratio=None, outcomes=dict(fine), outcome_errors={k: None for k in fine}, extrapolated=[],
-                      space_extrapolated=[], unresolved=unresolved, error=f"no companion solve ({name}): {exc}",
+                      space_extrapolated=[], unresolved=unresolved,
+                      error=f"no companion solve ({name}): {exc}; every outcome unresolved (no error estimate)",
                       companion_outcomes=None)
         return record
     coarse_error = None
@@ -513,7 +605,14 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
                                              nodes=nodes["space"], time_layer=layer)
         except (ConfigError, MfgConvergenceError, MfgDomainError):
             pass      # (then the terminal std keeps the extrapolation on the diffusion at nt_T)
-    spatial = {"fine": solution, **{name: c for name, c in companions.items() if name != "time_quarter"}}
+    refined_error_message = None
+    if "space_refined" in record["companions"]:
+        try:      # twice the cells by the mesh rule, at nt_T: the order fit's check from above
+            companions["space_refined"] = solve(refined_config, estimate_errors=False, time_layer=layer)
+        except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
+            refined_error_message = f"no companion solve (space_refined): {exc}"
+    spatial = {"fine": solution, **{name: c for name, c in companions.items()
+                                    if name not in ("time_quarter", "space_refined")}}
     excess = {name: _excess(c) for name, c in spatial.items()}
     terminal_excess = {name: _excess(c, terminal=True) for name, c in spatial.items()}
     ratio = nt / (companions["time_half"].t.size - 1)
@@ -522,7 +621,11 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
                        spacing=spacing, space_coarse=outs.get("space_coarse"), excess=excess if nested else None,
                        reaching={"terminal_dispersion": terminal_excess},
-                       first_order=initial_outcomes(np.asarray(solution.eta)))
+                       first_order=initial_outcomes(np.asarray(solution.eta)),
+                       # the cost's spatial error from the fine solve's own residual, not the companions'
+                       # sequence (docs/mfg.md section 11, *The cost's spatial error*)
+                       space_errors={"total_cost": abs(cost_spatial_error(solution))},
+                       bracketed=MEAN_PATH_BRACKETED, refined=outs.get("space_refined"))
     key = "terminal_dispersion"
     if "space_fine" in companions and key in combined and combined[key]["space_extrapolated"] and \
             combined[key]["extrapolated"]:
@@ -539,6 +642,11 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     # Q_T from the mean path (mfg.mean_path): its error is linear in ln Q_T, i.e. in the speed, whose extrapolation
     # and estimate it takes; where in its cell the density's mass sits no longer matters (no cell rule for Q_T)
     terminal_mean_from_speed(values, errors, horizon)
+    held = held_cost_path_errors(solution)      # the graded mesh's exact interval: in no companion's difference
+    for key, extra in held.items():
+        if errors.get(key) is not None:
+            errors[key] += extra
+    record["held_cost_path"] = held
     if "price_impact" in errors:
         errors["price_impact"] = impact_error(errors)
     unresolved = flag_unresolved({**values, "_horizon": horizon}, errors,
@@ -547,5 +655,6 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     record.update(ratio=ratio, excess_diffusion={**excess, "terminal": terminal_excess}, outcomes=values, outcome_errors=errors,
                   extrapolated=[k for k, c in combined.items() if c["extrapolated"]],
                   space_extrapolated=[k for k, c in combined.items() if c["space_extrapolated"]],
-                  unresolved=unresolved, error=None, space_coarse_error=coarse_error, companion_outcomes=outs)
+                  unresolved=unresolved, error=None, space_coarse_error=coarse_error, companion_outcomes=outs,
+                  space_refined_error=refined_error_message)
     return record

@@ -35,17 +35,18 @@ def domain_diagnostics(q: np.ndarray, dts: np.ndarray, density: np.ndarray, sigm
                        last_interval: tuple[float, float] | None = None) -> dict[str, float]:
     """``boundary_mass``, ``boundary_mean_change`` (inventory units) and its ``relative`` size (to ``max(|Q_0|, std_0)``).
 
-    ``dts``: the implicit steps. ``last_interval = (d, m)``: an exact last interval (:mod:`mfg_finance.mfg.terminal_interval`)
-    of length ``d`` and average flow ``m`` after them, whose kernel moves the mean by ``d m`` except where the ends
-    cut its targets off: that defect, ``Q_T - Q_{N-1} - d m``, is added.
+    ``dts``: the implicit steps. ``last_interval = (d, m)``: the exact last interval (:mod:`mfg_finance.mfg.terminal_interval`)
+    of length ``d`` and average flow ``m`` after them, or the exact steps' lengths and flows (arrays of ``K``), whose
+    kernels move the mean by ``sum d m`` except where the ends cut their targets off: that defect,
+    ``Q_T - Q_{N-K} - sum d m``, is added.
     """
     w = cell_widths(q)
     ends = density[:, 0] * w[0] + density[:, -1] * w[-1]
     after = density[1:dts.size + 1]
     drift = float(np.sum(dts * 0.5 * sigma * sigma * (after[:, 0] - after[:, -1])))
     if last_interval is not None:
-        d, m = last_interval
-        drift += float((density[-1] - density[-2]) * w @ q) - d * m
+        d, m = (np.atleast_1d(np.asarray(x, dtype=float)) for x in last_interval)
+        drift += float((density[-1] - density[-1 - d.size]) * w @ q) - float(d @ m)
     mass0 = density[0] * w
     mean0 = float(mass0 @ q)
     std0 = float(np.sqrt(max(float(mass0 @ (q * q)) - mean0 * mean0, 0.0)))

@@ -19,8 +19,9 @@ and the mean flow is ``m = -h2 Q / eta``, so the coupling ``eta = eta0 + eta1 |m
 ``T``, ``Q`` at 0), solved here by *backward shooting* on ``c = |Q(T)|``: integrating ``(h2, Q,
 h0)`` from ``T`` to 0 is stable (``h2`` relaxes, ``Q`` grows backwards), and ``ln |Q(0)|`` is
 close to linear in ``ln c``, so a bracketing root finder on ``ln c`` converges fast and to
-round-off. The ODEs are integrated with DOP853 at ``rtol = 1e-12``; ``V`` is then integrated
-forward with the dense output of ``h2`` and ``eta``.
+round-off. The ODEs are integrated with DOP853 at ``rtol = 1e-12``; ``V`` then follows from the propagator
+``(Q_t / Q_0)^2`` and the noise's part integrated in ``T - t`` on the dense output of ``h2`` and ``eta``
+(:func:`_coupled_variance`: distances to ``T`` keep their precision in a layer of 5e-16 day).
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.optimize import brentq
 
 from mfg_finance.errors import MfgConvergenceError
 from mfg_finance.mfg.grid import grid_from_config
@@ -125,6 +124,8 @@ def _backward(log_c: float, *, T, sigma, eta0, eta1, phi, gamma_T, dense: bool):
 
     ``d ln|Q| / d tau = h2 / eta`` is well scaled although ``|Q|`` spans orders of magnitude.
     """
+    from scipy.integrate import solve_ivp  # scipy where used: the closed form and most importers need none
+
 
     def rhs(_tau, y):
         h2, log_q, _ = y
@@ -143,13 +144,16 @@ def coupled(t: np.ndarray, *, T: float, sigma: float, eta0: float, eta1: float, 
     """Exact solution with the flow-dependent cost ``eta = eta0 + eta1 |m|`` (backward shooting).
 
     Solves ``|Q(0; c)| = |m0_mean|`` for ``c = |Q(T)|`` with Brent's method on ``ln c`` (bracket
-    grown geometrically from the ``eta = eta0`` closed-form value), then integrates ``V``
-    forward. The sign of ``Q`` is that of ``m0_mean`` (the problem is symmetric in ``q``).
+    grown geometrically from the ``eta = eta0`` closed-form value), then the variance
+    (:func:`_coupled_variance`). The sign of ``Q`` is that of ``m0_mean`` (the problem is symmetric in ``q``).
     """
     t = np.asarray(t, dtype=float)
     if eta1 == 0.0 or m0_mean == 0.0:
         return closed_form(t, T=T, sigma=sigma, eta=eta0, phi=phi, gamma_T=gamma_T, m0_mean=m0_mean,
                            m0_std=m0_std)
+    from scipy.integrate import solve_ivp
+    from scipy.optimize import brentq
+
     kw = dict(T=T, sigma=sigma, eta0=eta0, eta1=eta1, phi=phi, gamma_T=gamma_T)
     target = math.log(abs(m0_mean))
 
@@ -177,20 +181,44 @@ def coupled(t: np.ndarray, *, T: float, sigma: float, eta0: float, eta1: float, 
         raise MfgConvergenceError("exact LQ reference: could not bracket Q(T) by shooting")
     log_c = brentq(miss, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=200) if f_lo != 0.0 else lo
     back = _backward(log_c, dense=True, **kw)
-    h2, log_q, h0 = back.sol(T - t)
+    tau = T - t
+    h2, log_q, h0 = back.sol(tau)
     absq = np.exp(log_q)
     eta = _coupled_eta(h2, absq, eta0, eta1)
+    variance = _coupled_variance(back, tau, T=T, sigma=sigma, eta0=eta0, eta1=eta1, m0_std=m0_std,
+                                 log_q0=float(back.sol(T)[1]), log_q=log_q, layer=eta0 / gamma_T if gamma_T > 0 else T)
+    return LQReference(t=t, h2=h2, h0=h0, eta=eta, mean=math.copysign(1.0, m0_mean) * absq, variance=variance)
 
-    def var_rhs(time, v):
-        hh, lq, _ = back.sol(T - time)
-        return -2.0 * hh / _coupled_eta(hh, math.exp(lq), eta0, eta1) * v + sigma * sigma
 
-    fwd = solve_ivp(var_rhs, (0.0, T), [m0_std ** 2], method="DOP853", rtol=RTOL, atol=ATOL,
-                    t_eval=t)
-    if not fwd.success:
-        raise MfgConvergenceError(f"exact LQ reference: variance integration failed ({fwd.message})")
-    return LQReference(t=t, h2=h2, h0=h0, eta=eta, mean=math.copysign(1.0, m0_mean) * absq,
-                       variance=fwd.y[0])
+def _coupled_variance(back, tau, *, T, sigma, eta0, eta1, m0_std, log_q0, log_q, layer) -> np.ndarray:
+    r"""The law's variance at the distances ``tau = T - t`` (trading days) on the shooting's dense output.
+
+    ``V' = -2 k V + sigma^2`` with ``k = h2 / eta = -Q' / Q``, so ``V = (Q_t / Q_0)^2 m0_std^2 + W`` with ``W`` the
+    noise's part, integrated in ``tau`` from ``tau = T`` (``W = 0``) down to 0, ``dW / dtau = 2 k W - sigma^2``
+    (stable in that direction: the law contracts as ``t`` grows). Why in ``tau`` and not forward in ``t``: the layer
+    ``eta0 / gamma_T`` is 5e-16 day at ``gamma_T = 1e12``, a few ulps of ``t`` near ``T = 0.5``, which no integrator
+    in ``t`` can step (``gamma_T = 1e10``: "required step size is less than spacing between numbers"), and the
+    sample times of a graded mesh round onto ``T`` there (``1e12``: unsorted ``t_eval``); distances to ``T`` keep
+    their relative precision. The absolute tolerance is a ``1e-12`` of the smallest the noise's part gets
+    (``~ sigma^2 eta0 / gamma_T`` at ``T``).
+    """
+    variance = np.exp(2.0 * (log_q - log_q0)) * m0_std * m0_std
+    if sigma == 0.0:
+        return variance
+    from scipy.integrate import solve_ivp  # (scipy where used)
+
+    # the integrator's sample points: distinct distances, decreasing (the direction of the integration)
+    points, where = np.unique(np.clip(tau, 0.0, T), return_inverse=True)
+
+    def rhs(x, w):
+        hh, lq, _ = back.sol(x)
+        return 2.0 * hh / _coupled_eta(hh, math.exp(lq), eta0, eta1) * w - sigma * sigma
+
+    noise = solve_ivp(rhs, (T, 0.0), [0.0], method="DOP853", rtol=RTOL,
+                      atol=1e-12 * sigma * sigma * min(layer, T), t_eval=points[::-1])
+    if not noise.success:
+        raise MfgConvergenceError(f"exact LQ reference: variance integration failed ({noise.message})")
+    return variance + noise.y[0][::-1][where]
 
 
 def lq_reference(config: dict, t: np.ndarray | None = None) -> LQReference:

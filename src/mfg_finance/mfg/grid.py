@@ -118,6 +118,18 @@ def mesh_layer(params, T: float, q: np.ndarray) -> float:
     return max(tau, TERMINAL_LAYER_FLOOR * T, cells)
 
 
+def exact_stretch_scale(params, T: float, layer: float, max_step_ratio: float) -> float:
+    """Distance to ``T`` (trading days) that a *uniform* time mesh solves exactly when its last step is longer than the
+    layer (:func:`mfg_finance.mfg.terminal_interval.exact_steps`): the larger of ``layer`` (:func:`mesh_layer`, which
+    covers where the nodes cannot hold the law) and the scale where the graded mesh of the true layer turns uniform,
+    ``graded_smooth_scale(T, max(eta0 / gamma_T, TERMINAL_LAYER_FLOOR T), max_step_ratio)``: beyond it every uniform
+    step has ``dt / (s + tau) <= kappa / beta``, below the graded mesh's ratio. At most ``EXACT_END_MAX_FRACTION T``,
+    as the graded mesh's exact interval: on coarse nodes (51 on ``[-5, 5]``: ``mesh_layer`` 1.6 day) the stretch would
+    otherwise be the whole horizon, and the grid solver the closed form of the LQ model."""
+    tau = max(layer_scale(params["eta0"], params["gamma_T"]), TERMINAL_LAYER_FLOOR * T)
+    return min(max(float(layer), graded_smooth_scale(T, tau, max_step_ratio)), EXACT_END_MAX_FRACTION * T)
+
+
 def graded_smooth_scale(T: float, layer: float, max_step_ratio: float) -> float:
     """Distance ``l`` from ``T`` (trading days) where the graded mesh turns uniform (see :func:`time_mesh`).
 

@@ -39,8 +39,10 @@ import numpy as np
 from mfg_finance.mfg.terminal_interval import terminal_interval
 
 
-def log_decay(time_steps: np.ndarray, eta: np.ndarray, *, phi: float, gamma_T: float) -> np.ndarray:
-    """(nt+1,) ``ln(Q_n / Q_0)`` on the time nodes (module docstring).
+def curvature_and_log_decay(time_steps: np.ndarray, eta: np.ndarray, *, phi: float,
+                            gamma_T: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(H, ln(Q_n / Q_0))``, each (nt+1,) on the time nodes (module docstring): the value's curvature ``H^n``
+    (``H^N = gamma_T``; cost units / inventory units^2) and the mean's log decay.
 
     ``time_steps`` (nt,) the solver's steps ``dt_n`` (trading days); ``eta`` (nt+1,) or (nt,) the cost path,
     ``eta[n]`` held on step ``n`` (cost units x trading day / inventory units^2); ``phi``, ``gamma_T`` the
@@ -51,12 +53,51 @@ def log_decay(time_steps: np.ndarray, eta: np.ndarray, *, phi: float, gamma_T: f
     if not np.all(eta[:dts.size] > 0.0):
         raise ValueError("mean_path.log_decay: the cost path eta must be positive on every step")
     steps = np.empty(dts.size)
-    curvature = float(gamma_T)
+    curvature = np.empty(dts.size + 1)
+    curvature[-1] = float(gamma_T)
     for n in range(dts.size - 1, -1, -1):
-        interval = terminal_interval(dts[n], eta=float(eta[n]), phi=float(phi), sigma=0.0, gamma_T=curvature)
-        curvature = interval.H
+        interval = terminal_interval(dts[n], eta=float(eta[n]), phi=float(phi), sigma=0.0,
+                                     gamma_T=float(curvature[n + 1]))
+        curvature[n] = interval.H
         steps[n] = math.log(interval.r)
-    return np.concatenate(([0.0], np.cumsum(steps)))
+    return curvature, np.concatenate(([0.0], np.cumsum(steps)))
+
+
+def log_decay(time_steps: np.ndarray, eta: np.ndarray, *, phi: float, gamma_T: float) -> np.ndarray:
+    """(nt+1,) ``ln(Q_n / Q_0)`` on the time nodes (:func:`curvature_and_log_decay`)."""
+    return curvature_and_log_decay(time_steps, eta, phi=phi, gamma_T=gamma_T)[1]
+
+
+def end_flows(mean_initial: float, curvature_initial: float, log_ratio_terminal: float, *, gamma_T: float,
+              eta1: float, floor: tuple[float, float]) -> tuple[float, float]:
+    r"""``(m_0, m_T)``: the crowd's mean flow at ``t = 0`` and at ``T`` on the mean path (inventory units / day).
+
+    The flow of the linear feedback ``-H q / eta`` on the law of mean ``Q`` is ``m = -H Q / eta``, at the ends
+    ``-H^0 Q_0 / eta_0`` and ``-gamma_T Q_T / eta_T``, with ``H^0`` (``curvature_initial``) and
+    ``Q_T = Q_0 exp(log_ratio_terminal)`` from the cost path (:func:`curvature_and_log_decay`) and the cost at each end the model's ``eta = f + eta1 |m|`` for that very
+    flow (``f``: ``floor``, the cost's exogenous part there, ``eta0`` plus any offset)::
+
+        eta = (f + sqrt(f^2 + 4 eta1 |H Q|)) / 2,        m = -H Q / eta .
+
+    Why not the grid's flows: ``m^n = <alpha^n, mu^{n+1}>`` is the flow that carries the mean over step ``n``
+    (its average over the step, first order off the flow at ``t_n``), through a feedback that is not linear in
+    ``q`` on upwind cells, and ``m^N`` is taken on the density's own ``Q_T``; they were -3.4 ... -6 % off in the
+    price impact at the default grid, the closed form here -0.05 ... +0.4 % (docs/mfg.md, section 11,
+    *The price impact*). Like the mean path, its relative accuracy is that of the cost path (exact for
+    ``eta1 = 0``), and the cost at the ends is the model's for the path's flow, not the grid's (whose own flow
+    sets it). Units: ``mean_initial`` inventory units, ``curvature_initial`` and ``gamma_T`` cost units /
+    inventory units^2, ``floor`` cost units x trading day / inventory units^2, ``eta1`` as in the config.
+    """
+
+    def flow(h: float, q: float, f: float) -> float:
+        drive = h * q
+        if drive == 0.0:
+            return 0.0
+        cost = 0.5 * (f + math.sqrt(f * f + 4.0 * eta1 * abs(drive)))
+        return -drive / cost
+
+    q_terminal = float(mean_initial) * math.exp(float(log_ratio_terminal))
+    return flow(float(curvature_initial), float(mean_initial), floor[0]), flow(float(gamma_T), q_terminal, floor[1])
 
 
 def mean_path(mean_initial: float, time_steps: np.ndarray, eta: np.ndarray, *, phi: float,

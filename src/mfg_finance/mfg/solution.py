@@ -64,6 +64,10 @@ class MfgSolution:
     #: True when the last interval ``[t_{N-1}, T]`` was solved in closed form (:mod:`mfg_finance.mfg.terminal_interval`):
     #: ``u[nt-1]`` is then its exact cost-to-go and ``alpha[nt-1]`` its average feedback.
     exact_last_interval: bool = field(default=False)
+    #: how many of the last steps were solved in closed form (1 with ``exact_last_interval``; more on a uniform time
+    #: mesh, :func:`mfg_finance.mfg.terminal_interval.exact_steps`): ``u[n]``, ``alpha[n]`` for ``n >= nt - exact_steps``
+    #: are their exact cost-to-go and average feedback.
+    exact_steps: int = field(default=0)
 
     # ---- grid -------------------------------------------------------------------------------
     @property
@@ -160,8 +164,8 @@ class MfgSolution:
         ``J = sum_n dt_n <mu^{n+1}, phi q^2 + eta^n (alpha^n)^2> + <mu^N, gamma_T q^2>`` (cost units),
         the discrete counterpart of ``E[int_0^T (eta alpha^2 + phi q^2) dt + gamma_T q_T^2]`` for
         the implicit scheme. By discrete duality it equals ``<mu^0, u^0>`` up to round-off. With an exact last
-        interval (``exact_last_interval``) its running and terminal cost is its exact cost-to-go from the law at
-        ``t_{N-1}``: ``J = sum_{n < N-1} dt_n <mu^{n+1}, c^n> + <mu^{N-1}, u^{N-1}>``.
+        interval (``exact_last_interval``; the last ``K = exact_steps``) its running and terminal cost is its exact
+        cost-to-go from the law at ``t_{N-K}``: ``J = sum_{n < N-K} dt_n <mu^{n+1}, c^n> + <mu^{N-K}, u^{N-K}>``.
         """
         p = self.config["params"]
         q2 = self.q * self.q
@@ -169,8 +173,9 @@ class MfgSolution:
         masses = self.masses
         dts = self.time_steps
         if self.exact_last_interval:
-            flow = float(dts[:-1] @ np.sum(masses[1:-1] * running[:-1], axis=1))
-            return flow + float(masses[-2] @ self.u[-2])
+            K = max(self.exact_steps, 1)
+            flow = float(dts[:-K] @ np.sum(masses[1:-K] * running[:-K], axis=1))
+            return flow + float(masses[-1 - K] @ self.u[-1 - K])
         flow = float(dts @ np.sum(masses[1:] * running, axis=1))
         terminal = p["gamma_T"] * float(masses[-1] @ q2)
         return flow + terminal
@@ -206,10 +211,39 @@ class MfgSolution:
         """Scalar outcomes of this grid solution's own arrays (keys :data:`mfg_finance.mfg.outcomes.OUTCOME_KEYS`)."""
         from mfg_finance.mfg.outcomes import path_outcomes
 
-        mean, log_ratio = self.mean_path()
-        return path_outcomes(self.t, mean, self.terminal_dispersion, self.mean_flow, self.eta,
-                             self.total_cost, self.price, std_initial=float(self.inventory_std[0]),
+        path = self._mean_path()
+        mean, log_ratio = path[:2]
+        flow, price = self.mean_flow, self.price
+        if log_ratio is not None:      # (path_outcomes reads the flow and the price at the two ends only)
+            flow, price = self.end_flows(path)
+        return path_outcomes(self.t, mean, self.terminal_dispersion, flow, self.eta,
+                             self.total_cost, price, std_initial=float(self.inventory_std[0]),
                              log_ratio_terminal=log_ratio)
+
+    def end_flows(self, path=None) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(m, p)``: the crowd's mean flow at ``t = 0`` and ``T`` on the mean path (:func:`mfg_finance.mfg.mean_path.
+        end_flows`; inventory units / day) and the clearing price of each (BRL; ``None`` without a price), the
+        outcomes' flows and prices when there is a position (:meth:`grid_outcomes`; ``path``: its mean path, to
+        reuse). Without a position, the grid's own flows and prices at the ends.
+
+        The cost's exogenous part at each end, ``eta0`` plus any offset the solve added, is ``eta^n - eta1 |m^n|``
+        (the converged cost path on the grid's own flow).
+        """
+        from mfg_finance.mfg.mean_path import end_flows
+        from mfg_finance.mfg.price import clearing_price, supply_path
+
+        _, log_ratio, curvature = path if path is not None else self._mean_path()
+        if log_ratio is None:
+            return self.mean_flow[[0, -1]], None if self.price is None else self.price[[0, -1]]
+        p = self.config["params"]
+        floor = tuple(float(self.eta[n] - p["eta1"] * abs(self.mean_flow[n])) for n in (0, -1))
+        flows = np.array(end_flows(float(self.mean_inventory[0]), curvature, log_ratio, gamma_T=p["gamma_T"],
+                                   eta1=p["eta1"], floor=floor))
+        if self.price is None:
+            return flows, None
+        pc = self.config["price"]
+        supply = supply_path(pc["supply"], self.t.size)[[0, -1]]
+        return flows, clearing_price(flows, supply, kappa=pc["kappa"], p_ref=pc["p_ref"])
 
     def mean_path(self) -> tuple[np.ndarray, float | None]:
         """``(Q, ln(Q_T / Q_0))``: the mean inventory path of the outcomes (inventory units).
@@ -218,14 +252,19 @@ class MfgSolution:
         on the equilibrium cost path (:mod:`mfg_finance.mfg.mean_path`): relative accuracy however small ``Q_T``
         is. Without one, the density's mean (:attr:`mean_inventory`, 0 up to round-off) and ``None``.
         """
-        from mfg_finance.mfg.mean_path import mean_path
+        return self._mean_path()[:2]
+
+    def _mean_path(self) -> tuple[np.ndarray, float | None, float | None]:
+        """:meth:`mean_path` and the value's curvature ``H^0`` at ``t = 0`` (``None`` without a position)."""
+        from mfg_finance.mfg.mean_path import curvature_and_log_decay
         from mfg_finance.mfg.outcomes import NO_POSITION
 
         density_mean = self.mean_inventory
         if not abs(float(density_mean[0])) > NO_POSITION * float(self.inventory_std[0]):
-            return density_mean, None
+            return density_mean, None, None
         p = self.config["params"]
-        return mean_path(float(density_mean[0]), self.time_steps, self.eta, phi=p["phi"], gamma_T=p["gamma_T"])
+        curvature, logs = curvature_and_log_decay(self.time_steps, self.eta, phi=p["phi"], gamma_T=p["gamma_T"])
+        return float(density_mean[0]) * np.exp(logs), float(logs[-1]), float(curvature[0])
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays of ``solution.npz``; ``price`` is omitted (not NaN-filled) when disabled."""

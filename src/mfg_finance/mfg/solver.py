@@ -35,10 +35,11 @@ from mfg_finance.mfg.accuracy import accuracy_of
 from mfg_finance.mfg.config import validate_config
 from mfg_finance.mfg.coupling import Evaluation, anderson, lq_moment_guess, picard
 from mfg_finance.mfg.domain import check_domain, domain_diagnostics
-from mfg_finance.mfg.grid import AUTO, Grid, grid_from_config, initial_density
+from mfg_finance.mfg.grid import (AUTO, Grid, exact_stretch_scale, grid_from_config, grid_nodes, initial_density,
+                                  mesh_layer)
 from mfg_finance.mfg.price import clearing_price, supply_path
 from mfg_finance.mfg.solution import MfgSolution
-from mfg_finance.mfg.terminal_interval import needs_exact_end, sweep_exact_end
+from mfg_finance.mfg.terminal_interval import exact_steps, sweep_exact_end
 
 
 #: ``offset(t_nodes) -> (nt+1,) values``: an exogenous addition to the cost path (see :func:`solve`).
@@ -60,15 +61,22 @@ class Problem:
     #: (nt+1,) cost floor ``eta0 + offset^n`` when an exogenous offset is added (``solve(eta_offset=...)``),
     #: else ``None`` (the floor is the constant ``eta0``)
     eta_floor: np.ndarray | None = None
-    #: the last interval solved exactly (:func:`mfg_finance.mfg.terminal_interval.needs_exact_end`)
-    exact_end: bool = False
+    #: how many of the last steps are solved exactly (:func:`mfg_finance.mfg.terminal_interval.exact_steps`)
+    exact_steps: int = 0
+
+    @property
+    def exact_end(self) -> bool:
+        """Whether the last interval is solved exactly (:func:`mfg_finance.mfg.terminal_interval.needs_exact_end`)."""
+        return self.exact_steps > 0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], eta_offset: "EtaOffset | None" = None,
                     nodes: np.ndarray | None = None, time_layer: float | None = None) -> "Problem":
         """The problem of a validated config; ``nodes`` replaces its inventory nodes (the companion solve's),
         ``time_layer`` the graded time mesh's layer scale (:func:`mfg_finance.mfg.grid.mesh_layer`)."""
-        p = config["params"]
+        p, g = config["params"], config["grid"]
+        if time_layer is None:
+            time_layer = mesh_layer(p, g["T"], grid_nodes(g, p))
         grid = grid_from_config(config, layer=time_layer)
         if nodes is not None:
             grid = Grid(q=np.asarray(nodes, dtype=float), t=grid.t, dts=grid.dts)
@@ -82,7 +90,10 @@ class Problem:
         return cls(grid=grid, sigma=p["sigma"], eta0=p["eta0"], eta1=p["eta1"], phi=p["phi"],
                    gamma_T=p["gamma_T"], mu0=initial_density(grid.q, p["m0_mean"], p["m0_std"]),
                    weights=grid.weights, eta_floor=floor,
-                   exact_end=needs_exact_end(grid.dts, p["eta0"], p["gamma_T"]))
+                   exact_steps=exact_steps(grid.dts, p["eta0"], p["gamma_T"],
+                                           uniform=g.get("time_mesh", "uniform") == "uniform",
+                                           smooth_scale=exact_stretch_scale(p, g["T"], time_layer,
+                                                                            g.get("max_step_ratio", 1.5))))
 
     @property
     def floor(self):
@@ -109,9 +120,9 @@ def sweep(problem: Problem, eta: np.ndarray, start=None) -> Sweep:
 
     When the last step is longer than the terminal layer (``problem.exact_end``), the last interval
     ``[t_{N-1}, T]`` is solved in closed form with ``eta^{N-1}`` held over it
-    (:mod:`mfg_finance.mfg.terminal_interval`): the implicit steps run from its exact cost-to-go ``H q^2 + C``
-    at ``t_{N-1}`` (the constant added afterwards: a constant does not change any policy), and the law
-    crosses it by the interval's Markov kernel. ``start``: (nt+1, nx) policies to start each HJB step's policy
+    (:mod:`mfg_finance.mfg.terminal_interval`; on a uniform mesh the last ``problem.exact_steps`` steps, each with
+    its own ``eta^n``): the implicit steps run from the exact cost-to-go ``H q^2 + C`` there (the constant added
+    afterwards: a constant does not change any policy), and the law crosses each exact step by its Markov kernel. ``start``: (nt+1, nx) policies to start each HJB step's policy
     iteration from (a previous sweep's ``alpha``; :func:`mfg_finance.mfg.hjb.solve_sweep`), which changes the
     result by round-off only, or a previous sweep's ``warm`` (its feedback with its matrices' factors: the same
     result as its ``alpha``, with one factorisation a step fewer).
@@ -119,7 +130,7 @@ def sweep(problem: Problem, eta: np.ndarray, start=None) -> Sweep:
     grid = problem.grid
     return Sweep(*sweep_exact_end(eta, grid.q, problem.weights, grid.dts, problem.mu0, sigma=problem.sigma,
                                   phi=problem.phi, gamma_T=problem.gamma_T, start=start, exact=problem.exact_end,
-                                  with_warm_start=True))
+                                  steps=problem.exact_steps, with_warm_start=True))
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start=None) -> Evaluation:
@@ -244,9 +255,10 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
     if not ev.residual <= solver["tol"]:   # defensive: the solvers raise before this
         raise MfgConvergenceError(f"{method}: returned a residual above tol", result.residuals)
     grid = problem.grid
-    if problem.exact_end:     # the reflection over the implicit steps, then the exact interval's defect
-        domain = domain_diagnostics(grid.q, grid.dts[:-1], s.density, problem.sigma,
-                                    last_interval=(float(grid.dts[-1]), float(s.mean_flow[-2])))
+    if problem.exact_end:     # the reflection over the implicit steps, then the exact steps' defect
+        K = problem.exact_steps
+        domain = domain_diagnostics(grid.q, grid.dts[:-K], s.density, problem.sigma,
+                                    last_interval=(grid.dts[-K:], s.mean_flow[-K - 1:-1]))
     else:
         domain = domain_diagnostics(grid.q, grid.dts, s.density, problem.sigma)
     check_domain(domain, cfg)
@@ -261,7 +273,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
         config=cfg, wall_time_s=time.perf_counter() - start, domain=domain,
-        exact_last_interval=problem.exact_end)
+        exact_last_interval=problem.exact_end, exact_steps=problem.exact_steps)
     if not estimate_errors:
         return solution
     accuracy = accuracy_of(solution, solve if eta_offset is None else functools.partial(solve, eta_offset=eta_offset))

@@ -132,40 +132,22 @@ def transition_kernel(q: np.ndarray, weights: np.ndarray, r: float, v: float) ->
 
 
 def _with_wide_rows(q, w, target, s, wide, cols, probs):
-    """Replace the rows ``wide`` by the tilted Gaussian on the nodes within ``_TILT_REACH`` std (exact mean, variance)."""
+    """Replace the rows ``wide`` by the tilted Gaussian on the nodes within ``_TILT_REACH`` std (exact mean, variance;
+    :mod:`mfg_finance.mfg.tilt_kernel`, compiled: each row on its own nodes)."""
+    from mfg_finance.mfg.tilt_kernel import tilted_rows
+
     nx = q.size
     rows = np.nonzero(wide)[0]
     lo = np.searchsorted(q, target[rows] - _TILT_REACH * s, side="left")
     hi = np.searchsorted(q, target[rows] + _TILT_REACH * s, side="right")
-    K = int(max(np.max(hi - lo), 4))
+    p = tilted_rows(q, w, target[rows], s, lo, hi, _TILT_ITERATIONS)
+    K = p.shape[1]
     idx = np.clip(lo[:, None] + np.arange(K)[None, :], 0, nx - 1)
-    valid = (lo[:, None] + np.arange(K)[None, :]) < hi[:, None]
-    z = (q[idx] - target[rows, None]) / s
-    logw = np.where(valid, np.log(w[idx]), -np.inf)
-    a = np.zeros(rows.size)
-    b = np.full(rows.size, -0.5)
-    for _ in range(_TILT_ITERATIONS):
-        logits = logw + a[:, None] * z + b[:, None] * z * z
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        m1, m2 = (p * z).sum(axis=1), (p * z * z).sum(axis=1)
-        g1, g2 = m1, m2 - 1.0
-        if max(np.max(np.abs(g1)), np.max(np.abs(g2))) <= 1e-13:
-            break
-        m3, m4 = (p * z ** 3).sum(axis=1), (p * z ** 4).sum(axis=1)
-        c11, c12, c22 = m2 - m1 * m1, m3 - m1 * m2, m4 - m2 * m2
-        det = c11 * c22 - c12 * c12
-        ok = det > 1e-300
-        det = np.where(ok, det, 1.0)
-        da = np.where(ok, (c22 * g1 - c12 * g2) / det, 0.0)
-        db = np.where(ok, (c11 * g2 - c12 * g1) / det, 0.0)
-        a, b = a - da, np.minimum(b - db, -1e-3)     # b < 0: a proper (Gaussian-like) tilt
-    p = np.where(valid, p, 0.0)
     width = max(K, cols.shape[1])
     all_cols = np.zeros((nx, width), dtype=cols.dtype)
     all_probs = np.zeros((nx, width))
     all_cols[:, :cols.shape[1]], all_probs[:, :cols.shape[1]] = cols, probs
-    all_cols[rows] = idx[:, :width] if K >= width else np.pad(idx, ((0, 0), (0, width - K)), mode="edge")
+    all_cols[rows] = idx if K >= width else np.pad(idx, ((0, 0), (0, width - K)), mode="edge")
     all_probs[rows] = 0.0
     all_probs[rows, :K] = p
     return all_cols, all_probs
@@ -173,9 +155,8 @@ def _with_wide_rows(q, w, target, s, wide, cols, probs):
 
 def carry(masses: np.ndarray, cols: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Node masses at ``T`` from those at ``t_{N-1}`` through the kernel (mass conserved, ``>= 0``)."""
-    out = np.zeros_like(masses)
-    np.add.at(out, cols.ravel(), (probs * masses[:, None]).ravel())
-    return out
+    # bincount: the same sums as np.add.at, an order of magnitude faster on the wide kernels
+    return np.bincount(cols.ravel(), weights=(probs * masses[:, None]).ravel(), minlength=masses.size)
 
 
 def needs_exact_end(dts: np.ndarray, eta0: float, gamma_T: float) -> bool:
@@ -186,18 +167,50 @@ def needs_exact_end(dts: np.ndarray, eta0: float, gamma_T: float) -> bool:
     return gamma_T > 0.0 and float(dts[-1]) * gamma_T > eta0
 
 
+def exact_steps(dts: np.ndarray, eta0: float, gamma_T: float, *, uniform: bool, smooth_scale: float) -> int:
+    """How many of the last steps are solved in closed form (:func:`sweep_exact_end`): 0 where the last step lies inside
+    the layer ``eta0 / gamma_T`` (:func:`needs_exact_end`), 1 on a graded mesh (its last step spans everything below the
+    grading scale, :func:`mfg_finance.mfg.grid.time_mesh`), and on a uniform mesh every step whose end is within
+    ``smooth_scale`` of ``T`` (trading days; at least one, and at least one implicit step left before them).
+
+    Why the stretch on a uniform mesh. Next to the exact interval ``h2 ~ eta / (s + tau)`` varies on the scale
+    ``s = T - t`` itself; the ``k``-th uniform step from the end then has a relative error ``~ 1 / k`` in ``h2`` whatever
+    ``dt`` (backward Euler from ``h2 d / eta = 1``: 0.62 against 1/2, ...), so the noise cost ``sigma^2 int h2 dt`` keeps
+    an error ``~ sigma^2 eta sum_k 1 / (2 k^2)`` that refinement does not remove: +1.05, +1.16, +1.22 % of the
+    ``gamma_T = 1e2`` rung's cost at ``nt`` = 150, 300, 600, growing towards +1.3 %, which the time extrapolation
+    (assuming a first-order error) pushed further. ``smooth_scale`` (:func:`mfg_finance.mfg.grid.exact_stretch_scale`)
+    is at least where the graded mesh turns uniform: beyond it every implicit step of the uniform mesh has
+    ``dt / (s + tau) <= kappa / beta``, below the graded mesh's ratio ``kappa``; and it is a fixed time, so the
+    remaining error ``~ sigma^2 eta dt / (2 smooth_scale)`` is first order (0.03 % at ``nt = 150``).
+    """
+    if not needs_exact_end(dts, eta0, gamma_T):
+        return 0
+    if not uniform or dts.size < 2:
+        return 1
+    within = int(math.floor(smooth_scale / float(dts[-1]) * (1.0 + 1e-12))) if math.isfinite(smooth_scale) else 1
+    return max(1, min(within, dts.size - 1))
+
+
 def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np.ndarray, mu0: np.ndarray, *,
-                    sigma: float, phi: float, gamma_T: float, start=None, exact: bool = True,
+                    sigma: float, phi: float, gamma_T: float, start=None, exact: bool = True, steps: int = 1,
                     with_warm_start: bool = False):
-    """One HJB/FP sweep at the cost path ``eta`` (nt+1,) with the last interval exact: ``(u, alpha, density, flow)``.
+    """One HJB/FP sweep at the cost path ``eta`` (nt+1,) with the last ``steps`` intervals exact:
+    ``(u, alpha, density, flow)``.
 
     The implicit steps (:func:`mfg_finance.mfg.hjb.solve_hjb`, :func:`mfg_finance.mfg.fp.solve_fp`) run on
-    ``[0, t_{N-1}]`` from the interval's exact cost-to-go ``H q^2 + C`` (the constant added afterwards: it changes
-    no policy); the law crosses the interval by :func:`transition_kernel`. ``u[N] = gamma_T q^2``, ``alpha[N] = -gamma_T q / eta^N`` the
-    terminal feedback, ``alpha[N-1]`` the interval's average feedback and ``flow[N-1] = (Q_T - Q_{N-1}) / d``.
+    ``[0, t_{N-K}]`` (``K = steps``) from the exact cost-to-go ``H q^2 + C`` there (the constant added afterwards: it
+    changes no policy). Each exact step ``n`` holds its own ``eta^n``, as an implicit step does, and is the closed form
+    of the module docstring with ``gamma_T`` replaced by the curvature ``H^{n+1}`` at its end (the value stays
+    ``H q^2 + C`` across the stretch; :func:`exact_steps` says why a uniform mesh needs several); the law crosses
+    each by :func:`transition_kernel`. ``u[N] = gamma_T q^2``, ``alpha[N] = -gamma_T q / eta^N`` the terminal
+    feedback, ``alpha[n]`` (``n >= N - K``) the step's average feedback and ``flow[n] = (Q_{n+1} - Q_n) / d_n``.
+    The flows of the stretch and the terminal flow are taken from the kernels' exact mean map
+    (``Q_{n+1} = r_n Q_n``, the targets never leave the range), not from the carried masses: at
+    ``Q_T / Q_0 ~ 1e-11`` (``gamma_T = 1e8``) the masses' mean ``sum_i q_i p_i`` has a relative round-off of 1e-6,
+    which put a floor of 5e-8 under the coupling residual (a time companion stalled there).
     ``weights``: the cell widths (or one ``dx``); ``mu0``: the initial density; ``start``: (nt+1, nx) policies to
     start the implicit steps' policy iterations from (:func:`mfg_finance.mfg.hjb.solve_sweep`), a previous sweep's
-    :class:`mfg_finance.mfg.hjb.WarmStart`, or ``None``. ``exact = False``: every step implicit
+    :class:`mfg_finance.mfg.hjb.WarmStart`, or ``None``. ``exact = False`` (or ``steps = 0``): every step implicit
     (:func:`needs_exact_end` decides). ``with_warm_start``: also return this sweep's ``WarmStart`` (fifth item) and
     whether the arrays are finite (sixth), for the next sweep.
     """
@@ -206,26 +219,41 @@ def sweep_exact_end(eta: np.ndarray, q: np.ndarray, weights: np.ndarray, dts: np
     q = np.asarray(q, dtype=float)
     w = np.broadcast_to(np.asarray(weights, dtype=float), q.shape)
     kw = dict(sigma=sigma, phi=phi, start=start)
-    if not exact:
+    K = int(steps) if exact else 0
+    if K <= 0:
         s = run_sweep(eta, q, dts, mu0 * w, w, gamma_T=gamma_T, **kw)
         out = (s.u, s.alpha, s.density, s.flow)
         return out + (s.warm, s.finite) if with_warm_start else out
-    last = terminal_interval(float(dts[-1]), eta=float(eta[-2]), phi=phi, sigma=sigma, gamma_T=gamma_T)
-    # the implicit steps fill rows 0..N-1 (u shifted by C: a constant changes no policy); row N is the exact end's
-    s = run_sweep(eta[:-1], q, dts[:-1], mu0 * w, w, gamma_T=last.H, shift=last.C, extra_rows=1, **kw)
+    N = dts.size
+    # backward over the stretch: each step's closed form from the curvature at its end; C accumulates
+    intervals, constants = [None] * K, np.empty(K)
+    H, C = float(gamma_T), 0.0
+    for j in range(K - 1, -1, -1):
+        interval = terminal_interval(float(dts[N - K + j]), eta=float(eta[N - K + j]), phi=phi, sigma=sigma,
+                                     gamma_T=H)
+        H, C = interval.H, C + interval.C
+        intervals[j], constants[j] = interval, C
+    # the implicit steps fill rows 0..N-K (u shifted by C: a constant changes no policy); the stretch the rest
+    s = run_sweep(eta[:N - K + 1], q, dts[:N - K], mu0 * w, w, gamma_T=H, shift=C, extra_rows=K, **kw)
     u, alpha, density, flow = s.u, s.alpha, s.density, s.flow
+    mass, mean = s.last_mass, float(q @ s.last_mass)
+    held = q[0] <= 0.0 <= q[-1]      # the targets r q_i stay in the range: the kernels' means are exact
+    for j, interval in enumerate(intervals):
+        n = N - K + j
+        if j > 0:
+            u[n] = interval.value(q) + (constants[j] - interval.C)
+        alpha[n] = interval.average_feedback(q)
+        flow[n] = -((1.0 - interval.r) / interval.d) * mean
+        cols, probs = transition_kernel(q, w, interval.r, interval.v)
+        mass = carry(mass, cols, probs)
+        mean = interval.r * mean if held else float(q @ mass)
+        density[n + 1] = mass / w
     u[-1] = gamma_T * q * q
-    cols, probs = transition_kernel(q, w, last.r, last.v)
-    mass_end = carry(s.last_mass, cols, probs)
-    density[-1] = mass_end / w
-    alpha[-2] = last.average_feedback(q)
     # the terminal feedback -D(gamma_T q^2) / (2 eta^N), exactly: linear, so the crowd's terminal flow is
     # -(gamma_T / eta^N) Q_T, smooth in the cost path (a discrete minimiser would clip it at the upwind switch)
     alpha[-1] = -(gamma_T / float(eta[-1])) * q
-    # the interval's average flow (Q_T - Q_{N-1}) / d, then the terminal feedback's flow at T
-    flow[-2] = float(alpha[-2] @ s.last_mass)
-    flow[-1] = float(alpha[-1] @ mass_end)
+    flow[-1] = -(gamma_T / float(eta[-1])) * mean
     if not with_warm_start:
         return u, alpha, density, flow
-    finite = s.finite and bool(np.all(np.isfinite(u[-1])) and np.all(np.isfinite(density[-1])))
+    finite = s.finite and bool(np.all(np.isfinite(u[N - K + 1:])) and np.all(np.isfinite(density[N - K + 1:])))
     return u, alpha, density, flow, s.warm, finite

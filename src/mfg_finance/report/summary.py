@@ -9,6 +9,11 @@ import pandas as pd
 
 from mfg_finance.report.formatting import DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, finite, num, plus_minus
 
+#: An estimated error below this fraction of its value is round-off (float64's 2e-16 times a modest conditioning)
+#: and not shown: the eta1 = 0 speed's 7e-15 on 13.8. Tiny genuine errors (a price's 7.5e-9 BRL on 17.17, 4e-10 of
+#: it) stay shown, so a sentence's numbers keep the same digits.
+ROUND_OFF = 1e-12
+
 STRATEGY_NAMES = {
     "hjb": "optimal (GLFT/HJB) quotes",
     "avellaneda_stoikov": "Avellaneda-Stoikov quotes",
@@ -72,8 +77,9 @@ def _calibration_paragraph(context: Mapping[str, Any]) -> str:
 
 def _pm(value, error, fmt: str = ".3g") -> str:
     """An MFG outcome as the summary states it: ``value ± error`` (its estimated discretisation error, as in the
-    glance table), the value alone when it has none (not estimated, or zero)."""
-    if finite(error) and float(error) > 0:
+    glance table), the value alone when it has none (not estimated, or zero or at round-off of the value: an
+    error of 1e-15 would otherwise print the value to ten decimals ``± 0.0000000000``)."""
+    if finite(error) and float(error) > ROUND_OFF * abs(float(value)):
         return plus_minus(value, error)
     return format(float(value), fmt)
 
@@ -129,8 +135,7 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
                 if all(finite(b) for b in bars) and abs(hi["liquidation_speed"] - lo["liquidation_speed"]) <= sum(bars):
                     pace = "keeps its pace within the discretisation error"
                 def rate(row):
-                    err = row.get("liquidation_speed_error")
-                    return plus_minus(row["liquidation_speed"], err) if finite(err) else f"{row['liquidation_speed']:.3g}"
+                    return _pm(row["liquidation_speed"], row.get("liquidation_speed_error"))
 
                 text += (f". The eta1 sweep shows the effect of this feedback: from eta1 = {lo['param_eta1']:.3g} to "
                          f"{hi['param_eta1']:.3g} the crowd {pace} (liquidation rate "

@@ -67,10 +67,13 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
         if m["kind"] in ("common_noise", "types_common_noise"):
             o = m["outcomes"]
             kind = "common noise"
-            if m["kind"] == "types_common_noise":     # per type: the grid's own speed (no error estimate per type)
+            if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
+                tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
                                   f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
-                                  f"{num(t['liquidation_speed'], 4)}" for name, t in o["types"].items())
+                                  + _resolved(_estimated(t["liquidation_speed"]),
+                                              "liquidation_speed" in (tu.get(name) or []))
+                                  for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
@@ -84,6 +87,8 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             te = e.get("types") or {}
             tu = (m.get("unresolved") or {}).get("types") or {}
 
+            crowd_unresolved = (m.get("unresolved") or {}).get("crowd") or []
+
             def shown(name, t, key):
                 return _resolved(plus_minus(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
             types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost {shown(name, t, 'total_cost')}, speed "
@@ -91,13 +96,15 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types ({types})",
                          "sigma0": "0", "expected cost": plus_minus(o["total_cost"], e.get("total_cost")),
                          "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
+                         "mean Q_T (inventory units)": _resolved(plus_minus(o["mean_inventory_terminal"],
+                                                                            e.get("mean_inventory_terminal")),
+                                                                 "mean_inventory_terminal" in crowd_unresolved),
                          "price impact (BRL)": plus_minus(o["price_impact"], e.get("price_impact"))
                          if o.get("price_impact") is not None else "—",
                          "Q_T 5-95% (inventory units)": "—",
                          "terminal std of q (inventory units)": _resolved(plus_minus(o["terminal_dispersion"],
                                                                                     e.get("terminal_dispersion")),
-                                                                         "terminal_dispersion" in
-                                                                         ((m.get("unresolved") or {}).get("crowd") or []))})
+                                                                         "terminal_dispersion" in crowd_unresolved)})
     return rows
 
 
@@ -141,7 +148,8 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     for _, r in table.sort_values(params).iterrows():
         row = {key: float(r[params[0]]), "sigma0": _cell(r, "used_sigma0")}
         for name, col in (("expected_cost", "total_cost"), ("liquidation_speed", "liquidation_speed"),
-                          ("liquidation_half_life", "liquidation_half_life"), ("price_impact", "price_impact")):
+                          ("price_impact", "price_impact"), ("liquidation_half_life", "liquidation_half_life"),
+                          ("mean_inventory_terminal", "mean_inventory_terminal")):
             value = _cell(r, col)
             row[name] = None if value is None else {"mean": value, "error": _cell(r, f"{col}_error"),
                                                     "se": _cell(r, f"{col}_se")}
@@ -306,35 +314,45 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     full = fn.get("epsilon_complete") or []
     if full:
         def each(key):
-            return "; ".join(f"N = {e['N']:,}: {num(e[key], 2)} ± {num(e[key + '_se'], 2)}" for e in full)
+            return "; ".join(f"N = {e['N']:,}: {num(e[key], 2)} ± {num(e[key + '_se'], 2)} ± "
+                             f"{num(e[key + '_time_error'], 2)}" for e in full)
 
-        out.append("With the deviator's own influence (its flow in the realised cost and in the mean inventory): the "
-                   "gain of the deviation greedy against the value of the MFG strategy, a lower bound on epsilon by "
-                   "the continuous-time performance-difference identity (± SE; computed on the solver's grid, where it "
-                   f"can exceed its continuous-time value), {each('greedy_gain')}; the first-order "
-                   f"estimate over every agent, {each('first_order')}. The same deviation played in the simulated game "
-                   f"on the solver's time steps gains {each('simulated_gain')}: on these steps the MFG strategy's own "
-                   "first-order time-step error outweighs the deviator's 1/N advantage, and the two figures approach "
-                   "each other only slowly as the steps are refined (docs/mfg.md section 10).")
+        agree = [e for e in full if e["confirmed"]]
+        apart = [e for e in full if not e["confirmed"]]
+        verdict = []
+        if agree:
+            verdict.append("agrees within 3 SE plus the time errors at N = " + ", ".join(f"{e['N']:,}" for e in agree))
+        if apart:
+            verdict.append("differs at " + "; ".join(
+                f"N = {e['N']:,} by {num(e['difference'], 2)} ± {num(e['difference_se'], 2)} ± "
+                f"{num(e['difference_time_error'], 2)}" for e in apart)
+                + " (the identity holds only for the exact value of the players' strategy; the played gain "
+                  "does not rest on it)")
+        out.append("Epsilon-Nash with the deviator's own influence (its flow in the realised cost and in the mean "
+                   "inventory), carried to continuous time (value ± Monte Carlo SE ± time-discretisation error): the "
+                   "deviation greedy against the value of the MFG strategy, played in the simulated game against the "
+                   f"N - 1 others on the same information as theirs, gains {each('epsilon')}, a lower bound on "
+                   "epsilon (the best response gains at least this). The performance-difference prediction of the "
+                   f"same gain from the value function, {each('predicted')}, " + "; ".join(verdict)
+                   + " (docs/mfg.md section 10).")
     return out
 
 
-def _rate_clause(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
-    """The fitted rate as the summary states it: exponent ± SE, and what the fit does not support."""
-    text = (f"gap falling like N^-p with p = {num(fit['exponent'], 3)} ± {num(fit['exponent_se'], 2)}, fitted over "
-            f"every N; O(1/N) expected and {'not rejected' if fit['p_value_one_over_N'] >= 0.05 else 'rejected'}")
-    caveats = []
-    if fit["p_value_fit"] < 0.05:
-        caveats.append(f"the fit is poor (chi-square p-value {num(fit['p_value_fit'], 2)})")
-    C, resolved = fit["constant_one_over_N"], set(fit["resolved"])
-    off = [r["N"] for r in fn["rows"] if r["N"] not in resolved
-           and abs(r["cost_gap"] - C / r["N"]) > 2.0 * r["cost_gap_se"]]
-    if off:
-        caveats.append(f"at N = {', '.join(f'{n:,}' for n in off)} the gap is more than 2 SE from C/N")
-    unresolved = [r["N"] for r in fn["rows"] if r["N"] not in resolved]
-    if unresolved and not off:
-        caveats.append(f"N = {', '.join(f'{n:,}' for n in unresolved)} do not resolve the gap on their own")
-    return text + ("; " + "; ".join(caveats) if caveats else "")
+def _speed_change(rows: Sequence[Mapping[str, Any]], label: str) -> str | None:
+    """The speed's change (:func:`describe_change`), unless the mean terminal inventory it is read from
+    (``-ln(E[Q_T] / Q_0) / T``) is within :data:`EFFECT_SES` Monte Carlo SEs of zero at either end: the log of a
+    mean whose sign is not resolved has no meaningful SE (the delta method's ``SE / (T E[Q_T])`` assumes a small
+    relative SE), so the half-life of the same mean path is described instead."""
+    loose = []
+    for row in (rows[0], rows[-1]):
+        q, _, se = _mes(row.get("mean_inventory_terminal"))
+        if finite(q) and se > 0.0 and abs(float(q)) <= EFFECT_SES * se:
+            loose.append(f"{num(q, 2)} (SE {num(se, 2)}) at sigma0 = {num(row.get('sigma0'), 3)}")
+    if not loose:
+        return describe_change(rows, "liquidation_speed", label, " per day")
+    half = describe_change(rows, "liquidation_half_life", "the half-life of the crowd's mean inventory", " days")
+    return (f"{label} is not resolved by the simulated paths (the mean terminal inventory it is read from, "
+            f"{' and '.join(loose)}, is within {EFFECT_SES:g} SE of zero)" + (f"; {half}" if half else ""))
 
 
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
@@ -346,12 +364,7 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
         what = ("making a larger share of the same total noise common to all agents"
                 if "market_share" in raw else "adding noise common to all agents")
         changes = [c for c in (describe_change(s0, "expected_cost", "the expected liquidation cost"),
-                               describe_change(s0, "liquidation_half_life",
-                                               "the half-life of the crowd's mean inventory", " days"),
-                               describe_change(s0, "liquidation_speed",
-                                               "its average speed over the horizon, -ln(E[Q_T]/Q_0)/T (set by the "
-                                               "small inventory left at the end, where the shocks' spread matters "
-                                               "most)", " per day"),
+                               _speed_change(s0, "the speed of the crowd's mean inventory"),
                                describe_change(s0, "price_impact", "the mean price impact", " BRL")) if c]
         parts.append(f"Market-wide shocks {_CONVENTION}: {what} "
                      f"(sigma0 from {num(s0[0]['sigma0'], 3)} to {num(s0[-1]['sigma0'], 3)}): " + "; ".join(changes)
@@ -368,7 +381,19 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
     if fn:
         check = fn["largest_N_check"]
         fit = fn.get("rate_fit")
-        rate = f" ({_rate_clause(fn, fit)})" if fit else ""
+        rate = ""
+        if fit:
+            # what the section says in full (finite_n_sentences): the fit's quality and the N it does not hold at
+            C = fit["constant_one_over_N"]
+            off = [r["N"] for r in fn["rows"] if r["N"] not in set(fit["resolved"])
+                   and abs(r["cost_gap"] - C / r["N"]) > 2.0 * r["cost_gap_se"]]
+            caveats = ([f"a poor fit, chi-square p-value {num(fit['p_value_fit'], 2)}"]
+                       if fit["p_value_fit"] < 0.05 else [])
+            if off:
+                caveats.append(f"at N = {', '.join(f'{n:,}' for n in off)} the gap is more than 2 SE from C/N, so "
+                               "O(1/N) is not confirmed there")
+            rate = (f" (gap falling like N^-p, p = {plus_minus(fit['exponent'], fit['exponent_se'])}, fitted over "
+                    f"every N; O(1/N) expected" + "".join(f"; {c}" for c in caveats) + ")")
         parts.append(f"A simulated game of N players using the MFG strategy approaches the MFG's predicted cost as N "
                      f"grows" + rate
                      + f"; at N = {check['N']:,} the difference, {num(check['abs_difference'], 2)}, is "
