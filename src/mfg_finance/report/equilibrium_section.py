@@ -18,8 +18,7 @@ from mfg_finance.report.formatting import figure, finite, html_table, html_table
 OUTCOMES = (("crowd_liquidation_speed", "crowd's liquidation speed (1/day)"),
             ("crowd_half_life", "crowd's half-life (days)"),
             ("crowd_cost", "crowd's cost (cost units)"),
-            ("price_impact_bps", "temporary impact paid per unit traded, eta |m| volume-weighted (bps of notional; "
-                                 "not the clearing price's move of section 4; grid value, no estimate)"),
+            ("price_impact_bps", "temporary impact paid per unit traded (bps)"),
             ("crowd_paid_spread_brl", "spread the crowd pays (BRL, time average)"),
             ("mm_mean_spread_brl", "average quoted spread (BRL)"),
             ("mm_mean_skew_brl", "average skew delta_b - delta_a (BRL)"),

@@ -342,7 +342,7 @@ def _sweep_section(inputs) -> list[dict[str, Any]]:
             "name": Path(table_path).stem, "params": params, "n_points": len(table),
             "n_failed": int((~converged).sum()), "figure": figure(figure_path),
             "failed_table": html_table(failed) if len(failed) else None,
-            "table": html_tables_fitting(shown, params, max_columns=5,
+            "table": html_tables_fitting(shown, params, max_columns=3,
                                          row_classes=["" if ok else "failed" for ok in converged]),
             "ranges": {p: (float(table[c].min()), float(table[c].max())) for p, c in zip(params, param_cols)},
             "frame": table,
