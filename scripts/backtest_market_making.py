@@ -4,7 +4,7 @@ from mfg_finance.job_threads import use_job_threads
 
 use_job_threads(snakemake.threads)  # numba's threads = the job's, set before numba loads (docs/workflow.md)
 
-from mfg_finance.calibration.market_making import ticker_values
+from mfg_finance.calibration.documents import ticker_values
 from mfg_finance.io import read_yaml, write_parquet
 from mfg_finance.logs import configure_logging
 from mfg_finance.market_making.backtest import run_backtest

@@ -1,5 +1,5 @@
 """Rule plot_quotes: GLFT and Avellaneda-Stoikov quotes against inventory and time, one figure per ticker."""
-from mfg_finance.calibration.market_making import ticker_values
+from mfg_finance.calibration.documents import ticker_values
 from mfg_finance.io import read_yaml
 from mfg_finance.logs import configure_logging
 from mfg_finance.report.figures.market_making import plot_quotes

@@ -4,7 +4,7 @@ Non-convergence is recorded in the point file, not hidden. A point's file does n
 """
 from pathlib import Path
 
-from mfg_finance.calibration.daily import parameter_values
+from mfg_finance.calibration.documents import parameter_values
 from mfg_finance.io import read_yaml, write_json
 from mfg_finance.logs import configure_logging
 from mfg_finance.sweeps import point_overrides, solve_point

@@ -253,12 +253,15 @@ def aggregate_points(records: list[Mapping[str, Any]]):
             row[f"{name}_error"] = np.nan if part.get("error") is None else float(part["error"])
             row[f"{name}_se"] = np.nan if part.get("se") is None else float(part["se"])
         # multi-type points: each type's outcomes, estimated errors and unresolved ones (type_<name>_<key>)
-        type_errors = rec.get("type_outcome_errors") or {}
+        # (two types under common noise: also their Monte Carlo SEs, type_<name>_<key>_se)
+        type_errors, type_se = rec.get("type_outcome_errors") or {}, rec.get("type_outcome_se") or {}
         for name, values in (rec.get("type_outcomes") or {}).items():
             for key, value in values.items():
                 err = (type_errors.get(name) or {}).get(key)
                 row[f"type_{name}_{key}"] = np.nan if value is None else float(value)
                 row[f"type_{name}_{key}_error"] = np.nan if err is None else float(err)
+            for key, value in (type_se.get(name) or {}).items():
+                row[f"type_{name}_{key}_se"] = float(value)
             row[f"type_{name}_unresolved"] = ",".join((rec.get("type_unresolved") or {}).get(name) or [])
         rows.append(row)
     frame = pd.DataFrame(rows)

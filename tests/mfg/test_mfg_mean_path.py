@@ -43,7 +43,8 @@ def test_the_end_flows_of_a_constant_cost_path_are_exact(phi, gamma_T, mesh):
     T, eta = 0.5, 5e-4
     t, dts = time_mesh(T, 40, mesh, layer=eta / gamma_T if gamma_T > 0 else math.inf)
     ref = closed_form(t, T=T, sigma=0.5, eta=eta, phi=phi, gamma_T=gamma_T, m0_mean=0.5, m0_std=0.5)
-    m0, m_T = end_flows(0.5, dts, np.full(t.size, eta), phi=phi, gamma_T=gamma_T, eta1=0.0, floor=(eta, eta))
+    curvature, logs = curvature_and_log_decay(dts, np.full(t.size, eta), phi=phi, gamma_T=gamma_T)
+    m0, m_T = end_flows(0.5, curvature[0], logs[-1], gamma_T=gamma_T, eta1=0.0, floor=(eta, eta))
     assert m0 == pytest.approx(-ref.h2[0] * ref.mean[0] / eta, rel=1e-11)
     assert m_T == pytest.approx(-gamma_T * ref.mean[-1] / eta, rel=1e-11, abs=1e-300)
 
@@ -52,13 +53,13 @@ def test_the_end_flows_set_their_own_cost():
     # eta1 > 0: at each end the cost is the model's f + eta1 |m| for the returned flow m = -H Q / eta itself
     dts, eta = np.full(20, 0.025), np.linspace(2e-3, 1e-3, 21)
     eta1, floor, phi, gamma_T = 1e-3, (5e-4, 7e-4), 0.035, 0.57
-    m0, m_T = end_flows(-0.8, dts, eta, phi=phi, gamma_T=gamma_T, eta1=eta1, floor=floor)
     curvature, logs = curvature_and_log_decay(dts, eta, phi=phi, gamma_T=gamma_T)
+    m0, m_T = end_flows(-0.8, curvature[0], logs[-1], gamma_T=gamma_T, eta1=eta1, floor=floor)
     q_T = -0.8 * math.exp(logs[-1])
     assert m0 > 0.0 and m_T > 0.0                         # a short position is bought back
     assert m0 == pytest.approx(-curvature[0] * -0.8 / (floor[0] + eta1 * abs(m0)), rel=1e-13)
     assert m_T == pytest.approx(-gamma_T * q_T / (floor[1] + eta1 * abs(m_T)), rel=1e-13)
-    assert end_flows(0.0, dts, eta, phi=phi, gamma_T=gamma_T, eta1=eta1, floor=floor) == (0.0, 0.0)
+    assert end_flows(0.0, curvature[0], logs[-1], gamma_T=gamma_T, eta1=eta1, floor=floor) == (0.0, 0.0)
 
 
 def test_the_outcomes_flows_and_prices_are_the_mean_paths():

@@ -139,7 +139,14 @@ def test_two_types_with_common_noise_scenario_summary():
     two, _ = run_types_common_noise(cfg, settings)
     assert one == two and one["kind"] == "types_common_noise" and one["params"]["sigma0"] == 0.3
     o = one["outcomes"]
-    assert o["types"]["urgent"]["liquidation_speed"] > o["types"]["patient"]["liquidation_speed"]
+    assert o["types"]["urgent"]["liquidation_speed"]["mean"] > o["types"]["patient"]["liquidation_speed"]["mean"]
+    # each type's path outcomes carry their discretisation error and Monte Carlo SE too
+    for name, t in o["types"].items():
+        for key in ("liquidation_speed", "Q_T", "liquidation_half_life", "mean_flow_terminal"):
+            assert t[key]["error"] > 0.0 and t[key]["se"] > 0.0, (name, key)
+            assert one["outcome_errors"]["types"][name][key] == t[key]["error"]
+        assert one["outcome_estimates"]["types"][name]["liquidation_speed"]["grid_values"]["fine"] > 0.0
+        assert isinstance(one["type_unresolved"][name], list)
     costs = [t["expected_cost"] for t in o["types"].values()]
     assert all(c["error_bound"] > 0.0 for c in costs)
     assert one["expected_cost"]["value"] == pytest.approx(0.3 * costs[0]["value"] + 0.7 * costs[1]["value"])
@@ -152,3 +159,12 @@ def test_two_types_with_common_noise_scenario_summary():
     d = o["terminal_dispersion"]
     assert d["value"] > 0.0 and d["error"] > 0.0 and d["common"]["std"] > 0.0
     assert all(t["terminal_dispersion"]["value"] > 0.0 for t in o["types"].values())
+    # a sweep point of two types with common noise has each type's columns with errors and SEs
+    point = _points("two_types", "sigma0", [0.3], settings)[0]
+    assert point["solver"] == "types_common_noise" and point["converged"]
+    table = aggregate_points([point])
+    for name in ("urgent", "patient"):
+        for key in ("liquidation_speed", "mean_inventory_terminal", "total_cost", "terminal_dispersion"):
+            assert table[f"type_{name}_{key}_error"].iloc[0] > 0.0, (name, key)
+        assert table[f"type_{name}_liquidation_speed_se"].iloc[0] > 0.0
+        assert table[f"type_{name}_total_cost"].iloc[0] > 0.0 and f"type_{name}_unresolved" in table

@@ -26,7 +26,9 @@ MILD_TYPES = [{"name": "urgent", "weight": 0.4, "phi": 5.0, "gamma_T": 50.0},
 MEAN_PATH_KEYS = ("liquidation_half_life", "liquidation_speed", "mean_inventory_terminal")
 CROWD_KEYS = ("liquidation_half_life", "liquidation_speed", "total_cost", "mean_inventory_terminal",
               "terminal_dispersion", "eta_max", "eta_mean", "price_impact")
-TYPE_KEYS = CROWD_KEYS[:5]
+#: a type's flows at the ends from its mean path (AgentTypesSolution.end_flows): the stiff urgent m_0 was +1.31%
+#: off the density's flow with an estimate 0.47 of that, +0.065% (1.15) now
+TYPE_KEYS = CROWD_KEYS[:5] + ("mean_flow_initial", "mean_flow_terminal")
 #: The target of the outcomes at the default grid, and the true errors below a tenth of it the ratio test skips.
 TARGET = 0.02
 
@@ -137,8 +139,7 @@ def test_opposite_positions_and_a_hundredfold_urgency_estimates_against_the_exac
 ])
 def test_extreme_types_estimates_cover_the_error(params, types):
     """A 1000x urgency ratio, and no coupling (docs/mfg.md, section 9, "not met"): no outcome is NaN (the urgent
-    speed, whose terminal mean overshoots zero on the grid, is reported unresolved as a lower bound with an
-    estimate its own size); the costs within 2% (1000x: 1.3-1.6%) or, without coupling, within 4% (3.6-3.8%: upwind
+    speed, from its mean path, is resolved: its density's terminal mean overshoots zero on the grid); the costs within 2% (1000x: 1.3-1.6%) or, without coupling, within 4% (3.6-3.8%: upwind
     transport at 201 nodes, the terminal laws under 2 cells) and their estimates within a factor 3; what is
     unresolved is covered by its widened estimate."""
     s = solve_types({"grid": {"nx": 201, "nt": 150, "T": 0.5}, "params": dict(params)}, types)
@@ -153,8 +154,11 @@ def test_extreme_types_estimates_cover_the_error(params, types):
         if unresolved:
             assert abs(value - ref) <= est, (group, key)
         if (group, key) == ("urgent", "liquidation_speed"):
-            assert unresolved and value <= ref, (value, est, ref)
-        if key == "liquidation_half_life":     # 0.30-2.9 of the true error (0.13-0.76 with the nested companions alone)
+            # from the type's mean path (mfg.mean_path): resolved (-0.06%, 1000x set), where the density's mean, past
+            # zero on the grid, gave only an unresolved lower bound (38.5 +- 38.5 against 61.2)
+            assert not unresolved and abs(value - ref) <= 0.1 * TARGET * abs(ref), (value, est, ref)
+        if key == "liquidation_half_life" and abs(value - ref) >= 0.1 * TARGET * abs(ref):
+            # 0.30-2.9 of the true error where that is resolvable (0.13-0.76 with the nested companions alone)
             assert 0.25 <= est / abs(value - ref) <= 3.0, (group, est, value, ref)
 
 

@@ -75,6 +75,15 @@ def test_sigma0_zero_matches_the_exact_multi_type_equilibrium_along_its_path(cas
         assert err <= 0.15 * (w @ exact[::2])
 
 
+def test_initial_costs_alone_are_the_full_solves_costs():
+    """The march that keeps only two time layers gives the full solve's expected costs to the last bit."""
+    types, T, est = _estimate("mild")
+    f = est.coarser
+    kw = dict(T=T, nt=f.t.size - 1, nX=f.Y.size, nD=f.D.size, halfwidth=f.extra["X_halfwidth"],
+              D_halfwidth=float(f.D[-1]), core=f.extra["core"], shear=f.shear)
+    assert list(tcn.initial_costs(types, f.params, **kw)) == [f.expected_cost(k) for k in range(2)]
+
+
 @pytest.mark.parametrize("weights", [(0.5, 0.5), (0.3, 0.7)])
 def test_identical_types_reduce_to_the_one_type_common_noise_solver(weights):
     base, T = dict(MILD, sigma0=0.3), 1.0
@@ -148,9 +157,8 @@ def test_costs_and_their_bounds_on_a_realistic_calibration(case):
     est = tcn.solve_with_estimate(types, params, T=T, nt=320, nX=201, nD=41, halfwidth=L, D_halfwidth=LD)
     assert est.fine.shear != 0.0 and est.fine.extra["core"] < 0.01
 
-    def costs(nt, nD):
-        sol = tcn.solve_system(types, params, T=T, nt=nt, nX=201, nD=nD, halfwidth=L, D_halfwidth=LD)
-        return np.array([sol.expected_cost(k) for k in range(2)])
+    def costs(nt, nD):     # the references' costs alone: two time layers alive, not all (3.6 GB at 1280 x 161)
+        return tcn.initial_costs(types, params, T=T, nt=nt, nX=201, nD=nD, halfwidth=L, D_halfwidth=LD)
 
     v1280, v640, v320, v640_81 = costs(1280, 161), costs(640, 161), costs(320, 161), costs(640, 81)
     ref = 2.0 * v1280 - v640

@@ -103,3 +103,5 @@ def test_summary_shows_no_error_at_round_off():
     assert _pm(13.8160856426, 7.105e-15) == "13.8"
     assert _pm(11.27304, 1.0e-4) == plus_minus(11.27304, 1.0e-4) == "11.27304 ± 0.00010"
     assert _pm(0.5, None) == "0.5" and _pm(0.5, 0.0) == "0.5"
+    # a tiny genuine error (the real-data end price's 7.5e-9 BRL) is shown, as the start price's 3e-8 is
+    assert _pm(17.16584039465264, 7.48e-9, ".4f") == "17.1658403947 ± 0.0000000075"

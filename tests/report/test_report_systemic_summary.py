@@ -96,3 +96,37 @@ def test_types_and_common_noise_rows_have_the_same_columns_in_the_same_order():
     assert list(rows[0]) == list(rows[1])
     assert rows[1]["mean Q_T (inventory units)"] == "0.0004370 ± 0.0000015"
     assert rows[1]["price impact (BRL)"].startswith("0.010970 ± 0.000010")
+
+
+def test_a_speed_read_from_a_terminal_mean_within_2_se_of_zero_is_not_called_an_effect():
+    """Real data (January 2021): E[Q_T] = 0.0039 (SE 0.0026) at market_share 0.7, so -ln(E[Q_T]/Q_0)/T has no
+    meaningful SE; the summary said the speed "falls ... by 3.9 per day" while the half-life did not move."""
+    table = _sweep(impact_end=0.0290, speed_end=9.8)
+    table["liquidation_speed_se"] = [0.0, 1.4]
+    table["mean_inventory_terminal"] = [5.36e-4, 3.9e-3]
+    table["mean_inventory_terminal_error"] = [1e-5, 6e-5]
+    table["mean_inventory_terminal_se"] = [0.0, 2.6e-3]
+    table["liquidation_half_life"] = [0.18356, 0.1852]
+    table["liquidation_half_life_error"] = [1.4e-4, 3.3e-3]
+    table["liquidation_half_life_se"] = [0.0, 7.6e-3]
+    text = _summary(table)
+    assert "the speed of the crowd's mean inventory is not resolved by the simulated paths" in text
+    assert "0.0039 (SE 0.0026) at sigma0 = 0.9, is within 2 SE of zero" in text
+    assert "falls from 13.630" not in text
+    assert "the half-life of the crowd's mean inventory shows no change distinguishable from noise" in text
+    # a terminal mean many SEs from zero keeps the speed's sentence
+    table["mean_inventory_terminal_se"] = [0.0, 2.6e-4]
+    assert "the speed of the crowd's mean inventory falls from 13.630" in _summary(table)
+
+
+def test_finite_n_summary_carries_the_fit_quality_and_the_n_where_one_over_n_fails():
+    rows = [{"N": 10, "cost_gap": 0.0315, "cost_gap_se": 9.6e-4}, {"N": 100, "cost_gap": 3.4e-3, "cost_gap_se": 3.1e-4},
+            {"N": 1000, "cost_gap": 2.6e-4, "cost_gap_se": 1.3e-4}, {"N": 10000, "cost_gap": 4.6e-6, "cost_gap_se": 8.6e-6}]
+    fit = {"exponent": 1.047, "exponent_se": 0.035, "p_value_fit": 0.018, "resolved": [10, 100],
+           "constant_one_over_N": 0.3144}
+    check = {"N": 10000, "abs_difference": 3.7e-4, "holds": True, "allowed": 5.4e-3}
+    text = systemic_summary({"finite_n": {"rows": rows, "rate_fit": fit, "largest_N_check": check}})
+    # was "gap falling like N^-1 ± 0.03": the exponent to its error's digits, the poor fit and the miss said
+    assert "p = 1.047 ± 0.035" in text
+    assert "a poor fit, chi-square p-value 0.018" in text
+    assert "at N = 10,000 the gap is more than 2 SE from C/N, so O(1/N) is not confirmed there" in text

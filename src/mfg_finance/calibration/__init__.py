@@ -28,12 +28,12 @@ _EXPORTS = {
     "TICK_SIZE_BRL": "mfg_finance.calibration.common",
     "calibration_spread": "mfg_finance.calibration.common",
     "calibrate_mfg": "mfg_finance.calibration.daily",
-    "parameter_values": "mfg_finance.calibration.daily",
+    "parameter_values": "mfg_finance.calibration.documents",
     "apply_intraday_mfg": "mfg_finance.calibration.intraday",
     "apply_intraday_mm": "mfg_finance.calibration.intraday",
     "parameter_sources": "mfg_finance.calibration.intraday",
     "calibrate_mm": "mfg_finance.calibration.market_making",
-    "ticker_values": "mfg_finance.calibration.market_making",
+    "ticker_values": "mfg_finance.calibration.documents",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = ["AC_PARTICIPATION_PER_SPREAD", "INVENTORY_UNIT_ADV", "MFG_PARAMETERS", "MFG_UNITS",

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.errors import CalibrationError
+from mfg_finance.calibration.documents import parameter_values  # noqa: F401  (re-exported)
 from mfg_finance.calibration.common import (AC_PARTICIPATION_PER_SPREAD, INVENTORY_UNIT_ADV, MFG_PARAMETERS,
                                            MFG_UNITS, NOISE_WARNING_UNITS, RISK_AVERSION, SESSION_SECONDS,
                                            TERMINAL_SWEEP_SECONDS, _STATISTICS, _asset_row, _check_overrides,
@@ -236,12 +237,3 @@ def _domain_note(values: Mapping[str, float], T: float) -> str:
     return (f"the automatic inventory range (mfg.grid.x_min/x_max: auto) spans [{low:.3g}, {high:.3g}] for the "
             f"default initial law N({m0['m0_mean']:g}, {m0['m0_std']:g}^2), so the nodes are spread over a wide "
             f"range, and a fixed range narrower than that fails with MfgDomainError")
-
-
-def parameter_values(doc: Mapping[str, Any]) -> dict[str, float]:
-    """``{name: value}`` of an MFG calibration document (``mfg_params.yaml``)."""
-    try:
-        params = doc["parameters"]
-        return {name: float(entry["value"]) for name, entry in params.items()}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CalibrationError(f"not an MFG calibration document (parameters.<name>.value expected): {exc!r}")

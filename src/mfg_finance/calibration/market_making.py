@@ -26,6 +26,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mfg_finance.errors import CalibrationError
+from mfg_finance.calibration.documents import ticker_values  # noqa: F401  (re-exported)
 from mfg_finance.calibration.common import (MM_PARAMETERS, MM_UNITS, SESSION_SECONDS, TICK_SIZE_BRL, _asset_row,
                                            _check_overrides, _entry, _is_number, _require, _resolve, _stats_of,
                                            calibration_spread)
@@ -143,18 +144,3 @@ def _mm_ticker(ticker: str, stats: Mapping[str, float], ov: Mapping[str, Any], *
     if "Q_max" in ov and float(ov["Q_max"]).is_integer():
         out["Q_max"]["value"] = int(ov["Q_max"])
     return out
-
-
-def ticker_values(doc: Mapping[str, Any], ticker: str) -> dict[str, float]:
-    """``{name: value}`` of one ticker of a market-making calibration document (``mm_params.yaml``)."""
-    try:
-        tickers = doc["tickers"]
-    except (KeyError, TypeError):
-        raise CalibrationError("not a market-making calibration document (top-level 'tickers' expected)")
-    if ticker not in tickers:
-        raise CalibrationError(f"ticker {ticker!r} is not calibrated; calibrated tickers: {sorted(tickers)}")
-    values = {}
-    for name, entry in tickers[ticker].items():
-        value = entry["value"]
-        values[name] = int(value) if isinstance(value, int) and not isinstance(value, bool) else float(value)
-    return values

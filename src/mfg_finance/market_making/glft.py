@@ -47,7 +47,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.linalg import eigh_tridiagonal
 
 from mfg_finance.errors import ConfigError, MfgFinanceError
 from mfg_finance.market_making import _checks
@@ -195,6 +194,8 @@ class _ExactSolver:
     max_relative_error = 1e-6
 
     def __init__(self, params: HJBParameters):
+        from scipy.linalg import eigh_tridiagonal  # scipy where used: importers of the strategies may need none
+
         self.params = params
         diag, off = generator_bands(params)
         self.eigenvalues, self.eigenvectors = eigh_tridiagonal(diag, off)

@@ -35,14 +35,16 @@ Two solvers:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from scipy.integrate import solve_ivp
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.market_making import _checks
 from mfg_finance.market_making.glft import QuoteSolverError
+
+if TYPE_CHECKING:  # scipy is imported where used: most importers only read parameters
+    from scipy import sparse
 
 METHODS = ("exact", "ode")
 
@@ -149,6 +151,7 @@ class MultiAssetParameters:
 
 def shift_matrices(shape: tuple[int, ...]) -> list[sparse.csr_matrix]:
     """Per asset ``i``, the sparse matrix ``P_i`` with ``(P_i w)(q) = w(q + e_i)`` (0 beyond the limit)."""
+    from scipy import sparse
     out = []
     for i, n in enumerate(shape):
         factors = [sparse.identity(m, format="csr") for m in shape]
@@ -162,6 +165,7 @@ def shift_matrices(shape: tuple[int, ...]) -> list[sparse.csr_matrix]:
 
 def generator(params: MultiAssetParameters) -> sparse.csr_matrix:
     """Sparse ``M`` of ``dw/dt = M w`` (equal ``k`` only), in 1/s."""
+    from scipy import sparse
     k = _common_k(params)
     diag = k * params.running_penalty()
     mat = sparse.diags(diag, format="csr")
@@ -240,6 +244,8 @@ def uniformized_log_w(params: MultiAssetParameters, taus: np.ndarray, *, step_ra
 
 def _ode_theta(params: MultiAssetParameters, taus: np.ndarray, *, rtol: float, atol: float) -> np.ndarray:
     """``theta`` at remaining times ``taus`` from the nonlinear ODE (Radau IIA, sparse Jacobian)."""
+    from scipy import sparse
+    from scipy.integrate import solve_ivp
     taus = np.asarray(taus, dtype=float).ravel()
     shifts = shift_matrices(params.lattice_shape)
     n = int(np.prod(params.lattice_shape))

@@ -9,8 +9,9 @@ at ``nt = 150`` changes nothing). Where the drift dominates the noise (cell Pecl
 the mass is, e.g. ``sigma = 0.02``: no affordable mesh keeps it central) the scheme is upwind there and
 first order in space as well.
 
-Four companion solves, each from its own first guess (:func:`mfg_finance.mfg.solver.initial_eta`; fewer
-sweeps in total than from the fine cost path, measured: docs/mfg.md, section 11):
+Four companion solves (five on a graded mesh: ``R``, below), each from its own first guess
+(:func:`mfg_finance.mfg.solver.initial_eta`; fewer sweeps in total than from the fine cost path, measured:
+docs/mfg.md, section 11):
 
 * ``T``: the same nodes, ``nt_T = nt / 2`` steps of the same mesh law (a graded mesh is the image of a
   fixed map of ``k / nt``, so every step scales by ``r = nt / nt_T``);
@@ -33,6 +34,12 @@ For each outcome ``O`` with fine value ``O_h`` (``O_h = O + C dt + D dt^2 + e_x`
 kept within ``ORDER_RANGE`` = [1, 3]: first order where the scheme is upwind, second where it is central, up to
 3 where a coarse companion under-resolves the terminal law) and the fine grid's spatial error
 ``e_x = |d_k| / (s_k^p - 1)`` (the mean of the two when ``p`` is clamped).
+
+*A finer companion* (``R``, graded meshes; ``space_refined``: ``REFINED_FACTOR`` = 2 times the cells by the same
+rule, ``nt_T`` steps) checks the order fit from above: its first-order estimate ``|O_R - O_T| / (1 - 1/2)``
+(:func:`refined_error`) is a floor under the fit's. Where the coarser companions are no worse than the fine grid
+where the law starts (61 x 40, corners ``phi = 0.5``: the half-life's estimates were 0.16-0.19 of the error)
+only a finer mesh shows the error (docs/mfg.md, section 11).
 
 *The expected cost* takes its spatial error from the fine solve itself wherever it is not extrapolated in space
 (:mod:`mfg_finance.mfg.cost_residual`: the variance the upwind cells add, priced at the value's curvature), not
@@ -125,6 +132,11 @@ ORDER_RANGE = (1.0, 3.0)
 #: The space companions on a graded inventory mesh: this fraction of the fine cells and half of them, each
 #: mesh built by the same rule (:func:`mfg_finance.mfg.grid.inventory_nodes`), not a subset of the fine nodes.
 SPACE_FRACTIONS = (0.75, 0.5)
+#: The finer graded space companion: this many times the fine cells, at ``nt_T`` steps. Its first-order estimate
+#: bounds the order fit's from below (:func:`refined_error`): on small meshes the coarser companions are no worse
+#: than the fine one where the law starts (61 x 40, corner ``phi = 0.5``: half-life at ``nt_T`` -1.03, -1.03,
+#: -1.08 % on 31, 46, 61 nodes, -0.69 % on 121), so they cannot show its error (docs/mfg.md, section 11).
+REFINED_FACTOR = 2
 #: The mean-path outcomes whose spatial error (the cost path's) is bracketed by its first-order prediction where
 #: the companions' sequence is first order (:func:`first_order_bracket`; docs/mfg.md, section 11). The terminal
 #: mean follows the speed.
@@ -210,6 +222,12 @@ def order_fit_error(o_t, o_x, o_xx, s1: float, s2: float, order: float | None = 
     d2 = o_xx - o_t
     p = fitted_order(d1, d2, s1, s2) if order is None else order
     return 0.5 * (abs(d1) / (s1 ** p - 1.0) + abs(d2) / (s2 ** p - 1.0))
+
+
+def refined_error(o_t, o_r) -> float:
+    """The fine grid's spatial error from the finer graded companion (``REFINED_FACTOR`` times the cells, same
+    steps ``nt_T``) at the scheme's guaranteed order 1: ``|O_R - O_T| / (1 - 1 / REFINED_FACTOR)``."""
+    return abs(o_r - o_t) / (1.0 - 1.0 / REFINED_FACTOR)
 
 
 def first_order_bracket(o_t, o_x, o_xx, s1: float, s2: float) -> tuple[float, float] | None:
@@ -325,7 +343,8 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
             reaching: Mapping[str, Mapping[str, float]] | None = None,
             share: bool = False, first_order: tuple[str, ...] | frozenset = (),
             space_errors: Mapping[str, float] | None = None,
-            bracketed: tuple[str, ...] | frozenset = ()) -> dict[str, dict[str, Any]]:
+            bracketed: tuple[str, ...] | frozenset = (),
+            refined: Mapping[str, float | None] | None = None) -> dict[str, dict[str, Any]]:
     """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
     ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``; ``spacing``: the space companions' spacing ratios to the
@@ -340,6 +359,9 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
     share wherever the outcome is not extrapolated in space. ``bracketed``: outcomes whose spatial error is taken
     at the midpoint of its first-order bracket where the companions' sequence is first order
     (:func:`first_order_bracket`; graded companions only, i.e. without ``excess``), else the order fit.
+    ``refined``: the finer graded companion's outcomes (``REFINED_FACTOR`` times the cells, ``nt_T`` steps); its
+    first-order estimate :func:`refined_error` is a floor under the order fit's (not for ``space_errors``, nor
+    where the outcome is corrected in space).
     """
     out: dict[str, dict[str, Any]] = {}
     coarse = space_coarse or {}
@@ -365,6 +387,10 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
                 if bracket is not None:
                     correction, e_x = bracket
                     in_space = True
+            o_r = (refined or {}).get(key)
+            if not in_space and key not in (space_errors or {}) and e_x is not None and _finite(o_r):
+                # the finer companion's first-order estimate |O_R - O_T| / (1 - 1/2): what no coarser one shows
+                e_x = max(e_x, refined_error(o_t, o_r))
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
@@ -522,7 +548,8 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     "terminal_layer_resolved", "grid_outcomes" (the fine solve's own)}``; when a companion of the first three
     cannot be solved (e.g. the initial law is narrower than its cells), ``outcome_errors`` holds ``None`` for
     every key, the outcomes are the fine solve's, every one of them is ``unresolved`` and ``error`` says why; when only ``space_coarse`` cannot,
-    nothing is extrapolated in space (``space_coarse_error`` says why).
+    nothing is extrapolated in space (``space_coarse_error`` says why); when the finer graded companion
+    (``space_refined``) cannot, the order fit stands alone (``space_refined_error`` says why).
     """
     fine = solution.grid_outcomes()
     nt = solution.t.size - 1
@@ -543,6 +570,11 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     record["companions"]["space_coarse"] = {"nx": coarse_config["grid"]["nx"], "nt": coarse_config["grid"]["nt"]}
     if nested:
         record["companions"]["space_fine"] = {"nx": configs["space"]["grid"]["nx"], "nt": nt}
+    elif nodes["space"] is None:      # graded companions: one finer too (REFINED_FACTOR the cells, at nt_T)
+        refined_config = companion_config(solution.config, nt_divisor=2, halve_nx=False,
+                                          nx=REFINED_FACTOR * (solution.q.size - 1) + 1)
+        record["companions"]["space_refined"] = {"nx": refined_config["grid"]["nx"],
+                                                 "nt": refined_config["grid"]["nt"]}
     spacing = spacing_ratios(solution.q.size, configs["space"]["grid"]["nx"], coarse_config["grid"]["nx"])
     record["spacing"] = list(spacing)
     companions = {}
@@ -573,7 +605,14 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
                                              nodes=nodes["space"], time_layer=layer)
         except (ConfigError, MfgConvergenceError, MfgDomainError):
             pass      # (then the terminal std keeps the extrapolation on the diffusion at nt_T)
-    spatial = {"fine": solution, **{name: c for name, c in companions.items() if name != "time_quarter"}}
+    refined_error_message = None
+    if "space_refined" in record["companions"]:
+        try:      # twice the cells by the mesh rule, at nt_T: the order fit's check from above
+            companions["space_refined"] = solve(refined_config, estimate_errors=False, time_layer=layer)
+        except (ConfigError, MfgConvergenceError, MfgDomainError) as exc:
+            refined_error_message = f"no companion solve (space_refined): {exc}"
+    spatial = {"fine": solution, **{name: c for name, c in companions.items()
+                                    if name not in ("time_quarter", "space_refined")}}
     excess = {name: _excess(c) for name, c in spatial.items()}
     terminal_excess = {name: _excess(c, terminal=True) for name, c in spatial.items()}
     ratio = nt / (companions["time_half"].t.size - 1)
@@ -586,7 +625,7 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
                        # the cost's spatial error from the fine solve's own residual, not the companions'
                        # sequence (docs/mfg.md section 11, *The cost's spatial error*)
                        space_errors={"total_cost": abs(cost_spatial_error(solution))},
-                       bracketed=MEAN_PATH_BRACKETED)
+                       bracketed=MEAN_PATH_BRACKETED, refined=outs.get("space_refined"))
     key = "terminal_dispersion"
     if "space_fine" in companions and key in combined and combined[key]["space_extrapolated"] and \
             combined[key]["extrapolated"]:
@@ -616,5 +655,6 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     record.update(ratio=ratio, excess_diffusion={**excess, "terminal": terminal_excess}, outcomes=values, outcome_errors=errors,
                   extrapolated=[k for k, c in combined.items() if c["extrapolated"]],
                   space_extrapolated=[k for k, c in combined.items() if c["space_extrapolated"]],
-                  unresolved=unresolved, error=None, space_coarse_error=coarse_error, companion_outcomes=outs)
+                  unresolved=unresolved, error=None, space_coarse_error=coarse_error, companion_outcomes=outs,
+                  space_refined_error=refined_error_message)
     return record

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.optimize import root
 
 from mfg_finance.errors import MfgConvergenceError
 from mfg_finance.mfg.agent_types import AgentType
@@ -79,6 +77,9 @@ def exact_types(t: np.ndarray, types: Sequence[AgentType], *, T: float, eta0: fl
                               mean=np.array([c.mean for c in cfs]),
                               variance=np.array([c.variance for c in cfs]), eta=np.full_like(t, eta0),
                               weights=w)
+    from scipy.integrate import solve_ivp  # scipy only with coupling (importers of the solver need none)
+    from scipy.optimize import root
+
     sign = np.array([math.copysign(1.0, ty.m0_mean) if ty.m0_mean != 0.0 else 0.0 for ty in types])
     phi = np.array([ty.phi for ty in types])
     gam = np.array([ty.gamma_T for ty in types])

@@ -110,25 +110,95 @@ class TypesSolution:
         """Expected cost of type ``k``: ``<mu_k^0, u_k^0>`` (cost units; = the forward cost by duality)."""
         return float(self.masses[k, 0] @ self.u[k, 0])
 
+    def mean_paths(self) -> tuple[np.ndarray, list[float | None]]:
+        """``(Q, [ln(Q_k,T / Q_k,0)])``: (K, nt+1) each type's mean inventory path of the outcomes (inventory units).
+
+        As the one-type solution's (:meth:`mfg_finance.mfg.solution.Solution.mean_path`): for a type with a
+        position, the path of its linear feedback ``-h2_k q / eta`` on the common cost path
+        (:mod:`mfg_finance.mfg.mean_path` with the type's ``phi_k``, ``gamma_T,k``): relative accuracy however small
+        ``Q_k,T``, none of the density's first-order time error in the exponent. Without one, the density's mean
+        and ``None``."""
+        from mfg_finance.mfg.mean_path import mean_path
+        from mfg_finance.mfg.outcomes import NO_POSITION
+
+        density_mean, std0 = self.mean_inventory, np.sqrt(np.maximum(self.variance[:, 0], 0.0))
+        paths, logs = density_mean.copy(), []
+        for k, ty in enumerate(self.types):
+            if not abs(float(density_mean[k, 0])) > NO_POSITION * float(std0[k]):
+                logs.append(None)
+                continue
+            paths[k], log_ratio = mean_path(float(density_mean[k, 0]), self.grid.dts, self.eta, phi=ty.phi,
+                                            gamma_T=ty.gamma_T)
+            logs.append(log_ratio)
+        return paths, logs
+
+    def end_flows(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(m, p)``: (K, 2) each type's mean flow at ``t = 0`` and ``T`` on its mean path (inventory units / day)
+        and (2,) the clearing price of the crowd's ``sum_k w_k m_k`` there (BRL; ``None`` without a price).
+
+        As one type's (:func:`mfg_finance.mfg.mean_path.end_flows`): type ``k``'s feedback ``-H_k q / eta`` on its
+        law of mean ``Q_k`` gives ``m_k = -H_k Q_k / eta``, at the ends with ``H_k^0`` and ``Q_k,T`` from its mean
+        path and ``H_k^N = gamma_T,k``, and the common cost the model's for that crowd flow,
+        ``eta = (f + sqrt(f^2 + 4 eta1 |sum_k w_k H_k Q_k|)) / 2`` (``f = eta^n - eta1 |m^n|``, the cost's
+        exogenous part on the grid). A type without a position has no drive (``m_k = 0``). With one type this is
+        the one-type solve's."""
+        from mfg_finance.mfg.mean_path import curvature_and_log_decay
+        from mfg_finance.mfg.outcomes import NO_POSITION
+        from mfg_finance.mfg.price import clearing_price, supply_path
+
+        eta1 = float(self.config["params"]["eta1"])
+        density_mean, std0 = self.mean_inventory, np.sqrt(np.maximum(self.variance[:, 0], 0.0))
+        drive = np.zeros((len(self.types), 2))
+        for k, ty in enumerate(self.types):
+            q0 = float(density_mean[k, 0])
+            if abs(q0) > NO_POSITION * float(std0[k]):
+                curvature, logs = curvature_and_log_decay(self.grid.dts, self.eta, phi=ty.phi, gamma_T=ty.gamma_T)
+                drive[k] = float(curvature[0]) * q0, float(ty.gamma_T) * q0 * math.exp(float(logs[-1]))
+        flows = np.zeros_like(drive)
+        for j, n in enumerate((0, -1)):
+            f = float(self.eta[n] - eta1 * abs(self.mean_flow[n]))
+            total = float(self.weights @ drive[:, j])
+            if total != 0.0 or np.any(drive[:, j]):
+                cost = 0.5 * (f + math.sqrt(f * f + 4.0 * eta1 * abs(total)))
+                flows[:, j] = -drive[:, j] / cost
+        pc = self.config.get("price") or {}
+        if pc.get("kappa") is None or pc.get("p_ref") is None:
+            return flows, None
+        supply = supply_path(pc.get("supply", 0.0), self.grid.nt + 1)[[0, -1]]
+        return flows, clearing_price(self.weights @ flows, supply, kappa=pc["kappa"], p_ref=pc["p_ref"])
+
     def grid_outcomes(self) -> dict[str, Any]:
         """This grid solution's own outcomes: ``{"crowd": {...}, "types": {name: {...}}}``.
 
         The crowd's are :func:`mfg_finance.mfg.outcomes.path_outcomes` of its paths (mean inventory
         ``sum_k w_k Q_k``, flow ``m``, ``eta``, price; terminal std of the mixture
         ``sqrt(sum_k w_k (V_k + Q_k^2) - Q^2)``; cost ``sum_k w_k J_k``); a type's are those of its own paths
-        (keys :data:`TYPE_OUTCOME_KEYS`)."""
-        t, Q, V = self.grid.t, self.mean_inventory, self.variance
+        (keys :data:`TYPE_OUTCOME_KEYS`), its mean inventory that of :meth:`mean_paths`."""
+        t, V, density_Q = self.grid.t, self.variance, self.mean_inventory
+        Q, log_ratios = self.mean_paths()
         w = self.weights
         costs = [self.total_cost(k) for k in range(len(self.types))]
         per_type = {}
+        ends, end_prices = self.end_flows()     # (path_outcomes reads the flows and the price at the two ends only)
         for k, ty in enumerate(self.types):
-            o = path_outcomes(t, Q[k], math.sqrt(max(V[k, -1], 0.0)), self.mean_flow_by_type[k], self.eta,
-                              costs[k], None, std_initial=math.sqrt(max(V[k, 0], 0.0)))
+            flow = self.mean_flow_by_type[k].copy()
+            flow[[0, -1]] = ends[k]
+            o = path_outcomes(t, Q[k], math.sqrt(max(V[k, -1], 0.0)), flow, self.eta,
+                              costs[k], None, std_initial=math.sqrt(max(V[k, 0], 0.0)),
+                              log_ratio_terminal=log_ratios[k])
             per_type[ty.name] = {key: o[key] for key in TYPE_OUTCOME_KEYS}
-        crowd_Q = w @ Q
-        second = w @ (V + Q * Q)
-        crowd = path_outcomes(t, crowd_Q, math.sqrt(max(second[-1] - crowd_Q[-1] ** 2, 0.0)), self.mean_flow,
-                              self.eta, float(w @ costs), self.price,
+        # the crowd's mean stays the density's: with opposite positions it is a difference of the types' paths, whose
+        # relative errors it amplifies (opposite-positions set: half-life -2.6% from the mean paths, +1.0% from the
+        # density; docs/mfg.md, section 9)
+        crowd_Q = w @ density_Q
+        second = w @ (V + density_Q * density_Q)
+        crowd_flow, price = self.mean_flow.copy(), self.price
+        crowd_flow[[0, -1]] = w @ ends
+        if price is not None:
+            price = price.copy()
+            price[[0, -1]] = end_prices
+        crowd = path_outcomes(t, crowd_Q, math.sqrt(max(second[-1] - crowd_Q[-1] ** 2, 0.0)), crowd_flow,
+                              self.eta, float(w @ costs), price,
                               std_initial=math.sqrt(max(second[0] - crowd_Q[0] ** 2, 0.0)))
         crowd["mean_flow_abs_max"] = float(np.max(np.abs(self.mean_flow)))
         return {"crowd": crowd, "types": per_type}

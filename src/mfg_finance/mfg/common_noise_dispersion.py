@@ -18,14 +18,20 @@ seed, same normals ``Z``): ``E[V_T]`` is their mean and ``Var(Q_T)`` their sampl
 standard errors (of the sum: the per-path ``V_T,i + (Q_T,i - mean)^2``; of a std: the variance's SE over
 twice the std).
 
-**Discretisation error.** The same paths on the two companion grids of
-:func:`~mfg_finance.mfg.common_noise.solve_with_estimate` (every other and every fourth time node: the
-graded mesh is nested), driven by the *same* Brownian path (the normals of two fine steps summed into one
-coarse increment, ``Z_c = (sqrt(dt_a) Z_a + sqrt(dt_b) Z_b) / sqrt(dt_a + dt_b)``), so the grids' difference
-is discretisation, not sampling. As for the coefficients: ``p`` the observed order
-``log2(|f_2h - f_4h| / |f_h - f_2h|)`` clipped to ``[0.5, 1]`` and the estimate
-``1.25 |f_h - f_2h| / (2^p - 1)`` for the total std and each part. ``unresolved`` when the estimate is at
-least half the value (:data:`mfg_finance.mfg.accuracy.UNRESOLVED_RELATIVE`).
+**Discretisation error.** The same paths on the four companion grids of
+:func:`~mfg_finance.mfg.common_noise.solve_with_estimate` -- time companions (every other and every fourth
+time node: the graded mesh is nested) and space companions (every other and every fourth ``Q`` node, same time
+nodes) -- driven by the *same* Brownian path (on the time companions the normals of two fine steps summed into one
+coarse increment, ``Z_c = (sqrt(dt_a) Z_a + sqrt(dt_b) Z_b) / sqrt(dt_a + dt_b)``; the fine normals on the
+space companions), so the grids' differences are discretisation, not sampling. The total std and each part are
+then estimated as every other path outcome (:func:`mfg_finance.mfg.common_noise_outcomes.estimate_outcome`):
+extrapolated in time when the time sequence is asymptotic, time part plus space part, 1.25 safety factor.
+``unresolved`` when the estimate is at least half the value (:data:`mfg_finance.mfg.accuracy.UNRESOLVED_RELATIVE`).
+
+*Why the path outcomes' rule* (docs/mfg.md, section 8c, figures there): the former rule -- the fine grid's std
+with ``1.25 |f_h - f_2h| / (2^p - 1)`` from the time companions alone -- left the first-order time error in the
+value (stiff baseline at ``sigma0 = 0``, ``(160, 201)``: -8.1%, with ``eta1 = 0``: -5.6%), where the
+extrapolated value is within 0.3%, and never saw the ``Q`` nodes' error.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import numpy as np
 
 from mfg_finance.errors import MfgConvergenceError
 from mfg_finance.mfg.accuracy import UNRESOLVED_RELATIVE
-from mfg_finance.mfg.common_noise import FORMAL_ORDER, MIN_ORDER, SAFETY, CommonNoiseSolution
+from mfg_finance.mfg.common_noise import CommonNoiseSolution
 from mfg_finance.mfg.common_noise_paths import policy_at
 
 #: The three reported quantities (inventory units).
@@ -99,44 +105,39 @@ def dispersion_moments(Q_T: np.ndarray, V_T: np.ndarray) -> dict[str, dict[str, 
     return out
 
 
-def _order(fine: float, coarse: float, coarser: float) -> float:
-    d_fine, d_coarse = abs(fine - coarse), abs(coarse - coarser)
-    if not (d_fine > 0.0 and d_coarse > 0.0):
-        return FORMAL_ORDER
-    return float(np.clip(math.log2(d_coarse / d_fine), MIN_ORDER, FORMAL_ORDER))
-
-
 @dataclass(frozen=True)
 class TerminalDispersion:
     """Terminal std of ``q_T`` (inventory units): ``moments`` of the fine grid (:func:`dispersion_moments`),
-    per part the discretisation ``error`` estimate, the observed ``order`` and the companions' stds; ``unresolved``
-    the parts whose estimate is at least half their value; ``n_paths``, ``seed``."""
+    per part (:data:`PARTS`) the reported std ``values`` (time-extrapolated where asymptotic), the discretisation
+    ``error`` estimate, its ``detail`` (:func:`mfg_finance.mfg.common_noise_outcomes.estimate_outcome`: parts of the
+    bound, the five grids' stds); ``unresolved`` the parts whose estimate is at least half their value (or missing);
+    ``n_paths``, ``seed``."""
 
     moments: dict[str, dict[str, float]]
+    values: dict[str, float]
     error: dict[str, float]
-    order: dict[str, float]
-    companions: dict[str, dict[str, float]]
+    detail: dict[str, dict[str, Any]]
     unresolved: list[str]
     n_paths: int
     seed: int
 
     @property
     def std(self) -> float:
-        return self.moments["total"]["std"]
+        return self.values["total"]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: ``{"value", "error", "se", "common": {...}, "idiosyncratic": {...}, ...}`` (std, inventory units)."""
         def part(name):
             m = self.moments[name]
-            return {"std": m["std"], "error": self.error[name], "se": m["std_se"], "variance": m["variance"],
-                    "variance_se": m["variance_se"], "observed_order": self.order[name]}
+            return {"std": self.values[name], "error": self.error[name], "se": m["std_se"], "variance": m["variance"],
+                    "variance_se": m["variance_se"], **self.detail[name]}
         return {"value": self.std, "error": self.error["total"], "se": self.moments["total"]["std_se"],
                 **{name: part(name) for name in ("common", "idiosyncratic")},
-                "variance": self.moments["total"]["variance"], "observed_order": self.order["total"],
-                "companions": self.companions, "unresolved": list(self.unresolved),
-                "n_paths": self.n_paths, "seed": self.seed,
-                "method": "conditional variance along the common-noise paths + their variance of Q_T; "
-                          "error from the companion grids driven by the same Brownian paths"}
+                "variance": self.moments["total"]["variance"], **self.detail["total"],
+                "unresolved": list(self.unresolved), "n_paths": self.n_paths, "seed": self.seed,
+                "method": "conditional variance along the common-noise paths + their variance of Q_T; value and "
+                          "error from the five grids driven by the same Brownian paths (time-extrapolated where "
+                          "asymptotic)"}
 
 
 def grids_and_normals(estimate, *, n_paths: int, seed: int) -> tuple[tuple, list[np.ndarray]]:
@@ -154,23 +155,52 @@ def grids_and_normals(estimate, *, n_paths: int, seed: int) -> tuple[tuple, list
     return grids, normals
 
 
-def terminal_dispersion(estimate, *, n_paths: int, seed: int) -> TerminalDispersion:
+def terminal_dispersion(estimate, *, n_paths: int, seed: int,
+                        terminal: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> TerminalDispersion:
     """Terminal std of an agent's inventory, its common/idiosyncratic split, Monte Carlo SEs and the
     discretisation error estimate, from a :class:`~mfg_finance.mfg.common_noise.SolutionWithEstimate`
     (``fine``, ``coarse``, ``coarser``). The paths are those of
     :func:`~mfg_finance.mfg.common_noise_paths.simulate_paths` with the same ``seed``.
 
+    ``terminal``: the five grids' ``(Q_T, V_T)`` of those paths when the caller has simulated them
+    (:attr:`mfg_finance.mfg.common_noise_outcomes.PathOutcomes.terminal`, the same bytes); else simulated here.
+
     Raises MfgConvergenceError if the companions' time nodes are not every other node of the finer grid's.
     """
+    return estimated_dispersion([dispersion_moments(*state) for state in terminal_states(
+        estimate, conditional_paths, n_paths=n_paths, seed=seed, terminal=terminal)], n_paths=n_paths, seed=seed)
+
+
+def terminal_states(estimate, simulate, *, n_paths: int, seed: int,
+                    terminal: dict[str, tuple[np.ndarray, np.ndarray]] | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The five grids' terminal ``(Q_T, V_T)`` (order of :func:`five_grids`): ``terminal``'s if given, else
+    ``simulate(grid, normals)`` on each grid with the same Brownian path."""
+    from mfg_finance.mfg.common_noise_outcomes import GRIDS
+
+    if terminal is not None:
+        return [terminal[g] for g in GRIDS]
+    grids, normals = five_grids(estimate, n_paths=n_paths, seed=seed)
+    return [simulate(s, zz) for s, zz in zip(grids, normals)]
+
+
+def five_grids(estimate, *, n_paths: int, seed: int) -> tuple[tuple, list[np.ndarray]]:
+    """The five grids of an estimate (fine, time companions, space companions) and the same Brownian paths'
+    normals on each (:func:`grids_and_normals`; the space companions share the fine time nodes and normals)."""
     grids, normals = grids_and_normals(estimate, n_paths=n_paths, seed=seed)
-    moments = [dispersion_moments(*conditional_paths(s, zz)) for s, zz in zip(grids, normals)]
-    error, order, companions, unresolved = {}, {}, {}, []
+    return (*grids, estimate.space, estimate.spacer), [*normals, normals[0], normals[0]]
+
+
+def estimated_dispersion(moments: list[dict[str, dict[str, float]]], *, n_paths: int, seed: int) -> TerminalDispersion:
+    """A :class:`TerminalDispersion` from the five grids' :func:`dispersion_moments` (order of :func:`five_grids`):
+    each part's std estimated by the path outcomes' rule (module docstring)."""
+    from mfg_finance.mfg.common_noise_outcomes import GRIDS, estimate_outcome
+
+    values, error, detail, unresolved = {}, {}, {}, []
     for part in PARTS:
-        f, c, cc = (m[part]["std"] for m in moments)
-        order[part] = _order(f, c, cc)
-        error[part] = SAFETY * abs(f - c) / (2.0 ** order[part] - 1.0)
-        companions[part] = {"coarse": c, "coarser": cc}
-        if f > 0.0 and error[part] >= UNRESOLVED_RELATIVE * f:
+        est = estimate_outcome({g: m[part]["std"] for g, m in zip(GRIDS, moments)})
+        values[part], error[part] = est["value"], est["error"]
+        detail[part] = {k: v for k, v in est.items() if k not in ("value", "error")}
+        if error[part] is None or (values[part] > 0.0 and error[part] >= UNRESOLVED_RELATIVE * values[part]):
             unresolved.append(part)
-    return TerminalDispersion(moments=moments[0], error=error, order=order, companions=companions,
-                              unresolved=unresolved, n_paths=int(n_paths), seed=int(seed))
+    return TerminalDispersion(moments=moments[0], values=values, error=error, detail=detail, unresolved=unresolved,
+                              n_paths=int(n_paths), seed=int(seed))

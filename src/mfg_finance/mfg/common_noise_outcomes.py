@@ -41,7 +41,7 @@ Deterministic outcomes (``Q_0``, ``m_0``, ``p_0``: the paths start together) hav
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
@@ -56,6 +56,27 @@ KEYS = ("liquidation_speed", "liquidation_half_life", "mean_inventory_initial", 
         "mean_flow_initial", "mean_flow_terminal", "mean_flow_abs_max", "eta_min", "eta_max", "eta_mean",
         "eta_max_per_path", "price_initial", "price_terminal", "price_impact")
 GRIDS = ("fine", "coarse", "coarser", "space", "spacer")
+#: Each type's estimated outcomes (two types under common noise): functionals of its own mean path ``E[Q_k,t]``
+#: and flow ``E[m_k,t]``, computed by the crowd's rules from the same five grids' paths.
+TYPE_KEYS = ("liquidation_speed", "liquidation_half_life", "mean_inventory_terminal", "mean_flow_initial",
+             "mean_flow_terminal", "mean_flow_abs_max")
+
+
+@dataclass(frozen=True)
+class _TypePaths:
+    """One type's view of two-type paths, shaped as :class:`CommonNoisePaths` (its ``Q``, ``m``; the crowd's
+    ``eta``; no price) so that :func:`outcome_values` and :func:`outcome_ses` apply unchanged."""
+
+    t: np.ndarray
+    Q: np.ndarray
+    m: np.ndarray
+    eta: np.ndarray
+    price: None = None
+
+
+def type_paths(paths, k: int) -> _TypePaths:
+    """Type ``k``'s view of :class:`~mfg_finance.mfg.types_common_noise_paths.TypesCommonNoisePaths`."""
+    return _TypePaths(t=paths.t, Q=paths.Q_by_type[k], m=paths.m_by_type[k], eta=paths.eta)
 
 
 def _se_of_mean(x: np.ndarray) -> float:
@@ -126,20 +147,27 @@ class PathOutcomes:
     """Outcomes of the common-noise paths: ``values`` (time-extrapolated where asymptotic), their
     discretisation ``errors`` and Monte Carlo ``se`` (``None`` where undefined), per outcome the ``detail``
     of the estimate (``extrapolated``, ``error_time``, ``error_space``, the five grids' values),
-    ``unresolved`` outcomes, and the fine grid's ``paths`` (fan charts)."""
+    ``unresolved`` outcomes, and the fine grid's ``paths`` (fan charts). Two types: ``types`` holds each type's
+    :data:`TYPE_KEYS` the same way (``{index: PathOutcomes}`` with the type's own view of the paths), else empty."""
 
     values: dict[str, float | None]
     errors: dict[str, float | None]
     se: dict[str, float | None]
     detail: dict[str, dict[str, Any]]
     unresolved: list[str]
-    paths: CommonNoisePaths
+    paths: Any
+    types: dict[int, "PathOutcomes"] = field(default_factory=dict)
+    keys: tuple[str, ...] = KEYS
+    #: per grid of :data:`GRIDS`, the paths' terminal ``(Q_T, V_T)`` (one type: each (n_paths,); two types: each
+    #: (2, n_paths)), for the terminal dispersion (:mod:`mfg_finance.mfg.common_noise_dispersion`) without
+    #: simulating the same paths again
+    terminal: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able: ``{key: {"value", "error", "se", "extrapolated", "error_time", "error_space",
         "grid_values"}}``."""
         return {key: {"value": self.values[key], "error": self.errors[key], "se": self.se[key],
-                      **self.detail.get(key, {})} for key in KEYS}
+                      **self.detail.get(key, {})} for key in self.keys}
 
 
 def _finite(x) -> bool:
@@ -182,7 +210,8 @@ def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dic
     from a :class:`~mfg_finance.mfg.common_noise.SolutionWithEstimate` (its five grids driven by the same
     Brownian path; the fine grid's paths are those of ``simulate(estimate.fine, n_paths, seed)``). Two types
     (:class:`~mfg_finance.mfg.types_common_noise.TypesCommonNoiseEstimate`): ``simulate`` the two-type paths'
-    (:func:`mfg_finance.mfg.types_common_noise_paths.simulate_paths`), the outcomes the crowd's.
+    (:func:`mfg_finance.mfg.types_common_noise_paths.simulate_paths`), the outcomes the crowd's and, in
+    ``types``, each type's :data:`TYPE_KEYS` by the same rules from its own mean path and flow.
 
     Raises MfgConvergenceError if the companions' time nodes are not nested
     (:func:`mfg_finance.mfg.common_noise_dispersion.grids_and_normals`)."""
@@ -190,14 +219,34 @@ def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dic
 
     _, (z, z_coarse, z_coarser) = grids_and_normals(estimate, n_paths=n_paths, seed=seed)
     normals = {"fine": z, "coarse": z_coarse, "coarser": z_coarser, "space": z, "spacer": z}
-    per_grid, fine_paths = {}, None
+    per_grid, per_type, terminal, fine_paths = {}, {}, {}, None
     for name in GRIDS:
         paths = simulate(getattr(estimate, name), n_paths=n_paths, seed=seed, price=price, normals=normals[name])
         per_grid[name] = outcome_values(paths)
+        terminal[name] = terminal_state(paths)
+        for k in range(getattr(paths, "Q_by_type", np.empty(0)).shape[0]):
+            per_type.setdefault(k, {})[name] = outcome_values(type_paths(paths, k))
         if name == "fine":
             fine_paths = paths
+        del paths                                   # one grid's paths at a time (2000 x nt+1 per field)
+    types = {k: _estimated(grids, type_paths(fine_paths, k), TYPE_KEYS) for k, grids in per_type.items()}
+    out = _estimated(per_grid, fine_paths, KEYS, types)
+    out.terminal.update(terminal)
+    return out
+
+
+def terminal_state(paths) -> tuple[np.ndarray, np.ndarray]:
+    """``(Q_T, V_T)`` of one grid's paths: each (n_paths,) for one type, (2, n_paths) for two."""
+    if hasattr(paths, "Q_by_type"):
+        return paths.Q_by_type[:, :, -1].copy(), paths.V_T_by_type
+    return paths.Q[:, -1].copy(), paths.V_T
+
+
+def _estimated(per_grid: Mapping[str, Mapping[str, float | None]], fine_paths, keys: tuple[str, ...],
+               types: dict[int, PathOutcomes] | None = None) -> PathOutcomes:
+    """:class:`PathOutcomes` of ``keys`` from each grid's outcome values and the fine grid's paths (SEs)."""
     values, errors, detail, unresolved = {}, {}, {}, []
-    for key in KEYS:
+    for key in keys:
         if per_grid["fine"][key] is None:
             values[key] = errors[key] = None
             continue
@@ -207,6 +256,6 @@ def path_outcomes_with_estimate(estimate, *, n_paths: int, seed: int, price: dic
         if _finite(est["value"]) and (not _finite(est["error"])      # a companion's value undefined (e.g. Q_T <= 0)
                                       or est["error"] >= UNRESOLVED_RELATIVE * abs(est["value"]) > 0.0):
             unresolved.append(key)
-    se = outcome_ses(fine_paths, per_grid["fine"])
-    return PathOutcomes(values=values, errors=errors, se=se, detail=detail, unresolved=unresolved, paths=fine_paths)
-
+    se = {key: v for key, v in outcome_ses(fine_paths, per_grid["fine"]).items() if key in keys}
+    return PathOutcomes(values=values, errors=errors, se=se, detail=detail, unresolved=unresolved, paths=fine_paths,
+                        types=types or {}, keys=keys)

@@ -36,13 +36,16 @@ def policy_at(sol: CommonNoiseSolution, n: int, Q: np.ndarray) -> tuple[np.ndarr
 @dataclass(frozen=True)
 class CommonNoisePaths:
     """Simulated paths, each (n_paths, nt+1): ``Q`` conditional mean inventory (inventory units),
-    ``m`` mean flow (inventory units / day), ``eta`` execution cost, ``price`` (BRL) or ``None``."""
+    ``m`` mean flow (inventory units / day), ``eta`` execution cost, ``price`` (BRL) or ``None``; ``V_T``
+    (n_paths,) one agent's conditional variance of ``q_T`` given each path (inventory units^2; the recursion of
+    :mod:`mfg_finance.mfg.common_noise_dispersion`, stepped along)."""
 
     t: np.ndarray
     Q: np.ndarray
     m: np.ndarray
     eta: np.ndarray
     price: np.ndarray | None
+    V_T: np.ndarray | None = None
 
     def quantiles(self, probs) -> dict[str, np.ndarray]:
         """Fan-chart bands: ``{name: (len(probs), nt+1)}`` for each simulated quantity."""
@@ -73,14 +76,18 @@ def simulate_paths(sol: CommonNoiseSolution, *, n_paths: int, seed: int, Q0: flo
     m = np.empty_like(Q)
     eta = np.empty_like(Q)
     Q[0] = sol.params["m0_mean"] if Q0 is None else Q0
+    V = np.full(n_paths, float(sol.params["m0_std"]) ** 2)
+    sigma2 = float(sol.params["sigma"]) ** 2
     for n in range(nt + 1):
         k, l_, eta[n] = policy_at(sol, n, Q[n])
         m[n] = -(k * Q[n] + l_)
         if n < nt:
             h = dts[n]
-            Q[n + 1] = (Q[n] - l_ * h + sigma0 * np.sqrt(h) * z[n]) / (1.0 + k * h)
+            step = 1.0 + k * h
+            Q[n + 1] = (Q[n] - l_ * h + sigma0 * np.sqrt(h) * z[n]) / step
+            V = (V + sigma2 * h) / (step * step)
     p = None
     if price is not None:
         p = clearing_price(m, supply_path(price["supply"], nt + 1)[:, None], kappa=price["kappa"],
                            p_ref=price["p_ref"]).T
-    return CommonNoisePaths(t=sol.t, Q=Q.T.copy(), m=m.T.copy(), eta=eta.T.copy(), price=p)
+    return CommonNoisePaths(t=sol.t, Q=Q.T.copy(), m=m.T.copy(), eta=eta.T.copy(), price=p, V_T=V)

@@ -28,9 +28,9 @@ H(beta)] dt`` (performance difference). With ``beta*`` the minimiser of ``H`` (g
 and, for a deviation small enough that it moves the law of ``(q, Qbar)`` by ``O(1/N)``, both ends are
 ``E_alpha int G dt`` up to a relative ``O(1/N)``. :func:`complete_epsilon_study` reports the gain of ``beta*``
 played in the simulated game (the lower bound ``J(alpha) - J(beta*)`` measured directly) and its prediction
-``E_{beta*} int G dt`` along the same paths, both carried to continuous time. At N = 10 and 100 most of the gain comes from *kink* trades (the deviator
-trading against the crowd so that the realised flow is zero), which are not small: ``E_alpha int G`` then
-overstates the greedy gain (docs/mfg.md section 10).
+``E_{beta*} int G dt`` along the same paths, both carried to continuous time. At N = 10 and 100 most of the
+gain comes from *kink* trades (the deviator trading against the crowd so that the realised flow is zero),
+which are not small: ``E_alpha int G`` then overstates the greedy gain (docs/mfg.md section 10).
 
 Simulation (:mod:`mfg_finance.mfg.deviation_game`): the deviator decides on the same information as the
 players (the step's end flows of the linearly implicit MFG step), on the solver's steps and on sub-steps of
@@ -159,8 +159,9 @@ def epsilon_row(games) -> CompleteEpsilonRow:
     """:class:`CompleteEpsilonRow` of :class:`mfg_finance.mfg.deviation_game.DeviationGames`."""
     played, predicted, diff = games.simulated, games.greedy, games.difference
     return CompleteEpsilonRow(
-        N=int(games.N), games=int(games.levels[min(games.levels)].cost_mfg.size), epsilon=played.value, epsilon_se=played.se,
-        epsilon_time_error=played.time_error, predicted=predicted.value, predicted_se=predicted.se,
+        N=int(games.N), games=int(games.levels[min(games.levels)].cost_mfg.size), epsilon=played.value,
+        epsilon_se=played.se, epsilon_time_error=played.time_error, predicted=predicted.value,
+        predicted_se=predicted.se,
         predicted_time_error=predicted.time_error, difference=diff.value, difference_se=diff.se,
         difference_time_error=diff.time_error,
         confirmed=bool(abs(diff.value) <= 3.0 * diff.se + diff.time_error),

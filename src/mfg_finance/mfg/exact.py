@@ -30,8 +30,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.optimize import brentq
 
 from mfg_finance.errors import MfgConvergenceError
 from mfg_finance.mfg.grid import grid_from_config
@@ -126,6 +124,8 @@ def _backward(log_c: float, *, T, sigma, eta0, eta1, phi, gamma_T, dense: bool):
 
     ``d ln|Q| / d tau = h2 / eta`` is well scaled although ``|Q|`` spans orders of magnitude.
     """
+    from scipy.integrate import solve_ivp  # scipy where used: the closed form and most importers need none
+
 
     def rhs(_tau, y):
         h2, log_q, _ = y
@@ -151,6 +151,9 @@ def coupled(t: np.ndarray, *, T: float, sigma: float, eta0: float, eta1: float, 
     if eta1 == 0.0 or m0_mean == 0.0:
         return closed_form(t, T=T, sigma=sigma, eta=eta0, phi=phi, gamma_T=gamma_T, m0_mean=m0_mean,
                            m0_std=m0_std)
+    from scipy.integrate import solve_ivp
+    from scipy.optimize import brentq
+
     kw = dict(T=T, sigma=sigma, eta0=eta0, eta1=eta1, phi=phi, gamma_T=gamma_T)
     target = math.log(abs(m0_mean))
 
@@ -202,6 +205,8 @@ def _coupled_variance(back, tau, *, T, sigma, eta0, eta1, m0_std, log_q0, log_q,
     variance = np.exp(2.0 * (log_q - log_q0)) * m0_std * m0_std
     if sigma == 0.0:
         return variance
+    from scipy.integrate import solve_ivp  # (scipy where used)
+
     # the integrator's sample points: distinct distances, decreasing (the direction of the integration)
     points, where = np.unique(np.clip(tau, 0.0, T), return_inverse=True)
 

@@ -68,13 +68,13 @@ def log_decay(time_steps: np.ndarray, eta: np.ndarray, *, phi: float, gamma_T: f
     return curvature_and_log_decay(time_steps, eta, phi=phi, gamma_T=gamma_T)[1]
 
 
-def end_flows(mean_initial: float, time_steps: np.ndarray, eta: np.ndarray, *, phi: float, gamma_T: float,
+def end_flows(mean_initial: float, curvature_initial: float, log_ratio_terminal: float, *, gamma_T: float,
               eta1: float, floor: tuple[float, float]) -> tuple[float, float]:
     r"""``(m_0, m_T)``: the crowd's mean flow at ``t = 0`` and at ``T`` on the mean path (inventory units / day).
 
     The flow of the linear feedback ``-H q / eta`` on the law of mean ``Q`` is ``m = -H Q / eta``, at the ends
-    ``-H^0 Q_0 / eta_0`` and ``-gamma_T Q_T / eta_T``, with ``H^0`` and ``Q_T`` from the cost path
-    (:func:`curvature_and_log_decay`) and the cost at each end the model's ``eta = f + eta1 |m|`` for that very
+    ``-H^0 Q_0 / eta_0`` and ``-gamma_T Q_T / eta_T``, with ``H^0`` (``curvature_initial``) and
+    ``Q_T = Q_0 exp(log_ratio_terminal)`` from the cost path (:func:`curvature_and_log_decay`) and the cost at each end the model's ``eta = f + eta1 |m|`` for that very
     flow (``f``: ``floor``, the cost's exogenous part there, ``eta0`` plus any offset)::
 
         eta = (f + sqrt(f^2 + 4 eta1 |H Q|)) / 2,        m = -H Q / eta .
@@ -85,9 +85,9 @@ def end_flows(mean_initial: float, time_steps: np.ndarray, eta: np.ndarray, *, p
     price impact at the default grid, the closed form here -0.05 ... +0.4 % (docs/mfg.md, section 11,
     *The price impact*). Like the mean path, its relative accuracy is that of the cost path (exact for
     ``eta1 = 0``), and the cost at the ends is the model's for the path's flow, not the grid's (whose own flow
-    sets it). ``eta[n]``, ``time_steps``, ``phi``, ``gamma_T`` as in :func:`curvature_and_log_decay`.
+    sets it). Units: ``mean_initial`` inventory units, ``curvature_initial`` and ``gamma_T`` cost units /
+    inventory units^2, ``floor`` cost units x trading day / inventory units^2, ``eta1`` as in the config.
     """
-    curvature, logs = curvature_and_log_decay(time_steps, eta, phi=phi, gamma_T=gamma_T)
 
     def flow(h: float, q: float, f: float) -> float:
         drive = h * q
@@ -96,8 +96,8 @@ def end_flows(mean_initial: float, time_steps: np.ndarray, eta: np.ndarray, *, p
         cost = 0.5 * (f + math.sqrt(f * f + 4.0 * eta1 * abs(drive)))
         return -drive / cost
 
-    q_terminal = float(mean_initial) * math.exp(float(logs[-1]))
-    return flow(float(curvature[0]), float(mean_initial), floor[0]), flow(float(gamma_T), q_terminal, floor[1])
+    q_terminal = float(mean_initial) * math.exp(float(log_ratio_terminal))
+    return flow(float(curvature_initial), float(mean_initial), floor[0]), flow(float(gamma_T), q_terminal, floor[1])
 
 
 def mean_path(mean_initial: float, time_steps: np.ndarray, eta: np.ndarray, *, phi: float,

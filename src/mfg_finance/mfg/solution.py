@@ -211,19 +211,20 @@ class MfgSolution:
         """Scalar outcomes of this grid solution's own arrays (keys :data:`mfg_finance.mfg.outcomes.OUTCOME_KEYS`)."""
         from mfg_finance.mfg.outcomes import path_outcomes
 
-        mean, log_ratio = self.mean_path()
+        path = self._mean_path()
+        mean, log_ratio = path[:2]
         flow, price = self.mean_flow, self.price
-        ends = self.end_flows() if log_ratio is not None else None
-        if ends is not None:      # (path_outcomes reads the flow and the price at the two ends only)
-            flow, price = ends
+        if log_ratio is not None:      # (path_outcomes reads the flow and the price at the two ends only)
+            flow, price = self.end_flows(path)
         return path_outcomes(self.t, mean, self.terminal_dispersion, flow, self.eta,
                              self.total_cost, price, std_initial=float(self.inventory_std[0]),
                              log_ratio_terminal=log_ratio)
 
-    def end_flows(self) -> tuple[np.ndarray, np.ndarray | None]:
+    def end_flows(self, path=None) -> tuple[np.ndarray, np.ndarray | None]:
         """``(m, p)``: the crowd's mean flow at ``t = 0`` and ``T`` on the mean path (:func:`mfg_finance.mfg.mean_path.
         end_flows`; inventory units / day) and the clearing price of each (BRL; ``None`` without a price), the
-        outcomes' flows and prices when there is a position (:meth:`grid_outcomes`).
+        outcomes' flows and prices when there is a position (:meth:`grid_outcomes`; ``path``: its mean path, to
+        reuse). Without a position, the grid's own flows and prices at the ends.
 
         The cost's exogenous part at each end, ``eta0`` plus any offset the solve added, is ``eta^n - eta1 |m^n|``
         (the converged cost path on the grid's own flow).
@@ -231,10 +232,13 @@ class MfgSolution:
         from mfg_finance.mfg.mean_path import end_flows
         from mfg_finance.mfg.price import clearing_price, supply_path
 
+        _, log_ratio, curvature = path if path is not None else self._mean_path()
+        if log_ratio is None:
+            return self.mean_flow[[0, -1]], None if self.price is None else self.price[[0, -1]]
         p = self.config["params"]
         floor = tuple(float(self.eta[n] - p["eta1"] * abs(self.mean_flow[n])) for n in (0, -1))
-        flows = np.array(end_flows(float(self.mean_inventory[0]), self.time_steps, self.eta, phi=p["phi"],
-                                   gamma_T=p["gamma_T"], eta1=p["eta1"], floor=floor))
+        flows = np.array(end_flows(float(self.mean_inventory[0]), curvature, log_ratio, gamma_T=p["gamma_T"],
+                                   eta1=p["eta1"], floor=floor))
         if self.price is None:
             return flows, None
         pc = self.config["price"]
@@ -248,14 +252,19 @@ class MfgSolution:
         on the equilibrium cost path (:mod:`mfg_finance.mfg.mean_path`): relative accuracy however small ``Q_T``
         is. Without one, the density's mean (:attr:`mean_inventory`, 0 up to round-off) and ``None``.
         """
-        from mfg_finance.mfg.mean_path import mean_path
+        return self._mean_path()[:2]
+
+    def _mean_path(self) -> tuple[np.ndarray, float | None, float | None]:
+        """:meth:`mean_path` and the value's curvature ``H^0`` at ``t = 0`` (``None`` without a position)."""
+        from mfg_finance.mfg.mean_path import curvature_and_log_decay
         from mfg_finance.mfg.outcomes import NO_POSITION
 
         density_mean = self.mean_inventory
         if not abs(float(density_mean[0])) > NO_POSITION * float(self.inventory_std[0]):
-            return density_mean, None
+            return density_mean, None, None
         p = self.config["params"]
-        return mean_path(float(density_mean[0]), self.time_steps, self.eta, phi=p["phi"], gamma_T=p["gamma_T"])
+        curvature, logs = curvature_and_log_decay(self.time_steps, self.eta, phi=p["phi"], gamma_T=p["gamma_T"])
+        return float(density_mean[0]) * np.exp(logs), float(logs[-1]), float(curvature[0])
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays of ``solution.npz``; ``price`` is omitted (not NaN-filled) when disabled."""

@@ -138,6 +138,26 @@ def estimated_path_outcomes(estimated) -> dict[str, Any]:
     return out
 
 
+#: metrics.json outcome of each type under common noise <- its estimated path outcome
+#: (:data:`mfg_finance.mfg.common_noise_outcomes.TYPE_KEYS`); each is ``{"mean", "se", "error"}``.
+_TYPE_OUTCOMES = {"Q_T": "mean_inventory_terminal", "liquidation_speed": "liquidation_speed",
+                  "liquidation_half_life": "liquidation_half_life", "mean_flow_initial": "mean_flow_initial",
+                  "mean_flow_terminal": "mean_flow_terminal", "mean_flow_abs_max": "mean_flow_abs_max"}
+
+
+def estimated_type_outcomes(estimated) -> dict[str, Any]:
+    """One type's outcomes under common noise (``estimated``: its
+    :class:`mfg_finance.mfg.common_noise_outcomes.PathOutcomes`), each of :data:`_TYPE_OUTCOMES` as
+    ``{"mean", "se", "error"}`` (value time-extrapolated where asymptotic, Monte Carlo SE, discretisation error)."""
+    return {name: {"mean": estimated.values[key], "se": estimated.se[key], "error": estimated.errors[key]}
+            for name, key in _TYPE_OUTCOMES.items()}
+
+
+def type_unresolved(estimated, dispersion) -> list[str]:
+    """One type's unresolved outcomes (sweep column names): its path outcomes' and the terminal std's."""
+    return list(estimated.unresolved) + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])
+
+
 def _cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
     """Expected cost (time-extrapolated), its bound, and how: parts of the bound and the grids' values
     (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`)."""
@@ -159,7 +179,8 @@ def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None 
     paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     bands = paths.quantiles(probs)
-    dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+    dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                     terminal=estimated.terminal)       # the paths just simulated on the five grids
     outcomes = estimated_path_outcomes(estimated)
     outcomes["terminal_dispersion"] = dispersion.as_dict()
     summary = {
@@ -215,15 +236,14 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
     paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     T = float(sol.t[-1])
-    outcomes = estimated_path_outcomes(estimated)     # the crowd's, with their errors; per type below (no error)
-    outcomes["types"] = {ty.name: {"weight": ty.weight, "expected_cost": _cost_summary(est.cost_detail(k)),
-                                   "Q_T": _mean_se(paths.Q_by_type[k][:, -1]),
-                                   "liquidation_speed": _speed(paths.Q_by_type[k].mean(axis=0), T)}
-                         for k, ty in enumerate(sol.types)}
-    dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+    outcomes = estimated_path_outcomes(estimated)     # the crowd's, with their errors; each type's below
+    dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                           terminal=estimated.terminal)
     outcomes["terminal_dispersion"] = dispersion["crowd"].as_dict()
-    for ty in sol.types:
-        outcomes["types"][ty.name]["terminal_dispersion"] = dispersion[ty.name].as_dict()
+    outcomes["types"] = {ty.name: {"weight": ty.weight, "expected_cost": _cost_summary(est.cost_detail(k)),
+                                   **estimated_type_outcomes(estimated.types[k]),
+                                   "terminal_dispersion": dispersion[ty.name].as_dict()}
+                         for k, ty in enumerate(sol.types)}
     summary = {
         "kind": "types_common_noise",
         "params": dict(sol.params), "sigma0_source": cfg.get("sigma0_source", "config"),
@@ -240,10 +260,15 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
         "paths": {"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"]), "quantiles": probs,
                   "share_outside_grid": paths.outside},
         "outcomes": outcomes,
-        "outcome_estimates": estimated.as_dict(),
+        "outcome_estimates": estimated.as_dict() | {
+            "types": {ty.name: estimated.types[k].as_dict() for k, ty in enumerate(sol.types)}},
         "outcome_errors": {name: (o or {}).get("error") for name, o in outcomes.items()
-                           if name in _SCENARIO_OUTCOMES},
+                           if name in _SCENARIO_OUTCOMES} | {
+            "types": {ty.name: {name: (o or {}).get("error") for name, o in outcomes["types"][ty.name].items()
+                                if name in _TYPE_OUTCOMES} for ty in sol.types}},
         "unresolved": list(estimated.unresolved),
+        "type_unresolved": {ty.name: type_unresolved(estimated.types[k], dispersion[ty.name])
+                            for k, ty in enumerate(sol.types)},
     }
     arrays = {"t": sol.t, "Y_grid": sol.Y, "shear": np.asarray(sol.shear), "D_grid": sol.D, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k,
               "l": sol.l, "eta": sol.eta, "weights": sol.weights, "quantile_probs": np.asarray(probs)}
@@ -343,7 +368,7 @@ def _estimated_point_outcomes(estimated, total_cost: float, cost_error: float, d
 
 def _dispersion_parts(dispersion) -> dict[str, dict[str, float]]:
     """Sweep columns of the common/idiosyncratic split of the terminal std (value, error estimate, SE)."""
-    return {f"terminal_dispersion_{part}": {"value": dispersion.moments[part]["std"],
+    return {f"terminal_dispersion_{part}": {"value": dispersion.values[part],
                                             "error": dispersion.error[part], "se": dispersion.moments[part]["std_se"]}
             for part in ("common", "idiosyncratic")}
 
@@ -358,6 +383,23 @@ def _types_point(summary: Mapping[str, Any]) -> dict[str, Any]:
     return {"outcomes": outcomes, "errors": errors, "unresolved": list(unresolved["crowd"]),
             "type_outcomes": per_type, "type_outcome_errors": (summary.get("outcome_errors") or {}).get("types"),
             "type_unresolved": {name: list(v) for name, v in unresolved["types"].items()}}
+
+
+def _types_cn_point(est, estimated, dispersion) -> dict[str, Any]:
+    """Sweep-point fields of each type under common noise (sweep column names): its path outcomes
+    (:data:`mfg_finance.mfg.common_noise_outcomes.TYPE_KEYS`), expected cost and terminal std, with their
+    discretisation errors, Monte Carlo SEs and the unresolved ones."""
+    out: dict[str, dict] = {"type_outcomes": {}, "type_outcome_errors": {}, "type_outcome_se": {},
+                            "type_unresolved": {}}
+    for k, ty in enumerate(est.fine.types):
+        o, d = estimated.types[k], dispersion[ty.name]
+        out["type_outcomes"][ty.name] = {**o.values, "total_cost": est.expected_cost(k), "terminal_dispersion": d.std}
+        out["type_outcome_errors"][ty.name] = {**o.errors, "total_cost": est.cost_error(k),
+                                               "terminal_dispersion": d.error["total"]}
+        out["type_outcome_se"][ty.name] = {**{key: v for key, v in o.se.items() if v is not None},
+                                           "terminal_dispersion": d.moments["total"]["std_se"]}
+        out["type_unresolved"][ty.name] = type_unresolved(o, d)
+    return out
 
 
 def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
@@ -395,9 +437,12 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             kind, est = "types_common_noise", _solve_types_cn(cfg, cn, estimate=True)
             estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
                                                     price=_price_args(cfg), simulate=simulate_paths)
-            dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))["crowd"]
+            by_group = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                                 terminal=estimated.terminal)
+            dispersion = by_group["crowd"]
             outcomes, errors, se = _estimated_point_outcomes(estimated, est.total_cost, est.total_cost_error,
                                                              dispersion)
+            point = _types_cn_point(est, estimated, by_group)
             iterations, residual = 0, None
         elif cfg["types"]:
             kind, sol = "types", _types_solution(cfg)
@@ -412,7 +457,8 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             kind, est = "common_noise", _solve_cn(cfg, cn, estimate=True)
             estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
                                                     price=_price_args(cfg))
-            dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]))
+            dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                     terminal=estimated.terminal)       # the paths just simulated on the five grids
             outcomes, errors, se = _estimated_point_outcomes(estimated, est.expected_cost, est.cost_error, dispersion)
             iterations, residual = 0, None
     except (MfgConvergenceError, MfgDomainError) as exc:
@@ -427,9 +473,11 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                               ([k for k in estimated.unresolved if k in OUTCOME_COLUMNS] if kind != "types" else [])
                               + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
-    if kind == "types":
+    if kind in ("types", "types_common_noise"):
         record.update(type_outcomes=point["type_outcomes"], type_outcome_errors=point["type_outcome_errors"],
                       type_unresolved=point["type_unresolved"])
+    if kind == "types_common_noise":
+        record["type_outcome_se"] = point["type_outcome_se"]
     if kind != "types":
         record["outcome_parts"] = _dispersion_parts(dispersion)
     return record

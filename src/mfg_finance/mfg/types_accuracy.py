@@ -48,6 +48,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
+from mfg_finance.mfg.mean_path import terminal_mean_from_speed
 from mfg_finance.mfg.accuracy import (RESOLVED_CELLS, combine, companion_config, companion_plan,
                                       flag_unresolved, spacing_ratios)
 
@@ -226,6 +227,10 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
         unresolved = flag_unresolved({**values, "_horizon": horizon}, errors, terminal_std_cells=n_cells,
                                      layer_resolved=layer_ok)
         speed_past_zero(values, errors, unresolved, horizon)
+        if group is not fine["crowd"]:
+            # a type's Q_T from its mean path (mfg.mean_path), as one type's (mfg.accuracy): its error is linear in
+            # ln Q_T, i.e. in the speed, whose extrapolation and estimate it takes
+            terminal_mean_from_speed(values, errors, horizon)
         return (values, errors, [k for k, c in combined.items() if c["extrapolated"]], unresolved,
                 [k for k, c in combined.items() if c["space_extrapolated"]])
 

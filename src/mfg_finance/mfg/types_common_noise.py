@@ -70,6 +70,10 @@ Error estimate (:func:`solve_with_estimate`): the one-type solver's, time and sp
 ``Y`` and ``D`` on the same time nodes), bound = time part + space part, the expected cost of each type
 extrapolated in time; the rules are shared (:func:`mfg_finance.mfg.common_noise.extrapolated_cost` and the
 other estimate functions there).
+
+Memory: :func:`solve_system` keeps every time layer of ``a, b, c, k, l`` (five ``(2, nt+1, nD, nY)`` arrays: 3.3 GB
+at ``(1280, 201, 161)``); the march itself (:func:`_march`) holds two, and :func:`initial_costs` keeps only the
+costs at ``t = 0`` (reference solves).
 """
 
 from __future__ import annotations
@@ -149,8 +153,7 @@ class TypesCommonNoiseSolution:
     @property
     def start(self) -> tuple[float, float]:
         """``(X_0, D_0)`` of the initial laws (inventory units)."""
-        w, m0 = self.weights, [ty.m0_mean for ty in self.types]
-        return float(w @ m0), float(m0[1] - m0[0])
+        return start_of(self.types)
 
     def coefficient(self, name: str, k: int | None = None) -> np.ndarray:
         """``a, b, c, k, l`` of type ``k`` or ``eta``: (nt+1, nD, nY)."""
@@ -174,19 +177,33 @@ class TypesCommonNoiseSolution:
 
     def cost_weights(self, k: int) -> dict[str, float]:
         """Weights of type ``k``'s ``a, b, c`` in its expected cost: ``m0^2 + s0^2``, ``m0``, ``1``."""
-        ty = self.types[k]
-        return {"a": ty.m0_mean ** 2 + ty.m0_std ** 2, "b": ty.m0_mean, "c": 1.0}
+        return cost_weights_of(self.types[k])
 
     def expected_cost(self, k: int) -> float:
         """Type ``k``'s ``E[V_k(0, q0, Q0)] = a (m0^2 + s0^2) + b m0 + c`` at ``(X_0, D_0)`` on this grid
         (cost units; :meth:`TypesCommonNoiseEstimate.expected_cost` is the time-extrapolated value)."""
-        coeffs = self.initial_coefficients(k)
-        return float(sum(w * coeffs[n] for n, w in self.cost_weights(k).items()))
+        return cost_of(self.types[k], self.initial_coefficients(k))
 
     @property
     def total_cost(self) -> float:
         """Crowd's ``sum_k w_k E[V_k]`` on this grid (cost units)."""
         return float(sum(ty.weight * self.expected_cost(k) for k, ty in enumerate(self.types)))
+
+
+def start_of(types: Sequence[AgentType]) -> tuple[float, float]:
+    """``(X_0, D_0)`` of the types' initial laws (inventory units)."""
+    w, m0 = np.array([ty.weight for ty in types]), [ty.m0_mean for ty in types]
+    return float(w @ m0), float(m0[1] - m0[0])
+
+
+def cost_weights_of(ty: AgentType) -> dict[str, float]:
+    """Weights of a type's ``a, b, c`` in its expected cost: ``m0^2 + s0^2``, ``m0``, ``1``."""
+    return {"a": ty.m0_mean ** 2 + ty.m0_std ** 2, "b": ty.m0_mean, "c": 1.0}
+
+
+def cost_of(ty: AgentType, coeffs: Mapping[str, float]) -> float:
+    """A type's ``E[V(0, q0, Q0)] = a (m0^2 + s0^2) + b m0 + c`` from its coefficients at the start (cost units)."""
+    return float(sum(w * coeffs[n] for n, w in cost_weights_of(ty).items()))
 
 
 def bilinear(f: np.ndarray, Y: np.ndarray, D: np.ndarray, y, d) -> np.ndarray:
@@ -224,16 +241,26 @@ def y_core_width(types: Sequence[AgentType], params: Mapping[str, float], halfwi
     return core_width({"eta0": params["eta0"], "eta1": params["eta1"], "gamma_T": G}, halfwidth, nY)
 
 
-def solve_system(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int, nD: int,
-                 halfwidth: float, D_halfwidth: float, core: float | None = None, shear: float | None = None,
-                 time_kind: str = "graded", max_step_ratio: float = 1.5) -> TypesCommonNoiseSolution:
-    """March the two types' ``(a_k, b_k, c_k)`` backward from ``T`` (see the module docstring).
+@dataclass(frozen=True)
+class _Grid:
+    """Nodes of one ``(t, D, Y)`` grid: time nodes and steps, ``Y`` and ``D`` nodes, each type's ``Q_k`` at the
+    nodes (nD, nY), the shear, the ``Y`` core and half-widths."""
 
-    ``params``: ``eta0, eta1, sigma0`` (units of :mod:`mfg_finance.mfg.config`). ``nX`` nodes in ``Y`` on
-    ``[-L_Y, L_Y]``, ``L_Y = halfwidth + |shear| D_halfwidth`` (the ``X`` box ``[-halfwidth, halfwidth]`` at every
-    ``D``), graded with the core ``core`` (default :func:`y_core_width`); ``nD`` uniform nodes of ``D`` on
-    ``[-D_halfwidth, D_halfwidth]``; ``shear`` default :func:`terminal_shear`.
-    """
+    t: np.ndarray
+    dts: np.ndarray
+    Y: np.ndarray
+    D: np.ndarray
+    Q: tuple[np.ndarray, np.ndarray]
+    shear: float
+    core: float
+    Y_halfwidth: float
+    X_halfwidth: float
+
+
+def _grid(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int, nD: int,
+          halfwidth: float, D_halfwidth: float, core: float | None, shear: float | None, time_kind: str,
+          max_step_ratio: float) -> _Grid:
+    """The grid of :func:`solve_system` (its arguments), after checking them."""
     check_type_count(types)
     if nX < 3 or nD < 3 or nt < 1 or nD % 2 == 0 or nX % 2 == 0:
         raise ConfigError(f"systemic.common_noise: need odd nQ >= 3 and nD >= 3 (Y = 0 and D = 0 nodes) and nt >= 1, "
@@ -243,34 +270,44 @@ def solve_system(types: Sequence[AgentType], params: Mapping[str, float], *, T: 
     if not halfwidth > abs(X0) or not D_halfwidth > abs(D0):
         raise ConfigError(f"systemic.common_noise: the (X, D) box [+-{halfwidth!r}] x [+-{D_halfwidth!r}] must "
                           f"contain the start ({X0!r}, {D0!r}) inside")
-    eta0, eta1, sigma0 = params["eta0"], params["eta1"], params["sigma0"]
     s = terminal_shear(types) if shear is None else float(shear)
     LY = halfwidth + abs(s) * D_halfwidth
     delta = y_core_width(types, params, LY, nX) if core is None else float(core)
-    t, dts = time_mesh(T, nt, time_kind, layer=layer_scale(eta0, max(ty.gamma_T for ty in types)),
+    t, dts = time_mesh(T, nt, time_kind, layer=layer_scale(params["eta0"], max(ty.gamma_T for ty in types)),
                        max_step_ratio=max_step_ratio)
     Y = q_nodes(LY, nX, delta)
     D = np.linspace(-D_halfwidth, D_halfwidth, nD)
     Q = (Y[None, :] + (s - w2) * D[:, None], Y[None, :] + (s + w1) * D[:, None])
-    shape = (2, nt + 1, nD, nX)
-    a, b, c, k, l_ = (np.empty(shape) for _ in range(5))
-    eta = np.empty(shape[1:])
+    return _Grid(t=t, dts=dts, Y=Y, D=D, Q=Q, shear=s, core=delta, Y_halfwidth=LY, X_halfwidth=float(halfwidth))
+
+
+def _march(types: Sequence[AgentType], params: Mapping[str, float], g: _Grid):
+    """Backward march of the module docstring's scheme, one time layer at a time: yields ``(n, a, b, c, k, l, eta)``
+    for ``n = nt, nt-1, ..., 0`` (``a, b, c, k, l`` (2, nD, nY), ``eta`` (nD, nY); the policy of layer ``n`` is
+    the one held on ``[t_n, t_{n+1})``, from layer ``n+1``). Only two layers are alive at a time, so a caller that
+    needs the value at ``t = 0`` alone (:func:`initial_costs`) keeps ``O(nD nY)`` memory instead of ``O(nt nD nY)``."""
+    eta0, eta1, sigma0 = params["eta0"], params["eta1"], params["sigma0"]
+    w1, w2 = (ty.weight for ty in types)
+    Y, D, Q, s = g.Y, g.D, g.Q, g.shear
+    nD, nX, nt = D.size, Y.size, g.dts.size
+
+    def policy(a_next: np.ndarray, b_next: np.ndarray):
+        z = w1 * (2.0 * a_next[0] * Q[0] + b_next[0]) + w2 * (2.0 * a_next[1] * Q[1] + b_next[1])
+        eta = coupled_eta(z, eta0, eta1)
+        return eta, a_next / eta, b_next / (2.0 * eta)
+
+    a = np.empty((2, nD, nX))
+    b, c = np.zeros_like(a), np.zeros_like(a)
     for j, ty in enumerate(types):
-        a[j, nt], b[j, nt], c[j, nt] = ty.gamma_T, 0.0, 0.0
-
-    def policy(n_next: int, n: int) -> None:
-        z = w1 * (2.0 * a[0, n_next] * Q[0] + b[0, n_next]) + w2 * (2.0 * a[1, n_next] * Q[1] + b[1, n_next])
-        eta[n] = coupled_eta(z, eta0, eta1)
-        k[:, n] = a[:, n_next] / eta[n]
-        l_[:, n] = b[:, n_next] / (2.0 * eta[n])
-
-    policy(nt, nt)
+        a[j] = ty.gamma_T
+    eta, k, l_ = policy(a, b)
+    yield nt, a, b, c, k, l_, eta
     zero_y, zero_d = np.zeros((nD, nX)), np.zeros((nX, nD))
     s02 = sigma0 * sigma0
     for n in range(nt - 1, -1, -1):
-        policy(n + 1, n)
-        h, en = float(dts[n]), eta[n]
-        m = [-(k[j, n] * Q[j] + l_[j, n]) for j in range(2)]
+        eta, k, l_ = policy(a, b)
+        h, en = float(g.dts[n]), eta
+        m = [-(k[j] * Q[j] + l_[j]) for j in range(2)]
         spread = m[1] - m[0]
         upY, downY = (np.ascontiguousarray(r) for r in hybrid_rates(w1 * m[0] + w2 * m[1] - s * spread, Y, sigma0))
         upD, downD = (np.ascontiguousarray(r) for r in hybrid_rates(np.ascontiguousarray(spread.T), D, 0.0))
@@ -279,16 +316,56 @@ def solve_system(types: Sequence[AgentType], params: Mapping[str, float], *, T: 
             moved = solve_killed_rows(upD, downD, zero_d, h, np.ascontiguousarray(rhs.T)).T
             return solve_killed_rows(upY, downY, np.ascontiguousarray(rate), h, np.ascontiguousarray(moved))
 
+        a_n, b_n, c_n = np.empty_like(a), np.empty_like(a), np.empty_like(a)
         for j, ty in enumerate(types):
-            kj, lj = k[j, n], l_[j, n]
-            a[j, n] = step(a[j, n + 1] + h * (ty.phi + en * kj * kj), 2.0 * kj)
-            b[j, n] = step(b[j, n + 1] + h * (2.0 * en * kj * lj - 2.0 * lj * a[j, n]
-                                              + 2.0 * s02 * graded_gradient(a[j, n], Y)), kj)
-            c[j, n] = step(c[j, n + 1] + h * (en * lj * lj - lj * b[j, n] + (ty.sigma ** 2 + s02) * a[j, n]
-                                              + s02 * graded_gradient(b[j, n], Y)), zero_y)
-    return TypesCommonNoiseSolution(t=t, Y=Y, D=D, a=a, b=b, c=c, k=k, l=l_, eta=eta, types=list(types),
-                                    params={"eta0": eta0, "eta1": eta1, "sigma0": sigma0}, shear=s,
-                                    extra={"core": delta, "Y_halfwidth": LY, "X_halfwidth": float(halfwidth)})
+            kj, lj = k[j], l_[j]
+            a_n[j] = step(a[j] + h * (ty.phi + en * kj * kj), 2.0 * kj)
+            b_n[j] = step(b[j] + h * (2.0 * en * kj * lj - 2.0 * lj * a_n[j]
+                                      + 2.0 * s02 * graded_gradient(a_n[j], Y)), kj)
+            c_n[j] = step(c[j] + h * (en * lj * lj - lj * b_n[j] + (ty.sigma ** 2 + s02) * a_n[j]
+                                      + s02 * graded_gradient(b_n[j], Y)), zero_y)
+        a, b, c = a_n, b_n, c_n
+        yield n, a, b, c, k, l_, eta
+
+
+def solve_system(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int, nD: int,
+                 halfwidth: float, D_halfwidth: float, core: float | None = None, shear: float | None = None,
+                 time_kind: str = "graded", max_step_ratio: float = 1.5) -> TypesCommonNoiseSolution:
+    """March the two types' ``(a_k, b_k, c_k)`` backward from ``T`` (see the module docstring), keeping every time
+    layer (:func:`initial_costs` keeps the first only).
+
+    ``params``: ``eta0, eta1, sigma0`` (units of :mod:`mfg_finance.mfg.config`). ``nX`` nodes in ``Y`` on
+    ``[-L_Y, L_Y]``, ``L_Y = halfwidth + |shear| D_halfwidth`` (the ``X`` box ``[-halfwidth, halfwidth]`` at every
+    ``D``), graded with the core ``core`` (default :func:`y_core_width`); ``nD`` uniform nodes of ``D`` on
+    ``[-D_halfwidth, D_halfwidth]``; ``shear`` default :func:`terminal_shear`.
+    """
+    g = _grid(types, params, T=T, nt=nt, nX=nX, nD=nD, halfwidth=halfwidth, D_halfwidth=D_halfwidth, core=core,
+              shear=shear, time_kind=time_kind, max_step_ratio=max_step_ratio)
+    shape = (2, nt + 1, nD, nX)
+    a, b, c, k, l_ = (np.empty(shape) for _ in range(5))
+    eta = np.empty(shape[1:])
+    for n, *layer in _march(types, params, g):
+        for full, part in zip((a, b, c, k, l_), layer):
+            full[:, n] = part
+        eta[n] = layer[-1]
+    return TypesCommonNoiseSolution(t=g.t, Y=g.Y, D=g.D, a=a, b=b, c=c, k=k, l=l_, eta=eta, types=list(types),
+                                    params={"eta0": params["eta0"], "eta1": params["eta1"], "sigma0": params["sigma0"]},
+                                    shear=g.shear, extra={"core": g.core, "Y_halfwidth": g.Y_halfwidth,
+                                                          "X_halfwidth": g.X_halfwidth})
+
+
+def initial_costs(types: Sequence[AgentType], params: Mapping[str, float], **grid: Any) -> np.ndarray:
+    """Each type's expected cost ``E[V_k(0, q0, Q0)]`` on the grid of :func:`solve_system` (same arguments; cost
+    units, the same floats as ``solve_system(...).expected_cost(k)``), marching with two time layers alive instead
+    of all of them: for reference solves on fine grids (a ``(1280, 201, 161)`` grid keeps 3.6 GB of layers)."""
+    g = _grid(types, params, **{"core": None, "shear": None, "time_kind": "graded", "max_step_ratio": 1.5, **grid})
+    for n, a, b, c, *_ in _march(types, params, g):
+        if n == 0:
+            X0, D0 = start_of(types)
+            at = dict(y=X0 - g.shear * D0, d=D0)
+            return np.array([cost_of(ty, {name: float(bilinear(f[k], g.Y, g.D, **at)) for name, f in
+                                          (("a", a), ("b", b), ("c", c))}) for k, ty in enumerate(types)])
+    raise AssertionError("unreachable: the march ends at n = 0")
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,8 +6,8 @@ stepped as the paths of :mod:`mfg_finance.mfg.types_common_noise_paths` (same se
 ``Q_k``): ``V_k,n+1 = (V_k,n + sigma_k^2 dt)/(1 + k_k,n dt)^2``. Per type, ``Var(q_T) = E[V_k,T] + Var(Q_k,T)``; for
 the crowd (an agent drawn with the weights ``w_k``) the conditional law given ``W0`` is the mixture, with mean
 ``X_T = sum_k w_k Q_k,T`` and variance ``sum_k w_k (V_k,T + Q_k,T^2) - X_T^2``: its common part is ``Var(X_T)``,
-its idiosyncratic part the mean of that variance. Monte Carlo SEs and the discretisation estimate (the same
-Brownian path on the two companion grids, observed order, 1.25 safety factor) as in
+its idiosyncratic part the mean of that variance. Monte Carlo SEs, value and discretisation estimate (the same
+Brownian path on the five grids, time-extrapolated where asymptotic) as in
 :mod:`mfg_finance.mfg.common_noise_dispersion`.
 """
 
@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mfg_finance.mfg.accuracy import UNRESOLVED_RELATIVE
-from mfg_finance.mfg.common_noise import SAFETY, coupled_eta
-from mfg_finance.mfg.common_noise_dispersion import (PARTS, TerminalDispersion, _order, dispersion_moments,
-                                                     grids_and_normals)
+from mfg_finance.mfg.common_noise import coupled_eta
+from mfg_finance.mfg.common_noise_dispersion import (TerminalDispersion, dispersion_moments, estimated_dispersion,
+                                                     terminal_states)
 
 
 def conditional_paths(sol, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,21 +53,13 @@ def _groups(sol, Q: np.ndarray, V: np.ndarray) -> dict[str, dict[str, dict[str, 
     return out
 
 
-def types_terminal_dispersion(estimate, *, n_paths: int, seed: int) -> dict[str, TerminalDispersion]:
+def types_terminal_dispersion(estimate, *, n_paths: int, seed: int,
+                              terminal: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                              ) -> dict[str, TerminalDispersion]:
     """``{"crowd": ..., <type name>: ...}`` terminal dispersions of a
-    :class:`~mfg_finance.mfg.types_common_noise.SolutionWithEstimate` (see the module docstring)."""
-    grids, normals = grids_and_normals(estimate, n_paths=n_paths, seed=seed)
-    moments = [_groups(s, *conditional_paths(s, zz)) for s, zz in zip(grids, normals)]
-    out = {}
-    for group in moments[0]:
-        error, order, companions, unresolved = {}, {}, {}, []
-        for part in PARTS:
-            f, c, cc = (m[group][part]["std"] for m in moments)
-            order[part] = _order(f, c, cc)
-            error[part] = SAFETY * abs(f - c) / (2.0 ** order[part] - 1.0)
-            companions[part] = {"coarse": c, "coarser": cc}
-            if f > 0.0 and error[part] >= UNRESOLVED_RELATIVE * f:
-                unresolved.append(part)
-        out[group] = TerminalDispersion(moments=moments[0][group], error=error, order=order, companions=companions,
-                                        unresolved=unresolved, n_paths=int(n_paths), seed=int(seed))
-    return out
+    :class:`~mfg_finance.mfg.types_common_noise.TypesCommonNoiseEstimate` (see the module docstring); ``terminal``
+    as in :func:`mfg_finance.mfg.common_noise_dispersion.terminal_dispersion`."""
+    states = terminal_states(estimate, conditional_paths, n_paths=n_paths, seed=seed, terminal=terminal)
+    moments = [_groups(estimate.fine, Q, V) for Q, V in states]
+    return {group: estimated_dispersion([m[group] for m in moments], n_paths=n_paths, seed=seed)
+            for group in moments[0]}

@@ -24,18 +24,21 @@ from mfg_finance.mfg.types_common_noise import TypesCommonNoiseSolution
 
 @dataclass(frozen=True)
 class TypesCommonNoisePaths:
-    """Simulated paths: ``Q_by_type`` (2, n_paths, nt+1) conditional means of each type and, each
-    (n_paths, nt+1), the crowd's mean ``Q`` (inventory units), flow ``m`` (inventory units / day),
-    ``eta``, ``price`` (BRL) or ``None``; ``outside`` the share of (path, step) pairs whose ``(X, D)`` left
+    """Simulated paths: ``Q_by_type`` and ``m_by_type`` (2, n_paths, nt+1) conditional means and flows of each
+    type and, each (n_paths, nt+1), the crowd's mean ``Q`` (inventory units), flow ``m`` (inventory units / day),
+    ``eta``, ``price`` (BRL) or ``None``; ``V_T_by_type`` (2, n_paths) each type's conditional variance of
+    ``q_T`` given each path (inventory units^2; :mod:`mfg_finance.mfg.types_common_noise_dispersion`); ``outside`` the share of (path, step) pairs whose ``(X, D)`` left
     the grid's box (there the coefficients are clamped to the edge)."""
 
     t: np.ndarray
     Q_by_type: np.ndarray
+    m_by_type: np.ndarray
     Q: np.ndarray
     m: np.ndarray
     eta: np.ndarray
     price: np.ndarray | None
     outside: float
+    V_T_by_type: np.ndarray | None = None
 
     def quantiles(self, probs) -> dict[str, np.ndarray]:
         """Bands ``{name: (len(probs), nt+1)}`` of ``Q``, ``m``, ``eta``, ``price`` and ``Q_type<k>``."""
@@ -64,9 +67,11 @@ def simulate_paths(sol: TypesCommonNoiseSolution, *, n_paths: int, seed: int,
     if z.shape != (nt, n_paths):
         raise ValueError(f"simulate_paths: normals of shape {z.shape} for {nt} steps and {n_paths} paths")
     Q = np.empty((2, nt + 1, n_paths))
-    m = np.empty((nt + 1, n_paths))
-    eta = np.empty_like(m)
+    m_type = np.empty((2, nt + 1, n_paths))
+    eta = np.empty((nt + 1, n_paths))
     Q[:, 0] = np.array([ty.m0_mean for ty in sol.types])[:, None]
+    V = np.repeat(np.array([ty.m0_std ** 2 for ty in sol.types])[:, None], n_paths, axis=1)
+    sigma2 = np.array([ty.sigma ** 2 for ty in sol.types])[:, None]
     outside = 0
     for n in range(nt + 1):
         nxt = min(n + 1, nt)
@@ -76,14 +81,19 @@ def simulate_paths(sol: TypesCommonNoiseSolution, *, n_paths: int, seed: int,
         b = np.array([sol.interpolate(sol.b[j, nxt], X, D) for j in range(2)])
         eta[n] = coupled_eta(w @ (2.0 * a * Q[:, n] + b), p["eta0"], p["eta1"])
         k, l_ = a / eta[n], b / (2.0 * eta[n])
-        m[n] = w @ (-(k * Q[:, n] + l_))
+        m_type[:, n] = -(k * Q[:, n] + l_)
         if n < nt:
             h = sol.dts[n]
-            Q[:, n + 1] = (Q[:, n] - l_ * h + p["sigma0"] * np.sqrt(h) * z[n]) / (1.0 + k * h)
+            step = 1.0 + k * h
+            Q[:, n + 1] = (Q[:, n] - l_ * h + p["sigma0"] * np.sqrt(h) * z[n]) / step
+            V = (V + sigma2 * h) / (step * step)
+    m = w @ m_type.reshape(2, -1)
+    m = m.reshape(nt + 1, n_paths)
     price_paths = None
     if price is not None:
         price_paths = clearing_price(m, supply_path(price["supply"], nt + 1)[:, None], kappa=price["kappa"],
                                      p_ref=price["p_ref"]).T
-    return TypesCommonNoisePaths(t=sol.t, Q_by_type=Q.transpose(0, 2, 1).copy(), Q=(w @ Q.reshape(2, -1)).reshape(
+    return TypesCommonNoisePaths(t=sol.t, Q_by_type=Q.transpose(0, 2, 1).copy(),
+                                 m_by_type=m_type.transpose(0, 2, 1).copy(), Q=(w @ Q.reshape(2, -1)).reshape(
         nt + 1, n_paths).T.copy(), m=m.T.copy(), eta=eta.T.copy(), price=price_paths,
-        outside=outside / float((nt + 1) * n_paths))
+        outside=outside / float((nt + 1) * n_paths), V_T_by_type=V)

@@ -67,10 +67,13 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
         if m["kind"] in ("common_noise", "types_common_noise"):
             o = m["outcomes"]
             kind = "common noise"
-            if m["kind"] == "types_common_noise":     # per type: the grid's own speed (no error estimate per type)
+            if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
+                tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
                                   f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
-                                  f"{num(t['liquidation_speed'], 4)}" for name, t in o["types"].items())
+                                  + _resolved(_estimated(t["liquidation_speed"]),
+                                              "liquidation_speed" in (tu.get(name) or []))
+                                  for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
@@ -145,7 +148,8 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     for _, r in table.sort_values(params).iterrows():
         row = {key: float(r[params[0]]), "sigma0": _cell(r, "used_sigma0")}
         for name, col in (("expected_cost", "total_cost"), ("liquidation_speed", "liquidation_speed"),
-                          ("price_impact", "price_impact")):
+                          ("price_impact", "price_impact"), ("liquidation_half_life", "liquidation_half_life"),
+                          ("mean_inventory_terminal", "mean_inventory_terminal")):
             value = _cell(r, col)
             row[name] = None if value is None else {"mean": value, "error": _cell(r, f"{col}_error"),
                                                     "se": _cell(r, f"{col}_se")}
@@ -322,7 +326,8 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
             verdict.append("differs at " + "; ".join(
                 f"N = {e['N']:,} by {num(e['difference'], 2)} ± {num(e['difference_se'], 2)} ± "
                 f"{num(e['difference_time_error'], 2)}" for e in apart)
-                + " (the value function's own discretisation error: the identity holds for the exact value)")
+                + " (the identity holds only for the exact value of the players' strategy; the played gain "
+                  "does not rest on it)")
         out.append("Epsilon-Nash with the deviator's own influence (its flow in the realised cost and in the mean "
                    "inventory), carried to continuous time (value ± Monte Carlo SE ± time-discretisation error): the "
                    "deviation greedy against the value of the MFG strategy, played in the simulated game against the "
@@ -331,6 +336,23 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
                    f"same gain from the value function, {each('predicted')}, " + "; ".join(verdict)
                    + " (docs/mfg.md section 10).")
     return out
+
+
+def _speed_change(rows: Sequence[Mapping[str, Any]], label: str) -> str | None:
+    """The speed's change (:func:`describe_change`), unless the mean terminal inventory it is read from
+    (``-ln(E[Q_T] / Q_0) / T``) is within :data:`EFFECT_SES` Monte Carlo SEs of zero at either end: the log of a
+    mean whose sign is not resolved has no meaningful SE (the delta method's ``SE / (T E[Q_T])`` assumes a small
+    relative SE), so the half-life of the same mean path is described instead."""
+    loose = []
+    for row in (rows[0], rows[-1]):
+        q, _, se = _mes(row.get("mean_inventory_terminal"))
+        if finite(q) and se > 0.0 and abs(float(q)) <= EFFECT_SES * se:
+            loose.append(f"{num(q, 2)} (SE {num(se, 2)}) at sigma0 = {num(row.get('sigma0'), 3)}")
+    if not loose:
+        return describe_change(rows, "liquidation_speed", label, " per day")
+    half = describe_change(rows, "liquidation_half_life", "the half-life of the crowd's mean inventory", " days")
+    return (f"{label} is not resolved by the simulated paths (the mean terminal inventory it is read from, "
+            f"{' and '.join(loose)}, is within {EFFECT_SES:g} SE of zero)" + (f"; {half}" if half else ""))
 
 
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
@@ -342,8 +364,7 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
         what = ("making a larger share of the same total noise common to all agents"
                 if "market_share" in raw else "adding noise common to all agents")
         changes = [c for c in (describe_change(s0, "expected_cost", "the expected liquidation cost"),
-                               describe_change(s0, "liquidation_speed", "the speed of the crowd's mean inventory",
-                                               " per day"),
+                               _speed_change(s0, "the speed of the crowd's mean inventory"),
                                describe_change(s0, "price_impact", "the mean price impact", " BRL")) if c]
         parts.append(f"Market-wide shocks {_CONVENTION}: {what} "
                      f"(sigma0 from {num(s0[0]['sigma0'], 3)} to {num(s0[-1]['sigma0'], 3)}): " + "; ".join(changes)
@@ -360,8 +381,19 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
     if fn:
         check = fn["largest_N_check"]
         fit = fn.get("rate_fit")
-        rate = (f" (gap falling like N^-{num(fit['exponent'], 2)} ± {num(fit['exponent_se'], 1)}, fitted over every N; "
-                "O(1/N) expected)") if fit else ""
+        rate = ""
+        if fit:
+            # what the section says in full (finite_n_sentences): the fit's quality and the N it does not hold at
+            C = fit["constant_one_over_N"]
+            off = [r["N"] for r in fn["rows"] if r["N"] not in set(fit["resolved"])
+                   and abs(r["cost_gap"] - C / r["N"]) > 2.0 * r["cost_gap_se"]]
+            caveats = ([f"a poor fit, chi-square p-value {num(fit['p_value_fit'], 2)}"]
+                       if fit["p_value_fit"] < 0.05 else [])
+            if off:
+                caveats.append(f"at N = {', '.join(f'{n:,}' for n in off)} the gap is more than 2 SE from C/N, so "
+                               "O(1/N) is not confirmed there")
+            rate = (f" (gap falling like N^-p, p = {plus_minus(fit['exponent'], fit['exponent_se'])}, fitted over "
+                    f"every N; O(1/N) expected" + "".join(f"; {c}" for c in caveats) + ")")
         parts.append(f"A simulated game of N players using the MFG strategy approaches the MFG's predicted cost as N "
                      f"grows" + rate
                      + f"; at N = {check['N']:,} the difference, {num(check['abs_difference'], 2)}, is "

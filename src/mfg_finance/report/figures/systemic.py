@@ -98,6 +98,7 @@ def plot_finite_n(result: Mapping[str, Any], path) -> None:
     ax.set_ylabel("variance (inventory units^2)")
     ax.legend(fontsize=8)
     ax.set_title("law of the terminal mean inventory", fontsize=9)
+    fig.tight_layout()          # the right panel's y label otherwise sits on its tick labels
     save_figure(fig, path)
 
 
