@@ -1,5 +1,5 @@
 """Rule summarize_ingest: the ingestion summary and rejected lines of all input files, in input order."""
-from mfg_finance.cotahist.file_ingest import combine_records
+from mfg_finance.cotahist.ingest_records import combine_records
 from mfg_finance.io import read_json, write_json, write_text
 from mfg_finance.logs import configure_logging
 

@@ -26,3 +26,7 @@ def test_model_modules_import_scipy_where_used():
             "import mfg_finance.market_making.multi_asset\n" # parameters read by calibration, risk limit, aggregate
             "import mfg_finance.market_making.glft")         # strategies named by the aggregates
     assert _loaded(code, ("scipy",)) == []
+
+
+def test_the_ingestion_summary_loads_neither_numba_nor_pandas():
+    assert _loaded("from mfg_finance.cotahist.ingest_records import combine_records", ("numba", "pandas")) == []

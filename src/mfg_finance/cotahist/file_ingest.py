@@ -11,10 +11,10 @@ files read together (a test holds the two to the same answer).
 from __future__ import annotations
 
 import os
-from typing import Sequence
 
 from mfg_finance.cotahist.dataset import write_file_dataset
 from mfg_finance.cotahist.parser import MAX_REJECTS_LISTED, ParsedFile, _frame, parse_file
+from mfg_finance.cotahist.ingest_records import combine_records  # noqa: F401  (re-exported)
 
 
 def reject_lines(parsed: ParsedFile) -> list[str]:
@@ -67,19 +67,3 @@ def ingest_file(path: str | os.PathLike, dest: str | os.PathLike, *, strict: boo
     tickers = sorted(set(quotes["ticker"].cat.categories[quotes["ticker"].cat.codes.unique()].astype(str)))
     return {"file": summary, "rejects": rejects, "tickers": tickers, "years": years,
             "value_identity": value_identity(quotes)}
-
-
-def combine_records(records: Sequence[dict]) -> tuple[dict, list[str]]:
-    """(summary, rejects) of all files from their :func:`ingest_file` records, in input order."""
-    files = [r["file"] for r in records]
-    dated = [f for f in files if f["records"]]
-    summary = {
-        "files": files,
-        "records": int(sum(f["records"] for f in files)),
-        "rejected": int(sum(f["rejected"] for f in files)),
-        "date_min": min(f["date_min"] for f in dated) if dated else None,
-        "date_max": max(f["date_max"] for f in dated) if dated else None,
-        "n_tickers": len(set().union(*(r["tickers"] for r in records))),
-    }
-    rejects = [line for r in records for line in r["rejects"]]
-    return summary, rejects

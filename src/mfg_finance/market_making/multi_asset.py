@@ -35,12 +35,16 @@ Two solvers:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.market_making import _checks
 from mfg_finance.market_making.glft import QuoteSolverError
+
+if TYPE_CHECKING:  # scipy is imported where used: most importers only read parameters
+    from scipy import sparse
 
 METHODS = ("exact", "ode")
 
@@ -147,7 +151,7 @@ class MultiAssetParameters:
 
 def shift_matrices(shape: tuple[int, ...]) -> list[sparse.csr_matrix]:
     """Per asset ``i``, the sparse matrix ``P_i`` with ``(P_i w)(q) = w(q + e_i)`` (0 beyond the limit)."""
-    from scipy import sparse  # scipy where used: most importers only read parameters
+    from scipy import sparse
     out = []
     for i, n in enumerate(shape):
         factors = [sparse.identity(m, format="csr") for m in shape]
