@@ -24,6 +24,7 @@ from snakemake.utils import validate
 
 from mfg_finance.batching import batches
 from mfg_finance.sweeps import sweep_points
+from mfg_finance.report.formatting import plus_minus
 
 from reportutils import report_inputs
 
@@ -164,7 +165,7 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
     for ticker, group in stats.groupby("ticker"):
         best = group.sort_values("pnl_mean").iloc[-1]
         assert f"on {ticker}," in summary
-        assert f"(Sharpe {best.sharpe:.3g})" in summary
+        assert f"(Sharpe {plus_minus(best.sharpe, best.sharpe_se)})" in summary     # with its standard error
     assert "Avellaneda & Stoikov (2008)" in summary
 
 

@@ -157,19 +157,20 @@ def start_interrupted_run(repo_root: Path, tmp_path_factory) -> None:
     """Start the session's second run from scratch (SIGKILL once the calibration is written, then resumed) in
     the background; ``wfutils.from_background(INTERRUPTED_RUN)`` gives its :class:`InterruptedRun`.
 
-    It starts when the session starts its first workflow test (``wfutils.wait_for_workflow_tests``), with the
-    numba kernels of the session's run when that run was started (``wfkernels.seed_from_session_run``: its
-    outputs are computed from nothing the session's run wrote, its kernels are loaded rather than compiled a
-    second time), and runs under ``nice``: the tests go first; this one, needed only by the last tests, takes
-    the core they leave idle. Until the workflow tests, the unit tests and the session's run keep both cores
-    busy; from there the tests mostly wait for single Snakemake processes (docs/testing.md)."""
+    It starts when the session's run has ended or the session starts its first workflow test, whichever comes
+    first (``wfutils.wait_for_workflow_tests``), with the numba kernels of the session's run
+    (``wfkernels.seed_from_session_run``: its outputs are computed from nothing the session's run wrote, its
+    kernels are loaded rather than compiled a second time), and runs under ``nice``: the tests go first; this
+    one, needed only by the last tests, takes the core they leave idle. While the session's run goes on, it and
+    the unit tests keep both cores busy; after it, the single-threaded unit tests leave one idle, and from the
+    workflow tests on the tests mostly wait for single Snakemake processes (docs/testing.md)."""
     if started(INTERRUPTED_RUN):
         return
     workdir = copy_workflow(repo_root, tmp_path_factory.mktemp("interrupted"), repo_root / SMALL_CONFIG,
                             own_kernel_cache=True)
 
     def run() -> InterruptedRun:
-        wait_for_workflow_tests()
+        wait_for_workflow_tests(or_until=lambda: session_run_ended(repo_root))
         wfkernels.seed_from_session_run(workdir, lambda: session_run_ended(repo_root))
         return interrupted_and_resumed(workdir, signal.SIGKILL, "results/calibration/mfg_params.yaml", niceness=5)
 

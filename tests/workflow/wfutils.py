@@ -110,9 +110,12 @@ def workflow_tests_reached() -> None:
     _WORKFLOW_TESTS_REACHED.set()
 
 
-def wait_for_workflow_tests() -> None:
-    """Wait (in a background thread) until the session starts its first workflow test; raise if it ends first."""
+def wait_for_workflow_tests(or_until: Callable[[], bool] = lambda: False) -> None:
+    """Wait (in a background thread) until the session starts its first workflow test, or ``or_until()`` holds;
+    raise if the session ends first."""
     while not _WORKFLOW_TESTS_REACHED.wait(0.2):
+        if or_until():
+            return
         if _STOPPING.is_set():
             raise RuntimeError("the test session ended before its workflow tests")
 

@@ -9,7 +9,7 @@ at ``nt = 150`` changes nothing). Where the drift dominates the noise (cell Pecl
 the mass is, e.g. ``sigma = 0.02``: no affordable mesh keeps it central) the scheme is upwind there and
 first order in space as well.
 
-Four companion solves (five on a graded mesh: ``R``, below), each from its own first guess
+Four companion solves (five on a graded mesh: ``X+``, below), each from its own first guess
 (:func:`mfg_finance.mfg.solver.initial_eta`; fewer sweeps in total than from the fine cost path, measured:
 docs/mfg.md, section 11):
 
@@ -35,8 +35,8 @@ kept within ``ORDER_RANGE`` = [1, 3]: first order where the scheme is upwind, se
 3 where a coarse companion under-resolves the terminal law) and the fine grid's spatial error
 ``e_x = |d_k| / (s_k^p - 1)`` (the mean of the two when ``p`` is clamped).
 
-*A finer companion* (``R``, graded meshes; ``space_refined``: ``REFINED_FACTOR`` = 2 times the cells by the same
-rule, ``nt_T`` steps) checks the order fit from above: its first-order estimate ``|O_R - O_T| / (1 - 1/2)``
+*A finer companion* (``X+``, graded meshes; ``space_refined``: ``REFINED_FACTOR`` = 2 times the cells by the same
+rule, ``nt_T`` steps) checks the order fit from above: its first-order estimate ``|O_X+ - O_T| / (1 - 1/2)``
 (:func:`refined_error`) is a floor under the fit's. Where the coarser companions are no worse than the fine grid
 where the law starts (61 x 40, corners ``phi = 0.5``: the half-life's estimates were 0.16-0.19 of the error)
 only a finer mesh shows the error (docs/mfg.md, section 11).
@@ -226,7 +226,7 @@ def order_fit_error(o_t, o_x, o_xx, s1: float, s2: float, order: float | None = 
 
 def refined_error(o_t, o_r) -> float:
     """The fine grid's spatial error from the finer graded companion (``REFINED_FACTOR`` times the cells, same
-    steps ``nt_T``) at the scheme's guaranteed order 1: ``|O_R - O_T| / (1 - 1 / REFINED_FACTOR)``."""
+    steps ``nt_T``) at the scheme's guaranteed order 1: ``|O_X+ - O_T| / (1 - 1 / REFINED_FACTOR)``."""
     return abs(o_r - o_t) / (1.0 - 1.0 / REFINED_FACTOR)
 
 
@@ -389,7 +389,7 @@ def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | No
                     in_space = True
             o_r = (refined or {}).get(key)
             if not in_space and key not in (space_errors or {}) and e_x is not None and _finite(o_r):
-                # the finer companion's first-order estimate |O_R - O_T| / (1 - 1/2): what no coarser one shows
+                # the finer companion's first-order estimate |O_X+ - O_T| / (1 - 1/2): what no coarser one shows
                 e_x = max(e_x, refined_error(o_t, o_r))
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):

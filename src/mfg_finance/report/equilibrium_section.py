@@ -18,7 +18,7 @@ from mfg_finance.report.formatting import figure, finite, html_table, html_table
 OUTCOMES = (("crowd_liquidation_speed", "crowd's liquidation speed (1/day)"),
             ("crowd_half_life", "crowd's half-life (days)"),
             ("crowd_cost", "crowd's cost (cost units)"),
-            ("price_impact_bps", "price impact (bps of notional)"),
+            ("price_impact_bps", "temporary impact paid per unit traded (bps)"),
             ("crowd_paid_spread_brl", "spread the crowd pays (BRL, time average)"),
             ("mm_mean_spread_brl", "average quoted spread (BRL)"),
             ("mm_mean_skew_brl", "average skew delta_b - delta_a (BRL)"),
@@ -32,7 +32,7 @@ REGIME_COLUMNS = (("gamma", "γ (1/BRL)"), ("Q_max", "Q_max (lots)"), ("crowd_si
                   ("m0_mean", "m0 (inv. units)"), ("mm_mean_spread_brl", "quoted spread (BRL)"),
                   ("crowd_paid_spread_brl", "paid spread (BRL)"),
                   ("crowd_liquidation_speed", "speed (1/day)"), ("crowd_cost", "crowd cost"),
-                  ("price_impact_bps", "impact (bps)"), ("mm_pnl_brl", "MM PnL (BRL)"),
+                  ("price_impact_bps", "temporary impact paid (bps)"), ("mm_pnl_brl", "MM PnL (BRL)"),
                   ("mm_inventory_risk_brl", "MM inventory risk (BRL)"))
 
 

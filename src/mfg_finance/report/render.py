@@ -292,6 +292,42 @@ def _drop_repeated_figures(scenarios: list[dict[str, Any]]) -> None:
         sc["figures"], sc["same_figures"] = kept, same
 
 
+def _sweep_display(table: pd.DataFrame) -> pd.DataFrame:
+    """A sweep table as the report shows it: each outcome beside its uncertainty in one cell (``value ± error``,
+    ``(SE se)`` for a Monte Carlo one, ``(unresolved)`` when the point lists it), not in ``_error``/``_se``
+    columns several tables away. A converged point with no iteration (a common-noise solve: no fixed point)
+    shows a dash there, not 0."""
+    from mfg_finance.report.systemic import value_error_se
+
+    flags = [c for c in table.columns if c.endswith("unresolved")]      # "unresolved", "type_<name>_unresolved"
+
+    def flagged(col: str, row) -> bool:
+        own = [f for f in flags if col.startswith(f.removesuffix("unresolved"))]
+        where = max(own, key=len) if own else None                        # the type's own list over the crowd's
+        key = col.removeprefix(where.removesuffix("unresolved")) if where else col
+        return bool(where) and key in str(row[where] or "").split(",")
+
+    out = table.copy()
+    for col in table.columns:
+        error, se = f"{col}_error", f"{col}_se"
+        if col.startswith("param_") or (error not in table.columns and se not in table.columns):
+            continue
+        cells = []
+        for _, row in table.iterrows():
+            err = row.get(error)
+            if finite(err) and finite(row[col]) and float(err) <= ROUND_OFF * abs(float(row[col])):
+                err = None                  # an error at round-off of the value (the initial mean's) says nothing
+            text = value_error_se(row[col], err, row.get(se))
+            cells.append(text + (" (unresolved)" if text != "—" and flagged(col, row) else ""))
+        out[col] = cells
+        out = out.drop(columns=[c for c in (error, se) if c in out.columns])
+    out = out.drop(columns=[f for f in flags if not table[f].fillna("").astype(str).str.len().any()])
+    if {"iterations", "converged"} <= set(table.columns):
+        out["iterations"] = ["—" if ok and int(it) == 0 else int(it)
+                             for ok, it in zip(table["converged"].astype(bool), table["iterations"])]
+    return out
+
+
 def _sweep_section(inputs) -> list[dict[str, Any]]:
     sweeps = []
     for table_path, figure_path in zip(inputs["sweep_tables"], inputs["sweep_figures"]):
@@ -301,12 +337,12 @@ def _sweep_section(inputs) -> list[dict[str, Any]]:
         converged = table["converged"].astype(bool)
         failed = table.loc[~converged, param_cols + ["iterations", "residual"]]
         failed = failed.rename(columns={c: c.removeprefix("param_") for c in param_cols})
-        shown = table.rename(columns={c: c.removeprefix("param_") for c in param_cols})
+        shown = _sweep_display(table).rename(columns={c: c.removeprefix("param_") for c in param_cols})
         sweeps.append({
             "name": Path(table_path).stem, "params": params, "n_points": len(table),
             "n_failed": int((~converged).sum()), "figure": figure(figure_path),
             "failed_table": html_table(failed) if len(failed) else None,
-            "table": html_tables_fitting(shown, params, max_columns=5,
+            "table": html_tables_fitting(shown, params, max_columns=3,
                                          row_classes=["" if ok else "failed" for ok in converged]),
             "ranges": {p: (float(table[c].min()), float(table[c].max())) for p, c in zip(params, param_cols)},
             "frame": table,

@@ -175,6 +175,11 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
     return paragraphs
 
 
+def _sharpe(row) -> str:
+    """The Sharpe ratio with its delta-method standard error when the backtest has one."""
+    return plus_minus(row.sharpe, getattr(row, "sharpe_se", None))
+
+
 def _market_making_paragraph(context: Mapping[str, Any], backtests: pd.DataFrame) -> str | None:
     if not len(backtests):
         return None
@@ -185,13 +190,14 @@ def _market_making_paragraph(context: Mapping[str, Any], backtests: pd.DataFrame
         best = group.sort_values("pnl_mean", ascending=False).iloc[0]
         safest = group.sort_values("sharpe", ascending=False).iloc[0]
         text = (f"on {ticker}, {_subject(best.strategy, 'earn', 'earns')} the most, "
-                f"{plus_minus(best.pnl_mean, best.pnl_mean_se)} BRL per run (Sharpe {best.sharpe:.3g})")
+                f"{plus_minus(best.pnl_mean, best.pnl_mean_se)} BRL per run (Sharpe {_sharpe(best)})")
         if safest.strategy != best.strategy:
             text += (f", while {_subject(safest.strategy, 'give', 'gives')} the best "
-                     f"Sharpe ratio, {safest.sharpe:.3g} (mean {safest.pnl_mean:.4g} BRL)")
+                     f"Sharpe ratio, {_sharpe(safest)} (mean {plus_minus(safest.pnl_mean, safest.pnl_mean_se)} BRL)")
         if "constant" in set(group.strategy) and best.strategy != "constant":
             const = group[group.strategy == "constant"].iloc[0]
-            text += f"; a constant spread makes {const.pnl_mean:.4g} BRL (Sharpe {const.sharpe:.3g})"
+            text += (f"; a constant spread makes {plus_minus(const.pnl_mean, const.pnl_mean_se)} BRL "
+                     f"(Sharpe {_sharpe(const)})")
         parts.append(text)
     return (f"Market making: over a horizon of {horizon_text}, simulated {int(backtests['n_paths'].iloc[0]):,} times "
             f"per stock and strategy, " + "; ".join(parts) + ". The Sharpe ratio here is the mean PnL divided by "
