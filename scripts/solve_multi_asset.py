@@ -1,7 +1,7 @@
 """Rule solve_multi_asset: exact and approximate quotes of a portfolio, their gap, the quote surface."""
 from mfg_finance.io import read_yaml, write_json
 from mfg_finance.logs import configure_logging
-from mfg_finance.market_making.multi_backtest import parameters_from_document
+from mfg_finance.market_making.multi_asset import parameters_from_document
 from mfg_finance.market_making.multi_surface import quote_surface
 from mfg_finance.report.figures.multi_asset import plot_quote_surface
 

@@ -18,7 +18,9 @@ def test_reading_a_calibration_document_loads_no_pandas():
     code = ("from mfg_finance.calibration import parameter_values, ticker_values\n"
             "from mfg_finance.calibration.documents import parameter_values, ticker_values\n"
             "from mfg_finance.calibration.comparison import heuristic_values\n"      # compare_mfg_intraday
-            "from mfg_finance.report.figures.market_making import plot_quotes")     # plot_quotes
+            "from mfg_finance.report.figures.market_making import plot_quotes\n"   # plot_quotes
+            "from mfg_finance.market_making.multi_asset import parameters_from_document\n"  # solve_multi_asset
+            "from mfg_finance.report.figures.multi_asset import plot_quote_surface")
     assert _loaded(code, ("pandas",)) == []
 
 

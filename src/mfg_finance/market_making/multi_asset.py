@@ -35,7 +35,7 @@ Two solvers:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
@@ -347,3 +347,15 @@ def spreads_from_theta(theta: np.ndarray, params: MultiAssetParameters) -> tuple
         delta_b[tuple(lower) + (i,)] = step + static
         delta_a[tuple(upper) + (i,)] = -step + static
     return delta_b, delta_a
+
+
+def parameters_from_document(doc: Mapping) -> MultiAssetParameters:
+    """:class:`MultiAssetParameters` of a ``params.yaml`` written by
+    :func:`mfg_finance.market_making.multi_backtest.portfolio_document` (here, apart from the backtests' pandas: the
+    quote surface's job reads the document and nothing else)."""
+    try:
+        return MultiAssetParameters(covariance=doc["covariance"], A=doc["A"], k=doc["k"],
+                                    gamma=doc["gamma_effective"], Q_max=doc["Q_max"], T=doc["horizon_s"],
+                                    phi=doc["phi"])
+    except KeyError as exc:
+        raise ConfigError(f"portfolio parameter document lacks {exc}; was it written by portfolio_document?") from None

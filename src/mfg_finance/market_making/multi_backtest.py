@@ -18,7 +18,7 @@ import pandas as pd
 from mfg_finance.errors import ConfigError, DataError
 from mfg_finance.market_making.backtest import n_steps_of, sharpe_standard_error, std_standard_error
 from mfg_finance.market_making.market import MarketParameters
-from mfg_finance.market_making.multi_asset import MultiAssetParameters
+from mfg_finance.market_making.multi_asset import MultiAssetParameters, parameters_from_document  # noqa: F401
 from mfg_finance.market_making.multi_simulator import MultiDynamics, simulate_multi
 from mfg_finance.market_making.multi_strategies import build_multi_strategy
 from mfg_finance.market_making.portfolio_names import portfolio_name
@@ -172,13 +172,3 @@ def portfolio_document(tickers: Sequence[str], markets: Sequence[MarketParameter
         "gamma": float(gamma), "gamma_effective": float(params.gamma), "horizon_s": float(horizon_s),
         "method": "Sigma = diag(sigma) R diag(sigma); R = correlation of daily log-returns over common sessions",
     }
-
-
-def parameters_from_document(doc: Mapping) -> MultiAssetParameters:
-    """:class:`MultiAssetParameters` of a ``params.yaml`` written by :func:`portfolio_document`."""
-    try:
-        return MultiAssetParameters(covariance=doc["covariance"], A=doc["A"], k=doc["k"],
-                                    gamma=doc["gamma_effective"], Q_max=doc["Q_max"], T=doc["horizon_s"],
-                                    phi=doc["phi"])
-    except KeyError as exc:
-        raise ConfigError(f"portfolio parameter document lacks {exc}; was it written by portfolio_document?") from None

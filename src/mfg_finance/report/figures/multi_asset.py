@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from mfg_finance.io import save_figure  # noqa: E402
+
+if TYPE_CHECKING:  # the frontier is the caller's frame; the quote surface's job needs no pandas
+    import pandas as pd
 
 
 def plot_quote_surface(surface: dict, tickers, tick_size: float, path) -> None:
