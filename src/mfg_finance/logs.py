@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import signal
 import sys
@@ -10,7 +12,8 @@ from pathlib import Path
 
 
 def configure_logging(log_path: str | Path | None, name: str = "mfg_finance") -> logging.Logger:
-    """Send log records to ``log_path`` and stderr, and record any uncaught exception there too.
+    """Send log records to ``log_path`` and stderr, and record any uncaught exception there too (a pipeline
+    job's first call; at exit it skips the interpreter's final garbage collection, see below).
 
     The exception still propagates (the job fails and Snakemake keeps the log). On stderr a project
     exception is one line (its message); the log file keeps its traceback. SIGTERM (what
@@ -33,6 +36,11 @@ def configure_logging(log_path: str | Path | None, name: str = "mfg_finance") ->
     sys.excepthook = _log_uncaught
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # At exit the interpreter's garbage collector walks every object of the job's imports (numpy, pandas,
+    # numba, matplotlib) before the process ends: about 0.1-0.2 CPU-s a job, 5 CPU-s over a cold run.
+    # Frozen objects are left to the operating system. The other exit handlers (logging's flush and close,
+    # weakref finalizers such as temporary folders) still run; the outputs are closed by then (mfg_finance.io).
+    atexit.register(gc.freeze)
     return logger
 
 

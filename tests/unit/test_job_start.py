@@ -131,3 +131,24 @@ def test_systemic_warm_up_compiles_what_the_systemic_jobs_call(tmp_path):
     assert "data saved" in warmed.stdout
     job = subprocess.run([sys.executable, "-c", _SYSTEMIC_JOB], env=env, capture_output=True, text=True, check=True)
     assert "data loaded" in job.stdout and "data saved" not in job.stdout, job.stdout[-2000:]
+
+
+def test_a_job_exit_keeps_its_log_and_status_and_skips_the_final_collection(tmp_path):
+    # a cycle with a finalizer is collected by the interpreter's last garbage collection, which a job skips
+    # (mfg_finance.logs.configure_logging); the log is still complete and a failure still fails the process
+    code = ("import sys\n"
+            "from mfg_finance.logs import configure_logging\n"
+            f"log = configure_logging({str(tmp_path / 'job.log')!r})\n"
+            "class Cycle:\n"
+            "    def __del__(self):\n"
+            "        print('collected', flush=True)\n"
+            "import gc; gc.disable()\n"                    # no collection before the exit's
+            "a = Cycle(); a.me = a; del a\n"
+            "log.info('done')\n"
+            "if sys.argv[1] == 'fail':\n"
+            "    raise ValueError('bad input')\n")
+    ok = subprocess.run([sys.executable, "-c", code, "ok"], capture_output=True, text=True)
+    failed = subprocess.run([sys.executable, "-c", code, "fail"], capture_output=True, text=True)
+    assert (ok.returncode, ok.stdout) == (0, "")
+    assert failed.returncode == 1 and "job failed: ValueError: bad input" in (tmp_path / "job.log").read_text()
+    assert "INFO mfg_finance: done" in (tmp_path / "job.log").read_text()
