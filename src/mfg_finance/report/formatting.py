@@ -31,6 +31,11 @@ FIGURE_TITLES = {
 #: seconds in a B3 trading session, when the calibration does not say
 DEFAULT_SECONDS_PER_DAY = 25200
 
+#: An estimated error below this fraction of its value is round-off (float64's 2e-16 times a modest conditioning)
+#: and not shown: the eta1 = 0 speed's 7e-15 on 13.8, the initial mean's 1e-16. Tiny genuine errors (a price's
+#: 7.5e-9 BRL on 17.17, 4e-10 of it) stay shown. One threshold for the summary, the tables and the sweeps.
+ROUND_OFF = 1e-12
+
 #: A&S (2008) reproduction: the compared statistics and their labels
 REPRO_METRICS = (("profit_mean", "mean profit"), ("profit_std", "std of profit"),
                  ("q_mean", "mean final q"), ("q_std", "std of final q"))

@@ -23,8 +23,8 @@ from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
 from mfg_finance.mfg.outcomes import half_life
 from mfg_finance.report.systemic import systemic_section
-from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure,
-                                           finite, html_table, html_tables_fitting, num, plus_minus)
+from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, ROUND_OFF, duration, embed_png,
+                                           figure, finite, html_table, html_tables_fitting, num, plus_minus)
 from mfg_finance.report.data_section import data_section
 from mfg_finance.report.equilibrium_section import equilibrium_section
 from mfg_finance.report.multi_asset_section import multi_asset_section
@@ -158,10 +158,6 @@ def _outcome_table(outcomes: Mapping[str, Any], errors: Mapping[str, Any], unres
     frame = pd.DataFrame(rows)
     frame["estimated error"] = pd.to_numeric(frame["estimated error"], errors="coerce")
     return html_table(frame, digits=4)
-
-
-#: an estimated error below this fraction of its outcome is round-off: shown as the value alone
-ROUND_OFF = 1e-9
 
 
 def _with_error(value, error, unresolved: bool = False, scale: float = 1.0) -> str:
@@ -314,10 +310,7 @@ def _sweep_display(table: pd.DataFrame) -> pd.DataFrame:
             continue
         cells = []
         for _, row in table.iterrows():
-            err = row.get(error)
-            if finite(err) and finite(row[col]) and float(err) <= ROUND_OFF * abs(float(row[col])):
-                err = None                  # an error at round-off of the value (the initial mean's) says nothing
-            text = value_error_se(row[col], err, row.get(se))
+            text = value_error_se(row[col], row.get(error), row.get(se))
             cells.append(text + (" (unresolved)" if text != "—" and flagged(col, row) else ""))
         out[col] = cells
         out = out.drop(columns=[c for c in (error, se) if c in out.columns])

@@ -7,12 +7,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from mfg_finance.report.formatting import DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, finite, num, plus_minus
-
-#: An estimated error below this fraction of its value is round-off (float64's 2e-16 times a modest conditioning)
-#: and not shown: the eta1 = 0 speed's 7e-15 on 13.8. Tiny genuine errors (a price's 7.5e-9 BRL on 17.17, 4e-10 of
-#: it) stay shown, so a sentence's numbers keep the same digits.
-ROUND_OFF = 1e-12
+from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, ROUND_OFF, duration, finite, num,
+                                           plus_minus)
 
 STRATEGY_NAMES = {
     "hjb": "optimal (GLFT/HJB) quotes",
@@ -159,8 +155,6 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
         gap_note = (" (at a time inside the horizon, on the grid's path: no error estimate there)"
                     if sc.get("price_gap_max_on_grid") else "")
         change_bp = sc["price_change_bp"]
-        change_text = (plus_minus(change_bp, sc.get("price_change_error_bp"))
-                       if finite(sc.get("price_change_error_bp")) and sc["price_change_error_bp"] > 0 else f"{change_bp:.3g}")
         body = (f"Price impact (scenario '{sc['name']}', price set by market clearing): the crowd's trading moves the "
                 f"price by up to {_pm(abs(sc['price_gap_max']), sc.get('price_gap_max_error'))} BRL "
                 f"({_pm(abs(sc['price_gap_max_bp']), sc.get('price_gap_max_error_bp'))} bp) "
@@ -168,7 +162,7 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
                 f"{gap_note}; as the flow dies out the price goes from "
                 f"{_pm(sc['price_start'], sc.get('price_start_error'), '.4f')} "
                 f"to {_pm(sc['price_end'], sc.get('price_end_error'), '.4f')} BRL "
-                f"({'+' if change_bp > 0 else ''}{change_text} bp), ending "
+                f"({'+' if change_bp > 0 else ''}{_pm(change_bp, sc.get('price_change_error_bp'))} bp), ending "
                 f"{_pm(abs(sc['price_gap_end_bp']), sc.get('price_gap_end_error_bp'), '.2g')} bp from the reference")
         note = "± the estimated discretisation error; " if "±" in body else ""
         paragraphs.append(body + f" ({note}the reference price is an input).")

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num, plus_minus
+from mfg_finance.report.formatting import ROUND_OFF, figure, finite, html_table, html_tables_fitting, num, plus_minus
 
 
 #: An SE below this fraction of its value is round-off (the std of identical paths), not shown.
@@ -25,8 +25,8 @@ def value_error_se(value, error=None, se=None, unit: str = "") -> str:
     ``12.29 ± 0.06 per day (SE 1.0)``; either part left out when absent (a plain value when both are)."""
     if not finite(value):
         return "—"
-    # an SE at round-off of the value (identical paths, sigma0 = 0) is no sampling error
-    has_error = finite(error) and float(error) > 0
+    # an error or SE at round-off of the value (an exact initial mean; identical paths at sigma0 = 0) says nothing
+    has_error = finite(error) and float(error) > ROUND_OFF * abs(float(value))
     has_se = finite(se) and float(se) > SE_ROUNDOFF * abs(float(value))
     if has_error and has_se:
         # rounded to the larger uncertainty's second significant digit, as plus_minus does
