@@ -129,8 +129,8 @@ def sweep(problem: Problem, eta: np.ndarray, start=None) -> Sweep:
     """
     grid = problem.grid
     return Sweep(*sweep_exact_end(eta, grid.q, problem.weights, grid.dts, problem.mu0, sigma=problem.sigma,
-                                  phi=problem.phi, gamma_T=problem.gamma_T, start=start, exact=problem.exact_end,
-                                  steps=problem.exact_steps, with_warm_start=True))
+                                  phi=problem.phi, gamma_T=problem.gamma_T, start=start, steps=problem.exact_steps,
+                                  with_warm_start=True))
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start=None) -> Evaluation:
