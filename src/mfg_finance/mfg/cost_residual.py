@@ -57,8 +57,8 @@ def cost_spatial_error(solution) -> float:
     interval is left out (on a uniform time mesh the last ``exact_steps``): its law is carried by its closed-form
     kernel, not by the chain."""
     steps = solution.time_steps
-    if solution.exact_last_interval:
-        steps = steps[:-max(getattr(solution, "exact_steps", 1), 1)]
+    if solution.exact_steps:
+        steps = steps[:-solution.exact_steps]
     return excess_generator_residual(np.asarray(solution.u), np.asarray(solution.alpha), solution.masses,
                                      np.asarray(solution.q, dtype=float), steps,
                                      float(solution.config["params"]["sigma"]))

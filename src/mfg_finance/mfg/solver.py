@@ -273,7 +273,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
         config=cfg, wall_time_s=time.perf_counter() - start, domain=domain,
-        exact_last_interval=problem.exact_end, exact_steps=problem.exact_steps)
+        exact_steps=problem.exact_steps)
     if not estimate_errors:
         return solution
     accuracy = accuracy_of(solution, solve if eta_offset is None else functools.partial(solve, eta_offset=eta_offset))
