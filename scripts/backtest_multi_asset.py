@@ -2,7 +2,8 @@
 per strategy (each the same bytes as a job of its own: every backtest starts from the configured seed)."""
 from mfg_finance.io import read_yaml, write_parquet
 from mfg_finance.logs import configure_logging
-from mfg_finance.market_making.multi_backtest import parameters_from_document, run_multi_backtest
+from mfg_finance.market_making.multi_asset import parameters_from_document
+from mfg_finance.market_making.multi_backtest import run_multi_backtest
 
 log = configure_logging(snakemake.log[0])
 p = snakemake.params

@@ -1,7 +1,7 @@
 """Rule search_risk_limit: the gamma that meets the CVaR limit on a portfolio, and the mean-CVaR frontier."""
 from mfg_finance.io import read_yaml, write_json, write_text
 from mfg_finance.logs import configure_logging
-from mfg_finance.market_making.multi_backtest import parameters_from_document
+from mfg_finance.market_making.multi_asset import parameters_from_document
 from mfg_finance.market_making.risk_limit import cvar_frontier_search
 from mfg_finance.report.figures.multi_asset import plot_frontier
 

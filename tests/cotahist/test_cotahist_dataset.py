@@ -22,7 +22,8 @@ import pytest
 from mfg_finance.cotahist import ingest, read_cotahist, select_equities, universe_table
 from mfg_finance.cotahist.dataset import FRAGMENT, dataset_years, read_year
 from mfg_finance.cotahist.dataset_select import select_from_dataset, select_to_parquet
-from mfg_finance.cotahist.file_ingest import combine_records, ingest_file
+from mfg_finance.cotahist.file_ingest import ingest_file
+from mfg_finance.cotahist.ingest_records import combine_records
 from mfg_finance.cotahist.local_files import file_keys
 from mfg_finance.cotahist.sample import sample_cotahist_bytes
 from mfg_finance.errors import ConfigError, CotahistError, DataError

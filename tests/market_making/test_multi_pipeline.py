@@ -7,9 +7,8 @@ import pytest
 from mfg_finance.errors import ConfigError
 from mfg_finance.io import read_yaml, write_json, write_parquet, write_text, write_yaml
 from mfg_finance.market_making.market import MarketParameters
-from mfg_finance.market_making.multi_asset import MultiAssetParameters
-from mfg_finance.market_making.multi_backtest import (multi_backtest_statistics, parameters_from_document,
-                                                      portfolio_document, run_multi_backtest)
+from mfg_finance.market_making.multi_asset import MultiAssetParameters, parameters_from_document
+from mfg_finance.market_making.multi_backtest import multi_backtest_statistics, portfolio_document, run_multi_backtest
 from mfg_finance.market_making.multi_surface import quote_surface
 from mfg_finance.market_making.risk_limit import cvar_frontier_search
 from mfg_finance.report.figures.multi_asset import plot_frontier, plot_quote_surface

@@ -44,7 +44,6 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.errors import CalibrationError
-from mfg_finance.calibration.documents import parameter_values  # noqa: F401  (re-exported)
 from mfg_finance.calibration.common import (AC_PARTICIPATION_PER_SPREAD, INVENTORY_UNIT_ADV, MFG_PARAMETERS,
                                            MFG_UNITS, NOISE_WARNING_UNITS, RISK_AVERSION, SESSION_SECONDS,
                                            TERMINAL_SWEEP_SECONDS, _STATISTICS, _asset_row, _check_overrides,

@@ -26,7 +26,6 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mfg_finance.errors import CalibrationError
-from mfg_finance.calibration.documents import ticker_values  # noqa: F401  (re-exported)
 from mfg_finance.calibration.common import (MM_PARAMETERS, MM_UNITS, SESSION_SECONDS, TICK_SIZE_BRL, _asset_row,
                                            _check_overrides, _entry, _is_number, _require, _resolve, _stats_of,
                                            calibration_spread)

@@ -14,7 +14,6 @@ import os
 
 from mfg_finance.cotahist.dataset import write_file_dataset
 from mfg_finance.cotahist.parser import MAX_REJECTS_LISTED, ParsedFile, _frame, parse_file
-from mfg_finance.cotahist.ingest_records import combine_records  # noqa: F401  (re-exported)
 
 
 def reject_lines(parsed: ParsedFile) -> list[str]:

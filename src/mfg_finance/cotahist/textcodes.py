@@ -25,7 +25,7 @@ import pandas as pd
 from mfg_finance.cotahist import detail_kernel
 from mfg_finance.cotahist.hashcodes import factorize_chunks, take_codes
 from mfg_finance.cotahist.kernel import first_text_mismatch, gather_bytes
-from mfg_finance.cotahist.layout import DETAIL_FIELDS, TEXT, Field
+from mfg_finance.cotahist.layout import DETAIL_FIELDS, RECORD_BYTES, TEXT, Field
 from mfg_finance.job_threads import parallel_kernels
 
 
@@ -175,7 +175,7 @@ def categorical_columns(table: TextTable, fields: tuple[Field, ...]) -> dict[str
 def _take_codes(record_codes: np.ndarray, maps: list[np.ndarray], widths: list[int]) -> list[np.ndarray]:
     """``maps[f][record_codes]`` as ``_CODE_DTYPES[widths[f]]`` for each field ``f``."""
     n = record_codes.size
-    if not parallel_kernels(n * 245):        # small: NumPy, nothing to compile
+    if not parallel_kernels(n * RECORD_BYTES):   # small (in file bytes): NumPy, nothing to compile
         return [m.astype(_CODE_DTYPES[w])[record_codes] for m, w in zip(maps, widths)]
     rows = [sum(1 for v in widths[:f] if v == w) for f, w in enumerate(widths)]
     outs = [np.empty((widths.count(w), n), dtype=dtype) for w, dtype in enumerate(_CODE_DTYPES)]

@@ -18,7 +18,7 @@ import pandas as pd
 from mfg_finance.errors import ConfigError, DataError
 from mfg_finance.market_making.backtest import n_steps_of, sharpe_standard_error, std_standard_error
 from mfg_finance.market_making.market import MarketParameters
-from mfg_finance.market_making.multi_asset import MultiAssetParameters, parameters_from_document  # noqa: F401
+from mfg_finance.market_making.multi_asset import MultiAssetParameters
 from mfg_finance.market_making.multi_simulator import MultiDynamics, simulate_multi
 from mfg_finance.market_making.multi_strategies import build_multi_strategy
 from mfg_finance.market_making.portfolio_names import portfolio_name

@@ -478,8 +478,8 @@ def _excess(solution, *, terminal: bool = False) -> float:
     from mfg_finance.mfg.hjb import excess_diffusion
 
     weights = surviving_fraction(solution) if terminal else None
-    if solution.exact_last_interval:     # the exact steps are crossed by their kernels, not by the chain
-        K = max(solution.exact_steps, 1)
+    K = solution.exact_steps
+    if K:     # the exact steps are crossed by their kernels, not by the chain
         return excess_diffusion(solution.alpha[:-K], solution.masses[:-K], solution.q, solution.time_steps[:-K],
                                 solution.config["params"]["sigma"], None if weights is None else weights[:-K])
     return excess_diffusion(solution.alpha, solution.masses, solution.q, solution.time_steps,

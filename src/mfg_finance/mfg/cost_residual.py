@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mfg_finance.mfg.hjb import upwind_excess
+
 
 def excess_generator_residual(u: np.ndarray, alpha: np.ndarray, masses: np.ndarray, q: np.ndarray,
                               dts: np.ndarray, sigma: float) -> float:
@@ -44,9 +46,7 @@ def excess_generator_residual(u: np.ndarray, alpha: np.ndarray, masses: np.ndarr
     nt = np.asarray(dts, dtype=float).size
     h = np.diff(q)
     hm, hp = h[:-1], h[1:]
-    D = 0.5 * sigma * sigma
-    a = alpha[:nt, 1:-1]
-    excess = np.maximum(np.maximum(0.5 * a * hp[None, :], -0.5 * a * hm[None, :]) - D, 0.0)
+    excess = upwind_excess(alpha[:nt, 1:-1], q, sigma)
     v = u[:nt]
     second = 2.0 * ((v[:, 2:] - v[:, 1:-1]) / hp - (v[:, 1:-1] - v[:, :-2]) / hm) / (hm + hp)
     return float(np.asarray(dts, dtype=float) @ np.sum(masses[1:nt + 1, 1:-1] * excess * second, axis=1))
@@ -57,8 +57,8 @@ def cost_spatial_error(solution) -> float:
     interval is left out (on a uniform time mesh the last ``exact_steps``): its law is carried by its closed-form
     kernel, not by the chain."""
     steps = solution.time_steps
-    if solution.exact_last_interval:
-        steps = steps[:-max(getattr(solution, "exact_steps", 1), 1)]
+    if solution.exact_steps:
+        steps = steps[:-solution.exact_steps]
     return excess_generator_residual(np.asarray(solution.u), np.asarray(solution.alpha), solution.masses,
                                      np.asarray(solution.q, dtype=float), steps,
                                      float(solution.config["params"]["sigma"]))

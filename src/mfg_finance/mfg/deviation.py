@@ -62,10 +62,6 @@ class PolicyValue:
     b_Q: np.ndarray
     c_Q: np.ndarray
 
-    def at(self, n: int, Qbar: np.ndarray) -> tuple[np.ndarray, ...]:
-        """``(a, b, a_Q, b_Q, c_Q)`` at node ``n``, interpolated at ``Qbar`` (each like ``Qbar``)."""
-        return tuple(np.interp(Qbar, self.Q, f[n]) for f in (self.a, self.b, self.a_Q, self.b_Q, self.c_Q))
-
 
 def policy_value(sol: CommonNoiseSolution, N: int | None) -> PolicyValue:
     """:class:`PolicyValue` with ``s_Q = s_x = sigma0^2 + sigma^2/N`` (``sigma0^2`` for ``N = None``)."""

@@ -141,6 +141,17 @@ def step_sizes(dt, nt: int) -> np.ndarray:
     return dts
 
 
+def upwind_excess(alpha_inner: np.ndarray, q: np.ndarray, sigma: float) -> np.ndarray:
+    """``D_a - D`` at the inner nodes: the diffusion the hybrid scheme adds where it is upwind (inventory units^2 /
+    day), ``D_a = max(D, a h+ / 2, -a h- / 2)``, ``D = sigma^2 / 2`` (:func:`hybrid_offdiagonals`).
+
+    ``alpha_inner`` (..., nx-2) the feedback at the inner nodes (inventory units / day), ``q`` (nx,) the nodes.
+    """
+    D = 0.5 * sigma * sigma
+    h = np.diff(q)
+    return np.maximum(np.maximum(0.5 * alpha_inner * h[None, 1:], -0.5 * alpha_inner * h[None, :-1]) - D, 0.0)
+
+
 def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: np.ndarray, sigma: float,
                      step_weights: np.ndarray | None = None) -> float:
     r"""The numerical diffusion the scheme added where it is upwind, integrated over the law (inventory units^2).
@@ -152,10 +163,7 @@ def excess_diffusion(alpha: np.ndarray, masses: np.ndarray, q: np.ndarray, dts: 
     (:mod:`mfg_finance.mfg.accuracy`, which weights the steps by how much of their variance reaches ``T`` for
     the terminal std).
     """
-    D = 0.5 * sigma * sigma
-    h = np.diff(q)
-    a = alpha[:-1, 1:-1]
-    excess = np.maximum(np.maximum(0.5 * a * h[None, 1:], -0.5 * a * h[None, :-1]) - D, 0.0)
+    excess = upwind_excess(alpha[:-1, 1:-1], q, sigma)
     steps = dts if step_weights is None else dts * step_weights
     return float(2.0 * steps @ np.sum(masses[1:, 1:-1] * excess, axis=1))
 

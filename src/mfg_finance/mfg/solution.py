@@ -61,13 +61,17 @@ class MfgSolution:
     dts: np.ndarray | None = field(default=None)
     domain: dict[str, Any] | None = field(default=None)
     accuracy: dict[str, Any] | None = field(default=None)
-    #: True when the last interval ``[t_{N-1}, T]`` was solved in closed form (:mod:`mfg_finance.mfg.terminal_interval`):
-    #: ``u[nt-1]`` is then its exact cost-to-go and ``alpha[nt-1]`` its average feedback.
-    exact_last_interval: bool = field(default=False)
-    #: how many of the last steps were solved in closed form (1 with ``exact_last_interval``; more on a uniform time
-    #: mesh, :func:`mfg_finance.mfg.terminal_interval.exact_steps`): ``u[n]``, ``alpha[n]`` for ``n >= nt - exact_steps``
+    #: how many of the last steps were solved in closed form (0 or 1 on a graded time mesh; more on a uniform one,
+    #: :func:`mfg_finance.mfg.terminal_interval.exact_steps`): ``u[n]``, ``alpha[n]`` for ``n >= nt - exact_steps``
     #: are their exact cost-to-go and average feedback.
     exact_steps: int = field(default=0)
+
+    @property
+    def exact_last_interval(self) -> bool:
+        """True when the last interval ``[t_{N-1}, T]`` was solved in closed form
+        (:mod:`mfg_finance.mfg.terminal_interval`): ``u[nt-1]`` is then its exact cost-to-go and ``alpha[nt-1]`` its
+        average feedback."""
+        return self.exact_steps > 0
 
     # ---- grid -------------------------------------------------------------------------------
     @property
@@ -172,8 +176,8 @@ class MfgSolution:
         running = p["phi"] * q2[None, :] + self.eta[:-1, None] * self.alpha[:-1] ** 2
         masses = self.masses
         dts = self.time_steps
-        if self.exact_last_interval:
-            K = max(self.exact_steps, 1)
+        K = self.exact_steps
+        if K:
             flow = float(dts[:-K] @ np.sum(masses[1:-K] * running[:-K], axis=1))
             return flow + float(masses[-1 - K] @ self.u[-1 - K])
         flow = float(dts @ np.sum(masses[1:] * running, axis=1))

@@ -129,8 +129,8 @@ def sweep(problem: Problem, eta: np.ndarray, start=None) -> Sweep:
     """
     grid = problem.grid
     return Sweep(*sweep_exact_end(eta, grid.q, problem.weights, grid.dts, problem.mu0, sigma=problem.sigma,
-                                  phi=problem.phi, gamma_T=problem.gamma_T, start=start, exact=problem.exact_end,
-                                  steps=problem.exact_steps, with_warm_start=True))
+                                  phi=problem.phi, gamma_T=problem.gamma_T, start=start, steps=problem.exact_steps,
+                                  with_warm_start=True))
 
 
 def evaluate(problem: Problem, eta: np.ndarray, *, newton: bool, start=None) -> Evaluation:
@@ -273,7 +273,7 @@ def solve(config: Mapping[str, Any], *, estimate_errors: bool = True,
         eta=np.array(ev.x, dtype=float), mean_flow=s.mean_flow, price=price,
         residuals=[float(r) for r in result.residuals], iterations=result.iterations, converged=True,
         config=cfg, wall_time_s=time.perf_counter() - start, domain=domain,
-        exact_last_interval=problem.exact_end, exact_steps=problem.exact_steps)
+        exact_steps=problem.exact_steps)
     if not estimate_errors:
         return solution
     accuracy = accuracy_of(solution, solve if eta_offset is None else functools.partial(solve, eta_offset=eta_offset))

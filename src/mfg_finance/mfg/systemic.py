@@ -104,15 +104,6 @@ def _solve_cn(cfg, cn, *, estimate: bool):
     return (solve_with_estimate if estimate else solve_system)(params, **kw)
 
 
-def _speed(mean_path: np.ndarray, T: float) -> float | None:
-    ratio = mean_path[-1] / mean_path[0] if mean_path[0] != 0.0 else math.nan
-    return float(-math.log(ratio) / T) if ratio > 0.0 else None
-
-
-def _mean_se(x: np.ndarray) -> dict[str, float]:
-    return {"mean": float(np.mean(x)), "se": float(np.std(x, ddof=1) / math.sqrt(x.size))}
-
-
 #: metrics.json outcome of a common-noise scenario <- the estimated path outcome it reports
 #: (:data:`mfg_finance.mfg.common_noise_outcomes.KEYS`); each is ``{"mean", "se", "error"}``.
 _SCENARIO_OUTCOMES = {"Q_T": "mean_inventory_terminal", "liquidation_speed": "liquidation_speed",
@@ -235,7 +226,6 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
                                             price=_price_args(cfg), simulate=simulate_paths)
     paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
-    T = float(sol.t[-1])
     outcomes = estimated_path_outcomes(estimated)     # the crowd's, with their errors; each type's below
     dispersion = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
                                            terminal=estimated.terminal)

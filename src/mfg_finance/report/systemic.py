@@ -271,19 +271,25 @@ _CONVENTION = ("(± is the estimated discretisation error, SE the Monte Carlo st
                f"an effect only when it exceeds the two errors plus {EFFECT_SES:g} combined SEs)")
 
 
+def _unresolved_pulls(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], float]]:
+    """The rows whose gap is not resolved (not in ``fit["resolved"]``), each with its distance from the fitted
+    ``C/N`` in SEs, ``(gap - C/N) / SE``."""
+    C = fit["constant_one_over_N"]
+    resolved = set(fit["resolved"])
+    return [(r, (r["cost_gap"] - C / r["N"]) / r["cost_gap_se"]) for r in fn["rows"] if r["N"] not in resolved]
+
+
 def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
     """Which N resolve the gap (> 2 SE) and, for the others, the gap against the fitted ``C/N``."""
-    resolved = set(fit["resolved"])
-    rows = [r for r in fn["rows"] if r["N"] not in resolved]
     said = (f"The gap is resolved (above 2 SE) at N = {', '.join(f'{n:,}' for n in fit['resolved'])}"
-            if resolved else "The gap is resolved (above 2 SE) at no N")
-    if not rows:
+            if fit["resolved"] else "The gap is resolved (above 2 SE) at no N")
+    pulls = _unresolved_pulls(fn, fit)
+    if not pulls:
         return said + "."
     C = fit["constant_one_over_N"]
-    pulls = [(r["cost_gap"] - C / r["N"]) / r["cost_gap_se"] for r in rows]
     detail = "; ".join(f"N = {r['N']:,}: {num(r['cost_gap'], 2)} ± {num(r['cost_gap_se'], 2)} against C/N = "
-                       f"{num(C / r['N'], 2)} ({num(z, 2)} SE)" for r, z in zip(rows, pulls))
-    if all(abs(z) <= 2.0 for z in pulls):
+                       f"{num(C / r['N'], 2)} ({num(z, 2)} SE)" for r, z in pulls)
+    if all(abs(z) <= 2.0 for _, z in pulls):
         verdict = ("consistent with the O(1/N) fit but not resolved: the fit rests on the smaller N, and more "
                    "replications than the default budget would be needed to see the gap itself")
     else:
@@ -384,16 +390,14 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
         rate = ""
         if fit:
             # what the section says in full (finite_n_sentences): the fit's quality and the N it does not hold at
-            C = fit["constant_one_over_N"]
-            off = [r["N"] for r in fn["rows"] if r["N"] not in set(fit["resolved"])
-                   and abs(r["cost_gap"] - C / r["N"]) > 2.0 * r["cost_gap_se"]]
+            off = [r["N"] for r, z in _unresolved_pulls(fn, fit) if abs(z) > 2.0]
             caveats = ([f"a poor fit, chi-square p-value {num(fit['p_value_fit'], 2)}"]
                        if fit["p_value_fit"] < 0.05 else [])
             if off:
                 caveats.append(f"at N = {', '.join(f'{n:,}' for n in off)} the gap is more than 2 SE from C/N, so "
                                "O(1/N) is not confirmed there")
             rate = (f" (gap falling like N^-p, p = {plus_minus(fit['exponent'], fit['exponent_se'])}, fitted over "
-                    f"every N; O(1/N) expected" + "".join(f"; {c}" for c in caveats) + ")")
+                    "every N; O(1/N) expected" + "".join(f"; {c}" for c in caveats) + ")")
         parts.append(f"A simulated game of N players using the MFG strategy approaches the MFG's predicted cost as N "
                      f"grows" + rate
                      + f"; at N = {check['N']:,} the difference, {num(check['abs_difference'], 2)}, is "
