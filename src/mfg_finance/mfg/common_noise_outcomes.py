@@ -24,6 +24,14 @@ outcome is ``unresolved``. A first-order part is ``max(d_h, d_2h / 2) / (2^p - 1
 companions' differences, ``p`` the observed order clipped to ``[0.5, 1]``): a fine difference far below half
 the coarse one is a crossing, not convergence. ``unresolved``: the estimate is at least half the value.
 
+**Two types** (the crowd's and each type's outcomes; :func:`estimate_outcome` with ``check_orders``): the observed
+orders of each sequence are checked instead of clipped. Inside the asymptotic range (``>= 0.5``; terminal means and
+flows on ``ln |O|``, :data:`LOG_KEYS`) the first-order parts take the formal order 1; outside it the outcome is
+``unresolved`` (unless every grid is within 2% of it) with the clipped estimate widened to the five grids' spread.
+On the mild two-type grid that puts every estimate within 1.2-2.5 times its true error (0.7-0.8 observed orders
+put them at up to 3.8); the stiff one's terminal means and flows, 34-112% off, are flagged (the urgent ``m_T``
+was not, docs/mfg.md section 8).
+
 Why extrapolate. At ``sigma0 = 0`` the fine grid's path is first-order accurate only: on the stiff baseline
 (``(320, 201)``) ``a(t, Q)`` along the path is up to 5% above the exact ``h2`` mid-horizon (the Riccati step's
 first-order time error, which the coupling amplifies: a larger ``a`` gives a faster flow, a smaller ``|Q|``, a
