@@ -414,6 +414,29 @@ def _speed_change(rows: Sequence[Mapping[str, Any]], label: str) -> str | None:
             f"{' and '.join(loose)}, is within {EFFECT_SES:g} SE of zero)" + (f"; {half}" if half else ""))
 
 
+def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
+    """What common noise does at the calibrated sigma0 (the first common-noise scenario): its expected cost and
+    the spread across shocks of the price change and of the crowd's terminal mean inventory (5-95% of paths)."""
+    for m in metrics:
+        if m.get("kind") != "common_noise":
+            continue
+        o = m["outcomes"]
+        spread = []
+        impact, band = o.get("price_impact"), o.get("price_impact_band_5_95")
+        if isinstance(impact, Mapping) and band:
+            spread.append(f"the price moves over the horizon by {num(band[0], 2)} to {num(band[1], 2)} BRL (mean "
+                          f"{_estimated(impact)})")
+        if o.get("Q_T_band_5_95"):
+            lo, hi = o["Q_T_band_5_95"]
+            spread.append(f"the crowd's mean inventory ends between {num(lo, 2)} and {num(hi, 2)} units")
+        cost = m["expected_cost"]
+        return (f"At the calibrated sigma0 = {num(m['params']['sigma0'], 3)} (scenario {m['scenario']}) the expected "
+                f"cost is {plus_minus(cost['value'], cost['error_bound'])}"
+                + (f", and across shocks (5-95% of the simulated paths) {' and '.join(spread)}" if spread else "")
+                + "; the fan charts in section 6b show these spreads over time.")
+    return "The fan charts show the spread of outcomes across shocks."
+
+
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
     """One plain-language paragraph: what common noise and urgent agents change, and the finite-N check."""
     parts = []
@@ -427,7 +450,7 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                                describe_change(s0, "price_impact", "the mean price impact", " BRL")) if c]
         parts.append(f"Market-wide shocks {_CONVENTION}: {what} "
                      f"(sigma0 from {num(s0[0]['sigma0'], 3)} to {num(s0[-1]['sigma0'], 3)}): " + "; ".join(changes)
-                     + ". The fan charts show the spread of outcomes across shocks.")
+                     + ". " + _calibrated_spread(section.get("metrics") or []))
     sh = raw.get("urgent_share")
     if sh and len(sh) >= 2:
         changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
