@@ -200,3 +200,19 @@ def test_summary_quantifies_the_spread_at_the_calibrated_sigma0():
     assert "The fan charts show the spread" not in text
     # without a common-noise scenario the former sentence stays
     assert "The fan charts show the spread" in systemic_summary({"sweeps": {"raw": {key: rows}}})
+
+
+def test_urgent_share_summary_gives_each_types_own_cost():
+    """Real data: the average cost rose 0.3477 -> 0.3953 while each type's own cost fell (patient 0.3412 ->
+    0.3358, urgent 0.4062 -> 0.4019): a change of mix the summary did not say."""
+    table = pd.DataFrame({"param_urgent_share": [0.1, 0.9], "used_sigma0": [0.0, 0.0],
+                          "used_weight_urgent": [0.1, 0.9], "used_weight_patient": [0.9, 0.1],
+                          "total_cost": [0.347666, 0.395256], "total_cost_error": [3.9e-5, 2.7e-5],
+                          "type_urgent_total_cost": [0.406236, 0.401865],
+                          "type_urgent_total_cost_error": [3.0e-5, 2.6e-5],
+                          "type_patient_total_cost": [0.341159, 0.335772],
+                          "type_patient_total_cost_error": [4.0e-5, 3.5e-5]})
+    text = _summary(table)
+    assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
+    assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
+            "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text
