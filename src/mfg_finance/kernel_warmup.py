@@ -106,7 +106,7 @@ _SYSTEMIC_RUN = {"grid": {"x_min": -5.0, "x_max": 5.0, "nx": 21, "T": 0.5, "nt":
                  "solver": {"method": "newton", "tol": 1e-10, "max_iter": 50, "damping": 0.5},
                  "price": {"enabled": False, "supply": 0.0}}
 _SYSTEMIC_SETTINGS = {"common_noise": {"nt": 8, "nQ": 17, "nD": 9, "n_paths": 20, "seed": 1},
-                      "finite_n": {"Ns": [2, 4], "agent_paths": 8, "limit_paths": 8, "min_replications": 2,
+                      "finite_n": {"Ns": [2, 4], "game_pairs": 2, "agent_paths": 8, "limit_paths": 8, "min_replications": 2,
                                    "seed": 1, "epsilon_Ns": [2]}}
 
 

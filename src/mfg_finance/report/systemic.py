@@ -283,6 +283,14 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
     """Which N resolve the gap (> 2 SE) and, for the others, the gap against the fitted ``C/N``."""
     said = (f"The gap is resolved (above 2 SE) at N = {', '.join(f'{n:,}' for n in fit['resolved'])}"
             if fit["resolved"] else "The gap is resolved (above 2 SE) at no N")
+    scaled = [r for r in fn["rows"] if r["N"] in set(fit["resolved"])]
+    if scaled:
+        said += (" (N x gap, flat for an exact 1/N: " + ", ".join(
+            f"{num(r['N'] * r['cost_gap'], 3)} ± {num(r['N'] * r['cost_gap_se'], 2)}" for r in scaled) + ")")
+    local = fit.get("local_exponents") or []
+    if local:
+        said += ("; the exponent between consecutive N: " + ", ".join(
+            f"{num(e['exponent'], 3)} ± {num(e['exponent_se'], 2)} ({e['N'][0]:,} to {e['N'][1]:,})" for e in local))
     pulls = _unresolved_pulls(fn, fit)
     if not pulls:
         return said + "."
@@ -293,8 +301,7 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
         verdict = ("consistent with the O(1/N) fit but not resolved: the fit rests on the smaller N, and more "
                    "replications than the default budget would be needed to see the gap itself")
     else:
-        verdict = ("more than 2 SE from the O(1/N) fit at some N: O(1/N) is not confirmed there (the SEs of "
-                   "these points come from few replications and are themselves uncertain by about 25%)")
+        verdict = "more than 2 SE from the O(1/N) fit at some N: O(1/N) is not confirmed there"
     return f"{said}; not at {detail}: {verdict}."
 
 
@@ -396,6 +403,9 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
             if off:
                 caveats.append(f"at N = {', '.join(f'{n:,}' for n in off)} the gap is more than 2 SE from C/N, so "
                                "O(1/N) is not confirmed there")
+            if fit.get("p_value_one_over_N", 1.0) < 0.05:
+                caveats.append(f"an exact 1/N is rejected over this range (likelihood-ratio p-value "
+                               f"{num(fit['p_value_one_over_N'], 2)})")
             rate = (f" (gap falling like N^-p, p = {plus_minus(fit['exponent'], fit['exponent_se'])}, fitted over "
                     "every N; O(1/N) expected" + "".join(f"; {c}" for c in caveats) + ")")
         parts.append(f"A simulated game of N players using the MFG strategy approaches the MFG's predicted cost as N "
