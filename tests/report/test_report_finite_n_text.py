@@ -45,3 +45,13 @@ def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():
     assert "resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.297 ± 0.0046" in text
     assert "the exponent between consecutive N: 1 ± 0.01 (10 to 100)" in text
     assert "(1,000 to 10,000)" in text and "not at" not in text
+
+
+def test_next_order_term_is_stated_where_a_pure_power_is_rejected():
+    Ns = [10, 100, 1000, 10000]
+    gaps = [0.3 / n - 0.15 / n ** 2 for n in Ns]
+    ses = [0.01 * 0.3 / n for n in Ns]
+    text = " ".join(finite_n_sentences(_fn(gaps, ses)))
+    assert "rejects O(1/N)" in text
+    assert "gap = C/N + D/N^2 (weighted, every N): C = 0.3 ± " in text and "D = -0.15 ± " in text
+    assert "O(1/N) with its next-order term fits the data" in text

@@ -344,7 +344,10 @@ class RateFit:
     of ``p = 1`` (``chi2_one_over_N - chi2`` against chi-square with one degree of freedom);
     ``resolved``: the ``N`` whose gap exceeds twice its SE; ``local_exponents``: between consecutive ``N`` whose gaps
     are both positive and resolved, ``p_loc = ln(gap_1/gap_2) / ln(N_2/N_1)`` with its SE (delta method, the two gaps
-    independent): where the rate stands at each scale, the last pair its largest-N estimate."""
+    independent): where the rate stands at each scale, the last pair its largest-N estimate; ``expansion``: the
+    weighted fit of the first two terms of the gap's expansion in ``1/N``, ``gap = C/N + D/N^2``
+    (:func:`fit_expansion`), whose chi-square tests ``O(1/N)`` with its next-order term, which a pure power law
+    mistakes for an exponent below 1 when the smallest ``N`` is measured precisely."""
 
     exponent: float
     exponent_se: float
@@ -359,13 +362,35 @@ class RateFit:
     p_value_one_over_N: float
     resolved: tuple[int, ...]
     local_exponents: tuple[dict, ...] = ()
+    expansion: dict | None = None
 
     def as_dict(self) -> dict:
         out = {k: v for k, v in self.__dict__.items()}
         out["exponent_interval"] = list(self.exponent_interval)
         out["resolved"] = list(self.resolved)
         out["local_exponents"] = [dict(e) for e in self.local_exponents]
+        out["expansion"] = None if self.expansion is None else dict(self.expansion)
         return out
+
+
+def fit_expansion(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> dict:
+    """Weighted least squares of ``gap = C/N + D/N^2`` (linear in ``C, D``; weights ``1/SE^2``) over every point:
+    ``{"constant": C, "constant_se", "next_order": D, "next_order_se", "chi2", "dof": len(N) - 2, "p_value"}``
+    (cost units; the SEs from the inverse normal matrix). Needs three points or more, every SE > 0."""
+    from scipy.stats import chi2 as chi2_dist
+
+    N, g, s = (np.asarray(x, dtype=float) for x in (N, gap, se))
+    if N.size < 3 or np.any(s <= 0.0):
+        raise ValueError(f"fit_expansion needs >= 3 points with SE > 0; got N={N}, SE={s}")
+    X = np.column_stack([1.0 / N, 1.0 / (N * N)]) / s[:, None]
+    y = g / s
+    cov = np.linalg.inv(X.T @ X)
+    coef = cov @ (X.T @ y)
+    resid = y - X @ coef
+    chi2 = float(resid @ resid)
+    return {"constant": float(coef[0]), "constant_se": float(math.sqrt(cov[0, 0])), "next_order": float(coef[1]),
+            "next_order_se": float(math.sqrt(cov[1, 1])), "chi2": chi2, "dof": int(N.size - 2),
+            "p_value": float(chi2_dist.sf(chi2, N.size - 2))}
 
 
 def local_exponents(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> tuple[dict, ...]:
@@ -424,7 +449,7 @@ def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> R
                    constant_one_over_N=best_constant(1.0), chi2_one_over_N=c_one,
                    p_value_one_over_N=float(chi2_dist.sf(max(c_one - c_min, 0.0), 1)),
                    resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si),
-                   local_exponents=local_exponents(N, g, s))
+                   local_exponents=local_exponents(N, g, s), expansion=fit_expansion(N, g, s))
 
 
 def rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:

@@ -318,6 +318,14 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
                    f"C = {num(fit['constant'], 3)} ± {num(fit['constant_se'], 2)}, chi-square {num(fit['chi2'], 3)} "
                    f"on {fit['dof']} degrees of freedom (p-value {num(fit['p_value_fit'], 2)}); the O(1/N) hypothesis (p = 1) against it: likelihood-ratio "
                    f"p-value {num(fit['p_value_one_over_N'], 2)}, {verdict} O(1/N).")
+        expansion = fit.get("expansion")
+        if expansion:
+            fits = "fits" if expansion["p_value"] >= 0.05 else "does not fit"
+            out.append(f"With the next term of the gap's expansion in 1/N, gap = C/N + D/N^2 (weighted, every N): "
+                       f"C = {num(expansion['constant'], 3)} ± {num(expansion['constant_se'], 2)}, "
+                       f"D = {num(expansion['next_order'], 3)} ± {num(expansion['next_order_se'], 2)}, chi-square "
+                       f"{num(expansion['chi2'], 3)} on {expansion['dof']} degrees of freedom (p-value "
+                       f"{num(expansion['p_value'], 2)}): O(1/N) with its next-order term {fits} the data.")
         out.append(_resolution_sentence(fn, fit))
     env = fn.get("epsilon") or []
     if env:
@@ -404,8 +412,11 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                 caveats.append(f"at N = {', '.join(f'{n:,}' for n in off)} the gap is more than 2 SE from C/N, so "
                                "O(1/N) is not confirmed there")
             if fit.get("p_value_one_over_N", 1.0) < 0.05:
-                caveats.append(f"an exact 1/N is rejected over this range (likelihood-ratio p-value "
-                               f"{num(fit['p_value_one_over_N'], 2)})")
+                expansion = fit.get("expansion") or {}
+                caveats.append(f"a pure power N^-1 is rejected over this range (likelihood-ratio p-value "
+                               f"{num(fit['p_value_one_over_N'], 2)})" + (
+                                   f", while C/N + D/N^2 fits (chi-square p-value {num(expansion['p_value'], 2)})"
+                                   if expansion.get("p_value", 0.0) >= 0.05 else ""))
             rate = (f" (gap falling like N^-p, p = {plus_minus(fit['exponent'], fit['exponent_se'])}, fitted over "
                     "every N; O(1/N) expected" + "".join(f"; {c}" for c in caveats) + ")")
         parts.append(f"A simulated game of N players using the MFG strategy approaches the MFG's predicted cost as N "
