@@ -52,6 +52,6 @@ def test_next_order_term_is_stated_where_a_pure_power_is_rejected():
     gaps = [0.3 / n - 0.15 / n ** 2 for n in Ns]
     ses = [0.01 * 0.3 / n for n in Ns]
     text = " ".join(finite_n_sentences(_fn(gaps, ses)))
-    assert "rejects O(1/N)" in text
+    assert "rejects a pure power N^-1 over these N." in text
     assert "gap = C/N + D/N^2 (weighted, every N): C = 0.3 ± " in text and "D = -0.15 ± " in text
     assert "O(1/N) with its next-order term fits the data" in text

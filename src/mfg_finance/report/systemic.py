@@ -312,12 +312,13 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     if fit:
         lo, hi = fit["exponent_interval"]
         interval = f"{'unbounded' if lo is None else num(lo, 3)} to {'unbounded' if hi is None else num(hi, 3)}"
-        verdict = "consistent with" if fit["p_value_one_over_N"] >= 0.05 else "rejects"
+        verdict = ("consistent with O(1/N)" if fit["p_value_one_over_N"] >= 0.05
+                   else "rejects a pure power N^-1 over these N")
         out.append(f"Mean-cost gap fitted over every N with the Monte Carlo errors as weights: gap = C N^-p with "
                    f"p = {num(fit['exponent'], 3)} ± {num(fit['exponent_se'], 2)} (68% profile interval {interval}), "
                    f"C = {num(fit['constant'], 3)} ± {num(fit['constant_se'], 2)}, chi-square {num(fit['chi2'], 3)} "
                    f"on {fit['dof']} degrees of freedom (p-value {num(fit['p_value_fit'], 2)}); the O(1/N) hypothesis (p = 1) against it: likelihood-ratio "
-                   f"p-value {num(fit['p_value_one_over_N'], 2)}, {verdict} O(1/N).")
+                   f"p-value {num(fit['p_value_one_over_N'], 2)}, {verdict}.")
         expansion = fit.get("expansion")
         if expansion:
             fits = "fits" if expansion["p_value"] >= 0.05 else "does not fit"
