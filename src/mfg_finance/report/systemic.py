@@ -13,40 +13,18 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.report.formatting import ROUND_OFF, figure, finite, html_table, html_tables_fitting, num, plus_minus
-
-
-#: An SE below this fraction of its value is round-off (the std of identical paths), not shown.
-SE_ROUNDOFF = 1e-9
-
-
-def value_error_se(value, error=None, se=None, unit: str = "") -> str:
-    """``value ± error`` (the discretisation estimate) with its ``unit`` and Monte Carlo SE:
-    ``12.29 ± 0.06 per day (SE 1.0)``; either part left out when absent (a plain value when both are)."""
-    if not finite(value):
-        return "—"
-    # an error or SE at round-off of the value (an exact initial mean; identical paths at sigma0 = 0) says nothing
-    has_error = finite(error) and float(error) > ROUND_OFF * abs(float(value))
-    has_se = finite(se) and float(se) > SE_ROUNDOFF * abs(float(value))
-    if has_error and has_se:
-        # rounded to the larger uncertainty's second significant digit, as plus_minus does
-        digits = plus_minus(value, max(float(error), float(se))).split(" ± ")[0]
-        return f"{digits} ± {num(error, 2)}{unit} (SE {num(se, 2)})"
-    if has_error:
-        return f"{plus_minus(value, error)}{unit}"
-    if has_se:
-        return f"{plus_minus(value, se)}{unit} (SE)"
-    return f"{num(value, 4)}{unit}"
+from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num
+from mfg_finance.report.uncertain import plus_minus, with_error
 
 
 def _estimated(entry) -> str:
     """An estimated path outcome of metrics.json (``{"mean", "se", "error"}``, or a number) as
-    :func:`value_error_se`."""
+    :func:`~mfg_finance.report.uncertain.with_error`."""
     if entry is None:
         return "—"
     if isinstance(entry, Mapping):
-        return value_error_se(entry.get("mean"), entry.get("error"), entry.get("se"))
-    return value_error_se(entry)
+        return with_error(entry.get("mean"), entry.get("error"), entry.get("se"))
+    return with_error(entry)
 
 
 def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
@@ -70,14 +48,15 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
                 tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
-                                  f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
+                                  f"{with_error(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, "
+                                  "speed "
                                   + _resolved(_estimated(t["liquidation_speed"]),
                                               "liquidation_speed" in (tu.get(name) or []))
                                   for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
-                         "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
+                         "expected cost": with_error(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
                          **_crowd_path_cells(m),
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
@@ -90,19 +69,19 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             crowd_unresolved = (m.get("unresolved") or {}).get("crowd") or []
 
             def shown(name, t, key):
-                return _resolved(plus_minus(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
+                return _resolved(with_error(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
             types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost {shown(name, t, 'total_cost')}, speed "
                               f"{shown(name, t, 'liquidation_speed')}" for name, t in o["types"].items())
             rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types ({types})",
-                         "sigma0": "0", "expected cost": plus_minus(o["total_cost"], e.get("total_cost")),
-                         "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
-                         "mean Q_T (inventory units)": _resolved(plus_minus(o["mean_inventory_terminal"],
+                         "sigma0": "0", "expected cost": with_error(o["total_cost"], e.get("total_cost")),
+                         "liquidation speed (1/day)": with_error(o["liquidation_speed"], e.get("liquidation_speed")),
+                         "mean Q_T (inventory units)": _resolved(with_error(o["mean_inventory_terminal"],
                                                                             e.get("mean_inventory_terminal")),
                                                                  "mean_inventory_terminal" in crowd_unresolved),
-                         "price impact (BRL)": plus_minus(o["price_impact"], e.get("price_impact"))
+                         "price impact (BRL)": with_error(o["price_impact"], e.get("price_impact"))
                          if o.get("price_impact") is not None else "—",
                          "Q_T 5-95% (inventory units)": "—",
-                         "terminal std of q (inventory units)": _resolved(plus_minus(o["terminal_dispersion"],
+                         "terminal std of q (inventory units)": _resolved(with_error(o["terminal_dispersion"],
                                                                                     e.get("terminal_dispersion")),
                                                                          "terminal_dispersion" in crowd_unresolved)})
     return rows
@@ -116,7 +95,7 @@ def _dispersion(d: Mapping[str, Any] | None) -> str:
     """``std ± error (common c, idiosyncratic i; SE s)`` of a common-noise terminal dispersion record."""
     if not d:
         return "—"
-    text = (f"{plus_minus(d['value'], d['error'])} (common {num(d['common']['std'], 3)}, idiosyncratic "
+    text = (f"{with_error(d['value'], d['error'])} (common {num(d['common']['std'], 3)}, idiosyncratic "
             f"{num(d['idiosyncratic']['std'], 3)}; Monte Carlo SE {num(d['se'], 2)})")
     return _resolved(text, "total" in (d.get("unresolved") or []))
 
@@ -157,16 +136,17 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     return key, rows
 
 
-def _with_error(row: pd.Series, value: str, errors, unresolved: str = "unresolved", key: str | None = None) -> str:
-    """``value ± error, SE se`` of a sweep row (:func:`value_error_se`: the first of the ``errors`` columns
-    present, the ``<value>_se`` column if any), marked when the row lists the outcome ``key`` as unresolved."""
+def _row_cell(row: pd.Series, value: str, errors, unresolved: str = "unresolved", key: str | None = None) -> str:
+    """``value ± error (SE se)`` of a sweep row (:func:`~mfg_finance.report.uncertain.with_error`: the first of the
+    ``errors`` columns present, the ``<value>_se`` column if any), marked when the row lists the outcome ``key`` as
+    unresolved."""
     flagged = str(row.get(unresolved) or "")
     mark = " (unresolved)" if (key or value) in flagged.split(",") else ""
     if not pd.notna(row[value]):
         return "—"
     error = next((row[err] for err in errors if err in row.index and pd.notna(row[err])), None)
     se = row[f"{value}_se"] if f"{value}_se" in row.index and pd.notna(row[f"{value}_se"]) else None
-    return value_error_se(row[value], error, se) + mark
+    return with_error(row[value], error, se) + mark
 
 
 def _sweep_table(table: pd.DataFrame) -> str:
@@ -182,12 +162,12 @@ def _sweep_table(table: pd.DataFrame) -> str:
         row.update({"w " + c.removeprefix("used_weight_"): num(r[c], 3) for c in weights})
         for col, label in _SWEEP_COLUMNS.items():
             if col in r.index and pd.notna(r[col]):
-                row[label] = _with_error(r, col, (f"{col}_error",))
+                row[label] = _row_cell(r, col, (f"{col}_error",))
         for name in (c.removeprefix("used_weight_") for c in weights):
             for key, label in _TYPE_COLUMNS.items():
                 col = f"type_{name}_{key}"
                 if col in r.index and pd.notna(r[col]):
-                    row[f"{name} {label}"] = _with_error(r, col, (f"{col}_error",), f"type_{name}_unresolved", key)
+                    row[f"{name} {label}"] = _row_cell(r, col, (f"{col}_error",), f"type_{name}_unresolved", key)
         rows.append(row)
     keys = [c.removeprefix("param_") for c in params]
     return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None)
@@ -257,7 +237,7 @@ def describe_change(rows: Sequence[Mapping[str, Any]], name: str, label: str, un
     first, last = _mes(rows[0].get(name)), _mes(rows[-1].get(name))
     if not (finite(first[0]) and finite(last[0])):
         return None
-    ends = f"{value_error_se(*first, unit=unit)} to {value_error_se(*last, unit=unit)}"
+    ends = f"{with_error(*first, unit=unit)} to {with_error(*last, unit=unit)}"
     delta, bound = float(last[0]) - float(first[0]), combined_uncertainty(first, last)
     if bound > 0.0 and abs(delta) <= bound:
         return (f"{label} shows no change distinguishable from noise ({ends}: the difference {num(delta, 2)} is "
