@@ -532,6 +532,7 @@ def render_report(context: Mapping[str, Any], template_dir: str | Path, out_path
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
                              undefined=jinja2.StrictUndefined, autoescape=jinja2.select_autoescape(["j2", "html"]))
     env.filters["num"] = num
+    env.filters["plus_minus"] = plus_minus
     write_text(out_path, env.get_template(template).render(**context))
 
 
