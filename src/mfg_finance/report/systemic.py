@@ -209,7 +209,8 @@ def _sweep_table(table: pd.DataFrame) -> str:
                     row[f"{name} {label}"] = _row_cell(r, col, (f"{col}_error",), f"type_{name}_unresolved", key)
         rows.append(row)
     keys = [c.removeprefix("param_") for c in params]
-    return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None)
+    # "fitwords": a speed marked not resolved is a long cell; it wraps at its spaces, never inside a number
+    return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None, classes="sortable fitwords")
 
 
 #: What the overview figure of a systemic scenario shows, by its ``kind`` in metrics.json.
