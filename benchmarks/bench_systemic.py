@@ -4,6 +4,11 @@ with common noise), finite-N.
 Stiff baseline parameters with sigma0 = 0.2; median of ``REPEATS`` runs after one warm-up (numba
 kernels compiled). Prints a Markdown table for benchmarks/RESULTS.md.
 
+``python benchmarks/bench_systemic.py finite_n``: the finite-N gap at large N by the agent-by-agent game
+(``finite_n.simulate_game``, a few hundred pairs) against the game through its sufficient statistics
+(``finite_n_statistics``, thousands of pairs), several seeds, on real-data-like parameters and the stiff baseline;
+and the rate fit over every N.
+
 ``python benchmarks/bench_systemic.py epsilon``: the epsilon-Nash confirmation under time refinement instead
 (the greedy deviation played in the game and its prediction on 1, 2, 4, 8 sub-steps of the solver's steps,
 extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters.
@@ -11,6 +16,7 @@ extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-li
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 import time
@@ -115,5 +121,45 @@ def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
               f"| {fmt(diff)} | {fmt(before)} | {order(predicted)}, {order(played)} | {cpu:.1f} |", flush=True)
 
 
+def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2, 3)) -> None:
+    """Markdown tables: per case, N and seed the gap ``E J_N - E J_inf`` (± SE) of the agent-by-agent game and of the
+    game through its sufficient statistics, with their CPU times; then per case and seed the rate fit over every N."""
+    from mfg_finance.mfg.finite_n import fit_rate, simulate_game
+    from mfg_finance.mfg.finite_n_statistics import simulate_game_statistics
+
+    def mean_se(x):
+        return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+
+    print("| case | N | seed | agent by agent: pairs, gap ± SE, CPU s | statistics: pairs, gap ± SE, CPU s "
+          "| difference / combined SE |\n|---|---|---|---|---|---|")
+    fits = []
+    for name, params in (("real-data-like", REALISTIC), ("stiff baseline", PARAMS)):
+        sol = solve_with_estimate(params, T=T, nt=320, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+        for seed in seeds:
+            points = []
+            for N in (10, 100, 1000, 10000):
+                start = time.process_time()
+                stats = mean_se(simulate_game_statistics(sol, N=N, M=pairs, seed=seed).twin_gap)
+                cpu_stats = time.process_time() - start
+                points.append((N, *stats))
+                if N < 1000:
+                    continue
+                start = time.process_time()
+                full = mean_se(simulate_game(sol, N=N, M=agent_pairs, seed=seed + 100).twin_gap)
+                cpu_full = time.process_time() - start
+                z = (full[0] - stats[0]) / math.hypot(full[1], stats[1])
+                print(f"| {name} | {N} | {seed} | {agent_pairs}, {full[0]:.3g} ± {full[1]:.2g}, {cpu_full:.1f} "
+                      f"| {pairs}, {stats[0]:.4g} ± {stats[1]:.2g}, {cpu_stats:.1f} | {z:+.1f} |")
+            fit = fit_rate(*zip(*points))
+            fits.append((name, seed, points, fit))
+    print("\n| case | seed | N x gap at N = 10, 100, 1000, 10000 (± SE) | p ± SE | chi2 / dof (p-value) "
+          "| LR p-value of p = 1 |\n|---|---|---|---|---|---|")
+    for name, seed, points, fit in fits:
+        ng = ", ".join(f"{N * g:.4g} ± {N * s:.2g}" for N, g, s in points)
+        print(f"| {name} | {seed} | {ng} | {fit.exponent:.4f} ± {fit.exponent_se:.4f} | {fit.chi2:.1f} / {fit.dof} "
+              f"({fit.p_value_fit:.2f}) | {fit.p_value_one_over_N:.3f} |")
+
+
 if __name__ == "__main__":
-    epsilon_confirmation() if sys.argv[1:] == ["epsilon"] else main()
+    modes = {"epsilon": epsilon_confirmation, "finite_n": finite_n_crosscheck}
+    modes.get(sys.argv[1] if sys.argv[1:] else "", main)()
