@@ -70,14 +70,14 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
                 tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
-                                  f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
+                                  f"{_cost_cell(t['expected_cost'])}, speed "
                                   + _resolved(_estimated(t["liquidation_speed"]),
                                               "liquidation_speed" in (tu.get(name) or []))
                                   for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
-                         "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
+                         "expected cost": _cost_cell(m["expected_cost"]),
                          **_crowd_path_cells(m),
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
@@ -110,6 +110,16 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
 
 def _resolved(text: str, unresolved: bool) -> str:
     return f"{text} (not resolved by the grid)" if unresolved else text
+
+
+def _cost_cell(cost: Mapping[str, Any]) -> str:
+    """An expected cost under common noise (metrics.json ``expected_cost``) as ``value ± estimate``; where the
+    estimate is not held (``unresolved``: a time sequence that is not asymptotic) or absent (metrics written
+    before it), ``value ± bound (bound)``."""
+    if cost.get("error") is not None and not cost.get("unresolved"):
+        return plus_minus(cost["value"], cost["error"])
+    text = f"{plus_minus(cost['value'], cost['error_bound'])} (bound)"
+    return _resolved(text, bool(cost.get("unresolved")))
 
 
 def _dispersion(d: Mapping[str, Any] | None) -> str:
