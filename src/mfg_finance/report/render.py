@@ -235,7 +235,7 @@ def parameters_used(scenarios: list[dict[str, Any]], calibrated: Mapping[str, fl
                 row[sc["name"]] = "—"
                 continue
             origin = ("calibrated" if key in calibrated and math.isclose(float(value), calibrated[key], rel_tol=1e-12)
-                      else "config" if key in calibrated else "config (not calibrated)")
+                      else "config" if key in calibrated else "config, not calibrated")
             row[sc["name"]] = f"{num(value, 4)} ({origin})"
         rows.append(row)
     return pd.DataFrame(rows, columns=["parameter", *[sc["name"] for sc in scenarios]])

@@ -49,15 +49,34 @@ def _estimated(entry) -> str:
     return value_error_se(entry)
 
 
+#: Mark of a speed ``-ln(E[Q_T] / Q_0) / T`` whose terminal mean is within :data:`EFFECT_SES` SEs of zero.
+SPEED_NOT_RESOLVED = " (not resolved: mean Q_T within 2 SE of 0; see the half-life)"
+
+
+def mean_within_noise(mean, se) -> bool:
+    """True when a Monte Carlo mean is within :data:`EFFECT_SES` of its SEs of zero: its sign is not resolved,
+    so the log of it (the speed of the mean path) has no meaningful value or SE (the delta method's
+    ``SE / (T E[Q_T])`` assumes a small relative SE)."""
+    return finite(mean) and finite(se) and float(se) > 0.0 and abs(float(mean)) <= EFFECT_SES * float(se)
+
+
 def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
     """The crowd's path outcomes of a common-noise scenario's metrics as ``value ± error (SE se)`` cells, marked
-    where the estimate is at least half the value."""
+    where the estimate is at least half the value, the speed where its terminal mean is within 2 SE of zero; the
+    price impact with the 5-95% band of its paths."""
     o, unresolved = m["outcomes"], set(m.get("unresolved") or [])
     cells = {}
     for label, name, key in (("liquidation speed (1/day)", "liquidation_speed", "liquidation_speed"),
+                             ("half-life (days)", "liquidation_half_life", "liquidation_half_life"),
                              ("mean Q_T (inventory units)", "Q_T", "mean_inventory_terminal"),
                              ("price impact (BRL)", "price_impact", "price_impact")):
         cells[label] = _resolved(_estimated(o.get(name)), key in unresolved)
+    q_T = o.get("Q_T") if isinstance(o.get("Q_T"), Mapping) else {}
+    if o.get("liquidation_speed") is not None and mean_within_noise(q_T.get("mean"), q_T.get("se")):
+        cells["liquidation speed (1/day)"] += SPEED_NOT_RESOLVED
+    band = o.get("price_impact_band_5_95")
+    if o.get("price_impact") is not None and band:
+        cells["price impact (BRL)"] += f"; 5-95% of paths {num(band[0], 3)} to {num(band[1], 3)}"
     return cells
 
 
@@ -69,7 +88,7 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             kind = "common noise"
             if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
                 tu = m.get("type_unresolved") or {}
-                types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost "
+                types = ", ".join(f"{name}: w {num(t['weight'], 2)}{_type_parameters(m, name)}, cost "
                                   f"{_cost_cell(t['expected_cost'])}, speed "
                                   + _resolved(_estimated(t["liquidation_speed"]),
                                               "liquidation_speed" in (tu.get(name) or []))
@@ -91,11 +110,15 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
 
             def shown(name, t, key):
                 return _resolved(plus_minus(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
-            types = ", ".join(f"{name}: w {num(t['weight'], 2)}, cost {shown(name, t, 'total_cost')}, speed "
-                              f"{shown(name, t, 'liquidation_speed')}" for name, t in o["types"].items())
+            types = ", ".join(f"{name}: w {num(t['weight'], 2)}{_type_parameters(m, name)}, cost "
+                              f"{shown(name, t, 'total_cost')}, speed {shown(name, t, 'liquidation_speed')}"
+                              for name, t in o["types"].items())
+            half_life = o.get("liquidation_half_life")
             rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types ({types})",
                          "sigma0": "0", "expected cost": plus_minus(o["total_cost"], e.get("total_cost")),
                          "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
+                         "half-life (days)": "—" if half_life is None
+                         else plus_minus(half_life, e.get("liquidation_half_life")),
                          "mean Q_T (inventory units)": _resolved(plus_minus(o["mean_inventory_terminal"],
                                                                             e.get("mean_inventory_terminal")),
                                                                  "mean_inventory_terminal" in crowd_unresolved),
@@ -106,6 +129,15 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                                                                                     e.get("terminal_dispersion")),
                                                                          "terminal_dispersion" in crowd_unresolved)})
     return rows
+
+
+def _type_parameters(m: Mapping[str, Any], name: str) -> str:
+    """``, phi 0.35, gamma_T 5.7`` of type ``name`` from the scenario's ``types`` list (what makes it urgent or
+    patient: a type's phi and gamma_T are absolute values, not multiples of the calibration); empty when absent."""
+    for t in m.get("types") or []:
+        if isinstance(t, Mapping) and t.get("name") == name:
+            return "".join(f", {key} {num(t[key], 3)}" for key in ("phi", "gamma_T") if finite(t.get(key)))
+    return ""
 
 
 def _resolved(text: str, unresolved: bool) -> str:
@@ -193,6 +225,9 @@ def _sweep_table(table: pd.DataFrame) -> str:
         for col, label in _SWEEP_COLUMNS.items():
             if col in r.index and pd.notna(r[col]):
                 row[label] = _with_error(r, col, (f"{col}_error",))
+        if _SWEEP_COLUMNS["liquidation_speed"] in row and mean_within_noise(_cell(r, "mean_inventory_terminal"),
+                                                              _cell(r, "mean_inventory_terminal_se")):
+            row[_SWEEP_COLUMNS["liquidation_speed"]] += SPEED_NOT_RESOLVED
         for name in (c.removeprefix("used_weight_") for c in weights):
             for key, label in _TYPE_COLUMNS.items():
                 col = f"type_{name}_{key}"
@@ -201,6 +236,20 @@ def _sweep_table(table: pd.DataFrame) -> str:
         rows.append(row)
     keys = [c.removeprefix("param_") for c in params]
     return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None)
+
+
+#: What the overview figure of a systemic scenario shows, by its ``kind`` in metrics.json.
+_FIGURE_KINDS = {"common_noise": "quantile bands of Q_t, m_t, eta_t and p_t over the common-noise paths",
+                 "types_common_noise": "quantile bands over the common-noise paths, per type and for the crowd",
+                 "types": "each type's mean inventory and flow, the crowd's flow, eta and (when calibrated) the "
+                          "clearing price; no common noise, so one deterministic path"}
+
+
+def _overview_figure(path, kinds: Mapping[str, str | None]) -> dict[str, str]:
+    """A scenario's overview figure, its caption saying what it shows (``kinds``: scenario -> metrics kind)."""
+    name = Path(path).parent.name
+    shows = _FIGURE_KINDS.get(kinds.get(name) or "")
+    return figure(path, f"Scenario {name}" + (f": {shows}" if shows else ""))
 
 
 def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -215,10 +264,11 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         m = read_json(p)
         m.setdefault("scenario", Path(p).parent.name)
         metrics.append(m)
+    kinds = {m["scenario"]: m.get("kind") for m in metrics}
     section: dict[str, Any] = {
         "scenarios": _scenario_rows(metrics),
         "metrics": metrics,
-        "figures": [figure(p, f"Scenario {Path(p).parent.name}") for p in inputs.get("systemic_figures") or []],
+        "figures": [_overview_figure(p, kinds) for p in inputs.get("systemic_figures") or []],
         "calibration": read_yaml(inputs["systemic_params"]) if inputs.get("systemic_params") else None,
         "finite_n": None, "sweeps": None,
     }
@@ -227,6 +277,7 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         fn["table"] = html_table(pd.DataFrame(fn["rows"]), digits=4)
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         fn["sentences"] = finite_n_sentences(fn)
+        fn["mfg_value_text"] = plus_minus(fn["mfg_value"]["value"], fn["mfg_value"]["error_bound"])
         section["finite_n"] = fn
     if sweep_paths:
         tables, raw = [], {}
@@ -236,7 +287,9 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
                 continue        # a systemic sweep over two axes: shown in the sweeps section only
             key, rows = _sweep_rows(table)
             raw.setdefault(key, rows)
+            used = table["used_sigma0"] if "used_sigma0" in table.columns else pd.Series(dtype=float)
             tables.append({"name": Path(path).stem, "key": key, "table": _sweep_table(table),
+                           "common_noise": bool((used.fillna(0.0) > 0.0).any()),
                            "title": f"Sweep {Path(path).stem}: outcomes against {key}"})
         section["sweeps"] = {"tables": tables, "raw": raw} if tables else None
     section["summary"] = systemic_summary(section)
@@ -362,13 +415,36 @@ def _speed_change(rows: Sequence[Mapping[str, Any]], label: str) -> str | None:
     loose = []
     for row in (rows[0], rows[-1]):
         q, _, se = _mes(row.get("mean_inventory_terminal"))
-        if finite(q) and se > 0.0 and abs(float(q)) <= EFFECT_SES * se:
+        if mean_within_noise(q, se):
             loose.append(f"{num(q, 2)} (SE {num(se, 2)}) at sigma0 = {num(row.get('sigma0'), 3)}")
     if not loose:
         return describe_change(rows, "liquidation_speed", label, " per day")
     half = describe_change(rows, "liquidation_half_life", "the half-life of the crowd's mean inventory", " days")
     return (f"{label} is not resolved by the simulated paths (the mean terminal inventory it is read from, "
             f"{' and '.join(loose)}, is within {EFFECT_SES:g} SE of zero)" + (f"; {half}" if half else ""))
+
+
+def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
+    """What common noise does at the calibrated sigma0 (the first common-noise scenario): its expected cost and
+    the spread across shocks of the price change and of the crowd's terminal mean inventory (5-95% of paths)."""
+    for m in metrics:
+        if m.get("kind") != "common_noise":
+            continue
+        o = m["outcomes"]
+        spread = []
+        impact, band = o.get("price_impact"), o.get("price_impact_band_5_95")
+        if isinstance(impact, Mapping) and band:
+            spread.append(f"the price moves over the horizon by {num(band[0], 2)} to {num(band[1], 2)} BRL (mean "
+                          f"{_estimated(impact)})")
+        if o.get("Q_T_band_5_95"):
+            lo, hi = o["Q_T_band_5_95"]
+            spread.append(f"the crowd's mean inventory ends between {num(lo, 2)} and {num(hi, 2)} units")
+        cost = m["expected_cost"]
+        return (f"At the calibrated sigma0 = {num(m['params']['sigma0'], 3)} (scenario {m['scenario']}) the expected "
+                f"cost is {plus_minus(cost['value'], cost['error_bound'])}"
+                + (f", and across shocks (5-95% of the simulated paths) {' and '.join(spread)}" if spread else "")
+                + "; the fan charts in section 6b show these spreads over time.")
+    return "The fan charts show the spread of outcomes across shocks."
 
 
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
@@ -384,7 +460,7 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                                describe_change(s0, "price_impact", "the mean price impact", " BRL")) if c]
         parts.append(f"Market-wide shocks {_CONVENTION}: {what} "
                      f"(sigma0 from {num(s0[0]['sigma0'], 3)} to {num(s0[-1]['sigma0'], 3)}): " + "; ".join(changes)
-                     + ". The fan charts show the spread of outcomes across shocks.")
+                     + ". " + _calibrated_spread(section.get("metrics") or []))
     sh = raw.get("urgent_share")
     if sh and len(sh) >= 2:
         changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
