@@ -200,3 +200,18 @@ def test_summary_quantifies_the_spread_at_the_calibrated_sigma0():
     assert "The fan charts show the spread" not in text
     # without a common-noise scenario the former sentence stays
     assert "The fan charts show the spread" in systemic_summary({"sweeps": {"raw": {key: rows}}})
+
+
+def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolved():
+    base = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 0.9},
+            "sigma0_source": "calibrated",
+            "outcomes": {"liquidation_speed": {"mean": 13.9, "error": 0.05, "se": 0.4},
+                         "Q_T": {"mean": 5.4e-3, "error": 1e-5, "se": 3e-4},
+                         "price_impact": None, "Q_T_band_5_95": [-1e-3, 2e-3]}, "unresolved": []}
+    held = {"value": 0.4648, "error": 0.00085, "error_bound": 0.00106, "unresolved": False}
+    not_held = {**held, "unresolved": True}
+    rows = _scenario_rows([{**base, "expected_cost": held}, {**base, "expected_cost": not_held},
+                           {**base, "expected_cost": {"value": 0.4648, "error_bound": 0.00106}}])
+    assert rows[0]["expected cost"] == "0.46480 ± 0.00085"
+    assert rows[1]["expected cost"] == "0.4648 ± 0.0011 (bound) (not resolved by the grid)"
+    assert rows[2]["expected cost"] == "0.4648 ± 0.0011 (bound)"        # metrics written before the estimate
