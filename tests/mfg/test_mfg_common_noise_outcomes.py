@@ -192,7 +192,7 @@ def test_two_types_stiff_grid_flags_what_it_does_not_resolve():
     """The stiff two-type grid (160, 201, 33) at sigma0 = 0, dominated by its (Y, D) error (observed space order
     0.2-0.4): each type's terminal mean and flow are 34-112% off the exact equilibrium and its speed 4-9%. Every
     outcome is either resolved -- within 2% of the exact value and within its estimate -- or flagged unresolved
-    with an estimate that still bounds its error; the urgent type's m_T (-84%, an estimate of 42% of the value
+    with an estimate that still bounds its error; the urgent type's m_T (+84%, an estimate of 42% of the value
     under the former rule, not flagged) among the flagged."""
     from mfg_finance.mfg.common_noise_outcomes import TYPE_KEYS
 

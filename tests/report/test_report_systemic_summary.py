@@ -189,17 +189,33 @@ def test_summary_quantifies_the_spread_at_the_calibrated_sigma0():
     spread (real data: the end price 5-95% over -0.20 to +0.22 BRL) is what common noise changes most."""
     metrics = [{"kind": "types", "scenario": "two_types"},
                {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 1.1927},
-                "expected_cost": {"value": 0.46587, "error_bound": 0.00106},
+                "expected_cost": {"value": 0.46587, "error": 0.00085, "error_bound": 0.00106, "unresolved": False},
                 "outcomes": {"price_impact": {"mean": 5.6e-3, "error": 1e-4, "se": 3.1e-3},
                              "price_impact_band_5_95": [-0.2011, 0.2214], "Q_T_band_5_95": [-0.0816, 0.0837]}}]
     key, rows = _sweep_rows(_sweep(impact_end=0.0290, speed_end=13.90))
     text = systemic_summary({"sweeps": {"raw": {key: rows}}, "metrics": metrics})
-    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.4659 ± 0.0011, and "
+    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.46587 ± 0.00085, and "
             "across shocks (5-95% of the simulated paths) the price moves over the horizon by -0.2 to 0.22 BRL (mean "
             "0.0056 ± 0.0001 (SE 0.0031)) and the crowd's mean inventory ends between -0.082 and 0.084 units") in text
     assert "The fan charts show the spread" not in text
     # without a common-noise scenario the former sentence stays
     assert "The fan charts show the spread" in systemic_summary({"sweeps": {"raw": {key: rows}}})
+
+
+def test_urgent_share_summary_gives_each_types_own_cost():
+    """Real data: the average cost rose 0.3477 -> 0.3953 while each type's own cost fell (patient 0.3412 ->
+    0.3358, urgent 0.4062 -> 0.4019): a change of mix the summary did not say."""
+    table = pd.DataFrame({"param_urgent_share": [0.1, 0.9], "used_sigma0": [0.0, 0.0],
+                          "used_weight_urgent": [0.1, 0.9], "used_weight_patient": [0.9, 0.1],
+                          "total_cost": [0.347666, 0.395256], "total_cost_error": [3.9e-5, 2.7e-5],
+                          "type_urgent_total_cost": [0.406236, 0.401865],
+                          "type_urgent_total_cost_error": [3.0e-5, 2.6e-5],
+                          "type_patient_total_cost": [0.341159, 0.335772],
+                          "type_patient_total_cost_error": [4.0e-5, 3.5e-5]})
+    text = _summary(table)
+    assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
+    assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
+            "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text
 
 
 def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolved():

@@ -66,8 +66,8 @@ KEYS = ("liquidation_speed", "liquidation_half_life", "mean_inventory_initial", 
         "eta_max_per_path", "price_initial", "price_terminal", "price_impact")
 GRIDS = ("fine", "coarse", "coarser", "space", "spacer")
 #: Outcomes whose observed orders are taken on a log scale with two types (:func:`estimate_outcome`): terminal
-#: means and flows,
-#: ``exp(-int k dt)`` times a start (the urgent type's ``Q_T`` is 4e-6 of its start on the stiff grid).
+#: means and flows, ``exp(-int k dt)`` times a start (the urgent type's ``Q_T`` is 4e-6 of its start on the stiff
+#: grid).
 LOG_KEYS = ("mean_inventory_terminal", "mean_flow_terminal")
 #: An outcome whose observed orders are out of the asymptotic range (two types, :func:`estimate_outcome`) is still
 #: resolved when its widened estimate is below this fraction of it (the grids agree to 2%, the accuracy a
@@ -230,7 +230,7 @@ def estimate_outcome(grid_values: Mapping[str, float | None], *, check_orders: b
     (:func:`_estimated` flags it unresolved where that is at least :data:`OUT_OF_RANGE_RELATIVE` of the value).
     ``log_orders``: the orders observed on ``ln |O|`` (terminal means and flows, ``exp(-int k dt)`` times a start,
     whose relative error is the exponent's: on the linear scale the exponential's curvature makes a sequence of
-    factors look asymptotic, the stiff grid's urgent ``m_T`` -84% off at order 0.505); a sign change among the
+    factors look asymptotic, the stiff grid's urgent ``m_T`` 84% off at order 0.505); a sign change among the
     grids' values is out of range. Without ``check_orders`` the order is clipped to ``[0.5, 1]`` (one type)."""
     values = [grid_values[g] for g in GRIDS]
     if not all(_finite(v) for v in values):

@@ -195,6 +195,11 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
             value = _cell(r, col)
             row[name] = None if value is None else {"mean": value, "error": _cell(r, f"{col}_error"),
                                                     "se": _cell(r, f"{col}_se")}
+        for name in (c.removeprefix("used_weight_") for c in table.columns if c.startswith("used_weight_")):
+            value = _cell(r, f"type_{name}_total_cost")       # each type's own cost (agent types sweeps)
+            if value is not None:
+                row[f"cost_{name}"] = {"mean": value, "error": _cell(r, f"type_{name}_total_cost_error"),
+                                       "se": _cell(r, f"type_{name}_total_cost_se")}
         rows.append(row)
     return key, rows
 
@@ -441,7 +446,7 @@ def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
             spread.append(f"the crowd's mean inventory ends between {num(lo, 2)} and {num(hi, 2)} units")
         cost = m["expected_cost"]
         return (f"At the calibrated sigma0 = {num(m['params']['sigma0'], 3)} (scenario {m['scenario']}) the expected "
-                f"cost is {plus_minus(cost['value'], cost['error_bound'])}"
+                f"cost is {_cost_cell(cost)}"
                 + (f", and across shocks (5-95% of the simulated paths) {' and '.join(spread)}" if spread else "")
                 + "; the fan charts in section 6b show these spreads over time.")
     return "The fan charts show the spread of outcomes across shocks."
@@ -466,6 +471,12 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
         changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
                                describe_change(sh, "liquidation_speed", "the crowd's liquidation speed", " per day"),
                                describe_change(sh, "price_impact", "the price impact", " BRL")) if c]
+        own = [f"{name} {value_error_se(*_mes(sh[0][k]))} to {value_error_se(*_mes(sh[-1][k]))}"
+               for k in sh[0] if k.startswith("cost_") and sh[-1].get(k) is not None
+               for name in (k.removeprefix("cost_"),)]
+        if own:     # the average moves with the mix; say what happens to each type's own cost
+            changes.append("each type's own cost goes " + ", ".join(own)
+                           + " (the average also moves with the mix of the two types)")
         parts.append(f"A more urgent crowd{'' if parts else ' ' + _CONVENTION}: raising the share of urgent "
                      f"liquidators from {num(sh[0]['urgent_share'], 2)} to {num(sh[-1]['urgent_share'], 2)}: "
                      + "; ".join(changes) + ".")
