@@ -87,8 +87,8 @@ import numpy as np
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg.agent_types import AgentType
 from mfg_finance.mfg.common_noise import (combined_estimate, core_width, coupled_eta, default_halfwidth,
-                                          extrapolated_cost, field_estimate, graded_gradient, hybrid_rates, path_estimate, q_nodes,
-                                          space_order_of, time_order_of)
+                                          extrapolated_cost, field_estimate, graded_gradient, hybrid_rates,
+                                          path_estimate, q_nodes, space_order_of, time_order_of)
 from mfg_finance.mfg.grid import layer_scale, time_mesh
 from mfg_finance.mfg.killed_tridiag import solve_killed
 
