@@ -4,6 +4,10 @@ with common noise), finite-N.
 Stiff baseline parameters with sigma0 = 0.2; median of ``REPEATS`` runs after one warm-up (numba
 kernels compiled). Prints a Markdown table for benchmarks/RESULTS.md.
 
+``python benchmarks/bench_systemic.py law``: CPU of the law of ``Q_T``'s first-order prediction
+(``finite_n.law_prediction``, a fifth of the default 5000 limit paths) against the convergence study it sits beside
+(default budget), on real-data-like parameters (``time.process_time``, median of ``REPEATS``).
+
 ``python benchmarks/bench_systemic.py epsilon``: the epsilon-Nash confirmation under time refinement instead
 (the greedy deviation played in the game and its prediction on 1, 2, 4, 8 sub-steps of the solver's steps,
 extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters.
@@ -24,7 +28,7 @@ from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 from mfg_finance.mfg.deviation import complete_epsilon_study, policy_value
 from mfg_finance.mfg.deviation_game import play_deviation
 from mfg_finance.mfg.epsilon_nash import epsilon_study
-from mfg_finance.mfg.finite_n import convergence_study
+from mfg_finance.mfg.finite_n import convergence_study, law_prediction
 from mfg_finance.mfg import types_common_noise as tcn
 from mfg_finance.mfg.types_common_noise_paths import simulate_paths as simulate_types_paths
 
@@ -82,6 +86,25 @@ def main() -> None:
         print(f"| {name} | {median_time(fn):.3f} |")
 
 
+def law_cost() -> None:
+    """CPU seconds of the convergence study (default budget) and of the law's prediction beside it."""
+    sol = solve_with_estimate(REALISTIC, T=T, nt=320, nQ=201, halfwidth=default_halfwidth(REALISTIC, T)).fine
+
+    def cpu(fn):
+        runs = []
+        for _ in range(REPEATS + 1):
+            t0 = time.process_time()
+            fn()
+            runs.append(time.process_time() - t0)
+        return statistics.median(runs[1:])
+
+    study = cpu(lambda: convergence_study(sol, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=5000,
+                                          seed=1616, min_replications=10))
+    law = cpu(lambda: law_prediction(sol, M=1000, seed=1618))
+    print(f"| convergence study (4 N, default budget) | {study:.2f} CPU-s |\n| law prediction (1000 paths) | "
+          f"{law:.2f} CPU-s ({100 * law / study:.0f}% of the study) |")
+
+
 def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
     """Markdown table: per case the level means of the played gain and of its prediction, the extrapolations
     (value ± SE ± time error, from the two finest levels), the observed order and the CPU time."""
@@ -111,4 +134,9 @@ def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
 
 
 if __name__ == "__main__":
-    epsilon_confirmation() if sys.argv[1:] == ["epsilon"] else main()
+    if sys.argv[1:] == ["epsilon"]:
+        epsilon_confirmation()
+    elif sys.argv[1:] == ["law"]:
+        law_cost()
+    else:
+        main()

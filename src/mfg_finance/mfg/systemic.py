@@ -301,7 +301,7 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     """The finite-N convergence study and the epsilon-Nash estimates for the common-noise config."""
     from mfg_finance.mfg.deviation import complete_epsilon_study
     from mfg_finance.mfg.epsilon_nash import epsilon_study
-    from mfg_finance.mfg.finite_n import convergence_study, rate_fit_of
+    from mfg_finance.mfg.finite_n import convergence_study, law_prediction, law_rate_fit_of, rate_fit_of
 
     cn, fn = _settings(settings, "common_noise"), _settings(settings, "finite_n")
     est = _solve_cn(cfg, cn, estimate=True)
@@ -314,6 +314,10 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     allowed = 3.0 * largest.mean_cost_se + mfg_value["error_bound"]
     rate = rate_fit_of(rows) if len(rows) >= 3 else None
     epsilon_Ns = [int(n) for n in fn["epsilon_Ns"]]
+    # the law of Q_T: its paired gaps per N (rows), their rate, and the first-order prediction from the solution
+    # (a fifth of the limit paths at the solver's steps: docs/mfg.md section 10, "Law of Q_T")
+    law = law_prediction(est.fine, M=max(int(fn["limit_paths"]) // 5, 200), seed=int(fn["seed"]) + 2)
+    law_fit = law_rate_fit_of(rows) if len(rows) >= 3 else None
     return {
         "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
@@ -321,6 +325,9 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
         "rate_fit": None if rate is None else rate.as_dict(),
         "fitted_rate": None if rate is None else -rate.exponent,
         "rate_points": [r.N for r in rows] if rate is not None else [],
+        "law": {"prediction": law.as_dict(), "rate_fit": None if law_fit is None else law_fit.as_dict(),
+                "var_gap_pulls": {str(r.N): (r.Q_T_var_gap - law.var_coefficient / r.N)
+                                  / math.hypot(r.Q_T_var_gap_se, law.var_coefficient_se / r.N) for r in rows}},
         "largest_N_check": {"N": largest.N, "abs_difference": gap, "allowed": allowed, "holds": bool(gap <= allowed),
                             "mean_cost": largest.mean_cost, "mean_cost_se": largest.mean_cost_se,
                             "mfg_error_bound": mfg_value["error_bound"],
