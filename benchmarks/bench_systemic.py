@@ -8,6 +8,11 @@ kernels compiled). Prints a Markdown table for benchmarks/RESULTS.md.
 (``finite_n.law_prediction``, a fifth of the default 5000 limit paths) against the convergence study it sits beside
 (default budget), on real-data-like parameters (``time.process_time``, median of ``REPEATS``).
 
+``python benchmarks/bench_systemic.py finite_n``: the finite-N gap at large N by the agent-by-agent game
+(``finite_n.simulate_game``, a few hundred pairs) against the game through its sufficient statistics
+(``finite_n_statistics``, thousands of pairs), several seeds, on real-data-like parameters and the stiff baseline;
+and the rate fit over every N.
+
 ``python benchmarks/bench_systemic.py epsilon``: the epsilon-Nash confirmation under time refinement instead
 (the greedy deviation played in the game and its prediction on 1, 2, 4, 8 sub-steps of the solver's steps,
 extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters.
@@ -15,6 +20,7 @@ extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-li
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 import time
@@ -107,17 +113,22 @@ def law_cost() -> None:
 
 def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
     """Markdown table: per case the level means of the played gain and of its prediction, the extrapolations
-    (value ± SE ± time error, from the two finest levels), the observed order and the CPU time."""
+    (value ± SE ± time error, from the two finest levels), the observed order and the CPU time; then the
+    difference with the value function marched on the solver's steps only (``time_extrapolated=False``, the
+    first-order value that left the 9-15% difference; same games)."""
     cases = [("stiff baseline", PARAMS, 160, 10, 1000), ("stiff baseline", PARAMS, 160, 100, 100),
-             ("real-data-like", REALISTIC, 320, 10, 500), ("real-data-like", REALISTIC, 320, 100, 50)]
+             ("real-data-like", REALISTIC, 320, 10, 1000), ("real-data-like", REALISTIC, 320, 100, 50)]
     print("| case | steps | N | games | played by sub-steps | predicted by sub-steps | played (extrapolated) "
-          "| predicted (extrapolated) | difference | observed orders (predicted, played) | CPU s |")
-    print("|---" * 11 + "|")
+          "| predicted (extrapolated) | difference | difference, V on the solver's steps "
+          "| observed orders (predicted, played) | CPU s |")
+    print("|---" * 12 + "|")
     for name, params, nt, N, M in cases:
         sol = solve_with_estimate(params, T=T, nt=nt, nQ=201, halfwidth=default_halfwidth(params, T)).fine
         start = time.process_time()
         games = play_deviation(sol, policy_value(sol, N), M=M, seed=1, levels=levels)
         cpu = time.process_time() - start
+        before = play_deviation(sol, policy_value(sol, N, time_extrapolated=False), M=M, seed=1,
+                                levels=levels).difference
         played, predicted, diff = games.simulated, games.greedy, games.difference
 
         def fmt(e):
@@ -130,13 +141,48 @@ def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
             return "-" if e.observed_order is None else f"{e.observed_order:.2f}"
 
         print(f"| {name} | {nt} | {N} | {M} | {seq(played)} | {seq(predicted)} | {fmt(played)} | {fmt(predicted)} "
-              f"| {fmt(diff)} | {order(predicted)}, {order(played)} | {cpu:.1f} |")
+              f"| {fmt(diff)} | {fmt(before)} | {order(predicted)}, {order(played)} | {cpu:.1f} |", flush=True)
+
+
+def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2, 3)) -> None:
+    """Markdown tables: per case, N and seed the gap ``E J_N - E J_inf`` (± SE) of the agent-by-agent game and of the
+    game through its sufficient statistics, with their CPU times; then per case and seed the rate fit over every N."""
+    from mfg_finance.mfg.finite_n import fit_rate, simulate_game
+    from mfg_finance.mfg.finite_n_statistics import simulate_game_statistics
+
+    def mean_se(x):
+        return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+
+    print("| case | N | seed | agent by agent: pairs, gap ± SE, CPU s | statistics: pairs, gap ± SE, CPU s "
+          "| difference / combined SE |\n|---|---|---|---|---|---|")
+    fits = []
+    for name, params in (("real-data-like", REALISTIC), ("stiff baseline", PARAMS)):
+        sol = solve_with_estimate(params, T=T, nt=320, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+        for seed in seeds:
+            points = []
+            for N in (10, 100, 1000, 10000):
+                start = time.process_time()
+                stats = mean_se(simulate_game_statistics(sol, N=N, M=pairs, seed=seed).twin_gap)
+                cpu_stats = time.process_time() - start
+                points.append((N, *stats))
+                if N < 1000:
+                    continue
+                start = time.process_time()
+                full = mean_se(simulate_game(sol, N=N, M=agent_pairs, seed=seed + 100).twin_gap)
+                cpu_full = time.process_time() - start
+                z = (full[0] - stats[0]) / math.hypot(full[1], stats[1])
+                print(f"| {name} | {N} | {seed} | {agent_pairs}, {full[0]:.3g} ± {full[1]:.2g}, {cpu_full:.1f} "
+                      f"| {pairs}, {stats[0]:.4g} ± {stats[1]:.2g}, {cpu_stats:.1f} | {z:+.1f} |")
+            fit = fit_rate(*zip(*points))
+            fits.append((name, seed, points, fit))
+    print("\n| case | seed | N x gap at N = 10, 100, 1000, 10000 (± SE) | p ± SE | chi2 / dof (p-value) "
+          "| LR p-value of p = 1 |\n|---|---|---|---|---|---|")
+    for name, seed, points, fit in fits:
+        ng = ", ".join(f"{N * g:.4g} ± {N * s:.2g}" for N, g, s in points)
+        print(f"| {name} | {seed} | {ng} | {fit.exponent:.4f} ± {fit.exponent_se:.4f} | {fit.chi2:.1f} / {fit.dof} "
+              f"({fit.p_value_fit:.2f}) | {fit.p_value_one_over_N:.3f} |")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["epsilon"]:
-        epsilon_confirmation()
-    elif sys.argv[1:] == ["law"]:
-        law_cost()
-    else:
-        main()
+    modes = {"epsilon": epsilon_confirmation, "finite_n": finite_n_crosscheck, "law": law_cost}
+    modes.get(sys.argv[1] if sys.argv[1:] else "", main)()

@@ -192,7 +192,7 @@ def test_two_types_stiff_grid_flags_what_it_does_not_resolve():
     """The stiff two-type grid (160, 201, 33) at sigma0 = 0, dominated by its (Y, D) error (observed space order
     0.2-0.4): each type's terminal mean and flow are 34-112% off the exact equilibrium and its speed 4-9%. Every
     outcome is either resolved -- within 2% of the exact value and within its estimate -- or flagged unresolved
-    with an estimate that still bounds its error; the urgent type's m_T (-84%, an estimate of 42% of the value
+    with an estimate that still bounds its error; the urgent type's m_T (+84%, an estimate of 42% of the value
     under the former rule, not flagged) among the flagged."""
     from mfg_finance.mfg.common_noise_outcomes import TYPE_KEYS
 
@@ -207,6 +207,38 @@ def test_two_types_stiff_grid_flags_what_it_does_not_resolve():
     for k in range(2):
         assert {"liquidation_speed", "mean_inventory_terminal", "mean_flow_terminal"} <= set(po.types[k].unresolved)
         assert po.types[k].detail["mean_flow_terminal"]["out_of_range"]
+
+
+def test_two_types_eta1_zero_sigma0_zero_each_type_against_its_closed_form():
+    """Constant cost, no common noise: each type's mean path is its own Riccati solution's (closed form), and the
+    grids differ only in time (a_k is constant in (Y, D)). The time sequences are not monotone there (the urgent
+    speed -0.18%, -0.59%, -0.44% off on 20, 40, 80 steps): the companions bracket nothing, and the former estimate
+    was 0.46-0.59 of the errors. Now every outcome is within its estimate, within 3x where resolved and off by more
+    than 0.5%, and the urgent terminal mean and flow (+2.8%) are flagged."""
+    from mfg_finance.mfg import types_common_noise as tcn
+    from mfg_finance.mfg.common_noise_outcomes import TYPE_KEYS
+    from mfg_finance.mfg.types_common_noise_paths import simulate_paths as simulate_types
+
+    types, T, base, (nt, nX, nD) = _two_type_case("mild")
+    params = {"eta0": base["eta0"], "eta1": 0.0, "sigma0": 0.0}
+    L, LD = tcn.default_halfwidths(types, 0.0, T)
+    est = tcn.solve_with_estimate(types, params, T=T, nt=nt, nX=nX, nD=nD, halfwidth=L, D_halfwidth=LD)
+    po = path_outcomes_with_estimate(est, n_paths=2, seed=1, simulate=simulate_types)
+    t = np.linspace(0.0, T, 20001)
+    for k, ty in enumerate(types):
+        ex = closed_form(t, T=T, sigma=ty.sigma, eta=base["eta0"], phi=ty.phi, gamma_T=ty.gamma_T,
+                         m0_mean=ty.m0_mean, m0_std=ty.m0_std)
+        flow = -(ex.h2 / base["eta0"]) * ex.mean
+        exact = dict(path_outcomes(t, ex.mean, 0.0, flow, np.full_like(t, base["eta0"]), 0.0, None),
+                     mean_flow_abs_max=float(np.max(np.abs(flow))))
+        o = po.types[k]
+        for key in TYPE_KEYS:
+            true = abs(o.values[key] - exact[key])
+            assert true <= o.errors[key], (k, key, o.values[key], exact[key], o.errors[key])
+            if key not in o.unresolved and true >= 5e-3 * abs(exact[key]):
+                assert o.errors[key] <= 3.0 * true, (k, key, o.errors[key], true)
+    assert {"mean_inventory_terminal", "mean_flow_terminal"} <= set(po.types[0].unresolved)
+    assert po.types[0].detail["liquidation_speed"]["out_of_range"]          # not monotone in time
 
 
 def test_two_type_order_check_of_one_outcome():
@@ -228,6 +260,9 @@ def test_two_type_order_check_of_one_outcome():
     slow = estimate_outcome(grids(1.01, 1.02, 1.04, 1.03, 1.055), check_orders=True)
     assert slow["out_of_range"] and slow["observed_orders"]["space"] == pytest.approx(math.log2(1.25))
     assert slow["error"] >= 0.055 - 1e-12                                    # the spread to the spacer grid
+    turning = estimate_outcome(grids(0.9956, 0.99412, 0.9982, 0.9956, 0.9956), check_orders=True)
+    assert turning["out_of_range"] and turning["observed_orders"]["space"] is None        # not monotone in time
+    assert turning["error"] == pytest.approx(1.25 * (0.00148 + 0.00408))                  # its total variation
     m_T = grids(-0.026668, -0.019025, -0.005183, -0.031268, -0.037800)        # exact -0.018701
     linear = estimate_outcome(m_T, check_orders=True)
     assert not linear["out_of_range"] and linear["error"] < abs(linear["value"] + 0.018701)

@@ -134,6 +134,16 @@ def test_finite_n_summary_carries_the_fit_quality_and_the_n_where_one_over_n_fai
     assert "at N = 10,000 the gap is more than 2 SE from C/N, so O(1/N) is not confirmed there" in text
 
 
+def test_finite_n_summary_says_when_only_the_next_order_term_reconciles_one_over_n():
+    rows = [{"N": n, "cost_gap": 0.3 / n, "cost_gap_se": 0.003 / n} for n in (10, 100, 1000, 10000)]
+    fit = {"exponent": 0.99, "exponent_se": 0.0025, "p_value_fit": 0.2, "resolved": [10, 100, 1000, 10000],
+           "constant_one_over_N": 0.3, "p_value_one_over_N": 0.001, "expansion": {"p_value": 0.76}}
+    check = {"N": 10000, "abs_difference": 3.7e-4, "holds": True, "allowed": 5.4e-3}
+    text = systemic_summary({"finite_n": {"rows": rows, "rate_fit": fit, "largest_N_check": check}})
+    assert ("a pure power N^-1 is rejected over this range (likelihood-ratio p-value 0.001), while C/N + D/N^2 fits "
+            "(chi-square p-value 0.76)") in text
+
+
 def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
     """Real data (January 2021), scenario common_noise: E[Q_T] = 0.0021 (SE 0.0011), so the speed 10.9 (SE 1.1)
     read from it said nothing, yet the table showed it unmarked (the summary already said "not resolved")."""
@@ -200,3 +210,19 @@ def test_summary_quantifies_the_spread_at_the_calibrated_sigma0():
     assert "The fan charts show the spread" not in text
     # without a common-noise scenario the former sentence stays
     assert "The fan charts show the spread" in systemic_summary({"sweeps": {"raw": {key: rows}}})
+
+
+def test_urgent_share_summary_gives_each_types_own_cost():
+    """Real data: the average cost rose 0.3477 -> 0.3953 while each type's own cost fell (patient 0.3412 ->
+    0.3358, urgent 0.4062 -> 0.4019): a change of mix the summary did not say."""
+    table = pd.DataFrame({"param_urgent_share": [0.1, 0.9], "used_sigma0": [0.0, 0.0],
+                          "used_weight_urgent": [0.1, 0.9], "used_weight_patient": [0.9, 0.1],
+                          "total_cost": [0.347666, 0.395256], "total_cost_error": [3.9e-5, 2.7e-5],
+                          "type_urgent_total_cost": [0.406236, 0.401865],
+                          "type_urgent_total_cost_error": [3.0e-5, 2.6e-5],
+                          "type_patient_total_cost": [0.341159, 0.335772],
+                          "type_patient_total_cost_error": [4.0e-5, 3.5e-5]})
+    text = _summary(table)
+    assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
+    assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
+            "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text

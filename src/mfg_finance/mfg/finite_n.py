@@ -62,7 +62,8 @@ class GameSample:
     """One batch of ``M`` replications of the ``N``-player game (each (M,)):
     ``mean_cost`` = ``(1/N) sum_i J_i``, ``Qbar_T``; and the limit driven by the same ``W0``:
     ``limit_cost``, ``limit_Q_T``; ``twin_gap`` = ``(1/N) sum_i (J_i - J_i^inf)``, each agent against
-    its twin driven by the same noises in the limit system."""
+    its twin driven by the same noises in the limit system; ``spread_T`` (2M,) each replication's empirical
+    variance ``(1/N) sum_i (q_i(T) - Qbar_T)^2`` (inventory units^2)."""
 
     N: int
     mean_cost: np.ndarray
@@ -70,6 +71,7 @@ class GameSample:
     limit_cost: np.ndarray
     limit_Q_T: np.ndarray
     twin_gap: np.ndarray
+    spread_T: np.ndarray
 
 
 @numba.njit(cache=True)
@@ -145,7 +147,8 @@ def simulate_game(sol: CommonNoiseSolution, *, N: int, M: int, seed: int | np.ra
         return 0.5 * (x[:M] + x[M:])
 
     return GameSample(N=N, mean_cost=pair(cost.mean(axis=1)), Qbar_T=q.mean(axis=1),
-                      limit_cost=pair(limit), limit_Q_T=Q, twin_gap=pair((cost - twin_cost).mean(axis=1)))
+                      limit_cost=pair(limit), limit_Q_T=Q, twin_gap=pair((cost - twin_cost).mean(axis=1)),
+                      spread_T=q.var(axis=1))
 
 
 #: Sub-steps per solver step of the limit sample's three levels (each level halves the previous step).
@@ -310,14 +313,17 @@ def paired_law_gaps(g: GameSample) -> dict[str, float]:
             "Q_T_var_gap": float(B.var(ddof=1) - L.var(ddof=1)), "Q_T_var_gap_se": se(influence)}
 
 
-def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_paths: int,
-                      limit_paths: int, seed: int, substeps: int = 1,
-                      min_replications: int = 20) -> tuple[list[ConvergenceRow], dict]:
+def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], pairs: int, limit_paths: int, seed: int,
+                      substeps: int = 1) -> tuple[list[ConvergenceRow], dict]:
     """Mean cost and law of ``Qbar_T`` for each ``N`` against the ``N = inf`` limit.
 
-    ``agent_paths``: budget ``N x M`` per ``N`` (``M = max(agent_paths // N, min_replications)``).
-    Returns the rows and the limit's estimates ``{mean_cost, mean_cost_se, mean_Q_T, var_Q_T, ...}``.
+    ``pairs``: antithetic pairs of games per ``N``, simulated through the game's sufficient statistics
+    (:func:`mfg_finance.mfg.finite_n_statistics.simulate_game_statistics`: the law of :func:`simulate_game`'s
+    at a cost independent of ``N``). Returns the rows and the limit's estimates ``{mean_cost, mean_cost_se,
+    mean_Q_T, var_Q_T, ...}``.
     """
+    from mfg_finance.mfg.finite_n_statistics import simulate_game_statistics
+
     seeds = np.random.SeedSequence(seed).spawn(len(Ns) + 1)
     sample = simulate_limit(sol, M=limit_paths, seed=seeds[0])
     limit_Q = sample.Q_T
@@ -329,8 +335,8 @@ def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_path
            "time_step_correction": float(sample.correction.mean()), "time_step_error": sample.time_error}
     rows = []
     for N, ss in zip(Ns, seeds[1:]):
-        M = max(agent_paths // N, min_replications)
-        g = simulate_game(sol, N=N, M=M, seed=ss, substeps=substeps)
+        M = int(pairs)
+        g = simulate_game_statistics(sol, N=N, M=M, seed=ss, substeps=substeps)
         gap = g.twin_gap
         gap_se = float(gap.std(ddof=1) / math.sqrt(M))
         law = paired_law_gaps(g)
@@ -362,7 +368,12 @@ class RateFit:
     p-value ``p_value_fit`` (small: the points scatter more than their SEs about ``C N^-p``); ``constant_one_over_N``
     and ``chi2_one_over_N``: the fit with ``p = 1`` held; ``p_value_one_over_N`` the likelihood-ratio test
     of ``p = 1`` (``chi2_one_over_N - chi2`` against chi-square with one degree of freedom);
-    ``resolved``: the ``N`` whose gap exceeds twice its SE."""
+    ``resolved``: the ``N`` whose gap exceeds twice its SE; ``local_exponents``: between consecutive ``N`` whose gaps
+    are both positive and resolved, ``p_loc = ln(gap_1/gap_2) / ln(N_2/N_1)`` with its SE (delta method, the two gaps
+    independent): where the rate stands at each scale, the last pair its largest-N estimate; ``expansion``: the
+    weighted fit of the first two terms of the gap's expansion in ``1/N``, ``gap = C/N + D/N^2``
+    (:func:`fit_expansion`), whose chi-square tests ``O(1/N)`` with its next-order term, which a pure power law
+    mistakes for an exponent below 1 when the smallest ``N`` is measured precisely."""
 
     exponent: float
     exponent_se: float
@@ -376,12 +387,48 @@ class RateFit:
     chi2_one_over_N: float
     p_value_one_over_N: float
     resolved: tuple[int, ...]
+    local_exponents: tuple[dict, ...] = ()
+    expansion: dict | None = None
 
     def as_dict(self) -> dict:
         out = {k: v for k, v in self.__dict__.items()}
         out["exponent_interval"] = list(self.exponent_interval)
         out["resolved"] = list(self.resolved)
+        out["local_exponents"] = [dict(e) for e in self.local_exponents]
+        out["expansion"] = None if self.expansion is None else dict(self.expansion)
         return out
+
+
+def fit_expansion(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> dict:
+    """Weighted least squares of ``gap = C/N + D/N^2`` (linear in ``C, D``; weights ``1/SE^2``) over every point:
+    ``{"constant": C, "constant_se", "next_order": D, "next_order_se", "chi2", "dof": len(N) - 2, "p_value"}``
+    (cost units; the SEs from the inverse normal matrix). Needs three points or more, every SE > 0."""
+    from scipy.stats import chi2 as chi2_dist
+
+    N, g, s = (np.asarray(x, dtype=float) for x in (N, gap, se))
+    if N.size < 3 or np.any(s <= 0.0):
+        raise ValueError(f"fit_expansion needs >= 3 points with SE > 0; got N={N}, SE={s}")
+    X = np.column_stack([1.0 / N, 1.0 / (N * N)]) / s[:, None]
+    y = g / s
+    cov = np.linalg.inv(X.T @ X)
+    coef = cov @ (X.T @ y)
+    resid = y - X @ coef
+    chi2 = float(resid @ resid)
+    return {"constant": float(coef[0]), "constant_se": float(math.sqrt(cov[0, 0])), "next_order": float(coef[1]),
+            "next_order_se": float(math.sqrt(cov[1, 1])), "chi2": chi2, "dof": int(N.size - 2),
+            "p_value": float(chi2_dist.sf(chi2, N.size - 2))}
+
+
+def local_exponents(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> tuple[dict, ...]:
+    """``{"N": [N_1, N_2], "exponent", "exponent_se"}`` for consecutive ``N`` (in the given order) whose gaps are
+    both above twice their SEs (:class:`RateFit` ``local_exponents``)."""
+    out = []
+    for (n1, g1, s1), (n2, g2, s2) in zip(zip(N, gap, se), list(zip(N, gap, se))[1:]):
+        if g1 > 2.0 * s1 and g2 > 2.0 * s2:
+            scale = math.log(float(n2) / float(n1))
+            out.append({"N": [int(n1), int(n2)], "exponent": math.log(g1 / g2) / scale,
+                        "exponent_se": math.hypot(s1 / g1, s2 / g2) / scale})
+    return tuple(out)
 
 
 def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> RateFit:
@@ -427,7 +474,8 @@ def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> R
                    p_value_fit=float(chi2_dist.sf(c_min, N.size - 2)),
                    constant_one_over_N=best_constant(1.0), chi2_one_over_N=c_one,
                    p_value_one_over_N=float(chi2_dist.sf(max(c_one - c_min, 0.0), 1)),
-                   resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si))
+                   resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si),
+                   local_exponents=local_exponents(N, g, s), expansion=fit_expansion(N, g, s))
 
 
 def rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:

@@ -11,7 +11,7 @@ or Monte Carlo standard errors) and, where useful, arrays for ``.npz`` files.
 Settings (the ``systemic`` config block, units in brackets)::
 
     common_noise: {nt, nQ, nD, n_paths, seed, quantiles}    # (t, Q) grid (+ nD nodes of Q_2 - Q_1), paths
-    finite_n:     {scenario, Ns, agent_paths, limit_paths, min_replications, seed, epsilon_Ns}
+    finite_n:     {scenario, Ns, game_pairs, agent_paths, limit_paths, min_replications, seed, epsilon_Ns}
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from mfg_finance.errors import ConfigError
 DEFAULT_SETTINGS: dict[str, Any] = {
     "common_noise": {"nt": 320, "nQ": 201, "nD": 41, "n_paths": 2000, "seed": 16,
                      "quantiles": [0.05, 0.25, 0.5, 0.75, 0.95]},
-    "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "agent_paths": 10000,
+    "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "game_pairs": 3000, "agent_paths": 10000,
                  "limit_paths": 5000, "min_replications": 10, "seed": 1616, "epsilon_Ns": [10, 100]},
 }
 
@@ -305,9 +305,8 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
 
     cn, fn = _settings(settings, "common_noise"), _settings(settings, "finite_n")
     est = _solve_cn(cfg, cn, estimate=True)
-    rows, limit = convergence_study(est.fine, Ns=[int(n) for n in fn["Ns"]], agent_paths=int(fn["agent_paths"]),
-                                    limit_paths=int(fn["limit_paths"]), seed=int(fn["seed"]),
-                                    min_replications=int(fn["min_replications"]))
+    rows, limit = convergence_study(est.fine, Ns=[int(n) for n in fn["Ns"]], pairs=int(fn["game_pairs"]),
+                                    limit_paths=int(fn["limit_paths"]), seed=int(fn["seed"]))
     mfg_value = _cost_summary(est.cost_detail)
     largest = rows[-1]
     gap = abs(largest.mean_cost - mfg_value["value"])
@@ -341,7 +340,8 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
         "epsilon_complete": [r.as_dict() for r in complete_epsilon_study(
             est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]), min_games=int(fn["min_replications"]),
             seed=int(fn["seed"]) + 1)],
-        "settings": {"Ns": [int(n) for n in fn["Ns"]], "agent_paths": int(fn["agent_paths"]),
+        "settings": {"Ns": [int(n) for n in fn["Ns"]], "game_pairs": int(fn["game_pairs"]),
+                     "agent_paths": int(fn["agent_paths"]),
                      "limit_paths": int(fn["limit_paths"]), "min_replications": int(fn["min_replications"]),
                      "seed": int(fn["seed"])},
     }

@@ -181,6 +181,11 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
             value = _cell(r, col)
             row[name] = None if value is None else {"mean": value, "error": _cell(r, f"{col}_error"),
                                                     "se": _cell(r, f"{col}_se")}
+        for name in (c.removeprefix("used_weight_") for c in table.columns if c.startswith("used_weight_")):
+            value = _cell(r, f"type_{name}_total_cost")       # each type's own cost (agent types sweeps)
+            if value is not None:
+                row[f"cost_{name}"] = {"mean": value, "error": _cell(r, f"type_{name}_total_cost_error"),
+                                       "se": _cell(r, f"type_{name}_total_cost_se")}
         rows.append(row)
     return key, rows
 
@@ -332,6 +337,14 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
     """Which N resolve the gap (> 2 SE) and, for the others, the gap against the fitted ``C/N``."""
     said = (f"The gap is resolved (above 2 SE) at N = {', '.join(f'{n:,}' for n in fit['resolved'])}"
             if fit["resolved"] else "The gap is resolved (above 2 SE) at no N")
+    scaled = [r for r in fn["rows"] if r["N"] in set(fit["resolved"])]
+    if scaled:
+        said += (" (N x gap, flat for an exact 1/N: " + ", ".join(
+            f"{num(r['N'] * r['cost_gap'], 3)} ± {num(r['N'] * r['cost_gap_se'], 2)}" for r in scaled) + ")")
+    local = fit.get("local_exponents") or []
+    if local:
+        said += ("; the exponent between consecutive N: " + ", ".join(
+            f"{num(e['exponent'], 3)} ± {num(e['exponent_se'], 2)} ({e['N'][0]:,} to {e['N'][1]:,})" for e in local))
     pulls = _unresolved_pulls(fn, fit)
     if not pulls:
         return said + "."
@@ -342,8 +355,7 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
         verdict = ("consistent with the O(1/N) fit but not resolved: the fit rests on the smaller N, and more "
                    "replications than the default budget would be needed to see the gap itself")
     else:
-        verdict = ("more than 2 SE from the O(1/N) fit at some N: O(1/N) is not confirmed there (the SEs of "
-                   "these points come from few replications and are themselves uncertain by about 25%)")
+        verdict = "more than 2 SE from the O(1/N) fit at some N: O(1/N) is not confirmed there"
     return f"{said}; not at {detail}: {verdict}."
 
 
@@ -403,12 +415,21 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     if fit:
         lo, hi = fit["exponent_interval"]
         interval = f"{'unbounded' if lo is None else num(lo, 3)} to {'unbounded' if hi is None else num(hi, 3)}"
-        verdict = "consistent with" if fit["p_value_one_over_N"] >= 0.05 else "rejects"
+        verdict = ("consistent with O(1/N)" if fit["p_value_one_over_N"] >= 0.05
+                   else "rejects a pure power N^-1 over these N")
         out.append(f"Mean-cost gap fitted over every N with the Monte Carlo errors as weights: gap = C N^-p with "
                    f"p = {num(fit['exponent'], 3)} ± {num(fit['exponent_se'], 2)} (68% profile interval {interval}), "
                    f"C = {num(fit['constant'], 3)} ± {num(fit['constant_se'], 2)}, chi-square {num(fit['chi2'], 3)} "
                    f"on {fit['dof']} degrees of freedom (p-value {num(fit['p_value_fit'], 2)}); the O(1/N) hypothesis (p = 1) against it: likelihood-ratio "
-                   f"p-value {num(fit['p_value_one_over_N'], 2)}, {verdict} O(1/N).")
+                   f"p-value {num(fit['p_value_one_over_N'], 2)}, {verdict}.")
+        expansion = fit.get("expansion")
+        if expansion:
+            fits = "fits" if expansion["p_value"] >= 0.05 else "does not fit"
+            out.append(f"With the next term of the gap's expansion in 1/N, gap = C/N + D/N^2 (weighted, every N): "
+                       f"C = {num(expansion['constant'], 3)} ± {num(expansion['constant_se'], 2)}, "
+                       f"D = {num(expansion['next_order'], 3)} ± {num(expansion['next_order_se'], 2)}, chi-square "
+                       f"{num(expansion['chi2'], 3)} on {expansion['dof']} degrees of freedom (p-value "
+                       f"{num(expansion['p_value'], 2)}): O(1/N) with its next-order term {fits} the data.")
         out.append(_resolution_sentence(fn, fit))
     law = law_sentence(fn)
     if law:
@@ -504,6 +525,12 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
         changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
                                describe_change(sh, "liquidation_speed", "the crowd's liquidation speed", " per day"),
                                describe_change(sh, "price_impact", "the price impact", " BRL")) if c]
+        own = [f"{name} {value_error_se(*_mes(sh[0][k]))} to {value_error_se(*_mes(sh[-1][k]))}"
+               for k in sh[0] if k.startswith("cost_") and sh[-1].get(k) is not None
+               for name in (k.removeprefix("cost_"),)]
+        if own:     # the average moves with the mix; say what happens to each type's own cost
+            changes.append("each type's own cost goes " + ", ".join(own)
+                           + " (the average also moves with the mix of the two types)")
         parts.append(f"A more urgent crowd{'' if parts else ' ' + _CONVENTION}: raising the share of urgent "
                      f"liquidators from {num(sh[0]['urgent_share'], 2)} to {num(sh[-1]['urgent_share'], 2)}: "
                      + "; ".join(changes) + ".")
@@ -520,6 +547,12 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
             if off:
                 caveats.append(f"at N = {', '.join(f'{n:,}' for n in off)} the gap is more than 2 SE from C/N, so "
                                "O(1/N) is not confirmed there")
+            if fit.get("p_value_one_over_N", 1.0) < 0.05:
+                expansion = fit.get("expansion") or {}
+                caveats.append(f"a pure power N^-1 is rejected over this range (likelihood-ratio p-value "
+                               f"{num(fit['p_value_one_over_N'], 2)})" + (
+                                   f", while C/N + D/N^2 fits (chi-square p-value {num(expansion['p_value'], 2)})"
+                                   if expansion.get("p_value", 0.0) >= 0.05 else ""))
             rate = (f" (gap falling like N^-p, p = {plus_minus(fit['exponent'], fit['exponent_se'])}, fitted over "
                     "every N; O(1/N) expected" + "".join(f"; {c}" for c in caveats) + ")")
         parts.append(f"A simulated game of N players using the MFG strategy approaches the MFG's predicted cost as N "

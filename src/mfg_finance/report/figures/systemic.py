@@ -66,8 +66,8 @@ def plot_types(arrays: Mapping[str, np.ndarray], names: Sequence[str], path, *, 
 
 def plot_finite_n(result: Mapping[str, Any], path) -> None:
     """Finite-population gap of the mean cost times N against N (2 SE bars; flat for an ``O(1/N)`` gap),
-    with the weighted fit ``C N^-p`` over every N and the fit with ``p = 1`` held; and the law of ``Qbar_T``
-    (:func:`_plot_law_gap`)."""
+    with the weighted fit ``C N^-p`` over every N, the fit with ``p = 1`` held and that of ``C/N + D/N^2``
+    (``N x gap = C + D/N``); and the law of ``Qbar_T`` (:func:`_plot_law_gap`)."""
     rows = result["rows"]
     N = np.array([r["N"] for r in rows], dtype=float)
     gap = np.array([r["cost_gap"] for r in rows])
@@ -80,7 +80,11 @@ def plot_finite_n(result: Mapping[str, Any], path) -> None:
     if fit:
         fine = np.geomspace(N.min(), N.max(), 50)
         ax.plot(fine, fit["constant"] * fine ** (1.0 - fit["exponent"]), "C1-", lw=1.2,
-                label=f"fit C N^-p: p = {fit['exponent']:.2f} +- {fit['exponent_se']:.2f}")
+                label=f"fit C N^-p: p = {fit['exponent']:.3f} +- {fit['exponent_se']:.3f}")
+        expansion = fit.get("expansion")
+        if expansion:
+            ax.plot(fine, expansion["constant"] + expansion["next_order"] / fine, "C2-.", lw=1.2,
+                    label=f"fit C/N + D/N^2 (chi2 p-value {expansion['p_value']:.2f})")
         ax.axhline(fit["constant_one_over_N"], color="k", ls="--", lw=1,
                    label=f"O(1/N) fit (p = 1; LR test p-value {fit['p_value_one_over_N']:.2f})")
     ax.set_xscale("log")
