@@ -15,7 +15,9 @@ and the rate fit over every N.
 
 ``python benchmarks/bench_systemic.py epsilon``: the epsilon-Nash confirmation under time refinement instead
 (the greedy deviation played in the game and its prediction on 1, 2, 4, 8 sub-steps of the solver's steps,
-extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters.
+extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters;
+``... epsilon-isolation``: the value marched once per solver step against its Richardson value without the kink,
+without common noise and on finer solver steps.
 """
 
 from __future__ import annotations
@@ -144,6 +146,26 @@ def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
               f"| {fmt(diff)} | {fmt(before)} | {order(predicted)}, {order(played)} | {cpu:.1f} |", flush=True)
 
 
+def epsilon_isolation(levels=(1, 2, 4, 8)) -> None:
+    """Markdown rows: the value marched once per solver step against its Richardson value, on the stiff baseline
+    without the kink (``eta1 = 0``), without common noise (``sigma0 = 0``) and on 320 and 640 steps (N = 10,
+    1000 games, seed 1): played / predicted (extrapolated), the per-game difference by level, the extrapolated
+    difference ± SE (docs/mfg.md section 10, "Isolating experiments")."""
+    cases = [("eta1 = 0, 160 steps", dict(PARAMS, eta1=0.0), 160),
+             ("sigma0 = 0, 160 steps", dict(PARAMS, sigma0=0.0), 160),
+             ("stiff, 320 steps", PARAMS, 320), ("stiff, 640 steps", PARAMS, 640)]
+    print("| case | value | played / predicted | differences by level | difference ± SE |\n|---|---|---|---|---|")
+    for name, params, nt in cases:
+        sol = solve_with_estimate(params, T=T, nt=nt, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+        for extrapolated in (False, True):
+            games = play_deviation(sol, policy_value(sol, 10, time_extrapolated=extrapolated), M=1000, seed=1,
+                                   levels=levels)
+            diffs = ", ".join(f"{games.level_difference(s)[0]:.2e}" for s in levels)
+            d = games.difference
+            print(f"| {name} | {'Richardson' if extrapolated else 'single march'} | {games.simulated.value:.3g} / "
+                  f"{games.greedy.value:.3g} | {diffs} | {d.value:.2e} ± {d.se:.1e} |", flush=True)
+
+
 def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2, 3)) -> None:
     """Markdown tables: per case, N and seed the gap ``E J_N - E J_inf`` (± SE) of the agent-by-agent game and of the
     game through its sufficient statistics, with their CPU times; then per case and seed the rate fit over every N."""
@@ -184,5 +206,6 @@ def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2,
 
 
 if __name__ == "__main__":
-    modes = {"epsilon": epsilon_confirmation, "finite_n": finite_n_crosscheck, "law": law_cost}
+    modes = {"epsilon": epsilon_confirmation, "epsilon-isolation": epsilon_isolation, "finite_n": finite_n_crosscheck,
+             "law": law_cost}
     modes.get(sys.argv[1] if sys.argv[1:] else "", main)()

@@ -14,40 +14,18 @@ import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
 from mfg_finance.mfg.common_noise_outcomes import mean_within_noise  # noqa: F401  (the one rule; re-exported)
-from mfg_finance.report.formatting import ROUND_OFF, figure, finite, html_table, html_tables_fitting, num, plus_minus
-
-
-#: An SE below this fraction of its value is round-off (the std of identical paths), not shown.
-SE_ROUNDOFF = 1e-9
-
-
-def value_error_se(value, error=None, se=None, unit: str = "") -> str:
-    """``value ± error`` (the discretisation estimate) with its ``unit`` and Monte Carlo SE:
-    ``12.29 ± 0.06 per day (SE 1.0)``; either part left out when absent (a plain value when both are)."""
-    if not finite(value):
-        return "—"
-    # an error or SE at round-off of the value (an exact initial mean; identical paths at sigma0 = 0) says nothing
-    has_error = finite(error) and float(error) > ROUND_OFF * abs(float(value))
-    has_se = finite(se) and float(se) > SE_ROUNDOFF * abs(float(value))
-    if has_error and has_se:
-        # rounded to the larger uncertainty's second significant digit, as plus_minus does
-        digits = plus_minus(value, max(float(error), float(se))).split(" ± ")[0]
-        return f"{digits} ± {num(error, 2)}{unit} (SE {num(se, 2)})"
-    if has_error:
-        return f"{plus_minus(value, error)}{unit}"
-    if has_se:
-        return f"{plus_minus(value, se)}{unit} (SE)"
-    return f"{num(value, 4)}{unit}"
+from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num
+from mfg_finance.report.uncertain import plus_minus, with_error
 
 
 def _estimated(entry) -> str:
     """An estimated path outcome of metrics.json (``{"mean", "se", "error"}``, or a number) as
-    :func:`value_error_se`."""
+    :func:`~mfg_finance.report.uncertain.with_error`."""
     if entry is None:
         return "—"
     if isinstance(entry, Mapping):
-        return value_error_se(entry.get("mean"), entry.get("error"), entry.get("se"))
-    return value_error_se(entry)
+        return with_error(entry.get("mean"), entry.get("error"), entry.get("se"))
+    return with_error(entry)
 
 
 #: Mark of a speed ``-ln(E[Q_T] / Q_0) / T`` whose terminal mean is within :data:`EFFECT_SES` SEs of zero.
@@ -85,14 +63,14 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
                 tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}{_type_parameters(m, name)}, cost "
-                                  f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
-                                  + _resolved(_estimated(t["liquidation_speed"]),
-                                              "liquidation_speed" in (tu.get(name) or []))
+                                  f"{with_error(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, "
+                                  "speed " + _resolved(_estimated(t["liquidation_speed"]),
+                                                       "liquidation_speed" in (tu.get(name) or []))
                                   for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
-                         "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
+                         "expected cost": with_error(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
                          **_crowd_path_cells(m),
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
@@ -105,23 +83,23 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             crowd_unresolved = (m.get("unresolved") or {}).get("crowd") or []
 
             def shown(name, t, key):
-                return _resolved(plus_minus(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
+                return _resolved(with_error(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
             types = ", ".join(f"{name}: w {num(t['weight'], 2)}{_type_parameters(m, name)}, cost "
                               f"{shown(name, t, 'total_cost')}, speed {shown(name, t, 'liquidation_speed')}"
                               for name, t in o["types"].items())
             half_life = o.get("liquidation_half_life")
             rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types ({types})",
-                         "sigma0": "0", "expected cost": plus_minus(o["total_cost"], e.get("total_cost")),
-                         "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
+                         "sigma0": "0", "expected cost": with_error(o["total_cost"], e.get("total_cost")),
+                         "liquidation speed (1/day)": with_error(o["liquidation_speed"], e.get("liquidation_speed")),
                          "half-life (days)": "—" if half_life is None
-                         else plus_minus(half_life, e.get("liquidation_half_life")),
-                         "mean Q_T (inventory units)": _resolved(plus_minus(o["mean_inventory_terminal"],
+                         else with_error(half_life, e.get("liquidation_half_life")),
+                         "mean Q_T (inventory units)": _resolved(with_error(o["mean_inventory_terminal"],
                                                                             e.get("mean_inventory_terminal")),
                                                                  "mean_inventory_terminal" in crowd_unresolved),
-                         "price impact (BRL)": plus_minus(o["price_impact"], e.get("price_impact"))
+                         "price impact (BRL)": with_error(o["price_impact"], e.get("price_impact"))
                          if o.get("price_impact") is not None else "—",
                          "Q_T 5-95% (inventory units)": "—",
-                         "terminal std of q (inventory units)": _resolved(plus_minus(o["terminal_dispersion"],
+                         "terminal std of q (inventory units)": _resolved(with_error(o["terminal_dispersion"],
                                                                                     e.get("terminal_dispersion")),
                                                                          "terminal_dispersion" in crowd_unresolved)})
     return rows
@@ -144,7 +122,7 @@ def _dispersion(d: Mapping[str, Any] | None) -> str:
     """``std ± error (common c, idiosyncratic i; SE s)`` of a common-noise terminal dispersion record."""
     if not d:
         return "—"
-    text = (f"{plus_minus(d['value'], d['error'])} (common {num(d['common']['std'], 3)}, idiosyncratic "
+    text = (f"{with_error(d['value'], d['error'])} (common {num(d['common']['std'], 3)}, idiosyncratic "
             f"{num(d['idiosyncratic']['std'], 3)}; Monte Carlo SE {num(d['se'], 2)})")
     return _resolved(text, "total" in (d.get("unresolved") or []))
 
@@ -190,16 +168,17 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     return key, rows
 
 
-def _with_error(row: pd.Series, value: str, errors, unresolved: str = "unresolved", key: str | None = None) -> str:
-    """``value ± error, SE se`` of a sweep row (:func:`value_error_se`: the first of the ``errors`` columns
-    present, the ``<value>_se`` column if any), marked when the row lists the outcome ``key`` as unresolved."""
+def _row_cell(row: pd.Series, value: str, errors, unresolved: str = "unresolved", key: str | None = None) -> str:
+    """``value ± error (SE se)`` of a sweep row (:func:`~mfg_finance.report.uncertain.with_error`: the first of the
+    ``errors`` columns present, the ``<value>_se`` column if any), marked when the row lists the outcome ``key`` as
+    unresolved."""
     flagged = str(row.get(unresolved) or "")
     mark = " (unresolved)" if (key or value) in flagged.split(",") else ""
     if not pd.notna(row[value]):
         return "—"
     error = next((row[err] for err in errors if err in row.index and pd.notna(row[err])), None)
     se = row[f"{value}_se"] if f"{value}_se" in row.index and pd.notna(row[f"{value}_se"]) else None
-    return value_error_se(row[value], error, se) + mark
+    return with_error(row[value], error, se) + mark
 
 
 def _sweep_table(table: pd.DataFrame) -> str:
@@ -215,7 +194,7 @@ def _sweep_table(table: pd.DataFrame) -> str:
         row.update({"w " + c.removeprefix("used_weight_"): num(r[c], 3) for c in weights})
         for col, label in _SWEEP_COLUMNS.items():
             if col in r.index and pd.notna(r[col]):
-                row[label] = _with_error(r, col, (f"{col}_error",))
+                row[label] = _row_cell(r, col, (f"{col}_error",))
         if _SWEEP_COLUMNS["liquidation_speed"] in row and mean_within_noise(_cell(r, "mean_inventory_terminal"),
                                                               _cell(r, "mean_inventory_terminal_se")):
             row[_SWEEP_COLUMNS["liquidation_speed"]] += SPEED_NOT_RESOLVED
@@ -223,10 +202,11 @@ def _sweep_table(table: pd.DataFrame) -> str:
             for key, label in _TYPE_COLUMNS.items():
                 col = f"type_{name}_{key}"
                 if col in r.index and pd.notna(r[col]):
-                    row[f"{name} {label}"] = _with_error(r, col, (f"{col}_error",), f"type_{name}_unresolved", key)
+                    row[f"{name} {label}"] = _row_cell(r, col, (f"{col}_error",), f"type_{name}_unresolved", key)
         rows.append(row)
     keys = [c.removeprefix("param_") for c in params]
-    return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None)
+    # "fitwords": a speed marked not resolved is a long cell; it wraps at its spaces, never inside a number
+    return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None, classes="sortable fitwords")
 
 
 #: What the overview figure of a systemic scenario shows, by its ``kind`` in metrics.json.
@@ -268,7 +248,7 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         fn["table"] = html_table(pd.DataFrame(fn["rows"]), digits=4)
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         fn["sentences"] = finite_n_sentences(fn)
-        fn["mfg_value_text"] = plus_minus(fn["mfg_value"]["value"], fn["mfg_value"]["error_bound"])
+        fn["mfg_value_text"] = with_error(fn["mfg_value"]["value"], fn["mfg_value"]["error_bound"])
         section["finite_n"] = fn
     if sweep_paths:
         tables, raw = [], {}
@@ -311,7 +291,7 @@ def describe_change(rows: Sequence[Mapping[str, Any]], name: str, label: str, un
     first, last = _mes(rows[0].get(name)), _mes(rows[-1].get(name))
     if not (finite(first[0]) and finite(last[0])):
         return None
-    ends = f"{value_error_se(*first, unit=unit)} to {value_error_se(*last, unit=unit)}"
+    ends = f"{with_error(*first, unit=unit)} to {with_error(*last, unit=unit)}"
     delta, bound = float(last[0]) - float(first[0]), combined_uncertainty(first, last)
     if bound > 0.0 and abs(delta) <= bound:
         return (f"{label} shows no change distinguishable from noise ({ends}: the difference {num(delta, 2)} is "
@@ -500,7 +480,7 @@ def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
             spread.append(f"the crowd's mean inventory ends between {num(lo, 2)} and {num(hi, 2)} units")
         cost = m["expected_cost"]
         return (f"At the calibrated sigma0 = {num(m['params']['sigma0'], 3)} (scenario {m['scenario']}) the expected "
-                f"cost is {plus_minus(cost['value'], cost['error_bound'])}"
+                f"cost is {with_error(cost['value'], cost['error_bound'])}"
                 + (f", and across shocks (5-95% of the simulated paths) {' and '.join(spread)}" if spread else "")
                 + "; the fan charts in section 6b show these spreads over time.")
     return "The fan charts show the spread of outcomes across shocks."
@@ -525,7 +505,7 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
         changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
                                describe_change(sh, "liquidation_speed", "the crowd's liquidation speed", " per day"),
                                describe_change(sh, "price_impact", "the price impact", " BRL")) if c]
-        own = [f"{name} {value_error_se(*_mes(sh[0][k]))} to {value_error_se(*_mes(sh[-1][k]))}"
+        own = [f"{name} {with_error(*_mes(sh[0][k]))} to {with_error(*_mes(sh[-1][k]))}"
                for k in sh[0] if k.startswith("cost_") and sh[-1].get(k) is not None
                for name in (k.removeprefix("cost_"),)]
         if own:     # the average moves with the mix; say what happens to each type's own cost
