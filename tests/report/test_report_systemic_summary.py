@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from mfg_finance.report.systemic import (SPEED_NOT_RESOLVED, _overview_figure, _scenario_rows, _sweep_rows,
-                                         _sweep_table, combined_uncertainty, describe_change, systemic_summary,
-                                         value_error_se)
+                                         _sweep_table, combined_uncertainty, describe_change, systemic_summary)
+from mfg_finance.report.uncertain import with_error
 
 
 def _sweep(impact_end: float, speed_end: float) -> pd.DataFrame:
@@ -51,11 +51,11 @@ def test_a_change_beyond_the_combined_uncertainty_is_an_effect():
 
 def test_combined_uncertainty_and_formats():
     assert combined_uncertainty((1.0, 0.1, 0.3), (2.0, 0.2, 0.4)) == 0.1 + 0.2 + 2.0 * 0.5
-    assert value_error_se(12.2882, 0.0639, 1.07, " per day") == "12.3 ± 0.064 per day (SE 1.1)"
-    assert value_error_se(12.2882, 0.0639, None) == "12.288 ± 0.064"
-    assert value_error_se(0.03, None, 0.004, " BRL") == "0.0300 ± 0.0040 BRL (SE)"
-    assert value_error_se(float("nan"), 0.1, 0.1) == "—"
-    assert value_error_se(15.443, 0.023, 1.3e-17, " per day") == "15.443 ± 0.023 per day"    # round-off SE
+    assert with_error(12.2882, 0.0639, 1.07, unit=" per day") == "12.3 ± 0.064 per day (SE 1.1)"
+    assert with_error(12.2882, 0.0639, None) == "12.288 ± 0.064"
+    assert with_error(0.03, None, 0.004, unit=" BRL") == "0.0300 ± 0.0040 BRL (SE)"
+    assert with_error(float("nan"), 0.1, 0.1) == "—"
+    assert with_error(15.443, 0.023, 1.3e-17, unit=" per day") == "15.443 ± 0.023 per day"    # round-off SE
     # a change with no uncertainty at all is stated as such, never as within noise
     rows = [{"x": {"mean": 1.0}}, {"x": {"mean": 2.0}}]
     assert describe_change(rows, "x", "x") == "x rises from 1 to 2 (by 1, no uncertainty estimated)"
@@ -73,7 +73,7 @@ def test_sweep_table_and_scenario_rows_show_error_and_se():
     row = _scenario_rows([metrics])[0]
     # E[Q_T] = 5.4e-4 with SE 3e-4 (1.8 SE): the speed read from it is marked (see the next tests)
     assert row["liquidation speed (1/day)"] == "13.90 ± 0.05 (SE 0.4)" + SPEED_NOT_RESOLVED
-    assert row["mean Q_T (inventory units)"] == "0.00054 ± 1e-05 (SE 0.0003) (not resolved by the grid)"
+    assert row["mean Q_T (inventory units)"] == "0.00054 ± 1e-5 (SE 0.0003) (not resolved by the grid)"
     assert row["price impact (BRL)"] == "—"
 
 
@@ -132,6 +132,16 @@ def test_finite_n_summary_carries_the_fit_quality_and_the_n_where_one_over_n_fai
     assert "p = 1.047 ± 0.035" in text
     assert "a poor fit, chi-square p-value 0.018" in text
     assert "at N = 10,000 the gap is more than 2 SE from C/N, so O(1/N) is not confirmed there" in text
+
+
+def test_finite_n_summary_says_when_only_the_next_order_term_reconciles_one_over_n():
+    rows = [{"N": n, "cost_gap": 0.3 / n, "cost_gap_se": 0.003 / n} for n in (10, 100, 1000, 10000)]
+    fit = {"exponent": 0.99, "exponent_se": 0.0025, "p_value_fit": 0.2, "resolved": [10, 100, 1000, 10000],
+           "constant_one_over_N": 0.3, "p_value_one_over_N": 0.001, "expansion": {"p_value": 0.76}}
+    check = {"N": 10000, "abs_difference": 3.7e-4, "holds": True, "allowed": 5.4e-3}
+    text = systemic_summary({"finite_n": {"rows": rows, "rate_fit": fit, "largest_N_check": check}})
+    assert ("a pure power N^-1 is rejected over this range (likelihood-ratio p-value 0.001), while C/N + D/N^2 fits "
+            "(chi-square p-value 0.76)") in text
 
 
 def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():

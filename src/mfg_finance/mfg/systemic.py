@@ -11,7 +11,7 @@ or Monte Carlo standard errors) and, where useful, arrays for ``.npz`` files.
 Settings (the ``systemic`` config block, units in brackets)::
 
     common_noise: {nt, nQ, nD, n_paths, seed, quantiles}    # (t, Q) grid (+ nD nodes of Q_2 - Q_1), paths
-    finite_n:     {scenario, Ns, agent_paths, limit_paths, min_replications, seed, epsilon_Ns}
+    finite_n:     {scenario, Ns, game_pairs, agent_paths, limit_paths, min_replications, seed, epsilon_Ns}
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from mfg_finance.errors import ConfigError
 DEFAULT_SETTINGS: dict[str, Any] = {
     "common_noise": {"nt": 320, "nQ": 201, "nD": 41, "n_paths": 2000, "seed": 16,
                      "quantiles": [0.05, 0.25, 0.5, 0.75, 0.95]},
-    "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "agent_paths": 10000,
+    "finite_n": {"scenario": "common_noise", "Ns": [10, 100, 1000, 10000], "game_pairs": 3000, "agent_paths": 10000,
                  "limit_paths": 5000, "min_replications": 10, "seed": 1616, "epsilon_Ns": [10, 100]},
 }
 
@@ -320,19 +320,22 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     """The finite-N convergence study and the epsilon-Nash estimates for the common-noise config."""
     from mfg_finance.mfg.deviation import complete_epsilon_study
     from mfg_finance.mfg.epsilon_nash import epsilon_study
-    from mfg_finance.mfg.finite_n import convergence_study, rate_fit_of
+    from mfg_finance.mfg.finite_n import convergence_study, law_prediction, law_rate_fit_of, rate_fit_of
 
     cn, fn = _settings(settings, "common_noise"), _settings(settings, "finite_n")
     est = _solve_cn(cfg, cn, estimate=True)
-    rows, limit = convergence_study(est.fine, Ns=[int(n) for n in fn["Ns"]], agent_paths=int(fn["agent_paths"]),
-                                    limit_paths=int(fn["limit_paths"]), seed=int(fn["seed"]),
-                                    min_replications=int(fn["min_replications"]))
+    rows, limit = convergence_study(est.fine, Ns=[int(n) for n in fn["Ns"]], pairs=int(fn["game_pairs"]),
+                                    limit_paths=int(fn["limit_paths"]), seed=int(fn["seed"]))
     mfg_value = _cost_summary(est.cost_detail)
     largest = rows[-1]
     gap = abs(largest.mean_cost - mfg_value["value"])
     allowed = 3.0 * largest.mean_cost_se + mfg_value["error_bound"]
     rate = rate_fit_of(rows) if len(rows) >= 3 else None
     epsilon_Ns = [int(n) for n in fn["epsilon_Ns"]]
+    # the law of Q_T: its paired gaps per N (rows), their rate, and the first-order prediction from the solution
+    # (a fifth of the limit paths at the solver's steps: docs/mfg.md section 10, "Law of Q_T")
+    law = law_prediction(est.fine, M=max(int(fn["limit_paths"]) // 5, 200), seed=int(fn["seed"]) + 2)
+    law_fit = law_rate_fit_of(rows) if len(rows) >= 3 else None
     return {
         "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
@@ -340,6 +343,9 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
         "rate_fit": None if rate is None else rate.as_dict(),
         "fitted_rate": None if rate is None else -rate.exponent,
         "rate_points": [r.N for r in rows] if rate is not None else [],
+        "law": {"prediction": law.as_dict(), "rate_fit": None if law_fit is None else law_fit.as_dict(),
+                "var_gap_pulls": {str(r.N): (r.Q_T_var_gap - law.var_coefficient / r.N)
+                                  / math.hypot(r.Q_T_var_gap_se, law.var_coefficient_se / r.N) for r in rows}},
         "largest_N_check": {"N": largest.N, "abs_difference": gap, "allowed": allowed, "holds": bool(gap <= allowed),
                             "mean_cost": largest.mean_cost, "mean_cost_se": largest.mean_cost_se,
                             "mfg_error_bound": mfg_value["error_bound"],
@@ -353,7 +359,8 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
         "epsilon_complete": [r.as_dict() for r in complete_epsilon_study(
             est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]), min_games=int(fn["min_replications"]),
             seed=int(fn["seed"]) + 1)],
-        "settings": {"Ns": [int(n) for n in fn["Ns"]], "agent_paths": int(fn["agent_paths"]),
+        "settings": {"Ns": [int(n) for n in fn["Ns"]], "game_pairs": int(fn["game_pairs"]),
+                     "agent_paths": int(fn["agent_paths"]),
                      "limit_paths": int(fn["limit_paths"]), "min_replications": int(fn["min_replications"]),
                      "seed": int(fn["seed"])},
     }
