@@ -322,3 +322,19 @@ def test_two_types_eta1_zero_each_type_outcomes_against_its_closed_form():
                                                                                       exact[key])
         # the start is common to every path; the terminal values vary with the common noise
         assert o.se["mean_flow_initial"] == 0.0 and o.se["mean_inventory_terminal"] > 0.0
+
+
+def test_a_speed_read_from_a_terminal_mean_within_2_se_of_zero_is_unresolved():
+    """The speed ``-ln(E[Q_T] / Q_0) / T`` of a mean whose sign the paths do not resolve is listed unresolved
+    (metrics.json, the sweeps' column), by the rule the report uses; a resolved mean leaves it alone."""
+    from mfg_finance.mfg.common_noise_outcomes import mean_within_noise
+
+    assert mean_within_noise(0.0021, 0.0011) and not mean_within_noise(0.0023, 0.0011)
+    assert not mean_within_noise(0.0, 0.0) and not mean_within_noise(float("nan"), 1.0)
+    noisy = path_outcomes_with_estimate(_estimate(dict(STIFF, sigma0=1.0), 0.5, nt=40, nQ=41), n_paths=40, seed=3)
+    qT, se = noisy.values["mean_inventory_terminal"], noisy.se["mean_inventory_terminal"]
+    assert abs(noisy.paths.Q[:, -1].mean()) <= 2.0 * se            # the case: E[Q_T] within 2 SE of zero
+    assert "liquidation_speed" in noisy.unresolved, (qT, se)
+    clear = path_outcomes_with_estimate(_estimate(dict(MILD, sigma0=0.3), 1.0, nt=40, nQ=41), n_paths=200, seed=3)
+    assert abs(clear.paths.Q[:, -1].mean()) > 2.0 * clear.se["mean_inventory_terminal"]
+    assert "liquidation_speed" not in clear.unresolved

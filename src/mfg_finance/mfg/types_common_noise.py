@@ -97,9 +97,9 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg.agent_types import AgentType
-from mfg_finance.mfg.common_noise import (core_width, coupled_eta, default_halfwidth, extrapolated_cost,
-                                          field_estimate, graded_gradient, hybrid_rates, path_estimate, q_nodes,
-                                          space_order_of, time_order_of)
+from mfg_finance.mfg.common_noise import (combined_estimate, core_width, coupled_eta, default_halfwidth,
+                                          extrapolated_cost, field_estimate, graded_gradient, hybrid_rates,
+                                          path_estimate, q_nodes, space_order_of, time_order_of)
 from mfg_finance.mfg.grid import layer_scale, time_mesh
 from mfg_finance.mfg.killed_tridiag import solve_killed
 
@@ -448,6 +448,11 @@ class TypesCommonNoiseEstimate:
         """Bound on the error of :meth:`expected_cost` (cost units): time part + space part."""
         return self.cost_detail(k)["error_bound"]
 
+    def cost_estimate(self, k: int) -> float:
+        """Estimate of the error of :meth:`expected_cost` (cost units; ``cost_detail(k)["unresolved"]`` says
+        whether it is held): :func:`mfg_finance.mfg.common_noise.combined_estimate` of its signed parts."""
+        return self.cost_detail(k)["error"]
+
     @property
     def total_cost(self) -> float:
         """Crowd's ``sum_k w_k J_k`` of the extrapolated costs (cost units)."""
@@ -455,7 +460,20 @@ class TypesCommonNoiseEstimate:
 
     @property
     def total_cost_error(self) -> float:
+        """Bound on the error of :attr:`total_cost`: the weighted sum of the types' bounds."""
         return float(sum(ty.weight * self.cost_error(k) for k, ty in enumerate(self.fine.types)))
+
+    @property
+    def total_cost_detail(self) -> dict[str, Any]:
+        """The crowd's cost ``sum_k w_k J_k``: ``value``, ``error_bound`` (:attr:`total_cost_error`), the signed
+        ``time_error`` and ``space_error`` (weighted sums of the types'), ``error`` (their
+        :func:`~mfg_finance.mfg.common_noise.combined_estimate`) and ``unresolved`` (a type's is)."""
+        details = [(ty.weight, self.cost_detail(k)) for k, ty in enumerate(self.fine.types)]
+        time_error = float(sum(w * d["time_error"] for w, d in details))
+        space_error = float(sum(w * d["space_error"] for w, d in details))
+        return {"value": self.total_cost, "error_bound": self.total_cost_error, "time_error": time_error,
+                "space_error": space_error, "error": combined_estimate(time_error, space_error),
+                "unresolved": any(d["unresolved"] for _, d in details)}
 
 
 def solve_with_estimate(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int,
