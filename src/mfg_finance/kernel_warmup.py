@@ -98,15 +98,16 @@ def _mfg(tmp: Path, large_inputs: bool) -> None:
 
 
 # A common-noise run on tiny nested grids (the error estimate needs nt % 4 == 0, (nQ - 1) % 8 == 0) and a
-# finite-N study of two small games: the killed tridiagonal solves, the hybrid generator's rates and the
-# N-player step, as mfg_finance.mfg.systemic calls them for the workflow's scenarios, sweeps and check.
+# finite-N study of two small games: the killed tridiagonal solves and the hybrid generator's rates, as
+# mfg_finance.mfg.systemic calls them for the workflow's scenarios, sweeps and check (the finite-N games run
+# through their sufficient statistics in NumPy: no kernel of their own).
 _SYSTEMIC_CALIBRATION = {"sigma": 0.5, "eta0": 5e-4, "eta1": 1e-3, "phi": 0.035, "gamma_T": 0.57}
 _SYSTEMIC_RUN = {"grid": {"x_min": -5.0, "x_max": 5.0, "nx": 21, "T": 0.5, "nt": 12},
                  "params": {"m0_mean": 0.5, "m0_std": 0.5, "sigma0": None},
                  "solver": {"method": "newton", "tol": 1e-10, "max_iter": 50, "damping": 0.5},
                  "price": {"enabled": False, "supply": 0.0}}
 _SYSTEMIC_SETTINGS = {"common_noise": {"nt": 8, "nQ": 17, "nD": 9, "n_paths": 20, "seed": 1},
-                      "finite_n": {"Ns": [2, 4], "agent_paths": 8, "limit_paths": 8, "min_replications": 2,
+                      "finite_n": {"Ns": [2, 4], "game_pairs": 2, "agent_paths": 8, "limit_paths": 8, "min_replications": 2,
                                    "seed": 1, "epsilon_Ns": [2]}}
 
 

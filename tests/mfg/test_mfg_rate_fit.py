@@ -53,3 +53,42 @@ def test_bad_input_is_refused():
         fit_rate(NS, [1.0, 0.1, 0.01, 0.001], [1.0, 0.1, 0.0, 0.001])
     with pytest.raises(ValueError, match=">= 3 points"):
         fit_rate(NS[:2], [1.0, 0.1], [0.1, 0.01])
+
+
+def _expansion_data(C, D, rel_se, seed):
+    rng = np.random.default_rng(seed)
+    truth = C / NS + D / NS ** 2
+    se = rel_se * truth                                 # every gap resolved to the same relative SE
+    return truth + se * rng.standard_normal(NS.size), se
+
+
+def test_expansion_recovers_the_next_order_term_a_power_law_mistakes_for_an_exponent():
+    """gap = C/N + D/N^2 with D/C = -0.5 (a 5% correction at N = 10, as measured): the power law's LR test rejects
+    p = 1, the expansion recovers C and D within their SEs and its chi-square is that of a correct model."""
+    pulls_C, pulls_D, chi2 = [], [], []
+    rejected = 0
+    for seed in range(200):
+        gap, se = _expansion_data(0.3, -0.15, 0.01, seed)
+        fit = fit_rate(NS, gap, se)
+        e = fit.expansion
+        pulls_C.append((e["constant"] - 0.3) / e["constant_se"])
+        pulls_D.append((e["next_order"] + 0.15) / e["next_order_se"])
+        chi2.append(e["chi2"])
+        rejected += fit.p_value_one_over_N < 0.05
+        assert e["dof"] == 2
+    assert rejected > 150
+    for pulls in (np.array(pulls_C), np.array(pulls_D)):
+        assert abs(np.mean(pulls)) < 0.25 and 0.8 < np.std(pulls) < 1.2
+    assert 1.6 < np.mean(chi2) < 2.4                    # chi-square on 2 degrees of freedom
+    exact = fit_rate(NS, 0.3 / NS - 0.15 / NS ** 2, 0.01 * (0.3 / NS))
+    assert exact.expansion["chi2"] < 1e-20
+    assert exact.expansion["constant"] == pytest.approx(0.3, rel=1e-10)
+
+
+def test_local_exponents_between_resolved_neighbours():
+    gap = np.array([3.0e-2, 3.0e-3, 1.0e-4, 2.0e-6])
+    se = np.array([1.0e-3, 3.0e-4, 2.0e-4, 1.0e-5])
+    local = fit_rate(NS, gap, se).local_exponents
+    assert [e["N"] for e in local] == [[10, 100]]       # 1000 is not resolved: no exponent across it
+    assert local[0]["exponent"] == pytest.approx(1.0)
+    assert local[0]["exponent_se"] == pytest.approx(np.hypot(1.0 / 30.0, 0.1) / np.log(10.0))

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mfg_finance.report.systemic import (_scenario_rows, _sweep_rows, _sweep_table, combined_uncertainty,
-                                         describe_change, systemic_summary, value_error_se)
+from mfg_finance.report.systemic import (SPEED_NOT_RESOLVED, _overview_figure, _scenario_rows, _sweep_rows,
+                                         _sweep_table, combined_uncertainty, describe_change, systemic_summary)
+from mfg_finance.report.uncertain import with_error
 
 
 def _sweep(impact_end: float, speed_end: float) -> pd.DataFrame:
@@ -50,11 +51,11 @@ def test_a_change_beyond_the_combined_uncertainty_is_an_effect():
 
 def test_combined_uncertainty_and_formats():
     assert combined_uncertainty((1.0, 0.1, 0.3), (2.0, 0.2, 0.4)) == 0.1 + 0.2 + 2.0 * 0.5
-    assert value_error_se(12.2882, 0.0639, 1.07, " per day") == "12.3 ± 0.064 per day (SE 1.1)"
-    assert value_error_se(12.2882, 0.0639, None) == "12.288 ± 0.064"
-    assert value_error_se(0.03, None, 0.004, " BRL") == "0.0300 ± 0.0040 BRL (SE)"
-    assert value_error_se(float("nan"), 0.1, 0.1) == "—"
-    assert value_error_se(15.443, 0.023, 1.3e-17, " per day") == "15.443 ± 0.023 per day"    # round-off SE
+    assert with_error(12.2882, 0.0639, 1.07, unit=" per day") == "12.3 ± 0.064 per day (SE 1.1)"
+    assert with_error(12.2882, 0.0639, None) == "12.288 ± 0.064"
+    assert with_error(0.03, None, 0.004, unit=" BRL") == "0.0300 ± 0.0040 BRL (SE)"
+    assert with_error(float("nan"), 0.1, 0.1) == "—"
+    assert with_error(15.443, 0.023, 1.3e-17, unit=" per day") == "15.443 ± 0.023 per day"    # round-off SE
     # a change with no uncertainty at all is stated as such, never as within noise
     rows = [{"x": {"mean": 1.0}}, {"x": {"mean": 2.0}}]
     assert describe_change(rows, "x", "x") == "x rises from 1 to 2 (by 1, no uncertainty estimated)"
@@ -70,8 +71,9 @@ def test_sweep_table_and_scenario_rows_show_error_and_se():
                             "price_impact": None, "Q_T_band_5_95": [-1e-3, 2e-3]},
                "unresolved": ["mean_inventory_terminal"]}
     row = _scenario_rows([metrics])[0]
-    assert row["liquidation speed (1/day)"] == "13.90 ± 0.05 (SE 0.4)"
-    assert row["mean Q_T (inventory units)"] == "0.00054 ± 1e-05 (SE 0.0003) (not resolved by the grid)"
+    # E[Q_T] = 5.4e-4 with SE 3e-4 (1.8 SE): the speed read from it is marked (see the next tests)
+    assert row["liquidation speed (1/day)"] == "13.90 ± 0.05 (SE 0.4)" + SPEED_NOT_RESOLVED
+    assert row["mean Q_T (inventory units)"] == "0.00054 ± 1e-5 (SE 0.0003) (not resolved by the grid)"
     assert row["price impact (BRL)"] == "—"
 
 
@@ -130,3 +132,112 @@ def test_finite_n_summary_carries_the_fit_quality_and_the_n_where_one_over_n_fai
     assert "p = 1.047 ± 0.035" in text
     assert "a poor fit, chi-square p-value 0.018" in text
     assert "at N = 10,000 the gap is more than 2 SE from C/N, so O(1/N) is not confirmed there" in text
+
+
+def test_finite_n_summary_says_when_only_the_next_order_term_reconciles_one_over_n():
+    rows = [{"N": n, "cost_gap": 0.3 / n, "cost_gap_se": 0.003 / n} for n in (10, 100, 1000, 10000)]
+    fit = {"exponent": 0.99, "exponent_se": 0.0025, "p_value_fit": 0.2, "resolved": [10, 100, 1000, 10000],
+           "constant_one_over_N": 0.3, "p_value_one_over_N": 0.001, "expansion": {"p_value": 0.76}}
+    check = {"N": 10000, "abs_difference": 3.7e-4, "holds": True, "allowed": 5.4e-3}
+    text = systemic_summary({"finite_n": {"rows": rows, "rate_fit": fit, "largest_N_check": check}})
+    assert ("a pure power N^-1 is rejected over this range (likelihood-ratio p-value 0.001), while C/N + D/N^2 fits "
+            "(chi-square p-value 0.76)") in text
+
+
+def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
+    """Real data (January 2021), scenario common_noise: E[Q_T] = 0.0021 (SE 0.0011), so the speed 10.9 (SE 1.1)
+    read from it said nothing, yet the table showed it unmarked (the summary already said "not resolved")."""
+    metrics = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 1.19},
+               "sigma0_source": "calibrated", "expected_cost": {"value": 0.4659, "error_bound": 0.0011},
+               "outcomes": {"liquidation_speed": {"mean": 10.93, "error": 0.038, "se": 1.13},
+                            "liquidation_half_life": {"mean": 0.18443, "error": 3.5e-4, "se": 5.5e-3},
+                            "Q_T": {"mean": 2.11e-3, "error": 2.6e-5, "se": 1.14e-3},
+                            "price_impact": {"mean": 5.6e-3, "error": 1e-4, "se": 3.1e-3},
+                            "price_impact_band_5_95": [-0.201, 0.221], "Q_T_band_5_95": [-0.08, 0.08]},
+               "unresolved": []}
+    row = _scenario_rows([metrics])[0]
+    assert row["liquidation speed (1/day)"].endswith(SPEED_NOT_RESOLVED)
+    assert row["half-life (days)"] == "0.1844 ± 0.00035 (SE 0.0055)"
+    assert row["price impact (BRL)"] == "0.0056 ± 0.0001 (SE 0.0031); 5-95% of paths -0.201 to 0.221"
+    # many SEs from zero: no mark
+    metrics["outcomes"]["Q_T"]["se"] = 1e-4
+    assert _scenario_rows([metrics])[0]["liquidation speed (1/day)"] == "10.9 ± 0.038 (SE 1.1)"
+    # the sweep table likewise, row by row (the first point has no common noise: SE 0)
+    table = _sweep(impact_end=0.0290, speed_end=9.8)
+    table["mean_inventory_terminal"] = [5.36e-4, 3.9e-3]
+    table["mean_inventory_terminal_se"] = [0.0, 2.6e-3]
+    html = _sweep_table(table)
+    assert html.count(SPEED_NOT_RESOLVED.strip()) == 1 and "13.630 ± 0.020" in html
+
+
+def test_types_rows_show_what_makes_a_type_urgent_and_figures_say_what_they_show(tmp_path):
+    """On real data the urgent type's gamma_T (5.7, an absolute value) is below the patient's calibrated 7.35:
+    the row states each type's phi and gamma_T; a figure's caption says what it shows for its scenario's kind."""
+    one = {"total_cost": 0.34, "liquidation_speed": 13.6, "weight": 0.7}
+    types = {"kind": "agent_types", "scenario": "two_types",
+             "types": [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7},
+                       {"name": "patient", "weight": 0.7, "phi": 0.0702, "gamma_T": 7.347}],
+             "outcomes": {"total_cost": 0.359, "liquidation_speed": 14.08, "liquidation_half_life": 0.1734,
+                          "mean_inventory_terminal": 4.37e-4, "price_impact": 0.01097, "terminal_dispersion": 0.0839,
+                          "types": {"patient": one, "urgent": {**one, "weight": 0.3}}},
+             "outcome_errors": {"total_cost": 4e-5, "liquidation_speed": 2e-3, "liquidation_half_life": 1e-4,
+                                "mean_inventory_terminal": 1.5e-6, "price_impact": 1e-5, "terminal_dispersion": 5e-5},
+             "unresolved": {"crowd": [], "types": {}}}
+    row = _scenario_rows([types])[0]
+    assert "urgent: w 0.3, phi 0.35, gamma_T 5.7, cost" in row["kind"]
+    assert "patient: w 0.7, phi 0.0702, gamma_T 7.35, cost" in row["kind"]
+    assert row["half-life (days)"] == "0.17340 ± 0.00010"
+    png = tmp_path / "two_types" / "overview.png"
+    png.parent.mkdir()
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert _overview_figure(png, {"two_types": "types"})["title"].startswith("Scenario two_types: each type's")
+    assert _overview_figure(png, {})["title"] == "Scenario two_types"
+
+
+def test_summary_quantifies_the_spread_at_the_calibrated_sigma0():
+    """The summary ended with "The fan charts show the spread of outcomes across shocks." and no number, though the
+    spread (real data: the end price 5-95% over -0.20 to +0.22 BRL) is what common noise changes most."""
+    metrics = [{"kind": "types", "scenario": "two_types"},
+               {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 1.1927},
+                "expected_cost": {"value": 0.46587, "error": 0.00085, "error_bound": 0.00106, "unresolved": False},
+                "outcomes": {"price_impact": {"mean": 5.6e-3, "error": 1e-4, "se": 3.1e-3},
+                             "price_impact_band_5_95": [-0.2011, 0.2214], "Q_T_band_5_95": [-0.0816, 0.0837]}}]
+    key, rows = _sweep_rows(_sweep(impact_end=0.0290, speed_end=13.90))
+    text = systemic_summary({"sweeps": {"raw": {key: rows}}, "metrics": metrics})
+    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.46587 ± 0.00085, and "
+            "across shocks (5-95% of the simulated paths) the price moves over the horizon by -0.2 to 0.22 BRL (mean "
+            "0.0056 ± 0.0001 (SE 0.0031)) and the crowd's mean inventory ends between -0.082 and 0.084 units") in text
+    assert "The fan charts show the spread" not in text
+    # without a common-noise scenario the former sentence stays
+    assert "The fan charts show the spread" in systemic_summary({"sweeps": {"raw": {key: rows}}})
+
+
+def test_urgent_share_summary_gives_each_types_own_cost():
+    """Real data: the average cost rose 0.3477 -> 0.3953 while each type's own cost fell (patient 0.3412 ->
+    0.3358, urgent 0.4062 -> 0.4019): a change of mix the summary did not say."""
+    table = pd.DataFrame({"param_urgent_share": [0.1, 0.9], "used_sigma0": [0.0, 0.0],
+                          "used_weight_urgent": [0.1, 0.9], "used_weight_patient": [0.9, 0.1],
+                          "total_cost": [0.347666, 0.395256], "total_cost_error": [3.9e-5, 2.7e-5],
+                          "type_urgent_total_cost": [0.406236, 0.401865],
+                          "type_urgent_total_cost_error": [3.0e-5, 2.6e-5],
+                          "type_patient_total_cost": [0.341159, 0.335772],
+                          "type_patient_total_cost_error": [4.0e-5, 3.5e-5]})
+    text = _summary(table)
+    assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
+    assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
+            "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text
+
+
+def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolved():
+    base = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 0.9},
+            "sigma0_source": "calibrated",
+            "outcomes": {"liquidation_speed": {"mean": 13.9, "error": 0.05, "se": 0.4},
+                         "Q_T": {"mean": 5.4e-3, "error": 1e-5, "se": 3e-4},
+                         "price_impact": None, "Q_T_band_5_95": [-1e-3, 2e-3]}, "unresolved": []}
+    held = {"value": 0.4648, "error": 0.00085, "error_bound": 0.00106, "unresolved": False}
+    not_held = {**held, "unresolved": True}
+    rows = _scenario_rows([{**base, "expected_cost": held}, {**base, "expected_cost": not_held},
+                           {**base, "expected_cost": {"value": 0.4648, "error_bound": 0.00106}}])
+    assert rows[0]["expected cost"] == "0.46480 ± 0.00085"
+    assert rows[1]["expected cost"] == "0.4648 ± 0.0011 (bound) (not resolved by the grid)"
+    assert rows[2]["expected cost"] == "0.4648 ± 0.0011 (bound)"        # metrics written before the estimate

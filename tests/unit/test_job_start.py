@@ -110,7 +110,7 @@ run = {**_SYSTEMIC_RUN, "grid": {**_SYSTEMIC_RUN["grid"], "nx": 41, "nt": 20}}
 cfg = systemic_config({**_SYSTEMIC_CALIBRATION, "phi": 0.05}, {"sigma0": {"value": 0.25},
                       "sigma_idiosyncratic": {"value": 0.45}}, run)
 settings = {"common_noise": {"nt": 12, "nQ": 25, "nD": 9, "n_paths": 30, "seed": 5},
-            "finite_n": {"Ns": [3, 6, 12], "agent_paths": 24, "limit_paths": 16, "min_replications": 2,
+            "finite_n": {"Ns": [3, 6, 12], "game_pairs": 4, "agent_paths": 24, "limit_paths": 16, "min_replications": 2,
                          "seed": 2, "epsilon_Ns": [3, 6]}}
 run_common_noise(cfg, settings)
 run_finite_n(cfg, settings)

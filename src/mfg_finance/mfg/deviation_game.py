@@ -13,15 +13,17 @@ Here the deviator decides on the same information as the players it plays agains
     q_0' <- q_0' + (beta - alpha_0) h,   realised flow mbar + (beta - alpha_0)/N,
 
 with ``H`` and its exact minimiser from :func:`mfg_finance.mfg.deviation.hamiltonian_gap` and ``V`` the value
-of the MFG feedback to one agent (:func:`mfg_finance.mfg.deviation.policy_value`) interpolated linearly in
-time to the step's end. ``q_0' + (beta - alpha_0) h = q_0 + beta h + noise_0``: the deviator's own step is
+of the MFG feedback to one agent (:func:`mfg_finance.mfg.deviation.policy_value`, exact in time for the
+solver step's feedback held over the step, as the players hold it) interpolated linearly in time to the
+step's end. ``q_0' + (beta - alpha_0) h = q_0 + beta h + noise_0``: the deviator's own step is
 explicit in its own flow. Both games (every agent on ``alpha``; agent 0 on ``beta``) are driven by the same
 noises. Per game: the gain ``J_0(alpha) - J_0(beta)`` (cost charged at each step's end, as the game's),
 ``sum h G`` along the deviator's path (``G`` the gap at the point it decided on), and the control variates
 ``sum (V_q^alpha - V_q^beta) noise_0`` and ``sum (V_Q^alpha - V_Q^beta) noise_Qbar`` (coefficients at the
-step's start, so exactly mean zero), removed from the gain by least squares. On these steps the simulated
-gain and ``E sum h G`` agree within their Monte Carlo errors at every step size (the performance-difference
-identity, discrete): the simulation confirms the value ``V`` and the greedy gain.
+step's start, so exactly mean zero), removed from the gain by least squares. On a finite step the two
+differ by the game's own time error (the identity is a continuous-time one); carried to continuous time they
+agree within their Monte Carlo and time errors (docs/mfg.md section 10): the simulation confirms the value
+``V`` and the greedy gain.
 
 Time refinement. The continuous-time game is the target. Each solver step is split into ``s`` equal
 sub-steps for ``s`` in :data:`LEVELS` (the MFG feedback of the solver step re-evaluated at the current
@@ -39,7 +41,7 @@ midpoints.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -137,8 +139,19 @@ class DeviationGames:
 
     @property
     def difference(self) -> Extrapolated:
-        """Simulated gain minus ``sum h G``, per game: the confirmation (zero in expectation)."""
-        return extrapolate({s: g.gain - g.gap_greedy for s, g in self.levels.items()})
+        """Simulated gain minus ``sum h G``, per game: the confirmation (zero in continuous time). Its value is
+        ``simulated.value - greedy.value`` (the extrapolation is linear) and its SE that of the per-game
+        differences; its time error is the *sum* of the two gains' bracket half-widths: the difference of two
+        power laws is not one (with the exact value it jumps between the solver's steps and two sub-steps of
+        them, ``-1e-5`` to ``+1e-6`` on the stiff baseline, then stays: a faster order than the bracket's),
+        so only each gain's own bracket is assumed."""
+        per_level = extrapolate({s: g.gain - g.gap_greedy for s, g in self.levels.items()})
+        return replace(per_level, time_error=self.simulated.time_error + self.greedy.time_error)
+
+    def level_difference(self, substeps: int) -> tuple[float, float]:
+        """Mean and SE of the per-game difference at one level (cost units)."""
+        d = self.levels[substeps].gain - self.levels[substeps].gap_greedy
+        return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size))
 
 
 class _Coefficients:
@@ -148,17 +161,21 @@ class _Coefficients:
         self.Q = value.Q
         self.stack = np.stack([value.a, value.b, value.a_Q, value.b_Q, value.c_Q])     # (5, nt+1, nQ)
 
-    def at(self, n: int, w: float, Qbar: np.ndarray) -> np.ndarray:
-        """(5, len(Qbar)) at time ``(1 - w) t_n + w t_{n+1}`` (clamped outside the nodes, as ``np.interp``)."""
-        f = (1.0 - w) * self.stack[:, n] + w * self.stack[:, n + 1]
+    def blend(self, n: int, w: float) -> np.ndarray:
+        """(5, nQ) at time ``(1 - w) t_n + w t_{n+1}``."""
+        return (1.0 - w) * self.stack[:, n] + w * self.stack[:, n + 1]
+
+    def interpolate(self, f: np.ndarray, Qbar: np.ndarray) -> np.ndarray:
+        """(5, len(Qbar)) of :meth:`blend`'s ``f`` at ``Qbar`` (clamped outside the nodes, as ``np.interp``)."""
         Q = self.Q
-        i = np.clip(np.searchsorted(Q, Qbar) - 1, 0, Q.size - 2)
-        x = np.clip((Qbar - Q[i]) / (Q[i + 1] - Q[i]), 0.0, 1.0)
+        i = np.minimum(np.maximum(np.searchsorted(Q, Qbar) - 1, 0), Q.size - 2)
+        x = np.minimum(np.maximum((Qbar - Q[i]) / (Q[i + 1] - Q[i]), 0.0), 1.0)
         return f[:, i] * (1.0 - x) + f[:, i + 1] * x
 
 
 def _derivatives(c: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``V_q = 2 a q + b`` and ``V_Q = (a_Q q + b_Q) q + c_Q`` from :meth:`_Coefficients.at` (broadcast on ``q``)."""
+    """``V_q = 2 a q + b`` and ``V_Q = (a_Q q + b_Q) q + c_Q`` from :meth:`_Coefficients.interpolate`
+    (broadcast on ``q``)."""
     shape = (-1,) + (1,) * (q.ndim - 1)
     a, b, a_Q, b_Q, c_Q = (x.reshape(shape) for x in c)
     return 2.0 * a * q + b, (a_Q * q + b_Q) * q + c_Q
@@ -191,28 +208,30 @@ def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed
             h = float(dt) / s
             root = math.sqrt(h)
             for j in range(s):
-                w = (j + 1.0) / s
+                f = coeffs.blend(n, (j + 1.0) / s)          # V at the step's end
                 noise = sigma * root * z[j] + (sigma0 * root * z0[j])[:, None]
                 noise_Q = noise.mean(axis=1)
                 q, qd = S["q"], S["qd"]
+                Qa, Qd = q.mean(axis=1), qd.mean(axis=1)
                 # control variates: V's martingale increments, coefficients at the step's start
-                vq_a, vQ_a = _derivatives(coeffs.at(n, w, q.mean(axis=1)), q[:, 0])
-                vq_d, vQ_d = _derivatives(coeffs.at(n, w, qd.mean(axis=1)), qd[:, 0])
+                vq_a, vQ_a = _derivatives(coeffs.interpolate(f, Qa), q[:, 0])
+                vq_d, vQ_d = _derivatives(coeffs.interpolate(f, Qd), qd[:, 0])
                 S["control"][:, 0] += (vq_a - vq_d) * noise[:, 0]
                 S["control"][:, 1] += (vQ_a - vQ_d) * noise_Q
-                # every agent on alpha
-                k, l_, _ = policy_at(sol, n, q.mean(axis=1))
+                # every agent on alpha; the step's end mean and mean flow follow from the start mean exactly
+                # (the step is affine in q with common k, l)
+                k, l_, _ = policy_at(sol, n, Qa)
                 q = (q - l_[:, None] * h + noise) / (1.0 + k[:, None] * h)
-                act = -(k[:, None] * q + l_[:, None])
-                m = act.mean(axis=1)
-                S["cost"] += h * ((eta0 + eta1 * np.abs(m)) * act[:, 0] ** 2 + phi * q[:, 0] ** 2)
+                Qa = (Qa - l_ * h + noise_Q) / (1.0 + k * h)
+                m, own = -(k * Qa + l_), -(k * q[:, 0] + l_)
+                S["cost"] += h * ((eta0 + eta1 * np.abs(m)) * own ** 2 + phi * q[:, 0] ** 2)
                 S["q"] = q
                 # agent 0 greedy, deciding on the step's end flows like the others
-                kd, ld, _ = policy_at(sol, n, qd.mean(axis=1))
+                kd, ld, _ = policy_at(sol, n, Qd)
                 qd = (qd - ld[:, None] * h + noise) / (1.0 + kd[:, None] * h)
-                act_d = -(kd[:, None] * qd + ld[:, None])
-                alpha, m_d = act_d[:, 0], act_d.mean(axis=1)
-                vq, vQ = _derivatives(coeffs.at(n, w, qd.mean(axis=1)), qd[:, 0])
+                Qd = (Qd - ld * h + noise_Q) / (1.0 + kd * h)
+                alpha, m_d = -(kd * qd[:, 0] + ld), -(kd * Qd + ld)
+                vq, vQ = _derivatives(coeffs.interpolate(f, Qd), qd[:, 0])
                 G, beta = hamiltonian_gap(qd[:, 0], alpha, m_d, vq, vQ, eta0=eta0, eta1=eta1, inv_N=1.0 / N)
                 qd[:, 0] += (beta - alpha) * h
                 S["cost_d"] += h * ((eta0 + eta1 * np.abs(m_d + (beta - alpha) / N)) * beta ** 2

@@ -40,13 +40,17 @@ from mfg_finance.mfg.killed_tridiag import solve_killed
 BR_ITERATIONS = 8
 
 
-def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_response: bool, history: bool = False):
+def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_response: bool, history: bool = False,
+           substeps: int = 1):
     """Value coefficients ``(a, b, c)`` at ``t = 0`` (nQ,) in the frozen environment of ``sol``
-    (``history``: at every time node, each (nt+1, nQ)).
+    (``history``: at every time node of the solver, each (nt+1, nQ)).
 
     ``best_response``: the deviator's policy ``k = a^n/eta``, ``l = b^n/(2 eta)`` is found by policy
     iteration on each step (fully implicit), so it minimises the discrete step exactly and the
     MFG feedback (``best_response=False``) can only do worse on the same grid.
+    ``substeps``: each solver step is split into that many equal implicit steps, the environment (and, with
+    ``best_response=False``, the policy) of the solver step held over all of them: the same equations with a
+    smaller time error (:func:`mfg_finance.mfg.deviation.policy_value` extrapolates over it).
     """
     p = sol.params
     Q, dts = sol.Q, sol.dts
@@ -59,17 +63,18 @@ def _march(sol: CommonNoiseSolution, *, var_Q: float, var_x: float, best_respons
         eta = sol.eta[n]
         m = -(sol.k[n] * Q + sol.l[n])
         up, down = hybrid_offdiagonals(m, Q, np.sqrt(var_Q))
-        h = float(dts[n])
-        k, l_ = (a / eta, b / (2.0 * eta)) if best_response else (sol.k[n], sol.l[n])
-        for _ in range(BR_ITERATIONS if best_response else 1):
-            a_new = solve_killed(up, down, 2.0 * k, h, a + h * (p["phi"] + eta * k * k))
-            b_new = solve_killed(up, down, k, h, b + h * (2.0 * eta * k * l_ - 2.0 * l_ * a_new
-                                                           + 2.0 * var_x * graded_gradient(a_new, Q)))
-            if best_response:
-                k, l_ = a_new / eta, b_new / (2.0 * eta)
-        c = solve_killed(up, down, zeros, h, c + h * (eta * l_ * l_ - l_ * b_new + noise * a_new
-                                                      + var_x * graded_gradient(b_new, Q)))
-        a, b = a_new, b_new
+        h = float(dts[n]) / int(substeps)
+        for _ in range(int(substeps)):
+            k, l_ = (a / eta, b / (2.0 * eta)) if best_response else (sol.k[n], sol.l[n])
+            for _ in range(BR_ITERATIONS if best_response else 1):
+                a_new = solve_killed(up, down, 2.0 * k, h, a + h * (p["phi"] + eta * k * k))
+                b_new = solve_killed(up, down, k, h, b + h * (2.0 * eta * k * l_ - 2.0 * l_ * a_new
+                                                               + 2.0 * var_x * graded_gradient(a_new, Q)))
+                if best_response:
+                    k, l_ = a_new / eta, b_new / (2.0 * eta)
+            c = solve_killed(up, down, zeros, h, c + h * (eta * l_ * l_ - l_ * b_new + noise * a_new
+                                                          + var_x * graded_gradient(b_new, Q)))
+            a, b = a_new, b_new
         if history:
             steps.append((a, b, c))
     if history:

@@ -62,7 +62,8 @@ class GameSample:
     """One batch of ``M`` replications of the ``N``-player game (each (M,)):
     ``mean_cost`` = ``(1/N) sum_i J_i``, ``Qbar_T``; and the limit driven by the same ``W0``:
     ``limit_cost``, ``limit_Q_T``; ``twin_gap`` = ``(1/N) sum_i (J_i - J_i^inf)``, each agent against
-    its twin driven by the same noises in the limit system."""
+    its twin driven by the same noises in the limit system; ``spread_T`` (2M,) each replication's empirical
+    variance ``(1/N) sum_i (q_i(T) - Qbar_T)^2`` (inventory units^2)."""
 
     N: int
     mean_cost: np.ndarray
@@ -70,6 +71,7 @@ class GameSample:
     limit_cost: np.ndarray
     limit_Q_T: np.ndarray
     twin_gap: np.ndarray
+    spread_T: np.ndarray
 
 
 @numba.njit(cache=True)
@@ -145,7 +147,8 @@ def simulate_game(sol: CommonNoiseSolution, *, N: int, M: int, seed: int | np.ra
         return 0.5 * (x[:M] + x[M:])
 
     return GameSample(N=N, mean_cost=pair(cost.mean(axis=1)), Qbar_T=q.mean(axis=1),
-                      limit_cost=pair(limit), limit_Q_T=Q, twin_gap=pair((cost - twin_cost).mean(axis=1)))
+                      limit_cost=pair(limit), limit_Q_T=Q, twin_gap=pair((cost - twin_cost).mean(axis=1)),
+                      spread_T=q.var(axis=1))
 
 
 #: Sub-steps per solver step of the limit sample's three levels (each level halves the previous step).
@@ -267,6 +270,13 @@ class ConvergenceRow:
     mean_Q_T_se: float
     var_Q_T: float
     var_Q_T_se: float
+    # the law of Q_T as paired differences with the limit (common random numbers; the SEs of the pairs):
+    # E[Qbar_T] - E[Q_T] and var(Qbar_T) - var(Q_T) (inventory units, inventory units^2); the levels above are
+    # the limit's plus these, their SEs the pairs' and the limit sample's in quadrature
+    Q_T_mean_gap: float = math.nan
+    Q_T_mean_gap_se: float = math.nan
+    Q_T_var_gap: float = math.nan
+    Q_T_var_gap_se: float = math.nan
 
     def as_dict(self) -> dict:
         return {k: (int(v) if k in ("N", "replications") else float(v)) for k, v in self.__dict__.items()}
@@ -280,14 +290,40 @@ def _var_se(x: np.ndarray) -> float:
     return math.sqrt(max(m4 - (n - 3) / (n - 1) * m2 * m2, 0.0) / n)
 
 
-def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_paths: int,
-                      limit_paths: int, seed: int, substeps: int = 1,
-                      min_replications: int = 20) -> tuple[list[ConvergenceRow], dict]:
+def paired_law_gaps(g: GameSample) -> dict[str, float]:
+    """``E[Qbar_T] - E[Q_T]`` and ``var(Qbar_T) - var(Q_T)`` of one game sample with the SEs of the pairs.
+
+    The ``2M`` draws are ``M`` independent antithetic pairs (replications ``r`` and ``M + r``), each game beside
+    its limit driven by the same ``Z0``: the gaps are estimated from the same draws (common random numbers), and
+    each SE from the ``M`` pair averages of its per-draw terms: ``Qbar_T - Q_T`` for the mean, the influence
+    ``(Qbar_T - mean)^2 - (Q_T - mean)^2`` for the variance (the delta method; the means' own noise is of higher
+    order). The law's gaps are ``O(1/N)`` (docs/mfg.md section 10); the levels' SEs are ``O(1)`` and hide them."""
+    M = g.Qbar_T.size // 2
+    B, L = g.Qbar_T, g.limit_Q_T
+
+    def pairs(x):
+        return 0.5 * (x[:M] + x[M:])
+
+    def se(x):
+        return float(pairs(x).std(ddof=1) / math.sqrt(M))
+
+    dQ = B - L
+    influence = (B - B.mean()) ** 2 - (L - L.mean()) ** 2
+    return {"Q_T_mean_gap": float(dQ.mean()), "Q_T_mean_gap_se": se(dQ),
+            "Q_T_var_gap": float(B.var(ddof=1) - L.var(ddof=1)), "Q_T_var_gap_se": se(influence)}
+
+
+def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], pairs: int, limit_paths: int, seed: int,
+                      substeps: int = 1) -> tuple[list[ConvergenceRow], dict]:
     """Mean cost and law of ``Qbar_T`` for each ``N`` against the ``N = inf`` limit.
 
-    ``agent_paths``: budget ``N x M`` per ``N`` (``M = max(agent_paths // N, min_replications)``).
-    Returns the rows and the limit's estimates ``{mean_cost, mean_cost_se, mean_Q_T, var_Q_T, ...}``.
+    ``pairs``: antithetic pairs of games per ``N``, simulated through the game's sufficient statistics
+    (:func:`mfg_finance.mfg.finite_n_statistics.simulate_game_statistics`: the law of :func:`simulate_game`'s
+    at a cost independent of ``N``). Returns the rows and the limit's estimates ``{mean_cost, mean_cost_se,
+    mean_Q_T, var_Q_T, ...}``.
     """
+    from mfg_finance.mfg.finite_n_statistics import simulate_game_statistics
+
     seeds = np.random.SeedSequence(seed).spawn(len(Ns) + 1)
     sample = simulate_limit(sol, M=limit_paths, seed=seeds[0])
     limit_Q = sample.Q_T
@@ -299,25 +335,21 @@ def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], agent_path
            "time_step_correction": float(sample.correction.mean()), "time_step_error": sample.time_error}
     rows = []
     for N, ss in zip(Ns, seeds[1:]):
-        M = max(agent_paths // N, min_replications)
-        g = simulate_game(sol, N=N, M=M, seed=ss, substeps=substeps)
+        M = int(pairs)
+        g = simulate_game_statistics(sol, N=N, M=M, seed=ss, substeps=substeps)
         gap = g.twin_gap
         gap_se = float(gap.std(ddof=1) / math.sqrt(M))
-        dQ = g.Qbar_T - g.limit_Q_T
-        # var(Qbar_T) - var(Q_T) = var(dQ) + 2 cov(dQ, Q_T): the CRN estimate of the variance gap
-        var_gap = float(np.var(dQ, ddof=1) + 2.0 * np.cov(dQ, g.limit_Q_T)[0, 1])
-        n_draws = dQ.size
+        law = paired_law_gaps(g)
         rows.append(ConvergenceRow(
             N=int(N), replications=int(M),
             mean_cost=lim["mean_cost"] + float(gap.mean()),
             mean_cost_se=math.hypot(gap_se, lim["mean_cost_se"]),
             cost_gap=float(gap.mean()), cost_gap_se=gap_se,
-            mean_Q_T=lim["mean_Q_T"] + float(dQ.mean()),
-            # the 2M draws are antithetic pairs: the SE of the mean difference uses the pair means
-            mean_Q_T_se=math.hypot(float((0.5 * (dQ[:M] + dQ[M:])).std(ddof=1) / math.sqrt(M)),
-                                   lim["mean_Q_T_se"]),
-            var_Q_T=lim["var_Q_T"] + var_gap,
-            var_Q_T_se=math.hypot(_var_se(g.Qbar_T) * math.sqrt(n_draws / M), lim["var_Q_T_se"])))
+            # the levels: the limit's plus the paired gaps (SEs in quadrature)
+            mean_Q_T=lim["mean_Q_T"] + law["Q_T_mean_gap"],
+            mean_Q_T_se=math.hypot(law["Q_T_mean_gap_se"], lim["mean_Q_T_se"]),
+            var_Q_T=lim["var_Q_T"] + law["Q_T_var_gap"],
+            var_Q_T_se=math.hypot(law["Q_T_var_gap_se"], lim["var_Q_T_se"]), **law))
     return rows, lim
 
 
@@ -336,7 +368,12 @@ class RateFit:
     p-value ``p_value_fit`` (small: the points scatter more than their SEs about ``C N^-p``); ``constant_one_over_N``
     and ``chi2_one_over_N``: the fit with ``p = 1`` held; ``p_value_one_over_N`` the likelihood-ratio test
     of ``p = 1`` (``chi2_one_over_N - chi2`` against chi-square with one degree of freedom);
-    ``resolved``: the ``N`` whose gap exceeds twice its SE."""
+    ``resolved``: the ``N`` whose gap exceeds twice its SE; ``local_exponents``: between consecutive ``N`` whose gaps
+    are both positive and resolved, ``p_loc = ln(gap_1/gap_2) / ln(N_2/N_1)`` with its SE (delta method, the two gaps
+    independent): where the rate stands at each scale, the last pair its largest-N estimate; ``expansion``: the
+    weighted fit of the first two terms of the gap's expansion in ``1/N``, ``gap = C/N + D/N^2``
+    (:func:`fit_expansion`), whose chi-square tests ``O(1/N)`` with its next-order term, which a pure power law
+    mistakes for an exponent below 1 when the smallest ``N`` is measured precisely."""
 
     exponent: float
     exponent_se: float
@@ -350,12 +387,48 @@ class RateFit:
     chi2_one_over_N: float
     p_value_one_over_N: float
     resolved: tuple[int, ...]
+    local_exponents: tuple[dict, ...] = ()
+    expansion: dict | None = None
 
     def as_dict(self) -> dict:
         out = {k: v for k, v in self.__dict__.items()}
         out["exponent_interval"] = list(self.exponent_interval)
         out["resolved"] = list(self.resolved)
+        out["local_exponents"] = [dict(e) for e in self.local_exponents]
+        out["expansion"] = None if self.expansion is None else dict(self.expansion)
         return out
+
+
+def fit_expansion(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> dict:
+    """Weighted least squares of ``gap = C/N + D/N^2`` (linear in ``C, D``; weights ``1/SE^2``) over every point:
+    ``{"constant": C, "constant_se", "next_order": D, "next_order_se", "chi2", "dof": len(N) - 2, "p_value"}``
+    (cost units; the SEs from the inverse normal matrix). Needs three points or more, every SE > 0."""
+    from scipy.stats import chi2 as chi2_dist
+
+    N, g, s = (np.asarray(x, dtype=float) for x in (N, gap, se))
+    if N.size < 3 or np.any(s <= 0.0):
+        raise ValueError(f"fit_expansion needs >= 3 points with SE > 0; got N={N}, SE={s}")
+    X = np.column_stack([1.0 / N, 1.0 / (N * N)]) / s[:, None]
+    y = g / s
+    cov = np.linalg.inv(X.T @ X)
+    coef = cov @ (X.T @ y)
+    resid = y - X @ coef
+    chi2 = float(resid @ resid)
+    return {"constant": float(coef[0]), "constant_se": float(math.sqrt(cov[0, 0])), "next_order": float(coef[1]),
+            "next_order_se": float(math.sqrt(cov[1, 1])), "chi2": chi2, "dof": int(N.size - 2),
+            "p_value": float(chi2_dist.sf(chi2, N.size - 2))}
+
+
+def local_exponents(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> tuple[dict, ...]:
+    """``{"N": [N_1, N_2], "exponent", "exponent_se"}`` for consecutive ``N`` (in the given order) whose gaps are
+    both above twice their SEs (:class:`RateFit` ``local_exponents``)."""
+    out = []
+    for (n1, g1, s1), (n2, g2, s2) in zip(zip(N, gap, se), list(zip(N, gap, se))[1:]):
+        if g1 > 2.0 * s1 and g2 > 2.0 * s2:
+            scale = math.log(float(n2) / float(n1))
+            out.append({"N": [int(n1), int(n2)], "exponent": math.log(g1 / g2) / scale,
+                        "exponent_se": math.hypot(s1 / g1, s2 / g2) / scale})
+    return tuple(out)
 
 
 def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> RateFit:
@@ -401,9 +474,85 @@ def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> R
                    p_value_fit=float(chi2_dist.sf(c_min, N.size - 2)),
                    constant_one_over_N=best_constant(1.0), chi2_one_over_N=c_one,
                    p_value_one_over_N=float(chi2_dist.sf(max(c_one - c_min, 0.0), 1)),
-                   resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si))
+                   resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si),
+                   local_exponents=local_exponents(N, g, s), expansion=fit_expansion(N, g, s))
 
 
 def rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:
     """:func:`fit_rate` of the study's cost gaps."""
     return fit_rate([r.N for r in rows], [r.cost_gap for r in rows], [r.cost_gap_se for r in rows])
+
+
+def law_rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:
+    """:func:`fit_rate` of the study's variance gaps of ``Q_T`` (the law's ``O(1/N)``)."""
+    return fit_rate([r.N for r in rows], [r.Q_T_var_gap for r in rows], [r.Q_T_var_gap_se for r in rows])
+
+
+#: Finite-difference step of :func:`law_prediction`'s derivatives of the step map, relative to the ``Q`` grid's
+#: spacing: the game's ``Qbar - Q`` (``sqrt(W/N)``) is far below a cell, so it sees the piecewise-linear policy
+#: and the kink of ``|m|`` locally; the coefficients agree at 0.05 and 0.01 of a cell (real-data-like
+#: parameters: 0.01557 and 0.01556) and differ by 50% at one cell.
+LAW_FD_STEP = 0.05
+
+
+@dataclass(frozen=True)
+class LawPrediction:
+    """The first-order law of the empirical mean: ``E[Qbar_T] - E[Q_T] ~ mean_coefficient / N`` and
+    ``var(Qbar_T) - var(Q_T) ~ var_coefficient / N`` (inventory units, units^2), with Monte Carlo SEs over
+    ``paths`` limit paths; ``idiosyncratic`` ``E[V_T]``, what the variance coefficient would be if the feedback
+    did not depend on ``Qbar`` (exact then: ``eta1 = 0``)."""
+
+    var_coefficient: float
+    var_coefficient_se: float
+    mean_coefficient: float
+    mean_coefficient_se: float
+    idiosyncratic: float
+    paths: int
+
+    def as_dict(self) -> dict:
+        return {k: (int(v) if k == "paths" else float(v)) for k, v in self.__dict__.items()}
+
+
+def law_prediction(sol: CommonNoiseSolution, *, M: int, seed: int | np.random.SeedSequence,
+                   fd_step: float = LAW_FD_STEP) -> LawPrediction:
+    """The ``O(1/N)`` law of ``Qbar_T`` predicted from the solution (docs/mfg.md section 10, "Law of Q_T").
+
+    On a step, given ``Z0``, the limit moves by ``Q' = g(Q)``, ``g(x) = (x - l(x) h + sigma0 sqrt(h) Z0) /
+    (1 + k(x) h)`` (the game's step with the feedback at ``x``), and the empirical mean by ``Qbar' = g(Qbar) +
+    sigma sqrt(h) Zbar / (1 + k(Qbar) h)``, ``var(Zbar) = 1/N``. Expanding ``D = Qbar - Q`` to second order,
+    ``E[D | W0] = mu/N``, ``var(D | W0) = W/N`` up to ``O(N^-2)``, with::
+
+        W' = g'(Q)^2 W + sigma^2 h / (1 + k h)^2,   mu' = g'(Q) mu + g''(Q) W / 2,   W(0) = m0_std^2, mu(0) = 0,
+
+    so ``E[Qbar_T] - E[Q_T] = E[mu_T]/N`` and ``var(Qbar_T) - var(Q_T) = (E[W_T] + 2 cov(Q_T, mu_T))/N``.
+    ``g'``, ``g''`` by central differences of step ``fd_step`` times the ``Q`` grid's spacing, along ``M`` limit
+    paths at the solver's steps (the game's). ``eta1 = 0``: ``k`` does not depend on ``Q``, ``b = 0``, so
+    ``g' = 1/(1 + k h)``, ``g'' = 0`` and ``W = V`` (one agent's conditional variance): ``V_T/N`` exactly."""
+    p = sol.params
+    rng = np.random.default_rng(seed)
+    Q = np.full(M, float(p["m0_mean"]))
+    W = np.full(M, float(p["m0_std"]) ** 2)
+    V, mu = W.copy(), np.zeros(M)
+    d = fd_step * float(sol.Q[1] - sol.Q[0])
+    for n, dt in enumerate(sol.dts):
+        h = float(dt)
+        common = p["sigma0"] * math.sqrt(h) * rng.standard_normal(M)
+
+        def step(x):
+            k, l_, _ = policy_at(sol, n, x)
+            return (x - l_ * h + common) / (1.0 + k * h), k
+
+        lo, _ = step(Q - d)
+        mid, k = step(Q)
+        hi, _ = step(Q + d)
+        slope, curvature = (hi - lo) / (2.0 * d), (hi - 2.0 * mid + lo) / (d * d)
+        mu = slope * mu + 0.5 * curvature * W
+        noise = p["sigma"] ** 2 * h / (1.0 + k * h) ** 2
+        W = slope * slope * W + noise
+        V = V / (1.0 + k * h) ** 2 + noise
+        Q = mid
+    per_path = W + 2.0 * (Q - Q.mean()) * (mu - mu.mean())
+    root = math.sqrt(M)
+    return LawPrediction(var_coefficient=float(per_path.mean()), var_coefficient_se=float(per_path.std(ddof=1) / root),
+                         mean_coefficient=float(mu.mean()), mean_coefficient_se=float(mu.std(ddof=1) / root),
+                         idiosyncratic=float(V.mean()), paths=int(M))

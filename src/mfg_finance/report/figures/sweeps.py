@@ -65,6 +65,23 @@ def _heatmaps(table, params, title):
     return fig
 
 
+def _uncertainty(group: pd.DataFrame, outcome: str):
+    """Half-height of a point's error bar: its discretisation estimate (``<outcome>_error``) plus 2 Monte Carlo
+    SEs (``<outcome>_se``, common-noise points), the summary's rule for an effect; None without either column."""
+    parts = [group[c].to_numpy(dtype=float) * k for c, k in ((f"{outcome}_error", 1.0), (f"{outcome}_se", 2.0))
+             if c in group]
+    return np.nansum(parts, axis=0) if parts else None
+
+
+def _speed_not_resolved(group: pd.DataFrame) -> np.ndarray:
+    """Points whose speed ``-ln(E[Q_T] / Q_0) / T`` is read from a mean within 2 SE of zero (common noise)."""
+    from mfg_finance.report.systemic import mean_within_noise
+    if "mean_inventory_terminal_se" not in group:
+        return np.zeros(len(group), dtype=bool)
+    return np.array([mean_within_noise(q, se) for q, se in
+                     zip(group["mean_inventory_terminal"], group["mean_inventory_terminal_se"])], dtype=bool)
+
+
 def _lines(table, x_name, title, others):
     """One line per combination of the other parameters, outcome against ``x_name``.
 
@@ -81,7 +98,18 @@ def _lines(table, x_name, title, others):
             y = np.where(failed, np.nan, group[outcome].to_numpy(dtype=float))
             label = ", ".join(f"{o.removeprefix('param_')}={v:.3g}" for o, v in
                               zip(others, key if isinstance(key, tuple) else (key,))) or None
-            ax.plot(group[x_name].to_numpy(dtype=float), y, marker="o", label=label)
+            xs = group[x_name].to_numpy(dtype=float)
+            line, = ax.plot(xs, y, marker="o", label=label)
+            bar = _uncertainty(group, outcome)
+            if bar is not None:
+                ax.errorbar(xs, y, yerr=np.where(failed, np.nan, bar), fmt="none", ecolor=line.get_color(),
+                            capsize=3, linewidth=1)
+            if outcome == "liquidation_speed":
+                loose = _speed_not_resolved(group) & ~failed
+                if loose.any():
+                    ax.scatter(xs[loose], y[loose], s=90, facecolors="white", edgecolors=line.get_color(),
+                               zorder=3, label="not resolved: mean Q_T within 2 SE of 0")
+                    ax.legend(fontsize=7)
             for x in group.loc[failed, x_name]:
                 ax.axvline(x, color="red", linestyle=":", linewidth=1)
                 # x in data units, y in axes units: the ✕ sits on the x axis whatever the final y limits.
@@ -93,5 +121,7 @@ def _lines(table, x_name, title, others):
         if others:
             ax.legend(fontsize=7)
     n_failed = int((~table["converged"]).sum())
-    fig.suptitle(f"{title}: {len(table)} points, {n_failed} not converged (red ✕)")
+    bars = any(c.endswith(("_error", "_se")) for c in table.columns)
+    fig.suptitle(f"{title}: {len(table)} points, {n_failed} not converged (red ✕)"
+                 + ("; bars: discretisation estimate + 2 Monte Carlo SE" if bars else ""))
     return fig
