@@ -111,13 +111,10 @@ def pipeline_runs_in_background(request, tmp_path_factory):
 
 
 def _start_kernel_warmup(items: list[pytest.Item], tmp_path_factory) -> None:
-    """Compile ahead, in the background, the kernel families of the selected tests (testkernels.py), but not
-    those of the session's first directory (its tests would call them before the warm-up finished), and only
+    """Compile ahead, in the background, the kernels of the selected tests (testkernels.py: steps_for), only
     into the tests' own cache (not a NUMBA_CACHE_DIR the user set, which other processes may be writing)."""
     if not items or not _OWN_NUMBA_CACHE or os.environ.get("NUMBA_DISABLE_JIT", "0") != "0":
         return
-    first = testkernels.families_for([_test_dir(items[0])])
-    families = [family for family in testkernels.families_for(list(dict.fromkeys(map(_test_dir, items))))
-                if family not in first]
-    if families:
-        testkernels.start(families, Path(os.environ["NUMBA_CACHE_DIR"]), tmp_path_factory.mktemp("kernel-warmup"))
+    steps = testkernels.steps_for(list(dict.fromkeys(map(_test_dir, items))), _test_dir(items[0]))
+    if steps:
+        testkernels.start(steps, Path(os.environ["NUMBA_CACHE_DIR"]), tmp_path_factory.mktemp("kernel-warmup"))

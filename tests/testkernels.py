@@ -5,10 +5,10 @@ A fresh clone's test session compiles every numba kernel its tests call, the fir
 the tests' own process: about a minute of CPU on the critical path of the session (pytest runs one test at a
 time), while the other core has spare time. So when the session starts, one background process
 (:func:`start`) runs the workflow's warm-up (:func:`mfg_finance.kernel_warmup.warm`) for the kernel families
-the selected tests call, into a cache of its own; the tests' process copies each finished family into its
-cache (:func:`merge_finished`, between two tests) and loads those kernels instead of compiling them. The tests
-of those families run after the others (``tests/conftest.py``: :data:`KERNEL_DIRS`), which gives the warm-up
-the time to finish first. Nothing depends on it: a kernel not yet copied when a test calls it is compiled by
+the selected tests call, and compiles the other signatures they call (:data:`SIGNATURES`), into a cache of its
+own; the tests' process copies each finished step into its cache (:func:`merge_finished`, between two tests)
+and loads those kernels instead of compiling them. The tests of those families run after the others
+(``tests/conftest.py``: :data:`KERNEL_DIRS`), which gives the warm-up the time to finish first. Nothing depends on it: a kernel not yet copied when a test calls it is compiled by
 the tests' process, as before.
 
 The warm-up imports the same source files as the tests' process (the checkout's ``src/``), so numba's cache
@@ -42,27 +42,94 @@ KERNEL_DIRS: dict[str, tuple[str, ...]] = {
     "trades": ("trades",),
 }
 
-_WARMUP: dict[str, object] = {}      # "proc", "cache" (the warm-up's), "target" (the tests'), "merged" (families)
+
+def A(dtype: str, ndim: int, layout: str = "C", readonly: bool = False) -> tuple:      # noqa: N802 (a type)
+    """An array argument of :data:`SIGNATURES` (made a numba type by :func:`numba_types`, which imports numba)."""
+    return ("array", dtype, ndim, layout, readonly)
 
 
-def families_for(test_dirs: list[str]) -> list[str]:
-    """The families of the kernel directories among ``test_dirs`` (top-level names under ``tests/``), each
-    once, in the order of :data:`KERNEL_DIRS`."""
-    wanted: list[str] = []
+def numba_types(signature: tuple) -> tuple:
+    """The numba argument types of a :data:`SIGNATURES` entry's signature."""
+    from numba.core import types
+
+    def scalar(name: str):
+        return getattr(types, "boolean" if name == "bool" else name)
+
+    return tuple(types.Array(scalar(arg[1]), arg[2], arg[3], readonly=arg[4]) if isinstance(arg, tuple)
+                 else scalar(arg) for arg in signature)
+
+
+#: Signatures the tests call that the workflow's warm-up does not compile (read-only or Fortran-ordered arrays,
+#: the numba twins of the C kernels, the agents' simulation), by test directory: the compile events of a session on
+#: a cache warmed by :func:`mfg_finance.kernel_warmup.warm` (benchmarks/RESULTS.md, stop 29; about 25 CPU-s). A
+#: stale entry costs only a kernel compiled by the tests (``tests/unit/test_testkernels.py`` checks each names a
+#: cached numba kernel).
+SIGNATURES: dict[str, list[tuple[str, str, tuple]]] = {
+    "mfg": [
+        ("mfg_finance.mfg.types_common_noise", "solve_killed_rows", (A("float64", 2), A("float64", 2), A("float64", 2), "float64", A("float64", 2),)),
+        ("mfg_finance.mfg.sweep_kernel", "_policy", (A("float64", 1), "float64", A("float64", 2), "float64", A("float64", 1),)),
+        ("mfg_finance.mfg.tridiag", "factor", (A("float64", 1), A("float64", 1), "float64",)),
+        ("mfg_finance.mfg.sweep_kernel", "sweep_into", (A("float64", 1), A("float64", 1), A("float64", 1), "float64", "float64", "float64", "float64", "int64", A("float64", 1), A("float64", 1), "float64", A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 1), A("int64", 1), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 1),)),
+        ("mfg_finance.mfg.sweep_kernel", "moment_recursions_into", (A("float64", 1), A("float64", 1), "float64", "float64", "float64", "float64", "float64", A("float64", 1), A("float64", 1), A("float64", 1), A("float64", 1),)),
+        ("mfg_finance.mfg.tridiag", "forward_sweep", (A("float64", 1), A("float64", 2), A("float64", 2), A("float64", 1),)),
+        ("mfg_finance.mfg.tridiag", "solve_transpose", (A("float64", 1), A("float64", 1), A("float64", 1), "float64", A("float64", 1),)),
+    ],
+    "equilibrium": [
+        ("mfg_finance.equilibrium.simulation", "_seed", ("int64",)),
+        ("mfg_finance.equilibrium.simulation", "_crowd_runs", ("int64", "int64", A("float64", 1), A("float64", 2), A("float64", 1), "float64", "float64", "float64", "float64",)),
+        ("mfg_finance.equilibrium.simulation", "_mm_runs", (A("float64", 1), A("int64", 1), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), "int64", A("int64", 1), "int64",)),
+        ("mfg_finance.mfg.tilt_kernel", "tilt_rows", (A("float64", 1), A("float64", 1), A("float64", 1), "float64", A("int64", 1), A("int64", 1), "int64", "float64", A("float64", 2),)),
+    ],
+    "market_making": [
+        ("mfg_finance.market_making._path_rng", "path_draws", ("int64", "int64", "int64", "int64",)),
+        ("mfg_finance.trades.kernels", "counting_order", (A("int16", 1, readonly=True), "int64",)),
+        ("mfg_finance.trades.kernels", "order_by_ticker_time", (A("int16", 1), A("int64", 1), A("int64", 1),)),
+        ("mfg_finance.market_making._kernels", "table_paths_serial", (A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("int64", 2), "int64", "int64", "float64", "float64", "bool", "int64", A("int64", 1), A("float64", 1), A("float64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("float64", 1), A("int64", 1),)),
+    ],
+    "cotahist": [
+        ("mfg_finance.cotahist.kernel", "gather_bytes", (A("uint8", 1), A("int64", 1), A("int64", 1),)),
+        ("mfg_finance.cotahist.kernel", "gather_bytes", (A("uint8", 1, readonly=True), A("int64", 1), A("int64", 1),)),
+        ("mfg_finance.cotahist.detail_kernel", "renumber_and_check", (A("uint8", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1),)),
+        ("mfg_finance.cotahist.detail_kernel", "renumber_and_check", (A("uint8", 1, readonly=True), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1),)),
+        ("mfg_finance.cotahist.kernel", "parse_records", (A("uint8", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("float64", 1), A("uint8", 1, readonly=True), A("int64", 2), A("float64", 2), A("uint64", 1), A("int16", 1), A("int8", 1),)),
+        ("mfg_finance.cotahist.kernel", "first_text_mismatch", (A("uint8", 1), A("int64", 1), A("int64", 1), A("uint8", 2), A("int64", 1),)),
+    ],
+    "trades": [
+        ("mfg_finance.trades.kernels", "counting_order", (A("int8", 1, readonly=True), "int64",)),
+        ("mfg_finance.trades.kernels", "counting_order", (A("int8", 1), "int64",)),
+        ("mfg_finance.trades.kernels", "order_by_ticker_time", (A("int8", 1), A("int64", 1), A("int64", 1),)),
+        ("mfg_finance.trades.fast_kernels", "line_bounds", (A("uint8", 1),)),
+        ("mfg_finance.trades.fast_kernels", "line_bounds", (A("uint8", 1, readonly=True),)),
+    ],
+}
+
+_WARMUP: dict[str, object] = {}      # "proc", "cache" (the warm-up's), "target" (the tests'), "merged" (steps)
+
+
+def steps_for(test_dirs: list[str], first_dir: str) -> list[str]:
+    """The warm-up's steps for a session selecting tests of ``test_dirs`` (top-level names under ``tests/``)
+    whose first test is in ``first_dir``, in the order the session will call them: the :data:`SIGNATURES` of
+    the directories that run before those of :data:`KERNEL_DIRS` (called in the middle of them), then for each
+    directory of :data:`KERNEL_DIRS` its families and its signatures (``"signatures:<dir>"``); each once, and
+    not the families of ``first_dir`` (its first tests call them before the warm-up could have them)."""
+    steps: list[str] = [f"signatures:{d}" for d in SIGNATURES if d in test_dirs and d not in KERNEL_DIRS]
     for directory, families in KERNEL_DIRS.items():
         if directory in test_dirs:
-            wanted += [family for family in families if family not in wanted]
-    return wanted
+            if directory != first_dir:
+                steps += [family for family in families if family not in steps]
+            if directory in SIGNATURES:
+                steps.append(f"signatures:{directory}")
+    return steps
 
 
-def _marker(target: Path, family: str) -> Path:
-    return target / f".warmed-{family}"
+def _marker(target: Path, step: str) -> Path:
+    return target / f".warmed-{step.replace(':', '-')}"
 
 
-def start(families: list[str], target: Path, workdir: Path) -> None:
-    """Start the warm-up of those of ``families`` not yet copied into ``target`` (the tests' numba cache),
-    compiling into a cache in ``workdir``. Once per session."""
-    todo = [family for family in families if not _marker(target, family).exists()]
+def start(steps: list[str], target: Path, workdir: Path) -> None:
+    """Start the warm-up of those of ``steps`` (:func:`steps_for`) not yet copied into ``target`` (the tests'
+    numba cache), compiling into a cache in ``workdir``. Once per session."""
+    todo = [step for step in steps if not _marker(target, step).exists()]
     if "proc" in _WARMUP or not todo:
         return
     cache = workdir / "numba-cache"
@@ -76,7 +143,7 @@ def start(families: list[str], target: Path, workdir: Path) -> None:
 
 
 def merge_finished() -> None:
-    """Copy the kernels of the families the warm-up has finished since the last call into the tests' cache.
+    """Copy the kernels of the steps the warm-up has finished since the last call into the tests' cache.
     Call it only between tests (module docstring)."""
     if "proc" not in _WARMUP:
         return
@@ -85,8 +152,8 @@ def merge_finished() -> None:
     new = done - _WARMUP["merged"]
     if new:
         merge_cache(_WARMUP["cache"], _WARMUP["target"])
-        for family in new:
-            _marker(_WARMUP["target"], family).touch()
+        for step in new:
+            _marker(_WARMUP["target"], step).touch()
         _WARMUP["merged"] |= new
 
 
@@ -124,16 +191,32 @@ def _copy(source: Path, dest: Path) -> None:
     os.replace(temporary, dest)
 
 
-def _warm_families(progress: Path, families: list[str]) -> None:
-    """The warm-up process: each family in turn, written to ``progress`` once its kernels are cached.
-    ``large_inputs``: the tests call the trade readers' fast kernels too."""
+def compile_signatures(directory: str) -> None:
+    """Compile (into the cache) the :data:`SIGNATURES` of a test directory; an entry that no longer fits the
+    source is reported and skipped (the tests then compile what they call)."""
+    import importlib
+
+    for module, name, signature in SIGNATURES[directory]:
+        try:
+            getattr(importlib.import_module(module), name).compile(numba_types(signature))
+        except Exception as error:           # noqa: BLE001 -- a stale entry must not stop the warm-up
+            print(f"{module}.{name}{signature}: {type(error).__name__}: {error}", flush=True)
+
+
+def _warm(progress: Path, steps: list[str]) -> None:
+    """The warm-up process: each step in turn (a family of :func:`mfg_finance.kernel_warmup.warm`, with
+    ``large_inputs`` as the tests call the trade readers' fast kernels too, or ``signatures:<dir>``), written
+    to ``progress`` once its kernels are cached."""
     from mfg_finance.kernel_warmup import warm
 
-    for family in families:
-        warm(family, large_inputs=True)
+    for step in steps:
+        if step.startswith("signatures:"):
+            compile_signatures(step.split(":", 1)[1])
+        else:
+            warm(step, large_inputs=True)
         with open(progress, "a") as fh:
-            fh.write(family + "\n")
+            fh.write(step + "\n")
 
 
 if __name__ == "__main__":
-    _warm_families(Path(sys.argv[1]), sys.argv[2:])
+    _warm(Path(sys.argv[1]), sys.argv[2:])
