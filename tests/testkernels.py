@@ -17,9 +17,10 @@ between tests, not one cache written by both processes: numba gives a new signat
 free data file name of that function's index, so two processes compiling different signatures of one function
 into one cache at the same time can record their kernels under one name, and a later load would read the
 other's machine code. Here the tests' cache has one writer, the tests' process, and the copy runs in that
-process between tests (no compilation going on): a function whose index the tests' cache already has is left
-alone (the tests compiled some of it themselves; at worst a kernel is compiled again), and for any other the
-data files are copied before the index, so an index never names a data file that is not there or is another's.
+process between tests (no compilation going on): data files are copied before the index that names them, and
+into a function the tests' cache already has an index for only under file names that index and folder do not
+use, so an index never names a data file that is not there or is another's (a kernel not copied is compiled
+again by the tests, never a wrong one loaded).
 """
 
 from __future__ import annotations
@@ -169,26 +170,74 @@ def stop() -> None:
 
 
 def merge_cache(source: Path, target: Path) -> None:
-    """Copy into ``target`` the kernels of every function of ``source`` that ``target`` has no index for: its
-    data files first, then its index, each under a temporary name renamed into place (module docstring)."""
+    """Copy into ``target`` the kernels of ``source`` it does not have: for a function ``target`` has no index
+    for, its data files and then its index; for one it has (the tests compiled some of its signatures, or an
+    earlier step brought some), the other signatures' data files under names free in ``target`` and then
+    ``target``'s index with them added (:func:`_merge_index`). Each file under a temporary name renamed into
+    place: a reader finds the old index or the new one, and every data file either names (module docstring)."""
     for index in sorted(source.rglob("*.nbi")):
         relative = index.relative_to(source)
+        stem = index.name[: -len(".nbi")]
         if (target / relative).exists():
+            _merge_index(index, target / relative, stem)
             continue
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        stem = index.name[: -len(".nbi")]
         for data in sorted(index.parent.glob(f"{stem}.*.nbc")):
             _copy(data, target / relative.parent / data.name)
         _copy(index, target / relative)
 
 
-def _copy(source: Path, dest: Path) -> None:
+def _read_index(path: Path) -> tuple:
+    """numba's index file: its version, then the pickled ``(source stamp, {key: data file name})``."""
+    import pickle
+
+    with open(path, "rb") as fh:
+        version = pickle.load(fh)
+        stamp, overloads = pickle.loads(fh.read())
+    return version, stamp, overloads
+
+
+def _merge_index(source: Path, target: Path, stem: str) -> None:
+    """Add to the index ``target`` the entries of ``source`` it lacks, their data files copied first under
+    names that neither index nor any file in ``target``'s folder uses. Nothing if the two indexes are of
+    another numba version or source stamp, or cannot be read (a kernel compiled again at worst)."""
+    import pickle
+
+    from numba.core.serialize import dumps
+
+    try:
+        source_version, source_stamp, source_overloads = _read_index(source)
+        version, stamp, overloads = _read_index(target)
+    except Exception:                # noqa: BLE001 -- another numba's format: leave the target as it is
+        return
+    missing = {key: name for key, name in source_overloads.items() if key not in overloads}
+    if (source_version, source_stamp) != (version, stamp) or not missing:
+        return
+    taken = set(overloads.values()) | {path.name for path in target.parent.glob(f"{stem}.*.nbc")}
+    number = 0
+    for key, name in missing.items():
+        number += 1
+        while f"{stem}.{number}.nbc" in taken:
+            number += 1
+        free = f"{stem}.{number}.nbc"
+        if _copy(source.parent / name, target.parent / free):
+            taken.add(free)
+            overloads[key] = free
+    temporary = target.with_name(target.name + ".merge")
+    with open(temporary, "wb") as fh:
+        pickle.dump(version, fh, protocol=-1)
+        fh.write(dumps((stamp, overloads)))
+    os.replace(temporary, target)
+
+
+def _copy(source: Path, dest: Path) -> bool:
     temporary = dest.with_name(dest.name + ".merge")
     try:
         shutil.copyfile(source, temporary)
-    except FileNotFoundError:          # replaced meanwhile by the warm-up: a kernel compiled again at worst
-        return
+    except FileNotFoundError:          # not written yet or replaced meanwhile: a kernel compiled again at worst
+        return False
     os.replace(temporary, dest)
+    return True
 
 
 def compile_signatures(directory: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import pickle
 
 import pytest
 import testkernels
@@ -36,21 +37,49 @@ def _write(path, data: bytes):
     path.write_bytes(data)
 
 
-def test_merge_copies_only_functions_the_target_has_no_index_for(tmp_path):
+def _write_index(path, overloads, stamp=(1.5, 100), version="0.68.1"):
+    """An index in numba's format: the version, then the pickled (source stamp, {key: data file name})."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        pickle.dump(version, fh, protocol=-1)
+        fh.write(pickle.dumps((stamp, overloads)))
+
+
+def test_merge_copies_new_functions_and_adds_new_signatures_under_free_names(tmp_path):
     source, target = tmp_path / "warm", tmp_path / "tests"
-    for name in ("mod.f-10.py311", "mod.g-20.py311"):
-        _write(source / "pkg_abc" / f"{name}.nbi", b"index " + name.encode())
-        _write(source / "pkg_abc" / f"{name}.1.nbc", b"data 1 " + name.encode())
-        _write(source / "pkg_abc" / f"{name}.2.nbc", b"data 2 " + name.encode())
-    _write(target / "pkg_abc" / "mod.g-20.py311.nbi", b"the tests' own index")
-    _write(target / "pkg_abc" / "mod.g-20.py311.1.nbc", b"the tests' own data")
+    folder_in, folder = source / "pkg_abc", target / "pkg_abc"
+    _write_index(folder_in / "mod.f-10.py311.nbi", {"f64": "mod.f-10.py311.1.nbc"})
+    _write(folder_in / "mod.f-10.py311.1.nbc", b"warm f f64")
+    _write_index(folder_in / "mod.g-20.py311.nbi", {"i64": "mod.g-20.py311.1.nbc", "f64": "mod.g-20.py311.2.nbc",
+                                                    "u8": "mod.g-20.py311.3.nbc"})
+    _write(folder_in / "mod.g-20.py311.1.nbc", b"warm g i64")
+    _write(folder_in / "mod.g-20.py311.2.nbc", b"warm g f64")          # u8's data not written yet: not copied
+    # the tests compiled g for f64 themselves; an orphan data file from an earlier source sits at number 2
+    _write_index(folder / "mod.g-20.py311.nbi", {"f64": "mod.g-20.py311.1.nbc"})
+    _write(folder / "mod.g-20.py311.1.nbc", b"tests g f64")
+    _write(folder / "mod.g-20.py311.2.nbc", b"orphan")
 
     testkernels.merge_cache(source, target)
 
-    folder = target / "pkg_abc"
-    assert (folder / "mod.f-10.py311.nbi").read_bytes() == b"index mod.f-10.py311"
-    assert (folder / "mod.f-10.py311.2.nbc").read_bytes() == b"data 2 mod.f-10.py311"
-    assert (folder / "mod.g-20.py311.nbi").read_bytes() == b"the tests' own index"       # left alone
-    assert (folder / "mod.g-20.py311.1.nbc").read_bytes() == b"the tests' own data"
-    assert not (folder / "mod.g-20.py311.2.nbc").exists()
+    assert testkernels._read_index(folder / "mod.f-10.py311.nbi")[2] == {"f64": "mod.f-10.py311.1.nbc"}
+    assert (folder / "mod.f-10.py311.1.nbc").read_bytes() == b"warm f f64"
+    version, stamp, overloads = testkernels._read_index(folder / "mod.g-20.py311.nbi")
+    assert (version, stamp) == ("0.68.1", (1.5, 100))
+    assert overloads == {"f64": "mod.g-20.py311.1.nbc", "i64": "mod.g-20.py311.3.nbc"}
+    assert (folder / "mod.g-20.py311.1.nbc").read_bytes() == b"tests g f64"    # the tests' own kept
+    assert (folder / "mod.g-20.py311.2.nbc").read_bytes() == b"orphan"
+    assert (folder / "mod.g-20.py311.3.nbc").read_bytes() == b"warm g i64"
     assert not list(target.rglob("*.merge"))
+
+
+def test_merge_leaves_an_index_of_another_source_alone(tmp_path):
+    source, target = tmp_path / "warm", tmp_path / "tests"
+    _write_index(source / "p" / "m.f-1.py311.nbi", {"i64": "m.f-1.py311.1.nbc"}, stamp=(2.0, 7))
+    _write(source / "p" / "m.f-1.py311.1.nbc", b"warm")
+    _write_index(target / "p" / "m.f-1.py311.nbi", {"f64": "m.f-1.py311.1.nbc"}, stamp=(1.0, 7))
+    before = (target / "p" / "m.f-1.py311.nbi").read_bytes()
+
+    testkernels.merge_cache(source, target)
+
+    assert (target / "p" / "m.f-1.py311.nbi").read_bytes() == before
+    assert not (target / "p" / "m.f-1.py311.2.nbc").exists()
