@@ -24,7 +24,7 @@ from snakemake.utils import validate
 
 from mfg_finance.batching import batches
 from mfg_finance.sweeps import sweep_points
-from mfg_finance.report.formatting import plus_minus
+from mfg_finance.report.uncertain import plus_minus, with_error
 
 from reportutils import report_inputs
 
@@ -237,13 +237,12 @@ def test_mfg_and_verification_sections(report_html, pipeline):
         assert title.lower() in text_of(mfg.split("Scenario: endogenous_price", 1)[1])   # named as not repeated
     assert mfg.count("<figcaption>Mean flow, execution cost eta") == 2
     # the glance table shows each scenario's reported outcomes of metrics.json with their errors (issue 14)
-    from mfg_finance.report.render import _with_error
     glance = text_of(mfg.split("Parameters used", 1)[0])
     for scenario in ("baseline", "endogenous_price"):
         doc = json.loads((pipeline / f"results/mfg/{scenario}/metrics.json").read_text())
         unresolved = doc.get("accuracy", {}).get("unresolved", [])
         for key in ("mean_inventory_terminal", "total_cost", "liquidation_half_life"):
-            shown = _with_error(doc["outcomes"][key], doc["outcome_errors"][key], key in unresolved)
+            shown = with_error(doc["outcomes"][key], doc["outcome_errors"][key], unresolved=key in unresolved)
             assert shown in glance, (scenario, key, shown)
     verification = section(report_html, "verification")
     refinement = pd.read_csv(pipeline / "results/mfg/verification/refinement.csv")

@@ -8,7 +8,8 @@ import re
 
 import numpy as np
 
-from mfg_finance.report.formatting import num, plus_minus
+from mfg_finance.report.formatting import num
+from mfg_finance.report.uncertain import plus_minus
 from mfg_finance.report.render import _scenario, _scenario_table
 
 #: reported outcomes, deliberately unlike what the arrays below give (mean 0.5 -> 0.0005715, eta 0.1 ... 0.13)
@@ -99,9 +100,10 @@ def test_the_summary_states_each_mfg_number_with_its_error():
 def test_summary_shows_no_error_at_round_off():
     """The eta1 sweep's eta1 = 0 point has a speed exact to round-off (error 7e-15): the summary said
     "13.8160856426 ± 0.0000000000"; it now states the value alone, and a real error as before."""
-    from mfg_finance.report.summary import _pm
-    assert _pm(13.8160856426, 7.105e-15) == "13.8"
-    assert _pm(11.27304, 1.0e-4) == plus_minus(11.27304, 1.0e-4) == "11.27304 ± 0.00010"
-    assert _pm(0.5, None) == "0.5" and _pm(0.5, 0.0) == "0.5"
-    # a tiny genuine error (the real-data end price's 7.5e-9 BRL) is shown, as the start price's 3e-8 is
-    assert _pm(17.16584039465264, 7.48e-9, ".4f") == "17.1658403947 ± 0.0000000075"
+    from mfg_finance.report.summary import _stated
+    assert _stated(13.8160856426, 7.105e-15) == "13.8"
+    assert _stated(11.2730, 1.0e-3) == plus_minus(11.2730, 1.0e-3) == "11.2730 ± 0.0010"
+    assert _stated(0.5, None) == "0.5" and _stated(0.5, 0.0) == "0.5"
+    # a tiny genuine error (the real-data end price's 7.5e-9 BRL) is shown, as the start price's 3e-8 is, the price
+    # to six significant digits (was "17.1658403947 ± 0.0000000075")
+    assert _stated(17.16584039465264, 7.48e-9, fmt=".4f") == "17.1658 ± 7.5e-9"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from mfg_finance.report.systemic import (SPEED_NOT_RESOLVED, _overview_figure, _scenario_rows, _sweep_rows,
-                                         _sweep_table, combined_uncertainty, describe_change, systemic_summary,
-                                         value_error_se)
+                                         _sweep_table, combined_uncertainty, describe_change, systemic_summary)
+from mfg_finance.report.uncertain import with_error
 
 
 def _sweep(impact_end: float, speed_end: float) -> pd.DataFrame:
@@ -51,11 +51,11 @@ def test_a_change_beyond_the_combined_uncertainty_is_an_effect():
 
 def test_combined_uncertainty_and_formats():
     assert combined_uncertainty((1.0, 0.1, 0.3), (2.0, 0.2, 0.4)) == 0.1 + 0.2 + 2.0 * 0.5
-    assert value_error_se(12.2882, 0.0639, 1.07, " per day") == "12.3 ± 0.064 per day (SE 1.1)"
-    assert value_error_se(12.2882, 0.0639, None) == "12.288 ± 0.064"
-    assert value_error_se(0.03, None, 0.004, " BRL") == "0.0300 ± 0.0040 BRL (SE)"
-    assert value_error_se(float("nan"), 0.1, 0.1) == "—"
-    assert value_error_se(15.443, 0.023, 1.3e-17, " per day") == "15.443 ± 0.023 per day"    # round-off SE
+    assert with_error(12.2882, 0.0639, 1.07, unit=" per day") == "12.3 ± 0.064 per day (SE 1.1)"
+    assert with_error(12.2882, 0.0639, None) == "12.288 ± 0.064"
+    assert with_error(0.03, None, 0.004, unit=" BRL") == "0.0300 ± 0.0040 BRL (SE)"
+    assert with_error(float("nan"), 0.1, 0.1) == "—"
+    assert with_error(15.443, 0.023, 1.3e-17, unit=" per day") == "15.443 ± 0.023 per day"    # round-off SE
     # a change with no uncertainty at all is stated as such, never as within noise
     rows = [{"x": {"mean": 1.0}}, {"x": {"mean": 2.0}}]
     assert describe_change(rows, "x", "x") == "x rises from 1 to 2 (by 1, no uncertainty estimated)"
@@ -73,7 +73,7 @@ def test_sweep_table_and_scenario_rows_show_error_and_se():
     row = _scenario_rows([metrics])[0]
     # E[Q_T] = 5.4e-4 with SE 3e-4 (1.8 SE): the speed read from it is marked (see the next tests)
     assert row["liquidation speed (1/day)"] == "13.90 ± 0.05 (SE 0.4)" + SPEED_NOT_RESOLVED
-    assert row["mean Q_T (inventory units)"] == "0.00054 ± 1e-05 (SE 0.0003) (not resolved by the grid)"
+    assert row["mean Q_T (inventory units)"] == "0.00054 ± 1e-5 (SE 0.0003) (not resolved by the grid)"
     assert row["price impact (BRL)"] == "—"
 
 
@@ -199,12 +199,12 @@ def test_summary_quantifies_the_spread_at_the_calibrated_sigma0():
     spread (real data: the end price 5-95% over -0.20 to +0.22 BRL) is what common noise changes most."""
     metrics = [{"kind": "types", "scenario": "two_types"},
                {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 1.1927},
-                "expected_cost": {"value": 0.46587, "error_bound": 0.00106},
+                "expected_cost": {"value": 0.46587, "error": 0.00085, "error_bound": 0.00106, "unresolved": False},
                 "outcomes": {"price_impact": {"mean": 5.6e-3, "error": 1e-4, "se": 3.1e-3},
                              "price_impact_band_5_95": [-0.2011, 0.2214], "Q_T_band_5_95": [-0.0816, 0.0837]}}]
     key, rows = _sweep_rows(_sweep(impact_end=0.0290, speed_end=13.90))
     text = systemic_summary({"sweeps": {"raw": {key: rows}}, "metrics": metrics})
-    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.4659 ± 0.0011, and "
+    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.46587 ± 0.00085, and "
             "across shocks (5-95% of the simulated paths) the price moves over the horizon by -0.2 to 0.22 BRL (mean "
             "0.0056 ± 0.0001 (SE 0.0031)) and the crowd's mean inventory ends between -0.082 and 0.084 units") in text
     assert "The fan charts show the spread" not in text
@@ -226,3 +226,18 @@ def test_urgent_share_summary_gives_each_types_own_cost():
     assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
     assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
             "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text
+
+
+def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolved():
+    base = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 0.9},
+            "sigma0_source": "calibrated",
+            "outcomes": {"liquidation_speed": {"mean": 13.9, "error": 0.05, "se": 0.4},
+                         "Q_T": {"mean": 5.4e-3, "error": 1e-5, "se": 3e-4},
+                         "price_impact": None, "Q_T_band_5_95": [-1e-3, 2e-3]}, "unresolved": []}
+    held = {"value": 0.4648, "error": 0.00085, "error_bound": 0.00106, "unresolved": False}
+    not_held = {**held, "unresolved": True}
+    rows = _scenario_rows([{**base, "expected_cost": held}, {**base, "expected_cost": not_held},
+                           {**base, "expected_cost": {"value": 0.4648, "error_bound": 0.00106}}])
+    assert rows[0]["expected cost"] == "0.46480 ± 0.00085"
+    assert rows[1]["expected cost"] == "0.4648 ± 0.0011 (bound) (not resolved by the grid)"
+    assert rows[2]["expected cost"] == "0.4648 ± 0.0011 (bound)"        # metrics written before the estimate

@@ -132,30 +132,3 @@ def factorize_chunks(keys: np.ndarray, n_chunks: int) -> ChunkCodes:
         global_of[bounds[k]:bounds[k] + counts[k]] = merged_codes[offsets[k]:offsets[k + 1]]
     return ChunkCodes(codes, bounds, global_of, global_first)
 
-
-#: Records per parallel task of :func:`take_codes`.
-_TAKE_BLOCK = 1 << 14
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def take_codes(codes, maps, widths, rows, out8, out16, out32):
-    """``out[rows[f], i] = maps[f, codes[i]]`` for every field ``f``, in the output of its width, in one pass.
-
-    ``maps`` (int32, one row per field) maps each distinct text combination to the field's category code;
-    ``widths[f]`` is 0, 1 or 2 for the int8, int16 or int32 output (``out8``, ``out16``, ``out32``: one row
-    per field of that width), so each field's codes come out at pandas' own width for its categories.
-    """
-    n = codes.shape[0]
-    n_fields = maps.shape[0]
-    n_blocks = (n + _TAKE_BLOCK - 1) // _TAKE_BLOCK
-    for block in numba.prange(n_blocks):
-        for i in range(block * _TAKE_BLOCK, min((block + 1) * _TAKE_BLOCK, n)):
-            c = codes[i]
-            for f in range(n_fields):
-                value = maps[f, c]
-                if widths[f] == 0:
-                    out8[rows[f], i] = value
-                elif widths[f] == 1:
-                    out16[rows[f], i] = value
-                else:
-                    out32[rows[f], i] = value

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -238,46 +237,3 @@ def gather_bytes(buf, starts, columns):
         for k in range(columns.shape[0]):
             out[i, k] = buf[base + columns[k]]
     return out
-
-
-#: Records per parallel task of :func:`narrow_rows`.
-_NARROW_BLOCK = 1 << 14
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def narrow_rows(ints, sources, widths, targets, blank_rows, out8, out16, out32, out64, blank):
-    """Typed copies of integer rows in one parallel pass: ``out[targets[k]] = ints[sources[k]]``.
-
-    ``widths[k]`` (0-3) picks the output (``out8``, ``out16``, ``out32``, ``out64``: int8 to int64, one row
-    per target). When ``blank_rows[k] >= 0`` the source is an optional integer: a :data:`BLANK` (negative)
-    value becomes 0 with ``blank[blank_rows[k]]`` True (pandas' nullable integers), others keep theirs.
-    Values must fit their output (the layout's field widths guarantee it).
-    """
-    n = ints.shape[1]
-    n_blocks = (n + _NARROW_BLOCK - 1) // _NARROW_BLOCK
-    for block in numba.prange(n_blocks):
-        lo, hi = block * _NARROW_BLOCK, min((block + 1) * _NARROW_BLOCK, n)
-        for k in range(sources.shape[0]):       # row by row: plain cast loops the compiler vectorizes
-            src, dst, optional = ints[sources[k]], targets[k], blank_rows[k] >= 0
-            if optional:
-                mask = blank[blank_rows[k]]
-                for i in range(lo, hi):
-                    mask[i] = src[i] < 0
-            if widths[k] == 0:
-                _cast(src, out8[dst], lo, hi, optional)
-            elif widths[k] == 1:
-                _cast(src, out16[dst], lo, hi, optional)
-            elif widths[k] == 2:
-                _cast(src, out32[dst], lo, hi, optional)
-            else:
-                _cast(src, out64[dst], lo, hi, optional)
-
-
-@njit(inline="always")
-def _cast(src, dst, lo, hi, optional):
-    if optional:                               # a blank (negative) becomes 0
-        for i in range(lo, hi):
-            dst[i] = max(src[i], 0)
-    else:
-        for i in range(lo, hi):
-            dst[i] = src[i]

@@ -28,6 +28,7 @@ from mfg_finance.cotahist.rejects import Reject, header_and_trailer, kernel_reje
 from mfg_finance.cotahist.source import read_source
 from mfg_finance.cotahist.textcodes import (TextTable, categorical_columns, factorize_records, merge_tables,
                                             text_columns)
+from mfg_finance.cotahist.typed_rows import typed_rows
 from mfg_finance.errors import CotahistError
 from mfg_finance.job_threads import parallel_kernels
 
@@ -182,7 +183,7 @@ def _header_trailer_dropped(rejects: list[Reject]) -> int:
 
 _NARROW_DTYPES = (np.int8, np.int16, np.int32, np.int64)
 # The integer rows that become typed columns (dates are used as they are): where each one goes in
-# kernel.narrow_rows' outputs, by dtype
+# typed_rows' outputs, by dtype
 _NARROWED = [(row, f) for row, f in enumerate(_SPEC.int_fields) if f.kind not in (DATE, DATE_OR_NEVER)]
 _NARROW_WIDTHS = [_NARROW_DTYPES.index(np.dtype(INT_DTYPES[f.column])) for _, f in _NARROWED]
 _NARROW_TARGETS = [_NARROW_WIDTHS[:k].count(w) for k, w in enumerate(_NARROW_WIDTHS)]
@@ -195,9 +196,9 @@ def _narrowed_columns(ints: np.ndarray) -> dict[str, object]:
     n = ints.shape[1]
     outs = [np.empty((_NARROW_WIDTHS.count(w), n), dtype=dtype) for w, dtype in enumerate(_NARROW_DTYPES)]
     blank = np.empty((max(_NARROW_BLANKS) + 1, n), dtype=bool)
-    kernel.narrow_rows(ints, np.array([row for row, _ in _NARROWED], dtype=np.int64),
-                       np.array(_NARROW_WIDTHS, dtype=np.int64), np.array(_NARROW_TARGETS, dtype=np.int64),
-                       np.array(_NARROW_BLANKS, dtype=np.int64), *outs, blank)
+    typed_rows(ints, np.array([row for row, _ in _NARROWED], dtype=np.int64), None,
+               np.array(_NARROW_WIDTHS, dtype=np.int64), np.array(_NARROW_TARGETS, dtype=np.int64),
+               np.array(_NARROW_BLANKS, dtype=np.int64), *outs, blank)
     out: dict[str, object] = {}
     for (_, f), width, target, blank_row in zip(_NARROWED, _NARROW_WIDTHS, _NARROW_TARGETS, _NARROW_BLANKS):
         values = outs[width][target]

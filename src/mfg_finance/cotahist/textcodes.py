@@ -10,7 +10,7 @@ are decoded.
 Large inputs (:func:`~mfg_finance.job_threads.parallel_kernels`) take compiled passes over numba's
 threads: the keys are factorized in chunks (:mod:`.hashcodes`), renumbered during the byte check
 (:func:`.detail_kernel.renumber_and_check`), and each field's category codes are taken in one pass
-(:func:`.hashcodes.take_codes`). Small ones use pandas and NumPy (nothing to compile); both give the
+(:func:`.typed_rows.typed_rows`). Small ones use pandas and NumPy (nothing to compile); both give the
 same codes (``tests/cotahist/test_parallel_columns.py``).
 """
 
@@ -23,9 +23,10 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.cotahist import detail_kernel
-from mfg_finance.cotahist.hashcodes import factorize_chunks, take_codes
+from mfg_finance.cotahist.hashcodes import factorize_chunks
 from mfg_finance.cotahist.kernel import first_text_mismatch, gather_bytes
 from mfg_finance.cotahist.layout import DETAIL_FIELDS, RECORD_BYTES, TEXT, Field
+from mfg_finance.cotahist.typed_rows import no_blanks, typed_rows
 from mfg_finance.job_threads import parallel_kernels
 
 
@@ -149,7 +150,7 @@ def categorical_columns(table: TextTable, fields: tuple[Field, ...]) -> dict[str
 
     Each field's categories and the map from distinct text combinations to them come from the table's few
     rows; the per-record codes are then taken through those maps, for large tables all fields in one
-    parallel pass (:func:`.hashcodes.take_codes`), directly at the width pandas stores them.
+    parallel pass (:func:`.typed_rows.typed_rows`), directly at the width pandas stores them.
     """
     names, categories, maps = [], [], []
     start = 0
@@ -180,5 +181,7 @@ def _take_codes(record_codes: np.ndarray, maps: list[np.ndarray], widths: list[i
     rows = [sum(1 for v in widths[:f] if v == w) for f, w in enumerate(widths)]
     outs = [np.empty((widths.count(w), n), dtype=dtype) for w, dtype in enumerate(_CODE_DTYPES)]
     table = np.stack(maps) if maps else np.empty((0, 0), dtype=np.int32)
-    take_codes(record_codes, table, np.array(widths, dtype=np.int64), np.array(rows, dtype=np.int64), *outs)
+    fields = np.arange(len(maps), dtype=np.int64)
+    typed_rows(table, fields, record_codes, np.array(widths, dtype=np.int64), np.array(rows, dtype=np.int64),
+               np.full(len(maps), -1, dtype=np.int64), *outs, *no_blanks(n))
     return [outs[w][r] for w, r in zip(widths, rows)]

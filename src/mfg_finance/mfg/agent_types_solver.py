@@ -111,56 +111,61 @@ class TypesSolution:
         return float(self.masses[k, 0] @ self.u[k, 0])
 
     def mean_paths(self) -> tuple[np.ndarray, list[float | None]]:
-        """``(Q, [ln(Q_k,T / Q_k,0)])``: (K, nt+1) each type's mean inventory path of the outcomes (inventory units).
+        """``(Q, [ln(Q_T,k / Q_0,k)])``: (K, nt+1) each type's mean inventory path of the outcomes (inventory units).
 
         As the one-type solution's (:meth:`mfg_finance.mfg.solution.Solution.mean_path`): for a type with a
         position, the path of its linear feedback ``-h2_k q / eta`` on the common cost path
         (:mod:`mfg_finance.mfg.mean_path` with the type's ``phi_k``, ``gamma_T,k``): relative accuracy however small
         ``Q_k,T``, none of the density's first-order time error in the exponent. Without one, the density's mean
         and ``None``."""
-        from mfg_finance.mfg.mean_path import mean_path
+        return self._mean_paths()[:2]
+
+    def _mean_paths(self) -> tuple[np.ndarray, list[float | None], list[float | None]]:
+        """:meth:`mean_paths` and each type's value curvature ``H_k^0`` at ``t = 0`` (``None`` without a position):
+        one backward recursion per type (:func:`mfg_finance.mfg.mean_path.curvature_and_log_decay`) for both."""
+        from mfg_finance.mfg.mean_path import curvature_and_log_decay
         from mfg_finance.mfg.outcomes import NO_POSITION
 
         density_mean, std0 = self.mean_inventory, np.sqrt(np.maximum(self.variance[:, 0], 0.0))
-        paths, logs = density_mean.copy(), []
+        paths, logs, curvatures = density_mean.copy(), [], []
         for k, ty in enumerate(self.types):
             if not abs(float(density_mean[k, 0])) > NO_POSITION * float(std0[k]):
                 logs.append(None)
+                curvatures.append(None)
                 continue
-            paths[k], log_ratio = mean_path(float(density_mean[k, 0]), self.grid.dts, self.eta, phi=ty.phi,
-                                            gamma_T=ty.gamma_T)
-            logs.append(log_ratio)
-        return paths, logs
+            curvature, log_decay = curvature_and_log_decay(self.grid.dts, self.eta, phi=ty.phi, gamma_T=ty.gamma_T)
+            paths[k] = float(density_mean[k, 0]) * np.exp(log_decay)
+            logs.append(float(log_decay[-1]))
+            curvatures.append(float(curvature[0]))
+        return paths, logs, curvatures
 
-    def end_flows(self) -> tuple[np.ndarray, np.ndarray | None]:
+    def end_flows(self, paths=None) -> tuple[np.ndarray, np.ndarray | None]:
         """``(m, p)``: (K, 2) each type's mean flow at ``t = 0`` and ``T`` on its mean path (inventory units / day)
-        and (2,) the clearing price of the crowd's ``sum_k w_k m_k`` there (BRL; ``None`` without a price).
+        and (2,) the clearing price of the crowd's ``sum_k w_k m_k`` there (BRL; ``None`` without a price);
+        ``paths``: the mean paths of :meth:`_mean_paths`, to reuse.
 
         As one type's (:func:`mfg_finance.mfg.mean_path.end_flows`): type ``k``'s feedback ``-H_k q / eta`` on its
         law of mean ``Q_k`` gives ``m_k = -H_k Q_k / eta``, at the ends with ``H_k^0`` and ``Q_k,T`` from its mean
         path and ``H_k^N = gamma_T,k``, and the common cost the model's for that crowd flow,
-        ``eta = (f + sqrt(f^2 + 4 eta1 |sum_k w_k H_k Q_k|)) / 2`` (``f = eta^n - eta1 |m^n|``, the cost's
-        exogenous part on the grid). A type without a position has no drive (``m_k = 0``). With one type this is
-        the one-type solve's."""
-        from mfg_finance.mfg.mean_path import curvature_and_log_decay
-        from mfg_finance.mfg.outcomes import NO_POSITION
+        ``eta = (f + sqrt(f^2 + 4 eta1 |sum_k w_k H_k Q_k|)) / 2`` (:func:`mfg_finance.mfg.mean_path.end_cost`;
+        ``f = eta^n - eta1 |m^n|``, the cost's exogenous part on the grid). A type without a position has no drive
+        (``m_k = 0``). With one type this is the one-type solve's."""
+        from mfg_finance.mfg.mean_path import end_cost
         from mfg_finance.mfg.price import clearing_price, supply_path
 
-        eta1 = float(self.config["params"]["eta1"])
-        density_mean, std0 = self.mean_inventory, np.sqrt(np.maximum(self.variance[:, 0], 0.0))
+        _, logs, curvatures = paths if paths is not None else self._mean_paths()
+        eta1, density_mean = float(self.config["params"]["eta1"]), self.mean_inventory
         drive = np.zeros((len(self.types), 2))
         for k, ty in enumerate(self.types):
-            q0 = float(density_mean[k, 0])
-            if abs(q0) > NO_POSITION * float(std0[k]):
-                curvature, logs = curvature_and_log_decay(self.grid.dts, self.eta, phi=ty.phi, gamma_T=ty.gamma_T)
-                drive[k] = float(curvature[0]) * q0, float(ty.gamma_T) * q0 * math.exp(float(logs[-1]))
+            if logs[k] is not None:
+                q0 = float(density_mean[k, 0])
+                drive[k] = curvatures[k] * q0, float(ty.gamma_T) * q0 * math.exp(logs[k])
         flows = np.zeros_like(drive)
         for j, n in enumerate((0, -1)):
             f = float(self.eta[n] - eta1 * abs(self.mean_flow[n]))
             total = float(self.weights @ drive[:, j])
             if total != 0.0 or np.any(drive[:, j]):
-                cost = 0.5 * (f + math.sqrt(f * f + 4.0 * eta1 * abs(total)))
-                flows[:, j] = -drive[:, j] / cost
+                flows[:, j] = -drive[:, j] / end_cost(f, eta1, total)
         pc = self.config.get("price") or {}
         if pc.get("kappa") is None or pc.get("p_ref") is None:
             return flows, None
@@ -175,11 +180,12 @@ class TypesSolution:
         ``sqrt(sum_k w_k (V_k + Q_k^2) - Q^2)``; cost ``sum_k w_k J_k``); a type's are those of its own paths
         (keys :data:`TYPE_OUTCOME_KEYS`), its mean inventory that of :meth:`mean_paths`."""
         t, V, density_Q = self.grid.t, self.variance, self.mean_inventory
-        Q, log_ratios = self.mean_paths()
+        paths = self._mean_paths()
+        Q, log_ratios = paths[:2]
         w = self.weights
         costs = [self.total_cost(k) for k in range(len(self.types))]
         per_type = {}
-        ends, end_prices = self.end_flows()     # (path_outcomes reads the flows and the price at the two ends only)
+        ends, end_prices = self.end_flows(paths)  # (path_outcomes reads the flows and the price at the two ends only)
         for k, ty in enumerate(self.types):
             flow = self.mean_flow_by_type[k].copy()
             flow[[0, -1]] = ends[k]

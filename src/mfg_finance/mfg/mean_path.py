@@ -93,11 +93,16 @@ def end_flows(mean_initial: float, curvature_initial: float, log_ratio_terminal:
         drive = h * q
         if drive == 0.0:
             return 0.0
-        cost = 0.5 * (f + math.sqrt(f * f + 4.0 * eta1 * abs(drive)))
-        return -drive / cost
+        return -drive / end_cost(f, eta1, drive)
 
     q_terminal = float(mean_initial) * math.exp(float(log_ratio_terminal))
     return flow(float(curvature_initial), float(mean_initial), floor[0]), flow(float(gamma_T), q_terminal, floor[1])
+
+
+def end_cost(floor: float, eta1: float, drive: float) -> float:
+    """The model's cost ``eta = (f + sqrt(f^2 + 4 eta1 |H Q|)) / 2`` at an end for the crowd's drive ``H Q`` (its
+    flow is ``-H Q / eta``; :func:`end_flows`): ``floor`` the cost's exogenous part ``f`` there."""
+    return 0.5 * (floor + math.sqrt(floor * floor + 4.0 * eta1 * abs(drive)))
 
 
 def mean_path(mean_initial: float, time_steps: np.ndarray, eta: np.ndarray, *, phi: float,

@@ -12,7 +12,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet
-from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num, plus_minus
+from mfg_finance.report.formatting import figure, html_table, html_tables_fitting
+from mfg_finance.report.uncertain import with_error
 
 #: (outcome key, label with unit) of the scenario table
 OUTCOMES = (("crowd_liquidation_speed", "crowd's liquidation speed (1/day)"),
@@ -41,19 +42,11 @@ def _paths(inputs: Mapping[str, Any], key: str) -> list[str]:
     return [str(value)] if isinstance(value, (str, Path)) else [str(v) for v in value]
 
 
-def _with_error(value, error) -> str:
-    """``value ± error``; an error below 1e-6 of the value (the market maker's sub-step error, typically) is said
-    so rather than printed with a dozen zeros."""
-    if finite(value) and finite(error) and abs(float(error)) < 1e-6 * abs(float(value)):
-        return f"{num(value, 5)} (± < 1e-6 relative)"
-    return plus_minus(value, error)
-
-
 def _scenario(path: str, figures: list[str]) -> dict[str, Any]:
     metrics = read_json(path)
     name = Path(path).parent.name
     outcomes, errors = metrics["outcomes"], metrics["outcome_errors"]
-    rows = [{"outcome": label, "value ± estimated error": _with_error(outcomes.get(key), errors.get(key))}
+    rows = [{"outcome": label, "value ± estimated error": with_error(outcomes.get(key), errors.get(key))}
             for key, label in OUTCOMES]
     mm = metrics["market_maker"]
     horizon_s = float(metrics["crowd_config"]["grid"]["T"]) * float(metrics["units"]["seconds_per_trading_day"])

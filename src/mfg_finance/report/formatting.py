@@ -1,4 +1,5 @@
-"""Formatting for the report: numbers, ``value ± se``, durations, HTML tables, embedded PNG figures."""
+"""Formatting for the report: numbers, durations, HTML tables, embedded PNG figures (``value ± error``:
+:mod:`mfg_finance.report.uncertain`)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,6 @@ FIGURE_TITLES = {
 
 #: seconds in a B3 trading session, when the calibration does not say
 DEFAULT_SECONDS_PER_DAY = 25200
-
-#: An estimated error below this fraction of its value is round-off (float64's 2e-16 times a modest conditioning)
-#: and not shown: the eta1 = 0 speed's 7e-15 on 13.8, the initial mean's 1e-16. Tiny genuine errors (a price's
-#: 7.5e-9 BRL on 17.17, 4e-10 of it) stay shown. One threshold for the summary, the tables and the sweeps.
-ROUND_OFF = 1e-12
 
 #: A&S (2008) reproduction: the compared statistics and their labels
 REPRO_METRICS = (("profit_mean", "mean profit"), ("profit_std", "std of profit"),
@@ -71,16 +67,6 @@ def num(value, digits: int = 3) -> str:
         return f"{value:.{digits}g}"
     text = f"{value:,.{digits}g}" if abs(value) < 10 ** digits else f"{value:,.0f}"
     return text
-
-
-def plus_minus(value, se) -> str:
-    """``value ± se`` with ``value`` rounded to the second significant digit of ``se``."""
-    if not finite(value):
-        return "—"
-    if not finite(se) or float(se) <= 0:
-        return num(value, 4)
-    decimals = min(max(0, 1 - int(math.floor(math.log10(float(se))))), 10)
-    return f"{float(value):.{decimals}f} ± {float(se):.{decimals}f}"
 
 
 def duration(days: float, seconds_per_day: float | None) -> str:

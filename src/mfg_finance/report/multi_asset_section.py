@@ -12,7 +12,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.report.formatting import figure, html_table, num, plus_minus
+from mfg_finance.report.formatting import figure, html_table, num
+from mfg_finance.report.uncertain import plus_minus
 
 
 def _paths(inputs: Mapping[str, Any], key: str) -> list[str]:

@@ -23,8 +23,9 @@ from mfg_finance.calibration import parameter_values
 from mfg_finance.io import read_json, read_parquet, read_yaml, write_text
 from mfg_finance.mfg.outcomes import half_life
 from mfg_finance.report.systemic import systemic_section
-from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, ROUND_OFF, duration, embed_png,
-                                           figure, finite, html_table, html_tables_fitting, num, plus_minus)
+from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, embed_png, figure, finite,
+                                           html_table, html_tables_fitting, num)
+from mfg_finance.report.uncertain import plus_minus, with_error
 from mfg_finance.report.data_section import data_section
 from mfg_finance.report.equilibrium_section import equilibrium_section
 from mfg_finance.report.multi_asset_section import multi_asset_section
@@ -117,8 +118,8 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "eta_uplift_mean_error_pct": (error_of("eta_mean", 100.0 / eta0) if finite(eta0) and eta0 else None),
     })
     # what the text and the glance table show: each reported outcome with its estimated error
-    scenario["shown"] = {key: _with_error(scenario[field] if field else outcomes.get(key),
-                                          errors.get(key) if key in outcomes else None, key in unresolved)
+    scenario["shown"] = {key: with_error(scenario[field] if field else outcomes.get(key),
+                                         errors.get(key) if key in outcomes else None, unresolved=key in unresolved)
                          for key, field in REPORTED_OUTCOMES.items()}
     if price is not None:
         p_ref = float(p_ref) if finite(p_ref) else float(price[-1])
@@ -160,18 +161,6 @@ def _outcome_table(outcomes: Mapping[str, Any], errors: Mapping[str, Any], unres
     return html_table(frame, digits=4)
 
 
-def _with_error(value, error, unresolved: bool = False, scale: float = 1.0) -> str:
-    """A reported outcome as the report shows it: ``value ± error`` (times ``scale``), marked when the grid does
-    not resolve it; the value alone when no error was estimated, a dash when there is no value."""
-    if not finite(value):
-        return "—"
-    error = float(error) * scale if finite(error) else None
-    # an error at round-off level (e.g. the initial mean's, 1e-16 relative) says nothing: the value alone
-    shown_error = error if error and error > ROUND_OFF * abs(float(value) * scale) else None
-    text = plus_minus(float(value) * scale, shown_error) if shown_error else num(float(value) * scale, 4)
-    return text + " (unresolved)" if unresolved else text
-
-
 #: outcomes of metrics.json the scenario text and the glance table show (with their errors, ``shown``)
 #: (key of metrics.json: the scenario's field holding it, or None)
 REPORTED_OUTCOMES = {"mean_inventory_initial": "mean_q0", "mean_inventory_terminal": "mean_qT",
@@ -189,7 +178,8 @@ def _scenario_table(scenarios: list[dict[str, Any]], seconds_per_day: float | No
 
         def shown(key: str, value, scale: float = 1.0) -> str:
             # value: the scenario's (the reported outcome, or the arrays' when metrics.json has none)
-            return _with_error(value, errors.get(key) if key in outcomes else None, key in unresolved, scale)
+            return with_error(value, errors.get(key) if key in outcomes else None, scale=scale,
+                              unresolved=key in unresolved)
 
         minutes = seconds_per_day / 60 if seconds_per_day else math.nan
         rows.append({
@@ -293,8 +283,6 @@ def _sweep_display(table: pd.DataFrame) -> pd.DataFrame:
     ``(SE se)`` for a Monte Carlo one, ``(unresolved)`` when the point lists it), not in ``_error``/``_se``
     columns several tables away. A converged point with no iteration (a common-noise solve: no fixed point)
     shows a dash there, not 0."""
-    from mfg_finance.report.systemic import value_error_se
-
     flags = [c for c in table.columns if c.endswith("unresolved")]      # "unresolved", "type_<name>_unresolved"
 
     def flagged(col: str, row) -> bool:
@@ -310,7 +298,7 @@ def _sweep_display(table: pd.DataFrame) -> pd.DataFrame:
             continue
         cells = []
         for _, row in table.iterrows():
-            text = value_error_se(row[col], row.get(error), row.get(se))
+            text = with_error(row[col], row.get(error), row.get(se))
             cells.append(text + (" (unresolved)" if text != "—" and flagged(col, row) else ""))
         out[col] = cells
         out = out.drop(columns=[c for c in (error, se) if c in out.columns])
@@ -544,6 +532,7 @@ def render_report(context: Mapping[str, Any], template_dir: str | Path, out_path
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)),
                              undefined=jinja2.StrictUndefined, autoescape=jinja2.select_autoescape(["j2", "html"]))
     env.filters["num"] = num
+    env.filters["plus_minus"] = plus_minus
     write_text(out_path, env.get_template(template).render(**context))
 
 

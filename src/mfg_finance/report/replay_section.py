@@ -7,7 +7,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mfg_finance.io import read_json
-from mfg_finance.report.formatting import figure, html_tables_fitting, num, plus_minus
+from mfg_finance.report.formatting import figure, html_tables_fitting, num
+from mfg_finance.report.uncertain import plus_minus
 
 #: names of the ``render_report`` inputs this section reads (present only when ``data.trades`` is set)
 REPLAY_INPUTS = ("replay_comparison", "replay_stats", "replay_summary", "replay_figure")

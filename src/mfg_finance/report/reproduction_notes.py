@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from mfg_finance.market_making.reproduction import PAPER_SETUP
-from mfg_finance.report.formatting import REPRO_METRICS, finite, num, plus_minus
+from mfg_finance.report.formatting import REPRO_METRICS, finite, num
+from mfg_finance.report.uncertain import plus_minus
 
 #: half a unit of the paper's last printed digit (it prints spreads to two decimals)
 PAPER_ROUNDING = 0.005

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from mfg_finance.report.formatting import (DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, ROUND_OFF, duration, finite, num,
-                                           plus_minus)
+from mfg_finance.report.formatting import DEFAULT_SECONDS_PER_DAY, REPRO_METRICS, duration, finite, num
+from mfg_finance.report.uncertain import plus_minus, with_error
 
 STRATEGY_NAMES = {
     "hjb": "optimal (GLFT/HJB) quotes",
@@ -71,13 +72,9 @@ def _calibration_paragraph(context: Mapping[str, Any]) -> str:
     return text
 
 
-def _pm(value, error, fmt: str = ".3g") -> str:
-    """An MFG outcome as the summary states it: ``value ± error`` (its estimated discretisation error, as in the
-    glance table), the value alone when it has none (not estimated, or zero or at round-off of the value: an
-    error of 1e-15 would otherwise print the value to ten decimals ``± 0.0000000000``)."""
-    if finite(error) and float(error) > ROUND_OFF * abs(float(value)):
-        return plus_minus(value, error)
-    return format(float(value), fmt)
+#: An MFG outcome as the summary states it: ``value ± error`` (:func:`~mfg_finance.report.uncertain.with_error`: its
+#: estimated discretisation error, as in the glance table), else the value to three significant digits
+_stated = partial(with_error, fmt=".3g")
 
 
 def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
@@ -94,13 +91,12 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
         text = (f"How fast the crowd unwinds: starting from an average {side} position of {num(abs(base['mean_q0']))} "
                 f"inventory units, the traders in equilibrium ")
         if finite(base["half_life_days"]):
-            days = (plus_minus(base["half_life_days"], base.get("half_life_error"))
-                    if finite(base.get("half_life_error")) else f"{base['half_life_days']:.3g}")
+            days = _stated(base["half_life_days"], base.get("half_life_error"))
             text += (f"halve it in {base['half_life_text']} of trading ({days} trading days) "
-                     f"and hold {_pm(base['held_pct'], base.get('held_error_pct'), '.2g')}% of it at the end of "
-                     f"the horizon of {base['horizon_text']}")
+                     f"and hold {_stated(base['held_pct'], base.get('held_error_pct'), fmt='.2g')}% of it at the "
+                     f"end of the horizon of {base['horizon_text']}")
         else:
-            text += (f"still hold {_pm(base['held_pct'], base.get('held_error_pct'))}% of it after the "
+            text += (f"still hold {_stated(base['held_pct'], base.get('held_error_pct'))}% of it after the "
                      f"horizon of {base['horizon_text']} (it never gets down to half)")
         if "mean_inventory_terminal" in base.get("unresolved", ()):
             text += " (the grid does not resolve the terminal mean: the ± is how far off it may be)"
@@ -109,14 +105,12 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
                           f"exact on the grid{note}).")
     if finite(base["eta_uplift_max_pct"]):
         # the reported (extrapolated) peak eta, with its estimated discretisation error when there is one
-        bar = base.get("eta_uplift_max_error_pct")
-        uplift = (plus_minus(base["eta_uplift_max_pct"], bar) if finite(bar) and bar > 0
-                  else f"{base['eta_uplift_max_pct']:.3g}")
+        uplift = _stated(base["eta_uplift_max_pct"], base.get("eta_uplift_max_error_pct"))
         text = (f"Because everyone trades in the same direction at the same time, trading is dearer: the "
                 f"execution cost eta is up to "
                 f"{uplift}% above its no-crowd level eta0 when the crowd trades fastest "
-                f"(at the start, {_pm(abs(base['flow0']), base.get('flow0_error'))} units per day), "
-                f"{_pm(base['eta_uplift_mean_pct'], base.get('eta_uplift_mean_error_pct'), '.2g')}% above "
+                f"(at the start, {_stated(abs(base['flow0']), base.get('flow0_error'))} units per day), "
+                f"{_stated(base['eta_uplift_mean_pct'], base.get('eta_uplift_mean_error_pct'), fmt='.2g')}% above "
                 "on average over the horizon")
         eta_sweep = next((sw for sw in sweeps if sw["params"] == ["eta1"]), None)
         if eta_sweep is not None and eta_sweep["n_points"] > 1:
@@ -131,13 +125,13 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
                 if all(finite(b) for b in bars) and abs(hi["liquidation_speed"] - lo["liquidation_speed"]) <= sum(bars):
                     pace = "keeps its pace within the discretisation error"
                 def rate(row):
-                    return _pm(row["liquidation_speed"], row.get("liquidation_speed_error"))
+                    return _stated(row["liquidation_speed"], row.get("liquidation_speed_error"))
 
                 text += (f". The eta1 sweep shows the effect of this feedback: from eta1 = {lo['param_eta1']:.3g} to "
                          f"{hi['param_eta1']:.3g} the crowd {pace} (liquidation rate "
                          f"{rate(lo)} to {rate(hi)} per trading day) and its "
-                         f"expected cost goes from {_pm(lo['total_cost'], lo.get('total_cost_error'))} to "
-                         f"{_pm(hi['total_cost'], hi.get('total_cost_error'))} cost units")
+                         f"expected cost goes from {_stated(lo['total_cost'], lo.get('total_cost_error'))} to "
+                         f"{_stated(hi['total_cost'], hi.get('total_cost_error'))} cost units")
                 if len(rated) < len(ok):
                     text += (f" (at {len(ok) - len(rated)} of the {len(ok)} points the mean inventory reaches zero "
                              "within the horizon, so no decay rate is defined there)")
@@ -145,8 +139,9 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
                 lo, hi = ok.iloc[0], ok.iloc[-1]
                 text += (f". In the eta1 sweep the mean inventory reaches zero within the horizon at almost every "
                          f"point, so no decay rate is defined; the expected cost goes from "
-                         f"{_pm(lo['total_cost'], lo.get('total_cost_error'))} "
-                         f"(eta1 = {lo['param_eta1']:.3g}) to {_pm(hi['total_cost'], hi.get('total_cost_error'))} cost units "
+                         f"{_stated(lo['total_cost'], lo.get('total_cost_error'))} "
+                         f"(eta1 = {lo['param_eta1']:.3g}) to "
+                         f"{_stated(hi['total_cost'], hi.get('total_cost_error'))} cost units "
                          f"(eta1 = {hi['param_eta1']:.3g})")
         paragraphs.append(text + ".")
     for sc in context["mfg"]["scenarios"]:
@@ -156,14 +151,15 @@ def _mfg_paragraphs(context: Mapping[str, Any], sweeps) -> list[str]:
                     if sc.get("price_gap_max_on_grid") else "")
         change_bp = sc["price_change_bp"]
         body = (f"Price impact (scenario '{sc['name']}', price set by market clearing): the crowd's trading moves the "
-                f"price by up to {_pm(abs(sc['price_gap_max']), sc.get('price_gap_max_error'))} BRL "
-                f"({_pm(abs(sc['price_gap_max_bp']), sc.get('price_gap_max_error_bp'))} bp) "
+                f"price by up to {_stated(abs(sc['price_gap_max']), sc.get('price_gap_max_error'))} BRL "
+                f"({_stated(abs(sc['price_gap_max_bp']), sc.get('price_gap_max_error_bp'))} bp) "
                 f"{'below' if sc['price_gap_max'] < 0 else 'above'} the reference price of {sc['p_ref']:.4g} BRL"
                 f"{gap_note}; as the flow dies out the price goes from "
-                f"{_pm(sc['price_start'], sc.get('price_start_error'), '.4f')} "
-                f"to {_pm(sc['price_end'], sc.get('price_end_error'), '.4f')} BRL "
-                f"({'+' if change_bp > 0 else ''}{_pm(change_bp, sc.get('price_change_error_bp'))} bp), ending "
-                f"{_pm(abs(sc['price_gap_end_bp']), sc.get('price_gap_end_error_bp'), '.2g')} bp from the reference")
+                f"{_stated(sc['price_start'], sc.get('price_start_error'), fmt='.4f')} "
+                f"to {_stated(sc['price_end'], sc.get('price_end_error'), fmt='.4f')} BRL "
+                f"({'+' if change_bp > 0 else ''}{_stated(change_bp, sc.get('price_change_error_bp'))} bp), "
+                f"ending {_stated(abs(sc['price_gap_end_bp']), sc.get('price_gap_end_error_bp'), fmt='.2g')} bp "
+                "from the reference")
         note = "± the estimated discretisation error; " if "±" in body else ""
         paragraphs.append(body + f" ({note}the reference price is an input).")
     return paragraphs

@@ -13,51 +13,25 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.report.formatting import ROUND_OFF, figure, finite, html_table, html_tables_fitting, num, plus_minus
-
-
-#: An SE below this fraction of its value is round-off (the std of identical paths), not shown.
-SE_ROUNDOFF = 1e-9
-
-
-def value_error_se(value, error=None, se=None, unit: str = "") -> str:
-    """``value ± error`` (the discretisation estimate) with its ``unit`` and Monte Carlo SE:
-    ``12.29 ± 0.06 per day (SE 1.0)``; either part left out when absent (a plain value when both are)."""
-    if not finite(value):
-        return "—"
-    # an error or SE at round-off of the value (an exact initial mean; identical paths at sigma0 = 0) says nothing
-    has_error = finite(error) and float(error) > ROUND_OFF * abs(float(value))
-    has_se = finite(se) and float(se) > SE_ROUNDOFF * abs(float(value))
-    if has_error and has_se:
-        # rounded to the larger uncertainty's second significant digit, as plus_minus does
-        digits = plus_minus(value, max(float(error), float(se))).split(" ± ")[0]
-        return f"{digits} ± {num(error, 2)}{unit} (SE {num(se, 2)})"
-    if has_error:
-        return f"{plus_minus(value, error)}{unit}"
-    if has_se:
-        return f"{plus_minus(value, se)}{unit} (SE)"
-    return f"{num(value, 4)}{unit}"
+from mfg_finance.mfg.common_noise_outcomes import mean_within_noise  # noqa: F401  (the one rule; re-exported)
+from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num
+from mfg_finance.report.uncertain import plus_minus, with_error
 
 
 def _estimated(entry) -> str:
     """An estimated path outcome of metrics.json (``{"mean", "se", "error"}``, or a number) as
-    :func:`value_error_se`."""
+    :func:`~mfg_finance.report.uncertain.with_error`."""
     if entry is None:
         return "—"
     if isinstance(entry, Mapping):
-        return value_error_se(entry.get("mean"), entry.get("error"), entry.get("se"))
-    return value_error_se(entry)
+        return with_error(entry.get("mean"), entry.get("error"), entry.get("se"))
+    return with_error(entry)
 
 
 #: Mark of a speed ``-ln(E[Q_T] / Q_0) / T`` whose terminal mean is within :data:`EFFECT_SES` SEs of zero.
+#: The rule is the library's (:func:`mfg_finance.mfg.common_noise_outcomes.mean_within_noise`), which lists such a
+#: speed in metrics.json ``unresolved`` and the sweeps' ``unresolved`` column.
 SPEED_NOT_RESOLVED = " (not resolved: mean Q_T within 2 SE of 0; see the half-life)"
-
-
-def mean_within_noise(mean, se) -> bool:
-    """True when a Monte Carlo mean is within :data:`EFFECT_SES` of its SEs of zero: its sign is not resolved,
-    so the log of it (the speed of the mean path) has no meaningful value or SE (the delta method's
-    ``SE / (T E[Q_T])`` assumes a small relative SE)."""
-    return finite(mean) and finite(se) and float(se) > 0.0 and abs(float(mean)) <= EFFECT_SES * float(se)
 
 
 def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
@@ -89,14 +63,14 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
                 tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}{_type_parameters(m, name)}, cost "
-                                  f"{plus_minus(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, speed "
+                                  f"{_cost_cell(t['expected_cost'])}, speed "
                                   + _resolved(_estimated(t["liquidation_speed"]),
                                               "liquidation_speed" in (tu.get(name) or []))
                                   for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
-                         "expected cost": plus_minus(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
+                         "expected cost": _cost_cell(m["expected_cost"]),
                          **_crowd_path_cells(m),
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
@@ -109,23 +83,23 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             crowd_unresolved = (m.get("unresolved") or {}).get("crowd") or []
 
             def shown(name, t, key):
-                return _resolved(plus_minus(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
+                return _resolved(with_error(t[key], (te.get(name) or {}).get(key)), key in (tu.get(name) or []))
             types = ", ".join(f"{name}: w {num(t['weight'], 2)}{_type_parameters(m, name)}, cost "
                               f"{shown(name, t, 'total_cost')}, speed {shown(name, t, 'liquidation_speed')}"
                               for name, t in o["types"].items())
             half_life = o.get("liquidation_half_life")
             rows.append({"scenario": m["scenario"], "kind": f"{len(o['types'])} types ({types})",
-                         "sigma0": "0", "expected cost": plus_minus(o["total_cost"], e.get("total_cost")),
-                         "liquidation speed (1/day)": plus_minus(o["liquidation_speed"], e.get("liquidation_speed")),
+                         "sigma0": "0", "expected cost": with_error(o["total_cost"], e.get("total_cost")),
+                         "liquidation speed (1/day)": with_error(o["liquidation_speed"], e.get("liquidation_speed")),
                          "half-life (days)": "—" if half_life is None
-                         else plus_minus(half_life, e.get("liquidation_half_life")),
-                         "mean Q_T (inventory units)": _resolved(plus_minus(o["mean_inventory_terminal"],
+                         else with_error(half_life, e.get("liquidation_half_life")),
+                         "mean Q_T (inventory units)": _resolved(with_error(o["mean_inventory_terminal"],
                                                                             e.get("mean_inventory_terminal")),
                                                                  "mean_inventory_terminal" in crowd_unresolved),
-                         "price impact (BRL)": plus_minus(o["price_impact"], e.get("price_impact"))
+                         "price impact (BRL)": with_error(o["price_impact"], e.get("price_impact"))
                          if o.get("price_impact") is not None else "—",
                          "Q_T 5-95% (inventory units)": "—",
-                         "terminal std of q (inventory units)": _resolved(plus_minus(o["terminal_dispersion"],
+                         "terminal std of q (inventory units)": _resolved(with_error(o["terminal_dispersion"],
                                                                                     e.get("terminal_dispersion")),
                                                                          "terminal_dispersion" in crowd_unresolved)})
     return rows
@@ -144,11 +118,21 @@ def _resolved(text: str, unresolved: bool) -> str:
     return f"{text} (not resolved by the grid)" if unresolved else text
 
 
+def _cost_cell(cost: Mapping[str, Any]) -> str:
+    """An expected cost under common noise (metrics.json ``expected_cost``) as ``value ± estimate``; where the
+    estimate is not held (``unresolved``: a time sequence that is not asymptotic) or absent (metrics written
+    before it), ``value ± bound (bound)``."""
+    if cost.get("error") is not None and not cost.get("unresolved"):
+        return with_error(cost["value"], cost["error"])
+    text = f"{with_error(cost['value'], cost['error_bound'])} (bound)"
+    return _resolved(text, bool(cost.get("unresolved")))
+
+
 def _dispersion(d: Mapping[str, Any] | None) -> str:
     """``std ± error (common c, idiosyncratic i; SE s)`` of a common-noise terminal dispersion record."""
     if not d:
         return "—"
-    text = (f"{plus_minus(d['value'], d['error'])} (common {num(d['common']['std'], 3)}, idiosyncratic "
+    text = (f"{with_error(d['value'], d['error'])} (common {num(d['common']['std'], 3)}, idiosyncratic "
             f"{num(d['idiosyncratic']['std'], 3)}; Monte Carlo SE {num(d['se'], 2)})")
     return _resolved(text, "total" in (d.get("unresolved") or []))
 
@@ -194,16 +178,17 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     return key, rows
 
 
-def _with_error(row: pd.Series, value: str, errors, unresolved: str = "unresolved", key: str | None = None) -> str:
-    """``value ± error, SE se`` of a sweep row (:func:`value_error_se`: the first of the ``errors`` columns
-    present, the ``<value>_se`` column if any), marked when the row lists the outcome ``key`` as unresolved."""
+def _row_cell(row: pd.Series, value: str, errors, unresolved: str = "unresolved", key: str | None = None) -> str:
+    """``value ± error (SE se)`` of a sweep row (:func:`~mfg_finance.report.uncertain.with_error`: the first of the
+    ``errors`` columns present, the ``<value>_se`` column if any), marked when the row lists the outcome ``key`` as
+    unresolved."""
     flagged = str(row.get(unresolved) or "")
     mark = " (unresolved)" if (key or value) in flagged.split(",") else ""
     if not pd.notna(row[value]):
         return "—"
     error = next((row[err] for err in errors if err in row.index and pd.notna(row[err])), None)
     se = row[f"{value}_se"] if f"{value}_se" in row.index and pd.notna(row[f"{value}_se"]) else None
-    return value_error_se(row[value], error, se) + mark
+    return with_error(row[value], error, se) + mark
 
 
 def _sweep_table(table: pd.DataFrame) -> str:
@@ -219,7 +204,7 @@ def _sweep_table(table: pd.DataFrame) -> str:
         row.update({"w " + c.removeprefix("used_weight_"): num(r[c], 3) for c in weights})
         for col, label in _SWEEP_COLUMNS.items():
             if col in r.index and pd.notna(r[col]):
-                row[label] = _with_error(r, col, (f"{col}_error",))
+                row[label] = _row_cell(r, col, (f"{col}_error",))
         if _SWEEP_COLUMNS["liquidation_speed"] in row and mean_within_noise(_cell(r, "mean_inventory_terminal"),
                                                               _cell(r, "mean_inventory_terminal_se")):
             row[_SWEEP_COLUMNS["liquidation_speed"]] += SPEED_NOT_RESOLVED
@@ -227,10 +212,11 @@ def _sweep_table(table: pd.DataFrame) -> str:
             for key, label in _TYPE_COLUMNS.items():
                 col = f"type_{name}_{key}"
                 if col in r.index and pd.notna(r[col]):
-                    row[f"{name} {label}"] = _with_error(r, col, (f"{col}_error",), f"type_{name}_unresolved", key)
+                    row[f"{name} {label}"] = _row_cell(r, col, (f"{col}_error",), f"type_{name}_unresolved", key)
         rows.append(row)
     keys = [c.removeprefix("param_") for c in params]
-    return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None)
+    # "fitwords": a speed marked not resolved is a long cell; it wraps at its spaces, never inside a number
+    return html_tables_fitting(pd.DataFrame(rows), keys, max_columns=4, box=None, classes="sortable fitwords")
 
 
 #: What the overview figure of a systemic scenario shows, by its ``kind`` in metrics.json.
@@ -272,7 +258,7 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         fn["table"] = html_table(pd.DataFrame(fn["rows"]), digits=4)
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         fn["sentences"] = finite_n_sentences(fn)
-        fn["mfg_value_text"] = plus_minus(fn["mfg_value"]["value"], fn["mfg_value"]["error_bound"])
+        fn["mfg_value_text"] = with_error(fn["mfg_value"]["value"], fn["mfg_value"]["error_bound"])
         section["finite_n"] = fn
     if sweep_paths:
         tables, raw = [], {}
@@ -315,7 +301,7 @@ def describe_change(rows: Sequence[Mapping[str, Any]], name: str, label: str, un
     first, last = _mes(rows[0].get(name)), _mes(rows[-1].get(name))
     if not (finite(first[0]) and finite(last[0])):
         return None
-    ends = f"{value_error_se(*first, unit=unit)} to {value_error_se(*last, unit=unit)}"
+    ends = f"{with_error(*first, unit=unit)} to {with_error(*last, unit=unit)}"
     delta, bound = float(last[0]) - float(first[0]), combined_uncertainty(first, last)
     if bound > 0.0 and abs(delta) <= bound:
         return (f"{label} shows no change distinguishable from noise ({ends}: the difference {num(delta, 2)} is "
@@ -363,6 +349,55 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
     return f"{said}; not at {detail}: {verdict}."
 
 
+def law_sentence(fn: Mapping[str, Any]) -> str | None:
+    """The law of ``Q_T``: ``N x`` the paired variance gap per N against the first-order prediction ``C`` (pulls
+    over 2 SE named), the rate fitted over every N, the N where the gap is resolved (> 2 SE of the pairs), and the
+    mean's gap. None for metrics without the paired law (older runs)."""
+    rows = [r for r in fn.get("rows") or [] if finite(r.get("Q_T_var_gap_se"))]
+    law = fn.get("law") or {}
+    pred = law.get("prediction")
+    if not rows or not pred:
+        return None
+    C, C_se = pred["var_coefficient"], pred["var_coefficient_se"]
+    pulls = {int(k): v for k, v in (law.get("var_gap_pulls") or {}).items()}
+    each = "; ".join(f"N = {r['N']:,}: {plus_minus(r['N'] * r['Q_T_var_gap'], r['N'] * r['Q_T_var_gap_se'])}"
+                     for r in rows)
+    resolved = [r["N"] for r in rows if abs(r["Q_T_var_gap"]) > EFFECT_SES * r["Q_T_var_gap_se"]]
+    off = [n for n, z in pulls.items() if abs(z) > 3.0]
+    fit = law.get("rate_fit")
+    rate = (f"; fitted over every N, gap = C N^-p with p = {plus_minus(fit['exponent'], fit['exponent_se'])}, "
+            f"O(1/N) likelihood-ratio p-value {num(fit['p_value_one_over_N'], 2)}" if fit else "")
+    verdict = ("converges at O(1/N) as predicted" if not off else
+               "differs from the first-order prediction by more than 3 SE at N = " + ", ".join(f"{n:,}" for n in off)
+               + " (higher-order terms)")
+    means = [r for r in rows if abs(r["Q_T_mean_gap"]) > EFFECT_SES * r["Q_T_mean_gap_se"]]
+    mean_text = ("the mean of Q_T differs from the MFG's by more than 2 SE of the pairs at N = "
+                 + ", ".join(f"{r['N']:,} ({num(r['Q_T_mean_gap'], 2)} ± {num(r['Q_T_mean_gap_se'], 2)})" for r in means)
+                 if means else "the mean of Q_T agrees with the MFG's within 2 SE of the pairs at every N")
+    return (f"Law of the terminal mean inventory Q_T (common random numbers: each game beside its N = inf limit "
+            f"driven by the same market-wide shocks; SEs of the pairs): N x (var Qbar_T - var Q_T) is {each}, "
+            f"against the first-order prediction C = {plus_minus(C, C_se)} (E[V_T] = {num(pred['idiosyncratic'], 3)} "
+            f"from the idiosyncratic noise alone; docs/mfg.md section 10){rate}. The variance gap is resolved "
+            f"(> {EFFECT_SES:g} SE) at "
+            + (("N = " + ", ".join(f"{n:,}" for n in resolved)) if resolved else "no N")
+            + f" and {verdict}; {mean_text}.")
+
+
+def _law_summary(fn: Mapping[str, Any]) -> str:
+    """One clause for the summary: whether the law of ``Q_T`` converges at the predicted O(1/N), and where resolved."""
+    rows = [r for r in fn.get("rows") or [] if finite(r.get("Q_T_var_gap_se"))]
+    pulls = (fn.get("law") or {}).get("var_gap_pulls")
+    if not rows or not pulls:
+        return ""
+    resolved = [r["N"] for r in rows if abs(r["Q_T_var_gap"]) > EFFECT_SES * r["Q_T_var_gap_se"]]
+    off = [int(n) for n, z in pulls.items() if abs(z) > 3.0]
+    where = ("resolved at N = " + ", ".join(f"{n:,}" for n in resolved)) if resolved else "resolved at no N"
+    how = ("within 3 SE of the predicted C/N at every N" if not off
+           else "more than 3 SE from the predicted C/N at N = " + ", ".join(f"{n:,}" for n in off))
+    return (f" The spread of the crowd's terminal mean inventory exceeds the MFG's by a variance gap {how} "
+            f"({where}).")
+
+
 def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     """Plain sentences of the finite-N subsection: the rate over every N, what is resolved, epsilon-Nash."""
     out = []
@@ -386,6 +421,9 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
                        f"{num(expansion['chi2'], 3)} on {expansion['dof']} degrees of freedom (p-value "
                        f"{num(expansion['p_value'], 2)}): O(1/N) with its next-order term {fits} the data.")
         out.append(_resolution_sentence(fn, fit))
+    law = law_sentence(fn)
+    if law:
+        out.append(law)
     env = fn.get("epsilon") or []
     if env:
         out.append("Epsilon-Nash, environment part (the deviator's own influence on the mean flow and mean "
@@ -452,7 +490,7 @@ def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
             spread.append(f"the crowd's mean inventory ends between {num(lo, 2)} and {num(hi, 2)} units")
         cost = m["expected_cost"]
         return (f"At the calibrated sigma0 = {num(m['params']['sigma0'], 3)} (scenario {m['scenario']}) the expected "
-                f"cost is {plus_minus(cost['value'], cost['error_bound'])}"
+                f"cost is {_cost_cell(cost)}"
                 + (f", and across shocks (5-95% of the simulated paths) {' and '.join(spread)}" if spread else "")
                 + "; the fan charts in section 6b show these spreads over time.")
     return "The fan charts show the spread of outcomes across shocks."
@@ -477,7 +515,7 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
         changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
                                describe_change(sh, "liquidation_speed", "the crowd's liquidation speed", " per day"),
                                describe_change(sh, "price_impact", "the price impact", " BRL")) if c]
-        own = [f"{name} {value_error_se(*_mes(sh[0][k]))} to {value_error_se(*_mes(sh[-1][k]))}"
+        own = [f"{name} {with_error(*_mes(sh[0][k]))} to {with_error(*_mes(sh[-1][k]))}"
                for k in sh[0] if k.startswith("cost_") and sh[-1].get(k) is not None
                for name in (k.removeprefix("cost_"),)]
         if own:     # the average moves with the mix; say what happens to each type's own cost
@@ -511,5 +549,6 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                      f"grows" + rate
                      + f"; at N = {check['N']:,} the difference, {num(check['abs_difference'], 2)}, is "
                      + ("within" if check["holds"] else "OUTSIDE")
-                     + f" 3 Monte Carlo standard errors plus the solver's error bound ({num(check['allowed'], 2)}).")
+                     + f" 3 Monte Carlo standard errors plus the solver's error bound ({num(check['allowed'], 2)})."
+                     + _law_summary(fn))
     return " ".join(parts) if parts else None
