@@ -44,7 +44,8 @@ def test_epsilon_sentences_name_both_parts():
 
 def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():
     text = " ".join(finite_n_sentences(_fn([2.97e-2, 2.96e-3, 3.16e-4, 3.03e-5], [4.6e-4, 5.4e-5, 8.0e-6, 1.3e-6])))
-    assert "resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.297 ± 0.0046" in text
+    assert ("resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.297 ± 0.0046"
+            in text)
     assert "the exponent between consecutive N: 1 ± 0.01 (10 to 100)" in text
     assert "(1,000 to 10,000)" in text and "not at" not in text
 
