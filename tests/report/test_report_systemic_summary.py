@@ -199,12 +199,12 @@ def test_summary_quantifies_the_spread_at_the_calibrated_sigma0():
     spread (real data: the end price 5-95% over -0.20 to +0.22 BRL) is what common noise changes most."""
     metrics = [{"kind": "types", "scenario": "two_types"},
                {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 1.1927},
-                "expected_cost": {"value": 0.46587, "error_bound": 0.00106},
+                "expected_cost": {"value": 0.46587, "error": 0.00085, "error_bound": 0.00106, "unresolved": False},
                 "outcomes": {"price_impact": {"mean": 5.6e-3, "error": 1e-4, "se": 3.1e-3},
                              "price_impact_band_5_95": [-0.2011, 0.2214], "Q_T_band_5_95": [-0.0816, 0.0837]}}]
     key, rows = _sweep_rows(_sweep(impact_end=0.0290, speed_end=13.90))
     text = systemic_summary({"sweeps": {"raw": {key: rows}}, "metrics": metrics})
-    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.4659 ± 0.0011, and "
+    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.46587 ± 0.00085, and "
             "across shocks (5-95% of the simulated paths) the price moves over the horizon by -0.2 to 0.22 BRL (mean "
             "0.0056 ± 0.0001 (SE 0.0031)) and the crowd's mean inventory ends between -0.082 and 0.084 units") in text
     assert "The fan charts show the spread" not in text
@@ -226,3 +226,18 @@ def test_urgent_share_summary_gives_each_types_own_cost():
     assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
     assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
             "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text
+
+
+def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolved():
+    base = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 0.9},
+            "sigma0_source": "calibrated",
+            "outcomes": {"liquidation_speed": {"mean": 13.9, "error": 0.05, "se": 0.4},
+                         "Q_T": {"mean": 5.4e-3, "error": 1e-5, "se": 3e-4},
+                         "price_impact": None, "Q_T_band_5_95": [-1e-3, 2e-3]}, "unresolved": []}
+    held = {"value": 0.4648, "error": 0.00085, "error_bound": 0.00106, "unresolved": False}
+    not_held = {**held, "unresolved": True}
+    rows = _scenario_rows([{**base, "expected_cost": held}, {**base, "expected_cost": not_held},
+                           {**base, "expected_cost": {"value": 0.4648, "error_bound": 0.00106}}])
+    assert rows[0]["expected cost"] == "0.46480 ± 0.00085"
+    assert rows[1]["expected cost"] == "0.4648 ± 0.0011 (bound) (not resolved by the grid)"
+    assert rows[2]["expected cost"] == "0.4648 ± 0.0011 (bound)"        # metrics written before the estimate

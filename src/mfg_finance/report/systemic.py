@@ -63,14 +63,14 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
                 tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}{_type_parameters(m, name)}, cost "
-                                  f"{with_error(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, "
-                                  "speed " + _resolved(_estimated(t["liquidation_speed"]),
-                                                       "liquidation_speed" in (tu.get(name) or []))
+                                  f"{_cost_cell(t['expected_cost'])}, speed "
+                                  + _resolved(_estimated(t["liquidation_speed"]),
+                                              "liquidation_speed" in (tu.get(name) or []))
                                   for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
-                         "expected cost": with_error(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
+                         "expected cost": _cost_cell(m["expected_cost"]),
                          **_crowd_path_cells(m),
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
@@ -116,6 +116,16 @@ def _type_parameters(m: Mapping[str, Any], name: str) -> str:
 
 def _resolved(text: str, unresolved: bool) -> str:
     return f"{text} (not resolved by the grid)" if unresolved else text
+
+
+def _cost_cell(cost: Mapping[str, Any]) -> str:
+    """An expected cost under common noise (metrics.json ``expected_cost``) as ``value ± estimate``; where the
+    estimate is not held (``unresolved``: a time sequence that is not asymptotic) or absent (metrics written
+    before it), ``value ± bound (bound)``."""
+    if cost.get("error") is not None and not cost.get("unresolved"):
+        return with_error(cost["value"], cost["error"])
+    text = f"{with_error(cost['value'], cost['error_bound'])} (bound)"
+    return _resolved(text, bool(cost.get("unresolved")))
 
 
 def _dispersion(d: Mapping[str, Any] | None) -> str:
@@ -509,7 +519,7 @@ def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
             spread.append(f"the crowd's mean inventory ends between {num(lo, 2)} and {num(hi, 2)} units")
         cost = m["expected_cost"]
         return (f"At the calibrated sigma0 = {num(m['params']['sigma0'], 3)} (scenario {m['scenario']}) the expected "
-                f"cost is {with_error(cost['value'], cost['error_bound'])}"
+                f"cost is {_cost_cell(cost)}"
                 + (f", and across shocks (5-95% of the simulated paths) {' and '.join(spread)}" if spread else "")
                 + "; the fan charts in section 6b show these spreads over time.")
     return "The fan charts show the spread of outcomes across shocks."
