@@ -47,7 +47,8 @@ def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
         cells[label] = _resolved(_estimated(o.get(name)), key in unresolved)
     q_T = o.get("Q_T") if isinstance(o.get("Q_T"), Mapping) else {}
     if o.get("liquidation_speed") is not None and mean_within_noise(q_T.get("mean"), q_T.get("se")):
-        cells["liquidation speed (1/day)"] += SPEED_NOT_RESOLVED
+        # the Monte Carlo reason replaces the generic "not resolved by the grid" that metrics.json's list gives it
+        cells["liquidation speed (1/day)"] = _estimated(o["liquidation_speed"]) + SPEED_NOT_RESOLVED
     band = o.get("price_impact_band_5_95")
     if o.get("price_impact") is not None and band:
         cells["price impact (BRL)"] += f"; 5-95% of paths {num(band[0], 3)} to {num(band[1], 3)}"
@@ -207,7 +208,9 @@ def _sweep_table(table: pd.DataFrame) -> str:
                 row[label] = _row_cell(r, col, (f"{col}_error",))
         if _SWEEP_COLUMNS["liquidation_speed"] in row and mean_within_noise(_cell(r, "mean_inventory_terminal"),
                                                               _cell(r, "mean_inventory_terminal_se")):
-            row[_SWEEP_COLUMNS["liquidation_speed"]] += SPEED_NOT_RESOLVED
+            # the Monte Carlo reason replaces the generic "(unresolved)" of the row's unresolved column
+            plain = _row_cell(r, "liquidation_speed", ("liquidation_speed_error",), unresolved="")
+            row[_SWEEP_COLUMNS["liquidation_speed"]] = plain + SPEED_NOT_RESOLVED
         for name in (c.removeprefix("used_weight_") for c in weights):
             for key, label in _TYPE_COLUMNS.items():
                 col = f"type_{name}_{key}"
