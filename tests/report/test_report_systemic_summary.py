@@ -247,3 +247,28 @@ def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolve
     assert rows[0]["expected cost"] == "0.46480 ± 0.00085"
     assert rows[1]["expected cost"] == "0.4648 ± 0.0011 (bound) (not resolved by the grid)"
     assert rows[2]["expected cost"] == "0.4648 ± 0.0011 (bound)"        # metrics written before the estimate
+
+
+def test_finite_n_convergence_table_is_split_to_fit_the_page(tmp_path):
+    """The law's paired gaps made the convergence table 14 columns, 1250 px on a 1100 px page (chromium, real
+    data): it is now consecutive tables of at most 7 columns besides N."""
+    import json
+    import re
+
+    from mfg_finance.report.systemic import systemic_section
+    columns = ["Q_T_mean_gap", "Q_T_mean_gap_se", "Q_T_var_gap", "Q_T_var_gap_se", "cost_gap", "cost_gap_se",
+               "mean_Q_T", "mean_Q_T_se", "mean_cost", "mean_cost_se", "replications", "var_Q_T", "var_Q_T_se"]
+    rows = [{"N": n, **{c: 1.0 / n for c in columns}} for n in (10, 100, 1000, 10000)]
+    metrics = tmp_path / "finite_n" / "metrics.json"
+    metrics.parent.mkdir()
+    metrics.write_text(json.dumps({"rows": rows, "mfg_value": {"value": 0.46587, "error_bound": 0.00106},
+                                   "largest_N_check": {"N": 10000, "abs_difference": 4e-4, "holds": True,
+                                                       "allowed": 5.4e-3}}))
+    png = tmp_path / "finite_n" / "convergence.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
+    section = systemic_section({"finite_n_metrics": [str(metrics)], "finite_n_figure": [str(png)]})
+    tables = re.findall(r"<table.*?</table>", section["finite_n"]["table"], flags=re.S)
+    assert len(tables) == 2
+    headers = [len(re.findall(r"<th[ >]", t)) for t in tables]
+    assert max(headers) <= 8 and sum(headers) == 2 + len(columns)   # N (repeated) + at most 7 columns each
+    assert section["finite_n"]["mfg_value_text"] == "0.4659 ± 0.0011"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
 from mfg_finance.mfg.common_noise_outcomes import mean_within_noise  # noqa: F401  (the one rule; re-exported)
-from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num
+from mfg_finance.report.formatting import figure, finite, html_tables_fitting, num
 from mfg_finance.report.uncertain import plus_minus, with_error
 
 
@@ -258,7 +258,9 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     }
     if finite_paths:
         fn = read_json(finite_paths[0])
-        fn["table"] = html_table(pd.DataFrame(fn["rows"]), digits=4)
+        # consecutive tables of at most 7 columns besides N: the paired gaps of the law made one table 14 columns
+        # and 1250 px wide on a 1100 px page
+        fn["table"] = html_tables_fitting(pd.DataFrame(fn["rows"]), ["N"], max_columns=7, box=None)
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         fn["sentences"] = finite_n_sentences(fn)
         fn["mfg_value_text"] = with_error(fn["mfg_value"]["value"], fn["mfg_value"]["error_bound"])
