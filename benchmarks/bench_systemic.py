@@ -106,8 +106,7 @@ def law_cost() -> None:
             runs.append(time.process_time() - t0)
         return statistics.median(runs[1:])
 
-    study = cpu(lambda: convergence_study(sol, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=5000,
-                                          seed=1616, min_replications=10))
+    study = cpu(lambda: convergence_study(sol, Ns=[10, 100, 1000, 10000], pairs=3000, limit_paths=5000, seed=1616))
     law = cpu(lambda: law_prediction(sol, M=1000, seed=1618))
     print(f"| convergence study (4 N, default budget) | {study:.2f} CPU-s |\n| law prediction (1000 paths) | "
           f"{law:.2f} CPU-s ({100 * law / study:.0f}% of the study) |")

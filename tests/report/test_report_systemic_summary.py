@@ -156,7 +156,10 @@ def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
                             "price_impact_band_5_95": [-0.201, 0.221], "Q_T_band_5_95": [-0.08, 0.08]},
                "unresolved": []}
     row = _scenario_rows([metrics])[0]
-    assert row["liquidation speed (1/day)"].endswith(SPEED_NOT_RESOLVED)
+    assert row["liquidation speed (1/day)"] == "10.9 ± 0.038 (SE 1.1)" + SPEED_NOT_RESOLVED
+    # the library lists such a speed as unresolved too: one mark, the Monte Carlo reason, not "by the grid"
+    listed = dict(metrics, unresolved=["liquidation_speed"])
+    assert _scenario_rows([listed])[0]["liquidation speed (1/day)"] == "10.9 ± 0.038 (SE 1.1)" + SPEED_NOT_RESOLVED
     assert row["half-life (days)"] == "0.1844 ± 0.00035 (SE 0.0055)"
     assert row["price impact (BRL)"] == "0.0056 ± 0.0001 (SE 0.0031); 5-95% of paths -0.201 to 0.221"
     # many SEs from zero: no mark
@@ -168,6 +171,9 @@ def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
     table["mean_inventory_terminal_se"] = [0.0, 2.6e-3]
     html = _sweep_table(table)
     assert html.count(SPEED_NOT_RESOLVED.strip()) == 1 and "13.630 ± 0.020" in html
+    table["unresolved"] = ["", "liquidation_speed"]      # as the library's rule lists it: still one mark
+    html = _sweep_table(table)
+    assert html.count(SPEED_NOT_RESOLVED.strip()) == 1 and "(unresolved)" not in html
 
 
 def test_types_rows_show_what_makes_a_type_urgent_and_figures_say_what_they_show(tmp_path):
