@@ -263,7 +263,12 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         fn["table"] = html_tables_fitting(pd.DataFrame(fn["rows"]), ["N"], max_columns=7, box=None)
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         fn["sentences"] = finite_n_sentences(fn)
-        fn["mfg_value_text"] = with_error(fn["mfg_value"]["value"], fn["mfg_value"]["error_bound"])
+        value = fn["mfg_value"]
+        # the check allows the solver's bound; the section's tables show the (smaller) error estimate: say both
+        estimate = value.get("error")
+        fn["mfg_value_text"] = (with_error(value["value"], value["error_bound"]) + " (the solver's error bound, which "
+                                "this check allows" + (f"; its error estimate is {num(estimate, 2)})"
+                                                       if finite(estimate) and not value.get("unresolved") else ")"))
         section["finite_n"] = fn
     if sweep_paths:
         tables, raw = [], {}
