@@ -106,8 +106,7 @@ def law_cost() -> None:
             runs.append(time.process_time() - t0)
         return statistics.median(runs[1:])
 
-    study = cpu(lambda: convergence_study(sol, Ns=[10, 100, 1000, 10000], agent_paths=10000, limit_paths=5000,
-                                          seed=1616, min_replications=10))
+    study = cpu(lambda: convergence_study(sol, Ns=[10, 100, 1000, 10000], pairs=3000, limit_paths=5000, seed=1616))
     law = cpu(lambda: law_prediction(sol, M=1000, seed=1618))
     print(f"| convergence study (4 N, default budget) | {study:.2f} CPU-s |\n| law prediction (1000 paths) | "
           f"{law:.2f} CPU-s ({100 * law / study:.0f}% of the study) |")
@@ -198,11 +197,16 @@ def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2,
             fit = fit_rate(*zip(*points))
             fits.append((name, seed, points, fit))
     print("\n| case | seed | N x gap at N = 10, 100, 1000, 10000 (± SE) | p ± SE | chi2 / dof (p-value) "
-          "| LR p-value of p = 1 |\n|---|---|---|---|---|---|")
+          "| LR p-value of p = 1 | C/N + D/N^2: C, D, chi2 / dof (p-value) | local exponents |\n"
+          "|---|---|---|---|---|---|---|---|")
     for name, seed, points, fit in fits:
         ng = ", ".join(f"{N * g:.4g} ± {N * s:.2g}" for N, g, s in points)
+        e = fit.expansion
+        local = ", ".join(f"{x['exponent']:.3f} ± {x['exponent_se']:.3f}" for x in fit.local_exponents)
         print(f"| {name} | {seed} | {ng} | {fit.exponent:.4f} ± {fit.exponent_se:.4f} | {fit.chi2:.1f} / {fit.dof} "
-              f"({fit.p_value_fit:.2f}) | {fit.p_value_one_over_N:.3f} |")
+              f"({fit.p_value_fit:.2f}) | {fit.p_value_one_over_N:.3f} | {e['constant']:.4g} ± {e['constant_se']:.2g}, "
+              f"{e['next_order']:.3g} ± {e['next_order_se']:.2g}, {e['chi2']:.1f} / {e['dof']} ({e['p_value']:.2f}) "
+              f"| {local} |")
 
 
 if __name__ == "__main__":

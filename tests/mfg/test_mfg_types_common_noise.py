@@ -170,6 +170,8 @@ def test_more_than_two_types_or_a_bad_grid_is_refused_naming_the_key():
         tcn.solve_system(three, dict(MILD, sigma0=0.3), **kw)
     with pytest.raises(ConfigError, match="odd nQ >= 3 and nD"):
         tcn.solve_system(types, dict(MILD, sigma0=0.3), **{**kw, "nD": 8})
+    with pytest.raises(ConfigError, match="D_nodes must be 'graded' or 'uniform'"):
+        tcn.solve_system(types, dict(MILD, sigma0=0.3), **kw, D_nodes="log")
     for bad in ({"nD": 13}, {"nX": 13}):
         with pytest.raises(ConfigError, match="multiples of 8"):
             tcn.solve_with_estimate(types, dict(MILD, sigma0=0.3), **{**kw, **bad})

@@ -44,7 +44,8 @@ def test_epsilon_sentences_name_both_parts():
 
 def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():
     text = " ".join(finite_n_sentences(_fn([2.97e-2, 2.96e-3, 3.16e-4, 3.03e-5], [4.6e-4, 5.4e-5, 8.0e-6, 1.3e-6])))
-    assert "resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.297 ± 0.0046" in text
+    assert ("resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.297 ± 0.0046"
+            in text)
     assert "the exponent between consecutive N: 1 ± 0.01 (10 to 100)" in text
     assert "(1,000 to 10,000)" in text and "not at" not in text
 
@@ -82,5 +83,22 @@ def test_law_of_Q_T_sentence_says_where_resolved_and_whether_O_one_over_N():
     assert "within 3 SE of the predicted C/N at every N (resolved at N = 10, 100, 1,000, 10,000)" in _law_summary(fn)
     off = _with_law([3.0e-3, 1.67e-4, 1.16e-5, 2.2e-6], [7.5e-5, 2.3e-5, 3.5e-6, 3.0e-6])
     text = " ".join(finite_n_sentences(off))
-    assert "differs from the first-order prediction by more than 3 SE at N = 10" in text
+    assert "with the predicted constant; at N = 10 the gap is more than 3 SE from C/N, the next-order" in text
     assert "resolved (> 2 SE) at N = 10, 100, 1,000 and" in text
+
+
+def test_law_of_Q_T_with_a_next_order_term_at_N_10():
+    """The real-data run's figures: N = 10 more than 3 SE above C/N, the fit C/N + D/N^2 acceptable with its C
+    within 3 SE of the prediction: O(1/N) with the next-order term, said so."""
+    C, C_se = 0.015879, 0.000241
+    gaps = [0.01743 / 10, 0.01552 / 100, 0.01617 / 1000, 0.01494 / 10000]
+    ses = [0.00046 / 10, 0.00041 / 100, 0.00045 / 1000, 0.00041 / 10000]
+    fn = _with_law(gaps, ses, C=C, C_se=C_se)
+    fn["law"]["var_gap_pulls"]["10"] = 3.2
+    text = " ".join(finite_n_sentences(fn))
+    assert "with the next-order term, gap = C/N + D/N^2: C = 0.01543 ± 0.00025" in text
+    assert "converges at O(1/N) with the predicted constant; at N = 10 the gap is more than 3 SE from C/N" in text
+    assert "falling like the predicted C/N plus a next-order term" in _law_summary(fn)
+    far = _with_law(gaps, ses, C=0.0175, C_se=C_se)
+    far["law"]["var_gap_pulls"]["10"] = 3.2
+    assert "O(1/N) is not confirmed there" in " ".join(finite_n_sentences(far))

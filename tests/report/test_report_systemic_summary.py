@@ -156,7 +156,10 @@ def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
                             "price_impact_band_5_95": [-0.201, 0.221], "Q_T_band_5_95": [-0.08, 0.08]},
                "unresolved": []}
     row = _scenario_rows([metrics])[0]
-    assert row["liquidation speed (1/day)"].endswith(SPEED_NOT_RESOLVED)
+    assert row["liquidation speed (1/day)"] == "10.9 ± 0.038 (SE 1.1)" + SPEED_NOT_RESOLVED
+    # the library lists such a speed as unresolved too: one mark, the Monte Carlo reason, not "by the grid"
+    listed = dict(metrics, unresolved=["liquidation_speed"])
+    assert _scenario_rows([listed])[0]["liquidation speed (1/day)"] == "10.9 ± 0.038 (SE 1.1)" + SPEED_NOT_RESOLVED
     assert row["half-life (days)"] == "0.1844 ± 0.00035 (SE 0.0055)"
     assert row["price impact (BRL)"] == "0.0056 ± 0.0001 (SE 0.0031); 5-95% of paths -0.201 to 0.221"
     # many SEs from zero: no mark
@@ -168,6 +171,9 @@ def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
     table["mean_inventory_terminal_se"] = [0.0, 2.6e-3]
     html = _sweep_table(table)
     assert html.count(SPEED_NOT_RESOLVED.strip()) == 1 and "13.630 ± 0.020" in html
+    table["unresolved"] = ["", "liquidation_speed"]      # as the library's rule lists it: still one mark
+    html = _sweep_table(table)
+    assert html.count(SPEED_NOT_RESOLVED.strip()) == 1 and "(unresolved)" not in html
 
 
 def test_types_rows_show_what_makes_a_type_urgent_and_figures_say_what_they_show(tmp_path):
@@ -241,3 +247,37 @@ def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolve
     assert rows[0]["expected cost"] == "0.46480 ± 0.00085"
     assert rows[1]["expected cost"] == "0.4648 ± 0.0011 (bound) (not resolved by the grid)"
     assert rows[2]["expected cost"] == "0.4648 ± 0.0011 (bound)"        # metrics written before the estimate
+
+
+def test_finite_n_convergence_table_is_split_to_fit_the_page(tmp_path):
+    """The law's paired gaps made the convergence table 14 columns, 1250 px on a 1100 px page (chromium, real
+    data): it is now consecutive tables of at most 7 columns besides N."""
+    import json
+    import re
+
+    from mfg_finance.report.systemic import systemic_section
+    columns = ["Q_T_mean_gap", "Q_T_mean_gap_se", "Q_T_var_gap", "Q_T_var_gap_se", "cost_gap", "cost_gap_se",
+               "mean_Q_T", "mean_Q_T_se", "mean_cost", "mean_cost_se", "replications", "var_Q_T", "var_Q_T_se"]
+    rows = [{"N": n, **{c: 1.0 / n for c in columns}} for n in (10, 100, 1000, 10000)]
+    metrics = tmp_path / "finite_n" / "metrics.json"
+    metrics.parent.mkdir()
+    metrics.write_text(json.dumps({"rows": rows, "mfg_value": {"value": 0.46587, "error_bound": 0.00106},
+                                   "largest_N_check": {"N": 10000, "abs_difference": 4e-4, "holds": True,
+                                                       "allowed": 5.4e-3}}))
+    png = tmp_path / "finite_n" / "convergence.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
+    section = systemic_section({"finite_n_metrics": [str(metrics)], "finite_n_figure": [str(png)]})
+    tables = re.findall(r"<table.*?</table>", section["finite_n"]["table"], flags=re.S)
+    assert len(tables) == 2
+    headers = [len(re.findall(r"<th[ >]", t)) for t in tables]
+    assert max(headers) <= 8 and sum(headers) == 2 + len(columns)   # N (repeated) + at most 7 columns each
+    text = section["finite_n"]["mfg_value_text"]
+    assert text == "0.4659 ± 0.0011 (the solver's error bound, which this check allows)"
+    # with the cost's error estimate (metrics of 16cncost's pass) both are said: the tables show the estimate
+    metrics.write_text(json.dumps({"rows": rows, "mfg_value": {"value": 0.46587, "error_bound": 0.00106,
+                                                               "error": 0.00085, "unresolved": False},
+                                   "largest_N_check": {"N": 10000, "abs_difference": 4e-4, "holds": True,
+                                                       "allowed": 5.4e-3}}))
+    section = systemic_section({"finite_n_metrics": [str(metrics)], "finite_n_figure": [str(png)]})
+    assert section["finite_n"]["mfg_value_text"] == ("0.4659 ± 0.0011 (the solver's error bound, which this check "
+                                                     "allows; its error estimate is 0.00085)")

@@ -28,6 +28,9 @@ O(N^{-1/2})``; its part linear in ``Qbar - Q`` (mean zero, standard deviation ``
 removed by antithetic pairs (idiosyncratic draws mirrored, ``Z0`` shared), so what is left, like
 the bias it measures, is ``O(1/N)``; ``E[J_inf]`` comes from an independent, larger sample of limit
 paths (:func:`simulate_limit`), and the N-player mean cost is their sum (standard errors add in quadrature).
+:func:`simulate_game` plays the game agent by agent (the reference); :func:`convergence_study` plays the same game
+through its sufficient statistics (:mod:`mfg_finance.mfg.finite_n_statistics`: exact in law for ``Qbar``, a
+conditional expectation for the costs, at a cost independent of ``N``), which is what resolves the gap at large ``N``.
 
 Time step of the limit sample. On the solver's steps the linearly implicit step, with the running
 cost charged at the step's end, is biased at first order: on the real-data calibration (B3, January

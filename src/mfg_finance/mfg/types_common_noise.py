@@ -42,8 +42,8 @@ Scheme (first order, monotone). Time nodes of :func:`mfg_finance.mfg.grid.time_m
 narrowest layer ``eta0 / max_k gamma_T,k``), ``Y`` graded on ``[-L_Y, L_Y]`` (``L_Y = L + |s| L_D`` holds the
 ``X`` box ``[-L, L]`` at every ``D``), ``D`` graded on ``[-L_D, L_D]`` with the same core (``D = 0`` a node;
 below). On ``[t_n, t_{n+1}]`` each type's policy ``alpha = -k_k q - l_k``, ``k_k = a_k^{n+1}/eta^n``,
-``l_k = b_k^{n+1}/(2 eta^n)``, is held and its quadratic value computed implicitly, as in the one-type solver, with the operator split in the two
-directions (Lie splitting)::
+``l_k = b_k^{n+1}/(2 eta^n)``, is held and its quadratic value computed implicitly, as in the one-type solver,
+with the operator split in the two directions (Lie splitting)::
 
     M_r = ((1 + r dt) I - dt A_Y)   per D-row (hybrid in Y, drift m - s (m_2 - m_1), diffusion sigma0, killing r),
     N   = (I - dt A_D)              per Y-column (upwind in D, drift m_2 - m_1),
@@ -482,7 +482,8 @@ def solve_with_estimate(types: Sequence[AgentType], params: Mapping[str, float],
                         max_step_ratio: float = 1.5, D_nodes: str = "graded") -> TypesCommonNoiseEstimate:
     """Fine solve on ``(nt, nX, nD)``, time companions ``(nt/2, nX, nD)``, ``(nt/4, nX, nD)`` and space
     companions with every other and every fourth node in ``Y`` and ``D`` (nested: one core and one shear):
-    ``nt`` a multiple of 4, ``nX - 1`` and ``nD - 1`` of 8 (``Y = 0`` and ``D = 0`` nodes of every grid)."""
+    ``nt`` a multiple of 4, ``nX - 1`` and ``nD - 1`` of 8 (``Y = 0`` and ``D = 0`` nodes of every grid);
+    ``D_nodes`` as :func:`solve_system` (graded ``D`` nodes nest: one core for the five grids)."""
     if nt % 4 or (nX - 1) % 8 or (nD - 1) % 8:
         raise ConfigError(f"systemic.common_noise: the error estimate needs nt a multiple of 4 and nQ - 1 and nD - 1 "
                           f"multiples of 8 (Y = 0 and D = 0 nodes of every grid), got nt={nt}, nQ={nX}, nD={nD}")
