@@ -1,5 +1,5 @@
-"""The numba kernels of the tests' own process, compiled ahead in the background (docs/testing.md, "numba
-kernels of the tests' own process").
+"""The numba kernels of the tests' own process, compiled ahead in the background (docs/testing.md, "The
+tests' own process: its kernels compiled ahead in the background").
 
 A fresh clone's test session compiles every numba kernel its tests call, the first time each is called, in
 the tests' own process: about a minute of CPU on the critical path of the session (pytest runs one test at a
@@ -8,8 +8,8 @@ time), while the other core has spare time. So when the session starts, one back
 the selected tests call, and compiles the other signatures they call (:data:`SIGNATURES`), into a cache of its
 own; the tests' process copies each finished step into its cache (:func:`merge_finished`, between two tests)
 and loads those kernels instead of compiling them. The tests of those families run after the others
-(``tests/conftest.py``: :data:`KERNEL_DIRS`), which gives the warm-up the time to finish first. Nothing depends on it: a kernel not yet copied when a test calls it is compiled by
-the tests' process, as before.
+(``tests/conftest.py``: :data:`KERNEL_DIRS`), which gives the warm-up the time to finish first. Nothing
+depends on it: a kernel not yet copied when a test calls it is compiled by the tests' process, as before.
 
 The warm-up imports the same source files as the tests' process (the checkout's ``src/``), so numba's cache
 paths and keys are the same in both caches and a copied kernel is found. Why a cache of its own and a copy
@@ -32,9 +32,9 @@ import sys
 from pathlib import Path
 
 #: Test directories whose tests call kernels the warm-up compiles, and those families, in the order the
-#: session runs them (after every other directory but the workflow and report tests: ``tests/conftest.py``).
-#: The warm-up compiles the families in this order. Measured cold-cache cost in the tests' process (CPU-s,
-#: benchmarks/RESULTS.md, stop 29): equilibrium 2, market_making 14, corporate 15, trades 9.
+#: session runs them (after every other directory but tests/workflow: ``tests/conftest.py``).
+#: The warm-up compiles the families in this order. What they cost the tests' process on a cold cache (CPU-s
+#: under load, benchmarks/RESULTS.md, stop 29): equilibrium 2, market_making 14, corporate 15, trades 9.
 KERNEL_DIRS: dict[str, tuple[str, ...]] = {
     "equilibrium": ("equilibrium",),
     "market_making": ("trades", "market_making", "replay"),
@@ -67,33 +67,79 @@ def numba_types(signature: tuple) -> tuple:
 #: cached numba kernel).
 SIGNATURES: dict[str, list[tuple[str, str, tuple]]] = {
     "mfg": [
-        ("mfg_finance.mfg.types_common_noise", "solve_killed_rows", (A("float64", 2), A("float64", 2), A("float64", 2), "float64", A("float64", 2),)),
-        ("mfg_finance.mfg.sweep_kernel", "_policy", (A("float64", 1), "float64", A("float64", 2), "float64", A("float64", 1),)),
+        ("mfg_finance.mfg.types_common_noise", "solve_killed_rows", (
+            A("float64", 2), A("float64", 2), A("float64", 2), "float64", A("float64", 2),
+        )),
+        ("mfg_finance.mfg.sweep_kernel", "_policy", (
+            A("float64", 1), "float64", A("float64", 2), "float64", A("float64", 1),
+        )),
         ("mfg_finance.mfg.tridiag", "factor", (A("float64", 1), A("float64", 1), "float64",)),
-        ("mfg_finance.mfg.sweep_kernel", "sweep_into", (A("float64", 1), A("float64", 1), A("float64", 1), "float64", "float64", "float64", "float64", "int64", A("float64", 1), A("float64", 1), "float64", A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 1), A("int64", 1), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 1),)),
-        ("mfg_finance.mfg.sweep_kernel", "moment_recursions_into", (A("float64", 1), A("float64", 1), "float64", "float64", "float64", "float64", "float64", A("float64", 1), A("float64", 1), A("float64", 1), A("float64", 1),)),
-        ("mfg_finance.mfg.tridiag", "forward_sweep", (A("float64", 1), A("float64", 2), A("float64", 2), A("float64", 1),)),
-        ("mfg_finance.mfg.tridiag", "solve_transpose", (A("float64", 1), A("float64", 1), A("float64", 1), "float64", A("float64", 1),)),
+        ("mfg_finance.mfg.sweep_kernel", "sweep_into", (
+            A("float64", 1), A("float64", 1), A("float64", 1), "float64", "float64", "float64", "float64", "int64",
+            A("float64", 1), A("float64", 1), "float64", A("float64", 2), A("float64", 2), A("float64", 2),
+            A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 1), A("int64", 1),
+            A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 1),
+        )),
+        ("mfg_finance.mfg.sweep_kernel", "moment_recursions_into", (
+            A("float64", 1), A("float64", 1), "float64", "float64", "float64", "float64", "float64",
+            A("float64", 1), A("float64", 1), A("float64", 1), A("float64", 1),
+        )),
+        ("mfg_finance.mfg.tridiag", "forward_sweep", (
+            A("float64", 1), A("float64", 2), A("float64", 2), A("float64", 1),
+        )),
+        ("mfg_finance.mfg.tridiag", "solve_transpose", (
+            A("float64", 1), A("float64", 1), A("float64", 1), "float64", A("float64", 1),
+        )),
     ],
     "equilibrium": [
         ("mfg_finance.equilibrium.simulation", "_seed", ("int64",)),
-        ("mfg_finance.equilibrium.simulation", "_crowd_runs", ("int64", "int64", A("float64", 1), A("float64", 2), A("float64", 1), "float64", "float64", "float64", "float64",)),
-        ("mfg_finance.equilibrium.simulation", "_mm_runs", (A("float64", 1), A("int64", 1), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), "int64", A("int64", 1), "int64",)),
-        ("mfg_finance.mfg.tilt_kernel", "tilt_rows", (A("float64", 1), A("float64", 1), A("float64", 1), "float64", A("int64", 1), A("int64", 1), "int64", "float64", A("float64", 2),)),
+        ("mfg_finance.equilibrium.simulation", "_crowd_runs", (
+            "int64", "int64", A("float64", 1), A("float64", 2), A("float64", 1), "float64", "float64", "float64",
+            "float64",
+        )),
+        ("mfg_finance.equilibrium.simulation", "_mm_runs", (
+            A("float64", 1), A("int64", 1), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2),
+            A("float64", 2), A("float64", 2), "int64", A("int64", 1), "int64",
+        )),
+        ("mfg_finance.mfg.tilt_kernel", "tilt_rows", (
+            A("float64", 1), A("float64", 1), A("float64", 1), "float64", A("int64", 1), A("int64", 1), "int64",
+            "float64", A("float64", 2),
+        )),
     ],
     "market_making": [
         ("mfg_finance.market_making._path_rng", "path_draws", ("int64", "int64", "int64", "int64",)),
         ("mfg_finance.trades.kernels", "counting_order", (A("int16", 1, readonly=True), "int64",)),
         ("mfg_finance.trades.kernels", "order_by_ticker_time", (A("int16", 1), A("int64", 1), A("int64", 1),)),
-        ("mfg_finance.market_making._kernels", "table_paths_serial", (A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("int64", 2), "int64", "int64", "float64", "float64", "bool", "int64", A("int64", 1), A("float64", 1), A("float64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("float64", 1), A("int64", 1),)),
+        ("mfg_finance.market_making._kernels", "table_paths_serial", (
+            A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("float64", 2), A("int64", 2),
+            "int64", "int64", "float64", "float64", "bool", "int64", A("int64", 1), A("float64", 1),
+            A("float64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("float64", 1), A("int64", 1),
+        )),
     ],
     "cotahist": [
+        ("mfg_finance.cotahist.typed_rows", "typed_rows", (
+            A("int64", 2, "F"), A("int64", 1), "none", A("int64", 1), A("int64", 1), A("int64", 1), A("int8", 2),
+            A("int16", 2), A("int32", 2), A("int64", 2), A("bool", 2),
+        )),
         ("mfg_finance.cotahist.kernel", "gather_bytes", (A("uint8", 1), A("int64", 1), A("int64", 1),)),
-        ("mfg_finance.cotahist.kernel", "gather_bytes", (A("uint8", 1, readonly=True), A("int64", 1), A("int64", 1),)),
-        ("mfg_finance.cotahist.detail_kernel", "renumber_and_check", (A("uint8", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1),)),
-        ("mfg_finance.cotahist.detail_kernel", "renumber_and_check", (A("uint8", 1, readonly=True), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1),)),
-        ("mfg_finance.cotahist.kernel", "parse_records", (A("uint8", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("float64", 1), A("uint8", 1, readonly=True), A("int64", 2), A("float64", 2), A("uint64", 1), A("int16", 1), A("int8", 1),)),
-        ("mfg_finance.cotahist.kernel", "first_text_mismatch", (A("uint8", 1), A("int64", 1), A("int64", 1), A("uint8", 2), A("int64", 1),)),
+        ("mfg_finance.cotahist.kernel", "gather_bytes", (
+            A("uint8", 1, readonly=True), A("int64", 1), A("int64", 1),
+        )),
+        ("mfg_finance.cotahist.detail_kernel", "renumber_and_check", (
+            A("uint8", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1),
+        )),
+        ("mfg_finance.cotahist.detail_kernel", "renumber_and_check", (
+            A("uint8", 1, readonly=True), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1),
+            A("int64", 1),
+        )),
+        ("mfg_finance.cotahist.kernel", "parse_records", (
+            A("uint8", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1), A("int64", 1),
+            A("float64", 1), A("uint8", 1, readonly=True), A("int64", 2), A("float64", 2), A("uint64", 1),
+            A("int16", 1), A("int8", 1),
+        )),
+        ("mfg_finance.cotahist.kernel", "first_text_mismatch", (
+            A("uint8", 1), A("int64", 1), A("int64", 1), A("uint8", 2), A("int64", 1),
+        )),
     ],
     "trades": [
         ("mfg_finance.trades.kernels", "counting_order", (A("int8", 1, readonly=True), "int64",)),
