@@ -4,6 +4,10 @@ with common noise), finite-N.
 Stiff baseline parameters with sigma0 = 0.2; median of ``REPEATS`` runs after one warm-up (numba
 kernels compiled). Prints a Markdown table for benchmarks/RESULTS.md.
 
+``python benchmarks/bench_systemic.py law``: CPU of the law of ``Q_T``'s first-order prediction
+(``finite_n.law_prediction``, a fifth of the default 5000 limit paths) against the convergence study it sits beside
+(default budget), on real-data-like parameters (``time.process_time``, median of ``REPEATS``).
+
 ``python benchmarks/bench_systemic.py finite_n``: the finite-N gap at large N by the agent-by-agent game
 (``finite_n.simulate_game``, a few hundred pairs) against the game through its sufficient statistics
 (``finite_n_statistics``, thousands of pairs), several seeds, on real-data-like parameters and the stiff baseline;
@@ -11,7 +15,9 @@ and the rate fit over every N.
 
 ``python benchmarks/bench_systemic.py epsilon``: the epsilon-Nash confirmation under time refinement instead
 (the greedy deviation played in the game and its prediction on 1, 2, 4, 8 sub-steps of the solver's steps,
-extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters.
+extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters;
+``... epsilon-isolation``: the value marched once per solver step against its Richardson value without the kink,
+without common noise and on finer solver steps.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 from mfg_finance.mfg.deviation import complete_epsilon_study, policy_value
 from mfg_finance.mfg.deviation_game import play_deviation
 from mfg_finance.mfg.epsilon_nash import epsilon_study
-from mfg_finance.mfg.finite_n import convergence_study
+from mfg_finance.mfg.finite_n import convergence_study, law_prediction
 from mfg_finance.mfg import types_common_noise as tcn
 from mfg_finance.mfg.types_common_noise_paths import simulate_paths as simulate_types_paths
 
@@ -88,6 +94,24 @@ def main() -> None:
         print(f"| {name} | {median_time(fn):.3f} |")
 
 
+def law_cost() -> None:
+    """CPU seconds of the convergence study (default budget) and of the law's prediction beside it."""
+    sol = solve_with_estimate(REALISTIC, T=T, nt=320, nQ=201, halfwidth=default_halfwidth(REALISTIC, T)).fine
+
+    def cpu(fn):
+        runs = []
+        for _ in range(REPEATS + 1):
+            t0 = time.process_time()
+            fn()
+            runs.append(time.process_time() - t0)
+        return statistics.median(runs[1:])
+
+    study = cpu(lambda: convergence_study(sol, Ns=[10, 100, 1000, 10000], pairs=3000, limit_paths=5000, seed=1616))
+    law = cpu(lambda: law_prediction(sol, M=1000, seed=1618))
+    print(f"| convergence study (4 N, default budget) | {study:.2f} CPU-s |\n| law prediction (1000 paths) | "
+          f"{law:.2f} CPU-s ({100 * law / study:.0f}% of the study) |")
+
+
 def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
     """Markdown table: per case the level means of the played gain and of its prediction, the extrapolations
     (value ± SE ± time error, from the two finest levels), the observed order and the CPU time; then the
@@ -119,6 +143,26 @@ def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
 
         print(f"| {name} | {nt} | {N} | {M} | {seq(played)} | {seq(predicted)} | {fmt(played)} | {fmt(predicted)} "
               f"| {fmt(diff)} | {fmt(before)} | {order(predicted)}, {order(played)} | {cpu:.1f} |", flush=True)
+
+
+def epsilon_isolation(levels=(1, 2, 4, 8)) -> None:
+    """Markdown rows: the value marched once per solver step against its Richardson value, on the stiff baseline
+    without the kink (``eta1 = 0``), without common noise (``sigma0 = 0``) and on 320 and 640 steps (N = 10,
+    1000 games, seed 1): played / predicted (extrapolated), the per-game difference by level, the extrapolated
+    difference ± SE (docs/mfg.md section 10, "Isolating experiments")."""
+    cases = [("eta1 = 0, 160 steps", dict(PARAMS, eta1=0.0), 160),
+             ("sigma0 = 0, 160 steps", dict(PARAMS, sigma0=0.0), 160),
+             ("stiff, 320 steps", PARAMS, 320), ("stiff, 640 steps", PARAMS, 640)]
+    print("| case | value | played / predicted | differences by level | difference ± SE |\n|---|---|---|---|---|")
+    for name, params, nt in cases:
+        sol = solve_with_estimate(params, T=T, nt=nt, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+        for extrapolated in (False, True):
+            games = play_deviation(sol, policy_value(sol, 10, time_extrapolated=extrapolated), M=1000, seed=1,
+                                   levels=levels)
+            diffs = ", ".join(f"{games.level_difference(s)[0]:.2e}" for s in levels)
+            d = games.difference
+            print(f"| {name} | {'Richardson' if extrapolated else 'single march'} | {games.simulated.value:.3g} / "
+                  f"{games.greedy.value:.3g} | {diffs} | {d.value:.2e} ± {d.se:.1e} |", flush=True)
 
 
 def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2, 3)) -> None:
@@ -153,13 +197,19 @@ def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2,
             fit = fit_rate(*zip(*points))
             fits.append((name, seed, points, fit))
     print("\n| case | seed | N x gap at N = 10, 100, 1000, 10000 (± SE) | p ± SE | chi2 / dof (p-value) "
-          "| LR p-value of p = 1 |\n|---|---|---|---|---|---|")
+          "| LR p-value of p = 1 | C/N + D/N^2: C, D, chi2 / dof (p-value) | local exponents |\n"
+          "|---|---|---|---|---|---|---|---|")
     for name, seed, points, fit in fits:
         ng = ", ".join(f"{N * g:.4g} ± {N * s:.2g}" for N, g, s in points)
+        e = fit.expansion
+        local = ", ".join(f"{x['exponent']:.3f} ± {x['exponent_se']:.3f}" for x in fit.local_exponents)
         print(f"| {name} | {seed} | {ng} | {fit.exponent:.4f} ± {fit.exponent_se:.4f} | {fit.chi2:.1f} / {fit.dof} "
-              f"({fit.p_value_fit:.2f}) | {fit.p_value_one_over_N:.3f} |")
+              f"({fit.p_value_fit:.2f}) | {fit.p_value_one_over_N:.3f} | {e['constant']:.4g} ± {e['constant_se']:.2g}, "
+              f"{e['next_order']:.3g} ± {e['next_order_se']:.2g}, {e['chi2']:.1f} / {e['dof']} ({e['p_value']:.2f}) "
+              f"| {local} |")
 
 
 if __name__ == "__main__":
-    modes = {"epsilon": epsilon_confirmation, "finite_n": finite_n_crosscheck}
+    modes = {"epsilon": epsilon_confirmation, "epsilon-isolation": epsilon_isolation, "finite_n": finite_n_crosscheck,
+             "law": law_cost}
     modes.get(sys.argv[1] if sys.argv[1:] else "", main)()

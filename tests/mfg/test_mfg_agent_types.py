@@ -37,6 +37,24 @@ def test_types_config_defaults_and_errors():
             validate_types(types, STIFF)
 
 
+def test_types_relative_to_the_calibration():
+    """phi_factor / gamma_T_factor are multiples of the run's (calibrated) params: urgent on any calibration."""
+    rel = [{"name": "urgent", "weight": 0.3, "phi_factor": 5.0, "gamma_T_factor": 2.0}, {"name": "patient", "weight": 0.7}]
+    for params in (STIFF, dict(STIFF, phi=0.0702, gamma_T=7.35)):
+        urgent, patient = validate_types(rel, params)
+        assert urgent.phi == pytest.approx(5.0 * params["phi"]) and urgent.gamma_T == pytest.approx(2.0 * params["gamma_T"])
+        assert urgent.phi > patient.phi and urgent.gamma_T > patient.gamma_T
+    bad = [
+        ([{"name": "a", "weight": 1.0, "phi_factor": 0.0}], r"mfg.types\[0\].phi_factor: must be > 0"),
+        ([{"name": "a", "weight": 1.0, "gamma_T_factor": "2"}], r"mfg.types\[0\].gamma_T_factor: must be a finite"),
+        ([{"name": "a", "weight": 1.0, "phi": 0.3, "phi_factor": 2.0}], r"mfg.types\[0\]: give phi or phi_factor"),
+        ([{"name": "a", "weight": 1.0, "sigma_factor": 2.0}], r"mfg.types\[0\]: unknown key\(s\) \['sigma_factor'\]"),
+    ]
+    for types, match in bad:
+        with pytest.raises(ConfigError, match=match):
+            validate_types(types, STIFF)
+
+
 def test_exact_reference_reduces_to_the_one_type_solution():
     t = np.linspace(0.0, 0.5, 11)
     ref = coupled(t, T=0.5, **STIFF)

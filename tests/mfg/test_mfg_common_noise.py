@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.mfg.common_noise import (core_width, hybrid_rates, default_halfwidth, q_nodes, solve_system,
-                                          solve_with_estimate)
+from mfg_finance.mfg.common_noise import (combined_estimate, core_width, extrapolated_cost, hybrid_rates,
+                                          default_halfwidth, q_nodes, solve_system, solve_with_estimate)
 from mfg_finance.mfg.hjb import hybrid_offdiagonals
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.exact import closed_form, coupled
@@ -185,6 +185,8 @@ def test_cost_and_its_bound_on_a_stiff_coupled_calibration():
     err = abs(est.expected_cost - ref.expected_cost)
     assert err + ref.cost_error <= est.cost_error
     assert est.cost_error < 0.003 * ref.expected_cost             # and accurate: 0.2%
+    # the estimate (the parts with their signs): within a factor 3 of the error (0.16%, below the 0.2% level)
+    assert not est.cost_detail["unresolved"] and err / 3.0 <= est.cost_estimate <= 3.0 * err
     assert abs(est.fine.expected_cost - ref.expected_cost) > 0.01 * ref.expected_cost   # the grid alone: 1.1% off
     # exact limit eta1 = 0 (closed form with the total noise) on the same grid
     exact0 = dict(REALISTIC, eta1=0.0)
@@ -198,3 +200,123 @@ def test_cost_and_its_bound_on_a_stiff_coupled_calibration():
     uniform = solve_with_estimate(REALISTIC, T=T, nt=320, nQ=201, halfwidth=L, nodes="uniform")
     assert abs(uniform.expected_cost - ref.expected_cost) > 5.0 * err
     assert abs(uniform.expected_cost - ref.expected_cost) <= uniform.cost_error
+
+
+#: Relative error of the expected cost above which its estimate is held to a factor 3 of the true error (issue 14's
+#: standard for the deterministic solver's outcomes, docs/mfg.md sections 8 and 11).
+RESOLVABLE = 0.002
+
+
+def _check_cost_estimate(detail, exact, uncertainty=0.0):
+    """The reported cost's error against ``exact`` (known to ``uncertainty``): within the bound; and, where the
+    estimate is held (not unresolved) and the error exceeds 0.2% of the cost, the estimate within a factor 3 of it.
+    Returns the error and the estimate over it."""
+    err = abs(detail["value"] - exact)
+    assert err + uncertainty <= detail["error_bound"], (err, uncertainty, detail)
+    assert detail["error"] <= detail["error_bound"]
+    if not detail["unresolved"] and err > RESOLVABLE * abs(exact):
+        assert (err - uncertainty) / 3.0 <= detail["error"] <= 3.0 * (err + uncertainty), (err, detail)
+    return err, detail["error"] / err
+
+
+def test_cost_estimate_is_the_signed_sum_of_its_parts():
+    """A synthetic five-grid sequence with known errors: time error A h + B h^2 (Richardson leaves -2 B h^2, which
+    the estimate recovers exactly), space error C k (first order): the estimate is the error, with its sign."""
+    weights = {"a": 0.5, "b": 0.5, "c": 1.0}
+    J = {"a": 1.0, "b": -0.3, "c": 0.2}
+    A, B, C = {"a": 0.1, "b": 0.05, "c": -0.2}, {"a": 0.4, "b": 0.0, "c": 0.3}, {"a": -0.02, "b": 0.01, "c": 0.05}
+    h, k = 0.01, 0.02
+
+    def grid(ht, kx):
+        return {n: J[n] + A[n] * ht + B[n] * ht * ht + C[n] * kx for n in J}
+
+    coeffs = [grid(h, k), grid(2 * h, k), grid(4 * h, k), grid(h, 2 * k), grid(h, 4 * k)]
+    d = extrapolated_cost(coeffs, weights)
+    exact = sum(w * J[n] for n, w in weights.items())
+    time_err = sum(w * -2.0 * B[n] * h * h for n, w in weights.items())
+    space_err = sum(w * C[n] * k for n, w in weights.items())
+    assert d["extrapolated"] and not d["unresolved"]
+    assert d["time_error"] == pytest.approx(time_err, rel=1e-9)
+    assert d["space_error"] == pytest.approx(space_err, rel=1e-9)
+    assert d["value"] - exact == pytest.approx(time_err + space_err, rel=1e-9)
+    assert d["error"] == pytest.approx(abs(time_err + space_err), rel=1e-9)
+    # the bound adds absolute parts per coefficient (and a safety factor): never below the estimate
+    assert d["error_bound"] > d["error"]
+    # parts that cancel: the estimate keeps a third of their sizes (each is good to tens of percent only)
+    assert combined_estimate(1.0, -0.9) == pytest.approx(1.9 / 3.0)
+    assert combined_estimate(-1.0, -0.5) == 1.5
+    # a time sequence that is not asymptotic (the coarse companions on the wrong side): unresolved, bound kept
+    wild = [grid(h, k), grid(2 * h, k), {n: v + 5.0 for n, v in grid(4 * h, k).items()}, grid(h, 2 * k), grid(h, 4 * k)]
+    d = extrapolated_cost(wild, weights)
+    assert not d["extrapolated"] and d["unresolved"] and d["error_bound"] > 0.0
+
+
+def _exact_cost(params, T, sigma0_limit):
+    """The exact expected cost: closed form with the total noise (``eta1 = 0``) or the deterministic coupled
+    equilibrium (``sigma0 -> 0``; ``h2 (m0^2 + s0^2) + h0`` at ``t = 0``)."""
+    p = dict(params)
+    if sigma0_limit:
+        ex = coupled(np.array([0.0, T]), T=T, **{k: v for k, v in p.items() if k != "sigma0"})
+    else:
+        ex = closed_form(np.array([0.0]), T=T, sigma=math.hypot(p["sigma"], p["sigma0"]), eta=p["eta0"],
+                         phi=p["phi"], gamma_T=p["gamma_T"], m0_mean=1.0, m0_std=1.0)
+    return float(ex.h2[0] * (p["m0_mean"] ** 2 + p["m0_std"] ** 2) + ex.h0[0])
+
+
+#: (case, limit, grid, resolved, error above 0.2%): the exact limits on the default grid (320, 201) and on grids
+#: where the error exceeds 0.2% (so that the factor 3 is tested); measured in docs/mfg.md section 8.
+EXACT_COST_CASES = [
+    ("stiff", "sigma0=0", (320, 201), True, True),
+    ("stiff", "sigma0=1e-3", (320, 201), True, True),
+    ("stiff", "eta1=0", (320, 201), True, False),
+    ("stiff", "eta1=0", (160, 201), False, True),
+    ("mild", "sigma0=0", (320, 201), True, False),
+    ("realistic", "sigma0=0", (160, 201), True, True),
+    ("realistic", "eta1=0", (160, 201), True, True),
+    ("realistic", "eta1=0", (320, 201), True, False),
+]
+
+
+@pytest.mark.parametrize("case,limit,grid,resolved,large", EXACT_COST_CASES)
+def test_expected_cost_estimate_against_the_exact_limits(case, limit, grid, resolved, large):
+    """The expected cost's error estimate within a factor 3 of its true error against the exact limits (eta1 = 0:
+    closed form with the total noise; sigma0 = 0 and 1e-3: the deterministic coupled equilibrium, whose sigma0^2
+    correction at 1e-3 is below 1e-4 of the cost), and the error within the bound; where the time sequence is not
+    asymptotic the estimate is flagged unresolved."""
+    base, T = {"stiff": (STIFF, 0.5), "mild": (MILD, 1.0), "realistic": (REALISTIC, 0.5)}[case]
+    if limit == "eta1=0":
+        params = dict(base, eta1=0.0, sigma0=base.get("sigma0", 0.3))
+    else:
+        params = dict(base, sigma0=0.0 if limit == "sigma0=0" else 1e-3)
+    exact = _exact_cost(params, T, sigma0_limit=limit != "eta1=0")
+    detail = _solve(params, T, *grid).cost_detail
+    assert detail["unresolved"] is not resolved
+    err, ratio = _check_cost_estimate(detail, exact)
+    assert (err > RESOLVABLE * exact) is large, (err / exact, ratio)
+
+
+#: Grids of the refined-reference check: the default (320, 201) and coarser ones whose error exceeds 0.2%.
+REFINED_GRIDS = [(80, 41), (80, 81), (160, 81), (160, 201), (320, 201), (320, 401)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["stiff_sigma0_0.2", "realistic"])
+def test_expected_cost_estimate_against_a_much_finer_reference(case):
+    """The stiff baseline with sigma0 = 0.2 and the real-data-like calibration: each grid's cost against a reference
+    8x finer in time and 4x in Q ((2560, 801), time-extrapolated; its own bound, 6e-5 and 3e-5 of the cost, added to
+    the error): within the bound, and the estimate within a factor 3 of the error wherever that exceeds 0.2% and the
+    time sequence is asymptotic (the others flagged unresolved)."""
+    params = dict(STIFF, sigma0=0.2) if case.startswith("stiff") else REALISTIC
+    T = 0.5
+    ref = _solve(params, T, 2560, 801)
+    assert ref.cost_detail["extrapolated"] and not ref.cost_detail["unresolved"]
+    value, uncertainty = ref.expected_cost, ref.cost_error
+    assert uncertainty < 1e-4 * value
+    compared = 0
+    for nt, nQ in REFINED_GRIDS:
+        detail = _solve(params, T, nt, nQ).cost_detail
+        err, _ = _check_cost_estimate(detail, value, uncertainty)
+        compared += (not detail["unresolved"]) and err > RESOLVABLE * value
+        if (nt, nQ) == (320, 201):             # the default grid: resolved, and accurate
+            assert not detail["unresolved"] and err < RESOLVABLE * value
+    assert compared >= 2

@@ -86,3 +86,24 @@ def test_statistics_are_seeded_and_reproducible(coupled):
     assert not np.array_equal(one.twin_gap, other.twin_gap)
     with pytest.raises(ValueError, match="N >= 2"):
         simulate_game_statistics(coupled, N=1, M=5, seed=1)
+
+
+#: Parameters like those calibrated on real B3 data (tests/mfg/test_mfg_finite_n.py; parameters only, no data).
+REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
+                 m0_std=0.5)
+
+
+@pytest.mark.slow  # about 30 s under load: 100 pairs of 10,000 agents, agent by agent
+def test_large_N_gap_agrees_with_the_agent_by_agent_game_and_with_C_over_N():
+    """Real-data-like parameters on the pipeline's grid: at N = 1000 and 10,000 the agent-by-agent game (100 pairs)
+    and the statistics (6000 pairs) agree within 3 combined SE; the statistics resolve both gaps (> 10 SE), and
+    N x gap at 10,000 is within 3 SE of that at 1,000 (the 1/N law where the first pass saw 3 SE below it)."""
+    sol = solve_with_estimate(REALISTIC, T=T, nt=320, nQ=201, halfwidth=default_halfwidth(REALISTIC, T)).fine
+    scaled = {}
+    for N in (1000, 10000):
+        full = _mean_se(simulate_game(sol, N=N, M=100, seed=np.random.SeedSequence(N)).twin_gap)
+        stats = _mean_se(simulate_game_statistics(sol, N=N, M=6000, seed=N + 1).twin_gap)
+        assert abs(full[0] - stats[0]) <= 3.0 * math.hypot(full[1], stats[1]), (N, full, stats)
+        assert stats[0] > 10.0 * stats[1]
+        scaled[N] = (N * stats[0], N * stats[1])
+    assert abs(scaled[10000][0] - scaled[1000][0]) <= 3.0 * math.hypot(scaled[10000][1], scaled[1000][1])

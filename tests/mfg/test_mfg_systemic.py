@@ -52,6 +52,10 @@ def test_common_noise_scenario_summary_is_deterministic():
     two, arrays2 = run_common_noise(cfg, SETTINGS)
     assert one == two and all(np.array_equal(arrays[k], arrays2[k]) for k in arrays)
     assert one["expected_cost"]["error_bound"] > 0.0
+    # the cost's error estimate (signed parts) next to its bound, and whether the estimate is held
+    cost = one["expected_cost"]
+    assert 0.0 < cost["error"] <= cost["error_bound"] and isinstance(cost["unresolved"], bool)
+    assert cost["error"] >= abs(cost["estimate_time"] + cost["estimate_space"])
     assert one["outcomes"]["price_impact"]["se"] > 0.0
     assert arrays["band_Q"].shape == (5, 41) and "band_price" in arrays
 
@@ -149,6 +153,7 @@ def test_two_types_with_common_noise_scenario_summary():
         assert isinstance(one["type_unresolved"][name], list)
     costs = [t["expected_cost"] for t in o["types"].values()]
     assert all(c["error_bound"] > 0.0 for c in costs)
+    assert all(0.0 < c["error"] <= c["error_bound"] for c in costs + [one["expected_cost"]])
     assert one["expected_cost"]["value"] == pytest.approx(0.3 * costs[0]["value"] + 0.7 * costs[1]["value"])
     assert one["paths"]["share_outside_grid"] == 0.0 and o["price_impact"]["se"] > 0.0
     # the crowd's path outcomes carry their discretisation errors (the companion grids on the same Brownian path)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from mfg_finance.mfg.finite_n import fit_rate
-from mfg_finance.report.systemic import finite_n_sentences
+from mfg_finance.report.systemic import _law_summary, finite_n_sentences
 
 
 def _fn(gaps, ses):
@@ -42,7 +44,8 @@ def test_epsilon_sentences_name_both_parts():
 
 def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():
     text = " ".join(finite_n_sentences(_fn([2.97e-2, 2.96e-3, 3.16e-4, 3.03e-5], [4.6e-4, 5.4e-5, 8.0e-6, 1.3e-6])))
-    assert "resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.297 ± 0.0046" in text
+    assert ("resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.297 ± 0.0046"
+            in text)
     assert "the exponent between consecutive N: 1 ± 0.01 (10 to 100)" in text
     assert "(1,000 to 10,000)" in text and "not at" not in text
 
@@ -55,3 +58,47 @@ def test_next_order_term_is_stated_where_a_pure_power_is_rejected():
     assert "rejects a pure power N^-1 over these N." in text
     assert "gap = C/N + D/N^2 (weighted, every N): C = 0.3 ± " in text and "D = -0.15 ± " in text
     assert "O(1/N) with its next-order term fits the data" in text
+
+
+def _with_law(var_gaps, var_ses, C=0.0156, C_se=5e-5):
+    """The audit's real-data-like law of Q_T (N x var gap 0.016, 0.017, 0.012, 0.022)."""
+    fn = _fn([3.0e-2, 3.0e-3, 1.0e-4, 2.0e-5], [1e-3, 3e-4, 2e-4, 1e-5])
+    for r, g, s in zip(fn["rows"], var_gaps, var_ses):
+        r.update(Q_T_var_gap=g, Q_T_var_gap_se=s, Q_T_mean_gap=1e-4, Q_T_mean_gap_se=2e-4)
+    pulls = {str(r["N"]): (r["Q_T_var_gap"] - C / r["N"]) / math.hypot(r["Q_T_var_gap_se"], C_se / r["N"])
+             for r in fn["rows"]}
+    Ns = [r["N"] for r in fn["rows"]]
+    fn["law"] = {"prediction": {"var_coefficient": C, "var_coefficient_se": C_se, "idiosyncratic": 0.0091,
+                                "mean_coefficient": 0.002, "mean_coefficient_se": 4e-4, "paths": 1000},
+                 "rate_fit": fit_rate(Ns, var_gaps, var_ses).as_dict(), "var_gap_pulls": pulls}
+    return fn
+
+
+def test_law_of_Q_T_sentence_says_where_resolved_and_whether_O_one_over_N():
+    fn = _with_law([1.64e-3, 1.67e-4, 1.16e-5, 2.2e-6], [7.5e-5, 2.3e-5, 3.5e-6, 0.8e-6])
+    text = " ".join(finite_n_sentences(fn))
+    assert "N x (var Qbar_T - var Q_T) is N = 10: 0.01640 ± 0.00075" in text
+    assert "resolved (> 2 SE) at N = 10, 100, 1,000, 10,000 and converges at O(1/N) as predicted" in text
+    assert "the mean of Q_T agrees with the MFG's within 2 SE of the pairs at every N" in text
+    assert "within 3 SE of the predicted C/N at every N (resolved at N = 10, 100, 1,000, 10,000)" in _law_summary(fn)
+    off = _with_law([3.0e-3, 1.67e-4, 1.16e-5, 2.2e-6], [7.5e-5, 2.3e-5, 3.5e-6, 3.0e-6])
+    text = " ".join(finite_n_sentences(off))
+    assert "with the predicted constant; at N = 10 the gap is more than 3 SE from C/N, the next-order" in text
+    assert "resolved (> 2 SE) at N = 10, 100, 1,000 and" in text
+
+
+def test_law_of_Q_T_with_a_next_order_term_at_N_10():
+    """The real-data run's figures: N = 10 more than 3 SE above C/N, the fit C/N + D/N^2 acceptable with its C
+    within 3 SE of the prediction: O(1/N) with the next-order term, said so."""
+    C, C_se = 0.015879, 0.000241
+    gaps = [0.01743 / 10, 0.01552 / 100, 0.01617 / 1000, 0.01494 / 10000]
+    ses = [0.00046 / 10, 0.00041 / 100, 0.00045 / 1000, 0.00041 / 10000]
+    fn = _with_law(gaps, ses, C=C, C_se=C_se)
+    fn["law"]["var_gap_pulls"]["10"] = 3.2
+    text = " ".join(finite_n_sentences(fn))
+    assert "with the next-order term, gap = C/N + D/N^2: C = 0.01543 ± 0.00025" in text
+    assert "converges at O(1/N) with the predicted constant; at N = 10 the gap is more than 3 SE from C/N" in text
+    assert "falling like the predicted C/N plus a next-order term" in _law_summary(fn)
+    far = _with_law(gaps, ses, C=0.0175, C_se=C_se)
+    far["law"]["var_gap_pulls"]["10"] = 3.2
+    assert "O(1/N) is not confirmed there" in " ".join(finite_n_sentences(far))

@@ -156,7 +156,10 @@ def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
                             "price_impact_band_5_95": [-0.201, 0.221], "Q_T_band_5_95": [-0.08, 0.08]},
                "unresolved": []}
     row = _scenario_rows([metrics])[0]
-    assert row["liquidation speed (1/day)"].endswith(SPEED_NOT_RESOLVED)
+    assert row["liquidation speed (1/day)"] == "10.9 ± 0.038 (SE 1.1)" + SPEED_NOT_RESOLVED
+    # the library lists such a speed as unresolved too: one mark, the Monte Carlo reason, not "by the grid"
+    listed = dict(metrics, unresolved=["liquidation_speed"])
+    assert _scenario_rows([listed])[0]["liquidation speed (1/day)"] == "10.9 ± 0.038 (SE 1.1)" + SPEED_NOT_RESOLVED
     assert row["half-life (days)"] == "0.1844 ± 0.00035 (SE 0.0055)"
     assert row["price impact (BRL)"] == "0.0056 ± 0.0001 (SE 0.0031); 5-95% of paths -0.201 to 0.221"
     # many SEs from zero: no mark
@@ -168,6 +171,9 @@ def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
     table["mean_inventory_terminal_se"] = [0.0, 2.6e-3]
     html = _sweep_table(table)
     assert html.count(SPEED_NOT_RESOLVED.strip()) == 1 and "13.630 ± 0.020" in html
+    table["unresolved"] = ["", "liquidation_speed"]      # as the library's rule lists it: still one mark
+    html = _sweep_table(table)
+    assert html.count(SPEED_NOT_RESOLVED.strip()) == 1 and "(unresolved)" not in html
 
 
 def test_types_rows_show_what_makes_a_type_urgent_and_figures_say_what_they_show(tmp_path):
@@ -199,12 +205,12 @@ def test_summary_quantifies_the_spread_at_the_calibrated_sigma0():
     spread (real data: the end price 5-95% over -0.20 to +0.22 BRL) is what common noise changes most."""
     metrics = [{"kind": "types", "scenario": "two_types"},
                {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 1.1927},
-                "expected_cost": {"value": 0.46587, "error_bound": 0.00106},
+                "expected_cost": {"value": 0.46587, "error": 0.00085, "error_bound": 0.00106, "unresolved": False},
                 "outcomes": {"price_impact": {"mean": 5.6e-3, "error": 1e-4, "se": 3.1e-3},
                              "price_impact_band_5_95": [-0.2011, 0.2214], "Q_T_band_5_95": [-0.0816, 0.0837]}}]
     key, rows = _sweep_rows(_sweep(impact_end=0.0290, speed_end=13.90))
     text = systemic_summary({"sweeps": {"raw": {key: rows}}, "metrics": metrics})
-    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.4659 ± 0.0011, and "
+    assert ("At the calibrated sigma0 = 1.19 (scenario common_noise) the expected cost is 0.46587 ± 0.00085, and "
             "across shocks (5-95% of the simulated paths) the price moves over the horizon by -0.2 to 0.22 BRL (mean "
             "0.0056 ± 0.0001 (SE 0.0031)) and the crowd's mean inventory ends between -0.082 and 0.084 units") in text
     assert "The fan charts show the spread" not in text
@@ -226,3 +232,52 @@ def test_urgent_share_summary_gives_each_types_own_cost():
     assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
     assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
             "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text
+
+
+def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolved():
+    base = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 0.9},
+            "sigma0_source": "calibrated",
+            "outcomes": {"liquidation_speed": {"mean": 13.9, "error": 0.05, "se": 0.4},
+                         "Q_T": {"mean": 5.4e-3, "error": 1e-5, "se": 3e-4},
+                         "price_impact": None, "Q_T_band_5_95": [-1e-3, 2e-3]}, "unresolved": []}
+    held = {"value": 0.4648, "error": 0.00085, "error_bound": 0.00106, "unresolved": False}
+    not_held = {**held, "unresolved": True}
+    rows = _scenario_rows([{**base, "expected_cost": held}, {**base, "expected_cost": not_held},
+                           {**base, "expected_cost": {"value": 0.4648, "error_bound": 0.00106}}])
+    assert rows[0]["expected cost"] == "0.46480 ± 0.00085"
+    assert rows[1]["expected cost"] == "0.4648 ± 0.0011 (bound) (not resolved by the grid)"
+    assert rows[2]["expected cost"] == "0.4648 ± 0.0011 (bound)"        # metrics written before the estimate
+
+
+def test_finite_n_convergence_table_is_split_to_fit_the_page(tmp_path):
+    """The law's paired gaps made the convergence table 14 columns, 1250 px on a 1100 px page (chromium, real
+    data): it is now consecutive tables of at most 7 columns besides N."""
+    import json
+    import re
+
+    from mfg_finance.report.systemic import systemic_section
+    columns = ["Q_T_mean_gap", "Q_T_mean_gap_se", "Q_T_var_gap", "Q_T_var_gap_se", "cost_gap", "cost_gap_se",
+               "mean_Q_T", "mean_Q_T_se", "mean_cost", "mean_cost_se", "replications", "var_Q_T", "var_Q_T_se"]
+    rows = [{"N": n, **{c: 1.0 / n for c in columns}} for n in (10, 100, 1000, 10000)]
+    metrics = tmp_path / "finite_n" / "metrics.json"
+    metrics.parent.mkdir()
+    metrics.write_text(json.dumps({"rows": rows, "mfg_value": {"value": 0.46587, "error_bound": 0.00106},
+                                   "largest_N_check": {"N": 10000, "abs_difference": 4e-4, "holds": True,
+                                                       "allowed": 5.4e-3}}))
+    png = tmp_path / "finite_n" / "convergence.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
+    section = systemic_section({"finite_n_metrics": [str(metrics)], "finite_n_figure": [str(png)]})
+    tables = re.findall(r"<table.*?</table>", section["finite_n"]["table"], flags=re.S)
+    assert len(tables) == 2
+    headers = [len(re.findall(r"<th[ >]", t)) for t in tables]
+    assert max(headers) <= 8 and sum(headers) == 2 + len(columns)   # N (repeated) + at most 7 columns each
+    text = section["finite_n"]["mfg_value_text"]
+    assert text == "0.4659 ± 0.0011 (the solver's error bound, which this check allows)"
+    # with the cost's error estimate (metrics of 16cncost's pass) both are said: the tables show the estimate
+    metrics.write_text(json.dumps({"rows": rows, "mfg_value": {"value": 0.46587, "error_bound": 0.00106,
+                                                               "error": 0.00085, "unresolved": False},
+                                   "largest_N_check": {"N": 10000, "abs_difference": 4e-4, "holds": True,
+                                                       "allowed": 5.4e-3}}))
+    section = systemic_section({"finite_n_metrics": [str(metrics)], "finite_n_figure": [str(png)]})
+    assert section["finite_n"]["mfg_value_text"] == ("0.4659 ± 0.0011 (the solver's error bound, which this check "
+                                                     "allows; its error estimate is 0.00085)")

@@ -6,8 +6,9 @@ r"""Heterogeneous crowds: the ``mfg.types`` list and the validated type specific
 ``m = sum_k w_k m_k`` (``m_k`` the mean flow of type ``k``). Config shape::
 
     types:
-      - {name: urgent,  weight: 0.3, phi: 0.35, gamma_T: 5.7}   # keys not given: the mfg.params value
-      - {name: patient, weight: 0.7}
+      - {name: urgent,  weight: 0.3, phi_factor: 5, gamma_T_factor: 2}   # multiples of the mfg.params value
+      - {name: fixed,   weight: 0.1, phi: 0.35}                          # absolute; keys not given: mfg.params
+      - {name: patient, weight: 0.6}
 
 An absent or empty list means one type with the ``params`` values (the model of the deterministic
 solver). Units are those of :mod:`mfg_finance.mfg.config`; ``weight`` is a population fraction.
@@ -24,6 +25,10 @@ from mfg_finance.errors import ConfigError
 
 #: Per-type keys that override ``mfg.params``.
 TYPE_PARAMS = ("phi", "gamma_T", "m0_mean", "m0_std", "sigma")
+#: Relative overrides: ``<param>_factor`` multiplies the run's (calibrated) ``mfg.params`` value, so a type
+#: defined as "urgent" (``phi_factor``, ``gamma_T_factor`` > 1) is urgent on any calibration; a type gives a
+#: parameter either absolutely or as a factor, not both.
+TYPE_FACTORS = {"phi_factor": "phi", "gamma_T_factor": "gamma_T"}
 #: ``sum_k w_k`` must be 1 to this tolerance.
 WEIGHT_TOL = 1e-9
 
@@ -66,10 +71,11 @@ def validate_types(types: Sequence[Mapping[str, Any]] | None, params: Mapping[st
         key = f"mfg.types[{i}]"
         if not isinstance(raw, Mapping):
             raise ConfigError(f"{key}: must be a mapping, got {type(raw).__name__}")
-        unknown = sorted(set(raw) - {"name", "weight", *TYPE_PARAMS})
+        unknown = sorted(set(raw) - {"name", "weight", *TYPE_PARAMS, *TYPE_FACTORS})
         if unknown:
             raise ConfigError(f"{key}: unknown key(s) {unknown}; allowed: ['name', 'weight', "
-                              f"{', '.join(repr(k) for k in TYPE_PARAMS)}]")
+                              f"{', '.join(repr(k) for k in (*TYPE_PARAMS, *TYPE_FACTORS))}]")
+        raw = _resolve_factors(key, raw, params)
         name = raw.get("name", f"type{i}")
         if not isinstance(name, str) or not name:
             raise ConfigError(f"{key}.name: must be a non-empty string, got {name!r}")
@@ -86,6 +92,20 @@ def validate_types(types: Sequence[Mapping[str, Any]] | None, params: Mapping[st
     total = sum(t.weight for t in out)
     if abs(total - 1.0) > WEIGHT_TOL:
         raise ConfigError(f"mfg.types: the weights must sum to 1, got {total!r} ({[t.weight for t in out]})")
+    return out
+
+
+def _resolve_factors(key: str, raw: Mapping[str, Any], params: Mapping[str, float]) -> dict[str, Any]:
+    """``raw`` with each ``<param>_factor`` (:data:`TYPE_FACTORS`) replaced by ``factor x params[<param>]``.
+
+    Raises :class:`ConfigError` for a factor that is not a finite number > 0, or given beside the absolute value."""
+    out = {k: v for k, v in raw.items() if k not in TYPE_FACTORS}
+    for factor, param in TYPE_FACTORS.items():
+        if factor not in raw:
+            continue
+        if param in raw:
+            raise ConfigError(f"{key}: give {param} or {factor} (a multiple of mfg.params.{param}), not both")
+        out[param] = _number(f"{key}.{factor}", raw[factor], positive=True) * float(params[param])
     return out
 
 

@@ -52,7 +52,8 @@ companions (``nt/2`` and ``nt/4`` steps on the same ``Q`` nodes; every other and
 on the same time nodes). Refining both at once let errors of opposite signs (time +2.3%, space -1.6% on
 the real-data calibration) cancel in the companions' difference, which gave a bound ten times too
 small. The expected cost is extrapolated in time (Richardson, as the deterministic solver's outcomes,
-:class:`SolutionWithEstimate`) and bounded by the sum of its time and space parts; each field gets
+:class:`SolutionWithEstimate`), bounded by the sum of its time and space parts and estimated by their signed sum
+(within a factor 3 of the true error on the exact checks, :func:`combined_estimate`); each field gets
 ``1.25 |f_h - f_2h| / (2^p - 1)`` per direction, ``p`` the observed order clipped to ``[0.5, 1]``
 (1.25: the safety factor of Roache's grid convergence index).
 """
@@ -66,6 +67,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from mfg_finance.errors import ConfigError
+from mfg_finance.mfg.accuracy import UNRESOLVED_RELATIVE
 from mfg_finance.mfg.grid import layer_scale, time_mesh
 from mfg_finance.mfg.killed_tridiag import solve_killed
 
@@ -86,6 +88,9 @@ DOMAIN_SDS = 5.0
 MAX_OUTER_SPACING = 0.08
 #: Relative size (of the expected cost) below which a coefficient's contribution is round-off.
 ROUNDOFF = 1.0e-10
+#: Share of the absolute sum of the expected cost's time and space estimates its error estimate keeps where they
+#: cancel (:func:`combined_estimate`; docs/mfg.md section 8, *The expected cost's error estimate*).
+CANCELLATION_SHARE = 1.0 / 3.0
 
 
 def coupled_eta(z: np.ndarray, eta0: float, eta1: float) -> np.ndarray:
@@ -362,12 +367,24 @@ def path_estimate(fine: np.ndarray, coarse: np.ndarray, coarser: np.ndarray, spa
     return fine[::2], SAFETY * bound
 
 
+def combined_estimate(time_error: float, space_error: float) -> float:
+    """The cost's error estimate from its signed time and space estimates (cost units):
+    ``max(|e_t + e_x|, (|e_t| + |e_x|) / 3)``. The two errors add, with their signs; where they cancel, each
+    part is only good to tens of percent (the observed order clipped to ``[0.5, 1]``, the Richardson remainder's
+    own third order), so their sum is not, and the estimate keeps :data:`CANCELLATION_SHARE` of their sizes."""
+    return max(abs(time_error + space_error), CANCELLATION_SHARE * (abs(time_error) + abs(space_error)))
+
+
 def extrapolated_cost(coeffs: Sequence[Mapping[str, float]], weights: Mapping[str, float]) -> dict[str, Any]:
     """An expected cost ``J = sum_f w_f f`` of value coefficients at the start, from the five grids' ``coeffs``
     (fine, coarse, coarser, space, spacer): extrapolated in time (Richardson per coefficient) when every
     coefficient's time sequence is asymptotic, bounded by the time part plus the space part (see
     :class:`SolutionWithEstimate`). Returns ``value``, ``error_bound``, ``extrapolated``, ``time_part``,
-    ``space_part`` and ``grid_values`` (the five grids' ``J``)."""
+    ``space_part`` (the bound's parts) and ``grid_values`` (the five grids' ``J``), and the error *estimate*:
+    ``time_error``, ``space_error`` (signed estimates of the value's error, value minus exact, summed with their
+    signs over the coefficients, no safety factor), ``error`` (:func:`combined_estimate`) and ``unresolved``
+    (the time sequence is not asymptotic, so the estimate is not held to a factor 3 -- the bound stays -- or
+    the estimate is at least half the value)."""
     def cost(x):
         return float(sum(w * x[n] for n, w in weights.items()))
 
@@ -378,18 +395,24 @@ def extrapolated_cost(coeffs: Sequence[Mapping[str, float]], weights: Mapping[st
     noise = ROUNDOFF * abs(cost(f))
     asymptotic = all(abs(rich[n] - rich2[n]) <= abs(f[n] - c[n]) or abs(w * (rich[n] - rich2[n])) <= noise
                      for n, w in weights.items())
+    # per coefficient, the signed error of the reported value in each direction (value minus exact): Richardson's
+    # remainder (R2 - R)/3, or a first-order (c - f)/(2^p - 1); the bound adds their absolute values
     if asymptotic:
         value = cost(rich)
-        time_part = sum(abs(w) * abs(rich[n] - rich2[n]) / 3.0 for n, w in weights.items())
+        time_signed = {n: (rich2[n] - rich[n]) / 3.0 for n in weights}
     else:
         value = cost(f)
-        time_part = sum(abs(w) * abs(f[n] - c[n]) / (2.0 ** _order(abs(f[n] - c[n]), abs(c[n] - cc[n])) - 1.0)
-                        for n, w in weights.items())
-    space_part = sum(abs(w) * abs(f[n] - s[n]) / (2.0 ** _order(abs(f[n] - s[n]), abs(s[n] - ss[n])) - 1.0)
-                     for n, w in weights.items())
+        time_signed = {n: (c[n] - f[n]) / (2.0 ** _order(abs(f[n] - c[n]), abs(c[n] - cc[n])) - 1.0) for n in weights}
+    space_signed = {n: (s[n] - f[n]) / (2.0 ** _order(abs(f[n] - s[n]), abs(s[n] - ss[n])) - 1.0) for n in weights}
+    time_part = sum(abs(w * time_signed[n]) for n, w in weights.items())
+    space_part = sum(abs(w * space_signed[n]) for n, w in weights.items())
+    time_error, space_error = cost(time_signed), cost(space_signed)
+    error = combined_estimate(time_error, space_error)
     grids = {key: cost(x) for key, x in zip(("fine", "coarse", "coarser", "space", "spacer"), coeffs)}
     return {"value": value, "error_bound": SAFETY * (time_part + space_part), "extrapolated": asymptotic,
-            "time_part": SAFETY * time_part, "space_part": SAFETY * space_part, "grid_values": grids}
+            "time_part": SAFETY * time_part, "space_part": SAFETY * space_part, "grid_values": grids,
+            "error": error, "time_error": time_error, "space_error": space_error,
+            "unresolved": bool(not asymptotic or error >= UNRESOLVED_RELATIVE * abs(value))}
 
 
 @dataclass(frozen=True, eq=False)
@@ -411,7 +434,10 @@ class SolutionWithEstimate:
     is not asymptotic (``|R - R2| > |f_h - f_2h|``, contributions below 1e-10 of ``J`` being round-off) the
     fine grid's ``J`` is reported with the first-order
     time bound instead. The space part is the first-order estimate from the space companions. Absolute
-    parts are added over coefficients (their errors may cancel in ``J``). The rules are the module-level
+    parts are added over coefficients (their errors may cancel in ``J``). Next to that bound the cost carries an
+    error *estimate* (:attr:`cost_estimate`): the same parts with their signs, summed over coefficients and
+    directions, no safety factor, at least a third of their absolute sum (:func:`combined_estimate`); it is
+    ``unresolved`` where the time sequence is not asymptotic. The rules are the module-level
     :func:`time_order_of`, :func:`space_order_of`, :func:`field_estimate`, :func:`path_estimate` and
     :func:`extrapolated_cost`, which the two-type solver shares.
     """
@@ -475,6 +501,12 @@ class SolutionWithEstimate:
     def cost_error(self) -> float:
         """Bound on the error of :attr:`expected_cost` (cost units): time part + space part."""
         return self.cost_detail["error_bound"]
+
+    @property
+    def cost_estimate(self) -> float:
+        """Estimate of the error of :attr:`expected_cost` (cost units, :func:`combined_estimate`): within a factor
+        3 of the true error wherever that exceeds 0.2% of the cost, unless ``cost_detail["unresolved"]``."""
+        return self.cost_detail["error"]
 
 
 def solve_with_estimate(params: Mapping[str, float], *, T: float, nt: int, nQ: int, halfwidth: float,

@@ -75,13 +75,13 @@ def policy_value(sol: CommonNoiseSolution, N: int | None, *, time_extrapolated: 
     The players of the game hold the solver step's feedback ``(k_n, l_n)(Qbar)`` over the whole step (and over
     every sub-step of it, :mod:`mfg_finance.mfg.deviation_game`), so the value the performance-difference
     identity needs is the *exact-in-time* value of that piecewise-constant feedback. One implicit step per
-    solver step is first-order off it (stiff baseline: 1% of the cost at ``t = 0``, 10% in ``a_Q`` on the
-    terminal layer's steps, where ``k h`` is largest), and that error, weighted differently along the
-    deviator's paths than along the players', was the 9-15% difference between the played gain and its
-    prediction (docs/mfg.md section 10). ``time_extrapolated`` (default): the march on the solver's steps and
-    on two sub-steps of each, the same policy held, combined by Richardson, ``2 V_(2) - V_(1)`` (second order:
-    sup-norm errors of ``a, b, c`` below 1e-3 relative, as 16-32 sub-steps; three marches' cost).
-    ``False``: the single march (first order; kept for that comparison).
+    solver step is first-order off it (stiff baseline: 1% of the cost at ``t = 0``, 10% in ``a_Q`` in sup
+    norm), and that error, weighted differently along the deviator's paths than along the players', was the
+    9-15% difference between the played gain and its prediction (docs/mfg.md section 10).
+    ``time_extrapolated`` (default): the march on the solver's steps and on two sub-steps of each, the same
+    policy held, combined by Richardson, ``2 V_(2) - V_(1)`` (second order: sup-norm errors of ``a, b, c``
+    below 1e-3 relative, as 16-32 sub-steps; three marches' cost). ``False``: the single march (first order;
+    kept for that comparison).
     """
     p = sol.params
     var = p["sigma0"] ** 2 + (0.0 if N is None else p["sigma"] ** 2 / N)

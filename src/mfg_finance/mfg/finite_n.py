@@ -28,6 +28,9 @@ O(N^{-1/2})``; its part linear in ``Qbar - Q`` (mean zero, standard deviation ``
 removed by antithetic pairs (idiosyncratic draws mirrored, ``Z0`` shared), so what is left, like
 the bias it measures, is ``O(1/N)``; ``E[J_inf]`` comes from an independent, larger sample of limit
 paths (:func:`simulate_limit`), and the N-player mean cost is their sum (standard errors add in quadrature).
+:func:`simulate_game` plays the game agent by agent (the reference); :func:`convergence_study` plays the same game
+through its sufficient statistics (:mod:`mfg_finance.mfg.finite_n_statistics`: exact in law for ``Qbar``, a
+conditional expectation for the costs, at a cost independent of ``N``), which is what resolves the gap at large ``N``.
 
 Time step of the limit sample. On the solver's steps the linearly implicit step, with the running
 cost charged at the step's end, is biased at first order: on the real-data calibration (B3, January
@@ -270,6 +273,13 @@ class ConvergenceRow:
     mean_Q_T_se: float
     var_Q_T: float
     var_Q_T_se: float
+    # the law of Q_T as paired differences with the limit (common random numbers; the SEs of the pairs):
+    # E[Qbar_T] - E[Q_T] and var(Qbar_T) - var(Q_T) (inventory units, inventory units^2); the levels above are
+    # the limit's plus these, their SEs the pairs' and the limit sample's in quadrature
+    Q_T_mean_gap: float = math.nan
+    Q_T_mean_gap_se: float = math.nan
+    Q_T_var_gap: float = math.nan
+    Q_T_var_gap_se: float = math.nan
 
     def as_dict(self) -> dict:
         return {k: (int(v) if k in ("N", "replications") else float(v)) for k, v in self.__dict__.items()}
@@ -281,6 +291,29 @@ def _var_se(x: np.ndarray) -> float:
     d = x - x.mean()
     m4, m2 = float(np.mean(d ** 4)), float(np.mean(d ** 2))
     return math.sqrt(max(m4 - (n - 3) / (n - 1) * m2 * m2, 0.0) / n)
+
+
+def paired_law_gaps(g: GameSample) -> dict[str, float]:
+    """``E[Qbar_T] - E[Q_T]`` and ``var(Qbar_T) - var(Q_T)`` of one game sample with the SEs of the pairs.
+
+    The ``2M`` draws are ``M`` independent antithetic pairs (replications ``r`` and ``M + r``), each game beside
+    its limit driven by the same ``Z0``: the gaps are estimated from the same draws (common random numbers), and
+    each SE from the ``M`` pair averages of its per-draw terms: ``Qbar_T - Q_T`` for the mean, the influence
+    ``(Qbar_T - mean)^2 - (Q_T - mean)^2`` for the variance (the delta method; the means' own noise is of higher
+    order). The law's gaps are ``O(1/N)`` (docs/mfg.md section 10); the levels' SEs are ``O(1)`` and hide them."""
+    M = g.Qbar_T.size // 2
+    B, L = g.Qbar_T, g.limit_Q_T
+
+    def pairs(x):
+        return 0.5 * (x[:M] + x[M:])
+
+    def se(x):
+        return float(pairs(x).std(ddof=1) / math.sqrt(M))
+
+    dQ = B - L
+    influence = (B - B.mean()) ** 2 - (L - L.mean()) ** 2
+    return {"Q_T_mean_gap": float(dQ.mean()), "Q_T_mean_gap_se": se(dQ),
+            "Q_T_var_gap": float(B.var(ddof=1) - L.var(ddof=1)), "Q_T_var_gap_se": se(influence)}
 
 
 def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], pairs: int, limit_paths: int, seed: int,
@@ -309,21 +342,17 @@ def convergence_study(sol: CommonNoiseSolution, *, Ns: Sequence[int], pairs: int
         g = simulate_game_statistics(sol, N=N, M=M, seed=ss, substeps=substeps)
         gap = g.twin_gap
         gap_se = float(gap.std(ddof=1) / math.sqrt(M))
-        dQ = g.Qbar_T - g.limit_Q_T
-        # var(Qbar_T) - var(Q_T) = var(dQ) + 2 cov(dQ, Q_T): the CRN estimate of the variance gap
-        var_gap = float(np.var(dQ, ddof=1) + 2.0 * np.cov(dQ, g.limit_Q_T)[0, 1])
-        n_draws = dQ.size
+        law = paired_law_gaps(g)
         rows.append(ConvergenceRow(
             N=int(N), replications=int(M),
             mean_cost=lim["mean_cost"] + float(gap.mean()),
             mean_cost_se=math.hypot(gap_se, lim["mean_cost_se"]),
             cost_gap=float(gap.mean()), cost_gap_se=gap_se,
-            mean_Q_T=lim["mean_Q_T"] + float(dQ.mean()),
-            # the 2M draws are antithetic pairs: the SE of the mean difference uses the pair means
-            mean_Q_T_se=math.hypot(float((0.5 * (dQ[:M] + dQ[M:])).std(ddof=1) / math.sqrt(M)),
-                                   lim["mean_Q_T_se"]),
-            var_Q_T=lim["var_Q_T"] + var_gap,
-            var_Q_T_se=math.hypot(_var_se(g.Qbar_T) * math.sqrt(n_draws / M), lim["var_Q_T_se"])))
+            # the levels: the limit's plus the paired gaps (SEs in quadrature)
+            mean_Q_T=lim["mean_Q_T"] + law["Q_T_mean_gap"],
+            mean_Q_T_se=math.hypot(law["Q_T_mean_gap_se"], lim["mean_Q_T_se"]),
+            var_Q_T=lim["var_Q_T"] + law["Q_T_var_gap"],
+            var_Q_T_se=math.hypot(law["Q_T_var_gap_se"], lim["var_Q_T_se"]), **law))
     return rows, lim
 
 
@@ -455,3 +484,78 @@ def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> R
 def rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:
     """:func:`fit_rate` of the study's cost gaps."""
     return fit_rate([r.N for r in rows], [r.cost_gap for r in rows], [r.cost_gap_se for r in rows])
+
+
+def law_rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:
+    """:func:`fit_rate` of the study's variance gaps of ``Q_T`` (the law's ``O(1/N)``)."""
+    return fit_rate([r.N for r in rows], [r.Q_T_var_gap for r in rows], [r.Q_T_var_gap_se for r in rows])
+
+
+#: Finite-difference step of :func:`law_prediction`'s derivatives of the step map, relative to the ``Q`` grid's
+#: spacing: the game's ``Qbar - Q`` (``sqrt(W/N)``) is far below a cell, so it sees the piecewise-linear policy
+#: and the kink of ``|m|`` locally; the coefficients agree at 0.05 and 0.01 of a cell (real-data-like
+#: parameters: 0.01557 and 0.01556) and differ by 50% at one cell.
+LAW_FD_STEP = 0.05
+
+
+@dataclass(frozen=True)
+class LawPrediction:
+    """The first-order law of the empirical mean: ``E[Qbar_T] - E[Q_T] ~ mean_coefficient / N`` and
+    ``var(Qbar_T) - var(Q_T) ~ var_coefficient / N`` (inventory units, units^2), with Monte Carlo SEs over
+    ``paths`` limit paths; ``idiosyncratic`` ``E[V_T]``, what the variance coefficient would be if the feedback
+    did not depend on ``Qbar`` (exact then: ``eta1 = 0``)."""
+
+    var_coefficient: float
+    var_coefficient_se: float
+    mean_coefficient: float
+    mean_coefficient_se: float
+    idiosyncratic: float
+    paths: int
+
+    def as_dict(self) -> dict:
+        return {k: (int(v) if k == "paths" else float(v)) for k, v in self.__dict__.items()}
+
+
+def law_prediction(sol: CommonNoiseSolution, *, M: int, seed: int | np.random.SeedSequence,
+                   fd_step: float = LAW_FD_STEP) -> LawPrediction:
+    """The ``O(1/N)`` law of ``Qbar_T`` predicted from the solution (docs/mfg.md section 10, "Law of Q_T").
+
+    On a step, given ``Z0``, the limit moves by ``Q' = g(Q)``, ``g(x) = (x - l(x) h + sigma0 sqrt(h) Z0) /
+    (1 + k(x) h)`` (the game's step with the feedback at ``x``), and the empirical mean by ``Qbar' = g(Qbar) +
+    sigma sqrt(h) Zbar / (1 + k(Qbar) h)``, ``var(Zbar) = 1/N``. Expanding ``D = Qbar - Q`` to second order,
+    ``E[D | W0] = mu/N``, ``var(D | W0) = W/N`` up to ``O(N^-2)``, with::
+
+        W' = g'(Q)^2 W + sigma^2 h / (1 + k h)^2,   mu' = g'(Q) mu + g''(Q) W / 2,   W(0) = m0_std^2, mu(0) = 0,
+
+    so ``E[Qbar_T] - E[Q_T] = E[mu_T]/N`` and ``var(Qbar_T) - var(Q_T) = (E[W_T] + 2 cov(Q_T, mu_T))/N``.
+    ``g'``, ``g''`` by central differences of step ``fd_step`` times the ``Q`` grid's spacing, along ``M`` limit
+    paths at the solver's steps (the game's). ``eta1 = 0``: ``k`` does not depend on ``Q``, ``b = 0``, so
+    ``g' = 1/(1 + k h)``, ``g'' = 0`` and ``W = V`` (one agent's conditional variance): ``V_T/N`` exactly."""
+    p = sol.params
+    rng = np.random.default_rng(seed)
+    Q = np.full(M, float(p["m0_mean"]))
+    W = np.full(M, float(p["m0_std"]) ** 2)
+    V, mu = W.copy(), np.zeros(M)
+    d = fd_step * float(sol.Q[1] - sol.Q[0])
+    for n, dt in enumerate(sol.dts):
+        h = float(dt)
+        common = p["sigma0"] * math.sqrt(h) * rng.standard_normal(M)
+
+        def step(x):
+            k, l_, _ = policy_at(sol, n, x)
+            return (x - l_ * h + common) / (1.0 + k * h), k
+
+        lo, _ = step(Q - d)
+        mid, k = step(Q)
+        hi, _ = step(Q + d)
+        slope, curvature = (hi - lo) / (2.0 * d), (hi - 2.0 * mid + lo) / (d * d)
+        mu = slope * mu + 0.5 * curvature * W
+        noise = p["sigma"] ** 2 * h / (1.0 + k * h) ** 2
+        W = slope * slope * W + noise
+        V = V / (1.0 + k * h) ** 2 + noise
+        Q = mid
+    per_path = W + 2.0 * (Q - Q.mean()) * (mu - mu.mean())
+    root = math.sqrt(M)
+    return LawPrediction(var_coefficient=float(per_path.mean()), var_coefficient_se=float(per_path.std(ddof=1) / root),
+                         mean_coefficient=float(mu.mean()), mean_coefficient_se=float(mu.std(ddof=1) / root),
+                         idiosyncratic=float(V.mean()), paths=int(M))

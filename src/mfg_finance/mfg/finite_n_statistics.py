@@ -15,10 +15,11 @@ a step's idiosyncratic normals, the linearly implicit step of the game gives, ex
     Qbar' = (Qbar - l h + sigma sqrt(h) Zbar + sigma0 sqrt(h) Z0) / (1 + k h),
     Tbar' = (Tbar - lt h + sigma sqrt(h) Zbar + sigma0 sqrt(h) Z0) / (1 + kt h),
 
-a closed system driven by ``Zbar ~ N(0, 1/N)``, ``Z0`` and the initial ``Qbar(0) = Tbar(0) = m0_mean + m0_std xibar``,
-``xibar ~ N(0, 1/N)``. The deviations from the empirical mean evolve by ``y' = (y + sigma sqrt(h) (Z - Zbar))/(1 + k h)``,
-and ``Z - Zbar`` is independent of ``Zbar`` (and of ``Z0``): given the paths of the means, the conditional expectation of
-the empirical variances is a deterministic recursion::
+a closed system driven by ``Zbar ~ N(0, 1/N)``, ``Z0`` and the initial
+``Qbar(0) = Tbar(0) = m0_mean + m0_std xibar``, ``xibar ~ N(0, 1/N)``. The deviations from the empirical mean
+evolve by ``y' = (y + sigma sqrt(h) (Z - Zbar))/(1 + k h)``, and ``Z - Zbar`` is independent of ``Zbar`` (and of
+``Z0``): given the paths of the means, the conditional expectation of the empirical variances is a deterministic
+recursion::
 
     E[S'] = (E[S] + sigma^2 h (N - 1)/N) / (1 + k h)^2,      E[St'] = (E[St] + sigma^2 h (N - 1)/N) / (1 + kt h)^2,
 

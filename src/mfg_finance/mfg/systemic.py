@@ -150,10 +150,28 @@ def type_unresolved(estimated, dispersion) -> list[str]:
 
 
 def _cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
-    """Expected cost (time-extrapolated), its bound, and how: parts of the bound and the grids' values
-    (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`)."""
-    return {"value": detail["value"], "error_bound": detail["error_bound"], "extrapolated": detail["extrapolated"],
-            "error_time": detail["time_part"], "error_space": detail["space_part"], "grid_values": detail["grid_values"]}
+    """Expected cost (time-extrapolated), its error estimate and its bound, and how: parts of the bound, the
+    estimate's signed parts, the grids' values (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`).
+    ``error`` is the estimate (within a factor 3 of the true error where ``unresolved`` is false), ``error_bound``
+    the bound (safety factor 1.25, absolute parts added)."""
+    return {"value": detail["value"], "error": detail["error"], "unresolved": detail["unresolved"],
+            "error_bound": detail["error_bound"], "extrapolated": detail["extrapolated"],
+            "error_time": detail["time_part"], "error_space": detail["space_part"],
+            "estimate_time": detail["time_error"], "estimate_space": detail["space_error"],
+            "grid_values": detail["grid_values"]}
+
+
+def _crowd_cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """The crowd's expected cost of two types (``detail``: :attr:`mfg_finance.mfg.types_common_noise.
+    TypesCommonNoiseEstimate.total_cost_detail`) with the keys of :func:`_cost_summary` it has."""
+    return {"value": detail["value"], "error": detail["error"], "unresolved": detail["unresolved"],
+            "error_bound": detail["error_bound"], "estimate_time": detail["time_error"],
+            "estimate_space": detail["space_error"]}
+
+
+def _cost_unresolved(detail: Mapping[str, Any]) -> list[str]:
+    """``["total_cost"]`` (the sweep column) when the expected cost's error estimate is not held, else ``[]``."""
+    return ["total_cost"] if detail["unresolved"] else []
 
 
 def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
@@ -243,7 +261,7 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
                  "Y_core": float(sol.extra["core"]), "dY_min": float(np.min(np.diff(sol.Y))),
                  "dY_max": float(np.max(np.diff(sol.Y))), "D_halfwidth": float(sol.D[-1]),
                  "time_mesh": cfg["grid"].get("time_mesh", "graded")},
-        "expected_cost": {"value": est.total_cost, "error_bound": est.total_cost_error},
+        "expected_cost": _crowd_cost_summary(est.total_cost_detail),
         "observed_order": {direction: {f"{name}_{ty.name}": getattr(est, f"{direction}_order")(name, k)
                                        for k, ty in enumerate(sol.types) for name in ("a", "b", "c")}
                            | {"eta": getattr(est, f"{direction}_order")("eta")} for direction in ("time", "space")},
@@ -258,6 +276,7 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
                                 if name in _TYPE_OUTCOMES} for ty in sol.types}},
         "unresolved": list(estimated.unresolved),
         "type_unresolved": {ty.name: type_unresolved(estimated.types[k], dispersion[ty.name])
+                            + _cost_unresolved(est.cost_detail(k))
                             for k, ty in enumerate(sol.types)},
     }
     arrays = {"t": sol.t, "Y_grid": sol.Y, "shear": np.asarray(sol.shear), "D_grid": sol.D, "a": sol.a, "b": sol.b, "c": sol.c, "k": sol.k,
@@ -301,7 +320,7 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     """The finite-N convergence study and the epsilon-Nash estimates for the common-noise config."""
     from mfg_finance.mfg.deviation import complete_epsilon_study
     from mfg_finance.mfg.epsilon_nash import epsilon_study
-    from mfg_finance.mfg.finite_n import convergence_study, rate_fit_of
+    from mfg_finance.mfg.finite_n import convergence_study, law_prediction, law_rate_fit_of, rate_fit_of
 
     cn, fn = _settings(settings, "common_noise"), _settings(settings, "finite_n")
     est = _solve_cn(cfg, cn, estimate=True)
@@ -313,6 +332,10 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     allowed = 3.0 * largest.mean_cost_se + mfg_value["error_bound"]
     rate = rate_fit_of(rows) if len(rows) >= 3 else None
     epsilon_Ns = [int(n) for n in fn["epsilon_Ns"]]
+    # the law of Q_T: its paired gaps per N (rows), their rate, and the first-order prediction from the solution
+    # (a fifth of the limit paths at the solver's steps: docs/mfg.md section 10, "Law of Q_T")
+    law = law_prediction(est.fine, M=max(int(fn["limit_paths"]) // 5, 200), seed=int(fn["seed"]) + 2)
+    law_fit = law_rate_fit_of(rows) if len(rows) >= 3 else None
     return {
         "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
@@ -320,6 +343,9 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
         "rate_fit": None if rate is None else rate.as_dict(),
         "fitted_rate": None if rate is None else -rate.exponent,
         "rate_points": [r.N for r in rows] if rate is not None else [],
+        "law": {"prediction": law.as_dict(), "rate_fit": None if law_fit is None else law_fit.as_dict(),
+                "var_gap_pulls": {str(r.N): (r.Q_T_var_gap - law.var_coefficient / r.N)
+                                  / math.hypot(r.Q_T_var_gap_se, law.var_coefficient_se / r.N) for r in rows}},
         "largest_N_check": {"N": largest.N, "abs_difference": gap, "allowed": allowed, "holds": bool(gap <= allowed),
                             "mean_cost": largest.mean_cost, "mean_cost_se": largest.mean_cost_se,
                             "mfg_error_bound": mfg_value["error_bound"],
@@ -343,7 +369,7 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
 def _estimated_point_outcomes(estimated, total_cost: float, cost_error: float, dispersion) -> tuple[dict, dict, dict]:
     """Sweep outcomes (:data:`mfg_finance.sweeps.OUTCOME_COLUMNS`) of the common-noise paths with their
     discretisation errors and Monte Carlo SEs (``estimated``: :class:`mfg_finance.mfg.common_noise_outcomes.
-    PathOutcomes`), the expected cost with its bound and the terminal std with its estimate."""
+    PathOutcomes`), the expected cost and the terminal std with their error estimates."""
     from mfg_finance.sweeps import OUTCOME_COLUMNS
 
     keys = [k for k in OUTCOME_COLUMNS if k in estimated.values]
@@ -384,11 +410,11 @@ def _types_cn_point(est, estimated, dispersion) -> dict[str, Any]:
     for k, ty in enumerate(est.fine.types):
         o, d = estimated.types[k], dispersion[ty.name]
         out["type_outcomes"][ty.name] = {**o.values, "total_cost": est.expected_cost(k), "terminal_dispersion": d.std}
-        out["type_outcome_errors"][ty.name] = {**o.errors, "total_cost": est.cost_error(k),
+        out["type_outcome_errors"][ty.name] = {**o.errors, "total_cost": est.cost_estimate(k),
                                                "terminal_dispersion": d.error["total"]}
         out["type_outcome_se"][ty.name] = {**{key: v for key, v in o.se.items() if v is not None},
                                            "terminal_dispersion": d.moments["total"]["std_se"]}
-        out["type_unresolved"][ty.name] = type_unresolved(o, d)
+        out["type_unresolved"][ty.name] = type_unresolved(o, d) + _cost_unresolved(est.cost_detail(k))
     return out
 
 
@@ -430,7 +456,8 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
             by_group = types_terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
                                                  terminal=estimated.terminal)
             dispersion = by_group["crowd"]
-            outcomes, errors, se = _estimated_point_outcomes(estimated, est.total_cost, est.total_cost_error,
+            cost_detail = est.total_cost_detail
+            outcomes, errors, se = _estimated_point_outcomes(estimated, est.total_cost, cost_detail["error"],
                                                              dispersion)
             point = _types_cn_point(est, estimated, by_group)
             iterations, residual = 0, None
@@ -449,7 +476,9 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                                                     price=_price_args(cfg))
             dispersion = terminal_dispersion(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
                                      terminal=estimated.terminal)       # the paths just simulated on the five grids
-            outcomes, errors, se = _estimated_point_outcomes(estimated, est.expected_cost, est.cost_error, dispersion)
+            cost_detail = est.cost_detail
+            outcomes, errors, se = _estimated_point_outcomes(estimated, cost_detail["value"], cost_detail["error"],
+                                                             dispersion)
             iterations, residual = 0, None
     except (MfgConvergenceError, MfgDomainError) as exc:
         record.update(solver="systemic", converged=False, iterations=0, residual=None, error=str(exc), outcomes=None)
@@ -461,7 +490,8 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
                   unresolved=(point["unresolved"] if kind == "types" else
                               ([k for k in estimated.unresolved if k in OUTCOME_COLUMNS] if kind != "types" else [])
-                              + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])),
+                              + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])
+                              + (_cost_unresolved(cost_detail) if kind != "types" else [])),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
     if kind in ("types", "types_common_noise"):
         record.update(type_outcomes=point["type_outcomes"], type_outcome_errors=point["type_outcome_errors"],

@@ -40,10 +40,10 @@ line ``X = s D``, ``s = w_1 w_2 (gamma_T,1 - gamma_T,2) / G`` (:func:`terminal_s
 
 Scheme (first order, monotone). Time nodes of :func:`mfg_finance.mfg.grid.time_mesh` (graded with the
 narrowest layer ``eta0 / max_k gamma_T,k``), ``Y`` graded on ``[-L_Y, L_Y]`` (``L_Y = L + |s| L_D`` holds the
-``X`` box ``[-L, L]`` at every ``D``), ``D`` uniform on ``[-L_D, L_D]`` (``D = 0`` a node). On ``[t_n, t_{n+1}]``
-each type's policy ``alpha = -k_k q - l_k``, ``k_k = a_k^{n+1}/eta^n``, ``l_k = b_k^{n+1}/(2 eta^n)``, is held
-and its quadratic value computed implicitly, as in the one-type solver, with the operator split in the two
-directions (Lie splitting)::
+``X`` box ``[-L, L]`` at every ``D``), ``D`` graded on ``[-L_D, L_D]`` with the same core (``D = 0`` a node;
+below). On ``[t_n, t_{n+1}]`` each type's policy ``alpha = -k_k q - l_k``, ``k_k = a_k^{n+1}/eta^n``,
+``l_k = b_k^{n+1}/(2 eta^n)``, is held and its quadratic value computed implicitly, as in the one-type solver,
+with the operator split in the two directions (Lie splitting)::
 
     M_r = ((1 + r dt) I - dt A_Y)   per D-row (hybrid in Y, drift m - s (m_2 - m_1), diffusion sigma0, killing r),
     N   = (I - dt A_D)              per Y-column (upwind in D, drift m_2 - m_1),
@@ -60,6 +60,17 @@ properties follow and are tested: ``eta1 = 0`` keeps ``a_k`` constant in ``(Y, D
 (constants are transported exactly); on the row ``D = 0`` of two identical types the drift of ``D``
 vanishes, ``N`` is the identity there and the row *is* the one-type solver's step; ``sigma0 = 0``
 gives ``b_k = 0``.
+
+Why graded ``D`` nodes. ``D`` is transported, never diffused (``dD = (m_2 - m_1) dt``), and along the
+equilibrium it shrinks towards 0 as both types liquidate (from ``D_0 = 0.3`` to about ``3e-3`` on the stiff
+test case): on uniform nodes (spacing ``2 L_D / (nD - 1)``, 0.075 at 33 nodes) the paths spend the end of the
+horizon inside one cell, where the coefficients, which vary on the scale of ``|D|`` (the kink
+``z = 0`` is the line ``G Y + (s G - w_1 w_2 (a_1 - a_2)) D = 0``, its slope moving with ``t``), are
+interpolated across it; the upwind error then converged at order 0.1-0.35 (the stiff patient speed -9.0%,
+-6.8%, -4.9% off at 33, 65, 129 nodes). Graded with the ``Y`` core (:func:`mfg_finance.mfg.common_noise.q_nodes`,
+spacing a fixed fraction of ``|D|`` away from the core) the same upwind transport converges at its formal order 1
+(docs/mfg.md, section 8b): the scheme, its monotonicity and its exact properties are unchanged; only the nodes
+are. ``D_nodes="uniform"`` keeps the former nodes for the comparison.
 
 ``K > 2`` is not implemented and refused (:class:`ConfigError`): the common state then has ``K``
 dimensions and the cost of a grid solve grows like ``n^K`` (``K = 3`` at the default resolution: 41 times
@@ -86,9 +97,9 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg.agent_types import AgentType
-from mfg_finance.mfg.common_noise import (core_width, coupled_eta, default_halfwidth, extrapolated_cost,
-                                          field_estimate, graded_gradient, hybrid_rates, path_estimate, q_nodes,
-                                          space_order_of, time_order_of)
+from mfg_finance.mfg.common_noise import (combined_estimate, core_width, coupled_eta, default_halfwidth,
+                                          extrapolated_cost, field_estimate, graded_gradient, hybrid_rates,
+                                          path_estimate, q_nodes, space_order_of, time_order_of)
 from mfg_finance.mfg.grid import layer_scale, time_mesh
 from mfg_finance.mfg.killed_tridiag import solve_killed
 
@@ -259,9 +270,11 @@ class _Grid:
 
 def _grid(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int, nD: int,
           halfwidth: float, D_halfwidth: float, core: float | None, shear: float | None, time_kind: str,
-          max_step_ratio: float) -> _Grid:
+          max_step_ratio: float, D_nodes: str = "graded") -> _Grid:
     """The grid of :func:`solve_system` (its arguments), after checking them."""
     check_type_count(types)
+    if D_nodes not in ("graded", "uniform"):
+        raise ConfigError(f"systemic.common_noise: D_nodes must be 'graded' or 'uniform', got {D_nodes!r}")
     if nX < 3 or nD < 3 or nt < 1 or nD % 2 == 0 or nX % 2 == 0:
         raise ConfigError(f"systemic.common_noise: need odd nQ >= 3 and nD >= 3 (Y = 0 and D = 0 nodes) and nt >= 1, "
                           f"got nQ={nX}, nD={nD}, nt={nt}")
@@ -276,7 +289,9 @@ def _grid(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, 
     t, dts = time_mesh(T, nt, time_kind, layer=layer_scale(params["eta0"], max(ty.gamma_T for ty in types)),
                        max_step_ratio=max_step_ratio)
     Y = q_nodes(LY, nX, delta)
-    D = np.linspace(-D_halfwidth, D_halfwidth, nD)
+    # D graded with the Y nodes' core (the kink's width in inventory units; D_nodes="uniform" the former nodes)
+    D = (q_nodes(D_halfwidth, nD, min(delta, D_halfwidth)) if D_nodes == "graded"
+         else np.linspace(-D_halfwidth, D_halfwidth, nD))
     Q = (Y[None, :] + (s - w2) * D[:, None], Y[None, :] + (s + w1) * D[:, None])
     return _Grid(t=t, dts=dts, Y=Y, D=D, Q=Q, shear=s, core=delta, Y_halfwidth=LY, X_halfwidth=float(halfwidth))
 
@@ -330,17 +345,20 @@ def _march(types: Sequence[AgentType], params: Mapping[str, float], g: _Grid):
 
 def solve_system(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int, nD: int,
                  halfwidth: float, D_halfwidth: float, core: float | None = None, shear: float | None = None,
-                 time_kind: str = "graded", max_step_ratio: float = 1.5) -> TypesCommonNoiseSolution:
+                 time_kind: str = "graded", max_step_ratio: float = 1.5,
+                 D_nodes: str = "graded") -> TypesCommonNoiseSolution:
     """March the two types' ``(a_k, b_k, c_k)`` backward from ``T`` (see the module docstring), keeping every time
     layer (:func:`initial_costs` keeps the first only).
 
     ``params``: ``eta0, eta1, sigma0`` (units of :mod:`mfg_finance.mfg.config`). ``nX`` nodes in ``Y`` on
     ``[-L_Y, L_Y]``, ``L_Y = halfwidth + |shear| D_halfwidth`` (the ``X`` box ``[-halfwidth, halfwidth]`` at every
-    ``D``), graded with the core ``core`` (default :func:`y_core_width`); ``nD`` uniform nodes of ``D`` on
-    ``[-D_halfwidth, D_halfwidth]``; ``shear`` default :func:`terminal_shear`.
+    ``D``), graded with the core ``core`` (default :func:`y_core_width`); ``nD`` nodes of ``D`` on
+    ``[-D_halfwidth, D_halfwidth]``, graded with the same core (at most ``D_halfwidth``;
+    ``D_nodes="uniform"``: ``linspace``, the former nodes, kept for the comparison of docs/mfg.md, section 8b);
+    ``shear`` default :func:`terminal_shear`.
     """
     g = _grid(types, params, T=T, nt=nt, nX=nX, nD=nD, halfwidth=halfwidth, D_halfwidth=D_halfwidth, core=core,
-              shear=shear, time_kind=time_kind, max_step_ratio=max_step_ratio)
+              shear=shear, time_kind=time_kind, max_step_ratio=max_step_ratio, D_nodes=D_nodes)
     shape = (2, nt + 1, nD, nX)
     a, b, c, k, l_ = (np.empty(shape) for _ in range(5))
     eta = np.empty(shape[1:])
@@ -351,14 +369,15 @@ def solve_system(types: Sequence[AgentType], params: Mapping[str, float], *, T: 
     return TypesCommonNoiseSolution(t=g.t, Y=g.Y, D=g.D, a=a, b=b, c=c, k=k, l=l_, eta=eta, types=list(types),
                                     params={"eta0": params["eta0"], "eta1": params["eta1"], "sigma0": params["sigma0"]},
                                     shear=g.shear, extra={"core": g.core, "Y_halfwidth": g.Y_halfwidth,
-                                                          "X_halfwidth": g.X_halfwidth})
+                                                          "X_halfwidth": g.X_halfwidth, "D_nodes": D_nodes})
 
 
 def initial_costs(types: Sequence[AgentType], params: Mapping[str, float], **grid: Any) -> np.ndarray:
     """Each type's expected cost ``E[V_k(0, q0, Q0)]`` on the grid of :func:`solve_system` (same arguments; cost
     units, the same floats as ``solve_system(...).expected_cost(k)``), marching with two time layers alive instead
     of all of them: for reference solves on fine grids (a ``(1280, 201, 161)`` grid keeps 3.6 GB of layers)."""
-    g = _grid(types, params, **{"core": None, "shear": None, "time_kind": "graded", "max_step_ratio": 1.5, **grid})
+    g = _grid(types, params, **{"core": None, "shear": None, "time_kind": "graded", "max_step_ratio": 1.5,
+                                "D_nodes": "graded", **grid})
     for n, a, b, c, *_ in _march(types, params, g):
         if n == 0:
             X0, D0 = start_of(types)
@@ -429,6 +448,11 @@ class TypesCommonNoiseEstimate:
         """Bound on the error of :meth:`expected_cost` (cost units): time part + space part."""
         return self.cost_detail(k)["error_bound"]
 
+    def cost_estimate(self, k: int) -> float:
+        """Estimate of the error of :meth:`expected_cost` (cost units; ``cost_detail(k)["unresolved"]`` says
+        whether it is held): :func:`mfg_finance.mfg.common_noise.combined_estimate` of its signed parts."""
+        return self.cost_detail(k)["error"]
+
     @property
     def total_cost(self) -> float:
         """Crowd's ``sum_k w_k J_k`` of the extrapolated costs (cost units)."""
@@ -436,23 +460,37 @@ class TypesCommonNoiseEstimate:
 
     @property
     def total_cost_error(self) -> float:
+        """Bound on the error of :attr:`total_cost`: the weighted sum of the types' bounds."""
         return float(sum(ty.weight * self.cost_error(k) for k, ty in enumerate(self.fine.types)))
+
+    @property
+    def total_cost_detail(self) -> dict[str, Any]:
+        """The crowd's cost ``sum_k w_k J_k``: ``value``, ``error_bound`` (:attr:`total_cost_error`), the signed
+        ``time_error`` and ``space_error`` (weighted sums of the types'), ``error`` (their
+        :func:`~mfg_finance.mfg.common_noise.combined_estimate`) and ``unresolved`` (a type's is)."""
+        details = [(ty.weight, self.cost_detail(k)) for k, ty in enumerate(self.fine.types)]
+        time_error = float(sum(w * d["time_error"] for w, d in details))
+        space_error = float(sum(w * d["space_error"] for w, d in details))
+        return {"value": self.total_cost, "error_bound": self.total_cost_error, "time_error": time_error,
+                "space_error": space_error, "error": combined_estimate(time_error, space_error),
+                "unresolved": any(d["unresolved"] for _, d in details)}
 
 
 def solve_with_estimate(types: Sequence[AgentType], params: Mapping[str, float], *, T: float, nt: int, nX: int,
                         nD: int, halfwidth: float, D_halfwidth: float, core: float | None = None,
                         shear: float | None = None, time_kind: str = "graded",
-                        max_step_ratio: float = 1.5) -> TypesCommonNoiseEstimate:
+                        max_step_ratio: float = 1.5, D_nodes: str = "graded") -> TypesCommonNoiseEstimate:
     """Fine solve on ``(nt, nX, nD)``, time companions ``(nt/2, nX, nD)``, ``(nt/4, nX, nD)`` and space
     companions with every other and every fourth node in ``Y`` and ``D`` (nested: one core and one shear):
-    ``nt`` a multiple of 4, ``nX - 1`` and ``nD - 1`` of 8 (``Y = 0`` and ``D = 0`` nodes of every grid)."""
+    ``nt`` a multiple of 4, ``nX - 1`` and ``nD - 1`` of 8 (``Y = 0`` and ``D = 0`` nodes of every grid);
+    ``D_nodes`` as :func:`solve_system` (graded ``D`` nodes nest: one core for the five grids)."""
     if nt % 4 or (nX - 1) % 8 or (nD - 1) % 8:
         raise ConfigError(f"systemic.common_noise: the error estimate needs nt a multiple of 4 and nQ - 1 and nD - 1 "
                           f"multiples of 8 (Y = 0 and D = 0 nodes of every grid), got nt={nt}, nQ={nX}, nD={nD}")
     s = terminal_shear(types) if shear is None else float(shear)
     delta = y_core_width(types, params, halfwidth + abs(s) * D_halfwidth, nX) if core is None else float(core)
     kw = dict(T=T, halfwidth=halfwidth, D_halfwidth=D_halfwidth, core=delta, shear=s, time_kind=time_kind,
-              max_step_ratio=max_step_ratio)
+              max_step_ratio=max_step_ratio, D_nodes=D_nodes)
     grids = ((nt, nX, nD), (nt // 2, nX, nD), (nt // 4, nX, nD), (nt, (nX - 1) // 2 + 1, (nD - 1) // 2 + 1),
              (nt, (nX - 1) // 4 + 1, (nD - 1) // 4 + 1))
     return TypesCommonNoiseEstimate(*(solve_system(types, params, nt=n, nX=x, nD=d, **kw) for n, x, d in grids))

@@ -13,7 +13,8 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.report.formatting import figure, finite, html_table, html_tables_fitting, num
+from mfg_finance.mfg.common_noise_outcomes import mean_within_noise  # noqa: F401  (the one rule; re-exported)
+from mfg_finance.report.formatting import figure, finite, html_tables_fitting, num
 from mfg_finance.report.uncertain import plus_minus, with_error
 
 
@@ -28,14 +29,9 @@ def _estimated(entry) -> str:
 
 
 #: Mark of a speed ``-ln(E[Q_T] / Q_0) / T`` whose terminal mean is within :data:`EFFECT_SES` SEs of zero.
+#: The rule is the library's (:func:`mfg_finance.mfg.common_noise_outcomes.mean_within_noise`), which lists such a
+#: speed in metrics.json ``unresolved`` and the sweeps' ``unresolved`` column.
 SPEED_NOT_RESOLVED = " (not resolved: mean Q_T within 2 SE of 0; see the half-life)"
-
-
-def mean_within_noise(mean, se) -> bool:
-    """True when a Monte Carlo mean is within :data:`EFFECT_SES` of its SEs of zero: its sign is not resolved,
-    so the log of it (the speed of the mean path) has no meaningful value or SE (the delta method's
-    ``SE / (T E[Q_T])`` assumes a small relative SE)."""
-    return finite(mean) and finite(se) and float(se) > 0.0 and abs(float(mean)) <= EFFECT_SES * float(se)
 
 
 def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
@@ -51,7 +47,8 @@ def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
         cells[label] = _resolved(_estimated(o.get(name)), key in unresolved)
     q_T = o.get("Q_T") if isinstance(o.get("Q_T"), Mapping) else {}
     if o.get("liquidation_speed") is not None and mean_within_noise(q_T.get("mean"), q_T.get("se")):
-        cells["liquidation speed (1/day)"] += SPEED_NOT_RESOLVED
+        # the Monte Carlo reason replaces the generic "not resolved by the grid" that metrics.json's list gives it
+        cells["liquidation speed (1/day)"] = _estimated(o["liquidation_speed"]) + SPEED_NOT_RESOLVED
     band = o.get("price_impact_band_5_95")
     if o.get("price_impact") is not None and band:
         cells["price impact (BRL)"] += f"; 5-95% of paths {num(band[0], 3)} to {num(band[1], 3)}"
@@ -67,14 +64,14 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
             if m["kind"] == "types_common_noise":     # per type: cost and speed with their errors (and SE)
                 tu = m.get("type_unresolved") or {}
                 types = ", ".join(f"{name}: w {num(t['weight'], 2)}{_type_parameters(m, name)}, cost "
-                                  f"{with_error(t['expected_cost']['value'], t['expected_cost']['error_bound'])}, "
-                                  "speed " + _resolved(_estimated(t["liquidation_speed"]),
-                                                       "liquidation_speed" in (tu.get(name) or []))
+                                  f"{_cost_cell(t['expected_cost'])}, speed "
+                                  + _resolved(_estimated(t["liquidation_speed"]),
+                                              "liquidation_speed" in (tu.get(name) or []))
                                   for name, t in o["types"].items())
                 kind = f"{len(o['types'])} types + common noise ({types})"
             rows.append({"scenario": m["scenario"], "kind": kind,
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
-                         "expected cost": with_error(m["expected_cost"]["value"], m["expected_cost"]["error_bound"]),
+                         "expected cost": _cost_cell(m["expected_cost"]),
                          **_crowd_path_cells(m),
                          "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
@@ -120,6 +117,16 @@ def _type_parameters(m: Mapping[str, Any], name: str) -> str:
 
 def _resolved(text: str, unresolved: bool) -> str:
     return f"{text} (not resolved by the grid)" if unresolved else text
+
+
+def _cost_cell(cost: Mapping[str, Any]) -> str:
+    """An expected cost under common noise (metrics.json ``expected_cost``) as ``value ± estimate``; where the
+    estimate is not held (``unresolved``: a time sequence that is not asymptotic) or absent (metrics written
+    before it), ``value ± bound (bound)``."""
+    if cost.get("error") is not None and not cost.get("unresolved"):
+        return with_error(cost["value"], cost["error"])
+    text = f"{with_error(cost['value'], cost['error_bound'])} (bound)"
+    return _resolved(text, bool(cost.get("unresolved")))
 
 
 def _dispersion(d: Mapping[str, Any] | None) -> str:
@@ -201,7 +208,9 @@ def _sweep_table(table: pd.DataFrame) -> str:
                 row[label] = _row_cell(r, col, (f"{col}_error",))
         if _SWEEP_COLUMNS["liquidation_speed"] in row and mean_within_noise(_cell(r, "mean_inventory_terminal"),
                                                               _cell(r, "mean_inventory_terminal_se")):
-            row[_SWEEP_COLUMNS["liquidation_speed"]] += SPEED_NOT_RESOLVED
+            # the Monte Carlo reason replaces the generic "(unresolved)" of the row's unresolved column
+            plain = _row_cell(r, "liquidation_speed", ("liquidation_speed_error",), unresolved="")
+            row[_SWEEP_COLUMNS["liquidation_speed"]] = plain + SPEED_NOT_RESOLVED
         for name in (c.removeprefix("used_weight_") for c in weights):
             for key, label in _TYPE_COLUMNS.items():
                 col = f"type_{name}_{key}"
@@ -249,10 +258,17 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     }
     if finite_paths:
         fn = read_json(finite_paths[0])
-        fn["table"] = html_table(pd.DataFrame(fn["rows"]), digits=4)
+        # consecutive tables of at most 7 columns besides N: the paired gaps of the law made one table 14 columns
+        # and 1250 px wide on a 1100 px page
+        fn["table"] = html_tables_fitting(pd.DataFrame(fn["rows"]), ["N"], max_columns=7, box=None)
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         fn["sentences"] = finite_n_sentences(fn)
-        fn["mfg_value_text"] = with_error(fn["mfg_value"]["value"], fn["mfg_value"]["error_bound"])
+        value = fn["mfg_value"]
+        # the check allows the solver's bound; the section's tables show the (smaller) error estimate: say both
+        estimate = value.get("error")
+        fn["mfg_value_text"] = (with_error(value["value"], value["error_bound"]) + " (the solver's error bound, which "
+                                "this check allows" + (f"; its error estimate is {num(estimate, 2)})"
+                                                       if finite(estimate) and not value.get("unresolved") else ")"))
         section["finite_n"] = fn
     if sweep_paths:
         tables, raw = [], {}
@@ -343,6 +359,84 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
     return f"{said}; not at {detail}: {verdict}."
 
 
+def law_sentence(fn: Mapping[str, Any]) -> str | None:
+    """The law of ``Q_T``: ``N x`` the paired variance gap per N against the first-order prediction ``C`` (pulls
+    over 2 SE named), the rate fitted over every N, the N where the gap is resolved (> 2 SE of the pairs), and the
+    mean's gap. None for metrics without the paired law (older runs)."""
+    rows = [r for r in fn.get("rows") or [] if finite(r.get("Q_T_var_gap_se"))]
+    law = fn.get("law") or {}
+    pred = law.get("prediction")
+    if not rows or not pred:
+        return None
+    C, C_se = pred["var_coefficient"], pred["var_coefficient_se"]
+    pulls = {int(k): v for k, v in (law.get("var_gap_pulls") or {}).items()}
+    each = "; ".join(f"N = {r['N']:,}: {plus_minus(r['N'] * r['Q_T_var_gap'], r['N'] * r['Q_T_var_gap_se'])}"
+                     for r in rows)
+    resolved = [r["N"] for r in rows if abs(r["Q_T_var_gap"]) > EFFECT_SES * r["Q_T_var_gap_se"]]
+    off = [n for n, z in pulls.items() if abs(z) > 3.0]
+    fit = law.get("rate_fit")
+    rate = (f"; fitted over every N, gap = C N^-p with p = {plus_minus(fit['exponent'], fit['exponent_se'])}, "
+            f"O(1/N) likelihood-ratio p-value {num(fit['p_value_one_over_N'], 2)}" if fit else "")
+    expansion = (fit or {}).get("expansion")
+    if expansion:
+        z = _expansion_pull(expansion, pred)
+        rate += (f"; with the next-order term, gap = C/N + D/N^2: C = "
+                 f"{plus_minus(expansion['constant'], expansion['constant_se'])} ({num(z, 2)} SE from the prediction), "
+                 f"D = {plus_minus(expansion['next_order'], expansion['next_order_se'])} (chi-square p-value "
+                 f"{num(expansion['p_value'], 2)})")
+    verdict = _law_verdict(off, expansion, pred)
+    means = [r for r in rows if abs(r["Q_T_mean_gap"]) > EFFECT_SES * r["Q_T_mean_gap_se"]]
+    mean_text = ("the mean of Q_T differs from the MFG's by more than 2 SE of the pairs at N = "
+                 + ", ".join(f"{r['N']:,} ({num(r['Q_T_mean_gap'], 2)} ± {num(r['Q_T_mean_gap_se'], 2)})" for r in means)
+                 if means else "the mean of Q_T agrees with the MFG's within 2 SE of the pairs at every N")
+    return (f"Law of the terminal mean inventory Q_T (common random numbers: each game beside its N = inf limit "
+            f"driven by the same market-wide shocks; SEs of the pairs): N x (var Qbar_T - var Q_T) is {each}, "
+            f"against the first-order prediction C = {plus_minus(C, C_se)} (E[V_T] = {num(pred['idiosyncratic'], 3)} "
+            f"from the idiosyncratic noise alone; docs/mfg.md section 10){rate}. The variance gap is resolved "
+            f"(> {EFFECT_SES:g} SE) at "
+            + (("N = " + ", ".join(f"{n:,}" for n in resolved)) if resolved else "no N")
+            + f" and {verdict}; {mean_text}.")
+
+
+def _expansion_pull(expansion: Mapping[str, Any], pred: Mapping[str, Any]) -> float:
+    """The fitted ``C`` of ``C/N + D/N^2`` minus the predicted one, in their SEs combined."""
+    return (expansion["constant"] - pred["var_coefficient"]) / math.hypot(expansion["constant_se"],
+                                                                         pred["var_coefficient_se"])
+
+
+def _law_verdict(off: Sequence[int], expansion: Mapping[str, Any] | None, pred: Mapping[str, Any]) -> str:
+    """Whether the variance gap converges at the predicted O(1/N): every point within 3 SE of ``C/N``, or the fit
+    ``C/N + D/N^2`` acceptable (chi-square p-value >= 0.05) with its ``C`` within 3 SE of the prediction (points
+    off ``C/N`` then carry the next-order term)."""
+    agrees = bool(expansion) and expansion["p_value"] >= 0.05 and abs(_expansion_pull(expansion, pred)) <= 3.0
+    listed = ", ".join(f"{n:,}" for n in off)
+    if not off:
+        return "converges at O(1/N) as predicted"
+    if agrees:
+        return (f"converges at O(1/N) with the predicted constant; at N = {listed} the gap is more than 3 SE from "
+                "C/N, the next-order D/N^2")
+    return f"differs from the first-order prediction by more than 3 SE at N = {listed}: O(1/N) is not confirmed there"
+
+
+def _law_summary(fn: Mapping[str, Any]) -> str:
+    """One clause for the summary: whether the law of ``Q_T`` converges at the predicted O(1/N), and where resolved."""
+    rows = [r for r in fn.get("rows") or [] if finite(r.get("Q_T_var_gap_se"))]
+    pulls = (fn.get("law") or {}).get("var_gap_pulls")
+    if not rows or not pulls:
+        return ""
+    resolved = [r["N"] for r in rows if abs(r["Q_T_var_gap"]) > EFFECT_SES * r["Q_T_var_gap_se"]]
+    off = [int(n) for n, z in pulls.items() if abs(z) > 3.0]
+    where = ("resolved at N = " + ", ".join(f"{n:,}" for n in resolved)) if resolved else "resolved at no N"
+    law = fn.get("law") or {}
+    expansion = (law.get("rate_fit") or {}).get("expansion")
+    how = ("within 3 SE of the predicted C/N at every N" if not off
+           else "falling like the predicted C/N plus a next-order term" if expansion and law.get("prediction")
+           and _law_verdict(off, expansion, law["prediction"]).startswith("converges")
+           else "more than 3 SE from the predicted C/N at N = " + ", ".join(f"{n:,}" for n in off))
+    return (f" The spread of the crowd's terminal mean inventory exceeds the MFG's by a variance gap {how} "
+            f"({where}).")
+
+
 def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     """Plain sentences of the finite-N subsection: the rate over every N, what is resolved, epsilon-Nash."""
     out = []
@@ -366,6 +460,9 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
                        f"{num(expansion['chi2'], 3)} on {expansion['dof']} degrees of freedom (p-value "
                        f"{num(expansion['p_value'], 2)}): O(1/N) with its next-order term {fits} the data.")
         out.append(_resolution_sentence(fn, fit))
+    law = law_sentence(fn)
+    if law:
+        out.append(law)
     env = fn.get("epsilon") or []
     if env:
         out.append("Epsilon-Nash, environment part (the deviator's own influence on the mean flow and mean "
@@ -432,7 +529,7 @@ def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
             spread.append(f"the crowd's mean inventory ends between {num(lo, 2)} and {num(hi, 2)} units")
         cost = m["expected_cost"]
         return (f"At the calibrated sigma0 = {num(m['params']['sigma0'], 3)} (scenario {m['scenario']}) the expected "
-                f"cost is {with_error(cost['value'], cost['error_bound'])}"
+                f"cost is {_cost_cell(cost)}"
                 + (f", and across shocks (5-95% of the simulated paths) {' and '.join(spread)}" if spread else "")
                 + "; the fan charts in section 6b show these spreads over time.")
     return "The fan charts show the spread of outcomes across shocks."
@@ -491,5 +588,6 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                      f"grows" + rate
                      + f"; at N = {check['N']:,} the difference, {num(check['abs_difference'], 2)}, is "
                      + ("within" if check["holds"] else "OUTSIDE")
-                     + f" 3 Monte Carlo standard errors plus the solver's error bound ({num(check['allowed'], 2)}).")
+                     + f" 3 Monte Carlo standard errors plus the solver's error bound ({num(check['allowed'], 2)})."
+                     + _law_summary(fn))
     return " ".join(parts) if parts else None

@@ -67,8 +67,7 @@ def plot_types(arrays: Mapping[str, np.ndarray], names: Sequence[str], path, *, 
 def plot_finite_n(result: Mapping[str, Any], path) -> None:
     """Finite-population gap of the mean cost times N against N (2 SE bars; flat for an ``O(1/N)`` gap),
     with the weighted fit ``C N^-p`` over every N, the fit with ``p = 1`` held and that of ``C/N + D/N^2``
-    (``N x gap = C + D/N``), and the law of
-    ``Qbar_T`` (variance against the MFG's)."""
+    (``N x gap = C + D/N``); and the law of ``Qbar_T`` (:func:`_plot_law_gap`)."""
     rows = result["rows"]
     N = np.array([r["N"] for r in rows], dtype=float)
     gap = np.array([r["cost_gap"] for r in rows])
@@ -93,18 +92,35 @@ def plot_finite_n(result: Mapping[str, Any], path) -> None:
     ax.set_ylabel("N x mean-cost gap (cost units)")
     ax.legend(fontsize=7)
     ax.set_title("mean cost: N-player game vs MFG (N x gap: flat if O(1/N))", fontsize=9)
-    ax = axes[1]
-    var = np.array([r["var_Q_T"] for r in rows])
-    var_se = np.array([r["var_Q_T_se"] for r in rows])
-    ax.errorbar(N, var, yerr=2 * var_se, fmt="o", capsize=3, label="var(Qbar_T), N players")
-    ax.axhline(result["limit"]["var_Q_T"], color="k", ls="--", lw=1, label="MFG: var(Q_T)")
-    ax.set_xscale("log")
-    ax.set_xlabel("number of players N")
-    ax.set_ylabel("variance (inventory units^2)")
-    ax.legend(fontsize=8)
-    ax.set_title("law of the terminal mean inventory", fontsize=9)
+    _plot_law_gap(axes[1], N, rows, result.get("law") or {})
     fig.tight_layout()          # the right panel's y label otherwise sits on its tick labels
     save_figure(fig, path)
+
+
+def _plot_law_gap(ax, N: np.ndarray, rows, law: Mapping[str, Any]) -> None:
+    """``N x (var(Qbar_T) - var(Q_T))`` (paired, +- 2 SE of the pairs; flat if ``O(1/N)``) against the first-order
+    prediction ``C`` (band +- 2 SE) and the idiosyncratic ``E[V_T]`` (what ``C`` would be if the feedback did not
+    depend on ``Qbar``)."""
+    gap = np.array([r["Q_T_var_gap"] for r in rows])
+    se = np.array([r["Q_T_var_gap_se"] for r in rows])
+    ax.errorbar(N, N * gap, yerr=2 * N * se, fmt="o", capsize=3, label="N (var Qbar_T - var Q_T) +- 2 SE")
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    pred = law.get("prediction")
+    if pred:
+        C, C_se = pred["var_coefficient"], pred["var_coefficient_se"]
+        ax.axhline(C, color="k", ls="--", lw=1, label="predicted C +- 2 SE (first order, docs/mfg.md 10)")
+        ax.axhspan(C - 2 * C_se, C + 2 * C_se, color="k", alpha=0.12, lw=0)
+        ax.axhline(pred["idiosyncratic"], color="C2", ls=":", lw=1, label="E[V_T] (idiosyncratic part only)")
+    fit = law.get("rate_fit")
+    if fit:
+        fine = np.geomspace(N.min(), N.max(), 50)
+        ax.plot(fine, fit["constant"] * fine ** (1.0 - fit["exponent"]), "C1-", lw=1.2,
+                label=f"fit C N^-p: p = {fit['exponent']:.2f} +- {fit['exponent_se']:.2f}")
+    ax.set_xscale("log")
+    ax.set_xlabel("number of players N")
+    ax.set_ylabel("N x variance gap of Q_T (inventory units^2)")
+    ax.legend(fontsize=7)
+    ax.set_title("law of the terminal mean inventory (N x gap: flat if O(1/N))", fontsize=9)
 
 
 def plot_systemic_sweep(rows: Sequence[Mapping[str, Any]], key: str, path, *, xlabel: str) -> None:
