@@ -9,7 +9,7 @@ import pytest
 
 from mfg_cases import STIFF, make
 from mfg_finance.mfg import solve
-from mfg_finance.mfg.accuracy import (combine, companion_config, companion_nodes, companion_plan,
+from mfg_finance.mfg.accuracy import (SpaceRules, combine, companion_config, companion_nodes, companion_plan,
                                       first_order_bracket, fitted_order, flag_unresolved, impact_error,
                                       initial_outcomes, order_fit_error, refined_error, space_extrapolation)
 from mfg_finance.mfg.exact import exact_outcomes
@@ -143,7 +143,8 @@ def test_combine_extrapolates_a_first_order_sequence_and_refuses_a_wild_one():
     assert out["error"] == pytest.approx(2 * h * h, rel=1e-9)   # |R - R2| / 3 = R's true error; no space error
     # space: one companion on twice the spacing differs; without the second its error is taken first order
     space = {"a": half["a"] + 0.003}
-    assert combine(fine, half, quarter, space, ratio=2.0, ratio2=2.0, spacing=(2.0, 4.0))["a"]["error"] == \
+    assert combine(fine, half, quarter, space, ratio=2.0, ratio2=2.0,
+                   rules=SpaceRules(spacing=(2.0, 4.0)))["a"]["error"] == \
         pytest.approx(2 * h * h + 0.003, rel=1e-9)
     # a sequence that is not asymptotic (the second difference exceeds the first) is not extrapolated
     wild = combine({"a": 1.0}, {"a": 1.1}, {"a": 0.5}, {"a": 1.1}, ratio=2.0, ratio2=2.0)["a"]
@@ -161,7 +162,7 @@ def test_space_extrapolation_removes_an_error_linear_in_the_numerical_diffusion(
     assert error == pytest.approx(3 * d * e * e, rel=1e-9)        # 1.5 x the quadratic term's remainder, 2 d e^2
     # in the combination: time and space together
     out = combine({"a": value["t"]}, {"a": value["t"]}, {"a": value["t"]}, {"a": value["x"]}, ratio=2.0,
-                  ratio2=2.0, space_coarse={"a": value["xx"]}, excess=excess)["a"]
+                  ratio2=2.0, rules=SpaceRules(space_coarse={"a": value["xx"]}, excess=excess))["a"]
     assert out["space_extrapolated"] and out["value"] == pytest.approx(1.0 - 2 * d * e * e, abs=1e-15)
     # not asymptotic (the coarse level's slope is far off): no correction, the order fit's error (p = 3, the top)
     correction, error, done = space_extrapolation(1.0, 1.01, 1.5, excess=excess)
@@ -237,8 +238,8 @@ def test_the_first_order_bracket():
     assert first_order_bracket(1.0, 1.001, None, 4.0 / 3.0, 2.0) is None
     # in the combination: only the outcomes asked for, on the graded companions
     fine, half, quarter = {"a": o_t, "b": o_t}, {"a": o_t, "b": o_t}, {"a": o_t, "b": o_t}
-    out = combine(fine, half, quarter, {"a": o_x, "b": o_x}, ratio=2.0, ratio2=2.0, spacing=(4.0 / 3.0, 2.0),
-                  space_coarse={"a": o_xx, "b": o_xx}, bracketed=("a",))
+    out = combine(fine, half, quarter, {"a": o_x, "b": o_x}, ratio=2.0, ratio2=2.0,
+                  rules=SpaceRules(spacing=(4.0 / 3.0, 2.0), space_coarse={"a": o_xx, "b": o_xx}, bracketed=("a",)))
     assert out["a"]["space_extrapolated"] and out["a"]["value"] == pytest.approx(o_t - 0.5 * e1)
     assert not out["b"]["space_extrapolated"] and out["b"]["value"] == o_t
 
@@ -332,8 +333,8 @@ def test_initial_outcomes_and_the_impacts_floor():
     # the order fit at p = 1: the mean of |d_k| / (s_k - 1) whatever the differences' ratio
     fine, half, quarter = {"a": 1.0}, {"a": 1.0}, {"a": 1.0}
     space, coarse = {"a": 1.135}, {"a": 1.507}
-    fitted = combine(fine, half, quarter, space, ratio=2.0, ratio2=2.0, spacing=(4.0 / 3.0, 2.0),
-                     space_coarse=coarse)["a"]["error"]
-    first = combine(fine, half, quarter, space, ratio=2.0, ratio2=2.0, spacing=(4.0 / 3.0, 2.0),
-                    space_coarse=coarse, first_order=("a",))["a"]["error"]
+    fitted = combine(fine, half, quarter, space, ratio=2.0, ratio2=2.0,
+                     rules=SpaceRules(spacing=(4.0 / 3.0, 2.0), space_coarse=coarse))["a"]["error"]
+    first = combine(fine, half, quarter, space, ratio=2.0, ratio2=2.0,
+                    rules=SpaceRules(spacing=(4.0 / 3.0, 2.0), space_coarse=coarse, first_order=("a",)))["a"]["error"]
     assert first == pytest.approx(0.5 * (0.135 * 3.0 + 0.507)) and fitted < 0.5 * first

@@ -107,6 +107,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -335,62 +336,85 @@ def terminal_variance_extrapolation(std: Mapping[str, float | None], reaching: M
     return value, error
 
 
+@dataclass(frozen=True)
+class SpaceRules:
+    """How :func:`combine` takes each outcome's spatial error from the space companions (defaults: the order fit).
+
+    ``spacing``: the space companions' spacing ratios to the fine nodes; ``space_coarse``: the second space
+    companion's outcomes. The rules, per outcome (:meth:`error`):
+
+    * with ``excess`` (the four numerical diffusions of :func:`space_extrapolation`) the spatial error is
+      extrapolated away where the sequence is asymptotic (``reaching`` gives an outcome the diffusions that reach
+      it: the terminal std, weighted by what reaches ``T``; ``share`` as in :func:`space_extrapolation`);
+      otherwise it is estimated by the order fit (:func:`order_fit_error`; ``first_order``: outcomes whose fit
+      takes ``p = 1``, :func:`initial_outcomes`);
+    * ``space_errors``: outcomes whose spatial error is known from the fine solve itself (the cost's residual,
+      :mod:`mfg_finance.mfg.cost_residual`), used instead of the order fit or the share wherever the outcome is
+      not extrapolated in space;
+    * ``bracketed``: outcomes whose spatial error is taken at the midpoint of its first-order bracket where the
+      companions' sequence is first order (:func:`first_order_bracket`; graded companions only, i.e. without
+      ``excess``), else the order fit;
+    * ``refined``: the finer graded companion's outcomes (``REFINED_FACTOR`` times the cells, ``nt_T`` steps);
+      its first-order estimate :func:`refined_error` is a floor under the order fit's (not for ``space_errors``,
+      nor where the outcome is corrected in space).
+    """
+
+    spacing: tuple[float, float] = (2.0, 4.0)
+    space_coarse: Mapping[str, float | None] | None = None
+    excess: Mapping[str, float] | None = None
+    reaching: Mapping[str, Mapping[str, float]] | None = None
+    share: bool = False
+    first_order: tuple[str, ...] | frozenset = ()
+    space_errors: Mapping[str, float] | None = None
+    bracketed: tuple[str, ...] | frozenset = ()
+    refined: Mapping[str, float | None] | None = None
+
+    def error(self, key: str, o_t: float, o_x: float) -> tuple[float, float | None, bool]:
+        """``(correction, e_x, in_space)`` of outcome ``key`` from its value at ``nt_T`` steps on the fine nodes
+        (``o_t``) and on the space companion's (``o_x``): the correction to subtract from the fine value, its
+        spatial error (None: not estimated) and whether the correction extrapolates it in space."""
+        coarse = (self.space_coarse or {}).get(key)
+        known = self.space_errors or {}
+        correction, e_x, in_space = 0.0, None, False
+        if self.excess is None:     # (no diffusions: the space companions are not nested, E is not comparable)
+            e_x = order_fit_error(o_t, o_x, coarse, *self.spacing,
+                                  order=ORDER_RANGE[0] if key in self.first_order else None)
+        else:
+            correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse, excess=self.excess,
+                                                            spacing=self.spacing,
+                                                            reaching=(self.reaching or {}).get(key), share=self.share)
+        if not in_space and key in known:
+            e_x = known[key]
+        elif self.excess is None and key in self.bracketed:
+            bracket = first_order_bracket(o_t, o_x, coarse, *self.spacing)
+            if bracket is not None:
+                correction, e_x = bracket
+                in_space = True
+        o_r = (self.refined or {}).get(key)
+        if not in_space and key not in known and e_x is not None and _finite(o_r):
+            # the finer companion's first-order estimate |O_X+ - O_T| / (1 - 1/2): what no coarser one shows
+            e_x = max(e_x, refined_error(o_t, o_r))
+        return correction, e_x, in_space
+
+
 def combine(fine: Mapping[str, float | None], time_half: Mapping[str, float | None],
             time_quarter: Mapping[str, float | None], space: Mapping[str, float | None], *,
-            ratio: float, ratio2: float, spacing: tuple[float, float] = (2.0, 4.0),
-            space_coarse: Mapping[str, float | None] | None = None,
-            excess: Mapping[str, float] | None = None,
-            reaching: Mapping[str, Mapping[str, float]] | None = None,
-            share: bool = False, first_order: tuple[str, ...] | frozenset = (),
-            space_errors: Mapping[str, float] | None = None,
-            bracketed: tuple[str, ...] | frozenset = (),
-            refined: Mapping[str, float | None] | None = None) -> dict[str, dict[str, Any]]:
+            ratio: float, ratio2: float, rules: SpaceRules = SpaceRules()) -> dict[str, dict[str, Any]]:
     """Per outcome: ``{"value", "error", "extrapolated", "space_extrapolated"}`` from the companion solves.
 
-    ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``; ``spacing``: the space companions' spacing ratios to the
-    fine nodes. Space: with ``excess`` (the four numerical diffusions of :func:`space_extrapolation`) the spatial
-    error is extrapolated away where the sequence is asymptotic; otherwise it is estimated by the order fit
-    (:func:`order_fit_error`). ``reaching`` gives an outcome the diffusions that reach it (the terminal std:
-    weighted by what reaches ``T``, :func:`space_extrapolation`). An outcome missing (None/NaN) in the fine solve
-    keeps its value with no error; missing in a companion, it is reported unextrapolated with no error (and
-    :func:`flag_unresolved` marks it). ``first_order``: outcomes whose order fit takes ``p = 1``
-    (:func:`initial_outcomes`). ``space_errors``: outcomes whose spatial error is known from the fine solve
-    itself (the cost's residual, :mod:`mfg_finance.mfg.cost_residual`), used instead of the order fit or the
-    share wherever the outcome is not extrapolated in space. ``bracketed``: outcomes whose spatial error is taken
-    at the midpoint of its first-order bracket where the companions' sequence is first order
-    (:func:`first_order_bracket`; graded companions only, i.e. without ``excess``), else the order fit.
-    ``refined``: the finer graded companion's outcomes (``REFINED_FACTOR`` times the cells, ``nt_T`` steps); its
-    first-order estimate :func:`refined_error` is a floor under the order fit's (not for ``space_errors``, nor
-    where the outcome is corrected in space).
+    ``ratio = nt / nt_T``, ``ratio2 = nt_T / nt_T2``. Time: Richardson extrapolation where the sequence is
+    asymptotic (module docstring); space: ``rules`` (:class:`SpaceRules`). An outcome missing (None/NaN) in the
+    fine solve keeps its value with no error; missing in a companion, it is reported unextrapolated with no error
+    (and :func:`flag_unresolved` marks it).
     """
     out: dict[str, dict[str, Any]] = {}
-    coarse = space_coarse or {}
     for key, o_h in fine.items():
         o_t, o_t2, o_x = time_half.get(key), time_quarter.get(key), space.get(key)
         if not _finite(o_h, o_t):
             out[key] = {"value": o_h, "error": None, "extrapolated": False, "space_extrapolated": False}
             continue
         first = (o_h - o_t) / (ratio - 1.0)              # the fine value's first-order time error
-        correction, e_x, in_space = 0.0, None, False
-        if _finite(o_x):
-            if excess is None:     # (no diffusions: the space companions are not nested, E is not comparable)
-                e_x = order_fit_error(o_t, o_x, coarse.get(key), *spacing,
-                                      order=ORDER_RANGE[0] if key in first_order else None)
-            else:
-                correction, e_x, in_space = space_extrapolation(o_t, o_x, coarse.get(key), excess=excess,
-                                                                spacing=spacing, reaching=(reaching or {}).get(key),
-                                                                share=share)
-            if not in_space and key in (space_errors or {}):
-                e_x = space_errors[key]
-            elif excess is None and key in bracketed:
-                bracket = first_order_bracket(o_t, o_x, coarse.get(key), *spacing)
-                if bracket is not None:
-                    correction, e_x = bracket
-                    in_space = True
-            o_r = (refined or {}).get(key)
-            if not in_space and key not in (space_errors or {}) and e_x is not None and _finite(o_r):
-                # the finer companion's first-order estimate |O_X+ - O_T| / (1 - 1/2): what no coarser one shows
-                e_x = max(e_x, refined_error(o_t, o_r))
+        correction, e_x, in_space = rules.error(key, o_t, o_x) if _finite(o_x) else (0.0, None, False)
         value, err, in_time = o_h, (None if e_x is None else abs(first) + e_x), False
         if _finite(o_t2):
             r = o_h + first
@@ -618,14 +642,15 @@ def accuracy_of(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     ratio = nt / (companions["time_half"].t.size - 1)
     ratio2 = (companions["time_half"].t.size - 1) / (companions["time_quarter"].t.size - 1)
     outs = {name: s.grid_outcomes() for name, s in companions.items()}
-    combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
-                       spacing=spacing, space_coarse=outs.get("space_coarse"), excess=excess if nested else None,
+    rules = SpaceRules(spacing=spacing, space_coarse=outs.get("space_coarse"), excess=excess if nested else None,
                        reaching={"terminal_dispersion": terminal_excess},
                        first_order=initial_outcomes(np.asarray(solution.eta)),
                        # the cost's spatial error from the fine solve's own residual, not the companions'
                        # sequence (docs/mfg.md section 11, *The cost's spatial error*)
                        space_errors={"total_cost": abs(cost_spatial_error(solution))},
                        bracketed=MEAN_PATH_BRACKETED, refined=outs.get("space_refined"))
+    combined = combine(fine, outs["time_half"], outs["time_quarter"], outs["space"], ratio=ratio, ratio2=ratio2,
+                       rules=rules)
     key = "terminal_dispersion"
     if "space_fine" in companions and key in combined and combined[key]["space_extrapolated"] and \
             combined[key]["extrapolated"]:

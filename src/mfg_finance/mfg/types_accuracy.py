@@ -49,7 +49,7 @@ import numpy as np
 
 from mfg_finance.errors import ConfigError, MfgConvergenceError, MfgDomainError
 from mfg_finance.mfg.mean_path import terminal_mean_from_speed
-from mfg_finance.mfg.accuracy import (RESOLVED_CELLS, combine, companion_config, companion_plan,
+from mfg_finance.mfg.accuracy import (RESOLVED_CELLS, SpaceRules, combine, companion_config, companion_plan,
                                       flag_unresolved, spacing_ratios)
 
 METHOD = "richardson-time+space-companion"
@@ -215,14 +215,15 @@ def accuracy_of_types(solution, solve: Callable[..., Any]) -> dict[str, Any]:
     def one(group: dict, pick: Callable[[dict], dict], diffusions: dict[str, float], n_cells: float):
         coarse = pick(outs["space_coarse"]) if "space_coarse" in outs else None
         combined = combine(group, pick(outs["time_half"]), pick(outs["time_quarter"]), pick(outs["space"]),
-                           ratio=ratio, ratio2=ratio2, spacing=spacing, space_coarse=coarse,
-                           excess=diffusions, share=True)
+                           ratio=ratio, ratio2=ratio2,
+                           rules=SpaceRules(spacing=spacing, space_coarse=coarse, excess=diffusions, share=True))
         values = {k: c["value"] for k, c in combined.items()}
         errors = {k: c["error"] for k, c in combined.items()}
         if len(graded_outs) == 2:
+            graded = SpaceRules(spacing=graded_spacing, space_coarse=pick(graded_outs["space_coarse"]))
             widen_by_graded(values, errors, combine(group, pick(outs["time_half"]), pick(outs["time_quarter"]),
                                                     pick(graded_outs["space"]), ratio=ratio, ratio2=ratio2,
-                                                    spacing=graded_spacing, space_coarse=pick(graded_outs["space_coarse"])))
+                                                    rules=graded))
         # (a value a companion cannot compute is marked there too, its estimate its own size)
         unresolved = flag_unresolved({**values, "_horizon": horizon}, errors, terminal_std_cells=n_cells,
                                      layer_resolved=layer_ok)
