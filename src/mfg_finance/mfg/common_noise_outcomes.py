@@ -256,10 +256,11 @@ def estimate_outcome(grid_values: Mapping[str, float | None], *, check_orders: b
     if not all(_finite(v) for v in values):
         return {"value": values[0], "error": None, "extrapolated": False, "error_time": None, "error_space": None,
                 "grid_values": dict(grid_values)}
-    f, c, cc, x, xx = scaled = [float(v) for v in values]
+    values = [float(v) for v in values]
+    f, c, cc, x, xx = values
     rich, rich2 = 2.0 * f - c, 2.0 * c - cc
     asymptotic = abs(rich - rich2) <= abs(f - c) or abs(rich - rich2) <= ROUNDOFF * abs(f)
-    orders, out_of_range = _orders(scaled, log_orders) if check_orders else ({}, False)
+    orders, out_of_range = _orders(values, log_orders) if check_orders else ({}, False)
     formal = FORMAL_ORDER if check_orders and not out_of_range else None
     if asymptotic:
         value, time_part = rich, abs(rich - rich2) / 3.0
@@ -269,7 +270,7 @@ def estimate_outcome(grid_values: Mapping[str, float | None], *, check_orders: b
     error = SAFETY * (time_part + space_part)
     if out_of_range:       # the grids bracket nothing: their spread, and the sequences' total variation
         variation = abs(f - c) + abs(c - cc) + abs(f - x) + abs(x - xx)
-        error = max(error, max(abs(value - v) for v in scaled), SAFETY * variation)
+        error = max(error, max(abs(value - v) for v in values), SAFETY * variation)
     out = {"value": value, "error": error, "extrapolated": asymptotic, "error_time": SAFETY * time_part,
            "error_space": SAFETY * space_part, "grid_values": dict(grid_values)}
     if check_orders:
