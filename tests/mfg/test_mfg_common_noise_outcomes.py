@@ -139,6 +139,11 @@ def _two_type_case(case):
             (160, 201, 33))
 
 
+def _type_exact_outcomes(t, mean, flow, eta):
+    """One type's outcomes (:data:`TYPE_KEYS`) of its exact mean path ``mean`` and feedback flow ``flow``."""
+    return dict(path_outcomes(t, mean, 0.0, flow, eta, 0.0, None), mean_flow_abs_max=float(np.max(np.abs(flow))))
+
+
 def _two_type_outcomes_and_exact(case, grid=None, D_nodes="graded"):
     """The two-type path outcomes at ``sigma0 = 0`` (on ``grid``, default the case's) and the exact multi-type
     equilibrium's: the crowd's and each type's (its own mean path and flow)."""
@@ -159,8 +164,7 @@ def _two_type_outcomes_and_exact(case, grid=None, D_nodes="graded"):
     per_type = []
     for k in range(2):
         flow = -(ref.h2[k] / ref.eta) * ref.mean[k]
-        per_type.append(dict(path_outcomes(ref.t, ref.mean[k], 0.0, flow, ref.eta, 0.0, None),
-                             mean_flow_abs_max=float(np.max(np.abs(flow)))))
+        per_type.append(_type_exact_outcomes(ref.t, ref.mean[k], flow, ref.eta))
     return po, crowd, per_type
 
 
@@ -250,8 +254,7 @@ def test_two_types_eta1_zero_sigma0_zero_each_type_against_its_closed_form():
         ex = closed_form(t, T=T, sigma=ty.sigma, eta=base["eta0"], phi=ty.phi, gamma_T=ty.gamma_T,
                          m0_mean=ty.m0_mean, m0_std=ty.m0_std)
         flow = -(ex.h2 / base["eta0"]) * ex.mean
-        exact = dict(path_outcomes(t, ex.mean, 0.0, flow, np.full_like(t, base["eta0"]), 0.0, None),
-                     mean_flow_abs_max=float(np.max(np.abs(flow))))
+        exact = _type_exact_outcomes(t, ex.mean, flow, np.full_like(t, base["eta0"]))
         o = po.types[k]
         for key in TYPE_KEYS:
             true = abs(o.values[key] - exact[key])
@@ -313,8 +316,7 @@ def test_two_types_eta1_zero_each_type_outcomes_against_its_closed_form():
         ex = closed_form(t, T=T, sigma=ty.sigma, eta=MILD["eta0"], phi=ty.phi, gamma_T=ty.gamma_T,
                          m0_mean=ty.m0_mean, m0_std=ty.m0_std)
         flow = -(ex.h2 / MILD["eta0"]) * ex.mean
-        exact = dict(path_outcomes(t, ex.mean, 0.0, flow, np.full_like(t, MILD["eta0"]), 0.0, None),
-                     mean_flow_abs_max=float(np.max(np.abs(flow))))
+        exact = _type_exact_outcomes(t, ex.mean, flow, np.full_like(t, MILD["eta0"]))
         o = po.types[k]
         for key in TYPE_KEYS:
             assert o.errors[key] > 0.0, (k, key)
