@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.mfg.common_noise_outcomes import mean_within_noise  # noqa: F401  (the one rule; re-exported)
+from mfg_finance.mfg.common_noise_outcomes import mean_within_noise
 from mfg_finance.report.formatting import figure, finite, html_tables_fitting, num
 from mfg_finance.report.uncertain import plus_minus, with_error
 
