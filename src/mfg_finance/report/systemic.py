@@ -404,11 +404,16 @@ def _expansion_pull(expansion: Mapping[str, Any], pred: Mapping[str, Any]) -> fl
                                                                          pred["var_coefficient_se"])
 
 
+def _expansion_agrees(expansion: Mapping[str, Any] | None, pred: Mapping[str, Any]) -> bool:
+    """The fit ``C/N + D/N^2`` is acceptable (chi-square p-value >= 0.05) with its ``C`` within 3 SE of the
+    prediction."""
+    return bool(expansion) and expansion["p_value"] >= 0.05 and abs(_expansion_pull(expansion, pred)) <= 3.0
+
+
 def _law_verdict(off: Sequence[int], expansion: Mapping[str, Any] | None, pred: Mapping[str, Any]) -> str:
-    """Whether the variance gap converges at the predicted O(1/N): every point within 3 SE of ``C/N``, or the fit
-    ``C/N + D/N^2`` acceptable (chi-square p-value >= 0.05) with its ``C`` within 3 SE of the prediction (points
-    off ``C/N`` then carry the next-order term)."""
-    agrees = bool(expansion) and expansion["p_value"] >= 0.05 and abs(_expansion_pull(expansion, pred)) <= 3.0
+    """Whether the variance gap converges at the predicted O(1/N): every point within 3 SE of ``C/N``, or
+    :func:`_expansion_agrees` (points off ``C/N`` then carry the next-order term)."""
+    agrees = _expansion_agrees(expansion, pred)
     listed = ", ".join(f"{n:,}" for n in off)
     if not off:
         return "converges at O(1/N) as predicted"
@@ -431,7 +436,7 @@ def _law_summary(fn: Mapping[str, Any]) -> str:
     expansion = (law.get("rate_fit") or {}).get("expansion")
     how = ("within 3 SE of the predicted C/N at every N" if not off
            else "falling like the predicted C/N plus a next-order term" if expansion and law.get("prediction")
-           and _law_verdict(off, expansion, law["prediction"]).startswith("converges")
+           and _expansion_agrees(expansion, law["prediction"])
            else "more than 3 SE from the predicted C/N at N = " + ", ".join(f"{n:,}" for n in off))
     return (f" The spread of the crowd's terminal mean inventory exceeds the MFG's by a variance gap {how} "
             f"({where}).")
