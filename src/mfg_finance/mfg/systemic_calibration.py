@@ -69,20 +69,17 @@ def _usable_wide(returns: pd.DataFrame, min_sessions: int) -> pd.DataFrame:
     return wide.loc[:, wide.notna().sum() >= min_sessions]
 
 
-def _mean_pair_correlation(n, sx, sxx, sxy, min_sessions: int) -> float:
-    """Mean pairwise-complete correlation (pairs i < j with ``n >= min_sessions``) from the pairs' sums:
-    ``n[i, j]`` common sessions, ``sx[i, j]`` / ``sxx[i, j]`` the sum of ``x_i`` / ``x_i^2`` over them,
-    ``sxy[i, j]`` the sum of ``x_i x_j``; NaN without any pair."""
-    i, j = np.triu_indices(n.shape[0], k=1)
-    count, s_i, s_j = n[i, j], sx[i, j], sx[j, i]
-    ok = count >= min_sessions
-    count, s_i, s_j = count[ok], s_i[ok], s_j[ok]
-    ss_i, ss_j, s_ij = sxx[i, j][ok], sxx[j, i][ok], sxy[i, j][ok]
-    var_i, var_j = ss_i - s_i ** 2 / count, ss_j - s_j ** 2 / count
+def _mean_pair_correlation(n, s_i, s_j, ss_i, ss_j, s_ij, min_sessions: int) -> float:
+    """Mean pairwise-complete correlation over the pairs ``(i, j)`` with ``n >= min_sessions`` common sessions, from
+    the pairs' sums over those sessions (vectors over pairs): ``s_i``, ``ss_i`` of ``x_i`` and ``x_i^2`` (``s_j``,
+    ``ss_j`` likewise), ``s_ij`` of ``x_i x_j``; NaN without any pair (a constant series has none, as in pandas)."""
+    ok = n >= min_sessions
+    n, s_i, s_j, ss_i, ss_j, s_ij = n[ok], s_i[ok], s_j[ok], ss_i[ok], ss_j[ok], s_ij[ok]
+    var_i, var_j = ss_i - s_i ** 2 / n, ss_j - s_j ** 2 / n
     varying = (var_i > _CONSTANT * ss_i) & (var_j > _CONSTANT * ss_j)
     if not varying.any():
         return math.nan
-    cov = s_ij - s_i * s_j / count
+    cov = s_ij - s_i * s_j / n
     return float(np.mean(cov[varying] / np.sqrt(var_i[varying] * var_j[varying])))
 
 
@@ -104,11 +101,15 @@ def market_share_jackknife(returns: pd.DataFrame, *, min_sessions: int) -> dict[
     x = wide.to_numpy(dtype=float)[rows]
     x = np.where(present, x - np.nanmean(x, axis=0), 0.0)      # centred: the one-pass sums lose no digits
     m = present.astype(float)
-    n, sx, sxx, sxy = m.T @ m, x.T @ m, (x * x).T @ m, x.T @ x
-    full = _mean_pair_correlation(n, sx, sxx, sxy, min_sessions)
-    replicates = np.array([_mean_pair_correlation(n - np.outer(md, md), sx - np.outer(xd, md),
-                                                  sxx - np.outer(xd * xd, md), sxy - np.outer(xd, xd), min_sessions)
-                           for xd, md in zip(x, m)])      # one session removed: its outer products subtracted
+    i, j = np.triu_indices(x.shape[1], k=1)
+    sx, sxx = x.T @ m, (x * x).T @ m            # [a, b]: sum of x_a (x_a^2) over the sessions where b is present
+    sums = ((m.T @ m)[i, j], sx[i, j], sx[j, i], sxx[i, j], sxx[j, i], (x.T @ x)[i, j])
+    full = _mean_pair_correlation(*sums, min_sessions)
+    replicates = np.array([                     # session d removed: its terms subtracted from every pair's sums
+        _mean_pair_correlation(*(total - term for total, term in zip(sums, (
+            md[i] * md[j], xd[i] * md[j], xd[j] * md[i], xd[i] ** 2 * md[j], xd[j] ** 2 * md[i], xd[i] * xd[j]))),
+            min_sessions)
+        for xd, md in zip(x, m)])
     out = {"n_sessions": n_sessions, "rho_full": full}
     if not np.isfinite(replicates).all():
         return {**out, "rho_se": None,
