@@ -14,6 +14,7 @@ import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
 from mfg_finance.mfg.common_noise_outcomes import mean_within_noise
+from mfg_finance.report.calibration_uncertainty import calibration_sentence
 from mfg_finance.report.formatting import figure, finite, html_tables_fitting, num
 from mfg_finance.report.uncertain import plus_minus, with_error
 
@@ -283,6 +284,8 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
                            "common_noise": bool((used.fillna(0.0) > 0.0).any()),
                            "title": f"Sweep {Path(path).stem}: outcomes against {key}"})
         section["sweeps"] = {"tables": tables, "raw": raw} if tables else None
+    section["calibration_text"] = calibration_sentence(section["calibration"],
+                                                       ((section["sweeps"] or {}).get("raw") or {}).get("market_share"))
     section["summary"] = systemic_summary(section)
     return section
 
