@@ -9,5 +9,5 @@ document = calibrate_sigma0(read_parquet(snakemake.input.returns),
                             parameter_values(read_yaml(snakemake.input.mfg_params)),
                             min_sessions=snakemake.params.min_sessions)
 write_yaml(snakemake.output[0], document)
-log.info("rho = %.4f (%s), sigma0 = %.4g", document["rho"]["value"], document["rho"]["reason"],
-         document["sigma0"]["value"])
+log.info("rho = %.4f (%s; SE %s, %s), sigma0 = %.4g (SE %s)", document["rho"]["value"], document["rho"]["reason"],
+         document["rho"]["se"], document["rho"]["se_reason"], document["sigma0"]["value"], document["sigma0"]["se"])

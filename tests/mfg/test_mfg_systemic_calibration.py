@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from mfg_finance.errors import CalibrationError
-from mfg_finance.mfg.systemic_calibration import calibrate_sigma0, market_share_of_variance
+from mfg_finance.mfg.systemic_calibration import (calibrate_sigma0, market_share_jackknife,
+                                                  market_share_of_variance)
 
 
 def _one_factor(rho, n_assets=30, n_sessions=1500, seed=4, gaps=0.05):
@@ -46,3 +47,36 @@ def test_too_little_data_gives_zero_with_the_reason():
         market_share_of_variance(short.drop(columns="log_return"), min_sessions=60)
     with pytest.raises(CalibrationError, match="sigma"):
         calibrate_sigma0(short, {}, min_sessions=60)
+
+
+def test_jackknife_se_matches_the_spread_of_rho_over_seeds():
+    """A month of sessions (20): the jackknife SE is the seeds' spread of rho (within 30 %) and its
+    estimate is the pandas estimator's (same pairs, one-pass sums)."""
+    rhos, ses = [], []
+    for seed in range(80):
+        data = _one_factor(0.3, n_sessions=20, seed=seed)
+        jack = market_share_jackknife(data, min_sessions=10)
+        rhos.append(jack["rho_full"])
+        ses.append(jack["rho_se"])
+    assert jack["n_sessions"] == 20
+    assert jack["rho_full"] == pytest.approx(market_share_of_variance(data, min_sessions=10)["rho"], abs=1e-12)
+    spread = float(np.std(rhos, ddof=1))
+    assert math.sqrt(np.mean(np.square(ses))) == pytest.approx(spread, rel=0.3)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_jackknife_brackets_the_known_share_and_propagates_to_sigma0(seed):
+    doc = calibrate_sigma0(_one_factor(0.3, n_sessions=60, seed=seed), {"sigma": 0.5}, min_sessions=30)
+    rho, se = doc["rho"]["value"], doc["rho"]["se"]
+    assert 0.0 < se < 0.2 and abs(rho - 0.3) < 3.0 * se
+    # delta method through sigma0 = sqrt(rho) sigma: SE(sigma0) = sigma0 SE(rho) / (2 rho)
+    assert doc["sigma0"]["se"] == pytest.approx(doc["sigma0"]["value"] * se / (2.0 * rho), rel=1e-12)
+    assert doc["sigma_idiosyncratic"]["se"] == pytest.approx(0.5 * se / (2.0 * math.sqrt(1.0 - rho)), rel=1e-12)
+    assert "jackknife over 60 sessions" in doc["rho"]["se_reason"]
+
+
+def test_jackknife_needs_three_sessions_and_default_rho_has_no_se():
+    with pytest.raises(CalibrationError, match="at least 3 sessions.*got 2"):
+        market_share_jackknife(_one_factor(0.3, n_assets=5, n_sessions=2, gaps=0.0), min_sessions=2)
+    doc = calibrate_sigma0(_one_factor(0.3, n_assets=3, n_sessions=40), {"sigma": 0.5}, min_sessions=60)
+    assert doc["rho"]["se"] is None and doc["sigma0"]["se"] is None and doc["rho"]["source"] == "default"

@@ -77,6 +77,13 @@ class GameSample:
     spread_T: np.ndarray
 
 
+
+def pair_means(x: np.ndarray) -> np.ndarray:
+    """(M,) means of the ``M`` antithetic pairs of a (2M,) sample: draws ``r`` and ``M + r`` (mirrored
+    idiosyncratic noise, shared ``Z0``)."""
+    M = x.shape[0] // 2
+    return 0.5 * (x[:M] + x[M:])
+
 @numba.njit(cache=True)
 def _agents_step(q, twin, cost, twin_cost, z, common, k, l_, kt, lt, eta_t, h, sigma_h, eta0, eta1, phi):
     """One step of every agent and its twin, in place (fused loops; (R, N) arrays, (R,) coefficients).
@@ -145,13 +152,9 @@ def simulate_game(sol: CommonNoiseSolution, *, N: int, M: int, seed: int | np.ra
     cost += p["gamma_T"] * q * q
     twin_cost += p["gamma_T"] * twin * twin
     limit += p["gamma_T"] * (Q * Q + V)
-
-    def pair(x):
-        return 0.5 * (x[:M] + x[M:])
-
-    return GameSample(N=N, mean_cost=pair(cost.mean(axis=1)), Qbar_T=q.mean(axis=1),
-                      limit_cost=pair(limit), limit_Q_T=Q, twin_gap=pair((cost - twin_cost).mean(axis=1)),
-                      spread_T=q.var(axis=1))
+    return GameSample(N=N, mean_cost=pair_means(cost.mean(axis=1)), Qbar_T=q.mean(axis=1),
+                      limit_cost=pair_means(limit), limit_Q_T=Q,
+                      twin_gap=pair_means((cost - twin_cost).mean(axis=1)), spread_T=q.var(axis=1))
 
 
 #: Sub-steps per solver step of the limit sample's three levels (each level halves the previous step).
@@ -304,11 +307,8 @@ def paired_law_gaps(g: GameSample) -> dict[str, float]:
     M = g.Qbar_T.size // 2
     B, L = g.Qbar_T, g.limit_Q_T
 
-    def pairs(x):
-        return 0.5 * (x[:M] + x[M:])
-
     def se(x):
-        return float(pairs(x).std(ddof=1) / math.sqrt(M))
+        return float(pair_means(x).std(ddof=1) / math.sqrt(M))
 
     dQ = B - L
     influence = (B - B.mean()) ** 2 - (L - L.mean()) ** 2

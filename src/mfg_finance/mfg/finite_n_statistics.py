@@ -45,7 +45,7 @@ import math
 import numpy as np
 
 from mfg_finance.mfg.common_noise import CommonNoiseSolution, coupled_eta
-from mfg_finance.mfg.finite_n import GameSample
+from mfg_finance.mfg.finite_n import GameSample, pair_means
 
 
 def feedback(sol: CommonNoiseSolution, n: int, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,16 +123,11 @@ def simulate_game_statistics(sol: CommonNoiseSolution, *, N: int, M: int, seed: 
             m = kt * Q + lt
             eta_t = eta0 + eta1 * np.abs(m)
             limit += h * (eta_t * (m * m + kt * kt * V) + phi * (Q * Q + V))
-            both = np.tile
-            mean_step(state, k, l_, both(kt, 2), both(lt, 2), both(eta_t, 2), h, np.concatenate([zbar, -zbar]),
-                      both(sigma0 * math.sqrt(h) * z0, 2), p, factor)
+            mean_step(state, k, l_, np.tile(kt, 2), np.tile(lt, 2), np.tile(eta_t, 2), h,
+                      np.concatenate([zbar, -zbar]), np.tile(sigma0 * math.sqrt(h) * z0, 2), p, factor)
     g_T = p["gamma_T"]
     cost = state["cost"] + g_T * (state["Qbar"] ** 2 + state["S"])
     twin_cost = state["twin_cost"] + g_T * (state["Tbar"] ** 2 + state["St"])
     limit += g_T * (Q * Q + V)
-
-    def pair(x):
-        return 0.5 * (x[:M] + x[M:])
-
-    return GameSample(N=N, mean_cost=pair(cost), Qbar_T=state["Qbar"], limit_cost=limit, limit_Q_T=np.tile(Q, 2),
-                      twin_gap=pair(cost - twin_cost), spread_T=state["S"])
+    return GameSample(N=N, mean_cost=pair_means(cost), Qbar_T=state["Qbar"], limit_cost=limit,
+                      limit_Q_T=np.tile(Q, 2), twin_gap=pair_means(cost - twin_cost), spread_T=state["S"])

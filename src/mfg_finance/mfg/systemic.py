@@ -489,9 +489,9 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
                   outcomes={k: outcomes.get(k) for k in OUTCOME_COLUMNS},
                   outcome_errors={k: errors.get(k) for k in OUTCOME_COLUMNS}, outcome_se=se,
                   unresolved=(point["unresolved"] if kind == "types" else
-                              ([k for k in estimated.unresolved if k in OUTCOME_COLUMNS] if kind != "types" else [])
+                              [k for k in estimated.unresolved if k in OUTCOME_COLUMNS]
                               + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])
-                              + (_cost_unresolved(cost_detail) if kind != "types" else [])),
+                              + _cost_unresolved(cost_detail)),
                   paths={"n_paths": int(cn["n_paths"]), "seed": int(cn["seed"])} if kind != "types" else None)
     if kind in ("types", "types_common_noise"):
         record.update(type_outcomes=point["type_outcomes"], type_outcome_errors=point["type_outcome_errors"],

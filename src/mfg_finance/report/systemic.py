@@ -13,7 +13,8 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from mfg_finance.io import read_json, read_parquet, read_yaml
-from mfg_finance.mfg.common_noise_outcomes import mean_within_noise  # noqa: F401  (the one rule; re-exported)
+from mfg_finance.mfg.common_noise_outcomes import mean_within_noise
+from mfg_finance.report.calibration_uncertainty import calibration_sentence
 from mfg_finance.report.formatting import figure, finite, html_tables_fitting, num
 from mfg_finance.report.uncertain import plus_minus, with_error
 
@@ -283,6 +284,8 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
                            "common_noise": bool((used.fillna(0.0) > 0.0).any()),
                            "title": f"Sweep {Path(path).stem}: outcomes against {key}"})
         section["sweeps"] = {"tables": tables, "raw": raw} if tables else None
+    section["calibration_text"] = calibration_sentence(section["calibration"],
+                                                       ((section["sweeps"] or {}).get("raw") or {}).get("market_share"))
     section["summary"] = systemic_summary(section)
     return section
 
@@ -404,11 +407,16 @@ def _expansion_pull(expansion: Mapping[str, Any], pred: Mapping[str, Any]) -> fl
                                                                          pred["var_coefficient_se"])
 
 
+def _expansion_agrees(expansion: Mapping[str, Any] | None, pred: Mapping[str, Any]) -> bool:
+    """The fit ``C/N + D/N^2`` is acceptable (chi-square p-value >= 0.05) with its ``C`` within 3 SE of the
+    prediction."""
+    return bool(expansion) and expansion["p_value"] >= 0.05 and abs(_expansion_pull(expansion, pred)) <= 3.0
+
+
 def _law_verdict(off: Sequence[int], expansion: Mapping[str, Any] | None, pred: Mapping[str, Any]) -> str:
-    """Whether the variance gap converges at the predicted O(1/N): every point within 3 SE of ``C/N``, or the fit
-    ``C/N + D/N^2`` acceptable (chi-square p-value >= 0.05) with its ``C`` within 3 SE of the prediction (points
-    off ``C/N`` then carry the next-order term)."""
-    agrees = bool(expansion) and expansion["p_value"] >= 0.05 and abs(_expansion_pull(expansion, pred)) <= 3.0
+    """Whether the variance gap converges at the predicted O(1/N): every point within 3 SE of ``C/N``, or
+    :func:`_expansion_agrees` (points off ``C/N`` then carry the next-order term)."""
+    agrees = _expansion_agrees(expansion, pred)
     listed = ", ".join(f"{n:,}" for n in off)
     if not off:
         return "converges at O(1/N) as predicted"
@@ -431,7 +439,7 @@ def _law_summary(fn: Mapping[str, Any]) -> str:
     expansion = (law.get("rate_fit") or {}).get("expansion")
     how = ("within 3 SE of the predicted C/N at every N" if not off
            else "falling like the predicted C/N plus a next-order term" if expansion and law.get("prediction")
-           and _law_verdict(off, expansion, law["prediction"]).startswith("converges")
+           and _expansion_agrees(expansion, law["prediction"])
            else "more than 3 SE from the predicted C/N at N = " + ", ".join(f"{n:,}" for n in off))
     return (f" The spread of the crowd's terminal mean inventory exceeds the MFG's by a variance gap {how} "
             f"({where}).")

@@ -75,7 +75,7 @@ def _uncertainty(group: pd.DataFrame, outcome: str):
 
 def _speed_not_resolved(group: pd.DataFrame) -> np.ndarray:
     """Points whose speed ``-ln(E[Q_T] / Q_0) / T`` is read from a mean within 2 SE of zero (common noise)."""
-    from mfg_finance.report.systemic import mean_within_noise
+    from mfg_finance.mfg.common_noise_outcomes import mean_within_noise
     if "mean_inventory_terminal_se" not in group:
         return np.zeros(len(group), dtype=bool)
     return np.array([mean_within_noise(q, se) for q, se in

@@ -121,24 +121,3 @@ def _plot_law_gap(ax, N: np.ndarray, rows, law: Mapping[str, Any]) -> None:
     ax.set_ylabel("N x variance gap of Q_T (inventory units^2)")
     ax.legend(fontsize=7)
     ax.set_title("law of the terminal mean inventory (N x gap: flat if O(1/N))", fontsize=9)
-
-
-def plot_systemic_sweep(rows: Sequence[Mapping[str, Any]], key: str, path, *, xlabel: str) -> None:
-    """Cost, liquidation speed and price impact against the swept ``key`` (means +- 2 SE where random)."""
-    x = np.array([r[key] for r in rows], dtype=float)
-
-    def series(name):
-        vals = [r.get(name) for r in rows]
-        if all(isinstance(v, Mapping) for v in vals):
-            return np.array([v["mean"] for v in vals]), np.array([2 * v["se"] for v in vals])
-        return np.array([np.nan if v is None else v for v in vals], dtype=float), None
-
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
-    for ax, (name, label) in zip(axes, (("expected_cost", "expected cost (cost units)"),
-                                        ("liquidation_speed", "liquidation speed (1 / day)"),
-                                        ("price_impact", "price impact p_T - p_0 (BRL)"))):
-        y, err = series(name)
-        ax.errorbar(x, y, yerr=err, fmt="o-", capsize=3)
-        ax.set_xlabel(xlabel)
-        ax.set_title(label, fontsize=9)
-    save_figure(fig, path)
