@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from corporate_testing import inject
 from mfg_finance.corporate import infer_events, merge_events, read_event_files
+from mfg_finance.corporate.ratios import describe
 from mfg_finance.cotahist import read_cotahist, select_equities
 from mfg_finance.cotahist.universe import universe_table
 from mfg_finance.stats import compute_stats
@@ -129,12 +130,22 @@ FACTORS = (2.0, 3.0, 4.0, 5.0, 10.0, 20.0, 100.0, 0.5, 1 / 3, 0.25, 0.2, 0.1, 0.
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ticker=st.sampled_from(LIQUID), at=st.integers(1, 18), factor=st.sampled_from(FACTORS),
        marker=st.booleans())
+@example(ticker="VALE3", at=3, factor=10.0, marker=False)     # ambiguous on that session's own range (below)
 def test_property_injected_split_is_inferred_and_leaves_adjusted_returns_unchanged(stocks, ticker, at, factor,
                                                                                   marker):
     real = stocks[stocks["ticker"] == ticker].sort_values("date").reset_index(drop=True)
     injected = inject(real, at, factor=factor, marker=("EB" if factor > 1 else "EG") if marker else "")
     events = infer_events(injected)
-    share = events[(events["ex_date"] == real["date"].iat[at]) & events["kind"].isin(["split", "reverse_split"])]
+    on_day = events[events["ex_date"] == real["date"].iat[at]]
+    share = on_day[on_day["kind"].isin(["split", "reverse_split"])]
+    if share.empty and len(on_day) == 1 and on_day["kind"].iat[0] == "unexplained":
+        # The session's own range can admit factors too far apart to choose (VALE3 on 2021-01-07, a 6 % range
+        # above the close before: 9- and 10-for-1 both fit): the break is then left unexplained, never guessed,
+        # and the true factor must be among those named as fitting.
+        evidence = on_day["evidence"].iat[0]
+        ambiguous = evidence.partition("ambiguous: ")[2].partition(" all fit")[0].split(", ")
+        assert describe(factor) in ambiguous, evidence
+        return
     assert len(share) == 1 and share["factor"].iat[0] == pytest.approx(factor), events.to_string()
     original = compute_stats(real, events=infer_events(real), **SETTINGS).returns["log_return"]
     adjusted = compute_stats(injected, events=events, **SETTINGS).returns["log_return"]
