@@ -497,7 +497,9 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
                    "inventory), carried to continuous time (value ± Monte Carlo SE ± time-discretisation error): the "
                    "deviation greedy against the value of the MFG strategy, played in the simulated game against the "
                    f"N - 1 others on the same information as theirs, gains {each('epsilon')}, a lower bound on "
-                   "epsilon (the best response gains at least this). The performance-difference prediction of the "
+                   "epsilon (the best response gains at least this; the pipeline does not compute it, and a "
+                   "first exploratory grid computation found it noticeably above the greedy gain at N = 10 and "
+                   "equal at N = 100). The performance-difference prediction of the "
                    f"same gain from the value function, {each('predicted')}, " + "; ".join(verdict)
                    + " (docs/mfg.md section 10).")
     return out
