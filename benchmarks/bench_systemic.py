@@ -135,7 +135,7 @@ def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
         cpu = time.process_time() - start
         before = play_deviation(sol, policy_value(sol, N, time_extrapolated=False), M=M, seed=1,
                                 levels=levels).difference
-        played, predicted, diff = games.simulated, games.greedy, games.difference
+        played, predicted, diff = games.simulated, games.predicted, games.difference
 
         def fmt(e):
             return f"{e.value:.3g} ± {e.se:.2g} ± {e.time_error:.2g}"
@@ -167,7 +167,7 @@ def epsilon_isolation(levels=(1, 2, 4, 8)) -> None:
             diffs = ", ".join(f"{games.level_difference(s)[0]:.2e}" for s in levels)
             d = games.difference
             print(f"| {name} | {'Richardson' if extrapolated else 'single march'} | {games.simulated.value:.3g} / "
-                  f"{games.greedy.value:.3g} | {diffs} | {d.value:.2e} ± {d.se:.1e} |", flush=True)
+                  f"{games.predicted.value:.3g} | {diffs} | {d.value:.2e} ± {d.se:.1e} |", flush=True)
 
 
 def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2, 3)) -> None:

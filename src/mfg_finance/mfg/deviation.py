@@ -94,6 +94,13 @@ def policy_value(sol: CommonNoiseSolution, N: int | None, *, time_extrapolated: 
                        c_Q=graded_gradient(c, sol.Q), time_extrapolated=bool(time_extrapolated))
 
 
+def hamiltonian(beta, alpha, m, p, r, *, eta0: float, eta1: float, inv_N: float):
+    """``H(beta) = (eta0 + eta1 |m + (beta - alpha)/N|) beta^2 + p beta + r (beta - alpha)/N`` elementwise
+    (module docstring; ``p = V_q``, ``r = V_Q``, ``inv_N = 1/N``)."""
+    shift = (beta - alpha) * inv_N
+    return (eta0 + eta1 * np.abs(m + shift)) * beta * beta + p * beta + r * shift
+
+
 def hamiltonian_gap(q, alpha, m, p, r, *, eta0: float, eta1: float, inv_N: float):
     """``(G, beta*)``: ``G = H(alpha) - min H >= 0`` and the minimiser, elementwise (module docstring).
 
@@ -104,8 +111,7 @@ def hamiltonian_gap(q, alpha, m, p, r, *, eta0: float, eta1: float, inv_N: float
     alpha, m, p, r = (np.broadcast_to(x, shape) for x in (alpha, m, p, r))
 
     def H(beta):
-        shift = (beta - alpha) * inv_N
-        return (eta0 + eta1 * np.abs(m + shift)) * beta * beta + p * beta + r * shift
+        return hamiltonian(beta, alpha, m, p, r, eta0=eta0, eta1=eta1, inv_N=inv_N)
 
     h_alpha = H(alpha)
     best, arg = h_alpha.copy(), alpha.copy()
@@ -175,7 +181,7 @@ class CompleteEpsilonRow:
 
 def epsilon_row(games) -> CompleteEpsilonRow:
     """:class:`CompleteEpsilonRow` of :class:`mfg_finance.mfg.deviation_game.DeviationGames`."""
-    played, predicted, diff = games.simulated, games.greedy, games.difference
+    played, predicted, diff = games.simulated, games.predicted, games.difference
     return CompleteEpsilonRow(
         N=int(games.N), games=int(games.levels[min(games.levels)].cost_mfg.size), epsilon=played.value,
         epsilon_se=played.se, epsilon_time_error=played.time_error, predicted=predicted.value,
