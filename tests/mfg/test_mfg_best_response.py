@@ -157,6 +157,11 @@ def test_bad_options_are_named(stiff, options, match):
         best_response(stiff, N, **options)
 
 
+def test_degenerate_x_grid_is_named():
+    with pytest.raises(ValueError, match="needs sigma > 0 or m0_std > 0"):
+        x_nodes(dict(PARAMS, sigma=0.0, m0_std=0.0), T, 10, 101)
+
+
 def test_x_nodes_cover_the_spread_and_resolve_the_terminal_layer():
     x = x_nodes(PARAMS, T, 10, 101)
     assert x.size == 101 and x[50] == 0.0 and np.allclose(x, -x[::-1])

@@ -130,9 +130,14 @@ def x_nodes(params, T: float, N: int, nx: int) -> np.ndarray:
     1% of the greedy gain (0.5-2 of them: 1.5-3%)."""
     shrink = 1.0 - 1.0 / N
     halfwidth = DOMAIN_SDS * math.sqrt((params["m0_std"] ** 2 + params["sigma"] ** 2 * T) * shrink)
+    if not halfwidth > 0.0:
+        raise ValueError("best_response: the x = q - Qbar grid needs sigma > 0 or m0_std > 0 (its half-width is "
+                         f"{DOMAIN_SDS} standard deviations of x), got sigma = {params['sigma']}, "
+                         f"m0_std = {params['m0_std']}")
     core = halfwidth
-    if params["gamma_T"] > 0.0:
-        terminal_sd = math.sqrt(params["sigma"] ** 2 * shrink * params["eta0"] / (2.0 * params["gamma_T"]))
+    terminal_sd = math.sqrt(params["sigma"] ** 2 * shrink * params["eta0"] / (2.0 * params["gamma_T"])) \
+        if params["gamma_T"] > 0.0 else 0.0
+    if terminal_sd > 0.0:
         core = min(core, CORE_SDS * terminal_sd)
     return q_nodes(halfwidth, int(nx), core)
 
@@ -183,7 +188,7 @@ class _Problem:
         xs = z * p["m0_std"] * math.sqrt(1.0 - 1.0 / self.N)
         Qs = p["m0_mean"] + z * p["m0_std"] / math.sqrt(self.N)
         rows = np.array([np.interp(xs, grid.x, row) for row in U0])             # (nQ, quadrature in x)
-        table = np.array([np.interp(Qs, grid.Q, col) for col in rows.T])      # (x nodes, Q nodes)
+        table = np.array([np.interp(Qs, grid.Q, col) for col in rows.T])      # (quadrature in x, in Q)
         return float(w @ table @ w)
 
     def greedy(self, grid: Grid) -> GridValue:

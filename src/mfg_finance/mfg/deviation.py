@@ -30,7 +30,8 @@ H(beta)] dt`` (performance difference). With ``beta*`` the minimiser of ``H`` (g
     E_{beta*} int G dt  =  J(alpha) - J(beta*)  <=  epsilon_N  <=  E_BR int G dt ,
 
 and, for a deviation small enough that it moves the law of ``(q, Qbar)`` by ``O(1/N)``, both ends are
-``E_alpha int G dt`` up to a relative ``O(1/N)``. :func:`complete_epsilon_study` reports the gain of ``beta*``
+``E_alpha int G dt`` up to a relative ``O(1/N)``. The best response itself is computed on a grid by
+:mod:`mfg_finance.mfg.best_response`. :func:`complete_epsilon_study` reports the gain of ``beta*``
 played in the simulated game (the lower bound ``J(alpha) - J(beta*)`` measured directly) and its prediction
 ``E_{beta*} int G dt`` along the same paths, both carried to continuous time. At N = 10 and 100 most of the
 gain comes from *kink* trades (the deviator trading against the crowd so that the realised flow is zero),
