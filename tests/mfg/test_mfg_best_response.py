@@ -9,6 +9,7 @@ import pytest
 
 from mfg_finance.mfg.best_response import (
     best_response, grid_gains, policy_iteration_gains, x_nodes)
+from mfg_finance.mfg.best_response_exact import exact_best_response_of
 from mfg_finance.mfg.best_response_kernel import minimise
 from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.common_noise_paths import policy_at
@@ -78,6 +79,19 @@ def test_without_coupling_the_best_response_is_the_greedy_deviation():
     assert -br.difference_error <= br.difference <= 1e-2 * br.greedy
 
 
+def test_without_coupling_the_best_response_is_the_exact_lq_one():
+    """eta1 = 0 against the exact reference (mfg.best_response_exact: the single agent's Riccati feedback against
+    the players' held k_n, the same gain for every N): within the error estimate at N = 2 and 10 on the default
+    grid, and within 1% (closer than the default grid) with every Q node and 4 sub-steps."""
+    sol = _solve(dict(PARAMS, eta1=0.0))
+    exact = exact_best_response_of(sol, 10).epsilon
+    for N in (2, 10):
+        br = best_response(sol, N)
+        assert abs(br.epsilon - exact) <= br.epsilon_error
+    _, refined = grid_gains(sol, 10, q_stride=1, substeps=4)
+    assert abs(refined - exact) < min(1e-2 * exact, abs(br.epsilon - exact))
+
+
 def test_best_response_gains_more_than_the_greedy_deviation(stiff_br):
     """Stiff baseline, N = 10: the best response gains resolved more than the greedy deviation (about 1.4x),
     both positive, with error estimates below a tenth of the gains."""
@@ -132,7 +146,8 @@ def test_policy_iteration_rises_to_the_best_response(stiff, stiff_br):
 
 def test_policy_reproduces_the_grid_policy_at_the_nodes(stiff, stiff_br):
     """BestResponse.policy at the grid's nodes (V's coefficients at the step's midpoint, as the march takes
-    them) is the tabulated policy there, and tabulated_policy interpolates the table."""
+    them) is the tabulated policy there, tabulated_policy interpolates the table, and the BestResponse called as
+    a deviation rule at the step's end is policy with V there."""
     br, n = stiff_br, stiff.dts.size - 3
     Q, x = np.meshgrid(br.Q, br.x, indexing="ij")
     q = x + Q
@@ -145,6 +160,10 @@ def test_policy_reproduces_the_grid_policy_at_the_nodes(stiff, stiff_br):
     close = np.abs(beta - br.beta[n]) <= 1e-7 * (1.0 + np.abs(br.beta[n]))
     assert close.mean() > 0.999
     assert np.allclose(br.tabulated_policy(n, q, Q), br.beta[n], rtol=1e-9, atol=1e-9)
+    # as a deviation rule of deviation_game at the step's end: V's and U's derivatives at node n + 1
+    a, b, aQ, bQ, cQ = (f[n + 1, ::stride][:, None] for f in (v.a, v.b, v.a_Q, v.b_Q, v.c_Q))
+    at_end = br.policy(n, q, Q, -(k * q + l_), -(k * Q + l_), 2.0 * a * q + b, (aQ * q + bQ) * q + cQ)
+    assert np.allclose(br(n, stiff.t[n + 1], q, Q), at_end, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("options, match", [

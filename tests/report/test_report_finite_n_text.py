@@ -54,9 +54,9 @@ def test_best_response_sentence_brackets_epsilon():
     fn["epsilon_complete"] = [row, below]
     text = " ".join(finite_n_sentences(fn))
     assert ("N = 10: 0.000187 ± 1e-05 against 0.000127 ± 1.3e-05 for the greedy deviation on the same grid "
-            "(difference 6e-05 ± 3.5e-06, 1.47 times it)") in text
-    assert "N = 10: between 0.00014 (greedy, played) and 0.00019 ± 1e-05 (best response)" in text
-    assert "N = 100: not bracketed" in text
+            "(difference 6e-05 ± 3.5e-06, 47% more)") in text
+    assert ("So epsilon lies between 0.00014 (greedy, played) and 0.00019 ± 1e-05 (best response) at N = 10; "
+            "is not bracketed at N = 100") in text
 
 
 def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():

@@ -516,17 +516,17 @@ def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
     parts, bounds = [], []
     for e in rows:
         b = e["best_response"]
-        ratio = f", {num(b['epsilon'] / b['greedy'], 3)} times it" if b["greedy"] > 0.0 else ""
+        ratio = f", {num(100.0 * b['difference'] / b['greedy'], 2)}% more" if b["greedy"] > 0.0 else ""
         parts.append(f"N = {e['N']:,}: {num(b['epsilon'], 3)} ± {num(b['epsilon_error'], 2)} against "
                      f"{num(b['greedy'], 3)} ± {num(b['greedy_error'], 2)} for the greedy deviation on the same "
                      f"grid (difference {num(b['difference'], 2)} ± {num(b['difference_error'], 2)}{ratio})")
         low = e["epsilon"] - 3.0 * e["epsilon_se"] - e["epsilon_time_error"]
         high = b["epsilon"] + b["epsilon_error"]
         if high >= low:
-            bounds.append(f"N = {e['N']:,}: between {num(e['epsilon'], 2)} (greedy, played) and "
-                          f"{num(b['epsilon'], 2)} ± {num(b['epsilon_error'], 2)} (best response)")
+            bounds.append(f"between {num(e['epsilon'], 2)} (greedy, played) and {num(b['epsilon'], 2)} ± "
+                          f"{num(b['epsilon_error'], 2)} (best response) at N = {e['N']:,}")
         else:
-            bounds.append(f"N = {e['N']:,}: not bracketed (the best response's {num(high, 2)}, error included, "
+            bounds.append(f"is not bracketed at N = {e['N']:,} (the best response's {num(high, 2)}, error included, "
                           f"lies below the played greedy gain's {num(low, 2)}, 3 SE and time error included)")
     return ("The best response (the deviator's optimal strategy against the N - 1 others, its own influence "
             "included), computed on a (time, mean inventory, own minus mean inventory) grid with a discretisation "
