@@ -22,6 +22,8 @@ without common noise and on finer solver steps.
 ``python benchmarks/bench_systemic.py best_response``: the best response's gain on the ``(t, Q, x)`` grid next to
 the greedy deviation's (grid and played), their error estimates and CPU time (``mfg.best_response``), on the stiff
 baseline and real-data-like parameters at N = 10 and 100; then both gains under ``x``, ``Q`` and time refinement.
+``... best_response_played``: the grid best response's policy played in the game (``deviation_game``, paired with
+the greedy deviation on the same noises) against its grid gain, same cases.
 """
 
 from __future__ import annotations
@@ -247,7 +249,33 @@ def best_response_study(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
                   f"| {br - greedy:.4g} |", flush=True)
 
 
+def best_response_played(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
+    """Markdown table (docs/mfg.md section 10): per case and N the grid best response (± error estimate), its
+    policy (``BestResponse.policy``) played in the game against the ``N - 1`` others, the greedy deviation played on
+    the same noises, and the paired difference BR - greedy (seed 1, ``levels`` sub-steps, ± SE ± time error),
+    against the grid's difference; CPU seconds of the two plays (``time.process_time``, under load)."""
+    from mfg_finance.mfg.deviation_game import extrapolate
+
+    print(f"| case | N | games | BR on the grid | BR played | greedy played | BR - greedy played (paired) "
+          f"| BR - greedy on the grid | CPU s (both plays) |")
+    print("|---" * 9 + "|")
+    for name, params in (("stiff baseline", PARAMS), ("real-data-like", REALISTIC)):
+        sol = solve_with_estimate(params, T=T, nt=nt, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+        for N, M in ((10, 1000), (100, 100)):
+            br = best_response(sol, N)
+            start = time.process_time()
+            played = play_deviation(sol, br.value, M=M, seed=1, levels=levels,
+                                    deviation=lambda n, _t, *point: br.policy(n, *point))
+            greedy = play_deviation(sol, br.value, M=M, seed=1, levels=levels)
+            cpu = time.process_time() - start
+            extra = extrapolate({s: played.levels[s].gain - greedy.levels[s].gain for s in levels})
+            cells = [f"{e.value:.3g} ± {e.se:.2g} ± {e.time_error:.2g}" for e in (played.simulated, greedy.simulated,
+                                                                                  extra)]
+            print(f"| {name} | {N} | {M} | {br.epsilon:.4g} ± {br.epsilon_error:.2g} | {' | '.join(cells)} "
+                  f"| {br.difference:.3g} ± {br.difference_error:.2g} | {cpu:.1f} |", flush=True)
+
+
 if __name__ == "__main__":
     modes = {"epsilon": epsilon_confirmation, "epsilon-isolation": epsilon_isolation, "finite_n": finite_n_crosscheck,
-             "law": law_cost, "best_response": best_response_study}
+             "law": law_cost, "best_response": best_response_study, "best_response_played": best_response_played}
     modes.get(sys.argv[1] if sys.argv[1:] else "", main)()

@@ -142,7 +142,7 @@ def test_the_mfg_feedback_played_as_a_deviation_gains_exactly_nothing():
     mean, the players' coefficients the start mean, which then do not differ)."""
     sol = _solve(LQ, 40)
 
-    def mfg_feedback(n, _t, q, Qbar):
+    def mfg_feedback(n, _t, q, Qbar, *_point):
         k, l_, _ = policy_at(sol, n, Qbar)
         return -(k * q + l_)
 

@@ -146,9 +146,10 @@ class ExactBestResponse:
         A, _ = riccati(self.params, t, T=float(self.t[-1]))
         return A / self.params["eta0"]
 
-    def __call__(self, n: int, t: float, q: np.ndarray, Qbar: np.ndarray) -> np.ndarray:
+    def __call__(self, n: int, t: float, q: np.ndarray, Qbar: np.ndarray, *point) -> np.ndarray:
         """The best response as a deviation rule of :func:`mfg_finance.mfg.deviation_game.play_deviation`:
-        ``beta(t, q) = -A_BR(t) q / eta0`` (the solver step ``n`` and ``Qbar`` do not enter)."""
+        ``beta(t, q) = -A_BR(t) q / eta0`` (the solver step ``n``, ``Qbar`` and the rest of the decision ``point``
+        do not enter)."""
         return -float(self.br_gain(float(t))) * np.asarray(q)
 
 

@@ -17,9 +17,11 @@ of the MFG feedback to one agent (:func:`mfg_finance.mfg.deviation.policy_value`
 solver step's feedback held over the step, as the players hold it) interpolated linearly in time to the
 step's end. ``q_0' + (beta - alpha_0) h = q_0 + beta h + noise_0``: the deviator's own step is
 explicit in its own flow. Any other deviation is played the same way (``deviation`` of :func:`play_deviation`): a
-feedback ``beta(n, t, q, Qbar)`` (a tabulated best response, or the exact one of
-:mod:`mfg_finance.mfg.best_response_exact`) evaluated at the same point ``(t, q_0', Qbar')``, ``t`` the step's end
-and ``n`` the solver step in force, in place of the greedy argmin; ``G`` is then ``H(alpha_0) - H(beta)``, whose
+rule ``beta(n, t, q, Qbar, alpha, m, V_q, V_Q)`` (the grid best response of :mod:`mfg_finance.mfg.best_response`,
+or the exact one of :mod:`mfg_finance.mfg.best_response_exact`) evaluated at the same point ``(t, q_0', Qbar')``,
+``t`` the step's end and ``n`` the solver step in force, with what the greedy deviator knows there (the players'
+flow ``alpha_0`` at ``q_0'``, their mean flow, ``V``'s derivatives: a rule that minimises ``H`` with corrected
+derivatives hits the kink trade exactly, which an interpolated flow misses), in place of the greedy argmin; ``G`` is then ``H(alpha_0) - H(beta)``, whose
 integral is the same gain by the performance-difference identity (for any feedback). Both games (every agent on
 ``alpha``; agent 0 on ``beta``) are driven by the same noises. Per game: the gain ``J_0(alpha) - J_0(beta)`` (cost charged at each step's end, as the game's),
 ``sum h G`` along the deviator's path (``G`` the gap at the point it decided on), and the control variates
@@ -187,9 +189,10 @@ def _derivatives(c: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return 2.0 * a * q + b, (a_Q * q + b_Q) * q + c_Q
 
 
-#: A deviation rule: ``beta(n, t, q, Qbar)`` on arrays (M,) of the deviator's inventory and the mean, at the
-#: time ``t`` (trading days) in the solver step ``n``; inventory units per trading day.
-Deviation = Callable[[int, float, np.ndarray, np.ndarray], np.ndarray]
+#: A deviation rule: ``beta(n, t, q, Qbar, alpha, m, V_q, V_Q)`` (inventory units per trading day) at the time ``t``
+#: (trading days) in the solver step ``n``, on arrays (M,): the deviator's inventory and the mean, the players'
+#: flow at that inventory, their mean flow and ``V``'s derivatives there (a feedback ignores the last four).
+Deviation = Callable[..., np.ndarray]
 
 
 def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed: int | np.random.SeedSequence,
@@ -205,7 +208,8 @@ def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed
     if any(finest % s for s in levels):
         raise ValueError(f"play_deviation: every level must divide the finest, got {levels}")
     if deviation is not None and not callable(deviation):
-        raise ValueError(f"play_deviation: deviation must be callable as beta(n, t, q, Qbar), got {deviation!r}")
+        raise ValueError(f"play_deviation: deviation must be callable as beta(n, t, q, Qbar, alpha, m, V_q, V_Q), "
+                         f"got {deviation!r}")
     eta0, eta1, phi, sigma, sigma0 = (float(p[k]) for k in ("eta0", "eta1", "phi", "sigma", "sigma0"))
     coeffs = _Coefficients(value)
 
@@ -213,7 +217,7 @@ def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed
         """``(H(alpha) - H(beta), beta)`` of the deviator at the step's end point."""
         if deviation is None:
             return hamiltonian_gap(q, alpha, m, vq, vQ, eta0=eta0, eta1=eta1, inv_N=1.0 / N)
-        beta = np.broadcast_to(np.asarray(deviation(n, t, q, Qbar), dtype=float), q.shape)
+        beta = np.broadcast_to(np.asarray(deviation(n, t, q, Qbar, alpha, m, vq, vQ), dtype=float), q.shape)
         h_alpha, h_beta = (hamiltonian(b, alpha, m, vq, vQ, eta0=eta0, eta1=eta1, inv_N=1.0 / N)
                            for b in (alpha, beta))
         return h_alpha - h_beta, beta
