@@ -162,8 +162,8 @@ def test_policy_reproduces_the_grid_policy_at_the_nodes(stiff, stiff_br):
     assert np.allclose(br.tabulated_policy(n, q, Q), br.beta[n], rtol=1e-9, atol=1e-9)
     # as a deviation rule of deviation_game at the step's end: V's and U's derivatives at node n + 1
     a, b, aQ, bQ, cQ = (f[n + 1, ::stride][:, None] for f in (v.a, v.b, v.a_Q, v.b_Q, v.c_Q))
-    at_end = br.policy(n, q, Q, -(k * q + l_), -(k * Q + l_), 2.0 * a * q + b, (aQ * q + bQ) * q + cQ)
-    assert np.allclose(br(n, stiff.t[n + 1], q, Q), at_end, rtol=1e-9, atol=1e-9)
+    game = (-(k * q + l_), -(k * Q + l_), 2.0 * a * q + b, (aQ * q + bQ) * q + cQ)
+    assert np.allclose(br(n, stiff.t[n + 1], q, Q, *game), br.policy(n, q, Q, *game), rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("options, match", [

@@ -205,8 +205,7 @@ class BestResponse:
     plays it); ``difference = epsilon - greedy`` and its error (the same sum, for the difference: most of the
     grids' error is common to both). ``t, Q, x`` the main grid's nodes, ``U`` (nt+1, nQ, nx) the best
     response's residual ``W - V`` and ``beta`` (nt, nQ, nx) its policy (inventory units / day); ``value`` the
-    :class:`~mfg_finance.mfg.deviation.PolicyValue` ``V``, ``params`` the model's, ``solution`` the MFG's (the
-    players' feedback, for :meth:`__call__`); ``options`` the main grid's,
+    :class:`~mfg_finance.mfg.deviation.PolicyValue` ``V``, ``params`` the model's; ``options`` the main grid's,
     ``cpu_seconds`` of the whole estimate (all marches, measured with ``time.process_time``).
     """
 
@@ -218,7 +217,6 @@ class BestResponse:
     beta: np.ndarray
     value: PolicyValue
     params: dict
-    solution: CommonNoiseSolution
     epsilon: float
     epsilon_error: float
     greedy: float
@@ -245,27 +243,19 @@ class BestResponse:
         minimiser of ``H`` with ``p = V_q + U_x``, ``r = V_Q + U_Q - U_x``, ``U``'s derivatives at the step's end
         (as the grid's policy; the kink trade ``alpha - N m`` hit exactly, which an interpolated ``beta`` would
         miss)."""
-        Ux, UQ = self.residual_gradient(n + 1, q, Qbar)
-        _, beta = hamiltonian_gap(q, alpha, m, V_q + Ux, V_Q + UQ - Ux, eta0=float(self.params["eta0"]),
-                                  eta1=float(self.params["eta1"]), inv_N=1.0 / self.N)
-        return beta
+        return self._minimiser(q, alpha, m, V_q, V_Q, *self.residual_gradient(n + 1, q, Qbar))
 
-    def __call__(self, n: int, t: float, q, Qbar) -> np.ndarray:
-        """The best response as a deviation rule of :func:`mfg_finance.mfg.deviation_game.play_deviation`:
-        ``beta(n, t, q, Qbar)`` at time ``t`` of solver step ``n`` (:meth:`policy` with the players' flows of
-        :func:`~mfg_finance.mfg.common_noise_paths.policy_at`, ``V``'s derivatives at ``t`` and ``U``'s
-        derivatives linear in time between the step's nodes)."""
-        q, Qbar = np.asarray(q, dtype=float), np.asarray(Qbar, dtype=float)
-        k, l_, _ = policy_at(self.solution, n, Qbar)
+    def __call__(self, n: int, t: float, q, Qbar, alpha, m, V_q, V_Q) -> np.ndarray:
+        """The best response as a deviation rule of :func:`mfg_finance.mfg.deviation_game.play_deviation` at time
+        ``t`` of solver step ``n``: :meth:`policy` with the game's own ``alpha``, ``m`` (so that the kink trade
+        zeroes the realised flow exactly), ``V``'s derivatives there, and ``U``'s derivatives linear in time
+        between the step's nodes."""
         w = (t - self.t[n]) / (self.t[n + 1] - self.t[n])
-        v = self.value
-        a, b, aQ, bQ, cQ = (np.interp(Qbar, v.Q, (1.0 - w) * f[n] + w * f[n + 1])
-                            for f in (v.a, v.b, v.a_Q, v.b_Q, v.c_Q))
         (Ux0, UQ0), (Ux1, UQ1) = self.residual_gradient(n, q, Qbar), self.residual_gradient(n + 1, q, Qbar)
-        Ux, UQ = (1.0 - w) * Ux0 + w * Ux1, (1.0 - w) * UQ0 + w * UQ1
-        alpha, m = -(k * q + l_), -(k * Qbar + l_)
-        vq, vQ = 2.0 * a * q + b, (aQ * q + bQ) * q + cQ
-        _, beta = hamiltonian_gap(q, alpha, m, vq + Ux, vQ + UQ - Ux, eta0=float(self.params["eta0"]),
+        return self._minimiser(q, alpha, m, V_q, V_Q, (1.0 - w) * Ux0 + w * Ux1, (1.0 - w) * UQ0 + w * UQ1)
+
+    def _minimiser(self, q, alpha, m, V_q, V_Q, Ux, UQ) -> np.ndarray:
+        _, beta = hamiltonian_gap(q, alpha, m, V_q + Ux, V_Q + UQ - Ux, eta0=float(self.params["eta0"]),
                                   eta1=float(self.params["eta1"]), inv_N=1.0 / self.N)
         return beta
 
@@ -324,7 +314,7 @@ def best_response(sol: CommonNoiseSolution, N: int, *, nx: int = DEFAULTS["nx"],
     main = br["main"]
     return BestResponse(
         N=int(N), t=sol.t, Q=main.grid.Q, x=main.grid.x, U=main.U, beta=main.beta, value=problem.value,
-        params=dict(sol.params), solution=sol, epsilon=main.gain, epsilon_error=sum(errors["epsilon"].values()),
+        params=dict(sol.params), epsilon=main.gain, epsilon_error=sum(errors["epsilon"].values()),
         greedy=greedy["main"].gain, greedy_error=sum(errors["greedy"].values()),
         difference=gains["difference"]["main"], difference_error=sum(errors["difference"].values()),
         errors=errors, options=main.grid.options(), cpu_seconds=time.process_time() - start)
