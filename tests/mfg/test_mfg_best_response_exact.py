@@ -10,7 +10,7 @@ from mfg_finance.mfg.best_response_exact import (exact_best_response, exact_best
                                                  riccati)
 from mfg_finance.mfg.common_noise import default_halfwidth, solve_system
 from mfg_finance.mfg.common_noise_paths import policy_at
-from mfg_finance.mfg.deviation import policy_value
+from mfg_finance.mfg.deviation import hamiltonian_gap, policy_value
 from mfg_finance.mfg.deviation_game import extrapolate, play_deviation
 from mfg_finance.mfg.grid import layer_scale, time_mesh
 
@@ -152,6 +152,27 @@ def test_the_mfg_feedback_played_as_a_deviation_gains_exactly_nothing():
         assert np.abs(level.gap).max() < 1e-16 and np.abs(level.control).max() < 1e-16
     with pytest.raises(ValueError, match="callable"):
         play_deviation(sol, policy_value(sol, 5), M=5, seed=3, levels=(1,), deviation=0.5)
+
+
+def test_the_greedy_rule_passed_as_a_deviation_is_the_default():
+    """The decision point handed to a rule (players' step-end flows, V's derivatives) is the greedy deviator's: the
+    greedy argmin passed as a rule plays the default's games bit for bit, its predicted gain H(alpha) - H(beta*)
+    the default's G to round-off (a flow-dependent case, with kink trades)."""
+    params = dict(LQ, eta1=1.0e-3)
+    sol = _solve(params, 40, nQ=41)
+    value = policy_value(sol, 5)
+
+    def greedy(_n, _t, q, _Qbar, alpha, m, V_q, V_Q):
+        return hamiltonian_gap(q, alpha, m, V_q, V_Q, eta0=params["eta0"], eta1=params["eta1"], inv_N=1.0 / 5)[1]
+
+    default = play_deviation(sol, value, M=40, seed=4, levels=(1, 2))
+    ruled = play_deviation(sol, value, M=40, seed=4, levels=(1, 2), deviation=greedy)
+    for s in (1, 2):
+        a, b = default.levels[s], ruled.levels[s]
+        np.testing.assert_array_equal(a.cost_deviation, b.cost_deviation)
+        np.testing.assert_array_equal(a.control, b.control)
+        np.testing.assert_allclose(a.gap, b.gap, rtol=1e-9, atol=1e-15)
+        assert a.gap.max() > 0.0
 
 
 def test_the_exact_best_response_played_in_the_game_gains_epsilon_exact():
