@@ -149,24 +149,21 @@ def type_unresolved(estimated, dispersion) -> list[str]:
     return list(estimated.unresolved) + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])
 
 
+# the summary's key for each key of a cost detail, in the summary's order
+_COST_SUMMARY_KEYS = (("value", "value"), ("error", "error"), ("unresolved", "unresolved"),
+                      ("error_bound", "error_bound"), ("extrapolated", "extrapolated"), ("error_time", "time_part"),
+                      ("error_space", "space_part"), ("estimate_time", "time_error"),
+                      ("estimate_space", "space_error"), ("grid_values", "grid_values"))
+
+
 def _cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
     """Expected cost (time-extrapolated), its error estimate and its bound, and how: parts of the bound, the
-    estimate's signed parts, the grids' values (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`).
+    estimate's signed parts, the grids' values (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`,
+    or the crowd's of two types, :attr:`mfg_finance.mfg.types_common_noise.TypesCommonNoiseEstimate.
+    total_cost_detail`, which has no parts of the bound, extrapolation flag or grid values: the keys it has).
     ``error`` is the estimate (within a factor 3 of the true error where ``unresolved`` is false), ``error_bound``
     the bound (safety factor 1.25, absolute parts added)."""
-    return {"value": detail["value"], "error": detail["error"], "unresolved": detail["unresolved"],
-            "error_bound": detail["error_bound"], "extrapolated": detail["extrapolated"],
-            "error_time": detail["time_part"], "error_space": detail["space_part"],
-            "estimate_time": detail["time_error"], "estimate_space": detail["space_error"],
-            "grid_values": detail["grid_values"]}
-
-
-def _crowd_cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
-    """The crowd's expected cost of two types (``detail``: :attr:`mfg_finance.mfg.types_common_noise.
-    TypesCommonNoiseEstimate.total_cost_detail`) with the keys of :func:`_cost_summary` it has."""
-    return {"value": detail["value"], "error": detail["error"], "unresolved": detail["unresolved"],
-            "error_bound": detail["error_bound"], "estimate_time": detail["time_error"],
-            "estimate_space": detail["space_error"]}
+    return {key: detail[source] for key, source in _COST_SUMMARY_KEYS if source in detail}
 
 
 def _cost_unresolved(detail: Mapping[str, Any]) -> list[str]:
@@ -261,7 +258,7 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
                  "Y_core": float(sol.extra["core"]), "dY_min": float(np.min(np.diff(sol.Y))),
                  "dY_max": float(np.max(np.diff(sol.Y))), "D_halfwidth": float(sol.D[-1]),
                  "time_mesh": cfg["grid"].get("time_mesh", "graded")},
-        "expected_cost": _crowd_cost_summary(est.total_cost_detail),
+        "expected_cost": _cost_summary(est.total_cost_detail),
         "observed_order": {direction: {f"{name}_{ty.name}": getattr(est, f"{direction}_order")(name, k)
                                        for k, ty in enumerate(sol.types) for name in ("a", "b", "c")}
                            | {"eta": getattr(est, f"{direction}_order")("eta")} for direction in ("time", "space")},
