@@ -108,7 +108,7 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
 
     # time to halve the mean inventory, recomputed from the solution: the mean path of its cost path
     # (mfg_finance.mfg.mean_path) from the density's initial mean
-    from mfg_finance.mfg.mean_path import mean_path
+    from mfg_finance.mfg.mean_path import curvature_and_log_decay
     from mfg_finance.mfg.outcomes import half_life
 
     metrics = json.loads((pipeline / "results/mfg/baseline/metrics.json").read_text())
@@ -117,7 +117,8 @@ def test_summary_says_synthetic_loudly_and_states_numbers_from_the_run(report_ht
         eta = sol["eta"]
     mean0 = np.trapezoid(density[0] * q, q)
     params = metrics["config"]["params"]
-    path, _ = mean_path(mean0, np.diff(t), eta, phi=params["phi"], gamma_T=params["gamma_T"])
+    _, logs = curvature_and_log_decay(np.diff(t), eta, phi=params["phi"], gamma_T=params["gamma_T"])
+    path = mean0 * np.exp(logs)
     half_days = half_life(t, path)
     match = re.search(r"halve it in ([0-9.]+) (seconds|minutes|hours) of trading "
                       r"\(([0-9.e-]+)(?: ± ([0-9.e-]+))? trading days\)", summary)
