@@ -1,7 +1,10 @@
 """Sentences of the report whose words follow the sign or the size of a number: a negative loss is a gain, a
-change within its error is no change. Library level: no pipeline run needed."""
+change below the digits shown is not called a widening, the peak cost is the one at the flow the sentence names.
+Library level: no pipeline run needed."""
 
 from __future__ import annotations
+
+import math
 
 from mfg_finance.report.multi_asset_section import tail_wording
 
@@ -51,3 +54,21 @@ def test_a_spread_change_below_the_digits_shown_is_not_a_widening():
     assert ("leaves the crowd's liquidation speed unchanged at the digits shown (13.92 per trading day; "
             "+7.2e-06%)") in seen
     assert "slows" not in seen and "speeds up" not in seen
+
+
+def test_the_peak_cost_is_stated_at_the_start_flow_it_names():
+    """The summary's "eta is up to X% above eta0 when the crowd trades fastest (at the start, m_0)": X is
+    eta1 |m_0| / eta0 with the flow's error, whatever the grids' extrapolated eta_max (here 5e-4 eta0 below it,
+    beyond its estimate 1e-4 eta0); eta_max only without an initial flow."""
+    from mfg_finance.report.render import _peak_uplift
+
+    params = {"eta0": 9.332711e-4, "eta1": 2.1255237e-4}
+    outcomes = {"mean_flow_initial": -2.768205, "eta_max": 1.5212e-3}
+    errors = {"mean_flow_initial": 2.15e-5, "eta_max": 1e-7}
+    uplift, error = _peak_uplift(params, outcomes, errors, outcomes["eta_max"])
+    assert uplift == 100 * params["eta1"] * 2.768205 / params["eta0"]
+    assert abs(uplift - 63.0458) < 1e-3 and error == 100 * params["eta1"] * 2.15e-5 / params["eta0"]
+    uplift, error = _peak_uplift(params, {"eta_max": 1.5212e-3}, errors, 1.5212e-3)
+    assert uplift == 100 * (1.5212e-3 / params["eta0"] - 1) and error == 100 * 1e-7 / params["eta0"]
+    uplift, error = _peak_uplift({"eta1": 1e-4}, outcomes, errors, 1.5e-3)         # no eta0: nothing to state
+    assert math.isnan(uplift) and error is None
