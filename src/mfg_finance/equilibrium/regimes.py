@@ -85,9 +85,11 @@ def _unseen(old: float, new: float) -> bool:
     return f"{old:.4g}" == f"{new:.4g}"
 
 
-def _pct_small(new: float, old: float) -> str:
-    """The relative change of a change :func:`_unseen` (two significant digits: ``_pct``'s one decimal says 0.0)."""
-    return f"{100.0 * (new - old) / abs(old):+.2g}%" if old else "n/a"
+def _unchanged(what: str, old: float, new: float, unit: str) -> str:
+    """Words for a change :func:`_unseen`, with its relative size to two significant digits (``_pct``'s one
+    decimal would say 0.0%)."""
+    relative = f"{100.0 * (new - old) / abs(old):+.2g}%" if old else "n/a"
+    return f"leaves {what} unchanged at the digits shown ({old:.4g} {unit}; {relative})"
 
 
 def _row(table: pd.DataFrame, point: Mapping[str, float]):
@@ -127,17 +129,13 @@ def comparison(table: pd.DataFrame) -> list[str]:
         if not (math.isfinite(sp0) and math.isfinite(sp1)):
             speed = "with no liquidation to slow (the crowd is balanced)"
         elif _unseen(sp0, sp1):
-            speed = (f"which leaves the crowd's liquidation speed unchanged at the digits shown ({sp0:.4g} per trading "
-                     f"day; {_pct_small(sp1, sp0)})")
+            speed = "which " + _unchanged("the crowd's liquidation speed", sp0, sp1, "per trading day")
         else:
             speed = (f"which {'slows' if sp1 < sp0 else 'speeds up'} the crowd's liquidation by "
                      f"{abs(100.0 * (sp1 - sp0) / sp0):.2f}% ({sp0:.4g} → {sp1:.4g} per trading day)")
-        if _unseen(s0, s1):
-            spread = (f"leaves the average quoted spread unchanged at the digits shown ({s0:.4g} BRL; a change of "
-                      f"{s1 - s0:+.2g} BRL, {_pct_small(s1, s0)})")
-        else:
-            spread = (f"{'widens' if s1 > s0 else 'narrows'} the average quoted spread by {abs(s1 - s0):.4g} BRL "
-                      f"({s0:.4g} → {s1:.4g}, {_pct(s1, s0)})")
+        spread = (_unchanged("the average quoted spread", s0, s1, "BRL") if _unseen(s0, s1) else
+                  f"{'widens' if s1 > s0 else 'narrows'} the average quoted spread by {abs(s1 - s0):.4g} BRL "
+                  f"({s0:.4g} → {s1:.4g}, {_pct(s1, s0)})")
         sentences.append(
             f"{head} {spread} "
             f"and moves the spread the crowd pays {p0:.4g} → {p1:.4g} BRL ({_pct(p1, p0)}), "

@@ -171,17 +171,25 @@ def _cost_unresolved(detail: Mapping[str, Any]) -> list[str]:
     return ["total_cost"] if detail["unresolved"] else []
 
 
+def _estimated_paths(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None, solve, **simulate):
+    """``(settings, estimate, path outcomes)`` of a common-noise scenario: its ``common_noise`` settings, the solve
+    with its error estimate (``solve``: ``_solve_cn`` or ``_solve_types_cn``) and the outcomes of its seeded paths
+    on the five grids (``simulate``: the types' path simulator, when not one type's)."""
+    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
+
+    cn = _settings(settings, "common_noise")
+    est = solve(cfg, cn, estimate=True)
+    return cn, est, path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                                price=_price_args(cfg), **simulate)
+
+
 def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Solve the (t, Q) system with its error bounds and simulate the fan-chart paths."""
     from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
-    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 
-    cn = _settings(settings, "common_noise")
-    est = _solve_cn(cfg, cn, estimate=True)
+    cn, est, estimated = _estimated_paths(cfg, settings, _solve_cn)
     sol = est.fine
-    estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
-                                            price=_price_args(cfg))
     paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     bands = paths.quantiles(probs)
@@ -230,15 +238,11 @@ def _solve_types_cn(cfg, cn, *, estimate: bool):
 def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Two types under common noise: the (t, Y, D) solve with its error bounds and the fan-chart paths."""
-    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
     from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
     from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
-    cn = _settings(settings, "common_noise")
-    est = _solve_types_cn(cfg, cn, estimate=True)
+    cn, est, estimated = _estimated_paths(cfg, settings, _solve_types_cn, simulate=simulate_paths)
     sol = est.fine
-    estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
-                                            price=_price_args(cfg), simulate=simulate_paths)
     paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     outcomes = estimated_path_outcomes(estimated)     # the crowd's, with their errors; each type's below
