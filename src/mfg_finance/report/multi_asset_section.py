@@ -52,7 +52,8 @@ def _heston_table(frame: pd.DataFrame) -> str:
 def tail_wording(choice: Mapping[str, Any]) -> dict[str, str]:
     """The risk limit and the chosen point's tail in words, as CVaR (the mean PnL of the worst ``cvar_level`` of
     paths, BRL): the choice's ``loss`` figures are minus the CVaR, so a negative loss is a gain of the worst paths
-    and is stated as one, never as a loss. Keys: ``limit`` (the heading's), ``chosen`` and ``out_of_sample`` (each
+    and is stated as one, never as a loss. Keys: ``limit`` (the heading's), ``meaning`` (the limit in words),
+    ``chosen`` and ``out_of_sample`` (each
     CVaR with its se and whether it is a gain; ``None`` without one)."""
     level = num(100 * choice["cvar_level"])
     cvar_min = -float(choice["max_loss"])
@@ -66,7 +67,7 @@ def tail_wording(choice: Mapping[str, Any]) -> dict[str, str]:
         sign = "a gain" if loss < 0 else "a loss" if loss > 0 else "neither gain nor loss"
         return f"{plus_minus(-loss, choice.get(loss_key + '_se'))} BRL, {sign}"
 
-    return {"limit": f"CVaR{level}% ≥ {num(cvar_min)} BRL ({bound})", "chosen": cvar("loss"),
+    return {"limit": f"CVaR{level}% ≥ {num(cvar_min)} BRL", "meaning": bound, "chosen": cvar("loss"),
             "out_of_sample": cvar("out_of_sample_loss")}
 
 
