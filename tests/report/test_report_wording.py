@@ -15,7 +15,7 @@ CHOICE = {"cvar_level": 0.05, "max_loss": -3.7459, "loss": -3.9991, "loss_se": 0
 def test_a_negative_cvar_loss_is_stated_as_a_gain():
     words = tail_wording(CHOICE)
     assert words["limit"] == "CVaR5% ≥ 3.75 BRL"
-    assert words["meaning"] == "the worst 5% of paths must gain at least 3.75 BRL on average"
+    assert words["meaning"] == "they must gain at least 3.75 BRL on average"
     assert words["chosen"] == "4.00 ± 0.12 BRL, a gain"
     assert words["out_of_sample"] == "3.90 ± 0.18 BRL, a gain"
     assert not any("-3" in text or "loss" in text for text in words.values())
@@ -25,7 +25,7 @@ def test_a_positive_cvar_loss_is_stated_as_a_loss():
     words = tail_wording({**CHOICE, "max_loss": 2.0, "loss": 1.5, "out_of_sample_loss": -0.25,
                           "out_of_sample_loss_se": None})
     assert words["limit"] == "CVaR5% ≥ -2 BRL"
-    assert words["meaning"] == "the worst 5% of paths may lose at most 2 BRL on average"
+    assert words["meaning"] == "they may lose at most 2 BRL on average"
     assert words["chosen"] == "-1.50 ± 0.12 BRL, a loss"
     assert words["out_of_sample"] == "0.25 BRL, a gain"
     assert tail_wording({**CHOICE, "loss": None})["chosen"] is None

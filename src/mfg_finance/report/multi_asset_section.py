@@ -53,12 +53,11 @@ def tail_wording(choice: Mapping[str, Any]) -> dict[str, str]:
     """The risk limit and the chosen point's tail in words, as CVaR (the mean PnL of the worst ``cvar_level`` of
     paths, BRL): the choice's ``loss`` figures are minus the CVaR, so a negative loss is a gain of the worst paths
     and is stated as one, never as a loss. Keys: ``limit`` (the heading's), ``meaning`` (the limit in words),
-    ``chosen`` and ``out_of_sample`` (each
-    CVaR with its se and whether it is a gain; ``None`` without one)."""
+    ``chosen`` and ``out_of_sample`` (each CVaR with its se and whether it is a gain; ``None`` without one)."""
     level = num(100 * choice["cvar_level"])
     cvar_min = -float(choice["max_loss"])
-    bound = (f"the worst {level}% of paths must gain at least {num(cvar_min)} BRL on average" if cvar_min > 0 else
-             f"the worst {level}% of paths may lose at most {num(-cvar_min)} BRL on average")
+    bound = (f"they must gain at least {num(cvar_min)} BRL on average" if cvar_min > 0 else
+             f"they may lose at most {num(-cvar_min)} BRL on average")
 
     def cvar(loss_key: str) -> str | None:
         loss = choice.get(loss_key)
