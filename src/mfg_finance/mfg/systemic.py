@@ -319,6 +319,7 @@ def run_types(cfg: Mapping[str, Any], sol=None) -> tuple[dict[str, Any], dict[st
 
 def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The finite-N convergence study and the epsilon-Nash estimates for the common-noise config."""
+    from mfg_finance.mfg.best_response import best_response
     from mfg_finance.mfg.deviation import complete_epsilon_study
     from mfg_finance.mfg.epsilon_nash import epsilon_study
     from mfg_finance.mfg.finite_n import convergence_study, law_prediction, law_rate_fit_of, rate_fit_of
@@ -337,6 +338,13 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     # (a fifth of the limit paths at the solver's steps: docs/mfg.md section 10, "Law of Q_T")
     law = law_prediction(est.fine, M=max(int(fn["limit_paths"]) // 5, 200), seed=int(fn["seed"]) + 2)
     law_fit = law_rate_fit_of(rows) if len(rows) >= 3 else None
+    # with the deviator's own influence: the greedy deviation played in the game and its prediction, each carried
+    # to continuous time (deviation.py, deviation_game.py), and the best response's gain on the (t, Q, x) grid
+    # beside the greedy one's there (best_response.py): epsilon lies between the played greedy gain and it
+    # (docs/mfg.md section 10)
+    greedy = complete_epsilon_study(est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]),
+                                    min_games=int(fn["min_replications"]), seed=int(fn["seed"]) + 1)
+    epsilon_complete = [dict(r.as_dict(), best_response=best_response(est.fine, r.N).as_dict()) for r in greedy]
     return {
         "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
@@ -355,11 +363,7 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
                             "simulation_time_error": limit["time_step_error"]},
         # the environment part only (the deviator's own influence left out): epsilon_nash
         "epsilon": [r.as_dict() for r in epsilon_study(est.fine, est.coarse, epsilon_Ns)],
-        # with the deviator's own influence: the greedy deviation played in the game and its prediction, each
-        # carried to continuous time (deviation.py, deviation_game.py; docs/mfg.md section 10)
-        "epsilon_complete": [r.as_dict() for r in complete_epsilon_study(
-            est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]), min_games=int(fn["min_replications"]),
-            seed=int(fn["seed"]) + 1)],
+        "epsilon_complete": epsilon_complete,
         "settings": {"Ns": [int(n) for n in fn["Ns"]], "game_pairs": int(fn["game_pairs"]),
                      "agent_paths": int(fn["agent_paths"]),
                      "limit_paths": int(fn["limit_paths"]), "min_replications": int(fn["min_replications"]),
