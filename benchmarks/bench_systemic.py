@@ -18,6 +18,12 @@ and the rate fit over every N.
 extrapolated; docs/mfg.md section 10), on the stiff baseline and on real-data-like parameters;
 ``... epsilon-isolation``: the value marched once per solver step against its Richardson value without the kink,
 without common noise and on finer solver steps.
+
+``python benchmarks/bench_systemic.py best_response``: the best response's gain on the ``(t, Q, x)`` grid next to
+the greedy deviation's (grid and played), their error estimates and CPU time (``mfg.best_response``), on the stiff
+baseline and real-data-like parameters at N = 10 and 100; then both gains under ``x``, ``Q`` and time refinement.
+``... best_response_played``: the grid best response's policy played in the game (``deviation_game``, paired with
+the greedy deviation on the same noises) against its grid gain, same cases.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
 from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
+from mfg_finance.mfg.best_response import best_response, grid_gains
 from mfg_finance.mfg.deviation import complete_epsilon_study, policy_value
 from mfg_finance.mfg.deviation_game import play_deviation
 from mfg_finance.mfg.epsilon_nash import epsilon_study
@@ -130,7 +137,7 @@ def epsilon_confirmation(levels=(1, 2, 4, 8)) -> None:
         cpu = time.process_time() - start
         before = play_deviation(sol, policy_value(sol, N, time_extrapolated=False), M=M, seed=1,
                                 levels=levels).difference
-        played, predicted, diff = games.simulated, games.greedy, games.difference
+        played, predicted, diff = games.simulated, games.predicted, games.difference
 
         def fmt(e):
             return f"{e.value:.3g} ± {e.se:.2g} ± {e.time_error:.2g}"
@@ -162,7 +169,7 @@ def epsilon_isolation(levels=(1, 2, 4, 8)) -> None:
             diffs = ", ".join(f"{games.level_difference(s)[0]:.2e}" for s in levels)
             d = games.difference
             print(f"| {name} | {'Richardson' if extrapolated else 'single march'} | {games.simulated.value:.3g} / "
-                  f"{games.greedy.value:.3g} | {diffs} | {d.value:.2e} ± {d.se:.1e} |", flush=True)
+                  f"{games.predicted.value:.3g} | {diffs} | {d.value:.2e} ± {d.se:.1e} |", flush=True)
 
 
 def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2, 3)) -> None:
@@ -209,7 +216,66 @@ def finite_n_crosscheck(pairs: int = 12000, agent_pairs: int = 200, seeds=(1, 2,
               f"| {local} |")
 
 
+def best_response_study(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
+    """Markdown tables (docs/mfg.md section 10): per case and N the best response's gain and the greedy
+    deviation's on the default grid of ``mfg.best_response`` (± error estimate), their difference and ratio, the
+    greedy deviation played in the game (``deviation_game``, seed 1, ``levels`` sub-steps, ± SE ± time error) and
+    the CPU seconds of ``best_response`` (``time.process_time``, kernels compiled); then on N = 10 both gains on
+    the main grid under refinement."""
+    cases = [("stiff baseline", PARAMS), ("real-data-like", REALISTIC)]
+    sols = {name: solve_with_estimate(params, T=T, nt=nt, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+            for name, params in cases}
+    best_response(sols["stiff baseline"], 10, nx=21)                     # compile the kernel
+    print(f"| case | N | BR (± error) | greedy on the grid (± error) | BR - greedy (± error) | BR / greedy "
+          f"| greedy played ({len(levels)} levels, ± SE ± time error) | CPU s |")
+    print("|---" * 8 + "|")
+    for name, _ in cases:
+        sol = sols[name]
+        for N, M in ((10, 1000), (100, 100)):
+            br = best_response(sol, N)
+            played = play_deviation(sol, br.value, M=M, seed=1, levels=levels).simulated
+            print(f"| {name} | {N} | {br.epsilon:.4g} ± {br.epsilon_error:.2g} | {br.greedy:.4g} ± "
+                  f"{br.greedy_error:.2g} | {br.difference:.3g} ± {br.difference_error:.2g} | "
+                  f"{br.epsilon / br.greedy:.3f} | {played.value:.3g} ± {played.se:.2g} ± {played.time_error:.2g} "
+                  f"| {br.cpu_seconds:.2f} |", flush=True)
+    grids = [(53, 2, 1), (101, 2, 1), (201, 2, 1), (401, 2, 1), (101, 1, 1), (101, 4, 1), (101, 2, 4),
+             (101, 2, 16)]
+    print("\n| case | nx | Q nodes | sub-steps | greedy | BR | BR - greedy |\n|---|---|---|---|---|---|---|")
+    for name, _ in cases:
+        sol = sols[name]
+        for nx, stride, substeps in grids:
+            greedy, br = grid_gains(sol, 10, nx=nx, q_stride=stride, substeps=substeps)
+            print(f"| {name} | {nx} | {(sol.Q.size - 1) // stride + 1} | {substeps} | {greedy:.5g} | {br:.5g} "
+                  f"| {br - greedy:.4g} |", flush=True)
+
+
+def best_response_played(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
+    """Markdown table (docs/mfg.md section 10): per case and N the grid best response (± error estimate), its
+    policy (``BestResponse.policy``) played in the game against the ``N - 1`` others, the greedy deviation played on
+    the same noises, and the paired difference BR - greedy (seed 1, ``levels`` sub-steps, ± SE ± time error),
+    against the grid's difference; CPU seconds of the two plays (``time.process_time``, under load)."""
+    from mfg_finance.mfg.deviation_game import extrapolate
+
+    print(f"| case | N | games | BR on the grid | BR played | greedy played | BR - greedy played (paired) "
+          f"| BR - greedy on the grid | CPU s (both plays) |")
+    print("|---" * 9 + "|")
+    for name, params in (("stiff baseline", PARAMS), ("real-data-like", REALISTIC)):
+        sol = solve_with_estimate(params, T=T, nt=nt, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+        for N, M in ((10, 1000), (100, 100)):
+            br = best_response(sol, N)
+            start = time.process_time()
+            played = play_deviation(sol, br.value, M=M, seed=1, levels=levels,
+                                    deviation=lambda n, _t, *point: br.policy(n, *point))
+            greedy = play_deviation(sol, br.value, M=M, seed=1, levels=levels)
+            cpu = time.process_time() - start
+            extra = extrapolate({s: played.levels[s].gain - greedy.levels[s].gain for s in levels})
+            cells = [f"{e.value:.3g} ± {e.se:.2g} ± {e.time_error:.2g}" for e in (played.simulated, greedy.simulated,
+                                                                                  extra)]
+            print(f"| {name} | {N} | {M} | {br.epsilon:.4g} ± {br.epsilon_error:.2g} | {' | '.join(cells)} "
+                  f"| {br.difference:.3g} ± {br.difference_error:.2g} | {cpu:.1f} |", flush=True)
+
+
 if __name__ == "__main__":
     modes = {"epsilon": epsilon_confirmation, "epsilon-isolation": epsilon_isolation, "finite_n": finite_n_crosscheck,
-             "law": law_cost}
+             "law": law_cost, "best_response": best_response_study, "best_response_played": best_response_played}
     modes.get(sys.argv[1] if sys.argv[1:] else "", main)()

@@ -19,3 +19,5 @@ write_json(snakemake.output.summary, summary)
 log.info("%d events (%s); %d disagreement(s) with the files", len(events), summary["by_kind"], len(disagreements))
 for note in notes:
     log.info("%s", note)
+for row in events[events["kind"] == "unexplained"].itertuples(index=False):
+    log.warning("unexplained %s %s: %s", row.ticker, f"{row.ex_date:%Y-%m-%d}", row.evidence)

@@ -90,6 +90,14 @@ SIGNATURES: dict[str, list[tuple[str, str, tuple]]] = {
         ("mfg_finance.mfg.tridiag", "solve_transpose", (
             A("float64", 1), A("float64", 1), A("float64", 1), "float64", A("float64", 1),
         )),
+        ("mfg_finance.mfg.best_response_kernel", "march", (
+            A("float64", 1), A("float64", 1), A("float64", 1), A("float64", 3), A("float64", 2), A("float64", 2),
+            "float64", "float64", "float64", "float64", "float64", A("float64", 3), "int64", "int64",
+            A("float64", 3), A("float64", 3),
+        )),
+        ("mfg_finance.mfg.best_response_kernel", "minimise", (
+            "float64", "float64", "float64", "float64", "float64", "float64", "float64",
+        )),
     ],
     "equilibrium": [
         ("mfg_finance.equilibrium.simulation", "_seed", ("int64",)),

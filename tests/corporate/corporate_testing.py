@@ -1,9 +1,13 @@
-"""Helpers of the corporate-event tests: a small synthetic equities frame with events put in by hand."""
+"""Helpers of the corporate-event tests: a small synthetic equities frame with events put in by hand, and
+the same frames as a COTAHIST file in B3's exact layout (written by the project's own encoder)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from mfg_finance.cotahist.encode import cotahist_bytes, encode_records
+from mfg_finance.cotahist.sample_bars import to_ticks, yyyymmdd
 
 
 def series(ticker: str = "SYNX3", n: int = 30, *, seed: int = 0, vol: float = 0.015, price: float = 20.0,
@@ -45,3 +49,22 @@ def inject(frame: pd.DataFrame, at: int, *, factor: float = 1.0, cash: float = 0
         marked = f"{words[0]:<4}{marker:<4}{words[1] if len(words) > 1 else ''}".rstrip()
         out.loc[out.index[at:at + marker_sessions], "spec"] = marked
     return out
+
+
+def cotahist_file(frames: list[pd.DataFrame]) -> bytes:
+    """The rows of ``frames`` (:func:`series` / :func:`inject` output) as a COTAHIST file: prices on the
+    0.01 BRL tick (high rounded up, low down, open/close/avg kept inside), CODBDI 02, TPMERC 010."""
+    frame = pd.concat(frames, ignore_index=True)
+    close, open_ = to_ticks(frame["close"].to_numpy()), to_ticks(frame["open"].to_numpy())
+    high = np.maximum(to_ticks(frame["high"].to_numpy(), np.ceil), np.maximum(open_, close))
+    low = np.minimum(to_ticks(frame["low"].to_numpy(), np.floor), np.minimum(open_, close))
+    avg = np.clip(to_ticks(frame["avg"].to_numpy()), low, high)
+    quantity = frame["quantity"].to_numpy(dtype=np.int64)
+    text = lambda column: frame[column].astype(str).to_numpy(dtype=object)  # noqa: E731
+    values = {"DATPRE": yyyymmdd(frame["date"].to_numpy(dtype="datetime64[D]")), "CODBDI": 2,
+              "CODNEG": text("ticker"), "TPMERC": 10, "NOMRES": "SYNTHETIC", "ESPECI": text("spec"),
+              "PRAZOT": np.full(len(frame), None, dtype=object), "MODREF": "R$", "PREABE": open_, "PREMAX": high,
+              "PREMIN": low, "PREMED": avg, "PREULT": close, "PREOFC": close, "PREOFV": close + 1,
+              "TOTNEG": np.maximum(quantity // 200, 1), "QUATOT": quantity, "VOLTOT": quantity * avg, "FATCOT": 1,
+              "CODISI": text("isin"), "DISMES": frame["distribution"].to_numpy(dtype=np.int64)}
+    return cotahist_bytes(encode_records("01", values, len(frame)), file_name="COTAHIST.2023")

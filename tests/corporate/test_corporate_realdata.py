@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from corporate_testing import inject
 from mfg_finance.corporate import infer_events, merge_events, read_event_files
+from mfg_finance.corporate.issuer import BREAK
 from mfg_finance.corporate.ratios import describe
 from mfg_finance.cotahist import read_cotahist, select_equities
 from mfg_finance.cotahist.universe import universe_table
@@ -162,3 +163,50 @@ def test_bdrs_are_bdrs_in_every_era(real_data_dir, name, bdr_codes):
     stocks = universe[universe["kept"]]
     assert stocks["ticker"].str.fullmatch(r"[A-Z0-9]{4}([3-8]|3B|1[1-2])").all()   # share tickers only
     assert {"PETR4", "VALE3"} <= set(stocks["ticker"])
+
+
+@pytest.fixture(scope="module")
+def january_2023(real_data_dir):
+    return read_cotahist([_file(real_data_dir, "COTAHIST_A2023.ZIP")])
+
+
+def test_oi_reverse_split_of_2023_01_09_is_one_for_ten_on_both_classes(january_2023):
+    # OIBR4's own ex-session (a 23% range after a sub-R$1 close) admits 1-for-9 and 1-for-10; OIBR3's, the
+    # same session with the same EG marker and DISMES change, only 1-for-10 (issuer rule, docs/cotahist.md).
+    stocks = select_equities(january_2023, classes=["stock"])
+    events = infer_events(stocks)
+    oi = events[events["ticker"].isin(["OIBR3", "OIBR4"])].set_index("ticker")
+    assert list(oi["ex_date"]) == [pd.Timestamp("2023-01-09")] * 2
+    assert list(oi["kind"]) == ["reverse_split"] * 2 and list(oi["factor"]) == [0.1, 0.1]
+    assert "ambiguous: 1-for-10, 1-for-9 all fit" in oi.loc["OIBR4", "evidence"]
+    assert "resolved by issuer OIBR's other class the same session (OIBR3 1-for-10)" in oi.loc["OIBR4", "evidence"]
+    pn = stocks[stocks["ticker"] == "OIBR4"].set_index("date")["close"]
+    before, after = pn[pd.Timestamp("2023-01-06")], pn[pd.Timestamp("2023-01-09")]
+    result = compute_stats(stocks[stocks["ticker"] == "OIBR4"], events=events, **SETTINGS)
+    returns = result.returns.set_index("date")
+    assert returns.loc[pd.Timestamp("2023-01-09"), "return_status"] != "event"
+    assert returns.loc[pd.Timestamp("2023-01-09"), "log_return"] == pytest.approx(np.log(0.1 * after / before),
+                                                                                   abs=1e-12)
+
+
+UNEXPLAINED = {
+    # Why each is left unexplained: docs/cotahist.md, "Unexplained events on B3's files". ARCT11 (a fund, CI ERB)
+    # and BSLI3 (ON EB): ambiguous factors and no other class with a determined one; S1LG34 (DRN EG): the price
+    # went up, no reverse-split ratio fits.
+    "COTAHIST_M012021.ZIP": {("ARCT11", "2021-01-27"), ("BSLI3", "2021-01-05"), ("S1LG34", "2021-01-26")},
+    "COTAHIST_A2021.ZIP": {("BSLI3", "2021-01-05"), ("S1LG34", "2021-01-26")},
+    # DRN EC (C is not in B3's marker table): a move no share ratio explains, on BDR lines.
+    "COTAHIST_A2023.ZIP": {("GEOO34", "2023-01-04"), ("J1EF34", "2023-01-17")},
+    "COTAHIST_D04012016.TXT": set(), "COTAHIST_D25062021.TXT": set(), "COTAHIST_D03022022.TXT.zip": set(),
+    "COTAHIST_D04022022.TXT.zip": set(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNEXPLAINED))
+def test_every_unexplained_event_of_the_real_files_is_the_documented_one_and_says_it_is_a_break(real_data_dir,
+                                                                                               name):
+    classes = ["stock", "unit", "bdr", "etf", "reit", "fund"]
+    events = infer_events(select_equities(read_cotahist([_file(real_data_dir, name)]), classes=classes))
+    unexplained = events[events["kind"] == "unexplained"]
+    assert set(zip(unexplained["ticker"], unexplained["ex_date"].dt.strftime("%Y-%m-%d"))) == UNEXPLAINED[name]
+    assert unexplained["evidence"].str.endswith(BREAK).all()

@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from corporate_testing import inject, series
+from corporate_testing import cotahist_file, inject, series
 from mfg_finance.corporate import infer_events
 from mfg_finance.corporate.markers import marker_letters
 from mfg_finance.corporate.ratios import candidates, describe, range_distance
+from mfg_finance.cotahist import read_cotahist, select_equities
+from mfg_finance.cotahist.sample import isin_code
 from mfg_finance.errors import DataError
 
 
@@ -107,3 +109,61 @@ def test_bad_settings_and_columns_are_named():
     with pytest.raises(DataError, match=r"lack column\(s\) \['distribution'\]"):
         infer_events(series().drop(columns="distribution"))
     assert infer_events(series()).empty
+
+
+def _reverse_split_pair(tmp_path, *, with_sibling: bool = True, sibling_factor: float = 0.1) -> pd.DataFrame:
+    """Two classes of one issuer, 1-for-10 reverse split (``EG``) on the same session, as a COTAHIST file
+    read back: the PN's ex-session range admits 1-for-9 and 1-for-10 (the pattern of OIBR4 on 2023-01-09),
+    the ON's admits one factor."""
+    at = 12
+    pn = inject(series("SYNO4", seed=21, price=0.47, spec="PN      N1", distribution=108), at, factor=0.1,
+                marker="EG")
+    before = pn["close"].iat[at - 1]
+    pn.loc[pn.index[at], ["low", "high"]] = before * 8.9, before * 11.2     # 1/8 and 1/12 out, 1/9 and 1/10 in
+    pn.loc[pn.index[at], ["open", "avg", "close"]] = before * 8.9, before * 10.2, before * 10.0
+    pn["isin"] = isin_code("SYNO", "ACN", "PR")
+    frames = [pn]
+    if with_sibling:
+        on = inject(series("SYNO3", seed=22, price=0.21, vol=0.004, spec="ON      N1", distribution=109), at,
+                    factor=sibling_factor, marker="EG")
+        on["isin"] = isin_code("SYNO", "ACN", "OR")
+        frames.append(on)
+    path = tmp_path / "COTAHIST_A2023.TXT"
+    path.write_bytes(cotahist_file(frames))
+    return select_equities(read_cotahist([path]), classes=["stock"])
+
+
+def test_an_undetermined_reverse_split_takes_the_factor_of_the_issuers_other_class(tmp_path):
+    equities = _reverse_split_pair(tmp_path)
+    events = infer_events(equities).set_index("ticker")
+    assert (events.loc["SYNO3", "kind"], events.loc["SYNO3", "factor"]) == ("reverse_split", 0.1)
+    pn = events.loc["SYNO4"]
+    assert (pn["kind"], pn["factor"]) == ("reverse_split", 0.1)
+    assert "ambiguous: 1-for-10, 1-for-9 all fit" in pn["evidence"]
+    assert "resolved by issuer SYNO's other class the same session (SYNO3 1-for-10)" in pn["evidence"]
+
+
+def test_without_a_determined_sibling_the_ambiguous_reverse_split_stays_a_break_and_says_so(tmp_path):
+    alone = infer_events(_reverse_split_pair(tmp_path, with_sibling=False))
+    assert list(alone["kind"]) == ["unexplained"]
+    assert alone["evidence"].iat[0].endswith("; no other class of issuer SYNO has a factor determined that session; "
+                                             "left unexplained: the return across this session is excluded from "
+                                             "every statistic (a break)")
+    # A sibling whose own factor is not one of this class's fits does not lend it.
+    other = infer_events(_reverse_split_pair(tmp_path, sibling_factor=0.2)).set_index("ticker")
+    assert (other.loc["SYNO3", "kind"], other.loc["SYNO3", "factor"]) == ("reverse_split", 0.2)
+    assert other.loc["SYNO4", "kind"] == "unexplained"
+    assert "(SYNO3 1-for-5) give no single factor among these fits" in other.loc["SYNO4", "evidence"]
+
+
+@pytest.mark.parametrize("batch_rows", [1, 10 ** 6])
+def test_the_issuer_rule_sees_classes_in_different_batches(tmp_path, batch_rows):
+    from mfg_finance.corporate import EQUITY_COLUMNS
+    from mfg_finance.corporate.batched import events_from_parquet
+    from mfg_finance.io import write_parquet
+
+    equities = _reverse_split_pair(tmp_path).sort_values(["ticker", "date"], kind="stable")
+    write_parquet(tmp_path / "equities.parquet", equities)
+    events, _, _ = events_from_parquet(tmp_path / "equities.parquet", columns=EQUITY_COLUMNS, batch_rows=batch_rows)
+    pd.testing.assert_frame_equal(events, infer_events(equities[list(EQUITY_COLUMNS)]))
+    assert list(events["kind"]) == ["reverse_split", "reverse_split"]

@@ -144,6 +144,18 @@ def _type_exact_outcomes(t, mean, flow, eta):
     return dict(path_outcomes(t, mean, 0.0, flow, eta, 0.0, None), mean_flow_abs_max=float(np.max(np.abs(flow))))
 
 
+def _each_type_closed_form_outcomes(types, eta0, T):
+    """At eta1 = 0 each type's mean path is its own Riccati solution's (closed form, cost ``eta0`` throughout):
+    each type's exact outcomes, in the types' order."""
+    t = np.linspace(0.0, T, 20001)
+    exact = []
+    for ty in types:
+        ex = closed_form(t, T=T, sigma=ty.sigma, eta=eta0, phi=ty.phi, gamma_T=ty.gamma_T,
+                         m0_mean=ty.m0_mean, m0_std=ty.m0_std)
+        exact.append(_type_exact_outcomes(t, ex.mean, -(ex.h2 / eta0) * ex.mean, np.full_like(t, eta0)))
+    return exact
+
+
 def _two_type_outcomes_and_exact(case, grid=None, D_nodes="graded"):
     """The two-type path outcomes at ``sigma0 = 0`` (on ``grid``, default the case's) and the exact multi-type
     equilibrium's: the crowd's and each type's (its own mean path and flow)."""
@@ -249,12 +261,7 @@ def test_two_types_eta1_zero_sigma0_zero_each_type_against_its_closed_form():
     L, LD = tcn.default_halfwidths(types, 0.0, T)
     est = tcn.solve_with_estimate(types, params, T=T, nt=nt, nX=nX, nD=nD, halfwidth=L, D_halfwidth=LD)
     po = path_outcomes_with_estimate(est, n_paths=2, seed=1, simulate=simulate_types)
-    t = np.linspace(0.0, T, 20001)
-    for k, ty in enumerate(types):
-        ex = closed_form(t, T=T, sigma=ty.sigma, eta=base["eta0"], phi=ty.phi, gamma_T=ty.gamma_T,
-                         m0_mean=ty.m0_mean, m0_std=ty.m0_std)
-        flow = -(ex.h2 / base["eta0"]) * ex.mean
-        exact = _type_exact_outcomes(t, ex.mean, flow, np.full_like(t, base["eta0"]))
+    for k, exact in enumerate(_each_type_closed_form_outcomes(types, base["eta0"], T)):
         o = po.types[k]
         for key in TYPE_KEYS:
             true = abs(o.values[key] - exact[key])
@@ -311,12 +318,7 @@ def test_two_types_eta1_zero_each_type_outcomes_against_its_closed_form():
     L, LD = tcn.default_halfwidths(types, params["sigma0"], T)
     est = tcn.solve_with_estimate(types, params, T=T, nt=80, nX=97, nD=17, halfwidth=L, D_halfwidth=LD)
     po = path_outcomes_with_estimate(est, n_paths=2000, seed=16, simulate=simulate_types)
-    t = np.linspace(0.0, T, 20001)
-    for k, ty in enumerate(types):
-        ex = closed_form(t, T=T, sigma=ty.sigma, eta=MILD["eta0"], phi=ty.phi, gamma_T=ty.gamma_T,
-                         m0_mean=ty.m0_mean, m0_std=ty.m0_std)
-        flow = -(ex.h2 / MILD["eta0"]) * ex.mean
-        exact = _type_exact_outcomes(t, ex.mean, flow, np.full_like(t, MILD["eta0"]))
+    for k, exact in enumerate(_each_type_closed_form_outcomes(types, MILD["eta0"], T)):
         o = po.types[k]
         for key in TYPE_KEYS:
             assert o.errors[key] > 0.0, (k, key)

@@ -142,7 +142,7 @@ def test_played_and_predicted_gains_converge_together_under_sub_steps():
     order in time) the difference converged to a nonzero -1.2e-5 (5 SE, 9% of the gain): the cause."""
     fine = solve_with_estimate(PARAMS, T=T, nt=160, nQ=201, halfwidth=default_halfwidth(PARAMS, T)).fine
     games = play_deviation(fine, policy_value(fine, 10), M=1000, seed=1, levels=(1, 2, 4, 8))
-    predicted, played, diff = games.greedy, games.simulated, games.difference
+    predicted, played, diff = games.predicted, games.simulated, games.difference
     steps = [predicted.by_substeps[s] for s in (1, 2, 4, 8)]
     assert all(a > b for a, b in zip(steps, steps[1:]))
     assert 0.4 < predicted.observed_order < 1.2

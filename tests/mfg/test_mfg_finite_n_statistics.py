@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
-from mfg_finance.mfg.common_noise_paths import policy_at
 from mfg_finance.mfg.finite_n import simulate_game
-from mfg_finance.mfg.finite_n_statistics import feedback, simulate_game_statistics
+from mfg_finance.mfg.finite_n_statistics import simulate_game_statistics
 
 STIFF = dict(sigma=0.5, sigma0=0.2, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
 T = 0.5
@@ -33,16 +32,6 @@ def uncoupled():
 
 def _mean_se(x):
     return float(np.mean(x)), float(np.std(x, ddof=1) / math.sqrt(np.size(x)))
-
-
-def test_feedback_is_the_policy_at_the_mean(coupled):
-    Q = np.random.default_rng(0).normal(0.2, 0.6, 500)
-    Q[:3] = (coupled.Q[0] - 1.0, coupled.Q[-1] + 1.0, coupled.Q[7])     # beyond both ends, on a node
-    for n in (0, 17, coupled.dts.size - 1):
-        k, l_ = feedback(coupled, n, Q)
-        k_ref, l_ref, _ = policy_at(coupled, n, Q)
-        np.testing.assert_allclose(k, k_ref, rtol=1e-12)
-        np.testing.assert_allclose(l_, l_ref, rtol=1e-12, atol=1e-15)
 
 
 def test_exact_values_where_the_feedback_ignores_the_crowd(uncoupled):

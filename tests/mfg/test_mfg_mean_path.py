@@ -11,8 +11,7 @@ from mfg_cases import STIFF, make, must_hold_config
 from mfg_finance.mfg import solve
 from mfg_finance.mfg.exact import closed_form, exact_outcomes
 from mfg_finance.mfg.grid import time_mesh
-from mfg_finance.mfg.mean_path import (curvature_and_log_decay, end_flows, log_decay, mean_path,
-                                       terminal_mean_from_speed)
+from mfg_finance.mfg.mean_path import curvature_and_log_decay, end_flows, terminal_mean_from_speed
 from mfg_finance.mfg.price import clearing_price
 
 MEAN_PATH_KEYS = ("mean_inventory_terminal", "liquidation_speed", "liquidation_half_life")
@@ -28,7 +27,8 @@ def test_a_constant_cost_path_gives_the_exact_mean(phi, gamma_T, mesh):
     T, eta = 0.5, 5e-4
     t, dts = time_mesh(T, 150, mesh, layer=eta / gamma_T if gamma_T > 0 else math.inf)
     ref = closed_form(t, T=T, sigma=0.5, eta=eta, phi=phi, gamma_T=gamma_T, m0_mean=0.5, m0_std=0.5)
-    q, log_ratio = mean_path(0.5, dts, np.full(t.size, eta), phi=phi, gamma_T=gamma_T)
+    _, logs = curvature_and_log_decay(dts, np.full(t.size, eta), phi=phi, gamma_T=gamma_T)
+    q, log_ratio = 0.5 * np.exp(logs), logs[-1]
     far = T - t >= 1e-4
     np.testing.assert_allclose(q[far], ref.mean[far], rtol=1e-11)
     assert q[-1] == pytest.approx(ref.mean[-1], rel=1e-11)
@@ -93,7 +93,7 @@ def test_the_exact_reference_keeps_its_digits_for_a_large_terminal_penalty():
 
 def test_the_cost_path_must_be_positive():
     with pytest.raises(ValueError, match="eta must be positive"):
-        log_decay(np.array([0.1, 0.1]), np.array([1.0, 0.0, 1.0]), phi=1.0, gamma_T=1.0)
+        curvature_and_log_decay(np.array([0.1, 0.1]), np.array([1.0, 0.0, 1.0]), phi=1.0, gamma_T=1.0)
 
 
 def test_the_terminal_mean_follows_the_extrapolated_speed():

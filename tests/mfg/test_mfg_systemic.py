@@ -155,6 +155,10 @@ def test_two_types_with_common_noise_scenario_summary():
     assert all(c["error_bound"] > 0.0 for c in costs)
     assert all(0.0 < c["error"] <= c["error_bound"] for c in costs + [one["expected_cost"]])
     assert one["expected_cost"]["value"] == pytest.approx(0.3 * costs[0]["value"] + 0.7 * costs[1]["value"])
+    # the crowd's cost summary has the keys of a type's that its detail has, in the same order
+    assert list(one["expected_cost"]) == ["value", "error", "unresolved", "error_bound", "estimate_time",
+                                          "estimate_space"]
+    assert [k for k in costs[0] if k in one["expected_cost"]] == list(one["expected_cost"])
     assert one["paths"]["share_outside_grid"] == 0.0 and o["price_impact"]["se"] > 0.0
     # the crowd's path outcomes carry their discretisation errors (the companion grids on the same Brownian path)
     for name in ("liquidation_speed", "Q_T", "price_impact", "eta_max"):

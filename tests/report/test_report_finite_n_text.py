@@ -40,6 +40,23 @@ def test_epsilon_sentences_name_both_parts():
     assert "lower bound on epsilon" in text and "N = 10: 5e-05 ± 4e-06 ± 3e-06" in text
     assert "agrees within 3 SE plus the time errors at N = 10" in text
     assert "differs at N = 100 by -3e-05 ± 2e-06 ± 1e-06" in text
+    assert "best response" not in text.split("(docs/mfg.md section 10).")[-1]     # no grid blocks: no sentence
+
+
+def test_best_response_sentence_brackets_epsilon():
+    fn = _fn([3.0e-2, 3.0e-3, 1.0e-4, 2.0e-6], [1e-3, 3e-4, 2e-4, 1e-5])
+    row = {"N": 10, "epsilon": 1.35e-4, "epsilon_se": 7e-6, "epsilon_time_error": 5e-6, "predicted": 1.3e-4,
+           "predicted_se": 7e-6, "predicted_time_error": 5e-6, "difference": 5e-6, "difference_se": 3e-6,
+           "difference_time_error": 1e-5, "confirmed": True,
+           "best_response": {"epsilon": 1.87e-4, "epsilon_error": 1.0e-5, "greedy": 1.27e-4, "greedy_error": 1.3e-5,
+                             "difference": 6.0e-5, "difference_error": 3.5e-6}}
+    below = dict(row, N=100, best_response=dict(row["best_response"], epsilon=1e-5, epsilon_error=1e-6))
+    fn["epsilon_complete"] = [row, below]
+    text = " ".join(finite_n_sentences(fn))
+    assert ("N = 10: 0.000187 ± 1e-05 against 0.000127 ± 1.3e-05 for the greedy deviation on the same grid "
+            "(difference 6e-05 ± 3.5e-06, 47% more)") in text
+    assert ("So epsilon lies between 0.00014 (greedy, played) and 0.00019 ± 1e-05 (best response) at N = 10; "
+            "is not bracketed at N = 100") in text
 
 
 def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():

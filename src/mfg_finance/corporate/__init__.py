@@ -6,6 +6,8 @@ Modules, one job each:
 * :mod:`~mfg_finance.corporate.ratios` -- the simple share ratios an inferred factor may take;
 * :mod:`~mfg_finance.corporate.infer` -- events inferred from DISMES changes, ex-markers, the price
   ratio across the ex-date and the traded quantity;
+* :mod:`~mfg_finance.corporate.issuer` -- an undetermined share factor taken from the issuer's other
+  classes on the same ex-date (the issuer rule of the inference);
 * :mod:`~mfg_finance.corporate.files` -- authoritative events from B3's listed-company JSON and CSV;
 * :mod:`~mfg_finance.corporate.merge` -- file events override inferred ones; disagreements reported.
 

@@ -1,16 +1,19 @@
 """Corporate events of an equities Parquet file, a batch of whole tickers at a time.
 
-Inference (:func:`~mfg_finance.corporate.infer.infer_events`) looks at one ticker's sessions at a time
-and the event files are matched against each ticker's last record and the session calendar
-(:class:`~mfg_finance.corporate.files.Listing`), so nothing needs every row at once:
+Inference (:func:`~mfg_finance.corporate.infer.infer_candidates`) looks at one ticker's sessions at a
+time, its issuer rule (:func:`~mfg_finance.corporate.issuer.resolve_by_issuer`) at the candidates of every
+batch together (an issuer's classes may fall in two batches), and the event files are matched against
+each ticker's last record and the session calendar (:class:`~mfg_finance.corporate.files.Listing`), so
+nothing needs every row at once:
 :func:`events_from_parquet` reads the file with
 :func:`mfg_finance.parquet_stream.iter_ticker_frames` (one pass over a file sorted by ticker), keeps
-each batch's inferred events, last records and distinct dates, and then matches and merges the files'
-events as the one-frame rule did. Memory: one batch of rows, plus 8 bytes per distinct session.
+each batch's candidate events, last records and distinct dates, and then resolves the candidates,
+matches and merges the files' events as the one-frame rule did. Memory: one batch of rows, plus 8 bytes
+per distinct session.
 
-Same events, disagreements and notes as the one-frame computation: inferred rows of disjoint batches of
-whole tickers, concatenated in ticker order, then stably sorted, are the one-frame rows sorted (the sort
-key starts with the ticker).
+Same events, disagreements and notes as the one-frame computation: candidate rows of disjoint batches of
+whole tickers, concatenated in ticker order, then stably sorted, are the one-frame candidates sorted (the
+sort key starts with the ticker), and the issuer rule reads only those rows.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import pandas as pd
 
 from mfg_finance.corporate.events import empty_events, sort_events
 from mfg_finance.corporate.files import Listing, last_records, read_event_files
-from mfg_finance.corporate.infer import DEFAULT_QUANTITY_WINDOW, DEFAULT_TOLERANCE, infer_events
+from mfg_finance.corporate.infer import DEFAULT_QUANTITY_WINDOW, DEFAULT_TOLERANCE, infer_candidates, infer_events
+from mfg_finance.corporate.issuer import resolve_by_issuer
 from mfg_finance.corporate.merge import merge_events
 
 #: Rows of equities held at a time (whole tickers; a longer ticker is a batch alone).
@@ -36,17 +40,17 @@ def events_from_parquet(equities_path: str | os.PathLike, *, columns: Iterable[s
                         batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(events, disagreements, notes) of the equities file, as the one-frame rule computes them.
 
-    ``infer_events`` on every ticker's rows, ``read_event_files(files, ...)`` against the tickers and
-    sessions of the file, then ``merge_events``. ``columns``: those of the file to read
-    (:data:`~mfg_finance.corporate.EQUITY_COLUMNS`).
+    ``infer_events`` on every ticker's rows (candidates a batch at a time, the issuer rule on all of them),
+    ``read_event_files(files, ...)`` against the tickers and sessions of the file, then ``merge_events``.
+    ``columns``: those of the file to read (:data:`~mfg_finance.corporate.EQUITY_COLUMNS`).
     """
     from mfg_finance.parquet_stream import iter_ticker_frames
 
     inferred, lasts, dates = [], [], []
     for equities in iter_ticker_frames(equities_path, list(columns), batch_rows):
-        events = infer_events(equities, tolerance=tolerance, quantity_window=quantity_window)
-        if len(events):
-            inferred.append(events)
+        candidates = infer_candidates(equities, tolerance=tolerance, quantity_window=quantity_window)
+        if len(candidates):
+            inferred.append(candidates)
         lasts.append(last_records(equities))
         dates.append(np.unique(equities["date"].to_numpy(dtype="datetime64[ns]")))
         del equities
@@ -55,7 +59,8 @@ def events_from_parquet(equities_path: str | os.PathLike, *, columns: Iterable[s
                                        tolerance=tolerance, quantity_window=quantity_window)
         listing = Listing(pd.read_parquet(equities_path, columns=list(columns)))
     else:
-        inferred_events = sort_events(pd.concat(inferred, ignore_index=True)) if inferred else empty_events()
+        inferred_events = (resolve_by_issuer(sort_events(pd.concat(inferred, ignore_index=True))) if inferred
+                           else empty_events())
         last = pd.concat(lasts) if len(lasts) > 1 else lasts[0]
         listing = Listing(last=last.sort_index(kind="stable"),
                           calendar=pd.DatetimeIndex(np.unique(np.concatenate(dates))))

@@ -18,7 +18,8 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
    ``[L_t, H_t]``; of those that fit, the nearest to ``C_{t-1} / A_t`` is kept -- unless the fits
    spread over more than ``2 tol`` in log (``ln(f_max / f_min) > 2 tol``, e.g. 4- to 9-for-1 on an
    ex-session whose range spans a factor 2): then the factor is undetermined and the event falls
-   under rule 5 (``unexplained``, a break) or, with a cash letter, keeps only its cash rows.
+   under rule 5 (``unexplained``, a break; rule 7 may still resolve it) or, with a cash letter, keeps
+   only its cash rows.
 3. A share event (``split`` for an integer ``f >= 2``, ``reverse_split`` for ``f < 1``, ``bonus``
    otherwise) is emitted when the kept ``f`` is not 1. Its quantity evidence, the median traded
    quantity of up to ``w`` sessions from ``t`` over that of up to ``w`` sessions before, should be
@@ -30,6 +31,10 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
 5. Nothing fits (a share marker whose ratio is not simple, or a DISMES change with the price outside
    the previous close's reach): one ``unexplained`` row, which the statistics treat as a break.
 6. A DISMES change with no new letter and ``f = 1`` fitting: one ``distribution`` row.
+7. An undetermined share factor (rule 2) takes the factor another class of the same issuer (ticker's
+   first four letters) determined on the same ex-date, when that factor is one of its own fits
+   (:mod:`~mfg_finance.corporate.issuer`: OIBR4 and OIBR3 on 2023-01-09). Every row still
+   ``unexplained`` then ends its evidence saying that its return is excluded.
 
 Every row carries its evidence: DISMES and ESPECI before and after, the prices, the ratio, the fitted
 candidates and their distance, the quantity ratio.
@@ -42,9 +47,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from mfg_finance.corporate.events import empty_events, sort_events
+from mfg_finance.corporate.events import EVENT_COLUMNS, empty_events, sort_events
 from mfg_finance.corporate.markers import MARKER_KINDS, marker_letters
-from mfg_finance.corporate.ratios import candidates, describe, range_distance
+from mfg_finance.corporate.issuer import FITS, resolve_by_issuer
+from mfg_finance.corporate.ratios import candidates, describe, kind_of_factor, range_distance
 from mfg_finance.errors import DataError
 
 REQUIRED = ("date", "ticker", "spec", "distribution", "low", "high", "avg", "close", "quantity")
@@ -59,12 +65,6 @@ DEFAULT_QUANTITY_WINDOW = 3
 """Sessions on each side of the ex-date whose median traded quantity is compared."""
 
 
-def _kind_of_factor(factor: float) -> str:
-    if factor < 1:
-        return "reverse_split"
-    return "split" if abs(factor - round(factor)) < 1e-9 and factor >= 2 else "bonus"
-
-
 def _share_set(letters: frozenset[str]) -> np.ndarray:
     if "B" in letters and "G" in letters:
         return np.union1d(candidates("up"), candidates("down"))
@@ -75,6 +75,13 @@ def _share_set(letters: frozenset[str]) -> np.ndarray:
     return candidates("whole")
 
 
+def _quantity_vetoes(factor: float, q_ratio: float) -> bool:
+    """Rule 3: for ``|ln f| >= ln 2``, a quantity ratio on the other side of 1 by more than ``sqrt(f)``."""
+    if not (np.isfinite(q_ratio) and q_ratio > 0) or abs(math.log(factor)) < math.log(2):
+        return False
+    return math.log(q_ratio) * math.log(factor) < 0 and abs(math.log(q_ratio)) > abs(math.log(factor)) / 2
+
+
 def _median(x: np.ndarray) -> float:
     x = x[np.isfinite(x) & (x > 0)]
     return float(np.median(x)) if x.size else math.nan
@@ -83,6 +90,9 @@ def _median(x: np.ndarray) -> float:
 def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE,
                  quantity_window: int = DEFAULT_QUANTITY_WINDOW) -> pd.DataFrame:
     """Corporate events of every ticker in ``equities`` (see the module docstring).
+
+    :func:`infer_candidates`, then the issuer rule (7):
+    :func:`~mfg_finance.corporate.issuer.resolve_by_issuer`.
 
     Parameters
     ----------
@@ -100,6 +110,14 @@ def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE
     pandas.DataFrame
         Columns :data:`~mfg_finance.corporate.EVENT_COLUMNS`, ``source = "inferred"``, sorted.
     """
+    return resolve_by_issuer(infer_candidates(equities, tolerance=tolerance, quantity_window=quantity_window))
+
+
+def infer_candidates(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE,
+                     quantity_window: int = DEFAULT_QUANTITY_WINDOW) -> pd.DataFrame:
+    """Rules 1-6, each ticker on its own sessions: the event table plus the column
+    :data:`~mfg_finance.corporate.issuer.FITS` (the factors an undetermined share event's own prices
+    admit, for the issuer rule; empty elsewhere). Sorted; same parameters as :func:`infer_events`."""
     missing = [c for c in REQUIRED if c not in equities.columns]
     if missing:
         raise DataError(f"infer_events: equities lack column(s) {missing}; present: {list(equities.columns)}")
@@ -113,7 +131,7 @@ def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE
     sort = ["ticker", "date"] + (["market_type"] if "market_type" in frame.columns else [])
     frame = frame.sort_values(sort, kind="stable").drop_duplicates(["ticker", "date"]).reset_index(drop=True)
     if frame.empty:
-        return empty_events()
+        return empty_events().assign(**{FITS: pd.Series([], dtype=object)})
 
     ticker = frame["ticker"].to_numpy()
     spec = frame["spec"].to_numpy()
@@ -139,8 +157,8 @@ def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE
         rows.extend(_decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, low, high, avg,
                             quantity, group_start[i], group_end[i], tolerance, quantity_window))
     if not rows:
-        return empty_events()
-    out = pd.DataFrame(rows, columns=["ticker", "ex_date", "kind", "factor", "amount", "source", "evidence"])
+        return empty_events().assign(**{FITS: pd.Series([], dtype=object)})
+    out = pd.DataFrame(rows, columns=[*EVENT_COLUMNS, FITS])
     out["ex_date"] = pd.to_datetime(out["ex_date"]).astype("datetime64[ns]")
     return sort_events(out)
 
@@ -165,7 +183,7 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, lo
     prices_ok = all(np.isfinite(x) and x > 0 for x in (before, lo, hi, level)) and lo <= hi
     if not prices_ok:
         evidence.append("non-positive or missing prices across the event")
-        return [(*base, "unexplained", 1.0, math.nan, "inferred", "; ".join(evidence))]
+        return [(*base, "unexplained", 1.0, math.nan, "inferred", "; ".join(evidence), ())]
 
     values = _share_set(share_letters)
     distance = range_distance(values, before, lo, hi)
@@ -173,10 +191,13 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, lo
     ratio = before / level
     evidence.append(f"price ratio {ratio:.4g} (close before / ex-session avg)")
     spread = float(np.log(fits.max() / fits.min())) if fits.size else 0.0
+    undetermined: tuple[float, ...] = ()
     if spread > AMBIGUITY_FACTOR * tolerance:
         # The ex-session's range admits factors so far apart that the adjusted return across the
-        # event is unknown to within their spread: better a break than a guess.
+        # event is unknown to within their spread: better a break than a guess (or the issuer's
+        # other class, rule 7, among these fits).
         best = math.nan
+        undetermined = tuple(float(f) for f in fits if not _quantity_vetoes(float(f), q_ratio))
         evidence.append(f"ambiguous: {', '.join(describe(f) for f in fits)} all fit (log spread {spread:.3f} > "
                         f"{AMBIGUITY_FACTOR:g} x tolerance {tolerance:g}): factor undetermined")
     elif fits.size:
@@ -191,20 +212,19 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, lo
         evidence.append(f"no candidate within tolerance {tolerance:g}: nearest {describe(near)} at log distance "
                         f"{float(distance.min()):.3f}")
 
-    if np.isfinite(best) and best != 1.0 and abs(math.log(best)) >= math.log(2) and np.isfinite(q_ratio):
-        if math.log(q_ratio) * math.log(best) < 0 and abs(math.log(q_ratio)) > abs(math.log(best)) / 2:
-            evidence.append("quantity moved the other way: factor vetoed")
-            best = math.nan
+    if np.isfinite(best) and _quantity_vetoes(best, q_ratio):
+        evidence.append("quantity moved the other way: factor vetoed")
+        best = math.nan
 
     text = "; ".join(evidence)
     if np.isfinite(best) and best != 1.0:
-        rows.append((*base, _kind_of_factor(best), best, math.nan, "inferred", text))
+        rows.append((*base, kind_of_factor(best), best, math.nan, "inferred", text, ()))
     elif not (np.isfinite(best) or cash_letters) or (share_letters and not np.isfinite(best)):
         # Nothing explains the move (or a share marker came without a fitting factor).
-        rows.append((*base, "unexplained", 1.0, math.nan, "inferred", text))
+        rows.append((*base, "unexplained", 1.0, math.nan, "inferred", text, undetermined))
     for letter in sorted(letters - {"B", "G"}):
         kind = MARKER_KINDS.get(letter, "other_marker")
-        rows.append((*base, kind, 1.0, math.nan, "inferred", text))
+        rows.append((*base, kind, 1.0, math.nan, "inferred", text, ()))
     if not rows:
-        rows.append((*base, "distribution", 1.0, math.nan, "inferred", text))
+        rows.append((*base, "distribution", 1.0, math.nan, "inferred", text, ()))
     return rows

@@ -53,6 +53,14 @@ def range_distance(values: np.ndarray, before: float, low: float, high: float) -
     return np.maximum(0.0, np.maximum(np.log(low) - level, level - np.log(high)))
 
 
+def kind_of_factor(factor: float) -> str:
+    """The share kind of a factor other than 1: ``reverse_split`` (f < 1), ``split`` (an integer f >= 2),
+    ``bonus`` (any other f > 1)."""
+    if factor < 1:
+        return "reverse_split"
+    return "split" if abs(factor - round(factor)) < 1e-9 and factor >= 2 else "bonus"
+
+
 def describe(factor: float) -> str:
     """``2 -> '2-for-1'``, ``0.1 -> '1-for-10'``, ``1.25 -> '5-for-4'`` (new shares for old shares)."""
     f = Fraction(factor).limit_denominator(1000)

@@ -79,6 +79,19 @@ def _pct(new: float, old: float) -> str:
     return f"{100.0 * (new - old) / abs(old):+.1f}%"
 
 
+def _unseen(old: float, new: float) -> bool:
+    """A change too small to show at the 4 significant digits the sentences print: it is not called a widening,
+    a narrowing, a slowing or a speeding up."""
+    return f"{old:.4g}" == f"{new:.4g}"
+
+
+def _unchanged(what: str, old: float, new: float, unit: str) -> str:
+    """Words for a change :func:`_unseen`, with its relative size to two significant digits (``_pct``'s one
+    decimal would say 0.0%)."""
+    relative = f"{100.0 * (new - old) / abs(old):+.2g}%" if old else "n/a"
+    return f"leaves {what} unchanged at the digits shown ({old:.4g} {unit}; {relative})"
+
+
 def _row(table: pd.DataFrame, point: Mapping[str, float]):
     mask = np.ones(len(table), dtype=bool)
     for axis, value in point.items():
@@ -111,16 +124,20 @@ def comparison(table: pd.DataFrame) -> list[str]:
             continue
         s0, s1 = r0["mm_mean_spread_brl"], r1["mm_mean_spread_brl"]
         p0, p1 = r0["crowd_paid_spread_brl"], r1["crowd_paid_spread_brl"]
-        verb = "widens" if s1 > s0 else "narrows"
         sp0, sp1 = r0["crowd_liquidation_speed"], r1["crowd_liquidation_speed"]
         c0, c1 = r0["crowd_cost"], r1["crowd_cost"]
-        if math.isfinite(sp0) and math.isfinite(sp1):
+        if not (math.isfinite(sp0) and math.isfinite(sp1)):
+            speed = "with no liquidation to slow (the crowd is balanced)"
+        elif _unseen(sp0, sp1):
+            speed = "which " + _unchanged("the crowd's liquidation speed", sp0, sp1, "per trading day")
+        else:
             speed = (f"which {'slows' if sp1 < sp0 else 'speeds up'} the crowd's liquidation by "
                      f"{abs(100.0 * (sp1 - sp0) / sp0):.2f}% ({sp0:.4g} → {sp1:.4g} per trading day)")
-        else:
-            speed = "with no liquidation to slow (the crowd is balanced)"
+        spread = (_unchanged("the average quoted spread", s0, s1, "BRL") if _unseen(s0, s1) else
+                  f"{'widens' if s1 > s0 else 'narrows'} the average quoted spread by {abs(s1 - s0):.4g} BRL "
+                  f"({s0:.4g} → {s1:.4g}, {_pct(s1, s0)})")
         sentences.append(
-            f"{head} {verb} the average quoted spread by {abs(s1 - s0):.4g} BRL ({s0:.4g} → {s1:.4g}, {_pct(s1, s0)}) "
+            f"{head} {spread} "
             f"and moves the spread the crowd pays {p0:.4g} → {p1:.4g} BRL ({_pct(p1, p0)}), "
             f"{speed} and changes its cost by {_pct(c1, c0)} ({c0:.4g} → {c1:.4g} cost units); the market maker's "
             f"expected PnL goes {r0['mm_pnl_brl']:.4g} → {r1['mm_pnl_brl']:.4g} BRL ({_pct(r1['mm_pnl_brl'], r0['mm_pnl_brl'])}) "

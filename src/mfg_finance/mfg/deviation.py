@@ -30,7 +30,8 @@ H(beta)] dt`` (performance difference). With ``beta*`` the minimiser of ``H`` (g
     E_{beta*} int G dt  =  J(alpha) - J(beta*)  <=  epsilon_N  <=  E_BR int G dt ,
 
 and, for a deviation small enough that it moves the law of ``(q, Qbar)`` by ``O(1/N)``, both ends are
-``E_alpha int G dt`` up to a relative ``O(1/N)``. :func:`complete_epsilon_study` reports the gain of ``beta*``
+``E_alpha int G dt`` up to a relative ``O(1/N)``. The best response itself is computed on a grid by
+:mod:`mfg_finance.mfg.best_response`. :func:`complete_epsilon_study` reports the gain of ``beta*``
 played in the simulated game (the lower bound ``J(alpha) - J(beta*)`` measured directly) and its prediction
 ``E_{beta*} int G dt`` along the same paths, both carried to continuous time. At N = 10 and 100 most of the
 gain comes from *kink* trades (the deviator trading against the crowd so that the realised flow is zero),
@@ -93,6 +94,13 @@ def policy_value(sol: CommonNoiseSolution, N: int | None, *, time_extrapolated: 
                        c_Q=graded_gradient(c, sol.Q), time_extrapolated=bool(time_extrapolated))
 
 
+def hamiltonian(beta, alpha, m, p, r, *, eta0: float, eta1: float, inv_N: float):
+    """``H(beta) = (eta0 + eta1 |m + (beta - alpha)/N|) beta^2 + p beta + r (beta - alpha)/N`` elementwise
+    (module docstring; ``p = V_q``, ``r = V_Q``, ``inv_N = 1/N``)."""
+    shift = (beta - alpha) * inv_N
+    return (eta0 + eta1 * np.abs(m + shift)) * beta * beta + p * beta + r * shift
+
+
 def hamiltonian_gap(q, alpha, m, p, r, *, eta0: float, eta1: float, inv_N: float):
     """``(G, beta*)``: ``G = H(alpha) - min H >= 0`` and the minimiser, elementwise (module docstring).
 
@@ -103,8 +111,7 @@ def hamiltonian_gap(q, alpha, m, p, r, *, eta0: float, eta1: float, inv_N: float
     alpha, m, p, r = (np.broadcast_to(x, shape) for x in (alpha, m, p, r))
 
     def H(beta):
-        shift = (beta - alpha) * inv_N
-        return (eta0 + eta1 * np.abs(m + shift)) * beta * beta + p * beta + r * shift
+        return hamiltonian(beta, alpha, m, p, r, eta0=eta0, eta1=eta1, inv_N=inv_N)
 
     h_alpha = H(alpha)
     best, arg = h_alpha.copy(), alpha.copy()
@@ -174,7 +181,7 @@ class CompleteEpsilonRow:
 
 def epsilon_row(games) -> CompleteEpsilonRow:
     """:class:`CompleteEpsilonRow` of :class:`mfg_finance.mfg.deviation_game.DeviationGames`."""
-    played, predicted, diff = games.simulated, games.greedy, games.difference
+    played, predicted, diff = games.simulated, games.predicted, games.difference
     return CompleteEpsilonRow(
         N=int(games.N), games=int(games.levels[min(games.levels)].cost_mfg.size), epsilon=played.value,
         epsilon_se=played.se, epsilon_time_error=played.time_error, predicted=predicted.value,

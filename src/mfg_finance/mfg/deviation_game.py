@@ -1,4 +1,4 @@
-r"""The greedy deviation played in the N-player game on equal footing, refined in time and extrapolated.
+r"""A deviation played in the N-player game on equal footing (greedy by default), refined in time and extrapolated.
 
 Game and deviation of :mod:`mfg_finance.mfg.deviation` (time in trading days, inventory units, cost units).
 On a time step the players' MFG feedback is linearly implicit: agent ``j``'s flow over the step is
@@ -16,8 +16,14 @@ with ``H`` and its exact minimiser from :func:`mfg_finance.mfg.deviation.hamilto
 of the MFG feedback to one agent (:func:`mfg_finance.mfg.deviation.policy_value`, exact in time for the
 solver step's feedback held over the step, as the players hold it) interpolated linearly in time to the
 step's end. ``q_0' + (beta - alpha_0) h = q_0 + beta h + noise_0``: the deviator's own step is
-explicit in its own flow. Both games (every agent on ``alpha``; agent 0 on ``beta``) are driven by the same
-noises. Per game: the gain ``J_0(alpha) - J_0(beta)`` (cost charged at each step's end, as the game's),
+explicit in its own flow. Any other deviation is played the same way (``deviation`` of :func:`play_deviation`): a
+rule ``beta(n, t, q, Qbar, alpha, m, V_q, V_Q)`` (the grid best response of :mod:`mfg_finance.mfg.best_response`,
+or the exact one of :mod:`mfg_finance.mfg.best_response_exact`) evaluated at the same point ``(t, q_0', Qbar')``,
+``t`` the step's end and ``n`` the solver step in force, with what the greedy deviator knows there (the players'
+flow ``alpha_0`` at ``q_0'``, their mean flow, ``V``'s derivatives: a rule that minimises ``H`` with corrected
+derivatives hits the kink trade exactly, which an interpolated flow misses), in place of the greedy argmin; ``G`` is then ``H(alpha_0) - H(beta)``, whose
+integral is the same gain by the performance-difference identity (for any feedback). Both games (every agent on
+``alpha``; agent 0 on ``beta``) are driven by the same noises. Per game: the gain ``J_0(alpha) - J_0(beta)`` (cost charged at each step's end, as the game's),
 ``sum h G`` along the deviator's path (``G`` the gap at the point it decided on), and the control variates
 ``sum (V_q^alpha - V_q^beta) noise_0`` and ``sum (V_Q^alpha - V_Q^beta) noise_Qbar`` (coefficients at the
 step's start, so exactly mean zero), removed from the gain by least squares. On a finite step the two
@@ -42,13 +48,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from mfg_finance.mfg.common_noise import CommonNoiseSolution
 from mfg_finance.mfg.common_noise_paths import policy_at
-from mfg_finance.mfg.deviation import PolicyValue, hamiltonian_gap
+from mfg_finance.mfg.deviation import PolicyValue, hamiltonian, hamiltonian_gap
 
 #: Sub-steps per solver step of the refinement levels (each halves the previous step).
 LEVELS = (1, 2, 4)
@@ -65,22 +71,23 @@ def _least_squares_adjusted(y: np.ndarray, X: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class LevelGames:
     """``M`` pairs of games at ``substeps`` sub-steps per solver step (each (M,), cost units): agent 0's cost
-    on ``alpha`` and on ``beta``, ``gap_greedy`` = ``sum h G`` along its deviating path, ``control`` (M, 2)."""
+    on ``alpha`` and on ``beta``, ``gap`` = ``sum h [H(alpha) - H(beta)]`` along its deviating path (``sum h G``
+    for the greedy deviation), ``control`` (M, 2)."""
 
     substeps: int
     cost_mfg: np.ndarray
-    cost_greedy: np.ndarray
-    gap_greedy: np.ndarray
+    cost_deviation: np.ndarray
+    gap: np.ndarray
     control: np.ndarray
 
     @property
     def gain(self) -> np.ndarray:
         """Per game ``J_0(alpha) - J_0(beta)`` with the control variates removed (least squares)."""
-        return _least_squares_adjusted(self.cost_mfg - self.cost_greedy, self.control)
+        return _least_squares_adjusted(self.cost_mfg - self.cost_deviation, self.control)
 
     @property
     def raw_gain(self) -> np.ndarray:
-        return self.cost_mfg - self.cost_greedy
+        return self.cost_mfg - self.cost_deviation
 
 
 @dataclass(frozen=True)
@@ -128,29 +135,30 @@ class DeviationGames:
     levels: dict[int, LevelGames]
 
     @property
-    def greedy(self) -> Extrapolated:
-        """``E_{beta*} int G dt`` (the greedy deviation's gain by the performance-difference identity)."""
-        return extrapolate({s: g.gap_greedy for s, g in self.levels.items()})
+    def predicted(self) -> Extrapolated:
+        """``E_beta int [H(alpha) - H(beta)] dt`` (the deviation's gain by the performance-difference identity;
+        ``E_{beta*} int G dt`` for the greedy one)."""
+        return extrapolate({s: g.gap for s, g in self.levels.items()})
 
     @property
     def simulated(self) -> Extrapolated:
-        """The gain ``J_0(alpha) - J_0(beta*)`` played in the game (control variates removed)."""
+        """The gain ``J_0(alpha) - J_0(beta)`` played in the game (control variates removed)."""
         return extrapolate({s: g.gain for s, g in self.levels.items()})
 
     @property
     def difference(self) -> Extrapolated:
         """Simulated gain minus ``sum h G``, per game: the confirmation (zero in continuous time). Its value is
-        ``simulated.value - greedy.value`` (the extrapolation is linear) and its SE that of the per-game
+        ``simulated.value - predicted.value`` (the extrapolation is linear) and its SE that of the per-game
         differences; its time error is the *sum* of the two gains' bracket half-widths: the difference of two
         power laws is not one (with the exact value it jumps between the solver's steps and two sub-steps of
         them, ``-1e-5`` to ``+1e-6`` on the stiff baseline, then stays: a faster order than the bracket's),
         so only each gain's own bracket is assumed."""
-        per_level = extrapolate({s: g.gain - g.gap_greedy for s, g in self.levels.items()})
-        return replace(per_level, time_error=self.simulated.time_error + self.greedy.time_error)
+        per_level = extrapolate({s: g.gain - g.gap for s, g in self.levels.items()})
+        return replace(per_level, time_error=self.simulated.time_error + self.predicted.time_error)
 
     def level_difference(self, substeps: int) -> tuple[float, float]:
         """Mean and SE of the per-game difference at one level (cost units)."""
-        d = self.levels[substeps].gain - self.levels[substeps].gap_greedy
+        d = self.levels[substeps].gain - self.levels[substeps].gap
         return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size))
 
 
@@ -181,18 +189,39 @@ def _derivatives(c: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return 2.0 * a * q + b, (a_Q * q + b_Q) * q + c_Q
 
 
+#: A deviation rule: ``beta(n, t, q, Qbar, alpha, m, V_q, V_Q)`` (inventory units per trading day) at the time ``t``
+#: (trading days) in the solver step ``n``, on arrays (M,): the deviator's inventory and the mean, the players'
+#: flow at that inventory, their mean flow and ``V``'s derivatives there (a feedback ignores the last four).
+Deviation = Callable[..., np.ndarray]
+
+
 def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed: int | np.random.SeedSequence,
-                   levels: Sequence[int] = LEVELS) -> DeviationGames:
-    """``M`` pairs of games of ``N = value.N`` players at each level of sub-steps (module docstring), the
-    deviator greedy against ``value``; same noises in both games of a pair and across levels."""
+                   levels: Sequence[int] = LEVELS, deviation: Deviation | None = None) -> DeviationGames:
+    """``M`` pairs of games of ``N = value.N`` players at each level of sub-steps (module docstring); same noises
+    in both games of a pair and across levels. The deviator plays ``deviation`` (a callable, or an object whose
+    ``__call__`` is one) at the step's end point, or, ``None``, greedy against ``value``; ``value`` also gives
+    the predicted gain (``sum h [H(alpha) - H(beta)]``) and the control variates."""
     p = sol.params
     N = int(value.N)
     levels = tuple(sorted(int(s) for s in levels))
     finest = levels[-1]
     if any(finest % s for s in levels):
         raise ValueError(f"play_deviation: every level must divide the finest, got {levels}")
+    if deviation is not None and not callable(deviation):
+        raise ValueError(f"play_deviation: deviation must be callable as beta(n, t, q, Qbar, alpha, m, V_q, V_Q), "
+                         f"got {deviation!r}")
     eta0, eta1, phi, sigma, sigma0 = (float(p[k]) for k in ("eta0", "eta1", "phi", "sigma", "sigma0"))
     coeffs = _Coefficients(value)
+
+    def decide(n, t, q, Qbar, alpha, m, vq, vQ):
+        """``(H(alpha) - H(beta), beta)`` of the deviator at the step's end point."""
+        if deviation is None:
+            return hamiltonian_gap(q, alpha, m, vq, vQ, eta0=eta0, eta1=eta1, inv_N=1.0 / N)
+        beta = np.broadcast_to(np.asarray(deviation(n, t, q, Qbar, alpha, m, vq, vQ), dtype=float), q.shape)
+        h_alpha, h_beta = (hamiltonian(b, alpha, m, vq, vQ, eta0=eta0, eta1=eta1, inv_N=1.0 / N)
+                           for b in (alpha, beta))
+        return h_alpha - h_beta, beta
+
     rng = np.random.default_rng(seed)
     q0 = p["m0_mean"] + p["m0_std"] * rng.standard_normal((M, N))
     state = {s: {"q": q0.copy(), "qd": q0.copy(), "cost": np.zeros(M), "cost_d": np.zeros(M),
@@ -208,7 +237,8 @@ def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed
             h = float(dt) / s
             root = math.sqrt(h)
             for j in range(s):
-                f = coeffs.blend(n, (j + 1.0) / s)          # V at the step's end
+                w = (j + 1.0) / s
+                f = coeffs.blend(n, w)          # V at the step's end
                 noise = sigma * root * z[j] + (sigma0 * root * z0[j])[:, None]
                 noise_Q = noise.mean(axis=1)
                 q, qd = S["q"], S["qd"]
@@ -226,13 +256,13 @@ def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed
                 m, own = -(k * Qa + l_), -(k * q[:, 0] + l_)
                 S["cost"] += h * ((eta0 + eta1 * np.abs(m)) * own ** 2 + phi * q[:, 0] ** 2)
                 S["q"] = q
-                # agent 0 greedy, deciding on the step's end flows like the others
+                # agent 0 deviates, deciding on the step's end flows like the others
                 kd, ld, _ = policy_at(sol, n, Qd)
                 qd = (qd - ld[:, None] * h + noise) / (1.0 + kd[:, None] * h)
                 Qd = (Qd - ld * h + noise_Q) / (1.0 + kd * h)
                 alpha, m_d = -(kd * qd[:, 0] + ld), -(kd * Qd + ld)
                 vq, vQ = _derivatives(coeffs.interpolate(f, Qd), qd[:, 0])
-                G, beta = hamiltonian_gap(qd[:, 0], alpha, m_d, vq, vQ, eta0=eta0, eta1=eta1, inv_N=1.0 / N)
+                G, beta = decide(n, (1.0 - w) * sol.t[n] + w * sol.t[n + 1], qd[:, 0], Qd, alpha, m_d, vq, vQ)
                 qd[:, 0] += (beta - alpha) * h
                 S["cost_d"] += h * ((eta0 + eta1 * np.abs(m_d + (beta - alpha) / N)) * beta ** 2
                                     + phi * qd[:, 0] ** 2)
@@ -240,6 +270,6 @@ def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed
                 S["qd"] = qd
     gamma = float(p["gamma_T"])
     out = {s: LevelGames(substeps=s, cost_mfg=S["cost"] + gamma * S["q"][:, 0] ** 2,
-                         cost_greedy=S["cost_d"] + gamma * S["qd"][:, 0] ** 2, gap_greedy=S["gap"],
+                         cost_deviation=S["cost_d"] + gamma * S["qd"][:, 0] ** 2, gap=S["gap"],
                          control=S["control"]) for s, S in state.items()}
     return DeviationGames(N=N, levels=out)

@@ -44,24 +44,9 @@ import math
 
 import numpy as np
 
-from mfg_finance.mfg.common_noise import CommonNoiseSolution, coupled_eta
+from mfg_finance.mfg.common_noise import CommonNoiseSolution
+from mfg_finance.mfg.common_noise_paths import policy_at
 from mfg_finance.mfg.finite_n import GameSample, pair_means
-
-
-def feedback(sol: CommonNoiseSolution, n: int, Q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(k, l)`` of the policy in force on ``[t_n, t_{n+1})`` at means ``Q``: those of
-    :func:`mfg_finance.mfg.common_noise_paths.policy_at` (``a, b`` linear in ``Q`` between nodes, constant beyond
-    the ends) with one search for both coefficients."""
-    p = sol.params
-    nxt = min(n + 1, sol.t.size - 1)
-    nodes = sol.Q
-    i = np.clip(np.searchsorted(nodes, Q) - 1, 0, nodes.size - 2)
-    w = np.clip((Q - nodes[i]) / (nodes[i + 1] - nodes[i]), 0.0, 1.0)
-    a_row, b_row = sol.a[nxt], sol.b[nxt]
-    a = a_row[i] + w * (a_row[i + 1] - a_row[i])
-    b = b_row[i] + w * (b_row[i + 1] - b_row[i])
-    eta = coupled_eta(2.0 * a * Q + b, p["eta0"], p["eta1"])
-    return a / eta, b / (2.0 * eta)
 
 
 def mean_step(state: dict, k, l_, kt, lt, eta_t, h: float, zbar, common, params, spread_factor: float) -> None:
@@ -114,8 +99,8 @@ def simulate_game_statistics(sol: CommonNoiseSolution, *, N: int, M: int, seed: 
         for _ in range(substeps):
             z0 = rng.standard_normal(M)
             zbar = rng.standard_normal(M) / root_N
-            k, l_ = feedback(sol, n, state["Qbar"])
-            kt, lt = feedback(sol, n, Q)
+            k, l_, _ = policy_at(sol, n, state["Qbar"])
+            kt, lt, _ = policy_at(sol, n, Q)
             # the limit's step (finite_n._limit_step with the twins' feedback)
             step = 1.0 + kt * h
             Q = (Q - lt * h + sigma0 * math.sqrt(h) * z0) / step

@@ -51,7 +51,7 @@ def curvature_and_log_decay(time_steps: np.ndarray, eta: np.ndarray, *, phi: flo
     dts = np.asarray(time_steps, dtype=float)
     eta = np.asarray(eta, dtype=float)
     if not np.all(eta[:dts.size] > 0.0):
-        raise ValueError("mean_path.log_decay: the cost path eta must be positive on every step")
+        raise ValueError("mean_path.curvature_and_log_decay: the cost path eta must be positive on every step")
     steps = np.empty(dts.size)
     curvature = np.empty(dts.size + 1)
     curvature[-1] = float(gamma_T)
@@ -61,11 +61,6 @@ def curvature_and_log_decay(time_steps: np.ndarray, eta: np.ndarray, *, phi: flo
         curvature[n] = interval.H
         steps[n] = math.log(interval.r)
     return curvature, np.concatenate(([0.0], np.cumsum(steps)))
-
-
-def log_decay(time_steps: np.ndarray, eta: np.ndarray, *, phi: float, gamma_T: float) -> np.ndarray:
-    """(nt+1,) ``ln(Q_n / Q_0)`` on the time nodes (:func:`curvature_and_log_decay`)."""
-    return curvature_and_log_decay(time_steps, eta, phi=phi, gamma_T=gamma_T)[1]
 
 
 def end_flows(mean_initial: float, curvature_initial: float, log_ratio_terminal: float, *, gamma_T: float,
@@ -103,14 +98,6 @@ def end_cost(floor: float, eta1: float, drive: float) -> float:
     """The model's cost ``eta = (f + sqrt(f^2 + 4 eta1 |H Q|)) / 2`` at an end for the crowd's drive ``H Q`` (its
     flow is ``-H Q / eta``; :func:`end_flows`): ``floor`` the cost's exogenous part ``f`` there."""
     return 0.5 * (floor + math.sqrt(floor * floor + 4.0 * eta1 * abs(drive)))
-
-
-def mean_path(mean_initial: float, time_steps: np.ndarray, eta: np.ndarray, *, phi: float,
-              gamma_T: float) -> tuple[np.ndarray, float]:
-    """``(Q, ln(Q_T / Q_0))``: the mean inventory on the time nodes from ``Q_0 = mean_initial`` (inventory units) and
-    the terminal log ratio (kept apart: ``Q_T`` may underflow where its logarithm does not)."""
-    logs = log_decay(time_steps, eta, phi=phi, gamma_T=gamma_T)
-    return float(mean_initial) * np.exp(logs), float(logs[-1])
 
 
 def terminal_mean_from_speed(values: dict, errors: dict, horizon: float) -> None:

@@ -149,24 +149,21 @@ def type_unresolved(estimated, dispersion) -> list[str]:
     return list(estimated.unresolved) + (["terminal_dispersion"] if "total" in dispersion.unresolved else [])
 
 
+# the summary's key for each key of a cost detail, in the summary's order
+_COST_SUMMARY_KEYS = (("value", "value"), ("error", "error"), ("unresolved", "unresolved"),
+                      ("error_bound", "error_bound"), ("extrapolated", "extrapolated"), ("error_time", "time_part"),
+                      ("error_space", "space_part"), ("estimate_time", "time_error"),
+                      ("estimate_space", "space_error"), ("grid_values", "grid_values"))
+
+
 def _cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
     """Expected cost (time-extrapolated), its error estimate and its bound, and how: parts of the bound, the
-    estimate's signed parts, the grids' values (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`).
+    estimate's signed parts, the grids' values (``detail``: :func:`mfg_finance.mfg.common_noise.extrapolated_cost`,
+    or the crowd's of two types, :attr:`mfg_finance.mfg.types_common_noise.TypesCommonNoiseEstimate.
+    total_cost_detail`, which has no parts of the bound, extrapolation flag or grid values: the keys it has).
     ``error`` is the estimate (within a factor 3 of the true error where ``unresolved`` is false), ``error_bound``
     the bound (safety factor 1.25, absolute parts added)."""
-    return {"value": detail["value"], "error": detail["error"], "unresolved": detail["unresolved"],
-            "error_bound": detail["error_bound"], "extrapolated": detail["extrapolated"],
-            "error_time": detail["time_part"], "error_space": detail["space_part"],
-            "estimate_time": detail["time_error"], "estimate_space": detail["space_error"],
-            "grid_values": detail["grid_values"]}
-
-
-def _crowd_cost_summary(detail: Mapping[str, Any]) -> dict[str, Any]:
-    """The crowd's expected cost of two types (``detail``: :attr:`mfg_finance.mfg.types_common_noise.
-    TypesCommonNoiseEstimate.total_cost_detail`) with the keys of :func:`_cost_summary` it has."""
-    return {"value": detail["value"], "error": detail["error"], "unresolved": detail["unresolved"],
-            "error_bound": detail["error_bound"], "estimate_time": detail["time_error"],
-            "estimate_space": detail["space_error"]}
+    return {key: detail[source] for key, source in _COST_SUMMARY_KEYS if source in detail}
 
 
 def _cost_unresolved(detail: Mapping[str, Any]) -> list[str]:
@@ -174,17 +171,25 @@ def _cost_unresolved(detail: Mapping[str, Any]) -> list[str]:
     return ["total_cost"] if detail["unresolved"] else []
 
 
+def _estimated_paths(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None, solve, **simulate):
+    """``(settings, estimate, path outcomes)`` of a common-noise scenario: its ``common_noise`` settings, the solve
+    with its error estimate (``solve``: ``_solve_cn`` or ``_solve_types_cn``) and the outcomes of its seeded paths
+    on the five grids (``simulate``: the types' path simulator, when not one type's)."""
+    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
+
+    cn = _settings(settings, "common_noise")
+    est = solve(cfg, cn, estimate=True)
+    return cn, est, path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
+                                                price=_price_args(cfg), **simulate)
+
+
 def run_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                      ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Solve the (t, Q) system with its error bounds and simulate the fan-chart paths."""
     from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
-    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 
-    cn = _settings(settings, "common_noise")
-    est = _solve_cn(cfg, cn, estimate=True)
+    cn, est, estimated = _estimated_paths(cfg, settings, _solve_cn)
     sol = est.fine
-    estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
-                                            price=_price_args(cfg))
     paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     bands = paths.quantiles(probs)
@@ -233,15 +238,11 @@ def _solve_types_cn(cfg, cn, *, estimate: bool):
 def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None
                            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Two types under common noise: the (t, Y, D) solve with its error bounds and the fan-chart paths."""
-    from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
     from mfg_finance.mfg.types_common_noise_dispersion import types_terminal_dispersion
     from mfg_finance.mfg.types_common_noise_paths import simulate_paths
 
-    cn = _settings(settings, "common_noise")
-    est = _solve_types_cn(cfg, cn, estimate=True)
+    cn, est, estimated = _estimated_paths(cfg, settings, _solve_types_cn, simulate=simulate_paths)
     sol = est.fine
-    estimated = path_outcomes_with_estimate(est, n_paths=int(cn["n_paths"]), seed=int(cn["seed"]),
-                                            price=_price_args(cfg), simulate=simulate_paths)
     paths = estimated.paths
     probs = [float(p) for p in cn["quantiles"]]
     outcomes = estimated_path_outcomes(estimated)     # the crowd's, with their errors; each type's below
@@ -261,7 +262,7 @@ def run_types_common_noise(cfg: Mapping[str, Any], settings: Mapping[str, Any] |
                  "Y_core": float(sol.extra["core"]), "dY_min": float(np.min(np.diff(sol.Y))),
                  "dY_max": float(np.max(np.diff(sol.Y))), "D_halfwidth": float(sol.D[-1]),
                  "time_mesh": cfg["grid"].get("time_mesh", "graded")},
-        "expected_cost": _crowd_cost_summary(est.total_cost_detail),
+        "expected_cost": _cost_summary(est.total_cost_detail),
         "observed_order": {direction: {f"{name}_{ty.name}": getattr(est, f"{direction}_order")(name, k)
                                        for k, ty in enumerate(sol.types) for name in ("a", "b", "c")}
                            | {"eta": getattr(est, f"{direction}_order")("eta")} for direction in ("time", "space")},
@@ -318,6 +319,7 @@ def run_types(cfg: Mapping[str, Any], sol=None) -> tuple[dict[str, Any], dict[st
 
 def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The finite-N convergence study and the epsilon-Nash estimates for the common-noise config."""
+    from mfg_finance.mfg.best_response import best_response
     from mfg_finance.mfg.deviation import complete_epsilon_study
     from mfg_finance.mfg.epsilon_nash import epsilon_study
     from mfg_finance.mfg.finite_n import convergence_study, law_prediction, law_rate_fit_of, rate_fit_of
@@ -336,6 +338,13 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     # (a fifth of the limit paths at the solver's steps: docs/mfg.md section 10, "Law of Q_T")
     law = law_prediction(est.fine, M=max(int(fn["limit_paths"]) // 5, 200), seed=int(fn["seed"]) + 2)
     law_fit = law_rate_fit_of(rows) if len(rows) >= 3 else None
+    # with the deviator's own influence: the greedy deviation played in the game and its prediction, each carried
+    # to continuous time (deviation.py, deviation_game.py), and the best response's gain on the (t, Q, x) grid
+    # beside the greedy one's there (best_response.py): epsilon lies between the played greedy gain and it
+    # (docs/mfg.md section 10)
+    greedy = complete_epsilon_study(est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]),
+                                    min_games=int(fn["min_replications"]), seed=int(fn["seed"]) + 1)
+    epsilon_complete = [dict(r.as_dict(), best_response=best_response(est.fine, r.N).as_dict()) for r in greedy]
     return {
         "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
@@ -354,11 +363,7 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
                             "simulation_time_error": limit["time_step_error"]},
         # the environment part only (the deviator's own influence left out): epsilon_nash
         "epsilon": [r.as_dict() for r in epsilon_study(est.fine, est.coarse, epsilon_Ns)],
-        # with the deviator's own influence: the greedy deviation played in the game and its prediction, each
-        # carried to continuous time (deviation.py, deviation_game.py; docs/mfg.md section 10)
-        "epsilon_complete": [r.as_dict() for r in complete_epsilon_study(
-            est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]), min_games=int(fn["min_replications"]),
-            seed=int(fn["seed"]) + 1)],
+        "epsilon_complete": epsilon_complete,
         "settings": {"Ns": [int(n) for n in fn["Ns"]], "game_pairs": int(fn["game_pairs"]),
                      "agent_paths": int(fn["agent_paths"]),
                      "limit_paths": int(fn["limit_paths"]), "min_replications": int(fn["min_replications"]),

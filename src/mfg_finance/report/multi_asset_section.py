@@ -49,6 +49,27 @@ def _heston_table(frame: pd.DataFrame) -> str:
     return html_table(pd.DataFrame(rows))
 
 
+def tail_wording(choice: Mapping[str, Any]) -> dict[str, str]:
+    """The risk limit and the chosen point's tail in words, as CVaR (the mean PnL of the worst ``cvar_level`` of
+    paths, BRL): the choice's ``loss`` figures are minus the CVaR, so a negative loss is a gain of the worst paths
+    and is stated as one, never as a loss. Keys: ``limit`` (the heading's), ``meaning`` (the limit in words),
+    ``chosen`` and ``out_of_sample`` (each CVaR with its se and whether it is a gain; ``None`` without one)."""
+    level = num(100 * choice["cvar_level"])
+    cvar_min = -float(choice["max_loss"])
+    bound = (f"they must gain at least {num(cvar_min)} BRL on average" if cvar_min > 0 else
+             f"they may lose at most {num(-cvar_min)} BRL on average")
+
+    def cvar(loss_key: str) -> str | None:
+        loss = choice.get(loss_key)
+        if loss is None:
+            return None
+        sign = "a gain" if loss < 0 else "a loss" if loss > 0 else "neither gain nor loss"
+        return f"{plus_minus(-loss, choice.get(loss_key + '_se'))} BRL, {sign}"
+
+    return {"limit": f"CVaR{level}% ≥ {num(cvar_min)} BRL", "meaning": bound, "chosen": cvar("loss"),
+            "out_of_sample": cvar("out_of_sample_loss")}
+
+
 def multi_asset_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     params = {_portfolio_of(p): read_yaml(p) for p in _paths(inputs, "multi_asset_params")}
     heston_params = [read_yaml(p) for p in _paths(inputs, "heston_params")]
@@ -76,7 +97,7 @@ def multi_asset_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
             "gamma": doc["gamma"], "horizon_s": doc["horizon_s"],
             "surface": figure(surfaces[name], f"Quote surface: {name}") if name in surfaces else None,
             "error": error, "error_ticks": ticks, "exact_method": solve.get("exact_method"),
-            "choice": choice,
+            "choice": choice, "tail": tail_wording(choice) if choice else None,
             "frontier_table": html_table(frontier.drop(columns=["portfolio"], errors="ignore")[
                 [c for c in ("gamma", "source", "pnl_mean", "pnl_mean_se", "pnl_cvar", "pnl_cvar_se", "loss",
                              "loss_se", "sharpe", "sharpe_se", "admissible") if c in frontier]])

@@ -85,11 +85,7 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "flow0": reported("mean_flow_initial", float(arrays["mean_flow"][0])),
         "eta0": float(eta0) if finite(eta0) else math.nan,
         "eta_min": reported("eta_min", float(eta.min())), "eta_max": eta_max,
-        "eta_uplift_max_pct": 100.0 * (eta_max / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
         "eta_uplift_mean_pct": 100.0 * (eta_time_mean / eta0 - 1.0) if finite(eta0) and eta0 else math.nan,
-        "eta_uplift_max_error_pct": (100.0 * float(errors["eta_max"]) / eta0
-                                     if "eta_max" in outcomes and finite(errors.get("eta_max")) and finite(eta0)
-                                     and eta0 else None),
         "total_cost": outcomes.get("total_cost"),
         # estimated discretisation errors (mfg_finance.mfg.accuracy; None when not estimated)
         "half_life_error": errors.get("liquidation_half_life"),
@@ -100,6 +96,8 @@ def _scenario(name: str, metrics: Mapping[str, Any], arrays: Mapping[str, np.nda
         "outcome_table": _outcome_table(outcomes, errors, unresolved),
         "price_start": None, "price_end": None, "p_ref": None,
     }
+    scenario["eta_uplift_max_pct"], scenario["eta_uplift_max_error_pct"] = _peak_uplift(
+        params, outcomes, errors, eta_max)
     scenario["liquidated_pct"] = (100.0 * (1.0 - scenario["mean_qT"] / scenario["mean_q0"])
                                   if scenario["mean_q0"] else math.nan)
 
@@ -159,6 +157,24 @@ def _outcome_table(outcomes: Mapping[str, Any], errors: Mapping[str, Any], unres
     frame = pd.DataFrame(rows)
     frame["estimated error"] = pd.to_numeric(frame["estimated error"], errors="coerce")
     return html_table(frame, digits=4)
+
+
+def _peak_uplift(params: Mapping[str, Any], outcomes: Mapping[str, Any], errors: Mapping[str, Any],
+                 eta_max: float) -> tuple[float, float | None]:
+    """``(100 (eta_peak / eta0 - 1), its error)`` in %: how far the cost rises above ``eta0`` where the crowd trades
+    fastest. The crowd's drive ``h2 Q`` falls monotonically (``d(h2 Q)/dt = -phi Q``), so the cost peaks at the start,
+    ``eta0 + eta1 |m_0|``: stated from the initial flow ``m_0`` (closed form on the cost path, the summary's "at the
+    start" figure; error ``eta1 est(m_0)``), so the two figures of the sentence agree, rather than from the grids'
+    extrapolated maximum (``eta_max``, whose value may sit off it by more than its own estimate). Without ``m_0``
+    or ``eta1``: ``eta_max`` with its estimated error."""
+    eta0, eta1, flow0 = params.get("eta0"), params.get("eta1"), outcomes.get("mean_flow_initial")
+    if not (finite(eta0) and eta0):
+        return math.nan, None
+    if finite(eta1) and finite(flow0):
+        error = errors.get("mean_flow_initial")
+        return 100.0 * eta1 * abs(flow0) / eta0, (100.0 * eta1 * float(error) / eta0 if finite(error) else None)
+    error = errors.get("eta_max") if "eta_max" in outcomes else None
+    return 100.0 * (eta_max / eta0 - 1.0), (100.0 * float(error) / eta0 if finite(error) else None)
 
 
 #: outcomes of metrics.json the scenario text and the glance table show (with their errors, ``shown``)

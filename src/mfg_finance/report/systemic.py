@@ -497,12 +497,41 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
                    "inventory), carried to continuous time (value ± Monte Carlo SE ± time-discretisation error): the "
                    "deviation greedy against the value of the MFG strategy, played in the simulated game against the "
                    f"N - 1 others on the same information as theirs, gains {each('epsilon')}, a lower bound on "
-                   "epsilon (the best response gains at least this; the pipeline does not compute it, and a "
-                   "first exploratory grid computation found it noticeably above the greedy gain at N = 10 and "
-                   "equal at N = 100). The performance-difference prediction of the "
+                   "epsilon (the best response gains at least this). The performance-difference prediction of the "
                    f"same gain from the value function, {each('predicted')}, " + "; ".join(verdict)
                    + " (docs/mfg.md section 10).")
+        best = best_response_sentence(full)
+        if best:
+            out.append(best)
     return out
+
+
+def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
+    """The best response's gain on the ``(t, Q, x)`` grid per N (``epsilon_complete[...]["best_response"]``,
+    :mod:`mfg_finance.mfg.best_response`) beside the greedy deviation's on the same grid, and the interval
+    ``[played greedy gain, best response's gain]`` that holds epsilon_N; ``None`` without those blocks."""
+    rows = [e for e in full if e.get("best_response")]
+    if not rows:
+        return None
+    parts, bounds = [], []
+    for e in rows:
+        b = e["best_response"]
+        ratio = f", {num(100.0 * b['difference'] / b['greedy'], 2)}% more" if b["greedy"] > 0.0 else ""
+        parts.append(f"N = {e['N']:,}: {num(b['epsilon'], 3)} ± {num(b['epsilon_error'], 2)} against "
+                     f"{num(b['greedy'], 3)} ± {num(b['greedy_error'], 2)} for the greedy deviation on the same "
+                     f"grid (difference {num(b['difference'], 2)} ± {num(b['difference_error'], 2)}{ratio})")
+        low = e["epsilon"] - 3.0 * e["epsilon_se"] - e["epsilon_time_error"]
+        high = b["epsilon"] + b["epsilon_error"]
+        if high >= low:
+            bounds.append(f"between {num(e['epsilon'], 2)} (greedy, played) and {num(b['epsilon'], 2)} ± "
+                          f"{num(b['epsilon_error'], 2)} (best response) at N = {e['N']:,}")
+        else:
+            bounds.append(f"is not bracketed at N = {e['N']:,} (the best response's {num(high, 2)}, error included, "
+                          f"lies below the played greedy gain's {num(low, 2)}, 3 SE and time error included)")
+    return ("The best response (the deviator's optimal strategy against the N - 1 others, its own influence "
+            "included), computed on a (time, mean inventory, own minus mean inventory) grid with a discretisation "
+            "error estimate, gains " + "; ".join(parts) + ". So epsilon lies " + "; ".join(bounds)
+            + " (docs/mfg.md section 10).")
 
 
 def _speed_change(rows: Sequence[Mapping[str, Any]], label: str) -> str | None:

@@ -87,11 +87,7 @@ def plot_finite_n(result: Mapping[str, Any], path) -> None:
                     label=f"fit C/N + D/N^2 (chi2 p-value {expansion['p_value']:.2f})")
         ax.axhline(fit["constant_one_over_N"], color="k", ls="--", lw=1,
                    label=f"O(1/N) fit (p = 1; LR test p-value {fit['p_value_one_over_N']:.2f})")
-    ax.set_xscale("log")
-    ax.set_xlabel("number of players N")
-    ax.set_ylabel("N x mean-cost gap (cost units)")
-    ax.legend(fontsize=7)
-    ax.set_title("mean cost: N-player game vs MFG (N x gap: flat if O(1/N))", fontsize=9)
+    _finish_axes(ax, "N x mean-cost gap (cost units)", "mean cost: N-player game vs MFG (N x gap: flat if O(1/N))")
     _plot_law_gap(axes[1], N, rows, result.get("law") or {})
     fig.tight_layout()          # the right panel's y label otherwise sits on its tick labels
     save_figure(fig, path)
@@ -116,8 +112,14 @@ def _plot_law_gap(ax, N: np.ndarray, rows, law: Mapping[str, Any]) -> None:
         fine = np.geomspace(N.min(), N.max(), 50)
         ax.plot(fine, fit["constant"] * fine ** (1.0 - fit["exponent"]), "C1-", lw=1.2,
                 label=f"fit C N^-p: p = {fit['exponent']:.2f} +- {fit['exponent_se']:.2f}")
+    _finish_axes(ax, "N x variance gap of Q_T (inventory units^2)",
+                 "law of the terminal mean inventory (N x gap: flat if O(1/N))")
+
+
+def _finish_axes(ax, ylabel: str, title: str) -> None:
+    """The finite-N panels' common finish: a log axis of the number of players N, labels, legend and title."""
     ax.set_xscale("log")
     ax.set_xlabel("number of players N")
-    ax.set_ylabel("N x variance gap of Q_T (inventory units^2)")
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
-    ax.set_title("law of the terminal mean inventory (N x gap: flat if O(1/N))", fontsize=9)
+    ax.set_title(title, fontsize=9)
