@@ -3,8 +3,9 @@ from pathlib import Path
 
 from mfg_finance.calibration import parameter_values
 from mfg_finance.config import solver_config
+from mfg_finance.equilibrium.config import check_deterministic
 from mfg_finance.equilibrium.outputs import write_equilibrium
-from mfg_finance.equilibrium.pipeline import check_deterministic, solve_run
+from mfg_finance.equilibrium.pipeline import solve_run
 from mfg_finance.io import read_yaml
 from mfg_finance.logs import configure_logging
 

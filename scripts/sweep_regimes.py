@@ -1,7 +1,7 @@
 """Rule sweep_regimes: every point of the liquidity-regimes grid in one job, the heatmaps and the comparison."""
 from mfg_finance.calibration import parameter_values
 from mfg_finance.config import solver_config
-from mfg_finance.equilibrium.pipeline import check_deterministic
+from mfg_finance.equilibrium.config import check_deterministic
 from mfg_finance.equilibrium.regimes import comparison, solve_regimes
 from mfg_finance.io import read_yaml, write_json, write_parquet
 from mfg_finance.logs import configure_logging

@@ -181,7 +181,8 @@ def check_config(config: Mapping[str, Any]) -> None:
             if unknown:
                 raise ConfigError(f"mfg.scenarios.{name}.{section}: unknown key(s) {unknown}; "
                                   f"allowed: {sorted(allowed)}")
-    from mfg_finance.sweeps import sweep_points  # local import: sweeps imports this module
+    from mfg_finance.config_systemic import check_systemic  # local imports: both import this module
+    from mfg_finance.sweeps import sweep_points
 
     for name, spec in config.get("sweeps", {}).items():
         scenario = spec.get("scenario", "baseline")
@@ -197,6 +198,7 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("systemic.sweeps: moved to the sweeps: block (config/README.md), e.g. "
                           "sweeps: {sigma0: {scenario: common_noise, market_share: [0.0, 0.3, 0.7]}, "
                           "urgent_share: {scenario: two_types, urgent_share: [0.1, 0.5, 0.9]}}")
+    check_systemic(config)
     for name, scenario in mfg["scenarios"].items():
         run = mfg_run_overrides(mfg, name)
         sigma0 = run["params"].get("sigma0", 0.0)

@@ -13,9 +13,9 @@ import yaml
 
 from eq_cases import CROWD
 from mfg_finance.cli import main
-from mfg_finance.equilibrium.config import build_problem, run_settings, validate_run
+from mfg_finance.equilibrium.config import build_problem, check_deterministic, run_settings, validate_run
 from mfg_finance.equilibrium.outputs import write_equilibrium
-from mfg_finance.equilibrium.pipeline import check_deterministic, solve_run
+from mfg_finance.equilibrium.pipeline import solve_run
 from mfg_finance.equilibrium.regimes import comparison, regime_points, solve_regimes
 from mfg_finance.errors import ConfigError, MfgConvergenceError
 

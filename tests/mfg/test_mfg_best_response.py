@@ -38,6 +38,13 @@ def stiff_br(stiff):
     return best_response(stiff, 10)
 
 
+@pytest.fixture(scope="module")
+def uncoupled():
+    """eta1 = 0 (exactly LQ): the solution and the best response at N = 10."""
+    sol = _solve(dict(PARAMS, eta1=0.0))
+    return sol, best_response(sol, 10)
+
+
 def test_scalar_minimiser_is_hamiltonian_gap():
     """The compiled scalar minimiser is deviation.hamiltonian_gap's, either side of the kink and at it."""
     rng = np.random.default_rng(5)
@@ -67,27 +74,25 @@ def test_initial_law_of_the_game_is_independent_in_x_and_Q():
     assert abs(np.corrcoef(x, Qbar)[0, 1]) < 5.0 / math.sqrt(M)
 
 
-def test_without_coupling_the_best_response_is_the_greedy_deviation():
+def test_without_coupling_the_best_response_is_the_greedy_deviation(uncoupled):
     """eta1 = 0: nobody's cost depends on the crowd and the players' feedback not on Qbar, so the problem is LQ
     in q alone and the greedy deviation against the exact value is the best response. What the deviator gains
     is only the players' feedback held over the solver's step (O(h^2): 1e-3 of the cost at 160 steps, a quarter
     of that at 320): both gains agree to a part in 1e-2 of themselves (the best response's extra gain is of
     second order in the held feedback's error: one improvement step of an LQ feedback is not yet optimal)."""
-    sol = _solve(dict(PARAMS, eta1=0.0))
-    br = best_response(sol, 10)
+    sol, br = uncoupled
     assert 0.0 <= br.greedy < 2e-3 * sol.expected_cost
     assert -br.difference_error <= br.difference <= 1e-2 * br.greedy
 
 
-def test_without_coupling_the_best_response_is_the_exact_lq_one():
+def test_without_coupling_the_best_response_is_the_exact_lq_one(uncoupled):
     """eta1 = 0 against the exact reference (mfg.best_response_exact: the single agent's Riccati feedback against
     the players' held k_n, the same gain for every N): within the error estimate at N = 2 and 10 on the default
     grid, and within 1% (closer than the default grid) with every Q node and 4 sub-steps."""
-    sol = _solve(dict(PARAMS, eta1=0.0))
+    sol, br = uncoupled
     exact = exact_best_response_of(sol, 10).epsilon
-    for N in (2, 10):
-        br = best_response(sol, N)
-        assert abs(br.epsilon - exact) <= br.epsilon_error
+    for grid in (br, best_response(sol, 2)):
+        assert abs(grid.epsilon - exact) <= grid.epsilon_error
     _, refined = grid_gains(sol, 10, q_stride=1, substeps=4)
     assert abs(refined - exact) < min(1e-2 * exact, abs(br.epsilon - exact))
 

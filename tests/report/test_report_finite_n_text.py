@@ -16,8 +16,8 @@ def _fn(gaps, ses):
 
 def test_unresolved_large_N_consistent_with_the_fit():
     text = " ".join(finite_n_sentences(_fn([3.0e-2, 3.0e-3, 1.0e-4, 2.0e-5], [1e-3, 3e-4, 2e-4, 1e-5])))
-    assert "resolved (above 2 SE) at N = 10, 100 (N x gap, flat for an exact 1/N: 0.3 ± 0.01, 0.3 ± 0.03)" in text
-    assert "the exponent between consecutive N: 1 ± 0.046 (10 to 100); not at N = 1,000" in text
+    assert "resolved (above 2 SE) at N = 10, 100 (N x gap, flat for an exact 1/N: 0.300 ± 0.010, 0.300 ± 0.030)" in text
+    assert "the exponent between consecutive N: 1.000 ± 0.046 (10 to 100); not at N = 1,000" in text
     assert "consistent with the O(1/N) fit but not resolved" in text
     assert "consistent with O(1/N)." in text
 
@@ -60,10 +60,11 @@ def test_best_response_sentence_brackets_epsilon():
 
 
 def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():
+    # each value rounded to its error's two digits, as everywhere in the report (was "1 ± 0.01": p looked exact)
     text = " ".join(finite_n_sentences(_fn([2.97e-2, 2.96e-3, 3.16e-4, 3.03e-5], [4.6e-4, 5.4e-5, 8.0e-6, 1.3e-6])))
-    assert ("resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.297 ± 0.0046"
+    assert ("resolved (above 2 SE) at N = 10, 100, 1,000, 10,000 (N x gap, flat for an exact 1/N: 0.2970 ± 0.0046"
             in text)
-    assert "the exponent between consecutive N: 1 ± 0.01 (10 to 100)" in text
+    assert "the exponent between consecutive N: 1.001 ± 0.010 (10 to 100)" in text
     assert "(1,000 to 10,000)" in text and "not at" not in text
 
 
@@ -73,7 +74,7 @@ def test_next_order_term_is_stated_where_a_pure_power_is_rejected():
     ses = [0.01 * 0.3 / n for n in Ns]
     text = " ".join(finite_n_sentences(_fn(gaps, ses)))
     assert "rejects a pure power N^-1 over these N." in text
-    assert "gap = C/N + D/N^2 (weighted, every N): C = 0.3 ± " in text and "D = -0.15 ± " in text
+    assert "gap = C/N + D/N^2 (weighted, every N): C = 0.3000 ± 0.0018" in text and "D = -0.150 ± 0.036" in text
     assert "O(1/N) with its next-order term fits the data" in text
 
 

@@ -1,10 +1,17 @@
 import copy
+import re
 
 import pytest
 import yaml
 
-from mfg_finance.config import check_config, mfg_run_overrides, solver_config, sweep_run_overrides
+from mfg_finance.config import check_config, mfg_run_overrides, schema_errors, solver_config, sweep_run_overrides
 from mfg_finance.errors import ConfigError
+
+URGENT = {"name": "urgent", "weight": 0.3, "phi_factor": 5.0}
+
+
+def _two_types(*types):
+    return lambda c: c["mfg"]["scenarios"]["two_types"].update(types=list(types))
 
 
 @pytest.fixture()
@@ -62,6 +69,29 @@ def test_precedence_calibration_config_scenario(config):
     (lambda c: c["mfg"]["scenarios"].update(three={"params": {"sigma0": 0.2}, "types": [
         {"name": "a", "weight": 0.2}, {"name": "b", "weight": 0.3}, {"name": "c", "weight": 0.5}]}),
      r"mfg.scenarios.three.types: 3 types with common noise .* at most 2"),
+    # a type list that only the solve job used to refuse
+    (_two_types(URGENT, {"name": "patient", "weight": 0.6}),
+     r"^mfg.scenarios.two_types.types: the weights must sum to 1, got 0.8999"),
+    (_two_types(dict(URGENT, phi=0.3), {"name": "patient", "weight": 0.7}),
+     r"^mfg.scenarios.two_types.types\[0\]: give phi or phi_factor"),
+    (_two_types(dict(URGENT, name="x"), {"name": "x", "weight": 0.7}), r"type names must be unique"),
+    (lambda c: c["mfg"].update(types=[{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.2}]),
+     r"^mfg.types: the weights must sum to 1, got 0.7"),
+    # sigma0 or types at the top of mfg: every scenario systemic (was an IndexError while reading the rules)
+    (lambda c: c["mfg"]["params"].update(sigma0=0.3),
+     r"^mfg.scenarios: mfg.params.sigma0 applies to every scenario.*baseline: \{params: \{sigma0: 0.0\}"),
+    (lambda c: c["mfg"].update(types=[{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}]),
+     r"^mfg.scenarios: mfg.types applies to every scenario"),
+    # the finite-N check's scenario: was silently dropped (unknown, deterministic) or solved without its types
+    (lambda c: c.setdefault("systemic", {}).update(finite_n={"scenario": "nope"}),
+     r"^systemic.finite_n.scenario: 'nope' is not in mfg.scenarios .* or null to skip"),
+    (lambda c: c.setdefault("systemic", {}).update(finite_n={"scenario": "baseline"}),
+     r"^systemic.finite_n.scenario: 'baseline' has no common noise"),
+    (lambda c: c.setdefault("systemic", {}).update(finite_n={"scenario": "two_types"}),
+     r"^systemic.finite_n.scenario: 'two_types' has agent types \(2\)"),
+    # the equilibrium's crowd: refused by its job only after the calibration
+    (lambda c: c["equilibrium"].update(mfg_scenario="common_noise"),
+     r"^equilibrium.mfg_scenario: 'common_noise' has common noise or agent types"),
 ])
 def test_cross_field_errors_name_the_key(config, edit, message):
     cfg = copy.deepcopy(config)
@@ -121,3 +151,41 @@ def test_a_sweep_point_sits_on_its_scenario(config):
     with_types = {**mfg, "types": [{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}]}
     assert len(mfg_run_overrides(with_types, "baseline")["types"]) == 2
     assert mfg_run_overrides(with_types, "two_types")["types"][0]["name"] == "urgent"
+
+
+# Issue 16's systemic keys (mfg_finance.config_systemic): bad type lists, sigma0 / types at the top of mfg, the
+# finite-N and equilibrium scenarios are refused before any job (cases above); their valid variants pass.
+@pytest.fixture()
+def schema(repo_root):
+    return yaml.safe_load((repo_root / "workflow" / "schemas" / "config.schema.yaml").read_text())
+
+
+@pytest.mark.parametrize("edit", [
+    lambda c: c["mfg"].update(params=dict(c["mfg"]["params"], sigma0=0.3), scenarios=dict(
+        c["mfg"]["scenarios"], baseline={"params": {"sigma0": 0.0}}, endogenous_price={"params": {"sigma0": 0.0}})),
+    lambda c: c["mfg"].update(types=[{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}],
+                              scenarios=dict(c["mfg"]["scenarios"], baseline={"types": []},
+                                             common_noise={"params": {"sigma0": None}, "types": []})),
+    lambda c: c.setdefault("systemic", {}).update(finite_n={"scenario": None}),
+    lambda c: c["mfg"]["scenarios"].update(cn2={"params": {"sigma0": 0.2}}),
+], ids=["top_sigma0_with_a_deterministic_scenario", "top_types_with_a_deterministic_scenario",
+        "finite_n_off", "second_common_noise_scenario"])
+def test_valid_systemic_variants_pass(config, schema, edit):
+    cfg = copy.deepcopy(config)
+    edit(cfg)
+    assert schema_errors(cfg, schema) == []
+    check_config(cfg)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["mfg"]["params"].update(sigma0=-0.5), r"^mfg.params.sigma0: -0.5 is not valid"),
+    (_two_types({"name": "urgent", "phi_factor": 5.0}, {"name": "patient", "weight": 0.7}),
+     r"^mfg.scenarios.two_types.types.0: 'weight' is a required property"),
+    (_two_types(dict(URGENT, weight=0.0), {"name": "patient", "weight": 1.0}),
+     r"^mfg.scenarios.two_types.types.0.weight: 0.0 is less than or equal to the minimum of 0"),
+])
+def test_schema_refuses_bad_single_values(config, schema, edit, message):
+    cfg = copy.deepcopy(config)
+    edit(cfg)
+    assert any(re.match(message, line) for line in schema_errors(cfg, schema)), \
+        schema_errors(cfg, schema)

@@ -15,9 +15,9 @@ from mfg_finance.errors import ConfigError
 
 
 def _equilibrium(args: argparse.Namespace) -> int:
-    from mfg_finance.equilibrium.config import run_settings, validate_run
+    from mfg_finance.equilibrium.config import check_deterministic, run_settings, validate_run
     from mfg_finance.equilibrium.outputs import write_equilibrium
-    from mfg_finance.equilibrium.pipeline import check_deterministic, solve_run
+    from mfg_finance.equilibrium.pipeline import solve_run
     from mfg_finance.io import read_yaml
     from mfg_finance.mfg.cli import load_mfg_config, solve_config
     from mfg_finance.user_yaml import read_user_yaml

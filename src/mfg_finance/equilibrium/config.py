@@ -107,6 +107,15 @@ def run_settings(block: Mapping[str, Any], scenario: str) -> dict[str, Any]:
     return run
 
 
+def check_deterministic(mfg_config: Mapping[str, Any], scenario: str) -> None:
+    """The crowd must be the deterministic, one-type MFG (the solver the equilibrium reuses)."""
+    params = mfg_config.get("params") or {}
+    sigma0 = params.get("sigma0", 0.0)
+    if mfg_config.get("types") or sigma0 is None or sigma0 != 0.0:
+        raise ConfigError(f"equilibrium.mfg_scenario: {scenario!r} has common noise or agent types; the "
+                          "equilibrium's crowd is the deterministic one-type MFG (choose e.g. 'baseline')")
+
+
 def _values(entry: Mapping[str, Any]) -> dict[str, float]:
     return {k: float(v["value"] if isinstance(v, Mapping) else v) for k, v in entry.items()
             if isinstance(v, (int, float)) or (isinstance(v, Mapping) and isinstance(v.get("value"), (int, float)))}

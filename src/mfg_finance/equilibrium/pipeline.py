@@ -5,18 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from mfg_finance.errors import ConfigError
 from mfg_finance.equilibrium.config import build_problem
 from mfg_finance.equilibrium.fixed_point import EquilibriumSolution, solve_equilibrium
-
-
-def check_deterministic(mfg_config: Mapping[str, Any], scenario: str) -> None:
-    """The crowd must be the deterministic, one-type MFG (the solver the equilibrium reuses)."""
-    params = mfg_config.get("params") or {}
-    sigma0 = params.get("sigma0", 0.0)
-    if mfg_config.get("types") or sigma0 is None or sigma0 != 0.0:
-        raise ConfigError(f"equilibrium.mfg_scenario: {scenario!r} has common noise or agent types; the "
-                          "equilibrium's crowd is the deterministic one-type MFG (choose e.g. 'baseline')")
 
 
 def solve_run(mfg_config: Mapping[str, Any], mfg_doc: Mapping[str, Any], mm_doc: Mapping[str, Any],

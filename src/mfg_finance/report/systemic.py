@@ -343,11 +343,11 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
     scaled = [r for r in fn["rows"] if r["N"] in set(fit["resolved"])]
     if scaled:
         said += (" (N x gap, flat for an exact 1/N: " + ", ".join(
-            f"{num(r['N'] * r['cost_gap'], 3)} ± {num(r['N'] * r['cost_gap_se'], 2)}" for r in scaled) + ")")
+            plus_minus(r['N'] * r['cost_gap'], r['N'] * r['cost_gap_se']) for r in scaled) + ")")
     local = fit.get("local_exponents") or []
     if local:
         said += ("; the exponent between consecutive N: " + ", ".join(
-            f"{num(e['exponent'], 3)} ± {num(e['exponent_se'], 2)} ({e['N'][0]:,} to {e['N'][1]:,})" for e in local))
+            f"{plus_minus(e['exponent'], e['exponent_se'])} ({e['N'][0]:,} to {e['N'][1]:,})" for e in local))
     pulls = _unresolved_pulls(fn, fit)
     if not pulls:
         return said + "."
@@ -455,16 +455,16 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
         verdict = ("consistent with O(1/N)" if fit["p_value_one_over_N"] >= 0.05
                    else "rejects a pure power N^-1 over these N")
         out.append(f"Mean-cost gap fitted over every N with the Monte Carlo errors as weights: gap = C N^-p with "
-                   f"p = {num(fit['exponent'], 3)} ± {num(fit['exponent_se'], 2)} (68% profile interval {interval}), "
-                   f"C = {num(fit['constant'], 3)} ± {num(fit['constant_se'], 2)}, chi-square {num(fit['chi2'], 3)} "
+                   f"p = {plus_minus(fit['exponent'], fit['exponent_se'])} (68% profile interval {interval}), "
+                   f"C = {plus_minus(fit['constant'], fit['constant_se'])}, chi-square {num(fit['chi2'], 3)} "
                    f"on {fit['dof']} degrees of freedom (p-value {num(fit['p_value_fit'], 2)}); the O(1/N) hypothesis (p = 1) against it: likelihood-ratio "
                    f"p-value {num(fit['p_value_one_over_N'], 2)}, {verdict}.")
         expansion = fit.get("expansion")
         if expansion:
             fits = "fits" if expansion["p_value"] >= 0.05 else "does not fit"
             out.append(f"With the next term of the gap's expansion in 1/N, gap = C/N + D/N^2 (weighted, every N): "
-                       f"C = {num(expansion['constant'], 3)} ± {num(expansion['constant_se'], 2)}, "
-                       f"D = {num(expansion['next_order'], 3)} ± {num(expansion['next_order_se'], 2)}, chi-square "
+                       f"C = {plus_minus(expansion['constant'], expansion['constant_se'])}, "
+                       f"D = {plus_minus(expansion['next_order'], expansion['next_order_se'])}, chi-square "
                        f"{num(expansion['chi2'], 3)} on {expansion['dof']} degrees of freedom (p-value "
                        f"{num(expansion['p_value'], 2)}): O(1/N) with its next-order term {fits} the data.")
         out.append(_resolution_sentence(fn, fit))

@@ -1,0 +1,103 @@
+"""Checks of the systemic keys (``mfg.params.sigma0``, ``mfg.types``, ``systemic.finite_n``) before any job.
+
+The schema checks each type entry on its own; these checks need the whole list or several keys, and
+without them a bad value surfaced only inside a job (weights that do not sum to 1, a type giving both
+``phi`` and ``phi_factor``), or not at all (a misspelt finite-N scenario silently dropped the check), or
+as a bare ``IndexError`` while Snakemake read the rules (``sigma0`` or ``types`` at the top of ``mfg``
+making every scenario systemic). Each raises :class:`ConfigError` naming the key and what to write.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from mfg_finance.errors import ConfigError
+
+#: Stand-ins for the calibrated parameters a type may be relative to (``phi_factor``, ``gamma_T_factor``):
+#: the checks below concern the list's shape, names and weights, which do not depend on their values.
+_PLACEHOLDERS = {"phi": 1.0, "gamma_T": 1.0, "sigma": 1.0}
+
+
+def _types_key(mfg: Mapping[str, Any], scenario: str) -> str:
+    """Where a scenario's types are written: its own ``types``, or the top-level ``mfg.types``."""
+    return f"mfg.scenarios.{scenario}.types" if "types" in mfg["scenarios"][scenario] else "mfg.types"
+
+
+def check_types(mfg: Mapping[str, Any]) -> None:
+    """Every scenario's type list passes :func:`mfg_finance.mfg.agent_types.validate_types`."""
+    from mfg_finance.config import mfg_run_overrides
+    from mfg_finance.mfg.agent_types import validate_types
+
+    for name in mfg["scenarios"]:
+        run = mfg_run_overrides(mfg, name)
+        params = {k: (_PLACEHOLDERS.get(k, 0.0) if v is None else v) for k, v in run["params"].items()}
+        params.update({k: v for k, v in _PLACEHOLDERS.items() if k not in params})
+        try:
+            validate_types(run.get("types"), params)
+        except ConfigError as exc:
+            message = str(exc)
+            key = _types_key(mfg, name)
+            raise ConfigError(key + message[len("mfg.types"):] if message.startswith("mfg.types")
+                              else f"{key}: {message}") from None
+
+
+def check_deterministic_scenario(mfg: Mapping[str, Any]) -> None:
+    """At least one scenario without common noise or types: calibration diagnostics, the notebook and the
+    deterministic figures read its solution."""
+    from mfg_finance.config import mfg_run_overrides
+    from mfg_finance.mfg.systemic import is_systemic
+
+    if all(is_systemic(mfg_run_overrides(mfg, name)) for name in mfg["scenarios"]):
+        top = [key for key, set_ in (("mfg.params.sigma0", mfg["params"].get("sigma0", 0.0) != 0.0),
+                                     ("mfg.types", bool(mfg.get("types")))) if set_]
+        cause = (f"{' and '.join(top)} {'apply' if len(top) > 1 else 'applies'} to every scenario" if top
+                 else "every scenario has common noise or agent types")
+        raise ConfigError(f"mfg.scenarios: {cause}, so none is left for the deterministic solver, which the "
+                          "calibration diagnostics, the notebook and the MFG figures need; keep one scenario "
+                          "without them, e.g. mfg.scenarios.baseline: {params: {sigma0: 0.0}, types: []}, or set "
+                          "sigma0 / types in the scenarios that should have them (as config/config.yaml does)")
+
+
+def check_finite_n(config: Mapping[str, Any]) -> None:
+    """``systemic.finite_n.scenario`` is null (no check) or a scenario of ``mfg.scenarios`` with common noise
+    and no agent types (the N-player game of :mod:`mfg_finance.mfg.finite_n` is one type's)."""
+    from mfg_finance.config import mfg_run_overrides
+
+    mfg = config["mfg"]
+    scenario = ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
+    if scenario is None:
+        return
+    if scenario not in mfg["scenarios"]:
+        raise ConfigError(f"systemic.finite_n.scenario: {scenario!r} is not in mfg.scenarios "
+                          f"({sorted(mfg['scenarios'])}); name the common-noise scenario the N-player game is "
+                          "checked against, or null to skip the finite-N check")
+    run = mfg_run_overrides(mfg, scenario)
+    if run.get("types"):
+        raise ConfigError(f"systemic.finite_n.scenario: {scenario!r} has agent types ({len(run['types'])}); the "
+                          "N-player game simulates the one-type crowd of mfg.params (docs/mfg.md, section 10): "
+                          "name a scenario without types (or give it types: [])")
+    if run["params"].get("sigma0", 0.0) == 0.0:
+        raise ConfigError(f"systemic.finite_n.scenario: {scenario!r} has no common noise (sigma0 0), so no "
+                          "finite-N check would run; name a scenario with sigma0 null (calibrated) or > 0, or "
+                          "null to skip the check")
+
+
+def check_equilibrium_crowd(config: Mapping[str, Any]) -> None:
+    """Each ``equilibrium`` run's ``mfg_scenario`` is a deterministic one-type scenario (its jobs check it too,
+    but only once the calibration has run)."""
+    from mfg_finance.config import mfg_run_overrides
+    from mfg_finance.equilibrium.config import check_deterministic, run_settings
+
+    block = config.get("equilibrium") or {}
+    names = {block.get("mfg_scenario", "baseline")}
+    names.update(run_settings(block, name).get("mfg_scenario", "baseline") for name in block.get("scenarios") or {})
+    for scenario in sorted(names):
+        check_deterministic(mfg_run_overrides(config["mfg"], scenario), scenario)
+
+
+def check_systemic(config: Mapping[str, Any]) -> None:
+    """All the checks of this module."""
+    check_types(config["mfg"])
+    check_deterministic_scenario(config["mfg"])
+    check_finite_n(config)
+    check_equilibrium_crowd(config)
