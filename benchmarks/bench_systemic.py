@@ -42,7 +42,7 @@ from mfg_finance.mfg.common_noise_dispersion import terminal_dispersion
 from mfg_finance.mfg.common_noise_outcomes import path_outcomes_with_estimate
 from mfg_finance.mfg.best_response import best_response, grid_gains
 from mfg_finance.mfg.deviation import complete_epsilon_study, policy_value
-from mfg_finance.mfg.deviation_game import play_deviation
+from mfg_finance.mfg.deviation_game import extrapolate, play_deviation
 from mfg_finance.mfg.epsilon_nash import epsilon_study
 from mfg_finance.mfg.finite_n import convergence_study, law_prediction
 from mfg_finance.mfg import types_common_noise as tcn
@@ -272,12 +272,10 @@ def best_response_reference(nt: int = 320, reference=(401, 1, 16)) -> None:
 
 
 def best_response_played(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
-    """Markdown table (docs/mfg.md section 10): per case and N the grid best response (± error estimate), its
-    policy (``BestResponse.policy``) played in the game against the ``N - 1`` others, the greedy deviation played on
+    """Markdown table (docs/mfg.md section 10): per case and N the grid best response (± error estimate), played in
+    the game (the ``BestResponse`` as the deviation rule) against the ``N - 1`` others, the greedy deviation played on
     the same noises, and the paired difference BR - greedy (seed 1, ``levels`` sub-steps, ± SE ± time error),
     against the grid's difference; CPU seconds of the two plays (``time.process_time``, under load)."""
-    from mfg_finance.mfg.deviation_game import extrapolate
-
     print(f"| case | N | games | BR on the grid | BR played | greedy played | BR - greedy played (paired) "
           f"| BR - greedy on the grid | CPU s (both plays) |")
     print("|---" * 9 + "|")
@@ -286,8 +284,7 @@ def best_response_played(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
         for N, M in ((10, 1000), (100, 100)):
             br = best_response(sol, N)
             start = time.process_time()
-            played = play_deviation(sol, br.value, M=M, seed=1, levels=levels,
-                                    deviation=lambda n, _t, *point: br.policy(n, *point))
+            played = play_deviation(sol, br.value, M=M, seed=1, levels=levels, deviation=br)
             greedy = play_deviation(sol, br.value, M=M, seed=1, levels=levels)
             cpu = time.process_time() - start
             extra = extrapolate({s: played.levels[s].gain - greedy.levels[s].gain for s in levels})

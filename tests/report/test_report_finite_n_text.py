@@ -122,3 +122,17 @@ def test_law_of_Q_T_with_a_next_order_term_at_N_10():
     far = _with_law(gaps, ses, C=0.0175, C_se=C_se)
     far["law"]["var_gap_pulls"]["10"] = 3.2
     assert "O(1/N) is not confirmed there" in " ".join(finite_n_sentences(far))
+
+
+def test_law_of_Q_T_says_when_the_pure_power_is_rejected_though_every_point_is_within_3_SE():
+    """The real-data run (COTAHIST January 2021): pulls 2.97, -0.74, 0.57, -1.98, p = 1 rejected (LR p-value
+    0.0006), D/N^2 resolved. The sentence gave the p-value bare and then "converges at O(1/N) as predicted"."""
+    gaps = [0.01743 / 10, 0.01552 / 100, 0.01617 / 1000, 0.01494 / 10000]
+    ses = [0.00046 / 10, 0.00041 / 100, 0.00045 / 1000, 0.00041 / 10000]
+    fn = _with_law(gaps, ses, C=0.015879, C_se=0.000241)
+    law = fn["law"]["rate_fit"]
+    assert law["p_value_one_over_N"] < 0.05 and max(abs(z) for z in fn["law"]["var_gap_pulls"].values()) <= 3.0
+    text = " ".join(finite_n_sentences(fn))
+    assert "O(1/N) likelihood-ratio p-value 0.00059, rejects a pure power N^-1 over these N; with the next-order" in text
+    assert "converges at O(1/N) with the predicted constant, the pure power's rejection carried by D/N^2" in text
+    assert "as predicted" not in text

@@ -379,7 +379,8 @@ def law_sentence(fn: Mapping[str, Any]) -> str | None:
     off = [n for n, z in pulls.items() if abs(z) > 3.0]
     fit = law.get("rate_fit")
     rate = (f"; fitted over every N, gap = C N^-p with p = {plus_minus(fit['exponent'], fit['exponent_se'])}, "
-            f"O(1/N) likelihood-ratio p-value {num(fit['p_value_one_over_N'], 2)}" if fit else "")
+            f"O(1/N) likelihood-ratio p-value {num(fit['p_value_one_over_N'], 2)}, "
+            f"{_power_verdict(fit['p_value_one_over_N'])}" if fit else "")
     expansion = (fit or {}).get("expansion")
     if expansion:
         z = _expansion_pull(expansion, pred)
@@ -387,7 +388,7 @@ def law_sentence(fn: Mapping[str, Any]) -> str | None:
                  f"{plus_minus(expansion['constant'], expansion['constant_se'])} ({num(z, 2)} SE from the prediction), "
                  f"D = {plus_minus(expansion['next_order'], expansion['next_order_se'])} (chi-square p-value "
                  f"{num(expansion['p_value'], 2)})")
-    verdict = _law_verdict(off, expansion, pred)
+    verdict = _law_verdict(off, expansion, pred, pure_power_rejected=bool(fit) and fit["p_value_one_over_N"] < 0.05)
     means = [r for r in rows if abs(r["Q_T_mean_gap"]) > EFFECT_SES * r["Q_T_mean_gap_se"]]
     mean_text = ("the mean of Q_T differs from the MFG's by more than 2 SE of the pairs at N = "
                  + ", ".join(f"{r['N']:,} ({plus_minus(r['Q_T_mean_gap'], r['Q_T_mean_gap_se'])})" for r in means)
@@ -413,12 +414,22 @@ def _expansion_agrees(expansion: Mapping[str, Any] | None, pred: Mapping[str, An
     return bool(expansion) and expansion["p_value"] >= 0.05 and abs(_expansion_pull(expansion, pred)) <= 3.0
 
 
-def _law_verdict(off: Sequence[int], expansion: Mapping[str, Any] | None, pred: Mapping[str, Any]) -> str:
+def _power_verdict(p_value: float) -> str:
+    """What the likelihood-ratio test of ``p = 1`` says, in the words of both finite-N fits."""
+    return "consistent with O(1/N)" if p_value >= 0.05 else "rejects a pure power N^-1 over these N"
+
+
+def _law_verdict(off: Sequence[int], expansion: Mapping[str, Any] | None, pred: Mapping[str, Any], *,
+                 pure_power_rejected: bool = False) -> str:
     """Whether the variance gap converges at the predicted O(1/N): every point within 3 SE of ``C/N``, or
-    :func:`_expansion_agrees` (points off ``C/N`` then carry the next-order term)."""
+    :func:`_expansion_agrees` (points off ``C/N`` then carry the next-order term). Where the pure power is
+    rejected while every point is within 3 SE of ``C/N``, the next-order term is named: "as predicted" alone
+    read as a contradiction of the rejection just stated."""
     agrees = _expansion_agrees(expansion, pred)
     listed = ", ".join(f"{n:,}" for n in off)
     if not off:
+        if pure_power_rejected and agrees:
+            return "converges at O(1/N) with the predicted constant, the pure power's rejection carried by D/N^2"
         return "converges at O(1/N) as predicted"
     if agrees:
         return (f"converges at O(1/N) with the predicted constant; at N = {listed} the gap is more than 3 SE from "
@@ -452,8 +463,7 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     if fit:
         lo, hi = fit["exponent_interval"]
         interval = f"{'unbounded' if lo is None else num(lo, 3)} to {'unbounded' if hi is None else num(hi, 3)}"
-        verdict = ("consistent with O(1/N)" if fit["p_value_one_over_N"] >= 0.05
-                   else "rejects a pure power N^-1 over these N")
+        verdict = _power_verdict(fit["p_value_one_over_N"])
         out.append(f"Mean-cost gap fitted over every N with the Monte Carlo errors as weights: gap = C N^-p with "
                    f"p = {plus_minus(fit['exponent'], fit['exponent_se'])} (68% profile interval {interval}), "
                    f"C = {plus_minus(fit['constant'], fit['constant_se'])}, chi-square {num(fit['chi2'], 3)} "
