@@ -33,6 +33,7 @@ def test_chosen_gamma_meets_the_limit_within_its_standard_error():
 def test_unreachable_limit_is_reported_not_hidden():
     frontier, choice = cvar_frontier_search(PARAMS, max_loss=-1e9, **SEARCH)
     assert not choice["admissible_found"] and choice["gamma"] is None and "no gamma" in choice["reason"]
+    assert "keeps CVaR 10% - se at or above 1e+09 BRL" in choice["reason"]       # a gain the worst paths must make
     assert not frontier["admissible"].any()
     with pytest.raises(ConfigError, match="gammas"):
         cvar_frontier_search(PARAMS, max_loss=0.0, **dict(SEARCH, gammas=[0.1]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 from mfg_finance.errors import ConfigError
 from mfg_finance.mfg import solve
 from mfg_finance.config import sweep_run_overrides
-from mfg_finance.mfg.systemic import is_systemic, run_common_noise, run_types, run_types_common_noise, systemic_config
+from mfg_finance.mfg.systemic import (is_systemic, run_common_noise, run_finite_n, run_types, run_types_common_noise,
+                                      systemic_config)
 from mfg_finance.sweeps import aggregate_points, solve_point
 
 CALIBRATED = {"sigma": 0.5, "eta0": 5.0e-4, "eta1": 1.0e-3, "phi": 0.035, "gamma_T": 0.57,
@@ -58,6 +60,16 @@ def test_common_noise_scenario_summary_is_deterministic():
     assert cost["error"] >= abs(cost["estimate_time"] + cost["estimate_space"])
     assert one["outcomes"]["price_impact"]["se"] > 0.0
     assert arrays["band_Q"].shape == (5, 41) and "band_price" in arrays
+
+
+def test_finite_n_metrics_are_the_same_bytes_for_the_same_config_and_seed():
+    """Two identical cold runs of the default pipeline wrote different finite_n/metrics.json: the best response's
+    measured cpu_seconds was among the results."""
+    cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, RUN)
+    settings = {**SETTINGS, "finite_n": {"Ns": [10, 100], "game_pairs": 50, "agent_paths": 400, "limit_paths": 200,
+                                         "min_replications": 2, "seed": 5, "epsilon_Ns": [10]}}
+    one, two = (json.dumps(run_finite_n(cfg, settings), sort_keys=True) for _ in range(2))
+    assert one == two and '"best_response"' in one
 
 
 def _mfg_config():

@@ -36,10 +36,11 @@ def test_epsilon_sentences_name_both_parts():
     apart = dict(row, N=100, difference=-3e-5, confirmed=False)
     fn["epsilon_complete"] = [row, apart]
     text = " ".join(finite_n_sentences(fn))
-    assert "environment part" in text and "N = 10: 1e-06 ± 2e-06" in text
-    assert "lower bound on epsilon" in text and "N = 10: 5e-05 ± 4e-06 ± 3e-06" in text
+    # every value rounded to its uncertainty's second digit (was "5e-05 ± 4e-06 ± 3e-06")
+    assert "environment part" in text and "N = 10: 0.0000010 ± 0.0000020" in text
+    assert "lower bound on epsilon" in text and "N = 10: 0.0000500 ± 0.0000040 ± 0.0000030" in text
     assert "agrees within 3 SE plus the time errors at N = 10" in text
-    assert "differs at N = 100 by -3e-05 ± 2e-06 ± 1e-06" in text
+    assert "differs at N = 100 by -0.0000300 ± 0.0000020 ± 0.0000010" in text
     assert "best response" not in text.split("(docs/mfg.md section 10).")[-1]     # no grid blocks: no sentence
 
 
@@ -53,9 +54,10 @@ def test_best_response_sentence_brackets_epsilon():
     below = dict(row, N=100, best_response=dict(row["best_response"], epsilon=1e-5, epsilon_error=1e-6))
     fn["epsilon_complete"] = [row, below]
     text = " ".join(finite_n_sentences(fn))
-    assert ("N = 10: 0.000187 ± 1e-05 against 0.000127 ± 1.3e-05 for the greedy deviation on the same grid "
-            "(difference 6e-05 ± 3.5e-06, 47% more)") in text
-    assert ("So epsilon lies between 0.00014 (greedy, played) and 0.00019 ± 1e-05 (best response) at N = 10; "
+    assert ("N = 10: 0.000187 ± 0.000010 against 0.000127 ± 0.000013 for the greedy deviation on the same grid "
+            "(difference 0.0000600 ± 0.0000035, 47.2 ± 7.6% more)") in text
+    assert ("So epsilon lies between 0.0001350 ± 0.0000070 ± 0.0000050 (greedy, played) and 0.000187 ± 0.000010 "
+            "(best response) at N = 10; "
             "is not bracketed at N = 100") in text
 
 
@@ -120,3 +122,17 @@ def test_law_of_Q_T_with_a_next_order_term_at_N_10():
     far = _with_law(gaps, ses, C=0.0175, C_se=C_se)
     far["law"]["var_gap_pulls"]["10"] = 3.2
     assert "O(1/N) is not confirmed there" in " ".join(finite_n_sentences(far))
+
+
+def test_law_of_Q_T_says_when_the_pure_power_is_rejected_though_every_point_is_within_3_SE():
+    """The real-data run (COTAHIST January 2021): pulls 2.97, -0.74, 0.57, -1.98, p = 1 rejected (LR p-value
+    0.0006), D/N^2 resolved. The sentence gave the p-value bare and then "converges at O(1/N) as predicted"."""
+    gaps = [0.01743 / 10, 0.01552 / 100, 0.01617 / 1000, 0.01494 / 10000]
+    ses = [0.00046 / 10, 0.00041 / 100, 0.00045 / 1000, 0.00041 / 10000]
+    fn = _with_law(gaps, ses, C=0.015879, C_se=0.000241)
+    law = fn["law"]["rate_fit"]
+    assert law["p_value_one_over_N"] < 0.05 and max(abs(z) for z in fn["law"]["var_gap_pulls"].values()) <= 3.0
+    text = " ".join(finite_n_sentences(fn))
+    assert "O(1/N) likelihood-ratio p-value 0.00059, rejects a pure power N^-1 over these N; with the next-order" in text
+    assert "converges at O(1/N) with the predicted constant, the pure power's rejection carried by D/N^2" in text
+    assert "as predicted" not in text

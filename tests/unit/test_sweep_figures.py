@@ -68,3 +68,15 @@ def test_lines_carry_error_bars_and_mark_a_speed_read_from_a_mean_within_noise()
         assert "bars: discretisation estimate + 2 Monte Carlo SE" in fig._suptitle.get_text()
     finally:
         plt.close(fig)
+
+
+def test_bars_title_names_only_the_parts_the_bars_hold():
+    """A sweep without common noise (eta1, urgent_share) has no Monte Carlo SE: its title said "+ 2 Monte Carlo SE"."""
+    table = pd.DataFrame({"param_eta1": [0.0, 0.01], "converged": [True, True], "liquidation_speed": [13.8, 11.3],
+                          "terminal_dispersion": [0.08, 0.07], "total_cost": [0.33, 0.69],
+                          "total_cost_error": [3e-5, 1.5e-4]})
+    fig = _lines(table, "param_eta1", "eta1", others=[])
+    try:
+        assert fig._suptitle.get_text().endswith("; bars: discretisation estimate")
+    finally:
+        plt.close(fig)

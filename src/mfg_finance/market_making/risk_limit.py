@@ -105,8 +105,10 @@ def cvar_frontier_search(params: MultiAssetParameters, *, strategy: str, gammas,
               "limit": limit, "n_evaluated": int(len(frontier)),
               "admissible_found": bool(frontier["admissible"].any())}
     if not choice["admissible_found"]:
-        choice.update(gamma=None, reason=f"no gamma in [{gammas[0]:g}, {gammas[-1]:g}] 1/BRL meets loss + se "
-                                          f"<= {max_loss:g} BRL; raise the grid or the limit")
+        # in CVaR terms, so that a negative max_loss (the worst paths must gain) is not read as a loss
+        choice.update(gamma=None, reason=f"no gamma in [{gammas[0]:g}, {gammas[-1]:g}] 1/BRL keeps CVaR "
+                                          f"{100 * cvar_level:g}% - se at or above {-max_loss:g} BRL (loss + se <= "
+                                          f"max_loss = {max_loss:g} BRL); widen the gamma grid or loosen the limit")
         return frontier, choice
     best = frontier[frontier["admissible"]].sort_values(["pnl_mean", "gamma"], ascending=[False, True]).iloc[0]
     check = _point(params, best["gamma"], strategy=strategy, cvar_level=cvar_level,

@@ -121,7 +121,9 @@ def _lines(table, x_name, title, others):
         if others:
             ax.legend(fontsize=7)
     n_failed = int((~table["converged"]).sum())
-    bars = any(c.endswith(("_error", "_se")) for c in table.columns)
+    # name only the parts the bars hold: a sweep without common noise has no Monte Carlo SE
+    parts = [name for suffix, name in (("_error", "discretisation estimate"), ("_se", "2 Monte Carlo SE"))
+             if any(c.endswith(suffix) and table[c].notna().any() for c in table.columns)]
     fig.suptitle(f"{title}: {len(table)} points, {n_failed} not converged (red ✕)"
-                 + ("; bars: discretisation estimate + 2 Monte Carlo SE" if bars else ""))
+                 + (f"; bars: {' + '.join(parts)}" if parts else ""))
     return fig
