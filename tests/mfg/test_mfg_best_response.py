@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mfg_finance.mfg.best_response import (
-    best_response, grid_gains, policy_iteration_gains, x_nodes)
+    DIFFERENCE_SAFETY, best_response, grid_gains, policy_iteration_gains, x_nodes)
 from mfg_finance.mfg.best_response_exact import exact_best_response_of
 from mfg_finance.mfg.best_response_kernel import minimise
 from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
@@ -206,3 +206,19 @@ def test_realistic_calibration_best_response_and_played_greedy():
         if N == 10:
             games = play_deviation(sol, br.value, M=1000, seed=1, levels=(1, 2, 4)).simulated
             assert abs(games.value - br.greedy) <= 3.0 * games.se + games.time_error + br.greedy_error
+
+
+@pytest.mark.slow
+def test_error_estimates_cover_the_true_error_where_the_difference_is_small():
+    """Stiff baseline, N = 100, 320 steps (the difference BR - greedy is 3% of the gains and converges
+    pre-asymptotically on the default grid): every estimate covers the true error, against 401 x nodes, every Q
+    node and 4 sub-steps (benchmarks/RESULTS.md: the difference moves by 0.4e-8 more from 4 to 16 sub-steps);
+    the sum of the difference's spreads alone does not (0.74 of its error here), hence DIFFERENCE_SAFETY."""
+    sol = _solve(PARAMS, nt=320)
+    br = best_response(sol, 100)
+    greedy, best = grid_gains(sol, 100, nx=401, q_stride=1, substeps=4)
+    assert br.epsilon_error >= abs(br.epsilon - best)
+    assert br.greedy_error >= abs(br.greedy - greedy)
+    true_error = abs(br.difference - (best - greedy))
+    assert br.difference_error >= 1.5 * true_error
+    assert br.difference_error / DIFFERENCE_SAFETY < true_error
