@@ -22,7 +22,8 @@ without common noise and on finer solver steps.
 ``python benchmarks/bench_systemic.py best_response``: the best response's gain on the ``(t, Q, x)`` grid next to
 the greedy deviation's (grid and played), their error estimates and CPU time (``mfg.best_response``), on the stiff
 baseline and real-data-like parameters at N = 10 and 100; then both gains under ``x``, ``Q`` and time refinement.
-``... best_response_played``: the grid best response's policy played in the game (``deviation_game``, paired with
+``... best_response_reference``: the default grid's gains and error estimates against a much finer grid, the ratio
+estimate / true error, same cases. ``... best_response_played``: the grid best response's policy played in the game (``deviation_game``, paired with
 the greedy deviation on the same noises) against its grid gain, same cases.
 """
 
@@ -249,6 +250,27 @@ def best_response_study(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
                   f"| {br - greedy:.4g} |", flush=True)
 
 
+def best_response_reference(nt: int = 320, reference=(401, 1, 16)) -> None:
+    """Markdown table (benchmarks/RESULTS.md, review of the best response's error estimate): per case and N the
+    default grid's BR, greedy and difference with their error estimates against a much finer grid (``reference``:
+    ``x`` nodes, ``Q`` stride, sub-steps), and the ratio estimate / true error; CPU seconds (under load)."""
+    print("| case | N | figure | default grid ± estimate | reference | true error | estimate / true error |")
+    print("|---" * 7 + "|")
+    for name, params in (("stiff baseline", PARAMS), ("real-data-like", REALISTIC)):
+        sol = solve_with_estimate(params, T=T, nt=nt, nQ=201, halfwidth=default_halfwidth(params, T)).fine
+        for N in (10, 100):
+            br = best_response(sol, N)
+            start = time.process_time()
+            greedy, best = grid_gains(sol, N, nx=reference[0], q_stride=reference[1], substeps=reference[2])
+            cpu = time.process_time() - start
+            for label, value, error, ref in (("BR", br.epsilon, br.epsilon_error, best),
+                                             ("greedy", br.greedy, br.greedy_error, greedy),
+                                             ("BR - greedy", br.difference, br.difference_error, best - greedy)):
+                print(f"| {name} | {N} | {label} | {value:.5g} ± {error:.2g} | {ref:.5g} | {abs(value - ref):.2g} "
+                      f"| {error / abs(value - ref):.2f} |", flush=True)
+            print(f"<!-- CPU s: default with companions {br.cpu_seconds:.1f}, reference {cpu:.1f} -->", flush=True)
+
+
 def best_response_played(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
     """Markdown table (docs/mfg.md section 10): per case and N the grid best response (± error estimate), played in
     the game (the ``BestResponse`` as the deviation rule) against the ``N - 1`` others, the greedy deviation played on
@@ -274,5 +296,6 @@ def best_response_played(nt: int = 320, levels=(1, 2, 4, 8)) -> None:
 
 if __name__ == "__main__":
     modes = {"epsilon": epsilon_confirmation, "epsilon-isolation": epsilon_isolation, "finite_n": finite_n_crosscheck,
-             "law": law_cost, "best_response": best_response_study, "best_response_played": best_response_played}
+             "law": law_cost, "best_response": best_response_study, "best_response_played": best_response_played,
+             "best_response_reference": best_response_reference}
     modes.get(sys.argv[1] if sys.argv[1:] else "", main)()

@@ -74,13 +74,15 @@ def test_a_share_marker_with_a_ratio_off_every_candidate_is_unexplained():
 
 
 def test_an_ex_session_range_admitting_factors_far_apart_is_unexplained_not_guessed():
-    # Real case: BSLI3 on 2021-01-05 (EB, close 156.00 then range 17.99-39.00) fits 4- to 9-for-1.
-    frame = inject(series(seed=9), 15, factor=5.0, marker="EB")
+    # Real case: BSLI3 on 2021-01-05 (EB, close 156.00 then range 17.99-39.00) fits 4- to 9-for-1; an asset
+    # moving 8% a day, so the later sessions cannot choose either (tests/corporate/test_later_sessions.py).
+    frame = inject(series(seed=9, vol=0.08), 15, factor=5.0, marker="EB")
     before = frame["close"].iat[14]
     frame.loc[frame.index[15], ["low", "high"]] = before / 9.0, before / 4.0
     events = infer_events(frame)
     assert list(events["kind"]) == ["unexplained"]
     assert "ambiguous: 4-for-1, 5-for-1" in events["evidence"].iat[0]
+    assert "all within 3 sd: no verdict" in events["evidence"].iat[0]
     # Neighbours a tolerance apart (15 and 16 for 1, as several BDRs on 2021-01-27) stay a split.
     close = inject(series(seed=9), 15, factor=15.0, marker="EB")
     before = close["close"].iat[14]
@@ -111,13 +113,15 @@ def test_bad_settings_and_columns_are_named():
     assert infer_events(series()).empty
 
 
-def _reverse_split_pair(tmp_path, *, with_sibling: bool = True, sibling_factor: float = 0.1) -> pd.DataFrame:
+def _reverse_split_pair(tmp_path, *, with_sibling: bool = True, sibling_factor: float = 0.1,
+                        pn_vol: float = 0.015) -> pd.DataFrame:
     """Two classes of one issuer, 1-for-10 reverse split (``EG``) on the same session, as a COTAHIST file
     read back: the PN's ex-session range admits 1-for-9 and 1-for-10 (the pattern of OIBR4 on 2023-01-09),
-    the ON's admits one factor."""
+    the ON's admits one factor. ``pn_vol``: the PN's daily volatility (its later sessions decide at 0.015,
+    not at 0.08)."""
     at = 12
-    pn = inject(series("SYNO4", seed=21, price=0.47, spec="PN      N1", distribution=108), at, factor=0.1,
-                marker="EG")
+    pn = inject(series("SYNO4", seed=21, price=0.47, vol=pn_vol, spec="PN      N1", distribution=108), at,
+                factor=0.1, marker="EG")
     before = pn["close"].iat[at - 1]
     pn.loc[pn.index[at], ["low", "high"]] = before * 8.9, before * 11.2     # 1/8 and 1/12 out, 1/9 and 1/10 in
     pn.loc[pn.index[at], ["open", "avg", "close"]] = before * 8.9, before * 10.2, before * 10.0
@@ -143,17 +147,22 @@ def test_an_undetermined_reverse_split_takes_the_factor_of_the_issuers_other_cla
     assert "resolved by issuer SYNO's other class the same session (SYNO3 1-for-10)" in pn["evidence"]
 
 
-def test_without_a_determined_sibling_the_ambiguous_reverse_split_stays_a_break_and_says_so(tmp_path):
+def test_without_a_determined_sibling_the_later_sessions_decide_or_it_stays_a_break_and_says_so(tmp_path):
     alone = infer_events(_reverse_split_pair(tmp_path, with_sibling=False))
-    assert list(alone["kind"]) == ["unexplained"]
-    assert alone["evidence"].iat[0].endswith("; no other class of issuer SYNO has a factor determined that session; "
-                                             "left unexplained: the return across this session is excluded from "
-                                             "every statistic (a break)")
-    # A sibling whose own factor is not one of this class's fits does not lend it.
+    assert (alone["kind"].tolist(), alone["factor"].tolist()) == (["reverse_split"], [0.1])
+    assert ("; no other class of issuer SYNO has a factor determined that session; later sessions: "
+            in alone["evidence"].iat[0]) and alone["evidence"].iat[0].endswith("resolved by the later sessions")
+    wild = infer_events(_reverse_split_pair(tmp_path, with_sibling=False, pn_vol=0.08))
+    assert list(wild["kind"]) == ["unexplained"]
+    assert "; no other class of issuer SYNO has a factor determined that session; later sessions: " in \
+        wild["evidence"].iat[0]
+    assert wild["evidence"].iat[0].endswith("no verdict; left unexplained: the return across this session is "
+                                            "excluded from every statistic (a break)")
+    # A sibling whose own factor is not one of this class's fits does not lend it (its own later sessions do).
     other = infer_events(_reverse_split_pair(tmp_path, sibling_factor=0.2)).set_index("ticker")
     assert (other.loc["SYNO3", "kind"], other.loc["SYNO3", "factor"]) == ("reverse_split", 0.2)
-    assert other.loc["SYNO4", "kind"] == "unexplained"
-    assert "(SYNO3 1-for-5) give no single factor among these fits" in other.loc["SYNO4", "evidence"]
+    assert (other.loc["SYNO4", "kind"], other.loc["SYNO4", "factor"]) == ("reverse_split", 0.1)
+    assert "(SYNO3 1-for-5) give no single factor among these fits; later sessions" in other.loc["SYNO4", "evidence"]
 
 
 @pytest.mark.parametrize("batch_rows", [1, 10 ** 6])

@@ -36,10 +36,11 @@ def test_epsilon_sentences_name_both_parts():
     apart = dict(row, N=100, difference=-3e-5, confirmed=False)
     fn["epsilon_complete"] = [row, apart]
     text = " ".join(finite_n_sentences(fn))
-    assert "environment part" in text and "N = 10: 1e-06 ± 2e-06" in text
-    assert "lower bound on epsilon" in text and "N = 10: 5e-05 ± 4e-06 ± 3e-06" in text
+    # every value rounded to its uncertainty's second digit (was "5e-05 ± 4e-06 ± 3e-06")
+    assert "environment part" in text and "N = 10: 0.0000010 ± 0.0000020" in text
+    assert "lower bound on epsilon" in text and "N = 10: 0.0000500 ± 0.0000040 ± 0.0000030" in text
     assert "agrees within 3 SE plus the time errors at N = 10" in text
-    assert "differs at N = 100 by -3e-05 ± 2e-06 ± 1e-06" in text
+    assert "differs at N = 100 by -0.0000300 ± 0.0000020 ± 0.0000010" in text
     assert "best response" not in text.split("(docs/mfg.md section 10).")[-1]     # no grid blocks: no sentence
 
 
@@ -53,9 +54,10 @@ def test_best_response_sentence_brackets_epsilon():
     below = dict(row, N=100, best_response=dict(row["best_response"], epsilon=1e-5, epsilon_error=1e-6))
     fn["epsilon_complete"] = [row, below]
     text = " ".join(finite_n_sentences(fn))
-    assert ("N = 10: 0.000187 ± 1e-05 against 0.000127 ± 1.3e-05 for the greedy deviation on the same grid "
-            "(difference 6e-05 ± 3.5e-06, 47% more)") in text
-    assert ("So epsilon lies between 0.00014 (greedy, played) and 0.00019 ± 1e-05 (best response) at N = 10; "
+    assert ("N = 10: 0.000187 ± 0.000010 against 0.000127 ± 0.000013 for the greedy deviation on the same grid "
+            "(difference 0.0000600 ± 0.0000035, 47.2 ± 7.6% more)") in text
+    assert ("So epsilon lies between 0.0001350 ± 0.0000070 ± 0.0000050 (greedy, played) and 0.000187 ± 0.000010 "
+            "(best response) at N = 10; "
             "is not bracketed at N = 100") in text
 
 

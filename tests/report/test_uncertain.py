@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mfg_finance.report.uncertain import MAX_DIGITS, plus_minus, with_error
+from mfg_finance.report.uncertain import MAX_DIGITS, plus_minus, plus_minus_both, with_error
 
 
 def test_the_value_is_rounded_to_the_uncertainty_s_second_digit():
@@ -64,3 +64,12 @@ def test_scale_and_unresolved():
     assert with_error(0.0712, 3.1e-4, scale=420.0) == plus_minus(0.0712 * 420.0, 3.1e-4 * 420.0) == "29.90 ± 0.13"
     assert with_error(0.00054392, 4.1e-6, unresolved=True) == "0.0005439 ± 0.0000041 (unresolved)"
     assert with_error(0.5, 1e-16, unresolved=True) == "0.5 (unresolved)"
+
+
+def test_value_with_se_and_time_error_keeps_the_digit_they_resolve():
+    # the real-data report's "0.002 ± 0.00027 ± 0.00034": the value had lost the digit its errors resolve
+    assert plus_minus_both(0.0020512, 2.7e-4, 3.4e-4) == "0.00205 ± 0.00027 ± 0.00034"
+    assert plus_minus_both(1.35e-4, 7e-6, 5e-6) == "0.0001350 ± 0.0000070 ± 0.0000050"   # to the larger one
+    assert plus_minus_both(2.0512e-3, 2.7e-4, 0.0) == plus_minus(2.0512e-3, 2.7e-4)       # one of them absent
+    assert plus_minus_both(2.0512e-3, float("nan"), 3.4e-4) == plus_minus(2.0512e-3, 3.4e-4)
+    assert plus_minus_both(None, 1.0, 1.0) == "—"

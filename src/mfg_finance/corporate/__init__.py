@@ -8,6 +8,8 @@ Modules, one job each:
   ratio across the ex-date and the traded quantity;
 * :mod:`~mfg_finance.corporate.issuer` -- an undetermined share factor taken from the issuer's other
   classes on the same ex-date (the issuer rule of the inference);
+* :mod:`~mfg_finance.corporate.later` -- an undetermined share factor decided by the closes after the
+  ex-date against the asset's own volatility (the later-sessions rule);
 * :mod:`~mfg_finance.corporate.files` -- authoritative events from B3's listed-company JSON and CSV;
 * :mod:`~mfg_finance.corporate.merge` -- file events override inferred ones; disagreements reported.
 

@@ -1,9 +1,11 @@
 """Corporate events of an equities Parquet file, a batch of whole tickers at a time.
 
 Inference (:func:`~mfg_finance.corporate.infer.infer_candidates`) looks at one ticker's sessions at a
-time, its issuer rule (:func:`~mfg_finance.corporate.issuer.resolve_by_issuer`) at the candidates of every
-batch together (an issuer's classes may fall in two batches), and the event files are matched against
-each ticker's last record and the session calendar (:class:`~mfg_finance.corporate.files.Listing`), so
+time; a batch holds whole tickers, so the later-sessions verdict (rule 8) reads every session after an
+ex-date that the file has, whatever the batch size. The issuer and later-sessions rules
+(:func:`~mfg_finance.corporate.infer.resolve_candidates`) then read the candidates of every batch
+together (an issuer's classes may fall in two batches), and the event files are matched against each
+ticker's last record and the session calendar (:class:`~mfg_finance.corporate.files.Listing`), so
 nothing needs every row at once:
 :func:`events_from_parquet` reads the file with
 :func:`mfg_finance.parquet_stream.iter_ticker_frames` (one pass over a file sorted by ticker), keeps
@@ -13,7 +15,7 @@ per distinct session.
 
 Same events, disagreements and notes as the one-frame computation: candidate rows of disjoint batches of
 whole tickers, concatenated in ticker order, then stably sorted, are the one-frame candidates sorted (the
-sort key starts with the ticker), and the issuer rule reads only those rows.
+sort key starts with the ticker), and rules 7 and 8 read only those rows.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ import pandas as pd
 
 from mfg_finance.corporate.events import empty_events, sort_events
 from mfg_finance.corporate.files import Listing, last_records, read_event_files
-from mfg_finance.corporate.infer import DEFAULT_QUANTITY_WINDOW, DEFAULT_TOLERANCE, infer_candidates, infer_events
-from mfg_finance.corporate.issuer import resolve_by_issuer
+from mfg_finance.corporate.infer import (DEFAULT_QUANTITY_WINDOW, DEFAULT_TOLERANCE, infer_candidates, infer_events,
+                                         resolve_candidates)
 from mfg_finance.corporate.merge import merge_events
 
 #: Rows of equities held at a time (whole tickers; a longer ticker is a batch alone).
@@ -40,7 +42,7 @@ def events_from_parquet(equities_path: str | os.PathLike, *, columns: Iterable[s
                         batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(events, disagreements, notes) of the equities file, as the one-frame rule computes them.
 
-    ``infer_events`` on every ticker's rows (candidates a batch at a time, the issuer rule on all of them),
+    ``infer_events`` on every ticker's rows (candidates a batch at a time, rules 7 and 8 on all of them),
     ``read_event_files(files, ...)`` against the tickers and sessions of the file, then ``merge_events``.
     ``columns``: those of the file to read (:data:`~mfg_finance.corporate.EQUITY_COLUMNS`).
     """
@@ -59,7 +61,7 @@ def events_from_parquet(equities_path: str | os.PathLike, *, columns: Iterable[s
                                        tolerance=tolerance, quantity_window=quantity_window)
         listing = Listing(pd.read_parquet(equities_path, columns=list(columns)))
     else:
-        inferred_events = (resolve_by_issuer(sort_events(pd.concat(inferred, ignore_index=True))) if inferred
+        inferred_events = (resolve_candidates(sort_events(pd.concat(inferred, ignore_index=True))) if inferred
                            else empty_events())
         last = pd.concat(lasts) if len(lasts) > 1 else lasts[0]
         listing = Listing(last=last.sort_index(kind="stable"),

@@ -28,6 +28,9 @@ DISMES change or share marker whose price ratio matches no simple ratio within t
 
 SOURCES = ("inferred", "file")
 
+BREAK = "left unexplained: the return across this session is excluded from every statistic (a break)"
+"""How the evidence of every inferred ``unexplained`` row ends."""
+
 
 def empty_events() -> pd.DataFrame:
     """An event table with no row and the right dtypes."""

@@ -33,8 +33,12 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
 6. A DISMES change with no new letter and ``f = 1`` fitting: one ``distribution`` row.
 7. An undetermined share factor (rule 2) takes the factor another class of the same issuer (ticker's
    first four letters) determined on the same ex-date, when that factor is one of its own fits
-   (:mod:`~mfg_finance.corporate.issuer`: OIBR4 and OIBR3 on 2023-01-09). Every row still
-   ``unexplained`` then ends its evidence saying that its return is excluded.
+   (:mod:`~mfg_finance.corporate.issuer`: OIBR4 and OIBR3 on 2023-01-09).
+8. An undetermined share factor rule 7 leaves takes the one fit that the closes of the ex-session and
+   up to 4 sessions after are consistent with, compared with the asset's own volatility, when
+   every other fit is excluded beyond 3 standard deviations (:mod:`~mfg_finance.corporate.later`:
+   ARCT11 on 2021-01-27). Every row still ``unexplained`` then ends its evidence saying that its return
+   is excluded (:data:`~mfg_finance.corporate.events.BREAK`).
 
 Every row carries its evidence: DISMES and ESPECI before and after, the prices, the ratio, the fitted
 candidates and their distance, the quantity ratio.
@@ -47,9 +51,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from mfg_finance.corporate.events import EVENT_COLUMNS, empty_events, sort_events
-from mfg_finance.corporate.markers import MARKER_KINDS, marker_letters
+from mfg_finance.corporate.events import BREAK, EVENT_COLUMNS, empty_events, sort_events
 from mfg_finance.corporate.issuer import FITS, resolve_by_issuer
+from mfg_finance.corporate.later import LATER, judge_by_later_sessions, resolve_by_later_sessions
+from mfg_finance.corporate.markers import MARKER_KINDS, marker_letters
 from mfg_finance.corporate.ratios import candidates, describe, kind_of_factor, range_distance
 from mfg_finance.errors import DataError
 
@@ -91,8 +96,7 @@ def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE
                  quantity_window: int = DEFAULT_QUANTITY_WINDOW) -> pd.DataFrame:
     """Corporate events of every ticker in ``equities`` (see the module docstring).
 
-    :func:`infer_candidates`, then the issuer rule (7):
-    :func:`~mfg_finance.corporate.issuer.resolve_by_issuer`.
+    :func:`infer_candidates`, then :func:`resolve_candidates` (rules 7 and 8).
 
     Parameters
     ----------
@@ -110,14 +114,25 @@ def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE
     pandas.DataFrame
         Columns :data:`~mfg_finance.corporate.EVENT_COLUMNS`, ``source = "inferred"``, sorted.
     """
-    return resolve_by_issuer(infer_candidates(equities, tolerance=tolerance, quantity_window=quantity_window))
+    return resolve_candidates(infer_candidates(equities, tolerance=tolerance, quantity_window=quantity_window))
+
+
+def resolve_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
+    """The event table of :func:`infer_candidates` rows (of any set of whole tickers): the issuer rule (7),
+    then the later-sessions rule (8); every row still ``unexplained`` ends its evidence with
+    :data:`~mfg_finance.corporate.events.BREAK`. Columns :data:`EVENT_COLUMNS`, sorted."""
+    events = resolve_by_later_sessions(resolve_by_issuer(candidates)).drop(columns=[FITS, LATER])
+    unexplained = events["kind"].to_numpy() == "unexplained"
+    events.loc[unexplained, "evidence"] = events.loc[unexplained, "evidence"] + f"; {BREAK}"
+    return sort_events(events)
 
 
 def infer_candidates(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE,
                      quantity_window: int = DEFAULT_QUANTITY_WINDOW) -> pd.DataFrame:
-    """Rules 1-6, each ticker on its own sessions: the event table plus the column
+    """Rules 1-6, each ticker on its own sessions: the event table plus the columns
     :data:`~mfg_finance.corporate.issuer.FITS` (the factors an undetermined share event's own prices
-    admit, for the issuer rule; empty elsewhere). Sorted; same parameters as :func:`infer_events`."""
+    admit, for the issuer rule) and :data:`~mfg_finance.corporate.later.LATER` (the later sessions'
+    verdict on them, for rule 8), both empty elsewhere. Sorted; same parameters as :func:`infer_events`."""
     missing = [c for c in REQUIRED if c not in equities.columns]
     if missing:
         raise DataError(f"infer_events: equities lack column(s) {missing}; present: {list(equities.columns)}")
@@ -131,7 +146,7 @@ def infer_candidates(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLER
     sort = ["ticker", "date"] + (["market_type"] if "market_type" in frame.columns else [])
     frame = frame.sort_values(sort, kind="stable").drop_duplicates(["ticker", "date"]).reset_index(drop=True)
     if frame.empty:
-        return empty_events().assign(**{FITS: pd.Series([], dtype=object)})
+        return _no_candidates()
 
     ticker = frame["ticker"].to_numpy()
     spec = frame["spec"].to_numpy()
@@ -154,17 +169,21 @@ def infer_candidates(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLER
 
     rows = []
     for i in np.flatnonzero(is_candidate):
-        rows.extend(_decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, low, high, avg,
-                            quantity, group_start[i], group_end[i], tolerance, quantity_window))
+        rows.extend(_decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candidate, close, low, high,
+                            avg, quantity, group_start[i], group_end[i], tolerance, quantity_window))
     if not rows:
-        return empty_events().assign(**{FITS: pd.Series([], dtype=object)})
-    out = pd.DataFrame(rows, columns=[*EVENT_COLUMNS, FITS])
+        return _no_candidates()
+    out = pd.DataFrame(rows, columns=[*EVENT_COLUMNS, FITS, LATER])
     out["ex_date"] = pd.to_datetime(out["ex_date"]).astype("datetime64[ns]")
     return sort_events(out)
 
 
-def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, low, high, avg, quantity,
-            first, end, tolerance, window) -> list[tuple]:
+def _no_candidates() -> pd.DataFrame:
+    return empty_events().assign(**{FITS: pd.Series([], dtype=object), LATER: pd.Series([], dtype=object)})
+
+
+def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candidate, close, low, high, avg,
+            quantity, first, end, tolerance, window) -> list[tuple]:
     before = close[i - 1]
     lo, hi = low[i], high[i]
     level = avg[i] if np.isfinite(avg[i]) and avg[i] > 0 else close[i]
@@ -183,7 +202,7 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, lo
     prices_ok = all(np.isfinite(x) and x > 0 for x in (before, lo, hi, level)) and lo <= hi
     if not prices_ok:
         evidence.append("non-positive or missing prices across the event")
-        return [(*base, "unexplained", 1.0, math.nan, "inferred", "; ".join(evidence), ())]
+        return [(*base, "unexplained", 1.0, math.nan, "inferred", "; ".join(evidence), (), ())]
 
     values = _share_set(share_letters)
     distance = range_distance(values, before, lo, hi)
@@ -218,13 +237,16 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, close, lo
 
     text = "; ".join(evidence)
     if np.isfinite(best) and best != 1.0:
-        rows.append((*base, kind_of_factor(best), best, math.nan, "inferred", text, ()))
+        rows.append((*base, kind_of_factor(best), best, math.nan, "inferred", text, (), ()))
     elif not (np.isfinite(best) or cash_letters) or (share_letters and not np.isfinite(best)):
         # Nothing explains the move (or a share marker came without a fitting factor).
-        rows.append((*base, "unexplained", 1.0, math.nan, "inferred", text, undetermined))
+        later = (judge_by_later_sessions(undetermined, close[first:end], dates[first:end],
+                                         is_candidate[first:end], i - first)
+                 if undetermined else ())
+        rows.append((*base, "unexplained", 1.0, math.nan, "inferred", text, undetermined, later))
     for letter in sorted(letters - {"B", "G"}):
         kind = MARKER_KINDS.get(letter, "other_marker")
-        rows.append((*base, kind, 1.0, math.nan, "inferred", text, ()))
+        rows.append((*base, kind, 1.0, math.nan, "inferred", text, (), ()))
     if not rows:
-        rows.append((*base, "distribution", 1.0, math.nan, "inferred", text, ()))
+        rows.append((*base, "distribution", 1.0, math.nan, "inferred", text, (), ()))
     return rows

@@ -13,7 +13,7 @@ fit, rule 2 leaves it undetermined) while another's admits one (OIBR3: 0.16, the
 * that factor is one of the undetermined event's own fits (column :data:`FITS`, after the quantity
   veto): its own prices must still admit it, so a class with another ratio is never given it.
 
-Everything still ``unexplained`` afterwards says so in its evidence: its return is excluded (a break).
+What this rule leaves undetermined goes to the later-sessions rule (:mod:`~mfg_finance.corporate.later`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mfg_finance.corporate.events import SHARE_KINDS, sort_events
+from mfg_finance.corporate.events import SHARE_KINDS
 from mfg_finance.corporate.ratios import describe, kind_of_factor
 
 FITS = "fits"
@@ -31,14 +31,12 @@ undetermined share event's own prices admit; empty on every other row."""
 ISSUER_LETTERS = 4
 """B3 tickers start with the issuer's four-letter code (OIBR3, OIBR4, OIBR11 are Oi's)."""
 
-BREAK = "left unexplained: the return across this session is excluded from every statistic (a break)"
-
 
 def resolve_by_issuer(candidates: pd.DataFrame) -> pd.DataFrame:
-    """The event table of :func:`~mfg_finance.corporate.infer.infer_candidates` rows after the issuer rule
-    (module docstring), without the :data:`FITS` column, sorted."""
-    events = candidates.drop(columns=FITS).reset_index(drop=True)
-    fits = candidates[FITS].to_numpy()
+    """The rows of :func:`~mfg_finance.corporate.infer.infer_candidates` after the issuer rule (module
+    docstring): same rows and columns, fresh index."""
+    events = candidates.reset_index(drop=True)
+    fits = events[FITS].to_numpy()
     tickers = events["ticker"].to_numpy(dtype=str)
     dates = events["ex_date"].to_numpy()
     kinds = events["kind"].to_numpy(dtype=object).copy()
@@ -62,5 +60,4 @@ def resolve_by_issuer(candidates: pd.DataFrame) -> pd.DataFrame:
             evidence[i] += (f"; issuer {issuer}'s other classes that session ({named}) give no single factor "
                             "among these fits" if others else
                             f"; no other class of issuer {issuer} has a factor determined that session")
-        evidence[i] += f"; {BREAK}"
-    return sort_events(events.assign(kind=kinds.astype(str), factor=factors, evidence=evidence.astype(str)))
+    return events.assign(kind=kinds.astype(str), factor=factors, evidence=evidence.astype(str))

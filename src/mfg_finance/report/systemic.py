@@ -16,7 +16,7 @@ from mfg_finance.io import read_json, read_parquet, read_yaml
 from mfg_finance.mfg.common_noise_outcomes import mean_within_noise
 from mfg_finance.report.calibration_uncertainty import calibration_sentence
 from mfg_finance.report.formatting import figure, finite, html_tables_fitting, num
-from mfg_finance.report.uncertain import plus_minus, with_error
+from mfg_finance.report.uncertain import plus_minus, plus_minus_both, with_error
 
 
 def _estimated(entry) -> str:
@@ -352,7 +352,7 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
     if not pulls:
         return said + "."
     C = fit["constant_one_over_N"]
-    detail = "; ".join(f"N = {r['N']:,}: {num(r['cost_gap'], 2)} ± {num(r['cost_gap_se'], 2)} against C/N = "
+    detail = "; ".join(f"N = {r['N']:,}: {plus_minus(r['cost_gap'], r['cost_gap_se'])} against C/N = "
                        f"{num(C / r['N'], 2)} ({num(z, 2)} SE)" for r, z in pulls)
     if all(abs(z) <= 2.0 for _, z in pulls):
         verdict = ("consistent with the O(1/N) fit but not resolved: the fit rests on the smaller N, and more "
@@ -391,7 +391,7 @@ def law_sentence(fn: Mapping[str, Any]) -> str | None:
     verdict = _law_verdict(off, expansion, pred, pure_power_rejected=bool(fit) and fit["p_value_one_over_N"] < 0.05)
     means = [r for r in rows if abs(r["Q_T_mean_gap"]) > EFFECT_SES * r["Q_T_mean_gap_se"]]
     mean_text = ("the mean of Q_T differs from the MFG's by more than 2 SE of the pairs at N = "
-                 + ", ".join(f"{r['N']:,} ({num(r['Q_T_mean_gap'], 2)} ± {num(r['Q_T_mean_gap_se'], 2)})" for r in means)
+                 + ", ".join(f"{r['N']:,} ({plus_minus(r['Q_T_mean_gap'], r['Q_T_mean_gap_se'])})" for r in means)
                  if means else "the mean of Q_T agrees with the MFG's within 2 SE of the pairs at every N")
     return (f"Law of the terminal mean inventory Q_T (common random numbers: each game beside its N = inf limit "
             f"driven by the same market-wide shocks; SEs of the pairs): N x (var Qbar_T - var Q_T) is {each}, "
@@ -485,12 +485,11 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     if env:
         out.append("Epsilon-Nash, environment part (the deviator's own influence on the mean flow and mean "
                    "inventory left out; two grids, ± bound): "
-                   + "; ".join(f"N = {e['N']:,}: {num(e['epsilon'], 2)} ± {num(e['error_bound'], 2)}" for e in env) + ".")
+                   + "; ".join(f"N = {e['N']:,}: {plus_minus(e['epsilon'], e['error_bound'])}" for e in env) + ".")
     full = fn.get("epsilon_complete") or []
     if full:
         def each(key):
-            return "; ".join(f"N = {e['N']:,}: {num(e[key], 2)} ± {num(e[key + '_se'], 2)} ± "
-                             f"{num(e[key + '_time_error'], 2)}" for e in full)
+            return "; ".join(f"N = {e['N']:,}: {_played(e, key)}" for e in full)
 
         agree = [e for e in full if e["confirmed"]]
         apart = [e for e in full if not e["confirmed"]]
@@ -499,8 +498,7 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
             verdict.append("agrees within 3 SE plus the time errors at N = " + ", ".join(f"{e['N']:,}" for e in agree))
         if apart:
             verdict.append("differs at " + "; ".join(
-                f"N = {e['N']:,} by {num(e['difference'], 2)} ± {num(e['difference_se'], 2)} ± "
-                f"{num(e['difference_time_error'], 2)}" for e in apart)
+                f"N = {e['N']:,} by {_played(e, 'difference')}" for e in apart)
                 + " (the identity holds only for the exact value of the players' strategy; the played gain "
                   "does not rest on it)")
         out.append("Epsilon-Nash with the deviator's own influence (its flow in the realised cost and in the mean "
@@ -516,6 +514,18 @@ def finite_n_sentences(fn: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _played(e: Mapping[str, Any], key: str) -> str:
+    """``e[key] ± SE ± time error`` of a played figure of ``epsilon_complete`` (its ``_se`` and ``_time_error``)."""
+    return plus_minus_both(e[key], e[key + "_se"], e[key + "_time_error"])
+
+
+def _percent_more(b: Mapping[str, Any]) -> str:
+    """``100 difference / greedy`` of a ``best_response`` block with its error, the two grid errors added
+    (linear propagation; ``greedy`` > 0)."""
+    g, d = b["greedy"], b["difference"]
+    return plus_minus(100.0 * d / g, 100.0 * (b["difference_error"] + abs(d) * b["greedy_error"] / g) / g)
+
+
 def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
     """The best response's gain on the ``(t, Q, x)`` grid per N (``epsilon_complete[...]["best_response"]``,
     :mod:`mfg_finance.mfg.best_response`) beside the greedy deviation's on the same grid, and the interval
@@ -526,15 +536,15 @@ def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
     parts, bounds = [], []
     for e in rows:
         b = e["best_response"]
-        ratio = f", {num(100.0 * b['difference'] / b['greedy'], 2)}% more" if b["greedy"] > 0.0 else ""
-        parts.append(f"N = {e['N']:,}: {num(b['epsilon'], 3)} ± {num(b['epsilon_error'], 2)} against "
-                     f"{num(b['greedy'], 3)} ± {num(b['greedy_error'], 2)} for the greedy deviation on the same "
-                     f"grid (difference {num(b['difference'], 2)} ± {num(b['difference_error'], 2)}{ratio})")
+        ratio = f", {_percent_more(b)}% more" if b["greedy"] > 0.0 else ""
+        parts.append(f"N = {e['N']:,}: {plus_minus(b['epsilon'], b['epsilon_error'])} against "
+                     f"{plus_minus(b['greedy'], b['greedy_error'])} for the greedy deviation on the same "
+                     f"grid (difference {plus_minus(b['difference'], b['difference_error'])}{ratio})")
         low = e["epsilon"] - 3.0 * e["epsilon_se"] - e["epsilon_time_error"]
         high = b["epsilon"] + b["epsilon_error"]
         if high >= low:
-            bounds.append(f"between {num(e['epsilon'], 2)} (greedy, played) and {num(b['epsilon'], 2)} ± "
-                          f"{num(b['epsilon_error'], 2)} (best response) at N = {e['N']:,}")
+            bounds.append(f"between {_played(e, 'epsilon')} (greedy, played) and "
+                          f"{plus_minus(b['epsilon'], b['epsilon_error'])} (best response) at N = {e['N']:,}")
         else:
             bounds.append(f"is not bracketed at N = {e['N']:,} (the best response's {num(high, 2)}, error included, "
                           f"lies below the played greedy gain's {num(low, 2)}, 3 SE and time error included)")

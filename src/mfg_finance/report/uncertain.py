@@ -71,6 +71,20 @@ def plus_minus(value, uncertainty) -> str:
     return f"{text} ± {error}"
 
 
+def plus_minus_both(value, se, error) -> str:
+    """``value ± se ± error``: a Monte Carlo SE and a discretisation error, each written as :func:`plus_minus`
+    writes it, the value rounded to the larger one's second digit (as :func:`with_error`); :func:`plus_minus`
+    with the one that is positive when the other is not, a dash without a value."""
+    if not finite(value):
+        return "—"
+    se = float(se) if finite(se) and float(se) > 0 else None
+    error = float(error) if finite(error) and float(error) > 0 else None
+    if se is None or error is None:
+        return plus_minus(value, se if error is None else error)
+    value = float(value)
+    return f"{_rounded(value, max(se, error))[0]} ± {_rounded(value, se)[1]} ± {_rounded(value, error)[1]}"
+
+
 def with_error(value, error=None, se=None, *, unit: str = "", scale: float = 1.0, unresolved: bool = False,
                fmt: str | None = None) -> str:
     """``value ± error{unit} (SE se)``: a value (times ``scale``) with its estimated discretisation ``error`` and
