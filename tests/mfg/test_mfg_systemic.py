@@ -58,6 +58,9 @@ def test_common_noise_scenario_summary_is_deterministic():
     cost = one["expected_cost"]
     assert 0.0 < cost["error"] <= cost["error_bound"] and isinstance(cost["unresolved"], bool)
     assert cost["error"] >= abs(cost["estimate_time"] + cost["estimate_space"])
+    # every key of one type's cost detail reaches the summary (the shared _cost_summary skips the keys a detail lacks)
+    assert list(cost) == ["value", "error", "unresolved", "error_bound", "extrapolated", "error_time", "error_space",
+                          "estimate_time", "estimate_space", "grid_values"]
     assert one["outcomes"]["price_impact"]["se"] > 0.0
     assert arrays["band_Q"].shape == (5, 41) and "band_price" in arrays
 
