@@ -1,5 +1,7 @@
 """CVaR-limited choice of the risk aversion: common random numbers, frontier with standard errors."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,15 @@ def test_unreachable_limit_is_reported_not_hidden():
     assert not frontier["admissible"].any()
     with pytest.raises(ConfigError, match="gammas"):
         cvar_frontier_search(PARAMS, max_loss=0.0, **dict(SEARCH, gammas=[0.1]))
+
+
+def test_an_unreachable_zero_limit_reads_zero_not_minus_zero():
+    """A hundred times the volatility: the worst 10% of paths lose at every gamma, so "must not lose" (max_loss =
+    0) admits none, and the reason states the bound as 0 (it read "-0")."""
+    volatile = dataclasses.replace(PARAMS, covariance=1e4 * PARAMS.covariance)
+    frontier, choice = cvar_frontier_search(volatile, max_loss=0.0, **SEARCH)
+    assert (frontier["loss"] > 0.0).all() and choice["gamma"] is None
+    assert "at or above 0 BRL (loss + se <= max_loss = 0 BRL)" in choice["reason"] and "-0" not in choice["reason"]
 
 
 def test_relative_limit_is_scaled_by_the_least_constrained_strategy():

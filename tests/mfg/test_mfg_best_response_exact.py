@@ -83,17 +83,17 @@ def test_the_mfg_value_matches_policy_value():
     assert np.abs(value.b).max() < 1e-12 and np.abs(value.a_Q).max() < 1e-9
 
 
-def test_gain_is_the_held_feedback_price_second_order_and_the_same_for_every_N():
-    """epsilon > 0, D = A_MFG - A_BR >= 0, the same for N = 2, 10, 1000, and second order in the solver's steps
-    (observed orders from 80/160/320 steps in [1.8, 2.2]); players holding the exact Riccati feedback (sampled
-    at the steps' midpoints) leave a gain that vanishes at second order too."""
+def test_gain_is_the_held_feedback_price_second_order_in_the_steps():
+    """epsilon > 0, D = A_MFG - A_BR >= 0 and second order in the solver's steps (observed orders from 80/160/320
+    steps in [1.8, 2.2]; measured 2.02, 2.01); players holding the exact Riccati feedback (sampled at the steps'
+    midpoints) leave a gain of second order too (measured 4.00x smaller on 640 steps than on 320). The gain's
+    independence of N is not checked here (the reference computes it without N): the full 2x2 system above and
+    the game played below are the checks."""
     eps = []
     for nt in (80, 160, 320):
-        sol = _solve(LQ, nt)
-        refs = [exact_best_response_of(sol, N) for N in (2, 10, 1000)]
-        assert refs[0].epsilon > 0.0 and np.all(refs[0].A_mfg - refs[0].A_br >= -1e-15)
-        assert all(r.epsilon == refs[0].epsilon for r in refs[1:])
-        eps.append(refs[0].epsilon)
+        ref = exact_best_response_of(_solve(LQ, nt), 10)
+        assert ref.epsilon > 0.0 and np.all(ref.A_mfg - ref.A_br >= -1e-15)
+        eps.append(ref.epsilon)
     orders = np.log2(np.array(eps[:-1]) / np.array(eps[1:]))
     assert np.all((orders > 1.8) & (orders < 2.2)), orders
     held = []
@@ -101,7 +101,7 @@ def test_gain_is_the_held_feedback_price_second_order_and_the_same_for_every_N()
         t, _ = time_mesh(T, nt, "graded", layer=layer_scale(LQ["eta0"], LQ["gamma_T"]))
         A_mid, _ = riccati(LQ, 0.5 * (t[1:] + t[:-1]), T=T)
         held.append(exact_best_response(LQ, 10, t=t, k=A_mid / LQ["eta0"]).epsilon)
-    assert 0.0 < held[1] < 0.3 * held[0]
+    assert held[1] > 0.0 and 1.8 < np.log2(held[0] / held[1]) < 2.2, held
 
 
 def test_symmetric_cases():
@@ -138,8 +138,9 @@ def test_bad_inputs_are_refused():
 
 def test_the_mfg_feedback_played_as_a_deviation_gains_exactly_nothing():
     """The deviation rule machinery: agent 0 playing the players' own feedback at the same step-end inventory
-    has the players' cost to round-off (the players' gain is flat in Qbar to 1 ulp), gain and predicted gain 0 (eta1 = 0: the rule sees the step's end
-    mean, the players' coefficients the start mean, which then do not differ)."""
+    has the players' cost to round-off (the players' gain is flat in Qbar to 1 ulp), gain and predicted gain 0
+    (eta1 = 0: the rule sees the step's end mean, the players' coefficients the start mean, which then do not
+    differ)."""
     sol = _solve(LQ, 40)
 
     def mfg_feedback(n, _t, q, Qbar, *_point):
@@ -175,13 +176,15 @@ def test_the_greedy_rule_passed_as_a_deviation_is_the_default():
         assert a.gap.max() > 0.0
 
 
-def test_the_exact_best_response_played_in_the_game_gains_epsilon_exact():
-    """At eta1 = 0 (80 solver steps, N = 2, 2000 games, 2, 4, 8 sub-steps) the exact best response played on
-    equal footing: its gain carried to continuous time is epsilon_exact within 3 SE + time error, as is its
-    predicted gain (performance difference along its paths); its own mean cost is the Riccati value."""
+@pytest.mark.parametrize("N", [2, 10])
+def test_the_exact_best_response_played_in_the_game_gains_epsilon_exact(N):
+    """At eta1 = 0 (80 solver steps, N = 2 and 10, 2000 games, 2, 4, 8 sub-steps) the exact best response played
+    on equal footing: its gain carried to continuous time is epsilon_exact, the same for both N, within 3 SE + time
+    error (measured 1.89e-5 +- 0.025e-5 +- 0.13e-5 at both N against 1.760e-5), as is its predicted gain
+    (performance difference along its paths); its own mean cost is the Riccati value."""
     sol = _solve(LQ, 80)
-    ref = exact_best_response_of(sol, 2)
-    games = play_deviation(sol, policy_value(sol, 2), M=2000, seed=11, levels=(2, 4, 8), deviation=ref)
+    ref = exact_best_response_of(sol, N)
+    games = play_deviation(sol, policy_value(sol, N), M=2000, seed=11, levels=(2, 4, 8), deviation=ref)
     for est in (games.simulated, games.predicted):
         assert est.se < 0.1 * ref.epsilon
         assert abs(est.value - ref.epsilon) <= 3.0 * est.se + est.time_error, (est, ref.epsilon)

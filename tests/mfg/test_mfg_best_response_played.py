@@ -20,8 +20,8 @@ def test_played_best_response_gains_the_grid_epsilon():
     BestResponse as the deviation rule) played against the 9 others gains its grid epsilon within 3 SE + time error
     + the grid's error estimate (measured: 2.02e-4 +- 0.11e-4 +- 0.10e-4 against 1.94e-4 +- 0.12e-4); paired with
     the greedy deviation on the same noises it gains more, resolved, by the grid's BR - greedy difference within the
-    same allowance (6.0e-5 +- 0.7e-5 +- 0.1e-5 against 5.8e-5 +- 0.6e-5). A played deviation's gain is a lower bound on epsilon_N, so this is the
-    best response's figure confirmed without the grid."""
+    same allowance (6.0e-5 +- 0.7e-5 +- 0.1e-5 against 5.8e-5 +- 1.7e-5). A played deviation's gain is a lower
+    bound on epsilon_N, so this is the best response's figure confirmed without the grid."""
     sol = solve_with_estimate(PARAMS, T=T, nt=160, nQ=201, halfwidth=default_halfwidth(PARAMS, T)).fine
     br = best_response(sol, 10)
     levels = (2, 4, 8)

@@ -60,6 +60,9 @@ def test_eta1_zero_gives_the_riccati_solution_for_every_Q(case):
         est = np.max(s.estimate(name), axis=1)
         assert w @ err <= w @ est, (name, w @ err, w @ est)
         assert w @ err <= 0.05 * (w @ np.abs(exact))
+        # pointwise at t = 0, where the expected cost is read (mid-horizon c's estimate can cross zero: 6 of 81
+        # times exceed it there, so the time-integrated check above is the one over the horizon)
+        assert err[0] <= est[0], (name, err[0], est[0])
     # c gains sigma0^2 a: against the sigma0 = 0 solve, the difference is sigma0^2 int_t^T a
     g = solve_system(dict(params, sigma0=0.0), T=T, nt=160, nQ=201, halfwidth=default_halfwidth(params, T))
     gained = sigma0 ** 2 * np.append(np.cumsum((f.dts * f.a[:-1, 0])[::-1])[::-1], 0.0)

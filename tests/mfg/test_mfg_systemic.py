@@ -58,6 +58,9 @@ def test_common_noise_scenario_summary_is_deterministic():
     cost = one["expected_cost"]
     assert 0.0 < cost["error"] <= cost["error_bound"] and isinstance(cost["unresolved"], bool)
     assert cost["error"] >= abs(cost["estimate_time"] + cost["estimate_space"])
+    # every key of one type's cost detail reaches the summary (the shared _cost_summary skips the keys a detail lacks)
+    assert list(cost) == ["value", "error", "unresolved", "error_bound", "extrapolated", "error_time", "error_space",
+                          "estimate_time", "estimate_space", "grid_values"]
     assert one["outcomes"]["price_impact"]["se"] > 0.0
     assert arrays["band_Q"].shape == (5, 41) and "band_price" in arrays
 
@@ -68,8 +71,15 @@ def test_finite_n_metrics_are_the_same_bytes_for_the_same_config_and_seed():
     cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, RUN)
     settings = {**SETTINGS, "finite_n": {"Ns": [10, 100], "game_pairs": 50, "agent_paths": 400, "limit_paths": 200,
                                          "min_replications": 2, "seed": 5, "epsilon_Ns": [10]}}
-    one, two = (json.dumps(run_finite_n(cfg, settings), sort_keys=True) for _ in range(2))
+    results = [run_finite_n(cfg, settings) for _ in range(2)]
+    one, two = (json.dumps(r, sort_keys=True) for r in results)
     assert one == two and '"best_response"' in one
+    # issue 16's check at the largest N: 3 Monte Carlo SEs plus the MFG value's error estimate (the bound only
+    # where the estimate is not held)
+    check, value = results[0]["largest_N_check"], results[0]["mfg_value"]
+    used = "bound" if value["unresolved"] else "estimate"
+    assert check["allowed_by"] == used
+    assert check["allowed"] == 3.0 * check["mean_cost_se"] + value["error" if used == "estimate" else "error_bound"]
 
 
 def _mfg_config():

@@ -72,3 +72,15 @@ def test_the_peak_cost_is_stated_at_the_start_flow_it_names():
     assert uplift == 100 * (1.5212e-3 / params["eta0"] - 1) and error == 100 * 1e-7 / params["eta0"]
     uplift, error = _peak_uplift({"eta1": 1e-4}, outcomes, errors, 1.5e-3)         # no eta0: nothing to state
     assert math.isnan(uplift) and error is None
+
+
+def test_a_zero_limit_or_a_cvar_zero_at_the_digits_shown_has_no_sign():
+    """max_loss = 0 (the worst paths must not lose) read "CVaR5% ≥ -0 BRL"; a CVaR that rounds to 0.00 at its se
+    was "-0.00 ± 0.12 BRL, a loss": the words follow the number shown."""
+    words = tail_wording({**CHOICE, "max_loss": 0.0, "loss": 0.001, "out_of_sample_loss": -0.0})
+    assert words["limit"] == "CVaR5% ≥ 0 BRL"
+    assert words["meaning"] == "they must not lose on average"
+    assert words["chosen"] == "0.00 ± 0.12 BRL, neither gain nor loss at the digits shown"
+    assert words["out_of_sample"] == "0.00 ± 0.18 BRL, neither gain nor loss at the digits shown"
+    assert tail_wording({**CHOICE, "loss": 0.004, "loss_se": 0.001})["chosen"] == "-0.0040 ± 0.0010 BRL, a loss"
+    assert tail_wording({**CHOICE, "loss": float("nan")})["chosen"] == "—"

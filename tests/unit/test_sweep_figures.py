@@ -80,3 +80,21 @@ def test_bars_title_names_only_the_parts_the_bars_hold():
         assert fig._suptitle.get_text().endswith("; bars: discretisation estimate")
     finally:
         plt.close(fig)
+
+
+def test_a_sweep_with_a_price_shows_its_price_impact_beside_the_three_outcomes():
+    """The sigma0 and urgent_share sweeps have a price: their figures showed speed, std and cost only."""
+    table = pd.DataFrame({"param_urgent_share": [0.1, 0.5, 0.9], "converged": [True] * 3,
+                          "liquidation_speed": [13.8, 14.8, 16.7], "terminal_dispersion": [0.079, 0.070, 0.059],
+                          "total_cost": [0.352, 0.394, 0.435], "price_impact": [0.0082, 0.0137, 0.0191],
+                          "price_impact_error": [3e-8, 6e-8, 5e-8]})
+    fig = _lines(table, "param_urgent_share", "urgent_share", others=[])
+    try:
+        assert [ax.get_ylabel() for ax in fig.axes] == [*OUTCOME_LABELS.values(), "price impact p_T - p_0 (BRL)"]
+    finally:
+        plt.close(fig)
+    fig = _lines(table.drop(columns=["price_impact", "price_impact_error"]), "param_urgent_share", "u", others=[])
+    try:
+        assert len(fig.axes) == 3
+    finally:
+        plt.close(fig)

@@ -106,9 +106,11 @@ def cvar_frontier_search(params: MultiAssetParameters, *, strategy: str, gammas,
               "admissible_found": bool(frontier["admissible"].any())}
     if not choice["admissible_found"]:
         # in CVaR terms, so that a negative max_loss (the worst paths must gain) is not read as a loss
+        # (0.0 - max_loss: a limit of 0 reads "0", not "-0")
         choice.update(gamma=None, reason=f"no gamma in [{gammas[0]:g}, {gammas[-1]:g}] 1/BRL keeps CVaR "
-                                          f"{100 * cvar_level:g}% - se at or above {-max_loss:g} BRL (loss + se <= "
-                                          f"max_loss = {max_loss:g} BRL); widen the gamma grid or loosen the limit")
+                                          f"{100 * cvar_level:g}% - se at or above {0.0 - max_loss:g} BRL "
+                                          f"(loss + se <= max_loss = {max_loss:g} BRL); widen the gamma grid or "
+                                          f"loosen the limit")
         return frontier, choice
     best = frontier[frontier["admissible"]].sort_values(["pnl_mean", "gamma"], ascending=[False, True]).iloc[0]
     check = _point(params, best["gamma"], strategy=strategy, cvar_level=cvar_level,

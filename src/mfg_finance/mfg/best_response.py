@@ -70,6 +70,7 @@ from mfg_finance.mfg.best_response_kernel import march
 from mfg_finance.mfg.common_noise import CommonNoiseSolution, DOMAIN_SDS, graded_gradient, q_nodes
 from mfg_finance.mfg.common_noise_paths import policy_at
 from mfg_finance.mfg.deviation import PolicyValue, hamiltonian_gap, policy_value
+from mfg_finance.mfg.types_common_noise import bilinear
 
 #: Default grid of :func:`best_response`: ``x`` nodes, every ``q_stride``-th ``Q`` node of the solver, implicit
 #: sub-steps per solver step, passes of policy iteration per step.
@@ -245,9 +246,8 @@ class BestResponse:
         U = self.U[node]
         Ux = graded_gradient(U, self.x)
         UQ = graded_gradient(U.T, self.Q).T
-        x = np.clip(np.asarray(q, dtype=float) - Qbar, self.x[0], self.x[-1])
-        Qc = np.clip(np.asarray(Qbar, dtype=float), self.Q[0], self.Q[-1])
-        return _bilinear(Ux, self.Q, self.x, Qc, x), _bilinear(UQ, self.Q, self.x, Qc, x)
+        x = np.asarray(q, dtype=float) - Qbar
+        return bilinear(Ux, self.x, self.Q, x, Qbar), bilinear(UQ, self.x, self.Q, x, Qbar)
 
     def policy(self, n: int, q, Qbar, alpha, m, V_q, V_Q) -> np.ndarray:
         """The best response's flow on solver step ``n`` at ``(q, Qbar)`` (arrays), given the players' flow
@@ -273,9 +273,7 @@ class BestResponse:
 
     def tabulated_policy(self, n: int, q, Qbar) -> np.ndarray:
         """``beta[n]`` bilinear at ``(x = q - Qbar, Q = Qbar)``, clamped to the grid."""
-        x = np.clip(np.asarray(q, dtype=float) - Qbar, self.x[0], self.x[-1])
-        Qc = np.clip(np.asarray(Qbar, dtype=float), self.Q[0], self.Q[-1])
-        return _bilinear(self.beta[n], self.Q, self.x, Qc, x)
+        return bilinear(self.beta[n], self.x, self.Q, np.asarray(q, dtype=float) - Qbar, Qbar)
 
     def as_dict(self) -> dict:
         """The figures for ``metrics.json`` (no tables)."""
@@ -283,16 +281,6 @@ class BestResponse:
                 "greedy": self.greedy, "greedy_error": self.greedy_error, "difference": self.difference,
                 "difference_error": self.difference_error, "errors": self.errors, "grid": self.options,
                 "cpu_seconds": self.cpu_seconds}
-
-
-def _bilinear(table: np.ndarray, Q: np.ndarray, x: np.ndarray, Qp: np.ndarray, xp: np.ndarray) -> np.ndarray:
-    """``table`` (nQ, nx) bilinear at the points ``(Qp, xp)`` (inside the nodes)."""
-    j = np.clip(np.searchsorted(Q, Qp) - 1, 0, Q.size - 2)
-    i = np.clip(np.searchsorted(x, xp) - 1, 0, x.size - 2)
-    u = (Qp - Q[j]) / (Q[j + 1] - Q[j])
-    v = (xp - x[i]) / (x[i + 1] - x[i])
-    return ((1.0 - u) * ((1.0 - v) * table[j, i] + v * table[j, i + 1])
-            + u * ((1.0 - v) * table[j + 1, i] + v * table[j + 1, i + 1]))
 
 
 def best_response(sol: CommonNoiseSolution, N: int, *, nx: int = DEFAULTS["nx"],

@@ -82,6 +82,64 @@ def _gradient(fm, f0, fp, zm, z0, zp, first, last):
 
 
 @numba.njit(cache=True)
+def _coefficients(coef, n, j, w):
+    """``V``'s coefficients ``a, b, a_Q, b_Q, c_Q`` at ``Q`` node ``j``, a fraction ``w`` into step ``n``."""
+    return ((1.0 - w) * coef[A, n, j] + w * coef[A, n + 1, j], (1.0 - w) * coef[B, n, j] + w * coef[B, n + 1, j],
+            (1.0 - w) * coef[A_Q, n, j] + w * coef[A_Q, n + 1, j],
+            (1.0 - w) * coef[B_Q, n, j] + w * coef[B_Q, n + 1, j],
+            (1.0 - w) * coef[C_Q, n, j] + w * coef[C_Q, n + 1, j])
+
+
+@numba.njit(cache=True)
+def _fix_policy(x, Q, coef, k, l, n, w, eta0, eta1, inv_N, base, later, h, beta, rhs, drift_x, drift_Q):
+    """The policy of one implicit step at every node, greedy against ``V + base`` (``beta[n]``), and what the step
+    needs of it: ``rhs = later - h [H_V(alpha) - H_V(beta)]`` and the drifts of ``x`` and ``Q`` (module
+    docstring of :mod:`mfg_finance.mfg.best_response`)."""
+    nQ, nx = Q.size, x.size
+    for j in range(nQ):
+        kn, ln = k[n, j], l[n, j]
+        a, b, aQ, bQ, cQ = _coefficients(coef, n, j, w)
+        m = -(kn * Q[j] + ln)
+        jm, jp = max(j - 1, 0), min(j + 1, nQ - 1)
+        for i in range(nx):
+            q = x[i] + Q[j]
+            alpha = -(kn * q + ln)
+            vq = 2.0 * a * q + b
+            vQ = (aQ * q + bQ) * q + cQ
+            im, ip = max(i - 1, 0), min(i + 1, nx - 1)
+            ux = _gradient(base[j, im], base[j, i], base[j, ip], x[im], x[i], x[ip], i == 0, i == nx - 1)
+            uQ = _gradient(base[jm, i], base[j, i], base[jp, i], Q[jm], Q[j], Q[jp], j == 0, j == nQ - 1)
+            _, bt = minimise(alpha, m, vq + ux, vQ + uQ - ux, eta0, eta1, inv_N)
+            gap = (_h(alpha, alpha, m, vq, vQ, eta0, eta1, inv_N)
+                   - _h(bt, alpha, m, vq, vQ, eta0, eta1, inv_N))
+            beta[n, j, i] = bt
+            shift = (bt - alpha) * inv_N
+            rhs[j, i] = later[j, i] - h * gap
+            drift_x[j, i] = bt - m - shift
+            drift_Q[i, j] = m + shift
+
+
+@numba.njit(cache=True)
+def _split_step(h, var_x, var_Q, geo_x, geo_Q, drift_x, drift_Q, rhs, cur, work):
+    """``(I - h A_x) Y = rhs`` per ``Q`` row (``rhs`` overwritten by ``Y``), then ``(I - h A_Q) cur = Y`` per ``x``
+    column; ``work``: (up_x, down_x, piv_x, mult_x, up_Q, down_Q, piv_Q, mult_Q, column, out) scratch."""
+    up_x, down_x, piv_x, mult_x, up_Q, down_Q, piv_Q, mult_Q, column, out = work
+    nQ, nx = rhs.shape
+    for j in range(nQ):
+        _fill_rates(drift_x[j], geo_x, 0.5 * var_x, up_x, down_x)
+        tridiag.factor_into(up_x, down_x, h, piv_x, mult_x)
+        tridiag.solve_into(piv_x, mult_x, up_x, h, rhs[j], rhs[j])
+    for i in range(nx):
+        _fill_rates(drift_Q[i], geo_Q, 0.5 * var_Q, up_Q, down_Q)
+        tridiag.factor_into(up_Q, down_Q, h, piv_Q, mult_Q)
+        for j in range(nQ):
+            column[j] = rhs[j, i]
+        tridiag.solve_into(piv_Q, mult_Q, up_Q, h, column, out)
+        for j in range(nQ):
+            cur[j, i] = out[j]
+
+
+@numba.njit(cache=True)
 def march(x, Q, dts, coef, k, l, eta0, eta1, inv_N, var_x, var_Q, reference, iterations, substeps, U, beta):
     """Fill ``U`` (nt+1, nQ, nx; ``U[nt] = 0``) and the policy ``beta`` (nt, nQ, nx) (module docstring).
 
@@ -104,11 +162,8 @@ def march(x, Q, dts, coef, k, l, eta0, eta1, inv_N, var_x, var_Q, reference, ite
     rhs = np.empty((nQ, nx))
     later = np.zeros((nQ, nx))
     cur = np.zeros((nQ, nx))
-    up_x, down_x = np.empty(nx - 1), np.empty(nx - 1)
-    up_Q, down_Q = np.empty(nQ - 1), np.empty(nQ - 1)
-    piv_x, mult_x = np.empty(nx), np.empty(nx - 1)
-    piv_Q, mult_Q = np.empty(nQ), np.empty(nQ - 1)
-    column, out = np.empty(nQ), np.empty(nQ)
+    work = (np.empty(nx - 1), np.empty(nx - 1), np.empty(nx), np.empty(nx - 1),
+            np.empty(nQ - 1), np.empty(nQ - 1), np.empty(nQ), np.empty(nQ - 1), np.empty(nQ), np.empty(nQ))
     U[nt] = 0.0
     tabulated = reference.shape[0] == nt + 1
     passes = 1 if tabulated else iterations
@@ -123,41 +178,6 @@ def march(x, Q, dts, coef, k, l, eta0, eta1, inv_N, var_x, var_Q, reference, ite
             for it in range(passes):
                 if not tabulated:
                     base = later if it == 0 else cur
-                for j in range(nQ):
-                    kn, ln = k[n, j], l[n, j]
-                    a = (1.0 - w) * coef[A, n, j] + w * coef[A, n + 1, j]
-                    b = (1.0 - w) * coef[B, n, j] + w * coef[B, n + 1, j]
-                    aQ = (1.0 - w) * coef[A_Q, n, j] + w * coef[A_Q, n + 1, j]
-                    bQ = (1.0 - w) * coef[B_Q, n, j] + w * coef[B_Q, n + 1, j]
-                    cQ = (1.0 - w) * coef[C_Q, n, j] + w * coef[C_Q, n + 1, j]
-                    m = -(kn * Q[j] + ln)
-                    jm, jp = max(j - 1, 0), min(j + 1, nQ - 1)
-                    for i in range(nx):
-                        q = x[i] + Q[j]
-                        alpha = -(kn * q + ln)
-                        vq = 2.0 * a * q + b
-                        vQ = (aQ * q + bQ) * q + cQ
-                        im, ip = max(i - 1, 0), min(i + 1, nx - 1)
-                        ux = _gradient(base[j, im], base[j, i], base[j, ip], x[im], x[i], x[ip], i == 0, i == nx - 1)
-                        uQ = _gradient(base[jm, i], base[j, i], base[jp, i], Q[jm], Q[j], Q[jp], j == 0, j == nQ - 1)
-                        _, bt = minimise(alpha, m, vq + ux, vQ + uQ - ux, eta0, eta1, inv_N)
-                        gap = (_h(alpha, alpha, m, vq, vQ, eta0, eta1, inv_N)
-                               - _h(bt, alpha, m, vq, vQ, eta0, eta1, inv_N))
-                        beta[n, j, i] = bt
-                        shift = (bt - alpha) * inv_N
-                        rhs[j, i] = later[j, i] - h * gap
-                        drift_x[j, i] = bt - m - shift
-                        drift_Q[i, j] = m + shift
-                for j in range(nQ):
-                    _fill_rates(drift_x[j], geo_x, 0.5 * var_x, up_x, down_x)
-                    tridiag.factor_into(up_x, down_x, h, piv_x, mult_x)
-                    tridiag.solve_into(piv_x, mult_x, up_x, h, rhs[j], rhs[j])
-                for i in range(nx):
-                    _fill_rates(drift_Q[i], geo_Q, 0.5 * var_Q, up_Q, down_Q)
-                    tridiag.factor_into(up_Q, down_Q, h, piv_Q, mult_Q)
-                    for j in range(nQ):
-                        column[j] = rhs[j, i]
-                    tridiag.solve_into(piv_Q, mult_Q, up_Q, h, column, out)
-                    for j in range(nQ):
-                        cur[j, i] = out[j]
+                _fix_policy(x, Q, coef, k, l, n, w, eta0, eta1, inv_N, base, later, h, beta, rhs, drift_x, drift_Q)
+                _split_step(h, var_x, var_Q, geo_x, geo_Q, drift_x, drift_Q, rhs, cur, work)
         U[n] = cur

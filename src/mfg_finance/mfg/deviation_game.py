@@ -21,12 +21,13 @@ rule ``beta(n, t, q, Qbar, alpha, m, V_q, V_Q)`` (the grid best response of :mod
 or the exact one of :mod:`mfg_finance.mfg.best_response_exact`) evaluated at the same point ``(t, q_0', Qbar')``,
 ``t`` the step's end and ``n`` the solver step in force, with what the greedy deviator knows there (the players'
 flow ``alpha_0`` at ``q_0'``, their mean flow, ``V``'s derivatives: a rule that minimises ``H`` with corrected
-derivatives hits the kink trade exactly, which an interpolated flow misses), in place of the greedy argmin; ``G`` is then ``H(alpha_0) - H(beta)``, whose
-integral is the same gain by the performance-difference identity (for any feedback). Both games (every agent on
-``alpha``; agent 0 on ``beta``) are driven by the same noises. Per game: the gain ``J_0(alpha) - J_0(beta)`` (cost charged at each step's end, as the game's),
-``sum h G`` along the deviator's path (``G`` the gap at the point it decided on), and the control variates
-``sum (V_q^alpha - V_q^beta) noise_0`` and ``sum (V_Q^alpha - V_Q^beta) noise_Qbar`` (coefficients at the
-step's start, so exactly mean zero), removed from the gain by least squares. On a finite step the two
+derivatives hits the kink trade exactly, which an interpolated flow misses), in place of the greedy argmin; ``G``
+is then ``H(alpha_0) - H(beta)``, whose integral is the same gain by the performance-difference identity (for any
+feedback). Both games (every agent on ``alpha``; agent 0 on ``beta``) are driven by the same noises. Per game: the
+gain ``J_0(alpha) - J_0(beta)`` (cost charged at each step's end, as the game's), ``sum h G`` along the
+deviator's path (``G`` the gap at the point it decided on), and the control variates ``sum (V_q^alpha - V_q^beta)
+noise_0`` and ``sum (V_Q^alpha - V_Q^beta) noise_Qbar`` (coefficients at the step's start, so exactly mean zero),
+removed from the gain by least squares. On a finite step the two
 differ by the game's own time error (the identity is a continuous-time one); carried to continuous time they
 agree within their Monte Carlo and time errors (docs/mfg.md section 10): the simulation confirms the value
 ``V`` and the greedy gain.
@@ -238,7 +239,7 @@ def play_deviation(sol: CommonNoiseSolution, value: PolicyValue, *, M: int, seed
             root = math.sqrt(h)
             for j in range(s):
                 w = (j + 1.0) / s
-                f = coeffs.blend(n, w)          # V at the step's end
+                f = coeffs.blend(n, w)                      # V at the step's end
                 noise = sigma * root * z[j] + (sigma0 * root * z0[j])[:, None]
                 noise_Q = noise.mean(axis=1)
                 q, qd = S["q"], S["qd"]

@@ -52,19 +52,26 @@ def _heston_table(frame: pd.DataFrame) -> str:
 def tail_wording(choice: Mapping[str, Any]) -> dict[str, str]:
     """The risk limit and the chosen point's tail in words, as CVaR (the mean PnL of the worst ``cvar_level`` of
     paths, BRL): the choice's ``loss`` figures are minus the CVaR, so a negative loss is a gain of the worst paths
-    and is stated as one, never as a loss. Keys: ``limit`` (the heading's), ``meaning`` (the limit in words),
-    ``chosen`` and ``out_of_sample`` (each CVaR with its se and whether it is a gain; ``None`` without one)."""
+    and is stated as one, never as a loss; a CVaR zero at the digits shown is given no sign (nor a ``-0``). Keys:
+    ``limit`` (the heading's), ``meaning`` (the limit in words), ``chosen`` and ``out_of_sample`` (each CVaR with
+    its se and whether it is a gain; ``None`` without one)."""
     level = num(100 * choice["cvar_level"])
-    cvar_min = -float(choice["max_loss"])
+    cvar_min = 0.0 - float(choice["max_loss"])          # 0.0 - x: a limit of 0 is "0", not "-0"
     bound = (f"they must gain at least {num(cvar_min)} BRL on average" if cvar_min > 0 else
+             "they must not lose on average" if cvar_min == 0 else
              f"they may lose at most {num(-cvar_min)} BRL on average")
 
     def cvar(loss_key: str) -> str | None:
         loss = choice.get(loss_key)
         if loss is None:
             return None
-        sign = "a gain" if loss < 0 else "a loss" if loss > 0 else "neither gain nor loss"
-        return f"{plus_minus(-loss, choice.get(loss_key + '_se'))} BRL, {sign}"
+        text = plus_minus(0.0 - float(loss), choice.get(loss_key + "_se"))
+        shown = text.split(" ±")[0].split("e")[0]
+        if shown == "—":
+            return text
+        if not any(digit in shown for digit in "123456789"):        # zero at the digits shown: no sign to state
+            return f"{text.lstrip('-')} BRL, neither gain nor loss at the digits shown"
+        return f"{text} BRL, {'a gain' if loss < 0 else 'a loss'}"
 
     return {"limit": f"CVaR{level}% ≥ {num(cvar_min)} BRL", "meaning": bound, "chosen": cvar("loss"),
             "out_of_sample": cvar("out_of_sample_loss")}

@@ -13,16 +13,20 @@ OUTCOME_LABELS = {
     "terminal_dispersion": "terminal inventory std (inventory units)",
     "total_cost": "expected total cost (cost units)",
 }
-#: Shown instead of the terminal dispersion when a sweep has none (common-noise points) but a price.
+#: A fourth panel where a sweep has a price (the systemic sweeps: issue 16 asks how speed, cost *and price impact*
+#: change with sigma0 and the urgent share); it replaces an all-missing terminal dispersion.
 PRICE_IMPACT_LABEL = "price impact p_T - p_0 (BRL)"
 
 
 def _outcomes(table: pd.DataFrame) -> list[str]:
-    """The three outcomes plotted: price impact replaces an all-missing terminal dispersion."""
+    """The outcomes plotted: the three of :data:`OUTCOME_LABELS`, and the price impact where the sweep has one
+    (in place of an all-missing terminal dispersion)."""
     chosen = list(OUTCOME_LABELS)
-    if (table["terminal_dispersion"].isna().all() and "price_impact" in table
-            and table["price_impact"].notna().any()):
-        chosen[chosen.index("terminal_dispersion")] = "price_impact"
+    if "price_impact" in table and table["price_impact"].notna().any():
+        if table["terminal_dispersion"].isna().all():
+            chosen[chosen.index("terminal_dispersion")] = "price_impact"
+        else:
+            chosen.append("price_impact")
     return chosen
 
 
