@@ -114,6 +114,10 @@ def test_best_response_gains_more_than_the_greedy_deviation(stiff_br):
     assert 1.2 < br.epsilon / br.greedy < 1.7
     assert br.epsilon_error < 0.1 * br.epsilon and br.greedy_error < 0.15 * br.greedy
     assert br.as_dict()["grid"]["nx"] == br.x.size and br.U.shape == (br.t.size, br.Q.size, br.x.size)
+    figures = br.as_dict()
+    for name in ("epsilon", "greedy", "difference"):
+        factor = figures["difference_safety"] if name == "difference" else 1.0
+        assert figures[f"{name}_error"] == pytest.approx(factor * sum(figures["errors"][name].values()), rel=1e-12)
 
 
 def test_grid_greedy_gain_is_the_played_greedy_gain(stiff, stiff_br):
