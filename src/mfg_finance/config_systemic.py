@@ -92,6 +92,9 @@ def check_equilibrium_crowd(config: Mapping[str, Any]) -> None:
     names = {block.get("mfg_scenario", "baseline")}
     names.update(run_settings(block, name).get("mfg_scenario", "baseline") for name in block.get("scenarios") or {})
     for scenario in sorted(names):
+        if scenario not in config["mfg"]["scenarios"]:
+            raise ConfigError(f"equilibrium.mfg_scenario: {scenario!r} is not in mfg.scenarios "
+                              f"({sorted(config['mfg']['scenarios'])}); name the crowd's deterministic scenario")
         check_deterministic(mfg_run_overrides(config["mfg"], scenario), scenario)
 
 

@@ -117,7 +117,7 @@ def _reverse_split_pair(tmp_path, *, with_sibling: bool = True, sibling_factor: 
                         pn_vol: float = 0.015) -> pd.DataFrame:
     """Two classes of one issuer, 1-for-10 reverse split (``EG``) on the same session, as a COTAHIST file
     read back: the PN's ex-session range admits 1-for-9 and 1-for-10 (the pattern of OIBR4 on 2023-01-09),
-    the ON's admits one factor. ``pn_vol``: the PN's daily volatility (its later sessions decide at 0.015,
+    the ON's admits one factor. ``pn_vol``: the PN's daily volatility (its later sessions decide at 0.008,
     not at 0.08)."""
     at = 12
     pn = inject(series("SYNO4", seed=21, price=0.47, vol=pn_vol, spec="PN      N1", distribution=108), at,
@@ -148,7 +148,7 @@ def test_an_undetermined_reverse_split_takes_the_factor_of_the_issuers_other_cla
 
 
 def test_without_a_determined_sibling_the_later_sessions_decide_or_it_stays_a_break_and_says_so(tmp_path):
-    alone = infer_events(_reverse_split_pair(tmp_path, with_sibling=False))
+    alone = infer_events(_reverse_split_pair(tmp_path, with_sibling=False, pn_vol=0.008))
     assert (alone["kind"].tolist(), alone["factor"].tolist()) == (["reverse_split"], [0.1])
     assert ("; no other class of issuer SYNO has a factor determined that session; later sessions: "
             in alone["evidence"].iat[0]) and alone["evidence"].iat[0].endswith("resolved by the later sessions")
@@ -159,7 +159,7 @@ def test_without_a_determined_sibling_the_later_sessions_decide_or_it_stays_a_br
     assert wild["evidence"].iat[0].endswith("no verdict; left unexplained: the return across this session is "
                                             "excluded from every statistic (a break)")
     # A sibling whose own factor is not one of this class's fits does not lend it (its own later sessions do).
-    other = infer_events(_reverse_split_pair(tmp_path, sibling_factor=0.2)).set_index("ticker")
+    other = infer_events(_reverse_split_pair(tmp_path, sibling_factor=0.2, pn_vol=0.008)).set_index("ticker")
     assert (other.loc["SYNO3", "kind"], other.loc["SYNO3", "factor"]) == ("reverse_split", 0.2)
     assert (other.loc["SYNO4", "kind"], other.loc["SYNO4", "factor"]) == ("reverse_split", 0.1)
     assert "(SYNO3 1-for-5) give no single factor among these fits; later sessions" in other.loc["SYNO4", "evidence"]

@@ -63,15 +63,18 @@ def test_z_of_the_true_factor_is_standard_normal_under_the_random_walk():
     assert abs(z.mean()) < 4 * se and abs(z.std() - 1.0) < 4 * se / math.sqrt(2)
 
 
-def _fund(tmp_path, *, vol: float, at: int = 16, n: int = 21, ticker: str = "SYNF11", seed: int = 31) -> pd.DataFrame:
+def _fund(tmp_path, *, vol: float, at: int = 16, n: int = 21, ticker: str = "SYNF11", seed: int = 31,
+          jump: float = 1.0) -> pd.DataFrame:
     """A fund (ESPECI ``CI``) at about 1270 BRL with a 10-for-1 split on session ``at`` (``EB``) whose
     ex-session range admits 9- and 10-for-1 (the pattern of ARCT11 on 2021-01-27: 1270.20, then an
-    ex-session 122.05-142.80 opening at its high), as a COTAHIST file read back."""
+    ex-session 122.05-142.80 opening at its high), as a COTAHIST file read back. Prices from two sessions
+    after the ex-date on are multiplied by ``jump`` (news)."""
     frame = inject(series(ticker, n, seed=seed, vol=vol, price=1270.0, spec="CI", distribution=107), at,
                    factor=10.0, marker="EB")
     before = frame["close"].iat[at - 1]
     frame.loc[frame.index[at], ["low", "high"]] = before / 10.4, before / 8.9
     frame.loc[frame.index[at], ["open", "avg"]] = before / 8.9, before / 9.8
+    frame.loc[frame.index[at + 2:], ["open", "high", "low", "avg", "close"]] *= jump
     path = tmp_path / f"COTAHIST_{ticker}.TXT"
     path.write_bytes(cotahist_file([frame]))
     return select_equities(read_cotahist([path]), classes=["fund"])
@@ -100,6 +103,15 @@ def test_a_high_volatility_asset_stays_a_break_naming_the_factors_left(tmp_path)
     assert events["kind"].tolist() == ["unexplained"]
     evidence = events["evidence"].iat[0]
     assert "; 9-for-1, 10-for-1 all within 3 sd: no verdict; " + BREAK in evidence and evidence.endswith(BREAK)
+
+
+def test_news_among_the_later_sessions_leaves_no_verdict(tmp_path):
+    # The same low-volatility fund, 6% up two sessions after the ex-date: about 15 of its sd in one session.
+    events = infer_events(_fund(tmp_path, vol=0.004, jump=1.06))
+    assert events["kind"].tolist() == ["unexplained"]
+    assert "; but a session among them moves 1" in events["evidence"].iat[0]
+    assert "sd (> 3): not the random walk the test assumes (news after the event), no verdict; " + BREAK in \
+        events["evidence"].iat[0]
 
 
 def test_no_verdict_without_sessions_after_or_without_history():

@@ -71,8 +71,15 @@ def test_finite_n_metrics_are_the_same_bytes_for_the_same_config_and_seed():
     cfg = systemic_config(CALIBRATED, SYSTEMIC_DOC, RUN)
     settings = {**SETTINGS, "finite_n": {"Ns": [10, 100], "game_pairs": 50, "agent_paths": 400, "limit_paths": 200,
                                          "min_replications": 2, "seed": 5, "epsilon_Ns": [10]}}
-    one, two = (json.dumps(run_finite_n(cfg, settings), sort_keys=True) for _ in range(2))
+    results = [run_finite_n(cfg, settings) for _ in range(2)]
+    one, two = (json.dumps(r, sort_keys=True) for r in results)
     assert one == two and '"best_response"' in one
+    # issue 16's check at the largest N: 3 Monte Carlo SEs plus the MFG value's error estimate (the bound only
+    # where the estimate is not held)
+    check, value = results[0]["largest_N_check"], results[0]["mfg_value"]
+    used = "bound" if value["unresolved"] else "estimate"
+    assert check["allowed_by"] == used
+    assert check["allowed"] == 3.0 * check["mean_cost_se"] + value["error" if used == "estimate" else "error_bound"]
 
 
 def _mfg_config():

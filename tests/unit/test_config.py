@@ -92,6 +92,7 @@ def test_precedence_calibration_config_scenario(config):
     # the equilibrium's crowd: refused by its job only after the calibration
     (lambda c: c["equilibrium"].update(mfg_scenario="common_noise"),
      r"^equilibrium.mfg_scenario: 'common_noise' has common noise or agent types"),
+    (lambda c: c["equilibrium"].update(mfg_scenario="basline"), r"^equilibrium.mfg_scenario: 'basline' is not in"),
 ])
 def test_cross_field_errors_name_the_key(config, edit, message):
     cfg = copy.deepcopy(config)

@@ -264,12 +264,7 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         fn["table"] = html_tables_fitting(pd.DataFrame(fn["rows"]), ["N"], max_columns=7, box=None)
         fn["figure"] = figure(inputs["finite_n_figure"][0], "Finite-N check: N-player game against the MFG")
         fn["sentences"] = finite_n_sentences(fn)
-        value = fn["mfg_value"]
-        # the check allows the solver's bound; the section's tables show the (smaller) error estimate: say both
-        estimate = value.get("error")
-        fn["mfg_value_text"] = (with_error(value["value"], value["error_bound"]) + " (the solver's error bound, which "
-                                "this check allows" + (f"; its error estimate is {num(estimate, 2)})"
-                                                       if finite(estimate) and not value.get("unresolved") else ")"))
+        fn["mfg_value_text"] = _mfg_value_text(fn["mfg_value"], fn["largest_N_check"])
         section["finite_n"] = fn
     if sweep_paths:
         tables, raw = [], {}
@@ -526,6 +521,18 @@ def _percent_more(b: Mapping[str, Any]) -> str:
     return plus_minus(100.0 * d / g, 100.0 * (b["difference_error"] + abs(d) * b["greedy_error"] / g) / g)
 
 
+def _mfg_value_text(value: Mapping[str, Any], check: Mapping[str, Any]) -> str:
+    """The MFG value with the error the N = 10,000 check allows (issue 16: its estimate; the bound where the
+    estimate is not held, ``check["allowed_by"]``) and the other one named."""
+    estimate, bound = value.get("error"), value["error_bound"]
+    if check.get("allowed_by") == "estimate":
+        return (f"{with_error(value['value'], estimate)} (the solver's error estimate, which the check below allows; "
+                f"its error bound is {num(bound, 2)})")
+    held = finite(estimate) and not value.get("unresolved")
+    return (f"{with_error(value['value'], bound)} (the solver's error bound, which the check below allows"
+            + (f"; its error estimate is {num(estimate, 2)})" if held else "; its error estimate is not held)"))
+
+
 def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
     """The best response's gain on the ``(t, Q, x)`` grid per N (``epsilon_complete[...]["best_response"]``,
     :mod:`mfg_finance.mfg.best_response`) beside the greedy deviation's on the same grid, and the interval
@@ -647,6 +654,8 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                      f"grows" + rate
                      + f"; at N = {check['N']:,} the difference, {num(check['abs_difference'], 2)}, is "
                      + ("within" if check["holds"] else "OUTSIDE")
-                     + f" 3 Monte Carlo standard errors plus the solver's error bound ({num(check['allowed'], 2)})."
+                     + f" 3 Monte Carlo standard errors plus the solver's error "
+                     + ("estimate" if check.get("allowed_by") == "estimate" else "bound")
+                     + f" ({num(check['allowed'], 2)})."
                      + _law_summary(fn))
     return " ".join(parts) if parts else None
