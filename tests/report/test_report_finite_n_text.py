@@ -136,3 +136,33 @@ def test_law_of_Q_T_says_when_the_pure_power_is_rejected_though_every_point_is_w
     assert "O(1/N) likelihood-ratio p-value 0.00059, rejects a pure power N^-1 over these N; with the next-order" in text
     assert "converges at O(1/N) with the predicted constant, the pure power's rejection carried by D/N^2" in text
     assert "as predicted" not in text
+
+
+def test_every_epsilon_figure_carries_its_uncertainty():
+    """The played, predicted and best-response sentences (the real-data run's figures of January 2021): once every
+    'value ± uncertainty (± uncertainty)' group, every 'N = n' and the fixed words with digits are removed, no
+    digit is left, so no figure is stated bare (the '% more' too)."""
+    import re
+
+    fn = _fn([3.0e-2, 3.0e-3, 1.0e-4, 2.0e-6], [1e-3, 3e-4, 2e-4, 1e-5])
+    br = {"epsilon": 3.0534e-3, "epsilon_error": 1.0156e-4, "greedy": 2.7663e-3, "greedy_error": 1.5369e-4,
+          "difference": 2.8707e-4, "difference_error": 1.5641e-4}
+    fn["epsilon_complete"] = [
+        {"N": 10, "epsilon": 2.0480e-3, "epsilon_se": 2.6746e-4, "epsilon_time_error": 3.4378e-4,
+         "predicted": 1.9470e-3, "predicted_se": 2.2514e-4, "predicted_time_error": 4.1129e-4,
+         "difference": 1.0e-4, "difference_se": 2.0e-4, "difference_time_error": 3.0e-4, "confirmed": True,
+         "best_response": br},
+        {"N": 100, "epsilon": 4.1781e-4, "epsilon_se": 1.5769e-4, "epsilon_time_error": 4.2758e-4,
+         "predicted": 6.2721e-4, "predicted_se": 1.4051e-4, "predicted_time_error": 3.6477e-4,
+         "difference": -2.1e-4, "difference_se": 0.3e-4, "difference_time_error": 0.2e-4, "confirmed": False,
+         "best_response": dict(br, epsilon=5.6858e-4, epsilon_error=3.4856e-5, greedy=5.6764e-4,
+                               greedy_error=3.4749e-5, difference=9.4665e-7, difference_error=3.2105e-7)}]
+    sentences = [s for s in finite_n_sentences(fn) if "deviat" in s]
+    assert len(sentences) == 2
+    text = " ".join(sentences)
+    assert "gains N = 10: 0.00205 ± 0.00027 ± 0.00034;" in text
+    assert "(difference 0.00029 ± 0.00016, 10.4 ± 6.2% more)" in text
+    number = r"-?[\d.,]+(?:e-?\d+)?"
+    left = re.sub(rf"{number}(?: ± {number})+%?", "", text)
+    left = re.sub(r"N = [\d,]+|N - 1|3 SE|section 10", "", left)
+    assert not re.search(r"\d", left), left
