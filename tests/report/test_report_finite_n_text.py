@@ -59,6 +59,13 @@ def test_best_response_sentence_brackets_epsilon():
     assert ("So epsilon lies between 0.0001350 ± 0.0000070 ± 0.0000050 (greedy, played) and 0.000187 ± 0.000010 "
             "(best response) at N = 10; "
             "is not bracketed at N = 100") in text
+    # the same greedy deviation on the grid and played in the game is a check of both: said either way
+    assert ("The greedy deviation's gain on the grid and its played value agree at N = 10, N = 100 (within 3 SE plus "
+            "the time and grid errors).") in text
+    fn["epsilon_complete"] = [dict(row, epsilon=2.5e-4), below]
+    text = " ".join(finite_n_sentences(fn))
+    assert ("agree at N = 100 (within 3 SE plus the time and grid errors); at N = 10 they differ by -0.000123 ± "
+            "0.000039 (the ± 3 SE plus the time and grid errors).") in text
 
 
 def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():

@@ -540,9 +540,16 @@ def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
     rows = [e for e in full if e.get("best_response")]
     if not rows:
         return None
-    parts, bounds = [], []
+    parts, bounds, agree, apart = [], [], [], []
     for e in rows:
         b = e["best_response"]
+        # the same greedy deviation twice: on the grid and played in the game (a check of both)
+        allowed = 3.0 * e["epsilon_se"] + e["epsilon_time_error"] + b["greedy_error"]
+        if abs(b["greedy"] - e["epsilon"]) <= allowed:
+            agree.append(f"N = {e['N']:,}")
+        else:
+            apart.append(f"at N = {e['N']:,} they differ by {plus_minus(b['greedy'] - e['epsilon'], allowed)} (the ± "
+                         "3 SE plus the time and grid errors)")
         ratio = f", {_percent_more(b)}% more" if b["greedy"] > 0.0 else ""
         parts.append(f"N = {e['N']:,}: {plus_minus(b['epsilon'], b['epsilon_error'])} against "
                      f"{plus_minus(b['greedy'], b['greedy_error'])} for the greedy deviation on the same "
@@ -557,8 +564,12 @@ def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
                           f"lies below the played greedy gain's {num(low, 2)}, 3 SE and time error included)")
     return ("The best response (the deviator's optimal strategy against the N - 1 others, its own influence "
             "included), computed on a (time, mean inventory, own minus mean inventory) grid with a discretisation "
-            "error estimate, gains " + "; ".join(parts) + ". So epsilon lies " + "; ".join(bounds)
-            + " (docs/mfg.md section 10).")
+            "error estimate, gains " + "; ".join(parts) + ". "
+            + (f"The greedy deviation's gain on the grid and its played value agree at {', '.join(agree)} "
+               "(within 3 SE plus the time and grid errors)" if agree else "")
+            + ("; " if agree and apart else "") + ("The greedy deviation's gain on the grid and its played value: "
+                                                   if apart and not agree else "") + "; ".join(apart)
+            + ". So epsilon lies " + "; ".join(bounds) + " (docs/mfg.md section 10).")
 
 
 def _speed_change(rows: Sequence[Mapping[str, Any]], label: str) -> str | None:
