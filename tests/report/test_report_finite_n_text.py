@@ -20,6 +20,8 @@ def test_unresolved_large_N_consistent_with_the_fit():
     assert "the exponent between consecutive N: 1.000 ± 0.046 (10 to 100); not at N = 1,000" in text
     assert "consistent with the O(1/N) fit but not resolved" in text
     assert "consistent with O(1/N)." in text
+    # rev16br: C/N carries the p = 1 fit's SE (was "C/N = 0.0003", no uncertainty)
+    assert "N = 1,000: 0.00010 ± 0.00020 against C/N = 0.0002987 ± 0.0000094 (-0.99 SE)" in text
 
 
 def test_large_N_in_tension_with_the_fit_is_said():
@@ -58,7 +60,9 @@ def test_best_response_sentence_brackets_epsilon():
             "(difference 0.0000600 ± 0.0000035, 47.2 ± 7.6% more)") in text
     assert ("So epsilon lies between 0.0001350 ± 0.0000070 ± 0.0000050 (greedy, played) and 0.000187 ± 0.000010 "
             "(best response) at N = 10; "
-            "is not bracketed at N = 100") in text
+            "is not bracketed at N = 100 (the played greedy gain 0.0001350 ± 0.0000070 ± 0.0000050 exceeds the "
+            "best response's 0.0000100 ± 0.0000010 by 0.000125 ± 0.000027, the ± 3 SE plus the time and grid "
+            "errors)") in text
     # the same greedy deviation on the grid and played in the game is a check of both: said either way
     assert ("The greedy deviation's gain on the grid and its played value agree at N = 10, N = 100 (within 3 SE plus "
             "the time and grid errors).") in text
@@ -95,8 +99,8 @@ def _with_law(var_gaps, var_ses, C=0.0156, C_se=5e-5):
     pulls = {str(r["N"]): (r["Q_T_var_gap"] - C / r["N"]) / math.hypot(r["Q_T_var_gap_se"], C_se / r["N"])
              for r in fn["rows"]}
     Ns = [r["N"] for r in fn["rows"]]
-    fn["law"] = {"prediction": {"var_coefficient": C, "var_coefficient_se": C_se, "idiosyncratic": 0.0091,
-                                "mean_coefficient": 0.002, "mean_coefficient_se": 4e-4, "paths": 1000},
+    fn["law"] = {"prediction": {"var_coefficient": C, "var_coefficient_se": C_se, "idiosyncratic": 0.009253,
+                                "idiosyncratic_se": 6.1e-5, "mean_coefficient": 0.002, "mean_coefficient_se": 4e-4, "paths": 1000},
                  "rate_fit": fit_rate(Ns, var_gaps, var_ses).as_dict(), "var_gap_pulls": pulls}
     return fn
 
@@ -107,6 +111,8 @@ def test_law_of_Q_T_sentence_says_where_resolved_and_whether_O_one_over_N():
     assert "N x (var Qbar_T - var Q_T) is N = 10: 0.01640 ± 0.00075" in text
     assert "resolved (> 2 SE) at N = 10, 100, 1,000, 10,000 and converges at O(1/N) as predicted" in text
     assert "the mean of Q_T agrees with the MFG's within 2 SE of the pairs at every N" in text
+    # audit s30: E[V_T] was "0.00925", no uncertainty; its SE is the limit paths'
+    assert "(E[V_T] = 0.009253 ± 0.000061 (SE) from the idiosyncratic noise alone" in text
     assert "within 3 SE of the predicted C/N at every N (resolved at N = 10, 100, 1,000, 10,000)" in _law_summary(fn)
     off = _with_law([3.0e-3, 1.67e-4, 1.16e-5, 2.2e-6], [7.5e-5, 2.3e-5, 3.5e-6, 3.0e-6])
     text = " ".join(finite_n_sentences(off))

@@ -116,16 +116,19 @@ def estimated_path_outcomes(estimated) -> dict[str, Any]:
     (``estimated``: :class:`mfg_finance.mfg.common_noise_outcomes.PathOutcomes`): each of
     :data:`_SCENARIO_OUTCOMES` as ``{"mean", "se", "error"}`` (value time-extrapolated where asymptotic,
     Monte Carlo SE, discretisation error estimate; ``None`` without a price), and the 5-95% bands of the fine
-    grid's paths."""
+    grid's paths with their Monte Carlo SEs (``<band>_se``, batch means:
+    :func:`mfg_finance.mfg.common_noise_paths.band_with_se`)."""
+    from mfg_finance.mfg.common_noise_paths import band_with_se
+
     paths = estimated.paths
     out: dict[str, Any] = {}
     for name, key in _SCENARIO_OUTCOMES.items():
         value = estimated.values[key]
         out[name] = None if value is None else {"mean": value, "se": estimated.se[key], "error": estimated.errors[key]}
-    out["Q_T_band_5_95"] = [float(v) for v in np.quantile(paths.Q[:, -1], [0.05, 0.95])]
+    out["Q_T_band_5_95"], out["Q_T_band_5_95_se"] = band_with_se(paths.Q[:, -1], [0.05, 0.95])
     if paths.price is not None:
         impact = paths.price[:, -1] - paths.price[:, 0]
-        out["price_impact_band_5_95"] = [float(v) for v in np.quantile(impact, [0.05, 0.95])]
+        out["price_impact_band_5_95"], out["price_impact_band_5_95_se"] = band_with_se(impact, [0.05, 0.95])
     return out
 
 
