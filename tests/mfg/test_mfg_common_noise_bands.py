@@ -27,6 +27,8 @@ def test_band_is_the_quantile_of_all_paths_and_deterministic():
     assert se[0] == pytest.approx(np.sqrt(0.05 * 0.95 / 400) / 0.10314, rel=0.5)
 
 
-def test_band_refuses_too_few_paths_per_block():
-    with pytest.raises(ValueError, match="10 paths per block"):
-        band_with_se(np.zeros(100), [0.5])
+def test_few_paths_make_fewer_blocks_and_too_few_no_se():
+    x = np.random.default_rng(4).standard_normal(20)     # the test pipeline's 20 paths: two blocks of 10
+    halves = [np.quantile(x[:10], 0.5), np.quantile(x[10:], 0.5)]
+    assert band_with_se(x, [0.5])[1] == [pytest.approx(np.std(halves, ddof=1) / np.sqrt(2.0))]
+    assert band_with_se(x[:19], [0.05, 0.95])[1] == [None, None]

@@ -98,18 +98,19 @@ def simulate_paths(sol: CommonNoiseSolution, *, n_paths: int, seed: int, Q0: flo
 BAND_BLOCKS = 20
 
 
-def band_with_se(values, probs, *, blocks: int = BAND_BLOCKS) -> tuple[list[float], list[float]]:
+def band_with_se(values, probs, *, blocks: int = BAND_BLOCKS) -> tuple[list[float], list[float | None]]:
     """The ``probs`` quantiles of i.i.d. path outcomes ``values`` and their Monte Carlo SEs by batch means.
 
-    The paths are split into ``blocks`` consecutive blocks of (nearly) equal size ``m = n / blocks``; a quantile
-    of ``m`` samples has ``blocks`` times the variance of the quantile of all ``n`` (the asymptotic
-    ``p (1 - p) / (n f(x_p)^2)``, no density estimate needed), so ``SE = std(block quantiles) / sqrt(blocks)``.
-    Same unit as ``values``; deterministic (no resampling). Needs at least two blocks of ten paths.
+    The paths are split into ``b`` consecutive blocks of (nearly) equal size ``m = n / b``; a quantile of ``m``
+    samples has ``b`` times the variance of the quantile of all ``n`` (the asymptotic ``p (1 - p) / (n f(x_p)^2)``,
+    no density estimate needed), so ``SE = std(block quantiles) / sqrt(b)``. ``b`` is ``blocks``, or fewer so that
+    each block holds at least 10 paths (a test run's 20 paths: 2 blocks, a rough SE); below 20 paths the SEs are
+    ``None``. Same unit as ``values``; deterministic (no resampling).
     """
     x = np.asarray(values, dtype=float)
-    if blocks < 2 or x.size < 10 * blocks:
-        raise ValueError(f"band_with_se: {x.size} paths for {blocks} blocks (need at least 10 paths per block, "
-                         "2 blocks)")
-    per_block = np.array([np.quantile(b, probs) for b in np.array_split(x, blocks)])
-    se = per_block.std(axis=0, ddof=1) / np.sqrt(blocks)
-    return [float(v) for v in np.quantile(x, probs)], [float(v) for v in se]
+    band = [float(v) for v in np.quantile(x, probs)]
+    b = min(int(blocks), x.size // 10)
+    if b < 2:
+        return band, [None] * len(band)
+    per_block = np.array([np.quantile(part, probs) for part in np.array_split(x, b)])
+    return band, [float(v) for v in per_block.std(axis=0, ddof=1) / np.sqrt(b)]
