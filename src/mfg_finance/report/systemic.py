@@ -164,7 +164,8 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     key = params[0].removeprefix("param_")
     rows = []
     for _, r in table.sort_values(params).iterrows():
-        row = {key: float(r[params[0]]), "sigma0": _cell(r, "used_sigma0")}
+        value = r[params[0]]       # a weight vector's axis (type_weights) is its text label
+        row = {key: value if isinstance(value, str) else float(value), "sigma0": _cell(r, "used_sigma0")}
         for name, col in (("expected_cost", "total_cost"), ("liquidation_speed", "liquidation_speed"),
                           ("price_impact", "price_impact"), ("liquidation_half_life", "liquidation_half_life"),
                           ("mean_inventory_terminal", "mean_inventory_terminal")):
@@ -237,6 +238,12 @@ def _overview_figure(path, kinds: Mapping[str, str | None]) -> dict[str, str]:
     return figure(path, f"Scenario {name}" + (f": {shows}" if shows else ""))
 
 
+def _weights_order(table: pd.DataFrame, key: str) -> str:
+    """What a ``type_weights`` label lists: the types' weights in this order (the ``used_weight_<type>`` columns)."""
+    names = [c.removeprefix("used_weight_") for c in table.columns if c.startswith("used_weight_")]
+    return f" (weights of {' / '.join(names)})" if key == "type_weights" and names else ""
+
+
 def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     """Context of the section; None when the run has no systemic artefact."""
     metrics_paths = list(inputs.get("systemic_metrics") or [])
@@ -277,7 +284,7 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
             used = table["used_sigma0"] if "used_sigma0" in table.columns else pd.Series(dtype=float)
             tables.append({"name": Path(path).stem, "key": key, "table": _sweep_table(table),
                            "common_noise": bool((used.fillna(0.0) > 0.0).any()),
-                           "title": f"Sweep {Path(path).stem}: outcomes against {key}"})
+                           "title": f"Sweep {Path(path).stem}: outcomes against {key}" + _weights_order(table, key)})
         section["sweeps"] = {"tables": tables, "raw": raw} if tables else None
     section["calibration_text"] = calibration_sentence(section["calibration"],
                                                        ((section["sweeps"] or {}).get("raw") or {}).get("market_share"))
