@@ -115,7 +115,7 @@ def test_a_weight_vector_axis_is_drawn_at_its_labels_in_order(tmp_path):
         data = [ln for ln in ax.get_lines() if ln.get_marker() == "o"][0]
         xs, ys = (np.asarray(a, dtype=float) for a in data.get_data())
         np.testing.assert_array_equal(xs, [0.0, 1.0, 2.0])
-        assert ys[0] == 1.0 and np.isnan(ys[1]) and ys[2] == 3.0
+        assert ys[0] == 1.0 and np.isnan(ys[1]) and ys[2] == 3.0 and data.get_linestyle() == "None"
         assert [t.get_text() for t in ax.get_xticklabels()] == ["0.2 / 0.3 / 0.5", "0.3 / 0.4 / 0.3",
                                                                 "0.5 / 0.3 / 0.2"]
         crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]

@@ -116,7 +116,8 @@ def _lines(table, x_name, title, others):
                               zip(others, key if isinstance(key, tuple) else (key,))) or None
             xs = (group[x_name].to_numpy(dtype=float) if levels is None
                   else np.array([levels.index(str(v)) for v in group[x_name]], dtype=float))
-            line, = ax.plot(xs, y, marker="o", label=label)
+            # weight vectors have no order between them: markers only, no line suggesting values in between
+            line, = ax.plot(xs, y, marker="o", label=label, linestyle="-" if levels is None else "none")
             bar = _uncertainty(group, outcome)
             if bar is not None:
                 ax.errorbar(xs, y, yerr=np.where(failed, np.nan, bar), fmt="none", ecolor=line.get_color(),
