@@ -177,7 +177,8 @@ def test_market_share_sweep_points_keep_the_total_noise():
     assert table["terminal_dispersion"].notna().all() and (table["terminal_dispersion_error"] > 0.0).all()
     assert {"terminal_dispersion_se", "terminal_dispersion_common", "terminal_dispersion_idiosyncratic_error"} \
         <= set(table.columns)
-    assert rows[0]["outcome_parts"]["terminal_dispersion_common"]["value"] < 1e-8     # identical paths
+    # identical paths: the common part is exactly 0 (audit s30: the paths' std, 5e-20 ± 2.3e-19, was shown)
+    assert rows[0]["outcome_parts"]["terminal_dispersion_common"] == {"value": 0.0, "error": 0.0, "se": 0.0}
     # the deterministic terminal std within the point's own estimate (the 40-step grid is coarse: about 100%)
     assert abs(rows[0]["outcomes"]["terminal_dispersion"] - det.outcomes()["terminal_dispersion"]) <= \
         rows[0]["outcome_errors"]["terminal_dispersion"] + 0.02 * det.outcomes()["terminal_dispersion"]
