@@ -104,8 +104,6 @@ def check_sweep_types(name: str, spec: Mapping[str, Any], run: Mapping[str, Any]
     common-noise types solver takes at most two types, so more types are refused when the scenario or the
     sweep (``sigma0``, ``market_share`` > 0) brings common noise. The vectors' own checks (entries > 0, sum 1)
     are :func:`mfg_finance.sweeps.weight_vectors`'."""
-    from mfg_finance.mfg.types_common_noise import MAX_TYPES
-
     types = run.get("types") or []
     where = f"sweeps.{name}.scenario {scenario!r}"
     if "urgent_share" in spec and len(types) != 2:
@@ -120,12 +118,15 @@ def check_sweep_types(name: str, spec: Mapping[str, Any], run: Mapping[str, Any]
             if len(vector) != len(types):
                 raise ConfigError(f"sweeps.{name}.type_weights[{i}]: {len(vector)} weights for the {len(types)} "
                                   f"types of {where} ({names}); give one weight per type, in that order")
-    if len(types) <= MAX_TYPES:
-        return
     sigma0 = run["params"].get("sigma0", 0.0)
     noisy = [key for key in ("sigma0", "market_share")
              if any(float(v) > 0.0 for v in _axis_values(spec, key, name))]
-    if sigma0 is None or sigma0 > 0.0 or noisy:
+    if not types or not (sigma0 is None or sigma0 > 0.0 or noisy):
+        return
+    # imported only here: the solver module costs about 10x the rest of check_config (measured under load)
+    from mfg_finance.mfg.types_common_noise import MAX_TYPES
+
+    if len(types) > MAX_TYPES:
         key = "type_weights" if "type_weights" in spec else (noisy or ["scenario"])[0]
         cause = f"sweeps.{name}.{noisy[0]} > 0" if noisy else (
             f"{where} has sigma0 {'calibrated' if sigma0 is None else sigma0}")

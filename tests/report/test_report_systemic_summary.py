@@ -246,7 +246,7 @@ def test_urgent_share_summary_gives_each_types_own_cost():
     text = _summary(table)
     assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
     assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
-            "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text
+            "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the types)") in text
 
 
 def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolved():
@@ -324,6 +324,10 @@ def test_a_type_weights_sweep_shows_its_vectors_and_each_types_weight_and_cost(t
     html = shown["table"]
     assert "0.2 / 0.3 / 0.5" in html and "w mid" in html and "mid cost" in html and "0.4000 ± 0.0010" in html
     assert [r["type_weights"] for r in sweeps["raw"]["type_weights"]] == ["0.2 / 0.3 / 0.5", "0.5 / 0.3 / 0.2"]
+    text = systemic_summary({"sweeps": {"raw": sweeps["raw"]}})
+    assert ("Another mix of agent types (± is" in text and "from weights 0.2 / 0.3 / 0.5 to 0.5 / 0.3 / 0.2 (of urgent "
+            "/ mid / patient): the average cost rises from 0.4000 ± 0.0010 to 0.4700 ± 0.0010" in text), text
+    assert "each type's own cost goes urgent 0.3000 ± 0.0010 to 0.3000 ± 0.0010, mid" in text
     assert _axis_text("type_weights", table["param_type_weights"]) == (
         "type_weights in {0.2 / 0.3 / 0.5; 0.5 / 0.3 / 0.2}")
     assert _axis_text("eta1", pd.Series([0.0, 0.002])) == "eta1 from 0 to 0.002"

@@ -631,6 +631,21 @@ def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
     return "The fan charts show the spread of outcomes across shocks."
 
 
+def _mix_changes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What a change of the types' weights does from the first to the last sweep row: the crowd's average cost,
+    speed and price impact (:func:`describe_change`) and each type's own cost (the average also moves with the
+    mix itself)."""
+    changes = [c for c in (describe_change(rows, "expected_cost", "the average cost"),
+                           describe_change(rows, "liquidation_speed", "the crowd's liquidation speed", " per day"),
+                           describe_change(rows, "price_impact", "the price impact", " BRL")) if c]
+    own = [f"{k.removeprefix('cost_')} {with_error(*_mes(rows[0][k]))} to {with_error(*_mes(rows[-1][k]))}"
+           for k in rows[0] if k.startswith("cost_") and rows[-1].get(k) is not None]
+    if own:     # the average moves with the mix; say what happens to each type's own cost
+        changes.append("each type's own cost goes " + ", ".join(own)
+                       + " (the average also moves with the mix of the types)")
+    return changes
+
+
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
     """One plain-language paragraph: what common noise and urgent agents change, and the finite-N check."""
     parts = []
@@ -647,18 +662,16 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                      + ". " + _calibrated_spread(section.get("metrics") or []))
     sh = raw.get("urgent_share")
     if sh and len(sh) >= 2:
-        changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
-                               describe_change(sh, "liquidation_speed", "the crowd's liquidation speed", " per day"),
-                               describe_change(sh, "price_impact", "the price impact", " BRL")) if c]
-        own = [f"{name} {with_error(*_mes(sh[0][k]))} to {with_error(*_mes(sh[-1][k]))}"
-               for k in sh[0] if k.startswith("cost_") and sh[-1].get(k) is not None
-               for name in (k.removeprefix("cost_"),)]
-        if own:     # the average moves with the mix; say what happens to each type's own cost
-            changes.append("each type's own cost goes " + ", ".join(own)
-                           + " (the average also moves with the mix of the two types)")
         parts.append(f"A more urgent crowd{'' if parts else ' ' + _CONVENTION}: raising the share of urgent "
                      f"liquidators from {num(sh[0]['urgent_share'], 2)} to {num(sh[-1]['urgent_share'], 2)}: "
-                     + "; ".join(changes) + ".")
+                     + "; ".join(_mix_changes(sh)) + ".")
+    mix = raw.get("type_weights")
+    if mix and len(mix) >= 2:
+        names = " / ".join(k.removeprefix("cost_") for k in mix[0] if k.startswith("cost_"))
+        parts.append(f"Another mix of agent types{'' if parts else ' ' + _CONVENTION}: from weights "
+                     f"{mix[0]['type_weights']} to {mix[-1]['type_weights']}" + (f" (of {names})" if names else "")
+                     + (f", the first and last of {len(mix)} mixes" if len(mix) > 2 else "") + ": "
+                     + "; ".join(_mix_changes(mix)) + ".")
     fn = section.get("finite_n")
     if fn:
         check = fn["largest_N_check"]
