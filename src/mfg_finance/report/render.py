@@ -333,6 +333,14 @@ def _sweep_display(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _axis_text(name: str, column: pd.Series) -> str:
+    """How a sweep axis is said in a caption: ``phi from 0.005 to 0.5``; a weight-vector axis (text cells,
+    :func:`mfg_finance.sweeps.axis_label`) lists its vectors."""
+    if pd.api.types.is_numeric_dtype(column):
+        return f"{name} from {num(column.min())} to {num(column.max())}"
+    return f"{name} in {{{'; '.join(sorted(column.astype(str).unique()))}}}"
+
+
 def _sweep_section(inputs) -> list[dict[str, Any]]:
     sweeps = []
     for table_path, figure_path in zip(inputs["sweep_tables"], inputs["sweep_figures"]):
@@ -349,7 +357,7 @@ def _sweep_section(inputs) -> list[dict[str, Any]]:
             "failed_table": html_table(failed) if len(failed) else None,
             "table": html_tables_fitting(shown, params, max_columns=3,
                                          row_classes=["" if ok else "failed" for ok in converged]),
-            "ranges": {p: (float(table[c].min()), float(table[c].max())) for p, c in zip(params, param_cols)},
+            "axes_text": ", ".join(_axis_text(p, table[c]) for p, c in zip(params, param_cols)),
             "frame": table,
         })
     return sweeps

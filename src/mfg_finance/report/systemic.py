@@ -173,7 +173,8 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     key = params[0].removeprefix("param_")
     rows = []
     for _, r in table.sort_values(params).iterrows():
-        row = {key: float(r[params[0]]), "sigma0": _cell(r, "used_sigma0")}
+        value = r[params[0]]       # a weight vector's axis (type_weights) is its text label
+        row = {key: value if isinstance(value, str) else float(value), "sigma0": _cell(r, "used_sigma0")}
         for name, col in (("expected_cost", "total_cost"), ("liquidation_speed", "liquidation_speed"),
                           ("price_impact", "price_impact"), ("liquidation_half_life", "liquidation_half_life"),
                           ("mean_inventory_terminal", "mean_inventory_terminal")):
@@ -246,6 +247,12 @@ def _overview_figure(path, kinds: Mapping[str, str | None]) -> dict[str, str]:
     return figure(path, f"Scenario {name}" + (f": {shows}" if shows else ""))
 
 
+def _weights_order(table: pd.DataFrame, key: str) -> str:
+    """What a ``type_weights`` label lists: the types' weights in this order (the ``used_weight_<type>`` columns)."""
+    names = [c.removeprefix("used_weight_") for c in table.columns if c.startswith("used_weight_")]
+    return f" (weights of {' / '.join(names)})" if key == "type_weights" and names else ""
+
+
 def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     """Context of the section; None when the run has no systemic artefact."""
     metrics_paths = list(inputs.get("systemic_metrics") or [])
@@ -286,7 +293,7 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
             used = table["used_sigma0"] if "used_sigma0" in table.columns else pd.Series(dtype=float)
             tables.append({"name": Path(path).stem, "key": key, "table": _sweep_table(table),
                            "common_noise": bool((used.fillna(0.0) > 0.0).any()),
-                           "title": f"Sweep {Path(path).stem}: outcomes against {key}"})
+                           "title": f"Sweep {Path(path).stem}: outcomes against {key}" + _weights_order(table, key)})
         section["sweeps"] = {"tables": tables, "raw": raw} if tables else None
     section["calibration_text"] = calibration_sentence(section["calibration"],
                                                        ((section["sweeps"] or {}).get("raw") or {}).get("market_share"))
@@ -624,6 +631,21 @@ def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
     return "The fan charts show the spread of outcomes across shocks."
 
 
+def _mix_changes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What a change of the types' weights does from the first to the last sweep row: the crowd's average cost,
+    speed and price impact (:func:`describe_change`) and each type's own cost (the average also moves with the
+    mix itself)."""
+    changes = [c for c in (describe_change(rows, "expected_cost", "the average cost"),
+                           describe_change(rows, "liquidation_speed", "the crowd's liquidation speed", " per day"),
+                           describe_change(rows, "price_impact", "the price impact", " BRL")) if c]
+    own = [f"{k.removeprefix('cost_')} {with_error(*_mes(rows[0][k]))} to {with_error(*_mes(rows[-1][k]))}"
+           for k in rows[0] if k.startswith("cost_") and rows[-1].get(k) is not None]
+    if own:     # the average moves with the mix; say what happens to each type's own cost
+        changes.append("each type's own cost goes " + ", ".join(own)
+                       + " (the average also moves with the mix of the types)")
+    return changes
+
+
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
     """One plain-language paragraph: what common noise and urgent agents change, and the finite-N check."""
     parts = []
@@ -640,18 +662,16 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                      + ". " + _calibrated_spread(section.get("metrics") or []))
     sh = raw.get("urgent_share")
     if sh and len(sh) >= 2:
-        changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
-                               describe_change(sh, "liquidation_speed", "the crowd's liquidation speed", " per day"),
-                               describe_change(sh, "price_impact", "the price impact", " BRL")) if c]
-        own = [f"{name} {with_error(*_mes(sh[0][k]))} to {with_error(*_mes(sh[-1][k]))}"
-               for k in sh[0] if k.startswith("cost_") and sh[-1].get(k) is not None
-               for name in (k.removeprefix("cost_"),)]
-        if own:     # the average moves with the mix; say what happens to each type's own cost
-            changes.append("each type's own cost goes " + ", ".join(own)
-                           + " (the average also moves with the mix of the two types)")
         parts.append(f"A more urgent crowd{'' if parts else ' ' + _CONVENTION}: raising the share of urgent "
                      f"liquidators from {num(sh[0]['urgent_share'], 2)} to {num(sh[-1]['urgent_share'], 2)}: "
-                     + "; ".join(changes) + ".")
+                     + "; ".join(_mix_changes(sh)) + ".")
+    mix = raw.get("type_weights")
+    if mix and len(mix) >= 2:
+        names = " / ".join(k.removeprefix("cost_") for k in mix[0] if k.startswith("cost_"))
+        parts.append(f"Another mix of agent types{'' if parts else ' ' + _CONVENTION}: from weights "
+                     f"{mix[0]['type_weights']} to {mix[-1]['type_weights']}" + (f" (of {names})" if names else "")
+                     + (f", the first and last of {len(mix)} mixes" if len(mix) > 2 else "") + ": "
+                     + "; ".join(_mix_changes(mix)) + ".")
     fn = section.get("finite_n")
     if fn:
         check = fn["largest_N_check"]
