@@ -54,8 +54,9 @@ the real-data calibration) cancel in the companions' difference, which gave a bo
 small. The expected cost is extrapolated in time (Richardson, as the deterministic solver's outcomes,
 :class:`SolutionWithEstimate`), bounded by the sum of its time and space parts and estimated by their signed sum
 (within a factor 3 of the true error on the exact checks, :func:`combined_estimate`); each field gets
-``1.25 |f_h - f_2h| / (2^p - 1)`` per direction, ``p`` the observed order clipped to ``[0.5, 1]``
-(1.25: the safety factor of Roache's grid convergence index).
+``1.25 (|f_h - f_2h| / (2^p - 1) + |2 f_h - 3 f_2h + f_4h| / 3)`` per direction, ``p`` the observed order
+clipped to ``[0.5, 1]`` (1.25: the safety factor of Roache's grid convergence index; the second term, the first
+one's own error, keeps the bound where ``f_h - f_2h`` changes sign: :func:`field_estimate`).
 """
 
 from __future__ import annotations
@@ -455,8 +456,10 @@ class SolutionWithEstimate:
     Per direction, with the observed order ``p = log2(||f_2h - f_4h|| / ||f_h - f_2h||)`` (time-integrated
     sup norm, clipped to ``[0.5, 1]``: never above the scheme's formal order 1, since a faster observed
     decay is pre-asymptotic and would shrink the bound; 1 if undefined), the error of ``f_h`` is
-    estimated by ``1.25 |f_h - f_2h| / (2^p - 1)``; a field's estimate is the sum of its time and space
-    parts (they may have opposite signs, so neither companion alone sees both).
+    estimated by ``1.25 (|f_h - f_2h| / (2^p - 1) + |2 f_h - 3 f_2h + f_4h| / 3)`` (the second term the next
+    order, :func:`remainder_estimate`: the bound holds at every time node, also where ``f_h - f_2h`` changes
+    sign); a field's estimate is the sum of its time and space parts (they may have opposite signs, so neither
+    companion alone sees both).
 
     The expected cost (:attr:`expected_cost`) is extrapolated in time as the deterministic solver's
     outcomes (docs/mfg.md, section 11): per coefficient ``f`` of ``J = a (m0^2 + s0^2) + b m0 + c`` at
@@ -500,7 +503,8 @@ class SolutionWithEstimate:
 
     def estimate(self, name: str) -> np.ndarray:
         """(nt/2+1, (nQ+1)/2) estimate of the error of ``fine.<name>`` at the nodes shared by all companions
-        (every other time and ``Q`` node): time part + space part."""
+        (every other time and ``Q`` node): time part + space part, each with its next-order term
+        (:func:`field_estimate`)."""
         return field_estimate(*(getattr(g, name) for g in self.grids), self.time_order(name), self.space_order(name))
 
     def along_path(self, name: str, Q_path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
