@@ -25,9 +25,11 @@ CALIBRATED_PRICE_PARAMS = ("kappa", "p_ref")
 SWEEPABLE_PARAMS = CALIBRATED_MFG_PARAMS
 #: Systemic sweep keys (docs/mfg.md, section 12): ``sigma0`` (common noise, inventory units / sqrt(day)),
 #: ``market_share`` (market-wide share rho of the noise variance, total noise kept; dimensionless) and
-#: ``urgent_share`` (weight of the first of exactly two types, the second gets 1 - share). A sweep with
-#: any of them, or on a systemic scenario, is solved by :mod:`mfg_finance.mfg.systemic` at every point.
-SYSTEMIC_SWEEP_KEYS = ("sigma0", "market_share", "urgent_share")
+#: ``urgent_share`` (weight of the first of exactly two types, the second gets 1 - share) and ``type_weights``
+#: (each value the weight vector of all the scenario's K >= 2 types, in their order; ``urgent_share: s`` is
+#: ``type_weights: [s, 1 - s]``). A sweep with any of them, or on a systemic scenario, is solved by
+#: :mod:`mfg_finance.mfg.systemic` at every point.
+SYSTEMIC_SWEEP_KEYS = ("sigma0", "market_share", "urgent_share", "type_weights")
 #: Every key a sweep may vary (``scenario`` names the scenario the points sit on; default ``baseline``).
 SWEEP_KEYS = SWEEPABLE_PARAMS + SYSTEMIC_SWEEP_KEYS
 _SECTIONS = ("grid", "params", "solver", "price")
@@ -89,23 +91,30 @@ def sweep_run_overrides(mfg_config: Mapping[str, Any], swept: Mapping[str, float
     return with_swept_values(mfg_run_overrides(mfg_config, scenario), swept, scenario=scenario)
 
 
-def with_swept_values(run: Mapping[str, Any], swept: Mapping[str, float], *, scenario: str = "baseline") -> dict:
+def _set_type_weights(types: list, weights, key: str, scenario: str) -> None:
+    """Give the run's ``types`` the population ``weights`` (one per type, in order) of sweep key ``key``."""
+    if len(types) != len(weights) or not types:
+        count = "two" if len(weights) == 2 else str(len(weights))
+        raise ConfigError(f"sweeps: {key} needs a scenario with exactly {count} types; "
+                          f"mfg.scenarios.{scenario} has {len(types)}")
+    for ty, weight in zip(types, weights):
+        ty["weight"] = float(weight)
+
+
+def with_swept_values(run: Mapping[str, Any], swept: Mapping[str, Any], *, scenario: str = "baseline") -> dict:
     """What a sweep point means: the run overrides ``run`` (a scenario's) with the swept values on top.
 
-    Model parameters and ``sigma0`` go to ``params``; ``urgent_share`` sets the weights of the run's
-    two types to ``(share, 1 - share)``; ``market_share`` is kept as a top-level ``market_share`` key
+    Model parameters and ``sigma0`` go to ``params``; ``type_weights`` sets the weights of the run's
+    types to the point's vector, ``urgent_share`` those of its two types to ``(share, 1 - share)``; ``market_share`` is kept as a top-level ``market_share`` key
     (the split of the total noise needs the calibrated values: :func:`mfg_finance.mfg.systemic.systemic_config`).
     ``scenario`` only names the scenario in errors.
     """
     overrides = copy.deepcopy(dict(run))
     overrides["params"] = dict(overrides.get("params", {}))
     for key, value in swept.items():
-        if key == "urgent_share":
-            types = overrides.get("types") or []
-            if len(types) != 2:
-                raise ConfigError(f"sweeps: urgent_share needs a scenario with exactly two types; "
-                                  f"mfg.scenarios.{scenario} has {len(types)}")
-            types[0]["weight"], types[1]["weight"] = float(value), 1.0 - float(value)
+        if key in ("urgent_share", "type_weights"):
+            weights = [float(value), 1.0 - float(value)] if key == "urgent_share" else value
+            _set_type_weights(overrides.get("types") or [], weights, key, scenario)
         elif key == "market_share":
             overrides["market_share"] = float(value)
         else:
@@ -181,7 +190,7 @@ def check_config(config: Mapping[str, Any]) -> None:
             if unknown:
                 raise ConfigError(f"mfg.scenarios.{name}.{section}: unknown key(s) {unknown}; "
                                   f"allowed: {sorted(allowed)}")
-    from mfg_finance.config_systemic import check_systemic  # local imports: both import this module
+    from mfg_finance.config_systemic import check_sweep_types, check_systemic  # local imports: both import this module
     from mfg_finance.sweeps import sweep_points
 
     for name, spec in config.get("sweeps", {}).items():
@@ -189,11 +198,8 @@ def check_config(config: Mapping[str, Any]) -> None:
         if scenario not in mfg["scenarios"]:
             raise ConfigError(f"sweeps.{name}.scenario: the points sit on scenario {scenario!r}, which "
                               f"mfg.scenarios does not define ({sorted(mfg['scenarios'])})")
-        types = mfg_run_overrides(mfg, scenario).get("types") or []
-        if "urgent_share" in spec and len(types) != 2:
-            raise ConfigError(f"sweeps.{name}.urgent_share: needs a scenario with exactly two types "
-                              f"(the first is the urgent one); sweeps.{name}.scenario {scenario!r} has {len(types)}")
-        sweep_points(spec, name=name)  # raises ConfigError on bad ranges
+        sweep_points(spec, name=name)  # raises ConfigError on bad ranges and malformed weight vectors
+        check_sweep_types(name, spec, mfg_run_overrides(mfg, scenario), scenario)
     if (config.get("systemic") or {}).get("sweeps"):
         raise ConfigError("systemic.sweeps: moved to the sweeps: block (config/README.md), e.g. "
                           "sweeps: {sigma0: {scenario: common_noise, market_share: [0.0, 0.3, 0.7]}, "

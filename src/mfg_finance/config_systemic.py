@@ -98,6 +98,49 @@ def check_equilibrium_crowd(config: Mapping[str, Any]) -> None:
         check_deterministic(mfg_run_overrides(config["mfg"], scenario), scenario)
 
 
+def check_sweep_types(name: str, spec: Mapping[str, Any], run: Mapping[str, Any], scenario: str) -> None:
+    """A sweep's type keys against the types of its scenario (``run``: the scenario's run overrides): an
+    ``urgent_share`` needs exactly two types; each ``type_weights`` vector needs one weight per type; and the
+    common-noise types solver takes at most two types, so more types are refused when the scenario or the
+    sweep (``sigma0``, ``market_share`` > 0) brings common noise. The vectors' own checks (entries > 0, sum 1)
+    are :func:`mfg_finance.sweeps.weight_vectors`'."""
+    types = run.get("types") or []
+    where = f"sweeps.{name}.scenario {scenario!r}"
+    if "urgent_share" in spec and len(types) != 2:
+        raise ConfigError(f"sweeps.{name}.urgent_share: needs a scenario with exactly two types "
+                          f"(the first is the urgent one); {where} has {len(types)}")
+    if "type_weights" in spec:
+        if not types:
+            raise ConfigError(f"sweeps.{name}.type_weights: {where} has no agent types; name a scenario with "
+                              "types (mfg.scenarios.<name>.types or mfg.types), e.g. scenario: two_types")
+        names = [t.get("name", f"type{i}") for i, t in enumerate(types)]
+        for i, vector in enumerate(spec["type_weights"]):
+            if len(vector) != len(types):
+                raise ConfigError(f"sweeps.{name}.type_weights[{i}]: {len(vector)} weights for the {len(types)} "
+                                  f"types of {where} ({names}); give one weight per type, in that order")
+    sigma0 = run["params"].get("sigma0", 0.0)
+    noisy = [key for key in ("sigma0", "market_share")
+             if any(float(v) > 0.0 for v in _axis_values(spec, key, name))]
+    if not types or not (sigma0 is None or sigma0 > 0.0 or noisy):
+        return
+    # imported only here: the solver module costs about 10x the rest of check_config (measured under load)
+    from mfg_finance.mfg.types_common_noise import MAX_TYPES
+
+    if len(types) > MAX_TYPES:
+        key = "type_weights" if "type_weights" in spec else (noisy or ["scenario"])[0]
+        cause = f"sweeps.{name}.{noisy[0]} > 0" if noisy else (
+            f"{where} has sigma0 {'calibrated' if sigma0 is None else sigma0}")
+        raise ConfigError(f"sweeps.{name}.{key}: {len(types)} types with common noise ({cause}) are not supported: "
+                          f"the common-noise types solver takes at most {MAX_TYPES} (docs/mfg.md, section 8b); "
+                          "sweep the weights of at most two types with common noise, or use sigma0: 0.0")
+
+
+def _axis_values(spec: Mapping[str, Any], key: str, name: str) -> list[float]:
+    from mfg_finance.sweeps import axis_values
+
+    return axis_values(spec[key], key=f"sweeps.{name}.{key}") if key in spec else []
+
+
 def check_systemic(config: Mapping[str, Any]) -> None:
     """All the checks of this module."""
     check_types(config["mfg"])

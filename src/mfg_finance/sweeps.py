@@ -1,12 +1,12 @@
 """Parameter sweeps of the MFG equilibrium: expansion into points, one solve per point, aggregation.
 
 A sweep is a grid over some of ``phi, gamma_T, eta0, eta1, sigma`` and the systemic keys ``sigma0``,
-``market_share``, ``urgent_share`` (:data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`) laid on top of a
+``market_share``, ``urgent_share``, ``type_weights`` (:data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`) laid on top of a
 scenario (``scenario:``, default ``baseline``) and the calibration. Each point writes
 ``results/sweeps/{sweep}/points/{batch}/{point_id}.json``; the points run in
 batches, one Snakemake job per batch (:mod:`mfg_finance.batching`: ``batching.jobs_per_sweep`` jobs, a
 point's batch fixed by its id; one job per point with ``null``). The ``point_id`` is a hash of the point's
-own parameter values only, so adding values to a sweep creates new ids and leaves existing ones (and
+own parameter values only (a ``type_weights`` value is the whole weight vector), so adding values to a sweep creates new ids and leaves existing ones (and
 their results, and the batches that gain no point) untouched. A point's file is the same byte for byte
 whichever batch computed it.
 """
@@ -59,9 +59,50 @@ def axis_values(spec: Any, *, key: str) -> list[float]:
     return out
 
 
-def point_id(params: Mapping[str, float]) -> str:
-    """Stable identifier of a sweep point: a short hash of its sorted parameter values."""
-    canonical = json.dumps({k: float(params[k]) for k in sorted(params)}, sort_keys=True)
+#: Axes whose values are vectors: ``type_weights``, each value the population weights of all the scenario's
+#: types in the order of its ``types`` list (the scenario-dependent checks: :func:`mfg_finance.config_systemic.
+#: check_sweep_types`).
+VECTOR_AXES = ("type_weights",)
+
+
+def weight_vectors(spec: Any, *, key: str) -> list[list[float]]:
+    """Values of a ``type_weights`` axis: a list of weight vectors, each of at least two entries > 0 summing
+    to 1 (within :data:`mfg_finance.mfg.agent_types.WEIGHT_TOL`), rounded like :func:`axis_values`."""
+    from mfg_finance.mfg.agent_types import WEIGHT_TOL
+
+    if not isinstance(spec, (list, tuple)) or not spec:
+        raise ConfigError(f"{key}: expected a non-empty list of weight vectors, e.g. [[0.2, 0.3, 0.5], "
+                          f"[0.5, 0.3, 0.2]] (one weight per type of the scenario, in its order), got {spec!r}")
+    out = []
+    for i, vector in enumerate(spec):
+        where = f"{key}[{i}]"
+        if (not isinstance(vector, (list, tuple)) or len(vector) < 2
+                or not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in vector)):
+            raise ConfigError(f"{where}: expected a list of at least two numbers (one weight per type), got {vector!r}")
+        weights = [float(f"{float(w):.12g}") for w in vector]
+        if not all(math.isfinite(w) and w > 0.0 for w in weights):
+            raise ConfigError(f"{where}: every weight must be a finite number > 0 (a population fraction), "
+                              f"got {weights}")
+        if abs(math.fsum(weights) - 1.0) > WEIGHT_TOL:
+            raise ConfigError(f"{where}: the weights must sum to 1 (within {WEIGHT_TOL:g}), "
+                              f"got {math.fsum(weights)!r} ({weights})")
+        out.append(weights)
+    return out
+
+
+def axis_label(value: Any) -> Any:
+    """A point's value of one axis as a table cell: a number as is, a weight vector as ``"0.2 / 0.3 / 0.5"``
+    (in the order of the scenario's types)."""
+    if isinstance(value, (list, tuple)):
+        return " / ".join(f"{float(w):.4g}" for w in value)
+    return value
+
+
+def point_id(params: Mapping[str, Any]) -> str:
+    """Stable identifier of a sweep point: a short hash of its sorted parameter values (a vector axis hashed
+    as its list of values; scalar points keep the ids they had before vector axes existed)."""
+    canonical = json.dumps({k: [float(w) for w in params[k]] if isinstance(params[k], (list, tuple))
+                            else float(params[k]) for k in sorted(params)}, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
@@ -75,12 +116,14 @@ def sweep_points(spec: Mapping[str, Any], *, name: str = "sweep") -> list[dict]:
         raise ConfigError(f"sweeps.{name}: cannot sweep {unknown}; allowed: {list(SWEEP_KEYS)}")
     if not axes_spec:
         raise ConfigError(f"sweeps.{name}: declares no parameter")
+    if "urgent_share" in axes_spec and "type_weights" in axes_spec:
+        raise ConfigError(f"sweeps.{name}: sweep urgent_share or type_weights (both set the type weights), not both")
     if "sigma0" in axes_spec and "market_share" in axes_spec:
         raise ConfigError(f"sweeps.{name}: sweep sigma0 or market_share (which sets sigma0 from the total "
                           "noise), not both")
     spec = axes_spec
     keys = list(spec)
-    axes = [axis_values(spec[k], key=f"sweeps.{name}.{k}") for k in keys]
+    axes = [(weight_vectors if k in VECTOR_AXES else axis_values)(spec[k], key=f"sweeps.{name}.{k}") for k in keys]
     points = []
     for combo in itertools.product(*axes):
         params = dict(zip(keys, combo))
@@ -222,15 +265,16 @@ def solution_outcome_errors(solution) -> dict[str, float | None]:
 
 
 def aggregate_points(records: list[Mapping[str, Any]]):
-    """One row per point (a ``pandas.DataFrame``): swept parameters, convergence, outcomes (NaN where not
-    converged)."""
+    """One row per point (a ``pandas.DataFrame``): swept parameters (a weight vector as its
+    :func:`axis_label`, the weights also in the ``used_weight_<type>`` columns), convergence, outcomes (NaN
+    where not converged)."""
     import pandas as pd  # only the aggregate needs pandas; the point jobs do not pay for its import
 
     if not records:
         raise ConfigError("aggregate_points: no sweep point to aggregate")
     rows = []
     for rec in records:
-        row = {f"param_{k}": v for k, v in rec["params"].items()}
+        row = {f"param_{k}": axis_label(v) for k, v in rec["params"].items()}
         row.update(converged=bool(rec["converged"]), iterations=int(rec["iterations"]),
                    residual=np.nan if rec.get("residual") is None else float(rec["residual"]))
         outcomes = rec.get("outcomes") or {}

@@ -66,6 +66,7 @@ def test_law_of_Q_T_with_a_constant_cost_recovers_the_exact_variance_excess():
         V = (V + PARAMS["sigma"] ** 2 * float(dt)) / (1.0 + k * float(dt)) ** 2
     pred = law_prediction(sol, M=50, seed=1)
     assert pred.var_coefficient == pytest.approx(V, rel=1e-9) and pred.idiosyncratic == pytest.approx(V, rel=1e-9)
+    assert pred.idiosyncratic_se < 1e-9 * V            # V_T is the same on every path: exact, no Monte Carlo SE
     assert abs(pred.mean_coefficient) < 1e-9 * V      # round-off of the finite differences
     for N, M in ((10, 1000), (100, 200)):
         law = paired_law_gaps(simulate_game(sol, N=N, M=M, seed=N))
@@ -83,6 +84,8 @@ def test_law_of_Q_T_gap_at_N_10_and_its_rate_against_the_prediction(solved, stud
     pred = law_prediction(solved.fine, M=2000, seed=3)
     C = pred.var_coefficient
     assert pred.var_coefficient_se < 0.05 * C and abs(C - pred.idiosyncratic) > 0.2 * C
+    # V_T depends on the path through the feedback: E[V_T] has a Monte Carlo SE, small against its gap to C
+    assert 0.0 < pred.idiosyncratic_se < 0.05 * abs(C - pred.idiosyncratic)
     ten, hundred = by_N[10], by_N[100]
     assert ten.Q_T_var_gap > 10.0 * ten.Q_T_var_gap_se and hundred.Q_T_var_gap > 3.0 * hundred.Q_T_var_gap_se
     assert abs(10 * ten.Q_T_var_gap - C) <= 30.0 * ten.Q_T_var_gap_se + 0.2 * C

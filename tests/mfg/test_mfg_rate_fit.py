@@ -92,3 +92,14 @@ def test_local_exponents_between_resolved_neighbours():
     assert [e["N"] for e in local] == [[10, 100]]       # 1000 is not resolved: no exponent across it
     assert local[0]["exponent"] == pytest.approx(1.0)
     assert local[0]["exponent_se"] == pytest.approx(np.hypot(1.0 / 30.0, 0.1) / np.log(10.0))
+
+
+def test_one_over_N_constant_se_is_the_spread_over_seeds():
+    """The ``p = 1`` fit's C (quoted as C/N beside unresolved gaps) and its SE: over 300 seeds of an O(1/N) gap the
+    estimates spread by the stated SE (known to ~4%) and centre on the truth."""
+    fits = [fit_rate(NS, *_data(0.3, 1.0, 0.03, seed)) for seed in range(300)]
+    constants = np.array([f.constant_one_over_N for f in fits])
+    stated = fits[0].constant_one_over_N_se           # the same SEs every seed: the same stated SE
+    assert all(f.constant_one_over_N_se == stated for f in fits)
+    assert 0.85 < np.std(constants, ddof=1) / stated < 1.15
+    assert abs(np.mean(constants) - 0.3) < 3.0 * stated / np.sqrt(300)

@@ -125,6 +125,36 @@ def test_types_scenario_and_urgent_share_sweep_points():
         sweep_run_overrides(_mfg_config(), {"urgent_share": 0.5}, "common_noise")
 
 
+def test_type_weights_sweep_point_is_the_direct_solve_with_those_weights():
+    """A three-type point (no common noise) equals the multi-type solve of the scenario given those weights."""
+    three = [{"name": "urgent", "weight": 0.2, "phi": 0.35, "gamma_T": 5.7}, {"name": "mid", "weight": 0.3,
+                                                                            "phi_factor": 3.0},
+             {"name": "patient", "weight": 0.5}]
+    mfg = _mfg_config()
+    mfg["scenarios"]["three"] = {"types": three}
+    weights = [0.5, 0.3, 0.2]
+    point = solve_point(CALIBRATED, sweep_run_overrides(mfg, {"type_weights": weights}, "three"),
+                        {"type_weights": weights}, systemic_doc=SYSTEMIC_DOC, settings=SETTINGS)
+    assert point["solver"] == "types" and point["converged"]
+    assert [point["derived"][f"weight_{t['name']}"] for t in three] == weights
+    direct_types = [dict(t, weight=w) for t, w in zip(three, weights)]
+    direct, _ = run_types(systemic_config(CALIBRATED, SYSTEMIC_DOC, {**_types_run(), "price": mfg["price"],
+                                                                     "types": direct_types}))
+    for key in ("total_cost", "liquidation_speed", "price_impact", "terminal_dispersion"):
+        assert point["outcomes"][key] == direct["outcomes"][key], key
+    for name in ("urgent", "mid", "patient"):
+        assert point["type_outcomes"][name] == {k: v for k, v in direct["outcomes"]["types"][name].items()
+                                                if k != "weight"}, name
+    # the weights matter: the scenario's own weights (0.2, 0.3, 0.5) give a slower, cheaper crowd
+    own = solve_point(CALIBRATED, sweep_run_overrides(mfg, {"type_weights": [0.2, 0.3, 0.5]}, "three"),
+                      {"type_weights": [0.2, 0.3, 0.5]}, systemic_doc=SYSTEMIC_DOC, settings=SETTINGS)
+    assert own["outcomes"]["liquidation_speed"] < point["outcomes"]["liquidation_speed"]
+    assert own["outcomes"]["total_cost"] < point["outcomes"]["total_cost"]
+    table = aggregate_points([point, own])
+    assert list(table["param_type_weights"]) == ["0.2 / 0.3 / 0.5", "0.5 / 0.3 / 0.2"]
+    assert {"used_weight_mid", "type_mid_total_cost", "type_mid_total_cost_error"} <= set(table.columns)
+
+
 def test_market_share_sweep_points_keep_the_total_noise():
     rows = _points("common_noise", "market_share", [0.0, 0.6])
     total = math.hypot(0.4, 0.3)
@@ -147,7 +177,8 @@ def test_market_share_sweep_points_keep_the_total_noise():
     assert table["terminal_dispersion"].notna().all() and (table["terminal_dispersion_error"] > 0.0).all()
     assert {"terminal_dispersion_se", "terminal_dispersion_common", "terminal_dispersion_idiosyncratic_error"} \
         <= set(table.columns)
-    assert rows[0]["outcome_parts"]["terminal_dispersion_common"]["value"] < 1e-8     # identical paths
+    # identical paths: the common part is exactly 0 (audit s30: the paths' std, 5e-20 ± 2.3e-19, was shown)
+    assert rows[0]["outcome_parts"]["terminal_dispersion_common"] == {"value": 0.0, "error": 0.0, "se": 0.0}
     # the deterministic terminal std within the point's own estimate (the 40-step grid is coarse: about 100%)
     assert abs(rows[0]["outcomes"]["terminal_dispersion"] - det.outcomes()["terminal_dispersion"]) <= \
         rows[0]["outcome_errors"]["terminal_dispersion"] + 0.02 * det.outcomes()["terminal_dispersion"]

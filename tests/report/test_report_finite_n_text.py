@@ -20,6 +20,8 @@ def test_unresolved_large_N_consistent_with_the_fit():
     assert "the exponent between consecutive N: 1.000 ± 0.046 (10 to 100); not at N = 1,000" in text
     assert "consistent with the O(1/N) fit but not resolved" in text
     assert "consistent with O(1/N)." in text
+    # rev16br: C/N carries the p = 1 fit's SE (was "C/N = 0.0003", no uncertainty)
+    assert "N = 1,000: 0.00010 ± 0.00020 against C/N = 0.0002987 ± 0.0000094 (-0.99 SE)" in text
 
 
 def test_large_N_in_tension_with_the_fit_is_said():
@@ -58,7 +60,16 @@ def test_best_response_sentence_brackets_epsilon():
             "(difference 0.0000600 ± 0.0000035, 47.2 ± 7.6% more)") in text
     assert ("So epsilon lies between 0.0001350 ± 0.0000070 ± 0.0000050 (greedy, played) and 0.000187 ± 0.000010 "
             "(best response) at N = 10; "
-            "is not bracketed at N = 100") in text
+            "is not bracketed at N = 100 (the played greedy gain 0.0001350 ± 0.0000070 ± 0.0000050 exceeds the "
+            "best response's 0.0000100 ± 0.0000010 by 0.000125 ± 0.000027, the ± 3 SE plus the time and grid "
+            "errors)") in text
+    # the same greedy deviation on the grid and played in the game is a check of both: said either way
+    assert ("The greedy deviation's gain on the grid and its played value agree at N = 10, N = 100 (within 3 SE plus "
+            "the time and grid errors).") in text
+    fn["epsilon_complete"] = [dict(row, epsilon=2.5e-4), below]
+    text = " ".join(finite_n_sentences(fn))
+    assert ("agree at N = 100 (within 3 SE plus the time and grid errors); at N = 10 they differ by -0.000123 ± "
+            "0.000039 (the ± 3 SE plus the time and grid errors).") in text
 
 
 def test_resolved_gaps_state_n_times_the_gap_and_the_local_exponents():
@@ -88,8 +99,8 @@ def _with_law(var_gaps, var_ses, C=0.0156, C_se=5e-5):
     pulls = {str(r["N"]): (r["Q_T_var_gap"] - C / r["N"]) / math.hypot(r["Q_T_var_gap_se"], C_se / r["N"])
              for r in fn["rows"]}
     Ns = [r["N"] for r in fn["rows"]]
-    fn["law"] = {"prediction": {"var_coefficient": C, "var_coefficient_se": C_se, "idiosyncratic": 0.0091,
-                                "mean_coefficient": 0.002, "mean_coefficient_se": 4e-4, "paths": 1000},
+    fn["law"] = {"prediction": {"var_coefficient": C, "var_coefficient_se": C_se, "idiosyncratic": 0.009253,
+                                "idiosyncratic_se": 6.1e-5, "mean_coefficient": 0.002, "mean_coefficient_se": 4e-4, "paths": 1000},
                  "rate_fit": fit_rate(Ns, var_gaps, var_ses).as_dict(), "var_gap_pulls": pulls}
     return fn
 
@@ -100,6 +111,8 @@ def test_law_of_Q_T_sentence_says_where_resolved_and_whether_O_one_over_N():
     assert "N x (var Qbar_T - var Q_T) is N = 10: 0.01640 ± 0.00075" in text
     assert "resolved (> 2 SE) at N = 10, 100, 1,000, 10,000 and converges at O(1/N) as predicted" in text
     assert "the mean of Q_T agrees with the MFG's within 2 SE of the pairs at every N" in text
+    # audit s30: E[V_T] was "0.00925", no uncertainty; its SE is the limit paths'
+    assert "(E[V_T] = 0.009253 ± 0.000061 (SE) from the idiosyncratic noise alone" in text
     assert "within 3 SE of the predicted C/N at every N (resolved at N = 10, 100, 1,000, 10,000)" in _law_summary(fn)
     off = _with_law([3.0e-3, 1.67e-4, 1.16e-5, 2.2e-6], [7.5e-5, 2.3e-5, 3.5e-6, 3.0e-6])
     text = " ".join(finite_n_sentences(off))
@@ -136,3 +149,33 @@ def test_law_of_Q_T_says_when_the_pure_power_is_rejected_though_every_point_is_w
     assert "O(1/N) likelihood-ratio p-value 0.00059, rejects a pure power N^-1 over these N; with the next-order" in text
     assert "converges at O(1/N) with the predicted constant, the pure power's rejection carried by D/N^2" in text
     assert "as predicted" not in text
+
+
+def test_every_epsilon_figure_carries_its_uncertainty():
+    """The played, predicted and best-response sentences (the real-data run's figures of January 2021): once every
+    'value ± uncertainty (± uncertainty)' group, every 'N = n' and the fixed words with digits are removed, no
+    digit is left, so no figure is stated bare (the '% more' too)."""
+    import re
+
+    fn = _fn([3.0e-2, 3.0e-3, 1.0e-4, 2.0e-6], [1e-3, 3e-4, 2e-4, 1e-5])
+    br = {"epsilon": 3.0534e-3, "epsilon_error": 1.0156e-4, "greedy": 2.7663e-3, "greedy_error": 1.5369e-4,
+          "difference": 2.8707e-4, "difference_error": 1.5641e-4}
+    fn["epsilon_complete"] = [
+        {"N": 10, "epsilon": 2.0480e-3, "epsilon_se": 2.6746e-4, "epsilon_time_error": 3.4378e-4,
+         "predicted": 1.9470e-3, "predicted_se": 2.2514e-4, "predicted_time_error": 4.1129e-4,
+         "difference": 1.0e-4, "difference_se": 2.0e-4, "difference_time_error": 3.0e-4, "confirmed": True,
+         "best_response": br},
+        {"N": 100, "epsilon": 4.1781e-4, "epsilon_se": 1.5769e-4, "epsilon_time_error": 4.2758e-4,
+         "predicted": 6.2721e-4, "predicted_se": 1.4051e-4, "predicted_time_error": 3.6477e-4,
+         "difference": -2.1e-4, "difference_se": 0.3e-4, "difference_time_error": 0.2e-4, "confirmed": False,
+         "best_response": dict(br, epsilon=5.6858e-4, epsilon_error=3.4856e-5, greedy=5.6764e-4,
+                               greedy_error=3.4749e-5, difference=9.4665e-7, difference_error=3.2105e-7)}]
+    sentences = [s for s in finite_n_sentences(fn) if "deviat" in s]
+    assert len(sentences) == 2
+    text = " ".join(sentences)
+    assert "gains N = 10: 0.00205 ± 0.00027 ± 0.00034;" in text
+    assert "(difference 0.00029 ± 0.00016, 10.4 ± 6.2% more)" in text
+    number = r"-?[\d.,]+(?:e-?\d+)?"
+    left = re.sub(rf"{number}(?: ± {number})+%?", "", text)
+    left = re.sub(r"N = [\d,]+|N - 1|3 SE|section 10", "", left)
+    assert not re.search(r"\d", left), left

@@ -144,6 +144,21 @@ def test_finite_n_summary_says_when_only_the_next_order_term_reconciles_one_over
             "(chi-square p-value 0.76)") in text
 
 
+def test_bands_of_the_paths_are_rounded_to_their_monte_carlo_se():
+    """Audit s30: "Q_T 5-95%" and the price change's "5-95% of paths" were shown to 3 significant digits
+    (-0.0816 to 0.0837) with no Monte Carlo error; each end now carries its batch-means SE, rounded to it."""
+    metrics = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 1.19},
+               "sigma0_source": "calibrated", "expected_cost": {"value": 0.4659, "error_bound": 0.0011},
+               "outcomes": {"price_impact": {"mean": 5.6e-3, "error": 1e-4, "se": 3.1e-3},
+                            "price_impact_band_5_95": [-0.20113, 0.22141],
+                            "price_impact_band_5_95_se": [0.0093, 0.0101],
+                            "Q_T_band_5_95": [-0.08163, 0.08372], "Q_T_band_5_95_se": [0.0041, 0.0038]},
+               "unresolved": []}
+    row = _scenario_rows([metrics])[0]
+    assert row["Q_T 5-95% (inventory units)"] == "-0.0816 ± 0.0041 to 0.0837 ± 0.0038 (SE)"
+    assert row["price impact (BRL)"].endswith("; 5-95% of paths -0.2011 ± 0.0093 to 0.221 ± 0.010 (SE)")
+
+
 def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():
     """Real data (January 2021), scenario common_noise: E[Q_T] = 0.0021 (SE 0.0011), so the speed 10.9 (SE 1.1)
     read from it said nothing, yet the table showed it unmarked (the summary already said "not resolved")."""
@@ -231,7 +246,7 @@ def test_urgent_share_summary_gives_each_types_own_cost():
     text = _summary(table)
     assert "the average cost rises from 0.347666 ± 0.000039 to 0.395256 ± 0.000027" in text
     assert ("each type's own cost goes urgent 0.406236 ± 0.000030 to 0.401865 ± 0.000026, patient 0.341159 ± "
-            "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the two types)") in text
+            "0.000040 to 0.335772 ± 0.000035 (the average also moves with the mix of the types)") in text
 
 
 def test_common_noise_cost_shows_its_estimate_and_the_bound_only_where_unresolved():
@@ -283,3 +298,36 @@ def test_finite_n_convergence_table_is_split_to_fit_the_page(tmp_path):
     section = systemic_section({"finite_n_metrics": [str(metrics)], "finite_n_figure": [str(png)]})
     assert section["finite_n"]["mfg_value_text"] == ("0.46587 ± 0.00085 (the solver's error estimate, which the check "
                                                      "below allows; its error bound is 0.0011)")
+
+
+def test_a_type_weights_sweep_shows_its_vectors_and_each_types_weight_and_cost(tmp_path):
+    """Three types' weight vectors: the section's table names the types' order and shows each weight and each type's
+    cost; the sweeps section's caption lists the vectors (the axis has no numeric range)."""
+    from mfg_finance.io import write_parquet
+    from mfg_finance.report.render import _axis_text
+    from mfg_finance.report.systemic import systemic_section
+
+    names, vectors = ("urgent", "mid", "patient"), ([0.2, 0.3, 0.5], [0.5, 0.3, 0.2])
+    table = pd.DataFrame({"param_type_weights": [" / ".join(f"{w:.4g}" for w in v) for v in vectors],
+                          "used_sigma0": [0.0, 0.0], "total_cost": [0.40, 0.47], "total_cost_error": [0.001, 0.001],
+                          "liquidation_speed": [10.0, 14.0], "liquidation_speed_error": [0.02, 0.03],
+                          "unresolved": ["", ""],
+                          **{f"used_weight_{n}": [v[i] for v in vectors] for i, n in enumerate(names)},
+                          **{f"type_{n}_total_cost": [0.3 + 0.1 * i] * 2 for i, n in enumerate(names)},
+                          **{f"type_{n}_total_cost_error": [0.001] * 2 for n in names},
+                          **{f"type_{n}_unresolved": ["", ""] for n in names}})
+    path = tmp_path / "w3.parquet"
+    write_parquet(path, table)
+    sweeps = systemic_section({"systemic_sweeps": [str(path)]})["sweeps"]
+    shown = sweeps["tables"][0]
+    assert shown["title"] == "Sweep w3: outcomes against type_weights (weights of urgent / mid / patient)"
+    html = shown["table"]
+    assert "0.2 / 0.3 / 0.5" in html and "w mid" in html and "mid cost" in html and "0.4000 ± 0.0010" in html
+    assert [r["type_weights"] for r in sweeps["raw"]["type_weights"]] == ["0.2 / 0.3 / 0.5", "0.5 / 0.3 / 0.2"]
+    text = systemic_summary({"sweeps": {"raw": sweeps["raw"]}})
+    assert ("Another mix of agent types (± is" in text and "from weights 0.2 / 0.3 / 0.5 to 0.5 / 0.3 / 0.2 (of urgent "
+            "/ mid / patient): the average cost rises from 0.4000 ± 0.0010 to 0.4700 ± 0.0010" in text), text
+    assert "each type's own cost goes urgent 0.3000 ± 0.0010 to 0.3000 ± 0.0010, mid" in text
+    assert _axis_text("type_weights", table["param_type_weights"]) == (
+        "type_weights in {0.2 / 0.3 / 0.5; 0.5 / 0.3 / 0.2}")
+    assert _axis_text("eta1", pd.Series([0.0, 0.002])) == "eta1 from 0 to 0.002"

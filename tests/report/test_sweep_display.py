@@ -30,3 +30,16 @@ def test_a_table_with_nothing_unresolved_has_no_empty_column_and_keeps_its_itera
                           "total_cost": [0.1], "total_cost_error": [0.001], "unresolved": [""]})
     shown = _sweep_display(table)
     assert "unresolved" not in shown.columns and list(shown["iterations"]) == [7]
+
+
+def test_a_zero_by_construction_reads_0_exact():
+    """Audit s30: the common part of the terminal std at market share 0 (no common noise) showed "5e-20 ± 2.3e-19
+    (SE 1.9e-23)"; the sweep point now writes it as exactly 0, and the table says so."""
+    table = pd.DataFrame({
+        "param_market_share": [0.0, 0.3], "converged": [True, True], "iterations": [0, 0],
+        "terminal_dispersion_common": [0.0, 0.0412], "terminal_dispersion_common_error": [0.0, 0.0011],
+        "terminal_dispersion_common_se": [0.0, 0.0007],
+        "total_cost": [0.0, 0.2], "total_cost_error": [1e-3, 1e-3], "unresolved": ["", ""]})
+    shown = _sweep_display(table)
+    assert list(shown["terminal_dispersion_common"]) == ["0 (exact)", "0.0412 ± 0.0011 (SE 0.0007)"]
+    assert shown["total_cost"][0] == "0.0000 ± 0.0010"          # a zero with an error is an estimate, not exact

@@ -51,6 +51,13 @@ def test_precedence_calibration_config_scenario(config):
     assert point["params"]["phi"] == 0.2            # sweep point beats everything
 
 
+def _three_types(config):
+    """Add a deterministic three-type scenario ``three`` (weights 0.2, 0.3, 0.5)."""
+    config["mfg"]["scenarios"]["three"] = {"types": [{"name": "a", "weight": 0.2, "phi_factor": 5.0},
+                                                     {"name": "b", "weight": 0.3}, {"name": "c", "weight": 0.5,
+                                                                                    "gamma_T_factor": 0.5}]}
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda c: c["mfg"]["grid"].update(x_min=1.0, x_max=-1.0), "x_min"),
     (lambda c: (c["mfg"]["grid"].update(x_min=-5.0, x_max=5.0), c["mfg"]["params"].update(m0_mean=9.0)), "m0_mean"),
@@ -65,6 +72,25 @@ def test_precedence_calibration_config_scenario(config):
     (lambda c: c["sweeps"].update(s={"scenario": "two_types", "urgent_share": [1.0]}),
      r"sweeps.s.urgent_share: value 1.0 out of range .* < 1.0"),
     (lambda c: c["sweeps"].update(s={"market_share": [0.1], "sigma0": [0.1]}), "sigma0 or market_share"),
+    # type_weights (K >= 2 types' weight vectors): every refusal names the sweep's key before any job
+    (lambda c: c["sweeps"].update(s={"scenario": "two_types", "type_weights": [[0.2, 0.3, 0.5]]}),
+     r"^sweeps.s.type_weights\[0\]: 3 weights for the 2 types of sweeps.s.scenario 'two_types' "
+     r"\(\['urgent', 'patient'\]\)"),
+    (lambda c: c["sweeps"].update(s={"scenario": "two_types", "type_weights": [[0.5, 0.5], [0.3, 0.6]]}),
+     r"^sweeps.s.type_weights\[1\]: the weights must sum to 1 .*0.8999"),
+    (lambda c: c["sweeps"].update(s={"scenario": "two_types", "type_weights": [[1.2, -0.2]]}),
+     r"^sweeps.s.type_weights\[0\]: every weight must be a finite number > 0"),
+    (lambda c: c["sweeps"].update(s={"scenario": "two_types", "type_weights": [[1.0, 0.0]]}),
+     r"^sweeps.s.type_weights\[0\]: every weight must be a finite number > 0"),
+    (lambda c: c["sweeps"].update(s={"scenario": "common_noise", "type_weights": [[0.5, 0.5]]}),
+     r"^sweeps.s.type_weights: sweeps.s.scenario 'common_noise' has no agent types"),
+    (lambda c: c["sweeps"].update(s={"scenario": "two_types", "type_weights": [[0.5, 0.5]],
+                                     "urgent_share": [0.5]}), r"^sweeps.s: sweep urgent_share or type_weights"),
+    (lambda c: (_three_types(c), c["sweeps"].update(s={"scenario": "three", "type_weights": [[0.2, 0.3, 0.5]],
+                                                      "market_share": [0.0, 0.3]})),
+     r"^sweeps.s.type_weights: 3 types with common noise \(sweeps.s.market_share > 0\) are not supported"),
+    (lambda c: (_three_types(c), c["sweeps"].update(s={"scenario": "three", "sigma0": [0.1]})),
+     r"^sweeps.s.sigma0: 3 types with common noise \(sweeps.s.sigma0 > 0\) are not supported"),
     (lambda c: c.update(systemic={"sweeps": {"market_share": [0.1]}}), r"systemic.sweeps: moved to the sweeps: block"),
     (lambda c: c["mfg"]["scenarios"].update(three={"params": {"sigma0": 0.2}, "types": [
         {"name": "a", "weight": 0.2}, {"name": "b", "weight": 0.3}, {"name": "c", "weight": 0.5}]}),
@@ -148,6 +174,15 @@ def test_a_sweep_point_sits_on_its_scenario(config):
     shared = sweep_run_overrides(mfg, {"market_share": 0.35, "phi": 0.1}, "common_noise")
     assert shared["market_share"] == 0.35 and shared["params"]["phi"] == 0.1 and shared["params"]["sigma0"] is None
     assert sweep_run_overrides(mfg, {"sigma0": 0.2})["params"]["sigma0"] == 0.2
+    # urgent_share s is type_weights [s, 1 - s]; a vector gives every type its weight, in order
+    assert sweep_run_overrides(mfg, {"type_weights": [0.6, 0.4]}, "two_types") == point
+    config = copy.deepcopy(config)
+    _three_types(config)
+    three = sweep_run_overrides(config["mfg"], {"type_weights": [0.5, 0.3, 0.2]}, "three")
+    assert [(t["name"], t["weight"]) for t in three["types"]] == [("a", 0.5), ("b", 0.3), ("c", 0.2)]
+    assert three["types"][0]["phi_factor"] == 5.0
+    with pytest.raises(ConfigError, match="type_weights needs a scenario with exactly 3 types; .*two_types has 2"):
+        sweep_run_overrides(mfg, {"type_weights": [0.5, 0.3, 0.2]}, "two_types")
     # mfg.types is every scenario's crowd unless a scenario lists its own
     with_types = {**mfg, "types": [{"name": "a", "weight": 0.5}, {"name": "b", "weight": 0.5}]}
     assert len(mfg_run_overrides(with_types, "baseline")["types"]) == 2
@@ -169,8 +204,13 @@ def schema(repo_root):
                                              common_noise={"params": {"sigma0": None}, "types": []})),
     lambda c: c.setdefault("systemic", {}).update(finite_n={"scenario": None}),
     lambda c: c["mfg"]["scenarios"].update(cn2={"params": {"sigma0": 0.2}}),
+    lambda c: (_three_types(c), c["sweeps"].update(w3={"scenario": "three", "eta1": [0.0, 0.001],
+                                                      "type_weights": [[0.2, 0.3, 0.5], [0.5, 0.3, 0.2]]})),
+    lambda c: c["sweeps"].update(w2={"scenario": "common_noise", "market_share": [0.0, 0.3]} | {
+        "scenario": "two_types", "type_weights": [[0.1, 0.9], [0.9, 0.1]]}),
 ], ids=["top_sigma0_with_a_deterministic_scenario", "top_types_with_a_deterministic_scenario",
-        "finite_n_off", "second_common_noise_scenario"])
+        "finite_n_off", "second_common_noise_scenario", "three_type_weights_sweep",
+        "two_type_weights_with_common_noise"])
 def test_valid_systemic_variants_pass(config, schema, edit):
     cfg = copy.deepcopy(config)
     edit(cfg)

@@ -98,3 +98,31 @@ def test_a_sweep_with_a_price_shows_its_price_impact_beside_the_three_outcomes()
         assert len(fig.axes) == 3
     finally:
         plt.close(fig)
+
+
+def _weights_table():
+    """A type_weights sweep (text labels) of three points, the middle one not converged, unsorted."""
+    labels = ["0.5 / 0.3 / 0.2", "0.2 / 0.3 / 0.5", "0.3 / 0.4 / 0.3"]
+    converged = np.array([True, True, False])
+    values = {name: np.where(converged, [3.0, 1.0, 2.0], np.nan) for name in OUTCOME_LABELS}
+    return pd.DataFrame({"param_type_weights": labels, "converged": converged, **values})
+
+
+def test_a_weight_vector_axis_is_drawn_at_its_labels_in_order(tmp_path):
+    fig = _lines(_weights_table(), "param_type_weights", "w", others=[])
+    try:
+        ax = fig.axes[0]
+        data = [ln for ln in ax.get_lines() if ln.get_marker() == "o"][0]
+        xs, ys = (np.asarray(a, dtype=float) for a in data.get_data())
+        np.testing.assert_array_equal(xs, [0.0, 1.0, 2.0])
+        assert ys[0] == 1.0 and np.isnan(ys[1]) and ys[2] == 3.0 and data.get_linestyle() == "None"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["0.2 / 0.3 / 0.5", "0.3 / 0.4 / 0.3",
+                                                                "0.5 / 0.3 / 0.2"]
+        crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
+        assert [float(np.asarray(ln.get_xdata())[0]) for ln in crosses] == [1.0]
+    finally:
+        plt.close(fig)
+    # with a numeric axis too: a heatmap, the weight vectors on the axis after the numeric one
+    table = pd.concat([_weights_table().assign(param_eta1=e) for e in (0.0, 0.001)], ignore_index=True)
+    plot_sweep(table[["param_type_weights", "param_eta1", "converged", *OUTCOME_LABELS]], tmp_path / "h.png")
+    assert (tmp_path / "h.png").stat().st_size > 0

@@ -55,3 +55,39 @@ def test_aggregate_keeps_non_converged_points_as_nan():
     assert list(table["param_phi"]) == [0.05, 0.1]
     assert not table.loc[0, "converged"] and np.isnan(table.loc[0, "liquidation_speed"])
     assert table.loc[1, "liquidation_speed"] == 1.5
+
+
+def test_type_weights_axis_points_ids_and_table_labels():
+    spec = {"scenario": "three", "type_weights": [[0.2, 0.3, 0.5], [0.5, 0.3, 0.2]], "eta1": [0.0, 0.001]}
+    points = sweep_points(spec, name="w3")
+    assert len(points) == 4
+    assert [p["params"]["type_weights"] for p in points[::2]] == [[0.2, 0.3, 0.5], [0.5, 0.3, 0.2]]
+    # a point's id is its own whole vector: adding a vector keeps the others; the order of the weights matters
+    more = sweep_points({**spec, "type_weights": spec["type_weights"] + [[0.4, 0.4, 0.2]]}, name="w3")
+    assert {p["point_id"] for p in points} < {p["point_id"] for p in more}
+    assert point_id({"type_weights": [0.2, 0.3, 0.5]}) != point_id({"type_weights": [0.5, 0.3, 0.2]})
+    # scalar points keep the ids they had before vector axes (values of main before this axis existed)
+    assert point_id({"phi": 0.1, "gamma_T": 1.0}) == "b3f72d69ac86"
+    assert point_id({"urgent_share": 0.3}) == "65c659e38313"
+    # float noise below 12 significant digits does not change a vector's id
+    noisy = sweep_points({"type_weights": [[0.1 + 1e-17, 0.2, 0.7]]})[0]
+    assert noisy["point_id"] == point_id({"type_weights": [0.1, 0.2, 0.7]})
+    records = [{"params": p["params"], "converged": True, "iterations": 1, "residual": 0.0, "outcomes": {}}
+               for p in points]
+    table = aggregate_points(records)
+    assert list(table["param_type_weights"]) == ["0.2 / 0.3 / 0.5", "0.5 / 0.3 / 0.2"] * 2
+    assert list(table["param_eta1"]) == [0.0, 0.0, 0.001, 0.001]
+
+
+@pytest.mark.parametrize("vectors, message", [
+    ([0.2, 0.8], r"type_weights\[0\]: expected a list of at least two numbers"),
+    ([[1.0]], r"type_weights\[0\]: expected a list of at least two numbers"),
+    ([[0.5, "a"]], r"type_weights\[0\]: expected a list of at least two numbers"),
+    ([], r"type_weights: expected a non-empty list of weight vectors"),
+    ([[0.5, 0.5], [0.6, 0.6]], r"type_weights\[1\]: the weights must sum to 1 .*1.2"),
+    ([[0.5, 0.5, 0.0]], r"type_weights\[0\]: every weight must be a finite number > 0"),
+    ([[0.5, 0.5], [0.5, 0.5]], "duplicate points"),
+])
+def test_type_weights_axis_refuses_bad_vectors(vectors, message):
+    with pytest.raises(ConfigError, match=message):
+        sweep_points({"type_weights": vectors}, name="w")

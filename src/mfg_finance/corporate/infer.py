@@ -18,8 +18,8 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
    ``[L_t, H_t]``; of those that fit, the nearest to ``C_{t-1} / A_t`` is kept -- unless the fits
    spread over more than ``2 tol`` in log (``ln(f_max / f_min) > 2 tol``, e.g. 4- to 9-for-1 on an
    ex-session whose range spans a factor 2): then the factor is undetermined and the event falls
-   under rule 5 (``unexplained``, a break; rule 7 may still resolve it) or, with a cash letter, keeps
-   only its cash rows.
+   under rule 5 (``unexplained``, a break; rules 7 and 8 may still resolve it) or, with a cash letter,
+   keeps only its cash rows.
 3. A share event (``split`` for an integer ``f >= 2``, ``reverse_split`` for ``f < 1``, ``bonus``
    otherwise) is emitted when the kept ``f`` is not 1. Its quantity evidence, the median traded
    quantity of up to ``w`` sessions from ``t`` over that of up to ``w`` sessions before, should be
@@ -35,10 +35,10 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
    first four letters) determined on the same ex-date, when that factor is one of its own fits
    (:mod:`~mfg_finance.corporate.issuer`: OIBR4 and OIBR3 on 2023-01-09).
 8. An undetermined share factor rule 7 leaves takes the one fit that the closes of the ex-session and
-   up to 4 sessions after are consistent with, compared with the asset's own volatility, when
-   every other fit is excluded beyond 3 standard deviations (:mod:`~mfg_finance.corporate.later`:
-   ARCT11 on 2021-01-27). Every row still ``unexplained`` then ends its evidence saying that its return
-   is excluded (:data:`~mfg_finance.corporate.events.BREAK`).
+   up to 4 sessions after are consistent with, compared with the asset's own volatility, when every
+   other fit is excluded beyond 3 standard deviations and no session between those closes moves beyond
+   3 (:mod:`~mfg_finance.corporate.later`: ARCT11 on 2021-01-27). Every row still ``unexplained``
+   then ends its evidence saying that its return is excluded (:data:`~mfg_finance.corporate.events.BREAK`).
 
 Every row carries its evidence: DISMES and ESPECI before and after, the prices, the ratio, the fitted
 candidates and their distance, the quantity ratio.

@@ -276,10 +276,12 @@ class BestResponse:
         return bilinear(self.beta[n], self.x, self.Q, np.asarray(q, dtype=float) - Qbar, Qbar)
 
     def as_dict(self) -> dict:
-        """The figures for ``metrics.json`` (no tables)."""
+        """The figures for ``metrics.json`` (no tables; ``errors`` the spreads per direction, whose sum is each
+        estimate, times ``difference_safety`` for the difference)."""
         return {"N": int(self.N), "epsilon": self.epsilon, "epsilon_error": self.epsilon_error,
                 "greedy": self.greedy, "greedy_error": self.greedy_error, "difference": self.difference,
-                "difference_error": self.difference_error, "errors": self.errors, "grid": self.options,
+                "difference_error": self.difference_error, "difference_safety": DIFFERENCE_SAFETY,
+                "errors": self.errors, "grid": self.options,
                 "cpu_seconds": self.cpu_seconds}
 
 

@@ -369,7 +369,8 @@ class RateFit:
     ``None`` where ``chi2`` stays below that inside :data:`EXPONENT_RANGE`, i.e. the data do not bound it);
     ``constant`` ``C`` and its SE; ``chi2`` at the optimum with ``dof = len(N) - 2`` and its goodness-of-fit
     p-value ``p_value_fit`` (small: the points scatter more than their SEs about ``C N^-p``); ``constant_one_over_N``
-    and ``chi2_one_over_N``: the fit with ``p = 1`` held; ``p_value_one_over_N`` the likelihood-ratio test
+    (with its SE ``constant_one_over_N_se = (sum_i N_i^-2 / SE_i^2)^(-1/2)``, linear least squares) and
+    ``chi2_one_over_N``: the fit with ``p = 1`` held; ``p_value_one_over_N`` the likelihood-ratio test
     of ``p = 1`` (``chi2_one_over_N - chi2`` against chi-square with one degree of freedom);
     ``resolved``: the ``N`` whose gap exceeds twice its SE; ``local_exponents``: between consecutive ``N`` whose gaps
     are both positive and resolved, ``p_loc = ln(gap_1/gap_2) / ln(N_2/N_1)`` with its SE (delta method, the two gaps
@@ -392,6 +393,7 @@ class RateFit:
     resolved: tuple[int, ...]
     local_exponents: tuple[dict, ...] = ()
     expansion: dict | None = None
+    constant_one_over_N_se: float = math.nan
 
     def as_dict(self) -> dict:
         out = {k: v for k, v in self.__dict__.items()}
@@ -478,7 +480,8 @@ def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> R
                    constant_one_over_N=best_constant(1.0), chi2_one_over_N=c_one,
                    p_value_one_over_N=float(chi2_dist.sf(max(c_one - c_min, 0.0), 1)),
                    resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si),
-                   local_exponents=local_exponents(N, g, s), expansion=fit_expansion(N, g, s))
+                   local_exponents=local_exponents(N, g, s), expansion=fit_expansion(N, g, s),
+                   constant_one_over_N_se=float(1.0 / math.sqrt(np.sum(w / (N * N)))))
 
 
 def rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:
@@ -503,7 +506,8 @@ class LawPrediction:
     """The first-order law of the empirical mean: ``E[Qbar_T] - E[Q_T] ~ mean_coefficient / N`` and
     ``var(Qbar_T) - var(Q_T) ~ var_coefficient / N`` (inventory units, units^2), with Monte Carlo SEs over
     ``paths`` limit paths; ``idiosyncratic`` ``E[V_T]``, what the variance coefficient would be if the feedback
-    did not depend on ``Qbar`` (exact then: ``eta1 = 0``)."""
+    did not depend on ``Qbar`` (exact then: ``eta1 = 0``), with its Monte Carlo SE over the same paths
+    (``idiosyncratic_se``: 0 when ``V_T`` does not depend on the path, as at ``eta1 = 0``)."""
 
     var_coefficient: float
     var_coefficient_se: float
@@ -511,6 +515,7 @@ class LawPrediction:
     mean_coefficient_se: float
     idiosyncratic: float
     paths: int
+    idiosyncratic_se: float = 0.0
 
     def as_dict(self) -> dict:
         return {k: (int(v) if k == "paths" else float(v)) for k, v in self.__dict__.items()}
@@ -558,4 +563,4 @@ def law_prediction(sol: CommonNoiseSolution, *, M: int, seed: int | np.random.Se
     root = math.sqrt(M)
     return LawPrediction(var_coefficient=float(per_path.mean()), var_coefficient_se=float(per_path.std(ddof=1) / root),
                          mean_coefficient=float(mu.mean()), mean_coefficient_se=float(mu.std(ddof=1) / root),
-                         idiosyncratic=float(V.mean()), paths=int(M))
+                         idiosyncratic=float(V.mean()), paths=int(M), idiosyncratic_se=float(V.std(ddof=1) / root))

@@ -116,16 +116,19 @@ def estimated_path_outcomes(estimated) -> dict[str, Any]:
     (``estimated``: :class:`mfg_finance.mfg.common_noise_outcomes.PathOutcomes`): each of
     :data:`_SCENARIO_OUTCOMES` as ``{"mean", "se", "error"}`` (value time-extrapolated where asymptotic,
     Monte Carlo SE, discretisation error estimate; ``None`` without a price), and the 5-95% bands of the fine
-    grid's paths."""
+    grid's paths with their Monte Carlo SEs (``<band>_se``, batch means:
+    :func:`mfg_finance.mfg.common_noise_paths.band_with_se`)."""
+    from mfg_finance.mfg.common_noise_paths import band_with_se
+
     paths = estimated.paths
     out: dict[str, Any] = {}
     for name, key in _SCENARIO_OUTCOMES.items():
         value = estimated.values[key]
         out[name] = None if value is None else {"mean": value, "se": estimated.se[key], "error": estimated.errors[key]}
-    out["Q_T_band_5_95"] = [float(v) for v in np.quantile(paths.Q[:, -1], [0.05, 0.95])]
+    out["Q_T_band_5_95"], out["Q_T_band_5_95_se"] = band_with_se(paths.Q[:, -1], [0.05, 0.95])
     if paths.price is not None:
         impact = paths.price[:, -1] - paths.price[:, 0]
-        out["price_impact_band_5_95"] = [float(v) for v in np.quantile(impact, [0.05, 0.95])]
+        out["price_impact_band_5_95"], out["price_impact_band_5_95_se"] = band_with_se(impact, [0.05, 0.95])
     return out
 
 
@@ -394,11 +397,16 @@ def _estimated_point_outcomes(estimated, total_cost: float, cost_error: float, d
     return out, errors, se
 
 
-def _dispersion_parts(dispersion) -> dict[str, dict[str, float]]:
-    """Sweep columns of the common/idiosyncratic split of the terminal std (value, error estimate, SE)."""
-    return {f"terminal_dispersion_{part}": {"value": dispersion.values[part],
-                                            "error": dispersion.error[part], "se": dispersion.moments[part]["std_se"]}
-            for part in ("common", "idiosyncratic")}
+def _dispersion_parts(dispersion, sigma0: float) -> dict[str, dict[str, float]]:
+    """Sweep columns of the common/idiosyncratic split of the terminal std (value, error estimate, SE). Without
+    common noise (``sigma0 = 0``) every path is the same and the common part is exactly 0 (value, error and SE;
+    the paths' std is round-off there, e.g. 5e-20)."""
+    parts = {f"terminal_dispersion_{part}": {"value": dispersion.values[part],
+                                             "error": dispersion.error[part], "se": dispersion.moments[part]["std_se"]}
+             for part in ("common", "idiosyncratic")}
+    if sigma0 == 0.0:
+        parts["terminal_dispersion_common"] = {"value": 0.0, "error": 0.0, "se": 0.0}
+    return parts
 
 
 def _types_point(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -511,5 +519,5 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     if kind == "types_common_noise":
         record["type_outcome_se"] = point["type_outcome_se"]
     if kind != "types":
-        record["outcome_parts"] = _dispersion_parts(dispersion)
+        record["outcome_parts"] = _dispersion_parts(dispersion, sigma0)
     return record

@@ -294,10 +294,18 @@ def _drop_repeated_figures(scenarios: list[dict[str, Any]]) -> None:
         sc["figures"], sc["same_figures"] = kept, same
 
 
+def _exact_zero(row: pd.Series, col: str) -> bool:
+    """A sweep cell that is zero by construction: value, error and SE all exactly 0 (e.g. the common part of the
+    terminal std without common noise, :func:`mfg_finance.mfg.systemic.run_sweep_point`), not round-off."""
+    parts = [row.get(c) for c in (col, f"{col}_error", f"{col}_se") if c in row.index]
+    return len(parts) > 1 and all(pd.notna(v) and float(v) == 0.0 for v in parts)
+
+
 def _sweep_display(table: pd.DataFrame) -> pd.DataFrame:
     """A sweep table as the report shows it: each outcome beside its uncertainty in one cell (``value ± error``,
     ``(SE se)`` for a Monte Carlo one, ``(unresolved)`` when the point lists it), not in ``_error``/``_se``
-    columns several tables away. A converged point with no iteration (a common-noise solve: no fixed point)
+    columns several tables away; ``0 (exact)`` where value, error and SE are all 0 (:func:`_exact_zero`). A
+    converged point with no iteration (a common-noise solve: no fixed point)
     shows a dash there, not 0."""
     flags = [c for c in table.columns if c.endswith("unresolved")]      # "unresolved", "type_<name>_unresolved"
 
@@ -314,7 +322,7 @@ def _sweep_display(table: pd.DataFrame) -> pd.DataFrame:
             continue
         cells = []
         for _, row in table.iterrows():
-            text = with_error(row[col], row.get(error), row.get(se))
+            text = "0 (exact)" if _exact_zero(row, col) else with_error(row[col], row.get(error), row.get(se))
             cells.append(text + (" (unresolved)" if text != "—" and flagged(col, row) else ""))
         out[col] = cells
         out = out.drop(columns=[c for c in (error, se) if c in out.columns])
@@ -323,6 +331,14 @@ def _sweep_display(table: pd.DataFrame) -> pd.DataFrame:
         out["iterations"] = ["—" if ok and int(it) == 0 else int(it)
                              for ok, it in zip(table["converged"].astype(bool), table["iterations"])]
     return out
+
+
+def _axis_text(name: str, column: pd.Series) -> str:
+    """How a sweep axis is said in a caption: ``phi from 0.005 to 0.5``; a weight-vector axis (text cells,
+    :func:`mfg_finance.sweeps.axis_label`) lists its vectors."""
+    if pd.api.types.is_numeric_dtype(column):
+        return f"{name} from {num(column.min())} to {num(column.max())}"
+    return f"{name} in {{{'; '.join(sorted(column.astype(str).unique()))}}}"
 
 
 def _sweep_section(inputs) -> list[dict[str, Any]]:
@@ -341,7 +357,7 @@ def _sweep_section(inputs) -> list[dict[str, Any]]:
             "failed_table": html_table(failed) if len(failed) else None,
             "table": html_tables_fitting(shown, params, max_columns=3,
                                          row_classes=["" if ok else "failed" for ok in converged]),
-            "ranges": {p: (float(table[c].min()), float(table[c].max())) for p, c in zip(params, param_cols)},
+            "axes_text": ", ".join(_axis_text(p, table[c]) for p, c in zip(params, param_cols)),
             "frame": table,
         })
     return sweeps

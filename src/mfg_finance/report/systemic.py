@@ -50,10 +50,19 @@ def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
     if o.get("liquidation_speed") is not None and mean_within_noise(q_T.get("mean"), q_T.get("se")):
         # the Monte Carlo reason replaces the generic "not resolved by the grid" that metrics.json's list gives it
         cells["liquidation speed (1/day)"] = _estimated(o["liquidation_speed"]) + SPEED_NOT_RESOLVED
-    band = o.get("price_impact_band_5_95")
-    if o.get("price_impact") is not None and band:
-        cells["price impact (BRL)"] += f"; 5-95% of paths {num(band[0], 3)} to {num(band[1], 3)}"
+    if o.get("price_impact") is not None and o.get("price_impact_band_5_95"):
+        cells["price impact (BRL)"] += f"; 5-95% of paths {_band(o, 'price_impact_band_5_95')}"
     return cells
+
+
+def _band(o: Mapping[str, Any], name: str) -> str:
+    """A 5-95% band of the paths (``o[name]``) as ``lo ± se to hi ± se (SE)``, each end rounded by the report's
+    rule to its Monte Carlo SE (``o[name + "_se"]``, batch means); three significant digits without the SE
+    (metrics written before it, or too few paths for one)."""
+    ses = o.get(f"{name}_se")
+    if not ses or any(se is None for se in ses):
+        return " to ".join(num(v, 3) for v in o[name])
+    return " to ".join(plus_minus(v, se) for v, se in zip(o[name], ses)) + " (SE)"
 
 
 def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -74,7 +83,7 @@ def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]
                          "sigma0": f"{num(m['params']['sigma0'], 4)} ({m['sigma0_source']})",
                          "expected cost": _cost_cell(m["expected_cost"]),
                          **_crowd_path_cells(m),
-                         "Q_T 5-95% (inventory units)": " to ".join(num(v, 3) for v in o["Q_T_band_5_95"]),
+                         "Q_T 5-95% (inventory units)": _band(o, "Q_T_band_5_95"),
                          "terminal std of q (inventory units)": _dispersion(o.get("terminal_dispersion"))})
         else:
             o = m["outcomes"]
@@ -164,7 +173,8 @@ def _sweep_rows(table: pd.DataFrame) -> tuple[str, list[dict[str, Any]]]:
     key = params[0].removeprefix("param_")
     rows = []
     for _, r in table.sort_values(params).iterrows():
-        row = {key: float(r[params[0]]), "sigma0": _cell(r, "used_sigma0")}
+        value = r[params[0]]       # a weight vector's axis (type_weights) is its text label
+        row = {key: value if isinstance(value, str) else float(value), "sigma0": _cell(r, "used_sigma0")}
         for name, col in (("expected_cost", "total_cost"), ("liquidation_speed", "liquidation_speed"),
                           ("price_impact", "price_impact"), ("liquidation_half_life", "liquidation_half_life"),
                           ("mean_inventory_terminal", "mean_inventory_terminal")):
@@ -237,6 +247,12 @@ def _overview_figure(path, kinds: Mapping[str, str | None]) -> dict[str, str]:
     return figure(path, f"Scenario {name}" + (f": {shows}" if shows else ""))
 
 
+def _weights_order(table: pd.DataFrame, key: str) -> str:
+    """What a ``type_weights`` label lists: the types' weights in this order (the ``used_weight_<type>`` columns)."""
+    names = [c.removeprefix("used_weight_") for c in table.columns if c.startswith("used_weight_")]
+    return f" (weights of {' / '.join(names)})" if key == "type_weights" and names else ""
+
+
 def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
     """Context of the section; None when the run has no systemic artefact."""
     metrics_paths = list(inputs.get("systemic_metrics") or [])
@@ -277,7 +293,7 @@ def systemic_section(inputs: Mapping[str, Any]) -> dict[str, Any] | None:
             used = table["used_sigma0"] if "used_sigma0" in table.columns else pd.Series(dtype=float)
             tables.append({"name": Path(path).stem, "key": key, "table": _sweep_table(table),
                            "common_noise": bool((used.fillna(0.0) > 0.0).any()),
-                           "title": f"Sweep {Path(path).stem}: outcomes against {key}"})
+                           "title": f"Sweep {Path(path).stem}: outcomes against {key}" + _weights_order(table, key)})
         section["sweeps"] = {"tables": tables, "raw": raw} if tables else None
     section["calibration_text"] = calibration_sentence(section["calibration"],
                                                        ((section["sweeps"] or {}).get("raw") or {}).get("market_share"))
@@ -346,9 +362,10 @@ def _resolution_sentence(fn: Mapping[str, Any], fit: Mapping[str, Any]) -> str:
     pulls = _unresolved_pulls(fn, fit)
     if not pulls:
         return said + "."
-    C = fit["constant_one_over_N"]
+    C, C_se = fit["constant_one_over_N"], fit.get("constant_one_over_N_se")
     detail = "; ".join(f"N = {r['N']:,}: {plus_minus(r['cost_gap'], r['cost_gap_se'])} against C/N = "
-                       f"{num(C / r['N'], 2)} ({num(z, 2)} SE)" for r, z in pulls)
+                       f"{plus_minus(C / r['N'], C_se / r['N'] if finite(C_se) else None)} ({num(z, 2)} SE)"
+                       for r, z in pulls)
     if all(abs(z) <= 2.0 for _, z in pulls):
         verdict = ("consistent with the O(1/N) fit but not resolved: the fit rests on the smaller N, and more "
                    "replications than the default budget would be needed to see the gap itself")
@@ -390,7 +407,7 @@ def law_sentence(fn: Mapping[str, Any]) -> str | None:
                  if means else "the mean of Q_T agrees with the MFG's within 2 SE of the pairs at every N")
     return (f"Law of the terminal mean inventory Q_T (common random numbers: each game beside its N = inf limit "
             f"driven by the same market-wide shocks; SEs of the pairs): N x (var Qbar_T - var Q_T) is {each}, "
-            f"against the first-order prediction C = {plus_minus(C, C_se)} (E[V_T] = {num(pred['idiosyncratic'], 3)} "
+            f"against the first-order prediction C = {plus_minus(C, C_se)} (E[V_T] = {with_error(pred['idiosyncratic'], se=pred.get('idiosyncratic_se'))} "
             f"from the idiosyncratic noise alone; docs/mfg.md section 10){rate}. The variance gap is resolved "
             f"(> {EFFECT_SES:g} SE) at "
             + (("N = " + ", ".join(f"{n:,}" for n in resolved)) if resolved else "no N")
@@ -540,25 +557,38 @@ def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
     rows = [e for e in full if e.get("best_response")]
     if not rows:
         return None
-    parts, bounds = [], []
+    parts, bounds, agree, apart = [], [], [], []
     for e in rows:
         b = e["best_response"]
+        # the same greedy deviation twice: on the grid and played in the game (a check of both)
+        allowed = 3.0 * e["epsilon_se"] + e["epsilon_time_error"] + b["greedy_error"]
+        if abs(b["greedy"] - e["epsilon"]) <= allowed:
+            agree.append(f"N = {e['N']:,}")
+        else:
+            apart.append(f"at N = {e['N']:,} they differ by {plus_minus(b['greedy'] - e['epsilon'], allowed)} (the ± "
+                         "3 SE plus the time and grid errors)")
         ratio = f", {_percent_more(b)}% more" if b["greedy"] > 0.0 else ""
         parts.append(f"N = {e['N']:,}: {plus_minus(b['epsilon'], b['epsilon_error'])} against "
                      f"{plus_minus(b['greedy'], b['greedy_error'])} for the greedy deviation on the same "
                      f"grid (difference {plus_minus(b['difference'], b['difference_error'])}{ratio})")
-        low = e["epsilon"] - 3.0 * e["epsilon_se"] - e["epsilon_time_error"]
-        high = b["epsilon"] + b["epsilon_error"]
-        if high >= low:
+        # bracketed unless the played greedy gain exceeds the best response's by more than 3 SE and both errors
+        margin = 3.0 * e["epsilon_se"] + e["epsilon_time_error"] + b["epsilon_error"]
+        if e["epsilon"] - b["epsilon"] <= margin:
             bounds.append(f"between {_played(e, 'epsilon')} (greedy, played) and "
                           f"{plus_minus(b['epsilon'], b['epsilon_error'])} (best response) at N = {e['N']:,}")
         else:
-            bounds.append(f"is not bracketed at N = {e['N']:,} (the best response's {num(high, 2)}, error included, "
-                          f"lies below the played greedy gain's {num(low, 2)}, 3 SE and time error included)")
+            bounds.append(f"is not bracketed at N = {e['N']:,} (the played greedy gain {_played(e, 'epsilon')} "
+                          f"exceeds the best response's {plus_minus(b['epsilon'], b['epsilon_error'])} by "
+                          f"{plus_minus(e['epsilon'] - b['epsilon'], margin)}, the ± 3 SE plus the time and grid "
+                          "errors)")
     return ("The best response (the deviator's optimal strategy against the N - 1 others, its own influence "
             "included), computed on a (time, mean inventory, own minus mean inventory) grid with a discretisation "
-            "error estimate, gains " + "; ".join(parts) + ". So epsilon lies " + "; ".join(bounds)
-            + " (docs/mfg.md section 10).")
+            "error estimate, gains " + "; ".join(parts) + ". "
+            + (f"The greedy deviation's gain on the grid and its played value agree at {', '.join(agree)} "
+               "(within 3 SE plus the time and grid errors)" if agree else "")
+            + ("; " if agree and apart else "") + ("The greedy deviation's gain on the grid and its played value: "
+                                                   if apart and not agree else "") + "; ".join(apart)
+            + ". So epsilon lies " + "; ".join(bounds) + " (docs/mfg.md section 10).")
 
 
 def _speed_change(rows: Sequence[Mapping[str, Any]], label: str) -> str | None:
@@ -601,6 +631,21 @@ def _calibrated_spread(metrics: Sequence[Mapping[str, Any]]) -> str:
     return "The fan charts show the spread of outcomes across shocks."
 
 
+def _mix_changes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What a change of the types' weights does from the first to the last sweep row: the crowd's average cost,
+    speed and price impact (:func:`describe_change`) and each type's own cost (the average also moves with the
+    mix itself)."""
+    changes = [c for c in (describe_change(rows, "expected_cost", "the average cost"),
+                           describe_change(rows, "liquidation_speed", "the crowd's liquidation speed", " per day"),
+                           describe_change(rows, "price_impact", "the price impact", " BRL")) if c]
+    own = [f"{k.removeprefix('cost_')} {with_error(*_mes(rows[0][k]))} to {with_error(*_mes(rows[-1][k]))}"
+           for k in rows[0] if k.startswith("cost_") and rows[-1].get(k) is not None]
+    if own:     # the average moves with the mix; say what happens to each type's own cost
+        changes.append("each type's own cost goes " + ", ".join(own)
+                       + " (the average also moves with the mix of the types)")
+    return changes
+
+
 def systemic_summary(section: Mapping[str, Any]) -> str | None:
     """One plain-language paragraph: what common noise and urgent agents change, and the finite-N check."""
     parts = []
@@ -617,18 +662,16 @@ def systemic_summary(section: Mapping[str, Any]) -> str | None:
                      + ". " + _calibrated_spread(section.get("metrics") or []))
     sh = raw.get("urgent_share")
     if sh and len(sh) >= 2:
-        changes = [c for c in (describe_change(sh, "expected_cost", "the average cost"),
-                               describe_change(sh, "liquidation_speed", "the crowd's liquidation speed", " per day"),
-                               describe_change(sh, "price_impact", "the price impact", " BRL")) if c]
-        own = [f"{name} {with_error(*_mes(sh[0][k]))} to {with_error(*_mes(sh[-1][k]))}"
-               for k in sh[0] if k.startswith("cost_") and sh[-1].get(k) is not None
-               for name in (k.removeprefix("cost_"),)]
-        if own:     # the average moves with the mix; say what happens to each type's own cost
-            changes.append("each type's own cost goes " + ", ".join(own)
-                           + " (the average also moves with the mix of the two types)")
         parts.append(f"A more urgent crowd{'' if parts else ' ' + _CONVENTION}: raising the share of urgent "
                      f"liquidators from {num(sh[0]['urgent_share'], 2)} to {num(sh[-1]['urgent_share'], 2)}: "
-                     + "; ".join(changes) + ".")
+                     + "; ".join(_mix_changes(sh)) + ".")
+    mix = raw.get("type_weights")
+    if mix and len(mix) >= 2:
+        names = " / ".join(k.removeprefix("cost_") for k in mix[0] if k.startswith("cost_"))
+        parts.append(f"Another mix of agent types{'' if parts else ' ' + _CONVENTION}: from weights "
+                     f"{mix[0]['type_weights']} to {mix[-1]['type_weights']}" + (f" (of {names})" if names else "")
+                     + (f", the first and last of {len(mix)} mixes" if len(mix) > 2 else "") + ": "
+                     + "; ".join(_mix_changes(mix)) + ".")
     fn = section.get("finite_n")
     if fn:
         check = fn["largest_N_check"]

@@ -34,9 +34,20 @@ def _label(outcome: str) -> str:
     return OUTCOME_LABELS.get(outcome, PRICE_IMPACT_LABEL)
 
 
+def _tick(value) -> str:
+    """A tick or legend label: a number to 3 digits, a weight vector's label (text) as is."""
+    return value if isinstance(value, str) else f"{value:.3g}"
+
+
+def _is_numeric(table: pd.DataFrame, column: str) -> bool:
+    return pd.api.types.is_numeric_dtype(table[column])
+
+
 def plot_sweep(table: pd.DataFrame, path, *, title: str = "Sweep") -> None:
-    """Plot the sweep outcomes; points that did not converge are marked, never interpolated."""
-    params = [c for c in table.columns if c.startswith("param_")]
+    """Plot the sweep outcomes; points that did not converge are marked, never interpolated. A weight-vector axis
+    (``type_weights``: text labels) is placed at evenly spaced positions in the order of its labels, and is the
+    line plot's x axis only when no numeric axis is swept."""
+    params = sorted((c for c in table.columns if c.startswith("param_")), key=lambda c: not _is_numeric(table, c))
     if len(params) == 2:
         fig = _heatmaps(table, params, title)
     else:
@@ -59,8 +70,8 @@ def _heatmaps(table, params, title):
         for _, row in failed.iterrows():
             ax.text(np.searchsorted(xs, row[x_name]), np.searchsorted(ys, row[y_name]), "✕",
                     ha="center", va="center", color="red", fontsize=12, fontweight="bold")
-        ax.set_xticks(range(len(xs)), [f"{v:.3g}" for v in xs], rotation=60, fontsize=7)
-        ax.set_yticks(range(len(ys)), [f"{v:.3g}" for v in ys], fontsize=7)
+        ax.set_xticks(range(len(xs)), [_tick(v) for v in xs], rotation=60, fontsize=7)
+        ax.set_yticks(range(len(ys)), [_tick(v) for v in ys], fontsize=7)
         ax.set_xlabel(x_name.removeprefix("param_"))
         ax.set_ylabel(y_name.removeprefix("param_"))
         ax.set_title(outcome.replace("_", " "))
@@ -94,16 +105,19 @@ def _lines(table, x_name, title, others):
     """
     outcomes = _outcomes(table)
     fig, axes = plt.subplots(1, len(outcomes), figsize=(5.0 * len(outcomes), 3.8), constrained_layout=True)
+    levels = None if _is_numeric(table, x_name) else sorted(table[x_name].astype(str).unique())
     groups = table.groupby(others, sort=True) if others else [((), table)]
     for ax, outcome in zip(axes, outcomes):
         for key, group in groups:
             group = group.sort_values(x_name)
             failed = ~group["converged"].to_numpy(dtype=bool)
             y = np.where(failed, np.nan, group[outcome].to_numpy(dtype=float))
-            label = ", ".join(f"{o.removeprefix('param_')}={v:.3g}" for o, v in
+            label = ", ".join(f"{o.removeprefix('param_')}={_tick(v)}" for o, v in
                               zip(others, key if isinstance(key, tuple) else (key,))) or None
-            xs = group[x_name].to_numpy(dtype=float)
-            line, = ax.plot(xs, y, marker="o", label=label)
+            xs = (group[x_name].to_numpy(dtype=float) if levels is None
+                  else np.array([levels.index(str(v)) for v in group[x_name]], dtype=float))
+            # weight vectors have no order between them: markers only, no line suggesting values in between
+            line, = ax.plot(xs, y, marker="o", label=label, linestyle="-" if levels is None else "none")
             bar = _uncertainty(group, outcome)
             if bar is not None:
                 ax.errorbar(xs, y, yerr=np.where(failed, np.nan, bar), fmt="none", ecolor=line.get_color(),
@@ -114,12 +128,14 @@ def _lines(table, x_name, title, others):
                     ax.scatter(xs[loose], y[loose], s=90, facecolors="white", edgecolors=line.get_color(),
                                zorder=3, label="not resolved: mean Q_T within 2 SE of 0")
                     ax.legend(fontsize=7)
-            for x in group.loc[failed, x_name]:
+            for x in xs[failed]:
                 ax.axvline(x, color="red", linestyle=":", linewidth=1)
                 # x in data units, y in axes units: the ✕ sits on the x axis whatever the final y limits.
                 ax.plot([x], [0.0], marker="x", color="red", markersize=10, clip_on=False,
                         transform=ax.get_xaxis_transform())
         ax.set_xlabel(x_name.removeprefix("param_"))
+        if levels is not None:
+            ax.set_xticks(range(len(levels)), levels, rotation=30, fontsize=7)
         ax.set_ylabel(_label(outcome))
         ax.grid(alpha=0.3)
         if others:
