@@ -1,14 +1,16 @@
-"""A sweep over the weights of three agent types (``type_weights``) through Snakemake: planned as ordinary
-sweep jobs, or refused before any job when the types solver cannot take it."""
+"""A sweep over the weights of three agent types (``type_weights``) through Snakemake: run as ordinary sweep jobs
+(an edited vector reruns its point only), or refused before any job when the types solver cannot take it."""
 
 from __future__ import annotations
 
 import pytest
 
+import numpy as np
+import pandas as pd
+
 from test_bad_inputs import workflow_copy
 from test_config_refusals import _refused
-from test_pipeline import sweep_batches
-from wfutils import planned_jobs, snakemake
+from wfutils import edit_config, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -17,23 +19,32 @@ THREE = {"types": [{"name": "urgent", "weight": 0.2, "phi_factor": 10.0, "gamma_
 W3 = {"scenario": "three", "type_weights": [[0.2, 0.3, 0.5], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8]]}
 
 
-def _with_sweep(sweep):
+def _with_sweep(sweep, jobs_per_sweep=None):
     def edit(config):
         config["mfg"]["scenarios"]["three"] = THREE
-        config["sweeps"]["w3"] = sweep
+        config["sweeps"] = {"w3": sweep}
+        config["batching"] = {"jobs_per_sweep": jobs_per_sweep}     # a job per point: the rerun below is exact
         edit.config = config
     return edit
 
 
-def test_a_three_type_weights_sweep_is_planned_as_sweep_jobs(repo_root, tmp_path):
-    edit = _with_sweep(W3)
-    workdir = workflow_copy(repo_root, tmp_path / "wf", edit)
-    proc = snakemake(workdir, "--cores", "1", "--dry-run", "results/sweeps/w3.parquet", check=False, timeout=600)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-    jobs = planned_jobs(proc.stdout)
-    assert jobs["aggregate_sweep"] == 1 and jobs["sweep_mfg"] == len(sweep_batches(edit.config, "w3")), jobs
-    # the sweep is systemic: its batches read the sigma0 calibration, like the urgent_share sweep's
-    assert jobs["calibrate_systemic"] == 1, jobs
+def test_a_three_type_weights_sweep_runs_and_an_edited_vector_reruns_only_its_point(repo_root, tmp_path):
+    """A tiny real run (the sweep and the calibration it reads: about 20 CPU-s with the dry runs, measured under load)."""
+    workdir = workflow_copy(repo_root, tmp_path / "wf", _with_sweep(W3))
+    targets = ("results/sweeps/w3.parquet", "results/sweeps/w3.png")
+    snakemake(workdir, "--cores", "2", *targets, timeout=1200)
+    table = pd.read_parquet(workdir / "results/sweeps/w3.parquet")
+    assert list(table["param_type_weights"]) == ["0.1 / 0.1 / 0.8", "0.2 / 0.3 / 0.5", "0.5 / 0.3 / 0.2"]
+    assert table["converged"].all()
+    np.testing.assert_array_equal(table[["used_weight_urgent", "used_weight_mid", "used_weight_patient"]].to_numpy(),
+                                  [[0.1, 0.1, 0.8], [0.2, 0.3, 0.5], [0.5, 0.3, 0.2]])
+    # more urgent agents: a faster crowd; every type has its own cost with its error estimate
+    assert table["liquidation_speed"].is_monotonic_increasing and table["total_cost_error"].gt(0).all()
+    assert table["type_mid_total_cost_error"].gt(0).all()
+    # one vector edited: only its point and the aggregate are planned again
+    edit_config(workdir, lambda c: c["sweeps"]["w3"]["type_weights"].__setitem__(0, [0.1, 0.2, 0.7]))
+    proc = snakemake(workdir, "--cores", "1", "--dry-run", *targets)
+    assert planned_jobs(proc.stdout) == {"sweep_mfg": 1, "aggregate_sweep": 1}, proc.stdout[-3000:]
 
 
 def test_three_types_with_a_common_noise_axis_are_refused_before_any_job(repo_root, tmp_path):
