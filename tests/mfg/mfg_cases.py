@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
+
 #: The stiff calibrated baseline of issue 5 (|alpha| dt / dx in the hundreds).
 STIFF = {
     "grid": {"x_min": -5.0, "x_max": 5.0, "nx": 201, "T": 0.5, "nt": 150},
@@ -42,3 +44,9 @@ def must_hold_config(eta1, m0_mean, phi, gamma_T, sigma, T) -> dict:
             "params": {"sigma": float(sigma), "eta0": 0.1, "eta1": float(eta1), "phi": float(phi),
                        "gamma_T": float(gamma_T), "m0_mean": float(m0_mean), "m0_std": 0.5},
             "solver": {"method": "newton", "tol": 1.0e-10, "max_iter": 50, "damping": 0.5}}
+
+
+def assert_within_pointwise(err, est, label) -> None:
+    """An error within its estimate at every time node (the estimate carries its own safety factor)."""
+    over = np.flatnonzero(np.asarray(err) > np.asarray(est))
+    assert over.size == 0, (label, over, (err / np.maximum(est, 1e-300))[over])

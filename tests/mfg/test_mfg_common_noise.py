@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.mfg.common_noise import (combined_estimate, core_width, extrapolated_cost, hybrid_rates,
-                                          default_halfwidth, q_nodes, solve_system, solve_with_estimate)
+from mfg_finance.mfg.common_noise import (combined_estimate, core_width, extrapolated_cost, field_estimate,
+                                          hybrid_rates, default_halfwidth, q_nodes, solve_system, solve_with_estimate)
 from mfg_finance.mfg.hjb import hybrid_offdiagonals
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.exact import closed_form, coupled
+from mfg_cases import assert_within_pointwise
 
 STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
 MILD = dict(sigma=0.3, eta0=0.1, eta1=0.1, phi=0.5, gamma_T=1.0, m0_mean=1.0, m0_std=0.4)
@@ -58,11 +59,10 @@ def test_eta1_zero_gives_the_riccati_solution_for_every_Q(case):
     for name, exact in (("a", ex.h2), ("c", ex.h0)):
         err = np.max(np.abs(getattr(f, name)[::2, ::2] - exact[:, None]), axis=1)
         est = np.max(s.estimate(name), axis=1)
-        assert w @ err <= w @ est, (name, w @ err, w @ est)
+        # at every time node (c's first-order difference crosses zero mid-horizon, where without the next-order
+        # term the estimate fell to a tenth of the error at 6 of 81 nodes)
+        assert_within_pointwise(err, est, name)
         assert w @ err <= 0.05 * (w @ np.abs(exact))
-        # pointwise at t = 0, where the expected cost is read (mid-horizon c's estimate can cross zero: 6 of 81
-        # times exceed it there, so the time-integrated check above is the one over the horizon)
-        assert err[0] <= est[0], (name, err[0], est[0])
     # c gains sigma0^2 a: against the sigma0 = 0 solve, the difference is sigma0^2 int_t^T a
     g = solve_system(dict(params, sigma0=0.0), T=T, nt=160, nQ=201, halfwidth=default_halfwidth(params, T))
     gained = sigma0 ** 2 * np.append(np.cumsum((f.dts * f.a[:-1, 0])[::-1])[::-1], 0.0)
@@ -80,9 +80,9 @@ def test_sigma0_to_zero_recovers_the_deterministic_equilibrium_along_its_path(ca
     w = _weights(c.t)
     for name, exact in (("a", ex.h2), ("eta", ex.eta)):
         fine_path, bound_path = s.along_path(name, ex.mean)
-        err, bound = w @ np.abs(fine_path - exact[::2]), w @ bound_path
-        assert err <= bound, (name, err, bound)
-        assert err <= 0.1 * (w @ exact[::2])
+        err = np.abs(fine_path - exact[::2])
+        assert_within_pointwise(err, bound_path, name)
+        assert w @ err <= 0.1 * (w @ exact[::2])
     # b vanishes without common noise, and the limit is continuous in sigma0
     assert np.max(np.abs(f.b)) == 0.0
     # (the change is largest at the kink Q = 0, where the graded nodes resolve even a tiny diffusion: it
@@ -110,6 +110,27 @@ def test_common_noise_refines_at_first_order():
     for name in ("a", "b", "c", "eta"):
         assert 0.7 <= s.order(name) <= 1.0, (name, s.order(name))
     assert 0.0 < s.cost_error < 0.01 * s.fine.expected_cost
+
+
+def test_field_estimate_holds_where_the_first_order_difference_changes_sign():
+    """Grids h, 2h, 4h of f = sin(pi t) with the error C(t) h + D h^2, C changing sign at t = 1/2: the first-order
+    term alone vanishes there while the error is D h^2; the next-order term restores the bound at every node, and
+    stays small (within twice the error, safety factor included) where C dominates."""
+    h, D = 0.01, 3.0
+    t = np.linspace(0.0, 1.0, 161)
+    exact = np.sin(np.pi * t)[:, None] * np.ones(5)
+
+    def grid(step, scale):
+        return (exact + (0.5 - t)[:, None] * scale + D * scale ** 2)[::step]
+
+    fine, coarse, coarser = grid(1, h), grid(2, 2 * h), grid(4, 4 * h)
+    est = field_estimate(fine, coarse, coarser, fine[:, ::2], fine[:, ::4], 1.0, 1.0)
+    err = np.abs(fine - exact)[::2, ::2]
+    first_order = 1.25 * np.abs(fine[::2, ::2] - coarse[:, ::2])
+    assert np.any(err > first_order)
+    assert np.all(err <= est)
+    far = np.abs(t[::2] - 0.5) >= 0.25
+    assert np.all(est[far] <= 2.0 * err[far])
 
 
 def test_error_estimate_needs_nested_grids():

@@ -54,8 +54,9 @@ the real-data calibration) cancel in the companions' difference, which gave a bo
 small. The expected cost is extrapolated in time (Richardson, as the deterministic solver's outcomes,
 :class:`SolutionWithEstimate`), bounded by the sum of its time and space parts and estimated by their signed sum
 (within a factor 3 of the true error on the exact checks, :func:`combined_estimate`); each field gets
-``1.25 |f_h - f_2h| / (2^p - 1)`` per direction, ``p`` the observed order clipped to ``[0.5, 1]``
-(1.25: the safety factor of Roache's grid convergence index).
+``1.25 (|f_h - f_2h| / (2^p - 1) + |2 f_h - 3 f_2h + f_4h| / 3)`` per direction, ``p`` the observed order
+clipped to ``[0.5, 1]`` (1.25: the safety factor of Roache's grid convergence index; the second term, the first
+one's own error, keeps the bound where ``f_h - f_2h`` changes sign: :func:`field_estimate`).
 """
 
 from __future__ import annotations
@@ -346,25 +347,56 @@ def space_order_of(fine: np.ndarray, space: np.ndarray, spacer: np.ndarray, t: n
     return _order(_time_norm(fine[_every(4, n)] - space[_every(2, n)], t), _time_norm(space[_every(2, n)] - spacer, t))
 
 
-def field_estimate(fine: np.ndarray, coarse: np.ndarray, space: np.ndarray, p_time: float, p_space: float
-                   ) -> np.ndarray:
+def _refine_by_max(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x`` given on every other node along ``axis``, on every node: a node between two takes their larger value."""
+    x = np.moveaxis(x, axis, 0)
+    out = np.empty((2 * x.shape[0] - 1,) + x.shape[1:])
+    out[::2] = x
+    out[1::2] = np.maximum(x[:-1], x[1:])
+    return np.moveaxis(out, 0, axis)
+
+
+def remainder_estimate(fine: np.ndarray, mid: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """Size of the error of a first-order Richardson estimate, from three grids ``h, 2h, 4h`` at ``coarse``'s nodes
+    (all three arrays there): with ``f_h = f + C h + D h^2``, the estimate ``-(f_h - f_2h)`` of ``f_h - f`` is off
+    by ``-2 D h^2``, and ``|2 f_h - 3 f_2h + f_4h| / 3 = 2 |D| h^2``. Where ``C`` changes sign (the companions'
+    difference crosses zero) this term is what is left of the error."""
+    return np.abs(2.0 * fine - 3.0 * mid + coarse) / 3.0
+
+
+def field_estimate(fine: np.ndarray, coarse: np.ndarray, coarser: np.ndarray, space: np.ndarray,
+                   spacer: np.ndarray, p_time: float, p_space: float) -> np.ndarray:
     """Error estimate of ``fine`` at the nodes shared by every companion (every other node in time and along
-    each space axis): ``1.25 (|f_h - f_2h,t| / (2^p_t - 1) + |f_h - f_2h,x| / (2^p_x - 1))``."""
-    shared = (slice(None, None, 2),) * fine.ndim
-    time_part = np.abs(fine[shared] - coarse[_every(2, coarse.ndim)]) / (2.0 ** p_time - 1.0)
+    each space axis): per direction the first-order term ``|f_h - f_2h| / (2^p - 1)`` plus the next-order term
+    (:func:`remainder_estimate`, from the companions' companions on every fourth node, carried to the nodes between
+    by the larger neighbour), the sum times 1.25. The second term keeps the estimate from vanishing where the
+    first-order difference changes sign while the true error does not (docs/mfg.md section 8)."""
+    n = fine.ndim
+    shared = (slice(None, None, 2),) * n
+    time_part = np.abs(fine[shared] - coarse[_every(2, n)]) / (2.0 ** p_time - 1.0)
     space_part = np.abs(fine[shared] - space[::2]) / (2.0 ** p_space - 1.0)
-    return SAFETY * (time_part + space_part)
+    time_rest = _refine_by_max(remainder_estimate(fine[(slice(None, None, 4),) + shared[1:]],
+                                                  coarse[(slice(None, None, 2),) + shared[1:]],
+                                                  coarser[_every(2, n)]), 0)
+    every4 = (slice(None, None, 2),) + (slice(None, None, 4),) * (n - 1)
+    space_rest = remainder_estimate(fine[every4], space[(slice(None, None, 2),) + shared[1:]], spacer[::2])
+    for axis in range(1, n):
+        space_rest = _refine_by_max(space_rest, axis)
+    return SAFETY * (time_part + space_part + time_rest + space_rest)
 
 
 def path_estimate(fine: np.ndarray, coarse: np.ndarray, coarser: np.ndarray, space: np.ndarray,
                   spacer: np.ndarray, t_fine: np.ndarray, t_coarser: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A field along one path of the state, evaluated on each grid at its own time nodes (``fine``, ``space``,
     ``spacer`` on the fine time nodes, ``coarse`` every other, ``coarser`` every fourth): the fine values at the
-    coarse time nodes and their bound there (orders observed along the path, clipped as the fields')."""
+    coarse time nodes and their bound there (orders observed along the path, clipped as the fields'; first-order
+    and next-order terms per direction as in :func:`field_estimate`)."""
     p_t = _order(_time_norm(fine[::4] - coarse[::2], t_coarser), _time_norm(coarse[::2] - coarser, t_coarser))
     p_x = _order(_time_norm(fine - space, t_fine), _time_norm(space - spacer, t_fine))
     bound = np.abs(fine[::2] - coarse) / (2.0 ** p_t - 1.0) + np.abs(fine[::2] - space[::2]) / (2.0 ** p_x - 1.0)
-    return fine[::2], SAFETY * bound
+    rest = (_refine_by_max(remainder_estimate(fine[::4], coarse[::2], coarser), 0)
+            + remainder_estimate(fine, space, spacer)[::2])
+    return fine[::2], SAFETY * (bound + rest)
 
 
 def combined_estimate(time_error: float, space_error: float) -> float:
@@ -424,8 +456,10 @@ class SolutionWithEstimate:
     Per direction, with the observed order ``p = log2(||f_2h - f_4h|| / ||f_h - f_2h||)`` (time-integrated
     sup norm, clipped to ``[0.5, 1]``: never above the scheme's formal order 1, since a faster observed
     decay is pre-asymptotic and would shrink the bound; 1 if undefined), the error of ``f_h`` is
-    estimated by ``1.25 |f_h - f_2h| / (2^p - 1)``; a field's estimate is the sum of its time and space
-    parts (they may have opposite signs, so neither companion alone sees both).
+    estimated by ``1.25 (|f_h - f_2h| / (2^p - 1) + |2 f_h - 3 f_2h + f_4h| / 3)`` (the second term the next
+    order, :func:`remainder_estimate`: the bound holds at every time node, also where ``f_h - f_2h`` changes
+    sign); a field's estimate is the sum of its time and space parts (they may have opposite signs, so neither
+    companion alone sees both).
 
     The expected cost (:attr:`expected_cost`) is extrapolated in time as the deterministic solver's
     outcomes (docs/mfg.md, section 11): per coefficient ``f`` of ``J = a (m0^2 + s0^2) + b m0 + c`` at
@@ -469,9 +503,9 @@ class SolutionWithEstimate:
 
     def estimate(self, name: str) -> np.ndarray:
         """(nt/2+1, (nQ+1)/2) estimate of the error of ``fine.<name>`` at the nodes shared by all companions
-        (every other time and ``Q`` node): time part + space part."""
-        return field_estimate(getattr(self.fine, name), getattr(self.coarse, name), getattr(self.space, name),
-                              self.time_order(name), self.space_order(name))
+        (every other time and ``Q`` node): time part + space part, each with its next-order term
+        (:func:`field_estimate`)."""
+        return field_estimate(*(getattr(g, name) for g in self.grids), self.time_order(name), self.space_order(name))
 
     def along_path(self, name: str, Q_path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``fine.<name>(t_n, Q_path[n])`` at the coarse time nodes and its error bound there.

@@ -423,8 +423,7 @@ class TypesCommonNoiseEstimate:
     def estimate(self, name: str, k: int | None = None) -> np.ndarray:
         """Error estimate of ``fine.<name>`` at the nodes shared by every companion (every other node in ``t``,
         ``D`` and ``Y``): (nt/2+1, (nD+1)/2, (nY+1)/2), time part + space part."""
-        f, c, _, s, _ = self._fields(name, k)
-        return field_estimate(f, c, s, self.time_order(name, k), self.space_order(name, k))
+        return field_estimate(*self._fields(name, k), self.time_order(name, k), self.space_order(name, k))
 
     def along_path(self, name: str, k: int | None, X_path: np.ndarray, D_path: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:

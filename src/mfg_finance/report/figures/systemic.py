@@ -25,7 +25,7 @@ def plot_fan_chart(arrays: Mapping[str, np.ndarray], path, *, title: str = "Comm
     panels = [(k, lab) for k, lab in PANELS if f"band_{k}" in arrays]
     t = arrays["t"]
     probs = np.asarray(arrays["quantile_probs"])
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False, layout="constrained")
     for ax, (key, label) in zip(axes[0], panels):
         band = arrays[f"band_{key}"]
         n = probs.size
@@ -45,7 +45,9 @@ def plot_types(arrays: Mapping[str, np.ndarray], names: Sequence[str], path, *, 
     """Mean inventory of each type, the crowd's flow and ``eta``, and the price when present."""
     t = arrays["t"]
     n = 3 + ("price" in arrays)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6))
+    # constrained layout: eta's and the price's long tick labels (0.0016, 21.548) otherwise run into the panel
+    # to their left
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6), layout="constrained")
     for k, name in enumerate(names):
         axes[0].plot(t, arrays["mean_inventory_by_type"][k], label=f"{name} (w = {arrays['weights'][k]:.2f})")
         axes[1].plot(t, arrays["mean_flow_by_type"][k], label=name)
