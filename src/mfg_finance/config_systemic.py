@@ -47,10 +47,7 @@ def check_deterministic_scenario(mfg: Mapping[str, Any]) -> None:
     from mfg_finance.config import mfg_run_overrides
     from mfg_finance.mfg.systemic import is_systemic
 
-    scenarios = mfg.get("scenarios") or {}
-    # no scenarios at all is a config that solves no MFG (the other blocks' checks), not one that lost its
-    # deterministic scenario
-    if scenarios and all(is_systemic(mfg_run_overrides(mfg, name)) for name in scenarios):
+    if all(is_systemic(mfg_run_overrides(mfg, name)) for name in mfg["scenarios"]):
         top = [key for key, set_ in (("mfg.params.sigma0", mfg["params"].get("sigma0", 0.0) != 0.0),
                                      ("mfg.types", bool(mfg.get("types")))) if set_]
         cause = (f"{' and '.join(top)} {'apply' if len(top) > 1 else 'applies'} to every scenario" if top
