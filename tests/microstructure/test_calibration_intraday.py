@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from mfg_finance.calibration import (SESSION_SECONDS, apply_intraday_mfg, apply_intraday_mm, calibrate_mfg,
                                      calibrate_mm, parameter_sources)
@@ -110,9 +111,11 @@ def test_sample_sessions_follow_the_daily_statistics():
     assert abs(est["sigma"]["value"] - inst.sigma) < 4 * est["sigma"]["se"] + 0.05 * inst.sigma
 
 
-def test_config_cross_checks_for_trades():
-    base = {"mfg": {"grid": {"x_min": -1, "x_max": 1}, "params": {"m0_mean": 0}, "scenarios": {}},
-            "market_making": {"tickers": ["A"]}, "calibration": {"intraday": {"open_s": 36000, "close_s": 61200}}}
+def test_config_cross_checks_for_trades(repo_root):
+    # the default config (every other block valid, as a user's) with the keys under test replaced
+    default = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())
+    base = {**default, "market_making": {**default["market_making"], "tickers": ["A"]},
+            "calibration": {**default["calibration"], "intraday": {"open_s": 36000, "close_s": 61200}}}
     check_config({**base, "data": {"source": "b3", "trades": {"source": "b3", "b3": {"dates": ["2024-07-04"]}}}})
     with pytest.raises(ConfigError, match="data.trades.source"):
         check_config({**base, "data": {"source": "sample", "trades": {"source": "local"}}})
@@ -120,7 +123,7 @@ def test_config_cross_checks_for_trades():
         check_config({**base, "data": {"source": "b3", "trades": {"source": "b3", "b3": {"dates": []}}}})
     with pytest.raises(ConfigError, match="open_s"):
         check_config({**base, "data": {"source": "b3", "trades": {"source": "none"}},
-                      "calibration": {"intraday": {"open_s": 70000, "close_s": 61200}}})
+                      "calibration": {**default["calibration"], "intraday": {"open_s": 70000, "close_s": 61200}}})
 
 
 def test_median_representative_takes_the_median_of_the_intraday_values():
