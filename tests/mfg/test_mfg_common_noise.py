@@ -135,6 +135,28 @@ def test_field_estimate_holds_where_the_first_order_difference_changes_sign():
     assert np.all(est[far] <= 2.0 * err[far])
 
 
+@pytest.mark.parametrize("p", [0.5, 0.75, 1.0])
+def test_field_estimate_bounds_a_first_and_second_order_error_at_any_clipped_order(p):
+    """f_h = f + C h + D h^2 in time and in space, C and D varying in sign along t and Q: at an order p in the
+    clipped range [0.5, 1] the first-order term |C h + 3 D h^2| / (2^p - 1) plus the next-order term 2 |D| h^2
+    bounds the error at every node (docs/mfg.md section 8), without the safety factor."""
+    t = np.linspace(0.0, 1.0, 161)[:, None]
+    Q = np.linspace(-1.0, 1.0, 33)[None, :]
+    exact = np.cos(2.0 * t) * np.exp(Q)
+    C_t, D_t = np.sin(7.0 * t) * (1.0 + Q), 2.0 * np.cos(5.0 * t + Q)
+    C_x, D_x = np.cos(3.0 * Q + t), -3.0 + Q * Q
+
+    def grid(ht, hx):
+        return exact + C_t * ht + D_t * ht ** 2 + C_x * hx + D_x * hx ** 2
+
+    ht, hx = 0.01, 0.02
+    fine, coarse, coarser = grid(ht, hx), grid(2 * ht, hx)[::2], grid(4 * ht, hx)[::4]
+    space, spacer = grid(ht, 2 * hx)[:, ::2], grid(ht, 4 * hx)[:, ::4]
+    est = field_estimate(fine, coarse, coarser, space, spacer, p, p) / 1.25
+    err = np.abs(fine - exact)[::2, ::2]
+    assert np.all(err <= est * (1.0 + 1e-9)), np.max(err / est)
+
+
 def test_error_estimate_needs_nested_grids():
     with pytest.raises(ConfigError, match="multiple of 4"):
         _solve(dict(MILD, sigma0=0.3), 1.0, nt=150, nQ=201)
