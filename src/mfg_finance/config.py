@@ -105,8 +105,9 @@ def with_swept_values(run: Mapping[str, Any], swept: Mapping[str, Any], *, scena
     """What a sweep point means: the run overrides ``run`` (a scenario's) with the swept values on top.
 
     Model parameters and ``sigma0`` go to ``params``; ``type_weights`` sets the weights of the run's
-    types to the point's vector, ``urgent_share`` those of its two types to ``(share, 1 - share)``; ``market_share`` is kept as a top-level ``market_share`` key
-    (the split of the total noise needs the calibrated values: :func:`mfg_finance.mfg.systemic.systemic_config`).
+    types to the point's vector, ``urgent_share`` those of its two types to ``(share, 1 - share)``;
+    ``market_share`` is kept as a top-level ``market_share`` key (the split of the total noise needs the
+    calibrated values: :func:`mfg_finance.mfg.systemic.systemic_config`).
     ``scenario`` only names the scenario in errors.
     """
     overrides = copy.deepcopy(dict(run))

@@ -1,14 +1,14 @@
 """Parameter sweeps of the MFG equilibrium: expansion into points, one solve per point, aggregation.
 
 A sweep is a grid over some of ``phi, gamma_T, eta0, eta1, sigma`` and the systemic keys ``sigma0``,
-``market_share``, ``urgent_share``, ``type_weights`` (:data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`) laid on top of a
-scenario (``scenario:``, default ``baseline``) and the calibration. Each point writes
+``market_share``, ``urgent_share``, ``type_weights`` (:data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`) laid on
+top of a scenario (``scenario:``, default ``baseline``) and the calibration. Each point writes
 ``results/sweeps/{sweep}/points/{batch}/{point_id}.json``; the points run in
 batches, one Snakemake job per batch (:mod:`mfg_finance.batching`: ``batching.jobs_per_sweep`` jobs, a
 point's batch fixed by its id; one job per point with ``null``). The ``point_id`` is a hash of the point's
-own parameter values only (a ``type_weights`` value is the whole weight vector), so adding values to a sweep creates new ids and leaves existing ones (and
-their results, and the batches that gain no point) untouched. A point's file is the same byte for byte
-whichever batch computed it.
+own parameter values only (a ``type_weights`` value is the whole weight vector), so adding values to a sweep
+creates new ids and leaves existing ones (and their results, and the batches that gain no point) untouched.
+A point's file is the same byte for byte whichever batch computed it.
 """
 
 from __future__ import annotations
