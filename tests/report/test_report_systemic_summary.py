@@ -160,6 +160,9 @@ def test_bands_of_the_paths_are_rounded_to_their_monte_carlo_se():
     # too few paths for an SE: the band says so instead of passing as exact
     metrics["outcomes"]["Q_T_band_5_95_se"] = [None, None]
     assert _scenario_rows([metrics])[0]["Q_T 5-95% (inventory units)"] == "-0.0816 to 0.0837 (no SE: too few paths)"
+    # every path alike (no common noise): the ends with no "±" and no "(SE)" label
+    metrics["outcomes"]["Q_T_band_5_95"], metrics["outcomes"]["Q_T_band_5_95_se"] = [0.08372, 0.08372], [0.0, 0.0]
+    assert _scenario_rows([metrics])[0]["Q_T 5-95% (inventory units)"] == "0.08372 to 0.08372"
 
 
 def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():

@@ -63,7 +63,8 @@ def _band(o: Mapping[str, Any], name: str) -> str:
     if not ses or any(se is None for se in ses):
         few = " (no SE: too few paths)" if ses else ""
         return " to ".join(num(v, 3) for v in o[name]) + few
-    return " to ".join(plus_minus(v, se) for v, se in zip(o[name], ses)) + " (SE)"
+    # a zero SE (every path alike, sigma0 = 0) prints no "±": then no "(SE)" either
+    return " to ".join(plus_minus(v, se) for v, se in zip(o[name], ses)) + (" (SE)" if max(ses) > 0 else "")
 
 
 def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
