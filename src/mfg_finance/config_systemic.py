@@ -58,6 +58,11 @@ def check_deterministic_scenario(mfg: Mapping[str, Any]) -> None:
                           "sigma0 / types in the scenarios that should have them (as config/config.yaml does)")
 
 
+def _finite_n_scenario(config: Mapping[str, Any]) -> str | None:
+    """``systemic.finite_n.scenario`` (the schema's default ``common_noise`` where the block leaves it out)."""
+    return ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
+
+
 def scenario_references(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """Every key naming a scenario of ``mfg.scenarios``, as ``(key, scenario, what else to write)``: each
     sweep's ``scenario``, ``systemic.finite_n.scenario`` (unless null) and the equilibrium's ``mfg_scenario``
@@ -65,7 +70,7 @@ def scenario_references(config: Mapping[str, Any]) -> list[tuple[str, str, str]]
     refs = [(f"sweeps.{name}.scenario", spec.get("scenario", "baseline"),
              f"name another scenario or delete the sweep sweeps.{name}")
             for name, spec in (config.get("sweeps") or {}).items()]
-    finite_n = ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
+    finite_n = _finite_n_scenario(config)
     if finite_n is not None:
         refs.append(("systemic.finite_n.scenario", finite_n, "name the common-noise scenario the N-player game "
                      "is checked against, or write systemic.finite_n.scenario: null to skip the finite-N check"))
@@ -95,7 +100,7 @@ def check_finite_n(config: Mapping[str, Any]) -> None:
     from mfg_finance.config import mfg_run_overrides
 
     mfg = config["mfg"]
-    scenario = ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
+    scenario = _finite_n_scenario(config)
     if scenario is None:
         return
     run = mfg_run_overrides(mfg, scenario)
