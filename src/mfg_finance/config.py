@@ -105,8 +105,9 @@ def with_swept_values(run: Mapping[str, Any], swept: Mapping[str, Any], *, scena
     """What a sweep point means: the run overrides ``run`` (a scenario's) with the swept values on top.
 
     Model parameters and ``sigma0`` go to ``params``; ``type_weights`` sets the weights of the run's
-    types to the point's vector, ``urgent_share`` those of its two types to ``(share, 1 - share)``; ``market_share`` is kept as a top-level ``market_share`` key
-    (the split of the total noise needs the calibrated values: :func:`mfg_finance.mfg.systemic.systemic_config`).
+    types to the point's vector, ``urgent_share`` those of its two types to ``(share, 1 - share)``;
+    ``market_share`` is kept as a top-level ``market_share`` key (the split of the total noise needs the
+    calibrated values: :func:`mfg_finance.mfg.systemic.systemic_config`).
     ``scenario`` only names the scenario in errors.
     """
     overrides = copy.deepcopy(dict(run))
@@ -190,14 +191,13 @@ def check_config(config: Mapping[str, Any]) -> None:
             if unknown:
                 raise ConfigError(f"mfg.scenarios.{name}.{section}: unknown key(s) {unknown}; "
                                   f"allowed: {sorted(allowed)}")
-    from mfg_finance.config_systemic import check_sweep_types, check_systemic  # local imports: both import this module
+    # local imports: both import this module
+    from mfg_finance.config_systemic import check_scenario_references, check_sweep_types, check_systemic
     from mfg_finance.sweeps import sweep_points
 
+    check_scenario_references(config)
     for name, spec in config.get("sweeps", {}).items():
         scenario = spec.get("scenario", "baseline")
-        if scenario not in mfg["scenarios"]:
-            raise ConfigError(f"sweeps.{name}.scenario: the points sit on scenario {scenario!r}, which "
-                              f"mfg.scenarios does not define ({sorted(mfg['scenarios'])})")
         sweep_points(spec, name=name)  # raises ConfigError on bad ranges and malformed weight vectors
         check_sweep_types(name, spec, mfg_run_overrides(mfg, scenario), scenario)
     if (config.get("systemic") or {}).get("sweeps"):

@@ -58,19 +58,46 @@ def check_deterministic_scenario(mfg: Mapping[str, Any]) -> None:
                           "sigma0 / types in the scenarios that should have them (as config/config.yaml does)")
 
 
+def scenario_references(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Every key naming a scenario of ``mfg.scenarios``, as ``(key, scenario, what else to write)``: each
+    sweep's ``scenario``, ``systemic.finite_n.scenario`` (unless null) and the equilibrium's ``mfg_scenario``
+    (the block's and each of its scenarios' own)."""
+    refs = [(f"sweeps.{name}.scenario", spec.get("scenario", "baseline"),
+             f"name another scenario or delete the sweep sweeps.{name}")
+            for name, spec in (config.get("sweeps") or {}).items()]
+    finite_n = ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
+    if finite_n is not None:
+        refs.append(("systemic.finite_n.scenario", finite_n, "name the common-noise scenario the N-player game "
+                     "is checked against, or write systemic.finite_n.scenario: null to skip the finite-N check"))
+    block = config.get("equilibrium") or {}
+    crowd = "name the crowd's deterministic scenario, e.g. baseline"
+    refs.append(("equilibrium.mfg_scenario", block.get("mfg_scenario", "baseline"), crowd))
+    refs.extend((f"equilibrium.scenarios.{name}.mfg_scenario", own["mfg_scenario"], crowd)
+                for name, own in (block.get("scenarios") or {}).items() if "mfg_scenario" in (own or {}))
+    return refs
+
+
+def check_scenario_references(config: Mapping[str, Any]) -> None:
+    """Every scenario a key names is in ``mfg.scenarios``. All the keys naming missing ones are refused in one
+    error (deleting a scenario from config/config.yaml leaves several keys naming it, e.g. ``common_noise``:
+    the sigma0 sweep's and the finite-N check's), each with what to write instead."""
+    defined = config["mfg"]["scenarios"]
+    missing = [f"{key}: {scenario!r} is not in mfg.scenarios; {fix}"
+               for key, scenario, fix in scenario_references(config) if scenario not in defined]
+    if missing:
+        raise ConfigError("; ".join(missing) + f" (mfg.scenarios defines {sorted(defined)})")
+
+
 def check_finite_n(config: Mapping[str, Any]) -> None:
-    """``systemic.finite_n.scenario`` is null (no check) or a scenario of ``mfg.scenarios`` with common noise
-    and no agent types (the N-player game of :mod:`mfg_finance.mfg.finite_n` is one type's)."""
+    """``systemic.finite_n.scenario`` is null (no check) or a scenario of ``mfg.scenarios`` (checked by
+    :func:`check_scenario_references`) with common noise and no agent types (the N-player game of
+    :mod:`mfg_finance.mfg.finite_n` is one type's)."""
     from mfg_finance.config import mfg_run_overrides
 
     mfg = config["mfg"]
     scenario = ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
     if scenario is None:
         return
-    if scenario not in mfg["scenarios"]:
-        raise ConfigError(f"systemic.finite_n.scenario: {scenario!r} is not in mfg.scenarios "
-                          f"({sorted(mfg['scenarios'])}); name the common-noise scenario the N-player game is "
-                          "checked against, or null to skip the finite-N check")
     run = mfg_run_overrides(mfg, scenario)
     if run.get("types"):
         raise ConfigError(f"systemic.finite_n.scenario: {scenario!r} has agent types ({len(run['types'])}); the "
@@ -83,8 +110,8 @@ def check_finite_n(config: Mapping[str, Any]) -> None:
 
 
 def check_equilibrium_crowd(config: Mapping[str, Any]) -> None:
-    """Each ``equilibrium`` run's ``mfg_scenario`` is a deterministic one-type scenario (its jobs check it too,
-    but only once the calibration has run)."""
+    """Each ``equilibrium`` run's ``mfg_scenario`` (in ``mfg.scenarios``: :func:`check_scenario_references`) is
+    a deterministic one-type scenario (its jobs check it too, but only once the calibration has run)."""
     from mfg_finance.config import mfg_run_overrides
     from mfg_finance.equilibrium.config import check_deterministic, run_settings
 
@@ -92,9 +119,6 @@ def check_equilibrium_crowd(config: Mapping[str, Any]) -> None:
     names = {block.get("mfg_scenario", "baseline")}
     names.update(run_settings(block, name).get("mfg_scenario", "baseline") for name in block.get("scenarios") or {})
     for scenario in sorted(names):
-        if scenario not in config["mfg"]["scenarios"]:
-            raise ConfigError(f"equilibrium.mfg_scenario: {scenario!r} is not in mfg.scenarios "
-                              f"({sorted(config['mfg']['scenarios'])}); name the crowd's deterministic scenario")
         check_deterministic(mfg_run_overrides(config["mfg"], scenario), scenario)
 
 

@@ -1,14 +1,14 @@
 """Parameter sweeps of the MFG equilibrium: expansion into points, one solve per point, aggregation.
 
 A sweep is a grid over some of ``phi, gamma_T, eta0, eta1, sigma`` and the systemic keys ``sigma0``,
-``market_share``, ``urgent_share``, ``type_weights`` (:data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`) laid on top of a
-scenario (``scenario:``, default ``baseline``) and the calibration. Each point writes
+``market_share``, ``urgent_share``, ``type_weights`` (:data:`mfg_finance.config.SYSTEMIC_SWEEP_KEYS`) laid on
+top of a scenario (``scenario:``, default ``baseline``) and the calibration. Each point writes
 ``results/sweeps/{sweep}/points/{batch}/{point_id}.json``; the points run in
 batches, one Snakemake job per batch (:mod:`mfg_finance.batching`: ``batching.jobs_per_sweep`` jobs, a
 point's batch fixed by its id; one job per point with ``null``). The ``point_id`` is a hash of the point's
-own parameter values only (a ``type_weights`` value is the whole weight vector), so adding values to a sweep creates new ids and leaves existing ones (and
-their results, and the batches that gain no point) untouched. A point's file is the same byte for byte
-whichever batch computed it.
+own parameter values only (a ``type_weights`` value is the whole weight vector), so adding values to a sweep
+creates new ids and leaves existing ones (and their results, and the batches that gain no point) untouched.
+A point's file is the same byte for byte whichever batch computed it.
 """
 
 from __future__ import annotations
@@ -92,9 +92,10 @@ def weight_vectors(spec: Any, *, key: str) -> list[list[float]]:
 
 def axis_label(value: Any) -> Any:
     """A point's value of one axis as a table cell: a number as is, a weight vector as ``"0.2 / 0.3 / 0.5"``
-    (in the order of the scenario's types)."""
+    (in the order of the scenario's types; each weight as its shortest repr, so vectors that differ anywhere,
+    e.g. in the 5th digit, keep different labels in the table, the figure and the report)."""
     if isinstance(value, (list, tuple)):
-        return " / ".join(f"{float(w):.4g}" for w in value)
+        return " / ".join(repr(float(w)) for w in value)
     return value
 
 
@@ -124,14 +125,14 @@ def sweep_points(spec: Mapping[str, Any], *, name: str = "sweep") -> list[dict]:
     spec = axes_spec
     keys = list(spec)
     axes = [(weight_vectors if k in VECTOR_AXES else axis_values)(spec[k], key=f"sweeps.{name}.{k}") for k in keys]
-    points = []
-    for combo in itertools.product(*axes):
-        params = dict(zip(keys, combo))
-        points.append({"point_id": point_id(params), "params": params})
-    ids = [p["point_id"] for p in points]
-    if len(set(ids)) != len(ids):
-        raise ConfigError(f"sweeps.{name}: repeated parameter values give duplicate points")
-    return points
+    for key, values in zip(keys, axes):
+        labels = [axis_label(v) for v in values]
+        repeated = sorted({label for label in labels if labels.count(label) > 1}, key=labels.index)
+        if repeated:
+            raise ConfigError(f"sweeps.{name}.{key}: repeated value(s) {repeated} would be the same points twice "
+                              "(values equal to 12 significant digits); give each value once")
+    return [{"point_id": point_id(params), "params": params}
+            for params in (dict(zip(keys, combo)) for combo in itertools.product(*axes))]
 
 
 def corner_point(points: list[dict]) -> dict[str, float]:

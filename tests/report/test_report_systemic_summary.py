@@ -146,7 +146,7 @@ def test_finite_n_summary_says_when_only_the_next_order_term_reconciles_one_over
 
 def test_bands_of_the_paths_are_rounded_to_their_monte_carlo_se():
     """Audit s30: "Q_T 5-95%" and the price change's "5-95% of paths" were shown to 3 significant digits
-    (-0.0816 to 0.0837) with no Monte Carlo error; each end now carries its batch-means SE, rounded to it."""
+    (-0.0816 to 0.0837) with no Monte Carlo error; each end now carries its Monte Carlo SE, rounded to it."""
     metrics = {"kind": "common_noise", "scenario": "common_noise", "params": {"sigma0": 1.19},
                "sigma0_source": "calibrated", "expected_cost": {"value": 0.4659, "error_bound": 0.0011},
                "outcomes": {"price_impact": {"mean": 5.6e-3, "error": 1e-4, "se": 3.1e-3},
@@ -157,6 +157,12 @@ def test_bands_of_the_paths_are_rounded_to_their_monte_carlo_se():
     row = _scenario_rows([metrics])[0]
     assert row["Q_T 5-95% (inventory units)"] == "-0.0816 ± 0.0041 to 0.0837 ± 0.0038 (SE)"
     assert row["price impact (BRL)"].endswith("; 5-95% of paths -0.2011 ± 0.0093 to 0.221 ± 0.010 (SE)")
+    # too few paths for an SE: the band says so instead of passing as exact
+    metrics["outcomes"]["Q_T_band_5_95_se"] = [None, None]
+    assert _scenario_rows([metrics])[0]["Q_T 5-95% (inventory units)"] == "-0.0816 to 0.0837 (no SE: too few paths)"
+    # every path alike (no common noise): the ends with no "±" and no "(SE)" label
+    metrics["outcomes"]["Q_T_band_5_95"], metrics["outcomes"]["Q_T_band_5_95_se"] = [0.08372, 0.08372], [0.0, 0.0]
+    assert _scenario_rows([metrics])[0]["Q_T 5-95% (inventory units)"] == "0.08372 to 0.08372"
 
 
 def test_tables_mark_a_speed_whose_terminal_mean_is_within_2_se_of_zero():

@@ -110,7 +110,7 @@ def _three_types(config):
      r"^mfg.scenarios: mfg.types applies to every scenario"),
     # the finite-N check's scenario: was silently dropped (unknown, deterministic) or solved without its types
     (lambda c: c.setdefault("systemic", {}).update(finite_n={"scenario": "nope"}),
-     r"^systemic.finite_n.scenario: 'nope' is not in mfg.scenarios .* or null to skip"),
+     r"^systemic.finite_n.scenario: 'nope' is not in mfg.scenarios; .* null to skip the finite-N check"),
     (lambda c: c.setdefault("systemic", {}).update(finite_n={"scenario": "baseline"}),
      r"^systemic.finite_n.scenario: 'baseline' has no common noise"),
     (lambda c: c.setdefault("systemic", {}).update(finite_n={"scenario": "two_types"}),
@@ -119,12 +119,32 @@ def _three_types(config):
     (lambda c: c["equilibrium"].update(mfg_scenario="common_noise"),
      r"^equilibrium.mfg_scenario: 'common_noise' has common noise or agent types"),
     (lambda c: c["equilibrium"].update(mfg_scenario="basline"), r"^equilibrium.mfg_scenario: 'basline' is not in"),
+    (lambda c: c["equilibrium"].update(scenarios={"e": {"mfg_scenario": "basline"}}),
+     r"^equilibrium.scenarios.e.mfg_scenario: 'basline' is not in"),
 ])
 def test_cross_field_errors_name_the_key(config, edit, message):
     cfg = copy.deepcopy(config)
     edit(cfg)
     with pytest.raises(ConfigError, match=message):
         check_config(cfg)
+
+
+def test_a_deleted_scenario_is_one_error_naming_every_key_that_names_it(config):
+    """Deleting common_noise from the default config leaves the sigma0 sweep and the finite-N check naming it:
+    both in the first error, each with what to write (it used to take two runs, one error each)."""
+    cfg = copy.deepcopy(config)
+    del cfg["mfg"]["scenarios"]["common_noise"]
+    with pytest.raises(ConfigError) as info:
+        check_config(cfg)
+    message = str(info.value)
+    assert message.startswith("sweeps.sigma0.scenario: 'common_noise' is not in mfg.scenarios; name another "
+                              "scenario or delete the sweep sweeps.sigma0; systemic.finite_n.scenario: "), message
+    assert "write systemic.finite_n.scenario: null to skip the finite-N check" in message
+    assert message.endswith("(mfg.scenarios defines ['baseline', 'endogenous_price', 'two_types'])")
+    # what it says to write is enough
+    del cfg["sweeps"]["sigma0"]
+    cfg["systemic"]["finite_n"]["scenario"] = None
+    check_config(cfg)
 
 
 def test_overrides_do_not_depend_on_merge_order(config):

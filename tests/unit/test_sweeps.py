@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.sweeps import aggregate_points, axis_values, point_id, sweep_points
+from mfg_finance.sweeps import aggregate_points, axis_label, axis_values, point_id, sweep_points
 
 
 def test_axis_values_ranges_and_lists():
@@ -77,6 +77,14 @@ def test_type_weights_axis_points_ids_and_table_labels():
     table = aggregate_points(records)
     assert list(table["param_type_weights"]) == ["0.2 / 0.3 / 0.5", "0.5 / 0.3 / 0.2"] * 2
     assert list(table["param_eta1"]) == [0.0, 0.0, 0.001, 0.001]
+    # vectors that differ only in the 5th digit keep apart (a 4-digit label merged them in tables and figures)
+    close = sweep_points({"type_weights": [[0.12345, 0.87655], [0.12346, 0.87654]]})
+    assert [axis_label(p["params"]["type_weights"]) for p in close] == ["0.12345 / 0.87655", "0.12346 / 0.87654"]
+
+
+def test_a_repeated_scalar_value_is_refused_naming_its_axis():
+    with pytest.raises(ConfigError, match=r"^sweeps.s.phi: repeated value\(s\) \[0.1\]"):
+        sweep_points({"phi": [0.1, 0.2, 0.1 + 1e-15], "eta1": [0.0]}, name="s")
 
 
 @pytest.mark.parametrize("vectors, message", [
@@ -86,7 +94,7 @@ def test_type_weights_axis_points_ids_and_table_labels():
     ([], r"type_weights: expected a non-empty list of weight vectors"),
     ([[0.5, 0.5], [0.6, 0.6]], r"type_weights\[1\]: the weights must sum to 1 .*1.2"),
     ([[0.5, 0.5, 0.0]], r"type_weights\[0\]: every weight must be a finite number > 0"),
-    ([[0.5, 0.5], [0.5, 0.5]], "duplicate points"),
+    ([[0.5, 0.5], [0.5, 0.5]], r"^sweeps.w.type_weights: repeated value\(s\) \['0.5 / 0.5'\]"),
 ])
 def test_type_weights_axis_refuses_bad_vectors(vectors, message):
     with pytest.raises(ConfigError, match=message):

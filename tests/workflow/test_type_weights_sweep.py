@@ -1,5 +1,8 @@
-"""A sweep over the weights of three agent types (``type_weights``) through Snakemake: run as ordinary sweep jobs
-(an edited vector reruns its point only), or refused before any job when the types solver cannot take it."""
+"""A sweep over the weights of three agent types (``type_weights``) through Snakemake: planned as ordinary sweep
+jobs, one per vector (default run: a dry run), run with an edited vector rerunning its point only (``-m slow``: a
+real run costs about 27 CPU-s, measured under load, for what the unit tests already check point by point:
+tests/unit/test_sweeps.py for the ids, tests/mfg/test_mfg_systemic.py for a point against the direct solve), or
+refused before any job when the types solver cannot take it."""
 
 from __future__ import annotations
 
@@ -28,8 +31,17 @@ def _with_sweep(sweep, jobs_per_sweep=None):
     return edit
 
 
+def test_a_three_type_weights_sweep_plans_a_job_per_vector(repo_root, tmp_path):
+    workdir = workflow_copy(repo_root, tmp_path / "wf", _with_sweep(W3))
+    proc = snakemake(workdir, "--cores", "1", "--dry-run", "results/sweeps/w3.parquet")
+    planned = planned_jobs(proc.stdout)
+    assert planned["sweep_mfg"] == 3 and planned["aggregate_sweep"] == 1, proc.stdout[-3000:]
+
+
+@pytest.mark.slow
 def test_a_three_type_weights_sweep_runs_and_an_edited_vector_reruns_only_its_point(repo_root, tmp_path):
-    """A tiny real run (the sweep and the calibration it reads: about 20 CPU-s with the dry runs, measured under load)."""
+    """A tiny real run (the sweep and the calibration it reads: about 27 CPU-s with the dry run, measured under
+    load)."""
     workdir = workflow_copy(repo_root, tmp_path / "wf", _with_sweep(W3))
     targets = ("results/sweeps/w3.parquet", "results/sweeps/w3.png")
     snakemake(workdir, "--cores", "2", *targets, timeout=1200)

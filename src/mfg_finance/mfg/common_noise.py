@@ -360,7 +360,9 @@ def remainder_estimate(fine: np.ndarray, mid: np.ndarray, coarse: np.ndarray) ->
     """Size of the error of a first-order Richardson estimate, from three grids ``h, 2h, 4h`` at ``coarse``'s nodes
     (all three arrays there): with ``f_h = f + C h + D h^2``, the estimate ``-(f_h - f_2h)`` of ``f_h - f`` is off
     by ``-2 D h^2``, and ``|2 f_h - 3 f_2h + f_4h| / 3 = 2 |D| h^2``. Where ``C`` changes sign (the companions'
-    difference crosses zero) this term is what is left of the error."""
+    difference crosses zero) this term is what is left of the error. Beside a first-order term at a clipped order
+    ``p <= 1`` the sum bounds ``|C h + D h^2|`` (docs/mfg.md section 8); for an expansion in ``h^p, h^2p`` with
+    ``p < 1`` it does not isolate ``D``."""
     return np.abs(2.0 * fine - 3.0 * mid + coarse) / 3.0
 
 

@@ -93,24 +93,26 @@ def simulate_paths(sol: CommonNoiseSolution, *, n_paths: int, seed: int, Q0: flo
     return CommonNoisePaths(t=sol.t, Q=Q.T.copy(), m=m.T.copy(), eta=eta.T.copy(), price=p, V_T=V)
 
 
-#: Blocks of paths whose quantiles give a band's Monte Carlo SE (:func:`band_with_se`): 2000 paths make blocks of
-#: 100, whose 5% quantile is an order statistic with five paths below it.
-BAND_BLOCKS = 20
+#: Fewest paths for a band's Monte Carlo SE (:func:`band_with_se`): below, the 5% quantile has less than one
+#: path below it and its spacings say nothing of the density.
+BAND_MIN_PATHS = 20
 
 
-def band_with_se(values, probs, *, blocks: int = BAND_BLOCKS) -> tuple[list[float], list[float | None]]:
-    """The ``probs`` quantiles of i.i.d. path outcomes ``values`` and their Monte Carlo SEs by batch means.
+def band_with_se(values, probs) -> tuple[list[float], list[float | None]]:
+    """The ``probs`` quantiles ``x_p`` of i.i.d. path outcomes ``values`` and their Monte Carlo SEs.
 
-    The paths are split into ``b`` consecutive blocks of (nearly) equal size ``m = n / b``; a quantile of ``m``
-    samples has ``b`` times the variance of the quantile of all ``n`` (the asymptotic ``p (1 - p) / (n f(x_p)^2)``,
-    no density estimate needed), so ``SE = std(block quantiles) / sqrt(b)``. ``b`` is ``blocks``, or fewer so that
-    each block holds at least 10 paths (a test run's 20 paths: 2 blocks, a rough SE); below 20 paths the SEs are
-    ``None``. Same unit as ``values``; deterministic (no resampling).
+    The SE is the asymptotic ``sqrt(p (1 - p) / n) / f(x_p)`` with the density from the quantiles themselves
+    (Siddiqui, Bloch-Gastwirth): ``1 / f(x_p) ~ (x_{p+d} - x_{p-d}) / (2 d)``, ``d = sqrt(p (1 - p) / n)``, so
+    ``SE = (x_{p+d} - x_{p-d}) / 2`` (``p +- d`` clipped to [0, 1]). Measured over 2000 seeds (normal and
+    exponential outcomes, 5% and 95%): the mean stated SE is 0.93-1.02 of the quantile's spread over seeds for
+    100 to 2000 paths, 0.82-1.07 for 40 (batch means of 10-path blocks were 0.67-1.41 off). Below
+    :data:`BAND_MIN_PATHS` paths the SEs are ``None``. Same unit as ``values``; deterministic (no resampling).
     """
     x = np.asarray(values, dtype=float)
-    band = [float(v) for v in np.quantile(x, probs)]
-    b = min(int(blocks), x.size // 10)
-    if b < 2:
+    p = np.asarray(probs, dtype=float)
+    band = [float(v) for v in np.quantile(x, p)]
+    if x.size < BAND_MIN_PATHS:
         return band, [None] * len(band)
-    per_block = np.array([np.quantile(part, probs) for part in np.array_split(x, b)])
-    return band, [float(v) for v in per_block.std(axis=0, ddof=1) / np.sqrt(b)]
+    d = np.sqrt(p * (1.0 - p) / x.size)
+    spread = np.quantile(x, np.minimum(p + d, 1.0)) - np.quantile(x, np.maximum(p - d, 0.0))
+    return band, [float(v) for v in spread / 2.0]

@@ -116,7 +116,7 @@ def estimated_path_outcomes(estimated) -> dict[str, Any]:
     (``estimated``: :class:`mfg_finance.mfg.common_noise_outcomes.PathOutcomes`): each of
     :data:`_SCENARIO_OUTCOMES` as ``{"mean", "se", "error"}`` (value time-extrapolated where asymptotic,
     Monte Carlo SE, discretisation error estimate; ``None`` without a price), and the 5-95% bands of the fine
-    grid's paths with their Monte Carlo SEs (``<band>_se``, batch means:
+    grid's paths with their Monte Carlo SEs (``<band>_se``, from the quantiles' spacings:
     :func:`mfg_finance.mfg.common_noise_paths.band_with_se`)."""
     from mfg_finance.mfg.common_noise_paths import band_with_se
 

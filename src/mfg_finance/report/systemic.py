@@ -57,12 +57,14 @@ def _crowd_path_cells(m: Mapping[str, Any]) -> dict[str, str]:
 
 def _band(o: Mapping[str, Any], name: str) -> str:
     """A 5-95% band of the paths (``o[name]``) as ``lo ± se to hi ± se (SE)``, each end rounded by the report's
-    rule to its Monte Carlo SE (``o[name + "_se"]``, batch means); three significant digits without the SE
-    (metrics written before it, or too few paths for one)."""
+    rule to its Monte Carlo SE (``o[name + "_se"]``); three significant digits without the SE (metrics written
+    before it), said so when the paths were too few for one."""
     ses = o.get(f"{name}_se")
     if not ses or any(se is None for se in ses):
-        return " to ".join(num(v, 3) for v in o[name])
-    return " to ".join(plus_minus(v, se) for v, se in zip(o[name], ses)) + " (SE)"
+        few = " (no SE: too few paths)" if ses else ""
+        return " to ".join(num(v, 3) for v in o[name]) + few
+    # a zero SE (every path alike, sigma0 = 0) prints no "±": then no "(SE)" either
+    return " to ".join(plus_minus(v, se) for v, se in zip(o[name], ses)) + (" (SE)" if max(ses) > 0 else "")
 
 
 def _scenario_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
