@@ -12,7 +12,9 @@ log = configure_logging(snakemake.log[0])
 events, disagreements, notes = events_from_parquet(snakemake.input.equities, columns=EQUITY_COLUMNS,
                                                    files=snakemake.params.files,
                                                    tolerance=snakemake.params.tolerance,
-                                                   quantity_window=snakemake.params.quantity_window)
+                                                   quantity_window=snakemake.params.quantity_window,
+                                                   later_sessions=snakemake.params.later_sessions,
+                                                   later_sigmas=snakemake.params.later_sigmas)
 summary = events_summary(events, disagreements, notes, tolerance=snakemake.params.tolerance)
 write_parquet(snakemake.output.events, events)
 write_json(snakemake.output.summary, summary)

@@ -176,3 +176,26 @@ def test_the_issuer_rule_sees_classes_in_different_batches(tmp_path, batch_rows)
     events, _, _ = events_from_parquet(tmp_path / "equities.parquet", columns=EQUITY_COLUMNS, batch_rows=batch_rows)
     pd.testing.assert_frame_equal(events, infer_events(equities[list(EQUITY_COLUMNS)]))
     assert list(events["kind"]) == ["reverse_split", "reverse_split"]
+
+
+def test_the_issuer_rule_lends_only_between_share_classes():
+    # Rules 1-6 determined 1-for-10 on SYNO3 and 10-for-1 on the BDR SYNB34; SYNO4, the unit SYNO11 and the
+    # other BDR program SYNB35 each admit two neighbouring factors, the sibling's among them. Only the PN takes
+    # it: a unit or a BDR program has a ratio of its own.
+    from mfg_finance.corporate.events import EVENT_COLUMNS
+    from mfg_finance.corporate.issuer import FITS, resolve_by_issuer
+    from mfg_finance.corporate.later import LATER
+
+    day = pd.Timestamp("2023-01-09")
+    rows = [("SYNO3", "reverse_split", 0.1, ()), ("SYNO4", "unexplained", 1.0, (0.1, 1 / 9)),
+            ("SYNO11", "unexplained", 1.0, (0.1, 1 / 9)), ("SYNB34", "split", 10.0, ()),
+            ("SYNB35", "unexplained", 1.0, (9.0, 10.0))]
+    candidates = pd.DataFrame([(t, day, k, f, np.nan, "inferred", "ev", fits, ()) for t, k, f, fits in rows],
+                              columns=[*EVENT_COLUMNS, FITS, LATER])
+    out = resolve_by_issuer(candidates).set_index("ticker")
+    assert out["kind"].to_dict() == {"SYNO3": "reverse_split", "SYNO4": "reverse_split", "SYNO11": "unexplained",
+                                     "SYNB34": "split", "SYNB35": "unexplained"}
+    assert out.loc["SYNO4", "factor"] == 0.1 and "(SYNO3 1-for-10)" in out.loc["SYNO4", "evidence"]
+    for ticker in ("SYNO11", "SYNB35"):
+        assert out.loc[ticker, "evidence"] == (f"ev; {ticker} is not a share class (issuer code then 3-8): the "
+                                               "issuer rule does not lend it another ticker's factor")

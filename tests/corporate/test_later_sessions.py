@@ -86,7 +86,8 @@ def test_a_low_volatility_fund_is_decided_by_its_later_sessions_and_adjusted(tmp
     assert (events["kind"].tolist(), events["factor"].tolist()) == (["split"], [10.0])
     evidence = events["evidence"].iat[0]
     assert "ambiguous: 9-for-1, 10-for-1 all fit" in evidence
-    assert "no other class of issuer SYNF has a factor determined that session; later sessions: " in evidence
+    assert ("SYNF11 is not a share class (issuer code then 3-8): the issuer rule does not lend it another "
+            "ticker's factor; later sessions: ") in evidence
     assert evidence.endswith("only 10-for-1 within 3 sd, every other beyond: resolved by the later sessions")
     closes = fund.set_index("date")["close"]
     ex_date = events["ex_date"].iat[0]
@@ -144,3 +145,57 @@ def test_a_batch_boundary_right_after_the_ex_date_gives_the_one_frame_answer(tmp
         events, _, _ = events_from_parquet(tmp_path / "equities.parquet", columns=EQUITY_COLUMNS,
                                            batch_rows=batch_rows)
         pd.testing.assert_frame_equal(events, expected)
+
+
+def test_later_sessions_and_sigmas_are_settings_passed_through_every_path(tmp_path):
+    # The fund 10-for-1 that rule 8 decides by default: off (0 closes) it stays a break saying why; with a
+    # tolerance of 50 sd both fits are consistent (no verdict); the batched path takes the same settings.
+    fund = _fund(tmp_path, vol=0.004)
+    off = infer_events(fund, later_sessions=0)
+    assert off["kind"].tolist() == ["unexplained"]
+    assert off["evidence"].iat[0].endswith("later sessions not read (corporate_actions.later_sessions = 0); " + BREAK)
+    wide = infer_events(fund, later_sigmas=50.0)
+    assert wide["kind"].tolist() == ["unexplained"]
+    assert "9-for-1, 10-for-1 all within 50 sd: no verdict" in wide["evidence"].iat[0]
+    two = infer_events(fund, later_sessions=2)
+    assert two["kind"].tolist() == ["split"] and "mean implied log return of 2 closes" in two["evidence"].iat[0]
+    write_parquet(tmp_path / "equities.parquet", fund)
+    for settings, expected in ((dict(later_sessions=0), off), (dict(later_sigmas=50.0), wide)):
+        events, _, _ = events_from_parquet(tmp_path / "equities.parquet", columns=EQUITY_COLUMNS, **settings)
+        pd.testing.assert_frame_equal(events, expected)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(later_sessions=1), r"corporate_actions.later_sessions = 1: expected 0 \(rule 8 off\) or an integer >= 2"),
+    (dict(later_sessions=2.0), r"corporate_actions.later_sessions = 2.0: expected 0"),
+    (dict(later_sessions=True), r"corporate_actions.later_sessions = True: expected 0"),
+    (dict(later_sigmas=0), r"corporate_actions.later_sigmas = 0: expected a finite number > 0"),
+    (dict(later_sigmas=math.inf), r"corporate_actions.later_sigmas = inf: expected a finite number > 0"),
+    (dict(later_sigmas="3"), r"corporate_actions.later_sigmas = '3': expected a finite number > 0"),
+])
+def test_bad_later_settings_are_named(tmp_path, settings, message):
+    from mfg_finance.errors import DataError
+
+    with pytest.raises(DataError, match=message):
+        infer_events(_fund(tmp_path, vol=0.004), **settings)
+
+
+def test_schema_defaults_and_refusals_of_the_later_settings(repo_root):
+    import yaml
+    from snakemake.utils import validate
+
+    from mfg_finance.config import schema_errors
+    from mfg_finance.corporate.later import DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS
+
+    schema_path = repo_root / "workflow" / "schemas" / "config.schema.yaml"
+    cfg: dict = {}
+    validate(cfg, str(schema_path))
+    assert (cfg["corporate_actions"]["later_sessions"], cfg["corporate_actions"]["later_sigmas"]) == \
+        (DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS)
+    shipped = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())["corporate_actions"]
+    assert (shipped["later_sessions"], shipped["later_sigmas"]) == (DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS)
+    schema = yaml.safe_load(schema_path.read_text())
+    for key, value in (("later_sessions", 1), ("later_sessions", -1), ("later_sigmas", 0)):
+        errors = schema_errors({"corporate_actions": {key: value}}, schema)
+        assert any(line.startswith(f"corporate_actions.{key}: {value}") for line in errors), errors
+    assert schema_errors({"corporate_actions": {"later_sessions": 0, "later_sigmas": 4.5}}, schema) == []

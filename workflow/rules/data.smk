@@ -123,6 +123,8 @@ rule infer_corporate_events:
     params:
         tolerance=config["corporate_actions"]["tolerance"],
         quantity_window=config["corporate_actions"]["quantity_window"],
+        later_sessions=config["corporate_actions"]["later_sessions"],
+        later_sigmas=config["corporate_actions"]["later_sigmas"],
         files=config["corporate_actions"]["files"],
     log:
         "logs/data/infer_corporate_events.log",

@@ -30,6 +30,7 @@ from mfg_finance.corporate.events import empty_events, sort_events
 from mfg_finance.corporate.files import Listing, last_records, read_event_files
 from mfg_finance.corporate.infer import (DEFAULT_QUANTITY_WINDOW, DEFAULT_TOLERANCE, infer_candidates, infer_events,
                                          resolve_candidates)
+from mfg_finance.corporate.later import DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS
 from mfg_finance.corporate.merge import merge_events
 
 #: Rows of equities held at a time (whole tickers; a longer ticker is a batch alone).
@@ -38,27 +39,29 @@ DEFAULT_BATCH_ROWS = 25_000
 
 def events_from_parquet(equities_path: str | os.PathLike, *, columns: Iterable[str],
                         files: Iterable[dict | str] = (), tolerance: float = DEFAULT_TOLERANCE,
-                        quantity_window: int = DEFAULT_QUANTITY_WINDOW,
-                        batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                        quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_AFTER_SESSIONS,
+                        later_sigmas: float = DEFAULT_SIGMAS, batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(events, disagreements, notes) of the equities file, as the one-frame rule computes them.
 
     ``infer_events`` on every ticker's rows (candidates a batch at a time, rules 7 and 8 on all of them),
     ``read_event_files(files, ...)`` against the tickers and sessions of the file, then ``merge_events``.
-    ``columns``: those of the file to read (:data:`~mfg_finance.corporate.EQUITY_COLUMNS`).
+    ``columns``: those of the file to read (:data:`~mfg_finance.corporate.EQUITY_COLUMNS`); ``tolerance``,
+    ``quantity_window``, ``later_sessions``, ``later_sigmas`` as :func:`infer_events`.
     """
     from mfg_finance.parquet_stream import iter_ticker_frames
 
+    settings = dict(tolerance=tolerance, quantity_window=quantity_window, later_sessions=later_sessions,
+                    later_sigmas=later_sigmas)
     inferred, lasts, dates = [], [], []
     for equities in iter_ticker_frames(equities_path, list(columns), batch_rows):
-        candidates = infer_candidates(equities, tolerance=tolerance, quantity_window=quantity_window)
+        candidates = infer_candidates(equities, **settings)
         if len(candidates):
             inferred.append(candidates)
         lasts.append(last_records(equities))
         dates.append(np.unique(equities["date"].to_numpy(dtype="datetime64[ns]")))
         del equities
     if not lasts:       # no row: what the one-frame inference gives for an empty table
-        inferred_events = infer_events(pd.read_parquet(equities_path, columns=list(columns)),
-                                       tolerance=tolerance, quantity_window=quantity_window)
+        inferred_events = infer_events(pd.read_parquet(equities_path, columns=list(columns)), **settings)
         listing = Listing(pd.read_parquet(equities_path, columns=list(columns)))
     else:
         inferred_events = (resolve_candidates(sort_events(pd.concat(inferred, ignore_index=True))) if inferred

@@ -31,13 +31,14 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
 5. Nothing fits (a share marker whose ratio is not simple, or a DISMES change with the price outside
    the previous close's reach): one ``unexplained`` row, which the statistics treat as a break.
 6. A DISMES change with no new letter and ``f = 1`` fitting: one ``distribution`` row.
-7. An undetermined share factor (rule 2) takes the factor another class of the same issuer (ticker's
-   first four letters) determined on the same ex-date, when that factor is one of its own fits
+7. An undetermined share factor (rule 2) of a share class takes the factor another share class of the
+   same issuer (ticker's first four letters, then 3-8) determined on the same ex-date, when that factor is one of its own fits
    (:mod:`~mfg_finance.corporate.issuer`: OIBR4 and OIBR3 on 2023-01-09).
 8. An undetermined share factor rule 7 leaves takes the one fit that the closes of the ex-session and
-   up to 4 sessions after are consistent with, compared with the asset's own volatility, when every
-   other fit is excluded beyond 3 standard deviations and no session between those closes moves beyond
-   3 (:mod:`~mfg_finance.corporate.later`: ARCT11 on 2021-01-27). Every row still ``unexplained``
+   the sessions after it (``later_sessions`` closes in all, default 5; 0 turns the rule off) are
+   consistent with, compared with the asset's own volatility, when every other fit is excluded beyond
+   ``later_sigmas`` (default 3) standard deviations and no session between those closes moves beyond
+   that (:mod:`~mfg_finance.corporate.later`: ARCT11 on 2021-01-27). Every row still ``unexplained``
    then ends its evidence saying that its return is excluded (:data:`~mfg_finance.corporate.events.BREAK`).
 
 Every row carries its evidence: DISMES and ESPECI before and after, the prices, the ratio, the fitted
@@ -53,7 +54,8 @@ import pandas as pd
 
 from mfg_finance.corporate.events import BREAK, EVENT_COLUMNS, empty_events, sort_events
 from mfg_finance.corporate.issuer import FITS, resolve_by_issuer
-from mfg_finance.corporate.later import LATER, judge_by_later_sessions, resolve_by_later_sessions
+from mfg_finance.corporate.later import (DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS, LATER, MIN_AFTER_SESSIONS,
+                                        judge_by_later_sessions, resolve_by_later_sessions)
 from mfg_finance.corporate.markers import MARKER_KINDS, marker_letters
 from mfg_finance.corporate.ratios import candidates, describe, kind_of_factor, range_distance
 from mfg_finance.errors import DataError
@@ -93,7 +95,8 @@ def _median(x: np.ndarray) -> float:
 
 
 def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE,
-                 quantity_window: int = DEFAULT_QUANTITY_WINDOW) -> pd.DataFrame:
+                 quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_AFTER_SESSIONS,
+                 later_sigmas: float = DEFAULT_SIGMAS) -> pd.DataFrame:
     """Corporate events of every ticker in ``equities`` (see the module docstring).
 
     :func:`infer_candidates`, then :func:`resolve_candidates` (rules 7 and 8).
@@ -108,13 +111,19 @@ def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE
         Log distance within which a share factor fits (dimensionless; 0.05 ~ 5%).
     quantity_window : int
         Sessions on each side of the ex-date in the quantity ratio.
+    later_sessions : int
+        Closes from the ex-date (the ex-session included) read by rule 8; 0 turns rule 8 off, else at
+        least :data:`~mfg_finance.corporate.later.MIN_AFTER_SESSIONS`.
+    later_sigmas : float
+        Rule 8's tolerance ``k`` of ``|z|`` (standard deviations of the mean implied return; > 0).
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`~mfg_finance.corporate.EVENT_COLUMNS`, ``source = "inferred"``, sorted.
     """
-    return resolve_candidates(infer_candidates(equities, tolerance=tolerance, quantity_window=quantity_window))
+    return resolve_candidates(infer_candidates(equities, tolerance=tolerance, quantity_window=quantity_window,
+                                               later_sessions=later_sessions, later_sigmas=later_sigmas))
 
 
 def resolve_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -128,7 +137,8 @@ def resolve_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
 
 
 def infer_candidates(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE,
-                     quantity_window: int = DEFAULT_QUANTITY_WINDOW) -> pd.DataFrame:
+                     quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_AFTER_SESSIONS,
+                     later_sigmas: float = DEFAULT_SIGMAS) -> pd.DataFrame:
     """Rules 1-6, each ticker on its own sessions: the event table plus the columns
     :data:`~mfg_finance.corporate.issuer.FITS` (the factors an undetermined share event's own prices
     admit, for the issuer rule) and :data:`~mfg_finance.corporate.later.LATER` (the later sessions'
@@ -140,6 +150,14 @@ def infer_candidates(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLER
         raise DataError(f"corporate_actions.tolerance = {tolerance!r}: expected a number in (0, 1) (log distance)")
     if not (isinstance(quantity_window, int) and quantity_window >= 1):
         raise DataError(f"corporate_actions.quantity_window = {quantity_window!r}: expected an integer >= 1")
+    if not (isinstance(later_sessions, int) and not isinstance(later_sessions, bool)
+            and (later_sessions == 0 or later_sessions >= MIN_AFTER_SESSIONS)):
+        raise DataError(f"corporate_actions.later_sessions = {later_sessions!r}: expected 0 (rule 8 off) or an "
+                        f"integer >= {MIN_AFTER_SESSIONS} (closes from the ex-date read)")
+    if not (isinstance(later_sigmas, (int, float)) and not isinstance(later_sigmas, bool)
+            and 0 < later_sigmas < math.inf):
+        raise DataError(f"corporate_actions.later_sigmas = {later_sigmas!r}: expected a finite number > 0 "
+                        "(standard deviations)")
     frame = equities.loc[:, list(REQUIRED) + (["market_type"] if "market_type" in equities.columns else [])].copy()
     frame["ticker"] = frame["ticker"].astype(str)
     frame["spec"] = frame["spec"].astype(str)
@@ -170,7 +188,8 @@ def infer_candidates(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLER
     rows = []
     for i in np.flatnonzero(is_candidate):
         rows.extend(_decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candidate, close, low, high,
-                            avg, quantity, group_start[i], group_end[i], tolerance, quantity_window))
+                            avg, quantity, group_start[i], group_end[i], tolerance, quantity_window,
+                            later_sessions, later_sigmas))
     if not rows:
         return _no_candidates()
     out = pd.DataFrame(rows, columns=[*EVENT_COLUMNS, FITS, LATER])
@@ -183,7 +202,7 @@ def _no_candidates() -> pd.DataFrame:
 
 
 def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candidate, close, low, high, avg,
-            quantity, first, end, tolerance, window) -> list[tuple]:
+            quantity, first, end, tolerance, window, later_sessions, later_sigmas) -> list[tuple]:
     before = close[i - 1]
     lo, hi = low[i], high[i]
     level = avg[i] if np.isfinite(avg[i]) and avg[i] > 0 else close[i]
@@ -240,9 +259,13 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candid
         rows.append((*base, kind_of_factor(best), best, math.nan, "inferred", text, (), ()))
     elif not (np.isfinite(best) or cash_letters) or (share_letters and not np.isfinite(best)):
         # Nothing explains the move (or a share marker came without a fitting factor).
-        later = (judge_by_later_sessions(undetermined, close[first:end], dates[first:end],
-                                         is_candidate[first:end], i - first)
-                 if undetermined else ())
+        if not undetermined:
+            later = ()
+        elif later_sessions == 0:
+            later = (math.nan, "later sessions not read (corporate_actions.later_sessions = 0)")
+        else:
+            later = judge_by_later_sessions(undetermined, close[first:end], dates[first:end], is_candidate[first:end],
+                                            i - first, sessions=later_sessions, sigmas=later_sigmas)
         rows.append((*base, "unexplained", 1.0, math.nan, "inferred", text, undetermined, later))
     for letter in sorted(letters - {"B", "G"}):
         kind = MARKER_KINDS.get(letter, "other_marker")

@@ -7,8 +7,12 @@ admit two neighbouring factors (OIBR4: close 0.53, then a 4.70-5.91 session: 1-f
 fit, rule 2 leaves it undetermined) while another's admits one (OIBR3: 0.16, then 1.53-1.78: only
 1-for-10). Then, and only then, the undetermined event takes the other class's factor:
 
-* the other class shares the issuer code, the ticker's first :data:`ISSUER_LETTERS` letters (``OIBR``),
-  and the ex-date;
+* both are share classes (:data:`SHARE_CLASS`: the issuer code then 3 for ON, 4 for PN, 5-8 for PNA-PND;
+  OIBR3, OIBR4), share the issuer code, the ticker's first :data:`ISSUER_LETTERS` letters (``OIBR``),
+  and the ex-date. Other tickers of the code are not shares of the company in one ratio: a unit (11, e.g.
+  TAEE11 = 1 ON + 2 PN) may change its composition instead of its count, each BDR program (32-35, 39:
+  GOGL34, GOGL35) has its own depositary ratio, and rights and receipts (1, 2, 9, 10, 12, 13) are not
+  split with the shares; they neither give nor take a factor here;
 * its factor was determined by its own prices (rules 1-6), and all such classes give the same one;
 * that factor is one of the undetermined event's own fits (column :data:`FITS`, after the quantity
   veto): its own prices must still admit it, so a class with another ratio is never given it.
@@ -17,6 +21,8 @@ What this rule leaves undetermined goes to the later-sessions rule (:mod:`~mfg_f
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -31,6 +37,9 @@ undetermined share event's own prices admit; empty on every other row."""
 ISSUER_LETTERS = 4
 """B3 tickers start with the issuer's four-letter code (OIBR3, OIBR4, OIBR11 are Oi's)."""
 
+SHARE_CLASS = re.compile(r"[A-Z0-9]{4}[3-8]")
+"""A share class's ticker: the issuer code, then 3 (ON), 4 (PN) or 5-8 (PNA-PND)."""
+
 
 def resolve_by_issuer(candidates: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`~mfg_finance.corporate.infer.infer_candidates` after the issuer rule (module
@@ -43,10 +52,16 @@ def resolve_by_issuer(candidates: pd.DataFrame) -> pd.DataFrame:
     factors = events["factor"].to_numpy(dtype=float).copy()
     evidence = events["evidence"].to_numpy(dtype=object).copy()
     determined: dict[tuple, list[tuple[str, float]]] = {}
-    for i in np.flatnonzero(np.isin(kinds, SHARE_KINDS)):
+    share_class = np.array([SHARE_CLASS.fullmatch(t) is not None for t in tickers], dtype=bool)
+    for i in np.flatnonzero(np.isin(kinds, SHARE_KINDS) & share_class):
         determined.setdefault((tickers[i][:ISSUER_LETTERS], dates[i]), []).append((tickers[i], factors[i]))
     for i in np.flatnonzero(kinds == "unexplained"):
         issuer = tickers[i][:ISSUER_LETTERS]
+        if not share_class[i]:
+            if fits[i]:
+                evidence[i] += (f"; {tickers[i]} is not a share class (issuer code then 3-8): the issuer rule "
+                                "does not lend it another ticker's factor")
+            continue
         others = [(t, f) for t, f in determined.get((issuer, dates[i]), []) if t != tickers[i]]
         named = ", ".join(f"{t} {describe(f)}" for t, f in others)
         common = {f for _, f in others}
