@@ -2,7 +2,7 @@
 jobs, one per vector (default run: a dry run), run with an edited vector rerunning its point only (``-m slow``: a
 real run costs about 27 CPU-s, measured under load, for what the unit tests already check point by point:
 tests/unit/test_sweeps.py for the ids, tests/mfg/test_mfg_systemic.py for a point against the direct solve), or
-refused before any job when the types solver cannot take it."""
+refused before any job when the types solver cannot take it (``-m slow``; the message: tests/unit/test_config.py)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ def test_a_three_type_weights_sweep_runs_and_an_edited_vector_reruns_only_its_po
     assert planned_jobs(proc.stdout) == {"sweep_mfg": 1, "aggregate_sweep": 1}, proc.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_three_types_with_a_common_noise_axis_are_refused_before_any_job(repo_root, tmp_path):
+    """A Snakemake start for what tests/unit/test_config.py checks in process (the same message)."""
     workdir = workflow_copy(repo_root, tmp_path / "wf", _with_sweep({**W3, "market_share": [0.0, 0.3]}))
     output = _refused(workdir)
     assert ("sweeps.w3.type_weights: 3 types with common noise (sweeps.w3.market_share > 0) are not supported"
