@@ -58,19 +58,25 @@ def check_deterministic_scenario(mfg: Mapping[str, Any]) -> None:
                           "sigma0 / types in the scenarios that should have them (as config/config.yaml does)")
 
 
+def _finite_n_scenario(config: Mapping[str, Any]) -> str | None:
+    """``systemic.finite_n.scenario`` (the schema's default ``common_noise`` where the block leaves it out)."""
+    return ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
+
+
 def scenario_references(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """Every key naming a scenario of ``mfg.scenarios``, as ``(key, scenario, what else to write)``: each
     sweep's ``scenario``, ``systemic.finite_n.scenario`` (unless null) and the equilibrium's ``mfg_scenario``
-    (the block's and each of its scenarios' own)."""
+    (the block's and each of its scenarios' own). The schema fills in a key left out (``baseline``), so each
+    message says the default: the user may never have written that key."""
     refs = [(f"sweeps.{name}.scenario", spec.get("scenario", "baseline"),
-             f"name another scenario or delete the sweep sweeps.{name}")
+             f"write another scenario there (default baseline) or delete the sweep sweeps.{name}")
             for name, spec in (config.get("sweeps") or {}).items()]
-    finite_n = ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
+    finite_n = _finite_n_scenario(config)
     if finite_n is not None:
         refs.append(("systemic.finite_n.scenario", finite_n, "name the common-noise scenario the N-player game "
                      "is checked against, or write systemic.finite_n.scenario: null to skip the finite-N check"))
     block = config.get("equilibrium") or {}
-    crowd = "name the crowd's deterministic scenario, e.g. baseline"
+    crowd = "name the crowd's scenario there (default baseline), one without common noise or agent types"
     refs.append(("equilibrium.mfg_scenario", block.get("mfg_scenario", "baseline"), crowd))
     refs.extend((f"equilibrium.scenarios.{name}.mfg_scenario", own["mfg_scenario"], crowd)
                 for name, own in (block.get("scenarios") or {}).items() if "mfg_scenario" in (own or {}))
@@ -95,7 +101,7 @@ def check_finite_n(config: Mapping[str, Any]) -> None:
     from mfg_finance.config import mfg_run_overrides
 
     mfg = config["mfg"]
-    scenario = ((config.get("systemic") or {}).get("finite_n") or {}).get("scenario", "common_noise")
+    scenario = _finite_n_scenario(config)
     if scenario is None:
         return
     run = mfg_run_overrides(mfg, scenario)

@@ -137,8 +137,9 @@ def test_a_deleted_scenario_is_one_error_naming_every_key_that_names_it(config):
     with pytest.raises(ConfigError) as info:
         check_config(cfg)
     message = str(info.value)
-    assert message.startswith("sweeps.sigma0.scenario: 'common_noise' is not in mfg.scenarios; name another "
-                              "scenario or delete the sweep sweeps.sigma0; systemic.finite_n.scenario: "), message
+    assert message.startswith("sweeps.sigma0.scenario: 'common_noise' is not in mfg.scenarios; write another "
+                              "scenario there (default baseline) or delete the sweep sweeps.sigma0; "
+                              "systemic.finite_n.scenario: "), message
     assert "write systemic.finite_n.scenario: null to skip the finite-N check" in message
     assert message.endswith("(mfg.scenarios defines ['baseline', 'endogenous_price', 'two_types'])")
     # what it says to write is enough
