@@ -40,7 +40,8 @@ DEFAULT_BATCH_ROWS = 25_000
 def events_from_parquet(equities_path: str | os.PathLike, *, columns: Iterable[str],
                         files: Iterable[dict | str] = (), tolerance: float = DEFAULT_TOLERANCE,
                         quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_AFTER_SESSIONS,
-                        later_sigmas: float = DEFAULT_SIGMAS, batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                        later_sigmas: float = DEFAULT_SIGMAS,
+                        batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(events, disagreements, notes) of the equities file, as the one-frame rule computes them.
 
     ``infer_events`` on every ticker's rows (candidates a batch at a time, rules 7 and 8 on all of them),

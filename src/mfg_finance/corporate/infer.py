@@ -32,8 +32,8 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
    the previous close's reach): one ``unexplained`` row, which the statistics treat as a break.
 6. A DISMES change with no new letter and ``f = 1`` fitting: one ``distribution`` row.
 7. An undetermined share factor (rule 2) of a share class takes the factor another share class of the
-   same issuer (ticker's first four letters, then 3-8) determined on the same ex-date, when that factor is one of its own fits
-   (:mod:`~mfg_finance.corporate.issuer`: OIBR4 and OIBR3 on 2023-01-09).
+   same issuer (ticker's first four letters, then 3-8) determined on the same ex-date, when that factor
+   is one of its own fits (:mod:`~mfg_finance.corporate.issuer`: OIBR4 and OIBR3 on 2023-01-09).
 8. An undetermined share factor rule 7 leaves takes the one fit that the closes of the ex-session and
    the sessions after it (``later_sessions`` closes in all, default 5; 0 turns the rule off) are
    consistent with, compared with the asset's own volatility, when every other fit is excluded beyond
