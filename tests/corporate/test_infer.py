@@ -79,9 +79,12 @@ def test_an_ex_session_range_admitting_factors_far_apart_is_unexplained_not_gues
     frame = inject(series(seed=9, vol=0.08), 15, factor=5.0, marker="EB")
     before = frame["close"].iat[14]
     frame.loc[frame.index[15], ["low", "high"]] = before / 9.0, before / 4.0
-    events = infer_events(frame)
+    events = infer_events(frame)        # rule 8 off (the default): a break, saying so
     assert list(events["kind"]) == ["unexplained"]
     assert "ambiguous: 4-for-1, 5-for-1" in events["evidence"].iat[0]
+    assert "later sessions not read (corporate_actions.later_sessions = 0)" in events["evidence"].iat[0]
+    events = infer_events(frame, later_sessions=5)
+    assert list(events["kind"]) == ["unexplained"]
     assert "all within 3 sd: no verdict" in events["evidence"].iat[0]
     # Neighbours a tolerance apart (15 and 16 for 1, as several BDRs on 2021-01-27) stay a split.
     close = inject(series(seed=9), 15, factor=15.0, marker="EB")
@@ -148,18 +151,19 @@ def test_an_undetermined_reverse_split_takes_the_factor_of_the_issuers_other_cla
 
 
 def test_without_a_determined_sibling_the_later_sessions_decide_or_it_stays_a_break_and_says_so(tmp_path):
-    alone = infer_events(_reverse_split_pair(tmp_path, with_sibling=False, pn_vol=0.008))
+    on = dict(later_sessions=5)     # rule 8 is off by default
+    alone = infer_events(_reverse_split_pair(tmp_path, with_sibling=False, pn_vol=0.008), **on)
     assert (alone["kind"].tolist(), alone["factor"].tolist()) == (["reverse_split"], [0.1])
     assert ("; no other class of issuer SYNO has a factor determined that session; later sessions: "
             in alone["evidence"].iat[0]) and alone["evidence"].iat[0].endswith("resolved by the later sessions")
-    wild = infer_events(_reverse_split_pair(tmp_path, with_sibling=False, pn_vol=0.08))
+    wild = infer_events(_reverse_split_pair(tmp_path, with_sibling=False, pn_vol=0.08), **on)
     assert list(wild["kind"]) == ["unexplained"]
     assert "; no other class of issuer SYNO has a factor determined that session; later sessions: " in \
         wild["evidence"].iat[0]
     assert wild["evidence"].iat[0].endswith("no verdict; left unexplained: the return across this session is "
                                             "excluded from every statistic (a break)")
     # A sibling whose own factor is not one of this class's fits does not lend it (its own later sessions do).
-    other = infer_events(_reverse_split_pair(tmp_path, sibling_factor=0.2, pn_vol=0.008)).set_index("ticker")
+    other = infer_events(_reverse_split_pair(tmp_path, sibling_factor=0.2, pn_vol=0.008), **on).set_index("ticker")
     assert (other.loc["SYNO3", "kind"], other.loc["SYNO3", "factor"]) == ("reverse_split", 0.2)
     assert (other.loc["SYNO4", "kind"], other.loc["SYNO4", "factor"]) == ("reverse_split", 0.1)
     assert "(SYNO3 1-for-5) give no single factor among these fits; later sessions" in other.loc["SYNO4", "evidence"]

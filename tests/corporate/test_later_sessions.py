@@ -18,6 +18,10 @@ from mfg_finance.io import write_parquet
 from mfg_finance.stats import compute_stats
 
 
+
+#: Rule 8 on (its default is off: corporate_actions.later_sessions = 0), as a user turns it on.
+ON = dict(later_sessions=5)
+
 def test_scores_are_the_hand_computation_with_weekday_gaps_and_events_left_out():
     # 16 sessions from Monday 2023-01-02, 2023-01-11 missing (a holiday: the return into 01-12 spans 2
     # weekdays); event at session 12 (2023-01-19). Before it, returns of +-a sqrt(d) (so sigma = a exactly),
@@ -82,7 +86,7 @@ def _fund(tmp_path, *, vol: float, at: int = 16, n: int = 21, ticker: str = "SYN
 
 def test_a_low_volatility_fund_is_decided_by_its_later_sessions_and_adjusted(tmp_path):
     fund = _fund(tmp_path, vol=0.004)
-    events = infer_events(fund)
+    events = infer_events(fund, **ON)
     assert (events["kind"].tolist(), events["factor"].tolist()) == (["split"], [10.0])
     evidence = events["evidence"].iat[0]
     assert "ambiguous: 9-for-1, 10-for-1 all fit" in evidence
@@ -100,7 +104,7 @@ def test_a_low_volatility_fund_is_decided_by_its_later_sessions_and_adjusted(tmp
 
 
 def test_a_high_volatility_asset_stays_a_break_naming_the_factors_left(tmp_path):
-    events = infer_events(_fund(tmp_path, vol=0.06))
+    events = infer_events(_fund(tmp_path, vol=0.06), **ON)
     assert events["kind"].tolist() == ["unexplained"]
     evidence = events["evidence"].iat[0]
     assert "; 9-for-1, 10-for-1 all within 3 sd: no verdict; " + BREAK in evidence and evidence.endswith(BREAK)
@@ -108,7 +112,7 @@ def test_a_high_volatility_asset_stays_a_break_naming_the_factors_left(tmp_path)
 
 def test_news_among_the_later_sessions_leaves_no_verdict(tmp_path):
     # The same low-volatility fund, 6% up two sessions after the ex-date: about 15 of its sd in one session.
-    events = infer_events(_fund(tmp_path, vol=0.004, jump=1.06))
+    events = infer_events(_fund(tmp_path, vol=0.004, jump=1.06), **ON)
     assert events["kind"].tolist() == ["unexplained"]
     assert "; but a session among them moves 1" in events["evidence"].iat[0]
     assert "sd (> 3): not the random walk the test assumes (news after the event), no verdict; " + BREAK in \
@@ -138,29 +142,30 @@ def test_a_batch_boundary_right_after_the_ex_date_gives_the_one_frame_answer(tmp
     second = _fund(tmp_path, vol=0.004, at=20, ticker="SYNG11", seed=32)
     equities = pd.concat([first, second], ignore_index=True).sort_values(["ticker", "date"], kind="stable")
     write_parquet(tmp_path / "equities.parquet", equities)
-    expected = infer_events(equities[list(EQUITY_COLUMNS)])
+    expected = infer_events(equities[list(EQUITY_COLUMNS)], **ON)
     assert expected.set_index("ticker")["kind"].to_dict() == {"SYNF11": "split", "SYNG11": "unexplained"}
     assert "1 session(s) from the ex-date" in expected["evidence"].iat[1]
     for batch_rows in (1, len(first), 10 ** 6):
         events, _, _ = events_from_parquet(tmp_path / "equities.parquet", columns=EQUITY_COLUMNS,
-                                           batch_rows=batch_rows)
+                                           batch_rows=batch_rows, **ON)
         pd.testing.assert_frame_equal(events, expected)
 
 
 def test_later_sessions_and_sigmas_are_settings_passed_through_every_path(tmp_path):
-    # The fund 10-for-1 that rule 8 decides by default: off (0 closes) it stays a break saying why; with a
-    # tolerance of 50 sd both fits are consistent (no verdict); the batched path takes the same settings.
+    # The fund 10-for-1 that rule 8 decides when on: off (0 closes, the default) it stays a break saying why;
+    # with a tolerance of 50 sd both fits are consistent (no verdict); the batched path takes the same settings.
     fund = _fund(tmp_path, vol=0.004)
-    off = infer_events(fund, later_sessions=0)
+    off = infer_events(fund)
+    pd.testing.assert_frame_equal(off, infer_events(fund, later_sessions=0))
     assert off["kind"].tolist() == ["unexplained"]
     assert off["evidence"].iat[0].endswith("later sessions not read (corporate_actions.later_sessions = 0); " + BREAK)
-    wide = infer_events(fund, later_sigmas=50.0)
+    wide = infer_events(fund, later_sigmas=50.0, **ON)
     assert wide["kind"].tolist() == ["unexplained"]
     assert "9-for-1, 10-for-1 all within 50 sd: no verdict" in wide["evidence"].iat[0]
     two = infer_events(fund, later_sessions=2)
     assert two["kind"].tolist() == ["split"] and "mean implied log return of 2 closes" in two["evidence"].iat[0]
     write_parquet(tmp_path / "equities.parquet", fund)
-    for settings, expected in ((dict(later_sessions=0), off), (dict(later_sigmas=50.0), wide)):
+    for settings, expected in ((dict(later_sessions=0), off), (dict(later_sigmas=50.0, **ON), wide)):
         events, _, _ = events_from_parquet(tmp_path / "equities.parquet", columns=EQUITY_COLUMNS, **settings)
         pd.testing.assert_frame_equal(events, expected)
 
@@ -185,15 +190,15 @@ def test_schema_defaults_and_refusals_of_the_later_settings(repo_root):
     from snakemake.utils import validate
 
     from mfg_finance.config import schema_errors
-    from mfg_finance.corporate.later import DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS
+    from mfg_finance.corporate.later import DEFAULT_LATER_SESSIONS, DEFAULT_SIGMAS
 
     schema_path = repo_root / "workflow" / "schemas" / "config.schema.yaml"
     cfg: dict = {}
     validate(cfg, str(schema_path))
     assert (cfg["corporate_actions"]["later_sessions"], cfg["corporate_actions"]["later_sigmas"]) == \
-        (DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS)
+        (DEFAULT_LATER_SESSIONS, DEFAULT_SIGMAS)
     shipped = yaml.safe_load((repo_root / "config" / "config.yaml").read_text())["corporate_actions"]
-    assert (shipped["later_sessions"], shipped["later_sigmas"]) == (DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS)
+    assert (shipped["later_sessions"], shipped["later_sigmas"]) == (DEFAULT_LATER_SESSIONS, DEFAULT_SIGMAS)
     schema = yaml.safe_load(schema_path.read_text())
     for key, value in (("later_sessions", 1), ("later_sessions", -1), ("later_sigmas", 0)):
         errors = schema_errors({"corporate_actions": {key: value}}, schema)

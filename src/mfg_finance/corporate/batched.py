@@ -30,7 +30,7 @@ from mfg_finance.corporate.events import empty_events, sort_events
 from mfg_finance.corporate.files import Listing, last_records, read_event_files
 from mfg_finance.corporate.infer import (DEFAULT_QUANTITY_WINDOW, DEFAULT_TOLERANCE, infer_candidates, infer_events,
                                          resolve_candidates)
-from mfg_finance.corporate.later import DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS
+from mfg_finance.corporate.later import DEFAULT_LATER_SESSIONS, DEFAULT_SIGMAS
 from mfg_finance.corporate.merge import merge_events
 
 #: Rows of equities held at a time (whole tickers; a longer ticker is a batch alone).
@@ -39,7 +39,7 @@ DEFAULT_BATCH_ROWS = 25_000
 
 def events_from_parquet(equities_path: str | os.PathLike, *, columns: Iterable[str],
                         files: Iterable[dict | str] = (), tolerance: float = DEFAULT_TOLERANCE,
-                        quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_AFTER_SESSIONS,
+                        quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_LATER_SESSIONS,
                         later_sigmas: float = DEFAULT_SIGMAS,
                         batch_rows: int = DEFAULT_BATCH_ROWS) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(events, disagreements, notes) of the equities file, as the one-frame rule computes them.

@@ -35,7 +35,7 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
    same issuer (ticker's first four letters, then 3-8) determined on the same ex-date, when that factor
    is one of its own fits (:mod:`~mfg_finance.corporate.issuer`: OIBR4 and OIBR3 on 2023-01-09).
 8. An undetermined share factor rule 7 leaves takes the one fit that the closes of the ex-session and
-   the sessions after it (``later_sessions`` closes in all, default 5; 0 turns the rule off) are
+   the sessions after it (``later_sessions`` closes in all; default 0, the rule off: on stocks it takes news for a factor, docs) are
    consistent with, compared with the asset's own volatility, when every other fit is excluded beyond
    ``later_sigmas`` (default 3) standard deviations and no session between those closes moves beyond
    that (:mod:`~mfg_finance.corporate.later`: ARCT11 on 2021-01-27). Every row still ``unexplained``
@@ -54,7 +54,7 @@ import pandas as pd
 
 from mfg_finance.corporate.events import BREAK, EVENT_COLUMNS, empty_events, sort_events
 from mfg_finance.corporate.issuer import FITS, resolve_by_issuer
-from mfg_finance.corporate.later import (DEFAULT_AFTER_SESSIONS, DEFAULT_SIGMAS, LATER, MIN_AFTER_SESSIONS,
+from mfg_finance.corporate.later import (DEFAULT_LATER_SESSIONS, DEFAULT_SIGMAS, LATER, MIN_AFTER_SESSIONS,
                                         judge_by_later_sessions, resolve_by_later_sessions)
 from mfg_finance.corporate.markers import MARKER_KINDS, marker_letters
 from mfg_finance.corporate.ratios import candidates, describe, kind_of_factor, range_distance
@@ -95,7 +95,7 @@ def _median(x: np.ndarray) -> float:
 
 
 def infer_events(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE,
-                 quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_AFTER_SESSIONS,
+                 quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_LATER_SESSIONS,
                  later_sigmas: float = DEFAULT_SIGMAS) -> pd.DataFrame:
     """Corporate events of every ticker in ``equities`` (see the module docstring).
 
@@ -137,7 +137,7 @@ def resolve_candidates(candidates: pd.DataFrame) -> pd.DataFrame:
 
 
 def infer_candidates(equities: pd.DataFrame, *, tolerance: float = DEFAULT_TOLERANCE,
-                     quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_AFTER_SESSIONS,
+                     quantity_window: int = DEFAULT_QUANTITY_WINDOW, later_sessions: int = DEFAULT_LATER_SESSIONS,
                      later_sigmas: float = DEFAULT_SIGMAS) -> pd.DataFrame:
     """Rules 1-6, each ticker on its own sessions: the event table plus the columns
     :data:`~mfg_finance.corporate.issuer.FITS` (the factors an undetermined share event's own prices
