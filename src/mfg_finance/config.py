@@ -205,13 +205,6 @@ def check_config(config: Mapping[str, Any]) -> None:
                           "sweeps: {sigma0: {scenario: common_noise, market_share: [0.0, 0.3, 0.7]}, "
                           "urgent_share: {scenario: two_types, urgent_share: [0.1, 0.5, 0.9]}}")
     check_systemic(config)
-    for name, scenario in mfg["scenarios"].items():
-        run = mfg_run_overrides(mfg, name)
-        sigma0 = run["params"].get("sigma0", 0.0)
-        if len(run.get("types") or []) > 2 and (sigma0 is None or sigma0 > 0.0):
-            raise ConfigError(f"mfg.scenarios.{name}.types: {len(run['types'])} types with common noise "
-                              f"(sigma0 {'calibrated' if sigma0 is None else sigma0}) are not supported: at most 2 "
-                              "(docs/mfg.md, section 8b); use two types or sigma0: 0.0")
     tickers = config["market_making"]["tickers"]
     if len(set(tickers)) != len(tickers):
         raise ConfigError(f"market_making.tickers: duplicates in {tickers}")

@@ -151,18 +151,41 @@ def check_sweep_types(name: str, spec: Mapping[str, Any], run: Mapping[str, Any]
     sigma0 = run["params"].get("sigma0", 0.0)
     noisy = [key for key in ("sigma0", "market_share")
              if any(float(v) > 0.0 for v in _axis_values(spec, key, name))]
-    if not types or not (sigma0 is None or sigma0 > 0.0 or noisy):
-        return
+    if types and (_has_common_noise(sigma0) or noisy):
+        key = "type_weights" if "type_weights" in spec else (noisy or ["scenario"])[0]
+        cause = f"sweeps.{name}.{noisy[0]} > 0" if noisy else f"{where} has {_sigma0_text(sigma0)}"
+        _refuse_too_many_types_with_noise(len(types), f"sweeps.{name}.{key}", cause, "sweep the weights of at "
+                                          "most two types with common noise, or use sigma0: 0.0")
+
+
+def check_types_with_common_noise(mfg: Mapping[str, Any]) -> None:
+    """No scenario has more types with common noise than the common-noise types solver takes."""
+    from mfg_finance.config import mfg_run_overrides
+
+    for name in mfg["scenarios"]:
+        run = mfg_run_overrides(mfg, name)
+        sigma0 = run["params"].get("sigma0", 0.0)
+        if run.get("types") and _has_common_noise(sigma0):
+            _refuse_too_many_types_with_noise(len(run["types"]), _types_key(mfg, name), _sigma0_text(sigma0),
+                                              "use two types or sigma0: 0.0")
+
+
+def _has_common_noise(sigma0: float | None) -> bool:
+    return sigma0 is None or sigma0 > 0.0
+
+
+def _sigma0_text(sigma0: float | None) -> str:
+    return f"sigma0 {'calibrated' if sigma0 is None else sigma0}"
+
+
+def _refuse_too_many_types_with_noise(count: int, key: str, cause: str, fix: str) -> None:
+    """Refuse ``count`` types with common noise (``cause``) beyond the common-noise types solver's limit."""
     # imported only here: the solver module costs about 10x the rest of check_config (measured under load)
     from mfg_finance.mfg.types_common_noise import MAX_TYPES
 
-    if len(types) > MAX_TYPES:
-        key = "type_weights" if "type_weights" in spec else (noisy or ["scenario"])[0]
-        cause = f"sweeps.{name}.{noisy[0]} > 0" if noisy else (
-            f"{where} has sigma0 {'calibrated' if sigma0 is None else sigma0}")
-        raise ConfigError(f"sweeps.{name}.{key}: {len(types)} types with common noise ({cause}) are not supported: "
-                          f"the common-noise types solver takes at most {MAX_TYPES} (docs/mfg.md, section 8b); "
-                          "sweep the weights of at most two types with common noise, or use sigma0: 0.0")
+    if count > MAX_TYPES:
+        raise ConfigError(f"{key}: {count} types with common noise ({cause}) are not supported: the common-noise "
+                          f"types solver takes at most {MAX_TYPES} (docs/mfg.md, section 8b); {fix}")
 
 
 def _axis_values(spec: Mapping[str, Any], key: str, name: str) -> list[float]:
@@ -174,6 +197,7 @@ def _axis_values(spec: Mapping[str, Any], key: str, name: str) -> list[float]:
 def check_systemic(config: Mapping[str, Any]) -> None:
     """All the checks of this module."""
     check_types(config["mfg"])
+    check_types_with_common_noise(config["mfg"])
     check_deterministic_scenario(config["mfg"])
     check_finite_n(config)
     check_equilibrium_crowd(config)

@@ -22,12 +22,11 @@ THREE = {"types": [{"name": "urgent", "weight": 0.2, "phi_factor": 10.0, "gamma_
 W3 = {"scenario": "three", "type_weights": [[0.2, 0.3, 0.5], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8]]}
 
 
-def _with_sweep(sweep, jobs_per_sweep=None):
+def _with_sweep(sweep):
     def edit(config):
         config["mfg"]["scenarios"]["three"] = THREE
         config["sweeps"] = {"w3": sweep}
-        config["batching"] = {"jobs_per_sweep": jobs_per_sweep}     # a job per point: the rerun below is exact
-        edit.config = config
+        config["batching"] = {"jobs_per_sweep": None}     # a job per point: the plan and the rerun are per vector
     return edit
 
 
