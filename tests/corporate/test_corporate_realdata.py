@@ -196,6 +196,29 @@ def test_oi_reverse_split_of_2023_01_09_is_one_for_ten_on_both_classes(january_2
                                                                                    abs=1e-12)
 
 
+def test_unmarked_fund_splits_hgag11_taken_loft11b_a_break(january, january_2023):
+    # Neither has a share marker (CI ER -> CI ERA: B3's A is ex-atualizacao), both a DISMES change, ISIN and
+    # FATCOT unchanged (docs/cotahist.md, "Share events without a share marker"). HGAG11 (Fiagro, 2023-01-06):
+    # the whole ex-session is one price (3 trades) 3.4% above the close before / 4, and every later session
+    # trades at 1.0-1.25 x that level, beyond 3- and 5-for-1's: 4-for-1 stays. LOFT11B (2021-01-05): 2-for-1
+    # fits only the ex-session's opening trade (its low), not its average: a break.
+    funds = select_equities(january_2023, classes=["fund"])
+    events = infer_events(funds)
+    hgag = events[events["ticker"] == "HGAG11"]
+    assert list(zip(hgag["ex_date"], hgag["kind"], hgag["factor"])) == [(pd.Timestamp("2023-01-06"), "split", 4.0),
+                                                                         (pd.Timestamp("2023-01-06"), "update", 1.0)]
+    quotes = funds[funds["ticker"] == "HGAG11"].set_index("date")
+    level = quotes.loc[pd.Timestamp("2023-01-04"), "close"] / 4
+    later = quotes.loc[pd.Timestamp("2023-01-06"):]
+    assert (later["low"] >= level).all() and (later["high"] <= 1.26 * level).all()
+    assert (later["high"] < level * 4 / 3).all() and (later["low"] > level * 4 / 5).all()
+    reits = select_equities(january, classes=["reit"])
+    events = infer_events(reits)
+    loft = events[events["ticker"] == "LOFT11B"]
+    assert list(loft["kind"]) == ["unexplained", "update"]
+    assert "no share marker: 2-for-1 fit the range but not the average" in loft["evidence"].iat[0]
+
+
 def test_arct11_split_of_2021_01_27_is_ten_for_one_by_its_later_sessions(january):
     # A real-estate fund (FII, class reit) at about 1290 BRL; its ex-session (CI ERB, DISMES 107 -> 108) admits
     # 9- and 10-for-1, it has one class, and its three closes from the ex-date put 10-for-1 within 3 sd of its own
@@ -262,9 +285,11 @@ UNEXPLAINED = {
     # Why each is left unexplained: docs/cotahist.md, "Unexplained events on B3's files". BSLI3 (ON EB): ambiguous
     # factors, no other class with a determined one, and later sessions too wild and too few to choose; S1LG34
     # (DRN EG): the price went up, no reverse-split ratio fits; ARCT11 (fund, ERB): 9- and 10-for-1 fit, one class,
-    # rule 8 off by default (turned on, it says 10-for-1: test above).
-    "COTAHIST_M012021.ZIP": {("BSLI3", "2021-01-05"), ("S1LG34", "2021-01-26"), ("ARCT11", "2021-01-27")},
-    "COTAHIST_A2021.ZIP": {("BSLI3", "2021-01-05"), ("S1LG34", "2021-01-26")},
+    # rule 8 off by default (turned on, it says 10-for-1: test above); LOFT11B (fund, ER -> ERA, no share marker):
+    # 2-for-1 fits only the ex-session's opening trade, not its average (rule 2b, test below).
+    "COTAHIST_M012021.ZIP": {("BSLI3", "2021-01-05"), ("S1LG34", "2021-01-26"), ("ARCT11", "2021-01-27"),
+                             ("LOFT11B", "2021-01-05")},
+    "COTAHIST_A2021.ZIP": {("BSLI3", "2021-01-05"), ("S1LG34", "2021-01-26"), ("LOFT11B", "2021-01-05")},
     # DRN EC (C is not in B3's marker table): a move no share ratio explains, on BDR lines.
     "COTAHIST_A2023.ZIP": {("GEOO34", "2023-01-04"), ("J1EF34", "2023-01-17")},
     "COTAHIST_D04012016.TXT": set(), "COTAHIST_D25062021.TXT": set(), "COTAHIST_D03022022.TXT.zip": set(),

@@ -203,3 +203,38 @@ def test_the_issuer_rule_lends_only_between_share_classes():
     for ticker in ("SYNO11", "SYNB35"):
         assert out.loc[ticker, "evidence"] == (f"ev; {ticker} is not a share class (issuer code then 3-8): the "
                                                "issuer rule does not lend it another ticker's factor")
+
+
+def _unmarked_fund_event(tmp_path, *, low: float, avg: float, high: float) -> pd.DataFrame:
+    """A fund (``CI  ER`` -> ``CI  ERA``: a new ``A``, no share marker) whose DISMES goes up on session 10, the
+    ex-session's low, average and high given as fractions of the close before, every later price scaled by
+    ``avg``; written as a COTAHIST file and read back."""
+    at = 10
+    fund = inject(series("SYNF11", seed=31, price=55.0, vol=0.01, spec="CI      ER", distribution=107), at,
+                  factor=1.0, marker="EA", marker_sessions=5)
+    fund["spec"] = fund["spec"].str.replace("CI  EA  ER", "CI  ERA", regex=False)
+    before = fund["close"].iat[at - 1]
+    later = fund.index[at:]
+    fund.loc[later, ["open", "high", "low", "avg", "close", "best_bid", "best_ask"]] *= avg
+    fund.loc[later[0], ["open", "low"]] = before * low
+    fund.loc[later[0], ["high"]] = before * high
+    fund.loc[later[0], ["avg", "close"]] = before * avg
+    fund["isin"] = isin_code("SYNF", "CTF", "00")
+    path = tmp_path / "COTAHIST_A2021.TXT"
+    path.write_bytes(cotahist_file([fund]))
+    return select_equities(read_cotahist([path]), classes=["fund", "reit"])
+
+
+def test_an_unmarked_split_must_be_the_sessions_average_not_one_trade_at_its_range_edge(tmp_path):
+    # LOFT11B, 2021-01-05 (CI ER -> CI ERA, DISMES 107 -> 108): close 54.94, then an ex-session opening at 27.90
+    # (its low; 54.94 / 2 = 27.47 fits the range) but trading at an average of 34.18 and at 29-35 for the 18
+    # sessions after: 2-for-1 fitted the opening trade only; the move is a break, not a guessed split.
+    events = infer_events(_unmarked_fund_event(tmp_path, low=0.508, avg=0.622, high=0.707))
+    share = events[events["kind"] != "update"]
+    assert list(share["kind"]) == ["unexplained"], events.to_string()
+    assert "no share marker: 2-for-1 fit the range but not the average" in share["evidence"].iat[0]
+    assert "no candidate within tolerance" not in share["evidence"].iat[0]
+    # HGAG11, 2023-01-06 (CI ER -> CI ERA): the whole ex-session at one price 3.4% above the close before / 4:
+    # the average is that price, so 4-for-1 stays (the later sessions agree: docs/cotahist.md).
+    events = infer_events(_unmarked_fund_event(tmp_path, low=0.2586, avg=0.2586, high=0.2586))
+    assert list(zip(events["kind"], events["factor"])) == [("split", 4.0), ("update", 1.0)], events.to_string()

@@ -20,6 +20,9 @@ candidate sets of :mod:`~mfg_finance.corporate.ratios`:
    ex-session whose range spans a factor 2): then the factor is undetermined and the event falls
    under rule 5 (``unexplained``, a break; rules 7 and 8 may still resolve it) or, with a cash letter,
    keeps only its cash rows.
+   2b. Without a share marker (set ``whole``), a fit ``f != 1`` must also have ``C_{t-1} / f`` within
+   ``2 tol`` of the average ``A_t``: a split nobody marked must be the session's price, not the edge of a
+   range one stray trade widened (LOFT11B on 2021-01-05, docs); else it is dropped from the fits.
 3. A share event (``split`` for an integer ``f >= 2``, ``reverse_split`` for ``f < 1``, ``bonus``
    otherwise) is emitted when the kept ``f`` is not 1. Its quantity evidence, the median traded
    quantity of up to ``w`` sessions from ``t`` over that of up to ``w`` sessions before, should be
@@ -228,6 +231,13 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candid
     fits = values[distance <= tolerance]
     ratio = before / level
     evidence.append(f"price ratio {ratio:.4g} (close before / ex-session avg)")
+    if not share_letters:
+        # Rule 2b: unmarked, a factor must be the session's, not one stray trade's at the range's edge.
+        far = (fits != 1.0) & (np.abs(np.log(ratio) - np.log(fits)) > AMBIGUITY_FACTOR * tolerance)
+        if far.any():
+            evidence.append(f"no share marker: {', '.join(describe(f) for f in fits[far])} fit the range but not the "
+                            f"average (log distance > {AMBIGUITY_FACTOR:g} x tolerance {tolerance:g}): not taken")
+            fits = fits[~far]
     spread = float(np.log(fits.max() / fits.min())) if fits.size else 0.0
     undetermined: tuple[float, ...] = ()
     if spread > AMBIGUITY_FACTOR * tolerance:
@@ -246,9 +256,10 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candid
                         + (f"; also fit: {', '.join(others)}" if others else ""))
     else:
         best = math.nan
-        near = float(values[np.argmin(distance)])
-        evidence.append(f"no candidate within tolerance {tolerance:g}: nearest {describe(near)} at log distance "
-                        f"{float(distance.min()):.3f}")
+        if not evidence[-1].endswith("not taken"):
+            near = float(values[np.argmin(distance)])
+            evidence.append(f"no candidate within tolerance {tolerance:g}: nearest {describe(near)} at log distance "
+                            f"{float(distance.min()):.3f}")
 
     if np.isfinite(best) and _quantity_vetoes(best, q_ratio):
         evidence.append("quantity moved the other way: factor vetoed")
