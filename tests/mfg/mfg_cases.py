@@ -23,6 +23,11 @@ MILD = {
 }
 
 
+#: Real-data-like parameters (COTAHIST January 2021's calibration, rounded; sigma0 calibrated from the market-wide
+#: share): the terminal layer eta0/gamma_T = 8e-4 day and the kink core eta0^2/(4 eta1 gamma_T) of section 8.
+REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
+                 m0_std=0.5)
+
 def make(base: dict, **sections) -> dict:
     """Deep copy of ``base`` with sections updated: ``make(STIFF, params={"eta1": 0.0})``."""
     cfg = copy.deepcopy(base)

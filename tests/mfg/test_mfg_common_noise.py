@@ -13,14 +13,10 @@ from mfg_finance.mfg.common_noise import (combined_estimate, core_width, extrapo
 from mfg_finance.mfg.hjb import hybrid_offdiagonals
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.exact import closed_form, coupled
-from mfg_cases import assert_within_pointwise
+from mfg_cases import REALISTIC, assert_within_pointwise
 
 STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
 MILD = dict(sigma=0.3, eta0=0.1, eta1=0.1, phi=0.5, gamma_T=1.0, m0_mean=1.0, m0_std=0.4)
-#: Parameters like those calibrated on real B3 data (COTAHIST, January 2021; parameters only, no data): a
-#: stiff terminal layer (eta0/gamma_T = 8e-4 day), large noise and an eta kink 0.003 wide in Q.
-REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
-                 m0_std=0.5)
 CASES = {"stiff": (STIFF, 0.5), "mild": (MILD, 1.0)}
 #: Grids of the exact checks: the stiff terminal layer (eta0/gamma_T ~ 1e-3 day) is pre-asymptotic
 #: below nt ~ 300 (observed order > 1 on the coarsest pair, ~0.8 on the next).

@@ -14,11 +14,12 @@ from mfg_finance.mfg.common_noise_outcomes import outcome_ses, outcome_values, p
 from mfg_finance.mfg.common_noise_paths import simulate_paths
 from mfg_finance.mfg.exact import closed_form, coupled
 from mfg_finance.mfg.outcomes import path_outcomes
+from mfg_cases import REALISTIC as REALISTIC_COMMON
 
 STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
 MILD = dict(sigma=0.3, eta0=0.1, eta1=0.1, phi=0.5, gamma_T=1.0, m0_mean=1.0, m0_std=0.4)
 #: Parameters like the real-data calibration (B3 COTAHIST, January 2021; parameters only, no data).
-REALISTIC = dict(sigma=2.55, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5, m0_std=0.5)
+REALISTIC = {k: v for k, v in REALISTIC_COMMON.items() if k != "sigma0"}   # no common noise
 #: The outcomes of the mean path checked against exact values (no price: the price is affine in the flow).
 CHECKED = ("liquidation_speed", "liquidation_half_life", "mean_inventory_terminal", "mean_flow_terminal",
            "eta_max", "eta_mean")

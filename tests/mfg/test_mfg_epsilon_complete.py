@@ -9,12 +9,10 @@ from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.deviation import complete_epsilon_study, hamiltonian_gap, policy_value
 from mfg_finance.mfg.deviation_game import extrapolate, play_deviation
 from mfg_finance.mfg.epsilon_nash import _march, epsilon_study
+from mfg_cases import REALISTIC
 
 PARAMS = dict(sigma=0.5, sigma0=0.2, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5,
               m0_std=0.5)
-#: Parameters like those calibrated on real B3 data (those of tests/mfg/test_mfg_finite_n.py; no data).
-REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
-                 m0_std=0.5)
 T = 0.5
 
 

@@ -11,14 +11,11 @@ from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.epsilon_nash import epsilon_estimate, epsilon_study
 from mfg_finance.mfg.finite_n import (convergence_study, fit_rate, law_prediction, law_rate_fit_of,
                                       paired_law_gaps, rate_fit_of, simulate_game, simulate_limit)
+from mfg_cases import REALISTIC
 
 PARAMS = dict(sigma=0.5, sigma0=0.2, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5,
               m0_std=0.5)
 T = 0.5
-#: Parameters like those calibrated on real B3 data (COTAHIST, January 2021; parameters only, no data): a
-#: stiff terminal layer (eta0/gamma_T = 8e-4 day) and large noise, where the check first failed.
-REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
-                 m0_std=0.5)
 
 
 @pytest.fixture(scope="module")

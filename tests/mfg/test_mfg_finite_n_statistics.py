@@ -10,6 +10,7 @@ import pytest
 from mfg_finance.mfg.common_noise import default_halfwidth, solve_with_estimate
 from mfg_finance.mfg.finite_n import simulate_game
 from mfg_finance.mfg.finite_n_statistics import simulate_game_statistics
+from mfg_cases import REALISTIC
 
 STIFF = dict(sigma=0.5, sigma0=0.2, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
 T = 0.5
@@ -75,11 +76,6 @@ def test_statistics_are_seeded_and_reproducible(coupled):
     assert not np.array_equal(one.twin_gap, other.twin_gap)
     with pytest.raises(ValueError, match="N >= 2"):
         simulate_game_statistics(coupled, N=1, M=5, seed=1)
-
-
-#: Parameters like those calibrated on real B3 data (tests/mfg/test_mfg_finite_n.py; parameters only, no data).
-REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
-                 m0_std=0.5)
 
 
 @pytest.mark.slow  # about 30 s under load: 100 pairs of 10,000 agents, agent by agent

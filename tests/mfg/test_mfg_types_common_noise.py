@@ -14,7 +14,7 @@ from mfg_finance.mfg.agent_types_exact import exact_types
 from mfg_finance.mfg.common_noise import solve_system as solve_one_type
 from mfg_finance.mfg.exact import closed_form
 from mfg_finance.mfg.types_common_noise_paths import simulate_paths
-from mfg_cases import assert_within_pointwise
+from mfg_cases import REALISTIC, assert_within_pointwise
 
 STIFF = dict(sigma=0.5, eta0=5.0e-4, eta1=1.0e-3, phi=0.035, gamma_T=0.57, m0_mean=0.5, m0_std=0.5)
 MILD = dict(sigma=0.3, eta0=0.1, eta1=0.1, phi=0.5, gamma_T=1.0, m0_mean=1.0, m0_std=0.4)
@@ -102,7 +102,6 @@ def test_sigma0_zero_matches_the_exact_multi_type_equilibrium_along_its_path(cas
     costs = [float(ref.h2[k][0] * (ty.m0_mean ** 2 + ty.m0_std ** 2) + ref.h0[k][0]) for k, ty in enumerate(types)]
     compared = _check_type_costs(est, types, costs)
     assert compared >= (1 if case == "mild" else 0)     # mild: the urgent type's -0.34% (estimate 1.15x)
-
 
 
 def test_graded_D_nodes_converge_at_first_order_on_the_stiff_case():
@@ -197,8 +196,6 @@ def test_paths_are_seeded_and_follow_the_solution():
 
 #: Parameters like those calibrated on real B3 data (COTAHIST, January 2021; parameters only, no data), as in
 #: tests/mfg/test_mfg_common_noise.py: a stiff terminal layer and an eta kink under 1e-3 wide in Y.
-REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
-                 m0_std=0.5)
 REALISTIC_TYPES = {
     # the two_types scenario of config/config.yaml with the calibrated common noise (docs/mfg.md, section 8b)
     "two_types": [{"name": "urgent", "weight": 0.3, "phi": 0.35, "gamma_T": 5.7}, {"name": "patient", "weight": 0.7}],

@@ -369,7 +369,8 @@ class RateFit:
     ``None`` where ``chi2`` stays below that inside :data:`EXPONENT_RANGE`, i.e. the data do not bound it);
     ``constant`` ``C`` and its SE; ``chi2`` at the optimum with ``dof = len(N) - 2`` and its goodness-of-fit
     p-value ``p_value_fit`` (small: the points scatter more than their SEs about ``C N^-p``); ``constant_one_over_N``
-    (with its SE ``constant_one_over_N_se = (sum_i N_i^-2 / SE_i^2)^(-1/2)``, linear least squares) and
+    (with its SE ``constant_one_over_N_se = (sum_i N_i^-2 / SE_i^2)^(-1/2)``, linear least squares, times the
+    Birge ratio ``sqrt(chi2_one_over_N / (len(N) - 1))`` where that exceeds 1) and
     ``chi2_one_over_N``: the fit with ``p = 1`` held; ``p_value_one_over_N`` the likelihood-ratio test
     of ``p = 1`` (``chi2_one_over_N - chi2`` against chi-square with one degree of freedom);
     ``resolved``: the ``N`` whose gap exceeds twice its SE; ``local_exponents``: between consecutive ``N`` whose gaps
@@ -481,7 +482,16 @@ def fit_rate(N: Sequence[float], gap: Sequence[float], se: Sequence[float]) -> R
                    p_value_one_over_N=float(chi2_dist.sf(max(c_one - c_min, 0.0), 1)),
                    resolved=tuple(int(n) for n, gi, si in zip(N, g, s) if abs(gi) > 2.0 * si),
                    local_exponents=local_exponents(N, g, s), expansion=fit_expansion(N, g, s),
-                   constant_one_over_N_se=float(1.0 / math.sqrt(np.sum(w / (N * N)))))
+                   constant_one_over_N_se=_one_over_N_se(N, w, c_one))
+
+
+def _one_over_N_se(N: np.ndarray, w: np.ndarray, chi2_one: float) -> float:
+    """SE of the ``p = 1`` fit's ``C``: the weighted least-squares ``(sum_i N_i^-2 / SE_i^2)^(-1/2)``, scaled by
+    ``sqrt(chi2 / dof)`` (``dof = len(N) - 1``) where the points scatter about ``C/N`` more than their SEs allow
+    (the Birge ratio: a rejected ``p = 1`` fit's ``C`` is less certain than the SEs alone say); never scaled below."""
+    statistical = 1.0 / math.sqrt(float(np.sum(w / (N * N))))
+    dof = N.size - 1
+    return float(statistical * math.sqrt(max(1.0, chi2_one / dof))) if dof > 0 else float(statistical)
 
 
 def rate_fit_of(rows: Sequence[ConvergenceRow]) -> RateFit:
