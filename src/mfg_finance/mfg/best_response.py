@@ -277,12 +277,12 @@ class BestResponse:
 
     def as_dict(self) -> dict:
         """The figures for ``metrics.json`` (no tables; ``errors`` the spreads per direction, whose sum is each
-        estimate, times ``difference_safety`` for the difference)."""
+        estimate, times ``difference_safety`` for the difference). Not ``cpu_seconds``: a measurement of the run,
+        not a result, and ``metrics.json`` must be the same bytes for the same config and seed."""
         return {"N": int(self.N), "epsilon": self.epsilon, "epsilon_error": self.epsilon_error,
                 "greedy": self.greedy, "greedy_error": self.greedy_error, "difference": self.difference,
                 "difference_error": self.difference_error, "difference_safety": DIFFERENCE_SAFETY,
-                "errors": self.errors, "grid": self.options,
-                "cpu_seconds": self.cpu_seconds}
+                "errors": self.errors, "grid": self.options}
 
 
 def best_response(sol: CommonNoiseSolution, N: int, *, nx: int = DEFAULTS["nx"],

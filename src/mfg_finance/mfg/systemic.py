@@ -350,10 +350,7 @@ def run_finite_n(cfg: Mapping[str, Any], settings: Mapping[str, Any] | None = No
     # (docs/mfg.md section 10)
     greedy = complete_epsilon_study(est.fine, epsilon_Ns, agent_paths=int(fn["agent_paths"]),
                                     min_games=int(fn["min_replications"]), seed=int(fn["seed"]) + 1)
-    # the best response's cpu_seconds is a measurement of this run, not a result: left out of metrics.json, which
-    # the same config and seed must reproduce byte for byte
-    epsilon_complete = [dict(r.as_dict(), best_response={k: v for k, v in best_response(est.fine, r.N).as_dict().items()
-                                                         if k != "cpu_seconds"}) for r in greedy]
+    epsilon_complete = [dict(r.as_dict(), best_response=best_response(est.fine, r.N).as_dict()) for r in greedy]
     return {
         "params": dict(est.fine.params), "sigma0_source": cfg.get("sigma0_source", "config"),
         "mfg_value": mfg_value, "limit": limit, "rows": [r.as_dict() for r in rows],
