@@ -77,12 +77,12 @@ class GameSample:
     spread_T: np.ndarray
 
 
-
 def pair_means(x: np.ndarray) -> np.ndarray:
     """(M,) means of the ``M`` antithetic pairs of a (2M,) sample: draws ``r`` and ``M + r`` (mirrored
     idiosyncratic noise, shared ``Z0``)."""
     M = x.shape[0] // 2
     return 0.5 * (x[:M] + x[M:])
+
 
 @numba.njit(cache=True)
 def _agents_step(q, twin, cost, twin_cost, z, common, k, l_, kt, lt, eta_t, h, sigma_h, eta0, eta1, phi):
