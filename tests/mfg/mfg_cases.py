@@ -28,6 +28,7 @@ MILD = {
 REALISTIC = dict(sigma=2.55, sigma0=1.19, eta0=5.83e-3, eta1=3.67e-4, phi=0.0702, gamma_T=7.35, m0_mean=0.5,
                  m0_std=0.5)
 
+
 def make(base: dict, **sections) -> dict:
     """Deep copy of ``base`` with sections updated: ``make(STIFF, params={"eta1": 0.0})``."""
     cfg = copy.deepcopy(base)
