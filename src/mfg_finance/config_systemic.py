@@ -119,11 +119,9 @@ def check_equilibrium_crowd(config: Mapping[str, Any]) -> None:
     """Each ``equilibrium`` run's ``mfg_scenario`` (in ``mfg.scenarios``: :func:`check_scenario_references`) is
     a deterministic one-type scenario (its jobs check it too, but only once the calibration has run)."""
     from mfg_finance.config import mfg_run_overrides
-    from mfg_finance.equilibrium.config import check_deterministic, run_settings
+    from mfg_finance.equilibrium.config import check_deterministic
 
-    block = config.get("equilibrium") or {}
-    names = {block.get("mfg_scenario", "baseline")}
-    names.update(run_settings(block, name).get("mfg_scenario", "baseline") for name in block.get("scenarios") or {})
+    names = {scenario for key, scenario, _ in scenario_references(config) if key.startswith("equilibrium.")}
     for scenario in sorted(names):
         check_deterministic(mfg_run_overrides(config["mfg"], scenario), scenario)
 

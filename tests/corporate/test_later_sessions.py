@@ -17,10 +17,9 @@ from mfg_finance.cotahist import read_cotahist, select_equities
 from mfg_finance.io import write_parquet
 from mfg_finance.stats import compute_stats
 
-
-
 #: Rule 8 on (its default is off: corporate_actions.later_sessions = 0), as a user turns it on.
 ON = dict(later_sessions=5)
+
 
 def test_scores_are_the_hand_computation_with_weekday_gaps_and_events_left_out():
     # 16 sessions from Monday 2023-01-02, 2023-01-11 missing (a holiday: the return into 01-12 spans 2

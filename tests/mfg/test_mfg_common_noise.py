@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mfg_finance.errors import ConfigError
-from mfg_finance.mfg.common_noise import (combined_estimate, core_width, extrapolated_cost, field_estimate,
+from mfg_finance.mfg.common_noise import (SAFETY, combined_estimate, core_width, extrapolated_cost, field_estimate,
                                           hybrid_rates, default_halfwidth, q_nodes, solve_system, solve_with_estimate)
 from mfg_finance.mfg.hjb import hybrid_offdiagonals
 from mfg_finance.mfg.common_noise_paths import simulate_paths
@@ -124,7 +124,7 @@ def test_field_estimate_holds_where_the_first_order_difference_changes_sign():
     fine, coarse, coarser = grid(1, h), grid(2, 2 * h), grid(4, 4 * h)
     est = field_estimate(fine, coarse, coarser, fine[:, ::2], fine[:, ::4], 1.0, 1.0)
     err = np.abs(fine - exact)[::2, ::2]
-    first_order = 1.25 * np.abs(fine[::2, ::2] - coarse[:, ::2])
+    first_order = SAFETY * np.abs(fine[::2, ::2] - coarse[:, ::2])
     assert np.any(err > first_order)
     assert np.all(err <= est)
     far = np.abs(t[::2] - 0.5) >= 0.25
@@ -148,7 +148,7 @@ def test_field_estimate_bounds_a_first_and_second_order_error_at_any_clipped_ord
     ht, hx = 0.01, 0.02
     fine, coarse, coarser = grid(ht, hx), grid(2 * ht, hx)[::2], grid(4 * ht, hx)[::4]
     space, spacer = grid(ht, 2 * hx)[:, ::2], grid(ht, 4 * hx)[:, ::4]
-    est = field_estimate(fine, coarse, coarser, space, spacer, p, p) / 1.25
+    est = field_estimate(fine, coarse, coarser, space, spacer, p, p) / SAFETY
     err = np.abs(fine - exact)[::2, ::2]
     assert np.all(err <= est * (1.0 + 1e-9)), np.max(err / est)
 

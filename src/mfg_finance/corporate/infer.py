@@ -231,10 +231,12 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candid
     fits = values[distance <= tolerance]
     ratio = before / level
     evidence.append(f"price ratio {ratio:.4g} (close before / ex-session avg)")
+    dropped_unmarked = False
     if not share_letters:
         # Rule 2b: unmarked, a factor must be the session's, not one stray trade's at the range's edge.
         far = (fits != 1.0) & (np.abs(np.log(ratio) - np.log(fits)) > AMBIGUITY_FACTOR * tolerance)
-        if far.any():
+        dropped_unmarked = bool(far.any())
+        if dropped_unmarked:
             evidence.append(f"no share marker: {', '.join(describe(f) for f in fits[far])} fit the range but not the "
                             f"average (log distance > {AMBIGUITY_FACTOR:g} x tolerance {tolerance:g}): not taken")
             fits = fits[~far]
@@ -256,7 +258,7 @@ def _decide(i, ticker, dates, spec, dist, new_letters, dismes_changed, is_candid
                         + (f"; also fit: {', '.join(others)}" if others else ""))
     else:
         best = math.nan
-        if not evidence[-1].endswith("not taken"):
+        if not dropped_unmarked:      # else rule 2b's evidence already says why none is kept
             near = float(values[np.argmin(distance)])
             evidence.append(f"no candidate within tolerance {tolerance:g}: nearest {describe(near)} at log distance "
                             f"{float(distance.min()):.3f}")

@@ -13,7 +13,7 @@ factor ``f``, the implied log return from the close before the event ``C_{t-1}``
 
     x_j(f) = ln(f C_{t+j} / C_{t-1}),   E x_j = 0,   Cov(x_i, x_j) = sigma^2 min(D_i, D_j).
 
-The ``n`` (at most :data:`DEFAULT_AFTER_SESSIONS`, at least :data:`MIN_AFTER_SESSIONS`) implied returns
+The ``n`` (at most ``corporate_actions.later_sessions``, at least :data:`MIN_AFTER_SESSIONS`) implied returns
 are averaged (one erratic close, typical of the first session after an event, weighs ``1/n``) and
 standardised by the exact standard deviation of that mean under the model:
 
@@ -62,12 +62,14 @@ LATER = "later"
 :func:`judge_by_later_sessions` on an undetermined share event's row; empty on every other row."""
 
 DEFAULT_AFTER_SESSIONS = 5
+"""Closes from the ex-date that :func:`later_scores` and :func:`judge_by_later_sessions` read when not told (the
+inference passes ``corporate_actions.later_sessions``)."""
 
-#: The rule's setting by default: off (0). It cannot tell news on the ex-session from a neighbouring factor (a
-#: third of its decisions wrong on stocks at such sessions, module docstring): better a break than a guess; a user
-#: who knows the asset is quiet turns it on with ``corporate_actions.later_sessions`` (e.g. 5).
 DEFAULT_LATER_SESSIONS = 0
-"""Sessions from the ex-date (the ex-session included) whose closes are read (``corporate_actions.later_sessions``)."""
+"""Sessions from the ex-date (the ex-session included) whose closes are read (``corporate_actions.later_sessions``);
+by default 0, the rule off. It cannot tell news on the ex-session from a neighbouring factor (a third of its
+decisions wrong on stocks at such sessions, module docstring): better a break than a guess; a user who knows the
+asset is quiet turns it on (e.g. 5)."""
 
 MIN_AFTER_SESSIONS = 2
 """Fewer than the ex-session and one session after: no verdict (rule 2 already read the ex-session)."""
@@ -77,7 +79,6 @@ DEFAULT_SIGMAS = 3.0
 
 MIN_RETURNS = 10
 """Returns away from the event needed to estimate the asset's volatility."""
-
 
 
 def sigma_away_from_events(close: np.ndarray, dates: np.ndarray, keep: np.ndarray) -> tuple[float, int]:

@@ -377,11 +377,9 @@ def field_estimate(fine: np.ndarray, coarse: np.ndarray, coarser: np.ndarray, sp
     shared = (slice(None, None, 2),) * n
     time_part = np.abs(fine[shared] - coarse[_every(2, n)]) / (2.0 ** p_time - 1.0)
     space_part = np.abs(fine[shared] - space[::2]) / (2.0 ** p_space - 1.0)
-    time_rest = _refine_by_max(remainder_estimate(fine[(slice(None, None, 4),) + shared[1:]],
-                                                  coarse[(slice(None, None, 2),) + shared[1:]],
-                                                  coarser[_every(2, n)]), 0)
-    every4 = (slice(None, None, 2),) + (slice(None, None, 4),) * (n - 1)
-    space_rest = remainder_estimate(fine[every4], space[(slice(None, None, 2),) + shared[1:]], spacer[::2])
+    # time companions on every fourth fine time node, space companions on every fourth fine node along each axis
+    time_rest = _refine_by_max(remainder_estimate(fine[::4][_every(2, n)], coarse[shared], coarser[_every(2, n)]), 0)
+    space_rest = remainder_estimate(fine[::2][_every(4, n)], space[shared], spacer[::2])
     for axis in range(1, n):
         space_rest = _refine_by_max(space_rest, axis)
     return SAFETY * (time_part + space_part + time_rest + space_rest)

@@ -570,27 +570,26 @@ def best_response_sentence(full: Sequence[Mapping[str, Any]]) -> str | None:
             apart.append(f"at N = {e['N']:,} they differ by {plus_minus(b['greedy'] - e['epsilon'], allowed)} (the ± "
                          "3 SE plus the time and grid errors)")
         ratio = f", {_percent_more(b)}% more" if b["greedy"] > 0.0 else ""
-        parts.append(f"N = {e['N']:,}: {plus_minus(b['epsilon'], b['epsilon_error'])} against "
+        best = plus_minus(b["epsilon"], b["epsilon_error"])
+        parts.append(f"N = {e['N']:,}: {best} against "
                      f"{plus_minus(b['greedy'], b['greedy_error'])} for the greedy deviation on the same "
                      f"grid (difference {plus_minus(b['difference'], b['difference_error'])}{ratio})")
         # bracketed unless the played greedy gain exceeds the best response's by more than 3 SE and both errors
         margin = 3.0 * e["epsilon_se"] + e["epsilon_time_error"] + b["epsilon_error"]
         if e["epsilon"] - b["epsilon"] <= margin:
-            bounds.append(f"between {_played(e, 'epsilon')} (greedy, played) and "
-                          f"{plus_minus(b['epsilon'], b['epsilon_error'])} (best response) at N = {e['N']:,}")
+            bounds.append(f"between {_played(e, 'epsilon')} (greedy, played) and {best} (best response) at "
+                          f"N = {e['N']:,}")
         else:
             bounds.append(f"is not bracketed at N = {e['N']:,} (the played greedy gain {_played(e, 'epsilon')} "
-                          f"exceeds the best response's {plus_minus(b['epsilon'], b['epsilon_error'])} by "
+                          f"exceeds the best response's {best} by "
                           f"{plus_minus(e['epsilon'] - b['epsilon'], margin)}, the ± 3 SE plus the time and grid "
                           "errors)")
+    said = ([f"agree at {', '.join(agree)} (within 3 SE plus the time and grid errors)"] if agree else []) + apart
     return ("The best response (the deviator's optimal strategy against the N - 1 others, its own influence "
             "included), computed on a (time, mean inventory, own minus mean inventory) grid with a discretisation "
-            "error estimate, gains " + "; ".join(parts) + ". "
-            + (f"The greedy deviation's gain on the grid and its played value agree at {', '.join(agree)} "
-               "(within 3 SE plus the time and grid errors)" if agree else "")
-            + ("; " if agree and apart else "") + ("The greedy deviation's gain on the grid and its played value: "
-                                                   if apart and not agree else "") + "; ".join(apart)
-            + ". So epsilon lies " + "; ".join(bounds) + " (docs/mfg.md section 10).")
+            "error estimate, gains " + "; ".join(parts) + ". The greedy deviation's gain on the grid and its played "
+            "value" + (" " if agree else ": ") + "; ".join(said) + ". So epsilon lies " + "; ".join(bounds)
+            + " (docs/mfg.md section 10).")
 
 
 def _speed_change(rows: Sequence[Mapping[str, Any]], label: str) -> str | None:
