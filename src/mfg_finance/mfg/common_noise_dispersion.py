@@ -91,11 +91,14 @@ def _var_se(x: np.ndarray) -> float:
 def dispersion_moments(Q_T: np.ndarray, V_T: np.ndarray) -> dict[str, dict[str, float]]:
     """``{part: {"variance", "variance_se", "std", "std_se"}}`` for ``total``, ``common``, ``idiosyncratic``."""
     n = Q_T.size
-    common = float(np.var(Q_T, ddof=1)) if n > 1 else 0.0
+    # paths that all end alike (no common noise) have no common part: exactly 0, not the round-off of their mean
+    # (a 5e-20 "std" with an SE)
+    spread = n > 1 and bool(np.ptp(Q_T) > 0.0)
+    common = float(np.var(Q_T, ddof=1)) if spread else 0.0
     idio = float(np.mean(V_T))
-    per_path = V_T + (Q_T - Q_T.mean()) ** 2 * (n / (n - 1) if n > 1 else 0.0)
+    per_path = V_T + ((Q_T - Q_T.mean()) ** 2 * (n / (n - 1)) if spread else 0.0)
     se = {"total": float(np.std(per_path, ddof=1) / math.sqrt(n)) if n > 1 else 0.0,
-          "common": _var_se(Q_T) if n > 3 else 0.0,
+          "common": _var_se(Q_T) if spread and n > 3 else 0.0,
           "idiosyncratic": float(np.std(V_T, ddof=1) / math.sqrt(n)) if n > 1 else 0.0}
     out = {}
     for part, var in (("total", idio + common), ("common", common), ("idiosyncratic", idio)):

@@ -394,16 +394,13 @@ def _estimated_point_outcomes(estimated, total_cost: float, cost_error: float, d
     return out, errors, se
 
 
-def _dispersion_parts(dispersion, sigma0: float) -> dict[str, dict[str, float]]:
+def _dispersion_parts(dispersion) -> dict[str, dict[str, float]]:
     """Sweep columns of the common/idiosyncratic split of the terminal std (value, error estimate, SE). Without
-    common noise (``sigma0 = 0``) every path is the same and the common part is exactly 0 (value, error and SE;
-    the paths' std is round-off there, e.g. 5e-20)."""
-    parts = {f"terminal_dispersion_{part}": {"value": dispersion.values[part],
-                                             "error": dispersion.error[part], "se": dispersion.moments[part]["std_se"]}
-             for part in ("common", "idiosyncratic")}
-    if sigma0 == 0.0:
-        parts["terminal_dispersion_common"] = {"value": 0.0, "error": 0.0, "se": 0.0}
-    return parts
+    common noise (``sigma0 = 0``) every path is the same and the common part is exactly 0
+    (:func:`mfg_finance.mfg.common_noise_dispersion.dispersion_moments`)."""
+    return {f"terminal_dispersion_{part}": {"value": dispersion.values[part],
+                                            "error": dispersion.error[part], "se": dispersion.moments[part]["std_se"]}
+            for part in ("common", "idiosyncratic")}
 
 
 def _types_point(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -516,5 +513,5 @@ def run_sweep_point(cfg: Mapping[str, Any], swept: Mapping[str, float],
     if kind == "types_common_noise":
         record["type_outcome_se"] = point["type_outcome_se"]
     if kind != "types":
-        record["outcome_parts"] = _dispersion_parts(dispersion, sigma0)
+        record["outcome_parts"] = _dispersion_parts(dispersion)
     return record
